@@ -1,0 +1,34 @@
+/*
+ * Benchmark harness (internal): each benchmarks/bench_<area>.c defines one
+ * pa_bench_<area>(pa_bench *) that times its operations with pa_bench_time_ns()
+ * and records each figure with pa_bench_add().  bench_main.c prints the table and
+ * writes the JSON file.  Figures are per call on one core (the runner is single
+ * threaded unless a benchmark says otherwise in its params column).
+ */
+#ifndef PA_BENCH_H
+#define PA_BENCH_H
+
+#include <stddef.h>
+
+typedef struct pa_bench pa_bench;
+
+/*
+ * Call fn(ctx) in batches until at least min_seconds have passed; return the
+ * best (lowest) per-call time in nanoseconds over the batches.  Quick mode
+ * (--quick) divides min_seconds by 10.
+ */
+double pa_bench_time_ns(pa_bench *b, void (*fn)(void *ctx), void *ctx, double min_seconds);
+
+/* Record one figure.  target may be NULL; it is printed beside the value ("<= 2.0 us"). */
+void pa_bench_add(pa_bench *b, const char *group, const char *name, const char *params,
+                  double value, const char *unit, const char *target);
+
+/* 1 if the user asked for this group (--filter substring match on group). */
+int pa_bench_wanted(const pa_bench *b, const char *group);
+
+void pa_bench_xof(pa_bench *b);
+void pa_bench_prio3(pa_bench *b);
+void pa_bench_hpke(pa_bench *b);
+void pa_bench_dp(pa_bench *b);
+
+#endif

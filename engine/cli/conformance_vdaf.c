@@ -1,0 +1,13 @@
+/*
+ * privagg conformance vdaf — placeholder until its module lands (fails loudly, never passes).
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int pa_cli_conformance_vdaf(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr, "privagg %s: not implemented yet\n", argv[0]);
+    return 1;
+}

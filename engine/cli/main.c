@@ -1,0 +1,70 @@
+/*
+ * privagg — entry point: dispatches to one subcommand per file in engine/cli/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "privagg/common.h"
+
+struct subcommand {
+    const char *zName;
+    int (*xRun)(int argc, char **argv);
+    const char *zSummary;
+};
+
+static const struct subcommand g_commands[] = {
+    {"conformance", pa_cli_conformance, "replay official VDAF / HPKE test vectors"},
+    {"dp", pa_cli_dp, "differential-privacy conversions, calibration and sampling"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: privagg <command> [options]\n"
+            "\n"
+            "privagg computes differentially private statistics from Prio3 secret\n"
+            "shares: no aggregator sees one agency's counts.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", g_commands[i].zName, g_commands[i].zSummary);
+    fprintf(out,
+            "\n"
+            "Run 'privagg <command> --help' for a command's options.\n"
+            "example:\n"
+            "  privagg conformance vdaf tests/vectors/vdaf\n");
+}
+
+void pa_cli_report(const char *what, int code)
+{
+    const char *detail = pa_error_detail();
+    if (detail[0] != '\0')
+        fprintf(stderr, "privagg: %s: %s: %s\n", what, pa_strerror(code), detail);
+    else
+        fprintf(stderr, "privagg: %s: %s\n", what, pa_strerror(code));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("privagg 0.1.0\n");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++) {
+        if (strcmp(argv[1], g_commands[i].zName) == 0)
+            return g_commands[i].xRun(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "privagg: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian package privagg needs to build, test and run (idempotent).
+# Runs apt-get only when a package is missing; uses sudo when not root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates openssl
+  libsodium-dev libmsgpack-dev libgsl-dev libcmocka-dev libsqlite3-dev sqlite3
+  libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
+  libgmp-dev   # tests only: field arithmetic cross-checked against GMP
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's test command: installs dependencies, then builds and runs every
+# test twice — a plain Release build, and a Debug build under ASan + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+for kind in plain asan; do
+  echo "=== build and test: $kind"
+  bash scripts/build.sh "$kind"
+  dir=build; [ "$kind" = asan ] && dir=build-asan
+  if ! ctest --test-dir "$dir" --output-on-failure -j "$jobs"; then
+    status=1
+  fi
+done
+[ $status -eq 0 ] && echo "all test runs passed (plain and ASan+UBSan)"
+exit $status
