@@ -1,0 +1,154 @@
+/*
+ * SQLite store: open, configure (WAL, foreign keys, busy timeout), migrate, and
+ * the transaction helpers every stateful module uses (see include/privagg/store.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privagg/common.h"
+#include "privagg/store.h"
+#include "store/migrations.h"
+
+struct pa_store {
+    sqlite3 *pDb;
+    int bInTxn;
+};
+
+int pa_store_schema_version(void)
+{
+    return (int)pa_store_migration_count();
+}
+
+int pa_store_exec(pa_store *pStore, const char *zSql)
+{
+    char *zErr = NULL;
+
+    if (sqlite3_exec(pStore->pDb, zSql, NULL, NULL, &zErr) != SQLITE_OK) {
+        int rc = pa_fail(PA_ESTORE, "sql: %s", zErr ? zErr : sqlite3_errmsg(pStore->pDb));
+        sqlite3_free(zErr);
+        return rc;
+    }
+    return PA_OK;
+}
+
+static int read_user_version(pa_store *pStore, int *pVersion)
+{
+    sqlite3_stmt *pStmt = NULL;
+    int rc = sqlite3_prepare_v2(pStore->pDb, "PRAGMA user_version", -1, &pStmt, NULL);
+
+    if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+        *pVersion = sqlite3_column_int(pStmt, 0);
+        sqlite3_finalize(pStmt);
+        return PA_OK;
+    }
+    sqlite3_finalize(pStmt);
+    return pa_fail(PA_ESTORE, "user_version: %s", sqlite3_errmsg(pStore->pDb));
+}
+
+/* Apply every migration above the file's version in one transaction. */
+static int migrate(pa_store *pStore)
+{
+    int iVersion = 0, nNewest = pa_store_schema_version(), rc;
+    char zPragma[64];
+
+    rc = pa_store_begin(pStore);
+    if (rc != PA_OK)
+        return rc;
+    rc = read_user_version(pStore, &iVersion);
+    if (rc == PA_OK && iVersion > nNewest)
+        rc = pa_fail(PA_ERANGE, "schema version: %d is newer than %d, the newest this build knows",
+                     iVersion, nNewest);
+    for (int v = iVersion + 1; rc == PA_OK && v <= nNewest; v++)
+        rc = pa_store_exec(pStore, pa_store_migration((size_t)v));
+    if (rc == PA_OK && iVersion < nNewest) {
+        snprintf(zPragma, sizeof zPragma, "PRAGMA user_version = %d", nNewest);
+        rc = pa_store_exec(pStore, zPragma);
+    }
+    if (rc != PA_OK) {
+        pa_store_rollback(pStore);
+        return rc;
+    }
+    return pa_store_commit(pStore);
+}
+
+int pa_store_open(pa_store **ppStore, const char *zPath)
+{
+    pa_store *pStore;
+    int rc;
+
+    *ppStore = NULL;
+    pStore = calloc(1, sizeof *pStore);
+    if (pStore == NULL)
+        return pa_fail(PA_ENOMEM, "store: allocating the handle");
+    if (sqlite3_open_v2(zPath, &pStore->pDb,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = pa_fail(PA_ESTORE, "store %s: %s", zPath,
+                     pStore->pDb ? sqlite3_errmsg(pStore->pDb) : "cannot allocate");
+        pa_store_close(pStore);
+        return rc;
+    }
+    sqlite3_busy_timeout(pStore->pDb, 5000);
+    rc = pa_store_exec(pStore, "PRAGMA journal_mode = WAL;"
+                               "PRAGMA synchronous = FULL;"
+                               "PRAGMA foreign_keys = ON;");
+    if (rc == PA_OK)
+        rc = migrate(pStore);
+    if (rc != PA_OK) {
+        pa_store_close(pStore);
+        return rc;
+    }
+    *ppStore = pStore;
+    return PA_OK;
+}
+
+void pa_store_close(pa_store *pStore)
+{
+    if (pStore == NULL)
+        return;
+    if (pStore->bInTxn)
+        pa_store_rollback(pStore);
+    sqlite3_close_v2(pStore->pDb);
+    free(pStore);
+}
+
+sqlite3 *pa_store_db(pa_store *pStore)
+{
+    return pStore->pDb;
+}
+
+int pa_store_begin(pa_store *pStore)
+{
+    int rc;
+
+    if (pStore->bInTxn)
+        return pa_fail(PA_ESTATE, "store: a transaction is already open");
+    rc = pa_store_exec(pStore, "BEGIN IMMEDIATE");
+    if (rc == PA_OK)
+        pStore->bInTxn = 1;
+    return rc;
+}
+
+int pa_store_commit(pa_store *pStore)
+{
+    int rc;
+
+    if (!pStore->bInTxn)
+        return pa_fail(PA_ESTATE, "store: commit without a transaction");
+    rc = pa_store_exec(pStore, "COMMIT");
+    if (rc != PA_OK) {
+        pa_store_rollback(pStore);
+        return rc;
+    }
+    pStore->bInTxn = 0;
+    return PA_OK;
+}
+
+void pa_store_rollback(pa_store *pStore)
+{
+    if (!pStore->bInTxn && sqlite3_get_autocommit(pStore->pDb))
+        return;
+    sqlite3_exec(pStore->pDb, "ROLLBACK", NULL, NULL, NULL);
+    pStore->bInTxn = 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * privagg store — one SQLite database per aggregator (WAL mode).
+ *
+ * The store owns the database file and its schema: opening it applies every
+ * pending migration inside one transaction, so a database is always at a known
+ * schema version (PRAGMA user_version).  Modules that keep state (reports,
+ * aggregation jobs, batches, collections, the privacy ledger) run their SQL on
+ * the handle returned by pa_store_db() inside pa_store_begin()/pa_store_commit(),
+ * so that a report is acknowledged only after its transaction commits and a
+ * failed step writes nothing.
+ */
+#ifndef PRIVAGG_STORE_H
+#define PRIVAGG_STORE_H
+
+#include <sqlite3.h>
+
+typedef struct pa_store pa_store;
+
+/* Schema version that pa_store_open() migrates to. */
+int pa_store_schema_version(void);
+
+/*
+ * Open (creating if needed) the store at zPath and migrate it.  zPath may be
+ * ":memory:" for tests.  On success *ppStore MUST be closed with pa_store_close().
+ * Errors: PA_ESTORE (cannot open, migration failed: nothing is changed),
+ * PA_ERANGE (the file's schema is newer than this build understands).
+ */
+int pa_store_open(pa_store **ppStore, const char *zPath);
+
+/* Close the store; NULL is allowed. */
+void pa_store_close(pa_store *pStore);
+
+/* The underlying connection; owned by the store, valid until pa_store_close(). */
+sqlite3 *pa_store_db(pa_store *pStore);
+
+/*
+ * Transactions.  pa_store_begin() takes the write lock at once (BEGIN IMMEDIATE)
+ * so that a read-check-write sequence cannot race another writer.  Transactions
+ * do not nest: beginning twice is PA_ESTATE.  pa_store_rollback() is safe to call
+ * when no transaction is open.
+ */
+int pa_store_begin(pa_store *pStore);
+int pa_store_commit(pa_store *pStore);
+void pa_store_rollback(pa_store *pStore);
+
+/*
+ * Run one or more SQL statements with no result rows (e.g. DDL).  Errors:
+ * PA_ESTORE with SQLite's message.
+ */
+int pa_store_exec(pa_store *pStore, const char *zSql);
+
+#endif
