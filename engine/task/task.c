@@ -1,0 +1,444 @@
+/*
+ * Task file: parse, validate and identify (see include/privagg/task.h and
+ * docs/task-file.md).  The task id is SHA-256 over the canonical encoding:
+ * jansson's compact output with sorted keys and ASCII escapes of the parsed
+ * document, so whitespace and key order in the file do not change the id.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privagg/common.h"
+#include "privagg/task.h"
+#include "task/task_json.h"
+
+#define GUARD(x)                                                                                   \
+    do {                                                                                           \
+        int rc_ = (x);                                                                             \
+        if (rc_ != PA_OK)                                                                          \
+            return rc_;                                                                            \
+    } while (0)
+
+static const struct {
+    const char *zName;
+    pa_vdaf_type e;
+} g_vdafs[] = {
+    {"Prio3Count", PA_VDAF_COUNT},         {"Prio3Sum", PA_VDAF_SUM},
+    {"Prio3SumVec", PA_VDAF_SUMVEC},       {"Prio3Histogram", PA_VDAF_HISTOGRAM},
+    {"Prio3MultihotCountVec", PA_VDAF_MULTIHOT},
+};
+
+static const struct {
+    const char *zName;
+    pa_dp_mechanism e;
+} g_mechanisms[] = {
+    {"none", PA_DP_NONE},
+    {"discrete_gaussian", PA_DP_DISCRETE_GAUSSIAN},
+    {"discrete_laplace", PA_DP_DISCRETE_LAPLACE},
+};
+
+const char *pa_vdaf_type_name(pa_vdaf_type e)
+{
+    for (size_t i = 0; i < sizeof g_vdafs / sizeof g_vdafs[0]; i++)
+        if (g_vdafs[i].e == e)
+            return g_vdafs[i].zName;
+    return "unknown";
+}
+
+const char *pa_dp_mechanism_name(pa_dp_mechanism e)
+{
+    for (size_t i = 0; i < sizeof g_mechanisms / sizeof g_mechanisms[0]; i++)
+        if (g_mechanisms[i].e == e)
+            return g_mechanisms[i].zName;
+    return "unknown";
+}
+
+static int parse_schema(pa_task *pTask, const json_t *pRoot)
+{
+    static const char *const azSchemaKeys[] = {"dimensions", NULL};
+    static const char *const azDimKeys[] = {"name", "categories", NULL};
+    json_t *pSchema, *pDims, *pDim;
+    size_t i;
+    char zPath[64];
+
+    GUARD(pa_json_object(pRoot, "", "schema", &pSchema));
+    GUARD(pa_json_only_keys(pSchema, "schema", azSchemaKeys));
+    GUARD(pa_json_array(pSchema, "schema", "dimensions", &pDims));
+    if (json_array_size(pDims) < 1 || json_array_size(pDims) > PA_TASK_MAX_DIMENSIONS)
+        return pa_fail(PA_EINVAL, "schema.dimensions: %zu dimensions, expected 1..%d",
+                       json_array_size(pDims), PA_TASK_MAX_DIMENSIONS);
+    pTask->nCell = 1;
+    json_array_foreach(pDims, i, pDim) {
+        pa_task_dimension *d = &pTask->aDimension[i];
+        json_t *pCats, *pCat;
+        size_t j;
+
+        snprintf(zPath, sizeof zPath, "schema.dimensions[%zu]", i);
+        if (!json_is_object(pDim))
+            return pa_fail(PA_EDECODE, "%s: must be an object", zPath);
+        GUARD(pa_json_only_keys(pDim, zPath, azDimKeys));
+        pTask->nDimension = i + 1;
+        GUARD(pa_json_string(pDim, zPath, "name", PA_TASK_MAX_NAME, &d->zName));
+        GUARD(pa_json_array(pDim, zPath, "categories", &pCats));
+        if (json_array_size(pCats) < 1 || json_array_size(pCats) > PA_TASK_MAX_CATEGORIES)
+            return pa_fail(PA_EINVAL, "%s.categories: %zu categories, expected 1..%d", zPath,
+                           json_array_size(pCats), PA_TASK_MAX_CATEGORIES);
+        d->azCategory = calloc(json_array_size(pCats), sizeof *d->azCategory);
+        if (d->azCategory == NULL)
+            return pa_fail(PA_ENOMEM, "%s.categories: out of memory", zPath);
+        json_array_foreach(pCats, j, pCat) {
+            if (!json_is_string(pCat) || json_string_length(pCat) == 0 ||
+                json_string_length(pCat) > PA_TASK_MAX_NAME)
+                return pa_fail(PA_EINVAL, "%s.categories[%zu]: must be a string of 1..%d bytes", zPath,
+                               j, PA_TASK_MAX_NAME);
+            d->azCategory[j] = strdup(json_string_value(pCat));
+            if (d->azCategory[j] == NULL)
+                return pa_fail(PA_ENOMEM, "%s.categories: out of memory", zPath);
+            d->nCategory = j + 1;
+            for (size_t k = 0; k < j; k++)
+                if (strcmp(d->azCategory[k], d->azCategory[j]) == 0)
+                    return pa_fail(PA_EINVAL, "%s.categories[%zu]: \"%s\" repeats categories[%zu]",
+                                   zPath, j, d->azCategory[j], k);
+        }
+        if (pTask->nCell * d->nCategory > PA_TASK_MAX_CELLS)
+            return pa_fail(PA_EINVAL, "schema.dimensions: %zu cells and more, above the limit %d",
+                           pTask->nCell * d->nCategory, PA_TASK_MAX_CELLS);
+        pTask->nCell *= d->nCategory;
+    }
+    return PA_OK;
+}
+
+static int parse_vdaf(pa_task *pTask, const json_t *pRoot)
+{
+    static const char *const azKeys[] = {"type", "length", "max_measurement", "chunk_length",
+                                         "max_weight", NULL};
+    json_t *pVdaf;
+    char *zType = NULL;
+    uint64_t n = 0;
+    size_t i;
+    int rc;
+
+    GUARD(pa_json_object(pRoot, "", "vdaf", &pVdaf));
+    GUARD(pa_json_only_keys(pVdaf, "vdaf", azKeys));
+    GUARD(pa_json_string(pVdaf, "vdaf", "type", 64, &zType));
+    for (i = 0; i < sizeof g_vdafs / sizeof g_vdafs[0]; i++)
+        if (strcmp(zType, g_vdafs[i].zName) == 0)
+            break;
+    if (i == sizeof g_vdafs / sizeof g_vdafs[0]) {
+        rc = pa_fail(PA_EINVAL, "vdaf.type: \"%s\" is not one of Prio3Count, Prio3Sum, Prio3SumVec, "
+                                "Prio3Histogram, Prio3MultihotCountVec", zType);
+        free(zType);
+        return rc;
+    }
+    free(zType);
+    pTask->eVdaf = g_vdafs[i].e;
+
+    if (pTask->eVdaf == PA_VDAF_COUNT || pTask->eVdaf == PA_VDAF_SUM) {
+        if (pTask->nCell != 1)
+            return pa_fail(PA_EINVAL, "vdaf.type: %s measures one cell but the schema has %zu",
+                           pa_vdaf_type_name(pTask->eVdaf), pTask->nCell);
+    } else {
+        GUARD(pa_json_uint(pVdaf, "vdaf", "length", pTask->nCell, pTask->nCell, 1, pTask->nCell, &n));
+        GUARD(pa_json_uint(pVdaf, "vdaf", "chunk_length", 1, pTask->nCell, 0, 0, &n));
+        pTask->nChunkLength = (size_t)n;
+    }
+    pTask->nMaxMeasurement = 1;
+    if (pTask->eVdaf == PA_VDAF_SUM || pTask->eVdaf == PA_VDAF_SUMVEC)
+        GUARD(pa_json_uint(pVdaf, "vdaf", "max_measurement", 1, UINT32_MAX, 0, 0,
+                           &pTask->nMaxMeasurement));
+    if (pTask->eVdaf == PA_VDAF_MULTIHOT) {
+        GUARD(pa_json_uint(pVdaf, "vdaf", "max_weight", 1, pTask->nCell, 0, 0, &n));
+        pTask->nMaxWeight = (size_t)n;
+    }
+    return PA_OK;
+}
+
+static int parse_party(pa_task_party *pParty, const json_t *pParties, const char *zRole,
+                       int bEndpoint)
+{
+    static const char *const azKeys[] = {"endpoint", "hpke_public_key", "hpke_config_id", NULL};
+    char zPath[32];
+    json_t *pParty_;
+    uint64_t id;
+
+    snprintf(zPath, sizeof zPath, "parties.%s", zRole);
+    GUARD(pa_json_object(pParties, "parties", zRole, &pParty_));
+    GUARD(pa_json_only_keys(pParty_, zPath, azKeys));
+    if (bEndpoint) {
+        GUARD(pa_json_string(pParty_, zPath, "endpoint", 512, &pParty->zEndpoint));
+        if (strncmp(pParty->zEndpoint, "https://", 8) != 0 &&
+            strncmp(pParty->zEndpoint, "http://", 7) != 0)
+            return pa_fail(PA_EINVAL, "%s.endpoint: \"%s\" must start with https:// (or http:// "
+                                      "for loopback tests)", zPath, pParty->zEndpoint);
+    } else if (json_object_get(pParty_, "endpoint") != NULL) {
+        return pa_fail(PA_EINVAL, "%s.endpoint: the collector has no endpoint", zPath);
+    }
+    GUARD(pa_json_hex(pParty_, zPath, "hpke_public_key", pParty->aHpkePublicKey, 32));
+    GUARD(pa_json_uint(pParty_, zPath, "hpke_config_id", 0, 255, 1, 0, &id));
+    pParty->iHpkeConfigId = (uint8_t)id;
+    return PA_OK;
+}
+
+static int cmp_agency(const void *a, const void *b)
+{
+    return strcmp(((const pa_task_agency *)a)->zId, ((const pa_task_agency *)b)->zId);
+}
+
+static int parse_parties(pa_task *pTask, const json_t *pRoot)
+{
+    static const char *const azKeys[] = {"leader", "helper", "collector", "agencies", NULL};
+    static const char *const azAgencyKeys[] = {"id", "name", "partition", "public_key", NULL};
+    json_t *pParties, *pAgencies, *pAgency;
+    size_t i;
+    char zPath[48];
+
+    GUARD(pa_json_object(pRoot, "", "parties", &pParties));
+    GUARD(pa_json_only_keys(pParties, "parties", azKeys));
+    GUARD(parse_party(&pTask->leader, pParties, "leader", 1));
+    GUARD(parse_party(&pTask->helper, pParties, "helper", 1));
+    GUARD(parse_party(&pTask->collector, pParties, "collector", 0));
+    if (sodium_memcmp(pTask->leader.aHpkePublicKey, pTask->helper.aHpkePublicKey, 32) == 0)
+        return pa_fail(PA_EINVAL, "parties.helper.hpke_public_key: equals the leader's; the two "
+                                  "aggregators must hold independent keys");
+    GUARD(pa_json_array(pParties, "parties", "agencies", &pAgencies));
+    if (json_array_size(pAgencies) < 1 || json_array_size(pAgencies) > PA_TASK_MAX_AGENCIES)
+        return pa_fail(PA_EINVAL, "parties.agencies: %zu agencies, expected 1..%d",
+                       json_array_size(pAgencies), PA_TASK_MAX_AGENCIES);
+    pTask->aAgency = calloc(json_array_size(pAgencies), sizeof *pTask->aAgency);
+    if (pTask->aAgency == NULL)
+        return pa_fail(PA_ENOMEM, "parties.agencies: out of memory");
+    json_array_foreach(pAgencies, i, pAgency) {
+        pa_task_agency *a = &pTask->aAgency[i];
+
+        snprintf(zPath, sizeof zPath, "parties.agencies[%zu]", i);
+        if (!json_is_object(pAgency))
+            return pa_fail(PA_EDECODE, "%s: must be an object", zPath);
+        GUARD(pa_json_only_keys(pAgency, zPath, azAgencyKeys));
+        pTask->nAgency = i + 1;
+        GUARD(pa_json_string(pAgency, zPath, "id", 64, &a->zId));
+        GUARD(pa_json_string(pAgency, zPath, "name", PA_TASK_MAX_NAME, &a->zName));
+        GUARD(pa_json_string(pAgency, zPath, "partition", 64, &a->zPartition));
+        if (strcmp(a->zPartition, "state") == 0)
+            return pa_fail(PA_EINVAL, "%s.partition: \"state\" is reserved for the statewide batch",
+                           zPath);
+        GUARD(pa_json_hex(pAgency, zPath, "public_key", a->aPublicKey, 32));
+    }
+    qsort(pTask->aAgency, pTask->nAgency, sizeof *pTask->aAgency, cmp_agency);
+    for (i = 1; i < pTask->nAgency; i++)
+        if (strcmp(pTask->aAgency[i - 1].zId, pTask->aAgency[i].zId) == 0)
+            return pa_fail(PA_EINVAL, "parties.agencies: id \"%s\" appears twice",
+                           pTask->aAgency[i].zId);
+    return PA_OK;
+}
+
+static int parse_batching(pa_task *pTask, const json_t *pRoot)
+{
+    static const char *const azKeys[] = {"period", "min_agencies", "allow_corrections", NULL};
+    json_t *pBatching;
+    char *zPeriod = NULL;
+    uint64_t n;
+    int rc;
+
+    GUARD(pa_json_object(pRoot, "", "batching", &pBatching));
+    GUARD(pa_json_only_keys(pBatching, "batching", azKeys));
+    GUARD(pa_json_string(pBatching, "batching", "period", 16, &zPeriod));
+    rc = strcmp(zPeriod, "month") == 0
+             ? PA_OK
+             : pa_fail(PA_EINVAL, "batching.period: \"%s\" is not supported (only \"month\")", zPeriod);
+    free(zPeriod);
+    GUARD(rc);
+    GUARD(pa_json_uint(pBatching, "batching", "min_agencies", 1, pTask->nAgency, 0, 0, &n));
+    pTask->nMinAgencies = (size_t)n;
+    GUARD(pa_json_bool(pBatching, "batching", "allow_corrections", 0, &pTask->bAllowCorrections));
+    return PA_OK;
+}
+
+static int parse_dp(pa_task *pTask, const json_t *pRoot)
+{
+    static const char *const azKeys[] = {"mechanism", "privacy_unit", "max_cells_per_record",
+                                         "max_per_cell", "per_release", "total_budget", NULL};
+    static const char *const azRhoRelease[] = {"rho", NULL}, *const azEpsRelease[] = {"epsilon", NULL};
+    static const char *const azRhoTotal[] = {"rho", "per", NULL};
+    static const char *const azEpsTotal[] = {"epsilon", "per", NULL};
+    json_t *pDp, *pRelease, *pTotal;
+    char *z = NULL;
+    size_t i;
+    int rc;
+    const char *zUnit;
+
+    GUARD(pa_json_object(pRoot, "", "dp", &pDp));
+    GUARD(pa_json_only_keys(pDp, "dp", azKeys));
+    GUARD(pa_json_string(pDp, "dp", "mechanism", 32, &z));
+    for (i = 0; i < sizeof g_mechanisms / sizeof g_mechanisms[0]; i++)
+        if (strcmp(z, g_mechanisms[i].zName) == 0)
+            break;
+    rc = i < sizeof g_mechanisms / sizeof g_mechanisms[0]
+             ? PA_OK
+             : pa_fail(PA_EINVAL, "dp.mechanism: \"%s\" is not one of discrete_gaussian, "
+                                  "discrete_laplace, none", z);
+    free(z);
+    GUARD(rc);
+    pTask->eMechanism = g_mechanisms[i].e;
+    GUARD(pa_json_string(pDp, "dp", "privacy_unit", 32, &z));
+    rc = strcmp(z, "incident_record") == 0
+             ? PA_OK
+             : pa_fail(PA_EINVAL, "dp.privacy_unit: \"%s\" is not supported (only \"incident_record\")", z);
+    free(z);
+    GUARD(rc);
+    if (pTask->eMechanism == PA_DP_NONE) {
+        pTask->zBudgetPeriod = strdup("none");
+        return pTask->zBudgetPeriod ? PA_OK : pa_fail(PA_ENOMEM, "dp: out of memory");
+    }
+    GUARD(pa_json_uint(pDp, "dp", "max_cells_per_record", 1, pTask->nCell, 0, 0,
+                       &pTask->nMaxCellsPerRecord));
+    GUARD(pa_json_uint(pDp, "dp", "max_per_cell", 1, pTask->nMaxMeasurement, 0, 0,
+                       &pTask->nMaxPerCell));
+    zUnit = pTask->eMechanism == PA_DP_DISCRETE_GAUSSIAN ? "rho" : "epsilon";
+    GUARD(pa_json_object(pDp, "dp", "per_release", &pRelease));
+    GUARD(pa_json_only_keys(pRelease, "dp.per_release", zUnit[0] == 'r' ? azRhoRelease : azEpsRelease));
+    GUARD(pa_json_positive(pRelease, "dp.per_release", zUnit, 100.0, &pTask->rPerRelease));
+    GUARD(pa_json_object(pDp, "dp", "total_budget", &pTotal));
+    GUARD(pa_json_only_keys(pTotal, "dp.total_budget", zUnit[0] == 'r' ? azRhoTotal : azEpsTotal));
+    GUARD(pa_json_positive(pTotal, "dp.total_budget", zUnit, 1000.0, &pTask->rTotalBudget));
+    GUARD(pa_json_string(pTotal, "dp.total_budget", "per", 16, &pTask->zBudgetPeriod));
+    if (strcmp(pTask->zBudgetPeriod, "year") != 0 && strcmp(pTask->zBudgetPeriod, "task") != 0)
+        return pa_fail(PA_EINVAL, "dp.total_budget.per: \"%s\" is not \"year\" or \"task\"",
+                       pTask->zBudgetPeriod);
+    if (pTask->rPerRelease > pTask->rTotalBudget)
+        return pa_fail(PA_EINVAL, "dp.per_release.%s: %g is above dp.total_budget.%s %g", zUnit,
+                       pTask->rPerRelease, zUnit, pTask->rTotalBudget);
+    return PA_OK;
+}
+
+static int task_id(pa_task *pTask, const json_t *pRoot)
+{
+    char *zCanon = json_dumps(pRoot, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+                                         JSON_REAL_PRECISION(17));
+    if (zCanon == NULL)
+        return pa_fail(PA_ENOMEM, "task: canonical encoding failed");
+    crypto_hash_sha256(pTask->aTaskId, (const unsigned char *)zCanon, strlen(zCanon));
+    free(zCanon);
+    return PA_OK;
+}
+
+static int parse_root(pa_task *pTask, const json_t *pRoot)
+{
+    static const char *const azKeys[] = {"format", "name", "schema", "vdaf", "parties", "batching",
+                                         "dp", NULL};
+    uint64_t iFormat;
+
+    if (!json_is_object(pRoot))
+        return pa_fail(PA_EDECODE, "task: the document must be a JSON object");
+    GUARD(pa_json_only_keys(pRoot, "", azKeys));
+    GUARD(pa_json_uint(pRoot, "", "format", PA_TASK_FORMAT_VERSION, PA_TASK_FORMAT_VERSION, 0, 0,
+                       &iFormat));
+    GUARD(pa_json_string(pRoot, "", "name", PA_TASK_MAX_NAME, &pTask->zName));
+    GUARD(parse_schema(pTask, pRoot));
+    GUARD(parse_vdaf(pTask, pRoot));
+    GUARD(parse_parties(pTask, pRoot));
+    GUARD(parse_batching(pTask, pRoot));
+    GUARD(parse_dp(pTask, pRoot));
+    return task_id(pTask, pRoot);
+}
+
+int pa_task_parse(pa_task **ppTask, const char *zJson, size_t nJson)
+{
+    json_error_t err;
+    json_t *pRoot;
+    pa_task *pTask;
+    int rc;
+
+    *ppTask = NULL;
+    pRoot = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
+    if (pRoot == NULL)
+        return pa_fail(PA_EDECODE, "task: line %d column %d: %s", err.line, err.column, err.text);
+    pTask = calloc(1, sizeof *pTask);
+    if (pTask == NULL) {
+        json_decref(pRoot);
+        return pa_fail(PA_ENOMEM, "task: out of memory");
+    }
+    rc = parse_root(pTask, pRoot);
+    json_decref(pRoot);
+    if (rc != PA_OK) {
+        pa_task_free(pTask);
+        return rc;
+    }
+    *ppTask = pTask;
+    return PA_OK;
+}
+
+int pa_task_load(pa_task **ppTask, const char *zPath)
+{
+    FILE *f;
+    char *zBuf = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    *ppTask = NULL;
+    f = fopen(zPath, "rb");
+    if (f == NULL)
+        return pa_fail(PA_EIO, "task file %s: %s", zPath, strerror(errno));
+    for (;;) {
+        if (n == cap) {
+            char *zNew;
+            if (cap >= (size_t)64 << 20) {
+                fclose(f);
+                free(zBuf);
+                return pa_fail(PA_ERANGE, "task file %s: larger than the limit of 64 MiB", zPath);
+            }
+            cap = cap ? 2 * cap : 65536;
+            zNew = realloc(zBuf, cap);
+            if (zNew == NULL) {
+                fclose(f);
+                free(zBuf);
+                return pa_fail(PA_ENOMEM, "task file %s: out of memory", zPath);
+            }
+            zBuf = zNew;
+        }
+        size_t got = fread(zBuf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    rc = ferror(f) ? pa_fail(PA_EIO, "task file %s: read error", zPath) : PA_OK;
+    fclose(f);
+    if (rc == PA_OK)
+        rc = pa_task_parse(ppTask, zBuf, n);
+    free(zBuf);
+    return rc;
+}
+
+void pa_task_free(pa_task *pTask)
+{
+    if (pTask == NULL)
+        return;
+    free(pTask->zName);
+    for (size_t i = 0; i < pTask->nDimension; i++) {
+        for (size_t j = 0; j < pTask->aDimension[i].nCategory; j++)
+            free(pTask->aDimension[i].azCategory[j]);
+        free(pTask->aDimension[i].azCategory);
+        free(pTask->aDimension[i].zName);
+    }
+    free(pTask->leader.zEndpoint);
+    free(pTask->helper.zEndpoint);
+    free(pTask->collector.zEndpoint);
+    for (size_t i = 0; i < pTask->nAgency; i++) {
+        free(pTask->aAgency[i].zId);
+        free(pTask->aAgency[i].zName);
+        free(pTask->aAgency[i].zPartition);
+    }
+    free(pTask->aAgency);
+    free(pTask->zBudgetPeriod);
+    free(pTask);
+}
+
+const pa_task_agency *pa_task_find_agency(const pa_task *pTask, const char *zId)
+{
+    pa_task_agency key;
+
+    memset(&key, 0, sizeof key);
+    key.zId = (char *)zId;
+    return bsearch(&key, pTask->aAgency, pTask->nAgency, sizeof key, cmp_agency);
+}

@@ -1,0 +1,114 @@
+/*
+ * privagg task — the one JSON file every party shares.
+ *
+ * A task names the schema (dimensions × categories = cells), the VDAF and its
+ * parameters, the parties (leader, helper, collector, agencies with their
+ * Ed25519 keys and partitions), batching rules and the DP policy.  Its task id is
+ * SHA-256 of the canonical encoding (compact JSON, keys sorted, ASCII), so every
+ * party that loads the same task derives the same id.  Secrets never appear in a
+ * task file.  The format is documented in docs/task-file.md.
+ *
+ * A loaded pa_task is read-only; it owns all its strings and arrays.
+ */
+#ifndef PRIVAGG_TASK_H
+#define PRIVAGG_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PA_TASK_FORMAT_VERSION 1
+#define PA_TASK_ID_SIZE 32
+#define PA_TASK_MAX_DIMENSIONS 8
+#define PA_TASK_MAX_CATEGORIES 1024
+#define PA_TASK_MAX_CELLS 1000000
+#define PA_TASK_MAX_AGENCIES 100000
+#define PA_TASK_MAX_NAME 256
+
+typedef enum {
+    PA_VDAF_COUNT = 1,
+    PA_VDAF_SUM,
+    PA_VDAF_SUMVEC,
+    PA_VDAF_HISTOGRAM,
+    PA_VDAF_MULTIHOT,
+} pa_vdaf_type;
+
+typedef enum {
+    PA_DP_NONE = 0,            /* tests only: flagged by the auditor */
+    PA_DP_DISCRETE_GAUSSIAN,
+    PA_DP_DISCRETE_LAPLACE,
+} pa_dp_mechanism;
+
+typedef struct {
+    char *zName;
+    size_t nCategory;
+    char **azCategory;
+} pa_task_dimension;
+
+typedef struct {
+    char *zId;                 /* e.g. the ORI "MO0010000" */
+    char *zName;
+    char *zPartition;          /* e.g. county FIPS "29001", or "statewide" */
+    uint8_t aPublicKey[32];    /* Ed25519 */
+} pa_task_agency;
+
+typedef struct {
+    char *zEndpoint;           /* "https://host:port" (NULL for the collector) */
+    uint8_t aHpkePublicKey[32];/* X25519 */
+    uint8_t iHpkeConfigId;
+} pa_task_party;
+
+typedef struct pa_task {
+    uint8_t aTaskId[PA_TASK_ID_SIZE];
+    char *zName;
+
+    /* schema: cells in row-major order (the last dimension varies fastest) */
+    size_t nDimension;
+    pa_task_dimension aDimension[PA_TASK_MAX_DIMENSIONS];
+    size_t nCell;
+
+    /* vdaf */
+    pa_vdaf_type eVdaf;
+    uint64_t nMaxMeasurement;  /* Sum, SumVec: per-cell bound; Count/Histogram: 1 */
+    size_t nChunkLength;       /* SumVec, Histogram, Multihot */
+    size_t nMaxWeight;         /* Multihot */
+
+    /* parties */
+    pa_task_party leader, helper, collector;
+    size_t nAgency;
+    pa_task_agency *aAgency;   /* sorted by zId */
+
+    /* batching */
+    size_t nMinAgencies;       /* minimum distinct agencies in a collected batch */
+    int bAllowCorrections;     /* a newer report of an agency replaces the older */
+
+    /* DP policy; the privacy unit is one incident record */
+    pa_dp_mechanism eMechanism;
+    uint64_t nMaxCellsPerRecord;   /* k: cells one record may touch */
+    uint64_t nMaxPerCell;          /* c: how much one record adds to one cell */
+    double rPerRelease;            /* ρ (Gaussian) or ε (Laplace) charged per release */
+    double rTotalBudget;           /* ρ or ε per budget period */
+    char *zBudgetPeriod;           /* "year" */
+} pa_task;
+
+/*
+ * Parse and validate a task from JSON text (zJson need not be NUL-terminated).
+ * Every problem is reported with its JSON path, value and limit, e.g.
+ * "vdaf.chunk_length: 0 is below 1".  On success *ppTask must be freed with
+ * pa_task_free().  Errors: PA_EDECODE (not JSON, wrong type), PA_EINVAL (a value
+ * out of range or inconsistent), PA_ENOMEM.
+ */
+int pa_task_parse(pa_task **ppTask, const char *zJson, size_t nJson);
+
+/* pa_task_parse() on the contents of a file.  Errors as above, plus PA_EIO. */
+int pa_task_load(pa_task **ppTask, const char *zPath);
+
+void pa_task_free(pa_task *pTask);
+
+/* The agency with this id, or NULL (binary search). */
+const pa_task_agency *pa_task_find_agency(const pa_task *pTask, const char *zId);
+
+/* Short names used in task files and messages. */
+const char *pa_vdaf_type_name(pa_vdaf_type e);
+const char *pa_dp_mechanism_name(pa_dp_mechanism e);
+
+#endif
