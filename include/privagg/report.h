@@ -1,0 +1,77 @@
+/*
+ * privagg report — the message an agency uploads, and the bytes it signs.
+ *
+ * Wire form (msgpack, canonical): a 12-element array
+ *   [version=1, task_id bin32, report_id bin16, agency_id str, period str "YYYY-MM",
+ *    partition str, public_share bin, leader_enc bin32, leader_ct bin,
+ *    helper_enc bin32, helper_ct bin, signature bin64]
+ * The agency's Ed25519 signature covers PA_REPORT_SIGN_LABEL followed by the
+ * encoding of the first 11 elements (as an 11-element array).  Each input share is
+ * HPKE-sealed with AAD = PA_REPORT_AAD_LABEL || msgpack [task_id, report_id,
+ * agency_id, period, partition, public_share], so a share cannot be moved to
+ * another report, agency, period or task.
+ */
+#ifndef PRIVAGG_REPORT_H
+#define PRIVAGG_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PA_REPORT_VERSION 1
+#define PA_REPORT_ID_SIZE 16
+#define PA_REPORT_MAX_AGENCY_ID 64
+#define PA_REPORT_MAX_PARTITION 64
+#define PA_REPORT_SIGN_LABEL "privagg/report/v1/signature"
+#define PA_REPORT_AAD_LABEL "privagg/report/v1/input-share"
+
+typedef struct {
+    uint8_t aEnc[32];          /* HPKE encapsulated key */
+    const uint8_t *pCt;        /* ciphertext (borrowed) */
+    size_t nCt;
+} pa_sealed_share;
+
+typedef struct {
+    uint8_t aTaskId[32];
+    uint8_t aReportId[PA_REPORT_ID_SIZE];
+    char zAgencyId[PA_REPORT_MAX_AGENCY_ID + 1];
+    char zPeriod[8];           /* "YYYY-MM" */
+    char zPartition[PA_REPORT_MAX_PARTITION + 1];
+    const uint8_t *pPublicShare; /* borrowed */
+    size_t nPublicShare;
+    pa_sealed_share leader, helper;
+    uint8_t aSignature[64];
+} pa_report;
+
+/* Exact sizes a decoder insists on (from the task's VDAF), 0 = any up to a bound. */
+typedef struct {
+    size_t nPublicShare;       /* exact; 0 allowed only for VDAFs with an empty public share */
+    size_t nLeaderCt;          /* exact; 0 = any up to 64 MiB */
+    size_t nHelperCt;          /* exact; 0 = any up to 64 MiB */
+} pa_report_sizes;
+
+/* 1 if z is "YYYY-MM" with 2000 <= YYYY <= 9999 and 01 <= MM <= 12. */
+int pa_period_valid(const char *z);
+
+/*
+ * Encode a report (all fields set).  *ppOut is malloc'ed; the caller frees it.
+ * Errors: PA_EINVAL (a field out of range, named), PA_ENOMEM.
+ */
+int pa_report_encode(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);
+
+/* The bytes the agency signs (label || 11-element array).  *ppOut malloc'ed. */
+int pa_report_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);
+
+/* The HPKE AAD of both input shares.  *ppOut malloc'ed. */
+int pa_report_aad(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);
+
+/*
+ * Decode strictly: the exact array shape and types, canonical msgpack, the sizes
+ * in pSizes, a valid period, no trailing bytes.  Borrowed pointers in *pReport
+ * point into pIn, which must outlive it.  Errors: PA_EDECODE / PA_ERANGE naming
+ * the field.  The signature is not checked here (the engine checks it against the
+ * agency's key from the task).
+ */
+int pa_report_decode(pa_report *pReport, const uint8_t *pIn, size_t nIn,
+                     const pa_report_sizes *pSizes);
+
+#endif
