@@ -1,0 +1,121 @@
+/*
+ * Field128 (draft-irtf-cfrg-vdaf-20 §6.1.3): the out-of-line parts — inversion,
+ * public-exponent power, the table of roots of unity and vector codecs.  The
+ * hot arithmetic is static inline in field128.h.
+ */
+#include "field/field128.h"
+
+#include <assert.h>
+#include <string.h>
+
+/*
+ * ROOTS[k] = gen^(2^(66-k)) in Montgomery form, gen = 7^4611686018427387897
+ * mod p: a primitive 2^k-th root of unity, for k = 0..32 (NTT sizes fit a
+ * size_t; the field would allow up to 2^66).  Computed offline with Python's
+ * pow(); the unit test field_roots_test recomputes every entry from 7.
+ */
+static const pa_f128 PA_F128_ROOTS[33] = {
+    {{UINT64_C(0xffffffffffffffff), UINT64_C(0x000000000000001b)}},
+    {{UINT64_C(0x0000000000000002), UINT64_C(0xffffffffffffffc8)}},
+    {{UINT64_C(0x8ff94ea745b7d9d6), UINT64_C(0x6171e408747992c7)}},
+    {{UINT64_C(0x1323bb095fba9556), UINT64_C(0x7f2a4e6655e5a49c)}},
+    {{UINT64_C(0xd1c455956aafabfc), UINT64_C(0x3d661493c5e89442)}},
+    {{UINT64_C(0x416d53fbcdfcc65c), UINT64_C(0x5c159e1cffd5eca0)}},
+    {{UINT64_C(0x1428d15e766f5f3e), UINT64_C(0x960d5c8696ec3aa3)}},
+    {{UINT64_C(0x8f0cef59f8c23f3e), UINT64_C(0xcce83f596bb28730)}},
+    {{UINT64_C(0x432d8d01ae187081), UINT64_C(0x12b496afe629224c)}},
+    {{UINT64_C(0x0edc26fa686e3d3b), UINT64_C(0xc2026e57b1554ea9)}},
+    {{UINT64_C(0x79663ccecfe8c86c), UINT64_C(0xf38c95d1e57405ea)}},
+    {{UINT64_C(0xfecc377cf0f47a9f), UINT64_C(0x2b486d42d73283bd)}},
+    {{UINT64_C(0x0ab1068497116540), UINT64_C(0x70866815dbf52bac)}},
+    {{UINT64_C(0x2d9420dc5196c01a), UINT64_C(0x852c9b234b09c7df)}},
+    {{UINT64_C(0x1a491a6cf3399115), UINT64_C(0xca4b831e2e621692)}},
+    {{UINT64_C(0xb99152aabeebd757), UINT64_C(0xb7fbf514f82e2269)}},
+    {{UINT64_C(0xb8da2f851dfd594a), UINT64_C(0x597c0e93a246d640)}},
+    {{UINT64_C(0xf2888c210ef9f1c4), UINT64_C(0x97f929a5d52ab886)}},
+    {{UINT64_C(0xe6a0ccbc956fc7fb), UINT64_C(0xfa4748aea960d0eb)}},
+    {{UINT64_C(0xe53d6d96e1ec92a0), UINT64_C(0xc24ed95c3c013bcc)}},
+    {{UINT64_C(0x6cc6e9129e1679c0), UINT64_C(0x6f825f88648b270c)}},
+    {{UINT64_C(0x2c4d04cc40a2bd04), UINT64_C(0x17c2af4df9629e3d)}},
+    {{UINT64_C(0x843747925bd7da8e), UINT64_C(0xdcd8c9979b888e8a)}},
+    {{UINT64_C(0x4a1b1730d0aa77a0), UINT64_C(0x391696912d85b368)}},
+    {{UINT64_C(0x68fb2b7e053e9500), UINT64_C(0x8ab5e54096ca012c)}},
+    {{UINT64_C(0x1ccc0958442d4cd2), UINT64_C(0x819909091849c5c1)}},
+    {{UINT64_C(0x25e9f8eeb3a11b26), UINT64_C(0x741eb9f6cfde0f02)}},
+    {{UINT64_C(0x57b7921d9d4d0d66), UINT64_C(0x681f358ffad3a90d)}},
+    {{UINT64_C(0x9bd3b6be3602bfe2), UINT64_C(0x294e31a63bbd8bb1)}},
+    {{UINT64_C(0xe36811a2b6dd2f4d), UINT64_C(0x402946e8dcc86185)}},
+    {{UINT64_C(0x468354d0ce6f4f42), UINT64_C(0xdc3971476a49c161)}},
+    {{UINT64_C(0xd42c20d91e16ba3b), UINT64_C(0x16849c909ba2920d)}},
+    {{UINT64_C(0x488a61cbe76f8796), UINT64_C(0xe0312b455090dc3d)}},
+};
+
+pa_f128 pa_f128_pow(pa_f128 a, uint64_t e)
+{
+    pa_f128 r = pa_f128_one();
+    while (e != 0) {
+        if (e & 1)
+            r = pa_f128_mul(r, a);
+        a = pa_f128_mul(a, a);
+        e >>= 1;
+    }
+    return r;
+}
+
+/*
+ * a^(p-2), p - 2 = 0xffffffffffffffe3_ffffffffffffffff, with a fixed 4-bit
+ * window: the window digits come from the public constant exponent, so the
+ * sequence of multiplications and the table indices never depend on a.
+ * 14 multiplies of precomputation, then 124 squarings and 31 multiplies.
+ */
+pa_f128 pa_f128_inv(pa_f128 a)
+{
+    static const uint64_t E[2] = {UINT64_C(0xffffffffffffffff), UINT64_C(0xffffffffffffffe3)};
+    pa_f128 tab[16];
+    pa_f128 r;
+    int i, j;
+
+    tab[0] = pa_f128_one();
+    tab[1] = a;
+    for (i = 2; i < 16; i++)
+        tab[i] = pa_f128_mul(tab[i - 1], a);
+
+    r = tab[(E[1] >> 60) & 15];
+    for (i = 120; i >= 0; i -= 4) {
+        unsigned digit = (unsigned)((E[i / 64] >> (i % 64)) & 15);
+        for (j = 0; j < 4; j++)
+            r = pa_f128_mul(r, r);
+        if (digit != 0) /* public exponent digit */
+            r = pa_f128_mul(r, tab[digit]);
+    }
+    pa_wipe(tab, sizeof tab);
+    return r;
+}
+
+pa_f128 pa_f128_root_of_unity(size_t n)
+{
+    unsigned k = 0;
+    assert(n != 0 && (n & (n - 1)) == 0);
+    while (((size_t)1 << k) < n)
+        k++;
+    assert(k <= 32);
+    return PA_F128_ROOTS[k];
+}
+
+void pa_f128_encode_vec(uint8_t *out, const pa_f128 *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        pa_f128_encode(out + i * PA_F128_ENCODED_SIZE, v[i]);
+}
+
+int pa_f128_decode_vec(pa_f128 *out, const uint8_t *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (pa_f128_decode(&out[i], in + i * PA_F128_ENCODED_SIZE) != 0) {
+            memset(out, 0, n * sizeof *out);
+            return pa_fail(PA_EDECODE, "field128 element %zu of %zu: value >= modulus 2^128-28*2^64+1",
+                           i, n);
+        }
+    }
+    return 0;
+}

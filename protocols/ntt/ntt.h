@@ -1,0 +1,46 @@
+/*
+ * Number-theoretic transform and polynomial helpers over Field64 and Field128,
+ * used by the FLP (draft-irtf-cfrg-vdaf-20 §7.3: gadget polynomials are
+ * interpolated over the powers of alpha = root_of_unity(n) and multiplied).
+ *
+ * Convention (it matters: FLP proofs are byte-compared with official vectors):
+ * pa_F_ntt maps a[0..n) to A[i] = sum_j a[j]·w^(i·j) with w =
+ * pa_F_root_of_unity(n), natural order in and out, so A[i] is the polynomial
+ * with coefficients a evaluated at w^i.  pa_F_intt is its exact inverse (with the
+ * 1/n factor): it interpolates coefficients from the values at w^0..w^(n-1).
+ *
+ * Everything here is constant time in the element values (the field operations
+ * are); running time depends only on the sizes.  No global mutable state: the
+ * twiddle factors are computed per call in a small stack buffer.
+ */
+#ifndef PA_NTT_H
+#define PA_NTT_H
+
+#include <stddef.h>
+
+#include "field/field128.h"
+#include "field/field64.h"
+
+/* In place; n MUST be a power of two, 1 <= n <= 2^32 (asserted). */
+void pa_f64_ntt(pa_f64 *a, size_t n);
+void pa_f128_ntt(pa_f128 *a, size_t n);
+
+/* Exact inverse of pa_F_ntt, including the 1/n factor.  Same requirements. */
+void pa_f64_intt(pa_f64 *a, size_t n);
+void pa_f128_intt(pa_f128 *a, size_t n);
+
+/* sum_i coeffs[i]·x^i by Horner (coeffs[0] is the constant term); 0 if n == 0. */
+pa_f64 pa_f64_poly_eval(const pa_f64 *coeffs, size_t n, pa_f64 x);
+pa_f128 pa_f128_poly_eval(const pa_f128 *coeffs, size_t n, pa_f128 x);
+
+/*
+ * out[0 .. na+nb-1) <- a·b (coefficient vectors, constant term first).
+ * Schoolbook for small operands, NTT (O(n log n)) otherwise.  out MAY alias a
+ * or b (the result is built in a scratch buffer).  Returns 0; PA_EINVAL if
+ * na or nb is 0; PA_ERANGE if na+nb-1 > 2^32; PA_ENOMEM if scratch allocation
+ * fails (out is then untouched).  Scratch memory is wiped before it is freed.
+ */
+int pa_f64_poly_mul(pa_f64 *out, const pa_f64 *a, size_t na, const pa_f64 *b, size_t nb);
+int pa_f128_poly_mul(pa_f128 *out, const pa_f128 *a, size_t na, const pa_f128 *b, size_t nb);
+
+#endif
