@@ -7,10 +7,33 @@
 #ifndef PA_CLI_H
 #define PA_CLI_H
 
+#include <stddef.h>
+
 int pa_cli_conformance(int argc, char **argv);
 int pa_cli_conformance_vdaf(int argc, char **argv);
 int pa_cli_conformance_hpke(int argc, char **argv);
 int pa_cli_dp(int argc, char **argv);
+
+int pa_cli_keygen(int argc, char **argv);
+int pa_cli_task(int argc, char **argv);
+
+/* Options: fill zName and bFlag; pa_cli_parse() sets bSeen and zValue. */
+typedef struct {
+    const char *zName;   /* "--role" */
+    int bFlag;           /* 1: takes no value */
+    const char *zValue;
+    int bSeen;
+} pa_cli_opt;
+
+/* Parse argv[1..] (argv[0] is the subcommand); 0, or 2 after printing why. */
+int pa_cli_parse(int argc, char **argv, pa_cli_opt *aOpt, size_t nOpt);
+const char *pa_cli_value(const pa_cli_opt *aOpt, size_t nOpt, const char *zName);
+int pa_cli_seen(const pa_cli_opt *aOpt, size_t nOpt, const char *zName);
+/* Parse a number option; 0, or 2 after printing the option, value and range. */
+int pa_cli_uint(const char *zCmd, const char *zOpt, const char *zValue, unsigned long long nMin,
+                unsigned long long nMax, unsigned long long *pOut);
+int pa_cli_real(const char *zCmd, const char *zOpt, const char *zValue, double rMin, double rMax,
+                double *pOut);
 
 /* Print "privagg: <what>: <pa_strerror(code)>: <detail>" to stderr. */
 void pa_cli_report(const char *what, int code);

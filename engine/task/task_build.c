@@ -1,0 +1,261 @@
+/*
+ * Default task of a state from the shipped data (see include/privagg/task_build.h).
+ */
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privagg/common.h"
+#include "privagg/csv.h"
+#include "privagg/task_build.h"
+
+const char *const pa_default_status[5] = {
+    "U.S. citizen", "lawful permanent resident", "other lawful status", "no lawful status",
+    "unknown",
+};
+const char *const pa_default_roles[2] = {"offender/arrestee", "victim"};
+
+static json_t *hex(const uint8_t *p, size_t n)
+{
+    char z[129];
+    sodium_bin2hex(z, sizeof z, p, n);
+    return json_string(z);
+}
+
+static int agency_file(char *zPath, size_t n, const char *zDataDir, const char *zState)
+{
+    char zLower[3];
+    if (strlen(zState) != 2 || !isalpha((unsigned char)zState[0]) || !isalpha((unsigned char)zState[1]))
+        return pa_fail(PA_EINVAL, "state: \"%s\" is not a two-letter code", zState);
+    zLower[0] = (char)tolower((unsigned char)zState[0]);
+    zLower[1] = (char)tolower((unsigned char)zState[1]);
+    zLower[2] = '\0';
+    snprintf(zPath, n, "%s/%s_le_agencies.csv", zDataDir, zLower);
+    return PA_OK;
+}
+
+/* Offense buckets 1..27 in bucket_id order, names from the CSV. */
+static int offense_categories(json_t **ppCats, const char *zDataDir)
+{
+    char zPath[4096];
+    pa_csv *c;
+    const char *azName[64] = {0};
+    int rc, iId, iName;
+    size_t nMax = 0;
+
+    snprintf(zPath, sizeof zPath, "%s/nibrs_offense_buckets.csv", zDataDir);
+    rc = pa_csv_load(&c, zPath);
+    if (rc != PA_OK)
+        return rc;
+    iId = pa_csv_column(c, "bucket_id");
+    iName = pa_csv_column(c, "bucket");
+    if (iId < 0 || iName < 0) {
+        pa_csv_free(c);
+        return pa_fail(PA_EDECODE, "%s: columns bucket_id and bucket are required", zPath);
+    }
+    for (size_t r = 0; r < pa_csv_row_count(c); r++) {
+        char *zEnd;
+        long id = strtol(pa_csv_get(c, r, iId), &zEnd, 10);
+        if (*zEnd != '\0' || id < 0 || id >= 64) {
+            pa_csv_free(c);
+            return pa_fail(PA_EDECODE, "%s: row %zu: bucket_id \"%s\" is not in 0..63", zPath, r + 1,
+                           pa_csv_get(c, r, iId));
+        }
+        if (id == 0)
+            continue; /* excluded (09C justifiable homicide) */
+        azName[id] = pa_csv_get(c, r, iName);
+        if ((size_t)id > nMax)
+            nMax = (size_t)id;
+    }
+    *ppCats = json_array();
+    for (size_t id = 1; id <= nMax; id++) {
+        if (azName[id] == NULL) {
+            json_decref(*ppCats);
+            pa_csv_free(c);
+            return pa_fail(PA_EDECODE, "%s: bucket_id %zu has no offense", zPath, id);
+        }
+        json_array_append_new(*ppCats, json_string(azName[id]));
+    }
+    pa_csv_free(c);
+    return PA_OK;
+}
+
+static json_t *string_array(const char *const *az, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(az[i]));
+    return a;
+}
+
+static json_t *party(const char *zEndpoint, const pa_keys *k)
+{
+    json_t *o = json_object();
+    if (zEndpoint)
+        json_object_set_new(o, "endpoint", json_string(zEndpoint));
+    json_object_set_new(o, "hpke_public_key", hex(k->aPublic, 32));
+    json_object_set_new(o, "hpke_config_id", json_integer(k->iConfigId));
+    return o;
+}
+
+static const pa_keys *find_key(const pa_task_build_opts *o, const char *zId)
+{
+    for (size_t i = 0; i < o->nAgencyKeys; i++)
+        if (strcmp(o->aAgencyKeys[i].zId, zId) == 0)
+            return &o->aAgencyKeys[i];
+    return NULL;
+}
+
+static int agencies(json_t **ppArr, const pa_task_build_opts *o)
+{
+    char zPath[4096];
+    pa_csv *c;
+    int rc, iOri, iName, iFips;
+    size_t n;
+
+    rc = agency_file(zPath, sizeof zPath, o->zDataDir, o->zState);
+    if (rc != PA_OK)
+        return rc;
+    rc = pa_csv_load(&c, zPath);
+    if (rc != PA_OK)
+        return rc;
+    iOri = pa_csv_column(c, "ori");
+    iName = pa_csv_column(c, "name");
+    iFips = pa_csv_column(c, "county_fips");
+    if (iOri < 0 || iName < 0 || iFips < 0) {
+        pa_csv_free(c);
+        return pa_fail(PA_EDECODE, "%s: columns ori, name and county_fips are required", zPath);
+    }
+    n = pa_csv_row_count(c);
+    if (o->nMaxAgencies != 0 && o->nMaxAgencies < n)
+        n = o->nMaxAgencies;
+    *ppArr = json_array();
+    for (size_t r = 0; r < n; r++) {
+        const char *zOri = pa_csv_get(c, r, iOri), *zFips = pa_csv_get(c, r, iFips);
+        const pa_keys *k = find_key(o, zOri);
+        if (k == NULL) {
+            json_decref(*ppArr);
+            pa_csv_free(c);
+            return pa_fail(PA_EINVAL, "agency %s: no public key was given", zOri);
+        }
+        json_t *a = json_object();
+        json_object_set_new(a, "id", json_string(zOri));
+        json_object_set_new(a, "name", json_string(pa_csv_get(c, r, iName)));
+        json_object_set_new(a, "partition", json_string(zFips[0] ? zFips : "statewide"));
+        json_object_set_new(a, "public_key", hex(k->aPublic, 32));
+        json_array_append_new(*ppArr, a);
+    }
+    pa_csv_free(c);
+    return PA_OK;
+}
+
+int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
+{
+    json_t *pOffense = NULL, *pAgencies = NULL, *root, *dims, *d, *parties, *dp, *b;
+    int rc;
+
+    *ppJson = NULL;
+    rc = offense_categories(&pOffense, o->zDataDir);
+    if (rc != PA_OK)
+        return rc;
+    rc = agencies(&pAgencies, o);
+    if (rc != PA_OK) {
+        json_decref(pOffense);
+        return rc;
+    }
+    size_t nCell = json_array_size(pOffense) * 5 * 2;
+
+    root = json_object();
+    json_object_set_new(root, "format", json_integer(1));
+    char zName[256];
+    snprintf(zName, sizeof zName, "%s monthly incidents by offense, immigration status and role",
+             o->zState);
+    json_object_set_new(root, "name", json_string(zName));
+
+    dims = json_array();
+    d = json_object();
+    json_object_set_new(d, "name", json_string("offense"));
+    json_object_set_new(d, "categories", pOffense);
+    json_array_append_new(dims, d);
+    d = json_object();
+    json_object_set_new(d, "name", json_string("status"));
+    json_object_set_new(d, "categories", string_array(pa_default_status, 5));
+    json_array_append_new(dims, d);
+    d = json_object();
+    json_object_set_new(d, "name", json_string("role"));
+    json_object_set_new(d, "categories", string_array(pa_default_roles, 2));
+    json_array_append_new(dims, d);
+    json_object_set_new(root, "schema", json_pack("{s:o}", "dimensions", dims));
+
+    json_object_set_new(root, "vdaf", json_pack("{s:s, s:I, s:I, s:I}", "type", "Prio3SumVec",
+                                                "length", (json_int_t)nCell, "max_measurement",
+                                                (json_int_t)65535, "chunk_length", (json_int_t)66));
+    parties = json_object();
+    json_object_set_new(parties, "leader", party(o->zLeaderEndpoint, o->pLeader));
+    json_object_set_new(parties, "helper", party(o->zHelperEndpoint, o->pHelper));
+    json_object_set_new(parties, "collector", party(NULL, o->pCollector));
+    json_object_set_new(parties, "agencies", pAgencies);
+    json_object_set_new(root, "parties", parties);
+
+    b = json_pack("{s:s, s:I, s:b}", "period", "month", "min_agencies", (json_int_t)o->nMinAgencies,
+                  "allow_corrections", 0);
+    json_object_set_new(root, "batching", b);
+
+    dp = json_object();
+    json_object_set_new(dp, "mechanism", json_string("discrete_gaussian"));
+    json_object_set_new(dp, "privacy_unit", json_string("incident_record"));
+    json_object_set_new(dp, "max_cells_per_record", json_integer((json_int_t)o->nMaxCellsPerRecord));
+    json_object_set_new(dp, "max_per_cell", json_integer(1));
+    json_object_set_new(dp, "per_release", json_pack("{s:f}", "rho", o->rRhoPerRelease));
+    json_object_set_new(dp, "total_budget", json_pack("{s:f, s:s}", "rho", o->rRhoTotal, "per", "year"));
+    json_object_set_new(root, "dp", dp);
+    *ppJson = root;
+    return PA_OK;
+}
+
+int pa_task_list_agencies(char ***pazId, size_t *pnId, const char *zDataDir, const char *zState)
+{
+    char zPath[4096];
+    pa_csv *c;
+    int rc = agency_file(zPath, sizeof zPath, zDataDir, zState), iOri;
+
+    *pazId = NULL;
+    *pnId = 0;
+    if (rc != PA_OK)
+        return rc;
+    rc = pa_csv_load(&c, zPath);
+    if (rc != PA_OK)
+        return rc;
+    iOri = pa_csv_column(c, "ori");
+    if (iOri < 0) {
+        pa_csv_free(c);
+        return pa_fail(PA_EDECODE, "%s: column ori is required", zPath);
+    }
+    size_t n = pa_csv_row_count(c);
+    char **az = calloc(n ? n : 1, sizeof *az);
+    if (az == NULL) {
+        pa_csv_free(c);
+        return pa_fail(PA_ENOMEM, "agency list: out of memory");
+    }
+    for (size_t r = 0; r < n; r++) {
+        az[r] = strdup(pa_csv_get(c, r, iOri));
+        if (az[r] == NULL) {
+            pa_task_free_list(az, r);
+            pa_csv_free(c);
+            return pa_fail(PA_ENOMEM, "agency list: out of memory");
+        }
+    }
+    pa_csv_free(c);
+    *pazId = az;
+    *pnId = n;
+    return PA_OK;
+}
+
+void pa_task_free_list(char **azId, size_t nId)
+{
+    for (size_t i = 0; i < nId; i++)
+        free(azId[i]);
+    free(azId);
+}

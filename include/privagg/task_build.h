@@ -1,0 +1,49 @@
+/*
+ * privagg task_build — the default task of a state, built from the shipped data:
+ * 27 offense buckets (data/nibrs_offense_buckets.csv) × 5 immigration-status
+ * categories × 2 roles = 270 cells, Prio3SumVec (max 65535 per cell, chunk 66),
+ * every agency of data/<st>_le_agencies.csv with its county FIPS as partition
+ * ("statewide" for agencies without a county), monthly batches, and a
+ * discrete-Gaussian policy charged per incident record.
+ */
+#ifndef PRIVAGG_TASK_BUILD_H
+#define PRIVAGG_TASK_BUILD_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privagg/keys.h"
+
+typedef struct {
+    const char *zState;            /* "MO" */
+    const char *zDataDir;          /* folder with the CSVs */
+    const char *zLeaderEndpoint;
+    const char *zHelperEndpoint;
+    const pa_keys *pLeader, *pHelper, *pCollector;   /* public parts used */
+    /* agency public keys, looked up by id; an agency without a key is an error */
+    const pa_keys *aAgencyKeys;
+    size_t nAgencyKeys;
+    size_t nMaxAgencies;           /* 0 = all agencies in the file; else the first N */
+    size_t nMinAgencies;           /* batching.min_agencies */
+    double rRhoPerRelease;         /* e.g. 0.05 */
+    double rRhoTotal;              /* per year, e.g. 1.0 */
+    uint64_t nMaxCellsPerRecord;   /* e.g. 4 */
+} pa_task_build_opts;
+
+/* The five status categories and two roles of the default schema. */
+extern const char *const pa_default_status[5];
+extern const char *const pa_default_roles[2];
+
+/*
+ * Build the default task as JSON (*ppJson owned by the caller: json_decref).
+ * Errors: PA_EIO/PA_EDECODE for the data files (named), PA_EINVAL for an agency
+ * with no key or an unknown state.
+ */
+int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *pOpts);
+
+/* The agency ids of the state's agency file, in file order (for key generation). */
+int pa_task_list_agencies(char ***pazId, size_t *pnId, const char *zDataDir, const char *zState);
+void pa_task_free_list(char **azId, size_t nId);
+
+#endif
