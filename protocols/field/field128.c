@@ -1,5 +1,5 @@
 /*
- * Field128 (draft-irtf-cfrg-vdaf-20 §6.1.3): the out-of-line parts — inversion,
+ * Field128 (draft-irtf-cfrg-vdaf-20 §6.1.4): the out-of-line parts — inversion,
  * public-exponent power, the table of roots of unity and vector codecs.  The
  * hot arithmetic is static inline in field128.h.
  */

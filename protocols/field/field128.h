@@ -1,6 +1,6 @@
 /*
  * Field128: the prime field GF(p), p = 2^66 * 4611686018427387897 + 1
- * = 2^128 - 28·2^64 + 1, as defined in draft-irtf-cfrg-vdaf-20 §6.1.3
+ * = 2^128 - 28·2^64 + 1, as defined in draft-irtf-cfrg-vdaf-20 §6.1.4
  * (Parameters, Field128: GEN_ORDER = 2^66, generator = 7^4611686018427387897).
  *
  * Representation: Montgomery form with R = 2^128, two 64-bit limbs, always

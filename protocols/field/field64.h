@@ -1,6 +1,6 @@
 /*
  * Field64: the prime field GF(p), p = 2^32 * 4294967295 + 1 = 2^64 - 2^32 + 1
- * ("Goldilocks"), as defined in draft-irtf-cfrg-vdaf-20 §6.1.3 (Parameters,
+ * ("Goldilocks"), as defined in draft-irtf-cfrg-vdaf-20 §6.1.4 (Parameters,
  * Field64: GEN_ORDER = 2^32, generator = 7^4294967295).
  *
  * Representation: an element is its canonical integer in [0, p) held in a

@@ -1,7 +1,7 @@
 /*
  * Number-theoretic transform and polynomial helpers over Field64 and Field128,
- * used by the FLP (draft-irtf-cfrg-vdaf-20 §7.3: gadget polynomials are
- * interpolated over the powers of alpha = root_of_unity(n) and multiplied).
+ * for the FLP (draft-irtf-cfrg-vdaf-20 §6.1.2 NTT-friendly fields: nth_root,
+ * ntt, inv_ntt; §6.1.3 polynomial representation).
  *
  * Convention (it matters: FLP proofs are byte-compared with official vectors):
  * pa_F_ntt maps a[0..n) to A[i] = sum_j a[j]·w^(i·j) with w =
