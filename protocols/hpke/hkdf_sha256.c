@@ -13,9 +13,11 @@
 void pa_hkdf_sha256_extract(uint8_t prk[PA_HKDF_SHA256_HASH_LEN], const uint8_t *salt,
                             size_t salt_len, const pa_bytes *ikm, size_t n_ikm)
 {
+    static const uint8_t no_salt[1] = {0};
     crypto_auth_hmacsha256_state st;
 
-    crypto_auth_hmacsha256_init(&st, salt, salt_len);
+    /* libsodium declares the key pointer non-null even for a zero-length key */
+    crypto_auth_hmacsha256_init(&st, salt_len > 0 ? salt : no_salt, salt_len);
     for (size_t i = 0; i < n_ikm; i++) {
         if (ikm[i].n > 0)
             crypto_auth_hmacsha256_update(&st, ikm[i].p, ikm[i].n);
