@@ -6,7 +6,11 @@
  *    partition str, public_share bin, leader_enc bin32, leader_ct bin,
  *    helper_enc bin32, helper_ct bin, signature bin64]
  * The agency's Ed25519 signature covers PA_REPORT_SIGN_LABEL followed by the
- * encoding of the first 11 elements (as an 11-element array).  Each input share is
+ * msgpack array [version, task_id, report_id, agency_id, period, partition,
+ * public_share, SHA-256(leader_enc || leader_ct), helper_enc, helper_ct]: the
+ * leader's (large) share enters by its digest, so the helper can check an agency's
+ * signature from the digest the leader forwards, without the leader's share.  Each
+ * input share is
  * HPKE-sealed with AAD = PA_REPORT_AAD_LABEL || msgpack [task_id, report_id,
  * agency_id, period, partition, public_share], so a share cannot be moved to
  * another report, agency, period or task.
@@ -58,8 +62,14 @@ int pa_period_valid(const char *z);
  */
 int pa_report_encode(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);
 
-/* The bytes the agency signs (label || 11-element array).  *ppOut malloc'ed. */
-int pa_report_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);
+/* SHA-256(leader_enc || leader_ct): how the leader's share enters the signature. */
+void pa_report_leader_digest(uint8_t aDigest[32], const pa_report *pReport);
+
+/* The bytes the agency signs (see above).  *ppOut malloc'ed.  pLeaderDigest may be
+ * NULL (computed from pReport->leader) or the 32-byte digest (the helper's case,
+ * where pReport->leader is not filled in). */
+int pa_report_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport,
+                           const uint8_t *pLeaderDigest);
 
 /* The HPKE AAD of both input shares.  *ppOut malloc'ed. */
 int pa_report_aad(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);

@@ -3,6 +3,7 @@
  * reader (see include/privagg/report.h for the layout).
  */
 #include <msgpack.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,8 +52,8 @@ static void pack_str(msgpack_packer *pk, const char *z)
     msgpack_pack_str_body(pk, z, n);
 }
 
-/* The first nElem (11 or 12) elements of the report array. */
-static void pack_report(msgpack_packer *pk, const pa_report *r, size_t nElem)
+/* The first seven elements shared by the wire form and the signed bytes. */
+static void pack_head(msgpack_packer *pk, const pa_report *r, size_t nElem)
 {
     msgpack_pack_array(pk, nElem);
     msgpack_pack_uint64(pk, PA_REPORT_VERSION);
@@ -62,12 +63,15 @@ static void pack_report(msgpack_packer *pk, const pa_report *r, size_t nElem)
     pack_str(pk, r->zPeriod);
     pack_str(pk, r->zPartition);
     pack_bin(pk, r->pPublicShare, r->nPublicShare);
-    pack_bin(pk, r->leader.aEnc, sizeof r->leader.aEnc);
-    pack_bin(pk, r->leader.pCt, r->leader.nCt);
-    pack_bin(pk, r->helper.aEnc, sizeof r->helper.aEnc);
-    pack_bin(pk, r->helper.pCt, r->helper.nCt);
-    if (nElem == 12)
-        pack_bin(pk, r->aSignature, sizeof r->aSignature);
+}
+
+void pa_report_leader_digest(uint8_t aDigest[32], const pa_report *r)
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, r->leader.aEnc, sizeof r->leader.aEnc);
+    crypto_hash_sha256_update(&st, r->leader.pCt, r->leader.nCt);
+    crypto_hash_sha256_final(&st, aDigest);
 }
 
 /* Move an sbuffer's bytes (after an optional label) into a malloc'ed buffer. */
@@ -100,21 +104,35 @@ int pa_report_encode(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport)
         return rc;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    pack_report(&pk, pReport, 12);
+    pack_head(&pk, pReport, 12);
+    pack_bin(&pk, pReport->leader.aEnc, sizeof pReport->leader.aEnc);
+    pack_bin(&pk, pReport->leader.pCt, pReport->leader.nCt);
+    pack_bin(&pk, pReport->helper.aEnc, sizeof pReport->helper.aEnc);
+    pack_bin(&pk, pReport->helper.pCt, pReport->helper.nCt);
+    pack_bin(&pk, pReport->aSignature, sizeof pReport->aSignature);
     return finish(&sb, NULL, ppOut, pnOut);
 }
 
-int pa_report_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport)
+int pa_report_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport,
+                           const uint8_t *pLeaderDigest)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
+    uint8_t aDigest[32];
     int rc = check_fields(pReport);
 
     if (rc != PA_OK)
         return rc;
+    if (pLeaderDigest == NULL) {
+        pa_report_leader_digest(aDigest, pReport);
+        pLeaderDigest = aDigest;
+    }
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    pack_report(&pk, pReport, 11);
+    pack_head(&pk, pReport, 10);
+    pack_bin(&pk, pLeaderDigest, 32);
+    pack_bin(&pk, pReport->helper.aEnc, sizeof pReport->helper.aEnc);
+    pack_bin(&pk, pReport->helper.pCt, pReport->helper.nCt);
     return finish(&sb, PA_REPORT_SIGN_LABEL, ppOut, pnOut);
 }
 

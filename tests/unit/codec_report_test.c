@@ -143,20 +143,35 @@ static void test_signed_bytes_and_aad_bind_fields(void **state)
     uint8_t *s1, *s2, *a1, *a2, *w;
     size_t ns1, ns2, na1, na2, nw;
     (void)state;
-    assert_int_equal(pa_report_signed_bytes(&s1, &ns1, &r), PA_OK);
+    assert_int_equal(pa_report_signed_bytes(&s1, &ns1, &r, NULL), PA_OK);
     assert_int_equal(pa_report_aad(&a1, &na1, &r), PA_OK);
     assert_int_equal(pa_report_encode(&w, &nw, &r), PA_OK);
     assert_true(ns1 > strlen(PA_REPORT_SIGN_LABEL));
     assert_memory_equal(s1, PA_REPORT_SIGN_LABEL, strlen(PA_REPORT_SIGN_LABEL));
     /* the signature itself is not signed */
     memset(r.aSignature, 0, 64);
-    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r), PA_OK);
+    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r, NULL), PA_OK);
     assert_int_equal(ns1, ns2);
     assert_memory_equal(s1, s2, ns1);
     free(s2);
+    /* the helper's form (digest given) is the same bytes */
+    uint8_t dig[32];
+    pa_report_leader_digest(dig, &r);
+    pa_report hr = r;
+    hr.leader.pCt = NULL;
+    hr.leader.nCt = 0;
+    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &hr, dig), PA_OK);
+    assert_memory_equal(s1, s2, ns1);
+    free(s2);
+    /* the leader's ciphertext is signed, through its digest */
+    g_lct[5] ^= 1;
+    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r, NULL), PA_OK);
+    assert_memory_not_equal(s1, s2, ns1);
+    g_lct[5] ^= 1;
+    free(s2);
     /* but the partition is, and it is in the AAD */
     strcpy(r.zPartition, "29003");
-    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r), PA_OK);
+    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r, NULL), PA_OK);
     assert_int_equal(pa_report_aad(&a2, &na2, &r), PA_OK);
     assert_true(ns1 != ns2 || memcmp(s1, s2, ns1) != 0);
     assert_true(na1 != na2 || memcmp(a1, a2, na1) != 0);
