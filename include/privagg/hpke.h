@@ -132,6 +132,18 @@ int pa_hpke_open(pa_hpke_ctx *ctx, uint8_t *pt, const uint8_t *aad, size_t aad_l
 int pa_hpke_export(const pa_hpke_ctx *ctx, uint8_t *out, size_t L,
                    const uint8_t *exporter_context, size_t exporter_context_len);
 
+/*
+ * Single-shot base mode (§6.1 SealBase / OpenBase): one setup and one message at
+ * seq 0.  seal writes enc and ct (pt_len + PA_HPKE_NT bytes); open reads them
+ * (untrusted) and writes pt (ct_len - PA_HPKE_NT bytes).  Errors as above.
+ */
+int pa_hpke_seal_base(uint8_t enc[PA_HPKE_NENC], uint8_t *ct, const uint8_t pkR[PA_HPKE_NPK],
+                      const uint8_t *info, size_t info_len, const uint8_t *aad, size_t aad_len,
+                      const uint8_t *pt, size_t pt_len);
+int pa_hpke_open_base(uint8_t *pt, const uint8_t enc[PA_HPKE_NENC],
+                      const uint8_t skR[PA_HPKE_NSK], const uint8_t *info, size_t info_len,
+                      const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len);
+
 /* Erase a context. */
 void pa_hpke_ctx_wipe(pa_hpke_ctx *ctx);
 

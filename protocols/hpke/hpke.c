@@ -4,7 +4,8 @@
  *   §5.1   KeySchedule and VerifyPSKInputs (psk and psk_id both or neither, as
  *          the mode requires), §5.1.1-§5.1.4 SetupBase/PSK/Auth/AuthPSK S and R,
  *   §5.2   Seal / Open with nonce = base_nonce XOR I2OSP(seq, Nn),
- *   §5.3   Export.
+ *   §5.3   Export,
+ *   §6.1   single-shot SealBase / OpenBase.
  * AEAD is libsodium's crypto_aead_chacha20poly1305_ietf_*.  Key material lives in
  * the caller's pa_hpke_ctx; every temporary secret is wiped here.
  */
@@ -254,6 +255,34 @@ int pa_hpke_export(const pa_hpke_ctx *ctx, uint8_t *out, size_t L,
     return pa_hpke_labeled_expand(out, L, pa_hpke_suite_hpke, sizeof pa_hpke_suite_hpke,
                                   ctx->exporter_secret, "sec", exporter_context,
                                   exporter_context_len);
+}
+
+int pa_hpke_seal_base(uint8_t enc[PA_HPKE_NENC], uint8_t *ct, const uint8_t pkR[PA_HPKE_NPK],
+                      const uint8_t *info, size_t info_len, const uint8_t *aad, size_t aad_len,
+                      const uint8_t *pt, size_t pt_len)
+{
+    const pa_hpke_params p = {PA_HPKE_MODE_BASE, info, info_len, NULL, 0, NULL, 0};
+    pa_hpke_ctx ctx;
+    int rc = pa_hpke_setup_sender(&ctx, enc, pkR, NULL, &p);
+
+    if (rc == 0)
+        rc = pa_hpke_seal(&ctx, ct, aad, aad_len, pt, pt_len);
+    pa_hpke_ctx_wipe(&ctx);
+    return rc;
+}
+
+int pa_hpke_open_base(uint8_t *pt, const uint8_t enc[PA_HPKE_NENC],
+                      const uint8_t skR[PA_HPKE_NSK], const uint8_t *info, size_t info_len,
+                      const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len)
+{
+    const pa_hpke_params p = {PA_HPKE_MODE_BASE, info, info_len, NULL, 0, NULL, 0};
+    pa_hpke_ctx ctx;
+    int rc = pa_hpke_setup_receiver(&ctx, enc, skR, NULL, &p);
+
+    if (rc == 0)
+        rc = pa_hpke_open(&ctx, pt, aad, aad_len, ct, ct_len);
+    pa_hpke_ctx_wipe(&ctx);
+    return rc;
 }
 
 void pa_hpke_ctx_wipe(pa_hpke_ctx *ctx)

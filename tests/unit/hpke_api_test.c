@@ -3,7 +3,7 @@
  * in all four modes; open rejects a modified ciphertext, aad, enc, a wrong
  * recipient key, wrong psk / psk_id, wrong sender key and a wrong sequence
  * number; the mode / psk / sender-key argument rules of §5.1; small-order enc;
- * state and range errors.
+ * state and range errors; the single-shot base-mode API (§6.1).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -319,6 +319,28 @@ static void test_keys(void **state)
     assert_int_equal(pa_hpke_tag_size(), 16);
 }
 
+/* Single-shot base mode round trip and rejection. */
+static void test_single_shot(void **state)
+{
+    struct keys k;
+    uint8_t enc[32], ct[sizeof g_msg + PA_HPKE_NT], pt[sizeof g_msg];
+    (void)state;
+
+    keys_new(&k);
+    assert_int_equal(pa_hpke_seal_base(enc, ct, k.pkR, g_info, sizeof g_info, g_aad, sizeof g_aad,
+                                       g_msg, sizeof g_msg),
+                     0);
+    assert_int_equal(pa_hpke_open_base(pt, enc, k.skR, g_info, sizeof g_info, g_aad, sizeof g_aad,
+                                       ct, sizeof ct),
+                     0);
+    assert_memory_equal(pt, g_msg, sizeof g_msg);
+    assert_int_equal(pa_hpke_open_base(pt, enc, k.skS, g_info, sizeof g_info, g_aad, sizeof g_aad,
+                                       ct, sizeof ct),
+                     PA_EVERIFY);
+    assert_int_equal(pa_hpke_open_base(pt, enc, k.skR, NULL, 0, g_aad, sizeof g_aad, ct, sizeof ct),
+                     PA_EVERIFY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_small_order),
         cmocka_unit_test(test_state_and_range),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_single_shot),
     };
     if (sodium_init() < 0)
         return 1;
