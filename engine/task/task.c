@@ -10,16 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/task.h"
 #include "task/task_json.h"
 
-#define GUARD(x)                                                                                   \
-    do {                                                                                           \
-        int rc_ = (x);                                                                             \
-        if (rc_ != PA_OK)                                                                          \
-            return rc_;                                                                            \
-    } while (0)
 
 static const struct {
     const char *zName;
@@ -63,9 +58,9 @@ static int parse_schema(pa_task *pTask, const json_t *pRoot)
     size_t i;
     char zPath[64];
 
-    GUARD(pa_json_object(pRoot, "", "schema", &pSchema));
-    GUARD(pa_json_only_keys(pSchema, "schema", azSchemaKeys));
-    GUARD(pa_json_array(pSchema, "schema", "dimensions", &pDims));
+    PA_GUARD(pa_json_object(pRoot, "", "schema", &pSchema));
+    PA_GUARD(pa_json_only_keys(pSchema, "schema", azSchemaKeys));
+    PA_GUARD(pa_json_array(pSchema, "schema", "dimensions", &pDims));
     if (json_array_size(pDims) < 1 || json_array_size(pDims) > PA_TASK_MAX_DIMENSIONS)
         return pa_fail(PA_EINVAL, "schema.dimensions: %zu dimensions, expected 1..%d",
                        json_array_size(pDims), PA_TASK_MAX_DIMENSIONS);
@@ -78,10 +73,10 @@ static int parse_schema(pa_task *pTask, const json_t *pRoot)
         snprintf(zPath, sizeof zPath, "schema.dimensions[%zu]", i);
         if (!json_is_object(pDim))
             return pa_fail(PA_EDECODE, "%s: must be an object", zPath);
-        GUARD(pa_json_only_keys(pDim, zPath, azDimKeys));
+        PA_GUARD(pa_json_only_keys(pDim, zPath, azDimKeys));
         pTask->nDimension = i + 1;
-        GUARD(pa_json_string(pDim, zPath, "name", PA_TASK_MAX_NAME, &d->zName));
-        GUARD(pa_json_array(pDim, zPath, "categories", &pCats));
+        PA_GUARD(pa_json_string(pDim, zPath, "name", PA_TASK_MAX_NAME, &d->zName));
+        PA_GUARD(pa_json_array(pDim, zPath, "categories", &pCats));
         if (json_array_size(pCats) < 1 || json_array_size(pCats) > PA_TASK_MAX_CATEGORIES)
             return pa_fail(PA_EINVAL, "%s.categories: %zu categories, expected 1..%d", zPath,
                            json_array_size(pCats), PA_TASK_MAX_CATEGORIES);
@@ -120,9 +115,9 @@ static int parse_vdaf(pa_task *pTask, const json_t *pRoot)
     size_t i;
     int rc;
 
-    GUARD(pa_json_object(pRoot, "", "vdaf", &pVdaf));
-    GUARD(pa_json_only_keys(pVdaf, "vdaf", azKeys));
-    GUARD(pa_json_string(pVdaf, "vdaf", "type", 64, &zType));
+    PA_GUARD(pa_json_object(pRoot, "", "vdaf", &pVdaf));
+    PA_GUARD(pa_json_only_keys(pVdaf, "vdaf", azKeys));
+    PA_GUARD(pa_json_string(pVdaf, "vdaf", "type", 64, &zType));
     for (i = 0; i < sizeof g_vdafs / sizeof g_vdafs[0]; i++)
         if (strcmp(zType, g_vdafs[i].zName) == 0)
             break;
@@ -140,16 +135,16 @@ static int parse_vdaf(pa_task *pTask, const json_t *pRoot)
             return pa_fail(PA_EINVAL, "vdaf.type: %s measures one cell but the schema has %zu",
                            pa_vdaf_type_name(pTask->eVdaf), pTask->nCell);
     } else {
-        GUARD(pa_json_uint(pVdaf, "vdaf", "length", pTask->nCell, pTask->nCell, 1, pTask->nCell, &n));
-        GUARD(pa_json_uint(pVdaf, "vdaf", "chunk_length", 1, pTask->nCell, 0, 0, &n));
+        PA_GUARD(pa_json_uint(pVdaf, "vdaf", "length", pTask->nCell, pTask->nCell, 1, pTask->nCell, &n));
+        PA_GUARD(pa_json_uint(pVdaf, "vdaf", "chunk_length", 1, pTask->nCell, 0, 0, &n));
         pTask->nChunkLength = (size_t)n;
     }
     pTask->nMaxMeasurement = 1;
     if (pTask->eVdaf == PA_VDAF_SUM || pTask->eVdaf == PA_VDAF_SUMVEC)
-        GUARD(pa_json_uint(pVdaf, "vdaf", "max_measurement", 1, UINT32_MAX, 0, 0,
+        PA_GUARD(pa_json_uint(pVdaf, "vdaf", "max_measurement", 1, UINT32_MAX, 0, 0,
                            &pTask->nMaxMeasurement));
     if (pTask->eVdaf == PA_VDAF_MULTIHOT) {
-        GUARD(pa_json_uint(pVdaf, "vdaf", "max_weight", 1, pTask->nCell, 0, 0, &n));
+        PA_GUARD(pa_json_uint(pVdaf, "vdaf", "max_weight", 1, pTask->nCell, 0, 0, &n));
         pTask->nMaxWeight = (size_t)n;
     }
     return PA_OK;
@@ -164,10 +159,10 @@ static int parse_party(pa_task_party *pParty, const json_t *pParties, const char
     uint64_t id;
 
     snprintf(zPath, sizeof zPath, "parties.%s", zRole);
-    GUARD(pa_json_object(pParties, "parties", zRole, &pParty_));
-    GUARD(pa_json_only_keys(pParty_, zPath, azKeys));
+    PA_GUARD(pa_json_object(pParties, "parties", zRole, &pParty_));
+    PA_GUARD(pa_json_only_keys(pParty_, zPath, azKeys));
     if (bEndpoint) {
-        GUARD(pa_json_string(pParty_, zPath, "endpoint", 512, &pParty->zEndpoint));
+        PA_GUARD(pa_json_string(pParty_, zPath, "endpoint", 512, &pParty->zEndpoint));
         if (strncmp(pParty->zEndpoint, "https://", 8) != 0 &&
             strncmp(pParty->zEndpoint, "http://", 7) != 0)
             return pa_fail(PA_EINVAL, "%s.endpoint: \"%s\" must start with https:// (or http:// "
@@ -175,8 +170,8 @@ static int parse_party(pa_task_party *pParty, const json_t *pParties, const char
     } else if (json_object_get(pParty_, "endpoint") != NULL) {
         return pa_fail(PA_EINVAL, "%s.endpoint: the collector has no endpoint", zPath);
     }
-    GUARD(pa_json_hex(pParty_, zPath, "hpke_public_key", pParty->aHpkePublicKey, 32));
-    GUARD(pa_json_uint(pParty_, zPath, "hpke_config_id", 0, 255, 1, 0, &id));
+    PA_GUARD(pa_json_hex(pParty_, zPath, "hpke_public_key", pParty->aHpkePublicKey, 32));
+    PA_GUARD(pa_json_uint(pParty_, zPath, "hpke_config_id", 0, 255, 1, 0, &id));
     pParty->iHpkeConfigId = (uint8_t)id;
     return PA_OK;
 }
@@ -194,15 +189,15 @@ static int parse_parties(pa_task *pTask, const json_t *pRoot)
     size_t i;
     char zPath[48];
 
-    GUARD(pa_json_object(pRoot, "", "parties", &pParties));
-    GUARD(pa_json_only_keys(pParties, "parties", azKeys));
-    GUARD(parse_party(&pTask->leader, pParties, "leader", 1));
-    GUARD(parse_party(&pTask->helper, pParties, "helper", 1));
-    GUARD(parse_party(&pTask->collector, pParties, "collector", 0));
+    PA_GUARD(pa_json_object(pRoot, "", "parties", &pParties));
+    PA_GUARD(pa_json_only_keys(pParties, "parties", azKeys));
+    PA_GUARD(parse_party(&pTask->leader, pParties, "leader", 1));
+    PA_GUARD(parse_party(&pTask->helper, pParties, "helper", 1));
+    PA_GUARD(parse_party(&pTask->collector, pParties, "collector", 0));
     if (sodium_memcmp(pTask->leader.aHpkePublicKey, pTask->helper.aHpkePublicKey, 32) == 0)
         return pa_fail(PA_EINVAL, "parties.helper.hpke_public_key: equals the leader's; the two "
                                   "aggregators must hold independent keys");
-    GUARD(pa_json_array(pParties, "parties", "agencies", &pAgencies));
+    PA_GUARD(pa_json_array(pParties, "parties", "agencies", &pAgencies));
     if (json_array_size(pAgencies) < 1 || json_array_size(pAgencies) > PA_TASK_MAX_AGENCIES)
         return pa_fail(PA_EINVAL, "parties.agencies: %zu agencies, expected 1..%d",
                        json_array_size(pAgencies), PA_TASK_MAX_AGENCIES);
@@ -215,15 +210,15 @@ static int parse_parties(pa_task *pTask, const json_t *pRoot)
         snprintf(zPath, sizeof zPath, "parties.agencies[%zu]", i);
         if (!json_is_object(pAgency))
             return pa_fail(PA_EDECODE, "%s: must be an object", zPath);
-        GUARD(pa_json_only_keys(pAgency, zPath, azAgencyKeys));
+        PA_GUARD(pa_json_only_keys(pAgency, zPath, azAgencyKeys));
         pTask->nAgency = i + 1;
-        GUARD(pa_json_string(pAgency, zPath, "id", 64, &a->zId));
-        GUARD(pa_json_string(pAgency, zPath, "name", PA_TASK_MAX_NAME, &a->zName));
-        GUARD(pa_json_string(pAgency, zPath, "partition", 64, &a->zPartition));
+        PA_GUARD(pa_json_string(pAgency, zPath, "id", 64, &a->zId));
+        PA_GUARD(pa_json_string(pAgency, zPath, "name", PA_TASK_MAX_NAME, &a->zName));
+        PA_GUARD(pa_json_string(pAgency, zPath, "partition", 64, &a->zPartition));
         if (strcmp(a->zPartition, "state") == 0)
             return pa_fail(PA_EINVAL, "%s.partition: \"state\" is reserved for the statewide batch",
                            zPath);
-        GUARD(pa_json_hex(pAgency, zPath, "public_key", a->aPublicKey, 32));
+        PA_GUARD(pa_json_hex(pAgency, zPath, "public_key", a->aPublicKey, 32));
     }
     qsort(pTask->aAgency, pTask->nAgency, sizeof *pTask->aAgency, cmp_agency);
     for (i = 1; i < pTask->nAgency; i++)
@@ -241,17 +236,17 @@ static int parse_batching(pa_task *pTask, const json_t *pRoot)
     uint64_t n;
     int rc;
 
-    GUARD(pa_json_object(pRoot, "", "batching", &pBatching));
-    GUARD(pa_json_only_keys(pBatching, "batching", azKeys));
-    GUARD(pa_json_string(pBatching, "batching", "period", 16, &zPeriod));
+    PA_GUARD(pa_json_object(pRoot, "", "batching", &pBatching));
+    PA_GUARD(pa_json_only_keys(pBatching, "batching", azKeys));
+    PA_GUARD(pa_json_string(pBatching, "batching", "period", 16, &zPeriod));
     rc = strcmp(zPeriod, "month") == 0
              ? PA_OK
              : pa_fail(PA_EINVAL, "batching.period: \"%s\" is not supported (only \"month\")", zPeriod);
     free(zPeriod);
-    GUARD(rc);
-    GUARD(pa_json_uint(pBatching, "batching", "min_agencies", 1, pTask->nAgency, 0, 0, &n));
+    PA_GUARD(rc);
+    PA_GUARD(pa_json_uint(pBatching, "batching", "min_agencies", 1, pTask->nAgency, 0, 0, &n));
     pTask->nMinAgencies = (size_t)n;
-    GUARD(pa_json_bool(pBatching, "batching", "allow_corrections", 0, &pTask->bAllowCorrections));
+    PA_GUARD(pa_json_bool(pBatching, "batching", "allow_corrections", 0, &pTask->bAllowCorrections));
     return PA_OK;
 }
 
@@ -268,9 +263,9 @@ static int parse_dp(pa_task *pTask, const json_t *pRoot)
     int rc;
     const char *zUnit;
 
-    GUARD(pa_json_object(pRoot, "", "dp", &pDp));
-    GUARD(pa_json_only_keys(pDp, "dp", azKeys));
-    GUARD(pa_json_string(pDp, "dp", "mechanism", 32, &z));
+    PA_GUARD(pa_json_object(pRoot, "", "dp", &pDp));
+    PA_GUARD(pa_json_only_keys(pDp, "dp", azKeys));
+    PA_GUARD(pa_json_string(pDp, "dp", "mechanism", 32, &z));
     for (i = 0; i < sizeof g_mechanisms / sizeof g_mechanisms[0]; i++)
         if (strcmp(z, g_mechanisms[i].zName) == 0)
             break;
@@ -279,30 +274,30 @@ static int parse_dp(pa_task *pTask, const json_t *pRoot)
              : pa_fail(PA_EINVAL, "dp.mechanism: \"%s\" is not one of discrete_gaussian, "
                                   "discrete_laplace, none", z);
     free(z);
-    GUARD(rc);
+    PA_GUARD(rc);
     pTask->eMechanism = g_mechanisms[i].e;
-    GUARD(pa_json_string(pDp, "dp", "privacy_unit", 32, &z));
+    PA_GUARD(pa_json_string(pDp, "dp", "privacy_unit", 32, &z));
     rc = strcmp(z, "incident_record") == 0
              ? PA_OK
              : pa_fail(PA_EINVAL, "dp.privacy_unit: \"%s\" is not supported (only \"incident_record\")", z);
     free(z);
-    GUARD(rc);
+    PA_GUARD(rc);
     if (pTask->eMechanism == PA_DP_NONE) {
         pTask->zBudgetPeriod = strdup("none");
         return pTask->zBudgetPeriod ? PA_OK : pa_fail(PA_ENOMEM, "dp: out of memory");
     }
-    GUARD(pa_json_uint(pDp, "dp", "max_cells_per_record", 1, pTask->nCell, 0, 0,
+    PA_GUARD(pa_json_uint(pDp, "dp", "max_cells_per_record", 1, pTask->nCell, 0, 0,
                        &pTask->nMaxCellsPerRecord));
-    GUARD(pa_json_uint(pDp, "dp", "max_per_cell", 1, pTask->nMaxMeasurement, 0, 0,
+    PA_GUARD(pa_json_uint(pDp, "dp", "max_per_cell", 1, pTask->nMaxMeasurement, 0, 0,
                        &pTask->nMaxPerCell));
     zUnit = pTask->eMechanism == PA_DP_DISCRETE_GAUSSIAN ? "rho" : "epsilon";
-    GUARD(pa_json_object(pDp, "dp", "per_release", &pRelease));
-    GUARD(pa_json_only_keys(pRelease, "dp.per_release", zUnit[0] == 'r' ? azRhoRelease : azEpsRelease));
-    GUARD(pa_json_positive(pRelease, "dp.per_release", zUnit, 100.0, &pTask->rPerRelease));
-    GUARD(pa_json_object(pDp, "dp", "total_budget", &pTotal));
-    GUARD(pa_json_only_keys(pTotal, "dp.total_budget", zUnit[0] == 'r' ? azRhoTotal : azEpsTotal));
-    GUARD(pa_json_positive(pTotal, "dp.total_budget", zUnit, 1000.0, &pTask->rTotalBudget));
-    GUARD(pa_json_string(pTotal, "dp.total_budget", "per", 16, &pTask->zBudgetPeriod));
+    PA_GUARD(pa_json_object(pDp, "dp", "per_release", &pRelease));
+    PA_GUARD(pa_json_only_keys(pRelease, "dp.per_release", zUnit[0] == 'r' ? azRhoRelease : azEpsRelease));
+    PA_GUARD(pa_json_positive(pRelease, "dp.per_release", zUnit, 100.0, &pTask->rPerRelease));
+    PA_GUARD(pa_json_object(pDp, "dp", "total_budget", &pTotal));
+    PA_GUARD(pa_json_only_keys(pTotal, "dp.total_budget", zUnit[0] == 'r' ? azRhoTotal : azEpsTotal));
+    PA_GUARD(pa_json_positive(pTotal, "dp.total_budget", zUnit, 1000.0, &pTask->rTotalBudget));
+    PA_GUARD(pa_json_string(pTotal, "dp.total_budget", "per", 16, &pTask->zBudgetPeriod));
     if (strcmp(pTask->zBudgetPeriod, "year") != 0 && strcmp(pTask->zBudgetPeriod, "task") != 0)
         return pa_fail(PA_EINVAL, "dp.total_budget.per: \"%s\" is not \"year\" or \"task\"",
                        pTask->zBudgetPeriod);
@@ -331,15 +326,15 @@ static int parse_root(pa_task *pTask, const json_t *pRoot)
 
     if (!json_is_object(pRoot))
         return pa_fail(PA_EDECODE, "task: the document must be a JSON object");
-    GUARD(pa_json_only_keys(pRoot, "", azKeys));
-    GUARD(pa_json_uint(pRoot, "", "format", PA_TASK_FORMAT_VERSION, PA_TASK_FORMAT_VERSION, 0, 0,
+    PA_GUARD(pa_json_only_keys(pRoot, "", azKeys));
+    PA_GUARD(pa_json_uint(pRoot, "", "format", PA_TASK_FORMAT_VERSION, PA_TASK_FORMAT_VERSION, 0, 0,
                        &iFormat));
-    GUARD(pa_json_string(pRoot, "", "name", PA_TASK_MAX_NAME, &pTask->zName));
-    GUARD(parse_schema(pTask, pRoot));
-    GUARD(parse_vdaf(pTask, pRoot));
-    GUARD(parse_parties(pTask, pRoot));
-    GUARD(parse_batching(pTask, pRoot));
-    GUARD(parse_dp(pTask, pRoot));
+    PA_GUARD(pa_json_string(pRoot, "", "name", PA_TASK_MAX_NAME, &pTask->zName));
+    PA_GUARD(parse_schema(pTask, pRoot));
+    PA_GUARD(parse_vdaf(pTask, pRoot));
+    PA_GUARD(parse_parties(pTask, pRoot));
+    PA_GUARD(parse_batching(pTask, pRoot));
+    PA_GUARD(parse_dp(pTask, pRoot));
     return task_id(pTask, pRoot);
 }
 

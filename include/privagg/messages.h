@@ -1,0 +1,134 @@
+/*
+ * privagg messages — what the leader, the helper and the collector exchange
+ * (msgpack, canonical, decoded strictly by the bounded reader; every message
+ * starts with its version and the task id).
+ *
+ *   aggregation job  leader -> helper   pa_job_req: one batch's reports, each with
+ *                                       the leader's verifier share
+ *                    helper -> leader   pa_job_resp: per report, the verifier
+ *                                       message or a reject reason
+ *   collection       collector -> leader, leader -> helper   pa_collect_req
+ *                    helper -> leader   pa_sealed_agg (the helper's noised share)
+ *                    leader -> collector pa_collect_resp (both sealed shares)
+ *
+ * Decoded structures borrow byte strings from the input buffer, which must
+ * outlive them; arrays of items are malloc'ed and freed with the *_free function.
+ */
+#ifndef PRIVAGG_MESSAGES_H
+#define PRIVAGG_MESSAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PA_MSG_VERSION 1
+#define PA_JOB_ID_SIZE 16
+#define PA_MAX_JOB_REPORTS 10000
+
+/* Why a report was not summed (stable numbers: they go on the wire and in metrics). */
+typedef enum {
+    PA_REJECT_NONE = 0,
+    PA_REJECT_DECRYPT = 1,        /* HPKE open failed */
+    PA_REJECT_DECODE = 2,         /* a share does not decode */
+    PA_REJECT_PROOF = 3,          /* the validity proof failed */
+    PA_REJECT_REPLAY = 4,         /* report id seen before */
+    PA_REJECT_SIGNATURE = 5,      /* agency signature invalid */
+    PA_REJECT_AGENCY = 6,         /* unknown agency or wrong partition */
+    PA_REJECT_COLLECTED = 7,      /* its batch was collected already */
+    PA_REJECT_DUPLICATE = 8,      /* a second report of the agency for the batch */
+    PA_REJECT_MAX = 8
+} pa_reject_reason;
+
+const char *pa_reject_reason_name(pa_reject_reason e);
+
+/* Exact sizes the decoders insist on, from the task's VDAF. */
+typedef struct {
+    size_t nPublicShare;
+    size_t nHelperCt;          /* helper input share + HPKE tag */
+    size_t nVerifierShare;
+    size_t nVerifierMessage;
+    size_t nAggCt;             /* aggregate share + HPKE tag */
+} pa_msg_sizes;
+
+typedef struct {
+    uint8_t aReportId[16];
+    char zAgencyId[65];
+    const uint8_t *pPublicShare;
+    uint8_t aLeaderDigest[32];
+    uint8_t aHelperEnc[32];
+    const uint8_t *pHelperCt;
+    uint8_t aSignature[64];
+    const uint8_t *pLeaderVerifierShare;
+} pa_job_item;
+
+typedef struct {
+    uint8_t aTaskId[32];
+    uint8_t aJobId[PA_JOB_ID_SIZE];
+    char zPeriod[8];
+    char zPartition[65];
+    size_t nItem;
+    pa_job_item *aItem;
+} pa_job_req;
+
+typedef struct {
+    uint8_t aReportId[16];
+    pa_reject_reason eReject;          /* NONE: pVerifierMessage is valid */
+    const uint8_t *pVerifierMessage;   /* nVerifierMessage bytes when not rejected */
+} pa_job_resp_item;
+
+typedef struct {
+    uint8_t aTaskId[32];
+    uint8_t aJobId[PA_JOB_ID_SIZE];
+    size_t nItem;
+    pa_job_resp_item *aItem;
+} pa_job_resp;
+
+typedef struct {
+    uint8_t aTaskId[32];
+    uint8_t aCollectionId[16];
+    char zPeriod[8];
+    char zPartition[65];
+} pa_collect_req;
+
+/* One aggregator's noised aggregate share, sealed to the collector. */
+typedef struct {
+    uint64_t nAgency, nReport, nRejected;
+    uint8_t aEnc[32];
+    const uint8_t *pCt;
+    uint8_t aLedgerHash[32];           /* the aggregator's ledger entry for this release */
+} pa_sealed_agg;
+
+typedef struct {
+    uint8_t aTaskId[32];
+    uint8_t aCollectionId[16];
+    char zPeriod[8];
+    char zPartition[65];
+    pa_sealed_agg leader, helper;
+} pa_collect_resp;
+
+/* Encoders: *ppOut malloc'ed (caller frees).  PA_EINVAL naming a bad field, PA_ENOMEM. */
+int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const pa_msg_sizes *s);
+int pa_job_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_resp *m, const pa_msg_sizes *s);
+int pa_collect_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_req *m);
+int pa_sealed_agg_encode(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
+                         const uint8_t aCollectionId[16], const pa_sealed_agg *m,
+                         const pa_msg_sizes *s);
+int pa_collect_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_resp *m,
+                           const pa_msg_sizes *s);
+
+/* Strict decoders (PA_EDECODE / PA_ERANGE naming the field). */
+int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_sizes *s);
+void pa_job_req_free(pa_job_req *m);
+int pa_job_resp_decode(pa_job_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s);
+void pa_job_resp_free(pa_job_resp *m);
+int pa_collect_req_decode(pa_collect_req *m, const uint8_t *p, size_t n);
+int pa_sealed_agg_decode(pa_sealed_agg *m, uint8_t aTaskId[32], uint8_t aCollectionId[16],
+                         const uint8_t *p, size_t n, const pa_msg_sizes *s);
+int pa_collect_resp_decode(pa_collect_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s);
+
+/* HPKE AAD of an aggregate share sealed to the collector: binds the task, the
+ * collection, the batch, the counts and which aggregator (0 leader, 1 helper). */
+int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
+                     const uint8_t aCollectionId[16], const char *zPeriod, const char *zPartition,
+                     const pa_sealed_agg *m, unsigned iAggregator);
+
+#endif

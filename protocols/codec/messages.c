@@ -1,0 +1,356 @@
+/*
+ * Leader/helper/collector message codecs (see include/privagg/messages.h).
+ * Encoding with msgpack-c (mp_write), strict bounded decoding (mp_read).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/mp_read.h"
+#include "codec/mp_write.h"
+#include "common/guard.h"
+#include "privagg/messages.h"
+#include "privagg/report.h"
+
+static const char *const g_reasons[] = {
+    "none", "decrypt", "decode", "proof", "replay", "signature", "agency", "collected", "duplicate",
+};
+
+const char *pa_reject_reason_name(pa_reject_reason e)
+{
+    return (unsigned)e <= PA_REJECT_MAX ? g_reasons[e] : "unknown";
+}
+
+/* ---------------------------------------------------------------- readers */
+
+static int read_fixed(pa_mp_cursor *c, const char *zField, uint8_t *pOut, size_t n)
+{
+    const uint8_t *p;
+    size_t got;
+    PA_GUARD(pa_mp_read_bin(c, zField, n, n, &p, &got));
+    memcpy(pOut, p, n);
+    return PA_OK;
+}
+
+/* A byte string of exactly n bytes (n may be 0: an empty bin). */
+static int read_exact(pa_mp_cursor *c, const char *zField, size_t n, const uint8_t **pp)
+{
+    size_t got;
+    return pa_mp_read_bin(c, zField, n, n, pp, &got);
+}
+
+static int read_header(pa_mp_cursor *c, const char *zMsg, size_t nWant, uint8_t aTaskId[32])
+{
+    size_t nElem;
+    uint64_t v;
+    PA_GUARD(pa_mp_read_array(c, zMsg, &nElem));
+    if (nElem != nWant)
+        return pa_fail(PA_EDECODE, "%s: %zu elements, expected %zu", zMsg, nElem, nWant);
+    PA_GUARD(pa_mp_read_uint(c, zMsg, &v));
+    if (v != PA_MSG_VERSION)
+        return pa_fail(PA_EDECODE, "%s.version: %llu, this build reads %d", zMsg,
+                       (unsigned long long)v, PA_MSG_VERSION);
+    return read_fixed(c, zMsg, aTaskId, 32);
+}
+
+static int read_batch(pa_mp_cursor *c, const char *zMsg, char *zPeriod, char *zPartition)
+{
+    PA_GUARD(pa_mp_read_str(c, zMsg, 7, zPeriod));
+    if (!pa_period_valid(zPeriod))
+        return pa_fail(PA_EDECODE, "%s.period: \"%s\" is not YYYY-MM", zMsg, zPeriod);
+    return pa_mp_read_str(c, zMsg, 64, zPartition);
+}
+
+/* The item count of a list: bounded by the limit and by the bytes left (an item
+ * takes at least nMinItemBytes), so a hostile count allocates nothing large. */
+static int read_list(pa_mp_cursor *c, const char *zMsg, size_t nMinItemBytes, size_t *pn)
+{
+    PA_GUARD(pa_mp_read_array(c, zMsg, pn));
+    if (*pn > PA_MAX_JOB_REPORTS)
+        return pa_fail(PA_ERANGE, "%s: %zu items, above the limit %d", zMsg, *pn, PA_MAX_JOB_REPORTS);
+    if (*pn > c->n / nMinItemBytes)
+        return pa_fail(PA_EDECODE, "%s: %zu items cannot fit in %zu bytes", zMsg, *pn, c->n);
+    return PA_OK;
+}
+
+/* ---------------------------------------------------------------- job request */
+
+int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const pa_msg_sizes *s)
+{
+    pa_mp_writer w;
+
+    if (m->nItem > PA_MAX_JOB_REPORTS)
+        return pa_fail(PA_EINVAL, "job: %zu reports, above the limit %d", m->nItem, PA_MAX_JOB_REPORTS);
+    pa_mp_writer_init(&w);
+    pa_mp_put_array(&w, 6);
+    pa_mp_put_uint(&w, PA_MSG_VERSION);
+    pa_mp_put_bin(&w, m->aTaskId, 32);
+    pa_mp_put_bin(&w, m->aJobId, PA_JOB_ID_SIZE);
+    pa_mp_put_str(&w, m->zPeriod);
+    pa_mp_put_str(&w, m->zPartition);
+    pa_mp_put_array(&w, m->nItem);
+    for (size_t i = 0; i < m->nItem; i++) {
+        const pa_job_item *it = &m->aItem[i];
+        pa_mp_put_array(&w, 8);
+        pa_mp_put_bin(&w, it->aReportId, 16);
+        pa_mp_put_str(&w, it->zAgencyId);
+        pa_mp_put_bin(&w, it->pPublicShare, s->nPublicShare);
+        pa_mp_put_bin(&w, it->aLeaderDigest, 32);
+        pa_mp_put_bin(&w, it->aHelperEnc, 32);
+        pa_mp_put_bin(&w, it->pHelperCt, s->nHelperCt);
+        pa_mp_put_bin(&w, it->aSignature, 64);
+        pa_mp_put_bin(&w, it->pLeaderVerifierShare, s->nVerifierShare);
+    }
+    return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
+}
+
+static int read_job_item(pa_mp_cursor *c, pa_job_item *it, const pa_msg_sizes *s)
+{
+    size_t nElem;
+    PA_GUARD(pa_mp_read_array(c, "job.report", &nElem));
+    if (nElem != 8)
+        return pa_fail(PA_EDECODE, "job.report: %zu elements, expected 8", nElem);
+    PA_GUARD(read_fixed(c, "job.report.report_id", it->aReportId, 16));
+    PA_GUARD(pa_mp_read_str(c, "job.report.agency_id", 64, it->zAgencyId));
+    PA_GUARD(read_exact(c, "job.report.public_share", s->nPublicShare, &it->pPublicShare));
+    PA_GUARD(read_fixed(c, "job.report.leader_digest", it->aLeaderDigest, 32));
+    PA_GUARD(read_fixed(c, "job.report.helper_enc", it->aHelperEnc, 32));
+    PA_GUARD(read_exact(c, "job.report.helper_ct", s->nHelperCt, &it->pHelperCt));
+    PA_GUARD(read_fixed(c, "job.report.signature", it->aSignature, 64));
+    return read_exact(c, "job.report.leader_verifier_share", s->nVerifierShare,
+                      &it->pLeaderVerifierShare);
+}
+
+int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_sizes *s)
+{
+    pa_mp_cursor c = {p, n};
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    PA_GUARD(read_header(&c, "job", 6, m->aTaskId));
+    PA_GUARD(read_fixed(&c, "job.job_id", m->aJobId, PA_JOB_ID_SIZE));
+    PA_GUARD(read_batch(&c, "job", m->zPeriod, m->zPartition));
+    PA_GUARD(read_list(&c, "job.reports", 8, &m->nItem));
+    m->aItem = calloc(m->nItem ? m->nItem : 1, sizeof *m->aItem);
+    if (m->aItem == NULL)
+        return pa_fail(PA_ENOMEM, "job: out of memory");
+    for (size_t i = 0; i < m->nItem; i++) {
+        rc = read_job_item(&c, &m->aItem[i], s);
+        if (rc != PA_OK) {
+            pa_job_req_free(m);
+            return rc;
+        }
+    }
+    rc = pa_mp_read_end(&c, "job");
+    if (rc != PA_OK)
+        pa_job_req_free(m);
+    return rc;
+}
+
+void pa_job_req_free(pa_job_req *m)
+{
+    free(m->aItem);
+    m->aItem = NULL;
+    m->nItem = 0;
+}
+
+/* ---------------------------------------------------------------- job response */
+
+int pa_job_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_resp *m, const pa_msg_sizes *s)
+{
+    pa_mp_writer w;
+
+    pa_mp_writer_init(&w);
+    pa_mp_put_array(&w, 4);
+    pa_mp_put_uint(&w, PA_MSG_VERSION);
+    pa_mp_put_bin(&w, m->aTaskId, 32);
+    pa_mp_put_bin(&w, m->aJobId, PA_JOB_ID_SIZE);
+    pa_mp_put_array(&w, m->nItem);
+    for (size_t i = 0; i < m->nItem; i++) {
+        const pa_job_resp_item *it = &m->aItem[i];
+        pa_mp_put_array(&w, 3);
+        pa_mp_put_bin(&w, it->aReportId, 16);
+        pa_mp_put_uint(&w, (uint64_t)it->eReject);
+        if (it->eReject == PA_REJECT_NONE)
+            pa_mp_put_bin(&w, it->pVerifierMessage, s->nVerifierMessage);
+        else
+            pa_mp_put_bin(&w, NULL, 0);
+    }
+    return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
+}
+
+int pa_job_resp_decode(pa_job_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s)
+{
+    pa_mp_cursor c = {p, n};
+    int rc = PA_OK;
+
+    memset(m, 0, sizeof *m);
+    PA_GUARD(read_header(&c, "job_resp", 4, m->aTaskId));
+    PA_GUARD(read_fixed(&c, "job_resp.job_id", m->aJobId, PA_JOB_ID_SIZE));
+    PA_GUARD(read_list(&c, "job_resp.reports", 4, &m->nItem));
+    m->aItem = calloc(m->nItem ? m->nItem : 1, sizeof *m->aItem);
+    if (m->aItem == NULL)
+        return pa_fail(PA_ENOMEM, "job_resp: out of memory");
+    for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
+        pa_job_resp_item *it = &m->aItem[i];
+        size_t nElem;
+        uint64_t v;
+        rc = pa_mp_read_array(&c, "job_resp.report", &nElem);
+        if (rc == PA_OK && nElem != 3)
+            rc = pa_fail(PA_EDECODE, "job_resp.report: %zu elements, expected 3", nElem);
+        if (rc == PA_OK)
+            rc = read_fixed(&c, "job_resp.report.report_id", it->aReportId, 16);
+        if (rc == PA_OK)
+            rc = pa_mp_read_uint(&c, "job_resp.report.reject", &v);
+        if (rc == PA_OK && v > PA_REJECT_MAX)
+            rc = pa_fail(PA_EDECODE, "job_resp.report.reject: %llu is above %d",
+                         (unsigned long long)v, PA_REJECT_MAX);
+        if (rc == PA_OK) {
+            it->eReject = (pa_reject_reason)v;
+            rc = read_exact(&c, "job_resp.report.verifier_message",
+                            it->eReject == PA_REJECT_NONE ? s->nVerifierMessage : 0,
+                            &it->pVerifierMessage);
+        }
+    }
+    if (rc == PA_OK)
+        rc = pa_mp_read_end(&c, "job_resp");
+    if (rc != PA_OK)
+        pa_job_resp_free(m);
+    return rc;
+}
+
+void pa_job_resp_free(pa_job_resp *m)
+{
+    free(m->aItem);
+    m->aItem = NULL;
+    m->nItem = 0;
+}
+
+/* ---------------------------------------------------------------- collection */
+
+int pa_collect_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_req *m)
+{
+    pa_mp_writer w;
+
+    if (!pa_period_valid(m->zPeriod))
+        return pa_fail(PA_EINVAL, "collect.period: \"%s\" is not YYYY-MM", m->zPeriod);
+    pa_mp_writer_init(&w);
+    pa_mp_put_array(&w, 5);
+    pa_mp_put_uint(&w, PA_MSG_VERSION);
+    pa_mp_put_bin(&w, m->aTaskId, 32);
+    pa_mp_put_bin(&w, m->aCollectionId, 16);
+    pa_mp_put_str(&w, m->zPeriod);
+    pa_mp_put_str(&w, m->zPartition);
+    return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
+}
+
+int pa_collect_req_decode(pa_collect_req *m, const uint8_t *p, size_t n)
+{
+    pa_mp_cursor c = {p, n};
+
+    memset(m, 0, sizeof *m);
+    PA_GUARD(read_header(&c, "collect", 5, m->aTaskId));
+    PA_GUARD(read_fixed(&c, "collect.collection_id", m->aCollectionId, 16));
+    PA_GUARD(read_batch(&c, "collect", m->zPeriod, m->zPartition));
+    return pa_mp_read_end(&c, "collect");
+}
+
+static void put_sealed(pa_mp_writer *w, const pa_sealed_agg *m, const pa_msg_sizes *s)
+{
+    pa_mp_put_array(w, 6);
+    pa_mp_put_uint(w, m->nAgency);
+    pa_mp_put_uint(w, m->nReport);
+    pa_mp_put_uint(w, m->nRejected);
+    pa_mp_put_bin(w, m->aEnc, 32);
+    pa_mp_put_bin(w, m->pCt, s->nAggCt);
+    pa_mp_put_bin(w, m->aLedgerHash, 32);
+}
+
+static int read_sealed(pa_mp_cursor *c, const char *zMsg, pa_sealed_agg *m, const pa_msg_sizes *s)
+{
+    size_t nElem;
+    PA_GUARD(pa_mp_read_array(c, zMsg, &nElem));
+    if (nElem != 6)
+        return pa_fail(PA_EDECODE, "%s: %zu elements, expected 6", zMsg, nElem);
+    PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nAgency));
+    PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nReport));
+    PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nRejected));
+    PA_GUARD(read_fixed(c, zMsg, m->aEnc, 32));
+    PA_GUARD(read_exact(c, zMsg, s->nAggCt, &m->pCt));
+    return read_fixed(c, zMsg, m->aLedgerHash, 32);
+}
+
+int pa_sealed_agg_encode(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
+                         const uint8_t aCollectionId[16], const pa_sealed_agg *m,
+                         const pa_msg_sizes *s)
+{
+    pa_mp_writer w;
+
+    pa_mp_writer_init(&w);
+    pa_mp_put_array(&w, 4);
+    pa_mp_put_uint(&w, PA_MSG_VERSION);
+    pa_mp_put_bin(&w, aTaskId, 32);
+    pa_mp_put_bin(&w, aCollectionId, 16);
+    put_sealed(&w, m, s);
+    return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
+}
+
+int pa_sealed_agg_decode(pa_sealed_agg *m, uint8_t aTaskId[32], uint8_t aCollectionId[16],
+                         const uint8_t *p, size_t n, const pa_msg_sizes *s)
+{
+    pa_mp_cursor c = {p, n};
+
+    memset(m, 0, sizeof *m);
+    PA_GUARD(read_header(&c, "agg_share", 4, aTaskId));
+    PA_GUARD(read_fixed(&c, "agg_share.collection_id", aCollectionId, 16));
+    PA_GUARD(read_sealed(&c, "agg_share", m, s));
+    return pa_mp_read_end(&c, "agg_share");
+}
+
+int pa_collect_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_resp *m,
+                           const pa_msg_sizes *s)
+{
+    pa_mp_writer w;
+
+    pa_mp_writer_init(&w);
+    pa_mp_put_array(&w, 7);
+    pa_mp_put_uint(&w, PA_MSG_VERSION);
+    pa_mp_put_bin(&w, m->aTaskId, 32);
+    pa_mp_put_bin(&w, m->aCollectionId, 16);
+    pa_mp_put_str(&w, m->zPeriod);
+    pa_mp_put_str(&w, m->zPartition);
+    put_sealed(&w, &m->leader, s);
+    put_sealed(&w, &m->helper, s);
+    return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
+}
+
+int pa_collect_resp_decode(pa_collect_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s)
+{
+    pa_mp_cursor c = {p, n};
+
+    memset(m, 0, sizeof *m);
+    PA_GUARD(read_header(&c, "collection", 7, m->aTaskId));
+    PA_GUARD(read_fixed(&c, "collection.collection_id", m->aCollectionId, 16));
+    PA_GUARD(read_batch(&c, "collection", m->zPeriod, m->zPartition));
+    PA_GUARD(read_sealed(&c, "collection.leader", &m->leader, s));
+    PA_GUARD(read_sealed(&c, "collection.helper", &m->helper, s));
+    return pa_mp_read_end(&c, "collection");
+}
+
+int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
+                     const uint8_t aCollectionId[16], const char *zPeriod, const char *zPartition,
+                     const pa_sealed_agg *m, unsigned iAggregator)
+{
+    pa_mp_writer w;
+
+    pa_mp_writer_init(&w);
+    pa_mp_put_array(&w, 8);
+    pa_mp_put_bin(&w, aTaskId, 32);
+    pa_mp_put_bin(&w, aCollectionId, 16);
+    pa_mp_put_str(&w, zPeriod);
+    pa_mp_put_str(&w, zPartition);
+    pa_mp_put_uint(&w, m->nAgency);
+    pa_mp_put_uint(&w, m->nReport);
+    pa_mp_put_uint(&w, m->nRejected);
+    pa_mp_put_uint(&w, iAggregator);
+    return pa_mp_writer_finish(&w, "privagg/agg-share/v1", ppOut, pnOut);
+}
