@@ -1,0 +1,477 @@
+/*
+ * The generic FLP of draft-irtf-cfrg-vdaf-20 §7.3 (prove, query, decide) and the
+ * circuits of §7.4, written once for any NTT-friendly field.  This file is a
+ * template: flp_f64.c and flp_f128.c define FLD (f64 or f128) and include it, so
+ * FE is pa_f64 / pa_f128, FOP(mul) is pa_f64_mul / pa_f128_mul and FLPFN(prove) is
+ * pa_flp_prove_f64 / pa_flp_prove_f128.
+ *
+ * Implementation notes (the results are exactly the draft's; only the method differs):
+ *  - prove: the gadget polynomial of Mul / ParallelSum(Mul) / PolyEval(x^2-x) is
+ *    needed at the 2P-th roots of unity.  Its values at the even powers are the
+ *    gadget outputs on the recorded wire values; at the odd powers each wire
+ *    polynomial is moved to the coset s·<alpha> with one inverse NTT, a twist by
+ *    s^i and one forward NTT (size P), the draft's double_evaluations.
+ *  - query: wire polynomials are evaluated at the test point t as they are
+ *    produced, with the Lagrange coefficients L_k(t) (product form, no inversion),
+ *    so the wires are never stored.  The gadget outputs at alpha^k are read straight
+ *    from the proof (index 2k), and the gadget polynomial is evaluated at t from its
+ *    2P-1 values after recovering the missing 2P-th value from "degree <= 2P-2"
+ *    (the draft's extend_values_to_power_of_2) with Alg. 7 of [Faz25].
+ *  - Only public values (lengths, joint randomness, query randomness) decide
+ *    branches and indices; the measurement is touched by arithmetic only.
+ */
+#ifndef FLD
+#error "define FLD (f64 or f128) before including flp/flp_tmpl.h"
+#endif
+
+#include <string.h>
+
+#include "common/ct.h"
+#include "flp/flp.h"
+#include "ntt/ntt.h"
+#include "privagg/common.h"
+
+#define PA_FLP_CAT2_(a, b) a##b
+#define PA_FLP_CAT2(a, b) PA_FLP_CAT2_(a, b)
+#define PA_FLP_CAT3_(a, b, c) a##b##c
+#define PA_FLP_CAT3(a, b, c) PA_FLP_CAT3_(a, b, c)
+#define FE PA_FLP_CAT2(pa_, FLD)
+#define FOP(op) PA_FLP_CAT3(pa_, FLD, _##op)
+#define FLPFN(op) PA_FLP_CAT3(pa_flp_, op, PA_FLP_CAT2(_, FLD))
+
+static inline FE FLPFN(add_mul)(FE acc, FE a, FE b)
+{
+    return FOP(add)(acc, FOP(mul)(a, b));
+}
+
+/* 1/num_shares */
+static FE FLPFN(shares_inv)(size_t num_shares)
+{
+    return FOP(inv)(FOP(from_u64)((uint64_t)num_shares));
+}
+
+/*
+ * The gadget inputs of call k (1-based) of every circuit, written to in[j·stride]
+ * (§7.4: Count feeds (m, m) to Mul; Sum feeds bit k-1 to PolyEval; the chunked
+ * circuits feed (r^(j+1)·x_j, x_j - 1/shares) for each x_j of chunk k-1, x_j = 0
+ * past the end of the measurement).
+ */
+static void FLPFN(call_inputs)(const pa_flp *f, const FE *meas, const FE *joint_rand, FE inv,
+                               size_t k, FE *in, size_t stride)
+{
+    switch (f->gadget) {
+    case PA_GADGET_MUL:
+        in[0] = meas[0];
+        in[stride] = meas[0];
+        break;
+    case PA_GADGET_POLYEVAL_BIT:
+        in[0] = meas[k - 1];
+        break;
+    case PA_GADGET_PARALLEL_SUM_MUL: {
+        FE r = joint_rand[k - 1], rpow = r;
+        size_t base = (k - 1) * f->chunk_length;
+        for (size_t j = 0; j < f->chunk_length; j++) {
+            FE x = base + j < f->meas_len ? meas[base + j] : FOP(zero)();
+            in[(2 * j) * stride] = FOP(mul)(rpow, x);
+            in[(2 * j + 1) * stride] = FOP(sub)(x, inv);
+            rpow = FOP(mul)(rpow, r);
+        }
+        break;
+    }
+    }
+}
+
+/* The gadget itself on one input vector (§7.3.1 Mul, PolyEval, ParallelSum). */
+static FE FLPFN(gadget_eval)(const pa_flp *f, const FE *in)
+{
+    switch (f->gadget) {
+    case PA_GADGET_MUL:
+        return FOP(mul)(in[0], in[1]);
+    case PA_GADGET_POLYEVAL_BIT:
+        return FOP(sub)(FOP(mul)(in[0], in[0]), in[0]);
+    case PA_GADGET_PARALLEL_SUM_MUL: {
+        FE acc = FOP(zero)();
+        for (size_t j = 0; j < f->chunk_length; j++)
+            acc = FLPFN(add_mul)(acc, in[2 * j], in[2 * j + 1]);
+        return acc;
+    }
+    }
+    return FOP(zero)();
+}
+
+/* decode_range_checked_int (§7.4.2): sum 2^l·b_l for l < bits-1, plus last_weight·b_last. */
+static FE FLPFN(range_decode)(const FE *enc, size_t bits, uint64_t max)
+{
+    uint64_t rest_all_ones = (bits >= 1 ? ((uint64_t)1 << (bits - 1)) - 1 : 0);
+    FE acc = FOP(zero)();
+    for (size_t l = 0; l + 1 < bits; l++)
+        acc = FLPFN(add_mul)(acc, FOP(from_u64)((uint64_t)1 << l), enc[l]);
+    return FLPFN(add_mul)(acc, FOP(from_u64)(max - rest_all_ones), enc[bits - 1]);
+}
+
+/* encode_range_checked_int (§7.4.2) with a mask select instead of the branch. */
+static void FLPFN(range_encode)(uint64_t value, size_t bits, uint64_t max, FE *out)
+{
+    uint64_t rest_all_ones = ((uint64_t)1 << (bits - 1)) - 1;
+    uint64_t last_weight = max - rest_all_ones;
+    uint64_t high = pa_ct_lt(rest_all_ones, value); /* value > rest_all_ones */
+    uint64_t rest = value - (last_weight & pa_ct_mask(high));
+    for (size_t l = 0; l + 1 < bits; l++)
+        out[l] = FOP(from_u64)((rest >> l) & 1);
+    out[bits - 1] = FOP(from_u64)(high);
+}
+
+/*
+ * encode: measurement -> meas (meas_len elements).  measurement holds n values:
+ * Count, Sum: n = 1 (the value); Histogram: n = 1 (the bucket index); SumVec: n =
+ * length values; MultihotCountVec: n = length values in {0, 1}.  PA_EINVAL if the
+ * measurement is out of range (the error names the entry; only validity leaks).
+ */
+int FLPFN(encode)(const pa_flp *f, const uint64_t *measurement, size_t n, FE *meas)
+{
+    size_t want = (f->kind == PA_FLP_SUMVEC || f->kind == PA_FLP_MULTIHOT) ? f->length : 1;
+    if (n != want)
+        return pa_fail(PA_EINVAL, "measurement: %zu values, expected %zu", n, want);
+    switch (f->kind) {
+    case PA_FLP_COUNT:
+        if (measurement[0] > 1)
+            return pa_fail(PA_EINVAL, "measurement: %llu is not 0 or 1",
+                           (unsigned long long)measurement[0]);
+        meas[0] = FOP(from_u64)(measurement[0]);
+        return 0;
+    case PA_FLP_SUM:
+        if (measurement[0] > f->max_measurement)
+            return pa_fail(PA_EINVAL, "measurement: %llu is above max_measurement %llu",
+                           (unsigned long long)measurement[0],
+                           (unsigned long long)f->max_measurement);
+        FLPFN(range_encode)(measurement[0], f->bits, f->max_measurement, meas);
+        return 0;
+    case PA_FLP_SUMVEC:
+        for (size_t i = 0; i < f->length; i++) {
+            if (measurement[i] > f->max_measurement)
+                return pa_fail(PA_EINVAL, "measurement[%zu]: %llu is above max_measurement %llu",
+                               i, (unsigned long long)measurement[i],
+                               (unsigned long long)f->max_measurement);
+            FLPFN(range_encode)(measurement[i], f->bits, f->max_measurement,
+                                meas + i * f->bits);
+        }
+        return 0;
+    case PA_FLP_HISTOGRAM:
+        if (measurement[0] >= f->length)
+            return pa_fail(PA_EINVAL, "measurement: bucket %llu, expected below length %zu",
+                           (unsigned long long)measurement[0], f->length);
+        for (size_t i = 0; i < f->length; i++)
+            meas[i] = FOP(from_u64)(pa_ct_eq((uint64_t)i, measurement[0]));
+        return 0;
+    case PA_FLP_MULTIHOT: {
+        uint64_t weight = 0;
+        for (size_t i = 0; i < f->length; i++) {
+            if (measurement[i] > 1)
+                return pa_fail(PA_EINVAL, "measurement[%zu]: %llu is not 0 or 1", i,
+                               (unsigned long long)measurement[i]);
+            meas[i] = FOP(from_u64)(measurement[i]);
+            weight += measurement[i];
+        }
+        if (weight > f->max_weight)
+            return pa_fail(PA_EINVAL, "measurement: weight %llu is above max_weight %zu",
+                           (unsigned long long)weight, f->max_weight);
+        FLPFN(range_encode)(weight, f->bits, (uint64_t)f->max_weight, meas + f->length);
+        return 0;
+    }
+    }
+    return pa_fail(PA_EINTERNAL, "flp: unknown circuit %d", (int)f->kind);
+}
+
+/* truncate (§7.4): meas_len -> output_len elements; linear, so it applies to shares. */
+void FLPFN(truncate)(const pa_flp *f, const FE *meas, FE *out)
+{
+    switch (f->kind) {
+    case PA_FLP_COUNT:
+    case PA_FLP_HISTOGRAM:
+    case PA_FLP_MULTIHOT:
+        memmove(out, meas, f->output_len * sizeof(FE));
+        break;
+    case PA_FLP_SUM:
+        out[0] = FLPFN(range_decode)(meas, f->bits, f->max_measurement);
+        break;
+    case PA_FLP_SUMVEC:
+        for (size_t i = 0; i < f->length; i++)
+            out[i] = FLPFN(range_decode)(meas + i * f->bits, f->bits, f->max_measurement);
+        break;
+    }
+}
+
+/*
+ * Combine the per-call gadget outputs g[0..calls-1] and the measurement into the
+ * circuit output (eval_output_len elements): the part of each circuit's eval() that
+ * is not a gadget call.
+ */
+static void FLPFN(circuit_output)(const pa_flp *f, const FE *meas, const FE *g, size_t g_step,
+                                  FE inv, FE *out)
+{
+    switch (f->kind) {
+    case PA_FLP_COUNT:
+        out[0] = FOP(sub)(g[0], meas[0]);
+        break;
+    case PA_FLP_SUM:
+        for (size_t k = 0; k < f->calls; k++)
+            out[k] = g[k * g_step];
+        break;
+    case PA_FLP_SUMVEC:
+    case PA_FLP_HISTOGRAM:
+    case PA_FLP_MULTIHOT: {
+        FE range = FOP(zero)();
+        for (size_t k = 0; k < f->calls; k++)
+            range = FOP(add)(range, g[k * g_step]);
+        out[0] = range;
+        if (f->kind == PA_FLP_HISTOGRAM) {
+            FE sum = FOP(neg)(inv);
+            for (size_t i = 0; i < f->length; i++)
+                sum = FOP(add)(sum, meas[i]);
+            out[1] = sum;
+        } else if (f->kind == PA_FLP_MULTIHOT) {
+            FE weight = FOP(zero)();
+            for (size_t i = 0; i < f->length; i++)
+                weight = FOP(add)(weight, meas[i]);
+            out[1] = FOP(sub)(weight, FLPFN(range_decode)(meas + f->length, f->bits,
+                                                           (uint64_t)f->max_weight));
+        }
+        break;
+    }
+    }
+}
+
+/*
+ * eval: the validity circuit on (a share of) an encoded measurement with the real
+ * gadgets; out gets eval_output_len elements, all zero iff the measurement is valid
+ * (for num_shares = 1).  Used by tests; O(meas_len) with a stack buffer per call.
+ */
+void FLPFN(eval)(const pa_flp *f, const FE *meas, const FE *joint_rand, size_t num_shares,
+                 FE *out)
+{
+    FE inv = FLPFN(shares_inv)(num_shares);
+    FE in[64];
+    FE g1[1];
+
+    /* Accumulate the gadget outputs in place of circuit_output's loop. */
+    FE range = FOP(zero)();
+    for (size_t k = 1; k <= f->calls; k++) {
+        FE gk;
+        if (f->arity <= 64) {
+            FLPFN(call_inputs)(f, meas, joint_rand, inv, k, in, 1);
+            gk = FLPFN(gadget_eval)(f, in);
+        } else { /* wide chunks: stream the pairs */
+            FE r = joint_rand[k - 1], rpow = r;
+            size_t base = (k - 1) * f->chunk_length;
+            gk = FOP(zero)();
+            for (size_t j = 0; j < f->chunk_length; j++) {
+                FE x = base + j < f->meas_len ? meas[base + j] : FOP(zero)();
+                gk = FLPFN(add_mul)(gk, FOP(mul)(rpow, x), FOP(sub)(x, inv));
+                rpow = FOP(mul)(rpow, r);
+            }
+        }
+        if (f->kind == PA_FLP_SUM)
+            out[k - 1] = gk;
+        else
+            range = FOP(add)(range, gk);
+    }
+    if (f->kind == PA_FLP_SUM)
+        return;
+    g1[0] = range;
+    /* one "call" whose output is the whole range sum */
+    {
+        pa_flp one = *f;
+        one.calls = 1;
+        FLPFN(circuit_output)(&one, meas, g1, 1, inv, out);
+    }
+}
+
+/* out <- the P values of the wire polynomial `in` on the coset s·<alpha>. */
+static void FLPFN(coset_values)(const FE *in, FE *out, const FE *spow, size_t P)
+{
+    memcpy(out, in, P * sizeof(FE));
+    FOP(intt)(out, P);
+    for (size_t i = 1; i < P; i++)
+        out[i] = FOP(mul)(out[i], spow[i]);
+    FOP(ntt)(out, P);
+}
+
+/*
+ * prove (§7.3.3): proof (proof_len) <- wire seeds || first gpoly_len values of the
+ * gadget polynomial.  scratch: pa_flp_prove_scratch_len(f) elements.
+ */
+void FLPFN(prove)(const pa_flp *f, const FE *meas, const FE *prove_rand, const FE *joint_rand,
+                  FE *proof, FE *scratch)
+{
+    size_t P = f->p, A = f->arity;
+    FE *wires = scratch;     /* A·P: wire j at wires + j·P */
+    FE *ca = wires + A * P;  /* P */
+    FE *cb = ca + P;         /* P */
+    FE *spow = cb + P;       /* P */
+    FE *acc = spow + P;      /* 2P */
+    FE inv = FOP(one)();     /* the prover evaluates with num_shares = 1 */
+    FE s = FOP(root_of_unity)(2 * P);
+
+    memset(wires, 0, A * P * sizeof(FE));
+    for (size_t j = 0; j < A; j++)
+        wires[j * P] = prove_rand[j];
+    for (size_t k = 1; k <= f->calls; k++)
+        FLPFN(call_inputs)(f, meas, joint_rand, inv, k, wires + k, P);
+
+    spow[0] = FOP(one)();
+    for (size_t i = 1; i < P; i++)
+        spow[i] = FOP(mul)(spow[i - 1], s);
+    memset(acc, 0, 2 * P * sizeof(FE));
+
+    if (f->gadget == PA_GADGET_POLYEVAL_BIT) {
+        FLPFN(coset_values)(wires, ca, spow, P);
+        for (size_t k = 0; k < P; k++) {
+            acc[2 * k] = FOP(sub)(FOP(mul)(wires[k], wires[k]), wires[k]);
+            acc[2 * k + 1] = FOP(sub)(FOP(mul)(ca[k], ca[k]), ca[k]);
+        }
+    } else {
+        for (size_t q = 0; q < A / 2; q++) {
+            const FE *a = wires + 2 * q * P, *b = a + P;
+            FLPFN(coset_values)(a, ca, spow, P);
+            FLPFN(coset_values)(b, cb, spow, P);
+            for (size_t k = 0; k < P; k++) {
+                acc[2 * k] = FLPFN(add_mul)(acc[2 * k], a[k], b[k]);
+                acc[2 * k + 1] = FLPFN(add_mul)(acc[2 * k + 1], ca[k], cb[k]);
+            }
+        }
+    }
+    memcpy(proof, prove_rand, A * sizeof(FE));
+    memcpy(proof + A, acc, f->gpoly_len * sizeof(FE));
+}
+
+/*
+ * Value at t of the polynomial of degree <= 2P-2 given by its values y[0..2P-2] at
+ * s^0..s^(2P-2), s a primitive 2P-th root of unity.  The missing y[2P-1] follows
+ * from the vanishing top coefficient: sum_i y_i s^i = 0.  Then Alg. 7 of [Faz25].
+ */
+static FE FLPFN(gadget_poly_at)(const FE *y, size_t P, FE t)
+{
+    size_t n = 2 * P;
+    FE s = FOP(root_of_unity)(n);
+    FE x = FOP(one)(), sum = FOP(zero)();
+    for (size_t i = 0; i + 1 < n; i++) {
+        sum = FLPFN(add_mul)(sum, y[i], x);
+        x = FOP(mul)(x, s);
+    }
+    FE ylast = FOP(neg)(FOP(mul)(s, sum));
+
+    FE u = y[0], k = FOP(one)(), d = FOP(sub)(FOP(one)(), t);
+    x = FOP(one)();
+    for (size_t i = 1; i < n; i++) {
+        FE yi = i + 1 < n ? y[i] : ylast;
+        k = FOP(mul)(k, d);
+        x = FOP(mul)(x, s);
+        d = FOP(sub)(x, t);
+        u = FOP(add)(FOP(mul)(u, d), FOP(mul)(FOP(mul)(k, x), yi));
+    }
+    /* (-1)^(n-1) / n with n even */
+    return FOP(neg)(FOP(mul)(u, FOP(inv)(FOP(from_u64)((uint64_t)n))));
+}
+
+/*
+ * Lagrange coefficients c[k] = L_k(t) over the P-th roots of unity, product form:
+ * L_k(t) = (w^k / P)·prod_{j != k} (t - w^j).  suf needs P + 1 elements.
+ */
+static void FLPFN(lagrange_coeffs)(size_t P, FE t, FE *c, FE *suf)
+{
+    FE w = FOP(root_of_unity)(P);
+    FE invP = FOP(inv)(FOP(from_u64)((uint64_t)P));
+    c[0] = FOP(one)();
+    for (size_t k = 1; k < P; k++)
+        c[k] = FOP(mul)(c[k - 1], w);
+    suf[P] = FOP(one)();
+    for (size_t k = P; k-- > 0;)
+        suf[k] = FOP(mul)(suf[k + 1], FOP(sub)(t, c[k]));
+    FE pre = invP;
+    for (size_t k = 0; k < P; k++) {
+        FE xk = c[k];
+        c[k] = FOP(mul)(FOP(mul)(xk, pre), suf[k + 1]);
+        pre = FOP(mul)(pre, FOP(sub)(t, xk));
+    }
+}
+
+/*
+ * query (§7.3.4): verifier (verifier_len) <- [reduced circuit output, wire
+ * polynomials at t, gadget polynomial at t] for a share of the measurement and of
+ * the proof.  PA_EVERIFY if the test point t is a P-th root of unity (the draft
+ * aborts there).  scratch: pa_flp_query_scratch_len(f) elements.
+ */
+int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *query_rand,
+                 const FE *joint_rand, size_t num_shares, FE *verifier, FE *scratch)
+{
+    size_t P = f->p, A = f->arity;
+    FE t = query_rand[f->query_rand_len - 1];
+    FE *coef = scratch;        /* P */
+    FE *suf = coef + P;        /* P + 1 */
+    FE *in = suf + P + 1;      /* A */
+    FE *we = verifier + 1;     /* A wire evaluations */
+    const FE *gp = proof + A;  /* gadget polynomial values */
+    FE inv = FLPFN(shares_inv)(num_shares);
+    FE out[2];
+
+    if (FOP(eq)(FOP(pow)(t, (uint64_t)P), FOP(one)()))
+        return pa_fail(PA_EVERIFY, "query: test point is a root of unity");
+    FLPFN(lagrange_coeffs)(P, t, coef, suf);
+
+    for (size_t j = 0; j < A; j++)
+        we[j] = FOP(mul)(coef[0], proof[j]);
+    if (f->gadget == PA_GADGET_PARALLEL_SUM_MUL) {
+        /* wire 2j+1 gets sum_k c_k·x_kj - inv·sum_k c_k; wire 2j gets sum_k c_k·x_kj·r_k^(j+1) */
+        FE csum = FOP(zero)();
+        for (size_t k = 1; k <= f->calls; k++) {
+            FE r = joint_rand[k - 1], rpow = r, ck = coef[k];
+            size_t base = (k - 1) * f->chunk_length;
+            size_t m = f->chunk_length;
+            if (base + m > f->meas_len)
+                m = f->meas_len - base;
+            csum = FOP(add)(csum, ck);
+            for (size_t j = 0; j < m; j++) {
+                FE y = FOP(mul)(ck, meas[base + j]);
+                we[2 * j + 1] = FOP(add)(we[2 * j + 1], y);
+                we[2 * j] = FLPFN(add_mul)(we[2 * j], y, rpow);
+                rpow = FOP(mul)(rpow, r);
+            }
+        }
+        FE corr = FOP(mul)(inv, csum);
+        for (size_t j = 0; j < f->chunk_length; j++)
+            we[2 * j + 1] = FOP(sub)(we[2 * j + 1], corr);
+    } else {
+        for (size_t k = 1; k <= f->calls; k++) {
+            FLPFN(call_inputs)(f, meas, joint_rand, inv, k, in, 1);
+            for (size_t j = 0; j < A; j++)
+                we[j] = FLPFN(add_mul)(we[j], coef[k], in[j]);
+        }
+    }
+
+    /* circuit output from the gadget outputs g(alpha^k) = gp[2k], then the reduction */
+    if (f->eval_output_len == 1) {
+        FLPFN(circuit_output)(f, meas, gp + 2, 2, inv, out);
+        verifier[0] = out[0];
+    } else if (f->kind == PA_FLP_SUM) {
+        FE v = FOP(zero)();
+        for (size_t k = 0; k < f->calls; k++)
+            v = FLPFN(add_mul)(v, query_rand[k], gp[2 * (k + 1)]);
+        verifier[0] = v;
+    } else {
+        FLPFN(circuit_output)(f, meas, gp + 2, 2, inv, out);
+        verifier[0] = FOP(add)(FOP(mul)(query_rand[0], out[0]), FOP(mul)(query_rand[1], out[1]));
+    }
+    verifier[1 + A] = FLPFN(gadget_poly_at)(gp, P, t);
+    return 0;
+}
+
+/* decide (§7.3.5): 1 if the (combined) verifier accepts, else 0. */
+int FLPFN(decide)(const pa_flp *f, const FE *verifier)
+{
+    FE g = FLPFN(gadget_eval)(f, verifier + 1);
+    return FOP(is_zero)(verifier[0]) & FOP(eq)(g, verifier[1 + f->arity]);
+}
+
+#undef FE
+#undef FOP
+#undef FLPFN

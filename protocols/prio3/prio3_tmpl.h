@@ -1,0 +1,425 @@
+/*
+ * The field-specific half of Prio3 (draft-irtf-cfrg-vdaf-20 §7.2), written once:
+ * prio3_f64.c / prio3_f128.c define FLD and include this file.
+ *
+ *   shard        §7.2.1 (shard_without_joint_rand / shard_with_joint_rand)
+ *   verify_init  §7.2.2 (prep_init, with expand_input_share, joint_rand_part, ...)
+ *   shares_to_message  §7.2.2 (prep_shares_to_prep)
+ *   vector add / strict decode / integer decode for aggregation and unsharding.
+ *
+ * Streaming: helper shares are squeezed from the XOF in blocks of PA_PRIO3_BLOCK
+ * elements, subtracted from the leader's share and absorbed into the joint
+ * randomness part in the same pass, so no binder is ever concatenated and no
+ * helper share is materialised.  Every buffer that held secret data is wiped.
+ */
+#ifndef FLD
+#error "define FLD (f64 or f128) before including prio3/prio3_tmpl.h"
+#endif
+
+#include <string.h>
+
+#include "common/ct.h"
+#include "flp/flp.h"
+#include "prio3/prio3_internal.h"
+#include "privagg/common.h"
+#include "xof/xof.h"
+
+#define PA_P3_CAT2_(a, b) a##b
+#define PA_P3_CAT2(a, b) PA_P3_CAT2_(a, b)
+#define PA_P3_CAT3_(a, b, c) a##b##c
+#define PA_P3_CAT3(a, b, c) PA_P3_CAT3_(a, b, c)
+#define FE PA_P3_CAT2(pa_, FLD)
+#define FOP(op) PA_P3_CAT3(pa_, FLD, _##op)
+#define FLPFN(op) PA_P3_CAT3(pa_flp_, op, PA_P3_CAT2(_, FLD))
+#define P3FN(op) PA_P3_CAT3(pa_prio3_, op, PA_P3_CAT2(_, FLD))
+#define XOF_NEXT_VEC PA_P3_CAT2(pa_xof_next_vec_, FLD)
+#define ES sizeof(FE) /* not the encoded size; see ENC below */
+#define ENC (v->es)
+
+#ifndef PA_PRIO3_BLOCK
+#define PA_PRIO3_BLOCK 128
+#endif
+
+/* XOF(seed, dst(usage), binder) ready to squeeze; binder given as up to two parts. */
+static void P3FN(xof_start)(pa_xof *x, pa_prio3_dst *d, uint16_t usage, const uint8_t *seed,
+                            const uint8_t *b1, size_t n1, const uint8_t *b2, size_t n2)
+{
+    pa_xof_init(x, seed, PA_XOF_SEED_SIZE, pa_prio3_dst_usage(d, usage), d->len);
+    if (n1)
+        pa_xof_update(x, b1, n1);
+    if (n2)
+        pa_xof_update(x, b2, n2);
+}
+
+/*
+ * acc[0..n) -= next n elements of x.  If jrx is not NULL the encoding of those
+ * elements is also absorbed into jrx (the helper's joint randomness part), and if
+ * out is not NULL the elements are stored there (positive, i.e. the share itself).
+ */
+static void P3FN(stream_share)(const pa_prio3 *v, pa_xof *x, FE *acc, FE *out, size_t n,
+                               pa_xof *jrx)
+{
+    FE blk[PA_PRIO3_BLOCK];
+    uint8_t enc[PA_PRIO3_BLOCK * sizeof(FE) * 2];
+    for (size_t off = 0; off < n; off += PA_PRIO3_BLOCK) {
+        size_t c = n - off < PA_PRIO3_BLOCK ? n - off : PA_PRIO3_BLOCK;
+        XOF_NEXT_VEC(x, blk, c);
+        if (acc)
+            for (size_t i = 0; i < c; i++)
+                acc[off + i] = FOP(sub)(acc[off + i], blk[i]);
+        if (out)
+            memcpy(out + off, blk, c * sizeof(FE));
+        if (jrx) {
+            FOP(encode_vec)(enc, blk, c);
+            pa_xof_update(jrx, enc, c * ENC);
+        }
+    }
+    pa_wipe(blk, sizeof blk);
+    pa_wipe(enc, sizeof enc);
+}
+
+/* Start the joint randomness part XOF (§7.2.1 joint_rand_part): binder agg_id || nonce || meas. */
+static void P3FN(jr_part_start)(pa_xof *jrx, pa_prio3_dst *d, const uint8_t *blind,
+                                size_t agg_id, const uint8_t *nonce)
+{
+    uint8_t id = (uint8_t)agg_id;
+    P3FN(xof_start)(jrx, d, PA_PRIO3_USAGE_JOINT_RAND_PART, blind, &id, 1, nonce,
+                    PA_PRIO3_NONCE_SIZE);
+}
+
+/* joint_rands (§7.2.1) from the joint randomness seed: JOINT_RAND_LEN·PROOFS elements. */
+static void P3FN(joint_rands)(const pa_prio3 *v, pa_prio3_dst *d, const uint8_t *seed, FE *out)
+{
+    pa_xof x;
+    uint8_t r = (uint8_t)v->proofs;
+    P3FN(xof_start)(&x, d, PA_PRIO3_USAGE_JOINT_RANDOMNESS, seed, &r, 1, NULL, 0);
+    XOF_NEXT_VEC(&x, out, v->flp.joint_rand_len * v->proofs);
+    pa_xof_wipe(&x);
+}
+
+/* joint_rand_seed (§7.2.1): derive_seed(zeros, dst(6), parts), parts given in three pieces. */
+static void P3FN(jr_seed)(pa_prio3_dst *d, const uint8_t *a, size_t na, const uint8_t *b,
+                          size_t nb, const uint8_t *c, size_t nc, uint8_t *seed)
+{
+    static const uint8_t zeros[PA_XOF_SEED_SIZE];
+    pa_xof x;
+    P3FN(xof_start)(&x, d, PA_PRIO3_USAGE_JOINT_RAND_SEED, zeros, a, na, b, nb);
+    if (nc)
+        pa_xof_update(&x, c, nc);
+    pa_xof_next(&x, seed, PA_XOF_SEED_SIZE);
+    pa_xof_wipe(&x);
+}
+
+int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
+                const uint64_t *measurement, size_t measurement_len, const uint8_t *nonce,
+                const uint8_t *rand, uint8_t *public_share, uint8_t *const *input_shares)
+{
+    const pa_flp *f = &v->flp;
+    size_t S = v->shares, R = v->proofs, ML = f->meas_len, PL = f->proof_len;
+    size_t PRL = f->prove_rand_len, JRL = f->joint_rand_len;
+    size_t n_elems = 2 * ML + PL * R + PRL * R + JRL * R + pa_flp_prove_scratch_len(f);
+    const size_t L = PA_XOF_SEED_SIZE;
+    pa_prio3_arena arena;
+    pa_prio3_dst dst;
+    pa_xof x, jrx;
+    uint8_t seed[PA_XOF_SEED_SIZE];
+    uint8_t binder[2];
+    int rc;
+
+    if ((rc = pa_prio3_dst_init(&dst, v, ctx, ctx_len)) != 0)
+        return rc;
+    FE *meas = pa_prio3_arena_get(&arena, n_elems * sizeof(FE));
+    if (meas == NULL) {
+        pa_prio3_dst_free(&dst);
+        return pa_fail(PA_ENOMEM, "shard: %zu bytes of scratch", n_elems * sizeof(FE));
+    }
+    FE *lmeas = meas + ML, *proofs = lmeas + ML, *prove_rands = proofs + PL * R;
+    FE *jrands = prove_rands + PRL * R, *scratch = jrands + JRL * R;
+
+    if ((rc = FLPFN(encode)(f, measurement, measurement_len, meas)) != 0)
+        goto out;
+
+    /* Seeds (§7.2.1): helpers' (share[, blind]) pairs, then [leader blind,] prove seed. */
+    size_t per = v->jr ? 2 : 1;
+    const uint8_t *prove_seed = rand + ((S - 1) * per + (v->jr ? 1 : 0)) * L;
+    const uint8_t *leader_blind = v->jr ? rand + (S - 1) * per * L : NULL;
+
+    /* Leader measurement share = meas - sum of helper shares (+ joint rand parts). */
+    memcpy(lmeas, meas, ML * sizeof(FE));
+    for (size_t j = 1; j < S; j++) {
+        const uint8_t *hseed = rand + (j - 1) * per * L;
+        binder[0] = (uint8_t)j;
+        P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_MEAS_SHARE, hseed, binder, 1, NULL, 0);
+        if (v->jr)
+            P3FN(jr_part_start)(&jrx, &dst, hseed + L, j, nonce);
+        P3FN(stream_share)(v, &x, lmeas, NULL, ML, v->jr ? &jrx : NULL);
+        if (v->jr) {
+            pa_xof_next(&jrx, public_share + j * L, L);
+            pa_xof_wipe(&jrx);
+        }
+        pa_xof_wipe(&x);
+    }
+    uint8_t *out0 = input_shares[0];
+    FOP(encode_vec)(out0, lmeas, ML);
+
+    if (v->jr) {
+        P3FN(jr_part_start)(&jrx, &dst, leader_blind, 0, nonce);
+        pa_xof_update(&jrx, out0, ML * ENC);
+        pa_xof_next(&jrx, public_share, L);
+        pa_xof_wipe(&jrx);
+        P3FN(jr_seed)(&dst, public_share, S * L, NULL, 0, NULL, 0, seed);
+        P3FN(joint_rands)(v, &dst, seed, jrands);
+    }
+
+    /* Proofs (§7.2.1): prove_rands from the prove seed, one proof per PROOFS. */
+    binder[0] = (uint8_t)R;
+    P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROVE_RANDOMNESS, prove_seed, binder, 1, NULL, 0);
+    XOF_NEXT_VEC(&x, prove_rands, PRL * R);
+    pa_xof_wipe(&x);
+    for (size_t i = 0; i < R; i++)
+        FLPFN(prove)(f, meas, prove_rands + i * PRL, jrands + i * JRL, proofs + i * PL, scratch);
+    for (size_t j = 1; j < S; j++) {
+        binder[0] = (uint8_t)R;
+        binder[1] = (uint8_t)j;
+        P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROOF_SHARE, rand + (j - 1) * per * L, binder,
+                        2, NULL, 0);
+        P3FN(stream_share)(v, &x, proofs, NULL, PL * R, NULL);
+        pa_xof_wipe(&x);
+    }
+
+    /* Encodings (§7.2.6). */
+    FOP(encode_vec)(out0 + ML * ENC, proofs, PL * R);
+    if (v->jr)
+        memcpy(out0 + (ML + PL * R) * ENC, leader_blind, L);
+    for (size_t j = 1; j < S; j++) {
+        memcpy(input_shares[j], rand + (j - 1) * per * L, L);
+        if (v->jr)
+            memcpy(input_shares[j] + L, rand + ((j - 1) * per + 1) * L, L);
+    }
+    rc = 0;
+out:
+    pa_wipe(seed, sizeof seed);
+    pa_prio3_arena_release(&arena);
+    pa_prio3_dst_free(&dst);
+    return rc;
+}
+
+int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_t *ctx,
+                      size_t ctx_len, size_t agg_id, const uint8_t *nonce,
+                      const uint8_t *public_share, const uint8_t *input_share,
+                      uint8_t *verify_state, uint8_t *verifier_share)
+{
+    const pa_flp *f = &v->flp;
+    size_t S = v->shares, R = v->proofs, ML = f->meas_len, PL = f->proof_len;
+    size_t QL = f->query_rand_len, JRL = f->joint_rand_len, VL = f->verifier_len;
+    size_t OL = f->output_len;
+    size_t n_elems = ML + PL * R + QL * R + JRL * R + VL * R + OL + pa_flp_query_scratch_len(f);
+    const size_t L = PA_XOF_SEED_SIZE;
+    pa_prio3_arena arena;
+    pa_prio3_dst dst;
+    pa_xof x, jrx;
+    uint8_t part[PA_XOF_SEED_SIZE], seed[PA_XOF_SEED_SIZE];
+    uint8_t binder[1 + PA_PRIO3_NONCE_SIZE];
+    const uint8_t *blind = NULL;
+    int rc;
+
+    if ((rc = pa_prio3_dst_init(&dst, v, ctx, ctx_len)) != 0)
+        return rc;
+    FE *meas = pa_prio3_arena_get(&arena, n_elems * sizeof(FE));
+    if (meas == NULL) {
+        pa_prio3_dst_free(&dst);
+        return pa_fail(PA_ENOMEM, "verify_init: %zu bytes of scratch", n_elems * sizeof(FE));
+    }
+    FE *proofs = meas + ML, *qrands = proofs + PL * R, *jrands = qrands + QL * R;
+    FE *ver = jrands + JRL * R, *outs = ver + VL * R, *scratch = outs + OL;
+    memset(part, 0, sizeof part);
+    memset(seed, 0, sizeof seed);
+
+    /* expand_input_share (§7.2.2) and this aggregator's joint randomness part. */
+    if (agg_id == 0) {
+        if ((rc = FOP(decode_vec)(meas, input_share, ML)) != 0) {
+            rc = pa_fail(PA_EDECODE, "input_share: measurement share: %s", pa_error_detail());
+            goto out;
+        }
+        if ((rc = FOP(decode_vec)(proofs, input_share + ML * ENC, PL * R)) != 0) {
+            rc = pa_fail(PA_EDECODE, "input_share: proof share: %s", pa_error_detail());
+            goto out;
+        }
+        if (v->jr) {
+            blind = input_share + (ML + PL * R) * ENC;
+            P3FN(jr_part_start)(&jrx, &dst, blind, 0, nonce);
+            pa_xof_update(&jrx, input_share, ML * ENC);
+        }
+    } else {
+        if (v->jr) {
+            blind = input_share + L;
+            P3FN(jr_part_start)(&jrx, &dst, blind, agg_id, nonce);
+        }
+        binder[0] = (uint8_t)agg_id;
+        P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_MEAS_SHARE, input_share, binder, 1, NULL, 0);
+        P3FN(stream_share)(v, &x, NULL, meas, ML, v->jr ? &jrx : NULL);
+        pa_xof_wipe(&x);
+        uint8_t b2[2] = {(uint8_t)R, (uint8_t)agg_id};
+        P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROOF_SHARE, input_share, b2, 2, NULL, 0);
+        XOF_NEXT_VEC(&x, proofs, PL * R);
+        pa_xof_wipe(&x);
+    }
+    if (v->jr) {
+        pa_xof_next(&jrx, part, L);
+        pa_xof_wipe(&jrx);
+        /* corrected seed: the public parts with our own part put in place */
+        P3FN(jr_seed)(&dst, public_share, agg_id * L, part, L, public_share + (agg_id + 1) * L,
+                      (S - agg_id - 1) * L, seed);
+        P3FN(joint_rands)(v, &dst, seed, jrands);
+    }
+
+    /* query_rands (§7.2.2): XOF(verify_key, dst(5), PROOFS || nonce). */
+    binder[0] = (uint8_t)R;
+    memcpy(binder + 1, nonce, PA_PRIO3_NONCE_SIZE);
+    P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_QUERY_RANDOMNESS, verify_key, binder,
+                    sizeof binder, NULL, 0);
+    XOF_NEXT_VEC(&x, qrands, QL * R);
+    pa_xof_wipe(&x);
+
+    for (size_t i = 0; i < R; i++) {
+        rc = FLPFN(query)(f, meas, proofs + i * PL, qrands + i * QL, jrands + i * JRL, S,
+                          ver + i * VL, scratch);
+        if (rc)
+            goto out;
+    }
+
+    FLPFN(truncate)(f, meas, outs);
+    FOP(encode_vec)(verify_state, outs, OL);
+    memcpy(verify_state + OL * ENC, seed, L);
+    FOP(encode_vec)(verifier_share, ver, VL * R);
+    if (v->jr)
+        memcpy(verifier_share + VL * R * ENC, part, L);
+    rc = 0;
+out:
+    pa_wipe(part, sizeof part);
+    pa_wipe(seed, sizeof seed);
+    pa_prio3_arena_release(&arena);
+    pa_prio3_dst_free(&dst);
+    return rc;
+}
+
+int P3FN(shares_to_message)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
+                            const uint8_t *const *shares, uint8_t *message)
+{
+    const pa_flp *f = &v->flp;
+    size_t S = v->shares, R = v->proofs, VL = f->verifier_len, n = VL * R;
+    const size_t L = PA_XOF_SEED_SIZE;
+    pa_prio3_arena arena;
+    pa_prio3_dst dst;
+    int rc = 0, ok = 1;
+
+    if ((rc = pa_prio3_dst_init(&dst, v, ctx, ctx_len)) != 0)
+        return rc;
+    FE *sum = pa_prio3_arena_get(&arena, 2 * n * sizeof(FE));
+    if (sum == NULL) {
+        pa_prio3_dst_free(&dst);
+        return pa_fail(PA_ENOMEM, "verifier_shares_to_message: %zu bytes", 2 * n * sizeof(FE));
+    }
+    FE *tmp = sum + n;
+    for (size_t i = 0; i < n; i++)
+        sum[i] = FOP(zero)();
+    for (size_t j = 0; j < S; j++) {
+        if (FOP(decode_vec)(tmp, shares[j], n) != 0) {
+            rc = pa_fail(PA_EDECODE, "verifier_share[%zu]: %s", j, pa_error_detail());
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            sum[i] = FOP(add)(sum[i], tmp[i]);
+    }
+    for (size_t i = 0; i < R; i++)
+        ok &= FLPFN(decide)(f, sum + i * VL);
+    if (!ok) {
+        rc = pa_fail(PA_EVERIFY, "verifier_shares_to_message: proof verifier check failed");
+        goto out;
+    }
+    if (v->jr) {
+        /* joint_rand_seed over the parts, which follow the verifiers in each share */
+        pa_xof x;
+        static const uint8_t zeros[PA_XOF_SEED_SIZE];
+        P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_JOINT_RAND_SEED, zeros, NULL, 0, NULL, 0);
+        for (size_t j = 0; j < S; j++)
+            pa_xof_update(&x, shares[j] + n * ENC, L);
+        pa_xof_next(&x, message, L);
+        pa_xof_wipe(&x);
+    }
+out:
+    pa_prio3_arena_release(&arena);
+    pa_prio3_dst_free(&dst);
+    return rc;
+}
+
+/* Strict decode of n elements without keeping them (block-wise, no allocation). */
+int P3FN(check_vec)(const uint8_t *in, size_t n, const char *what)
+{
+    FE blk[PA_PRIO3_BLOCK];
+    const size_t enc = sizeof(FE) == 8 ? 8 : 16;
+    for (size_t off = 0; off < n; off += PA_PRIO3_BLOCK) {
+        size_t c = n - off < PA_PRIO3_BLOCK ? n - off : PA_PRIO3_BLOCK;
+        for (size_t i = 0; i < c; i++) {
+            if (FOP(decode)(&blk[i], in + (off + i) * enc) != 0) {
+                pa_wipe(blk, sizeof blk);
+                return pa_fail(PA_EDECODE, "%s: element %zu is not below the field modulus",
+                               what, off + i);
+            }
+        }
+    }
+    pa_wipe(blk, sizeof blk);
+    return 0;
+}
+
+/* acc (n encoded elements, trusted) += in (n encoded elements, decoded strictly). */
+int P3FN(add_vec)(uint8_t *acc, const uint8_t *in, size_t n, const char *what)
+{
+    FE a[PA_PRIO3_BLOCK], b[PA_PRIO3_BLOCK];
+    const size_t enc = sizeof(FE) == 8 ? 8 : 16;
+    int rc = P3FN(check_vec)(in, n, what);
+    if (rc)
+        return rc;
+    for (size_t off = 0; off < n; off += PA_PRIO3_BLOCK) {
+        size_t c = n - off < PA_PRIO3_BLOCK ? n - off : PA_PRIO3_BLOCK;
+        if (FOP(decode_vec)(a, acc + off * enc, c) != 0) {
+            rc = pa_fail(PA_EDECODE, "agg_share: element above the field modulus");
+            break;
+        }
+        FOP(decode_vec)(b, in + off * enc, c);
+        for (size_t i = 0; i < c; i++)
+            a[i] = FOP(add)(a[i], b[i]);
+        FOP(encode_vec)(acc + off * enc, a, c);
+    }
+    pa_wipe(a, sizeof a);
+    pa_wipe(b, sizeof b);
+    return rc;
+}
+
+/* Canonical integers of n encoded elements; PA_ERANGE if one does not fit 64 bits. */
+int P3FN(to_u64)(const uint8_t *in, size_t n, uint64_t *out)
+{
+    const size_t enc = sizeof(FE) == 8 ? 8 : 16;
+    for (size_t i = 0; i < n; i++) {
+        FE e;
+        if (FOP(decode)(&e, in + i * enc) != 0)
+            return pa_fail(PA_EDECODE, "agg_share: element %zu above the field modulus", i);
+        uint64_t lo = 0, hi = 0;
+        for (size_t k = 0; k < 8; k++)
+            lo |= (uint64_t)in[i * enc + k] << (8 * k);
+        for (size_t k = 8; k < enc; k++)
+            hi |= (uint64_t)in[i * enc + k] << (8 * (k - 8));
+        if (hi != 0)
+            return pa_fail(PA_ERANGE, "aggregate result[%zu]: above 2^64", i);
+        out[i] = lo;
+    }
+    return 0;
+}
+
+#undef FE
+#undef FOP
+#undef FLPFN
+#undef P3FN
+#undef XOF_NEXT_VEC
+#undef ES
+#undef ENC
