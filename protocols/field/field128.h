@@ -49,37 +49,59 @@ static inline pa_f128 pa_f128_make(uint64_t lo, uint64_t hi)
     return r;
 }
 
+/* a + b + carry_in (carry_in in {0,1}); *carry_out in {0,1}.  Compiles to add/adc. */
+static inline uint64_t pa_f128_adc(uint64_t a, uint64_t b, uint64_t carry_in, uint64_t *carry_out)
+{
+    uint64_t s;
+    uint64_t c1 = (uint64_t)__builtin_add_overflow(a, b, &s);
+    uint64_t c2 = (uint64_t)__builtin_add_overflow(s, carry_in, &s);
+    *carry_out = c1 | c2;
+    return s;
+}
+
+/* a - b - borrow_in; *borrow_out in {0,1}.  Compiles to sub/sbb. */
+static inline uint64_t pa_f128_sbb(uint64_t a, uint64_t b, uint64_t borrow_in,
+                                   uint64_t *borrow_out)
+{
+    uint64_t d;
+    uint64_t b1 = (uint64_t)__builtin_sub_overflow(a, b, &d);
+    uint64_t b2 = (uint64_t)__builtin_sub_overflow(d, borrow_in, &d);
+    *borrow_out = b1 | b2;
+    return d;
+}
+
 /*
  * (t0, t1) + c·2^128 with c in {0,1} and value < 2p  ->  value mod p.
  * Subtract p; keep the difference when c is set or the subtraction did not borrow.
  */
 static inline pa_f128 pa_f128_sub_p_if_ge(uint64_t t0, uint64_t t1, uint64_t c)
 {
-    pa_f128_u128 d0 = (pa_f128_u128)t0 - PA_F128_P0;
-    uint64_t b0 = (uint64_t)(d0 >> 127);
-    pa_f128_u128 d1 = (pa_f128_u128)t1 - PA_F128_P1 - b0;
-    uint64_t b1 = (uint64_t)(d1 >> 127);
-    uint64_t take = c | (b1 ^ 1);
-    return pa_f128_make(pa_ct_select(take, (uint64_t)d0, t0),
-                        pa_ct_select(take, (uint64_t)d1, t1));
+    uint64_t b0, b1;
+    uint64_t d0 = pa_f128_sbb(t0, PA_F128_P0, 0, &b0);
+    uint64_t d1 = pa_f128_sbb(t1, PA_F128_P1, b0, &b1);
+    uint64_t m = pa_ct_mask(c | (b1 ^ 1));
+    return pa_f128_make(t0 ^ (m & (t0 ^ d0)), t1 ^ (m & (t1 ^ d1)));
 }
 
 static inline pa_f128 pa_f128_add(pa_f128 a, pa_f128 b)
 {
-    pa_f128_u128 s0 = (pa_f128_u128)a.w[0] + b.w[0];
-    pa_f128_u128 s1 = (pa_f128_u128)a.w[1] + b.w[1] + (uint64_t)(s0 >> 64);
-    return pa_f128_sub_p_if_ge((uint64_t)s0, (uint64_t)s1, (uint64_t)(s1 >> 64));
+    uint64_t c0, c1;
+    uint64_t s0 = pa_f128_adc(a.w[0], b.w[0], 0, &c0);
+    uint64_t s1 = pa_f128_adc(a.w[1], b.w[1], c0, &c1);
+    return pa_f128_sub_p_if_ge(s0, s1, c1);
 }
 
 static inline pa_f128 pa_f128_sub(pa_f128 a, pa_f128 b)
 {
-    pa_f128_u128 d0 = (pa_f128_u128)a.w[0] - b.w[0];
-    pa_f128_u128 d1 = (pa_f128_u128)a.w[1] - b.w[1] - (uint64_t)(d0 >> 127);
-    uint64_t m = pa_ct_mask((uint64_t)(d1 >> 127));
-    /* on borrow add p back (mod 2^128) */
-    pa_f128_u128 r0 = (pa_f128_u128)(uint64_t)d0 + (PA_F128_P0 & m);
-    uint64_t r1 = (uint64_t)d1 + (PA_F128_P1 & m) + (uint64_t)(r0 >> 64);
-    return pa_f128_make((uint64_t)r0, r1);
+    uint64_t b0, b1, c0, c1;
+    uint64_t d0 = pa_f128_sbb(a.w[0], b.w[0], 0, &b0);
+    uint64_t d1 = pa_f128_sbb(a.w[1], b.w[1], b0, &b1);
+    uint64_t m = pa_ct_mask(b1);
+    /* on borrow add p back (mod 2^128; the final carry is the borrow's 2^128) */
+    d0 = pa_f128_adc(d0, PA_F128_P0 & m, 0, &c0);
+    d1 = pa_f128_adc(d1, PA_F128_P1 & m, c0, &c1);
+    (void)c1;
+    return pa_f128_make(d0, d1);
 }
 
 static inline pa_f128 pa_f128_neg(pa_f128 a)

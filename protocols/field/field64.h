@@ -35,12 +35,19 @@ typedef unsigned __int128 pa_f64_u128;
 static inline pa_f64 pa_f64_zero(void) { return 0; }
 static inline pa_f64 pa_f64_one(void) { return 1; }
 
-/* x in [0, 2^64) -> x mod p: x >= p exactly when x + (2^32 - 1) carries out. */
+/*
+ * Carries and borrows come from __builtin_{add,sub}_overflow (one flag each, which
+ * GCC turns into adc/sbb); pa_ct_mask turns the flag into a mask behind a compiler
+ * barrier so the correction is an AND, never a branch.
+ */
+
+/* x in [0, 2^64) -> x mod p: x >= p exactly when x + (2^32 - 1) carries out,
+ * and then the wrapped sum is x - p. */
 static inline uint64_t pa_f64_canon(uint64_t x)
 {
-    pa_f64_u128 s = (pa_f64_u128)x + PA_F64_EPSILON;
-    uint64_t carry = (uint64_t)(s >> 64);
-    return pa_ct_select(carry, (uint64_t)s, x);
+    uint64_t y;
+    uint64_t carry = (uint64_t)__builtin_add_overflow(x, PA_F64_EPSILON, &y);
+    return x + (PA_F64_EPSILON & pa_ct_mask(carry));
 }
 
 /* Any uint64_t, reduced mod p. */
@@ -51,18 +58,20 @@ static inline uint64_t pa_f64_to_u64(pa_f64 a) { return a; }
 
 static inline pa_f64 pa_f64_add(pa_f64 a, pa_f64 b)
 {
-    /* a + b < 2p < 2^65; t = a + b - p is negative iff its bit 127 is set. */
-    pa_f64_u128 s = (pa_f64_u128)a + b;
-    pa_f64_u128 t = s - PA_F64_MODULUS;
-    uint64_t neg = (uint64_t)(t >> 127);
-    return pa_ct_select(neg, (uint64_t)s, (uint64_t)t);
+    /* a + b < 2p: on carry out of 64 bits the true sum is s + 2^64 = s + (2^32 - 1)
+     * (mod p), and s < 2^64 - 2^33 then, so the correction cannot carry again. */
+    uint64_t s;
+    uint64_t carry = (uint64_t)__builtin_add_overflow(a, b, &s);
+    return pa_f64_canon(s + (PA_F64_EPSILON & pa_ct_mask(carry)));
 }
 
 static inline pa_f64 pa_f64_sub(pa_f64 a, pa_f64 b)
 {
-    pa_f64_u128 d = (pa_f64_u128)a - b;
-    uint64_t borrow = (uint64_t)(d >> 127);
-    return (uint64_t)d + (PA_F64_MODULUS & pa_ct_mask(borrow));
+    /* on borrow d = a - b + 2^64 >= 2^32, and subtracting 2^64 - p = 2^32 - 1
+     * leaves a - b + p in [1, p) */
+    uint64_t d;
+    uint64_t borrow = (uint64_t)__builtin_sub_overflow(a, b, &d);
+    return d - (PA_F64_EPSILON & pa_ct_mask(borrow));
 }
 
 static inline pa_f64 pa_f64_neg(pa_f64 a) { return pa_f64_sub(0, a); }
@@ -74,17 +83,17 @@ static inline uint64_t pa_f64_reduce128(pa_f64_u128 x)
     uint64_t hi = (uint64_t)(x >> 64);
     uint64_t hi_hi = hi >> 32;
     uint64_t hi_lo = hi & PA_F64_EPSILON;
+    uint64_t t0, t2;
 
     /* lo - hi_hi; on borrow the wrap added 2^64 = 2^32 - 1, take it back.  The
      * wrapped value is >= 2^64 - 2^32 + 1 > 2^32 - 1 so this cannot borrow again. */
-    pa_f64_u128 d = (pa_f64_u128)lo - hi_hi;
-    uint64_t t0 = (uint64_t)d - (PA_F64_EPSILON & pa_ct_mask((uint64_t)(d >> 127)));
+    uint64_t borrow = (uint64_t)__builtin_sub_overflow(lo, hi_hi, &t0);
+    t0 -= PA_F64_EPSILON & pa_ct_mask(borrow);
 
     /* + hi_lo·(2^32 - 1) < 2^64; on carry add 2^64 mod p back (cannot carry twice). */
     uint64_t t1 = (hi_lo << 32) - hi_lo;
-    pa_f64_u128 s = (pa_f64_u128)t0 + t1;
-    uint64_t t2 = (uint64_t)s + (PA_F64_EPSILON & pa_ct_mask((uint64_t)(s >> 64)));
-    return pa_f64_canon(t2);
+    uint64_t carry = (uint64_t)__builtin_add_overflow(t0, t1, &t2);
+    return pa_f64_canon(t2 + (PA_F64_EPSILON & pa_ct_mask(carry)));
 }
 
 static inline pa_f64 pa_f64_mul(pa_f64 a, pa_f64 b)

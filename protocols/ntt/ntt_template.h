@@ -37,17 +37,17 @@ void PA_FN(ntt)(PA_T *a, size_t n)
     assert(n != 0 && (n & (n - 1)) == 0);
     if (n == 1)
         return;
-    if (n == 2) {
-        PA_T u = a[0], v = a[1];
-        a[0] = PA_FN(add)(u, v);
-        a[1] = PA_FN(sub)(u, v);
-        return;
-    }
     PA_FN(bit_reverse)(a, n);
 
     /* Iterative radix-2 decimation in time (Cooley-Tukey) on bit-reversed input:
-     * stage len combines pairs of len/2-point transforms with twiddles w_len^j. */
-    for (size_t len = 2; len <= n; len <<= 1) {
+     * stage len combines pairs of len/2-point transforms with twiddles w_len^j.
+     * The first stage (twiddle 1) and every j = 0 butterfly skip the product. */
+    for (size_t i = 0; i < n; i += 2) {
+        PA_T u = a[i], v = a[i + 1];
+        a[i] = PA_FN(add)(u, v);
+        a[i + 1] = PA_FN(sub)(u, v);
+    }
+    for (size_t len = 4; len <= n; len <<= 1) {
         size_t half = len >> 1;
         PA_T wlen = PA_FN(root_of_unity)(len);
         PA_T wcur = PA_FN(one)();
@@ -57,10 +57,16 @@ void PA_FN(ntt)(PA_T *a, size_t n)
                 tw[j] = wcur;
                 wcur = PA_FN(mul)(wcur, wlen);
             }
+            size_t jstart = j0 == 0 ? 1 : 0;
             for (size_t start = 0; start < n; start += len) {
                 PA_T *lo = a + start + j0;
                 PA_T *hi = lo + half;
-                for (size_t j = 0; j < cnt; j++) {
+                if (jstart) {
+                    PA_T u = lo[0], v = hi[0];
+                    lo[0] = PA_FN(add)(u, v);
+                    hi[0] = PA_FN(sub)(u, v);
+                }
+                for (size_t j = jstart; j < cnt; j++) {
                     PA_T u = lo[j];
                     PA_T v = PA_FN(mul)(hi[j], tw[j]);
                     lo[j] = PA_FN(add)(u, v);
