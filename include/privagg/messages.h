@@ -3,10 +3,17 @@
  * (msgpack, canonical, decoded strictly by the bounded reader; every message
  * starts with its version and the task id).
  *
- *   aggregation job  leader -> helper   pa_job_req: one batch's reports, each with
- *                                       the leader's verifier share
- *                    helper -> leader   pa_job_resp: per report, the verifier
- *                                       message or a reject reason
+ *   aggregation job, two steps so that both aggregators sum exactly the same
+ *   reports (a client can make one aggregator's verify_next fail alone by
+ *   tampering with one joint-randomness part of the public share):
+ *     init      leader -> helper   pa_job_req: one batch's reports
+ *               helper -> leader   pa_job_step (INIT_RESP): per report, the helper's
+ *                                  verifier share, or a reject reason
+ *     continue  leader -> helper   pa_job_step (CONTINUE): per report, the verifier
+ *                                  message if the leader accepted it, or a reason
+ *               helper -> leader   pa_job_step (FINISH): per report, accepted (the
+ *                                  helper summed it) or a reason; the leader then
+ *                                  sums exactly the reports the helper summed
  *   collection       collector -> leader, leader -> helper   pa_collect_req
  *                    helper -> leader   pa_sealed_agg (the helper's noised share)
  *                    leader -> collector pa_collect_resp (both sealed shares)
@@ -57,7 +64,6 @@ typedef struct {
     uint8_t aHelperEnc[32];
     const uint8_t *pHelperCt;
     uint8_t aSignature[64];
-    const uint8_t *pLeaderVerifierShare;
 } pa_job_item;
 
 typedef struct {
@@ -69,18 +75,28 @@ typedef struct {
     pa_job_item *aItem;
 } pa_job_req;
 
+typedef enum {
+    PA_STEP_INIT_RESP = 1,   /* payload: the helper's verifier share */
+    PA_STEP_CONTINUE = 2,    /* payload: the verifier message */
+    PA_STEP_FINISH = 3,      /* payload: empty */
+} pa_job_step_kind;
+
 typedef struct {
     uint8_t aReportId[16];
-    pa_reject_reason eReject;          /* NONE: pVerifierMessage is valid */
-    const uint8_t *pVerifierMessage;   /* nVerifierMessage bytes when not rejected */
-} pa_job_resp_item;
+    pa_reject_reason eReject;          /* NONE: pPayload is valid */
+    const uint8_t *pPayload;           /* the step's payload size when not rejected */
+} pa_job_step_item;
 
 typedef struct {
     uint8_t aTaskId[32];
     uint8_t aJobId[PA_JOB_ID_SIZE];
+    pa_job_step_kind eStep;
     size_t nItem;
-    pa_job_resp_item *aItem;
-} pa_job_resp;
+    pa_job_step_item *aItem;
+} pa_job_step;
+
+/* Payload size of a step's accepted items. */
+size_t pa_job_step_payload_size(pa_job_step_kind eStep, const pa_msg_sizes *s);
 
 typedef struct {
     uint8_t aTaskId[32];
@@ -107,7 +123,7 @@ typedef struct {
 
 /* Encoders: *ppOut malloc'ed (caller frees).  PA_EINVAL naming a bad field, PA_ENOMEM. */
 int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const pa_msg_sizes *s);
-int pa_job_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_resp *m, const pa_msg_sizes *s);
+int pa_job_step_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_step *m, const pa_msg_sizes *s);
 int pa_collect_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_req *m);
 int pa_sealed_agg_encode(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
                          const uint8_t aCollectionId[16], const pa_sealed_agg *m,
@@ -118,8 +134,10 @@ int pa_collect_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_resp
 /* Strict decoders (PA_EDECODE / PA_ERANGE naming the field). */
 int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_sizes *s);
 void pa_job_req_free(pa_job_req *m);
-int pa_job_resp_decode(pa_job_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s);
-void pa_job_resp_free(pa_job_resp *m);
+/* eWant: the step the receiver expects (another step is PA_EDECODE). */
+int pa_job_step_decode(pa_job_step *m, pa_job_step_kind eWant, const uint8_t *p, size_t n,
+                       const pa_msg_sizes *s);
+void pa_job_step_free(pa_job_step *m);
 int pa_collect_req_decode(pa_collect_req *m, const uint8_t *p, size_t n);
 int pa_sealed_agg_decode(pa_sealed_agg *m, uint8_t aTaskId[32], uint8_t aCollectionId[16],
                          const uint8_t *p, size_t n, const pa_msg_sizes *s);

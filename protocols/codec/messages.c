@@ -90,7 +90,7 @@ int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const
     pa_mp_put_array(&w, m->nItem);
     for (size_t i = 0; i < m->nItem; i++) {
         const pa_job_item *it = &m->aItem[i];
-        pa_mp_put_array(&w, 8);
+        pa_mp_put_array(&w, 7);
         pa_mp_put_bin(&w, it->aReportId, 16);
         pa_mp_put_str(&w, it->zAgencyId);
         pa_mp_put_bin(&w, it->pPublicShare, s->nPublicShare);
@@ -98,7 +98,6 @@ int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const
         pa_mp_put_bin(&w, it->aHelperEnc, 32);
         pa_mp_put_bin(&w, it->pHelperCt, s->nHelperCt);
         pa_mp_put_bin(&w, it->aSignature, 64);
-        pa_mp_put_bin(&w, it->pLeaderVerifierShare, s->nVerifierShare);
     }
     return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
 }
@@ -107,17 +106,15 @@ static int read_job_item(pa_mp_cursor *c, pa_job_item *it, const pa_msg_sizes *s
 {
     size_t nElem;
     PA_GUARD(pa_mp_read_array(c, "job.report", &nElem));
-    if (nElem != 8)
-        return pa_fail(PA_EDECODE, "job.report: %zu elements, expected 8", nElem);
+    if (nElem != 7)
+        return pa_fail(PA_EDECODE, "job.report: %zu elements, expected 7", nElem);
     PA_GUARD(read_fixed(c, "job.report.report_id", it->aReportId, 16));
     PA_GUARD(pa_mp_read_str(c, "job.report.agency_id", 64, it->zAgencyId));
     PA_GUARD(read_exact(c, "job.report.public_share", s->nPublicShare, &it->pPublicShare));
     PA_GUARD(read_fixed(c, "job.report.leader_digest", it->aLeaderDigest, 32));
     PA_GUARD(read_fixed(c, "job.report.helper_enc", it->aHelperEnc, 32));
     PA_GUARD(read_exact(c, "job.report.helper_ct", s->nHelperCt, &it->pHelperCt));
-    PA_GUARD(read_fixed(c, "job.report.signature", it->aSignature, 64));
-    return read_exact(c, "job.report.leader_verifier_share", s->nVerifierShare,
-                      &it->pLeaderVerifierShare);
+    return read_fixed(c, "job.report.signature", it->aSignature, 64);
 }
 
 int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_sizes *s)
@@ -153,72 +150,85 @@ void pa_job_req_free(pa_job_req *m)
     m->nItem = 0;
 }
 
-/* ---------------------------------------------------------------- job response */
+/* ---------------------------------------------------------------- job steps */
 
-int pa_job_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_resp *m, const pa_msg_sizes *s)
+size_t pa_job_step_payload_size(pa_job_step_kind eStep, const pa_msg_sizes *s)
+{
+    switch (eStep) {
+    case PA_STEP_INIT_RESP: return s->nVerifierShare;
+    case PA_STEP_CONTINUE:  return s->nVerifierMessage;
+    default:                return 0;
+    }
+}
+
+int pa_job_step_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_step *m, const pa_msg_sizes *s)
 {
     pa_mp_writer w;
+    size_t nPayload = pa_job_step_payload_size(m->eStep, s);
 
     pa_mp_writer_init(&w);
-    pa_mp_put_array(&w, 4);
+    pa_mp_put_array(&w, 5);
     pa_mp_put_uint(&w, PA_MSG_VERSION);
     pa_mp_put_bin(&w, m->aTaskId, 32);
     pa_mp_put_bin(&w, m->aJobId, PA_JOB_ID_SIZE);
+    pa_mp_put_uint(&w, (uint64_t)m->eStep);
     pa_mp_put_array(&w, m->nItem);
     for (size_t i = 0; i < m->nItem; i++) {
-        const pa_job_resp_item *it = &m->aItem[i];
+        const pa_job_step_item *it = &m->aItem[i];
         pa_mp_put_array(&w, 3);
         pa_mp_put_bin(&w, it->aReportId, 16);
         pa_mp_put_uint(&w, (uint64_t)it->eReject);
-        if (it->eReject == PA_REJECT_NONE)
-            pa_mp_put_bin(&w, it->pVerifierMessage, s->nVerifierMessage);
-        else
-            pa_mp_put_bin(&w, NULL, 0);
+        pa_mp_put_bin(&w, it->pPayload, it->eReject == PA_REJECT_NONE ? nPayload : 0);
     }
     return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
 }
 
-int pa_job_resp_decode(pa_job_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s)
+int pa_job_step_decode(pa_job_step *m, pa_job_step_kind eWant, const uint8_t *p, size_t n,
+                       const pa_msg_sizes *s)
 {
     pa_mp_cursor c = {p, n};
+    uint64_t v;
+    size_t nPayload = pa_job_step_payload_size(eWant, s);
     int rc = PA_OK;
 
     memset(m, 0, sizeof *m);
-    PA_GUARD(read_header(&c, "job_resp", 4, m->aTaskId));
-    PA_GUARD(read_fixed(&c, "job_resp.job_id", m->aJobId, PA_JOB_ID_SIZE));
-    PA_GUARD(read_list(&c, "job_resp.reports", 4, &m->nItem));
+    PA_GUARD(read_header(&c, "job_step", 5, m->aTaskId));
+    PA_GUARD(read_fixed(&c, "job_step.job_id", m->aJobId, PA_JOB_ID_SIZE));
+    PA_GUARD(pa_mp_read_uint(&c, "job_step.step", &v));
+    if (v != (uint64_t)eWant)
+        return pa_fail(PA_EDECODE, "job_step.step: %llu, expected %d", (unsigned long long)v, (int)eWant);
+    m->eStep = eWant;
+    PA_GUARD(read_list(&c, "job_step.reports", 4, &m->nItem));
     m->aItem = calloc(m->nItem ? m->nItem : 1, sizeof *m->aItem);
     if (m->aItem == NULL)
-        return pa_fail(PA_ENOMEM, "job_resp: out of memory");
+        return pa_fail(PA_ENOMEM, "job_step: out of memory");
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
-        pa_job_resp_item *it = &m->aItem[i];
+        pa_job_step_item *it = &m->aItem[i];
         size_t nElem;
-        uint64_t v;
-        rc = pa_mp_read_array(&c, "job_resp.report", &nElem);
+        rc = pa_mp_read_array(&c, "job_step.report", &nElem);
         if (rc == PA_OK && nElem != 3)
-            rc = pa_fail(PA_EDECODE, "job_resp.report: %zu elements, expected 3", nElem);
+            rc = pa_fail(PA_EDECODE, "job_step.report: %zu elements, expected 3", nElem);
         if (rc == PA_OK)
-            rc = read_fixed(&c, "job_resp.report.report_id", it->aReportId, 16);
+            rc = read_fixed(&c, "job_step.report.report_id", it->aReportId, 16);
         if (rc == PA_OK)
-            rc = pa_mp_read_uint(&c, "job_resp.report.reject", &v);
+            rc = pa_mp_read_uint(&c, "job_step.report.reject", &v);
         if (rc == PA_OK && v > PA_REJECT_MAX)
-            rc = pa_fail(PA_EDECODE, "job_resp.report.reject: %llu is above %d",
+            rc = pa_fail(PA_EDECODE, "job_step.report.reject: %llu is above %d",
                          (unsigned long long)v, PA_REJECT_MAX);
         if (rc == PA_OK) {
             it->eReject = (pa_reject_reason)v;
-            rc = read_exact(&c, "job_resp.report.verifier_message",
-                            it->eReject == PA_REJECT_NONE ? s->nVerifierMessage : 0,
-                            &it->pVerifierMessage);
+            rc = read_exact(&c, "job_step.report.payload",
+                            it->eReject == PA_REJECT_NONE ? nPayload : 0, &it->pPayload);
         }
     }
     if (rc == PA_OK)
-        rc = pa_mp_read_end(&c, "job_resp");
+        rc = pa_mp_read_end(&c, "job_step");
     if (rc != PA_OK)
-        pa_job_resp_free(m);
+        pa_job_step_free(m);
     return rc;
 }
 
-void pa_job_resp_free(pa_job_resp *m)
+void pa_job_step_free(pa_job_step *m)
 {
     free(m->aItem);
     m->aItem = NULL;

@@ -44,7 +44,6 @@ static void test_job_round_trip_and_truncation(void **state)
         strcpy(items[i].zAgencyId, "MO0010000");
         items[i].pPublicShare = g_pub;
         items[i].pHelperCt = g_hct;
-        items[i].pLeaderVerifierShare = g_vs;
         items[i].aSignature[63] = 7;
     }
     m.nItem = 3;
@@ -59,15 +58,15 @@ static void test_job_round_trip_and_truncation(void **state)
     for (size_t i = 0; i < n; i++)
         assert_int_not_equal(pa_job_req_decode(&d, p, i, &g_s), PA_OK);
     pa_msg_sizes other = g_s;
-    other.nVerifierShare = 32;
+    other.nHelperCt = 47;
     assert_int_equal(pa_job_req_decode(&d, p, n, &other), PA_EDECODE);
     free(p);
 }
 
-static void test_job_resp_round_trip(void **state)
+static void test_job_steps_round_trip(void **state)
 {
-    pa_job_resp_item items[2];
-    pa_job_resp m, d;
+    pa_job_step_item items[2];
+    pa_job_step m, d;
     uint8_t *p;
     size_t n;
     (void)state;
@@ -75,17 +74,28 @@ static void test_job_resp_round_trip(void **state)
     memset(&m, 0, sizeof m);
     memset(items, 0, sizeof items);
     items[0].eReject = PA_REJECT_NONE;
-    items[0].pVerifierMessage = g_vm;
+    items[0].pPayload = g_vm;
     items[1].eReject = PA_REJECT_PROOF;
+    m.eStep = PA_STEP_CONTINUE;
     m.nItem = 2;
     m.aItem = items;
-    assert_int_equal(pa_job_resp_encode(&p, &n, &m, &g_s), PA_OK);
-    assert_int_equal(pa_job_resp_decode(&d, p, n, &g_s), PA_OK);
+    assert_int_equal(pa_job_step_encode(&p, &n, &m, &g_s), PA_OK);
+    assert_int_equal(pa_job_step_decode(&d, PA_STEP_CONTINUE, p, n, &g_s), PA_OK);
     assert_int_equal(d.aItem[1].eReject, PA_REJECT_PROOF);
-    assert_memory_equal(d.aItem[0].pVerifierMessage, g_vm, sizeof g_vm);
-    pa_job_resp_free(&d);
+    assert_memory_equal(d.aItem[0].pPayload, g_vm, sizeof g_vm);
+    pa_job_step_free(&d);
+    /* the receiver insists on the step it expects */
+    assert_int_equal(pa_job_step_decode(&d, PA_STEP_FINISH, p, n, &g_s), PA_EDECODE);
     for (size_t i = 0; i < n; i++)
-        assert_int_not_equal(pa_job_resp_decode(&d, p, i, &g_s), PA_OK);
+        assert_int_not_equal(pa_job_step_decode(&d, PA_STEP_CONTINUE, p, i, &g_s), PA_OK);
+    free(p);
+    /* init response carries verifier shares */
+    items[0].pPayload = g_vs;
+    m.eStep = PA_STEP_INIT_RESP;
+    assert_int_equal(pa_job_step_encode(&p, &n, &m, &g_s), PA_OK);
+    assert_int_equal(pa_job_step_decode(&d, PA_STEP_INIT_RESP, p, n, &g_s), PA_OK);
+    assert_memory_equal(d.aItem[0].pPayload, g_vs, sizeof g_vs);
+    pa_job_step_free(&d);
     free(p);
     assert_string_equal(pa_reject_reason_name(PA_REJECT_PROOF), "proof");
 }
@@ -146,7 +156,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_job_round_trip_and_truncation),
-        cmocka_unit_test(test_job_resp_round_trip),
+        cmocka_unit_test(test_job_steps_round_trip),
         cmocka_unit_test(test_collect_round_trip),
         cmocka_unit_test(test_hostile_counts),
     };
