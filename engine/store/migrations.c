@@ -3,14 +3,18 @@
  * moves a database from user_version i-1 to i.  Never edit a migration that has
  * shipped: append a new one.
  *
- * Version 1: reports, aggregation jobs and their per-report state, batch
- * aggregates, collections.  (The privacy ledger creates its own table through
+ * Version 1: reports, aggregation jobs, batch aggregates and their noise,
+ * collections.  (The privacy ledger creates its own table through
  * engine/dp/ledger.c on the same connection.)
  */
 #include "store/migrations.h"
 
 static const char *const g_migrations[] = {
     /* 1 */
+    /* Reports this aggregator has seen.  The leader keeps the whole encoded
+     * report until it is aggregated; the helper keeps the metadata (replay and
+     * one-report-per-agency checks) and, between the two steps of a job, its
+     * verify state. */
     "CREATE TABLE reports ("
     "  task_id        BLOB NOT NULL,"
     "  report_id      BLOB NOT NULL,"
@@ -18,10 +22,8 @@ static const char *const g_migrations[] = {
     "  period         TEXT NOT NULL,"
     "  partition      TEXT NOT NULL,"
     "  received_at    INTEGER NOT NULL,"
-    "  public_share   BLOB NOT NULL,"
-    "  input_share    BLOB NOT NULL,"   /* this aggregator's HPKE-sealed share */
-    "  peer_share     BLOB,"            /* leader only: the helper's sealed share */
-    "  signature      BLOB NOT NULL,"
+    "  report         BLOB,"
+    "  verify_state   BLOB,"
     "  state          TEXT NOT NULL DEFAULT 'pending'"
     "                 CHECK (state IN ('pending','aggregating','accepted','rejected','replaced')),"
     "  reject_reason  TEXT,"
@@ -29,42 +31,52 @@ static const char *const g_migrations[] = {
     "  PRIMARY KEY (task_id, report_id)"
     ");"
     "CREATE INDEX reports_by_batch ON reports(task_id, period, partition, state);"
-    "CREATE INDEX reports_by_agency ON reports(task_id, agency_id, period, partition);"
-    "CREATE TABLE aggregation_jobs ("
+    "CREATE INDEX reports_by_agency ON reports(task_id, agency_id, period, partition, state);"
+    "CREATE INDEX reports_by_job ON reports(task_id, job_id);"
+    /* Aggregation jobs: the leader's progress, the helper's stored answers (a
+     * retried step gets the same bytes back and changes nothing). */
+    "CREATE TABLE jobs ("
     "  task_id     BLOB NOT NULL,"
     "  job_id      BLOB NOT NULL,"
     "  period      TEXT NOT NULL,"
     "  partition   TEXT NOT NULL,"
-    "  state       TEXT NOT NULL DEFAULT 'open'"
-    "              CHECK (state IN ('open','waiting','finished','abandoned')),"
+    "  state       TEXT NOT NULL CHECK (state IN ('started','continued','finished')),"
+    "  init_hash   BLOB,"
+    "  init_resp   BLOB,"
+    "  cont_hash   BLOB,"
+    "  cont_resp   BLOB,"
     "  attempts    INTEGER NOT NULL DEFAULT 0,"
     "  created_at  INTEGER NOT NULL,"
     "  updated_at  INTEGER NOT NULL,"
     "  PRIMARY KEY (task_id, job_id)"
     ");"
-    "CREATE TABLE batch_aggregates ("
+    /* One aggregate share per batch (period, partition), and the noise drawn for
+     * its release off the request path when its first job starts. */
+    "CREATE TABLE batches ("
     "  task_id        BLOB NOT NULL,"
     "  period         TEXT NOT NULL,"
     "  partition      TEXT NOT NULL,"
-    "  aggregate      BLOB NOT NULL,"   /* encoded aggregate share */
+    "  aggregate      BLOB NOT NULL,"
     "  report_count   INTEGER NOT NULL DEFAULT 0,"
-    "  agency_count   INTEGER NOT NULL DEFAULT 0,"
     "  rejected_count INTEGER NOT NULL DEFAULT 0,"
-    "  collected      INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (task_id, period, partition)"
     ");"
+    "CREATE TABLE batch_noise ("
+    "  task_id    BLOB NOT NULL,"
+    "  period     TEXT NOT NULL,"
+    "  partition  TEXT NOT NULL,"
+    "  noise      BLOB NOT NULL,"     /* int64 little-endian per cell; secret */
+    "  PRIMARY KEY (task_id, period, partition)"
+    ");"
+    /* Releases: one per batch, never two. */
     "CREATE TABLE collections ("
     "  task_id       BLOB NOT NULL,"
-    "  collection_id BLOB NOT NULL,"
     "  period        TEXT NOT NULL,"
     "  partition     TEXT NOT NULL,"
-    "  state         TEXT NOT NULL DEFAULT 'pending'"
-    "                CHECK (state IN ('pending','ready','failed')),"
-    "  result        BLOB,"             /* sealed noised aggregate share */
-    "  ledger_hash   BLOB,"
+    "  collection_id BLOB NOT NULL,"
+    "  response      BLOB NOT NULL,"  /* the sealed share returned (idempotent retry) */
     "  created_at    INTEGER NOT NULL,"
-    "  PRIMARY KEY (task_id, collection_id),"
-    "  UNIQUE (task_id, period, partition)"
+    "  PRIMARY KEY (task_id, period, partition)"
     ");",
 };
 

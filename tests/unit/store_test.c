@@ -54,7 +54,7 @@ static void test_open_migrates_to_newest(void **state)
     assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
     assert_int_equal(count_rows(pStore, "PRAGMA user_version"), pa_store_schema_version());
     assert_int_equal(count_rows(pStore, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                        "('reports','aggregation_jobs','batch_aggregates','collections')"),
+                                        "('reports','jobs','batches','collections')"),
                      4);
     pa_store_close(pStore);
     /* reopening an up-to-date store changes nothing */
@@ -83,7 +83,7 @@ static void test_rollback_writes_nothing(void **state)
     assert_int_equal(pa_store_begin(pStore), PA_ESTATE);
     assert_int_equal(pa_store_exec(pStore,
                                    "INSERT INTO collections(task_id, collection_id, period, partition,"
-                                   " created_at) VALUES (x'01', x'02', '2026-10', 'state', 0)"),
+                                   " response, created_at) VALUES (x'01', x'02', '2026-10', 'state', x'', 0)"),
                      PA_OK);
     pa_store_rollback(pStore);
     assert_int_equal(count_rows(pStore, "SELECT count(*) FROM collections"), 0);
