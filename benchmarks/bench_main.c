@@ -81,6 +81,8 @@ int main(int argc, char **argv)
     }
     printf("%-8s %-34s %-42s %14s %-8s %s\n", "group", "operation", "parameters", "value", "unit",
            "target");
+    if (pa_bench_wanted(&b, "field"))
+        pa_bench_field(&b);
     if (pa_bench_wanted(&b, "xof"))
         pa_bench_xof(&b);
     if (pa_bench_wanted(&b, "prio3"))

@@ -25,6 +25,15 @@
 void pa_f64_ntt(pa_f64 *a, size_t n);
 void pa_f128_ntt(pa_f128 *a, size_t n);
 
+/*
+ * Coset transform, the draft's ntt(p, n, set_s=True) (§6.1.2, used by
+ * Lagrange.double_evaluations): a[i] <- sum_j a[j]·(s·w^i)^j with
+ * w = root_of_unity(n) and s = root_of_unity(2n), i.e. the polynomial evaluated
+ * at the odd powers of the 2n-th root.  n MUST be a power of two, 1 <= n <= 2^31.
+ */
+void pa_f64_ntt_coset(pa_f64 *a, size_t n);
+void pa_f128_ntt_coset(pa_f128 *a, size_t n);
+
 /* Exact inverse of pa_F_ntt, including the 1/n factor.  Same requirements. */
 void pa_f64_intt(pa_f64 *a, size_t n);
 void pa_f128_intt(pa_f128 *a, size_t n);

@@ -77,6 +77,19 @@ void PA_FN(ntt)(PA_T *a, size_t n)
     }
 }
 
+void PA_FN(ntt_coset)(PA_T *a, size_t n)
+{
+    assert(n != 0 && (n & (n - 1)) == 0 && n <= ((size_t)1 << 31));
+    /* p(s·x) has coefficients a[j]·s^j */
+    PA_T s = PA_FN(root_of_unity)(2 * n);
+    PA_T sj = s;
+    for (size_t j = 1; j < n; j++) {
+        a[j] = PA_FN(mul)(a[j], sj);
+        sj = PA_FN(mul)(sj, s);
+    }
+    PA_FN(ntt)(a, n);
+}
+
 void PA_FN(intt)(PA_T *a, size_t n)
 {
     unsigned k = 0;

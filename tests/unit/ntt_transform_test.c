@@ -1,7 +1,8 @@
 /*
  * NTT module tests, both fields: pa_F_ntt and pa_F_intt against the naive O(n^2)
  * transform a[i] <- sum_j a[j]·w^(i·j) (w recomputed from the draft's generator
- * 7^K, not from root_of_unity) for EVERY size 2^0 .. 2^12; intt(ntt(a)) == a;
+ * 7^K, not from root_of_unity) for EVERY size 2^0 .. 2^12, likewise the coset
+ * transform (the draft's ntt with set_s) at s·w^i; intt(ntt(a)) == a;
  * poly_mul against schoolbook on random sizes on both sides of the NTT
  * threshold, with aliasing and error cases; poly_eval against direct evaluation.
  * Deterministic randomness (fixed seed).
@@ -131,6 +132,22 @@ static pa_f128 ref_root_f128(unsigned k)
             for (size_t i = 0; i < n; i++)                                                        \
                 if (!pa_##F##_eq(b[i], pa_##F##_mul(ref[i], inv_n)))                              \
                     fail_msg(#F " intt n=%zu: mismatch at %zu", n, i);                            \
+            /* coset transform: evaluations at s·w^i, s = 2n-th root (REF_ROOT(k + 1)) */ \
+            memcpy(b, a, n * sizeof *a);                                                          \
+            pa_##F##_ntt_coset(b, n);                                                             \
+            {                                                                                     \
+                T s2 = REF_ROOT(k + 1), si = s2;                                                  \
+                for (size_t i = 0; i < n; i++) {                                                  \
+                    T acc = pa_##F##_zero(), x = pa_##F##_one();                                  \
+                    for (size_t j = 0; j < n; j++) {                                              \
+                        acc = pa_##F##_add(acc, pa_##F##_mul(a[j], x));                           \
+                        x = pa_##F##_mul(x, si);                                                  \
+                    }                                                                             \
+                    if (!pa_##F##_eq(b[i], acc))                                                  \
+                        fail_msg(#F " ntt_coset n=%zu: mismatch at %zu", n, i);                   \
+                    si = pa_##F##_mul(si, w);                                                     \
+                }                                                                                 \
+            }                                                                                     \
             /* impulse at 1 -> powers of w; constant c -> (n·c, 0, ..., 0) */                     \
             for (size_t i = 0; i < n; i++)                                                        \
                 b[i] = pa_##F##_zero();                                                           \
