@@ -213,14 +213,14 @@ static int task_show(int argc, char **argv)
     printf("agencies  %zu in %zu partitions; a batch is one month of one partition or of the\n"
            "          whole state, collected once, with at least %zu agencies\n",
            t->nAgency, nPartition, t->nMinAgencies);
-    if (t->eMechanism == PA_DP_NONE)
+    if (t->eMechanism == PA_TASK_DP_NONE)
         printf("dp        NONE — totals are exact; for tests only, never for publication\n");
     else
         printf("dp        %s per incident record (a record touches <= %llu cells, <= %llu each);\n"
                "          %g %s per release, %g per %s, charged by each aggregator\n",
-               pa_dp_mechanism_name(t->eMechanism), (unsigned long long)t->nMaxCellsPerRecord,
+               pa_task_mechanism_name(t->eMechanism), (unsigned long long)t->nMaxCellsPerRecord,
                (unsigned long long)t->nMaxPerCell, t->rPerRelease,
-               t->eMechanism == PA_DP_DISCRETE_GAUSSIAN ? "rho (zCDP)" : "epsilon", t->rTotalBudget,
+               t->eMechanism == PA_TASK_DP_GAUSSIAN ? "rho (zCDP)" : "epsilon", t->rTotalBudget,
                t->zBudgetPeriod);
     printf("\nwho learns what\n"
            "  agency     its own counts, nothing about other agencies\n"

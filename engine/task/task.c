@@ -27,11 +27,11 @@ static const struct {
 
 static const struct {
     const char *zName;
-    pa_dp_mechanism e;
+    pa_task_mechanism e;
 } g_mechanisms[] = {
-    {"none", PA_DP_NONE},
-    {"discrete_gaussian", PA_DP_DISCRETE_GAUSSIAN},
-    {"discrete_laplace", PA_DP_DISCRETE_LAPLACE},
+    {"none", PA_TASK_DP_NONE},
+    {"discrete_gaussian", PA_TASK_DP_GAUSSIAN},
+    {"discrete_laplace", PA_TASK_DP_LAPLACE},
 };
 
 const char *pa_vdaf_type_name(pa_vdaf_type e)
@@ -42,7 +42,7 @@ const char *pa_vdaf_type_name(pa_vdaf_type e)
     return "unknown";
 }
 
-const char *pa_dp_mechanism_name(pa_dp_mechanism e)
+const char *pa_task_mechanism_name(pa_task_mechanism e)
 {
     for (size_t i = 0; i < sizeof g_mechanisms / sizeof g_mechanisms[0]; i++)
         if (g_mechanisms[i].e == e)
@@ -282,7 +282,7 @@ static int parse_dp(pa_task *pTask, const json_t *pRoot)
              : pa_fail(PA_EINVAL, "dp.privacy_unit: \"%s\" is not supported (only \"incident_record\")", z);
     free(z);
     PA_GUARD(rc);
-    if (pTask->eMechanism == PA_DP_NONE) {
+    if (pTask->eMechanism == PA_TASK_DP_NONE) {
         pTask->zBudgetPeriod = strdup("none");
         return pTask->zBudgetPeriod ? PA_OK : pa_fail(PA_ENOMEM, "dp: out of memory");
     }
@@ -290,7 +290,7 @@ static int parse_dp(pa_task *pTask, const json_t *pRoot)
                        &pTask->nMaxCellsPerRecord));
     PA_GUARD(pa_json_uint(pDp, "dp", "max_per_cell", 1, pTask->nMaxMeasurement, 0, 0,
                        &pTask->nMaxPerCell));
-    zUnit = pTask->eMechanism == PA_DP_DISCRETE_GAUSSIAN ? "rho" : "epsilon";
+    zUnit = pTask->eMechanism == PA_TASK_DP_GAUSSIAN ? "rho" : "epsilon";
     PA_GUARD(pa_json_object(pDp, "dp", "per_release", &pRelease));
     PA_GUARD(pa_json_only_keys(pRelease, "dp.per_release", zUnit[0] == 'r' ? azRhoRelease : azEpsRelease));
     PA_GUARD(pa_json_positive(pRelease, "dp.per_release", zUnit, 100.0, &pTask->rPerRelease));

@@ -33,10 +33,10 @@ typedef enum {
 } pa_vdaf_type;
 
 typedef enum {
-    PA_DP_NONE = 0,            /* tests only: flagged by the auditor */
-    PA_DP_DISCRETE_GAUSSIAN,
-    PA_DP_DISCRETE_LAPLACE,
-} pa_dp_mechanism;
+    PA_TASK_DP_NONE = 0,            /* tests only: flagged by the auditor */
+    PA_TASK_DP_GAUSSIAN,
+    PA_TASK_DP_LAPLACE,
+} pa_task_mechanism;
 
 typedef struct {
     char *zName;
@@ -82,7 +82,7 @@ typedef struct pa_task {
     int bAllowCorrections;     /* a newer report of an agency replaces the older */
 
     /* DP policy; the privacy unit is one incident record */
-    pa_dp_mechanism eMechanism;
+    pa_task_mechanism eMechanism;
     uint64_t nMaxCellsPerRecord;   /* k: cells one record may touch */
     uint64_t nMaxPerCell;          /* c: how much one record adds to one cell */
     double rPerRelease;            /* ρ (Gaussian) or ε (Laplace) charged per release */
@@ -109,6 +109,6 @@ const pa_task_agency *pa_task_find_agency(const pa_task *pTask, const char *zId)
 
 /* Short names used in task files and messages. */
 const char *pa_vdaf_type_name(pa_vdaf_type e);
-const char *pa_dp_mechanism_name(pa_dp_mechanism e);
+const char *pa_task_mechanism_name(pa_task_mechanism e);
 
 #endif

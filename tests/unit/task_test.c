@@ -85,7 +85,7 @@ static void test_valid_task(void **state)
     assert_string_equal(pTask->aAgency[0].zId, "MO001"); /* sorted */
     assert_non_null(pa_task_find_agency(pTask, "MO002"));
     assert_null(pa_task_find_agency(pTask, "MO003"));
-    assert_int_equal(pTask->eMechanism, PA_DP_DISCRETE_GAUSSIAN);
+    assert_int_equal(pTask->eMechanism, PA_TASK_DP_GAUSSIAN);
     assert_true(pTask->rPerRelease == 0.05);
     assert_string_equal(pTask->leader.zEndpoint, "https://127.0.0.1:8441");
     assert_int_equal(pTask->collector.aHpkePublicKey[0], 0x33);
