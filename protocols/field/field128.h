@@ -7,14 +7,17 @@
  * fully reduced to [0, p) so equality and zero tests work on the limbs.  Callers
  * treat pa_f128 as opaque; encode/decode convert to and from the canonical integer.
  *
- * Why Montgomery rather than a special reduction on 2^128 = 28·2^64 - 1: p ≡ 1
- * (mod 2^64), so the Montgomery digit is simply m = -t_i mod 2^64 (no multiply by
- * -p^-1) and m·p = m + m·(2^64 - 28)·2^64 costs one 64x64 multiply.  A full
- * multiplication is then 4 + 2 = 6 wide multiplies with a fixed carry chain and a
- * single masked final subtraction, whereas the special fold 2^128 -> 28·2^64 - 1
- * produces signed intermediates that need two folding rounds and two masked
- * corrections.  The cost of Montgomery is one extra multiply at encode/decode time,
- * which happens far less often than arithmetic.
+ * Why Montgomery, and why this reduction: p's shape makes Montgomery reduction
+ * with R = 2^128 almost free.  p = 1 - 28·2^64 (mod 2^128), so
+ * p^-1 = 1 + 28·2^64 (mod 2^128) and the REDC quotient for a 256-bit product
+ * T = (t0, t1, t2, t3) is q = t0 + (t1 + 28·t0)·2^64; since q·p = q·2^128 -
+ * 28·q·2^64 + q, (T - q·p)/2^128 works out to (t2, t3) - q + 28·q1 + k (q1, k the
+ * low word and carry of t1 + 28·t0).  That is four 64x64 products for T, two
+ * multiplications by the constant 28, a few add/sub-with-carry and one masked
+ * correction (the value lies in [-p, p)).  A canonical-form special reduction
+ * (2^128 = 28·2^64 - 1) needs two folding rounds with signed intermediates and
+ * two masked corrections; generic 2-limb Montgomery needs two more full
+ * multiplies.  The price is one extra multiplication at encode/decode time.
  *
  * Every function below except pa_f128_pow (public exponent) runs in time
  * independent of the element values (masks from protocols/common/ct.h).
@@ -109,18 +112,26 @@ static inline pa_f128 pa_f128_neg(pa_f128 a)
     return pa_f128_sub(pa_f128_make(0, 0), a);
 }
 
+/* 28·x as a 2-word integer (hi < 28). */
+static inline uint64_t pa_f128_mul28(uint64_t x, uint64_t *hi)
+{
+    pa_f128_u128 z = (pa_f128_u128)x * 28;
+    *hi = (uint64_t)(z >> 64);
+    return (uint64_t)z;
+}
+
 /*
  * Montgomery product a·b·2^-128 mod p (operands in Montgomery form, so this is
- * the field product).  Two REDC rounds on the 256-bit product, each with digit
- * m = -t_i mod 2^64 because p ≡ 1 (mod 2^64); the sum stays below
- * p^2 + p·2^64 + p·2^128 < 2^257, and the result before the final subtraction is < 2p.
+ * the field product).  Any a, b < p (in fact any a·b < p·2^128) give a result in
+ * [0, p).  Derivation in the file comment.
  */
 static inline pa_f128 pa_f128_mul(pa_f128 a, pa_f128 b)
 {
     pa_f128_u128 z;
-    uint64_t t0, t1, t2, t3, t4, c, m;
+    uint64_t t0, t1, t2, t3, c, h, k, q1, m;
+    uint64_t c0, c1, ac, b0, b1;
 
-    /* 256-bit product (t0, t1, t2, t3) */
+    /* T = a·b = (t0, t1, t2, t3) */
     z = (pa_f128_u128)a.w[0] * b.w[0];
     t0 = (uint64_t)z;
     z = (pa_f128_u128)a.w[1] * b.w[0] + (uint64_t)(z >> 64);
@@ -133,27 +144,27 @@ static inline pa_f128 pa_f128_mul(pa_f128 a, pa_f128 b)
     t2 = (uint64_t)z;
     t3 = (uint64_t)(z >> 64);
 
-    /* round 1: add m·p with m = -t0; the low limb becomes 0 with carry (t0 != 0) */
-    m = (uint64_t)0 - t0;
-    z = (pa_f128_u128)t0 + m;
-    z = (pa_f128_u128)m * PA_F128_P1 + t1 + (uint64_t)(z >> 64);
-    t1 = (uint64_t)z;
-    z = (pa_f128_u128)t2 + (uint64_t)(z >> 64);
-    t2 = (uint64_t)z;
-    z = (pa_f128_u128)t3 + (uint64_t)(z >> 64);
-    t3 = (uint64_t)z;
-    t4 = (uint64_t)(z >> 64);
+    /* q = T·p^-1 mod 2^128 = (t0, q1) with q1 + k·2^64 = t1 + 28·t0, k <= 28 */
+    uint64_t l = pa_f128_mul28(t0, &h);
+    q1 = pa_f128_adc(t1, l, 0, &c1);
+    k = h + c1;
 
-    /* round 2: m = -t1 */
-    m = (uint64_t)0 - t1;
-    z = (pa_f128_u128)t1 + m;
-    z = (pa_f128_u128)m * PA_F128_P1 + t2 + (uint64_t)(z >> 64);
-    t2 = (uint64_t)z;
-    z = (pa_f128_u128)t3 + (uint64_t)(z >> 64);
-    t3 = (uint64_t)z;
-    t4 += (uint64_t)(z >> 64);
+    /* A = (t2, t3) + 28·q1 + k, up to 129 bits (ac is bit 128) */
+    uint64_t s0 = pa_f128_mul28(q1, &h);
+    s0 = pa_f128_adc(s0, k, 0, &c0);
+    h += c0; /* 28·q1 + k < 2^69: no overflow */
+    uint64_t a0 = pa_f128_adc(t2, s0, 0, &c0);
+    uint64_t a1 = pa_f128_adc(t3, h, c0, &ac);
 
-    return pa_f128_sub_p_if_ge(t2, t3, t4);
+    /* r = A - q = (T - q·p)/2^128, in [-p, p): negative iff the subtraction
+     * borrows out of a 128-bit A; then add p back (mod 2^128). */
+    a0 = pa_f128_sbb(a0, t0, 0, &b0);
+    a1 = pa_f128_sbb(a1, q1, b0, &b1);
+    m = pa_ct_mask(b1 & (ac ^ 1));
+    a0 = pa_f128_adc(a0, PA_F128_P0 & m, 0, &c0);
+    a1 = pa_f128_adc(a1, PA_F128_P1 & m, c0, &c1);
+    (void)c1;
+    return pa_f128_make(a0, a1);
 }
 
 static inline pa_f128 pa_f128_zero(void) { return pa_f128_make(0, 0); }
