@@ -13,6 +13,7 @@ int pa_cli_conformance(int argc, char **argv);
 int pa_cli_conformance_vdaf(int argc, char **argv);
 int pa_cli_conformance_hpke(int argc, char **argv);
 int pa_cli_dp(int argc, char **argv);
+int pa_cli_ledger(int argc, char **argv);
 
 int pa_cli_keygen(int argc, char **argv);
 int pa_cli_task(int argc, char **argv);
