@@ -200,6 +200,18 @@ static void test_exact_delta_theorem7(void **state)
                 else
                     assert_true(d < 1e-290);
             }
+    /* large sigma, small eps: the two tails nearly cancel */
+    {
+        const double aCase[][3] = {{1e4, 0.01, 5}, {1e6, 0.001, 1}, {1e6, 0.01, 1}, {4e6, 0.0005, 2}};
+        for (size_t i = 0; i < sizeof aCase / sizeof aCase[0]; i++) {
+            double d;
+            long double want = hockey(aCase[i][0], (int64_t)aCase[i][2], aCase[i][1]);
+            assert_int_equal(pa_dp_gaussian_exact_delta(aCase[i][0], (uint64_t)aCase[i][2], aCase[i][1], &d),
+                             PA_OK);
+            printf("  delta(sigma2=%g, eps=%g, K=%g) = %.15g\n", aCase[i][0], aCase[i][1], aCase[i][2], d);
+            assert_true(rel_close(d, (double)want, 1e-9));
+        }
+    }
 }
 
 static void test_calibration(void **state)
