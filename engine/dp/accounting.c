@@ -267,15 +267,23 @@ static int grid_to_rational(struct grid_point g, pa_dp_rational *pOut)
 static int grid_calibrate(long double x, meets_fn meets, const void *ctx, pa_dp_rational *pOut)
 {
     struct grid_point g;
-    if (!(x > 1e-12L) || !(x < 1e18L))
-        return pa_fail(PA_ERANGE, "sigma2: %Lg outside the supported [1e-12, 1e18]", x);
+    int nStep = 0;
+    /* the range the exact sampler accepts (numerator <= 2^50, denominators <= 10^17) */
+    if (!(x >= 1e-9L) || !(x <= 1e15L))
+        return pa_fail(PA_ERANGE, "sigma2: %Lg outside the supported [1e-9, 1e15]", x);
     g.e = (int)floorl(log10l(x)) - 8;
     g.m = (uint64_t)ceill(x / powl(10.0L, (long double)g.e));
     /* fix the floating rounding of the first guess in both directions */
-    while (!meets(grid_value(g), ctx))
+    while (!meets(grid_value(g), ctx)) {
         g.m++;
-    while (g.m > 1 && meets(grid_value((struct grid_point){g.m - 1, g.e}), ctx))
+        if (++nStep > 100000)
+            return pa_fail(PA_EINTERNAL, "calibrate: no grid point meets the target near %Lg", x);
+    }
+    while (g.m > 1 && meets(grid_value((struct grid_point){g.m - 1, g.e}), ctx)) {
         g.m--;
+        if (++nStep > 100000)
+            return pa_fail(PA_EINTERNAL, "calibrate: grid search did not settle near %Lg", x);
+    }
     return grid_to_rational(g, pOut);
 }
 

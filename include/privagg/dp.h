@@ -189,7 +189,7 @@ int pa_dp_rho_from_eps_delta(double eps, double delta, double *pRho);
 int pa_dp_gaussian_exact_delta(double sigma2, uint64_t sensitivity, double eps, double *pDelta);
 
 /*
- * Calibration: the smallest sigma2 on the grid of 9 significant decimal digits
+ * Calibration (sigma2 in [1e-9, 1e15]): the smallest sigma2 on the grid of 9 significant decimal digits
  * (an exact rational) such that the release of Delta_2^2 = l2sq meets
  *   - rho (pa_dp_calibrate_rho),
  *   - (eps, delta) through the tight zCDP conversion (pa_dp_calibrate_eps_delta;

@@ -249,6 +249,19 @@ static void test_calibration(void **state)
         assert_true(d > 1e-5);
     }
     assert_int_equal(pa_dp_calibrate_exact(1, 1e-5, 3, &s2), PA_EINVAL);
+    /* every calibrated sigma2 in the supported range is accepted by the exact sampler */
+    for (double r = 1e-13; r < 1e8; r *= 7.3) {
+        pa_dp_mechanism m;
+        int rc = pa_dp_calibrate_rho(r, 1, &s2);
+        if (rc == PA_ERANGE)
+            continue;
+        assert_int_equal(rc, PA_OK);
+        assert_int_equal(pa_dp_mechanism_gaussian(&m, s2), PA_OK);
+        assert_int_equal(pa_dp_rho_gaussian(1, s2, &rho), PA_OK);
+        assert_true(rho <= r);
+    }
+    assert_int_equal(pa_dp_calibrate_rho(1e-20, 1, &s2), PA_ERANGE);
+    assert_int_equal(pa_dp_calibrate_rho(1e12, 1, &s2), PA_ERANGE);
 }
 
 static void test_sensitivity(void **state)
