@@ -61,6 +61,10 @@ typedef struct {
 
     size_t meas_len, output_len, joint_rand_len, eval_output_len;
     size_t prove_rand_len, query_rand_len, proof_len, verifier_len;
+
+    /* 1/P and 1/(2P) in both fields, so query never inverts (set by the constructors) */
+    pa_f64 inv_p_f64, inv_2p_f64;
+    pa_f128 inv_p_f128, inv_2p_f128;
 } pa_flp;
 
 /*
@@ -87,7 +91,7 @@ size_t pa_flp_query_scratch_len(const pa_flp *f);
                           const pa_##F *joint_rand, pa_##F *proof, pa_##F *scratch);        \
     int pa_flp_query_##F(const pa_flp *f, const pa_##F *meas, const pa_##F *proof,          \
                          const pa_##F *query_rand, const pa_##F *joint_rand,                \
-                         size_t num_shares, pa_##F *verifier, pa_##F *scratch);             \
+                         pa_##F shares_inv, pa_##F *verifier, pa_##F *scratch);             \
     int pa_flp_decide_##F(const pa_flp *f, const pa_##F *verifier);                         \
     void pa_flp_eval_##F(const pa_flp *f, const pa_##F *meas, const pa_##F *joint_rand,      \
                          size_t num_shares, pa_##F *out);                                    \

@@ -38,6 +38,7 @@
 #define FE PA_FLP_CAT2(pa_, FLD)
 #define FOP(op) PA_FLP_CAT3(pa_, FLD, _##op)
 #define FLPFN(op) PA_FLP_CAT3(pa_flp_, op, PA_FLP_CAT2(_, FLD))
+#define FCONST(name) PA_FLP_CAT3(name, _, FLD) /* per-field constant member of pa_flp */
 
 static inline FE FLPFN(add_mul)(FE acc, FE a, FE b)
 {
@@ -349,7 +350,7 @@ void FLPFN(prove)(const pa_flp *f, const FE *meas, const FE *prove_rand, const F
  * s^0..s^(2P-2), s a primitive 2P-th root of unity.  The missing y[2P-1] follows
  * from the vanishing top coefficient: sum_i y_i s^i = 0.  Then Alg. 7 of [Faz25].
  */
-static FE FLPFN(gadget_poly_at)(const FE *y, size_t P, FE t)
+static FE FLPFN(gadget_poly_at)(const FE *y, size_t P, FE t, FE inv_n)
 {
     size_t n = 2 * P;
     FE s = FOP(root_of_unity)(n);
@@ -370,17 +371,16 @@ static FE FLPFN(gadget_poly_at)(const FE *y, size_t P, FE t)
         u = FOP(add)(FOP(mul)(u, d), FOP(mul)(FOP(mul)(k, x), yi));
     }
     /* (-1)^(n-1) / n with n even */
-    return FOP(neg)(FOP(mul)(u, FOP(inv)(FOP(from_u64)((uint64_t)n))));
+    return FOP(neg)(FOP(mul)(u, inv_n));
 }
 
 /*
  * Lagrange coefficients c[k] = L_k(t) over the P-th roots of unity, product form:
  * L_k(t) = (w^k / P)·prod_{j != k} (t - w^j).  suf needs P + 1 elements.
  */
-static void FLPFN(lagrange_coeffs)(size_t P, FE t, FE *c, FE *suf)
+static void FLPFN(lagrange_coeffs)(size_t P, FE t, FE invP, FE *c, FE *suf)
 {
     FE w = FOP(root_of_unity)(P);
-    FE invP = FOP(inv)(FOP(from_u64)((uint64_t)P));
     c[0] = FOP(one)();
     for (size_t k = 1; k < P; k++)
         c[k] = FOP(mul)(c[k - 1], w);
@@ -398,11 +398,11 @@ static void FLPFN(lagrange_coeffs)(size_t P, FE t, FE *c, FE *suf)
 /*
  * query (§7.3.4): verifier (verifier_len) <- [reduced circuit output, wire
  * polynomials at t, gadget polynomial at t] for a share of the measurement and of
- * the proof.  PA_EVERIFY if the test point t is a P-th root of unity (the draft
+ * the proof.  inv is 1/num_shares (the caller caches it).  PA_EVERIFY if the test point t is a P-th root of unity (the draft
  * aborts there).  scratch: pa_flp_query_scratch_len(f) elements.
  */
 int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *query_rand,
-                 const FE *joint_rand, size_t num_shares, FE *verifier, FE *scratch)
+                 const FE *joint_rand, FE inv, FE *verifier, FE *scratch)
 {
     size_t P = f->p, A = f->arity;
     FE t = query_rand[f->query_rand_len - 1];
@@ -411,12 +411,11 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
     FE *in = suf + P + 1;      /* A */
     FE *we = verifier + 1;     /* A wire evaluations */
     const FE *gp = proof + A;  /* gadget polynomial values */
-    FE inv = FLPFN(shares_inv)(num_shares);
     FE out[2];
 
     if (FOP(eq)(FOP(pow)(t, (uint64_t)P), FOP(one)()))
         return pa_fail(PA_EVERIFY, "query: test point is a root of unity");
-    FLPFN(lagrange_coeffs)(P, t, coef, suf);
+    FLPFN(lagrange_coeffs)(P, t, f->FCONST(inv_p), coef, suf);
 
     for (size_t j = 0; j < A; j++)
         we[j] = FOP(mul)(coef[0], proof[j]);
@@ -461,7 +460,7 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
         FLPFN(circuit_output)(f, meas, gp + 2, 2, inv, out);
         verifier[0] = FOP(add)(FOP(mul)(query_rand[0], out[0]), FOP(mul)(query_rand[1], out[1]));
     }
-    verifier[1 + A] = FLPFN(gadget_poly_at)(gp, P, t);
+    verifier[1 + A] = FLPFN(gadget_poly_at)(gp, P, t, f->FCONST(inv_2p));
     return 0;
 }
 
@@ -475,3 +474,4 @@ int FLPFN(decide)(const pa_flp *f, const FE *verifier)
 #undef FE
 #undef FOP
 #undef FLPFN
+#undef FCONST

@@ -102,6 +102,8 @@ static int make(pa_prio3 **out, size_t num_shares, uint32_t id, size_t proofs, c
     v->flp = *f;
     v->es = f->field == PA_FLP_FIELD64 ? PA_F64_ENCODED_SIZE : PA_F128_ENCODED_SIZE;
     v->jr = f->joint_rand_len > 0;
+    v->shares_inv_f64 = pa_f64_inv(pa_f64_from_u64((uint64_t)num_shares));
+    v->shares_inv_f128 = pa_f128_inv(pa_f128_from_u64((uint64_t)num_shares));
     *out = v;
     return 0;
 }

@@ -31,6 +31,8 @@ struct pa_prio3 {
     size_t es; /* encoded size of one field element */
     int jr;    /* 1 if the circuit uses joint randomness */
     pa_flp flp;
+    pa_f64 shares_inv_f64; /* 1/shares in each field (query's constant) */
+    pa_f128 shares_inv_f128;
 };
 
 /*

@@ -210,7 +210,7 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
                       uint8_t *verify_state, uint8_t *verifier_share)
 {
     const pa_flp *f = &v->flp;
-    size_t S = v->shares, R = v->proofs, ML = f->meas_len, PL = f->proof_len;
+    size_t R = v->proofs, ML = f->meas_len, PL = f->proof_len, S = v->shares;
     size_t QL = f->query_rand_len, JRL = f->joint_rand_len, VL = f->verifier_len;
     size_t OL = f->output_len;
     size_t n_elems = ML + PL * R + QL * R + JRL * R + VL * R + OL + pa_flp_query_scratch_len(f);
@@ -282,8 +282,8 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
     pa_xof_wipe(&x);
 
     for (size_t i = 0; i < R; i++) {
-        rc = FLPFN(query)(f, meas, proofs + i * PL, qrands + i * QL, jrands + i * JRL, S,
-                          ver + i * VL, scratch);
+        rc = FLPFN(query)(f, meas, proofs + i * PL, qrands + i * QL, jrands + i * JRL,
+                          v->PA_P3_CAT2(shares_inv_, FLD), ver + i * VL, scratch);
         if (rc)
             goto out;
     }

@@ -79,7 +79,9 @@ DEFINE_RANDVEC(f128)
                 memcpy(pshare, prest, pl * sizeof *pshare);                                    \
             }                                                                                  \
             assert_int_equal(                                                                  \
-                pa_flp_query_##F(f, mshare, pshare, qr, jr, shares, ver, scratch), 0);         \
+                pa_flp_query_##F(f, mshare, pshare, qr, jr,                                   \
+                                 pa_##F##_inv(pa_##F##_from_u64(shares)), ver, scratch),     \
+                0);         \
             for (size_t i = 0; i < vl; i++)                                                    \
                 sum[i] = pa_##F##_add(sum[i], ver[i]);                                         \
         }                                                                                      \
