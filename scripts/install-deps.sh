@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates openssl
   libsodium-dev libmsgpack-dev libgsl-dev libcmocka-dev libsqlite3-dev sqlite3
-  libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
+  libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev
   libgmp-dev   # tests only: field arithmetic cross-checked against GMP
 )
 

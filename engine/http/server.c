@@ -1,0 +1,734 @@
+/*
+ * The HTTP(S) server: libmicrohttpd with its internal thread pool, GnuTLS for
+ * TLS (cert/key PEM loaded in memory), a route table of plain C handlers, bearer
+ * tokens compared in constant time, bounded bodies and a graceful stop.
+ *
+ * Request life (libmicrohttpd calls the access handler several times):
+ *   1st call  — headers are in: pick the route (404/405), check the bearer token
+ *               (401) and Content-Length (413).  An error for a request whose
+ *               declared body is over the limit is queued at once, so the body is
+ *               never read; other errors wait for the body, which is discarded.
+ *   body calls — bytes appended up to max_body_bytes, never beyond (a chunked body
+ *               that overflows turns into 413 and is discarded; past 4x the limit
+ *               the connection is dropped).
+ *   last call — the handler runs and its response is queued.
+ * The completion callback records metrics and the latency, and counts the request
+ * out of "in flight", which is what pa_http_server_stop waits for.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ct.h"
+#include "http/http_internal.h"
+#include "privagg/common.h"
+#include "privagg/http.h"
+
+#define CONNECTION_MEMORY_LIMIT (64 * 1024) /* request line + headers + read buffer */
+#define MAX_THREADS 64
+#define DISCARD_FACTOR 4
+
+typedef struct route_ent {
+    char *zMethod;
+    char *zPath;
+    size_t nPath;
+    bool bPrefix;
+    pa_http_handler xHandler;
+    void *pCtx;
+    bool bAuth;
+    uint8_t aToken[PA_HTTP_TOKEN_BYTES];
+    char *zLabel; /* route="<path>" for metrics */
+} route_ent;
+
+struct pa_http_server {
+    struct MHD_Daemon *pDaemon;
+    route_ent *aRoute;
+    size_t nRoute;
+    size_t nMaxBody;
+    unsigned nDrainMs;
+    bool bLog;
+    bool bTls;
+    uint16_t iPort;
+    char *zCertPem;
+    char *zKeyPem;
+    size_t nKeyPem;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    unsigned nInFlight;
+    atomic_int bStopping; /* read by pool threads */
+};
+
+struct pa_http_req {
+    pa_http_server *pServer;
+    struct MHD_Connection *pConn;
+    const route_ent *pRoute;
+    const char *zMethod;
+    const char *zPath;
+    uint8_t *aBody;
+    size_t nBody, nAlloc, nDiscarded;
+    pa_http_response early; /* a problem decided before the handler ran */
+    bool bEarly;
+    bool bQueued;
+    int iStatus;
+    double t0;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+const char *pa_http_req_method(const pa_http_req *r)
+{
+    return r->zMethod;
+}
+
+const char *pa_http_req_path(const pa_http_req *r)
+{
+    return r->zPath;
+}
+
+const char *pa_http_req_path_tail(const pa_http_req *r)
+{
+    return r->pRoute && r->pRoute->bPrefix ? r->zPath + r->pRoute->nPath : "";
+}
+
+const uint8_t *pa_http_req_body(const pa_http_req *r, size_t *pLen)
+{
+    *pLen = r->nBody;
+    return r->nBody ? r->aBody : NULL;
+}
+
+const char *pa_http_req_header(const pa_http_req *r, const char *zName)
+{
+    return MHD_lookup_connection_value(r->pConn, MHD_HEADER_KIND, zName);
+}
+
+const char *pa_http_req_query(const pa_http_req *r, const char *zKey)
+{
+    return MHD_lookup_connection_value(r->pConn, MHD_GET_ARGUMENT_KIND, zKey);
+}
+
+/* ------------------------------------------------------------------ routing */
+
+/* Exact match first, then the longest prefix route.  *pbPathKnown tells whether
+ * some route has this path with another method (405 rather than 404). */
+static const route_ent *find_route(const pa_http_server *s, const char *zMethod,
+                                   const char *zPath, bool *pbPathKnown)
+{
+    const route_ent *pBest = NULL;
+    size_t nPath = strlen(zPath);
+    *pbPathKnown = false;
+    for (size_t i = 0; i < s->nRoute; i++) {
+        const route_ent *r = &s->aRoute[i];
+        bool bMatch = r->bPrefix ? (nPath > r->nPath && memcmp(zPath, r->zPath, r->nPath) == 0)
+                                 : strcmp(zPath, r->zPath) == 0;
+        if (!bMatch)
+            continue;
+        *pbPathKnown = true;
+        if (strcmp(zMethod, r->zMethod) != 0)
+            continue;
+        if (pBest == NULL || (pBest->bPrefix && (!r->bPrefix || r->nPath > pBest->nPath)))
+            pBest = r;
+    }
+    return pBest;
+}
+
+/* "Allow" for a 405: the methods of the routes that match the path. */
+static void allowed_methods(const pa_http_server *s, const char *zPath, char *z, size_t nz)
+{
+    size_t nPath = strlen(zPath), n = 0;
+    z[0] = '\0';
+    for (size_t i = 0; i < s->nRoute; i++) {
+        const route_ent *r = &s->aRoute[i];
+        bool bMatch = r->bPrefix ? (nPath > r->nPath && memcmp(zPath, r->zPath, r->nPath) == 0)
+                                 : strcmp(zPath, r->zPath) == 0;
+        if (!bMatch || strstr(z, r->zMethod) != NULL)
+            continue;
+        int k = snprintf(z + n, nz - n, "%s%s", n ? ", " : "", r->zMethod);
+        if (k < 0 || (size_t)k >= nz - n)
+            break;
+        n += (size_t)k;
+    }
+}
+
+/* Authorization: Bearer <64 hex>, compared in constant time with the route's token. */
+static bool bearer_ok(const route_ent *r, struct MHD_Connection *pConn)
+{
+    const char *z = MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Authorization");
+    uint8_t aGot[PA_HTTP_TOKEN_BYTES];
+    size_t nBin = 0;
+    const char *zEnd = NULL;
+
+    if (z == NULL || strncasecmp(z, "Bearer ", 7) != 0)
+        return false;
+    z += 7;
+    if (strlen(z) != 2 * PA_HTTP_TOKEN_BYTES)
+        return false;
+    if (sodium_hex2bin(aGot, sizeof aGot, z, 2 * PA_HTTP_TOKEN_BYTES, NULL, &nBin, &zEnd) != 0 ||
+        nBin != sizeof aGot) {
+        pa_wipe(aGot, sizeof aGot);
+        return false;
+    }
+    bool bOk = sodium_memcmp(aGot, r->aToken, sizeof aGot) == 0;
+    pa_wipe(aGot, sizeof aGot);
+    return bOk;
+}
+
+/* Content-Length as declared; -1 if absent or not a plain decimal number. */
+static long long declared_length(struct MHD_Connection *pConn)
+{
+    const char *z = MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Content-Length");
+    long long v = 0;
+    if (z == NULL || *z == '\0')
+        return -1;
+    for (; *z; z++) {
+        if (*z < '0' || *z > '9' || v > (1LL << 50))
+            return -1;
+        v = v * 10 + (*z - '0');
+    }
+    return v;
+}
+
+/* ------------------------------------------------------------------ replies */
+
+static int queue(pa_http_req *q, pa_http_response *resp)
+{
+    struct MHD_Response *pResp;
+    if (resp->body_len == 0) {
+        pResp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!resp->body_static)
+            free(resp->body);
+    } else if (resp->body_static) {
+        pResp = MHD_create_response_from_buffer(resp->body_len, resp->body,
+                                                MHD_RESPMEM_PERSISTENT);
+    } else {
+        pResp = MHD_create_response_from_buffer_with_free_callback(resp->body_len, resp->body,
+                                                                   free);
+        if (pResp == NULL)
+            free(resp->body);
+    }
+    resp->body = NULL; /* now owned by pResp (or freed) */
+    resp->body_len = 0;
+    if (pResp == NULL) {
+        pa_http_response_clear(resp);
+        return MHD_NO;
+    }
+    if (resp->content_type)
+        MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    for (size_t i = 0; i < resp->n_headers; i++)
+        MHD_add_response_header(pResp, resp->azHeaderName[i], resp->azHeaderValue[i]);
+    MHD_add_response_header(pResp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(pResp, "Cache-Control", "no-store");
+    if (atomic_load(&q->pServer->bStopping))
+        MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONNECTION, "close");
+    int iStatus = resp->status;
+    pa_http_response_clear(resp);
+    enum MHD_Result rc = MHD_queue_response(q->pConn, (unsigned)iStatus, pResp);
+    MHD_destroy_response(pResp);
+    if (rc == MHD_YES) {
+        q->iStatus = iStatus;
+        q->bQueued = true;
+    }
+    return rc;
+}
+
+/* Decide an early problem (the body will not reach any handler). */
+static void set_early(pa_http_req *q, int status, const char *zType, const char *zDetail)
+{
+    q->bEarly = true;
+    if (pa_http_problem(&q->early, status, zType, "%s", zDetail) != PA_OK)
+        q->early.status = status; /* out of memory: status with an empty body */
+}
+
+/* Map a handler's failure to a problem; 5xx details stay in the log. */
+static void handler_failed(pa_http_req *q, pa_http_response *resp, int rc)
+{
+    const char *zDetail = pa_error_detail();
+    int status = 500;
+    const char *zType = "internal";
+
+    switch (rc) {
+    case PA_EDECODE:
+    case PA_EINVAL: status = 400; zType = "malformed"; break;
+    case PA_EVERIFY: status = 400; zType = "verification-failed"; break;
+    case PA_EAUTH: status = 401; zType = "unauthorized"; break;
+    case PA_ENOTFOUND: status = 404; zType = "not-found"; break;
+    case PA_EEXISTS: status = 409; zType = "conflict"; break;
+    case PA_ERANGE: status = 413; zType = "payload-too-large"; break;
+    case PA_ESTATE: status = 409; zType = "invalid-state"; break;
+    case PA_EUNSUPPORTED: status = 400; zType = "unsupported"; break;
+    case PA_EBUDGET: status = 403; zType = "budget-exhausted"; break;
+    default: break;
+    }
+    pa_http_response_clear(resp);
+    if (status == 500) {
+        if (q->pServer->bLog)
+            fprintf(stderr, "privagg http: %s %s: handler failed: %s: %s\n", q->zMethod, q->zPath,
+                    pa_strerror(rc), zDetail);
+        zDetail = "internal error";
+    }
+    if (pa_http_problem(resp, status, zType, "%s", zDetail) != PA_OK)
+        resp->status = status;
+}
+
+static void run_handler(pa_http_req *q, pa_http_response *resp)
+{
+    pa_error_clear();
+    int rc = q->pRoute->xHandler(q->pRoute->pCtx, q, resp);
+    if (rc != PA_OK) {
+        handler_failed(q, resp, rc);
+    } else if (resp->status < 100 || resp->status > 599) {
+        if (q->pServer->bLog)
+            fprintf(stderr, "privagg http: %s %s: handler set status %d\n", q->zMethod,
+                    q->zPath, resp->status);
+        pa_http_response_clear(resp);
+        if (pa_http_problem(resp, 500, "internal", "internal error") != PA_OK)
+            resp->status = 500;
+    }
+}
+
+/* ----------------------------------------------------------- MHD callbacks */
+
+static void first_call(pa_http_server *s, pa_http_req *q, struct MHD_Connection *pConn)
+{
+    bool bKnown;
+    char zAllow[128], zDetail[160];
+
+    q->pRoute = find_route(s, q->zMethod, q->zPath, &bKnown);
+    if (q->pRoute == NULL && !bKnown) {
+        set_early(q, 404, "not-found", "no route for this path");
+    } else if (q->pRoute == NULL) {
+        allowed_methods(s, q->zPath, zAllow, sizeof zAllow);
+        snprintf(zDetail, sizeof zDetail, "method %.16s not allowed; allowed: %s", q->zMethod,
+                 zAllow);
+        set_early(q, 405, "method-not-allowed", zDetail);
+        pa_http_response_header(&q->early, "Allow", zAllow);
+    } else if (q->pRoute->bAuth && !bearer_ok(q->pRoute, pConn)) {
+        set_early(q, 401, "unauthorized", "missing or wrong bearer token");
+        pa_http_response_header(&q->early, "WWW-Authenticate", "Bearer");
+    }
+    long long nDeclared = declared_length(pConn);
+    if (nDeclared > (long long)s->nMaxBody && (!q->bEarly || q->early.status != 401)) {
+        pa_http_response_clear(&q->early);
+        snprintf(zDetail, sizeof zDetail, "body: %lld bytes declared, limit %zu", nDeclared,
+                 s->nMaxBody);
+        set_early(q, 413, "payload-too-large", zDetail);
+    }
+    if (q->bEarly && nDeclared > (long long)s->nMaxBody) {
+        /* Answer now, before a byte of the body is read: libmicrohttpd then closes
+         * the connection after the reply instead of reading the body. */
+        queue(q, &q->early);
+        return;
+    }
+    if (!q->bEarly && nDeclared > 0) {
+        q->aBody = malloc((size_t)nDeclared);
+        if (q->aBody == NULL)
+            set_early(q, 500, "internal", "out of memory");
+        else
+            q->nAlloc = (size_t)nDeclared;
+    }
+}
+
+static bool append_body(pa_http_server *s, pa_http_req *q, const char *p, size_t n)
+{
+    if (q->bEarly) {
+        q->nDiscarded += n;
+        return q->nDiscarded <= DISCARD_FACTOR * s->nMaxBody;
+    }
+    if (n > s->nMaxBody - q->nBody) {
+        char zDetail[96];
+        snprintf(zDetail, sizeof zDetail, "body: more than %zu bytes", s->nMaxBody);
+        set_early(q, 413, "payload-too-large", zDetail);
+        q->nDiscarded = q->nBody + n;
+        return true;
+    }
+    if (q->nBody + n > q->nAlloc) {
+        size_t nNew = q->nAlloc ? q->nAlloc : 4096;
+        while (nNew < q->nBody + n)
+            nNew *= 2;
+        if (nNew > s->nMaxBody)
+            nNew = s->nMaxBody;
+        uint8_t *a = realloc(q->aBody, nNew);
+        if (a == NULL) {
+            set_early(q, 500, "internal", "out of memory");
+            return true;
+        }
+        q->aBody = a;
+        q->nAlloc = nNew;
+    }
+    memcpy(q->aBody + q->nBody, p, n);
+    q->nBody += n;
+    return true;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *pConn, const char *zUrl,
+                                 const char *zMethod, const char *zVersion,
+                                 const char *zUpload, size_t *pnUpload, void **ppConCls)
+{
+    pa_http_server *s = cls;
+    pa_http_req *q = *ppConCls;
+    (void)zVersion;
+
+    if (q == NULL) {
+        q = calloc(1, sizeof *q);
+        if (q == NULL)
+            return MHD_NO;
+        q->pServer = s;
+        q->pConn = pConn;
+        q->zMethod = zMethod;
+        q->zPath = zUrl;
+        q->t0 = now_s();
+        pthread_mutex_lock(&s->mutex);
+        s->nInFlight++;
+        pthread_mutex_unlock(&s->mutex);
+        *ppConCls = q;
+        first_call(s, q, pConn);
+        return MHD_YES;
+    }
+    if (q->bQueued) { /* early answer already queued: ignore any body */
+        *pnUpload = 0;
+        return MHD_YES;
+    }
+    if (*pnUpload > 0) {
+        bool bOk = append_body(s, q, zUpload, *pnUpload);
+        *pnUpload = 0;
+        return bOk ? MHD_YES : MHD_NO;
+    }
+    if (q->bEarly)
+        return queue(q, &q->early);
+    pa_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    run_handler(q, &resp);
+    return queue(q, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *pConn, void **ppConCls,
+                         enum MHD_RequestTerminationCode eCode)
+{
+    pa_http_server *s = cls;
+    pa_http_req *q = *ppConCls;
+    char zLabels[320];
+    (void)pConn;
+    (void)eCode;
+
+    if (q == NULL)
+        return;
+    const char *zRoute = q->pRoute ? q->pRoute->zLabel : "route=\"unmatched\"";
+    if (q->bQueued)
+        snprintf(zLabels, sizeof zLabels, "%s,status=\"%d\"", zRoute, q->iStatus);
+    else
+        snprintf(zLabels, sizeof zLabels, "%s,status=\"aborted\"", zRoute);
+    pa_metrics_inc("privagg_http_requests_total", zLabels, 1);
+    pa_metrics_observe("privagg_http_request_duration_seconds", zRoute, now_s() - q->t0);
+
+    pa_http_response_clear(&q->early);
+    free(q->aBody);
+    free(q);
+    *ppConCls = NULL;
+    pthread_mutex_lock(&s->mutex);
+    s->nInFlight--;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mutex);
+}
+
+static void on_log(void *cls, const char *zFmt, va_list ap)
+{
+    pa_http_server *s = cls;
+    if (s->bLog) {
+        fputs("privagg http: ", stderr);
+        vfprintf(stderr, zFmt, ap);
+    }
+}
+
+/* ---------------------------------------------------------- built-in routes */
+
+static int handle_health(void *ctx, const pa_http_req *req, pa_http_response *resp)
+{
+    static const char z[] = "{\"status\":\"ok\"}";
+    (void)ctx;
+    (void)req;
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = (uint8_t *)z;
+    resp->body_len = sizeof z - 1;
+    resp->body_static = true;
+    return PA_OK;
+}
+
+static int handle_metrics(void *ctx, const pa_http_req *req, pa_http_response *resp)
+{
+    char *z;
+    size_t n;
+    (void)ctx;
+    (void)req;
+    int rc = pa_metrics_render(&z, &n);
+    if (rc != PA_OK)
+        return rc;
+    resp->status = 200;
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    resp->body = (uint8_t *)z;
+    resp->body_len = n;
+    return PA_OK;
+}
+
+/* ------------------------------------------------------------ start / stop */
+
+static int read_pem(const char *zPath, char **pz, size_t *pn)
+{
+    FILE *f = fopen(zPath, "rb");
+    if (f == NULL)
+        return pa_fail(PA_EIO, "tls file %s: %s", zPath, strerror(errno));
+    char *z = malloc(65536 + 1);
+    size_t n = z ? fread(z, 1, 65536 + 1, f) : 0;
+    int bErr = ferror(f);
+    fclose(f);
+    if (z == NULL)
+        return pa_fail(PA_ENOMEM, "tls file %s", zPath);
+    if (bErr || n == 0 || n > 65536) {
+        pa_wipe(z, n);
+        free(z);
+        return pa_fail(PA_EIO, "tls file %s: %zu bytes read, expected 1..65536", zPath, n);
+    }
+    z[n] = '\0';
+    *pz = z;
+    *pn = n;
+    return PA_OK;
+}
+
+static void free_server(pa_http_server *s)
+{
+    for (size_t i = 0; i < s->nRoute; i++) {
+        free(s->aRoute[i].zMethod);
+        free(s->aRoute[i].zPath);
+        free(s->aRoute[i].zLabel);
+    }
+    if (s->aRoute)
+        pa_wipe(s->aRoute, s->nRoute * sizeof *s->aRoute);
+    free(s->aRoute);
+    free(s->zCertPem);
+    if (s->zKeyPem)
+        pa_wipe(s->zKeyPem, s->nKeyPem);
+    free(s->zKeyPem);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->mutex);
+    free(s);
+}
+
+static int add_route(pa_http_server *s, const pa_http_route *r)
+{
+    route_ent *e = &s->aRoute[s->nRoute];
+    if (r->method == NULL || r->path == NULL || r->path[0] != '/' || r->handler == NULL)
+        return pa_fail(PA_EINVAL, "route %zu: method, path starting with '/' and handler needed",
+                       s->nRoute);
+    if (!pa_metrics_label_ok(r->path) || strlen(r->path) > 200)
+        return pa_fail(PA_EINVAL, "route %s: path has '\"', '\\' or newline, or is long",
+                       r->path);
+    if (r->requires_bearer_auth && r->bearer_token == NULL)
+        return pa_fail(PA_EINVAL, "route %s %s: requires_bearer_auth without a token", r->method,
+                       r->path);
+    size_t nLabel = strlen(r->path) + 16;
+    e->zMethod = strdup(r->method);
+    e->zPath = strdup(r->path);
+    e->zLabel = malloc(nLabel);
+    s->nRoute++; /* so free_server frees what was allocated */
+    if (e->zMethod == NULL || e->zPath == NULL || e->zLabel == NULL)
+        return pa_fail(PA_ENOMEM, "route %s", r->path);
+    snprintf(e->zLabel, nLabel, "route=\"%s\"", r->path);
+    e->nPath = strlen(r->path);
+    e->bPrefix = e->nPath > 1 && r->path[e->nPath - 1] == '/';
+    e->xHandler = r->handler;
+    e->pCtx = r->ctx;
+    e->bAuth = r->requires_bearer_auth;
+    if (e->bAuth)
+        memcpy(e->aToken, r->bearer_token, PA_HTTP_TOKEN_BYTES);
+    return PA_OK;
+}
+
+static bool has_path(const pa_http_config *cfg, const char *zPath)
+{
+    for (size_t i = 0; i < cfg->n_routes; i++)
+        if (cfg->routes[i].path && strcmp(cfg->routes[i].path, zPath) == 0)
+            return true;
+    return false;
+}
+
+static int fill_routes(pa_http_server *s, const pa_http_config *cfg)
+{
+    s->aRoute = calloc(cfg->n_routes + 2, sizeof *s->aRoute);
+    if (s->aRoute == NULL)
+        return pa_fail(PA_ENOMEM, "routes: %zu", cfg->n_routes);
+    for (size_t i = 0; i < cfg->n_routes; i++) {
+        int rc = add_route(s, &cfg->routes[i]);
+        if (rc != PA_OK)
+            return rc;
+    }
+    const pa_http_route health = {"GET", "/health", handle_health, false, NULL, NULL};
+    const pa_http_route metrics = {"GET", "/metrics", handle_metrics, false, NULL, NULL};
+    if (!has_path(cfg, "/health") && add_route(s, &health) != PA_OK)
+        return PA_ENOMEM;
+    if (!has_path(cfg, "/metrics") && add_route(s, &metrics) != PA_OK)
+        return PA_ENOMEM;
+    return PA_OK;
+}
+
+static int check_config(const pa_http_config *cfg)
+{
+    bool bTls = cfg->tls_cert_path != NULL || cfg->tls_key_path != NULL;
+    if (bTls && cfg->insecure_http)
+        return pa_fail(PA_EINVAL, "server: TLS files and insecure_http are exclusive");
+    if (!cfg->insecure_http && (cfg->tls_cert_path == NULL || cfg->tls_key_path == NULL))
+        return pa_fail(PA_EINVAL, "server: needs a TLS certificate and key, or insecure_http");
+    if (cfg->threads > MAX_THREADS)
+        return pa_fail(PA_EINVAL, "server threads: %u above %d", cfg->threads, MAX_THREADS);
+    if (cfg->n_routes > 0 && cfg->routes == NULL)
+        return pa_fail(PA_EINVAL, "server: %zu routes but no table", cfg->n_routes);
+    if (cfg->n_routes > 1000)
+        return pa_fail(PA_EINVAL, "server routes: %zu above 1000", cfg->n_routes);
+    if (bTls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return pa_fail(PA_EUNSUPPORTED, "server: libmicrohttpd was built without TLS");
+    return PA_OK;
+}
+
+static int start_daemon(pa_http_server *s, const pa_http_config *cfg)
+{
+    const char *zAddr = cfg->bind_address ? cfg->bind_address : "127.0.0.1";
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
+    struct sockaddr_in *p4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *p6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, zAddr, &p4->sin_addr) == 1) {
+        p4->sin_family = AF_INET;
+        p4->sin_port = htons(cfg->port);
+    } else if (inet_pton(AF_INET6, zAddr, &p6->sin6_addr) == 1) {
+        p6->sin6_family = AF_INET6;
+        p6->sin6_port = htons(cfg->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        return pa_fail(PA_EINVAL, "bind address: \"%s\" is not an IP literal", zAddr);
+    }
+    if (s->bTls)
+        flags |= MHD_USE_TLS;
+
+    unsigned nThreads = cfg->threads ? cfg->threads : PA_HTTP_DEFAULT_THREADS;
+    struct MHD_OptionItem aOpt[16];
+    size_t k = 0;
+    aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    if (nThreads > 1)
+        aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)nThreads, NULL};
+    aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                        (intptr_t)CONNECTION_MEMORY_LIMIT, NULL};
+    aOpt[k++] = (struct MHD_OptionItem){
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (intptr_t)(cfg->timeout_s ? cfg->timeout_s : PA_HTTP_DEFAULT_TIMEOUT_S), NULL};
+    aOpt[k++] = (struct MHD_OptionItem){
+        MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(cfg->max_connections ? cfg->max_connections : 256),
+        NULL};
+    aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+    aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
+    if (s->bTls) {
+        aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->zKeyPem};
+        aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->zCertPem};
+        aOpt[k++] = (struct MHD_OptionItem){
+            MHD_OPTION_HTTPS_PRIORITIES, 0,
+            (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"};
+    }
+    aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+    s->pDaemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_access, s,
+                                  MHD_OPTION_EXTERNAL_LOGGER, on_log, s, MHD_OPTION_ARRAY, aOpt,
+                                  MHD_OPTION_END);
+    if (s->pDaemon == NULL)
+        return pa_fail(PA_EIO, "server: cannot start on %s port %u (address in use, bad TLS "
+                               "files, or out of resources)",
+                       zAddr, (unsigned)cfg->port);
+    const union MHD_DaemonInfo *pInfo = MHD_get_daemon_info(s->pDaemon,
+                                                            MHD_DAEMON_INFO_BIND_PORT);
+    s->iPort = pInfo ? pInfo->port : cfg->port;
+    return PA_OK;
+}
+
+int pa_http_server_start(pa_http_server **ppServer, const pa_http_config *cfg)
+{
+    *ppServer = NULL;
+    int rc = check_config(cfg);
+    if (rc != PA_OK)
+        return rc;
+    pa_http_server *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return pa_fail(PA_ENOMEM, "server");
+    pthread_mutex_init(&s->mutex, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->nMaxBody = cfg->max_body_bytes ? cfg->max_body_bytes : PA_HTTP_DEFAULT_MAX_BODY;
+    s->nDrainMs = cfg->drain_timeout_ms ? cfg->drain_timeout_ms : 30000;
+    s->bLog = cfg->log_errors;
+    s->bTls = !cfg->insecure_http;
+    size_t nCert = 0;
+    if (s->bTls && ((rc = read_pem(cfg->tls_cert_path, &s->zCertPem, &nCert)) != PA_OK ||
+                    (rc = read_pem(cfg->tls_key_path, &s->zKeyPem, &s->nKeyPem)) != PA_OK)) {
+        free_server(s);
+        return rc;
+    }
+    if ((rc = fill_routes(s, cfg)) != PA_OK || (rc = start_daemon(s, cfg)) != PA_OK) {
+        free_server(s);
+        return rc;
+    }
+    *ppServer = s;
+    return PA_OK;
+}
+
+uint16_t pa_http_server_port(const pa_http_server *s)
+{
+    return s->iPort;
+}
+
+void pa_http_server_stop(pa_http_server **ppServer)
+{
+    pa_http_server *s = ppServer ? *ppServer : NULL;
+    if (s == NULL)
+        return;
+    atomic_store(&s->bStopping, 1);
+
+    MHD_socket fd = MHD_quiesce_daemon(s->pDaemon); /* no new connections */
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += s->nDrainMs / 1000;
+    deadline.tv_nsec += (long)(s->nDrainMs % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->mutex);
+    while (s->nInFlight > 0) {
+        if (pthread_cond_timedwait(&s->cond, &s->mutex, &deadline) == ETIMEDOUT)
+            break;
+    }
+    unsigned nLeft = s->nInFlight;
+    pthread_mutex_unlock(&s->mutex);
+    if (nLeft > 0 && s->bLog)
+        fprintf(stderr, "privagg http: stop: %u requests still in flight after %u ms\n", nLeft,
+                s->nDrainMs);
+
+    MHD_stop_daemon(s->pDaemon);
+    free_server(s);
+    *ppServer = NULL;
+}
