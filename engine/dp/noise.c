@@ -12,7 +12,9 @@
  * of field operations per cell, no randomness, no branch or memory index that
  * depends on a noise value (signed-to-field conversion by masks, field addition
  * from protocols/field, which is constant time).  tests/unit/dp_noise_test.c checks
- * this with memcheck on undefined (secret) noise, ctgrind style.
+ * this with memcheck on undefined (secret) noise, ctgrind style.  The vector may be
+ * stored between the two (pa_dp_noise_encode / _decode); decoding is branch-free in
+ * the values except the final accept/reject of the whole vector.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +104,7 @@ int pa_dp_noise_draw_vartime(pa_dp_rng *pRng, const pa_dp_mechanism *pMech, size
     return rc;
 }
 
+
 /* |v| and the sign as a 0/1 control word, without branching on v */
 static inline uint64_t abs_ct(int64_t v, uint64_t *pNeg)
 {
@@ -109,6 +112,53 @@ static inline uint64_t abs_ct(int64_t v, uint64_t *pNeg)
     uint64_t m = pa_ct_mask(neg);
     *pNeg = neg;
     return ((uint64_t)v ^ m) - m;
+}
+
+size_t pa_dp_noise_encoded_size(size_t nCells)
+{
+    return nCells * 8;
+}
+
+int pa_dp_noise_encode(const pa_dp_noise *pNoise, uint8_t *pOut, size_t nOut)
+{
+    if (pNoise == NULL || pOut == NULL || nOut != pNoise->nCells * 8)
+        return pa_fail(PA_EINVAL, "noise encode: buffer of %zu bytes, need %zu", nOut,
+                       pNoise ? pNoise->nCells * 8 : 0);
+    for (size_t i = 0; i < pNoise->nCells; i++) {
+        uint64_t v = (uint64_t)pNoise->aVal[i];
+        for (int j = 0; j < 8; j++)
+            pOut[8 * i + (size_t)j] = (uint8_t)(v >> (8 * j));
+    }
+    return PA_OK;
+}
+
+int pa_dp_noise_decode(pa_dp_noise **ppNoise, const uint8_t *pIn, size_t nIn, size_t nCells)
+{
+    uint64_t bad = 0;
+    int rc;
+    if (ppNoise == NULL)
+        return pa_fail(PA_EINVAL, "noise decode: NULL output");
+    *ppNoise = NULL;
+    if (pIn == NULL || nCells == 0 || nCells > ((size_t)1 << 32) || nIn != nCells * 8)
+        return pa_fail(PA_EDECODE, "noise: %zu bytes, expected %zu for %zu cells", nIn, nCells * 8,
+                       nCells);
+    if ((rc = noise_alloc(nCells, ppNoise)) != PA_OK)
+        return rc;
+    for (size_t i = 0; i < nCells; i++) {
+        uint64_t v = 0, neg, mag;
+        for (int j = 0; j < 8; j++)
+            v |= (uint64_t)pIn[8 * i + (size_t)j] << (8 * j);
+        /* |v| <= 2^61, checked without a branch on v */
+        mag = abs_ct((int64_t)v, &neg);
+        bad |= pa_ct_lt((uint64_t)PA_DP_NOISE_MAX_ABS, mag);
+        (*ppNoise)->aVal[i] = (int64_t)v;
+    }
+    if (bad) {
+        pa_dp_noise_free(*ppNoise);
+        *ppNoise = NULL;
+        return pa_fail(PA_EDECODE, "noise: a stored value is beyond +-2^61");
+    }
+    return PA_OK;
 }
 
 static inline pa_f64 noise_to_f64(int64_t v)

@@ -134,6 +134,17 @@ size_t pa_dp_noise_cells(const pa_dp_noise *pNoise);
 /* Copy the noise values out (tests, audits of a test deployment).  Secret. */
 int pa_dp_noise_values(const pa_dp_noise *pNoise, int64_t *aOut, size_t n);
 
+/*
+ * Storage of a drawn vector between aggregation start and collection (e.g. in the
+ * aggregator's store): nCells little-endian two's-complement int64 values.  The
+ * encoding is a secret: wipe buffers that held it.  Decoding is constant time in
+ * the values (it runs on the collection path); PA_EDECODE if nIn != 8 * nCells or a
+ * value is beyond +-2^61 (the message does not say which).
+ */
+size_t pa_dp_noise_encoded_size(size_t nCells);
+int pa_dp_noise_encode(const pa_dp_noise *pNoise, uint8_t *pOut, size_t nOut);
+int pa_dp_noise_decode(pa_dp_noise **ppNoise, const uint8_t *pIn, size_t nIn, size_t nCells);
+
 /* TESTS ONLY: a noise vector holding the given values. */
 int pa_dp_noise_from_values_for_tests(const int64_t *aVal, size_t n, pa_dp_noise **ppNoise);
 

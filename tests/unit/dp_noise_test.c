@@ -126,6 +126,33 @@ static void test_bad_share_untouched(void **state)
     }
 }
 
+/* stored between aggregation start and collection */
+static void test_encode_decode(void **state)
+{
+    pa_dp_noise *pN, *pBack;
+    uint8_t buf[N_VALS * 8];
+    int64_t back[N_VALS];
+    (void)state;
+    assert_int_equal(pa_dp_noise_encoded_size(N_VALS), sizeof buf);
+    assert_int_equal(pa_dp_noise_from_values_for_tests(k_vals, N_VALS, &pN), PA_OK);
+    assert_int_equal(pa_dp_noise_encode(pN, buf, sizeof buf), PA_OK);
+    assert_int_equal(pa_dp_noise_encode(pN, buf, sizeof buf - 1), PA_EINVAL);
+    assert_int_equal(pa_dp_noise_decode(&pBack, buf, sizeof buf, N_VALS), PA_OK);
+    assert_int_equal(pa_dp_noise_values(pBack, back, N_VALS), PA_OK);
+    assert_memory_equal(back, k_vals, sizeof back);
+    pa_dp_noise_free(pBack);
+    assert_int_equal(pa_dp_noise_decode(&pBack, buf, sizeof buf - 8, N_VALS), PA_EDECODE);
+    assert_null(pBack);
+    assert_int_equal(pa_dp_noise_decode(&pBack, buf, 0, 0), PA_EDECODE);
+    buf[8 * 3 + 7] = 0x40; /* 5 + 2^62: beyond 2^61 */
+    assert_int_equal(pa_dp_noise_decode(&pBack, buf, sizeof buf, N_VALS), PA_EDECODE);
+    assert_null(pBack);
+    memset(buf, 0, 8);
+    buf[7] = 0x80; /* INT64_MIN */
+    assert_int_equal(pa_dp_noise_decode(&pBack, buf, 8, 1), PA_EDECODE);
+    pa_dp_noise_free(pN);
+}
+
 /* the draw happens before; the collection path uses no randomness */
 static void test_collection_path_draws_nothing(void **state)
 {
@@ -196,6 +223,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_f128_wraps),
         cmocka_unit_test(test_two_aggregators_combine),
         cmocka_unit_test(test_bad_share_untouched),
+        cmocka_unit_test(test_encode_decode),
         cmocka_unit_test(test_collection_path_draws_nothing),
         cmocka_unit_test(test_ctgrind_noise_add),
     };
