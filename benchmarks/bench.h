@@ -30,6 +30,7 @@ void pa_bench_xof(pa_bench *b);
 void pa_bench_prio3(pa_bench *b);
 void pa_bench_hpke(pa_bench *b);
 void pa_bench_dp(pa_bench *b);
+void pa_bench_http(pa_bench *b);
 void pa_bench_field(pa_bench *b);
 
 #endif

@@ -91,6 +91,8 @@ int main(int argc, char **argv)
         pa_bench_hpke(&b);
     if (pa_bench_wanted(&b, "dp"))
         pa_bench_dp(&b);
+    if (pa_bench_wanted(&b, "http"))
+        pa_bench_http(&b);
 
     if (json_dump_file(b.pRows, zJson, JSON_INDENT(2)) != 0) {
         fprintf(stderr, "privagg_bench: cannot write %s\n", zJson);

@@ -308,7 +308,7 @@ static void run_handler(pa_http_req *q, pa_http_response *resp)
 static void first_call(pa_http_server *s, pa_http_req *q, struct MHD_Connection *pConn)
 {
     bool bKnown;
-    char zAllow[128], zDetail[160];
+    char zAllow[128], zDetail[200];
 
     q->pRoute = find_route(s, q->zMethod, q->zPath, &bKnown);
     if (q->pRoute == NULL && !bKnown) {
@@ -337,11 +337,13 @@ static void first_call(pa_http_server *s, pa_http_req *q, struct MHD_Connection 
         return;
     }
     if (!q->bEarly && nDeclared > 0) {
-        q->aBody = malloc((size_t)nDeclared);
+        /* Grown as bytes arrive, so a declared but unsent body costs little. */
+        size_t nFirst = (size_t)nDeclared < 65536 ? (size_t)nDeclared : 65536;
+        q->aBody = malloc(nFirst);
         if (q->aBody == NULL)
             set_early(q, 500, "internal", "out of memory");
         else
-            q->nAlloc = (size_t)nDeclared;
+            q->nAlloc = nFirst;
     }
 }
 
