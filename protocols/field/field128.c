@@ -95,10 +95,12 @@ pa_f128 pa_f128_inv(pa_f128 a)
 pa_f128 pa_f128_root_of_unity(size_t n)
 {
     unsigned k = 0;
-    assert(n != 0 && (n & (n - 1)) == 0);
-    while (((size_t)1 << k) < n)
+    assert(n != 0 && (n & (n - 1)) == 0 && n <= ((size_t)1 << 32));
+    while (k <= 32 && ((size_t)1 << k) < n)
         k++;
-    assert(k <= 32);
+    /* release build, invalid n: no out-of-bounds read; zero is never a root */
+    if (n == 0 || (n & (n - 1)) != 0 || k > 32)
+        return pa_f128_zero();
     return PA_F128_ROOTS[k];
 }
 

@@ -258,7 +258,8 @@ pa_f128 pa_f128_pow(pa_f128 a, uint64_t e);
 /*
  * gen^(GEN_ORDER / n) with gen = 7^4611686018427387897: a primitive n-th root of
  * unity, the draft's alpha for the FLP.  n MUST be a power of two,
- * 1 <= n <= 2^32 (asserted: programmer error).  Table lookup, O(1).
+ * 1 <= n <= 2^32 (asserted: programmer error; a release build returns 0 for an
+ * invalid n).  Table lookup, O(1).
  */
 pa_f128 pa_f128_root_of_unity(size_t n);
 

@@ -87,10 +87,12 @@ pa_f64 pa_f64_inv(pa_f64 a)
 pa_f64 pa_f64_root_of_unity(size_t n)
 {
     unsigned k = 0;
-    assert(n != 0 && (n & (n - 1)) == 0);
-    while (((size_t)1 << k) < n)
+    assert(n != 0 && (n & (n - 1)) == 0 && n <= ((size_t)1 << 32));
+    while (k <= 32 && ((size_t)1 << k) < n)
         k++;
-    assert(k <= PA_F64_TWO_ADICITY);
+    /* release build, invalid n: no out-of-bounds read; zero is never a root */
+    if (n == 0 || (n & (n - 1)) != 0 || k > 32)
+        return 0;
     return PA_F64_ROOTS[k];
 }
 

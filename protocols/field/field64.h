@@ -56,22 +56,20 @@ static inline pa_f64 pa_f64_from_u64(uint64_t v) { return pa_f64_canon(v); }
 /* Canonical integer value in [0, p). */
 static inline uint64_t pa_f64_to_u64(pa_f64 a) { return a; }
 
-static inline pa_f64 pa_f64_add(pa_f64 a, pa_f64 b)
-{
-    /* a + b < 2p: on carry out of 64 bits the true sum is s + 2^64 = s + (2^32 - 1)
-     * (mod p), and s < 2^64 - 2^33 then, so the correction cannot carry again. */
-    uint64_t s;
-    uint64_t carry = (uint64_t)__builtin_add_overflow(a, b, &s);
-    return pa_f64_canon(s + (PA_F64_EPSILON & pa_ct_mask(carry)));
-}
-
 static inline pa_f64 pa_f64_sub(pa_f64 a, pa_f64 b)
 {
-    /* on borrow d = a - b + 2^64 >= 2^32, and subtracting 2^64 - p = 2^32 - 1
-     * leaves a - b + p in [1, p) */
+    /* b <= p is enough: on borrow d = a - b + 2^64 >= 2^64 - p = 2^32 - 1, and
+     * subtracting 2^64 - p leaves a - b + p in [0, p) */
     uint64_t d;
     uint64_t borrow = (uint64_t)__builtin_sub_overflow(a, b, &d);
     return d - (PA_F64_EPSILON & pa_ct_mask(borrow));
+}
+
+/* a + b = a - (p - b), where p - b is in (0, p]: one subtraction more than sub,
+ * and no separate carry and reduction steps. */
+static inline pa_f64 pa_f64_add(pa_f64 a, pa_f64 b)
+{
+    return pa_f64_sub(a, PA_F64_MODULUS - b);
 }
 
 static inline pa_f64 pa_f64_neg(pa_f64 a) { return pa_f64_sub(0, a); }
@@ -138,7 +136,8 @@ pa_f64 pa_f64_pow(pa_f64 a, uint64_t e);
 /*
  * gen^(GEN_ORDER / n) with gen = 7^4294967295: a primitive n-th root of unity,
  * the draft's alpha for the FLP.  n MUST be a power of two, 1 <= n <= 2^32
- * (asserted: programmer error).  Table lookup, O(1).
+ * (asserted: programmer error; a release build returns 0 for an invalid n).
+ * Table lookup, O(1).
  */
 pa_f64 pa_f64_root_of_unity(size_t n);
 

@@ -21,7 +21,8 @@
 #include "field/field128.h"
 #include "field/field64.h"
 
-/* In place; n MUST be a power of two, 1 <= n <= 2^32 (asserted). */
+/* In place; n MUST be a power of two, 1 <= n <= 2^32 (asserted; a release build
+ * leaves a unchanged for an invalid n, as do ntt_coset and intt). */
 void pa_f64_ntt(pa_f64 *a, size_t n);
 void pa_f128_ntt(pa_f128 *a, size_t n);
 

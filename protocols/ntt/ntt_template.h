@@ -10,10 +10,20 @@
 #define PA_NTT_CHUNK 256
 #endif
 
-/* Products up to this many coefficient pairs use schoolbook; see poly_mul. */
+/* Schoolbook results up to this many coefficients are built on the stack. */
 #ifndef PA_POLY_SCHOOLBOOK_STACK
 #define PA_POLY_SCHOOLBOOK_STACK 64
 #endif
+
+/* n a power of two, 1 <= n <= 2^max_log: the transforms' precondition.  Asserted;
+ * in a release build (no asserts) an invalid size makes them do nothing rather
+ * than read or write out of bounds. */
+static int PA_FN(size_ok)(size_t n, unsigned max_log)
+{
+    int ok = n != 0 && (n & (n - 1)) == 0 && n <= ((size_t)1 << max_log);
+    assert(ok);
+    return ok;
+}
 
 static void PA_FN(bit_reverse)(PA_T *a, size_t n)
 {
@@ -34,8 +44,7 @@ void PA_FN(ntt)(PA_T *a, size_t n)
 {
     PA_T tw[PA_NTT_CHUNK];
 
-    assert(n != 0 && (n & (n - 1)) == 0);
-    if (n == 1)
+    if (!PA_FN(size_ok)(n, 32) || n == 1)
         return;
     PA_FN(bit_reverse)(a, n);
 
@@ -79,7 +88,8 @@ void PA_FN(ntt)(PA_T *a, size_t n)
 
 void PA_FN(ntt_coset)(PA_T *a, size_t n)
 {
-    assert(n != 0 && (n & (n - 1)) == 0 && n <= ((size_t)1 << 31));
+    if (!PA_FN(size_ok)(n, 31))
+        return;
     /* p(s·x) has coefficients a[j]·s^j */
     PA_T s = PA_FN(root_of_unity)(2 * n);
     PA_T sj = s;
@@ -94,7 +104,8 @@ void PA_FN(intt)(PA_T *a, size_t n)
 {
     unsigned k = 0;
 
-    assert(n != 0 && (n & (n - 1)) == 0);
+    if (!PA_FN(size_ok)(n, 32))
+        return;
     /* sum_j A[j]·w^(-ij) = NTT(A)[(n - i) mod n]: transform, reverse 1..n-1, scale. */
     PA_FN(ntt)(a, n);
     for (size_t i = 1, j = n - 1; i < j; i++, j--) {

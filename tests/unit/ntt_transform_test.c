@@ -247,12 +247,45 @@ static pa_f128 ref_root_f128(unsigned k)
 DEFINE_NTT_TESTS(f64, pa_f64, rnd_f64, ref_root_f64)
 DEFINE_NTT_TESTS(f128, pa_f128, rnd_f128, ref_root_f128)
 
+/* Invalid sizes are programmer errors (asserted); a release build must not touch
+ * memory out of bounds: the transforms leave the input alone, roots are 0. */
+static void test_invalid_sizes_release(void **state)
+{
+    (void)state;
+#ifdef NDEBUG
+    pa_f64 a[8] = {1, 2, 3, 4, 5, 6, 7, 8}, b[8];
+    pa_f128 c[8], d[8];
+    for (int i = 0; i < 8; i++)
+        c[i] = pa_f128_from_u64((uint64_t)i + 1);
+    memcpy(b, a, sizeof a);
+    memcpy(d, c, sizeof c);
+    static const size_t bad[] = {0, 3, 5, 6, 7};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pa_f64_ntt(a, bad[i]);
+        pa_f64_intt(a, bad[i]);
+        pa_f64_ntt_coset(a, bad[i]);
+        pa_f128_ntt(c, bad[i]);
+        pa_f128_intt(c, bad[i]);
+        pa_f128_ntt_coset(c, bad[i]);
+        assert_true(pa_f64_is_zero(pa_f64_root_of_unity(bad[i])));
+        assert_true(pa_f128_is_zero(pa_f128_root_of_unity(bad[i])));
+    }
+    assert_true(pa_f64_is_zero(pa_f64_root_of_unity((size_t)1 << 33)));
+    assert_true(pa_f128_is_zero(pa_f128_root_of_unity(((size_t)1 << 33))));
+    assert_memory_equal(a, b, sizeof a);
+    assert_memory_equal(c, d, sizeof c);
+#else
+    skip(); /* with asserts on, an invalid size aborts by design */
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ntt_f64),       cmocka_unit_test(test_ntt_f128),
         cmocka_unit_test(test_poly_mul_f64),  cmocka_unit_test(test_poly_mul_f128),
         cmocka_unit_test(test_poly_eval_f64), cmocka_unit_test(test_poly_eval_f128),
+        cmocka_unit_test(test_invalid_sizes_release),
     };
     if (sodium_init() < 0)
         return 1;
