@@ -163,12 +163,24 @@ static int run_calibrate(const struct dp_opts *o)
     uint64_t k;
     char zS2[64];
     int rc;
-    if ((rc = parse_real("calibrate", "--eps", o->zEps, &eps)) ||
-        (rc = parse_real("calibrate", "--delta", o->zDelta, &delta)) ||
-        (rc = parse_u64("calibrate", "--sensitivity", o->zSens, 1, (uint64_t)1 << 32, &k)))
-        return rc;
-    rc = o->bExact ? pa_dp_calibrate_exact(eps, delta, k * k, &s2)
-                   : pa_dp_calibrate_eps_delta(eps, delta, k * k, &s2);
+    double rhoTarget = 0;
+    if (o->zRho != NULL) {
+        /* target rho directly */
+        if (o->zEps != NULL || o->zDelta != NULL || o->bExact)
+            return usage_error("calibrate", "give either --rho or --eps/--delta [--exact]", NULL);
+        if ((rc = parse_real("calibrate", "--rho", o->zRho, &rhoTarget)) ||
+            (rc = parse_u64("calibrate", "--sensitivity", o->zSens, 1, (uint64_t)1 << 32, &k)))
+            return rc;
+        eps = delta = 0;
+        rc = pa_dp_calibrate_rho(rhoTarget, k * k, &s2);
+    } else {
+        if ((rc = parse_real("calibrate", "--eps", o->zEps, &eps)) ||
+            (rc = parse_real("calibrate", "--delta", o->zDelta, &delta)) ||
+            (rc = parse_u64("calibrate", "--sensitivity", o->zSens, 1, (uint64_t)1 << 32, &k)))
+            return rc;
+        rc = o->bExact ? pa_dp_calibrate_exact(eps, delta, k * k, &s2)
+                       : pa_dp_calibrate_eps_delta(eps, delta, k * k, &s2);
+    }
     if (rc != PA_OK || (rc = pa_dp_rational_format(s2, zS2, sizeof zS2)) != PA_OK ||
         (rc = pa_dp_rho_gaussian(k * k, s2, &rho)) != PA_OK)
         return engine_error("calibrate", rc);
@@ -176,8 +188,9 @@ static int run_calibrate(const struct dp_opts *o)
         return print_json(json_pack("{s:f, s:f, s:I, s:s, s:f, s:s, s:f}", "eps", eps, "delta", delta,
                                     "sensitivity", (json_int_t)k, "sigma2", zS2, "sigma2_value",
                                     (double)pa_dp_rational_to_ld(s2), "method",
-                                    o->bExact ? "exact (CKS 2020 Theorem 7, one release)"
-                                              : "zCDP (CKS 2020 Corollary 13)",
+                                    o->zRho ? "rho target: sigma2 >= K^2/(2 rho)"
+                                    : o->bExact ? "exact (CKS 2020 Theorem 7, one release)"
+                                                : "zCDP (CKS 2020 Corollary 13)",
                                     "rho", rho));
     printf("%s\n", zS2);
     return 0;
@@ -290,12 +303,14 @@ static const struct dp_sub g_subs[] = {
      "example:\n  privagg dp delta --sigma2 10 --eps 1 --sensitivity 1\n"},
     {"calibrate", run_calibrate,
      "usage: privagg dp calibrate --eps E --delta D --sensitivity K [--exact] [--json]\n"
+     "       privagg dp calibrate --rho R --sensitivity K [--json]\n"
      "The smallest sigma2 (9 significant digits, printed exactly) of a discrete\n"
-     "Gaussian meeting (eps, delta) at integer L2 sensitivity K.  Default: through\n"
-     "zCDP, rho = largest rho meeting (eps, delta), sigma2 >= K^2/(2 rho) (composable:\n"
-     "the ledger charges rho).  --exact: through the exact delta of one release\n"
-     "(CKS 2020 Theorem 7).\n"
-     "example:\n  privagg dp calibrate --eps 1.5 --delta 1e-6 --sensitivity 1\n"},
+     "Gaussian meeting (eps, delta), or rho, at integer L2 sensitivity K.  Default:\n"
+     "through zCDP, rho = largest rho meeting (eps, delta), sigma2 >= K^2/(2 rho)\n"
+     "(composable: the ledger charges rho).  --exact: through the exact delta of one\n"
+     "release (CKS 2020 Theorem 7).\n"
+     "examples:\n  privagg dp calibrate --eps 1.5 --delta 1e-6 --sensitivity 1\n"
+     "  privagg dp calibrate --rho 0.05 --sensitivity 1\n"},
     {"sample", run_sample,
      "usage: privagg dp sample --mechanism gaussian --sigma2 S --count N [--seed HEX] [--json]\n"
      "       privagg dp sample --mechanism laplace --scale S --count N [--seed HEX] [--json]\n"
