@@ -20,7 +20,7 @@ typedef struct {
     uint8_t vk[32], nonce[16], ctx[16];
     uint8_t *rand;
     uint64_t *meas;
-    uint8_t *ps, *is[2], *st[2], *vs[2], msg[32], *out[2], *agg[2];
+    uint8_t *ps, *is[2], *st[2], *vs[2], msg[32], *out[2], *agg[2], *acc;
     size_t vs_len[2], agg_len[2];
     uint64_t *result;
     int failed;
@@ -56,7 +56,7 @@ static void do_to_message(void *p)
 static void do_aggregate(void *p)
 {
     fixture *f = p;
-    f->failed |= pa_prio3_agg_update(f->v, f->agg[0], f->out[0],
+    f->failed |= pa_prio3_agg_update(f->v, f->acc, f->out[0],
                                      pa_prio3_out_share_size(f->v)) != 0;
 }
 
@@ -100,9 +100,14 @@ static int setup(fixture *f, pa_prio3 *v, int kind)
     do_verify_leader(f);
     do_verify_helper(f);
     do_to_message(f);
-    for (size_t j = 0; j < 2; j++)
+    for (size_t j = 0; j < 2; j++) {
         f->failed |= pa_prio3_verify_next(v, f->st[j], pa_prio3_verify_state_size(v), f->msg,
                                           pa_prio3_verifier_message_size(v), f->out[j]) != 0;
+        /* unshard is timed on the aggregate shares of this one report */
+        f->failed |= pa_prio3_agg_update(v, f->agg[j], f->out[j], pa_prio3_out_share_size(v)) != 0;
+    }
+    f->acc = malloc(pa_prio3_agg_share_size(v));
+    pa_prio3_agg_init(v, f->acc);
     return f->failed;
 }
 
@@ -112,6 +117,7 @@ static void teardown(fixture *f)
     free(f->meas);
     free(f->ps);
     free(f->result);
+    free(f->acc);
     for (int j = 0; j < 2; j++) {
         free(f->is[j]);
         free(f->st[j]);

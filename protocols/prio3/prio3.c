@@ -4,6 +4,7 @@
  * the field-independent steps (verify_next, aggregation plumbing, unshard) and the
  * dispatch to the Field64 / Field128 halves built from prio3_tmpl.h.
  */
+#include <endian.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,83 @@ int pa_prio3_ct_memeq(const uint8_t *a, const uint8_t *b, size_t n)
     for (size_t i = 0; i < n; i++)
         diff |= (uint64_t)(a[i] ^ b[i]);
     return (int)pa_ct_eq(diff, 0);
+}
+
+/* ---- aggregation on canonical encodings ----
+ *
+ * Output and aggregate shares are added directly on their little-endian canonical
+ * encodings with integer arithmetic (no conversion to the field's internal form):
+ * x + y mod p with a masked final subtraction.  Inputs are checked to be below p
+ * first, so a rejected share leaves the accumulator untouched.
+ */
+
+typedef unsigned __int128 u128;
+
+static inline uint64_t load64(const uint8_t *in)
+{
+    uint64_t v;
+    memcpy(&v, in, 8);
+    return le64toh(v);
+}
+
+static inline void store64(uint8_t *out, uint64_t v)
+{
+    v = htole64(v);
+    memcpy(out, &v, 8);
+}
+
+static inline u128 load_le(const uint8_t *in, size_t es)
+{
+    u128 v = load64(in);
+    if (es == 16)
+        v |= (u128)load64(in + 8) << 64;
+    return v;
+}
+
+static inline void store_le(uint8_t *out, u128 v, size_t es)
+{
+    store64(out, (uint64_t)v);
+    if (es == 16)
+        store64(out + 8, (uint64_t)(v >> 64));
+}
+
+static u128 modulus(size_t es)
+{
+    return es == PA_F64_ENCODED_SIZE ? (u128)PA_F64_MODULUS
+                                     : ((u128)PA_F128_P1 << 64) | (u128)PA_F128_P0;
+}
+
+/* 0 if every one of the n elements of in is below p, else PA_EDECODE naming it. */
+static int check_canonical(const uint8_t *in, size_t n, size_t es, const char *what)
+{
+    u128 p = modulus(es);
+    for (size_t i = 0; i < n; i++)
+        if (load_le(in + i * es, es) >= p) /* public: validity of the encoding */
+            return pa_fail(PA_EDECODE, "%s: element %zu is not below the field modulus", what, i);
+    return 0;
+}
+
+/* acc += in, element-wise mod p; both canonical (in is checked). */
+static int add_canonical(uint8_t *acc, const uint8_t *in, size_t n, size_t es, const char *what)
+{
+    u128 p = modulus(es);
+    int rc = check_canonical(in, n, es, what);
+    if (rc)
+        return rc;
+    if ((rc = check_canonical(acc, n, es, "agg_share")) != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        u128 a = load_le(acc + i * es, es), b = load_le(in + i * es, es);
+        u128 s = a + b; /* < 2p; for Field128 it may wrap past 2^128 */
+        uint64_t carry = (uint64_t)(s < a);
+        u128 t = s - p;
+        uint64_t borrow = (uint64_t)(s < p);
+        /* keep t when the sum carried out or is >= p */
+        u128 m = (u128)pa_ct_mask(carry | (1 ^ borrow));
+        m |= m << 64;
+        store_le(acc + i * es, (t & m) | (s & ~m), es);
+    }
+    return 0;
 }
 
 /* ---- constructors ---- */
@@ -309,7 +387,7 @@ int pa_prio3_agg_update(const pa_prio3 *v, uint8_t *agg_share, const uint8_t *ou
     int rc = check_len("out_share", out_share_len, pa_prio3_out_share_size(v));
     if (rc)
         return rc;
-    return DISPATCH(v, add_vec, agg_share, out_share, v->flp.output_len, "out_share");
+    return add_canonical(agg_share, out_share, v->flp.output_len, v->es, "out_share");
 }
 
 int pa_prio3_merge(const pa_prio3 *v, const uint8_t *const *agg_shares, const size_t *lens,
@@ -320,7 +398,7 @@ int pa_prio3_merge(const pa_prio3 *v, const uint8_t *const *agg_shares, const si
     for (size_t i = 0; i < n; i++) {
         if ((rc = check_len("agg_share", lens[i], pa_prio3_agg_share_size(v))) != 0)
             return rc;
-        if ((rc = DISPATCH(v, add_vec, out, agg_shares[i], v->flp.output_len, "agg_share")) != 0)
+        if ((rc = add_canonical(out, agg_shares[i], v->flp.output_len, v->es, "agg_share")) != 0)
             return rc;
     }
     return 0;
@@ -337,8 +415,13 @@ int pa_prio3_unshard(const pa_prio3 *v, const uint8_t *const *agg_shares, const 
     if (agg == NULL)
         return pa_fail(PA_ENOMEM, "unshard: %zu bytes", sz);
     rc = pa_prio3_merge(v, agg_shares, lens, n, agg);
-    if (rc == 0)
-        rc = DISPATCH(v, to_u64, agg, v->flp.output_len, result);
+    for (size_t i = 0; rc == 0 && i < v->flp.output_len; i++) {
+        u128 x = load_le(agg + i * v->es, v->es);
+        if (x >> 64)
+            rc = pa_fail(PA_ERANGE, "aggregate result[%zu]: above 2^64 - 1", i);
+        else
+            result[i] = (uint64_t)x;
+    }
     free(agg);
     return rc;
 }
@@ -360,10 +443,10 @@ int pa_prio3_check_input_share(const pa_prio3 *v, size_t agg_id, const uint8_t *
         return rc;
     if (agg_id != 0)
         return 0; /* seeds and blinds: any bytes */
-    if ((rc = DISPATCH(v, check_vec, in, v->flp.meas_len, "input_share: measurement share")) != 0)
+    if ((rc = check_canonical(in, v->flp.meas_len, v->es, "input_share: measurement share")) != 0)
         return rc;
-    return DISPATCH(v, check_vec, in + v->flp.meas_len * v->es, v->flp.proof_len * v->proofs,
-                    "input_share: proof share");
+    return check_canonical(in + v->flp.meas_len * v->es, v->flp.proof_len * v->proofs, v->es,
+                           "input_share: proof share");
 }
 
 int pa_prio3_check_verifier_share(const pa_prio3 *v, const uint8_t *in, size_t len)
@@ -371,7 +454,7 @@ int pa_prio3_check_verifier_share(const pa_prio3 *v, const uint8_t *in, size_t l
     int rc = check_len("verifier_share", len, pa_prio3_verifier_share_size(v));
     if (rc)
         return rc;
-    return DISPATCH(v, check_vec, in, v->flp.verifier_len * v->proofs, "verifier_share");
+    return check_canonical(in, v->flp.verifier_len * v->proofs, v->es, "verifier_share");
 }
 
 int pa_prio3_check_verifier_message(const pa_prio3 *v, const uint8_t *in, size_t len)
@@ -383,11 +466,11 @@ int pa_prio3_check_verifier_message(const pa_prio3 *v, const uint8_t *in, size_t
 int pa_prio3_check_out_share(const pa_prio3 *v, const uint8_t *in, size_t len)
 {
     int rc = check_len("out_share", len, pa_prio3_out_share_size(v));
-    return rc ? rc : DISPATCH(v, check_vec, in, v->flp.output_len, "out_share");
+    return rc ? rc : check_canonical(in, v->flp.output_len, v->es, "out_share");
 }
 
 int pa_prio3_check_agg_share(const pa_prio3 *v, const uint8_t *in, size_t len)
 {
     int rc = check_len("agg_share", len, pa_prio3_agg_share_size(v));
-    return rc ? rc : DISPATCH(v, check_vec, in, v->flp.output_len, "agg_share");
+    return rc ? rc : check_canonical(in, v->flp.output_len, v->es, "agg_share");
 }

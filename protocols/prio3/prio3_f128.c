@@ -3,4 +3,5 @@
  * Field128: see prio3/prio3_tmpl.h.
  */
 #define FLD f128
+#define FLD_ENC 16
 #include "prio3/prio3_tmpl.h"

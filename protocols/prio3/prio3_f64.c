@@ -3,4 +3,5 @@
  * Field64: see prio3/prio3_tmpl.h.
  */
 #define FLD f64
+#define FLD_ENC 8
 #include "prio3/prio3_tmpl.h"

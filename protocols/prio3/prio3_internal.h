@@ -76,10 +76,7 @@ int pa_prio3_ct_memeq(const uint8_t *a, const uint8_t *b, size_t n);
                                  const uint8_t *input_share, uint8_t *verify_state,              \
                                  uint8_t *verifier_share);                                       \
     int pa_prio3_shares_to_message_##F(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,    \
-                                       const uint8_t *const *shares, uint8_t *message);          \
-    int pa_prio3_check_vec_##F(const uint8_t *in, size_t n, const char *what);                   \
-    int pa_prio3_add_vec_##F(uint8_t *acc, const uint8_t *in, size_t n, const char *what);       \
-    int pa_prio3_to_u64_##F(const uint8_t *in, size_t n, uint64_t *out);
+                                       const uint8_t *const *shares, uint8_t *message);
 
 PA_PRIO3_DECLARE(f64)
 PA_PRIO3_DECLARE(f128)

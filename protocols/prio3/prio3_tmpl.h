@@ -5,17 +5,17 @@
  *   shard        §7.2.1 (shard_without_joint_rand / shard_with_joint_rand)
  *   verify_init  §7.2.2 (prep_init, with expand_input_share, joint_rand_part, ...)
  *   shares_to_message  §7.2.2 (prep_shares_to_prep)
- *   vector add / strict decode / integer decode for aggregation and unsharding.
  *
  * Streaming: helper shares are squeezed from the XOF in blocks of PA_PRIO3_BLOCK
  * elements, subtracted from the leader's share and absorbed into the joint
  * randomness part in the same pass, so no binder is ever concatenated and no
  * helper share is materialised.  Every buffer that held secret data is wiped.
  */
-#ifndef FLD
-#error "define FLD (f64 or f128) before including prio3/prio3_tmpl.h"
+#if !defined(FLD) || !defined(FLD_ENC)
+#error "define FLD (f64 or f128) and FLD_ENC (its encoded size) before including prio3/prio3_tmpl.h"
 #endif
 
+#include <endian.h>
 #include <string.h>
 
 #include "common/ct.h"
@@ -51,31 +51,74 @@ static void P3FN(xof_start)(pa_xof *x, pa_prio3_dst *d, uint16_t usage, const ui
         pa_xof_update(x, b2, n2);
 }
 
+/* 1 if the ENC-byte little-endian integer at b is below the modulus (public outcome). */
+static inline int P3FN(canonical)(const uint8_t *b)
+{
+    uint64_t lo;
+    memcpy(&lo, b, 8);
+    lo = le64toh(lo);
+#if FLD_ENC == 8
+    return lo < PA_F64_MODULUS;
+#else
+    uint64_t hi;
+    memcpy(&hi, b + 8, 8);
+    hi = le64toh(hi);
+    return hi < PA_F128_P1 || (hi == PA_F128_P1 && lo < PA_F128_P0);
+#endif
+}
+
 /*
- * acc[0..n) -= next n elements of x.  If jrx is not NULL the encoding of those
- * elements is also absorbed into jrx (the helper's joint randomness part), and if
- * out is not NULL the elements are stored there (positive, i.e. the share itself).
+ * The draft's next_vec (§6.2) on raw bytes: squeeze candidates, keep those below p,
+ * until n are kept, requesting exactly the missing count each time (so the stream
+ * position is the draft's).  raw (n·ENC bytes) receives the canonical encodings of
+ * the elements, which are exactly the kept candidates: no re-encoding needed.
  */
-static void P3FN(stream_share)(const pa_prio3 *v, pa_xof *x, FE *acc, FE *out, size_t n,
-                               pa_xof *jrx)
+static void P3FN(next_raw)(pa_xof *x, uint8_t *raw, size_t n)
+{
+    size_t have = 0;
+    while (have < n) {
+        size_t want = n - have, kept = have;
+        pa_xof_next(x, raw + have * FLD_ENC, want * FLD_ENC);
+        for (size_t i = have; i < have + want; i++) {
+            if (P3FN(canonical)(raw + i * FLD_ENC)) {
+                if (kept != i)
+                    memmove(raw + kept * FLD_ENC, raw + i * FLD_ENC, FLD_ENC);
+                kept++;
+            }
+        }
+        have = kept;
+    }
+}
+
+/*
+ * Stream the next n elements of x (a helper's share) block by block:
+ *   acc[i] -= element i   (if acc)      out[i] = element i   (if out)
+ *   absorb the encoding into jrx (if jrx: the helper's joint randomness part)
+ *   copy the encodings of elements [0, enc_n) to enc_out (if enc_out)
+ */
+static void P3FN(stream_share)(pa_xof *x, FE *acc, FE *out, size_t n, pa_xof *jrx,
+                               uint8_t *enc_out, size_t enc_n)
 {
     FE blk[PA_PRIO3_BLOCK];
-    uint8_t enc[PA_PRIO3_BLOCK * sizeof(FE) * 2];
+    uint8_t raw[PA_PRIO3_BLOCK * FLD_ENC];
     for (size_t off = 0; off < n; off += PA_PRIO3_BLOCK) {
         size_t c = n - off < PA_PRIO3_BLOCK ? n - off : PA_PRIO3_BLOCK;
-        XOF_NEXT_VEC(x, blk, c);
-        if (acc)
-            for (size_t i = 0; i < c; i++)
-                acc[off + i] = FOP(sub)(acc[off + i], blk[i]);
-        if (out)
-            memcpy(out + off, blk, c * sizeof(FE));
-        if (jrx) {
-            FOP(encode_vec)(enc, blk, c);
-            pa_xof_update(jrx, enc, c * ENC);
+        P3FN(next_raw)(x, raw, c);
+        if (acc || out) {
+            FOP(decode_vec)(blk, raw, c); /* canonical by construction */
+            if (acc)
+                for (size_t i = 0; i < c; i++)
+                    acc[off + i] = FOP(sub)(acc[off + i], blk[i]);
+            if (out)
+                memcpy(out + off, blk, c * sizeof(FE));
         }
+        if (jrx)
+            pa_xof_update(jrx, raw, c * FLD_ENC);
+        if (enc_out && off < enc_n)
+            memcpy(enc_out + off * FLD_ENC, raw, (enc_n - off < c ? enc_n - off : c) * FLD_ENC);
     }
     pa_wipe(blk, sizeof blk);
-    pa_wipe(enc, sizeof enc);
+    pa_wipe(raw, sizeof raw);
 }
 
 /* Start the joint randomness part XOF (§7.2.1 joint_rand_part): binder agg_id || nonce || meas. */
@@ -152,7 +195,7 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_MEAS_SHARE, hseed, binder, 1, NULL, 0);
         if (v->jr)
             P3FN(jr_part_start)(&jrx, &dst, hseed + L, j, nonce);
-        P3FN(stream_share)(v, &x, lmeas, NULL, ML, v->jr ? &jrx : NULL);
+        P3FN(stream_share)(&x, lmeas, NULL, ML, v->jr ? &jrx : NULL, NULL, 0);
         if (v->jr) {
             pa_xof_next(&jrx, public_share + j * L, L);
             pa_xof_wipe(&jrx);
@@ -183,7 +226,7 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
         binder[1] = (uint8_t)j;
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROOF_SHARE, rand + (j - 1) * per * L, binder,
                         2, NULL, 0);
-        P3FN(stream_share)(v, &x, proofs, NULL, PL * R, NULL);
+        P3FN(stream_share)(&x, proofs, NULL, PL * R, NULL, NULL, 0);
         pa_xof_wipe(&x);
     }
 
@@ -234,6 +277,10 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
     FE *ver = jrands + JRL * R, *outs = ver + VL * R, *scratch = outs + OL;
     memset(part, 0, sizeof part);
     memset(seed, 0, sizeof seed);
+    /* Count, Histogram, Multihot: the output share is a prefix of the measurement share,
+     * so its encoding is copied rather than re-encoded */
+    int prefix_out = f->kind == PA_FLP_COUNT || f->kind == PA_FLP_HISTOGRAM ||
+                     f->kind == PA_FLP_MULTIHOT;
 
     /* expand_input_share (§7.2.2) and this aggregator's joint randomness part. */
     if (agg_id == 0) {
@@ -257,7 +304,8 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
         }
         binder[0] = (uint8_t)agg_id;
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_MEAS_SHARE, input_share, binder, 1, NULL, 0);
-        P3FN(stream_share)(v, &x, NULL, meas, ML, v->jr ? &jrx : NULL);
+        P3FN(stream_share)(&x, NULL, meas, ML, v->jr ? &jrx : NULL,
+                           prefix_out ? verify_state : NULL, OL);
         pa_xof_wipe(&x);
         uint8_t b2[2] = {(uint8_t)R, (uint8_t)agg_id};
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROOF_SHARE, input_share, b2, 2, NULL, 0);
@@ -288,8 +336,12 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
             goto out;
     }
 
-    FLPFN(truncate)(f, meas, outs);
-    FOP(encode_vec)(verify_state, outs, OL);
+    if (!prefix_out) {
+        FLPFN(truncate)(f, meas, outs);
+        FOP(encode_vec)(verify_state, outs, OL);
+    } else if (agg_id == 0) {
+        memcpy(verify_state, input_share, OL * ENC);
+    }
     memcpy(verify_state + OL * ENC, seed, L);
     FOP(encode_vec)(verifier_share, ver, VL * R);
     if (v->jr)
@@ -353,69 +405,6 @@ out:
     return rc;
 }
 
-/* Strict decode of n elements without keeping them (block-wise, no allocation). */
-int P3FN(check_vec)(const uint8_t *in, size_t n, const char *what)
-{
-    FE blk[PA_PRIO3_BLOCK];
-    const size_t enc = sizeof(FE) == 8 ? 8 : 16;
-    for (size_t off = 0; off < n; off += PA_PRIO3_BLOCK) {
-        size_t c = n - off < PA_PRIO3_BLOCK ? n - off : PA_PRIO3_BLOCK;
-        for (size_t i = 0; i < c; i++) {
-            if (FOP(decode)(&blk[i], in + (off + i) * enc) != 0) {
-                pa_wipe(blk, sizeof blk);
-                return pa_fail(PA_EDECODE, "%s: element %zu is not below the field modulus",
-                               what, off + i);
-            }
-        }
-    }
-    pa_wipe(blk, sizeof blk);
-    return 0;
-}
-
-/* acc (n encoded elements, trusted) += in (n encoded elements, decoded strictly). */
-int P3FN(add_vec)(uint8_t *acc, const uint8_t *in, size_t n, const char *what)
-{
-    FE a[PA_PRIO3_BLOCK], b[PA_PRIO3_BLOCK];
-    const size_t enc = sizeof(FE) == 8 ? 8 : 16;
-    int rc = P3FN(check_vec)(in, n, what);
-    if (rc)
-        return rc;
-    for (size_t off = 0; off < n; off += PA_PRIO3_BLOCK) {
-        size_t c = n - off < PA_PRIO3_BLOCK ? n - off : PA_PRIO3_BLOCK;
-        if (FOP(decode_vec)(a, acc + off * enc, c) != 0) {
-            rc = pa_fail(PA_EDECODE, "agg_share: element above the field modulus");
-            break;
-        }
-        FOP(decode_vec)(b, in + off * enc, c);
-        for (size_t i = 0; i < c; i++)
-            a[i] = FOP(add)(a[i], b[i]);
-        FOP(encode_vec)(acc + off * enc, a, c);
-    }
-    pa_wipe(a, sizeof a);
-    pa_wipe(b, sizeof b);
-    return rc;
-}
-
-/* Canonical integers of n encoded elements; PA_ERANGE if one does not fit 64 bits. */
-int P3FN(to_u64)(const uint8_t *in, size_t n, uint64_t *out)
-{
-    const size_t enc = sizeof(FE) == 8 ? 8 : 16;
-    for (size_t i = 0; i < n; i++) {
-        FE e;
-        if (FOP(decode)(&e, in + i * enc) != 0)
-            return pa_fail(PA_EDECODE, "agg_share: element %zu above the field modulus", i);
-        uint64_t lo = 0, hi = 0;
-        for (size_t k = 0; k < 8; k++)
-            lo |= (uint64_t)in[i * enc + k] << (8 * k);
-        for (size_t k = 8; k < enc; k++)
-            hi |= (uint64_t)in[i * enc + k] << (8 * (k - 8));
-        if (hi != 0)
-            return pa_fail(PA_ERANGE, "aggregate result[%zu]: above 2^64", i);
-        out[i] = lo;
-    }
-    return 0;
-}
-
 #undef FE
 #undef FOP
 #undef FLPFN
@@ -423,3 +412,4 @@ int P3FN(to_u64)(const uint8_t *in, size_t n, uint64_t *out)
 #undef XOF_NEXT_VEC
 #undef ES
 #undef ENC
+#undef FLD_ENC
