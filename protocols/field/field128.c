@@ -62,34 +62,39 @@ pa_f128 pa_f128_pow(pa_f128 a, uint64_t e)
     return r;
 }
 
+/* a^(2^k) by k squarings */
+static pa_f128 pa_f128_sqr_n(pa_f128 a, int k)
+{
+    for (int i = 0; i < k; i++)
+        a = pa_f128_mul(a, a);
+    return a;
+}
+
 /*
- * a^(p-2), p - 2 = 0xffffffffffffffe3_ffffffffffffffff, with a fixed 4-bit
- * window: the window digits come from the public constant exponent, so the
- * sequence of multiplications and the table indices never depend on a.
- * 14 multiplies of precomputation, then 124 squarings and 31 multiplies.
+ * a^(p-2) by a fixed addition chain (the exponent is a public constant, so the
+ * sequence of operations never depends on a).  With x_k = a^(2^k - 1):
+ *   p - 2 = 2^128 - 28·2^64 - 1 = ((2^59 - 1)·2^5 + 3)·2^64 + (2^64 - 1),
+ * and x_64 = x_59^(2^5)·x_5.  128 squarings and 13 multiplications.
  */
 pa_f128 pa_f128_inv(pa_f128 a)
 {
-    static const uint64_t E[2] = {UINT64_C(0xffffffffffffffff), UINT64_C(0xffffffffffffffe3)};
-    pa_f128 tab[16];
-    pa_f128 r;
-    int i, j;
+    pa_f128 x2, x3, x4, x5, x10, x20, x40, x50, x55, x59, x64, s, t;
 
-    tab[0] = pa_f128_one();
-    tab[1] = a;
-    for (i = 2; i < 16; i++)
-        tab[i] = pa_f128_mul(tab[i - 1], a);
-
-    r = tab[(E[1] >> 60) & 15];
-    for (i = 120; i >= 0; i -= 4) {
-        unsigned digit = (unsigned)((E[i / 64] >> (i % 64)) & 15);
-        for (j = 0; j < 4; j++)
-            r = pa_f128_mul(r, r);
-        if (digit != 0) /* public exponent digit */
-            r = pa_f128_mul(r, tab[digit]);
-    }
-    pa_wipe(tab, sizeof tab);
-    return r;
+    x2 = pa_f128_mul(pa_f128_sqr_n(a, 1), a);
+    x3 = pa_f128_mul(pa_f128_sqr_n(x2, 1), a);
+    x4 = pa_f128_mul(pa_f128_sqr_n(x3, 1), a);
+    x5 = pa_f128_mul(pa_f128_sqr_n(x3, 2), x2);
+    x10 = pa_f128_mul(pa_f128_sqr_n(x5, 5), x5);
+    x20 = pa_f128_mul(pa_f128_sqr_n(x10, 10), x10);
+    x40 = pa_f128_mul(pa_f128_sqr_n(x20, 20), x20);
+    x50 = pa_f128_mul(pa_f128_sqr_n(x40, 10), x10);
+    x55 = pa_f128_mul(pa_f128_sqr_n(x50, 5), x5);
+    x59 = pa_f128_mul(pa_f128_sqr_n(x55, 4), x4);
+    s = pa_f128_sqr_n(x59, 5);             /* (2^59 - 1)·2^5 */
+    x64 = pa_f128_mul(s, x5);              /* 2^64 - 1 */
+    t = pa_f128_mul(s, x2);                /* (2^59 - 1)·2^5 + 3 */
+    t = pa_f128_mul(pa_f128_sqr_n(t, 64), x64);
+    return t;
 }
 
 pa_f128 pa_f128_root_of_unity(size_t n)
