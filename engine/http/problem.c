@@ -102,6 +102,9 @@ int pa_http_problem_v(pa_http_response *resp, int status, const char *type_name,
 {
     char zDetail[512], zType[160];
     vsnprintf(zDetail, sizeof zDetail, detail_fmt, ap);
+    for (char *p = zDetail; *p; p++) /* printable ASCII only: always valid JSON/UTF-8 */
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            *p = '?';
     if (strncmp(type_name, "urn:", 4) == 0)
         snprintf(zType, sizeof zType, "%s", type_name);
     else
