@@ -45,7 +45,7 @@ static inline pa_f64 pa_f64_one(void) { return 1; }
  * and then the wrapped sum is x - p. */
 static inline uint64_t pa_f64_canon(uint64_t x)
 {
-    uint64_t y;
+    uint64_t y; /* only the carry is used; the masked add below recomputes y */
     uint64_t carry = (uint64_t)__builtin_add_overflow(x, PA_F64_EPSILON, &y);
     return x + (PA_F64_EPSILON & pa_ct_mask(carry));
 }
