@@ -53,7 +53,8 @@ long double pa_dp_rational_to_ld(pa_dp_rational r);
 
 typedef struct pa_dp_rng pa_dp_rng;
 
-/* Production RNG: randombytes_buf.  Takes no seed.  Free with pa_dp_rng_free. */
+/* Production RNG: randombytes_buf.  Takes no seed.  Free with pa_dp_rng_free.
+ * An RNG is not thread safe: use one per thread. */
 int pa_dp_rng_new(pa_dp_rng **ppRng);
 
 /*
