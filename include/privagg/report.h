@@ -27,6 +27,9 @@
 #define PA_REPORT_MAX_PARTITION 64
 #define PA_REPORT_SIGN_LABEL "privagg/report/v1/signature"
 #define PA_REPORT_AAD_LABEL "privagg/report/v1/input-share"
+/* HPKE info of an input share: this label followed by one byte, the aggregator
+ * it is sealed to (0 leader, 1 helper). */
+#define PA_REPORT_HPKE_INFO "privagg/report/v1/hpke"
 
 typedef struct {
     uint8_t aEnc[32];          /* HPKE encapsulated key */

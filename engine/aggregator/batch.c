@@ -1,0 +1,246 @@
+/*
+ * Batches: the aggregate share of each (period, partition), the statewide batch
+ * as the sum of a period's partitions, release noise drawn off the request path
+ * and stored until the batch is collected, and the collected-batch checks.
+ * Callers hold a store transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/internal.h"
+#include "common/ct.h"
+#include "common/guard.h"
+
+#define STATE_PARTITION "state"
+
+int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                           int *pbCollected)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s,
+                            "SELECT count(*) FROM collections WHERE task_id = ?1 AND period = ?2"
+                            " AND partition IN (?3, '" STATE_PARTITION "')"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    *pbCollected = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: collections: %s", sqlite3_errmsg(a->pDb));
+}
+
+/* The noise of a release is stored as a field vector: the draws added onto a
+ * zero aggregate share.  Applying it is then one constant-time vector addition
+ * (pa_prio3_merge) on the collection path. */
+static int noise_one(pa_aggregator *a, const char *zPeriod, const char *zPartition)
+{
+    sqlite3_stmt *s;
+    pa_dp_noise *pNoise = NULL;
+    size_t nCells = pa_prio3_output_len(a->pVdaf);
+    uint8_t *pVec;
+    int rc, bHave;
+
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM batch_noise WHERE task_id = ?1 AND period = ?2"
+                                   " AND partition = ?3"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+    bHave = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    if (bHave)
+        return PA_OK;
+    pVec = malloc(a->nAggShare);
+    if (pVec == NULL)
+        return pa_fail(PA_ENOMEM, "noise: out of memory");
+    pa_prio3_agg_init(a->pVdaf, pVec);
+    rc = pa_dp_noise_draw_vartime(a->pRng, &a->mech, nCells, &pNoise);
+    if (rc == PA_OK)
+        rc = a->bField128 ? pa_dp_noise_add_f128(pNoise, pVec, nCells)
+                          : pa_dp_noise_add_f64(pNoise, pVec, nCells);
+    pa_dp_noise_free(pNoise);
+    if (rc == PA_OK)
+        rc = pa_agg_prepare(a, &s, "INSERT INTO batch_noise(task_id, period, partition, noise)"
+                                   " VALUES (?1, ?2, ?3, ?4)");
+    if (rc == PA_OK) {
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, pVec, (int)a->nAggShare, SQLITE_STATIC);
+        rc = pa_agg_step_done(a, s, "batch_noise");
+    }
+    pa_wipe(pVec, a->nAggShare);
+    free(pVec);
+    return rc;
+}
+
+int pa_agg_ensure_noise(pa_aggregator *a, const char *zPeriod, const char *zPartition)
+{
+    if (!a->bNoise)
+        return PA_OK;
+    PA_GUARD(noise_one(a, zPeriod, zPartition));
+    return noise_one(a, zPeriod, STATE_PARTITION);
+}
+
+int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                       uint8_t *pAggShare)
+{
+    sqlite3_stmt *s;
+    uint8_t *pSum;
+    int rc;
+
+    if (!a->bNoise)
+        return PA_OK;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT noise FROM batch_noise WHERE task_id = ?1 AND period = ?2"
+                                   " AND partition = ?3"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return pa_fail(PA_ESTATE, "batch %s/%s: no noise was drawn (no report was aggregated)",
+                       zPeriod, zPartition);
+    }
+    pSum = malloc(a->nAggShare);
+    if (pSum == NULL) {
+        sqlite3_finalize(s);
+        return pa_fail(PA_ENOMEM, "noise: out of memory");
+    }
+    const uint8_t *apIn[2] = {pAggShare, sqlite3_column_blob(s, 0)};
+    size_t anLen[2] = {a->nAggShare, (size_t)sqlite3_column_bytes(s, 0)};
+    rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum);
+    sqlite3_finalize(s);
+    if (rc == PA_OK)
+        memcpy(pAggShare, pSum, a->nAggShare);
+    pa_wipe(pSum, a->nAggShare);
+    free(pSum);
+    return rc;
+}
+
+int pa_agg_batch_add(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                     const uint8_t *pOutShare)
+{
+    sqlite3_stmt *s;
+    uint8_t *pAgg = malloc(a->nAggShare);
+    int rc, bHave;
+
+    if (pAgg == NULL)
+        return pa_fail(PA_ENOMEM, "batch: out of memory");
+    rc = pa_agg_prepare(a, &s, "SELECT aggregate FROM batches WHERE task_id = ?1 AND period = ?2"
+                               " AND partition = ?3");
+    if (rc != PA_OK) {
+        free(pAgg);
+        return rc;
+    }
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+    bHave = sqlite3_step(s) == SQLITE_ROW;
+    if (bHave && (size_t)sqlite3_column_bytes(s, 0) == a->nAggShare)
+        memcpy(pAgg, sqlite3_column_blob(s, 0), a->nAggShare);
+    else if (bHave)
+        rc = pa_fail(PA_ESTORE, "batch %s/%s: stored aggregate has the wrong size", zPeriod, zPartition);
+    else
+        pa_prio3_agg_init(a->pVdaf, pAgg);
+    sqlite3_finalize(s);
+    if (rc == PA_OK)
+        rc = pa_prio3_agg_update(a->pVdaf, pAgg, pOutShare, a->nOutShare);
+    if (rc == PA_OK)
+        rc = pa_agg_prepare(a, &s,
+                            "INSERT INTO batches(task_id, period, partition, aggregate, report_count)"
+                            " VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT(task_id, period, partition)"
+                            " DO UPDATE SET aggregate = excluded.aggregate,"
+                            " report_count = report_count + 1");
+    if (rc == PA_OK) {
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, pAgg, (int)a->nAggShare, SQLITE_STATIC);
+        rc = pa_agg_step_done(a, s, "batches");
+    }
+    pa_wipe(pAgg, a->nAggShare);
+    free(pAgg);
+    return rc;
+}
+
+int pa_agg_batch_reject(const pa_aggregator *a, const char *zPeriod, const char *zPartition)
+{
+    sqlite3_stmt *s;
+    uint8_t *pAgg = malloc(a->nAggShare);
+    if (pAgg == NULL)
+        return pa_fail(PA_ENOMEM, "batch: out of memory");
+    pa_prio3_agg_init(a->pVdaf, pAgg);
+    int rc = pa_agg_prepare(a, &s,
+                            "INSERT INTO batches(task_id, period, partition, aggregate, rejected_count)"
+                            " VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT(task_id, period, partition)"
+                            " DO UPDATE SET rejected_count = rejected_count + 1");
+    if (rc == PA_OK) {
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, pAgg, (int)a->nAggShare, SQLITE_STATIC);
+        rc = pa_agg_step_done(a, s, "batches");
+    }
+    free(pAgg);
+    return rc;
+}
+
+int pa_agg_batch_read(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                      uint8_t *pOut, uint64_t *pnReport, uint64_t *pnRejected, uint64_t *pnAgency)
+{
+    int bState = strcmp(zPartition, STATE_PARTITION) == 0, rc = PA_OK;
+    sqlite3_stmt *s;
+    uint8_t *pTmp = malloc(a->nAggShare);
+
+    if (pTmp == NULL)
+        return pa_fail(PA_ENOMEM, "batch: out of memory");
+    *pnReport = *pnRejected = *pnAgency = 0;
+    pa_prio3_agg_init(a->pVdaf, pOut);
+    rc = pa_agg_prepare(a, &s, "SELECT aggregate, report_count, rejected_count FROM batches"
+                               " WHERE task_id = ?1 AND period = ?2 AND (?3 OR partition = ?4)");
+    if (rc == PA_OK) {
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, bState);
+        sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
+        int step;
+        while (rc == PA_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+            const uint8_t *apIn[2] = {pOut, sqlite3_column_blob(s, 0)};
+            size_t anLen[2] = {a->nAggShare, (size_t)sqlite3_column_bytes(s, 0)};
+            rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pTmp);
+            if (rc == PA_OK)
+                memcpy(pOut, pTmp, a->nAggShare);
+            *pnReport += (uint64_t)sqlite3_column_int64(s, 1);
+            *pnRejected += (uint64_t)sqlite3_column_int64(s, 2);
+        }
+        sqlite3_finalize(s);
+    }
+    pa_wipe(pTmp, a->nAggShare);
+    free(pTmp);
+    if (rc != PA_OK)
+        return rc;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT count(DISTINCT agency_id) FROM reports WHERE task_id = ?1"
+                                   " AND period = ?2 AND (?3 OR partition = ?4) AND state = 'accepted'"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, bState);
+    sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *pnAgency = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return PA_OK;
+}
+
+int pa_agg_batch_unfinished(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                            uint64_t *pn)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT count(*) FROM reports WHERE task_id = ?1 AND period = ?2"
+                                   " AND (?3 OR partition = ?4) AND state IN ('pending','aggregating')"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, strcmp(zPartition, STATE_PARTITION) == 0);
+    sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
+    *pn = sqlite3_step(s) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return PA_OK;
+}

@@ -1,0 +1,282 @@
+/*
+ * Collection of one batch.  Each aggregator on its own: the batch has at least
+ * the task's minimum number of agencies, nothing in it is still being
+ * aggregated, it was not collected before (a retry with the same collection id
+ * gets the stored answer), and the release fits its privacy budget — charged in
+ * its ledger in the same transaction that adds its noise (drawn earlier, off the
+ * request path), seals the noised aggregate share to the collector and records
+ * the collection.  The leader asks the helper first and answers the collector
+ * with both sealed shares.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/internal.h"
+#include "common/ct.h"
+#include "common/guard.h"
+#include "privagg/hpke.h"
+#include "privagg/ledger.h"
+
+/* Stored answer of an earlier collection of this batch. */
+static int stored_collection(const pa_aggregator *a, const pa_collect_req *m, int *pbFound,
+                             uint8_t **ppResp, size_t *pnResp)
+{
+    sqlite3_stmt *s;
+    int rc = PA_OK;
+
+    *pbFound = 0;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT collection_id, response FROM collections WHERE"
+                                   " task_id = ?1 AND period = ?2 AND partition = ?3"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, m->zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, m->zPartition, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *pbFound = 1;
+        if (sqlite3_column_bytes(s, 0) != 16 || memcmp(sqlite3_column_blob(s, 0), m->aCollectionId, 16) != 0) {
+            rc = pa_fail(PA_EEXISTS, "collection: batch %s/%s was already collected; a batch is "
+                                     "released once", m->zPeriod, m->zPartition);
+        } else {
+            size_t n = (size_t)sqlite3_column_bytes(s, 1);
+            *ppResp = malloc(n + 1);
+            if (*ppResp == NULL)
+                rc = pa_fail(PA_ENOMEM, "collection: out of memory");
+            else {
+                memcpy(*ppResp, sqlite3_column_blob(s, 1), n);
+                *pnResp = n;
+            }
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* The checks both aggregators make before releasing anything. */
+static int check_batch(const pa_aggregator *a, const pa_collect_req *m, uint64_t *pnAgency)
+{
+    uint64_t nUnfinished, nReport, nRejected;
+    uint8_t *pTmp = malloc(a->nAggShare);
+    int rc;
+
+    if (pTmp == NULL)
+        return pa_fail(PA_ENOMEM, "collection: out of memory");
+    if (strcmp(m->zPartition, "state") != 0) {
+        int bKnown = 0;
+        for (size_t i = 0; i < a->pTask->nAgency && !bKnown; i++)
+            bKnown = strcmp(a->pTask->aAgency[i].zPartition, m->zPartition) == 0;
+        if (!bKnown) {
+            free(pTmp);
+            return pa_fail(PA_ENOTFOUND, "collection.partition: \"%s\" is no agency's partition",
+                           m->zPartition);
+        }
+    }
+    rc = pa_agg_batch_unfinished(a, m->zPeriod, m->zPartition, &nUnfinished);
+    if (rc == PA_OK && nUnfinished > 0)
+        rc = pa_fail(PA_ESTATE, "collection: batch %s/%s has %llu reports not yet aggregated",
+                     m->zPeriod, m->zPartition, (unsigned long long)nUnfinished);
+    if (rc == PA_OK)
+        rc = pa_agg_batch_read(a, m->zPeriod, m->zPartition, pTmp, &nReport, &nRejected, pnAgency);
+    if (rc == PA_OK && *pnAgency < a->pTask->nMinAgencies)
+        rc = pa_fail(PA_ERANGE, "collection: batch %s/%s has %llu agencies, the task requires at "
+                                "least %zu (batching.min_agencies)", m->zPeriod, m->zPartition,
+                     (unsigned long long)*pnAgency, a->pTask->nMinAgencies);
+    pa_wipe(pTmp, a->nAggShare);
+    free(pTmp);
+    return rc;
+}
+
+/* Charge the release in this aggregator's ledger; the new entry's hash. */
+static int charge(const pa_aggregator *a, const pa_collect_req *m, uint8_t aEntryHash[32])
+{
+    char zTask[64 + 8], zBatch[80];
+    pa_dp_ledger_release rel;
+    pa_dp_budget budget;
+    int64_t nEntries;
+
+    memset(aEntryHash, 0, 32);
+    if (!a->bNoise)
+        return PA_OK;
+    /* the budget is per calendar year of the period, or per task */
+    sodium_bin2hex(zTask, 65, a->pTask->aTaskId, 32);
+    if (strcmp(a->pTask->zBudgetPeriod, "year") == 0)
+        snprintf(zTask + 64, 8, "/%.4s", m->zPeriod);
+    snprintf(zBatch, sizeof zBatch, "%s/%s", m->zPeriod, m->zPartition);
+    memset(&rel, 0, sizeof rel);
+    rel.zTaskId = zTask;
+    rel.zBatch = zBatch;
+    rel.mechanism = a->mech.kind;
+    rel.param = a->mech.param;
+    rel.sensitivity = a->sens;
+    rel.tUnix = pa_agg_now(a);
+    budget.unit = a->pTask->eMechanism == PA_TASK_DP_GAUSSIAN ? PA_DP_UNIT_RHO : PA_DP_UNIT_EPS;
+    budget.total = a->pTask->rTotalBudget;
+    PA_GUARD(pa_dp_ledger_charge(a->pDb, &rel, &budget, NULL, NULL));
+    return pa_dp_ledger_verify(a->pDb, NULL, -1, aEntryHash, &nEntries);
+}
+
+/* Noise, seal to the collector, record: this aggregator's part of a release. */
+static int release(pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOut, uint8_t *pCt)
+{
+    uint8_t *pAgg = malloc(a->nAggShare), *pAad = NULL, aInfo[sizeof "privagg/agg-share/v1" - 1 + 1];
+    size_t nAad;
+    pa_hpke_ctx ctx;
+    pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
+    int rc;
+
+    if (pAgg == NULL)
+        return pa_fail(PA_ENOMEM, "collection: out of memory");
+    memcpy(aInfo, "privagg/agg-share/v1", sizeof aInfo - 1);
+    aInfo[sizeof aInfo - 1] = (uint8_t)a->iAggId;
+    rc = pa_agg_batch_read(a, m->zPeriod, m->zPartition, pAgg, &pOut->nReport, &pOut->nRejected,
+                           &pOut->nAgency);
+    if (rc == PA_OK)
+        rc = charge(a, m, pOut->aLedgerHash);
+    if (rc == PA_OK)
+        rc = pa_agg_apply_noise(a, m->zPeriod, m->zPartition, pAgg);
+    if (rc == PA_OK)
+        rc = pa_agg_share_aad(&pAad, &nAad, m->aTaskId, m->aCollectionId, m->zPeriod, m->zPartition,
+                              pOut, a->iAggId);
+    if (rc == PA_OK)
+        rc = pa_hpke_setup_sender(&ctx, pOut->aEnc, a->pTask->collector.aHpkePublicKey, NULL, &params);
+    if (rc == PA_OK) {
+        rc = pa_hpke_seal(&ctx, pCt, pAad, nAad, pAgg, a->nAggShare);
+        pa_hpke_ctx_wipe(&ctx);
+    }
+    pOut->pCt = pCt;
+    free(pAad);
+    pa_wipe(pAgg, a->nAggShare);
+    free(pAgg);
+    return rc;
+}
+
+static int record(const pa_aggregator *a, const pa_collect_req *m, const uint8_t *pResp, size_t nResp)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO collections(task_id, period, partition,"
+                                   " collection_id, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, m->zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, m->zPartition, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, m->aCollectionId, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, pResp, (int)nResp, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, pa_agg_now(a));
+    return pa_agg_step_done(a, s, "collections");
+}
+
+static int decode_request(const pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_collect_req *m)
+{
+    PA_GUARD(pa_collect_req_decode(m, pReq, nReq));
+    if (sodium_memcmp(m->aTaskId, a->pTask->aTaskId, 32) != 0)
+        return pa_fail(PA_ENOTFOUND, "collect.task_id: not this task's id");
+    return PA_OK;
+}
+
+/* Finish a transaction: commit on success, else roll back and free the answer. */
+static int end_txn(pa_aggregator *a, int rc, uint8_t **ppResp)
+{
+    if (rc == PA_OK)
+        rc = pa_store_commit(a->pStore);
+    else
+        pa_store_rollback(a->pStore);
+    if (rc != PA_OK) {
+        free(*ppResp);
+        *ppResp = NULL;
+    }
+    return rc;
+}
+
+int pa_helper_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
+                      size_t *pnResp)
+{
+    pa_collect_req m;
+    pa_sealed_agg out;
+    uint8_t *pCt;
+    uint64_t nAgency;
+    int bFound, rc;
+
+    *ppResp = NULL;
+    if (a->iAggId != 1)
+        return pa_fail(PA_ESTATE, "collect: this is the helper's route");
+    PA_GUARD(decode_request(a, pReq, nReq, &m));
+    pCt = malloc(a->sizes.nAggCt);
+    if (pCt == NULL)
+        return pa_fail(PA_ENOMEM, "collection: out of memory");
+    memset(&out, 0, sizeof out);
+    rc = pa_store_begin(a->pStore);
+    if (rc != PA_OK) {
+        free(pCt);
+        return rc;
+    }
+    rc = stored_collection(a, &m, &bFound, ppResp, pnResp);
+    if (rc == PA_OK && !bFound) {
+        rc = check_batch(a, &m, &nAgency);
+        if (rc == PA_OK)
+            rc = release(a, &m, &out, pCt);
+        if (rc == PA_OK)
+            rc = pa_sealed_agg_encode(ppResp, pnResp, m.aTaskId, m.aCollectionId, &out, &a->sizes);
+        if (rc == PA_OK)
+            rc = record(a, &m, *ppResp, *pnResp);
+    }
+    free(pCt);
+    return end_txn(a, rc, ppResp);
+}
+
+int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_helper_transport xCall,
+                      void *pCtx, uint8_t **ppResp, size_t *pnResp)
+{
+    pa_collect_req m;
+    pa_collect_resp resp;
+    uint8_t *pHelper = NULL, *pCt = NULL, aTask[32], aColl[16];
+    size_t nHelper = 0;
+    uint64_t nAgency;
+    int bFound, rc;
+
+    *ppResp = NULL;
+    if (a->iAggId != 0)
+        return pa_fail(PA_ESTATE, "collect: this is the leader's route");
+    PA_GUARD(decode_request(a, pReq, nReq, &m));
+
+    /* an earlier answer, or the leader's own checks before the helper is asked */
+    PA_GUARD(pa_store_begin(a->pStore));
+    rc = stored_collection(a, &m, &bFound, ppResp, pnResp);
+    if (rc == PA_OK && !bFound)
+        rc = check_batch(a, &m, &nAgency);
+    pa_store_rollback(a->pStore);
+    if (rc != PA_OK || bFound)
+        return rc;
+
+    rc = xCall(pCtx, "collect", pReq, nReq, &pHelper, &nHelper);
+    memset(&resp, 0, sizeof resp);
+    if (rc == PA_OK)
+        rc = pa_sealed_agg_decode(&resp.helper, aTask, aColl, pHelper, nHelper, &a->sizes);
+    if (rc == PA_OK && (memcmp(aTask, m.aTaskId, 32) != 0 || memcmp(aColl, m.aCollectionId, 16) != 0))
+        rc = pa_fail(PA_EDECODE, "helper's aggregate share: for another task or collection");
+    if (rc == PA_OK && (pCt = malloc(a->sizes.nAggCt)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "collection: out of memory");
+    if (rc != PA_OK) {
+        free(pHelper);
+        return rc;
+    }
+    rc = pa_store_begin(a->pStore);
+    if (rc == PA_OK) {
+        rc = stored_collection(a, &m, &bFound, ppResp, pnResp);
+        if (rc == PA_OK && !bFound)
+            rc = check_batch(a, &m, &nAgency);
+        if (rc == PA_OK && !bFound)
+            rc = release(a, &m, &resp.leader, pCt);
+        if (rc == PA_OK && !bFound) {
+            memcpy(resp.aTaskId, m.aTaskId, 32);
+            memcpy(resp.aCollectionId, m.aCollectionId, 16);
+            memcpy(resp.zPeriod, m.zPeriod, sizeof resp.zPeriod);
+            memcpy(resp.zPartition, m.zPartition, sizeof resp.zPartition);
+            rc = pa_collect_resp_encode(ppResp, pnResp, &resp, &a->sizes);
+        }
+        if (rc == PA_OK && !bFound)
+            rc = record(a, &m, *ppResp, *pnResp);
+        rc = end_txn(a, rc, ppResp);
+    }
+    free(pCt);
+    free(pHelper);
+    return rc;
+}

@@ -1,0 +1,155 @@
+/*
+ * The aggregator context: Prio3 parameters and message sizes from the task, the
+ * noise mechanism calibrated from its DP policy (each aggregator's noise alone
+ * gives the per-release rho), the clock and the RNG.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aggregator/internal.h"
+#include "common/guard.h"
+#include "privagg/hpke.h"
+#include "privagg/ledger.h"
+#include "privagg/vdaf.h"
+
+/* Each aggregator's noise alone gives the per-release guarantee. */
+static int calibrate(pa_aggregator *a)
+{
+    const pa_task *t = a->pTask;
+    pa_dp_rational param;
+
+    if (t->eMechanism == PA_TASK_DP_NONE)
+        return PA_OK;
+    a->bNoise = 1;
+    PA_GUARD(pa_dp_sensitivity_from_bounds(t->nMaxPerCell, t->nMaxCellsPerRecord, &a->sens));
+    if (t->eMechanism == PA_TASK_DP_GAUSSIAN) {
+        PA_GUARD(pa_dp_calibrate_rho(t->rPerRelease, a->sens.l2sq, &param));
+        PA_GUARD(pa_dp_mechanism_gaussian(&a->mech, param));
+        a->rSigma2 = (double)pa_dp_rational_to_ld(param);
+        return PA_OK;
+    }
+    /* Laplace: scale = Delta_1 / eps, rounded up to a multiple of 1e-6 (more
+     * noise, never less than the policy asks). */
+    double rScale = (double)a->sens.l1 / t->rPerRelease;
+    uint64_t num = (uint64_t)ceil(rScale * 1e6);
+    param = pa_dp_rational_make(num, 1000000);
+    PA_GUARD(pa_dp_mechanism_laplace(&a->mech, param));
+    a->rSigma2 = 2.0 * rScale * rScale; /* variance of the continuous analogue, for reports */
+    return PA_OK;
+}
+
+int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
+{
+    pa_aggregator *a;
+    int rc;
+
+    *ppAgg = NULL;
+    if (c->pKeys->eRole != PA_ROLE_LEADER && c->pKeys->eRole != PA_ROLE_HELPER)
+        return pa_fail(PA_EINVAL, "aggregator: keys of role %s, expected leader or helper",
+                       pa_role_name(c->pKeys->eRole));
+    a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return pa_fail(PA_ENOMEM, "aggregator: out of memory");
+    a->pTask = c->pTask;
+    a->pKeys = c->pKeys;
+    a->pStore = c->pStore;
+    a->pDb = pa_store_db(c->pStore);
+    a->iAggId = c->pKeys->eRole == PA_ROLE_LEADER ? 0 : 1;
+    a->xNow = c->xNow;
+    a->pClockCtx = c->pClockCtx;
+    pa_vdaf_ctx(a->aCtx, c->pTask);
+    a->nCtx = sizeof a->aCtx;
+
+    rc = pa_vdaf_from_task(&a->pVdaf, c->pTask, &a->bField128);
+    if (rc == PA_OK)
+        rc = calibrate(a);
+    if (rc == PA_OK && c->pRng == NULL && a->bNoise) {
+        rc = pa_dp_rng_new(&a->pRng);
+        a->bOwnRng = 1;
+    } else {
+        a->pRng = c->pRng;
+    }
+    if (rc == PA_OK)
+        rc = pa_dp_ledger_init(a->pDb);
+    if (rc != PA_OK) {
+        pa_aggregator_free(a);
+        return rc;
+    }
+    a->sizes.nPublicShare = pa_prio3_public_share_size(a->pVdaf);
+    a->sizes.nHelperCt = pa_prio3_input_share_size(a->pVdaf, 1) + PA_HPKE_NT;
+    a->sizes.nVerifierShare = pa_prio3_verifier_share_size(a->pVdaf);
+    a->sizes.nVerifierMessage = pa_prio3_verifier_message_size(a->pVdaf);
+    a->sizes.nAggCt = pa_prio3_agg_share_size(a->pVdaf) + PA_HPKE_NT;
+    a->nLeaderCt = pa_prio3_input_share_size(a->pVdaf, 0) + PA_HPKE_NT;
+    a->nOwnInputShare = pa_prio3_input_share_size(a->pVdaf, a->iAggId);
+    a->nVerifyState = pa_prio3_verify_state_size(a->pVdaf);
+    a->nOutShare = pa_prio3_out_share_size(a->pVdaf);
+    a->nAggShare = pa_prio3_agg_share_size(a->pVdaf);
+    *ppAgg = a;
+    return PA_OK;
+}
+
+void pa_aggregator_free(pa_aggregator *a)
+{
+    if (a == NULL)
+        return;
+    pa_prio3_free(a->pVdaf);
+    if (a->bOwnRng)
+        pa_dp_rng_free(a->pRng);
+    free(a);
+}
+
+const pa_msg_sizes *pa_aggregator_sizes(const pa_aggregator *a)
+{
+    return &a->sizes;
+}
+
+double pa_aggregator_sigma2(const pa_aggregator *a)
+{
+    return a->bNoise ? a->rSigma2 : 0.0;
+}
+
+int64_t pa_agg_now(const pa_aggregator *a)
+{
+    return a->xNow ? a->xNow(a->pClockCtx) : (int64_t)time(NULL);
+}
+
+void pa_agg_current_period(const pa_aggregator *a, char zOut[8])
+{
+    time_t t = (time_t)pa_agg_now(a);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    unsigned y = (unsigned)(tm.tm_year + 1900) % 10000u, mo = (unsigned)tm.tm_mon % 12u + 1u;
+    zOut[0] = (char)('0' + y / 1000);
+    zOut[1] = (char)('0' + y / 100 % 10);
+    zOut[2] = (char)('0' + y / 10 % 10);
+    zOut[3] = (char)('0' + y % 10);
+    zOut[4] = '-';
+    zOut[5] = (char)('0' + mo / 10);
+    zOut[6] = (char)('0' + mo % 10);
+    zOut[7] = '\0';
+}
+
+int pa_agg_prepare(const pa_aggregator *a, sqlite3_stmt **ppStmt, const char *zSql)
+{
+    if (sqlite3_prepare_v2(a->pDb, zSql, -1, ppStmt, NULL) != SQLITE_OK)
+        return pa_fail(PA_ESTORE, "store: %s (in: %.60s)", sqlite3_errmsg(a->pDb), zSql);
+    return PA_OK;
+}
+
+int pa_agg_step_done(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zWhat)
+{
+    int rc = sqlite3_step(pStmt);
+    sqlite3_finalize(pStmt);
+    if (rc != SQLITE_DONE)
+        return pa_fail(PA_ESTORE, "store: %s: %s", zWhat, sqlite3_errmsg(a->pDb));
+    return PA_OK;
+}
+
+void pa_agg_bind_task(const pa_aggregator *a, sqlite3_stmt *pStmt, int i)
+{
+    sqlite3_bind_blob(pStmt, i, a->pTask->aTaskId, 32, SQLITE_STATIC);
+}

@@ -1,0 +1,366 @@
+/*
+ * Helper: the two steps of an aggregation job.
+ *
+ * init      for each report of the leader's request: the agency and its partition,
+ *           the agency's signature (over the leader's share digest), replay, one
+ *           report per agency and batch, the batch not collected, the sealed share
+ *           opens, verify_init; answers the helper's verifier share or a reason.
+ *           The verify state is kept in the store until the continue step.
+ * continue  for each report the leader accepted: verify_next with the verifier
+ *           message; accepted output shares are summed into the batch.  Answers
+ *           which reports the helper summed; the leader sums exactly those.
+ * Each step runs in one transaction and stores its answer: a retried step gets
+ * the same bytes back and counts nothing twice.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/internal.h"
+#include "aggregator/job_store.h"
+#include "aggregator/share.h"
+#include "common/ct.h"
+#include "common/guard.h"
+#include "privagg/report.h"
+
+/* The pa_report view of a job item (for signed bytes and the AAD). */
+static void item_report(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
+                        pa_report *r)
+{
+    memset(r, 0, sizeof *r);
+    memcpy(r->aTaskId, m->aTaskId, 32);
+    memcpy(r->aReportId, it->aReportId, 16);
+    memcpy(r->zAgencyId, it->zAgencyId, sizeof r->zAgencyId);
+    memcpy(r->zPeriod, m->zPeriod, sizeof r->zPeriod);
+    memcpy(r->zPartition, m->zPartition, sizeof r->zPartition);
+    r->pPublicShare = it->pPublicShare;
+    r->nPublicShare = a->sizes.nPublicShare;
+    memcpy(r->helper.aEnc, it->aHelperEnc, 32);
+    r->helper.pCt = it->pHelperCt;
+    r->helper.nCt = a->sizes.nHelperCt;
+}
+
+static int seen_report(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
+                       int *pbReplay, int *pbDuplicate)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND report_id = ?2"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, it->aReportId, 16, SQLITE_STATIC);
+    *pbReplay = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND agency_id = ?2"
+                                   " AND period = ?3 AND partition = ?4"
+                                   " AND state IN ('aggregating','accepted')"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, it->zAgencyId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, m->zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, m->zPartition, -1, SQLITE_STATIC);
+    *pbDuplicate = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return PA_OK;
+}
+
+static int insert_report(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
+                         const uint8_t *pState, pa_reject_reason eReject)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
+                                   " partition, received_at, verify_state, state, reject_reason, job_id)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, it->aReportId, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, it->zAgencyId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, m->zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, m->zPartition, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, pa_agg_now(a));
+    if (pState)
+        sqlite3_bind_blob(s, 7, pState, (int)a->nVerifyState, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 7);
+    sqlite3_bind_text(s, 8, eReject == PA_REJECT_NONE ? "aggregating" : "rejected", -1, SQLITE_STATIC);
+    if (eReject == PA_REJECT_NONE)
+        sqlite3_bind_null(s, 9);
+    else
+        sqlite3_bind_text(s, 9, pa_reject_reason_name(eReject), -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 10, m->aJobId, 16, SQLITE_STATIC);
+    PA_GUARD(pa_agg_step_done(a, s, "reports (helper)"));
+    return eReject == PA_REJECT_NONE ? PA_OK : pa_agg_batch_reject(a, m->zPeriod, m->zPartition);
+}
+
+/* One report of the init step: its reason, or NONE with the verifier share. */
+static int init_item(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
+                     int bCollected, uint8_t *pShareBuf, uint8_t *pState, uint8_t *pVerifierShare,
+                     pa_reject_reason *peReject)
+{
+    const pa_task_agency *pAgency = pa_task_find_agency(a->pTask, it->zAgencyId);
+    int bReplay, bDuplicate, rc;
+    pa_report r;
+    uint8_t *pSigned;
+    size_t nSigned;
+
+    *peReject = PA_REJECT_NONE;
+    PA_GUARD(seen_report(a, m, it, &bReplay, &bDuplicate));
+    if (bReplay) {
+        *peReject = PA_REJECT_REPLAY;
+        return PA_OK; /* not stored again */
+    }
+    if (pAgency == NULL || strcmp(pAgency->zPartition, m->zPartition) != 0)
+        *peReject = PA_REJECT_AGENCY;
+    else if (bCollected)
+        *peReject = PA_REJECT_COLLECTED;
+    else if (bDuplicate)
+        *peReject = PA_REJECT_DUPLICATE;
+    if (*peReject == PA_REJECT_NONE) {
+        item_report(a, m, it, &r);
+        PA_GUARD(pa_report_signed_bytes(&pSigned, &nSigned, &r, it->aLeaderDigest));
+        if (crypto_sign_verify_detached(it->aSignature, pSigned, nSigned, pAgency->aPublicKey) != 0)
+            *peReject = PA_REJECT_SIGNATURE;
+        free(pSigned);
+    }
+    if (*peReject == PA_REJECT_NONE &&
+        pa_agg_open_share(a, &r, it->aHelperEnc, it->pHelperCt, a->sizes.nHelperCt, pShareBuf) != PA_OK)
+        *peReject = PA_REJECT_DECRYPT;
+    if (*peReject == PA_REJECT_NONE) {
+        rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 1, it->aReportId,
+                                  it->pPublicShare, a->sizes.nPublicShare, pShareBuf,
+                                  a->nOwnInputShare, pState, pVerifierShare);
+        if (rc == PA_EDECODE)
+            *peReject = PA_REJECT_DECODE;
+        else if (rc == PA_EVERIFY)
+            *peReject = PA_REJECT_PROOF;
+        else if (rc != PA_OK)
+            return rc;
+    }
+    pa_wipe(pShareBuf, a->nOwnInputShare);
+    return insert_report(a, m, it, *peReject == PA_REJECT_NONE ? pState : NULL, *peReject);
+}
+
+static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[32], uint8_t **ppResp,
+                     size_t *pnResp)
+{
+    pa_job_step resp;
+    int bCollected, rc = PA_OK;
+    size_t nVs = a->sizes.nVerifierShare;
+    uint8_t *pPayload = malloc(m->nItem * nVs + 1), *pShare = malloc(a->nOwnInputShare + 1),
+            *pState = malloc(a->nVerifyState + 1);
+
+    memset(&resp, 0, sizeof resp);
+    resp.aItem = calloc(m->nItem + 1, sizeof *resp.aItem);
+    if (pPayload == NULL || pShare == NULL || pState == NULL || resp.aItem == NULL)
+        rc = pa_fail(PA_ENOMEM, "job: out of memory");
+    if (rc == PA_OK)
+        rc = pa_agg_batch_collected(a, m->zPeriod, m->zPartition, &bCollected);
+    if (rc == PA_OK && !bCollected)
+        rc = pa_agg_ensure_noise(a, m->zPeriod, m->zPartition);
+    for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
+        pa_job_step_item *o = &resp.aItem[i];
+        memcpy(o->aReportId, m->aItem[i].aReportId, 16);
+        o->pPayload = pPayload + i * nVs;
+        rc = init_item(a, m, &m->aItem[i], bCollected, pShare, pState, pPayload + i * nVs, &o->eReject);
+    }
+    if (rc == PA_OK) {
+        memcpy(resp.aTaskId, m->aTaskId, 32);
+        memcpy(resp.aJobId, m->aJobId, 16);
+        resp.eStep = PA_STEP_INIT_RESP;
+        resp.nItem = m->nItem;
+        rc = pa_job_step_encode(ppResp, pnResp, &resp, &a->sizes);
+    }
+    if (rc == PA_OK) {
+        rc = pa_job_store_answer(a, m->aJobId, m->zPeriod, m->zPartition, PA_JOB_STEP_INIT, aHash,
+                                 *ppResp, *pnResp);
+        if (rc != PA_OK) {
+            free(*ppResp);
+            *ppResp = NULL;
+        }
+    }
+    if (pState)
+        pa_wipe(pState, a->nVerifyState);
+    free(pState);
+    free(pShare);
+    free(pPayload);
+    free(resp.aItem);
+    return rc;
+}
+
+int pa_helper_job_init(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
+                       size_t *pnResp)
+{
+    pa_job_req m;
+    uint8_t aHash[32];
+    int bFound, rc;
+
+    *ppResp = NULL;
+    if (a->iAggId != 1)
+        return pa_fail(PA_ESTATE, "job/init: only the helper answers it");
+    PA_GUARD(pa_job_req_decode(&m, pReq, nReq, &a->sizes));
+    if (sodium_memcmp(m.aTaskId, a->pTask->aTaskId, 32) != 0) {
+        pa_job_req_free(&m);
+        return pa_fail(PA_ENOTFOUND, "job.task_id: not this task's id");
+    }
+    crypto_hash_sha256(aHash, pReq, nReq);
+    rc = pa_store_begin(a->pStore);
+    if (rc == PA_OK)
+        rc = pa_job_stored_answer(a, m.aJobId, PA_JOB_STEP_INIT, aHash, &bFound, ppResp, pnResp);
+    if (rc == PA_OK && !bFound)
+        rc = init_step(a, &m, aHash, ppResp, pnResp);
+    pa_job_req_free(&m);
+    if (rc != PA_OK) {
+        pa_store_rollback(a->pStore);
+        free(*ppResp);
+        *ppResp = NULL;
+        return rc;
+    }
+    rc = pa_store_commit(a->pStore);
+    if (rc != PA_OK) {
+        free(*ppResp);
+        *ppResp = NULL;
+    }
+    return rc;
+}
+
+/* The verify state the init step kept for a report of this job, or NULL. */
+static int load_state(const pa_aggregator *a, const uint8_t aJobId[16], const uint8_t aReportId[16],
+                      uint8_t *pState, int *pbFound)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT verify_state FROM reports WHERE task_id = ?1 AND"
+                                   " report_id = ?2 AND job_id = ?3 AND state = 'aggregating'"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, aReportId, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, aJobId, 16, SQLITE_STATIC);
+    *pbFound = sqlite3_step(s) == SQLITE_ROW && (size_t)sqlite3_column_bytes(s, 0) == a->nVerifyState;
+    if (*pbFound)
+        memcpy(pState, sqlite3_column_blob(s, 0), a->nVerifyState);
+    sqlite3_finalize(s);
+    return PA_OK;
+}
+
+static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPeriod,
+                         const char *zPartition, const uint8_t aHash[32], uint8_t **ppResp,
+                         size_t *pnResp)
+{
+    pa_job_step resp;
+    uint8_t *pState = malloc(a->nVerifyState + 1), *pOut = malloc(a->nOutShare + 1);
+    int rc = PA_OK, bFound;
+    sqlite3_stmt *s;
+
+    memset(&resp, 0, sizeof resp);
+    resp.aItem = calloc(m->nItem + 1, sizeof *resp.aItem);
+    if (pState == NULL || pOut == NULL || resp.aItem == NULL)
+        rc = pa_fail(PA_ENOMEM, "job: out of memory");
+    for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
+        const pa_job_step_item *it = &m->aItem[i];
+        pa_job_step_item *o = &resp.aItem[i];
+        memcpy(o->aReportId, it->aReportId, 16);
+        rc = load_state(a, m->aJobId, it->aReportId, pState, &bFound);
+        if (rc != PA_OK)
+            break;
+        if (!bFound) {
+            o->eReject = PA_REJECT_DECODE; /* the leader named a report this job does not hold */
+            continue;
+        }
+        o->eReject = it->eReject;
+        if (o->eReject == PA_REJECT_NONE) {
+            int v = pa_prio3_verify_next(a->pVdaf, pState, a->nVerifyState, it->pPayload,
+                                         a->sizes.nVerifierMessage, pOut);
+            if (v == PA_EVERIFY || v == PA_EDECODE)
+                o->eReject = PA_REJECT_PROOF;
+            else if (v != PA_OK)
+                rc = v;
+        }
+        if (rc == PA_OK)
+            rc = pa_job_settle_report(a, it->aReportId, zPeriod, zPartition, o->eReject, pOut);
+    }
+    /* reports of the job the leader did not continue are not summed */
+    if (rc == PA_OK)
+        rc = pa_agg_prepare(a, &s, "UPDATE reports SET state = 'rejected', reject_reason = 'decode',"
+                                   " verify_state = NULL WHERE task_id = ?1 AND job_id = ?2"
+                                   " AND state = 'aggregating'");
+    if (rc == PA_OK) {
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_blob(s, 2, m->aJobId, 16, SQLITE_STATIC);
+        rc = pa_agg_step_done(a, s, "reports (not continued)");
+    }
+    if (rc == PA_OK) {
+        memcpy(resp.aTaskId, m->aTaskId, 32);
+        memcpy(resp.aJobId, m->aJobId, 16);
+        resp.eStep = PA_STEP_FINISH;
+        resp.nItem = m->nItem;
+        rc = pa_job_step_encode(ppResp, pnResp, &resp, &a->sizes);
+    }
+    if (rc == PA_OK) {
+        rc = pa_job_store_answer(a, m->aJobId, zPeriod, zPartition, PA_JOB_STEP_CONTINUE, aHash,
+                                 *ppResp, *pnResp);
+        if (rc != PA_OK) {
+            free(*ppResp);
+            *ppResp = NULL;
+        }
+    }
+    if (pState)
+        pa_wipe(pState, a->nVerifyState);
+    if (pOut)
+        pa_wipe(pOut, a->nOutShare);
+    free(pState);
+    free(pOut);
+    free(resp.aItem);
+    return rc;
+}
+
+static int job_batch(const pa_aggregator *a, const uint8_t aJobId[16], char zPeriod[8],
+                     char zPartition[65], int *pbFound)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT period, partition FROM jobs WHERE task_id = ?1 AND job_id = ?2"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, aJobId, 16, SQLITE_STATIC);
+    *pbFound = sqlite3_step(s) == SQLITE_ROW;
+    if (*pbFound) {
+        snprintf(zPeriod, 8, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(zPartition, 65, "%s", (const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
+    return PA_OK;
+}
+
+int pa_helper_job_continue(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
+                           size_t *pnResp)
+{
+    pa_job_step m;
+    uint8_t aHash[32];
+    char zPeriod[8], zPartition[65];
+    int bFound = 0, rc;
+
+    *ppResp = NULL;
+    if (a->iAggId != 1)
+        return pa_fail(PA_ESTATE, "job/continue: only the helper answers it");
+    PA_GUARD(pa_job_step_decode(&m, PA_STEP_CONTINUE, pReq, nReq, &a->sizes));
+    if (sodium_memcmp(m.aTaskId, a->pTask->aTaskId, 32) != 0) {
+        pa_job_step_free(&m);
+        return pa_fail(PA_ENOTFOUND, "job.task_id: not this task's id");
+    }
+    crypto_hash_sha256(aHash, pReq, nReq);
+    rc = pa_store_begin(a->pStore);
+    if (rc == PA_OK)
+        rc = job_batch(a, m.aJobId, zPeriod, zPartition, &bFound);
+    if (rc == PA_OK && !bFound)
+        rc = pa_fail(PA_ENOTFOUND, "job.job_id: no such job (continue before init)");
+    if (rc == PA_OK)
+        rc = pa_job_stored_answer(a, m.aJobId, PA_JOB_STEP_CONTINUE, aHash, &bFound, ppResp, pnResp);
+    if (rc == PA_OK && !bFound)
+        rc = continue_step(a, &m, zPeriod, zPartition, aHash, ppResp, pnResp);
+    pa_job_step_free(&m);
+    if (rc != PA_OK) {
+        pa_store_rollback(a->pStore);
+        free(*ppResp);
+        *ppResp = NULL;
+        return rc;
+    }
+    rc = pa_store_commit(a->pStore);
+    if (rc != PA_OK) {
+        free(*ppResp);
+        *ppResp = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,80 @@
+/*
+ * Internals shared by the aggregator's files (engine/aggregator/).
+ *
+ * struct pa_aggregator holds what every step needs: the task, this party's keys,
+ * the store, the Prio3 parameters built from the task, the exact message sizes,
+ * the noise mechanism calibrated from the task's DP policy, and the clock/RNG
+ * seams.  batch.c keeps batch aggregates and noise; every function here that
+ * writes MUST be called inside a store transaction (pa_store_begin).
+ */
+#ifndef PA_AGGREGATOR_INTERNAL_H
+#define PA_AGGREGATOR_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "privagg/aggregator.h"
+#include "privagg/prio3.h"
+#include "privagg/vdaf.h"
+
+struct pa_aggregator {
+    const pa_task *pTask;
+    const pa_keys *pKeys;
+    pa_store *pStore;
+    sqlite3 *pDb;
+    unsigned iAggId;            /* 0 leader, 1 helper */
+    pa_prio3 *pVdaf;
+    uint8_t aCtx[PA_VDAF_CTX_SIZE];  /* Prio3 application context */
+    size_t nCtx;
+    int bField128;
+    pa_msg_sizes sizes;
+    size_t nLeaderCt;           /* leader input share + tag */
+    size_t nOwnInputShare;
+    size_t nVerifyState, nOutShare, nAggShare;
+    int bNoise;                 /* 0 with mechanism none */
+    pa_dp_mechanism mech;
+    pa_dp_sensitivity sens;
+    double rSigma2;
+    pa_dp_rng *pRng;
+    int bOwnRng;
+    pa_clock_fn xNow;
+    void *pClockCtx;
+};
+
+int64_t pa_agg_now(const pa_aggregator *a);
+
+/* SQL helpers: prepare or fail with PA_ESTORE naming the statement's purpose. */
+int pa_agg_prepare(const pa_aggregator *a, sqlite3_stmt **ppStmt, const char *zSql);
+int pa_agg_step_done(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zWhat);
+void pa_agg_bind_task(const pa_aggregator *a, sqlite3_stmt *pStmt, int i);
+
+/* 1 if (period, partition) or (period, "state") has been collected. */
+int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                           int *pbCollected);
+
+/* Draw and store the release noise of (period, partition) and of (period, "state")
+ * if not drawn yet (off the request path: called when a job starts). */
+int pa_agg_ensure_noise(pa_aggregator *a, const char *zPeriod, const char *zPartition);
+
+/* Add one output share into the batch aggregate (creating the batch). */
+int pa_agg_batch_add(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                     const uint8_t *pOutShare);
+/* Count rejected reports of a batch. */
+int pa_agg_batch_reject(const pa_aggregator *a, const char *zPeriod, const char *zPartition);
+
+/* The aggregate share of a batch ("state": every partition of the period) into
+ * pOut (nAggShare bytes), with its report/rejected counts and distinct agencies. */
+int pa_agg_batch_read(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                      uint8_t *pOut, uint64_t *pnReport, uint64_t *pnRejected, uint64_t *pnAgency);
+
+/* Reports of the batch still pending or being aggregated. */
+int pa_agg_batch_unfinished(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                            uint64_t *pn);
+
+/* Add the batch's stored noise to an aggregate share (constant-time loop). */
+int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                       uint8_t *pAggShare);
+
+/* Current UTC month as "YYYY-MM". */
+void pa_agg_current_period(const pa_aggregator *a, char zOut[8]);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * Stored answers of job steps and the settling of reports (see job_store.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/job_store.h"
+#include "common/guard.h"
+
+int pa_job_stored_answer(const pa_aggregator *a, const uint8_t aJobId[16], pa_job_phase ePhase,
+                         const uint8_t aReqHash[32], int *pbFound, uint8_t **ppResp, size_t *pnResp)
+{
+    sqlite3_stmt *s;
+    int rc = PA_OK;
+
+    *pbFound = 0;
+    *ppResp = NULL;
+    *pnResp = 0;
+    PA_GUARD(pa_agg_prepare(a, &s, ePhase == PA_JOB_STEP_INIT
+                                       ? "SELECT init_hash, init_resp FROM jobs WHERE task_id = ?1 AND job_id = ?2"
+                                       : "SELECT cont_hash, cont_resp FROM jobs WHERE task_id = ?1 AND job_id = ?2"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, aJobId, 16, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+        *pbFound = 1;
+        if (sqlite3_column_bytes(s, 0) != 32 || memcmp(sqlite3_column_blob(s, 0), aReqHash, 32) != 0) {
+            rc = pa_fail(PA_EEXISTS, "job: this job id was used before with other content");
+        } else {
+            size_t n = (size_t)sqlite3_column_bytes(s, 1);
+            *ppResp = malloc(n ? n : 1);
+            if (*ppResp == NULL)
+                rc = pa_fail(PA_ENOMEM, "job: out of memory");
+            else {
+                if (n)
+                    memcpy(*ppResp, sqlite3_column_blob(s, 1), n);
+                *pnResp = n;
+            }
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int pa_job_store_answer(const pa_aggregator *a, const uint8_t aJobId[16], const char *zPeriod,
+                        const char *zPartition, pa_job_phase ePhase, const uint8_t aReqHash[32],
+                        const uint8_t *pResp, size_t nResp)
+{
+    sqlite3_stmt *s;
+    int64_t now = pa_agg_now(a);
+
+    if (ePhase == PA_JOB_STEP_INIT) {
+        PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO jobs(task_id, job_id, period, partition, state,"
+                                       " init_hash, init_resp, created_at, updated_at)"
+                                       " VALUES (?1, ?2, ?3, ?4, 'started', ?5, ?6, ?7, ?7)"));
+        sqlite3_bind_text(s, 3, zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
+    } else {
+        PA_GUARD(pa_agg_prepare(a, &s, "UPDATE jobs SET state = 'finished', cont_hash = ?5,"
+                                       " cont_resp = ?6, updated_at = ?7 WHERE task_id = ?1 AND job_id = ?2"));
+    }
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, aJobId, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, aReqHash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 6, pResp, (int)nResp, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, now);
+    return pa_agg_step_done(a, s, "jobs");
+}
+
+int pa_job_settle_report(const pa_aggregator *a, const uint8_t aReportId[16], const char *zPeriod,
+                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare)
+{
+    sqlite3_stmt *s;
+
+    if (eReject == PA_REJECT_NONE)
+        PA_GUARD(pa_agg_batch_add(a, zPeriod, zPartition, pOutShare));
+    else if (eReject != PA_REJECT_REPLAY)
+        PA_GUARD(pa_agg_batch_reject(a, zPeriod, zPartition));
+    PA_GUARD(pa_agg_prepare(a, &s, "UPDATE reports SET state = ?3, reject_reason = ?4,"
+                                   " verify_state = NULL, report = NULL"
+                                   " WHERE task_id = ?1 AND report_id = ?2"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, aReportId, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, eReject == PA_REJECT_NONE ? "accepted" : "rejected", -1, SQLITE_STATIC);
+    if (eReject == PA_REJECT_NONE)
+        sqlite3_bind_null(s, 4);
+    else
+        sqlite3_bind_text(s, 4, pa_reject_reason_name(eReject), -1, SQLITE_STATIC);
+    return pa_agg_step_done(a, s, "reports (settle)");
+}

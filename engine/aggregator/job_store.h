@@ -1,0 +1,30 @@
+/*
+ * Aggregation-job bookkeeping shared by the leader's and the helper's sides
+ * (internal to engine/aggregator): the stored answer of a job step, so that a
+ * retried step returns the same bytes and changes nothing.
+ */
+#ifndef PA_AGGREGATOR_JOB_STORE_H
+#define PA_AGGREGATOR_JOB_STORE_H
+
+#include "aggregator/internal.h"
+
+typedef enum { PA_JOB_STEP_INIT = 0, PA_JOB_STEP_CONTINUE = 1 } pa_job_phase;
+
+/*
+ * Look up the stored answer of a job step.  *pbFound = 0: no such job (INIT) or
+ * step not answered yet (CONTINUE).  If found with the same request hash, *ppResp
+ * is a malloc'ed copy of the answer; with another hash, PA_EEXISTS.
+ */
+int pa_job_stored_answer(const pa_aggregator *a, const uint8_t aJobId[16], pa_job_phase ePhase,
+                         const uint8_t aReqHash[32], int *pbFound, uint8_t **ppResp, size_t *pnResp);
+
+/* Record a step's answer (INIT inserts the job row; CONTINUE finishes it). */
+int pa_job_store_answer(const pa_aggregator *a, const uint8_t aJobId[16], const char *zPeriod,
+                        const char *zPartition, pa_job_phase ePhase, const uint8_t aReqHash[32],
+                        const uint8_t *pResp, size_t nResp);
+
+/* Mark one report accepted or rejected (reason) and count it in its batch. */
+int pa_job_settle_report(const pa_aggregator *a, const uint8_t aReportId[16], const char *zPeriod,
+                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare);
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * Leader: aggregation jobs.  A job takes up to nJobSize pending reports of one
+ * batch, marks them 'aggregating' (and draws the batch's release noise, off the
+ * request path), then:
+ *   1. opens each report's leader share and runs verify_init;
+ *   2. init step: sends the reports to the helper, gets its verifier shares;
+ *   3. combines both verifier shares into the verifier message and runs
+ *      verify_next; continue step: sends the messages (or reasons), and learns
+ *      which reports the helper summed;
+ *   4. in one transaction, sums exactly those output shares and settles every
+ *      report (accepted or rejected with its reason).
+ * Every request is rebuilt deterministically from the store, so a job that
+ * failed half-way (helper down, leader restarted) is resumed by sending the same
+ * bytes again; the helper answers from its stored answers and nothing is summed
+ * twice.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/internal.h"
+#include "aggregator/job_store.h"
+#include "aggregator/share.h"
+#include "common/ct.h"
+#include "common/guard.h"
+#include "privagg/report.h"
+
+typedef struct {
+    uint8_t aReportId[16];
+    uint8_t *pMsg;             /* the stored report (owned) */
+    size_t nMsg;
+    pa_report r;               /* decoded view into pMsg */
+    pa_reject_reason eReject;
+    uint8_t *pState;           /* leader verify state (secret) */
+    uint8_t *pVerifierShare;
+    uint8_t *pOutShare;        /* secret */
+    uint8_t aLeaderDigest[32];
+    size_t iCont;              /* 1 + its index in the continue step, 0 if not continued */
+} job_report;
+
+typedef struct {
+    uint8_t aJobId[16];
+    char zPeriod[8];
+    char zPartition[65];
+    size_t n;
+    job_report *aRep;
+} job;
+
+static void job_free(const pa_aggregator *a, job *j)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        job_report *p = &j->aRep[i];
+        free(p->pMsg);
+        if (p->pState)
+            pa_wipe(p->pState, a->nVerifyState);
+        if (p->pOutShare)
+            pa_wipe(p->pOutShare, a->nOutShare);
+        free(p->pState);
+        free(p->pVerifierShare);
+        free(p->pOutShare);
+    }
+    free(j->aRep);
+    j->aRep = NULL;
+    j->n = 0;
+}
+
+/* Load the job's reports (ordered by report id, so requests are reproducible). */
+static int job_load(const pa_aggregator *a, job *j)
+{
+    sqlite3_stmt *s;
+    size_t cap = 0;
+    int rc = PA_OK;
+
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT report_id, report FROM reports WHERE task_id = ?1 AND"
+                                   " job_id = ?2 AND state = 'aggregating' ORDER BY report_id"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
+    while (rc == PA_OK && sqlite3_step(s) == SQLITE_ROW) {
+        if (j->n == cap) {
+            cap = cap ? 2 * cap : 64;
+            job_report *p = realloc(j->aRep, cap * sizeof *p);
+            if (p == NULL) {
+                rc = pa_fail(PA_ENOMEM, "job: out of memory");
+                break;
+            }
+            j->aRep = p;
+        }
+        job_report *p = &j->aRep[j->n];
+        memset(p, 0, sizeof *p);
+        memcpy(p->aReportId, sqlite3_column_blob(s, 0), 16);
+        p->nMsg = (size_t)sqlite3_column_bytes(s, 1);
+        p->pMsg = malloc(p->nMsg + 1);
+        if (p->pMsg == NULL) {
+            rc = pa_fail(PA_ENOMEM, "job: out of memory");
+            break;
+        }
+        memcpy(p->pMsg, sqlite3_column_blob(s, 1), p->nMsg);
+        j->n++;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Step 1: open the leader shares and run verify_init. */
+static int leader_init(const pa_aggregator *a, job *j)
+{
+    pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
+    uint8_t *pShare = malloc(a->nOwnInputShare + 1);
+
+    if (pShare == NULL)
+        return pa_fail(PA_ENOMEM, "job: out of memory");
+    for (size_t i = 0; i < j->n; i++) {
+        job_report *p = &j->aRep[i];
+        p->pState = malloc(a->nVerifyState + 1);
+        p->pVerifierShare = malloc(a->sizes.nVerifierShare + 1);
+        p->pOutShare = malloc(a->nOutShare + 1);
+        if (p->pState == NULL || p->pVerifierShare == NULL || p->pOutShare == NULL) {
+            free(pShare);
+            return pa_fail(PA_ENOMEM, "job: out of memory");
+        }
+        if (pa_report_decode(&p->r, p->pMsg, p->nMsg, &sizes) != PA_OK) {
+            p->eReject = PA_REJECT_DECODE;
+            continue;
+        }
+        pa_report_leader_digest(p->aLeaderDigest, &p->r);
+        if (pa_agg_open_share(a, &p->r, p->r.leader.aEnc, p->r.leader.pCt, p->r.leader.nCt, pShare) != PA_OK) {
+            p->eReject = PA_REJECT_DECRYPT;
+            continue;
+        }
+        int rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 0,
+                                      p->aReportId, p->r.pPublicShare, p->r.nPublicShare, pShare,
+                                      a->nOwnInputShare, p->pState, p->pVerifierShare);
+        pa_wipe(pShare, a->nOwnInputShare);
+        if (rc == PA_EDECODE)
+            p->eReject = PA_REJECT_DECODE;
+        else if (rc == PA_EVERIFY)
+            p->eReject = PA_REJECT_PROOF;
+        else if (rc != PA_OK) {
+            free(pShare);
+            return rc;
+        }
+    }
+    free(pShare);
+    return PA_OK;
+}
+
+/* Step 2: the init request (reports the leader did not reject) and its answer. */
+static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCall, void *pCtx,
+                         uint8_t **ppResp, size_t *pnResp, pa_job_step *pResp)
+{
+    pa_job_req m;
+    uint8_t *pReq;
+    size_t nReq, k = 0;
+    int rc;
+
+    memset(&m, 0, sizeof m);
+    memcpy(m.aTaskId, a->pTask->aTaskId, 32);
+    memcpy(m.aJobId, j->aJobId, 16);
+    memcpy(m.zPeriod, j->zPeriod, sizeof m.zPeriod);
+    memcpy(m.zPartition, j->zPartition, sizeof m.zPartition);
+    m.aItem = calloc(j->n + 1, sizeof *m.aItem);
+    if (m.aItem == NULL)
+        return pa_fail(PA_ENOMEM, "job: out of memory");
+    for (size_t i = 0; i < j->n; i++) {
+        const job_report *p = &j->aRep[i];
+        if (p->eReject != PA_REJECT_NONE)
+            continue;
+        pa_job_item *it = &m.aItem[k++];
+        memcpy(it->aReportId, p->aReportId, 16);
+        memcpy(it->zAgencyId, p->r.zAgencyId, sizeof it->zAgencyId);
+        it->pPublicShare = p->r.pPublicShare;
+        memcpy(it->aLeaderDigest, p->aLeaderDigest, 32);
+        memcpy(it->aHelperEnc, p->r.helper.aEnc, 32);
+        it->pHelperCt = p->r.helper.pCt;
+        memcpy(it->aSignature, p->r.aSignature, 64);
+    }
+    m.nItem = k;
+    rc = pa_job_req_encode(&pReq, &nReq, &m, &a->sizes);
+    free(m.aItem);
+    if (rc != PA_OK)
+        return rc;
+    rc = xCall(pCtx, "job/init", pReq, nReq, ppResp, pnResp);
+    free(pReq);
+    if (rc != PA_OK)
+        return rc;
+    rc = pa_job_step_decode(pResp, PA_STEP_INIT_RESP, *ppResp, *pnResp, &a->sizes);
+    if (rc == PA_OK && (pResp->nItem != k || memcmp(pResp->aJobId, j->aJobId, 16) != 0))
+        rc = pa_fail(PA_EDECODE, "job/init answer: %zu reports for job, expected %zu", pResp->nItem, k);
+    for (size_t i = 0, t = 0; rc == PA_OK && i < j->n; i++) {
+        if (j->aRep[i].eReject != PA_REJECT_NONE)
+            continue;
+        if (memcmp(pResp->aItem[t].aReportId, j->aRep[i].aReportId, 16) != 0)
+            rc = pa_fail(PA_EDECODE, "job/init answer: report %zu is not the one sent", t);
+        t++;
+    }
+    return rc;
+}
+
+/* Step 3: verifier messages, the continue request and the helper's finish answer. */
+static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *pInit,
+                             pa_helper_transport xCall, void *pCtx, uint8_t **ppResp, size_t *pnResp,
+                             pa_job_step *pFinish)
+{
+    pa_job_step m;
+    size_t nMsg = a->sizes.nVerifierMessage, k = 0, t = 0;
+    uint8_t *pMsgs = malloc(j->n * nMsg + 1), *pReq;
+    size_t nReq;
+    int rc = PA_OK;
+
+    memset(&m, 0, sizeof m);
+    m.aItem = calloc(j->n + 1, sizeof *m.aItem);
+    if (pMsgs == NULL || m.aItem == NULL) {
+        free(pMsgs);
+        free(m.aItem);
+        return pa_fail(PA_ENOMEM, "job: out of memory");
+    }
+    for (size_t i = 0; rc == PA_OK && i < j->n; i++) {
+        job_report *p = &j->aRep[i];
+        if (p->eReject != PA_REJECT_NONE)
+            continue;
+        const pa_job_step_item *h = &pInit->aItem[t++];
+        if (h->eReject != PA_REJECT_NONE) {
+            p->eReject = h->eReject; /* the helper refused it: it is not continued */
+            continue;
+        }
+        const uint8_t *apShares[2] = {p->pVerifierShare, h->pPayload};
+        size_t anLen[2] = {a->sizes.nVerifierShare, a->sizes.nVerifierShare};
+        pa_job_step_item *o = &m.aItem[k++];
+        p->iCont = k;
+        memcpy(o->aReportId, p->aReportId, 16);
+        o->pPayload = pMsgs + (k - 1) * nMsg;
+        int v = pa_prio3_verifier_shares_to_message(a->pVdaf, a->aCtx, a->nCtx, apShares, anLen,
+                                                    pMsgs + (k - 1) * nMsg);
+        if (v == PA_OK)
+            v = pa_prio3_verify_next(a->pVdaf, p->pState, a->nVerifyState, pMsgs + (k - 1) * nMsg,
+                                     nMsg, p->pOutShare);
+        if (v == PA_EVERIFY || v == PA_EDECODE)
+            o->eReject = p->eReject = PA_REJECT_PROOF;
+        else if (v != PA_OK)
+            rc = v;
+    }
+    memcpy(m.aTaskId, a->pTask->aTaskId, 32);
+    memcpy(m.aJobId, j->aJobId, 16);
+    m.eStep = PA_STEP_CONTINUE;
+    m.nItem = k;
+    if (rc == PA_OK)
+        rc = pa_job_step_encode(&pReq, &nReq, &m, &a->sizes);
+    free(m.aItem);
+    free(pMsgs);
+    if (rc != PA_OK)
+        return rc;
+    rc = xCall(pCtx, "job/continue", pReq, nReq, ppResp, pnResp);
+    free(pReq);
+    if (rc != PA_OK)
+        return rc;
+    rc = pa_job_step_decode(pFinish, PA_STEP_FINISH, *ppResp, *pnResp, &a->sizes);
+    if (rc == PA_OK && (pFinish->nItem != k || memcmp(pFinish->aJobId, j->aJobId, 16) != 0))
+        rc = pa_fail(PA_EDECODE, "job/continue answer: %zu reports, expected %zu", pFinish->nItem, k);
+    for (size_t i = 0; rc == PA_OK && i < j->n; i++) {
+        const job_report *p = &j->aRep[i];
+        if (p->iCont && memcmp(pFinish->aItem[p->iCont - 1].aReportId, p->aReportId, 16) != 0)
+            rc = pa_fail(PA_EDECODE, "job/continue answer: report %zu is not the one sent", p->iCont - 1);
+    }
+    return rc;
+}
+
+/* Step 4: settle every report in one transaction. */
+static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_stats *pStats)
+{
+    sqlite3_stmt *s;
+    int rc = pa_store_begin(a->pStore);
+
+    for (size_t i = 0; rc == PA_OK && i < j->n; i++) {
+        job_report *p = &j->aRep[i];
+        /* summed only if both accepted: the helper's answer decides the rest */
+        if (p->iCont && p->eReject == PA_REJECT_NONE)
+            p->eReject = pFinish->aItem[p->iCont - 1].eReject;
+        rc = pa_job_settle_report(a, p->aReportId, j->zPeriod, j->zPartition, p->eReject, p->pOutShare);
+        if (p->eReject == PA_REJECT_NONE)
+            pStats->nAccepted++;
+        else {
+            pStats->nRejected++;
+            pStats->aRejected[p->eReject]++;
+        }
+    }
+    if (rc == PA_OK)
+        rc = pa_agg_prepare(a, &s, "UPDATE jobs SET state = 'finished', updated_at = ?3"
+                                   " WHERE task_id = ?1 AND job_id = ?2");
+    if (rc == PA_OK) {
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, pa_agg_now(a));
+        rc = pa_agg_step_done(a, s, "jobs (finish)");
+    }
+    if (rc != PA_OK) {
+        pa_store_rollback(a->pStore);
+        return rc;
+    }
+    return pa_store_commit(a->pStore);
+}
+
+static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pCtx, pa_job_stats *pStats)
+{
+    uint8_t *pInitResp = NULL, *pFinishResp = NULL;
+    size_t nInitResp = 0, nFinishResp = 0;
+    pa_job_step init, finish;
+    int rc;
+
+    memset(&init, 0, sizeof init);
+    memset(&finish, 0, sizeof finish);
+    rc = job_load(a, j);
+    if (rc == PA_OK)
+        rc = leader_init(a, j);
+    if (rc == PA_OK)
+        rc = init_exchange(a, j, xCall, pCtx, &pInitResp, &nInitResp, &init);
+    if (rc == PA_OK)
+        rc = continue_exchange(a, j, &init, xCall, pCtx, &pFinishResp, &nFinishResp, &finish);
+    if (rc == PA_OK)
+        rc = settle(a, j, &finish, pStats);
+    if (rc == PA_OK)
+        pStats->nJobs++;
+    pa_job_step_free(&init);
+    pa_job_step_free(&finish);
+    free(pInitResp);
+    free(pFinishResp);
+    job_free(a, j);
+    return rc;
+}
+
+/* The oldest job a previous call left open, if any. */
+static int open_job(const pa_aggregator *a, job *j, int *pbFound)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT job_id, period, partition FROM jobs WHERE task_id = ?1"
+                                   " AND state != 'finished' ORDER BY created_at LIMIT 1"));
+    pa_agg_bind_task(a, s, 1);
+    *pbFound = sqlite3_step(s) == SQLITE_ROW;
+    if (*pbFound) {
+        memcpy(j->aJobId, sqlite3_column_blob(s, 0), 16);
+        snprintf(j->zPeriod, sizeof j->zPeriod, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(j->zPartition, sizeof j->zPartition, "%s", (const char *)sqlite3_column_text(s, 2));
+    }
+    sqlite3_finalize(s);
+    return PA_OK;
+}
+
+/* Start a job over up to nJobSize pending reports of one batch. */
+static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    PA_GUARD(pa_store_begin(a->pStore));
+    rc = pa_agg_prepare(a, &s, "SELECT period, partition FROM reports WHERE task_id = ?1"
+                               " AND state = 'pending' ORDER BY period, partition LIMIT 1");
+    if (rc == PA_OK) {
+        pa_agg_bind_task(a, s, 1);
+        *pbFound = sqlite3_step(s) == SQLITE_ROW;
+        if (*pbFound) {
+            snprintf(j->zPeriod, sizeof j->zPeriod, "%s", (const char *)sqlite3_column_text(s, 0));
+            snprintf(j->zPartition, sizeof j->zPartition, "%s", (const char *)sqlite3_column_text(s, 1));
+        }
+        sqlite3_finalize(s);
+    }
+    if (rc == PA_OK && *pbFound) {
+        randombytes_buf(j->aJobId, sizeof j->aJobId);
+        rc = pa_agg_prepare(a, &s, "INSERT INTO jobs(task_id, job_id, period, partition, state,"
+                                   " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'started', ?5, ?5)");
+        if (rc == PA_OK) {
+            pa_agg_bind_task(a, s, 1);
+            sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, j->zPeriod, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 4, j->zPartition, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 5, pa_agg_now(a));
+            rc = pa_agg_step_done(a, s, "jobs (new)");
+        }
+    }
+    if (rc == PA_OK && *pbFound)
+        rc = pa_agg_prepare(a, &s, "UPDATE reports SET state = 'aggregating', job_id = ?2 WHERE rowid IN"
+                                   " (SELECT rowid FROM reports WHERE task_id = ?1 AND state = 'pending'"
+                                   " AND period = ?3 AND partition = ?4 ORDER BY report_id LIMIT ?5)");
+    if (rc == PA_OK && *pbFound) {
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, j->zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, j->zPartition, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)nJobSize);
+        rc = pa_agg_step_done(a, s, "reports (to job)");
+    }
+    if (rc == PA_OK && *pbFound)
+        rc = pa_agg_ensure_noise(a, j->zPeriod, j->zPartition);
+    if (rc != PA_OK) {
+        pa_store_rollback(a->pStore);
+        return rc;
+    }
+    return pa_store_commit(a->pStore);
+}
+
+int pa_leader_run_jobs(pa_aggregator *a, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
+                       pa_job_stats *pStats)
+{
+    if (a->iAggId != 0)
+        return pa_fail(PA_ESTATE, "jobs: only the leader drives aggregation jobs");
+    if (nJobSize == 0 || nJobSize > PA_MAX_JOB_REPORTS)
+        return pa_fail(PA_EINVAL, "job size: %zu is outside 1..%d", nJobSize, PA_MAX_JOB_REPORTS);
+    memset(pStats, 0, sizeof *pStats);
+    for (;;) {
+        job j;
+        int bFound;
+        memset(&j, 0, sizeof j);
+        PA_GUARD(open_job(a, &j, &bFound));
+        if (!bFound)
+            PA_GUARD(new_job(a, &j, nJobSize, &bFound));
+        if (!bFound)
+            return PA_OK;
+        PA_GUARD(run_job(a, &j, xCall, pCtx, pStats));
+    }
+}

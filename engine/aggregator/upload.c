@@ -1,0 +1,130 @@
+/*
+ * Leader: accept one report from an agency.  Checks (each a named error, and
+ * nothing stored on failure): strict decoding with the task's exact sizes, the
+ * task id, the agency and its partition, the agency's Ed25519 signature, the
+ * period (not in the future, not collected), replay, and one report per agency
+ * and batch (or replacement of a not-yet-aggregated one when the task allows
+ * corrections).  The report is acknowledged only after its transaction commits.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/internal.h"
+#include "common/guard.h"
+#include "privagg/report.h"
+
+static int check_signature(const pa_task_agency *pAgency, const pa_report *r)
+{
+    uint8_t *pSigned;
+    size_t nSigned;
+    int ok;
+
+    PA_GUARD(pa_report_signed_bytes(&pSigned, &nSigned, r, NULL));
+    ok = crypto_sign_verify_detached(r->aSignature, pSigned, nSigned, pAgency->aPublicKey) == 0;
+    free(pSigned);
+    return ok ? PA_OK
+              : pa_fail(PA_EAUTH, "report.signature: does not verify with agency %s's key",
+                        r->zAgencyId);
+}
+
+/* Reports of this agency for this batch that still count. */
+static int existing_report(const pa_aggregator *a, const pa_report *r, int *pbAny, int *pbPending)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s,
+                            "SELECT count(*), sum(state = 'pending') FROM reports WHERE task_id = ?1"
+                            " AND agency_id = ?2 AND period = ?3 AND partition = ?4"
+                            " AND state IN ('pending','aggregating','accepted')"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, r->zAgencyId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, r->zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, r->zPartition, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    *pbAny = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+    *pbPending = rc == SQLITE_ROW && sqlite3_column_int(s, 1) > 0 &&
+                 sqlite3_column_int(s, 1) == sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: reports: %s", sqlite3_errmsg(a->pDb));
+}
+
+static int store_report(pa_aggregator *a, const pa_report *r, const uint8_t *pMsg, size_t nMsg)
+{
+    sqlite3_stmt *s;
+    int bCollected, bAny, bPending;
+    char zHex[33];
+
+    PA_GUARD(pa_agg_batch_collected(a, r->zPeriod, r->zPartition, &bCollected));
+    if (bCollected)
+        return pa_fail(PA_ESTATE, "report.period: batch %s/%s (or its statewide batch) was already "
+                                  "collected; late reports are refused", r->zPeriod, r->zPartition);
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND report_id = ?2"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
+    int bReplay = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    if (bReplay) {
+        sodium_bin2hex(zHex, sizeof zHex, r->aReportId, 16);
+        return pa_fail(PA_EEXISTS, "report.report_id: %s was uploaded before (replay)", zHex);
+    }
+    PA_GUARD(existing_report(a, r, &bAny, &bPending));
+    if (bAny && !a->pTask->bAllowCorrections)
+        return pa_fail(PA_EEXISTS, "report: agency %s already reported for %s/%s and the task does "
+                                   "not allow corrections", r->zAgencyId, r->zPeriod, r->zPartition);
+    if (bAny && !bPending)
+        return pa_fail(PA_ESTATE, "report: agency %s's report for %s/%s is already aggregated and "
+                                  "can no longer be corrected", r->zAgencyId, r->zPeriod, r->zPartition);
+    if (bAny) {
+        PA_GUARD(pa_agg_prepare(a, &s, "UPDATE reports SET state = 'replaced', report = NULL"
+                                       " WHERE task_id = ?1 AND agency_id = ?2 AND period = ?3"
+                                       " AND partition = ?4 AND state = 'pending'"));
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_text(s, 2, r->zAgencyId, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, r->zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, r->zPartition, -1, SQLITE_STATIC);
+        PA_GUARD(pa_agg_step_done(a, s, "reports (replace)"));
+    }
+    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
+                                   " partition, received_at, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, r->zAgencyId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, r->zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, r->zPartition, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, pa_agg_now(a));
+    sqlite3_bind_blob(s, 7, pMsg, (int)nMsg, SQLITE_STATIC);
+    return pa_agg_step_done(a, s, "reports (insert)");
+}
+
+int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)
+{
+    pa_report r;
+    pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
+    const pa_task_agency *pAgency;
+    char zNow[8];
+    int rc;
+
+    if (a->iAggId != 0)
+        return pa_fail(PA_ESTATE, "upload: only the leader accepts reports");
+    PA_GUARD(pa_report_decode(&r, pMsg, nMsg, &sizes));
+    if (sodium_memcmp(r.aTaskId, a->pTask->aTaskId, 32) != 0)
+        return pa_fail(PA_ENOTFOUND, "report.task_id: not this task's id");
+    pAgency = pa_task_find_agency(a->pTask, r.zAgencyId);
+    if (pAgency == NULL)
+        return pa_fail(PA_EAUTH, "report.agency_id: \"%s\" is not an agency of the task", r.zAgencyId);
+    if (strcmp(pAgency->zPartition, r.zPartition) != 0)
+        return pa_fail(PA_EAUTH, "report.partition: \"%s\", but agency %s reports for \"%s\"",
+                       r.zPartition, r.zAgencyId, pAgency->zPartition);
+    PA_GUARD(check_signature(pAgency, &r));
+    pa_agg_current_period(a, zNow);
+    if (strcmp(r.zPeriod, zNow) > 0)
+        return pa_fail(PA_ESTATE, "report.period: %s is in the future (now %s)", r.zPeriod, zNow);
+
+    PA_GUARD(pa_store_begin(a->pStore));
+    rc = store_report(a, &r, pMsg, nMsg);
+    if (rc != PA_OK) {
+        pa_store_rollback(a->pStore);
+        return rc;
+    }
+    return pa_store_commit(a->pStore);
+}

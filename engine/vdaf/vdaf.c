@@ -1,0 +1,33 @@
+/*
+ * The task's Prio3 instance and application context (see include/privagg/vdaf.h).
+ */
+#include <string.h>
+
+#include "privagg/common.h"
+#include "privagg/vdaf.h"
+
+int pa_vdaf_from_task(pa_prio3 **pp, const pa_task *t, int *pbField128)
+{
+    *pbField128 = 1;
+    switch (t->eVdaf) {
+    case PA_VDAF_COUNT:
+        *pbField128 = 0;
+        return pa_prio3_count_new(pp, 2);
+    case PA_VDAF_SUM:
+        *pbField128 = 0;
+        return pa_prio3_sum_new(pp, 2, t->nMaxMeasurement);
+    case PA_VDAF_SUMVEC:
+        return pa_prio3_sumvec_new(pp, 2, t->nCell, t->nMaxMeasurement, t->nChunkLength);
+    case PA_VDAF_HISTOGRAM:
+        return pa_prio3_histogram_new(pp, 2, t->nCell, t->nChunkLength);
+    case PA_VDAF_MULTIHOT:
+        return pa_prio3_multihot_new(pp, 2, t->nCell, t->nMaxWeight, t->nChunkLength);
+    }
+    return pa_fail(PA_EINVAL, "vdaf.type: %d is not supported", (int)t->eVdaf);
+}
+
+void pa_vdaf_ctx(uint8_t aCtx[PA_VDAF_CTX_SIZE], const pa_task *pTask)
+{
+    memcpy(aCtx, PA_VDAF_CTX_LABEL, sizeof PA_VDAF_CTX_LABEL - 1);
+    memcpy(aCtx + sizeof PA_VDAF_CTX_LABEL - 1, pTask->aTaskId, 32);
+}

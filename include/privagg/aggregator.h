@@ -1,0 +1,101 @@
+/*
+ * privagg aggregator — the leader's and the helper's logic as plain C functions
+ * over a store and the protocol layer; the HTTP servers are thin shells around
+ * these, and tests run both parties in one process.
+ *
+ *   leader:  pa_leader_upload      an agency's report: checked, stored, acknowledged
+ *                                  only after its transaction commits
+ *            pa_leader_run_jobs    aggregation jobs over stored reports, driving
+ *                                  the helper through a transport (two steps)
+ *            pa_leader_collect     a collector's request: the leader's and the
+ *                                  helper's noised aggregate shares, sealed
+ *   helper:  pa_helper_job_init, pa_helper_job_continue, pa_helper_collect
+ *
+ * Every step is idempotent: a retried job step or collection returns the stored
+ * answer and changes nothing, so no report is ever counted twice.  Each
+ * aggregator checks the minimum number of agencies, that a batch is collected at
+ * most once, and its own privacy budget, and adds its own noise.
+ *
+ * Errors: PA_EDECODE (malformed message), PA_ENOTFOUND (another task, unknown
+ * job), PA_EAUTH (unknown agency, wrong partition, bad signature), PA_EEXISTS
+ * (replayed report, a second report of an agency for a batch, a batch collected
+ * before under another collection id), PA_ESTATE (period in the future or already
+ * collected, reports still being aggregated), PA_ERANGE (too few agencies),
+ * PA_EBUDGET (privacy budget), PA_ESTORE, PA_ENOMEM; the transport's own error.
+ */
+#ifndef PRIVAGG_AGGREGATOR_H
+#define PRIVAGG_AGGREGATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privagg/dp.h"
+#include "privagg/keys.h"
+#include "privagg/messages.h"
+#include "privagg/store.h"
+#include "privagg/task.h"
+
+typedef struct pa_aggregator pa_aggregator;
+
+/* Seconds since the epoch; the seam tests use to move time. */
+typedef int64_t (*pa_clock_fn)(void *pCtx);
+
+typedef struct {
+    const pa_task *pTask;      /* borrowed, outlives the aggregator */
+    const pa_keys *pKeys;      /* this aggregator's private keys (leader or helper) */
+    pa_store *pStore;          /* borrowed */
+    pa_clock_fn xNow;          /* NULL: the wall clock */
+    void *pClockCtx;
+    pa_dp_rng *pRng;           /* NULL: the production RNG (tests inject a seeded one) */
+} pa_aggregator_config;
+
+int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *pConfig);
+void pa_aggregator_free(pa_aggregator *pAgg);
+
+/* Exact message sizes for this task (for codecs and transports). */
+const pa_msg_sizes *pa_aggregator_sizes(const pa_aggregator *pAgg);
+
+/* The noise variance each aggregator adds per cell (0 with mechanism none). */
+double pa_aggregator_sigma2(const pa_aggregator *pAgg);
+
+/*
+ * Carries a request to the helper and its answer back.  zRoute is "job/init",
+ * "job/continue" or "collect".  On success *ppResp is malloc'ed (the caller frees
+ * it).  An in-process transport calls the pa_helper_* functions; the HTTPS one
+ * POSTs to the helper.
+ */
+typedef int (*pa_helper_transport)(void *pCtx, const char *zRoute, const uint8_t *pReq, size_t nReq,
+                                   uint8_t **ppResp, size_t *pnResp);
+
+/* Leader: accept one uploaded report. */
+int pa_leader_upload(pa_aggregator *pAgg, const uint8_t *pMsg, size_t nMsg);
+
+typedef struct {
+    size_t nJobs;
+    size_t nAccepted;
+    size_t nRejected;
+    size_t aRejected[PA_REJECT_MAX + 1];   /* by reason */
+} pa_job_stats;
+
+/*
+ * Leader: aggregate every stored report (first finishing jobs a failed attempt
+ * left open), at most nJobSize reports per job.  On a transport failure the job
+ * stays open and the call returns the error; a later call resumes it.
+ */
+int pa_leader_run_jobs(pa_aggregator *pAgg, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
+                       pa_job_stats *pStats);
+
+/* Helper: the two steps of an aggregation job.  *ppResp malloc'ed. */
+int pa_helper_job_init(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
+                       size_t *pnResp);
+int pa_helper_job_continue(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
+                           size_t *pnResp);
+
+/* Leader: answer a collector's pa_collect_req with a pa_collect_resp. */
+int pa_leader_collect(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, pa_helper_transport xCall,
+                      void *pCtx, uint8_t **ppResp, size_t *pnResp);
+/* Helper: answer the leader's pa_collect_req with its pa_sealed_agg. */
+int pa_helper_collect(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
+                      size_t *pnResp);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * privagg vdaf — the Prio3 instance a task names, shared by every party, and the
+ * Prio3 application context ("privagg/vdaf/v1" || task id) that binds every
+ * proof to the task.
+ */
+#ifndef PRIVAGG_VDAF_H
+#define PRIVAGG_VDAF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privagg/prio3.h"
+#include "privagg/task.h"
+
+#define PA_VDAF_CTX_LABEL "privagg/vdaf/v1"
+#define PA_VDAF_CTX_SIZE (sizeof PA_VDAF_CTX_LABEL - 1 + 32)
+
+/* Two aggregators.  *pbField128: 1 for the Field128 VDAFs (vector ones). */
+int pa_vdaf_from_task(pa_prio3 **ppVdaf, const pa_task *pTask, int *pbField128);
+
+void pa_vdaf_ctx(uint8_t aCtx[PA_VDAF_CTX_SIZE], const pa_task *pTask);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * Test fixture for in-process flows: a leader and a helper aggregator on their
+ * own in-memory stores, an in-process transport (that can be made to fail, as if
+ * the helper were down), a fixed clock, and helpers to submit, aggregate and
+ * collect.  Header-only, tests only.
+ */
+#ifndef PA_TEST_FLOW_H
+#define PA_TEST_FLOW_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "privagg/aggregator.h"
+#include "privagg/collector.h"
+#include "privagg/submit.h"
+#include "privagg/synth.h"
+#include "support/mo_task.h"
+
+typedef struct {
+    mo_task m;
+    pa_store *pLeaderStore, *pHelperStore;
+    pa_aggregator *pLeader, *pHelper;
+    pa_dp_rng *pRng;
+    int64_t now;
+    int nFailCalls;            /* the next n transport calls fail (helper down) */
+    const char *zFailRoute;    /* only calls to this route fail (NULL: any) */
+    size_t nCalls;
+} flow;
+
+static inline int64_t flow_clock(void *p)
+{
+    return ((flow *)p)->now;
+}
+
+static inline int flow_transport(void *pCtx, const char *zRoute, const uint8_t *pReq, size_t nReq,
+                                 uint8_t **ppResp, size_t *pnResp)
+{
+    flow *f = pCtx;
+    f->nCalls++;
+    if (f->nFailCalls > 0 && (f->zFailRoute == NULL || strcmp(zRoute, f->zFailRoute) == 0)) {
+        f->nFailCalls--;
+        return pa_fail(PA_EIO, "helper unreachable (test)");
+    }
+    if (strcmp(zRoute, "job/init") == 0)
+        return pa_helper_job_init(f->pHelper, pReq, nReq, ppResp, pnResp);
+    if (strcmp(zRoute, "job/continue") == 0)
+        return pa_helper_job_continue(f->pHelper, pReq, nReq, ppResp, pnResp);
+    if (strcmp(zRoute, "collect") == 0)
+        return pa_helper_collect(f->pHelper, pReq, nReq, ppResp, pnResp);
+    return pa_fail(PA_ENOTFOUND, "route %s", zRoute);
+}
+
+/* nAgencies (0 = 646), the minimum per batch, and an optional task edit. */
+static inline int flow_new(flow *f, size_t nAgencies, size_t nMin, void (*xEdit)(json_t *))
+{
+    pa_aggregator_config c;
+    int rc;
+
+    memset(f, 0, sizeof *f);
+    f->now = 1795000000; /* 2026-11-18 */
+    rc = mo_task_new(&f->m, nAgencies, nMin, xEdit);
+    if (rc == PA_OK)
+        rc = pa_store_open(&f->pLeaderStore, ":memory:");
+    if (rc == PA_OK)
+        rc = pa_store_open(&f->pHelperStore, ":memory:");
+    if (rc == PA_OK)
+        rc = pa_dp_rng_new_seeded_for_tests(&f->pRng, (const uint8_t *)"flow", 4);
+    memset(&c, 0, sizeof c);
+    c.pTask = f->m.pTask;
+    c.xNow = flow_clock;
+    c.pClockCtx = f;
+    c.pRng = f->pRng;
+    c.pKeys = &f->m.leader;
+    c.pStore = f->pLeaderStore;
+    if (rc == PA_OK)
+        rc = pa_aggregator_new(&f->pLeader, &c);
+    c.pKeys = &f->m.helper;
+    c.pStore = f->pHelperStore;
+    if (rc == PA_OK)
+        rc = pa_aggregator_new(&f->pHelper, &c);
+    return rc;
+}
+
+static inline void flow_free(flow *f)
+{
+    pa_aggregator_free(f->pLeader);
+    pa_aggregator_free(f->pHelper);
+    pa_store_close(f->pLeaderStore);
+    pa_store_close(f->pHelperStore);
+    pa_dp_rng_free(f->pRng);
+    mo_task_free(&f->m);
+}
+
+/* Submit one report of agency i and upload it to the leader. */
+static inline int flow_submit(flow *f, size_t i, const char *zPeriod, const uint64_t *aCounts)
+{
+    uint8_t *p;
+    size_t n;
+    int rc = pa_submit_report(f->m.pTask, &f->m.aAgency[i], zPeriod, aCounts, f->m.pTask->nCell, &p, &n);
+    if (rc == PA_OK)
+        rc = pa_leader_upload(f->pLeader, p, n);
+    free(p);
+    return rc;
+}
+
+/* Collect (period, partition) into *pColl. */
+static inline int flow_collect(flow *f, const char *zPeriod, const char *zPartition, pa_collection *pColl)
+{
+    uint8_t aId[16], *pReq, *pResp = NULL;
+    size_t nReq, nResp;
+    int rc = pa_collector_request(f->m.pTask, zPeriod, zPartition, aId, &pReq, &nReq);
+    if (rc == PA_OK)
+        rc = pa_leader_collect(f->pLeader, pReq, nReq, flow_transport, f, &pResp, &nResp);
+    if (rc == PA_OK)
+        rc = pa_collector_open(f->m.pTask, &f->m.collector, aId, zPeriod, zPartition, pResp, nResp, pColl);
+    free(pReq);
+    free(pResp);
+    return rc;
+}
+
+static inline int flow_count(pa_store *pStore, const char *zSql)
+{
+    sqlite3_stmt *s;
+    int n = -1;
+    if (sqlite3_prepare_v2(pa_store_db(pStore), zSql, -1, &s, NULL) != SQLITE_OK)
+        return -2;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+#endif
