@@ -206,12 +206,12 @@ int pa_flp_init_multihot(pa_flp *f, pa_flp_field field, size_t length, size_t ma
 }
 
 /*
- * prove: wires (arity·P), two coset buffers (2·P), powers of the 2P-th root (P),
- * gadget accumulator (2·P).
+ * prove: wires (arity·P), two coset buffers (2·P), twist table (P), gadget
+ * accumulator (2·P), forward and inverse twiddles (P/2 each).
  */
 size_t pa_flp_prove_scratch_len(const pa_flp *f)
 {
-    return f->arity * f->p + 5 * f->p;
+    return f->arity * f->p + 6 * f->p;
 }
 
 /* query: Lagrange coefficients (P), suffix products (2P), gadget inputs (arity). */

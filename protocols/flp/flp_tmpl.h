@@ -287,14 +287,91 @@ void FLPFN(eval)(const pa_flp *f, const FE *meas, const FE *joint_rand, size_t n
     }
 }
 
-/* out <- the P values of the wire polynomial `in` on the coset s·<alpha>. */
-static void FLPFN(coset_values)(const FE *in, FE *out, const FE *spow, size_t P)
+/*
+ * Tables for coset_values (P = 2^k >= 2):
+ *   fwd[j] = w^j, inv[j] = w^-j for j < P/2 (w = alpha, the P-th root of unity);
+ *   twist[i] = s^bitrev(i) / P (s the 2P-th root), the scaling of the inverse
+ *   transform and the shift to the coset folded into one product.
+ */
+static void FLPFN(coset_tables)(const pa_flp *f, FE *fwd, FE *inv, FE *twist)
 {
-    memcpy(out, in, P * sizeof(FE));
-    FOP(intt)(out, P);
-    for (size_t i = 1; i < P; i++)
-        out[i] = FOP(mul)(out[i], spow[i]);
-    FOP(ntt)(out, P);
+    size_t P = f->p, logp = 0;
+    FE w = FOP(root_of_unity)(P), wi = FOP(pow)(w, (uint64_t)(P - 1));
+    FE s = FOP(root_of_unity)(2 * P);
+    while (((size_t)1 << logp) < P)
+        logp++;
+    fwd[0] = inv[0] = FOP(one)();
+    for (size_t j = 1; j < P / 2; j++) {
+        fwd[j] = FOP(mul)(fwd[j - 1], w);
+        inv[j] = FOP(mul)(inv[j - 1], wi);
+    }
+    FE sp = f->FCONST(inv_p); /* s^i / P for i = 0, 1, ... */
+    for (size_t i = 0; i < P; i++) {
+        size_t r = 0;
+        for (size_t b = 0; b < logp; b++)
+            r |= ((i >> b) & 1) << (logp - 1 - b);
+        twist[r] = sp;
+        sp = FOP(mul)(sp, s);
+    }
+}
+
+/*
+ * out <- the P values, on the coset s·<alpha>, of the polynomial whose values on
+ * <alpha> are in[0..P); in[nz..P) MUST be zero (public: the unused gadget calls).
+ * Inverse transform by decimation in frequency (natural order in, bit-reversed
+ * out), twist, forward transform by decimation in time (bit-reversed in, natural
+ * out): no permutation pass, no separate scaling.  Same result as the draft's
+ * inv_ntt / ntt(set_s) pair.
+ */
+static void FLPFN(coset_values)(const FE *in, FE *out, size_t nz, const FE *fwd, const FE *inv,
+                                const FE *twist, size_t P)
+{
+    size_t half = P / 2;
+    /* first DIF stage, skipping the known zeros */
+    for (size_t j = 0; j < half; j++) {
+        if (j >= nz) {
+            out[j] = out[j + half] = FOP(zero)();
+        } else if (j + half >= nz) {
+            out[j] = in[j];
+            out[j + half] = j ? FOP(mul)(in[j], inv[j]) : in[j];
+        } else {
+            FE u = in[j], v = in[j + half];
+            out[j] = FOP(add)(u, v);
+            out[j + half] = j ? FOP(mul)(FOP(sub)(u, v), inv[j]) : FOP(sub)(u, v);
+        }
+    }
+    for (size_t len = half; len >= 2; len >>= 1) {
+        size_t h = len / 2, stride = P / len;
+        for (size_t start = 0; start < P; start += len) {
+            FE *lo = out + start, *hi = lo + h;
+            FE u = lo[0], v = hi[0];
+            lo[0] = FOP(add)(u, v);
+            hi[0] = FOP(sub)(u, v);
+            for (size_t j = 1; j < h; j++) {
+                u = lo[j];
+                v = hi[j];
+                lo[j] = FOP(add)(u, v);
+                hi[j] = FOP(mul)(FOP(sub)(u, v), inv[j * stride]);
+            }
+        }
+    }
+    for (size_t i = 0; i < P; i++)
+        out[i] = FOP(mul)(out[i], twist[i]);
+    for (size_t len = 2; len <= P; len <<= 1) {
+        size_t h = len / 2, stride = P / len;
+        for (size_t start = 0; start < P; start += len) {
+            FE *lo = out + start, *hi = lo + h;
+            FE u = lo[0], v = hi[0];
+            lo[0] = FOP(add)(u, v);
+            hi[0] = FOP(sub)(u, v);
+            for (size_t j = 1; j < h; j++) {
+                u = lo[j];
+                v = FOP(mul)(hi[j], fwd[j * stride]);
+                lo[j] = FOP(add)(u, v);
+                hi[j] = FOP(sub)(u, v);
+            }
+        }
+    }
 }
 
 /*
@@ -304,28 +381,27 @@ static void FLPFN(coset_values)(const FE *in, FE *out, const FE *spow, size_t P)
 void FLPFN(prove)(const pa_flp *f, const FE *meas, const FE *prove_rand, const FE *joint_rand,
                   FE *proof, FE *scratch)
 {
-    size_t P = f->p, A = f->arity;
+    size_t P = f->p, A = f->arity, nz = f->calls + 1;
     FE *wires = scratch;     /* A·P: wire j at wires + j·P */
     FE *ca = wires + A * P;  /* P */
     FE *cb = ca + P;         /* P */
-    FE *spow = cb + P;       /* P */
-    FE *acc = spow + P;      /* 2P */
-    FE inv = FOP(one)();     /* the prover evaluates with num_shares = 1 */
-    FE s = FOP(root_of_unity)(2 * P);
+    FE *twist = cb + P;      /* P */
+    FE *acc = twist + P;     /* 2P */
+    FE *fwd = acc + 2 * P;   /* P/2 */
+    FE *inv = fwd + P / 2;   /* P/2 */
+    FE one = FOP(one)();     /* the prover evaluates with num_shares = 1 */
 
     memset(wires, 0, A * P * sizeof(FE));
     for (size_t j = 0; j < A; j++)
         wires[j * P] = prove_rand[j];
     for (size_t k = 1; k <= f->calls; k++)
-        FLPFN(call_inputs)(f, meas, joint_rand, inv, k, wires + k, P);
+        FLPFN(call_inputs)(f, meas, joint_rand, one, k, wires + k, P);
 
-    spow[0] = FOP(one)();
-    for (size_t i = 1; i < P; i++)
-        spow[i] = FOP(mul)(spow[i - 1], s);
+    FLPFN(coset_tables)(f, fwd, inv, twist);
     memset(acc, 0, 2 * P * sizeof(FE));
 
     if (f->gadget == PA_GADGET_POLYEVAL_BIT) {
-        FLPFN(coset_values)(wires, ca, spow, P);
+        FLPFN(coset_values)(wires, ca, nz, fwd, inv, twist, P);
         for (size_t k = 0; k < P; k++) {
             acc[2 * k] = FOP(sub)(FOP(mul)(wires[k], wires[k]), wires[k]);
             acc[2 * k + 1] = FOP(sub)(FOP(mul)(ca[k], ca[k]), ca[k]);
@@ -333,12 +409,12 @@ void FLPFN(prove)(const pa_flp *f, const FE *meas, const FE *prove_rand, const F
     } else {
         for (size_t q = 0; q < A / 2; q++) {
             const FE *a = wires + 2 * q * P, *b = a + P;
-            FLPFN(coset_values)(a, ca, spow, P);
-            FLPFN(coset_values)(b, cb, spow, P);
-            for (size_t k = 0; k < P; k++) {
+            FLPFN(coset_values)(a, ca, nz, fwd, inv, twist, P);
+            FLPFN(coset_values)(b, cb, nz, fwd, inv, twist, P);
+            for (size_t k = 0; k < nz; k++) /* a, b vanish past the calls */
                 acc[2 * k] = FLPFN(add_mul)(acc[2 * k], a[k], b[k]);
+            for (size_t k = 0; k < P; k++)
                 acc[2 * k + 1] = FLPFN(add_mul)(acc[2 * k + 1], ca[k], cb[k]);
-            }
         }
     }
     memcpy(proof, prove_rand, A * sizeof(FE));
@@ -423,17 +499,30 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
         /* wire 2j+1 gets sum_k c_k·x_kj - inv·sum_k c_k; wire 2j gets sum_k c_k·x_kj·r_k^(j+1) */
         FE csum = FOP(zero)();
         for (size_t k = 1; k <= f->calls; k++) {
-            FE r = joint_rand[k - 1], rpow = r, ck = coef[k];
+            FE r = joint_rand[k - 1], rpow = r, ck = coef[k]; /* rpow = r^(j+1) */
             size_t base = (k - 1) * f->chunk_length;
             size_t m = f->chunk_length;
             if (base + m > f->meas_len)
                 m = f->meas_len - base;
             csum = FOP(add)(csum, ck);
-            for (size_t j = 0; j < m; j++) {
+            /* two independent power chains (r^(j+1), r^(j+2)) step by r^2, so the
+             * loop is not bound by the latency of one multiplication chain */
+            FE r2 = FOP(mul)(r, r), rpow2 = r2;
+            size_t j = 0;
+            for (; j + 1 < m; j += 2) {
+                FE y0 = FOP(mul)(ck, meas[base + j]);
+                FE y1 = FOP(mul)(ck, meas[base + j + 1]);
+                we[2 * j + 1] = FOP(add)(we[2 * j + 1], y0);
+                we[2 * j + 3] = FOP(add)(we[2 * j + 3], y1);
+                we[2 * j] = FLPFN(add_mul)(we[2 * j], y0, rpow);
+                we[2 * j + 2] = FLPFN(add_mul)(we[2 * j + 2], y1, rpow2);
+                rpow = FOP(mul)(rpow, r2);
+                rpow2 = FOP(mul)(rpow2, r2);
+            }
+            if (j < m) {
                 FE y = FOP(mul)(ck, meas[base + j]);
                 we[2 * j + 1] = FOP(add)(we[2 * j + 1], y);
                 we[2 * j] = FLPFN(add_mul)(we[2 * j], y, rpow);
-                rpow = FOP(mul)(rpow, r);
             }
         }
         FE corr = FOP(mul)(inv, csum);

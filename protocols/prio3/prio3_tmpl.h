@@ -277,10 +277,12 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
     FE *ver = jrands + JRL * R, *outs = ver + VL * R, *scratch = outs + OL;
     memset(part, 0, sizeof part);
     memset(seed, 0, sizeof seed);
-    /* Count, Histogram, Multihot: the output share is a prefix of the measurement share,
-     * so its encoding is copied rather than re-encoded */
+    /* Count, Histogram, Multihot (and Sum / SumVec with max_measurement 1, one bit of
+     * weight 1 per value): the output share is a prefix of the measurement share, so
+     * its encoding is copied rather than re-encoded */
     int prefix_out = f->kind == PA_FLP_COUNT || f->kind == PA_FLP_HISTOGRAM ||
-                     f->kind == PA_FLP_MULTIHOT;
+                     f->kind == PA_FLP_MULTIHOT ||
+                     ((f->kind == PA_FLP_SUM || f->kind == PA_FLP_SUMVEC) && f->max_measurement == 1);
 
     /* expand_input_share (§7.2.2) and this aggregator's joint randomness part. */
     if (agg_id == 0) {
