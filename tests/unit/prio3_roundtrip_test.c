@@ -30,7 +30,7 @@ static uint64_t next_u64(void)
     return z ^ (z >> 31);
 }
 
-enum { K_COUNT, K_SUM, K_SUMVEC, K_HIST, K_MULTI, K_MP64, K_MP128, K_N };
+enum { K_COUNT, K_SUM, K_SUMVEC, K_HIST, K_MULTI, K_MP64, K_MP128, K_SUM1, K_SUMVEC1, K_N };
 
 static pa_prio3 *make(int kind, size_t shares)
 {
@@ -44,6 +44,8 @@ static pa_prio3 *make(int kind, size_t shares)
     case K_MULTI: rc = pa_prio3_multihot_new(&v, shares, 10, 4, 3); break;
     case K_MP64: rc = pa_prio3_sumvec_multiproof_new(&v, shares, PA_PRIO3_FIELD64, 3, 6, 100, 4); break;
     case K_MP128: rc = pa_prio3_sumvec_multiproof_new(&v, shares, PA_PRIO3_FIELD128, 2, 4, 31, 3); break;
+    case K_SUM1: rc = pa_prio3_sum_new(&v, shares, 1); break;
+    case K_SUMVEC1: rc = pa_prio3_sumvec_new(&v, shares, 7, 1, 3); break;
     }
     assert_int_equal(rc, 0);
     return v;
@@ -56,6 +58,7 @@ static void random_measurement(int kind, const pa_prio3 *v, uint64_t *m, uint64_
     switch (kind) {
     case K_COUNT: m[0] = next_u64() & 1; expect[0] += m[0]; break;
     case K_SUM: m[0] = next_u64() % 1338; expect[0] += m[0]; break;
+    case K_SUM1: m[0] = next_u64() & 1; expect[0] += m[0]; break;
     case K_HIST: m[0] = next_u64() % 11; expect[m[0]] += 1; break;
     case K_MULTI: {
         size_t w = 0;
@@ -67,7 +70,7 @@ static void random_measurement(int kind, const pa_prio3 *v, uint64_t *m, uint64_
         break;
     }
     default: {
-        uint64_t max = kind == K_SUMVEC ? 255 : kind == K_MP64 ? 100 : 31;
+        uint64_t max = kind == K_SUMVEC ? 255 : kind == K_MP64 ? 100 : kind == K_SUMVEC1 ? 1 : 31;
         for (size_t i = 0; i < n; i++) {
             m[i] = next_u64() % (max + 1);
             expect[i] += m[i];
@@ -273,6 +276,8 @@ static void test_invalid_measurements(void **state)
         case K_MULTI: m[0] = m[1] = m[2] = m[3] = m[4] = 1; break; /* weight 5 > 4 */
         case K_MP64: m[5] = 101; break;
         case K_MP128: m[0] = 32; break;
+        case K_SUM1: m[0] = 2; break;
+        case K_SUMVEC1: m[6] = 2; break;
         }
         assert_int_equal(pa_prio3_shard_random(v, CTX, sizeof CTX - 1, m,
                                                pa_prio3_measurement_len(v), nonce, f.ps, f.is),
