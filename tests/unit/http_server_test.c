@@ -78,7 +78,7 @@ static int h_slow(void *ctx, const pa_http_req *req, pa_http_response *resp)
 {
     (void)ctx;
     (void)req;
-    atomic_store(&g_slowEntered, 1);
+    atomic_fetch_add(&g_slowEntered, 1);
     struct timespec ts = {1, 200000000L};
     nanosleep(&ts, NULL);
     return pa_http_response_set(resp, 200, "text/plain", "slow", 4);
@@ -424,24 +424,30 @@ static void *slow_thread(void *p)
     return NULL;
 }
 
+#define N_SLOW 3
+
 static void test_graceful_stop(void **state)
 {
     fixture *f = *state;
-    slow_call s;
-    pthread_t th;
+    slow_call aS[N_SLOW];
+    pthread_t aTh[N_SLOW];
 
     atomic_store(&g_slowEntered, 0);
-    snprintf(s.zUrl, sizeof s.zUrl, "%s/slow", f->zBase);
-    s.status = 0;
-    assert_int_equal(pthread_create(&th, NULL, slow_thread, &s), 0);
-    for (int i = 0; i < 500 && !atomic_load(&g_slowEntered); i++)
+    for (int i = 0; i < N_SLOW; i++) {
+        snprintf(aS[i].zUrl, sizeof aS[i].zUrl, "%s/slow", f->zBase);
+        aS[i].status = 0;
+        assert_int_equal(pthread_create(&aTh[i], NULL, slow_thread, &aS[i]), 0);
+    }
+    for (int i = 0; i < 1000 && atomic_load(&g_slowEntered) < N_SLOW; i++)
         usleep(10000);
-    assert_true(atomic_load(&g_slowEntered));
-    pa_http_server_stop(&f->pServer); /* returns after the slow request is answered */
+    assert_int_equal(atomic_load(&g_slowEntered), N_SLOW);
+    pa_http_server_stop(&f->pServer); /* returns after the slow requests are answered */
     assert_null(f->pServer);
-    pthread_join(th, NULL);
-    assert_int_equal(s.rc, PA_OK);
-    assert_int_equal(s.status, 200);
+    for (int i = 0; i < N_SLOW; i++) {
+        pthread_join(aTh[i], NULL);
+        assert_int_equal(aS[i].rc, PA_OK);
+        assert_int_equal(aS[i].status, 200);
+    }
 
     /* Nothing listens any more. */
     pa_http_reply r;

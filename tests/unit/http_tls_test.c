@@ -125,6 +125,37 @@ static void test_verify_ok(void **state)
         assert_int_equal(r.body_len, 7);
         pa_http_reply_free(&r);
     }
+    /* A large body under the default 1 MiB limit (sent after 100-continue). */
+    size_t nBig = 300000;
+    uint8_t *aBig = malloc(nBig);
+    for (size_t i = 0; i < nBig; i++)
+        aBig[i] = (uint8_t)(i * 7);
+    pa_http_reply r;
+    assert_int_equal(pa_http_client_request(c, "PUT", zUrl, NULL, NULL, aBig, nBig, &r), PA_OK);
+    assert_int_equal(r.status, 405); /* only POST is routed */
+    pa_http_reply_free(&r);
+    assert_int_equal(pa_http_client_request(c, "POST", zUrl, NULL, NULL, aBig, nBig, &r), PA_OK);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, nBig);
+    assert_memory_equal(r.body, aBig, nBig);
+    pa_http_reply_free(&r);
+    pa_http_client_free(&c);
+
+    /* A reply above the client's cap fails cleanly. */
+    pa_http_client_opts oSmall = {g_certA, 2000, 10000, 1000, NULL};
+    assert_int_equal(pa_http_client_new(&c, &oSmall), PA_OK);
+    assert_int_equal(pa_http_client_request(c, "POST", zUrl, NULL, NULL, aBig, 5000, &r),
+                     PA_ERANGE);
+    assert_null(r.body);
+    assert_int_equal(pa_http_client_request(c, "POST", zUrl, NULL, NULL, aBig, 500, &r), PA_OK);
+    assert_int_equal(r.status, 200);
+    pa_http_reply_free(&r);
+    assert_int_equal(pa_http_client_request(c, "PATCH", zUrl, NULL, NULL, NULL, 0, &r),
+                     PA_EINVAL);
+    assert_int_equal(pa_http_client_request(c, "GET", "ftp://127.0.0.1/x", NULL, NULL, NULL, 0,
+                                            &r),
+                     PA_EINVAL);
+    free(aBig);
     pa_http_client_free(&c);
     pa_http_server_stop(&s);
 }
