@@ -210,6 +210,10 @@ static long double exact_delta_ld(long double s2, uint64_t k, long double eps)
 {
     long double kk = (long double)k;
     long double x1 = eps * s2 / kk - kk / 2, x2 = eps * s2 / kk + kk / 2, d;
+    /* sigma2 <= 1e14: beyond 4e18 standard deviations both tails are exactly 0 in
+     * long double (and the index would not fit int64) */
+    if (x1 > 4e18L)
+        return 0;
     /* P[Z > x] = P[Z >= floor(x) + 1] */
     long double t1 = pa_dp_dg_tail_prob(s2, (int64_t)floorl(x1) + 1);
     long double t2 = pa_dp_dg_tail_prob(s2, (int64_t)floorl(x2) + 1);
@@ -352,14 +356,23 @@ int pa_dp_calibrate_exact(double eps, double delta, uint64_t l2sq, pa_dp_rationa
     c.k = k;
     c.eps = eps;
     c.delta = delta;
-    /* bracket: delta(sigma2) decreases in sigma2 */
-    lo = 1e-6L * (long double)l2sq;
-    hi = lo;
-    while (!meets_exact(hi, &c)) {
-        lo = hi;
-        hi *= 2;
-        if (hi > 1e14L)
-            return pa_fail(PA_ERANGE, "sigma2: above 1e14 needed for eps %g, delta %g", eps, delta);
+    /* bracket lo (fails) < hi (meets): delta(sigma2) decreases in sigma2 */
+    hi = lo = 1e-6L * (long double)l2sq;
+    if (meets_exact(lo, &c)) {
+        while (meets_exact(lo, &c)) {
+            hi = lo;
+            lo /= 2;
+            if (lo < 1e-9L)
+                return pa_fail(PA_ERANGE, "sigma2: below the supported 1e-9 suffices for eps %g, "
+                                          "delta %g", eps, delta);
+        }
+    } else {
+        while (!meets_exact(hi, &c)) {
+            lo = hi;
+            hi *= 2;
+            if (hi > 1e14L)
+                return pa_fail(PA_ERANGE, "sigma2: above 1e14 needed for eps %g, delta %g", eps, delta);
+        }
     }
     for (int i = 0; i < 100 && hi / lo > 1 + 1e-12L; i++) {
         long double mid = sqrtl(lo * hi);

@@ -249,6 +249,7 @@ static void test_calibration(void **state)
         assert_true(d > 1e-5);
     }
     assert_int_equal(pa_dp_calibrate_exact(1, 1e-5, 3, &s2), PA_EINVAL);
+    assert_int_equal(pa_dp_calibrate_exact(1e300, 1e-5, 1, &s2), PA_ERANGE); /* below 1e-9 */
     /* every calibrated sigma2 in the supported range is accepted by the exact sampler */
     for (double r = 1e-13; r < 1e8; r *= 7.3) {
         pa_dp_mechanism m;
