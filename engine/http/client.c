@@ -112,6 +112,20 @@ void pa_http_token_hex(char *z, const uint8_t *token)
     sodium_bin2hex(z, 2 * PA_HTTP_TOKEN_BYTES + 1, token, PA_HTTP_TOKEN_BYTES); /* constant time */
 }
 
+int pa_http_token_from_hex(uint8_t *token, const char *zHex)
+{
+    size_t nBin = 0;
+    if (strlen(zHex) != 2 * PA_HTTP_TOKEN_BYTES ||
+        sodium_hex2bin(token, PA_HTTP_TOKEN_BYTES, zHex, 2 * PA_HTTP_TOKEN_BYTES, NULL, &nBin,
+                       NULL) != 0 ||
+        nBin != PA_HTTP_TOKEN_BYTES) {
+        pa_wipe(token, PA_HTTP_TOKEN_BYTES);
+        return pa_fail(PA_EDECODE, "bearer token: %zu characters, expected %d hex digits",
+                       strlen(zHex), 2 * PA_HTTP_TOKEN_BYTES);
+    }
+    return PA_OK;
+}
+
 /* Options for one request, on a handle reset beforehand (live connections stay). */
 static int setup(pa_http_client *c, const char *method, const char *url,
                  struct curl_slist **ppHeaders, const uint8_t *token, const char *content_type,

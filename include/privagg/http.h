@@ -140,7 +140,7 @@ int pa_http_server_start(pa_http_server **ppServer, const pa_http_config *cfg);
 uint16_t pa_http_server_port(const pa_http_server *s);
 
 /*
- * Graceful stop: close the listening socket, let in-flight requests finish (up to
+ * Graceful stop (MUST NOT be called from a handler: it waits for handlers): close the listening socket, let in-flight requests finish (up to
  * drain_timeout_ms), then stop the threads, wipe tokens, free and set *ppServer
  * to NULL.  Requests that arrive on kept-alive connections while draining are
  * still served, with "Connection: close".  NULL or *NULL is a no-op.
@@ -234,7 +234,11 @@ int pa_http_request(const pa_http_client_opts *o, const char *method, const char
 int pa_http_problem_message(const char *content_type, const uint8_t *body, size_t n,
                             char *zMsg, size_t nMsg);
 
-/* Hex encoding of a token for headers/config: z needs 2*PA_HTTP_TOKEN_BYTES+1 bytes. */
+/* Hex encoding of a token for headers/config: z needs 2*PA_HTTP_TOKEN_BYTES+1 bytes
+ * (constant time). */
 void pa_http_token_hex(char *z, const uint8_t *token);
+/* Decode exactly 2*PA_HTTP_TOKEN_BYTES hex digits (either case) into token, in
+ * constant time.  PA_EDECODE otherwise (token is then zeroed). */
+int pa_http_token_from_hex(uint8_t *token, const char *zHex);
 
 #endif

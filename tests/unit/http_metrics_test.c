@@ -183,6 +183,16 @@ static void test_token_hex(void **state)
     assert_int_equal(strlen(z), 64);
     assert_memory_equal(z, "00112233445566778899aabbccddeeff", 32);
     assert_int_equal(pa_http_token_bytes(), 32);
+    uint8_t b[PA_HTTP_TOKEN_BYTES];
+    assert_int_equal(pa_http_token_from_hex(b, z), PA_OK);
+    assert_memory_equal(a, b, sizeof a);
+    z[5] = 'A'; /* upper case is fine */
+    assert_int_equal(pa_http_token_from_hex(b, z), PA_OK);
+    z[5] = 'g';
+    assert_int_equal(pa_http_token_from_hex(b, z), PA_EDECODE);
+    z[5] = '0';
+    z[63] = '\0';
+    assert_int_equal(pa_http_token_from_hex(b, z), PA_EDECODE);
 }
 
 int main(void)
