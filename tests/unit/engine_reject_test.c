@@ -1,0 +1,263 @@
+/*
+ * The engine's refusals, each a named error with nothing stored: bad signature,
+ * wrong task id, replay, unknown agency, wrong partition, malformed bytes, a
+ * second report of an agency, a period in the future, a tampered share (the
+ * proof fails: rejected, never summed), too few agencies in a batch, a second
+ * collection, a release over the budget, a late report after collection.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "privagg/hpke.h"
+#include "privagg/report.h"
+#include "privagg/vdaf.h"
+#include "support/flow.h"
+
+static void no_dp(json_t *pRoot)
+{
+    json_object_set_new(pRoot, "dp", json_pack("{s:s, s:s}", "mechanism", "none", "privacy_unit",
+                                               "incident_record"));
+}
+
+static void small_budget(json_t *pRoot)
+{
+    json_t *dp = json_object_get(pRoot, "dp");
+    json_object_set_new(dp, "total_budget", json_pack("{s:f, s:s}", "rho", 0.06, "per", "year"));
+}
+
+static uint64_t g_counts[270];
+
+static int reports(flow *f)
+{
+    return flow_count(f->pLeaderStore, "SELECT count(*) FROM reports");
+}
+
+static void expect(int rc, int want, const char *zNeedle)
+{
+    if (rc != want || strstr(pa_error_detail(), zNeedle) == NULL)
+        fail_msg("got %d (%s), expected %d mentioning \"%s\"", rc, pa_error_detail(), want, zNeedle);
+}
+
+/* A valid report, decoded for editing; *ppMsg owns the bytes r points into. */
+static void make_report(flow *f, size_t iAgency, const char *zPeriod, uint8_t **ppMsg, size_t *pn,
+                        pa_report *r)
+{
+    pa_report_sizes sz = {0, 0, 0};
+    const pa_msg_sizes *ms = pa_aggregator_sizes(f->pLeader);
+    assert_int_equal(pa_submit_report(f->m.pTask, &f->m.aAgency[iAgency], zPeriod, g_counts, 270, ppMsg, pn),
+                     PA_OK);
+    sz.nPublicShare = ms->nPublicShare;
+    assert_int_equal(pa_report_decode(r, *ppMsg, *pn, &sz), PA_OK);
+}
+
+/* Re-sign r with agency k's key (or a foreign key) and upload it. */
+static int resign_upload(flow *f, pa_report *r, const uint8_t *pSk)
+{
+    uint8_t *pSigned, *pMsg;
+    size_t nSigned, nMsg;
+    assert_int_equal(pa_report_signed_bytes(&pSigned, &nSigned, r, NULL), PA_OK);
+    crypto_sign_detached(r->aSignature, NULL, pSigned, nSigned, pSk);
+    free(pSigned);
+    assert_int_equal(pa_report_encode(&pMsg, &nMsg, r), PA_OK);
+    int rc = pa_leader_upload(f->pLeader, pMsg, nMsg);
+    free(pMsg);
+    return rc;
+}
+
+static void test_upload_refusals(void **state)
+{
+    flow f;
+    uint8_t *p;
+    size_t n;
+    pa_report r;
+    (void)state;
+    assert_int_equal(flow_new(&f, 30, 10, no_dp), PA_OK);
+    for (size_t c = 0; c < 270; c++)
+        g_counts[c] = c % 3;
+
+    /* bad signature */
+    make_report(&f, 0, "2026-10", &p, &n, &r);
+    p[n - 1] ^= 1;
+    expect(pa_leader_upload(f.pLeader, p, n), PA_EAUTH, "report.signature");
+    p[n - 1] ^= 1;
+    assert_int_equal(reports(&f), 0);
+    /* malformed bytes */
+    expect(pa_leader_upload(f.pLeader, p, n - 1), PA_EDECODE, "report");
+    assert_int_equal(pa_leader_upload(f.pLeader, p, n), PA_OK);
+    /* replay */
+    expect(pa_leader_upload(f.pLeader, p, n), PA_EEXISTS, "replay");
+    free(p);
+    assert_int_equal(reports(&f), 1);
+
+    /* a second report of the same agency for the batch */
+    make_report(&f, 0, "2026-10", &p, &n, &r);
+    expect(pa_leader_upload(f.pLeader, p, n), PA_EEXISTS, "already reported");
+    free(p);
+    /* wrong task id */
+    make_report(&f, 1, "2026-10", &p, &n, &r);
+    r.aTaskId[0] ^= 1;
+    expect(resign_upload(&f, &r, f.m.aAgency[1].aSecret), PA_ENOTFOUND, "task_id");
+    free(p);
+    /* unknown agency (a foreign key) */
+    make_report(&f, 1, "2026-10", &p, &n, &r);
+    uint8_t pk[32], sk[64];
+    crypto_sign_keypair(pk, sk);
+    strcpy(r.zAgencyId, "MO9999999");
+    expect(resign_upload(&f, &r, sk), PA_EAUTH, "not an agency of the task");
+    free(p);
+    /* a partition the agency does not report for */
+    make_report(&f, 1, "2026-10", &p, &n, &r);
+    strcpy(r.zPartition, "29510");
+    expect(resign_upload(&f, &r, f.m.aAgency[1].aSecret), PA_EAUTH, "report.partition");
+    free(p);
+    /* the future */
+    make_report(&f, 1, "2026-12", &p, &n, &r);
+    expect(pa_leader_upload(f.pLeader, p, n), PA_ESTATE, "in the future");
+    free(p);
+    assert_int_equal(reports(&f), 1);
+    flow_free(&f);
+}
+
+/* A malicious agency: a valid signature over a share it tampered with. */
+static void upload_tampered(flow *f, size_t k, const char *zPeriod)
+{
+    pa_prio3 *v;
+    int b128;
+    uint8_t aCtx[PA_VDAF_CTX_SIZE], *apShare[2], *pPub, *pAad, *pSigned, *pMsg, aInfo[sizeof PA_REPORT_HPKE_INFO];
+    size_t anShare[2], nAad, nSigned, nMsg;
+    pa_report r;
+    const pa_task_agency *e = pa_task_find_agency(f->m.pTask, f->m.aAgency[k].zId);
+
+    assert_int_equal(pa_vdaf_from_task(&v, f->m.pTask, &b128), PA_OK);
+    for (int j = 0; j < 2; j++) {
+        anShare[j] = pa_prio3_input_share_size(v, (size_t)j);
+        apShare[j] = malloc(anShare[j] + PA_HPKE_NT);
+    }
+    pPub = malloc(pa_prio3_public_share_size(v));
+    memset(&r, 0, sizeof r);
+    memcpy(r.aTaskId, f->m.pTask->aTaskId, 32);
+    randombytes_buf(r.aReportId, 16);
+    strcpy(r.zAgencyId, e->zId);
+    strcpy(r.zPeriod, zPeriod);
+    strcpy(r.zPartition, e->zPartition);
+    pa_vdaf_ctx(aCtx, f->m.pTask);
+    assert_int_equal(pa_prio3_shard_random(v, aCtx, sizeof aCtx, g_counts, 270, r.aReportId, pPub, apShare),
+                     PA_OK);
+    /* the first measurement-share element of the leader: +1 in its low byte */
+    apShare[0][0] = (uint8_t)(apShare[0][0] == 0xff ? 0xfe : apShare[0][0] + 1);
+    r.pPublicShare = pPub;
+    r.nPublicShare = pa_prio3_public_share_size(v);
+    assert_int_equal(pa_report_aad(&pAad, &nAad, &r), PA_OK);
+    memcpy(aInfo, PA_REPORT_HPKE_INFO, sizeof aInfo - 1);
+    for (int j = 0; j < 2; j++) {
+        pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
+        pa_hpke_ctx ctx;
+        uint8_t *pEnc = j == 0 ? r.leader.aEnc : r.helper.aEnc;
+        aInfo[sizeof aInfo - 1] = (uint8_t)j;
+        assert_int_equal(pa_hpke_setup_sender(&ctx, pEnc, j == 0 ? f->m.pTask->leader.aHpkePublicKey
+                                                                  : f->m.pTask->helper.aHpkePublicKey,
+                                              NULL, &params), PA_OK);
+        assert_int_equal(pa_hpke_seal(&ctx, apShare[j], pAad, nAad, apShare[j], anShare[j]), PA_OK);
+    }
+    r.leader.pCt = apShare[0];
+    r.leader.nCt = anShare[0] + PA_HPKE_NT;
+    r.helper.pCt = apShare[1];
+    r.helper.nCt = anShare[1] + PA_HPKE_NT;
+    assert_int_equal(pa_report_signed_bytes(&pSigned, &nSigned, &r, NULL), PA_OK);
+    crypto_sign_detached(r.aSignature, NULL, pSigned, nSigned, f->m.aAgency[k].aSecret);
+    assert_int_equal(pa_report_encode(&pMsg, &nMsg, &r), PA_OK);
+    assert_int_equal(pa_leader_upload(f->pLeader, pMsg, nMsg), PA_OK); /* looks fine from outside */
+    free(pMsg);
+    free(pSigned);
+    free(pAad);
+    free(pPub);
+    free(apShare[0]);
+    free(apShare[1]);
+    pa_prio3_free(v);
+}
+
+static void test_tampered_share_rejected_not_summed(void **state)
+{
+    flow f;
+    pa_job_stats st;
+    pa_collection coll;
+    (void)state;
+    assert_int_equal(flow_new(&f, 12, 10, no_dp), PA_OK);
+    for (size_t c = 0; c < 270; c++)
+        g_counts[c] = 1;
+    for (size_t k = 0; k < 11; k++)
+        assert_int_equal(flow_submit(&f, k, "2026-10", g_counts), PA_OK);
+    upload_tampered(&f, 11, "2026-10");
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
+    assert_int_equal(st.nAccepted, 11);
+    assert_int_equal(st.nRejected, 1);
+    assert_int_equal(st.aRejected[PA_REJECT_PROOF], 1);
+    assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM reports WHERE reject_reason = 'proof'"), 1);
+    assert_int_equal(flow_count(f.pHelperStore, "SELECT count(*) FROM reports WHERE state = 'accepted'"), 11);
+    assert_int_equal(flow_collect(&f, "2026-10", "state", &coll), PA_OK);
+    for (size_t c = 0; c < 270; c++)
+        assert_int_equal(coll.aTotal[c], 11);
+    assert_int_equal(coll.nRejected, 1);
+    pa_collection_free(&coll);
+    flow_free(&f);
+}
+
+static void test_collection_refusals(void **state)
+{
+    flow f;
+    pa_job_stats st;
+    pa_collection coll;
+    uint8_t *p;
+    size_t n;
+    pa_report r;
+    (void)state;
+    assert_int_equal(flow_new(&f, 14, 10, small_budget), PA_OK);
+    for (size_t c = 0; c < 270; c++)
+        g_counts[c] = 2;
+    /* 2026-09: 5 agencies only; 2026-10 and 2026-08: 12 */
+    for (size_t k = 0; k < 5; k++)
+        assert_int_equal(flow_submit(&f, k, "2026-09", g_counts), PA_OK);
+    for (size_t k = 0; k < 12; k++) {
+        assert_int_equal(flow_submit(&f, k, "2026-10", g_counts), PA_OK);
+        assert_int_equal(flow_submit(&f, k, "2026-08", g_counts), PA_OK);
+    }
+    /* reports not yet aggregated: collection must wait */
+    expect(flow_collect(&f, "2026-10", "state", &coll), PA_ESTATE, "not yet aggregated");
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
+
+    expect(flow_collect(&f, "2026-09", "state", &coll), PA_ERANGE, "5 agencies, the task requires at least 10");
+    expect(flow_collect(&f, "2026-10", "29999", &coll), PA_ENOTFOUND, "no agency's partition");
+    assert_int_equal(flow_collect(&f, "2026-10", "state", &coll), PA_OK);
+    pa_collection_free(&coll);
+    /* a second collection of the same batch */
+    expect(flow_collect(&f, "2026-10", "state", &coll), PA_EEXISTS, "already collected");
+    /* over budget: 0.05 spent of 0.06, 0.05 asked; nothing released, nothing recorded */
+    int nColl = flow_count(f.pLeaderStore, "SELECT count(*) FROM collections");
+    expect(flow_collect(&f, "2026-08", "state", &coll), PA_EBUDGET, "budget");
+    assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM collections"), nColl);
+    assert_int_equal(flow_count(f.pHelperStore, "SELECT count(*) FROM collections"), nColl);
+    assert_int_equal(flow_count(f.pHelperStore, "SELECT count(*) FROM dp_ledger"), 1);
+    /* a late report for a collected month */
+    make_report(&f, 12, "2026-10", &p, &n, &r);
+    int nRep = reports(&f);
+    expect(pa_leader_upload(f.pLeader, p, n), PA_ESTATE, "already collected");
+    assert_int_equal(reports(&f), nRep);
+    free(p);
+    flow_free(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_upload_refusals),
+        cmocka_unit_test(test_tampered_share_rejected_not_summed),
+        cmocka_unit_test(test_collection_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
