@@ -276,6 +276,7 @@ void FLPFN(eval)(const pa_flp *f, const FE *meas, const FE *joint_rand, size_t n
         else
             range = FOP(add)(range, gk);
     }
+    pa_wipe(in, sizeof in);
     if (f->kind == PA_FLP_SUM)
         return;
     g1[0] = range;

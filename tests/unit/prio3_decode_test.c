@@ -281,9 +281,46 @@ static void test_out_and_agg_shares(void **state)
     }
 }
 
+/* Random bytes of random lengths into every consumer: errors, never a crash (run under ASan). */
+static void test_garbage(void **state)
+{
+    (void)state;
+    uint8_t buf[4096], st[4096], vs[4096], out[4096];
+    randombytes_buf_deterministic(buf, sizeof buf, (const unsigned char *)"prio3_decode_test_garbage_seed!!");
+    for (int kind = 0; kind < K_N; kind++) {
+        msgs m;
+        make_msgs(&m, kind);
+        size_t psz = pa_prio3_public_share_size(m.v);
+        for (size_t trial = 0; trial < 64; trial++) {
+            size_t len = (trial * 97) % 700;
+            const uint8_t *g = buf + (trial * 31) % 2048;
+            for (size_t j = 0; j < 2; j++) {
+                int rc = pa_prio3_verify_init(m.v, VK, CTX, sizeof CTX - 1, j, m.nonce, m.ps, psz,
+                                              g, len, st, vs);
+                if (len != pa_prio3_input_share_size(m.v, j))
+                    assert_int_equal(rc, PA_EDECODE);
+            }
+            const uint8_t *sh[2] = {g, g + 1};
+            size_t lens[2] = {len, len};
+            int rc = pa_prio3_verifier_shares_to_message(m.v, CTX, sizeof CTX - 1, sh, lens, out);
+            assert_int_not_equal(rc, 0);
+            rc = pa_prio3_verify_next(m.v, g, len, g, len % 40, out);
+            (void)rc;
+            uint8_t *acc = malloc(pa_prio3_agg_share_size(m.v));
+            pa_prio3_agg_init(m.v, acc);
+            rc = pa_prio3_agg_update(m.v, acc, g, len);
+            if (len != pa_prio3_out_share_size(m.v))
+                assert_int_equal(rc, PA_EDECODE);
+            free(acc);
+        }
+        free_msgs(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_public_share),
         cmocka_unit_test(test_input_shares),
         cmocka_unit_test(test_verifier_share_and_message),
