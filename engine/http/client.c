@@ -230,6 +230,38 @@ int pa_http_client_request(pa_http_client *c, const char *method, const char *ur
     return PA_OK;
 }
 
+int pa_http_client_call(pa_http_client *c, const char *method, const char *url,
+                        const uint8_t *bearer_token, const char *content_type, const void *body,
+                        size_t n, uint8_t **ppResp, size_t *pnResp)
+{
+    pa_http_reply r;
+    char zMsg[600];
+    *ppResp = NULL;
+    *pnResp = 0;
+    int rc = pa_http_client_request(c, method, url, bearer_token, content_type, body, n, &r);
+    if (rc != PA_OK)
+        return rc;
+    if (r.status >= 200 && r.status <= 299) {
+        *ppResp = r.body;
+        *pnResp = r.body_len;
+        free(r.content_type);
+        return PA_OK;
+    }
+    pa_http_problem_message(r.content_type, r.body, r.body_len, zMsg, sizeof zMsg);
+    switch (r.status) {
+    case 400: rc = PA_EDECODE; break;
+    case 401:
+    case 403: rc = PA_EAUTH; break;
+    case 404: rc = PA_ENOTFOUND; break;
+    case 409: rc = PA_EEXISTS; break;
+    case 413: rc = PA_ERANGE; break;
+    default: rc = PA_EIO; break;
+    }
+    long status = r.status;
+    pa_http_reply_free(&r);
+    return pa_fail(rc, "%s %.96s: status %ld: %s", method, url, status, zMsg);
+}
+
 int pa_http_request(const pa_http_client_opts *o, const char *method, const char *url,
                     const uint8_t *bearer_token, const void *body, size_t n, long *pStatus,
                     uint8_t **pBody, size_t *pLen, char **pContentType)

@@ -219,6 +219,18 @@ int pa_http_client_request(pa_http_client *c, const char *method, const char *ur
                            const void *body, size_t n, pa_http_reply *reply);
 
 /*
+ * A request that must succeed with a 2xx status: the body of the answer goes to
+ * *ppResp (malloc'ed, may be empty; the caller frees it) and *pnResp.  A non-2xx
+ * answer becomes an error code with the problem document's message in
+ * pa_error_detail(): 400 PA_EDECODE, 401/403 PA_EAUTH, 404 PA_ENOTFOUND,
+ * 409 PA_EEXISTS, 413 PA_ERANGE, any other status PA_EIO; transport errors as
+ * pa_http_client_request.  Suits a pa_helper_transport over HTTPS.
+ */
+int pa_http_client_call(pa_http_client *c, const char *method, const char *url,
+                        const uint8_t *bearer_token, const char *content_type, const void *body,
+                        size_t n, uint8_t **ppResp, size_t *pnResp);
+
+/*
  * One-shot form with its own short-lived client (no keep-alive across calls).
  * *pBody (NUL-terminated) and *pContentType are malloc'ed; free() them.
  */

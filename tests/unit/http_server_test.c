@@ -249,6 +249,31 @@ static void test_handler_errors(void **state)
     expect_problem(&r, 400, "urn:ietf:params:ppm:dap:error:invalidMessage");
     pa_http_reply_free(&r);
 
+    /* The "must be 2xx" call turns problems into codes with the message. */
+    char zUrl[128];
+    uint8_t *pResp;
+    size_t nResp;
+    snprintf(zUrl, sizeof zUrl, "%s/decode", f->zBase);
+    assert_int_equal(pa_http_client_call(f->pClient, "POST", zUrl, NULL, NULL, "abc", 3, &pResp,
+                                         &nResp),
+                     PA_EDECODE);
+    assert_null(pResp);
+    assert_non_null(strstr(pa_error_detail(), "report: length 3, expected 40"));
+    snprintf(zUrl, sizeof zUrl, "%s/fail", f->zBase);
+    assert_int_equal(pa_http_client_call(f->pClient, "GET", zUrl, NULL, NULL, NULL, 0, &pResp,
+                                         &nResp),
+                     PA_EIO);
+    snprintf(zUrl, sizeof zUrl, "%s/secure", f->zBase);
+    assert_int_equal(pa_http_client_call(f->pClient, "POST", zUrl, NULL, NULL, "x", 1, &pResp,
+                                         &nResp),
+                     PA_EAUTH);
+    assert_int_equal(pa_http_client_call(f->pClient, "POST", zUrl, g_token, NULL, "xyz", 3,
+                                         &pResp, &nResp),
+                     PA_OK);
+    assert_int_equal(nResp, 3);
+    assert_memory_equal(pResp, "xyz", 3);
+    free(pResp);
+
     assert_int_equal(pa_http_problem_message("text/plain", (const uint8_t *)"hi", 2, zMsg,
                                              sizeof zMsg),
                      PA_EDECODE);
