@@ -324,6 +324,15 @@ static void first_call(pa_http_server *s, pa_http_req *q, struct MHD_Connection 
         pa_http_response_header(&q->early, "WWW-Authenticate", "Bearer");
     }
     long long nDeclared = declared_length(pConn);
+    if (MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Content-Length") != NULL &&
+        MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL) {
+        /* RFC 9112 §6.3: both framings at once is a smuggling attempt; refuse and
+         * close (queued at once, the body is not read). */
+        pa_http_response_clear(&q->early);
+        set_early(q, 400, "malformed", "both Content-Length and Transfer-Encoding");
+        queue(q, &q->early);
+        return;
+    }
     if (nDeclared > (long long)s->nMaxBody && (!q->bEarly || q->early.status != 401)) {
         pa_http_response_clear(&q->early);
         snprintf(zDetail, sizeof zDetail, "body: %lld bytes declared, limit %zu", nDeclared,

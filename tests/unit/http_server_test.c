@@ -355,6 +355,74 @@ static void test_chunked_limit(void **state)
     pa_http_reply_free(&r);
 }
 
+/* Send raw bytes, return what comes back (NUL-terminated, possibly empty). */
+static void raw_exchange(fixture *f, const char *p, size_t n, char *zResp, size_t nResp)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    struct timeval tv = {5, 0};
+    assert_true(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(pa_http_server_port(f->pServer));
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    size_t nSent = 0;
+    while (nSent < n) {
+        ssize_t k = send(fd, p + nSent, n - nSent, MSG_NOSIGNAL);
+        if (k <= 0)
+            break; /* the server may close early */
+        nSent += (size_t)k;
+    }
+    shutdown(fd, SHUT_WR);
+    size_t nGot = 0;
+    while (nGot + 1 < nResp) {
+        ssize_t k = recv(fd, zResp + nGot, nResp - 1 - nGot, 0);
+        if (k <= 0)
+            break;
+        nGot += (size_t)k;
+    }
+    zResp[nGot] = '\0';
+    close(fd);
+}
+
+/* Malformed requests get a 4xx or a closed connection, and the server lives on. */
+static void test_malformed(void **state)
+{
+    fixture *f = *state;
+    char zResp[4096];
+    static const char *const azBad[] = {
+        "GARBAGE\r\n\r\n",
+        "GET /health HTTP/9.9\r\nHost: x\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n0\r\n\r\n",
+        "GET /health\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "GET /%00%ff/../health HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof azBad / sizeof azBad[0]; i++) {
+        raw_exchange(f, azBad[i], strlen(azBad[i]), zResp, sizeof zResp);
+        assert_true(zResp[0] == '\0' || strncmp(zResp, "HTTP/1.1 4", 10) == 0 ||
+                    strncmp(zResp, "HTTP/1.1 505", 12) == 0); /* bad version */
+    }
+    /* Headers beyond the connection memory limit. */
+    size_t nHuge = 100000;
+    char *zHuge = malloc(nHuge + 64);
+    int k = snprintf(zHuge, 64, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(zHuge + k, 'a', nHuge);
+    memcpy(zHuge + k + nHuge, "\r\n\r\n", 4);
+    raw_exchange(f, zHuge, (size_t)k + nHuge + 4, zResp, sizeof zResp);
+    assert_true(zResp[0] == '\0' || strncmp(zResp, "HTTP/1.1 4", 10) == 0);
+    free(zHuge);
+
+    pa_http_reply r;
+    assert_int_equal(call(f, "GET", "/health", NULL, NULL, 0, &r), 200);
+    pa_http_reply_free(&r);
+}
+
 static void test_bearer(void **state)
 {
     fixture *f = *state;
@@ -557,6 +625,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handler_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunked_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bearer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graceful_stop, setup, teardown),
