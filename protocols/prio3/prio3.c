@@ -6,6 +6,7 @@
  */
 #include <endian.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,13 @@ void pa_prio3_arena_release(pa_prio3_arena *a)
     } else {
         pa_wipe(a->stack, a->bytes < sizeof a->stack ? a->bytes : sizeof a->stack);
     }
+}
+
+int pa_prio3_fail_prefixed(int code, const char *prefix)
+{
+    char prev[512];
+    snprintf(prev, sizeof prev, "%s", pa_error_detail());
+    return pa_fail(code, "%s: %s", prefix, prev);
 }
 
 int pa_prio3_ct_memeq(const uint8_t *a, const uint8_t *b, size_t n)

@@ -62,6 +62,10 @@ typedef struct {
 void *pa_prio3_arena_get(pa_prio3_arena *a, size_t bytes);
 void pa_prio3_arena_release(pa_prio3_arena *a);
 
+/* Re-raise the last failure with a prefix: "<prefix>: <previous detail>" (copies first,
+ * since the detail lives in the buffer pa_fail writes). */
+int pa_prio3_fail_prefixed(int code, const char *prefix);
+
 /* Constant-time equality of two byte strings: 1 if equal. */
 int pa_prio3_ct_memeq(const uint8_t *a, const uint8_t *b, size_t n);
 

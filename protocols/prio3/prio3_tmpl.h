@@ -16,6 +16,7 @@
 #endif
 
 #include <endian.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/ct.h"
@@ -287,11 +288,11 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
     /* expand_input_share (§7.2.2) and this aggregator's joint randomness part. */
     if (agg_id == 0) {
         if ((rc = FOP(decode_vec)(meas, input_share, ML)) != 0) {
-            rc = pa_fail(PA_EDECODE, "input_share: measurement share: %s", pa_error_detail());
+            rc = pa_prio3_fail_prefixed(PA_EDECODE, "input_share: measurement share");
             goto out;
         }
         if ((rc = FOP(decode_vec)(proofs, input_share + ML * ENC, PL * R)) != 0) {
-            rc = pa_fail(PA_EDECODE, "input_share: proof share: %s", pa_error_detail());
+            rc = pa_prio3_fail_prefixed(PA_EDECODE, "input_share: proof share");
             goto out;
         }
         if (v->jr) {
@@ -379,7 +380,9 @@ int P3FN(shares_to_message)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_le
         sum[i] = FOP(zero)();
     for (size_t j = 0; j < S; j++) {
         if (FOP(decode_vec)(tmp, shares[j], n) != 0) {
-            rc = pa_fail(PA_EDECODE, "verifier_share[%zu]: %s", j, pa_error_detail());
+            char what[48];
+            snprintf(what, sizeof what, "verifier_share[%zu]", j);
+            rc = pa_prio3_fail_prefixed(PA_EDECODE, what);
             goto out;
         }
         for (size_t i = 0; i < n; i++)
