@@ -19,8 +19,9 @@
  *    agg_share is in/out by design).
  *  - Incoming encodings are decoded strictly: a wrong length, trailing bytes or a
  *    non-canonical field element returns PA_EDECODE and pa_error_detail() names the
- *    message and field.  Nothing is written to outputs on failure except that they
- *    may be zeroed.
+ *    message and field.  On failure shard, verify_init, verifier_shares_to_message,
+ *    verify_next and agg_update leave their outputs unwritten (or zeroed); merge and
+ *    unshard leave theirs unspecified.
  *  - Secrets (measurement, rand, input shares, verify state, output shares) are
  *    the caller's to wipe; every internal copy is wiped before return.
  *  - Thread safety: a pa_prio3 may be shared by threads; calls keep no global state.
