@@ -252,6 +252,27 @@ static void test_histogram(void **state)
     }
 }
 
+/* Large wire polynomials (P = 512 and 1024): decide() only accepts if the
+ * gadget polynomial's coset values are right. */
+static void test_large(void **state)
+{
+    (void)state;
+    for (int fi = 0; fi < 2; fi++) {
+        pa_flp f;
+        uint64_t b = 777;
+        assert_int_equal(pa_flp_init_histogram(&f, fields[fi], 1000, 3), 0);
+        assert_int_equal(f.p, 512);
+        assert_true(encode_accepts(&f, &b, 1, 2));
+        assert_int_equal(pa_flp_init_histogram(&f, fields[fi], 2000, 2), 0);
+        assert_int_equal(f.p, 1024);
+        assert_true(encode_accepts(&f, &b, 1, 3));
+        uint64_t *two = calloc(f.meas_len, sizeof *two);
+        two[5] = two[1999] = 1;
+        assert_false(accepts_ints(&f, two, 2, 0));
+        free(two);
+    }
+}
+
 static void test_multihot(void **state)
 {
     (void)state;
@@ -312,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_count),     cmocka_unit_test(test_sum),
         cmocka_unit_test(test_sumvec),    cmocka_unit_test(test_histogram),
         cmocka_unit_test(test_multihot),  cmocka_unit_test(test_params),
+        cmocka_unit_test(test_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
