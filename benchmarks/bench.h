@@ -32,5 +32,6 @@ void pa_bench_hpke(pa_bench *b);
 void pa_bench_dp(pa_bench *b);
 void pa_bench_http(pa_bench *b);
 void pa_bench_field(pa_bench *b);
+void pa_bench_engine(pa_bench *b);
 
 #endif

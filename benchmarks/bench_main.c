@@ -93,6 +93,8 @@ int main(int argc, char **argv)
         pa_bench_dp(&b);
     if (pa_bench_wanted(&b, "http"))
         pa_bench_http(&b);
+    if (pa_bench_wanted(&b, "engine"))
+        pa_bench_engine(&b);
 
     if (json_dump_file(b.pRows, zJson, JSON_INDENT(2)) != 0) {
         fprintf(stderr, "privagg_bench: cannot write %s\n", zJson);

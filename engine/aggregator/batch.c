@@ -116,71 +116,59 @@ int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *
     return rc;
 }
 
-int pa_agg_batch_add(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
-                     const uint8_t *pOutShare)
+int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                       const uint8_t *pDelta, uint64_t nReport, uint64_t nRejected)
 {
     sqlite3_stmt *s;
-    uint8_t *pAgg = malloc(a->nAggShare);
+    uint8_t *pAgg = malloc(a->nAggShare), *pSum = malloc(a->nAggShare);
     int rc, bHave;
 
-    if (pAgg == NULL)
+    if (pAgg == NULL || pSum == NULL) {
+        free(pAgg);
+        free(pSum);
         return pa_fail(PA_ENOMEM, "batch: out of memory");
+    }
     rc = pa_agg_prepare(a, &s, "SELECT aggregate FROM batches WHERE task_id = ?1 AND period = ?2"
                                " AND partition = ?3");
-    if (rc != PA_OK) {
-        free(pAgg);
-        return rc;
-    }
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-    bHave = sqlite3_step(s) == SQLITE_ROW;
-    if (bHave && (size_t)sqlite3_column_bytes(s, 0) == a->nAggShare)
-        memcpy(pAgg, sqlite3_column_blob(s, 0), a->nAggShare);
-    else if (bHave)
-        rc = pa_fail(PA_ESTORE, "batch %s/%s: stored aggregate has the wrong size", zPeriod, zPartition);
-    else
-        pa_prio3_agg_init(a->pVdaf, pAgg);
-    sqlite3_finalize(s);
-    if (rc == PA_OK)
-        rc = pa_prio3_agg_update(a->pVdaf, pAgg, pOutShare, a->nOutShare);
-    if (rc == PA_OK)
-        rc = pa_agg_prepare(a, &s,
-                            "INSERT INTO batches(task_id, period, partition, aggregate, report_count)"
-                            " VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT(task_id, period, partition)"
-                            " DO UPDATE SET aggregate = excluded.aggregate,"
-                            " report_count = report_count + 1");
     if (rc == PA_OK) {
         pa_agg_bind_task(a, s, 1);
         sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 4, pAgg, (int)a->nAggShare, SQLITE_STATIC);
+        bHave = sqlite3_step(s) == SQLITE_ROW;
+        if (bHave && (size_t)sqlite3_column_bytes(s, 0) == a->nAggShare)
+            memcpy(pAgg, sqlite3_column_blob(s, 0), a->nAggShare);
+        else if (bHave)
+            rc = pa_fail(PA_ESTORE, "batch %s/%s: stored aggregate has the wrong size", zPeriod, zPartition);
+        else
+            pa_prio3_agg_init(a->pVdaf, pAgg);
+        sqlite3_finalize(s);
+    }
+    if (rc == PA_OK) {
+        const uint8_t *apIn[2] = {pAgg, pDelta};
+        size_t anLen[2] = {a->nAggShare, a->nAggShare};
+        rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum);
+    }
+    if (rc == PA_OK)
+        rc = pa_agg_prepare(a, &s,
+                            "INSERT INTO batches(task_id, period, partition, aggregate, report_count,"
+                            " rejected_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                            " ON CONFLICT(task_id, period, partition) DO UPDATE SET"
+                            " aggregate = excluded.aggregate,"
+                            " report_count = report_count + excluded.report_count,"
+                            " rejected_count = rejected_count + excluded.rejected_count");
+    if (rc == PA_OK) {
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, pSum, (int)a->nAggShare, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)nReport);
+        sqlite3_bind_int64(s, 6, (sqlite3_int64)nRejected);
         rc = pa_agg_step_done(a, s, "batches");
     }
     pa_wipe(pAgg, a->nAggShare);
+    pa_wipe(pSum, a->nAggShare);
     free(pAgg);
-    return rc;
-}
-
-int pa_agg_batch_reject(const pa_aggregator *a, const char *zPeriod, const char *zPartition)
-{
-    sqlite3_stmt *s;
-    uint8_t *pAgg = malloc(a->nAggShare);
-    if (pAgg == NULL)
-        return pa_fail(PA_ENOMEM, "batch: out of memory");
-    pa_prio3_agg_init(a->pVdaf, pAgg);
-    int rc = pa_agg_prepare(a, &s,
-                            "INSERT INTO batches(task_id, period, partition, aggregate, rejected_count)"
-                            " VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT(task_id, period, partition)"
-                            " DO UPDATE SET rejected_count = rejected_count + 1");
-    if (rc == PA_OK) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 4, pAgg, (int)a->nAggShare, SQLITE_STATIC);
-        rc = pa_agg_step_done(a, s, "batches");
-    }
-    free(pAgg);
+    free(pSum);
     return rc;
 }
 

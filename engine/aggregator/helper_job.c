@@ -19,6 +19,7 @@
 
 #include "aggregator/internal.h"
 #include "aggregator/job_store.h"
+#include "aggregator/parallel.h"
 #include "aggregator/share.h"
 #include "common/ct.h"
 #include "common/guard.h"
@@ -85,56 +86,85 @@ static int insert_report(const pa_aggregator *a, const pa_job_req *m, const pa_j
     else
         sqlite3_bind_text(s, 9, pa_reject_reason_name(eReject), -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 10, m->aJobId, 16, SQLITE_STATIC);
-    PA_GUARD(pa_agg_step_done(a, s, "reports (helper)"));
-    return eReject == PA_REJECT_NONE ? PA_OK : pa_agg_batch_reject(a, m->zPeriod, m->zPartition);
+    return pa_agg_step_done(a, s, "reports (helper)");
 }
 
-/* One report of the init step: its reason, or NONE with the verifier share. */
-static int init_item(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
-                     int bCollected, uint8_t *pShareBuf, uint8_t *pState, uint8_t *pVerifierShare,
-                     pa_reject_reason *peReject)
+/* Phase 1 (store): the reason a report is refused before any cryptography. */
+static int init_checks(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it, int bCollected,
+                       pa_reject_reason *peReject)
 {
     const pa_task_agency *pAgency = pa_task_find_agency(a->pTask, it->zAgencyId);
-    int bReplay, bDuplicate, rc;
-    pa_report r;
-    uint8_t *pSigned;
-    size_t nSigned;
+    int bReplay, bDuplicate;
 
-    *peReject = PA_REJECT_NONE;
     PA_GUARD(seen_report(a, m, it, &bReplay, &bDuplicate));
-    if (bReplay) {
+    if (bReplay)
         *peReject = PA_REJECT_REPLAY;
-        return PA_OK; /* not stored again */
-    }
-    if (pAgency == NULL || strcmp(pAgency->zPartition, m->zPartition) != 0)
+    else if (pAgency == NULL || strcmp(pAgency->zPartition, m->zPartition) != 0)
         *peReject = PA_REJECT_AGENCY;
     else if (bCollected)
         *peReject = PA_REJECT_COLLECTED;
     else if (bDuplicate)
         *peReject = PA_REJECT_DUPLICATE;
-    if (*peReject == PA_REJECT_NONE) {
-        item_report(a, m, it, &r);
-        PA_GUARD(pa_report_signed_bytes(&pSigned, &nSigned, &r, it->aLeaderDigest));
-        if (crypto_sign_verify_detached(it->aSignature, pSigned, nSigned, pAgency->aPublicKey) != 0)
-            *peReject = PA_REJECT_SIGNATURE;
-        free(pSigned);
+    else
+        *peReject = PA_REJECT_NONE;
+    return PA_OK;
+}
+
+/* Phase 2 (parallel, no store): signature, open the share, verify_init. */
+typedef struct {
+    const pa_aggregator *a;
+    const pa_job_req *m;
+    pa_job_step_item *aOut;    /* eReject in/out */
+    uint8_t *pStates;          /* nItem verify states */
+    uint8_t *pShares;          /* nItem verifier shares (the payloads) */
+    int rc;
+} init_ctx;
+
+static void init_crypto_one(void *pCtx, size_t i)
+{
+    init_ctx *c = pCtx;
+    const pa_aggregator *a = c->a;
+    const pa_job_item *it = &c->m->aItem[i];
+    pa_job_step_item *o = &c->aOut[i];
+    const pa_task_agency *pAgency = pa_task_find_agency(a->pTask, it->zAgencyId);
+    uint8_t *pSigned = NULL, *pShare;
+    size_t nSigned;
+    pa_report r;
+    int rc;
+
+    if (o->eReject != PA_REJECT_NONE)
+        return;
+    item_report(a, c->m, it, &r);
+    if (pa_report_signed_bytes(&pSigned, &nSigned, &r, it->aLeaderDigest) != PA_OK) {
+        c->rc = PA_ENOMEM;
+        return;
     }
-    if (*peReject == PA_REJECT_NONE &&
-        pa_agg_open_share(a, &r, it->aHelperEnc, it->pHelperCt, a->sizes.nHelperCt, pShareBuf) != PA_OK)
-        *peReject = PA_REJECT_DECRYPT;
-    if (*peReject == PA_REJECT_NONE) {
+    rc = crypto_sign_verify_detached(it->aSignature, pSigned, nSigned, pAgency->aPublicKey);
+    free(pSigned);
+    if (rc != 0) {
+        o->eReject = PA_REJECT_SIGNATURE;
+        return;
+    }
+    pShare = malloc(a->nOwnInputShare + 1);
+    if (pShare == NULL) {
+        c->rc = PA_ENOMEM;
+        return;
+    }
+    if (pa_agg_open_share(a, &r, it->aHelperEnc, it->pHelperCt, a->sizes.nHelperCt, pShare) != PA_OK) {
+        o->eReject = PA_REJECT_DECRYPT;
+    } else {
         rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 1, it->aReportId,
-                                  it->pPublicShare, a->sizes.nPublicShare, pShareBuf,
-                                  a->nOwnInputShare, pState, pVerifierShare);
+                                  it->pPublicShare, a->sizes.nPublicShare, pShare, a->nOwnInputShare,
+                                  c->pStates + i * a->nVerifyState, c->pShares + i * a->sizes.nVerifierShare);
         if (rc == PA_EDECODE)
-            *peReject = PA_REJECT_DECODE;
+            o->eReject = PA_REJECT_DECODE;
         else if (rc == PA_EVERIFY)
-            *peReject = PA_REJECT_PROOF;
+            o->eReject = PA_REJECT_PROOF;
         else if (rc != PA_OK)
-            return rc;
+            c->rc = rc;
     }
-    pa_wipe(pShareBuf, a->nOwnInputShare);
-    return insert_report(a, m, it, *peReject == PA_REJECT_NONE ? pState : NULL, *peReject);
+    pa_wipe(pShare, a->nOwnInputShare);
+    free(pShare);
 }
 
 static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[32], uint8_t **ppResp,
@@ -143,22 +173,57 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     pa_job_step resp;
     int bCollected, rc = PA_OK;
     size_t nVs = a->sizes.nVerifierShare;
-    uint8_t *pPayload = malloc(m->nItem * nVs + 1), *pShare = malloc(a->nOwnInputShare + 1),
-            *pState = malloc(a->nVerifyState + 1);
+    init_ctx c;
+    uint64_t nRejected = 0;
 
     memset(&resp, 0, sizeof resp);
-    resp.aItem = calloc(m->nItem + 1, sizeof *resp.aItem);
-    if (pPayload == NULL || pShare == NULL || pState == NULL || resp.aItem == NULL)
+    memset(&c, 0, sizeof c);
+    c.a = a;
+    c.m = m;
+    c.pShares = malloc(m->nItem * nVs + 1);
+    c.pStates = malloc(m->nItem * a->nVerifyState + 1);
+    resp.aItem = c.aOut = calloc(m->nItem + 1, sizeof *resp.aItem);
+    if (c.pShares == NULL || c.pStates == NULL || resp.aItem == NULL)
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
     if (rc == PA_OK)
         rc = pa_agg_batch_collected(a, m->zPeriod, m->zPartition, &bCollected);
     if (rc == PA_OK && !bCollected)
         rc = pa_agg_ensure_noise(a, m->zPeriod, m->zPartition);
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
-        pa_job_step_item *o = &resp.aItem[i];
-        memcpy(o->aReportId, m->aItem[i].aReportId, 16);
-        o->pPayload = pPayload + i * nVs;
-        rc = init_item(a, m, &m->aItem[i], bCollected, pShare, pState, pPayload + i * nVs, &o->eReject);
+        memcpy(resp.aItem[i].aReportId, m->aItem[i].aReportId, 16);
+        resp.aItem[i].pPayload = c.pShares + i * nVs;
+        rc = init_checks(a, m, &m->aItem[i], bCollected, &resp.aItem[i].eReject);
+        /* a report id twice in one job: the second is a replay */
+        for (size_t k = 0; rc == PA_OK && k < i && resp.aItem[i].eReject == PA_REJECT_NONE; k++)
+            if (memcmp(m->aItem[k].aReportId, m->aItem[i].aReportId, 16) == 0)
+                resp.aItem[i].eReject = PA_REJECT_REPLAY;
+    }
+    if (rc == PA_OK) {
+        pa_parallel_for(m->nItem, init_crypto_one, &c);
+        if (c.rc != PA_OK)
+            rc = pa_fail(c.rc, "job/init: %s", pa_strerror(c.rc));
+    }
+    for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
+        pa_reject_reason e = resp.aItem[i].eReject;
+        if (e == PA_REJECT_NONE) {
+            /* two reports of one agency in this job: the later one is a duplicate */
+            int bDup;
+            rc = seen_report(a, m, &m->aItem[i], &(int){0}, &bDup);
+            if (rc == PA_OK && bDup)
+                e = resp.aItem[i].eReject = PA_REJECT_DUPLICATE;
+        }
+        if (rc == PA_OK && e != PA_REJECT_REPLAY)
+            rc = insert_report(a, m, &m->aItem[i], e == PA_REJECT_NONE ? c.pStates + i * a->nVerifyState : NULL, e);
+        nRejected += e != PA_REJECT_NONE && e != PA_REJECT_REPLAY;
+    }
+    if (rc == PA_OK && nRejected > 0) {
+        /* count the refusals in the batch (an empty sum) */
+        pa_job_sum sum;
+        rc = pa_job_sum_init(a, &sum);
+        sum.nRejected = nRejected;
+        if (rc == PA_OK)
+            rc = pa_job_sum_commit(a, &sum, m->zPeriod, m->zPartition);
+        pa_job_sum_free(a, &sum);
     }
     if (rc == PA_OK) {
         memcpy(resp.aTaskId, m->aTaskId, 32);
@@ -175,11 +240,10 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
             *ppResp = NULL;
         }
     }
-    if (pState)
-        pa_wipe(pState, a->nVerifyState);
-    free(pState);
-    free(pShare);
-    free(pPayload);
+    if (c.pStates)
+        pa_wipe(c.pStates, m->nItem * a->nVerifyState);
+    free(c.pStates);
+    free(c.pShares);
     free(resp.aItem);
     return rc;
 }
@@ -242,13 +306,14 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
                          size_t *pnResp)
 {
     pa_job_step resp;
+    pa_job_sum sum;
     uint8_t *pState = malloc(a->nVerifyState + 1), *pOut = malloc(a->nOutShare + 1);
-    int rc = PA_OK, bFound;
+    int rc = pa_job_sum_init(a, &sum), bFound;
     sqlite3_stmt *s;
 
     memset(&resp, 0, sizeof resp);
     resp.aItem = calloc(m->nItem + 1, sizeof *resp.aItem);
-    if (pState == NULL || pOut == NULL || resp.aItem == NULL)
+    if (rc == PA_OK && (pState == NULL || pOut == NULL || resp.aItem == NULL))
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
         const pa_job_step_item *it = &m->aItem[i];
@@ -271,8 +336,11 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
                 rc = v;
         }
         if (rc == PA_OK)
-            rc = pa_job_settle_report(a, it->aReportId, zPeriod, zPartition, o->eReject, pOut);
+            rc = pa_job_settle_report(a, &sum, it->aReportId, o->eReject, pOut);
     }
+    if (rc == PA_OK)
+        rc = pa_job_sum_commit(a, &sum, zPeriod, zPartition);
+    pa_job_sum_free(a, &sum);
     /* reports of the job the leader did not continue are not summed */
     if (rc == PA_OK)
         rc = pa_agg_prepare(a, &s, "UPDATE reports SET state = 'rejected', reject_reason = 'decode',"

@@ -55,11 +55,10 @@ int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const ch
  * if not drawn yet (off the request path: called when a job starts). */
 int pa_agg_ensure_noise(pa_aggregator *a, const char *zPeriod, const char *zPartition);
 
-/* Add one output share into the batch aggregate (creating the batch). */
-int pa_agg_batch_add(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
-                     const uint8_t *pOutShare);
-/* Count rejected reports of a batch. */
-int pa_agg_batch_reject(const pa_aggregator *a, const char *zPeriod, const char *zPartition);
+/* Add a job's summed output shares (pDelta, an aggregate share) and its counts
+ * into the batch, creating it.  One read and one write per job, not per report. */
+int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
+                       const uint8_t *pDelta, uint64_t nReport, uint64_t nRejected);
 
 /* The aggregate share of a batch ("state": every partition of the period) into
  * pOut (nAggShare bytes), with its report/rejected counts and distinct agencies. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aggregator/job_store.h"
+#include "common/ct.h"
 #include "common/guard.h"
 
 int pa_job_stored_answer(const pa_aggregator *a, const uint8_t aJobId[16], pa_job_phase ePhase,
@@ -66,18 +67,48 @@ int pa_job_store_answer(const pa_aggregator *a, const uint8_t aJobId[16], const 
     return pa_agg_step_done(a, s, "jobs");
 }
 
-int pa_job_settle_report(const pa_aggregator *a, const uint8_t aReportId[16], const char *zPeriod,
-                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare)
+int pa_job_sum_init(const pa_aggregator *a, pa_job_sum *pSum)
+{
+    memset(pSum, 0, sizeof *pSum);
+    pSum->pAgg = malloc(a->nAggShare);
+    if (pSum->pAgg == NULL)
+        return pa_fail(PA_ENOMEM, "job: out of memory");
+    pa_prio3_agg_init(a->pVdaf, pSum->pAgg);
+    return PA_OK;
+}
+
+int pa_job_sum_commit(const pa_aggregator *a, pa_job_sum *pSum, const char *zPeriod, const char *zPartition)
+{
+    if (pSum->nAccepted == 0 && pSum->nRejected == 0)
+        return PA_OK;
+    return pa_agg_batch_merge(a, zPeriod, zPartition, pSum->pAgg, pSum->nAccepted, pSum->nRejected);
+}
+
+void pa_job_sum_free(const pa_aggregator *a, pa_job_sum *pSum)
+{
+    if (pSum->pAgg)
+        pa_wipe(pSum->pAgg, a->nAggShare);
+    free(pSum->pAgg);
+    pSum->pAgg = NULL;
+}
+
+int pa_job_settle_report(const pa_aggregator *a, pa_job_sum *pSum, const uint8_t aReportId[16],
+                         pa_reject_reason eReject, const uint8_t *pOutShare)
 {
     sqlite3_stmt *s;
 
-    if (eReject == PA_REJECT_NONE)
-        PA_GUARD(pa_agg_batch_add(a, zPeriod, zPartition, pOutShare));
-    else if (eReject != PA_REJECT_REPLAY)
-        PA_GUARD(pa_agg_batch_reject(a, zPeriod, zPartition));
+    if (eReject == PA_REJECT_NONE) {
+        PA_GUARD(pa_prio3_agg_update(a->pVdaf, pSum->pAgg, pOutShare, a->nOutShare));
+        pSum->nAccepted++;
+    } else if (eReject != PA_REJECT_REPLAY) {
+        pSum->nRejected++;
+    }
+    PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM report_data WHERE task_id = ?1 AND report_id = ?2"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, aReportId, 16, SQLITE_STATIC);
+    PA_GUARD(pa_agg_step_done(a, s, "report_data (settle)"));
     PA_GUARD(pa_agg_prepare(a, &s, "UPDATE reports SET state = ?3, reject_reason = ?4,"
-                                   " verify_state = NULL, report = NULL"
-                                   " WHERE task_id = ?1 AND report_id = ?2"));
+                                   " verify_state = NULL WHERE task_id = ?1 AND report_id = ?2"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, aReportId, 16, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, eReject == PA_REJECT_NONE ? "accepted" : "rejected", -1, SQLITE_STATIC);

@@ -23,8 +23,20 @@ int pa_job_store_answer(const pa_aggregator *a, const uint8_t aJobId[16], const 
                         const char *zPartition, pa_job_phase ePhase, const uint8_t aReqHash[32],
                         const uint8_t *pResp, size_t nResp);
 
-/* Mark one report accepted or rejected (reason) and count it in its batch. */
-int pa_job_settle_report(const pa_aggregator *a, const uint8_t aReportId[16], const char *zPeriod,
-                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare);
+/* A job's running sum: output shares of accepted reports and the counts. */
+typedef struct {
+    uint8_t *pAgg;             /* aggregate share (secret) */
+    uint64_t nAccepted, nRejected;
+} pa_job_sum;
+
+int pa_job_sum_init(const pa_aggregator *a, pa_job_sum *pSum);
+/* Write the sum into its batch (pa_agg_batch_merge) and release it. */
+int pa_job_sum_commit(const pa_aggregator *a, pa_job_sum *pSum, const char *zPeriod, const char *zPartition);
+void pa_job_sum_free(const pa_aggregator *a, pa_job_sum *pSum);
+
+/* Mark one report accepted or rejected (reason); an accepted report's output
+ * share is added to pSum, a rejected one counted (replays are not counted). */
+int pa_job_settle_report(const pa_aggregator *a, pa_job_sum *pSum, const uint8_t aReportId[16],
+                         pa_reject_reason eReject, const uint8_t *pOutShare);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "aggregator/internal.h"
 #include "aggregator/job_store.h"
+#include "aggregator/parallel.h"
 #include "aggregator/share.h"
 #include "common/ct.h"
 #include "common/guard.h"
@@ -72,8 +73,10 @@ static int job_load(const pa_aggregator *a, job *j)
     size_t cap = 0;
     int rc = PA_OK;
 
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT report_id, report FROM reports WHERE task_id = ?1 AND"
-                                   " job_id = ?2 AND state = 'aggregating' ORDER BY report_id"));
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT r.report_id, d.report FROM reports r JOIN report_data d"
+                                   " ON d.task_id = r.task_id AND d.report_id = r.report_id"
+                                   " WHERE r.task_id = ?1 AND r.job_id = ?2 AND r.state = 'aggregating'"
+                                   " ORDER BY r.report_id"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
     while (rc == PA_OK && sqlite3_step(s) == SQLITE_ROW) {
@@ -102,47 +105,58 @@ static int job_load(const pa_aggregator *a, job *j)
     return rc;
 }
 
-/* Step 1: open the leader shares and run verify_init. */
-static int leader_init(const pa_aggregator *a, job *j)
+/* Step 1, one report: decode, open the leader share, verify_init.  Pure (no
+ * store access), so reports run in parallel; a failure is the report's reason. */
+typedef struct {
+    const pa_aggregator *a;
+    job *j;
+    int rc;                    /* first internal error (not a report's fault) */
+} init_ctx;
+
+static void leader_init_one(void *pCtx, size_t i)
 {
+    init_ctx *c = pCtx;
+    const pa_aggregator *a = c->a;
+    job_report *p = &c->j->aRep[i];
     pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
     uint8_t *pShare = malloc(a->nOwnInputShare + 1);
+    int rc;
 
-    if (pShare == NULL)
-        return pa_fail(PA_ENOMEM, "job: out of memory");
-    for (size_t i = 0; i < j->n; i++) {
-        job_report *p = &j->aRep[i];
-        p->pState = malloc(a->nVerifyState + 1);
-        p->pVerifierShare = malloc(a->sizes.nVerifierShare + 1);
-        p->pOutShare = malloc(a->nOutShare + 1);
-        if (p->pState == NULL || p->pVerifierShare == NULL || p->pOutShare == NULL) {
-            free(pShare);
-            return pa_fail(PA_ENOMEM, "job: out of memory");
-        }
-        if (pa_report_decode(&p->r, p->pMsg, p->nMsg, &sizes) != PA_OK) {
-            p->eReject = PA_REJECT_DECODE;
-            continue;
-        }
+    p->pState = malloc(a->nVerifyState + 1);
+    p->pVerifierShare = malloc(a->sizes.nVerifierShare + 1);
+    p->pOutShare = malloc(a->nOutShare + 1);
+    if (pShare == NULL || p->pState == NULL || p->pVerifierShare == NULL || p->pOutShare == NULL) {
+        free(pShare);
+        c->rc = PA_ENOMEM;
+        return;
+    }
+    if (pa_report_decode(&p->r, p->pMsg, p->nMsg, &sizes) != PA_OK) {
+        p->eReject = PA_REJECT_DECODE;
+    } else {
         pa_report_leader_digest(p->aLeaderDigest, &p->r);
         if (pa_agg_open_share(a, &p->r, p->r.leader.aEnc, p->r.leader.pCt, p->r.leader.nCt, pShare) != PA_OK) {
             p->eReject = PA_REJECT_DECRYPT;
-            continue;
-        }
-        int rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 0,
-                                      p->aReportId, p->r.pPublicShare, p->r.nPublicShare, pShare,
-                                      a->nOwnInputShare, p->pState, p->pVerifierShare);
-        pa_wipe(pShare, a->nOwnInputShare);
-        if (rc == PA_EDECODE)
-            p->eReject = PA_REJECT_DECODE;
-        else if (rc == PA_EVERIFY)
-            p->eReject = PA_REJECT_PROOF;
-        else if (rc != PA_OK) {
-            free(pShare);
-            return rc;
+        } else {
+            rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 0, p->aReportId,
+                                      p->r.pPublicShare, p->r.nPublicShare, pShare, a->nOwnInputShare,
+                                      p->pState, p->pVerifierShare);
+            if (rc == PA_EDECODE)
+                p->eReject = PA_REJECT_DECODE;
+            else if (rc == PA_EVERIFY)
+                p->eReject = PA_REJECT_PROOF;
+            else if (rc != PA_OK)
+                c->rc = rc;
         }
     }
+    pa_wipe(pShare, a->nOwnInputShare);
     free(pShare);
-    return PA_OK;
+}
+
+static int leader_init(const pa_aggregator *a, job *j)
+{
+    init_ctx c = {a, j, PA_OK};
+    pa_parallel_for(j->n, leader_init_one, &c);
+    return c.rc == PA_OK ? PA_OK : pa_fail(c.rc, "job: verify_init failed (%s)", pa_strerror(c.rc));
 }
 
 /* Step 2: the init request (reports the leader did not reject) and its answer. */
@@ -269,14 +283,18 @@ static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *
 static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_stats *pStats)
 {
     sqlite3_stmt *s;
-    int rc = pa_store_begin(a->pStore);
+    pa_job_sum sum;
+    int rc = pa_job_sum_init(a, &sum);
 
+    if (rc != PA_OK)
+        return rc;
+    rc = pa_store_begin(a->pStore);
     for (size_t i = 0; rc == PA_OK && i < j->n; i++) {
         job_report *p = &j->aRep[i];
         /* summed only if both accepted: the helper's answer decides the rest */
         if (p->iCont && p->eReject == PA_REJECT_NONE)
             p->eReject = pFinish->aItem[p->iCont - 1].eReject;
-        rc = pa_job_settle_report(a, p->aReportId, j->zPeriod, j->zPartition, p->eReject, p->pOutShare);
+        rc = pa_job_settle_report(a, &sum, p->aReportId, p->eReject, p->pOutShare);
         if (p->eReject == PA_REJECT_NONE)
             pStats->nAccepted++;
         else {
@@ -284,6 +302,9 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
             pStats->aRejected[p->eReject]++;
         }
     }
+    if (rc == PA_OK)
+        rc = pa_job_sum_commit(a, &sum, j->zPeriod, j->zPartition);
+    pa_job_sum_free(a, &sum);
     if (rc == PA_OK)
         rc = pa_agg_prepare(a, &s, "UPDATE jobs SET state = 'finished', updated_at = ?3"
                                    " WHERE task_id = ?1 AND job_id = ?2");

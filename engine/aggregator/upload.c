@@ -75,7 +75,16 @@ static int store_report(pa_aggregator *a, const pa_report *r, const uint8_t *pMs
         return pa_fail(PA_ESTATE, "report: agency %s's report for %s/%s is already aggregated and "
                                   "can no longer be corrected", r->zAgencyId, r->zPeriod, r->zPartition);
     if (bAny) {
-        PA_GUARD(pa_agg_prepare(a, &s, "UPDATE reports SET state = 'replaced', report = NULL"
+        PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM report_data WHERE task_id = ?1 AND report_id IN"
+                                       " (SELECT report_id FROM reports WHERE task_id = ?1 AND"
+                                       " agency_id = ?2 AND period = ?3 AND partition = ?4"
+                                       " AND state = 'pending')"));
+        pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_text(s, 2, r->zAgencyId, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, r->zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, r->zPartition, -1, SQLITE_STATIC);
+        PA_GUARD(pa_agg_step_done(a, s, "report_data (replace)"));
+        PA_GUARD(pa_agg_prepare(a, &s, "UPDATE reports SET state = 'replaced'"
                                        " WHERE task_id = ?1 AND agency_id = ?2 AND period = ?3"
                                        " AND partition = ?4 AND state = 'pending'"));
         pa_agg_bind_task(a, s, 1);
@@ -85,15 +94,19 @@ static int store_report(pa_aggregator *a, const pa_report *r, const uint8_t *pMs
         PA_GUARD(pa_agg_step_done(a, s, "reports (replace)"));
     }
     PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
-                                   " partition, received_at, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                                   " partition, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, r->zAgencyId, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, r->zPeriod, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, r->zPartition, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, pa_agg_now(a));
-    sqlite3_bind_blob(s, 7, pMsg, (int)nMsg, SQLITE_STATIC);
-    return pa_agg_step_done(a, s, "reports (insert)");
+    PA_GUARD(pa_agg_step_done(a, s, "reports (insert)"));
+    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO report_data(task_id, report_id, report) VALUES (?1, ?2, ?3)"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, pMsg, (int)nMsg, SQLITE_STATIC);
+    return pa_agg_step_done(a, s, "report_data (insert)");
 }
 
 int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)

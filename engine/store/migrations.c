@@ -11,10 +11,11 @@
 
 static const char *const g_migrations[] = {
     /* 1 */
-    /* Reports this aggregator has seen.  The leader keeps the whole encoded
-     * report until it is aggregated; the helper keeps the metadata (replay and
-     * one-report-per-agency checks) and, between the two steps of a job, its
-     * verify state. */
+    /* Reports this aggregator has seen: the metadata (replay and one report per
+     * agency and batch) and, on the helper between the two steps of a job, its
+     * verify state.  The leader keeps the encoded report (~75 KB) in
+     * report_data until it is aggregated: a separate table, so that the state
+     * changes of a report never rewrite its bytes. */
     "CREATE TABLE reports ("
     "  task_id        BLOB NOT NULL,"
     "  report_id      BLOB NOT NULL,"
@@ -22,7 +23,6 @@ static const char *const g_migrations[] = {
     "  period         TEXT NOT NULL,"
     "  partition      TEXT NOT NULL,"
     "  received_at    INTEGER NOT NULL,"
-    "  report         BLOB,"
     "  verify_state   BLOB,"
     "  state          TEXT NOT NULL DEFAULT 'pending'"
     "                 CHECK (state IN ('pending','aggregating','accepted','rejected','replaced')),"
@@ -33,6 +33,12 @@ static const char *const g_migrations[] = {
     "CREATE INDEX reports_by_batch ON reports(task_id, period, partition, state);"
     "CREATE INDEX reports_by_agency ON reports(task_id, agency_id, period, partition, state);"
     "CREATE INDEX reports_by_job ON reports(task_id, job_id);"
+    "CREATE TABLE report_data ("
+    "  task_id    BLOB NOT NULL,"
+    "  report_id  BLOB NOT NULL,"
+    "  report     BLOB NOT NULL,"
+    "  PRIMARY KEY (task_id, report_id)"
+    ");"
     /* Aggregation jobs: the leader's progress, the helper's stored answers (a
      * retried step gets the same bytes back and changes nothing). */
     "CREATE TABLE jobs ("
