@@ -53,6 +53,8 @@ static int finish(pa_flp *f)
     f->query_rand_len = 1 + (f->eval_output_len > 1 ? f->eval_output_len : 0);
     f->proof_len = f->arity + f->gpoly_len;
     f->verifier_len = 1 + f->arity + 1;
+    /* Count (0/1), Sum / SumVec / Multihot (range-checked bits), Histogram (one-hot) */
+    f->encoding_is_bits = 1;
     f->inv_p_f64 = pa_f64_inv(pa_f64_from_u64((uint64_t)f->p));
     f->inv_2p_f64 = pa_f64_inv(pa_f64_from_u64((uint64_t)(2 * f->p)));
     f->inv_p_f128 = pa_f128_inv(pa_f128_from_u64((uint64_t)f->p));

@@ -61,6 +61,7 @@ typedef struct {
 
     size_t meas_len, output_len, joint_rand_len, eval_output_len;
     size_t prove_rand_len, query_rand_len, proof_len, verifier_len;
+    int encoding_is_bits; /* 1 if encode() only ever produces 0 and 1 (all circuits here) */
 
     /* 1/P and 1/(2P) in both fields, so query never inverts (set by the constructors) */
     pa_f64 inv_p_f64, inv_2p_f64;

@@ -68,6 +68,36 @@ static inline int P3FN(canonical)(const uint8_t *b)
 #endif
 }
 
+/* acc <- acc - h mod p on canonical little-endian encodings (constant time). */
+static inline void P3FN(sub_canonical)(uint8_t *acc, const uint8_t *h)
+{
+    uint64_t a0, h0;
+    memcpy(&a0, acc, 8);
+    memcpy(&h0, h, 8);
+    a0 = le64toh(a0);
+    h0 = le64toh(h0);
+#if FLD_ENC == 8
+    uint64_t d = a0 - h0;
+    d += PA_F64_MODULUS & pa_ct_mask((uint64_t)(a0 < h0));
+    d = htole64(d);
+    memcpy(acc, &d, 8);
+#else
+    uint64_t a1, h1;
+    memcpy(&a1, acc + 8, 8);
+    memcpy(&h1, h + 8, 8);
+    a1 = le64toh(a1);
+    h1 = le64toh(h1);
+    unsigned __int128 a = ((unsigned __int128)a1 << 64) | a0;
+    unsigned __int128 b = ((unsigned __int128)h1 << 64) | h0;
+    unsigned __int128 d = a - b;
+    uint64_t m = pa_ct_mask((uint64_t)(a < b));
+    d += (((unsigned __int128)(PA_F128_P1 & m)) << 64) | (PA_F128_P0 & m);
+    uint64_t lo = htole64((uint64_t)d), hi = htole64((uint64_t)(d >> 64));
+    memcpy(acc, &lo, 8);
+    memcpy(acc + 8, &hi, 8);
+#endif
+}
+
 /*
  * The draft's next_vec (§6.2) on raw bytes: squeeze candidates, keep those below p,
  * until n are kept, requesting exactly the missing count each time (so the stream
@@ -96,9 +126,10 @@ static void P3FN(next_raw)(pa_xof *x, uint8_t *raw, size_t n)
  *   acc[i] -= element i   (if acc)      out[i] = element i   (if out)
  *   absorb the encoding into jrx (if jrx: the helper's joint randomness part)
  *   copy the encodings of elements [0, enc_n) to enc_out (if enc_out)
+ *   acc_enc[i] -= element i on canonical encodings (if acc_enc)
  */
 static void P3FN(stream_share)(pa_xof *x, FE *acc, FE *out, size_t n, pa_xof *jrx,
-                               uint8_t *enc_out, size_t enc_n)
+                               uint8_t *enc_out, size_t enc_n, uint8_t *acc_enc)
 {
     FE blk[PA_PRIO3_BLOCK];
     uint8_t raw[PA_PRIO3_BLOCK * FLD_ENC];
@@ -113,6 +144,9 @@ static void P3FN(stream_share)(pa_xof *x, FE *acc, FE *out, size_t n, pa_xof *jr
             if (out)
                 memcpy(out + off, blk, c * sizeof(FE));
         }
+        if (acc_enc)
+            for (size_t i = 0; i < c; i++)
+                P3FN(sub_canonical)(acc_enc + (off + i) * FLD_ENC, raw + i * FLD_ENC);
         if (jrx)
             pa_xof_update(jrx, raw, c * FLD_ENC);
         if (enc_out && off < enc_n)
@@ -188,23 +222,37 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
     const uint8_t *prove_seed = rand + ((S - 1) * per + (v->jr ? 1 : 0)) * L;
     const uint8_t *leader_blind = v->jr ? rand + (S - 1) * per * L : NULL;
 
-    /* Leader measurement share = meas - sum of helper shares (+ joint rand parts). */
-    memcpy(lmeas, meas, ML * sizeof(FE));
+    /*
+     * Leader measurement share = meas - sum of helper shares (+ joint rand parts).
+     * Every circuit here encodes its measurement as 0/1 values, so the leader's
+     * share is computed directly on canonical encodings in its output buffer: the
+     * helpers' raw XOF bytes are subtracted there, with no conversion to and from
+     * the field's internal form.
+     */
+    uint8_t *out0 = input_shares[0];
+    if (f->encoding_is_bits) {
+        memset(out0, 0, ML * ENC);
+        for (size_t i = 0; i < ML; i++)
+            out0[i * ENC] = (uint8_t)(1 - FOP(is_zero)(meas[i]));
+    } else {
+        memcpy(lmeas, meas, ML * sizeof(FE));
+    }
     for (size_t j = 1; j < S; j++) {
         const uint8_t *hseed = rand + (j - 1) * per * L;
         binder[0] = (uint8_t)j;
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_MEAS_SHARE, hseed, binder, 1, NULL, 0);
         if (v->jr)
             P3FN(jr_part_start)(&jrx, &dst, hseed + L, j, nonce);
-        P3FN(stream_share)(&x, lmeas, NULL, ML, v->jr ? &jrx : NULL, NULL, 0);
+        P3FN(stream_share)(&x, f->encoding_is_bits ? NULL : lmeas, NULL, ML,
+                           v->jr ? &jrx : NULL, NULL, 0, f->encoding_is_bits ? out0 : NULL);
         if (v->jr) {
             pa_xof_next(&jrx, public_share + j * L, L);
             pa_xof_wipe(&jrx);
         }
         pa_xof_wipe(&x);
     }
-    uint8_t *out0 = input_shares[0];
-    FOP(encode_vec)(out0, lmeas, ML);
+    if (!f->encoding_is_bits)
+        FOP(encode_vec)(out0, lmeas, ML);
 
     if (v->jr) {
         P3FN(jr_part_start)(&jrx, &dst, leader_blind, 0, nonce);
@@ -227,7 +275,7 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
         binder[1] = (uint8_t)j;
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROOF_SHARE, rand + (j - 1) * per * L, binder,
                         2, NULL, 0);
-        P3FN(stream_share)(&x, proofs, NULL, PL * R, NULL, NULL, 0);
+        P3FN(stream_share)(&x, proofs, NULL, PL * R, NULL, NULL, 0, NULL);
         pa_xof_wipe(&x);
     }
 
@@ -308,7 +356,7 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
         binder[0] = (uint8_t)agg_id;
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_MEAS_SHARE, input_share, binder, 1, NULL, 0);
         P3FN(stream_share)(&x, NULL, meas, ML, v->jr ? &jrx : NULL,
-                           prefix_out ? verify_state : NULL, OL);
+                           prefix_out ? verify_state : NULL, OL, NULL);
         pa_xof_wipe(&x);
         uint8_t b2[2] = {(uint8_t)R, (uint8_t)agg_id};
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROOF_SHARE, input_share, b2, 2, NULL, 0);
