@@ -34,8 +34,7 @@
 #define FLPFN(op) PA_P3_CAT3(pa_flp_, op, PA_P3_CAT2(_, FLD))
 #define P3FN(op) PA_P3_CAT3(pa_prio3_, op, PA_P3_CAT2(_, FLD))
 #define XOF_NEXT_VEC PA_P3_CAT2(pa_xof_next_vec_, FLD)
-#define ES sizeof(FE) /* not the encoded size; see ENC below */
-#define ENC (v->es)
+#define ENC (v->es) /* encoded size of one element (== FLD_ENC) */
 
 #ifndef PA_PRIO3_BLOCK
 #define PA_PRIO3_BLOCK 128
@@ -463,6 +462,5 @@ out:
 #undef FLPFN
 #undef P3FN
 #undef XOF_NEXT_VEC
-#undef ES
 #undef ENC
 #undef FLD_ENC
