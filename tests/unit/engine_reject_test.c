@@ -252,12 +252,47 @@ static void test_collection_refusals(void **state)
     flow_free(&f);
 }
 
+static void allow_corrections(json_t *pRoot)
+{
+    no_dp(pRoot);
+    json_object_set_new(json_object_get(pRoot, "batching"), "allow_corrections", json_true());
+}
+
+static void test_corrections_replace_until_aggregated(void **state)
+{
+    flow f;
+    pa_job_stats st;
+    pa_collection coll;
+    (void)state;
+    assert_int_equal(flow_new(&f, 3, 2, allow_corrections), PA_OK);
+    for (size_t c = 0; c < 270; c++)
+        g_counts[c] = 5;
+    assert_int_equal(flow_submit(&f, 0, "2026-10", g_counts), PA_OK);
+    assert_int_equal(flow_submit(&f, 1, "2026-10", g_counts), PA_OK);
+    /* agency 0 corrects its report: the newer one replaces the older */
+    for (size_t c = 0; c < 270; c++)
+        g_counts[c] = 7;
+    assert_int_equal(flow_submit(&f, 0, "2026-10", g_counts), PA_OK);
+    assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM reports WHERE state = 'replaced'"), 1);
+    assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM report_data"), 2);
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
+    assert_int_equal(st.nAccepted, 2);
+    /* once aggregated, a correction is refused */
+    expect(flow_submit(&f, 0, "2026-10", g_counts), PA_ESTATE, "can no longer be corrected");
+    assert_int_equal(flow_collect(&f, "2026-10", "state", &coll), PA_OK);
+    for (size_t c = 0; c < 270; c++)
+        assert_int_equal(coll.aTotal[c], 12);
+    pa_collection_free(&coll);
+    flow_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upload_refusals),
         cmocka_unit_test(test_tampered_share_rejected_not_summed),
         cmocka_unit_test(test_collection_refusals),
+        cmocka_unit_test(test_corrections_replace_until_aggregated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
