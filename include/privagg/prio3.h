@@ -3,7 +3,7 @@
  *
  * A pa_prio3 is an immutable parameter set (VDAF, its circuit parameters and the
  * number of aggregators).  Every message goes in and out as its draft encoding
- * (§7.2.6 "Message Serialization"); outputs are caller-allocated and sized by the
+ * (§7.2.7 "Message Serialization"); outputs are caller-allocated and sized by the
  * accessors below.  Flow per report:
  *
  *   client:      pa_prio3_shard            -> public share, one input share per aggregator

@@ -2,7 +2,7 @@
  * The generic fully linear proof (FLP) of [BBCGGI19] as specified in
  * draft-irtf-cfrg-vdaf-20 §7.3 ("A General-Purpose FLP"), with the validity
  * circuits of §7.4 (Count, Sum, SumVec, Histogram, MultihotCountVec) and the
- * gadgets Mul, PolyEval and ParallelSum(Mul) (§7.3.1 / §7.4).
+ * gadgets Mul, PolyEval and ParallelSum(Mul) (Appendix A "FLP Gadgets").
  *
  * Every circuit used by Prio3 has exactly one gadget, so a circuit is described by
  * one field-independent pa_flp record (lengths, gadget shape) and the algorithms are

@@ -82,7 +82,7 @@ static void FLPFN(call_inputs)(const pa_flp *f, const FE *meas, const FE *joint_
     }
 }
 
-/* The gadget itself on one input vector (§7.3.1 Mul, PolyEval, ParallelSum). */
+/* The gadget itself on one input vector (Appendix A "FLP Gadgets": Mul, PolyEval, ParallelSum). */
 static FE FLPFN(gadget_eval)(const pa_flp *f, const FE *in)
 {
     switch (f->gadget) {

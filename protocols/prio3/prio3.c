@@ -1,6 +1,6 @@
 /*
  * Prio3 (draft-irtf-cfrg-vdaf-20 §7): the six instantiations (§7.4 and the
- * test-only Prio3SumVecWithMultiproof), message sizes (§7.2.6), argument checks,
+ * test-only Prio3SumVecWithMultiproof), message sizes (§7.2.7), argument checks,
  * the field-independent steps (verify_next, aggregation plumbing, unshard) and the
  * dispatch to the Field64 / Field128 halves built from prio3_tmpl.h.
  */
@@ -29,7 +29,7 @@ int pa_prio3_dst_init(pa_prio3_dst *d, const pa_prio3 *v, const uint8_t *ctx, si
         if (d->buf == NULL)
             return pa_fail(PA_ENOMEM, "ctx: %zu bytes", ctx_len);
     }
-    /* format_dst(algo_class 0, ID, usage) || ctx (§6.2 / §7.2) */
+    /* format_dst(algo_class 0, ID, usage) || ctx (§6.2.3 / §7.2.6) */
     d->buf[0] = PA_PRIO3_DST_VERSION;
     d->buf[1] = 0;
     d->buf[2] = (uint8_t)(v->id >> 24);
@@ -249,7 +249,7 @@ void pa_prio3_free(pa_prio3 *v)
     free(v);
 }
 
-/* ---- parameters and sizes (§7.2.6) ---- */
+/* ---- parameters and sizes (§7.2.7) ---- */
 
 uint32_t pa_prio3_id(const pa_prio3 *v) { return v->id; }
 size_t pa_prio3_num_shares(const pa_prio3 *v) { return v->shares; }

@@ -1,6 +1,6 @@
 /*
  * Prio3 internals (draft-irtf-cfrg-vdaf-20 §7.2): the parameter record behind the
- * opaque pa_prio3, the domain-separation tags (§6.2 / §7.2: format_dst(0, ID, usage)
+ * opaque pa_prio3, the domain-separation tags (§6.2.3 / §7.2.6: format_dst(0, ID, usage)
  * || ctx) and the field-specific halves instantiated from prio3_tmpl.h.
  */
 #ifndef PA_PRIO3_INTERNAL_H

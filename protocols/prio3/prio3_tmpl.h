@@ -9,7 +9,8 @@
  * Streaming: helper shares are squeezed from the XOF in blocks of PA_PRIO3_BLOCK
  * elements, subtracted from the leader's share and absorbed into the joint
  * randomness part in the same pass, so no binder is ever concatenated and no
- * helper share is materialised.  Every buffer that held secret data is wiped.
+ * helper share is materialised while sharding.  Every buffer that held secret data
+ * is wiped.
  */
 #if !defined(FLD) || !defined(FLD_ENC)
 #error "define FLD (f64 or f128) and FLD_ENC (its encoded size) before including prio3/prio3_tmpl.h"
@@ -278,7 +279,7 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
         pa_xof_wipe(&x);
     }
 
-    /* Encodings (§7.2.6). */
+    /* Encodings (§7.2.7). */
     FOP(encode_vec)(out0 + ML * ENC, proofs, PL * R);
     if (v->jr)
         memcpy(out0 + (ML + PL * R) * ENC, leader_blind, L);
