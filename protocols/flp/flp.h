@@ -1,6 +1,6 @@
 /*
  * The generic fully linear proof (FLP) of [BBCGGI19] as specified in
- * draft-irtf-cfrg-vdaf-20 §7.3 ("A General-Purpose FLP"), with the validity
+ * draft-irtf-cfrg-vdaf-20 §7.3 ("FLP Specification"), with the validity
  * circuits of §7.4 (Count, Sum, SumVec, Histogram, MultihotCountVec) and the
  * gadgets Mul, PolyEval and ParallelSum(Mul) (Appendix A "FLP Gadgets").
  *
