@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "privagg/common.h"
 
@@ -44,10 +45,13 @@ void pa_error_clear(void)
 
 int pa_fail(int code, const char *fmt, ...)
 {
+    char zTmp[sizeof g_detail];
     va_list ap;
 
+    /* format into a copy first: an argument may be pa_error_detail() itself */
     va_start(ap, fmt);
-    vsnprintf(g_detail, sizeof g_detail, fmt, ap);
+    vsnprintf(zTmp, sizeof zTmp, fmt, ap);
     va_end(ap);
+    memcpy(g_detail, zTmp, sizeof g_detail);
     return code;
 }
