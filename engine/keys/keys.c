@@ -56,10 +56,9 @@ int pa_keys_generate(pa_keys *pKeys, pa_role eRole, const char *zId, uint8_t iCo
     }
     pKeys->iConfigId = iConfigId;
     crypto_box_keypair(pKeys->aPublic, pKeys->aSecret); /* X25519 */
-    if (is_aggregator(eRole)) {
+    if (is_aggregator(eRole))
         randombytes_buf(pKeys->aVerifyKey, sizeof pKeys->aVerifyKey);
-        randombytes_buf(pKeys->aToken, sizeof pKeys->aToken);
-    }
+    randombytes_buf(pKeys->aToken, sizeof pKeys->aToken);
     return PA_OK;
 }
 
@@ -103,6 +102,8 @@ static json_t *to_json(const pa_keys *k, int bPrivate)
         if (is_aggregator(k->eRole)) {
             json_object_set_new(o, "verify_key", hex_value(k->aVerifyKey, PA_VERIFY_KEY_SIZE));
             json_object_set_new(o, "peer_token", hex_value(k->aToken, PA_TOKEN_SIZE));
+        } else {
+            json_object_set_new(o, "bearer_token", hex_value(k->aToken, PA_TOKEN_SIZE));
         }
     }
     return o;
@@ -235,6 +236,8 @@ static int read_file(pa_keys *k, const char *zPath, int bPrivate)
             rc = read_hex(o, zPath, "verify_key", k->aVerifyKey, PA_VERIFY_KEY_SIZE);
         if (rc == PA_OK && bPrivate && is_aggregator(k->eRole))
             rc = read_hex(o, zPath, "peer_token", k->aToken, PA_TOKEN_SIZE);
+        if (rc == PA_OK && bPrivate && k->eRole == PA_ROLE_COLLECTOR)
+            rc = read_hex(o, zPath, "bearer_token", k->aToken, PA_TOKEN_SIZE);
     }
     json_decref(o);
     if (rc == PA_OK && bPrivate) {

@@ -7,7 +7,8 @@
  *   leader/helper/collector: X25519 HPKE key -> public "hpke_public_key"
  * Aggregators' private files also hold the 32-byte Prio3 verify key, which the
  * leader and the helper share (and nobody else), and the bearer token the leader
- * presents to the helper.  Files are JSON; secrets are hex.  A private file is
+ * presents to the helper; the collector's holds the bearer token it presents to
+ * the leader (the leader's config carries the same token).  Files are JSON; secrets are hex.  A private file is
  * created with O_EXCL: an existing key is never overwritten.
  */
 #ifndef PRIVAGG_KEYS_H
@@ -28,7 +29,8 @@ typedef struct {
     uint8_t aSecret[64];             /* Ed25519 secret (64 bytes) or X25519 (first 32) */
     uint8_t iConfigId;               /* HPKE config id (aggregators, collector) */
     uint8_t aVerifyKey[PA_VERIFY_KEY_SIZE]; /* leader and helper only */
-    uint8_t aToken[PA_TOKEN_SIZE];   /* leader and helper: the leader->helper bearer token */
+    uint8_t aToken[PA_TOKEN_SIZE];   /* leader/helper: the leader->helper bearer token;
+                                        collector: its bearer token at the leader */
 } pa_keys;
 
 const char *pa_role_name(pa_role e);

@@ -93,7 +93,7 @@ static void test_private_file_checks(void **state)
     char zPk[65];
     sodium_bin2hex(zPk, sizeof zPk, k.aPublic, 32);
     fprintf(f, "{\"role\":\"collector\",\"hpke_config_id\":1,\"hpke_public_key\":\"%s\","
-               "\"hpke_secret_key\":\"%064d\"}", zPk, 7);
+               "\"hpke_secret_key\":\"%064d\",\"bearer_token\":\"%064d\"}", zPk, 7, 9);
     fclose(f);
     assert_int_equal(chmod(zFile, 0600), 0);
     assert_int_equal(pa_keys_read_private(&r, zFile), PA_EDECODE);
