@@ -3,7 +3,6 @@
  * noise mechanism calibrated from its DP policy (each aggregator's noise alone
  * gives the per-release rho), the clock and the RNG.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,32 +13,6 @@
 #include "privagg/hpke.h"
 #include "privagg/ledger.h"
 #include "privagg/vdaf.h"
-
-/* Each aggregator's noise alone gives the per-release guarantee. */
-static int calibrate(pa_aggregator *a)
-{
-    const pa_task *t = a->pTask;
-    pa_dp_rational param;
-
-    if (t->eMechanism == PA_TASK_DP_NONE)
-        return PA_OK;
-    a->bNoise = 1;
-    PA_GUARD(pa_dp_sensitivity_from_bounds(t->nMaxPerCell, t->nMaxCellsPerRecord, &a->sens));
-    if (t->eMechanism == PA_TASK_DP_GAUSSIAN) {
-        PA_GUARD(pa_dp_calibrate_rho(t->rPerRelease, a->sens.l2sq, &param));
-        PA_GUARD(pa_dp_mechanism_gaussian(&a->mech, param));
-        a->rSigma2 = (double)pa_dp_rational_to_ld(param);
-        return PA_OK;
-    }
-    /* Laplace: scale = Delta_1 / eps, rounded up to a multiple of 1e-6 (more
-     * noise, never less than the policy asks). */
-    double rScale = (double)a->sens.l1 / t->rPerRelease;
-    uint64_t num = (uint64_t)ceil(rScale * 1e6);
-    param = pa_dp_rational_make(num, 1000000);
-    PA_GUARD(pa_dp_mechanism_laplace(&a->mech, param));
-    a->rSigma2 = 2.0 * rScale * rScale; /* variance of the continuous analogue, for reports */
-    return PA_OK;
-}
 
 int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
 {
@@ -65,7 +38,7 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
 
     rc = pa_vdaf_from_task(&a->pVdaf, c->pTask, &a->bField128);
     if (rc == PA_OK)
-        rc = calibrate(a);
+        rc = pa_task_noise(c->pTask, &a->bNoise, &a->mech, &a->sens, &a->rSigma2);
     if (rc == PA_OK && c->pRng == NULL && a->bNoise) {
         rc = pa_dp_rng_new(&a->pRng);
         a->bOwnRng = 1;

@@ -17,6 +17,10 @@ int pa_cli_ledger(int argc, char **argv);
 
 int pa_cli_keygen(int argc, char **argv);
 int pa_cli_task(int argc, char **argv);
+int pa_cli_serve(int argc, char **argv);
+int pa_cli_submit(int argc, char **argv);
+int pa_cli_collect(int argc, char **argv);
+int pa_cli_demo(int argc, char **argv);
 
 /* Options: fill zName and bFlag; pa_cli_parse() sets bSeen and zValue. */
 typedef struct {

@@ -1,6 +1,7 @@
 /*
  * The task's Prio3 instance and application context (see include/privagg/vdaf.h).
  */
+#include <math.h>
 #include <string.h>
 
 #include "privagg/common.h"
@@ -30,4 +31,29 @@ void pa_vdaf_ctx(uint8_t aCtx[PA_VDAF_CTX_SIZE], const pa_task *pTask)
 {
     memcpy(aCtx, PA_VDAF_CTX_LABEL, sizeof PA_VDAF_CTX_LABEL - 1);
     memcpy(aCtx + sizeof PA_VDAF_CTX_LABEL - 1, pTask->aTaskId, 32);
+}
+
+int pa_task_noise(const pa_task *t, int *pbNoise, pa_dp_mechanism *pMech, pa_dp_sensitivity *pSens,
+                  double *pSigma2)
+{
+    pa_dp_rational param;
+    int rc;
+
+    *pbNoise = t->eMechanism != PA_TASK_DP_NONE;
+    if (!*pbNoise)
+        return PA_OK;
+    rc = pa_dp_sensitivity_from_bounds(t->nMaxPerCell, t->nMaxCellsPerRecord, pSens);
+    if (rc != PA_OK)
+        return rc;
+    if (t->eMechanism == PA_TASK_DP_GAUSSIAN) {
+        rc = pa_dp_calibrate_rho(t->rPerRelease, pSens->l2sq, &param);
+        if (rc == PA_OK)
+            rc = pa_dp_mechanism_gaussian(pMech, param);
+        *pSigma2 = (double)pa_dp_rational_to_ld(param);
+        return rc;
+    }
+    double rScale = (double)pSens->l1 / t->rPerRelease;
+    param = pa_dp_rational_make((uint64_t)ceil(rScale * 1e6), 1000000);
+    *pSigma2 = 2.0 * rScale * rScale;
+    return pa_dp_mechanism_laplace(pMech, param);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "privagg/dp.h"
 #include "privagg/prio3.h"
 #include "privagg/task.h"
 
@@ -19,5 +20,15 @@
 int pa_vdaf_from_task(pa_prio3 **ppVdaf, const pa_task *pTask, int *pbField128);
 
 void pa_vdaf_ctx(uint8_t aCtx[PA_VDAF_CTX_SIZE], const pa_task *pTask);
+
+/*
+ * The noise each aggregator adds, from the task's DP policy: each aggregator's
+ * noise alone gives the per-release guarantee (rho for the discrete Gaussian,
+ * epsilon for the discrete Laplace, whose scale is rounded up to a multiple of
+ * 1e-6).  *pSigma2: the variance of one aggregator's noise (Gaussian), or 2·scale²
+ * (Laplace), for reports.  *pbNoise = 0 with mechanism none (other outputs unset).
+ */
+int pa_task_noise(const pa_task *pTask, int *pbNoise, pa_dp_mechanism *pMech,
+                  pa_dp_sensitivity *pSens, double *pSigma2);
 
 #endif

@@ -1,0 +1,99 @@
+/*
+ * privagg collect — the collector fetches one batch's noised totals (thin over
+ * engine/client and engine/collector) and writes the collection result JSON.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "privagg/client.h"
+#include "privagg/common.h"
+#include "privagg/vdaf.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: privagg collect --task FILE --key COLLECTOR.key --period YYYY-MM\n"
+            "                       [--partition state|FIPS] [--out FILE.json] [--ca CERT.pem]\n"
+            "                       [--timeout SECONDS]\n"
+            "\n"
+            "Asks the leader to release a batch (both aggregators check the minimum\n"
+            "number of agencies, that it was not released before, and their privacy\n"
+            "budget, and each adds its own noise), polls until it is ready, opens both\n"
+            "sealed shares and writes the noised totals as JSON (default: standard\n"
+            "output).\n"
+            "\n"
+            "example:\n"
+            "  privagg collect --task task.json --key keys/collector.key --period 2026-10 \\\n"
+            "                  --partition state --out 2026-10.json --ca tls/cert.pem\n");
+}
+
+int pa_cli_collect(int argc, char **argv)
+{
+    pa_cli_opt o[] = {{"--task", 0, NULL, 0}, {"--key", 0, NULL, 0},     {"--period", 0, NULL, 0},
+                      {"--partition", 0, NULL, 0}, {"--out", 0, NULL, 0}, {"--ca", 0, NULL, 0},
+                      {"--timeout", 0, NULL, 0}, {"--help", 1, NULL, 0}};
+    size_t n = sizeof o / sizeof o[0];
+    unsigned long long nTimeout = 600;
+    pa_task *t = NULL;
+    pa_keys k;
+    pa_http_client *c = NULL;
+    pa_http_client_opts co = {0};
+    pa_collection coll;
+    FILE *f = stdout;
+    int rc;
+
+    if (pa_cli_parse(argc, argv, o, n) != 0)
+        return 2;
+    if (pa_cli_seen(o, n, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!pa_cli_value(o, n, "--task") || !pa_cli_value(o, n, "--key") || !pa_cli_value(o, n, "--period")) {
+        fprintf(stderr, "privagg collect: --task, --key and --period are required\n");
+        return 2;
+    }
+    if (pa_cli_value(o, n, "--timeout") &&
+        pa_cli_uint("collect", "--timeout", pa_cli_value(o, n, "--timeout"), 1, 86400, &nTimeout))
+        return 2;
+    const char *zPartition = pa_cli_value(o, n, "--partition") ? pa_cli_value(o, n, "--partition") : "state";
+    memset(&k, 0, sizeof k);
+    memset(&coll, 0, sizeof coll);
+    rc = pa_task_load(&t, pa_cli_value(o, n, "--task"));
+    if (rc == PA_OK)
+        rc = pa_keys_read_private(&k, pa_cli_value(o, n, "--key"));
+    if (rc == PA_OK && k.eRole != PA_ROLE_COLLECTOR)
+        rc = pa_fail(PA_EINVAL, "--key: role %s, expected collector", pa_role_name(k.eRole));
+    co.ca_file = pa_cli_value(o, n, "--ca");
+    if (rc == PA_OK)
+        rc = pa_http_client_new(&c, &co);
+    if (rc == PA_OK) {
+        fprintf(stderr, "collect: waiting for %s/%s to be aggregated and released...\n",
+                pa_cli_value(o, n, "--period"), zPartition);
+        rc = pa_client_collect(c, t, &k, pa_cli_value(o, n, "--period"), zPartition, (unsigned)nTimeout, &coll);
+    }
+    if (rc == PA_OK && pa_cli_value(o, n, "--out") && (f = fopen(pa_cli_value(o, n, "--out"), "w")) == NULL)
+        rc = pa_fail(PA_EIO, "%s: cannot create", pa_cli_value(o, n, "--out"));
+    if (rc == PA_OK) {
+        int bNoise;
+        pa_dp_mechanism mech;
+        pa_dp_sensitivity sens;
+        double sigma2 = 0;
+        rc = pa_task_noise(t, &bNoise, &mech, &sens, &sigma2);
+        if (rc == PA_OK)
+            rc = pa_collection_write_json(t, &coll, bNoise ? sigma2 : 0, f);
+    }
+    if (f != stdout && f != NULL)
+        fclose(f);
+    if (rc == PA_OK)
+        fprintf(stderr, "collect: %s/%s released: %llu agencies, %llu reports, %llu rejected\n",
+                coll.zPeriod, coll.zPartition, (unsigned long long)coll.nAgency,
+                (unsigned long long)coll.nReport, (unsigned long long)coll.nRejected);
+    else
+        pa_cli_report("collect", rc);
+    pa_collection_free(&coll);
+    pa_http_client_free(&c);
+    pa_keys_wipe(&k);
+    pa_task_free(t);
+    return rc == PA_OK ? 0 : 1;
+}

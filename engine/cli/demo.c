@@ -1,0 +1,137 @@
+/*
+ * privagg demo — the README's main command (thin over engine/demo).
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "privagg/common.h"
+#include "privagg/demo.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: privagg demo [--agencies N] [--months M] [--out DIR] [--keep] [--setup-only]\n"
+            "                    [--data DIR] [--clients N]\n"
+            "\n"
+            "Runs the whole system on this machine: keys for every party, the Missouri\n"
+            "task (27 offense buckets x 5 statuses x 2 roles), a leader and a helper as\n"
+            "separate processes over HTTPS on 127.0.0.1, every agency submitting one\n"
+            "month of synthetic counts, aggregation, and the statewide release; prints\n"
+            "the noised table next to the true synthetic totals with each cell's error.\n"
+            "  --agencies N   the first N agencies of data/mo_le_agencies.csv (default 646)\n"
+            "  --months M     M months ending with the last full month (default 1)\n"
+            "  --out DIR      write everything into DIR (default: a new /tmp/privagg-demo-*)\n"
+            "  --keep         leave the servers running at the end\n"
+            "  --setup-only   only write the deployment folder (keys, task, TLS, configs);\n"
+            "                 with --leader-port/--helper-port for the servers' ports\n"
+            "\n"
+            "example:\n"
+            "  privagg demo --agencies 646 --months 1 --out demo-out\n");
+}
+
+/* data/ next to the working directory, else next to the executable's folder. */
+static const char *find_data(char *zBuf, size_t n)
+{
+    char zExe[PATH_MAX];
+    ssize_t k;
+    if (access("data/mo_le_agencies.csv", R_OK) == 0)
+        return "data";
+    k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
+    if (k > 0) {
+        zExe[k] = '\0';
+        char *zSlash = strrchr(zExe, '/');
+        if (zSlash) {
+            *zSlash = '\0';
+            snprintf(zBuf, n, "%s/../data", zExe);
+            return zBuf;
+        }
+    }
+    return "data";
+}
+
+int pa_cli_demo(int argc, char **argv)
+{
+    pa_cli_opt o[] = {{"--agencies", 0, NULL, 0},  {"--months", 0, NULL, 0},      {"--out", 0, NULL, 0},
+                      {"--keep", 1, NULL, 0},      {"--setup-only", 1, NULL, 0},  {"--data", 0, NULL, 0},
+                      {"--clients", 0, NULL, 0},   {"--leader-port", 0, NULL, 0}, {"--helper-port", 0, NULL, 0},
+                      {"--help", 1, NULL, 0}};
+    size_t n = sizeof o / sizeof o[0];
+    unsigned long long v;
+    char zDir[] = "/tmp/privagg-demo-XXXXXX", zData[PATH_MAX + 16], zExe[PATH_MAX];
+    pa_demo_opts d;
+    ssize_t k;
+    int rc;
+
+    if (pa_cli_parse(argc, argv, o, n) != 0)
+        return 2;
+    if (pa_cli_seen(o, n, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    memset(&d, 0, sizeof d);
+    d.setup.nMinAgencies = 10;
+    d.setup.rRho = 0.05;
+    d.nMonths = 1;
+    d.nClients = 16;
+    d.bKeep = pa_cli_seen(o, n, "--keep");
+    if (pa_cli_value(o, n, "--agencies")) {
+        if (pa_cli_uint("demo", "--agencies", pa_cli_value(o, n, "--agencies"), 10, 100000, &v))
+            return 2;
+        d.setup.nAgencies = (size_t)v;
+    }
+    if (pa_cli_value(o, n, "--months")) {
+        if (pa_cli_uint("demo", "--months", pa_cli_value(o, n, "--months"), 1, 12, &v))
+            return 2;
+        d.nMonths = (size_t)v;
+    }
+    if (pa_cli_value(o, n, "--clients")) {
+        if (pa_cli_uint("demo", "--clients", pa_cli_value(o, n, "--clients"), 1, 64, &v))
+            return 2;
+        d.nClients = (unsigned)v;
+    }
+    v = 0;
+    if (pa_cli_value(o, n, "--leader-port") &&
+        pa_cli_uint("demo", "--leader-port", pa_cli_value(o, n, "--leader-port"), 1, 65535, &v))
+        return 2;
+    d.setup.nLeaderPort = v ? (uint16_t)v : pa_demo_free_port();
+    v = 0;
+    if (pa_cli_value(o, n, "--helper-port") &&
+        pa_cli_uint("demo", "--helper-port", pa_cli_value(o, n, "--helper-port"), 1, 65535, &v))
+        return 2;
+    d.setup.nHelperPort = v ? (uint16_t)v : pa_demo_free_port();
+    if (d.setup.nLeaderPort == d.setup.nHelperPort)
+        d.setup.nHelperPort = pa_demo_free_port();
+    d.setup.zDataDir = pa_cli_value(o, n, "--data") ? pa_cli_value(o, n, "--data") : find_data(zData, sizeof zData);
+    if (pa_cli_value(o, n, "--out"))
+        d.setup.zDir = pa_cli_value(o, n, "--out");
+    else if ((d.setup.zDir = mkdtemp(zDir)) == NULL) {
+        fprintf(stderr, "privagg demo: cannot create a folder in /tmp\n");
+        return 1;
+    }
+    if (pa_cli_seen(o, n, "--setup-only")) {
+        rc = pa_demo_setup(&d.setup);
+        if (rc != PA_OK) {
+            pa_cli_report("demo", rc);
+            return 1;
+        }
+        printf("%s\n", d.setup.zDir);
+        return 0;
+    }
+    k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
+    if (k <= 0) {
+        fprintf(stderr, "privagg demo: cannot find the privagg executable\n");
+        return 1;
+    }
+    zExe[k] = '\0';
+    d.zExe = zExe;
+    rc = pa_demo_run(&d);
+    if (rc != PA_OK) {
+        pa_cli_report("demo", rc);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,332 @@
+/*
+ * `privagg demo`: start the two servers as separate processes, have every agency
+ * submit synthetic counts over HTTPS from concurrent clients, release the
+ * statewide batches, and print the noised table next to the true totals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/guard.h"
+#include "privagg/client.h"
+#include "privagg/demo.h"
+#include "privagg/submit.h"
+#include "privagg/synth.h"
+#include "privagg/vdaf.h"
+
+typedef struct {
+    pid_t pid;
+    char zName[16];
+} server;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Start `exe serve --config DIR/NAME.json`, wait for its "listening" line. */
+static int start_server(server *s, const char *zExe, const char *zDir, const char *zName)
+{
+    char zConfig[4096], zLog[4096], zLine[256];
+    int aPipe[2];
+    size_t n = 0;
+
+    snprintf(zConfig, sizeof zConfig, "%s/%s.json", zDir, zName);
+    snprintf(zLog, sizeof zLog, "%s/%s.log", zDir, zName);
+    snprintf(s->zName, sizeof s->zName, "%s", zName);
+    if (pipe(aPipe) != 0)
+        return pa_fail(PA_EIO, "demo: pipe: %s", strerror(errno));
+    s->pid = fork();
+    if (s->pid < 0)
+        return pa_fail(PA_EIO, "demo: fork: %s", strerror(errno));
+    if (s->pid == 0) {
+        int fd = open(zLog, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(aPipe[1], 1);
+        if (fd >= 0)
+            dup2(fd, 2);
+        close(aPipe[0]);
+        execl(zExe, zExe, "serve", "--config", zConfig, (char *)NULL);
+        _exit(127);
+    }
+    close(aPipe[1]);
+    /* the first line says the server is ready */
+    struct pollfd p = {aPipe[0], POLLIN, 0};
+    double tEnd = now_s() + 30;
+    while (n < sizeof zLine - 1 && now_s() < tEnd) {
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        ssize_t k = read(aPipe[0], zLine + n, 1);
+        if (k <= 0)
+            break;
+        if (zLine[n++] == '\n')
+            break;
+    }
+    zLine[n] = '\0';
+    close(aPipe[0]);
+    if (strncmp(zLine, "listening", 9) != 0)
+        return pa_fail(PA_EIO, "demo: the %s did not start (see %s)", zName, zLog);
+    return PA_OK;
+}
+
+static void stop_server(server *s)
+{
+    int status;
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+}
+
+typedef struct {
+    const pa_task *t;
+    const char *zDir, *zCa, *zPeriod;
+    const pa_synth *pSynth;
+    uint64_t *aTrue;           /* nCell sums, under lock */
+    pthread_mutex_t lock;
+    atomic_size_t next, done, failed;
+    size_t n;
+    char zError[256];
+} submit_work;
+
+static void *submit_worker(void *p)
+{
+    submit_work *w = p;
+    pa_http_client *c = NULL;
+    pa_http_client_opts co = {0};
+    uint64_t *a = calloc(w->t->nCell, sizeof *a);
+
+    co.ca_file = w->zCa;
+    if (a == NULL || pa_http_client_new(&c, &co) != PA_OK) {
+        free(a);
+        return NULL;
+    }
+    for (;;) {
+        size_t i = atomic_fetch_add(&w->next, 1);
+        if (i >= w->n)
+            break;
+        const pa_task_agency *e = &w->t->aAgency[i];
+        char zKey[4096];
+        pa_keys k;
+        uint8_t *pMsg = NULL;
+        size_t nMsg = 0;
+        snprintf(zKey, sizeof zKey, "%s/keys/agencies/%s.key", w->zDir, e->zId);
+        int rc = pa_keys_read_private(&k, zKey);
+        if (rc == PA_OK)
+            rc = pa_synth_counts(w->pSynth, e, w->zPeriod, a);
+        if (rc == PA_OK)
+            rc = pa_submit_report(w->t, &k, w->zPeriod, a, w->t->nCell, &pMsg, &nMsg);
+        if (rc == PA_OK)
+            rc = pa_client_upload(c, w->t, pMsg, nMsg);
+        pa_keys_wipe(&k);
+        free(pMsg);
+        pthread_mutex_lock(&w->lock);
+        if (rc == PA_OK) {
+            for (size_t j = 0; j < w->t->nCell; j++)
+                w->aTrue[j] += a[j];
+        } else {
+            atomic_fetch_add(&w->failed, 1);
+            snprintf(w->zError, sizeof w->zError, "%s: %s", e->zId, pa_error_detail());
+        }
+        pthread_mutex_unlock(&w->lock);
+        atomic_fetch_add(&w->done, 1);
+    }
+    pa_http_client_free(&c);
+    free(a);
+    return NULL;
+}
+
+/* Submit one month from every agency; *pSeconds the wall time. */
+static int submit_month(const pa_demo_opts *o, const pa_task *t, const pa_synth *s, const char *zCa,
+                        const char *zPeriod, uint64_t *aTrue, double *pSeconds)
+{
+    submit_work w;
+    pthread_t aThread[64];
+    unsigned nThread = o->nClients ? o->nClients : 16;
+    double t0 = now_s();
+
+    if (nThread > 64)
+        nThread = 64;
+    memset(&w, 0, sizeof w);
+    w.t = t;
+    w.zDir = o->setup.zDir;
+    w.zCa = zCa;
+    w.zPeriod = zPeriod;
+    w.pSynth = s;
+    w.aTrue = aTrue;
+    w.n = t->nAgency;
+    pthread_mutex_init(&w.lock, NULL);
+    for (unsigned i = 0; i < nThread; i++)
+        pthread_create(&aThread[i], NULL, submit_worker, &w);
+    while (atomic_load(&w.done) < w.n) {
+        fprintf(stderr, "\r  submitting %s: %zu/%zu agencies", zPeriod, atomic_load(&w.done), w.n);
+        usleep(200000);
+    }
+    for (unsigned i = 0; i < nThread; i++)
+        pthread_join(aThread[i], NULL);
+    *pSeconds = now_s() - t0;
+    fprintf(stderr, "\r  submitting %s: %zu/%zu agencies in %.2f s (%.0f reports/s)\n", zPeriod, w.n, w.n,
+            *pSeconds, (double)w.n / *pSeconds);
+    pthread_mutex_destroy(&w.lock);
+    if (atomic_load(&w.failed) > 0)
+        return pa_fail(PA_EIO, "demo: %zu uploads failed, e.g. %s", atomic_load(&w.failed), w.zError);
+    return PA_OK;
+}
+
+/* The period m months before the last full month ("YYYY-MM"). */
+static void period_back(char z[8], size_t m)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    unsigned months = (unsigned)((tm.tm_year + 1900) * 12 + tm.tm_mon - 1) - (unsigned)m;
+    unsigned y = (months / 12) % 10000, mo = months % 12 + 1;
+    char zBuf[16];
+    snprintf(zBuf, sizeof zBuf, "%04u-%02u", y, mo);
+    memcpy(z, zBuf, 8);
+    z[7] = '\0';
+}
+
+static void print_table(const pa_task *t, const pa_collection *c, const uint64_t *aTrue, uint64_t w95)
+{
+    double pop = 6245466.0; /* Missouri, July 2024 (data/mo_county_population.csv) */
+    size_t nIn = 0;
+    int64_t maxErr = 0;
+
+    printf("\nStatewide %s: %llu agencies, %llu reports, %llu rejected; noise: discrete Gaussian from each\n"
+           "aggregator; 95%% interval of every cell's error: +-%llu.  Rates per 100,000 residents.\n\n",
+           c->zPeriod, (unsigned long long)c->nAgency, (unsigned long long)c->nReport,
+           (unsigned long long)c->nRejected, (unsigned long long)w95);
+    printf("%-28s %-26s %-18s %7s %7s %6s %9s\n", "offense", "status", "role", "true", "noised", "error",
+           "rate");
+    for (size_t i = 0; i < c->nCell; i++) {
+        size_t o = i / 10, st = (i / 2) % 5, r = i % 2;
+        int64_t err = c->aTotal[i] - (int64_t)aTrue[i];
+        nIn += (err <= (int64_t)w95 && err >= -(int64_t)w95);
+        if (err > maxErr || -err > maxErr)
+            maxErr = err > 0 ? err : -err;
+        printf("%-28.28s %-26.26s %-18.18s %7llu %7lld %+6lld %9.2f\n", t->aDimension[0].azCategory[o],
+               t->aDimension[1].azCategory[st], t->aDimension[2].azCategory[r], (unsigned long long)aTrue[i],
+               (long long)c->aTotal[i], (long long)err, (double)c->aTotal[i] / pop * 1e5);
+    }
+    printf("\n%zu of %zu cells within the 95%% interval (+-%llu); largest error %lld.\n", nIn, c->nCell,
+           (unsigned long long)w95, (long long)maxErr);
+    fflush(stdout);
+}
+
+int pa_demo_run(const pa_demo_opts *o)
+{
+    char zPath[4096], zCa[4096];
+    server leader = {0, ""}, helper = {0, ""};
+    pa_task *t = NULL;
+    pa_keys collector;
+    pa_synth *s = NULL;
+    pa_http_client *c = NULL;
+    pa_http_client_opts co = {0};
+    uint64_t *aTrue = NULL;
+    double t0 = now_s(), tSubmit;
+    int rc;
+
+    memset(&collector, 0, sizeof collector);
+    snprintf(zPath, sizeof zPath, "%s/task.json", o->setup.zDir);
+    if (access(zPath, F_OK) != 0) {
+        fprintf(stderr, "[1/5] keys for %s agencies, the leader, the helper and the collector; the task; TLS\n",
+                o->setup.nAgencies ? "the first" : "all");
+        PA_GUARD(pa_demo_setup(&o->setup));
+    } else {
+        fprintf(stderr, "[1/5] using the deployment in %s\n", o->setup.zDir);
+    }
+    snprintf(zCa, sizeof zCa, "%s/tls/cert.pem", o->setup.zDir);
+    fprintf(stderr, "[2/5] starting the leader and the helper (HTTPS on 127.0.0.1)\n");
+    rc = start_server(&helper, o->zExe, o->setup.zDir, "helper");
+    if (rc == PA_OK)
+        rc = start_server(&leader, o->zExe, o->setup.zDir, "leader");
+    if (rc == PA_OK)
+        rc = pa_task_load(&t, zPath);
+    snprintf(zPath, sizeof zPath, "%s/keys/collector.key", o->setup.zDir);
+    if (rc == PA_OK)
+        rc = pa_keys_read_private(&collector, zPath);
+    if (rc == PA_OK)
+        rc = pa_synth_new(&s, t, o->setup.zDataDir, 2026);
+    co.ca_file = zCa;
+    if (rc == PA_OK)
+        rc = pa_http_client_new(&c, &co);
+    if (rc == PA_OK && (aTrue = calloc(t->nCell, sizeof *aTrue)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "demo: out of memory");
+    for (size_t m = o->nMonths; rc == PA_OK && m-- > 0;) {
+        char zPeriod[8];
+        pa_collection coll;
+        uint64_t w95 = 0;
+        int bNoise;
+        pa_dp_mechanism mech;
+        pa_dp_sensitivity sens;
+        double sigma2 = 0;
+        period_back(zPeriod, m);
+        memset(aTrue, 0, t->nCell * sizeof *aTrue);
+        fprintf(stderr, "[3/5] %s: every agency shards its counts, seals the shares, signs, uploads\n", zPeriod);
+        rc = submit_month(o, t, s, zCa, zPeriod, aTrue, &tSubmit);
+        if (rc != PA_OK)
+            break;
+        fprintf(stderr, "[4/5] %s: aggregating (leader and helper verify every proof) and releasing "
+                        "the statewide batch\n", zPeriod);
+        double tc = now_s();
+        rc = pa_client_collect(c, t, &collector, zPeriod, "state", 600, &coll);
+        if (rc != PA_OK)
+            break;
+        fprintf(stderr, "  released in %.2f s after the last upload\n", now_s() - tc);
+        rc = pa_task_noise(t, &bNoise, &mech, &sens, &sigma2);
+        if (rc == PA_OK && bNoise)
+            rc = pa_dp_gaussian_interval(sigma2, 2, 0.95, &w95);
+        snprintf(zPath, sizeof zPath, "%s/collection-%s-state.json", o->setup.zDir, zPeriod);
+        FILE *f = fopen(zPath, "w");
+        if (rc == PA_OK && f == NULL)
+            rc = pa_fail(PA_EIO, "%s: cannot create", zPath);
+        if (rc == PA_OK)
+            rc = pa_collection_write_json(t, &coll, bNoise ? sigma2 : 0, f);
+        if (f)
+            fclose(f);
+        if (rc == PA_OK && m == 0)
+            print_table(t, &coll, aTrue, w95);
+        pa_collection_free(&coll);
+    }
+    if (!o->bKeep) {
+        fprintf(stderr, "[5/5] stopping the servers\n");
+        stop_server(&leader);
+        stop_server(&helper);
+    } else {
+        fprintf(stderr, "[5/5] servers left running: leader pid %d, helper pid %d\n", (int)leader.pid,
+                (int)helper.pid);
+    }
+    if (rc == PA_OK) {
+        printf("\nDone in %.1f s.  Written in %s:\n"
+               "  task.json               the task every party shares (privagg task show --task ...)\n"
+               "  keys/                   every party's keys (private *.key files are mode 0600)\n"
+               "  tls/                    the self-signed certificate of both servers\n"
+               "  leader.json helper.json the aggregators' private configs\n"
+               "  leader.db helper.db     their stores (reports, jobs, batches, privacy ledger)\n"
+               "  leader.log helper.log   their logs\n"
+               "  collection-*.json       the released noised tables\n",
+               now_s() - t0, o->setup.zDir);
+    } else {
+        stop_server(&leader);
+        stop_server(&helper);
+    }
+    free(aTrue);
+    pa_http_client_free(&c);
+    pa_synth_free(s);
+    pa_keys_wipe(&collector);
+    pa_task_free(t);
+    return rc;
+}

@@ -1,0 +1,441 @@
+/*
+ * An aggregator as an HTTPS server (see include/privagg/node.h).  Handlers are
+ * thin: decode nothing themselves, call the engine under the node's lock, map
+ * the status to a problem document.  The leader's worker thread drives
+ * aggregation jobs and collection jobs, with exponential backoff while the
+ * helper is unreachable.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/guard.h"
+#include "node/node_config.h"
+#include "privagg/aggregator.h"
+#include "privagg/http.h"
+#include "privagg/messages.h"
+#include "privagg/node.h"
+
+#define MAX_COLLECTIONS 256
+#define JOB_SIZE 256
+
+typedef struct {
+    uint8_t aId[16];
+    uint8_t *pReq;
+    size_t nReq;
+    int bDone;
+    int rc;                    /* when done */
+    char zDetail[256];
+    uint8_t *pResp;
+    size_t nResp;
+} collection_job;
+
+struct pa_node {
+    pa_node_config cfg;
+    pa_task *pTask;
+    pa_keys keys;
+    pa_store *pStore;
+    pa_aggregator *pAgg;
+    pthread_mutex_t lock;      /* the aggregator and the collection list */
+    pthread_cond_t wake;
+    pa_http_server *pServer;
+    pa_http_route aRoute[8];
+    size_t nRoute;
+    char zReportsPath[128], zCollectionsPath[128], zCollectionPrefix[128];
+    /* leader */
+    pa_http_client *pClient;
+    char zHelperUrl[512];
+    pthread_t worker;
+    int bWorker;
+    atomic_int bStop;
+    collection_job aColl[MAX_COLLECTIONS];
+    size_t nColl;
+};
+
+int pa_node_http_status(int code, const char **pzType)
+{
+    switch (code) {
+    case PA_EDECODE:   *pzType = "invalid-message";          return 400;
+    case PA_EINVAL:    *pzType = "invalid-argument";         return 400;
+    case PA_EAUTH:     *pzType = "forbidden";                return 403;
+    case PA_ENOTFOUND: *pzType = "not-found";                return 404;
+    case PA_EEXISTS:   *pzType = "duplicate";                return 409;
+    case PA_ESTATE:    *pzType = "wrong-state";              return 409;
+    case PA_ERANGE:    *pzType = "out-of-range";             return 422;
+    case PA_EBUDGET:   *pzType = "privacy-budget-exceeded";  return 422;
+    case PA_EIO:       *pzType = "peer-unavailable";         return 502;
+    default:           *pzType = "internal";                 return 500;
+    }
+}
+
+static int problem(pa_http_response *resp, int code)
+{
+    const char *zType;
+    int status = pa_node_http_status(code, &zType);
+    return pa_http_problem(resp, status, zType, "%s: %s", pa_strerror(code), pa_error_detail());
+}
+
+static int reply_bytes(pa_http_response *resp, int status, uint8_t *p, size_t n)
+{
+    int rc = pa_http_response_set(resp, status, "application/octet-stream", p, n);
+    free(p);
+    return rc;
+}
+
+/* ------------------------------------------------------------ leader routes */
+
+static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
+{
+    pa_node *n = pCtx;
+    size_t nBody;
+    const uint8_t *pBody = pa_http_req_body(req, &nBody);
+    int rc;
+
+    pthread_mutex_lock(&n->lock);
+    rc = pa_leader_upload(n->pAgg, pBody, nBody);
+    if (rc == PA_OK)
+        pthread_cond_signal(&n->wake);
+    pthread_mutex_unlock(&n->lock);
+    if (rc != PA_OK) {
+        const char *zType;
+        pa_node_http_status(rc, &zType);
+        pa_metrics_inc("privagg_uploads_total", zType, 1);
+        return problem(resp, rc);
+    }
+    pa_metrics_inc("privagg_uploads_total", "accepted", 1);
+    return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"stored\"}", 19);
+}
+
+static collection_job *find_collection(pa_node *n, const uint8_t aId[16])
+{
+    for (size_t i = 0; i < n->nColl; i++)
+        if (memcmp(n->aColl[i].aId, aId, 16) == 0)
+            return &n->aColl[i];
+    return NULL;
+}
+
+static int on_collection_create(void *pCtx, const pa_http_req *req, pa_http_response *resp)
+{
+    pa_node *n = pCtx;
+    size_t nBody;
+    const uint8_t *pBody = pa_http_req_body(req, &nBody);
+    pa_collect_req m;
+    char zLoc[200], zId[33];
+    int rc = pa_collect_req_decode(&m, pBody, nBody);
+
+    if (rc == PA_OK && sodium_memcmp(m.aTaskId, n->pTask->aTaskId, 32) != 0)
+        rc = pa_fail(PA_ENOTFOUND, "collect.task_id: not this task's id");
+    if (rc != PA_OK)
+        return problem(resp, rc);
+    pthread_mutex_lock(&n->lock);
+    if (find_collection(n, m.aCollectionId) == NULL) {
+        if (n->nColl == MAX_COLLECTIONS) {
+            pthread_mutex_unlock(&n->lock);
+            return problem(resp, pa_fail(PA_ERANGE, "collections: %d jobs open, the limit", MAX_COLLECTIONS));
+        }
+        collection_job *c = &n->aColl[n->nColl];
+        memset(c, 0, sizeof *c);
+        memcpy(c->aId, m.aCollectionId, 16);
+        c->pReq = malloc(nBody);
+        if (c->pReq == NULL) {
+            pthread_mutex_unlock(&n->lock);
+            return problem(resp, pa_fail(PA_ENOMEM, "collections: out of memory"));
+        }
+        memcpy(c->pReq, pBody, nBody);
+        c->nReq = nBody;
+        n->nColl++;
+        pthread_cond_signal(&n->wake);
+    }
+    pthread_mutex_unlock(&n->lock);
+    sodium_bin2hex(zId, sizeof zId, m.aCollectionId, 16);
+    snprintf(zLoc, sizeof zLoc, "%s%s", n->zCollectionPrefix, zId);
+    pa_http_response_header(resp, "Location", zLoc);
+    return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"created\"}", 20);
+}
+
+static int on_collection_poll(void *pCtx, const pa_http_req *req, pa_http_response *resp)
+{
+    pa_node *n = pCtx;
+    const char *zTail = pa_http_req_path_tail(req);
+    uint8_t aId[16];
+    size_t nBin = 0;
+    int rc;
+
+    if (zTail == NULL || strlen(zTail) != 32 ||
+        sodium_hex2bin(aId, 16, zTail, 32, NULL, &nBin, NULL) != 0 || nBin != 16)
+        return problem(resp, pa_fail(PA_EDECODE, "collection id: expected 32 hex digits"));
+    pthread_mutex_lock(&n->lock);
+    collection_job *c = find_collection(n, aId);
+    if (c == NULL)
+        rc = pa_fail(PA_ENOTFOUND, "collection %s: no such job (create it again)", zTail);
+    else if (!c->bDone)
+        rc = PA_ESTATE;
+    else if (c->rc != PA_OK)
+        rc = pa_fail(c->rc, "%s", c->zDetail);
+    else
+        rc = pa_http_response_set(resp, 200, "application/octet-stream", c->pResp, c->nResp);
+    pthread_mutex_unlock(&n->lock);
+    if (rc == PA_ESTATE)
+        return pa_http_response_set(resp, 202, "application/json", "{\"status\":\"pending\"}", 20);
+    return rc == PA_OK ? PA_OK : problem(resp, rc);
+}
+
+/* ------------------------------------------------------------ helper routes */
+
+typedef int (*helper_fn)(pa_aggregator *, const uint8_t *, size_t, uint8_t **, size_t *);
+
+static int helper_call(pa_node *n, helper_fn fn, const pa_http_req *req, pa_http_response *resp)
+{
+    size_t nBody, nOut = 0;
+    const uint8_t *pBody = pa_http_req_body(req, &nBody);
+    uint8_t *pOut = NULL;
+    int rc;
+
+    pthread_mutex_lock(&n->lock);
+    rc = fn(n->pAgg, pBody, nBody, &pOut, &nOut);
+    pthread_mutex_unlock(&n->lock);
+    if (rc != PA_OK)
+        return problem(resp, rc);
+    return reply_bytes(resp, 200, pOut, nOut);
+}
+
+static int on_job_init(void *pCtx, const pa_http_req *req, pa_http_response *resp)
+{
+    pa_metrics_inc("privagg_helper_steps_total", "init", 1);
+    return helper_call(pCtx, pa_helper_job_init, req, resp);
+}
+
+static int on_job_continue(void *pCtx, const pa_http_req *req, pa_http_response *resp)
+{
+    pa_metrics_inc("privagg_helper_steps_total", "continue", 1);
+    return helper_call(pCtx, pa_helper_job_continue, req, resp);
+}
+
+static int on_collect(void *pCtx, const pa_http_req *req, pa_http_response *resp)
+{
+    return helper_call(pCtx, pa_helper_collect, req, resp);
+}
+
+/* ------------------------------------------------------------ leader worker */
+
+/* The helper over HTTPS, authenticated with the shared peer token. */
+static int https_transport(void *pCtx, const char *zRoute, const uint8_t *pReq, size_t nReq,
+                           uint8_t **ppResp, size_t *pnResp)
+{
+    pa_node *n = pCtx;
+    char zUrl[600];
+    snprintf(zUrl, sizeof zUrl, "%s/internal/%s", n->zHelperUrl, zRoute);
+    return pa_http_client_call(n->pClient, "POST", zUrl, n->keys.aToken, "application/octet-stream",
+                               pReq, nReq, ppResp, pnResp);
+}
+
+/* One pass over the open collection jobs; 1 if one must be retried later. */
+static int run_collections(pa_node *n)
+{
+    int bRetry = 0;
+    for (size_t i = 0; i < n->nColl && !atomic_load(&n->bStop); i++) {
+        collection_job *c = &n->aColl[i];
+        uint8_t *pResp = NULL;
+        size_t nResp = 0;
+        if (c->bDone)
+            continue;
+        int rc = pa_leader_collect(n->pAgg, c->pReq, c->nReq, https_transport, n, &pResp, &nResp);
+        if (rc == PA_ESTATE && strstr(pa_error_detail(), "not yet aggregated") != NULL) {
+            bRetry = 1; /* aggregation first */
+            continue;
+        }
+        if (rc == PA_EIO) {
+            bRetry = 1; /* the helper is down: later */
+            continue;
+        }
+        c->bDone = 1;
+        c->rc = rc;
+        snprintf(c->zDetail, sizeof c->zDetail, "%s", pa_error_detail());
+        c->pResp = pResp;
+        c->nResp = nResp;
+        pa_metrics_inc("privagg_collections_total", rc == PA_OK ? "released" : "refused", 1);
+    }
+    return bRetry;
+}
+
+static void *worker(void *p)
+{
+    pa_node *n = p;
+    unsigned nBackoffMs = 0;
+
+    while (!atomic_load(&n->bStop)) {
+        pa_job_stats st;
+        pthread_mutex_lock(&n->lock);
+        int rc = pa_leader_run_jobs(n->pAgg, https_transport, n, JOB_SIZE, &st);
+        int bRetry = run_collections(n);
+        if (rc == PA_OK) {
+            pa_metrics_inc("privagg_reports_total", "accepted", st.nAccepted);
+            for (int r = 1; r <= PA_REJECT_MAX; r++)
+                if (st.aRejected[r])
+                    pa_metrics_inc("privagg_reports_total", pa_reject_reason_name((pa_reject_reason)r),
+                                   st.aRejected[r]);
+            pa_metrics_inc("privagg_jobs_total", "finished", st.nJobs);
+        } else {
+            pa_metrics_inc("privagg_jobs_total", "failed", 1);
+            fprintf(stderr, "privagg leader: aggregation: %s: %s (retrying)\n", pa_strerror(rc),
+                    pa_error_detail());
+        }
+        /* back off while the helper fails; else wait for work (or a short tick) */
+        nBackoffMs = (rc == PA_OK && !bRetry) ? 0 : (nBackoffMs ? nBackoffMs * 2 : 250);
+        if (nBackoffMs > 30000)
+            nBackoffMs = 30000;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        unsigned ms = nBackoffMs ? nBackoffMs : 500;
+        until.tv_sec += ms / 1000;
+        until.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (!atomic_load(&n->bStop))
+            pthread_cond_timedwait(&n->wake, &n->lock, &until);
+        pthread_mutex_unlock(&n->lock);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+int pa_node_open(pa_node **ppNode, const char *zConfigPath)
+{
+    pa_node *n = calloc(1, sizeof *n);
+    pa_aggregator_config ac;
+    int rc;
+
+    *ppNode = NULL;
+    if (n == NULL)
+        return pa_fail(PA_ENOMEM, "node: out of memory");
+    pthread_mutex_init(&n->lock, NULL);
+    pthread_cond_init(&n->wake, NULL);
+    rc = pa_node_config_load(&n->cfg, zConfigPath);
+    if (rc == PA_OK)
+        rc = pa_task_load(&n->pTask, n->cfg.zTask);
+    if (rc == PA_OK)
+        rc = pa_keys_read_private(&n->keys, n->cfg.zKey);
+    if (rc == PA_OK && n->keys.eRole != n->cfg.eRole)
+        rc = pa_fail(PA_EINVAL, "%s: keys of role %s, the config says %s", n->cfg.zKey,
+                     pa_role_name(n->keys.eRole), pa_role_name(n->cfg.eRole));
+    if (rc == PA_OK) {
+        const pa_task_party *pMe = n->cfg.eRole == PA_ROLE_LEADER ? &n->pTask->leader : &n->pTask->helper;
+        if (sodium_memcmp(pMe->aHpkePublicKey, n->keys.aPublic, 32) != 0)
+            rc = pa_fail(PA_EINVAL, "%s: this %s key is not the one in the task", n->cfg.zKey,
+                         pa_role_name(n->cfg.eRole));
+    }
+    if (rc == PA_OK)
+        rc = pa_store_open(&n->pStore, n->cfg.zStore);
+    memset(&ac, 0, sizeof ac);
+    ac.pTask = n->pTask;
+    ac.pKeys = &n->keys;
+    ac.pStore = n->pStore;
+    if (rc == PA_OK)
+        rc = pa_aggregator_new(&n->pAgg, &ac);
+    if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER) {
+        pa_http_client_opts o;
+        memset(&o, 0, sizeof o);
+        o.ca_file = n->cfg.zPeerCa[0] ? n->cfg.zPeerCa : NULL;
+        o.connect_timeout_ms = 2000;
+        o.timeout_ms = 120000;
+        o.max_response_bytes = (size_t)256 << 20;
+        snprintf(n->zHelperUrl, sizeof n->zHelperUrl, "%s", n->pTask->helper.zEndpoint);
+        rc = pa_http_client_new(&n->pClient, &o);
+    }
+    if (rc != PA_OK) {
+        pa_node_close(n);
+        return rc;
+    }
+    *ppNode = n;
+    return PA_OK;
+}
+
+static void add_route(pa_node *n, const char *zMethod, const char *zPath, pa_http_handler fn,
+                      const uint8_t *pToken)
+{
+    pa_http_route *r = &n->aRoute[n->nRoute++];
+    r->method = zMethod;
+    r->path = zPath;
+    r->handler = fn;
+    r->requires_bearer_auth = pToken != NULL;
+    r->bearer_token = pToken;
+    r->ctx = n;
+}
+
+int pa_node_start(pa_node *n)
+{
+    pa_http_config hc;
+    char zTask[65];
+
+    sodium_bin2hex(zTask, sizeof zTask, n->pTask->aTaskId, 32);
+    snprintf(n->zReportsPath, sizeof n->zReportsPath, "/tasks/%s/reports", zTask);
+    snprintf(n->zCollectionsPath, sizeof n->zCollectionsPath, "/tasks/%s/collections", zTask);
+    snprintf(n->zCollectionPrefix, sizeof n->zCollectionPrefix, "/tasks/%s/collections/", zTask);
+    if (n->cfg.eRole == PA_ROLE_LEADER) {
+        add_route(n, "POST", n->zReportsPath, on_upload, NULL);
+        add_route(n, "POST", n->zCollectionsPath, on_collection_create, n->cfg.aCollectorToken);
+        add_route(n, "GET", n->zCollectionPrefix, on_collection_poll, n->cfg.aCollectorToken);
+    } else {
+        add_route(n, "POST", "/internal/job/init", on_job_init, n->keys.aToken);
+        add_route(n, "POST", "/internal/job/continue", on_job_continue, n->keys.aToken);
+        add_route(n, "POST", "/internal/collect", on_collect, n->keys.aToken);
+    }
+    memset(&hc, 0, sizeof hc);
+    hc.bind_address = n->cfg.zAddress;
+    hc.port = n->cfg.nPort;
+    hc.tls_cert_path = n->cfg.zTlsCert[0] ? n->cfg.zTlsCert : NULL;
+    hc.tls_key_path = n->cfg.zTlsKey[0] ? n->cfg.zTlsKey : NULL;
+    hc.insecure_http = n->cfg.bInsecureHttp;
+    hc.max_body_bytes = (size_t)8 << 20;
+    hc.routes = n->aRoute;
+    hc.n_routes = n->nRoute;
+    hc.log_errors = true;
+    PA_GUARD(pa_http_server_start(&n->pServer, &hc));
+    if (n->cfg.eRole == PA_ROLE_LEADER) {
+        if (pthread_create(&n->worker, NULL, worker, n) != 0)
+            return pa_fail(PA_EINTERNAL, "node: cannot start the worker thread");
+        n->bWorker = 1;
+    }
+    return PA_OK;
+}
+
+uint16_t pa_node_port(const pa_node *n)
+{
+    return n->pServer ? pa_http_server_port(n->pServer) : 0;
+}
+
+void pa_node_close(pa_node *n)
+{
+    if (n == NULL)
+        return;
+    atomic_store(&n->bStop, 1);
+    if (n->pServer)
+        pa_http_server_stop(&n->pServer); /* in-flight requests finish first */
+    if (n->bWorker) {
+        pthread_mutex_lock(&n->lock);
+        pthread_cond_signal(&n->wake);
+        pthread_mutex_unlock(&n->lock);
+        pthread_join(n->worker, NULL);
+    }
+    for (size_t i = 0; i < n->nColl; i++) {
+        free(n->aColl[i].pReq);
+        free(n->aColl[i].pResp);
+    }
+    pa_http_client_free(&n->pClient);
+    pa_aggregator_free(n->pAgg);
+    pa_store_close(n->pStore);
+    pa_task_free(n->pTask);
+    pa_keys_wipe(&n->keys);
+    sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);
+    pthread_mutex_destroy(&n->lock);
+    pthread_cond_destroy(&n->wake);
+    free(n);
+}

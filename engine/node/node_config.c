@@ -1,0 +1,111 @@
+/*
+ * Parsing a node's private config file (see privagg/node.h for the format).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/guard.h"
+#include "node/node_config.h"
+#include "privagg/http.h"
+#include "task/task_json.h"
+
+/* A path from the config, relative to the config file's folder. */
+static int read_path(const json_t *o, const char *zPath, const char *zKey, const char *zDir, char *zOut,
+                     size_t nOut, int bOptional)
+{
+    char *z = NULL;
+    int rc;
+
+    if (bOptional && json_object_get(o, zKey) == NULL) {
+        zOut[0] = '\0';
+        return PA_OK;
+    }
+    PA_GUARD(pa_json_string(o, zPath, zKey, 4000, &z));
+    if (z[0] == '/')
+        rc = snprintf(zOut, nOut, "%s", z) < (int)nOut ? PA_OK : PA_ERANGE;
+    else
+        rc = snprintf(zOut, nOut, "%s/%s", zDir, z) < (int)nOut ? PA_OK : PA_ERANGE;
+    free(z);
+    return rc == PA_OK ? PA_OK : pa_fail(PA_ERANGE, "%s.%s: path longer than %zu", zPath, zKey, nOut);
+}
+
+static int parse(pa_node_config *c, const json_t *root, const char *zFile, const char *zDir)
+{
+    static const char *const azKeys[] = {"role", "task", "private_key", "store", "listen", "tls",
+                                         "insecure_http", "peer_ca", "collector_token", NULL};
+    static const char *const azListen[] = {"address", "port", NULL};
+    static const char *const azTls[] = {"cert", "key", NULL};
+    json_t *pListen, *pTls;
+    char *z = NULL;
+    uint64_t port;
+    int bInsecure, rc;
+
+    if (!json_is_object(root))
+        return pa_fail(PA_EDECODE, "%s: must be a JSON object", zFile);
+    PA_GUARD(pa_json_only_keys(root, "", azKeys));
+    PA_GUARD(pa_json_string(root, "", "role", 16, &z));
+    rc = pa_role_parse(&c->eRole, z);
+    free(z);
+    if (rc != PA_OK || (c->eRole != PA_ROLE_LEADER && c->eRole != PA_ROLE_HELPER))
+        return pa_fail(PA_EINVAL, "%s: role: must be leader or helper", zFile);
+    PA_GUARD(read_path(root, "", "task", zDir, c->zTask, sizeof c->zTask, 0));
+    PA_GUARD(read_path(root, "", "private_key", zDir, c->zKey, sizeof c->zKey, 0));
+    PA_GUARD(read_path(root, "", "store", zDir, c->zStore, sizeof c->zStore, 0));
+    PA_GUARD(pa_json_object(root, "", "listen", &pListen));
+    PA_GUARD(pa_json_only_keys(pListen, "listen", azListen));
+    PA_GUARD(pa_json_string(pListen, "listen", "address", sizeof c->zAddress - 1, &z));
+    memcpy(c->zAddress, z, strlen(z) + 1);
+    free(z);
+    PA_GUARD(pa_json_uint(pListen, "listen", "port", 0, 65535, 0, 0, &port));
+    c->nPort = (uint16_t)port;
+    PA_GUARD(pa_json_bool(root, "", "insecure_http", 0, &bInsecure));
+    c->bInsecureHttp = bInsecure;
+    if (json_object_get(root, "tls") != NULL) {
+        PA_GUARD(pa_json_object(root, "", "tls", &pTls));
+        PA_GUARD(pa_json_only_keys(pTls, "tls", azTls));
+        PA_GUARD(read_path(pTls, "tls", "cert", zDir, c->zTlsCert, sizeof c->zTlsCert, 0));
+        PA_GUARD(read_path(pTls, "tls", "key", zDir, c->zTlsKey, sizeof c->zTlsKey, 0));
+    }
+    if (!c->bInsecureHttp && c->zTlsCert[0] == '\0')
+        return pa_fail(PA_EINVAL, "%s: tls: required (or \"insecure_http\": true for loopback tests)", zFile);
+    PA_GUARD(read_path(root, "", "peer_ca", zDir, c->zPeerCa, sizeof c->zPeerCa, 1));
+    if (c->eRole == PA_ROLE_LEADER) {
+        PA_GUARD(pa_json_string(root, "", "collector_token", 64, &z));
+        rc = strlen(z) == 64 ? pa_http_token_from_hex(c->aCollectorToken, z) : PA_EDECODE;
+        sodium_memzero(z, strlen(z));
+        free(z);
+        if (rc != PA_OK)
+            return pa_fail(PA_EDECODE, "%s: collector_token: expected 64 hex digits", zFile);
+    }
+    return PA_OK;
+}
+
+int pa_node_config_load(pa_node_config *c, const char *zPath)
+{
+    json_error_t err;
+    struct stat st;
+    char zCopy[4096];
+    json_t *root;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    if (stat(zPath, &st) != 0)
+        return pa_fail(PA_EIO, "%s: %s", zPath, strerror(errno));
+    if ((st.st_mode & 077) != 0)
+        return pa_fail(PA_EAUTH, "%s: mode %03o lets others read a private config; expected 0600",
+                       zPath, (unsigned)(st.st_mode & 0777));
+    root = json_load_file(zPath, JSON_REJECT_DUPLICATES, &err);
+    if (root == NULL)
+        return pa_fail(PA_EDECODE, "%s: line %d: %s", zPath, err.line, err.text);
+    snprintf(zCopy, sizeof zCopy, "%s", zPath);
+    rc = parse(c, root, zPath, dirname(zCopy));
+    json_decref(root);
+    if (rc != PA_OK)
+        sodium_memzero(c->aCollectorToken, sizeof c->aCollectorToken);
+    return rc;
+}

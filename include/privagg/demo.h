@@ -1,0 +1,41 @@
+/*
+ * privagg demo — the whole system on one machine, as `privagg demo` runs it:
+ * a deployment folder (keys of every party, the Missouri task, a self-signed
+ * certificate, the aggregators' private configs), a leader and a helper as
+ * separate `privagg serve` processes on 127.0.0.1 over HTTPS, every agency
+ * submitting synthetic counts, and the collector releasing the statewide
+ * batches.  The folder layout is in docs/demo.md.
+ */
+#ifndef PRIVAGG_DEMO_H
+#define PRIVAGG_DEMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *zDir;          /* the deployment folder (created if missing) */
+    const char *zDataDir;      /* shipped data (data/) */
+    size_t nAgencies;          /* 0 = all 646 */
+    size_t nMinAgencies;
+    uint16_t nLeaderPort, nHelperPort;
+    double rRho;               /* per release */
+} pa_demo_setup_opts;
+
+/* Keys, task.json, tls/, leader.json, helper.json in zDir.  Errors name the file. */
+int pa_demo_setup(const pa_demo_setup_opts *pOpts);
+
+typedef struct {
+    pa_demo_setup_opts setup;
+    const char *zExe;          /* the privagg executable to start as servers */
+    size_t nMonths;            /* periods ending with the last full month */
+    int bKeep;                 /* leave the servers running */
+    unsigned nClients;         /* concurrent uploading agencies (16) */
+} pa_demo_opts;
+
+/* Run the demo, printing progress to stderr and the tables to stdout. */
+int pa_demo_run(const pa_demo_opts *pOpts);
+
+/* A free TCP port on 127.0.0.1 (bound then released). */
+uint16_t pa_demo_free_port(void);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * privagg node — one aggregator as a server: `privagg serve` is this module.
+ *
+ * A node loads its private config (JSON, mode 0600), the task, its keys and its
+ * store, and serves over HTTPS (engine/http):
+ *   leader  POST /tasks/{task-id}/reports          an agency's report (201)
+ *           POST /tasks/{task-id}/collections      a collection job (collector
+ *                                                  bearer token; 201 + Location)
+ *           GET  /tasks/{task-id}/collections/{id} 202 while pending, 200 with the
+ *                                                  sealed shares when ready
+ *   helper  POST /internal/job/init, /internal/job/continue, /internal/collect
+ *                                                  (the leader's bearer token)
+ *   both    GET /health, GET /metrics
+ * The leader runs aggregation jobs and collection jobs in a background thread,
+ * retrying with exponential backoff while the helper is unreachable.  Errors are
+ * RFC 9457 problem details with a stable type per PA_E* code.
+ */
+#ifndef PRIVAGG_NODE_H
+#define PRIVAGG_NODE_H
+
+#include <stdint.h>
+
+typedef struct pa_node pa_node;
+
+/*
+ * Load a node from its config file:
+ *   { "role": "leader" | "helper", "task": PATH, "private_key": PATH, "store": PATH,
+ *     "listen": {"address": "127.0.0.1", "port": 8441},
+ *     "tls": {"cert": PATH, "key": PATH}  or  "insecure_http": true,
+ *     "peer_ca": PATH,                  (leader: trust anchor for the helper's cert)
+ *     "collector_token": HEX64 }        (leader: the collector's bearer token)
+ * Relative paths are taken from the config file's folder.  Errors name the file
+ * and the field.
+ */
+int pa_node_open(pa_node **ppNode, const char *zConfigPath);
+
+/* Start serving (and, for the leader, the background worker). */
+int pa_node_start(pa_node *pNode);
+
+/* The port actually bound (after start). */
+uint16_t pa_node_port(const pa_node *pNode);
+
+/* Graceful stop: no new requests, in-flight ones finish, the worker finishes its
+ * current step; then everything is closed and freed. */
+void pa_node_close(pa_node *pNode);
+
+/* Map a status code to an HTTP status and a stable problem type name. */
+int pa_node_http_status(int code, const char **pzType);
+
+#endif
