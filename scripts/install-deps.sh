@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config git ca-certificates openssl
+  build-essential cmake pkg-config git ca-certificates openssl curl
   libsodium-dev libmsgpack-dev libgsl-dev libcmocka-dev libsqlite3-dev sqlite3
   libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev
   libgmp-dev   # tests only: field arithmetic cross-checked against GMP

@@ -103,11 +103,13 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
     pthread_mutex_unlock(&n->lock);
     if (rc != PA_OK) {
         const char *zType;
+        char zLabel[64];
         pa_node_http_status(rc, &zType);
-        pa_metrics_inc("privagg_uploads_total", zType, 1);
+        snprintf(zLabel, sizeof zLabel, "outcome=\"%s\"", zType);
+        pa_metrics_inc("privagg_uploads_total", zLabel, 1);
         return problem(resp, rc);
     }
-    pa_metrics_inc("privagg_uploads_total", "accepted", 1);
+    pa_metrics_inc("privagg_uploads_total", "outcome=\"stored\"", 1);
     return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"stored\"}", 19);
 }
 
@@ -206,13 +208,13 @@ static int helper_call(pa_node *n, helper_fn fn, const pa_http_req *req, pa_http
 
 static int on_job_init(void *pCtx, const pa_http_req *req, pa_http_response *resp)
 {
-    pa_metrics_inc("privagg_helper_steps_total", "init", 1);
+    pa_metrics_inc("privagg_helper_steps_total", "step=\"init\"", 1);
     return helper_call(pCtx, pa_helper_job_init, req, resp);
 }
 
 static int on_job_continue(void *pCtx, const pa_http_req *req, pa_http_response *resp)
 {
-    pa_metrics_inc("privagg_helper_steps_total", "continue", 1);
+    pa_metrics_inc("privagg_helper_steps_total", "step=\"continue\"", 1);
     return helper_call(pCtx, pa_helper_job_continue, req, resp);
 }
 
@@ -258,7 +260,7 @@ static int run_collections(pa_node *n)
         snprintf(c->zDetail, sizeof c->zDetail, "%s", pa_error_detail());
         c->pResp = pResp;
         c->nResp = nResp;
-        pa_metrics_inc("privagg_collections_total", rc == PA_OK ? "released" : "refused", 1);
+        pa_metrics_inc("privagg_collections_total", rc == PA_OK ? "outcome=\"released\"" : "outcome=\"refused\"", 1);
     }
     return bRetry;
 }
@@ -274,14 +276,18 @@ static void *worker(void *p)
         int rc = pa_leader_run_jobs(n->pAgg, https_transport, n, JOB_SIZE, &st);
         int bRetry = run_collections(n);
         if (rc == PA_OK) {
-            pa_metrics_inc("privagg_reports_total", "accepted", st.nAccepted);
-            for (int r = 1; r <= PA_REJECT_MAX; r++)
-                if (st.aRejected[r])
-                    pa_metrics_inc("privagg_reports_total", pa_reject_reason_name((pa_reject_reason)r),
-                                   st.aRejected[r]);
-            pa_metrics_inc("privagg_jobs_total", "finished", st.nJobs);
+            char zLabel[64];
+            pa_metrics_inc("privagg_reports_total", "outcome=\"accepted\"", st.nAccepted);
+            for (int r = 1; r <= PA_REJECT_MAX; r++) {
+                if (st.aRejected[r] == 0)
+                    continue;
+                snprintf(zLabel, sizeof zLabel, "outcome=\"rejected\",reason=\"%s\"",
+                         pa_reject_reason_name((pa_reject_reason)r));
+                pa_metrics_inc("privagg_reports_total", zLabel, st.aRejected[r]);
+            }
+            pa_metrics_inc("privagg_jobs_total", "outcome=\"finished\"", st.nJobs);
         } else {
-            pa_metrics_inc("privagg_jobs_total", "failed", 1);
+            pa_metrics_inc("privagg_jobs_total", "outcome=\"failed\"", 1);
             fprintf(stderr, "privagg leader: aggregation: %s: %s (retrying)\n", pa_strerror(rc),
                     pa_error_detail());
         }

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Integration: real `privagg serve` processes (leader, helper) over HTTPS on
+# 127.0.0.1.  The full flow (submit -> aggregate -> collect); the helper down
+# during aggregation and back later (nothing lost or counted twice); the leader
+# restarted between upload and collection; and the refusals: malformed msgpack,
+# an oversized body, wrong or missing auth, a wrong task id — each with the right
+# HTTP status and problem type, and nothing stored.
+set -u
+PRIVAGG=$1
+DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
+T=$(mktemp -d)
+LEADER_PID= HELPER_PID=
+cleanup() {
+  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
+  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+
+"$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+D=$T/d
+LPORT=$(grep -o '"port": [0-9]*' "$D/leader.json" | grep -o '[0-9]*$')
+HPORT=$(grep -o '"port": [0-9]*' "$D/helper.json" | grep -o '[0-9]*$')
+TASK_ID=$("$PRIVAGG" task show --task "$D/task.json" | awk '/^task id/ {print $3}')
+L=https://127.0.0.1:$LPORT
+H=https://127.0.0.1:$HPORT
+CURL="curl -s --max-time 20 --cacert $D/tls/cert.pem"
+
+start() { # role -> pid in LEADER_PID/HELPER_PID, waits for "listening"
+  local role=$1 fifo=$T/$1.out
+  rm -f "$fifo"; mkfifo "$fifo"
+  "$PRIVAGG" serve --config "$D/$role.json" >"$fifo" 2>>"$T/$role.log" &
+  local pid=$!
+  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
+  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
+}
+stop() { # role: SIGTERM and wait (graceful)
+  local pid; [ "$1" = leader ] && pid=$LEADER_PID || pid=$HELPER_PID
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null
+  [ "$1" = leader ] && LEADER_PID= || HELPER_PID=
+}
+reports_in() { sqlite3 "$D/$1.db" "SELECT count(*) FROM reports"; }
+
+# counts of agency number a: cell i gets (i + a) % 3; truth per cell summed here
+agencies=$(ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//' | head -14)
+declare -A truth
+submit_month() { # period, agency list
+  local period=$1; shift; local a=0
+  for id in "$@"; do
+    a=$((a+1))
+    { echo "cell,count"; for i in $(seq 0 269); do echo "$i,$(( (i + a) % 3 ))"; done; } >"$T/counts.csv"
+    if "$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$id.key" --period "$period" \
+         --counts "$T/counts.csv" --ca "$D/tls/cert.pem" >/dev/null 2>>"$T/submit.err"; then ok
+    else bad "submit $id $period"; tail -1 "$T/submit.err"; fi
+  done
+}
+collect() { # period -> $T/<period>.json
+  "$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period "$1" \
+    --partition state --ca "$D/tls/cert.pem" --out "$T/$1.json" --timeout 120 2>>"$T/collect.err"
+}
+check_collection() { # period, expected agencies
+  local n; n=$(grep -o '"agencies": [0-9]*' "$T/$1.json" | grep -o '[0-9]*$')
+  [ "$n" = "$2" ] && ok || bad "$1: $n agencies released, expected $2"
+  # every cell within +-60 of its true total (the 99.99 % half-width is ~30)
+  local worst
+  worst=$(grep -o '"total": -\?[0-9]*' "$T/$1.json" | grep -o '\-\?[0-9]*$' | awk -v n="$2" '
+    { cell = NR - 1; t = 0; for (a = 1; a <= n; a++) t += (cell + a) % 3;
+      e = $1 - t; if (e < 0) e = -e; if (e > w) w = e } END { print w + 0 }')
+  [ "$worst" -le 60 ] && ok || bad "$1: a cell is $worst away from its true total"
+}
+
+start helper
+start leader
+
+# 1. the full flow
+submit_month 2026-08 $agencies
+collect 2026-08 && ok || { bad "collect 2026-08"; cat "$T/collect.err"; }
+check_collection 2026-08 14
+
+# 2. the helper down during aggregation, back later
+stop helper
+submit_month 2026-09 $agencies
+sleep 2   # the leader tries, fails, backs off
+grep -q "retrying" "$T/leader.log" && ok || bad "the leader did not report a failed aggregation attempt"
+start helper
+collect 2026-09 && ok || { bad "collect 2026-09"; cat "$T/collect.err"; }
+check_collection 2026-09 14
+[ "$(sqlite3 "$D/helper.db" "SELECT count(*) FROM reports WHERE period = '2026-09' AND state = 'accepted'")" = 14 ] \
+  && ok || bad "helper: 2026-09 reports not counted exactly once"
+
+# 3. the leader restarted between upload and collection
+submit_month 2026-07 $agencies
+stop leader
+start leader
+collect 2026-07 && ok || { bad "collect 2026-07"; cat "$T/collect.err"; }
+check_collection 2026-07 14
+
+# 4. refusals: status, problem type, nothing stored
+n0=$(reports_in leader)
+problem() { # expected status, expected type, curl args...
+  local want=$1 type=$2; shift 2
+  local out; out=$($CURL -o "$T/body" -w '%{http_code} %{content_type}' "$@")
+  case "$out" in
+    "$want application/problem+json"*) grep -q "\"urn:privagg:error:$type\"" "$T/body" && ok \
+        || bad "$*: type not $type: $(head -c 200 "$T/body")" ;;
+    *) bad "$*: got '$out', expected $want problem+json ($(head -c 200 "$T/body"))" ;;
+  esac
+}
+printf '\x93\x01\x02' >"$T/garbage"
+problem 400 invalid-message -X POST --data-binary @"$T/garbage" "$L/tasks/$TASK_ID/reports"
+head -c 9000000 /dev/zero >"$T/big"
+out=$($CURL -o /dev/null -w '%{http_code}' -X POST --data-binary @"$T/big" "$L/tasks/$TASK_ID/reports")
+[ "$out" = 413 ] && ok || bad "oversized body: HTTP $out, expected 413"
+problem 404 not-found -X POST --data-binary @"$T/garbage" "$L/tasks/$(printf '%064d' 0)/reports"
+# a report of another task posted to this task's route
+"$PRIVAGG" demo --setup-only --agencies 10 --out "$T/other" --data "$DATA" >/dev/null
+{ echo "cell,count"; echo "0,1"; } >"$T/one.csv"
+id=$(ls "$T/other/keys/agencies" | grep '\.key$' | head -1 | sed 's/\.key$//')
+sed "s#https://127.0.0.1:[0-9]*\"#$L\"#" "$T/other/task.json" >"$T/other-task.json"
+"$PRIVAGG" submit --task "$T/other-task.json" --key "$T/other/keys/agencies/$id.key" --period 2026-08 \
+   --counts "$T/one.csv" --ca "$D/tls/cert.pem" >/dev/null 2>"$T/other.err" && bad "another task's report accepted"
+grep -q "not-found" "$T/other.err" && ok || bad "wrong task id: $(cat "$T/other.err")"
+problem 401 unauthorized -X POST --data-binary @"$T/garbage" "$H/internal/job/init"
+problem 401 unauthorized -X POST -H "Authorization: Bearer $(printf '%064d' 7)" --data-binary @"$T/garbage" \
+   "$L/tasks/$TASK_ID/collections"
+[ "$(reports_in leader)" = "$n0" ] && ok || bad "a refused request stored a report"
+out=$($CURL "$L/health"); case "$out" in *ok*) ok ;; *) bad "health: $out" ;; esac
+$CURL "$L/metrics" | grep -q '^privagg_reports_total' && ok || bad "metrics lack privagg_reports_total"
+
+# 5. graceful stop
+stop leader
+stop helper
+grep -qi "stopping" "$T/leader.log" && ok || bad "no graceful stop in the leader's log"
+if grep -l "Sanitizer" "$T"/*.log "$T"/*.err 2>/dev/null; then bad "a sanitizer reported an error (logs above)"; grep -h -A20 "Sanitizer" "$T"/*.log | head -60; fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
