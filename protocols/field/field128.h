@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/ct.h"
 #include "privagg/common.h"
@@ -52,59 +53,88 @@ static inline pa_f128 pa_f128_make(uint64_t lo, uint64_t hi)
     return r;
 }
 
-/* a + b + carry_in (carry_in in {0,1}); *carry_out in {0,1}.  Compiles to add/adc. */
-static inline uint64_t pa_f128_adc(uint64_t a, uint64_t b, uint64_t carry_in, uint64_t *carry_out)
+/* The element as one 128-bit integer, and back.  GCC keeps these in register
+ * pairs and turns 128-bit + and - into add/adc and sub/sbb. */
+static inline pa_f128_u128 pa_f128_to_u128(pa_f128 a)
 {
-    uint64_t s;
-    uint64_t c1 = (uint64_t)__builtin_add_overflow(a, b, &s);
-    uint64_t c2 = (uint64_t)__builtin_add_overflow(s, carry_in, &s);
-    *carry_out = c1 | c2;
-    return s;
+    return ((pa_f128_u128)a.w[1] << 64) | a.w[0];
 }
 
-/* a - b - borrow_in; *borrow_out in {0,1}.  Compiles to sub/sbb. */
-static inline uint64_t pa_f128_sbb(uint64_t a, uint64_t b, uint64_t borrow_in,
-                                   uint64_t *borrow_out)
+static inline pa_f128 pa_f128_from_u128(pa_f128_u128 x)
 {
-    uint64_t d;
-    uint64_t b1 = (uint64_t)__builtin_sub_overflow(a, b, &d);
-    uint64_t b2 = (uint64_t)__builtin_sub_overflow(d, borrow_in, &d);
-    *borrow_out = b1 | b2;
-    return d;
+    return pa_f128_make((uint64_t)x, (uint64_t)(x >> 64));
 }
 
 /*
- * (t0, t1) + c·2^128 with c in {0,1} and value < 2p  ->  value mod p.
- * Subtract p; keep the difference when c is set or the subtraction did not borrow.
+ * x - y mod p for 128-bit integers with x - y in (-p, p): subtract, and when the
+ * subtraction borrows add p back.  Adding p mod 2^128 is adding (P1 & m)·2^64 +
+ * (1 & m) under the borrow mask m (computed without a branch).
  */
-static inline pa_f128 pa_f128_sub_p_if_ge(uint64_t t0, uint64_t t1, uint64_t c)
+static inline pa_f128 pa_f128_sub_mod(pa_f128_u128 x, pa_f128_u128 y)
 {
-    uint64_t b0, b1;
-    uint64_t d0 = pa_f128_sbb(t0, PA_F128_P0, 0, &b0);
-    uint64_t d1 = pa_f128_sbb(t1, PA_F128_P1, b0, &b1);
-    uint64_t m = pa_ct_mask(c | (b1 ^ 1));
-    return pa_f128_make(t0 ^ (m & (t0 ^ d0)), t1 ^ (m & (t1 ^ d1)));
+    pa_f128_u128 r;
+    uint64_t m = pa_ct_mask((uint64_t)__builtin_sub_overflow(x, y, &r));
+    r += ((pa_f128_u128)(m & PA_F128_P1) << 64) | (m & PA_F128_P0);
+    return pa_f128_from_u128(r);
 }
 
+/*
+ * x86-64: GCC 12 spills the 128-bit temporaries of the portable code below to
+ * the stack inside the NTT loops, so add, sub and mul are also written as
+ * inline assembly (same algorithm, same results; mul, add/adc, sub/sbb and a
+ * borrow mask from sbb: no branch, no table, constant time).  Define
+ * PA_F128_NO_ASM to build the portable code instead (the tests are run both ways).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(PA_F128_NO_ASM)
+#define PA_F128_ASM 1
+#else
+#define PA_F128_ASM 0
+#endif
+
+/* a + b = a - (p - b): p - b is in (0, p], so no 129-bit sum is ever formed. */
 static inline pa_f128 pa_f128_add(pa_f128 a, pa_f128 b)
 {
-    uint64_t c0, c1;
-    uint64_t s0 = pa_f128_adc(a.w[0], b.w[0], 0, &c0);
-    uint64_t s1 = pa_f128_adc(a.w[1], b.w[1], c0, &c1);
-    return pa_f128_sub_p_if_ge(s0, s1, c1);
+#if PA_F128_ASM
+    uint64_t r0 = a.w[0], r1 = a.w[1], n0 = PA_F128_P0, n1 = PA_F128_P1, m;
+    __asm__("subq %[b0], %[n0]\n\t"
+            "sbbq %[b1], %[n1]\n\t" /* n = p - b */
+            "subq %[n0], %[r0]\n\t"
+            "sbbq %[n1], %[r1]\n\t" /* r = a - n */
+            "sbbq %[m], %[m]\n\t"   /* m = borrow ? ~0 : 0 */
+            "movq %[m], %[n1]\n\t"
+            "andl $1, %k[m]\n\t"
+            "andq $-28, %[n1]\n\t" /* (n1, m) = p & m */
+            "addq %[m], %[r0]\n\t"
+            "adcq %[n1], %[r1]"
+            : [r0] "+&r"(r0), [r1] "+&r"(r1), [n0] "+&r"(n0), [n1] "+&r"(n1), [m] "=&r"(m)
+            : [b0] "rm"(b.w[0]), [b1] "rm"(b.w[1])
+            : "cc");
+    return pa_f128_make(r0, r1);
+#else
+    const pa_f128_u128 p = ((pa_f128_u128)PA_F128_P1 << 64) | PA_F128_P0;
+    return pa_f128_sub_mod(pa_f128_to_u128(a), p - pa_f128_to_u128(b));
+#endif
 }
 
 static inline pa_f128 pa_f128_sub(pa_f128 a, pa_f128 b)
 {
-    uint64_t b0, b1, c0, c1;
-    uint64_t d0 = pa_f128_sbb(a.w[0], b.w[0], 0, &b0);
-    uint64_t d1 = pa_f128_sbb(a.w[1], b.w[1], b0, &b1);
-    uint64_t m = pa_ct_mask(b1);
-    /* on borrow add p back (mod 2^128; the final carry is the borrow's 2^128) */
-    d0 = pa_f128_adc(d0, PA_F128_P0 & m, 0, &c0);
-    d1 = pa_f128_adc(d1, PA_F128_P1 & m, c0, &c1);
-    (void)c1;
-    return pa_f128_make(d0, d1);
+#if PA_F128_ASM
+    uint64_t r0 = a.w[0], r1 = a.w[1], m, m1;
+    __asm__("subq %[b0], %[r0]\n\t"
+            "sbbq %[b1], %[r1]\n\t"
+            "sbbq %[m], %[m]\n\t"
+            "movq %[m], %[m1]\n\t"
+            "andl $1, %k[m]\n\t"
+            "andq $-28, %[m1]\n\t"
+            "addq %[m], %[r0]\n\t"
+            "adcq %[m1], %[r1]"
+            : [r0] "+&r"(r0), [r1] "+&r"(r1), [m] "=&r"(m), [m1] "=&r"(m1)
+            : [b0] "rm"(b.w[0]), [b1] "rm"(b.w[1])
+            : "cc");
+    return pa_f128_make(r0, r1);
+#else
+    return pa_f128_sub_mod(pa_f128_to_u128(a), pa_f128_to_u128(b));
+#endif
 }
 
 static inline pa_f128 pa_f128_neg(pa_f128 a)
@@ -112,59 +142,75 @@ static inline pa_f128 pa_f128_neg(pa_f128 a)
     return pa_f128_sub(pa_f128_make(0, 0), a);
 }
 
-/* 28·x as a 2-word integer (hi < 28). */
-static inline uint64_t pa_f128_mul28(uint64_t x, uint64_t *hi)
-{
-    pa_f128_u128 z = (pa_f128_u128)x * 28;
-    *hi = (uint64_t)(z >> 64);
-    return (uint64_t)z;
-}
-
 /*
  * Montgomery product a·b·2^-128 mod p (operands in Montgomery form, so this is
- * the field product).  Any a, b < p (in fact any a·b < p·2^128) give a result in
- * [0, p).  Derivation in the file comment.
+ * the field product).  Derivation in the file comment; a, b < p give a result in
+ * [0, p).  No 129-bit intermediate: with H = floor(a·b / 2^128) <= (p-1)^2/2^128
+ * = 2^128 - 56·2^64 + 784 and 28·q1 + k <= 28·2^64, H + 28·q1 + k < 2^128.
  */
 static inline pa_f128 pa_f128_mul(pa_f128 a, pa_f128 b)
 {
-    pa_f128_u128 z;
-    uint64_t t0, t1, t2, t3, c, h, k, q1, m;
-    uint64_t c0, c1, ac, b0, b1;
-
-    /* T = a·b = (t0, t1, t2, t3) */
-    z = (pa_f128_u128)a.w[0] * b.w[0];
-    t0 = (uint64_t)z;
-    z = (pa_f128_u128)a.w[1] * b.w[0] + (uint64_t)(z >> 64);
-    t1 = (uint64_t)z;
-    t2 = (uint64_t)(z >> 64);
-    z = (pa_f128_u128)a.w[0] * b.w[1] + t1;
-    t1 = (uint64_t)z;
-    c = (uint64_t)(z >> 64);
-    z = (pa_f128_u128)a.w[1] * b.w[1] + t2 + c;
-    t2 = (uint64_t)z;
-    t3 = (uint64_t)(z >> 64);
-
-    /* q = T·p^-1 mod 2^128 = (t0, q1) with q1 + k·2^64 = t1 + 28·t0, k <= 28 */
-    uint64_t l = pa_f128_mul28(t0, &h);
-    q1 = pa_f128_adc(t1, l, 0, &c1);
-    k = h + c1;
-
-    /* A = (t2, t3) + 28·q1 + k, up to 129 bits (ac is bit 128) */
-    uint64_t s0 = pa_f128_mul28(q1, &h);
-    s0 = pa_f128_adc(s0, k, 0, &c0);
-    h += c0; /* 28·q1 + k < 2^69: no overflow */
-    uint64_t a0 = pa_f128_adc(t2, s0, 0, &c0);
-    uint64_t a1 = pa_f128_adc(t3, h, c0, &ac);
-
-    /* r = A - q = (T - q·p)/2^128, in [-p, p): negative iff the subtraction
-     * borrows out of a 128-bit A; then add p back (mod 2^128). */
-    a0 = pa_f128_sbb(a0, t0, 0, &b0);
-    a1 = pa_f128_sbb(a1, q1, b0, &b1);
-    m = pa_ct_mask(b1 & (ac ^ 1));
-    a0 = pa_f128_adc(a0, PA_F128_P0 & m, 0, &c0);
-    a1 = pa_f128_adc(a1, PA_F128_P1 & m, c0, &c1);
-    (void)c1;
-    return pa_f128_make(a0, a1);
+#if PA_F128_ASM
+    uint64_t t0, t1, t2, t3, rax, rdx;
+    __asm__("movq %[a0], %%rax\n\t"
+            "mulq %[b0]\n\t"
+            "movq %%rax, %[t0]\n\t"
+            "movq %%rdx, %[t1]\n\t"
+            "movq %[a1], %%rax\n\t"
+            "mulq %[b1]\n\t"
+            "movq %%rax, %[t2]\n\t"
+            "movq %%rdx, %[t3]\n\t"
+            "movq %[a0], %%rax\n\t"
+            "mulq %[b1]\n\t"
+            "addq %%rax, %[t1]\n\t"
+            "adcq %%rdx, %[t2]\n\t"
+            "adcq $0, %[t3]\n\t"
+            "movq %[a1], %%rax\n\t"
+            "mulq %[b0]\n\t"
+            "addq %%rax, %[t1]\n\t"
+            "adcq %%rdx, %[t2]\n\t"
+            "adcq $0, %[t3]\n\t" /* T = a·b = (t0, t1, t2, t3) */
+            "movl $28, %%eax\n\t"
+            "mulq %[t0]\n\t"
+            "addq %%rax, %[t1]\n\t" /* t1 = q1 */
+            "adcq $0, %%rdx\n\t"    /* rdx = k */
+            "addq %%rdx, %[t2]\n\t"
+            "adcq $0, %[t3]\n\t"
+            "movl $28, %%eax\n\t"
+            "mulq %[t1]\n\t"
+            "addq %%rax, %[t2]\n\t"
+            "adcq %%rdx, %[t3]\n\t" /* S = H + k + 28·q1 */
+            "subq %[t0], %[t2]\n\t"
+            "sbbq %[t1], %[t3]\n\t" /* S - q */
+            "sbbq %%rax, %%rax\n\t"
+            "movq %%rax, %%rdx\n\t"
+            "andl $1, %%eax\n\t"
+            "andq $-28, %%rdx\n\t"
+            "addq %%rax, %[t2]\n\t"
+            "adcq %%rdx, %[t3]"
+            : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), "=&a"(rax),
+              "=&d"(rdx)
+            : [a0] "rm"(a.w[0]), [a1] "rm"(a.w[1]), [b0] "rm"(b.w[0]), [b1] "rm"(b.w[1])
+            : "cc");
+    (void)rax;
+    (void)rdx;
+    return pa_f128_make(t2, t3);
+#else
+    pa_f128_u128 p00 = (pa_f128_u128)a.w[0] * b.w[0];
+    pa_f128_u128 p01 = (pa_f128_u128)a.w[0] * b.w[1];
+    pa_f128_u128 p10 = (pa_f128_u128)a.w[1] * b.w[0];
+    pa_f128_u128 p11 = (pa_f128_u128)a.w[1] * b.w[1];
+    /* T = a·b = t0 + t1·2^64 + H·2^128 */
+    pa_f128_u128 mid = (pa_f128_u128)(uint64_t)(p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+    uint64_t t0 = (uint64_t)p00, t1 = (uint64_t)mid;
+    pa_f128_u128 h = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    /* q = T·p^-1 mod 2^128 = t0 + q1·2^64, with q1 + k·2^64 = t1 + 28·t0 */
+    pa_f128_u128 x = (pa_f128_u128)t0 * 28 + t1;
+    uint64_t q1 = (uint64_t)x, k = (uint64_t)(x >> 64);
+    /* (T - q·p)/2^128 = H + 28·q1 + k - q, in (-p, p) */
+    pa_f128_u128 s = h + ((pa_f128_u128)q1 * 28 + k);
+    return pa_f128_sub_mod(s, ((pa_f128_u128)q1 << 64) | t0);
+#endif
 }
 
 static inline pa_f128 pa_f128_zero(void) { return pa_f128_make(0, 0); }
@@ -207,18 +253,23 @@ static inline int pa_f128_eq(pa_f128 a, pa_f128 b)
 
 static inline int pa_f128_is_zero(pa_f128 a) { return (int)pa_ct_eq(a.w[0] | a.w[1], 0); }
 
+/* Little-endian 64-bit load and store through memcpy: one mov each on x86-64. */
 static inline uint64_t pa_f128_load64le(const uint8_t *in)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)in[i] << (8 * i);
+    uint64_t v;
+    memcpy(&v, in, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
 }
 
 static inline void pa_f128_store64le(uint8_t *out, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        out[i] = (uint8_t)(v >> (8 * i));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(out, &v, sizeof v);
 }
 
 /* Writes PA_F128_ENCODED_SIZE bytes: little-endian canonical integer. */
