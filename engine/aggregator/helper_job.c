@@ -34,7 +34,7 @@ static void item_report(const pa_aggregator *a, const pa_job_req *m, const pa_jo
     memcpy(r->aReportId, it->aReportId, 16);
     memcpy(r->zAgencyId, it->zAgencyId, sizeof r->zAgencyId);
     memcpy(r->zPeriod, m->zPeriod, sizeof r->zPeriod);
-    memcpy(r->zPartition, m->zPartition, sizeof r->zPartition);
+    memcpy(r->zPartition, it->zPartition, sizeof r->zPartition);
     r->pPublicShare = it->pPublicShare;
     r->nPublicShare = a->sizes.nPublicShare;
     memcpy(r->helper.aEnc, it->aHelperEnc, 32);
@@ -57,7 +57,7 @@ static int seen_report(const pa_aggregator *a, const pa_job_req *m, const pa_job
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_text(s, 2, it->zAgencyId, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, m->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, m->zPartition, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, it->zPartition, -1, SQLITE_STATIC);
     *pbDuplicate = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
     return PA_OK;
@@ -74,7 +74,7 @@ static int insert_report(const pa_aggregator *a, const pa_job_req *m, const pa_j
     sqlite3_bind_blob(s, 2, it->aReportId, 16, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, it->zAgencyId, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, m->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, m->zPartition, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, it->zPartition, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, pa_agg_now(a));
     if (pState)
         sqlite3_bind_blob(s, 7, pState, (int)a->nVerifyState, SQLITE_STATIC);
@@ -90,16 +90,17 @@ static int insert_report(const pa_aggregator *a, const pa_job_req *m, const pa_j
 }
 
 /* Phase 1 (store): the reason a report is refused before any cryptography. */
-static int init_checks(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it, int bCollected,
+static int init_checks(pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
                        pa_reject_reason *peReject)
 {
     const pa_task_agency *pAgency = pa_task_find_agency(a->pTask, it->zAgencyId);
-    int bReplay, bDuplicate;
+    int bReplay, bDuplicate, bCollected;
 
     PA_GUARD(seen_report(a, m, it, &bReplay, &bDuplicate));
+    PA_GUARD(pa_agg_batch_collected(a, m->zPeriod, it->zPartition, &bCollected));
     if (bReplay)
         *peReject = PA_REJECT_REPLAY;
-    else if (pAgency == NULL || strcmp(pAgency->zPartition, m->zPartition) != 0)
+    else if (pAgency == NULL || strcmp(pAgency->zPartition, it->zPartition) != 0)
         *peReject = PA_REJECT_AGENCY;
     else if (bCollected)
         *peReject = PA_REJECT_COLLECTED;
@@ -107,6 +108,9 @@ static int init_checks(const pa_aggregator *a, const pa_job_req *m, const pa_job
         *peReject = PA_REJECT_DUPLICATE;
     else
         *peReject = PA_REJECT_NONE;
+    /* the release noise of this batch is drawn now, off the request path */
+    if (*peReject == PA_REJECT_NONE)
+        PA_GUARD(pa_agg_ensure_noise(a, m->zPeriod, it->zPartition));
     return PA_OK;
 }
 
@@ -171,12 +175,13 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
                      size_t *pnResp)
 {
     pa_job_step resp;
-    int bCollected, rc = PA_OK;
+    pa_job_sums sums;
+    int rc = PA_OK;
     size_t nVs = a->sizes.nVerifierShare;
     init_ctx c;
-    uint64_t nRejected = 0;
 
     memset(&resp, 0, sizeof resp);
+    memset(&sums, 0, sizeof sums);
     memset(&c, 0, sizeof c);
     c.a = a;
     c.m = m;
@@ -185,14 +190,10 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     resp.aItem = c.aOut = calloc(m->nItem + 1, sizeof *resp.aItem);
     if (c.pShares == NULL || c.pStates == NULL || resp.aItem == NULL)
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
-    if (rc == PA_OK)
-        rc = pa_agg_batch_collected(a, m->zPeriod, m->zPartition, &bCollected);
-    if (rc == PA_OK && !bCollected)
-        rc = pa_agg_ensure_noise(a, m->zPeriod, m->zPartition);
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
         memcpy(resp.aItem[i].aReportId, m->aItem[i].aReportId, 16);
         resp.aItem[i].pPayload = c.pShares + i * nVs;
-        rc = init_checks(a, m, &m->aItem[i], bCollected, &resp.aItem[i].eReject);
+        rc = init_checks(a, m, &m->aItem[i], &resp.aItem[i].eReject);
         /* a report id twice in one job: the second is a replay */
         for (size_t k = 0; rc == PA_OK && k < i && resp.aItem[i].eReject == PA_REJECT_NONE; k++)
             if (memcmp(m->aItem[k].aReportId, m->aItem[i].aReportId, 16) == 0)
@@ -214,17 +215,12 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
         }
         if (rc == PA_OK && e != PA_REJECT_REPLAY)
             rc = insert_report(a, m, &m->aItem[i], e == PA_REJECT_NONE ? c.pStates + i * a->nVerifyState : NULL, e);
-        nRejected += e != PA_REJECT_NONE && e != PA_REJECT_REPLAY;
+        if (rc == PA_OK && e != PA_REJECT_NONE) /* count the refusals in their batches */
+            rc = pa_job_sums_add(a, &sums, m->aItem[i].zPartition, e, NULL);
     }
-    if (rc == PA_OK && nRejected > 0) {
-        /* count the refusals in the batch (an empty sum) */
-        pa_job_sum sum;
-        rc = pa_job_sum_init(a, &sum);
-        sum.nRejected = nRejected;
-        if (rc == PA_OK)
-            rc = pa_job_sum_commit(a, &sum, m->zPeriod, m->zPartition);
-        pa_job_sum_free(a, &sum);
-    }
+    if (rc == PA_OK)
+        rc = pa_job_sums_commit(a, &sums, m->zPeriod);
+    pa_job_sums_free(a, &sums);
     if (rc == PA_OK) {
         memcpy(resp.aTaskId, m->aTaskId, 32);
         memcpy(resp.aJobId, m->aJobId, 16);
@@ -233,8 +229,7 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
         rc = pa_job_step_encode(ppResp, pnResp, &resp, &a->sizes);
     }
     if (rc == PA_OK) {
-        rc = pa_job_store_answer(a, m->aJobId, m->zPeriod, m->zPartition, PA_JOB_STEP_INIT, aHash,
-                                 *ppResp, *pnResp);
+        rc = pa_job_store_answer(a, m->aJobId, m->zPeriod, PA_JOB_STEP_INIT, aHash, *ppResp, *pnResp);
         if (rc != PA_OK) {
             free(*ppResp);
             *ppResp = NULL;
@@ -286,31 +281,34 @@ int pa_helper_job_init(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8
 
 /* The verify state the init step kept for a report of this job, or NULL. */
 static int load_state(const pa_aggregator *a, const uint8_t aJobId[16], const uint8_t aReportId[16],
-                      uint8_t *pState, int *pbFound)
+                      uint8_t *pState, char zPartition[65], int *pbFound)
 {
     sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT verify_state FROM reports WHERE task_id = ?1 AND"
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT verify_state, partition FROM reports WHERE task_id = ?1 AND"
                                    " report_id = ?2 AND job_id = ?3 AND state = 'aggregating'"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, aReportId, 16, SQLITE_STATIC);
     sqlite3_bind_blob(s, 3, aJobId, 16, SQLITE_STATIC);
     *pbFound = sqlite3_step(s) == SQLITE_ROW && (size_t)sqlite3_column_bytes(s, 0) == a->nVerifyState;
-    if (*pbFound)
+    if (*pbFound) {
         memcpy(pState, sqlite3_column_blob(s, 0), a->nVerifyState);
+        snprintf(zPartition, 65, "%s", (const char *)sqlite3_column_text(s, 1));
+    }
     sqlite3_finalize(s);
     return PA_OK;
 }
 
 static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPeriod,
-                         const char *zPartition, const uint8_t aHash[32], uint8_t **ppResp,
-                         size_t *pnResp)
+                         const uint8_t aHash[32], uint8_t **ppResp, size_t *pnResp)
 {
     pa_job_step resp;
-    pa_job_sum sum;
+    pa_job_sums sums;
     uint8_t *pState = malloc(a->nVerifyState + 1), *pOut = malloc(a->nOutShare + 1);
-    int rc = pa_job_sum_init(a, &sum), bFound;
+    char zPartition[65];
+    int rc = PA_OK, bFound;
     sqlite3_stmt *s;
 
+    memset(&sums, 0, sizeof sums);
     memset(&resp, 0, sizeof resp);
     resp.aItem = calloc(m->nItem + 1, sizeof *resp.aItem);
     if (rc == PA_OK && (pState == NULL || pOut == NULL || resp.aItem == NULL))
@@ -319,7 +317,7 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
         const pa_job_step_item *it = &m->aItem[i];
         pa_job_step_item *o = &resp.aItem[i];
         memcpy(o->aReportId, it->aReportId, 16);
-        rc = load_state(a, m->aJobId, it->aReportId, pState, &bFound);
+        rc = load_state(a, m->aJobId, it->aReportId, pState, zPartition, &bFound);
         if (rc != PA_OK)
             break;
         if (!bFound) {
@@ -336,11 +334,11 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
                 rc = v;
         }
         if (rc == PA_OK)
-            rc = pa_job_settle_report(a, &sum, it->aReportId, o->eReject, pOut);
+            rc = pa_job_settle_report(a, &sums, it->aReportId, zPartition, o->eReject, pOut);
     }
     if (rc == PA_OK)
-        rc = pa_job_sum_commit(a, &sum, zPeriod, zPartition);
-    pa_job_sum_free(a, &sum);
+        rc = pa_job_sums_commit(a, &sums, zPeriod);
+    pa_job_sums_free(a, &sums);
     /* reports of the job the leader did not continue are not summed */
     if (rc == PA_OK)
         rc = pa_agg_prepare(a, &s, "UPDATE reports SET state = 'rejected', reject_reason = 'decode',"
@@ -359,8 +357,7 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
         rc = pa_job_step_encode(ppResp, pnResp, &resp, &a->sizes);
     }
     if (rc == PA_OK) {
-        rc = pa_job_store_answer(a, m->aJobId, zPeriod, zPartition, PA_JOB_STEP_CONTINUE, aHash,
-                                 *ppResp, *pnResp);
+        rc = pa_job_store_answer(a, m->aJobId, zPeriod, PA_JOB_STEP_CONTINUE, aHash, *ppResp, *pnResp);
         if (rc != PA_OK) {
             free(*ppResp);
             *ppResp = NULL;
@@ -376,18 +373,15 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
     return rc;
 }
 
-static int job_batch(const pa_aggregator *a, const uint8_t aJobId[16], char zPeriod[8],
-                     char zPartition[65], int *pbFound)
+static int job_period(const pa_aggregator *a, const uint8_t aJobId[16], char zPeriod[8], int *pbFound)
 {
     sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT period, partition FROM jobs WHERE task_id = ?1 AND job_id = ?2"));
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT period FROM jobs WHERE task_id = ?1 AND job_id = ?2"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, aJobId, 16, SQLITE_STATIC);
     *pbFound = sqlite3_step(s) == SQLITE_ROW;
-    if (*pbFound) {
-        snprintf(zPeriod, 8, "%s", (const char *)sqlite3_column_text(s, 0));
-        snprintf(zPartition, 65, "%s", (const char *)sqlite3_column_text(s, 1));
-    }
+    if (*pbFound)
+        snprintf(zPeriod, 8, "%.7s", (const char *)sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
     return PA_OK;
 }
@@ -397,7 +391,7 @@ int pa_helper_job_continue(pa_aggregator *a, const uint8_t *pReq, size_t nReq, u
 {
     pa_job_step m;
     uint8_t aHash[32];
-    char zPeriod[8], zPartition[65];
+    char zPeriod[8];
     int bFound = 0, rc;
 
     *ppResp = NULL;
@@ -411,13 +405,13 @@ int pa_helper_job_continue(pa_aggregator *a, const uint8_t *pReq, size_t nReq, u
     crypto_hash_sha256(aHash, pReq, nReq);
     rc = pa_store_begin(a->pStore);
     if (rc == PA_OK)
-        rc = job_batch(a, m.aJobId, zPeriod, zPartition, &bFound);
+        rc = job_period(a, m.aJobId, zPeriod, &bFound);
     if (rc == PA_OK && !bFound)
         rc = pa_fail(PA_ENOTFOUND, "job.job_id: no such job (continue before init)");
     if (rc == PA_OK)
         rc = pa_job_stored_answer(a, m.aJobId, PA_JOB_STEP_CONTINUE, aHash, &bFound, ppResp, pnResp);
     if (rc == PA_OK && !bFound)
-        rc = continue_step(a, &m, zPeriod, zPartition, aHash, ppResp, pnResp);
+        rc = continue_step(a, &m, zPeriod, aHash, ppResp, pnResp);
     pa_job_step_free(&m);
     if (rc != PA_OK) {
         pa_store_rollback(a->pStore);

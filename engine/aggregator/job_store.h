@@ -20,23 +20,31 @@ int pa_job_stored_answer(const pa_aggregator *a, const uint8_t aJobId[16], pa_jo
 
 /* Record a step's answer (INIT inserts the job row; CONTINUE finishes it). */
 int pa_job_store_answer(const pa_aggregator *a, const uint8_t aJobId[16], const char *zPeriod,
-                        const char *zPartition, pa_job_phase ePhase, const uint8_t aReqHash[32],
-                        const uint8_t *pResp, size_t nResp);
+                        pa_job_phase ePhase, const uint8_t aReqHash[32], const uint8_t *pResp, size_t nResp);
 
-/* A job's running sum: output shares of accepted reports and the counts. */
+/* A job's running sums, one per partition it touches: output shares of accepted
+ * reports and the counts. */
 typedef struct {
+    char zPartition[65];
     uint8_t *pAgg;             /* aggregate share (secret) */
     uint64_t nAccepted, nRejected;
 } pa_job_sum;
 
-int pa_job_sum_init(const pa_aggregator *a, pa_job_sum *pSum);
-/* Write the sum into its batch (pa_agg_batch_merge) and release it. */
-int pa_job_sum_commit(const pa_aggregator *a, pa_job_sum *pSum, const char *zPeriod, const char *zPartition);
-void pa_job_sum_free(const pa_aggregator *a, pa_job_sum *pSum);
+typedef struct {
+    size_t n, cap;
+    pa_job_sum *a;
+} pa_job_sums;
 
-/* Mark one report accepted or rejected (reason); an accepted report's output
- * share is added to pSum, a rejected one counted (replays are not counted). */
-int pa_job_settle_report(const pa_aggregator *a, pa_job_sum *pSum, const uint8_t aReportId[16],
-                         pa_reject_reason eReject, const uint8_t *pOutShare);
+/* Count a report into its partition's sum: accepted (pOutShare added) or
+ * rejected (replays are not counted). */
+int pa_job_sums_add(const pa_aggregator *a, pa_job_sums *pSums, const char *zPartition,
+                    pa_reject_reason eReject, const uint8_t *pOutShare);
+/* Write every sum into its batch (pa_agg_batch_merge). */
+int pa_job_sums_commit(const pa_aggregator *a, const pa_job_sums *pSums, const char *zPeriod);
+void pa_job_sums_free(const pa_aggregator *a, pa_job_sums *pSums);
+
+/* Mark one report accepted or rejected (reason) and count it in pSums. */
+int pa_job_settle_report(const pa_aggregator *a, pa_job_sums *pSums, const uint8_t aReportId[16],
+                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare);
 
 #endif

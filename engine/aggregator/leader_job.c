@@ -29,6 +29,7 @@
 
 typedef struct {
     uint8_t aReportId[16];
+    char zPartition[65];
     uint8_t *pMsg;             /* the stored report (owned) */
     size_t nMsg;
     pa_report r;               /* decoded view into pMsg */
@@ -38,12 +39,12 @@ typedef struct {
     uint8_t *pOutShare;        /* secret */
     uint8_t aLeaderDigest[32];
     size_t iCont;              /* 1 + its index in the continue step, 0 if not continued */
+    int bDigest;               /* aLeaderDigest read from the store (computed at upload) */
 } job_report;
 
 typedef struct {
     uint8_t aJobId[16];
-    char zPeriod[8];
-    char zPartition[65];
+    char zPeriod[8];           /* a job spans the partitions of one period */
     size_t n;
     job_report *aRep;
 } job;
@@ -73,7 +74,8 @@ static int job_load(const pa_aggregator *a, job *j)
     size_t cap = 0;
     int rc = PA_OK;
 
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT r.report_id, d.report FROM reports r JOIN report_data d"
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT r.report_id, d.report, r.leader_digest, r.partition"
+                                   " FROM reports r JOIN report_data d"
                                    " ON d.task_id = r.task_id AND d.report_id = r.report_id"
                                    " WHERE r.task_id = ?1 AND r.job_id = ?2 AND r.state = 'aggregating'"
                                    " ORDER BY r.report_id"));
@@ -99,6 +101,11 @@ static int job_load(const pa_aggregator *a, job *j)
             break;
         }
         memcpy(p->pMsg, sqlite3_column_blob(s, 1), p->nMsg);
+        snprintf(p->zPartition, sizeof p->zPartition, "%s", (const char *)sqlite3_column_text(s, 3));
+        if (sqlite3_column_bytes(s, 2) == 32) {
+            memcpy(p->aLeaderDigest, sqlite3_column_blob(s, 2), 32);
+            p->bDigest = 1;
+        }
         j->n++;
     }
     sqlite3_finalize(s);
@@ -133,7 +140,8 @@ static void leader_init_one(void *pCtx, size_t i)
     if (pa_report_decode(&p->r, p->pMsg, p->nMsg, &sizes) != PA_OK) {
         p->eReject = PA_REJECT_DECODE;
     } else {
-        pa_report_leader_digest(p->aLeaderDigest, &p->r);
+        if (!p->bDigest)
+            pa_report_leader_digest(p->aLeaderDigest, &p->r);
         if (pa_agg_open_share(a, &p->r, p->r.leader.aEnc, p->r.leader.pCt, p->r.leader.nCt, pShare) != PA_OK) {
             p->eReject = PA_REJECT_DECRYPT;
         } else {
@@ -172,7 +180,6 @@ static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCa
     memcpy(m.aTaskId, a->pTask->aTaskId, 32);
     memcpy(m.aJobId, j->aJobId, 16);
     memcpy(m.zPeriod, j->zPeriod, sizeof m.zPeriod);
-    memcpy(m.zPartition, j->zPartition, sizeof m.zPartition);
     m.aItem = calloc(j->n + 1, sizeof *m.aItem);
     if (m.aItem == NULL)
         return pa_fail(PA_ENOMEM, "job: out of memory");
@@ -183,6 +190,7 @@ static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCa
         pa_job_item *it = &m.aItem[k++];
         memcpy(it->aReportId, p->aReportId, 16);
         memcpy(it->zAgencyId, p->r.zAgencyId, sizeof it->zAgencyId);
+        memcpy(it->zPartition, p->zPartition, sizeof it->zPartition);
         it->pPublicShare = p->r.pPublicShare;
         memcpy(it->aLeaderDigest, p->aLeaderDigest, 32);
         memcpy(it->aHelperEnc, p->r.helper.aEnc, 32);
@@ -283,18 +291,16 @@ static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *
 static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_stats *pStats)
 {
     sqlite3_stmt *s;
-    pa_job_sum sum;
-    int rc = pa_job_sum_init(a, &sum);
+    pa_job_sums sums;
+    int rc = pa_store_begin(a->pStore);
 
-    if (rc != PA_OK)
-        return rc;
-    rc = pa_store_begin(a->pStore);
+    memset(&sums, 0, sizeof sums);
     for (size_t i = 0; rc == PA_OK && i < j->n; i++) {
         job_report *p = &j->aRep[i];
         /* summed only if both accepted: the helper's answer decides the rest */
         if (p->iCont && p->eReject == PA_REJECT_NONE)
             p->eReject = pFinish->aItem[p->iCont - 1].eReject;
-        rc = pa_job_settle_report(a, &sum, p->aReportId, p->eReject, p->pOutShare);
+        rc = pa_job_settle_report(a, &sums, p->aReportId, p->zPartition, p->eReject, p->pOutShare);
         if (p->eReject == PA_REJECT_NONE)
             pStats->nAccepted++;
         else {
@@ -303,8 +309,8 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
         }
     }
     if (rc == PA_OK)
-        rc = pa_job_sum_commit(a, &sum, j->zPeriod, j->zPartition);
-    pa_job_sum_free(a, &sum);
+        rc = pa_job_sums_commit(a, &sums, j->zPeriod);
+    pa_job_sums_free(a, &sums);
     if (rc == PA_OK)
         rc = pa_agg_prepare(a, &s, "UPDATE jobs SET state = 'finished', updated_at = ?3"
                                    " WHERE task_id = ?1 AND job_id = ?2");
@@ -353,64 +359,78 @@ static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pC
 static int open_job(const pa_aggregator *a, job *j, int *pbFound)
 {
     sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT job_id, period, partition FROM jobs WHERE task_id = ?1"
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT job_id, period FROM jobs WHERE task_id = ?1"
                                    " AND state != 'finished' ORDER BY created_at LIMIT 1"));
     pa_agg_bind_task(a, s, 1);
     *pbFound = sqlite3_step(s) == SQLITE_ROW;
     if (*pbFound) {
         memcpy(j->aJobId, sqlite3_column_blob(s, 0), 16);
-        snprintf(j->zPeriod, sizeof j->zPeriod, "%s", (const char *)sqlite3_column_text(s, 1));
-        snprintf(j->zPartition, sizeof j->zPartition, "%s", (const char *)sqlite3_column_text(s, 2));
+        snprintf(j->zPeriod, sizeof j->zPeriod, "%.7s", (const char *)sqlite3_column_text(s, 1));
     }
     sqlite3_finalize(s);
     return PA_OK;
 }
 
-/* Start a job over up to nJobSize pending reports of one batch. */
+/* Draw the release noise of every batch the job touches (off the request path). */
+static int job_noise(pa_aggregator *a, const job *j)
+{
+    sqlite3_stmt *s;
+    char aPart[65];
+    int rc;
+
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT DISTINCT partition FROM reports WHERE task_id = ?1 AND job_id = ?2"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
+    rc = PA_OK;
+    while (rc == PA_OK && sqlite3_step(s) == SQLITE_ROW) {
+        snprintf(aPart, sizeof aPart, "%s", (const char *)sqlite3_column_text(s, 0));
+        rc = pa_agg_ensure_noise(a, j->zPeriod, aPart);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Start a job over up to nJobSize pending reports of the oldest pending period. */
 static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
 {
     sqlite3_stmt *s;
     int rc;
 
     PA_GUARD(pa_store_begin(a->pStore));
-    rc = pa_agg_prepare(a, &s, "SELECT period, partition FROM reports WHERE task_id = ?1"
-                               " AND state = 'pending' ORDER BY period, partition LIMIT 1");
+    rc = pa_agg_prepare(a, &s, "SELECT period FROM reports WHERE task_id = ?1"
+                               " AND state = 'pending' ORDER BY period LIMIT 1");
     if (rc == PA_OK) {
         pa_agg_bind_task(a, s, 1);
         *pbFound = sqlite3_step(s) == SQLITE_ROW;
-        if (*pbFound) {
-            snprintf(j->zPeriod, sizeof j->zPeriod, "%s", (const char *)sqlite3_column_text(s, 0));
-            snprintf(j->zPartition, sizeof j->zPartition, "%s", (const char *)sqlite3_column_text(s, 1));
-        }
+        if (*pbFound)
+            snprintf(j->zPeriod, sizeof j->zPeriod, "%.7s", (const char *)sqlite3_column_text(s, 0));
         sqlite3_finalize(s);
     }
     if (rc == PA_OK && *pbFound) {
         randombytes_buf(j->aJobId, sizeof j->aJobId);
-        rc = pa_agg_prepare(a, &s, "INSERT INTO jobs(task_id, job_id, period, partition, state,"
-                                   " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'started', ?5, ?5)");
+        rc = pa_agg_prepare(a, &s, "INSERT INTO jobs(task_id, job_id, period, state, created_at, updated_at)"
+                                   " VALUES (?1, ?2, ?3, 'started', ?4, ?4)");
         if (rc == PA_OK) {
             pa_agg_bind_task(a, s, 1);
             sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
             sqlite3_bind_text(s, 3, j->zPeriod, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 4, j->zPartition, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 5, pa_agg_now(a));
+            sqlite3_bind_int64(s, 4, pa_agg_now(a));
             rc = pa_agg_step_done(a, s, "jobs (new)");
         }
     }
     if (rc == PA_OK && *pbFound)
         rc = pa_agg_prepare(a, &s, "UPDATE reports SET state = 'aggregating', job_id = ?2 WHERE rowid IN"
                                    " (SELECT rowid FROM reports WHERE task_id = ?1 AND state = 'pending'"
-                                   " AND period = ?3 AND partition = ?4 ORDER BY report_id LIMIT ?5)");
+                                   " AND period = ?3 ORDER BY report_id LIMIT ?4)");
     if (rc == PA_OK && *pbFound) {
         pa_agg_bind_task(a, s, 1);
         sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, j->zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, j->zPartition, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, (sqlite3_int64)nJobSize);
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)nJobSize);
         rc = pa_agg_step_done(a, s, "reports (to job)");
     }
     if (rc == PA_OK && *pbFound)
-        rc = pa_agg_ensure_noise(a, j->zPeriod, j->zPartition);
+        rc = job_noise(a, j);
     if (rc != PA_OK) {
         pa_store_rollback(a->pStore);
         return rc;

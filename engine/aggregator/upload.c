@@ -14,13 +14,13 @@
 #include "common/guard.h"
 #include "privagg/report.h"
 
-static int check_signature(const pa_task_agency *pAgency, const pa_report *r)
+static int check_signature(const pa_task_agency *pAgency, const pa_report *r, const uint8_t aDigest[32])
 {
     uint8_t *pSigned;
     size_t nSigned;
     int ok;
 
-    PA_GUARD(pa_report_signed_bytes(&pSigned, &nSigned, r, NULL));
+    PA_GUARD(pa_report_signed_bytes(&pSigned, &nSigned, r, aDigest));
     ok = crypto_sign_verify_detached(r->aSignature, pSigned, nSigned, pAgency->aPublicKey) == 0;
     free(pSigned);
     return ok ? PA_OK
@@ -48,7 +48,8 @@ static int existing_report(const pa_aggregator *a, const pa_report *r, int *pbAn
     return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: reports: %s", sqlite3_errmsg(a->pDb));
 }
 
-static int store_report(pa_aggregator *a, const pa_report *r, const uint8_t *pMsg, size_t nMsg)
+static int store_report(pa_aggregator *a, const pa_report *r, const uint8_t aDigest[32], const uint8_t *pMsg,
+                        size_t nMsg)
 {
     sqlite3_stmt *s;
     int bCollected, bAny, bPending;
@@ -94,13 +95,14 @@ static int store_report(pa_aggregator *a, const pa_report *r, const uint8_t *pMs
         PA_GUARD(pa_agg_step_done(a, s, "reports (replace)"));
     }
     PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
-                                   " partition, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+                                   " partition, received_at, leader_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, r->zAgencyId, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, r->zPeriod, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, r->zPartition, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, pa_agg_now(a));
+    sqlite3_bind_blob(s, 7, aDigest, 32, SQLITE_STATIC);
     PA_GUARD(pa_agg_step_done(a, s, "reports (insert)"));
     PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO report_data(task_id, report_id, report) VALUES (?1, ?2, ?3)"));
     pa_agg_bind_task(a, s, 1);
@@ -115,6 +117,7 @@ int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)
     pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
     const pa_task_agency *pAgency;
     char zNow[8];
+    uint8_t aDigest[32];
     int rc;
 
     if (a->iAggId != 0)
@@ -128,13 +131,14 @@ int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)
     if (strcmp(pAgency->zPartition, r.zPartition) != 0)
         return pa_fail(PA_EAUTH, "report.partition: \"%s\", but agency %s reports for \"%s\"",
                        r.zPartition, r.zAgencyId, pAgency->zPartition);
-    PA_GUARD(check_signature(pAgency, &r));
+    pa_report_leader_digest(aDigest, &r);
+    PA_GUARD(check_signature(pAgency, &r, aDigest));
     pa_agg_current_period(a, zNow);
     if (strcmp(r.zPeriod, zNow) > 0)
         return pa_fail(PA_ESTATE, "report.period: %s is in the future (now %s)", r.zPeriod, zNow);
 
     PA_GUARD(pa_store_begin(a->pStore));
-    rc = store_report(a, &r, pMsg, nMsg);
+    rc = store_report(a, &r, aDigest, pMsg, nMsg);
     if (rc != PA_OK) {
         pa_store_rollback(a->pStore);
         return rc;

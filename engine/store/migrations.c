@@ -23,6 +23,7 @@ static const char *const g_migrations[] = {
     "  period         TEXT NOT NULL,"
     "  partition      TEXT NOT NULL,"
     "  received_at    INTEGER NOT NULL,"
+    "  leader_digest  BLOB,"            /* leader: digest of its sealed share (signed) */
     "  verify_state   BLOB,"
     "  state          TEXT NOT NULL DEFAULT 'pending'"
     "                 CHECK (state IN ('pending','aggregating','accepted','rejected','replaced')),"
@@ -44,8 +45,7 @@ static const char *const g_migrations[] = {
     "CREATE TABLE jobs ("
     "  task_id     BLOB NOT NULL,"
     "  job_id      BLOB NOT NULL,"
-    "  period      TEXT NOT NULL,"
-    "  partition   TEXT NOT NULL,"
+    "  period      TEXT NOT NULL,"          /* a job spans the partitions of one period */
     "  state       TEXT NOT NULL CHECK (state IN ('started','continued','finished')),"
     "  init_hash   BLOB,"
     "  init_resp   BLOB,"

@@ -6,7 +6,7 @@
  *   aggregation job, two steps so that both aggregators sum exactly the same
  *   reports (a client can make one aggregator's verify_next fail alone by
  *   tampering with one joint-randomness part of the public share):
- *     init      leader -> helper   pa_job_req: one batch's reports
+ *     init      leader -> helper   pa_job_req: reports of one period (any partitions)
  *               helper -> leader   pa_job_step (INIT_RESP): per report, the helper's
  *                                  verifier share, or a reject reason
  *     continue  leader -> helper   pa_job_step (CONTINUE): per report, the verifier
@@ -59,6 +59,7 @@ typedef struct {
 typedef struct {
     uint8_t aReportId[16];
     char zAgencyId[65];
+    char zPartition[65];       /* a job spans every partition of one period */
     const uint8_t *pPublicShare;
     uint8_t aLeaderDigest[32];
     uint8_t aHelperEnc[32];
@@ -70,7 +71,6 @@ typedef struct {
     uint8_t aTaskId[32];
     uint8_t aJobId[PA_JOB_ID_SIZE];
     char zPeriod[8];
-    char zPartition[65];
     size_t nItem;
     pa_job_item *aItem;
 } pa_job_req;

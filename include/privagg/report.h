@@ -65,7 +65,7 @@ int pa_period_valid(const char *z);
  */
 int pa_report_encode(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);
 
-/* SHA-256(leader_enc || leader_ct): how the leader's share enters the signature. */
+/* BLAKE2b-256(leader_enc || leader_ct): how the leader's share enters the signature. */
 void pa_report_leader_digest(uint8_t aDigest[32], const pa_report *pReport);
 
 /* The bytes the agency signs (see above).  *ppOut malloc'ed.  pLeaderDigest may be

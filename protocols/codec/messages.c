@@ -80,19 +80,21 @@ int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const
 
     if (m->nItem > PA_MAX_JOB_REPORTS)
         return pa_fail(PA_EINVAL, "job: %zu reports, above the limit %d", m->nItem, PA_MAX_JOB_REPORTS);
+    if (!pa_period_valid(m->zPeriod))
+        return pa_fail(PA_EINVAL, "job.period: \"%s\" is not YYYY-MM", m->zPeriod);
     pa_mp_writer_init(&w);
-    pa_mp_put_array(&w, 6);
+    pa_mp_put_array(&w, 5);
     pa_mp_put_uint(&w, PA_MSG_VERSION);
     pa_mp_put_bin(&w, m->aTaskId, 32);
     pa_mp_put_bin(&w, m->aJobId, PA_JOB_ID_SIZE);
     pa_mp_put_str(&w, m->zPeriod);
-    pa_mp_put_str(&w, m->zPartition);
     pa_mp_put_array(&w, m->nItem);
     for (size_t i = 0; i < m->nItem; i++) {
         const pa_job_item *it = &m->aItem[i];
-        pa_mp_put_array(&w, 7);
+        pa_mp_put_array(&w, 8);
         pa_mp_put_bin(&w, it->aReportId, 16);
         pa_mp_put_str(&w, it->zAgencyId);
+        pa_mp_put_str(&w, it->zPartition);
         pa_mp_put_bin(&w, it->pPublicShare, s->nPublicShare);
         pa_mp_put_bin(&w, it->aLeaderDigest, 32);
         pa_mp_put_bin(&w, it->aHelperEnc, 32);
@@ -106,10 +108,11 @@ static int read_job_item(pa_mp_cursor *c, pa_job_item *it, const pa_msg_sizes *s
 {
     size_t nElem;
     PA_GUARD(pa_mp_read_array(c, "job.report", &nElem));
-    if (nElem != 7)
-        return pa_fail(PA_EDECODE, "job.report: %zu elements, expected 7", nElem);
+    if (nElem != 8)
+        return pa_fail(PA_EDECODE, "job.report: %zu elements, expected 8", nElem);
     PA_GUARD(read_fixed(c, "job.report.report_id", it->aReportId, 16));
     PA_GUARD(pa_mp_read_str(c, "job.report.agency_id", 64, it->zAgencyId));
+    PA_GUARD(pa_mp_read_str(c, "job.report.partition", 64, it->zPartition));
     PA_GUARD(read_exact(c, "job.report.public_share", s->nPublicShare, &it->pPublicShare));
     PA_GUARD(read_fixed(c, "job.report.leader_digest", it->aLeaderDigest, 32));
     PA_GUARD(read_fixed(c, "job.report.helper_enc", it->aHelperEnc, 32));
@@ -123,9 +126,11 @@ int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_si
     int rc;
 
     memset(m, 0, sizeof *m);
-    PA_GUARD(read_header(&c, "job", 6, m->aTaskId));
+    PA_GUARD(read_header(&c, "job", 5, m->aTaskId));
     PA_GUARD(read_fixed(&c, "job.job_id", m->aJobId, PA_JOB_ID_SIZE));
-    PA_GUARD(read_batch(&c, "job", m->zPeriod, m->zPartition));
+    PA_GUARD(pa_mp_read_str(&c, "job.period", 7, m->zPeriod));
+    if (!pa_period_valid(m->zPeriod))
+        return pa_fail(PA_EDECODE, "job.period: \"%s\" is not YYYY-MM", m->zPeriod);
     PA_GUARD(read_list(&c, "job.reports", 8, &m->nItem));
     m->aItem = calloc(m->nItem ? m->nItem : 1, sizeof *m->aItem);
     if (m->aItem == NULL)

@@ -37,11 +37,11 @@ static void test_job_round_trip_and_truncation(void **state)
     memset(m.aTaskId, 9, 32);
     memset(m.aJobId, 8, 16);
     strcpy(m.zPeriod, "2026-10");
-    strcpy(m.zPartition, "state");
     memset(items, 0, sizeof items);
     for (int i = 0; i < 3; i++) {
         items[i].aReportId[0] = (uint8_t)i;
         strcpy(items[i].zAgencyId, "MO0010000");
+        strcpy(items[i].zPartition, i == 2 ? "29003" : "29001");
         items[i].pPublicShare = g_pub;
         items[i].pHelperCt = g_hct;
         items[i].aSignature[63] = 7;
@@ -53,7 +53,7 @@ static void test_job_round_trip_and_truncation(void **state)
     assert_int_equal(d.nItem, 3);
     assert_int_equal(d.aItem[2].aReportId[0], 2);
     assert_memory_equal(d.aItem[1].pHelperCt, g_hct, sizeof g_hct);
-    assert_string_equal(d.zPartition, "state");
+    assert_string_equal(d.aItem[2].zPartition, "29003");
     pa_job_req_free(&d);
     for (size_t i = 0; i < n; i++)
         assert_int_not_equal(pa_job_req_decode(&d, p, i, &g_s), PA_OK);
@@ -136,19 +136,18 @@ static void test_hostile_counts(void **state)
     (void)state;
     /* header ok, then a list claiming 9999 items in 3 bytes */
     uint8_t buf[128], *q = buf;
-    *q++ = 0x96;
+    *q++ = 0x95;
     *q++ = 0x01;
     *q++ = 0xc4; *q++ = 32; memset(q, 0, 32); q += 32;
     *q++ = 0xc4; *q++ = 16; memset(q, 0, 16); q += 16;
     *q++ = 0xa7; memcpy(q, "2026-10", 7); q += 7;
-    *q++ = 0xa5; memcpy(q, "state", 5); q += 5;
     *q++ = 0xdc; *q++ = 0x27; *q++ = 0x0f; /* array16 of 9999 */
     *q++ = 0x98; *q++ = 0x00; *q++ = 0x00;
     assert_int_equal(pa_job_req_decode(&d, buf, (size_t)(q - buf), &g_s), PA_EDECODE);
     assert_non_null(strstr(pa_error_detail(), "cannot fit"));
     buf[sizeof buf - 1] = 0;
     q[-5] = 0xdd; /* array32: 0x270f98.. -> above the limit */
-    uint8_t big[] = {0x96, 0x01};
+    uint8_t big[] = {0x95, 0x01};
     assert_int_equal(pa_job_req_decode(&d, big, sizeof big, &g_s), PA_EDECODE);
 }
 
