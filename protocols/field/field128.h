@@ -81,8 +81,9 @@ static inline pa_f128 pa_f128_sub_mod(pa_f128_u128 x, pa_f128_u128 y)
 /*
  * x86-64: GCC 12 spills the 128-bit temporaries of the portable code below to
  * the stack inside the NTT loops, so add, sub and mul are also written as
- * inline assembly (same algorithm, same results; mul, add/adc, sub/sbb and a
- * borrow mask from sbb: no branch, no table, constant time).  Define
+ * inline assembly (same results; mul, add/adc, sub/sbb and a carry mask from
+ * sbb: no branch, no table, constant time).  With e = 2^128 - p = 27·2^64 +
+ * (2^64 - 1), "add p mod 2^128" is "subtract (m, m & 27)" under a mask m.  Define
  * PA_F128_NO_ASM to build the portable code instead (the tests are run both ways).
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(PA_F128_NO_ASM)
@@ -95,18 +96,18 @@ static inline pa_f128 pa_f128_sub_mod(pa_f128_u128 x, pa_f128_u128 y)
 static inline pa_f128 pa_f128_add(pa_f128 a, pa_f128 b)
 {
 #if PA_F128_ASM
-    uint64_t r0 = a.w[0], r1 = a.w[1], n0 = PA_F128_P0, n1 = PA_F128_P1, m;
-    __asm__("subq %[b0], %[n0]\n\t"
-            "sbbq %[b1], %[n1]\n\t" /* n = p - b */
-            "subq %[n0], %[r0]\n\t"
-            "sbbq %[n1], %[r1]\n\t" /* r = a - n */
-            "sbbq %[m], %[m]\n\t"   /* m = borrow ? ~0 : 0 */
-            "movq %[m], %[n1]\n\t"
-            "andl $1, %k[m]\n\t"
-            "andq $-28, %[n1]\n\t" /* (n1, m) = p & m */
-            "addq %[m], %[r0]\n\t"
-            "adcq %[n1], %[r1]"
-            : [r0] "+&r"(r0), [r1] "+&r"(r1), [n0] "+&r"(n0), [n1] "+&r"(n1), [m] "=&r"(m)
+    uint64_t r0 = a.w[0], r1 = a.w[1], m, m1;
+    __asm__("addq $-1, %[r0]\n\t"
+            "adcq $27, %[r1]\n\t"   /* a + e, e = 2^128 - p: below 2^128 */
+            "addq %[b0], %[r0]\n\t"
+            "adcq %[b1], %[r1]\n\t" /* carry iff a + b >= p: then r = a + b - p */
+            "sbbq %[m], %[m]\n\t"
+            "notq %[m]\n\t"         /* m = no carry ? ~0 : 0 */
+            "movq %[m], %[m1]\n\t"
+            "andl $27, %k[m1]\n\t"
+            "subq %[m], %[r0]\n\t"
+            "sbbq %[m1], %[r1]"       /* no carry: take e back off */
+            : [r0] "+&r"(r0), [r1] "+&r"(r1), [m] "=&r"(m), [m1] "=&r"(m1)
             : [b0] "rm"(b.w[0]), [b1] "rm"(b.w[1])
             : "cc");
     return pa_f128_make(r0, r1);
@@ -122,12 +123,11 @@ static inline pa_f128 pa_f128_sub(pa_f128 a, pa_f128 b)
     uint64_t r0 = a.w[0], r1 = a.w[1], m, m1;
     __asm__("subq %[b0], %[r0]\n\t"
             "sbbq %[b1], %[r1]\n\t"
-            "sbbq %[m], %[m]\n\t"
+            "sbbq %[m], %[m]\n\t"   /* m = borrow ? ~0 : 0 */
             "movq %[m], %[m1]\n\t"
-            "andl $1, %k[m]\n\t"
-            "andq $-28, %[m1]\n\t"
-            "addq %[m], %[r0]\n\t"
-            "adcq %[m1], %[r1]"
+            "andl $27, %k[m1]\n\t"
+            "subq %[m], %[r0]\n\t"
+            "sbbq %[m1], %[r1]"       /* borrow: + p = - e (mod 2^128) */
             : [r0] "+&r"(r0), [r1] "+&r"(r1), [m] "=&r"(m), [m1] "=&r"(m1)
             : [b0] "rm"(b.w[0]), [b1] "rm"(b.w[1])
             : "cc");
@@ -184,10 +184,9 @@ static inline pa_f128 pa_f128_mul(pa_f128 a, pa_f128 b)
             "sbbq %[t1], %[t3]\n\t" /* S - q */
             "sbbq %%rax, %%rax\n\t"
             "movq %%rax, %%rdx\n\t"
-            "andl $1, %%eax\n\t"
-            "andq $-28, %%rdx\n\t"
-            "addq %%rax, %[t2]\n\t"
-            "adcq %%rdx, %[t3]"
+            "andl $27, %%edx\n\t"
+            "subq %%rax, %[t2]\n\t"
+            "sbbq %%rdx, %[t3]"       /* borrow: + p = - e (mod 2^128) */
             : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), "=&a"(rax),
               "=&d"(rdx)
             : [a0] "rm"(a.w[0]), [a1] "rm"(a.w[1]), [b0] "rm"(b.w[0]), [b1] "rm"(b.w[1])
