@@ -104,12 +104,21 @@ void pa_f64_encode_vec(uint8_t *out, const pa_f64 *v, size_t n)
 
 int pa_f64_decode_vec(pa_f64 *out, const uint8_t *in, size_t n)
 {
+    /* One pass without a per-element branch: validity flags are OR-ed together
+     * and only the overall result (then the failing index) is branched on. */
+    uint64_t bad = 0;
     for (size_t i = 0; i < n; i++) {
-        if (pa_f64_decode(&out[i], in + i * PA_F64_ENCODED_SIZE) != 0) {
-            memset(out, 0, n * sizeof *out);
-            return pa_fail(PA_EDECODE, "field64 element %zu of %zu: value >= modulus %llu",
-                           i, n, (unsigned long long)PA_F64_MODULUS);
-        }
+        uint64_t v = pa_f64_load64le(in + i * PA_F64_ENCODED_SIZE);
+        uint64_t ok = pa_ct_lt(v, PA_F64_MODULUS);
+        bad |= ok ^ 1;
+        out[i] = v & pa_ct_mask(ok);
     }
-    return 0;
+    if (bad == 0)
+        return 0;
+    size_t i = 0;
+    while (i + 1 < n && pa_f64_load64le(in + i * PA_F64_ENCODED_SIZE) < PA_F64_MODULUS)
+        i++; /* bounded: in is read again */
+    memset(out, 0, n * sizeof *out);
+    return pa_fail(PA_EDECODE, "field64 element %zu of %zu: value >= modulus %llu", i, n,
+                   (unsigned long long)PA_F64_MODULUS);
 }

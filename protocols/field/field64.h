@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/ct.h"
 #include "privagg/common.h"
@@ -107,8 +108,21 @@ static inline int pa_f64_is_zero(pa_f64 a) { return (int)pa_ct_eq(a, 0); }
 /* Writes PA_F64_ENCODED_SIZE bytes: little-endian canonical integer. */
 static inline void pa_f64_encode(uint8_t *out, pa_f64 a)
 {
-    for (int i = 0; i < 8; i++)
-        out[i] = (uint8_t)(a >> (8 * i));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    a = __builtin_bswap64(a);
+#endif
+    memcpy(out, &a, sizeof a);
+}
+
+/* Little-endian 64-bit load through memcpy (one mov on x86-64). */
+static inline uint64_t pa_f64_load64le(const uint8_t *in)
+{
+    uint64_t v;
+    memcpy(&v, in, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
 }
 
 /*
@@ -118,9 +132,7 @@ static inline void pa_f64_encode(uint8_t *out, pa_f64 a)
  */
 static inline int pa_f64_decode(pa_f64 *out, const uint8_t *in)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)in[i] << (8 * i);
+    uint64_t v = pa_f64_load64le(in);
     uint64_t ok = pa_ct_lt(v, PA_F64_MODULUS);
     *out = v & pa_ct_mask(ok);
     return ok ? 0 : PA_EDECODE;
