@@ -84,7 +84,8 @@ static inline pa_f128 pa_f128_sub_mod(pa_f128_u128 x, pa_f128_u128 y)
  * inline assembly (same results; mul, add/adc, sub/sbb and a carry mask from
  * sbb: no branch, no table, constant time).  With e = 2^128 - p = 27·2^64 +
  * (2^64 - 1), "add p mod 2^128" is "subtract (m, m & 27)" under a mask m.  Define
- * PA_F128_NO_ASM to build the portable code instead (the tests are run both ways).
+ * PA_F128_NO_ASM to build the portable code instead (both were checked against
+ * the unit tests, GMP included, and the VDAF vectors).
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(PA_F128_NO_ASM)
 #define PA_F128_ASM 1
@@ -92,7 +93,9 @@ static inline pa_f128 pa_f128_sub_mod(pa_f128_u128 x, pa_f128_u128 y)
 #define PA_F128_ASM 0
 #endif
 
-/* a + b = a - (p - b): p - b is in (0, p], so no 129-bit sum is ever formed. */
+/* a + b mod p without a 129-bit sum: the asm adds e first (a + e < 2^128) and
+ * reads "a + b >= p" off the final carry; the portable code computes
+ * a - (p - b), with p - b in (0, p]. */
 static inline pa_f128 pa_f128_add(pa_f128 a, pa_f128 b)
 {
 #if PA_F128_ASM
