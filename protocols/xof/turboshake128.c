@@ -9,8 +9,7 @@
  * named lanes (theta, rho+pi, chi, iota fused per output plane), twelve rounds
  * expanded inline, alternating two lane sets so nothing is copied.  Full blocks
  * are absorbed straight from the caller's buffer with 64-bit little-endian loads
- * (memcpy); only a partial first/last block goes byte by byte.  Squeezing
- * writes full blocks straight to the caller's buffer the same way.  No branch or
+ * (memcpy); only a partial first/last block goes byte by byte.  No branch or
  * table index depends on the data, so the code is constant time.
  */
 #include <assert.h>
@@ -201,52 +200,6 @@ static void absorb_blocks(uint64_t s[25], const uint8_t *in, size_t nblocks)
     PA_LANES_STORE(s, a);
 }
 
-static inline void store64_le(uint8_t *p, uint64_t v)
-{
-#if PA_TS_LITTLE_ENDIAN
-    memcpy(p, &v, 8);
-#else
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-#endif
-}
-
-/* Fast path of squeeze: nblocks times, permute and write the whole 168-byte rate
- * with 64-bit stores (lanes kept in registers throughout). */
-static void squeeze_blocks(uint64_t s[25], uint8_t *out, size_t nblocks)
-{
-    PA_LANES_DECLARE(a);
-    PA_LANES_DECLARE(e);
-
-    PA_LANES_LOAD(a, s);
-    while (nblocks-- > 0) {
-        PA_KECCAK_P12(a, e);
-        store64_le(out + 0, a0);
-        store64_le(out + 8, a1);
-        store64_le(out + 16, a2);
-        store64_le(out + 24, a3);
-        store64_le(out + 32, a4);
-        store64_le(out + 40, a5);
-        store64_le(out + 48, a6);
-        store64_le(out + 56, a7);
-        store64_le(out + 64, a8);
-        store64_le(out + 72, a9);
-        store64_le(out + 80, a10);
-        store64_le(out + 88, a11);
-        store64_le(out + 96, a12);
-        store64_le(out + 104, a13);
-        store64_le(out + 112, a14);
-        store64_le(out + 120, a15);
-        store64_le(out + 128, a16);
-        store64_le(out + 136, a17);
-        store64_le(out + 144, a18);
-        store64_le(out + 152, a19);
-        store64_le(out + 160, a20);
-        out += PA_TURBOSHAKE128_RATE;
-    }
-    PA_LANES_STORE(s, a);
-}
-
 /* XOR len bytes into the state starting at byte offset pos (pos + len <= rate). */
 static void xor_bytes(uint64_t s[25], size_t pos, const uint8_t *in, size_t len)
 {
@@ -328,13 +281,6 @@ void pa_turboshake128_squeeze(pa_turboshake128 *st, uint8_t *out, size_t len)
         finalise(st);
     while (len > 0) {
         if (st->pos == PA_TURBOSHAKE128_RATE) {
-            if (len >= PA_TURBOSHAKE128_RATE) {
-                size_t nblocks = len / PA_TURBOSHAKE128_RATE;
-                squeeze_blocks(st->a, out, nblocks);
-                out += nblocks * PA_TURBOSHAKE128_RATE;
-                len -= nblocks * PA_TURBOSHAKE128_RATE;
-                continue; /* pos stays at the rate: the last block is used up */
-            }
             pa_keccak_p1600_12(st->a);
             st->pos = 0;
         }
