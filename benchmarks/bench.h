@@ -33,5 +33,6 @@ void pa_bench_dp(pa_bench *b);
 void pa_bench_http(pa_bench *b);
 void pa_bench_field(pa_bench *b);
 void pa_bench_engine(pa_bench *b);
+void pa_bench_network(pa_bench *b);
 
 #endif

@@ -90,14 +90,43 @@ static int insert_report(const pa_aggregator *a, const pa_job_req *m, const pa_j
 }
 
 /* Phase 1 (store): the reason a report is refused before any cryptography. */
-static int init_checks(pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
+/* Per job: each partition's "collected" answer, and its noise drawn, once. */
+typedef struct {
+    size_t n;
+    struct {
+        char zPartition[65];
+        int bCollected;
+    } a[PA_MAX_JOB_REPORTS];
+} partition_cache;
+
+static int partition_collected(pa_aggregator *a, partition_cache *pc, const char *zPeriod,
+                               const char *zPartition, int *pbCollected)
+{
+    for (size_t i = 0; i < pc->n; i++) {
+        if (strcmp(pc->a[i].zPartition, zPartition) == 0) {
+            *pbCollected = pc->a[i].bCollected;
+            return PA_OK;
+        }
+    }
+    PA_GUARD(pa_agg_batch_collected(a, zPeriod, zPartition, pbCollected));
+    /* the release noise of this batch is drawn now, off the request path */
+    if (!*pbCollected)
+        PA_GUARD(pa_agg_ensure_noise(a, zPeriod, zPartition));
+    if (pc->n < PA_MAX_JOB_REPORTS) {
+        snprintf(pc->a[pc->n].zPartition, sizeof pc->a[pc->n].zPartition, "%s", zPartition);
+        pc->a[pc->n++].bCollected = *pbCollected;
+    }
+    return PA_OK;
+}
+
+static int init_checks(pa_aggregator *a, partition_cache *pc, const pa_job_req *m, const pa_job_item *it,
                        pa_reject_reason *peReject)
 {
     const pa_task_agency *pAgency = pa_task_find_agency(a->pTask, it->zAgencyId);
     int bReplay, bDuplicate, bCollected;
 
     PA_GUARD(seen_report(a, m, it, &bReplay, &bDuplicate));
-    PA_GUARD(pa_agg_batch_collected(a, m->zPeriod, it->zPartition, &bCollected));
+    PA_GUARD(partition_collected(a, pc, m->zPeriod, it->zPartition, &bCollected));
     if (bReplay)
         *peReject = PA_REJECT_REPLAY;
     else if (pAgency == NULL || strcmp(pAgency->zPartition, it->zPartition) != 0)
@@ -108,9 +137,6 @@ static int init_checks(pa_aggregator *a, const pa_job_req *m, const pa_job_item 
         *peReject = PA_REJECT_DUPLICATE;
     else
         *peReject = PA_REJECT_NONE;
-    /* the release noise of this batch is drawn now, off the request path */
-    if (*peReject == PA_REJECT_NONE)
-        PA_GUARD(pa_agg_ensure_noise(a, m->zPeriod, it->zPartition));
     return PA_OK;
 }
 
@@ -180,6 +206,7 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     size_t nVs = a->sizes.nVerifierShare;
     init_ctx c;
 
+    partition_cache *pc = calloc(1, sizeof *pc);
     memset(&resp, 0, sizeof resp);
     memset(&sums, 0, sizeof sums);
     memset(&c, 0, sizeof c);
@@ -188,12 +215,12 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     c.pShares = malloc(m->nItem * nVs + 1);
     c.pStates = malloc(m->nItem * a->nVerifyState + 1);
     resp.aItem = c.aOut = calloc(m->nItem + 1, sizeof *resp.aItem);
-    if (c.pShares == NULL || c.pStates == NULL || resp.aItem == NULL)
+    if (c.pShares == NULL || c.pStates == NULL || resp.aItem == NULL || pc == NULL)
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
         memcpy(resp.aItem[i].aReportId, m->aItem[i].aReportId, 16);
         resp.aItem[i].pPayload = c.pShares + i * nVs;
-        rc = init_checks(a, m, &m->aItem[i], &resp.aItem[i].eReject);
+        rc = init_checks(a, pc, m, &m->aItem[i], &resp.aItem[i].eReject);
         /* a report id twice in one job: the second is a replay */
         for (size_t k = 0; rc == PA_OK && k < i && resp.aItem[i].eReject == PA_REJECT_NONE; k++)
             if (memcmp(m->aItem[k].aReportId, m->aItem[i].aReportId, 16) == 0)
@@ -237,6 +264,7 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     }
     if (c.pStates)
         pa_wipe(c.pStates, m->nItem * a->nVerifyState);
+    free(pc);
     free(c.pStates);
     free(c.pShares);
     free(resp.aItem);

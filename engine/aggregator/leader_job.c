@@ -14,6 +14,7 @@
  * bytes again; the helper answers from its stored answers and nothing is summed
  * twice.
  */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ typedef struct {
     uint8_t aLeaderDigest[32];
     size_t iCont;              /* 1 + its index in the continue step, 0 if not continued */
     int bDigest;               /* aLeaderDigest read from the store (computed at upload) */
+    int bSent;                 /* in the init request */
 } job_report;
 
 typedef struct {
@@ -125,7 +127,6 @@ static void leader_init_one(void *pCtx, size_t i)
     init_ctx *c = pCtx;
     const pa_aggregator *a = c->a;
     job_report *p = &c->j->aRep[i];
-    pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
     uint8_t *pShare = malloc(a->nOwnInputShare + 1);
     int rc;
 
@@ -137,11 +138,7 @@ static void leader_init_one(void *pCtx, size_t i)
         c->rc = PA_ENOMEM;
         return;
     }
-    if (pa_report_decode(&p->r, p->pMsg, p->nMsg, &sizes) != PA_OK) {
-        p->eReject = PA_REJECT_DECODE;
-    } else {
-        if (!p->bDigest)
-            pa_report_leader_digest(p->aLeaderDigest, &p->r);
+    if (p->bSent) { /* decoded */
         if (pa_agg_open_share(a, &p->r, p->r.leader.aEnc, p->r.leader.pCt, p->r.leader.nCt, pShare) != PA_OK) {
             p->eReject = PA_REJECT_DECRYPT;
         } else {
@@ -160,6 +157,22 @@ static void leader_init_one(void *pCtx, size_t i)
     free(pShare);
 }
 
+/* Decode every stored report (needed to build the init request). */
+static void leader_decode(const pa_aggregator *a, job *j)
+{
+    pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
+    for (size_t i = 0; i < j->n; i++) {
+        job_report *p = &j->aRep[i];
+        if (pa_report_decode(&p->r, p->pMsg, p->nMsg, &sizes) != PA_OK) {
+            p->eReject = PA_REJECT_DECODE;
+            continue;
+        }
+        if (!p->bDigest)
+            pa_report_leader_digest(p->aLeaderDigest, &p->r);
+        p->bSent = 1; /* decided here, before the leader's verify_init thread starts */
+    }
+}
+
 static int leader_init(const pa_aggregator *a, job *j)
 {
     init_ctx c = {a, j, PA_OK};
@@ -167,7 +180,9 @@ static int leader_init(const pa_aggregator *a, job *j)
     return c.rc == PA_OK ? PA_OK : pa_fail(c.rc, "job: verify_init failed (%s)", pa_strerror(c.rc));
 }
 
-/* Step 2: the init request (reports the leader did not reject) and its answer. */
+/* Step 2: the init request (every report that decoded) and the helper's answer.
+ * The leader's own verify_init runs meanwhile on another thread; a report the
+ * leader then refuses is refused in the continue step. */
 static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCall, void *pCtx,
                          uint8_t **ppResp, size_t *pnResp, pa_job_step *pResp)
 {
@@ -185,7 +200,7 @@ static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCa
         return pa_fail(PA_ENOMEM, "job: out of memory");
     for (size_t i = 0; i < j->n; i++) {
         const job_report *p = &j->aRep[i];
-        if (p->eReject != PA_REJECT_NONE)
+        if (!p->bSent) /* read-only here: the verify_init thread writes the other fields */
             continue;
         pa_job_item *it = &m.aItem[k++];
         memcpy(it->aReportId, p->aReportId, 16);
@@ -210,7 +225,7 @@ static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCa
     if (rc == PA_OK && (pResp->nItem != k || memcmp(pResp->aJobId, j->aJobId, 16) != 0))
         rc = pa_fail(PA_EDECODE, "job/init answer: %zu reports for job, expected %zu", pResp->nItem, k);
     for (size_t i = 0, t = 0; rc == PA_OK && i < j->n; i++) {
-        if (j->aRep[i].eReject != PA_REJECT_NONE)
+        if (!j->aRep[i].bSent)
             continue;
         if (memcmp(pResp->aItem[t].aReportId, j->aRep[i].aReportId, 16) != 0)
             rc = pa_fail(PA_EDECODE, "job/init answer: report %zu is not the one sent", t);
@@ -239,11 +254,20 @@ static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *
     }
     for (size_t i = 0; rc == PA_OK && i < j->n; i++) {
         job_report *p = &j->aRep[i];
-        if (p->eReject != PA_REJECT_NONE)
+        if (!p->bSent)
             continue;
         const pa_job_step_item *h = &pInit->aItem[t++];
         if (h->eReject != PA_REJECT_NONE) {
-            p->eReject = h->eReject; /* the helper refused it: it is not continued */
+            if (p->eReject == PA_REJECT_NONE)
+                p->eReject = h->eReject; /* the helper refused it: it is not continued */
+            continue;
+        }
+        if (p->eReject != PA_REJECT_NONE) {
+            /* the leader refused it (decrypt, proof): the helper must not sum it */
+            pa_job_step_item *o = &m.aItem[k++];
+            p->iCont = k;
+            memcpy(o->aReportId, p->aReportId, 16);
+            o->eReject = p->eReject;
             continue;
         }
         const uint8_t *apShares[2] = {p->pVerifierShare, h->pPayload};
@@ -327,6 +351,19 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
     return pa_store_commit(a->pStore);
 }
 
+typedef struct {
+    const pa_aggregator *a;
+    job *j;
+    int rc;
+} leader_init_args;
+
+static void *leader_init_thread(void *p)
+{
+    leader_init_args *x = p;
+    x->rc = leader_init(x->a, x->j);
+    return NULL;
+}
+
 static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pCtx, pa_job_stats *pStats)
 {
     uint8_t *pInitResp = NULL, *pFinishResp = NULL;
@@ -337,10 +374,21 @@ static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pC
     memset(&init, 0, sizeof init);
     memset(&finish, 0, sizeof finish);
     rc = job_load(a, j);
-    if (rc == PA_OK)
-        rc = leader_init(a, j);
-    if (rc == PA_OK)
+    if (rc == PA_OK) {
+        leader_init_args args = {a, j, PA_OK};
+        pthread_t th;
+        int bThread;
+        leader_decode(a, j);
+        /* the leader's verify_init overlaps the helper's init step */
+        bThread = pthread_create(&th, NULL, leader_init_thread, &args) == 0;
+        if (!bThread)
+            args.rc = leader_init(a, j);
         rc = init_exchange(a, j, xCall, pCtx, &pInitResp, &nInitResp, &init);
+        if (bThread)
+            pthread_join(th, NULL);
+        if (rc == PA_OK)
+            rc = args.rc;
+    }
     if (rc == PA_OK)
         rc = continue_exchange(a, j, &init, xCall, pCtx, &pFinishResp, &nFinishResp, &finish);
     if (rc == PA_OK)
@@ -438,23 +486,34 @@ static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
     return pa_store_commit(a->pStore);
 }
 
-int pa_leader_run_jobs(pa_aggregator *a, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
-                       pa_job_stats *pStats)
+int pa_leader_run_one_job(pa_aggregator *a, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
+                          pa_job_stats *pStats, int *pbDone)
 {
+    job j;
+    int bFound;
+
+    *pbDone = 0;
     if (a->iAggId != 0)
         return pa_fail(PA_ESTATE, "jobs: only the leader drives aggregation jobs");
     if (nJobSize == 0 || nJobSize > PA_MAX_JOB_REPORTS)
         return pa_fail(PA_EINVAL, "job size: %zu is outside 1..%d", nJobSize, PA_MAX_JOB_REPORTS);
-    memset(pStats, 0, sizeof *pStats);
-    for (;;) {
-        job j;
-        int bFound;
-        memset(&j, 0, sizeof j);
-        PA_GUARD(open_job(a, &j, &bFound));
-        if (!bFound)
-            PA_GUARD(new_job(a, &j, nJobSize, &bFound));
-        if (!bFound)
-            return PA_OK;
-        PA_GUARD(run_job(a, &j, xCall, pCtx, pStats));
+    memset(&j, 0, sizeof j);
+    PA_GUARD(open_job(a, &j, &bFound));
+    if (!bFound)
+        PA_GUARD(new_job(a, &j, nJobSize, &bFound));
+    if (!bFound) {
+        *pbDone = 1;
+        return PA_OK;
     }
+    return run_job(a, &j, xCall, pCtx, pStats);
+}
+
+int pa_leader_run_jobs(pa_aggregator *a, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
+                       pa_job_stats *pStats)
+{
+    int bDone = 0;
+    memset(pStats, 0, sizeof *pStats);
+    while (!bDone)
+        PA_GUARD(pa_leader_run_one_job(a, xCall, pCtx, nJobSize, pStats, &bDone));
+    return PA_OK;
 }

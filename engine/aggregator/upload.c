@@ -29,7 +29,7 @@ static int check_signature(const pa_task_agency *pAgency, const pa_report *r, co
 }
 
 /* Reports of this agency for this batch that still count. */
-static int existing_report(const pa_aggregator *a, const pa_report *r, int *pbAny, int *pbPending)
+static int existing_report(const pa_aggregator *a, const pa_upload *r, int *pbAny, int *pbPending)
 {
     sqlite3_stmt *s;
     PA_GUARD(pa_agg_prepare(a, &s,
@@ -48,8 +48,7 @@ static int existing_report(const pa_aggregator *a, const pa_report *r, int *pbAn
     return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: reports: %s", sqlite3_errmsg(a->pDb));
 }
 
-static int store_report(pa_aggregator *a, const pa_report *r, const uint8_t aDigest[32], const uint8_t *pMsg,
-                        size_t nMsg)
+static int store_report(pa_aggregator *a, const pa_upload *r)
 {
     sqlite3_stmt *s;
     int bCollected, bAny, bPending;
@@ -102,24 +101,23 @@ static int store_report(pa_aggregator *a, const pa_report *r, const uint8_t aDig
     sqlite3_bind_text(s, 4, r->zPeriod, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, r->zPartition, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, pa_agg_now(a));
-    sqlite3_bind_blob(s, 7, aDigest, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 7, r->aDigest, 32, SQLITE_STATIC);
     PA_GUARD(pa_agg_step_done(a, s, "reports (insert)"));
     PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO report_data(task_id, report_id, report) VALUES (?1, ?2, ?3)"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 3, pMsg, (int)nMsg, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, r->pMsg, (int)r->nMsg, SQLITE_STATIC);
     return pa_agg_step_done(a, s, "report_data (insert)");
 }
 
-int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)
+int pa_leader_check_report(const pa_aggregator *a, const uint8_t *pMsg, size_t nMsg, pa_upload *pUp)
 {
     pa_report r;
     pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
     const pa_task_agency *pAgency;
     char zNow[8];
-    uint8_t aDigest[32];
-    int rc;
 
+    memset(pUp, 0, sizeof *pUp);
     if (a->iAggId != 0)
         return pa_fail(PA_ESTATE, "upload: only the leader accepts reports");
     PA_GUARD(pa_report_decode(&r, pMsg, nMsg, &sizes));
@@ -131,17 +129,54 @@ int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)
     if (strcmp(pAgency->zPartition, r.zPartition) != 0)
         return pa_fail(PA_EAUTH, "report.partition: \"%s\", but agency %s reports for \"%s\"",
                        r.zPartition, r.zAgencyId, pAgency->zPartition);
-    pa_report_leader_digest(aDigest, &r);
-    PA_GUARD(check_signature(pAgency, &r, aDigest));
+    pa_report_leader_digest(pUp->aDigest, &r);
+    PA_GUARD(check_signature(pAgency, &r, pUp->aDigest));
     pa_agg_current_period(a, zNow);
     if (strcmp(r.zPeriod, zNow) > 0)
         return pa_fail(PA_ESTATE, "report.period: %s is in the future (now %s)", r.zPeriod, zNow);
+    pUp->pMsg = pMsg;
+    pUp->nMsg = nMsg;
+    memcpy(pUp->aReportId, r.aReportId, 16);
+    memcpy(pUp->zAgencyId, r.zAgencyId, sizeof pUp->zAgencyId);
+    memcpy(pUp->zPeriod, r.zPeriod, sizeof pUp->zPeriod);
+    memcpy(pUp->zPartition, r.zPartition, sizeof pUp->zPartition);
+    return PA_OK;
+}
 
-    PA_GUARD(pa_store_begin(a->pStore));
-    rc = store_report(a, &r, aDigest, pMsg, nMsg);
-    if (rc != PA_OK) {
-        pa_store_rollback(a->pStore);
-        return rc;
+int pa_leader_store_reports(pa_aggregator *a, pa_upload *aUp, size_t n)
+{
+    int rc = pa_store_begin(a->pStore);
+
+    for (size_t i = 0; rc == PA_OK && i < n; i++) {
+        pa_upload *u = &aUp[i];
+        rc = pa_store_exec(a->pStore, "SAVEPOINT upload");
+        if (rc != PA_OK)
+            break;
+        u->rc = store_report(a, u);
+        if (u->rc != PA_OK) {
+            snprintf(u->zDetail, sizeof u->zDetail, "%s", pa_error_detail());
+            rc = pa_store_exec(a->pStore, "ROLLBACK TO upload");
+        }
+        if (rc == PA_OK)
+            rc = pa_store_exec(a->pStore, "RELEASE upload");
     }
-    return pa_store_commit(a->pStore);
+    if (rc == PA_OK)
+        rc = pa_store_commit(a->pStore);
+    else
+        pa_store_rollback(a->pStore);
+    if (rc != PA_OK) {
+        for (size_t i = 0; i < n; i++) {
+            aUp[i].rc = rc;
+            snprintf(aUp[i].zDetail, sizeof aUp[i].zDetail, "%s", pa_error_detail());
+        }
+    }
+    return rc;
+}
+
+int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)
+{
+    pa_upload up;
+    PA_GUARD(pa_leader_check_report(a, pMsg, nMsg, &up));
+    PA_GUARD(pa_leader_store_reports(a, &up, 1));
+    return up.rc == PA_OK ? PA_OK : pa_fail(up.rc, "%s", up.zDetail);
 }

@@ -80,6 +80,43 @@ static int start_server(server *s, const char *zExe, const char *zDir, const cha
     return PA_OK;
 }
 
+int pa_demo_start_role(pa_demo_servers *p, const char *zExe, const char *zDir, const char *zRole)
+{
+    server sv = {0, ""};
+    int rc = start_server(&sv, zExe, zDir, zRole);
+    if (strcmp(zRole, "leader") == 0)
+        p->iLeaderPid = (int)sv.pid;
+    else
+        p->iHelperPid = (int)sv.pid;
+    return rc;
+}
+
+void pa_demo_stop_role(pa_demo_servers *p, const char *zRole)
+{
+    int *pPid = strcmp(zRole, "leader") == 0 ? &p->iLeaderPid : &p->iHelperPid, status;
+    if (*pPid > 0) {
+        kill(*pPid, SIGTERM);
+        waitpid(*pPid, &status, 0);
+    }
+    *pPid = 0;
+}
+
+int pa_demo_start(pa_demo_servers *p, const char *zExe, const char *zDir)
+{
+    int rc = pa_demo_start_role(p, zExe, zDir, "helper");
+    if (rc == PA_OK)
+        rc = pa_demo_start_role(p, zExe, zDir, "leader");
+    if (rc != PA_OK)
+        pa_demo_stop(p);
+    return rc;
+}
+
+void pa_demo_stop(pa_demo_servers *p)
+{
+    pa_demo_stop_role(p, "leader");
+    pa_demo_stop_role(p, "helper");
+}
+
 static void stop_server(server *s)
 {
     int status;

@@ -17,7 +17,8 @@
 #include "privagg/http.h"
 
 #define DEFAULT_MAX_RESPONSE (16u << 20)
-#define EXPECT_THRESHOLD (16 * 1024) /* bodies above this wait for 100-continue */
+#define EXPECT_THRESHOLD (1024 * 1024) /* bodies above this wait for 100-continue (a round trip:
+                                            not worth it for a 75 KB report) */
 
 struct pa_http_client {
     CURL *pCurl;

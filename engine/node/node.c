@@ -35,13 +35,32 @@ typedef struct {
     size_t nResp;
 } collection_job;
 
+#define MAX_GROUP 512
+
+/*
+ * Uploads are checked in parallel on the server's threads, then stored by group
+ * commit: the first waiting upload stores every queued one in one transaction
+ * (one fsync), the others wait for their outcome.
+ */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t done;
+    pa_upload *apQueue[MAX_GROUP];
+    size_t nQueue;
+    int bBusy;                 /* a thread is committing a group */
+    uint64_t nGeneration;      /* groups committed so far */
+} group_commit;
+
 struct pa_node {
     pa_node_config cfg;
     pa_task *pTask;
     pa_keys keys;
-    pa_store *pStore;
-    pa_aggregator *pAgg;
-    pthread_mutex_t lock;      /* the aggregator and the collection list */
+    pa_store *pStore;          /* handlers' connection */
+    pa_aggregator *pAgg;       /* handlers' aggregator: uploads (group commit) or helper steps */
+    pa_store *pWorkerStore;    /* leader: the worker's own connection */
+    pa_aggregator *pWorkerAgg;
+    group_commit gc;
+    pthread_mutex_t lock;      /* helper: its aggregator; leader: the worker and collection list */
     pthread_cond_t wake;
     pa_http_server *pServer;
     pa_http_route aRoute[8];
@@ -89,18 +108,67 @@ static int reply_bytes(pa_http_response *resp, int status, uint8_t *p, size_t n)
 
 /* ------------------------------------------------------------ leader routes */
 
+/* Store one checked upload with whatever else is queued (group commit). */
+static void group_store(pa_node *n, pa_upload *pUp)
+{
+    group_commit *g = &n->gc;
+    pa_upload *aBatch = NULL;
+
+    pthread_mutex_lock(&g->mutex);
+    while (g->nQueue == MAX_GROUP)
+        pthread_cond_wait(&g->done, &g->mutex);
+    pUp->rc = 1; /* pending */
+    g->apQueue[g->nQueue++] = pUp;
+    while (pUp->rc == 1) {
+        if (g->bBusy) {
+            pthread_cond_wait(&g->done, &g->mutex);
+            continue;
+        }
+        /* lead a group: take the queue, store it outside the mutex */
+        size_t nBatch = g->nQueue;
+        pa_upload *apBatch[MAX_GROUP];
+        memcpy(apBatch, g->apQueue, nBatch * sizeof apBatch[0]);
+        g->nQueue = 0;
+        g->bBusy = 1;
+        pthread_mutex_unlock(&g->mutex);
+        aBatch = malloc(nBatch * sizeof *aBatch);
+        if (aBatch != NULL) {
+            for (size_t i = 0; i < nBatch; i++)
+                aBatch[i] = *apBatch[i];
+            pa_leader_store_reports(n->pAgg, aBatch, nBatch);
+        }
+        pthread_mutex_lock(&g->mutex);
+        for (size_t i = 0; i < nBatch; i++) {
+            if (aBatch != NULL) {
+                apBatch[i]->rc = aBatch[i].rc;
+                memcpy(apBatch[i]->zDetail, aBatch[i].zDetail, sizeof aBatch[i].zDetail);
+            } else {
+                apBatch[i]->rc = PA_ENOMEM;
+                snprintf(apBatch[i]->zDetail, sizeof apBatch[i]->zDetail, "upload: out of memory");
+            }
+        }
+        free(aBatch);
+        aBatch = NULL;
+        g->bBusy = 0;
+        g->nGeneration++;
+        pthread_cond_broadcast(&g->done);
+    }
+    pthread_mutex_unlock(&g->mutex);
+}
+
 static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
 {
     pa_node *n = pCtx;
     size_t nBody;
     const uint8_t *pBody = pa_http_req_body(req, &nBody);
+    pa_upload up;
     int rc;
 
-    pthread_mutex_lock(&n->lock);
-    rc = pa_leader_upload(n->pAgg, pBody, nBody);
-    if (rc == PA_OK)
-        pthread_cond_signal(&n->wake);
-    pthread_mutex_unlock(&n->lock);
+    rc = pa_leader_check_report(n->pAgg, pBody, nBody, &up);
+    if (rc == PA_OK) {
+        group_store(n, &up);
+        rc = up.rc == PA_OK ? PA_OK : pa_fail(up.rc, "%s", up.zDetail);
+    }
     if (rc != PA_OK) {
         const char *zType;
         char zLabel[64];
@@ -109,6 +177,9 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
         pa_metrics_inc("privagg_uploads_total", zLabel, 1);
         return problem(resp, rc);
     }
+    pthread_mutex_lock(&n->lock);
+    pthread_cond_signal(&n->wake);
+    pthread_mutex_unlock(&n->lock);
     pa_metrics_inc("privagg_uploads_total", "outcome=\"stored\"", 1);
     return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"stored\"}", 19);
 }
@@ -246,7 +317,7 @@ static int run_collections(pa_node *n)
         size_t nResp = 0;
         if (c->bDone)
             continue;
-        int rc = pa_leader_collect(n->pAgg, c->pReq, c->nReq, https_transport, n, &pResp, &nResp);
+        int rc = pa_leader_collect(n->pWorkerAgg, c->pReq, c->nReq, https_transport, n, &pResp, &nResp);
         if (rc == PA_ESTATE && strstr(pa_error_detail(), "not yet aggregated") != NULL) {
             bRetry = 1; /* aggregation first */
             continue;
@@ -265,6 +336,31 @@ static int run_collections(pa_node *n)
     return bRetry;
 }
 
+static void count_jobs(const pa_job_stats *st)
+{
+    char zLabel[64];
+    pa_metrics_inc("privagg_reports_total", "outcome=\"accepted\"", st->nAccepted);
+    for (int r = 1; r <= PA_REJECT_MAX; r++) {
+        if (st->aRejected[r] == 0)
+            continue;
+        snprintf(zLabel, sizeof zLabel, "outcome=\"rejected\",reason=\"%s\"",
+                 pa_reject_reason_name((pa_reject_reason)r));
+        pa_metrics_inc("privagg_reports_total", zLabel, st->aRejected[r]);
+    }
+    pa_metrics_inc("privagg_jobs_total", "outcome=\"finished\"", st->nJobs);
+}
+
+static int helper_alive(pa_node *n)
+{
+    char zUrl[600];
+    uint8_t *pResp = NULL;
+    size_t nResp;
+    snprintf(zUrl, sizeof zUrl, "%s/health", n->zHelperUrl);
+    int rc = pa_http_client_call(n->pClient, "GET", zUrl, NULL, NULL, NULL, 0, &pResp, &nResp);
+    free(pResp);
+    return rc;
+}
+
 static void *worker(void *p)
 {
     pa_node *n = p;
@@ -272,21 +368,21 @@ static void *worker(void *p)
 
     while (!atomic_load(&n->bStop)) {
         pa_job_stats st;
+        int bDone = 0, rc = PA_OK;
+        /* after a failure, a cheap probe first: no job (and its verify_init work)
+         * is started while the helper is down */
+        if (nBackoffMs > 0)
+            rc = helper_alive(n);
+        /* the worker has its own store connection: uploads go on meanwhile */
+        while (rc == PA_OK && !bDone && !atomic_load(&n->bStop)) {
+            memset(&st, 0, sizeof st);
+            rc = pa_leader_run_one_job(n->pWorkerAgg, https_transport, n, JOB_SIZE, &st, &bDone);
+            if (rc == PA_OK)
+                count_jobs(&st);
+        }
         pthread_mutex_lock(&n->lock);
-        int rc = pa_leader_run_jobs(n->pAgg, https_transport, n, JOB_SIZE, &st);
         int bRetry = run_collections(n);
-        if (rc == PA_OK) {
-            char zLabel[64];
-            pa_metrics_inc("privagg_reports_total", "outcome=\"accepted\"", st.nAccepted);
-            for (int r = 1; r <= PA_REJECT_MAX; r++) {
-                if (st.aRejected[r] == 0)
-                    continue;
-                snprintf(zLabel, sizeof zLabel, "outcome=\"rejected\",reason=\"%s\"",
-                         pa_reject_reason_name((pa_reject_reason)r));
-                pa_metrics_inc("privagg_reports_total", zLabel, st.aRejected[r]);
-            }
-            pa_metrics_inc("privagg_jobs_total", "outcome=\"finished\"", st.nJobs);
-        } else {
+        if (rc != PA_OK) {
             pa_metrics_inc("privagg_jobs_total", "outcome=\"failed\"", 1);
             fprintf(stderr, "privagg leader: aggregation: %s: %s (retrying)\n", pa_strerror(rc),
                     pa_error_detail());
@@ -324,6 +420,8 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
         return pa_fail(PA_ENOMEM, "node: out of memory");
     pthread_mutex_init(&n->lock, NULL);
     pthread_cond_init(&n->wake, NULL);
+    pthread_mutex_init(&n->gc.mutex, NULL);
+    pthread_cond_init(&n->gc.done, NULL);
     rc = pa_node_config_load(&n->cfg, zConfigPath);
     if (rc == PA_OK)
         rc = pa_task_load(&n->pTask, n->cfg.zTask);
@@ -346,6 +444,11 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     ac.pStore = n->pStore;
     if (rc == PA_OK)
         rc = pa_aggregator_new(&n->pAgg, &ac);
+    if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
+        rc = pa_store_open(&n->pWorkerStore, n->cfg.zStore);
+    ac.pStore = n->pWorkerStore;
+    if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
+        rc = pa_aggregator_new(&n->pWorkerAgg, &ac);
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER) {
         pa_http_client_opts o;
         memset(&o, 0, sizeof o);
@@ -401,6 +504,9 @@ int pa_node_start(pa_node *n)
     hc.tls_key_path = n->cfg.zTlsKey[0] ? n->cfg.zTlsKey : NULL;
     hc.insecure_http = n->cfg.bInsecureHttp;
     hc.max_body_bytes = (size_t)8 << 20;
+    /* an upload waits for its group commit: enough threads that waiting
+     * uploads do not hold up the others (16 concurrent agencies and more) */
+    hc.threads = 32;
     hc.routes = n->aRoute;
     hc.n_routes = n->nRoute;
     hc.log_errors = true;
@@ -436,6 +542,8 @@ void pa_node_close(pa_node *n)
         free(n->aColl[i].pResp);
     }
     pa_http_client_free(&n->pClient);
+    pa_aggregator_free(n->pWorkerAgg);
+    pa_store_close(n->pWorkerStore);
     pa_aggregator_free(n->pAgg);
     pa_store_close(n->pStore);
     pa_task_free(n->pTask);
@@ -443,5 +551,7 @@ void pa_node_close(pa_node *n)
     sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);
+    pthread_mutex_destroy(&n->gc.mutex);
+    pthread_cond_destroy(&n->gc.done);
     free(n);
 }

@@ -67,8 +67,35 @@ double pa_aggregator_sigma2(const pa_aggregator *pAgg);
 typedef int (*pa_helper_transport)(void *pCtx, const char *zRoute, const uint8_t *pReq, size_t nReq,
                                    uint8_t **ppResp, size_t *pnResp);
 
-/* Leader: accept one uploaded report. */
+/* Leader: accept one uploaded report (pa_leader_check_report + pa_leader_store_reports). */
 int pa_leader_upload(pa_aggregator *pAgg, const uint8_t *pMsg, size_t nMsg);
+
+/* An upload between its checks and its storage (the bytes are borrowed). */
+typedef struct {
+    const uint8_t *pMsg;
+    size_t nMsg;
+    uint8_t aDigest[32];       /* of the leader's sealed share */
+    char zAgencyId[65], zPeriod[8], zPartition[65];
+    uint8_t aReportId[16];
+    int rc;                    /* the outcome after pa_leader_store_reports */
+    char zDetail[256];         /* its message when rc != PA_OK */
+} pa_upload;
+
+/*
+ * Leader: every check of an upload that needs no store (strict decoding, task,
+ * agency, partition, signature, period not in the future).  Thread-safe: many
+ * uploads are checked in parallel.  Errors as pa_leader_upload.
+ */
+int pa_leader_check_report(const pa_aggregator *pAgg, const uint8_t *pMsg, size_t nMsg, pa_upload *pUp);
+
+/*
+ * Leader: store checked uploads in ONE transaction (group commit: one fsync for
+ * many reports); each gets its own outcome in aUp[i].rc (replay, duplicate,
+ * collected batch...), and a refused one leaves nothing.  Returns PA_OK if the
+ * transaction committed (then every rc is final), else the store's error (then
+ * nothing was stored and every rc is that error).
+ */
+int pa_leader_store_reports(pa_aggregator *pAgg, pa_upload *aUp, size_t n);
 
 typedef struct {
     size_t nJobs;
@@ -84,6 +111,11 @@ typedef struct {
  */
 int pa_leader_run_jobs(pa_aggregator *pAgg, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
                        pa_job_stats *pStats);
+
+/* One job only (an open one first); *pbDone = 1 when there was nothing to do.
+ * pStats is added to. */
+int pa_leader_run_one_job(pa_aggregator *pAgg, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
+                          pa_job_stats *pStats, int *pbDone);
 
 /* Helper: the two steps of an aggregation job.  *ppResp malloc'ed. */
 int pa_helper_job_init(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,

@@ -35,6 +35,19 @@ typedef struct {
 /* Run the demo, printing progress to stderr and the tables to stdout. */
 int pa_demo_run(const pa_demo_opts *pOpts);
 
+/* The two server processes of a deployment folder. */
+typedef struct {
+    int iLeaderPid, iHelperPid;
+} pa_demo_servers;
+
+/* Start `zExe serve` for the helper then the leader of zDir (logs in zDir: helper.log, leader.log);
+ * returns once both print "listening".  Stop with SIGTERM (graceful). */
+int pa_demo_start(pa_demo_servers *pServers, const char *zExe, const char *zDir);
+void pa_demo_stop(pa_demo_servers *pServers);
+/* One of them: zRole "leader" or "helper". */
+int pa_demo_start_role(pa_demo_servers *pServers, const char *zExe, const char *zDir, const char *zRole);
+void pa_demo_stop_role(pa_demo_servers *pServers, const char *zRole);
+
 /* A free TCP port on 127.0.0.1 (bound then released). */
 uint16_t pa_demo_free_port(void);
 

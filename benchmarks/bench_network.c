@@ -1,0 +1,193 @@
+/*
+ * Benchmarks over HTTPS on loopback (issue: real parties): a leader and a helper
+ * as separate `privagg serve` processes on this 2-core machine, the Missouri task
+ * with 646 agencies, reports made beforehand (sharding is the agencies' work):
+ *   upload       16 concurrent clients POST every report (keep-alive), reports/s,
+ *                with the helper stopped so that no aggregation competes for the
+ *                two cores (each phase is measured alone)
+ *   aggregation  the helper started: from the first report verified to the last,
+ *                reports/s (read from the leader's /metrics)
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "privagg/client.h"
+#include "privagg/common.h"
+#include "privagg/demo.h"
+#include "privagg/submit.h"
+#include "privagg/synth.h"
+
+#define MONTHS 3
+#define CLIENTS 16
+#define MAX_CLIENTS 64
+
+typedef struct {
+    const pa_task *t;
+    const char *zCa;
+    uint8_t **apMsg;
+    size_t *anMsg, n;
+    atomic_size_t next, failed;
+} upload_work;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *uploader(void *p)
+{
+    upload_work *w = p;
+    pa_http_client *c = NULL;
+    pa_http_client_opts o = {0};
+    o.ca_file = w->zCa;
+    if (pa_http_client_new(&c, &o) != PA_OK)
+        return NULL;
+    for (;;) {
+        size_t i = atomic_fetch_add(&w->next, 1);
+        if (i >= w->n)
+            break;
+        if (pa_client_upload(c, w->t, w->apMsg[i], w->anMsg[i]) != PA_OK)
+            atomic_fetch_add(&w->failed, 1);
+    }
+    pa_http_client_free(&c);
+    return NULL;
+}
+
+/* The leader's count of aggregated reports, from /metrics. */
+static long aggregated(pa_http_client *c, const char *zLeader)
+{
+    char zUrl[600];
+    pa_http_reply r;
+    long n = -1;
+    snprintf(zUrl, sizeof zUrl, "%s/metrics", zLeader);
+    if (pa_http_client_request(c, "GET", zUrl, NULL, NULL, NULL, 0, &r) != PA_OK)
+        return -1;
+    const char *z = r.body ? strstr((const char *)r.body, "privagg_reports_total{outcome=\"accepted\"}") : NULL;
+    if (z != NULL)
+        n = strtol(strchr(z, '}') + 1, NULL, 10);
+    else
+        n = 0;
+    pa_http_reply_free(&r);
+    return n;
+}
+
+void pa_bench_network(pa_bench *b)
+{
+    char zDir[] = "/tmp/privagg_netbench_XXXXXX", zExe[PATH_MAX], zPath[PATH_MAX + 64], zCa[PATH_MAX + 64];
+    pa_demo_setup_opts so;
+    pa_demo_servers srv = {0, 0};
+    pa_task *t = NULL;
+    pa_synth *s = NULL;
+    pa_http_client *c = NULL;
+    pa_http_client_opts co = {0};
+    upload_work w;
+    pthread_t aThread[MAX_CLIENTS];
+    int nClients = getenv("PA_BENCH_CLIENTS") ? (int)strtol(getenv("PA_BENCH_CLIENTS"), NULL, 10) : CLIENTS;
+    uint64_t a[270];
+    ssize_t k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
+
+    if (k <= 0 || mkdtemp(zDir) == NULL)
+        return;
+    zExe[k] = '\0';
+    snprintf(strrchr(zExe, '/') + 1, sizeof zExe - (size_t)(strrchr(zExe, '/') + 1 - zExe), "privagg");
+    memset(&so, 0, sizeof so);
+    so.zDir = zDir;
+    so.zDataDir = PA_SOURCE_DIR "/data";
+    so.nMinAgencies = 10;
+    so.rRho = 0.05;
+    so.nLeaderPort = pa_demo_free_port();
+    so.nHelperPort = pa_demo_free_port();
+    snprintf(zPath, sizeof zPath, "%s/task.json", zDir);
+    snprintf(zCa, sizeof zCa, "%s/tls/cert.pem", zDir);
+    if (pa_demo_setup(&so) != PA_OK || pa_task_load(&t, zPath) != PA_OK ||
+        pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK) {
+        fprintf(stderr, "bench network: set-up failed: %s\n", pa_error_detail());
+        goto done;
+    }
+    memset(&w, 0, sizeof w);
+    w.t = t;
+    w.zCa = zCa;
+    w.n = t->nAgency * MONTHS;
+    w.apMsg = calloc(w.n, sizeof *w.apMsg);
+    w.anMsg = calloc(w.n, sizeof *w.anMsg);
+    for (size_t m = 0; m < MONTHS; m++) {
+        char zPeriod[8];
+        snprintf(zPeriod, sizeof zPeriod, "2026-0%zu", m + 7);
+        for (size_t i = 0; i < t->nAgency; i++) {
+            pa_keys key;
+            snprintf(zPath, sizeof zPath, "%s/keys/agencies/%s.key", zDir, t->aAgency[i].zId);
+            if (pa_keys_read_private(&key, zPath) != PA_OK)
+                continue;
+            pa_synth_counts(s, &t->aAgency[i], zPeriod, a);
+            pa_submit_report(t, &key, zPeriod, a, 270, &w.apMsg[m * t->nAgency + i], &w.anMsg[m * t->nAgency + i]);
+            pa_keys_wipe(&key);
+        }
+    }
+    if (pa_demo_start_role(&srv, zExe, zDir, "leader") != PA_OK) {
+        fprintf(stderr, "bench network: servers: %s\n", pa_error_detail());
+        goto done;
+    }
+    co.ca_file = zCa;
+    pa_http_client_new(&c, &co);
+
+    double t0 = now_s(), tFirst = 0, tLast = 0;
+    if (nClients < 1 || nClients > MAX_CLIENTS)
+        nClients = CLIENTS;
+    for (int i = 0; i < nClients; i++)
+        pthread_create(&aThread[i], NULL, uploader, &w);
+    for (int i = 0; i < nClients; i++)
+        pthread_join(aThread[i], NULL);
+    double tUpload = now_s() - t0;
+    /* aggregation: the helper comes up; from the first report verified to the last */
+    long nDone = 0, nWant = (long)(w.n - atomic_load(&w.failed));
+    if (pa_demo_start_role(&srv, zExe, zDir, "helper") != PA_OK) {
+        fprintf(stderr, "bench network: helper: %s\n", pa_error_detail());
+        goto done;
+    }
+    double tEnd = now_s() + 120;
+    long nFirst = 0;
+    while (now_s() < tEnd) {
+        long v = aggregated(c, t->leader.zEndpoint);
+        if (v > 0 && tFirst == 0) {
+            tFirst = now_s();
+            nFirst = v;
+        }
+        if (v >= nWant) {
+            nDone = v;
+            tLast = now_s();
+            break;
+        }
+        usleep(20000);
+    }
+    char zParams[96];
+    snprintf(zParams, sizeof zParams, "%zu reports of 75 KB, %d clients, HTTPS", w.n, nClients);
+    pa_bench_add(b, "network", "upload", zParams, (double)w.n / tUpload, "reports/s", ">= 2000");
+    if (atomic_load(&w.failed))
+        fprintf(stderr, "bench network: %zu uploads failed\n", atomic_load(&w.failed));
+    if (nDone >= nWant && tLast > tFirst)
+        pa_bench_add(b, "network", "aggregation (leader + helper processes)", "both servers on 2 cores",
+                     (double)(nDone - nFirst) / (tLast - tFirst), "reports/s", ">= 1000");
+    else
+        fprintf(stderr, "bench network: aggregation did not finish (%ld of %ld)\n", nDone, nWant);
+done:
+    pa_demo_stop(&srv);
+    pa_http_client_free(&c);
+    for (size_t i = 0; w.apMsg && i < w.n; i++)
+        free(w.apMsg[i]);
+    free(w.apMsg);
+    free(w.anMsg);
+    pa_synth_free(s);
+    pa_task_free(t);
+    snprintf(zPath, sizeof zPath, "rm -rf %s", zDir);
+    if (system(zPath) != 0)
+        fprintf(stderr, "bench network: could not remove %s\n", zDir);
+}
