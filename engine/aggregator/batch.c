@@ -25,7 +25,7 @@ int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const ch
     sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     *pbCollected = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: collections: %s", sqlite3_errmsg(a->pDb));
 }
 
@@ -46,7 +46,7 @@ static int noise_one(pa_aggregator *a, const char *zPeriod, const char *zPartiti
     sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
     bHave = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     if (bHave)
         return PA_OK;
     pVec = malloc(a->nAggShare);
@@ -96,19 +96,19 @@ int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *
     sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
+        pa_agg_release(a, s);
         return pa_fail(PA_ESTATE, "batch %s/%s: no noise was drawn (no report was aggregated)",
                        zPeriod, zPartition);
     }
     pSum = malloc(a->nAggShare);
     if (pSum == NULL) {
-        sqlite3_finalize(s);
+        pa_agg_release(a, s);
         return pa_fail(PA_ENOMEM, "noise: out of memory");
     }
     const uint8_t *apIn[2] = {pAggShare, sqlite3_column_blob(s, 0)};
     size_t anLen[2] = {a->nAggShare, (size_t)sqlite3_column_bytes(s, 0)};
     rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum);
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     if (rc == PA_OK)
         memcpy(pAggShare, pSum, a->nAggShare);
     pa_wipe(pSum, a->nAggShare);
@@ -141,7 +141,7 @@ int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *
             rc = pa_fail(PA_ESTORE, "batch %s/%s: stored aggregate has the wrong size", zPeriod, zPartition);
         else
             pa_prio3_agg_init(a->pVdaf, pAgg);
-        sqlite3_finalize(s);
+        pa_agg_release(a, s);
     }
     if (rc == PA_OK) {
         const uint8_t *apIn[2] = {pAgg, pDelta};
@@ -200,7 +200,7 @@ int pa_agg_batch_read(const pa_aggregator *a, const char *zPeriod, const char *z
             *pnReport += (uint64_t)sqlite3_column_int64(s, 1);
             *pnRejected += (uint64_t)sqlite3_column_int64(s, 2);
         }
-        sqlite3_finalize(s);
+        pa_agg_release(a, s);
     }
     pa_wipe(pTmp, a->nAggShare);
     free(pTmp);
@@ -214,7 +214,7 @@ int pa_agg_batch_read(const pa_aggregator *a, const char *zPeriod, const char *z
     sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW)
         *pnAgency = (uint64_t)sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return PA_OK;
 }
 
@@ -229,6 +229,6 @@ int pa_agg_batch_unfinished(const pa_aggregator *a, const char *zPeriod, const c
     sqlite3_bind_int(s, 3, strcmp(zPartition, STATE_PARTITION) == 0);
     sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
     *pn = sqlite3_step(s) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return PA_OK;
 }

@@ -48,7 +48,7 @@ static int stored_collection(const pa_aggregator *a, const pa_collect_req *m, in
             }
         }
     }
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return rc;
 }
 

@@ -50,7 +50,7 @@ static int seen_report(const pa_aggregator *a, const pa_job_req *m, const pa_job
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, it->aReportId, 16, SQLITE_STATIC);
     *pbReplay = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND agency_id = ?2"
                                    " AND period = ?3 AND partition = ?4"
                                    " AND state IN ('aggregating','accepted')"));
@@ -59,7 +59,7 @@ static int seen_report(const pa_aggregator *a, const pa_job_req *m, const pa_job
     sqlite3_bind_text(s, 3, m->zPeriod, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, it->zPartition, -1, SQLITE_STATIC);
     *pbDuplicate = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return PA_OK;
 }
 
@@ -322,7 +322,7 @@ static int load_state(const pa_aggregator *a, const uint8_t aJobId[16], const ui
         memcpy(pState, sqlite3_column_blob(s, 0), a->nVerifyState);
         snprintf(zPartition, 65, "%s", (const char *)sqlite3_column_text(s, 1));
     }
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return PA_OK;
 }
 
@@ -410,7 +410,7 @@ static int job_period(const pa_aggregator *a, const uint8_t aJobId[16], char zPe
     *pbFound = sqlite3_step(s) == SQLITE_ROW;
     if (*pbFound)
         snprintf(zPeriod, 8, "%.7s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return PA_OK;
 }
 

@@ -16,7 +16,19 @@
 #include "privagg/prio3.h"
 #include "privagg/vdaf.h"
 
+/* Prepared statements, compiled once per aggregator (keyed by the SQL literal). */
+#define PA_AGG_STMT_CACHE 64
+typedef struct {
+    struct {
+        const char *zSql;
+        sqlite3_stmt *pStmt;
+        int bBusy;
+    } a[PA_AGG_STMT_CACHE];
+    size_t n;
+} pa_agg_stmt_cache;
+
 struct pa_aggregator {
+    pa_agg_stmt_cache *pCache;  /* (a pointer: const aggregators reuse statements too) */
     const pa_task *pTask;
     const pa_keys *pKeys;
     pa_store *pStore;
@@ -42,8 +54,15 @@ struct pa_aggregator {
 
 int64_t pa_agg_now(const pa_aggregator *a);
 
-/* SQL helpers: prepare or fail with PA_ESTORE naming the statement's purpose. */
+/*
+ * SQL helpers.  pa_agg_prepare returns a cached compiled statement for zSql (a
+ * string literal: the cache is keyed by its address), or a fresh one if that
+ * statement is in use; every statement MUST be given back with pa_agg_release
+ * (or pa_agg_step_done), never sqlite3_finalize.  An aggregator is used by one
+ * thread at a time.
+ */
 int pa_agg_prepare(const pa_aggregator *a, sqlite3_stmt **ppStmt, const char *zSql);
+void pa_agg_release(const pa_aggregator *a, sqlite3_stmt *pStmt);
 int pa_agg_step_done(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zWhat);
 void pa_agg_bind_task(const pa_aggregator *a, sqlite3_stmt *pStmt, int i);
 

@@ -39,7 +39,7 @@ int pa_job_stored_answer(const pa_aggregator *a, const uint8_t aJobId[16], pa_jo
             }
         }
     }
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return rc;
 }
 

@@ -110,7 +110,7 @@ static int job_load(const pa_aggregator *a, job *j)
         }
         j->n++;
     }
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return rc;
 }
 
@@ -415,7 +415,7 @@ static int open_job(const pa_aggregator *a, job *j, int *pbFound)
         memcpy(j->aJobId, sqlite3_column_blob(s, 0), 16);
         snprintf(j->zPeriod, sizeof j->zPeriod, "%.7s", (const char *)sqlite3_column_text(s, 1));
     }
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return PA_OK;
 }
 
@@ -434,7 +434,7 @@ static int job_noise(pa_aggregator *a, const job *j)
         snprintf(aPart, sizeof aPart, "%s", (const char *)sqlite3_column_text(s, 0));
         rc = pa_agg_ensure_noise(a, j->zPeriod, aPart);
     }
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return rc;
 }
 
@@ -452,7 +452,7 @@ static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
         *pbFound = sqlite3_step(s) == SQLITE_ROW;
         if (*pbFound)
             snprintf(j->zPeriod, sizeof j->zPeriod, "%.7s", (const char *)sqlite3_column_text(s, 0));
-        sqlite3_finalize(s);
+        pa_agg_release(a, s);
     }
     if (rc == PA_OK && *pbFound) {
         randombytes_buf(j->aJobId, sizeof j->aJobId);

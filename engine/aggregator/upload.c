@@ -44,7 +44,7 @@ static int existing_report(const pa_aggregator *a, const pa_upload *r, int *pbAn
     *pbAny = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
     *pbPending = rc == SQLITE_ROW && sqlite3_column_int(s, 1) > 0 &&
                  sqlite3_column_int(s, 1) == sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: reports: %s", sqlite3_errmsg(a->pDb));
 }
 
@@ -62,7 +62,7 @@ static int store_report(pa_aggregator *a, const pa_upload *r)
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
     int bReplay = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    pa_agg_release(a, s);
     if (bReplay) {
         sodium_bin2hex(zHex, sizeof zHex, r->aReportId, 16);
         return pa_fail(PA_EEXISTS, "report.report_id: %s was uploaded before (replay)", zHex);
