@@ -208,12 +208,13 @@ int pa_flp_init_multihot(pa_flp *f, pa_flp_field field, size_t length, size_t ma
 }
 
 /*
- * prove: wires (arity·P), two coset buffers (2·P), twist table (P), gadget
- * accumulator (2·P), forward and inverse twiddles (P/2 each).
+ * prove: two wire buffers (2·P), two coset buffers (2·P), twist table (P), gadget
+ * accumulator (2·P), forward and inverse twiddles (P/2 each), powers of the joint
+ * randomness (calls < P).
  */
 size_t pa_flp_prove_scratch_len(const pa_flp *f)
 {
-    return f->arity * f->p + 6 * f->p;
+    return 9 * f->p;
 }
 
 /* query: Lagrange coefficients (P), suffix products (2P), gadget inputs (arity). */

@@ -378,42 +378,69 @@ static void FLPFN(coset_values)(const FE *in, FE *out, size_t nz, const FE *fwd,
 /*
  * prove (§7.3.3): proof (proof_len) <- wire seeds || first gpoly_len values of the
  * gadget polynomial.  scratch: pa_flp_prove_scratch_len(f) elements.
+ *
+ * The wires are never stored as an arity x P matrix: for ParallelSum(Mul) the two
+ * wires of pair j (r_k^(j+1)·x_kj and x_kj - 1 over the calls k) are built column
+ * by column into two P-element buffers, transformed and folded into the gadget
+ * accumulator before the next pair.  The powers r_k^(j+1) advance one step per
+ * pair for every call (independent products, no serial chain).  Only wire values
+ * at positions < calls + 1 are written: coset_values never reads past them.
  */
 void FLPFN(prove)(const pa_flp *f, const FE *meas, const FE *prove_rand, const FE *joint_rand,
                   FE *proof, FE *scratch)
 {
     size_t P = f->p, A = f->arity, nz = f->calls + 1;
-    FE *wires = scratch;     /* A·P: wire j at wires + j·P */
-    FE *ca = wires + A * P;  /* P */
+    FE *wa = scratch;        /* P: first wire of the pair (or wire 0) */
+    FE *wb = wa + P;         /* P: second wire of the pair (or wire 1) */
+    FE *ca = wb + P;         /* P */
     FE *cb = ca + P;         /* P */
     FE *twist = cb + P;      /* P */
     FE *acc = twist + P;     /* 2P */
     FE *fwd = acc + 2 * P;   /* P/2 */
     FE *inv = fwd + P / 2;   /* P/2 */
+    FE *rp = inv + P / 2;    /* calls (< P): r_k^(j+1) */
     FE one = FOP(one)();     /* the prover evaluates with num_shares = 1 */
-
-    memset(wires, 0, A * P * sizeof(FE));
-    for (size_t j = 0; j < A; j++)
-        wires[j * P] = prove_rand[j];
-    for (size_t k = 1; k <= f->calls; k++)
-        FLPFN(call_inputs)(f, meas, joint_rand, one, k, wires + k, P);
 
     FLPFN(coset_tables)(f, fwd, inv, twist);
     memset(acc, 0, 2 * P * sizeof(FE));
 
     if (f->gadget == PA_GADGET_POLYEVAL_BIT) {
-        FLPFN(coset_values)(wires, ca, nz, fwd, inv, twist, P);
+        wa[0] = prove_rand[0];
+        for (size_t k = 1; k <= f->calls; k++)
+            FLPFN(call_inputs)(f, meas, joint_rand, one, k, wa + k, P);
+        FLPFN(coset_values)(wa, ca, nz, fwd, inv, twist, P);
         for (size_t k = 0; k < P; k++) {
-            acc[2 * k] = FOP(sub)(FOP(mul)(wires[k], wires[k]), wires[k]);
+            FE w = k < nz ? wa[k] : FOP(zero)();
+            acc[2 * k] = FOP(sub)(FOP(mul)(w, w), w);
             acc[2 * k + 1] = FOP(sub)(FOP(mul)(ca[k], ca[k]), ca[k]);
         }
     } else {
+        size_t CL = f->chunk_length, ML = f->meas_len, calls = f->calls;
+        if (f->gadget == PA_GADGET_MUL) { /* one pair, filled by call_inputs */
+            wa[0] = prove_rand[0];
+            wb[0] = prove_rand[1];
+            for (size_t k = 1; k <= calls; k++)
+                FLPFN(call_inputs)(f, meas, joint_rand, one, k, wa + k, P);
+        } else {
+            for (size_t k = 0; k < calls; k++)
+                rp[k] = joint_rand[k];
+        }
         for (size_t q = 0; q < A / 2; q++) {
-            const FE *a = wires + 2 * q * P, *b = a + P;
-            FLPFN(coset_values)(a, ca, nz, fwd, inv, twist, P);
-            FLPFN(coset_values)(b, cb, nz, fwd, inv, twist, P);
-            for (size_t k = 0; k < nz; k++) /* a, b vanish past the calls */
-                acc[2 * k] = FLPFN(add_mul)(acc[2 * k], a[k], b[k]);
+            if (f->gadget == PA_GADGET_PARALLEL_SUM_MUL) {
+                wa[0] = prove_rand[2 * q];
+                wb[0] = prove_rand[2 * q + 1];
+                for (size_t k = 1; k <= calls; k++) {
+                    size_t idx = (k - 1) * CL + q;
+                    FE x = idx < ML ? meas[idx] : FOP(zero)(); /* public index */
+                    wa[k] = FOP(mul)(rp[k - 1], x);
+                    wb[k] = FOP(sub)(x, one);
+                    rp[k - 1] = FOP(mul)(rp[k - 1], joint_rand[k - 1]);
+                }
+            }
+            FLPFN(coset_values)(wa, ca, nz, fwd, inv, twist, P);
+            FLPFN(coset_values)(wb, cb, nz, fwd, inv, twist, P);
+            for (size_t k = 0; k < nz; k++) /* the wires vanish past the calls */
+                acc[2 * k] = FLPFN(add_mul)(acc[2 * k], wa[k], wb[k]);
             for (size_t k = 0; k < P; k++)
                 acc[2 * k + 1] = FLPFN(add_mul)(acc[2 * k + 1], ca[k], cb[k]);
         }
