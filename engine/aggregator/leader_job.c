@@ -1,20 +1,21 @@
 /*
- * Leader: aggregation jobs.  A job takes up to nJobSize pending reports of one
- * batch, marks them 'aggregating' (and draws the batch's release noise, off the
- * request path), then:
- *   1. opens each report's leader share and runs verify_init;
- *   2. init step: sends the reports to the helper, gets its verifier shares;
- *   3. combines both verifier shares into the verifier message and runs
+ * Leader: aggregation jobs.  The leader opened its share and ran verify_init
+ * when each report was uploaded (engine/aggregator/upload.c), so its store holds
+ * per report only its verify state, its verifier share and the helper's parts.
+ * A job takes up to nJobSize pending reports of one period (any partitions),
+ * marks them 'aggregating' (and draws the release noise of every batch it
+ * touches, off the request path), then:
+ *   1. init step: sends the reports to the helper, gets its verifier shares;
+ *   2. combines both verifier shares into the verifier message and runs
  *      verify_next; continue step: sends the messages (or reasons), and learns
  *      which reports the helper summed;
- *   4. in one transaction, sums exactly those output shares and settles every
+ *   3. in one transaction, sums exactly those output shares and settles every
  *      report (accepted or rejected with its reason).
  * Every request is rebuilt deterministically from the store, so a job that
  * failed half-way (helper down, leader restarted) is resumed by sending the same
  * bytes again; the helper answers from its stored answers and nothing is summed
  * twice.
  */
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,26 +23,24 @@
 
 #include "aggregator/internal.h"
 #include "aggregator/job_store.h"
-#include "aggregator/parallel.h"
-#include "aggregator/share.h"
 #include "common/ct.h"
 #include "common/guard.h"
 #include "privagg/report.h"
 
 typedef struct {
     uint8_t aReportId[16];
+    char zAgencyId[65];
     char zPartition[65];
-    uint8_t *pMsg;             /* the stored report (owned) */
-    size_t nMsg;
-    pa_report r;               /* decoded view into pMsg */
-    pa_reject_reason eReject;
+    uint8_t aLeaderDigest[32];
+    uint8_t aHelperEnc[32];
+    uint8_t aSignature[64];
+    uint8_t *pPublicShare;     /* owned copies of the stored parts */
+    uint8_t *pHelperCt;
     uint8_t *pState;           /* leader verify state (secret) */
     uint8_t *pVerifierShare;
     uint8_t *pOutShare;        /* secret */
-    uint8_t aLeaderDigest[32];
+    pa_reject_reason eReject;
     size_t iCont;              /* 1 + its index in the continue step, 0 if not continued */
-    int bDigest;               /* aLeaderDigest read from the store (computed at upload) */
-    int bSent;                 /* in the init request */
 } job_report;
 
 typedef struct {
@@ -55,11 +54,12 @@ static void job_free(const pa_aggregator *a, job *j)
 {
     for (size_t i = 0; i < j->n; i++) {
         job_report *p = &j->aRep[i];
-        free(p->pMsg);
         if (p->pState)
             pa_wipe(p->pState, a->nVerifyState);
         if (p->pOutShare)
             pa_wipe(p->pOutShare, a->nOutShare);
+        free(p->pPublicShare);
+        free(p->pHelperCt);
         free(p->pState);
         free(p->pVerifierShare);
         free(p->pOutShare);
@@ -69,6 +69,28 @@ static void job_free(const pa_aggregator *a, job *j)
     j->n = 0;
 }
 
+/* A stored blob of exactly n bytes, copied (NULL and a DECODE reason otherwise). */
+static uint8_t *blob(sqlite3_stmt *s, int iCol, size_t n, job_report *p)
+{
+    uint8_t *q;
+    if ((size_t)sqlite3_column_bytes(s, iCol) != n) {
+        p->eReject = PA_REJECT_DECODE;
+        return NULL;
+    }
+    q = malloc(n + 1);
+    if (q != NULL && n > 0)
+        memcpy(q, sqlite3_column_blob(s, iCol), n);
+    return q;
+}
+
+static void fixed(sqlite3_stmt *s, int iCol, uint8_t *pOut, size_t n, job_report *p)
+{
+    if ((size_t)sqlite3_column_bytes(s, iCol) != n)
+        p->eReject = PA_REJECT_DECODE;
+    else
+        memcpy(pOut, sqlite3_column_blob(s, iCol), n);
+}
+
 /* Load the job's reports (ordered by report id, so requests are reproducible). */
 static int job_load(const pa_aggregator *a, job *j)
 {
@@ -76,7 +98,9 @@ static int job_load(const pa_aggregator *a, job *j)
     size_t cap = 0;
     int rc = PA_OK;
 
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT r.report_id, d.report, r.leader_digest, r.partition"
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT r.report_id, r.agency_id, r.partition, r.leader_digest,"
+                                   " d.public_share, d.helper_enc, d.helper_ct, d.signature,"
+                                   " d.verify_state, d.verifier_share"
                                    " FROM reports r JOIN report_data d"
                                    " ON d.task_id = r.task_id AND d.report_id = r.report_id"
                                    " WHERE r.task_id = ?1 AND r.job_id = ?2 AND r.state = 'aggregating'"
@@ -86,103 +110,36 @@ static int job_load(const pa_aggregator *a, job *j)
     while (rc == PA_OK && sqlite3_step(s) == SQLITE_ROW) {
         if (j->n == cap) {
             cap = cap ? 2 * cap : 64;
-            job_report *p = realloc(j->aRep, cap * sizeof *p);
-            if (p == NULL) {
+            job_report *q = realloc(j->aRep, cap * sizeof *q);
+            if (q == NULL) {
                 rc = pa_fail(PA_ENOMEM, "job: out of memory");
                 break;
             }
-            j->aRep = p;
+            j->aRep = q;
         }
-        job_report *p = &j->aRep[j->n];
+        job_report *p = &j->aRep[j->n++];
         memset(p, 0, sizeof *p);
         memcpy(p->aReportId, sqlite3_column_blob(s, 0), 16);
-        p->nMsg = (size_t)sqlite3_column_bytes(s, 1);
-        p->pMsg = malloc(p->nMsg + 1);
-        if (p->pMsg == NULL) {
+        snprintf(p->zAgencyId, sizeof p->zAgencyId, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(p->zPartition, sizeof p->zPartition, "%s", (const char *)sqlite3_column_text(s, 2));
+        fixed(s, 3, p->aLeaderDigest, 32, p);
+        p->pPublicShare = blob(s, 4, a->sizes.nPublicShare, p);
+        fixed(s, 5, p->aHelperEnc, 32, p);
+        p->pHelperCt = blob(s, 6, a->sizes.nHelperCt, p);
+        fixed(s, 7, p->aSignature, 64, p);
+        p->pState = blob(s, 8, a->nVerifyState, p);
+        p->pVerifierShare = blob(s, 9, a->sizes.nVerifierShare, p);
+        p->pOutShare = malloc(a->nOutShare + 1);
+        if (p->pOutShare == NULL || (p->eReject == PA_REJECT_NONE &&
+                                     (!p->pPublicShare || !p->pHelperCt || !p->pState || !p->pVerifierShare)))
             rc = pa_fail(PA_ENOMEM, "job: out of memory");
-            break;
-        }
-        memcpy(p->pMsg, sqlite3_column_blob(s, 1), p->nMsg);
-        snprintf(p->zPartition, sizeof p->zPartition, "%s", (const char *)sqlite3_column_text(s, 3));
-        if (sqlite3_column_bytes(s, 2) == 32) {
-            memcpy(p->aLeaderDigest, sqlite3_column_blob(s, 2), 32);
-            p->bDigest = 1;
-        }
-        j->n++;
     }
     pa_agg_release(a, s);
     return rc;
 }
 
-/* Step 1, one report: decode, open the leader share, verify_init.  Pure (no
- * store access), so reports run in parallel; a failure is the report's reason. */
-typedef struct {
-    const pa_aggregator *a;
-    job *j;
-    int rc;                    /* first internal error (not a report's fault) */
-} init_ctx;
-
-static void leader_init_one(void *pCtx, size_t i)
-{
-    init_ctx *c = pCtx;
-    const pa_aggregator *a = c->a;
-    job_report *p = &c->j->aRep[i];
-    uint8_t *pShare = malloc(a->nOwnInputShare + 1);
-    int rc;
-
-    p->pState = malloc(a->nVerifyState + 1);
-    p->pVerifierShare = malloc(a->sizes.nVerifierShare + 1);
-    p->pOutShare = malloc(a->nOutShare + 1);
-    if (pShare == NULL || p->pState == NULL || p->pVerifierShare == NULL || p->pOutShare == NULL) {
-        free(pShare);
-        c->rc = PA_ENOMEM;
-        return;
-    }
-    if (p->bSent) { /* decoded */
-        if (pa_agg_open_share(a, &p->r, p->r.leader.aEnc, p->r.leader.pCt, p->r.leader.nCt, pShare) != PA_OK) {
-            p->eReject = PA_REJECT_DECRYPT;
-        } else {
-            rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 0, p->aReportId,
-                                      p->r.pPublicShare, p->r.nPublicShare, pShare, a->nOwnInputShare,
-                                      p->pState, p->pVerifierShare);
-            if (rc == PA_EDECODE)
-                p->eReject = PA_REJECT_DECODE;
-            else if (rc == PA_EVERIFY)
-                p->eReject = PA_REJECT_PROOF;
-            else if (rc != PA_OK)
-                c->rc = rc;
-        }
-    }
-    pa_wipe(pShare, a->nOwnInputShare);
-    free(pShare);
-}
-
-/* Decode every stored report (needed to build the init request). */
-static void leader_decode(const pa_aggregator *a, job *j)
-{
-    pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
-    for (size_t i = 0; i < j->n; i++) {
-        job_report *p = &j->aRep[i];
-        if (pa_report_decode(&p->r, p->pMsg, p->nMsg, &sizes) != PA_OK) {
-            p->eReject = PA_REJECT_DECODE;
-            continue;
-        }
-        if (!p->bDigest)
-            pa_report_leader_digest(p->aLeaderDigest, &p->r);
-        p->bSent = 1; /* decided here, before the leader's verify_init thread starts */
-    }
-}
-
-static int leader_init(const pa_aggregator *a, job *j)
-{
-    init_ctx c = {a, j, PA_OK};
-    pa_parallel_for(j->n, leader_init_one, &c);
-    return c.rc == PA_OK ? PA_OK : pa_fail(c.rc, "job: verify_init failed (%s)", pa_strerror(c.rc));
-}
-
-/* Step 2: the init request (every report that decoded) and the helper's answer.
- * The leader's own verify_init runs meanwhile on another thread; a report the
- * leader then refuses is refused in the continue step. */
+/* Step 1: the init request (every report whose stored parts are intact) and the
+ * helper's answer. */
 static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCall, void *pCtx,
                          uint8_t **ppResp, size_t *pnResp, pa_job_step *pResp)
 {
@@ -200,17 +157,17 @@ static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCa
         return pa_fail(PA_ENOMEM, "job: out of memory");
     for (size_t i = 0; i < j->n; i++) {
         const job_report *p = &j->aRep[i];
-        if (!p->bSent) /* read-only here: the verify_init thread writes the other fields */
+        if (p->eReject != PA_REJECT_NONE)
             continue;
         pa_job_item *it = &m.aItem[k++];
         memcpy(it->aReportId, p->aReportId, 16);
-        memcpy(it->zAgencyId, p->r.zAgencyId, sizeof it->zAgencyId);
+        memcpy(it->zAgencyId, p->zAgencyId, sizeof it->zAgencyId);
         memcpy(it->zPartition, p->zPartition, sizeof it->zPartition);
-        it->pPublicShare = p->r.pPublicShare;
+        it->pPublicShare = p->pPublicShare;
         memcpy(it->aLeaderDigest, p->aLeaderDigest, 32);
-        memcpy(it->aHelperEnc, p->r.helper.aEnc, 32);
-        it->pHelperCt = p->r.helper.pCt;
-        memcpy(it->aSignature, p->r.aSignature, 64);
+        memcpy(it->aHelperEnc, p->aHelperEnc, 32);
+        it->pHelperCt = p->pHelperCt;
+        memcpy(it->aSignature, p->aSignature, 64);
     }
     m.nItem = k;
     rc = pa_job_req_encode(&pReq, &nReq, &m, &a->sizes);
@@ -225,7 +182,7 @@ static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCa
     if (rc == PA_OK && (pResp->nItem != k || memcmp(pResp->aJobId, j->aJobId, 16) != 0))
         rc = pa_fail(PA_EDECODE, "job/init answer: %zu reports for job, expected %zu", pResp->nItem, k);
     for (size_t i = 0, t = 0; rc == PA_OK && i < j->n; i++) {
-        if (!j->aRep[i].bSent)
+        if (j->aRep[i].eReject != PA_REJECT_NONE)
             continue;
         if (memcmp(pResp->aItem[t].aReportId, j->aRep[i].aReportId, 16) != 0)
             rc = pa_fail(PA_EDECODE, "job/init answer: report %zu is not the one sent", t);
@@ -234,7 +191,7 @@ static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCa
     return rc;
 }
 
-/* Step 3: verifier messages, the continue request and the helper's finish answer. */
+/* Step 2: verifier messages, the continue request and the helper's finish answer. */
 static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *pInit,
                              pa_helper_transport xCall, void *pCtx, uint8_t **ppResp, size_t *pnResp,
                              pa_job_step *pFinish)
@@ -254,20 +211,11 @@ static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *
     }
     for (size_t i = 0; rc == PA_OK && i < j->n; i++) {
         job_report *p = &j->aRep[i];
-        if (!p->bSent)
-            continue;
+        if (p->eReject != PA_REJECT_NONE)
+            continue; /* not sent */
         const pa_job_step_item *h = &pInit->aItem[t++];
         if (h->eReject != PA_REJECT_NONE) {
-            if (p->eReject == PA_REJECT_NONE)
-                p->eReject = h->eReject; /* the helper refused it: it is not continued */
-            continue;
-        }
-        if (p->eReject != PA_REJECT_NONE) {
-            /* the leader refused it (decrypt, proof): the helper must not sum it */
-            pa_job_step_item *o = &m.aItem[k++];
-            p->iCont = k;
-            memcpy(o->aReportId, p->aReportId, 16);
-            o->eReject = p->eReject;
+            p->eReject = h->eReject; /* the helper refused it: it is not continued */
             continue;
         }
         const uint8_t *apShares[2] = {p->pVerifierShare, h->pPayload};
@@ -311,7 +259,7 @@ static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *
     return rc;
 }
 
-/* Step 4: settle every report in one transaction. */
+/* Step 3: settle every report in one transaction. */
 static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_stats *pStats)
 {
     sqlite3_stmt *s;
@@ -351,19 +299,6 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
     return pa_store_commit(a->pStore);
 }
 
-typedef struct {
-    const pa_aggregator *a;
-    job *j;
-    int rc;
-} leader_init_args;
-
-static void *leader_init_thread(void *p)
-{
-    leader_init_args *x = p;
-    x->rc = leader_init(x->a, x->j);
-    return NULL;
-}
-
 static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pCtx, pa_job_stats *pStats)
 {
     uint8_t *pInitResp = NULL, *pFinishResp = NULL;
@@ -374,21 +309,8 @@ static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pC
     memset(&init, 0, sizeof init);
     memset(&finish, 0, sizeof finish);
     rc = job_load(a, j);
-    if (rc == PA_OK) {
-        leader_init_args args = {a, j, PA_OK};
-        pthread_t th;
-        int bThread;
-        leader_decode(a, j);
-        /* the leader's verify_init overlaps the helper's init step */
-        bThread = pthread_create(&th, NULL, leader_init_thread, &args) == 0;
-        if (!bThread)
-            args.rc = leader_init(a, j);
+    if (rc == PA_OK)
         rc = init_exchange(a, j, xCall, pCtx, &pInitResp, &nInitResp, &init);
-        if (bThread)
-            pthread_join(th, NULL);
-        if (rc == PA_OK)
-            rc = args.rc;
-    }
     if (rc == PA_OK)
         rc = continue_exchange(a, j, &init, xCall, pCtx, &pFinishResp, &nFinishResp, &finish);
     if (rc == PA_OK)

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "aggregator/internal.h"
+#include "aggregator/share.h"
+#include "common/ct.h"
 #include "common/guard.h"
 #include "privagg/report.h"
 
@@ -103,11 +105,53 @@ static int store_report(pa_aggregator *a, const pa_upload *r)
     sqlite3_bind_int64(s, 6, pa_agg_now(a));
     sqlite3_bind_blob(s, 7, r->aDigest, 32, SQLITE_STATIC);
     PA_GUARD(pa_agg_step_done(a, s, "reports (insert)"));
-    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO report_data(task_id, report_id, report) VALUES (?1, ?2, ?3)"));
+    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO report_data(task_id, report_id, public_share, helper_enc,"
+                                   " helper_ct, signature, verify_state, verifier_share)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 3, r->pMsg, (int)r->nMsg, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, r->pPublicShare ? r->pPublicShare : (const uint8_t *)"", (int)a->sizes.nPublicShare,
+                      SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, r->aHelperEnc, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, r->pHelperCt, (int)a->sizes.nHelperCt, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 6, r->aSignature, 64, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 7, r->pVerifyState, (int)a->nVerifyState, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 8, r->pVerifierShare, (int)a->sizes.nVerifierShare, SQLITE_STATIC);
     return pa_agg_step_done(a, s, "report_data (insert)");
+}
+
+void pa_upload_free(const pa_aggregator *a, pa_upload *pUp)
+{
+    if (pUp->pVerifyState)
+        pa_wipe(pUp->pVerifyState, a->nVerifyState);
+    free(pUp->pVerifyState);
+    free(pUp->pVerifierShare);
+    pUp->pVerifyState = pUp->pVerifierShare = NULL;
+}
+
+/* The leader's part of verification, done once at upload. */
+static int leader_verify_init(const pa_aggregator *a, const pa_report *r, pa_upload *pUp)
+{
+    uint8_t *pShare = malloc(a->nOwnInputShare + 1);
+    int rc;
+
+    pUp->pVerifyState = malloc(a->nVerifyState + 1);
+    pUp->pVerifierShare = malloc(a->sizes.nVerifierShare + 1);
+    if (pShare == NULL || pUp->pVerifyState == NULL || pUp->pVerifierShare == NULL)
+        rc = pa_fail(PA_ENOMEM, "upload: out of memory");
+    else if (pa_agg_open_share(a, r, r->leader.aEnc, r->leader.pCt, r->leader.nCt, pShare) != PA_OK)
+        rc = pa_fail(PA_EDECODE, "report.leader_ct: the leader's input share does not open with "
+                                 "the leader's key and this report's metadata");
+    else
+        rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 0, r->aReportId,
+                                  r->pPublicShare, r->nPublicShare, pShare, a->nOwnInputShare,
+                                  pUp->pVerifyState, pUp->pVerifierShare);
+    if (pShare)
+        pa_wipe(pShare, a->nOwnInputShare);
+    free(pShare);
+    if (rc != PA_OK)
+        pa_upload_free(a, pUp);
+    return rc;
 }
 
 int pa_leader_check_report(const pa_aggregator *a, const uint8_t *pMsg, size_t nMsg, pa_upload *pUp)
@@ -134,8 +178,11 @@ int pa_leader_check_report(const pa_aggregator *a, const uint8_t *pMsg, size_t n
     pa_agg_current_period(a, zNow);
     if (strcmp(r.zPeriod, zNow) > 0)
         return pa_fail(PA_ESTATE, "report.period: %s is in the future (now %s)", r.zPeriod, zNow);
-    pUp->pMsg = pMsg;
-    pUp->nMsg = nMsg;
+    PA_GUARD(leader_verify_init(a, &r, pUp));
+    pUp->pPublicShare = r.pPublicShare;
+    memcpy(pUp->aHelperEnc, r.helper.aEnc, 32);
+    pUp->pHelperCt = r.helper.pCt;
+    memcpy(pUp->aSignature, r.aSignature, 64);
     memcpy(pUp->aReportId, r.aReportId, 16);
     memcpy(pUp->zAgencyId, r.zAgencyId, sizeof pUp->zAgencyId);
     memcpy(pUp->zPeriod, r.zPeriod, sizeof pUp->zPeriod);
@@ -176,7 +223,10 @@ int pa_leader_store_reports(pa_aggregator *a, pa_upload *aUp, size_t n)
 int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)
 {
     pa_upload up;
+    int rc;
     PA_GUARD(pa_leader_check_report(a, pMsg, nMsg, &up));
-    PA_GUARD(pa_leader_store_reports(a, &up, 1));
+    rc = pa_leader_store_reports(a, &up, 1);
+    pa_upload_free(a, &up);
+    PA_GUARD(rc);
     return up.rc == PA_OK ? PA_OK : pa_fail(up.rc, "%s", up.zDetail);
 }

@@ -167,6 +167,7 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
     rc = pa_leader_check_report(n->pAgg, pBody, nBody, &up);
     if (rc == PA_OK) {
         group_store(n, &up);
+        pa_upload_free(n->pAgg, &up);
         rc = up.rc == PA_OK ? PA_OK : pa_fail(up.rc, "%s", up.zDetail);
     }
     if (rc != PA_OK) {

@@ -13,9 +13,10 @@ static const char *const g_migrations[] = {
     /* 1 */
     /* Reports this aggregator has seen: the metadata (replay and one report per
      * agency and batch) and, on the helper between the two steps of a job, its
-     * verify state.  The leader keeps the encoded report (~75 KB) in
-     * report_data until it is aggregated: a separate table, so that the state
-     * changes of a report never rewrite its bytes. */
+     * verify state.  The leader opens its share and runs verify_init at upload:
+     * report_data keeps, until aggregation, its verify state and verifier share
+     * and the helper's parts (~6.5 KB, never the 75 KB share), in a separate table
+     * so that the state changes of a report never rewrite them. */
     "CREATE TABLE reports ("
     "  task_id        BLOB NOT NULL,"
     "  report_id      BLOB NOT NULL,"
@@ -35,9 +36,14 @@ static const char *const g_migrations[] = {
     "CREATE INDEX reports_by_agency ON reports(task_id, agency_id, period, partition, state);"
     "CREATE INDEX reports_by_job ON reports(task_id, job_id);"
     "CREATE TABLE report_data ("
-    "  task_id    BLOB NOT NULL,"
-    "  report_id  BLOB NOT NULL,"
-    "  report     BLOB NOT NULL,"
+    "  task_id        BLOB NOT NULL,"
+    "  report_id      BLOB NOT NULL,"
+    "  public_share   BLOB NOT NULL,"
+    "  helper_enc     BLOB NOT NULL,"
+    "  helper_ct      BLOB NOT NULL,"
+    "  signature      BLOB NOT NULL,"
+    "  verify_state   BLOB NOT NULL,"   /* the leader's (secret: a share of the counts) */
+    "  verifier_share BLOB NOT NULL,"
     "  PRIMARY KEY (task_id, report_id)"
     ");"
     /* Aggregation jobs: the leader's progress, the helper's stored answers (a

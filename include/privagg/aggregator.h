@@ -70,21 +70,32 @@ typedef int (*pa_helper_transport)(void *pCtx, const char *zRoute, const uint8_t
 /* Leader: accept one uploaded report (pa_leader_check_report + pa_leader_store_reports). */
 int pa_leader_upload(pa_aggregator *pAgg, const uint8_t *pMsg, size_t nMsg);
 
-/* An upload between its checks and its storage (the bytes are borrowed). */
+/* An upload between its checks and its storage.  Borrowed pointers point into
+ * the uploaded bytes; pVerifyState and pVerifierShare are owned (pa_upload_free). */
 typedef struct {
-    const uint8_t *pMsg;
-    size_t nMsg;
     uint8_t aDigest[32];       /* of the leader's sealed share */
     char zAgencyId[65], zPeriod[8], zPartition[65];
     uint8_t aReportId[16];
+    const uint8_t *pPublicShare;
+    uint8_t aHelperEnc[32];
+    const uint8_t *pHelperCt;
+    uint8_t aSignature[64];
+    uint8_t *pVerifyState;     /* the leader's verify_init, done at upload (secret) */
+    uint8_t *pVerifierShare;
     int rc;                    /* the outcome after pa_leader_store_reports */
     char zDetail[256];         /* its message when rc != PA_OK */
 } pa_upload;
 
+/* Wipe and free what pa_leader_check_report allocated (NULL-safe, idempotent). */
+void pa_upload_free(const pa_aggregator *pAgg, pa_upload *pUp);
+
 /*
  * Leader: every check of an upload that needs no store (strict decoding, task,
- * agency, partition, signature, period not in the future).  Thread-safe: many
- * uploads are checked in parallel.  Errors as pa_leader_upload.
+ * agency, partition, signature, period not in the future), then the leader's own
+ * part of verification: open its share and run verify_init, so that only the
+ * verify state and the verifier share are stored (~6.5 KB, not the 75 KB share).
+ * Thread-safe: many uploads are checked in parallel.  A share that does not open
+ * or decode is PA_EDECODE.  On success free with pa_upload_free.
  */
 int pa_leader_check_report(const pa_aggregator *pAgg, const uint8_t *pMsg, size_t nMsg, pa_upload *pUp);
 
