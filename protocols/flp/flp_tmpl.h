@@ -100,6 +100,18 @@ static FE FLPFN(gadget_eval)(const pa_flp *f, const FE *in)
     return FOP(zero)();
 }
 
+/* b (0 or 1, possibly secret) as a field element: a mask select of one, no multiplication. */
+static inline FE FLPFN(from_bit)(uint64_t b, FE one)
+{
+    uint64_t w[sizeof(FE) / 8], m = pa_ct_mask(b);
+    FE r;
+    memcpy(w, &one, sizeof w);
+    for (size_t i = 0; i < sizeof(FE) / 8; i++)
+        w[i] &= m;
+    memcpy(&r, w, sizeof r);
+    return r;
+}
+
 /* decode_range_checked_int (§7.4.2): sum 2^l·b_l for l < bits-1, plus last_weight·b_last. */
 static FE FLPFN(range_decode)(const FE *enc, size_t bits, uint64_t max)
 {
@@ -162,7 +174,7 @@ int FLPFN(encode)(const pa_flp *f, const uint64_t *measurement, size_t n, FE *me
             return pa_fail(PA_EINVAL, "measurement: bucket %llu, expected below length %zu",
                            (unsigned long long)measurement[0], f->length);
         for (size_t i = 0; i < f->length; i++)
-            meas[i] = FOP(from_u64)(pa_ct_eq((uint64_t)i, measurement[0]));
+            meas[i] = FLPFN(from_bit)(pa_ct_eq((uint64_t)i, measurement[0]), FOP(one)());
         return 0;
     case PA_FLP_MULTIHOT: {
         uint64_t weight = 0;

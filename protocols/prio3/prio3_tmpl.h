@@ -195,7 +195,8 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
     const pa_flp *f = &v->flp;
     size_t S = v->shares, R = v->proofs, ML = f->meas_len, PL = f->proof_len;
     size_t PRL = f->prove_rand_len, JRL = f->joint_rand_len;
-    size_t n_elems = 2 * ML + PL * R + PRL * R + JRL * R + pa_flp_prove_scratch_len(f);
+    size_t LML = f->encoding_is_bits ? 0 : ML; /* leader share as elements: only if not bits */
+    size_t n_elems = ML + LML + PL * R + PRL * R + JRL * R + pa_flp_prove_scratch_len(f);
     const size_t L = PA_XOF_SEED_SIZE;
     pa_prio3_arena arena;
     pa_prio3_dst dst;
@@ -211,7 +212,7 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
         pa_prio3_dst_free(&dst);
         return pa_fail(PA_ENOMEM, "shard: %zu bytes of scratch", n_elems * sizeof(FE));
     }
-    FE *lmeas = meas + ML, *proofs = lmeas + ML, *prove_rands = proofs + PL * R;
+    FE *lmeas = meas + ML, *proofs = lmeas + LML, *prove_rands = proofs + PL * R;
     FE *jrands = prove_rands + PRL * R, *scratch = jrands + JRL * R;
 
     if ((rc = FLPFN(encode)(f, measurement, measurement_len, meas)) != 0)
