@@ -22,6 +22,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: privagg serve --config FILE [--role leader|helper]\n"
+            "                     [--tls-cert CERT.pem --tls-key KEY.pem | --insecure-http]\n"
             "\n"
             "Runs an aggregator over HTTPS until SIGTERM or SIGINT, then stops\n"
             "gracefully: no new requests, in-flight ones finish, nothing is lost.\n"
@@ -29,6 +30,8 @@ static void usage(FILE *out)
             "private_key, store, listen {address, port}, tls {cert, key} (or\n"
             "\"insecure_http\": true for loopback tests only), peer_ca and\n"
             "collector_token (leader).  See docs/http.md and docs/engine.md.\n"
+            "--tls-cert/--tls-key override the config's certificate; --insecure-http\n"
+            "serves plain HTTP (loopback tests only; never for real data).\n"
             "Prints \"listening <url>\" on standard output once ready.\n"
             "\n"
             "example:\n"
@@ -37,7 +40,8 @@ static void usage(FILE *out)
 
 int pa_cli_serve(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--config", 0, NULL, 0}, {"--role", 0, NULL, 0}, {"--help", 1, NULL, 0}};
+    pa_cli_opt o[] = {{"--config", 0, NULL, 0},   {"--role", 0, NULL, 0},         {"--tls-cert", 0, NULL, 0},
+                      {"--tls-key", 0, NULL, 0}, {"--insecure-http", 1, NULL, 0}, {"--help", 1, NULL, 0}};
     size_t n = sizeof o / sizeof o[0];
     pa_node *pNode;
     struct sigaction sa;
@@ -57,6 +61,13 @@ int pa_cli_serve(int argc, char **argv)
     if (rc != PA_OK) {
         pa_cli_report("serve", rc);
         return 1;
+    }
+    rc = pa_node_override(pNode, pa_cli_value(o, n, "--role"), pa_cli_value(o, n, "--tls-cert"),
+                          pa_cli_value(o, n, "--tls-key"), pa_cli_seen(o, n, "--insecure-http"));
+    if (rc != PA_OK) {
+        pa_cli_report("serve", rc);
+        pa_node_close(pNode);
+        return 2;
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

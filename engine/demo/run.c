@@ -246,17 +246,19 @@ static void print_table(const pa_task *t, const pa_collection *c, const uint64_t
            "aggregator; 95%% interval of every cell's error: +-%llu.  Rates per 100,000 residents.\n\n",
            c->zPeriod, (unsigned long long)c->nAgency, (unsigned long long)c->nReport,
            (unsigned long long)c->nRejected, (unsigned long long)w95);
-    printf("%-28s %-26s %-18s %7s %7s %6s %9s\n", "offense", "status", "role", "true", "noised", "error",
-           "rate");
+    printf("%-28s %-26s %-18s %7s %7s %6s %8s %9s\n", "offense", "status", "role", "true", "noised", "error",
+           "95% int", "rate");
     for (size_t i = 0; i < c->nCell; i++) {
         size_t o = i / 10, st = (i / 2) % 5, r = i % 2;
         int64_t err = c->aTotal[i] - (int64_t)aTrue[i];
         nIn += (err <= (int64_t)w95 && err >= -(int64_t)w95);
         if (err > maxErr || -err > maxErr)
             maxErr = err > 0 ? err : -err;
-        printf("%-28.28s %-26.26s %-18.18s %7llu %7lld %+6lld %9.2f\n", t->aDimension[0].azCategory[o],
+        char zInt[16];
+        snprintf(zInt, sizeof zInt, "+-%llu", (unsigned long long)w95);
+        printf("%-28.28s %-26.26s %-18.18s %7llu %7lld %+6lld %8s %9.2f\n", t->aDimension[0].azCategory[o],
                t->aDimension[1].azCategory[st], t->aDimension[2].azCategory[r], (unsigned long long)aTrue[i],
-               (long long)c->aTotal[i], (long long)err, (double)c->aTotal[i] / pop * 1e5);
+               (long long)c->aTotal[i], (long long)err, zInt, (double)c->aTotal[i] / pop * 1e5);
     }
     printf("\n%zu of %zu cells within the 95%% interval (+-%llu); largest error %lld.\n", nIn, c->nCell,
            (unsigned long long)w95, (long long)maxErr);

@@ -468,6 +468,27 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     return PA_OK;
 }
 
+int pa_node_override(pa_node *n, const char *zRole, const char *zTlsCert, const char *zTlsKey,
+                     int bInsecureHttp)
+{
+    if (zRole != NULL && strcmp(zRole, pa_role_name(n->cfg.eRole)) != 0)
+        return pa_fail(PA_EINVAL, "--role %s: the config is for the %s", zRole, pa_role_name(n->cfg.eRole));
+    if ((zTlsCert == NULL) != (zTlsKey == NULL))
+        return pa_fail(PA_EINVAL, "--tls-cert and --tls-key go together");
+    if (zTlsCert != NULL && bInsecureHttp)
+        return pa_fail(PA_EINVAL, "--insecure-http and --tls-cert exclude each other");
+    if (zTlsCert != NULL) {
+        snprintf(n->cfg.zTlsCert, sizeof n->cfg.zTlsCert, "%s", zTlsCert);
+        snprintf(n->cfg.zTlsKey, sizeof n->cfg.zTlsKey, "%s", zTlsKey);
+        n->cfg.bInsecureHttp = false;
+    }
+    if (bInsecureHttp) {
+        n->cfg.zTlsCert[0] = n->cfg.zTlsKey[0] = '\0';
+        n->cfg.bInsecureHttp = true;
+    }
+    return PA_OK;
+}
+
 static void add_route(pa_node *n, const char *zMethod, const char *zPath, pa_http_handler fn,
                       const uint8_t *pToken)
 {

@@ -34,6 +34,14 @@ typedef struct pa_node pa_node;
  */
 int pa_node_open(pa_node **ppNode, const char *zConfigPath);
 
+/*
+ * Overrides from the command line, applied before pa_node_start: a role the
+ * config must have (NULL: any), the TLS certificate and key (PEM paths), or plain
+ * HTTP (loopback tests only).  PA_EINVAL names a conflict.
+ */
+int pa_node_override(pa_node *pNode, const char *zRole, const char *zTlsCert, const char *zTlsKey,
+                     int bInsecureHttp);
+
 /* Start serving (and, for the leader, the background worker). */
 int pa_node_start(pa_node *pNode);
 
