@@ -172,20 +172,6 @@ static int decode_request(const pa_aggregator *a, const uint8_t *pReq, size_t nR
     return PA_OK;
 }
 
-/* Finish a transaction: commit on success, else roll back and free the answer. */
-static int end_txn(pa_aggregator *a, int rc, uint8_t **ppResp)
-{
-    if (rc == PA_OK)
-        rc = pa_store_commit(a->pStore);
-    else
-        pa_store_rollback(a->pStore);
-    if (rc != PA_OK) {
-        free(*ppResp);
-        *ppResp = NULL;
-    }
-    return rc;
-}
-
 int pa_helper_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
                       size_t *pnResp)
 {
@@ -219,7 +205,7 @@ int pa_helper_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_
             rc = record(a, &m, *ppResp, *pnResp);
     }
     free(pCt);
-    return end_txn(a, rc, ppResp);
+    return pa_agg_end_txn(a, rc, ppResp);
 }
 
 int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_helper_transport xCall,
@@ -274,7 +260,7 @@ int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_hel
         }
         if (rc == PA_OK && !bFound)
             rc = record(a, &m, *ppResp, *pnResp);
-        rc = end_txn(a, rc, ppResp);
+        rc = pa_agg_end_txn(a, rc, ppResp);
     }
     free(pCt);
     free(pHelper);

@@ -163,3 +163,16 @@ void pa_agg_bind_task(const pa_aggregator *a, sqlite3_stmt *pStmt, int i)
 {
     sqlite3_bind_blob(pStmt, i, a->pTask->aTaskId, 32, SQLITE_STATIC);
 }
+
+int pa_agg_end_txn(pa_aggregator *a, int rc, uint8_t **ppResp)
+{
+    if (rc == PA_OK)
+        rc = pa_store_commit(a->pStore);
+    else
+        pa_store_rollback(a->pStore);
+    if (rc != PA_OK) {
+        free(*ppResp);
+        *ppResp = NULL;
+    }
+    return rc;
+}

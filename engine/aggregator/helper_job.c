@@ -293,18 +293,7 @@ int pa_helper_job_init(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8
     if (rc == PA_OK && !bFound)
         rc = init_step(a, &m, aHash, ppResp, pnResp);
     pa_job_req_free(&m);
-    if (rc != PA_OK) {
-        pa_store_rollback(a->pStore);
-        free(*ppResp);
-        *ppResp = NULL;
-        return rc;
-    }
-    rc = pa_store_commit(a->pStore);
-    if (rc != PA_OK) {
-        free(*ppResp);
-        *ppResp = NULL;
-    }
-    return rc;
+    return pa_agg_end_txn(a, rc, ppResp);
 }
 
 /* The verify state the init step kept for a report of this job, or NULL. */
@@ -441,16 +430,5 @@ int pa_helper_job_continue(pa_aggregator *a, const uint8_t *pReq, size_t nReq, u
     if (rc == PA_OK && !bFound)
         rc = continue_step(a, &m, zPeriod, aHash, ppResp, pnResp);
     pa_job_step_free(&m);
-    if (rc != PA_OK) {
-        pa_store_rollback(a->pStore);
-        free(*ppResp);
-        *ppResp = NULL;
-        return rc;
-    }
-    rc = pa_store_commit(a->pStore);
-    if (rc != PA_OK) {
-        free(*ppResp);
-        *ppResp = NULL;
-    }
-    return rc;
+    return pa_agg_end_txn(a, rc, ppResp);
 }

@@ -92,6 +92,10 @@ int pa_agg_batch_unfinished(const pa_aggregator *a, const char *zPeriod, const c
 int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                        uint8_t *pAggShare);
 
+/* End the transaction of a step that answers with *ppResp: commit if rc is PA_OK,
+ * else roll back; on any failure *ppResp is freed and NULL.  Returns the outcome. */
+int pa_agg_end_txn(pa_aggregator *a, int rc, uint8_t **ppResp);
+
 /* Current UTC month as "YYYY-MM". */
 void pa_agg_current_period(const pa_aggregator *a, char zOut[8]);
 
