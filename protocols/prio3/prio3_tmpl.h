@@ -127,9 +127,11 @@ static void P3FN(next_raw)(pa_xof *x, uint8_t *raw, size_t n)
  *   absorb the encoding into jrx (if jrx: the helper's joint randomness part)
  *   copy the encodings of elements [0, enc_n) to enc_out (if enc_out)
  *   acc_enc[i] -= element i on canonical encodings (if acc_enc)
+ *   absorb the finished acc_enc block into ljrx (if ljrx: the leader's joint
+ *   randomness part, two shares only), side by side with jrx (MUST be set then)
  */
 static void P3FN(stream_share)(pa_xof *x, FE *acc, FE *out, size_t n, pa_xof *jrx,
-                               uint8_t *enc_out, size_t enc_n, uint8_t *acc_enc)
+                               uint8_t *enc_out, size_t enc_n, uint8_t *acc_enc, pa_xof *ljrx)
 {
     FE blk[PA_PRIO3_BLOCK];
     uint8_t raw[PA_PRIO3_BLOCK * FLD_ENC];
@@ -147,7 +149,9 @@ static void P3FN(stream_share)(pa_xof *x, FE *acc, FE *out, size_t n, pa_xof *jr
         if (acc_enc)
             for (size_t i = 0; i < c; i++)
                 P3FN(sub_canonical)(acc_enc + (off + i) * FLD_ENC, raw + i * FLD_ENC);
-        if (jrx)
+        if (ljrx)
+            pa_xof_update2(jrx, raw, ljrx, acc_enc + off * FLD_ENC, c * FLD_ENC);
+        else if (jrx)
             pa_xof_update(jrx, raw, c * FLD_ENC);
         if (enc_out && off < enc_n)
             memcpy(enc_out + off * FLD_ENC, raw, (enc_n - off < c ? enc_n - off : c) * FLD_ENC);
@@ -231,6 +235,15 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
      * the field's internal form.
      */
     uint8_t *out0 = input_shares[0];
+    /*
+     * With two shares the leader's share is final block by block as the helper's
+     * is subtracted, so the leader's joint randomness part absorbs it right there,
+     * side by side with the helper's part (two independent sponges, one pass).
+     */
+    int pair_jr = v->jr && S == 2 && f->encoding_is_bits;
+    pa_xof ljrx;
+    if (pair_jr)
+        P3FN(jr_part_start)(&ljrx, &dst, leader_blind, 0, nonce);
     if (f->encoding_is_bits) {
         memset(out0, 0, ML * ENC);
         for (size_t i = 0; i < ML; i++)
@@ -245,7 +258,8 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
         if (v->jr)
             P3FN(jr_part_start)(&jrx, &dst, hseed + L, j, nonce);
         P3FN(stream_share)(&x, f->encoding_is_bits ? NULL : lmeas, NULL, ML,
-                           v->jr ? &jrx : NULL, NULL, 0, f->encoding_is_bits ? out0 : NULL);
+                           v->jr ? &jrx : NULL, NULL, 0, f->encoding_is_bits ? out0 : NULL,
+                           pair_jr ? &ljrx : NULL);
         if (v->jr) {
             pa_xof_next(&jrx, public_share + j * L, L);
             pa_xof_wipe(&jrx);
@@ -256,10 +270,15 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
         FOP(encode_vec)(out0, lmeas, ML);
 
     if (v->jr) {
-        P3FN(jr_part_start)(&jrx, &dst, leader_blind, 0, nonce);
-        pa_xof_update(&jrx, out0, ML * ENC);
-        pa_xof_next(&jrx, public_share, L);
-        pa_xof_wipe(&jrx);
+        if (pair_jr) {
+            pa_xof_next(&ljrx, public_share, L);
+            pa_xof_wipe(&ljrx);
+        } else {
+            P3FN(jr_part_start)(&jrx, &dst, leader_blind, 0, nonce);
+            pa_xof_update(&jrx, out0, ML * ENC);
+            pa_xof_next(&jrx, public_share, L);
+            pa_xof_wipe(&jrx);
+        }
         P3FN(jr_seed)(&dst, public_share, S * L, NULL, 0, NULL, 0, seed);
         P3FN(joint_rands)(v, &dst, seed, jrands);
     }
@@ -276,7 +295,7 @@ int P3FN(shard)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_len,
         binder[1] = (uint8_t)j;
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROOF_SHARE, rand + (j - 1) * per * L, binder,
                         2, NULL, 0);
-        P3FN(stream_share)(&x, proofs, NULL, PL * R, NULL, NULL, 0, NULL);
+        P3FN(stream_share)(&x, proofs, NULL, PL * R, NULL, NULL, 0, NULL, NULL);
         pa_xof_wipe(&x);
     }
 
@@ -357,7 +376,7 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
         binder[0] = (uint8_t)agg_id;
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_MEAS_SHARE, input_share, binder, 1, NULL, 0);
         P3FN(stream_share)(&x, NULL, meas, ML, v->jr ? &jrx : NULL,
-                           prefix_out ? verify_state : NULL, OL, NULL);
+                           prefix_out ? verify_state : NULL, OL, NULL, NULL);
         pa_xof_wipe(&x);
         uint8_t b2[2] = {(uint8_t)R, (uint8_t)agg_id};
         P3FN(xof_start)(&x, &dst, PA_PRIO3_USAGE_PROOF_SHARE, input_share, b2, 2, NULL, 0);

@@ -31,6 +31,15 @@ void pa_turboshake128_init(pa_turboshake128 *st, uint8_t domain);
 /* Absorb len bytes (in may be NULL if len == 0).  MUST be called before any squeeze. */
 void pa_turboshake128_absorb(pa_turboshake128 *st, const uint8_t *in, size_t len);
 
+/*
+ * Absorb len bytes into each of two independent sponges: the same as
+ * absorb(st1, in1, len); absorb(st2, in2, len).  When both are at the same offset
+ * in their block and the CPU has AVX-512VL, the full blocks of both go through one
+ * two-lane permutation.  st1 and st2 MUST be distinct; in1/in2 may be NULL if len == 0.
+ */
+void pa_turboshake128_absorb2(pa_turboshake128 *st1, const uint8_t *in1, pa_turboshake128 *st2,
+                              const uint8_t *in2, size_t len);
+
 /* Write the next len bytes of output.  The first call pads; repeated calls continue the stream. */
 void pa_turboshake128_squeeze(pa_turboshake128 *st, uint8_t *out, size_t len);
 

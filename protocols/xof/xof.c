@@ -39,6 +39,13 @@ void pa_xof_update(pa_xof *x, const uint8_t *binder_part, size_t len)
     pa_turboshake128_absorb(&x->ts, binder_part, len);
 }
 
+void pa_xof_update2(pa_xof *x1, const uint8_t *part1, pa_xof *x2, const uint8_t *part2,
+                    size_t len)
+{
+    assert((part1 != NULL && part2 != NULL) || len == 0);
+    pa_turboshake128_absorb2(&x1->ts, part1, &x2->ts, part2, len);
+}
+
 void pa_xof_next(pa_xof *x, uint8_t *out, size_t len)
 {
     pa_turboshake128_squeeze(&x->ts, out, len);
