@@ -457,6 +457,17 @@ PA_X2_ATTR static void absorb_blocks_x2(uint64_t s1[25], const uint8_t *in1, uin
     X2_STORE(s1, s2, a);
 }
 
+/* Keccak-p[1600, 12] on two (distinct) states in place. */
+PA_X2_ATTR static void keccak_p12_x2(uint64_t s1[25], uint64_t s2[25])
+{
+    X2_DECLARE(a);
+    X2_DECLARE(e);
+
+    X2_LOAD(a, s1, s2);
+    PA_KECCAK_P12_X2(a, e);
+    X2_STORE(s1, s2, a);
+}
+
 /* 1 if this CPU runs absorb_blocks_x2 (AVX-512F and VL); asked once. */
 static int have_x2(void)
 {
@@ -479,8 +490,16 @@ void pa_turboshake128_absorb2(pa_turboshake128 *st1, const uint8_t *in1, pa_turb
         size_t head = st1->pos > 0 ? PA_TURBOSHAKE128_RATE - st1->pos : 0;
         if (head > len)
             head = len;
-        pa_turboshake128_absorb(st1, in1, head); /* completes (or extends) the partial block */
-        pa_turboshake128_absorb(st2, in2, head);
+        if (head > 0) { /* extend (or complete and permute together) the partial blocks */
+            xor_bytes(st1->a, st1->pos, in1, head);
+            xor_bytes(st2->a, st2->pos, in2, head);
+            st1->pos += head;
+            st2->pos += head;
+            if (st1->pos == PA_TURBOSHAKE128_RATE) {
+                keccak_p12_x2(st1->a, st2->a);
+                st1->pos = st2->pos = 0;
+            }
+        }
         in1 += head;
         in2 += head;
         len -= head;
