@@ -73,6 +73,14 @@ check_collection() { # period, expected agencies
   [ "$worst" -le 60 ] && ok || bad "$1: a cell is $worst away from its true total"
 }
 
+# 0. configs are refused when readable by others, or without TLS
+cp "$D/leader.json" "$T/open.json"; chmod 644 "$T/open.json"
+"$PRIVAGG" serve --config "$T/open.json" >/dev/null 2>"$T/open.err" && bad "a world-readable config was accepted"
+grep -q "mode 644" "$T/open.err" && ok || bad "open config: $(cat "$T/open.err")"
+grep -v '"tls"\|"cert"\|"key": "tls' "$D/helper.json" | sed 's/},$/}/' >"$T/notls.json"; chmod 600 "$T/notls.json"
+"$PRIVAGG" serve --config "$T/notls.json" >/dev/null 2>"$T/notls.err" && bad "a config without TLS was accepted"
+grep -q "tls" "$T/notls.err" && ok || bad "no-TLS config: $(cat "$T/notls.err")"
+
 start helper
 start leader
 
