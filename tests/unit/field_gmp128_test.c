@@ -18,7 +18,7 @@
 #include "field/field128.h"
 
 #define N_OPS 1000000
-#define N_INV 100000
+#define N_INV 1000000
 
 typedef unsigned __int128 u128;
 
@@ -241,7 +241,7 @@ static void test_pow(void **state)
     mpz_inits(p, za, ze, zr, tmp, NULL);
     mpz_set_u128(p, P);
     rng_reset(4);
-    for (size_t i = 0; i < 20000; i++) {
+    for (size_t i = 0; i < N_OPS; i++) {
         u128 a = rnd_canon();
         uint64_t e = rnd64() >> (rnd64() & 63);
         mpz_set_u128(za, a);
