@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "support/det_rng.h"
 #include <gmp.h>
 #include <sodium.h>
 
@@ -24,33 +26,6 @@ typedef unsigned __int128 u128;
 
 static const u128 P = ((u128)PA_F128_P1 << 64) | PA_F128_P0;
 
-/* ---- deterministic randomness -------------------------------------------------- */
-static uint8_t g_seed[randombytes_SEEDBYTES];
-static uint8_t g_buf[1 << 16];
-static size_t g_pos = sizeof g_buf;
-static uint64_t g_ctr;
-
-static void rng_reset(uint8_t tag)
-{
-    memset(g_seed, 0xa5, sizeof g_seed);
-    g_seed[0] = tag;
-    g_ctr = 0;
-    g_pos = sizeof g_buf;
-}
-
-static uint64_t rnd64(void)
-{
-    uint64_t v;
-    if (g_pos + 8 > sizeof g_buf) {
-        memcpy(g_seed + 8, &g_ctr, sizeof g_ctr);
-        g_ctr++;
-        randombytes_buf_deterministic(g_buf, sizeof g_buf, g_seed);
-        g_pos = 0;
-    }
-    memcpy(&v, g_buf + g_pos, 8);
-    g_pos += 8;
-    return v;
-}
 
 static u128 rnd128(void)
 {

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "support/det_rng.h"
 #include <gmp.h>
 #include <sodium.h>
 
@@ -21,33 +23,6 @@
 
 static const uint64_t P = PA_F64_MODULUS;
 
-/* ---- deterministic randomness -------------------------------------------------- */
-static uint8_t g_seed[randombytes_SEEDBYTES];
-static uint8_t g_buf[1 << 16];
-static size_t g_pos = sizeof g_buf;
-static uint64_t g_ctr;
-
-static void rng_reset(uint8_t tag)
-{
-    memset(g_seed, 0x5a, sizeof g_seed);
-    g_seed[0] = tag;
-    g_ctr = 0;
-    g_pos = sizeof g_buf;
-}
-
-static uint64_t rnd64(void)
-{
-    uint64_t v;
-    if (g_pos + 8 > sizeof g_buf) {
-        memcpy(g_seed + 8, &g_ctr, sizeof g_ctr);
-        g_ctr++;
-        randombytes_buf_deterministic(g_buf, sizeof g_buf, g_seed);
-        g_pos = 0;
-    }
-    memcpy(&v, g_buf + g_pos, 8);
-    g_pos += 8;
-    return v;
-}
 
 static const uint64_t EDGES[] = {
     0, 1, 2, 3,
