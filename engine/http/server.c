@@ -346,8 +346,9 @@ static void first_call(pa_http_server *s, pa_http_req *q, struct MHD_Connection 
         return;
     }
     if (!q->bEarly && nDeclared > 0) {
-        /* Grown as bytes arrive, so a declared but unsent body costs little. */
-        size_t nFirst = (size_t)nDeclared < 65536 ? (size_t)nDeclared : 65536;
+        /* Grown as bytes arrive beyond 128 KiB, so a declared but unsent body
+         * costs little; a Missouri report (75 KB) fits in one allocation. */
+        size_t nFirst = (size_t)nDeclared < 131072 ? (size_t)nDeclared : 131072;
         q->aBody = malloc(nFirst);
         if (q->aBody == NULL)
             set_early(q, 500, "internal", "out of memory");

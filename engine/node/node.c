@@ -72,6 +72,8 @@ struct pa_node {
     pthread_t worker;
     int bWorker;
     atomic_int bStop;
+    atomic_int bWakePending;   /* an upload arrived since the worker last looked */
+    atomic_int bBackingOff;    /* the helper failed: uploads do not cut the wait short */
     collection_job aColl[MAX_COLLECTIONS];
     size_t nColl;
 };
@@ -178,9 +180,12 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
         pa_metrics_inc("privagg_uploads_total", zLabel, 1);
         return problem(resp, rc);
     }
-    pthread_mutex_lock(&n->lock);
-    pthread_cond_signal(&n->wake);
-    pthread_mutex_unlock(&n->lock);
+    /* wake the worker once per batch of uploads, and not while it backs off */
+    if (!atomic_load(&n->bBackingOff) && !atomic_exchange(&n->bWakePending, 1)) {
+        pthread_mutex_lock(&n->lock);
+        pthread_cond_signal(&n->wake);
+        pthread_mutex_unlock(&n->lock);
+    }
     pa_metrics_inc("privagg_uploads_total", "outcome=\"stored\"", 1);
     return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"stored\"}", 19);
 }
@@ -370,6 +375,7 @@ static void *worker(void *p)
     while (!atomic_load(&n->bStop)) {
         pa_job_stats st;
         int bDone = 0, rc = PA_OK;
+        atomic_store(&n->bWakePending, 0);
         /* after a failure, a cheap probe first: no job (and its verify_init work)
          * is started while the helper is down */
         if (nBackoffMs > 0)
@@ -392,6 +398,7 @@ static void *worker(void *p)
         nBackoffMs = (rc == PA_OK && !bRetry) ? 0 : (nBackoffMs ? nBackoffMs * 2 : 250);
         if (nBackoffMs > 30000)
             nBackoffMs = 30000;
+        atomic_store(&n->bBackingOff, rc != PA_OK);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         unsigned ms = nBackoffMs ? nBackoffMs : 500;
