@@ -118,7 +118,7 @@ static int charge(const pa_aggregator *a, const pa_collect_req *m, uint8_t aEntr
 /* Noise, seal to the collector, record: this aggregator's part of a release. */
 static int release(pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOut, uint8_t *pCt)
 {
-    uint8_t *pAgg = malloc(a->nAggShare), *pAad = NULL, aInfo[sizeof "privagg/agg-share/v1" - 1 + 1];
+    uint8_t *pAgg = malloc(a->nAggShare), *pAad = NULL, aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE];
     size_t nAad;
     pa_hpke_ctx ctx;
     pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
@@ -126,8 +126,7 @@ static int release(pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOu
 
     if (pAgg == NULL)
         return pa_fail(PA_ENOMEM, "collection: out of memory");
-    memcpy(aInfo, "privagg/agg-share/v1", sizeof aInfo - 1);
-    aInfo[sizeof aInfo - 1] = (uint8_t)a->iAggId;
+    pa_agg_share_hpke_info(aInfo, a->iAggId);
     rc = pa_agg_batch_read(a, m->zPeriod, m->zPartition, pAgg, &pOut->nReport, &pOut->nRejected,
                            &pOut->nAgency);
     if (rc == PA_OK)

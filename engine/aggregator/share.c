@@ -10,16 +10,10 @@
 #include "common/guard.h"
 #include "privagg/hpke.h"
 
-void pa_agg_share_info(uint8_t aInfo[PA_AGG_SHARE_INFO_SIZE], unsigned iAggId)
-{
-    memcpy(aInfo, PA_REPORT_HPKE_INFO, sizeof PA_REPORT_HPKE_INFO - 1);
-    aInfo[sizeof PA_REPORT_HPKE_INFO - 1] = (uint8_t)iAggId;
-}
-
 int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, const uint8_t aEnc[32],
                       const uint8_t *pCt, size_t nCt, uint8_t *pOut)
 {
-    uint8_t aInfo[PA_AGG_SHARE_INFO_SIZE], *pAad;
+    uint8_t aInfo[PA_REPORT_HPKE_INFO_SIZE], *pAad;
     size_t nAad;
     pa_hpke_ctx ctx;
     pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
@@ -28,7 +22,7 @@ int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, const uint8_t 
     if (nCt != a->nOwnInputShare + PA_HPKE_NT)
         return pa_fail(PA_EDECODE, "input share: %zu bytes sealed, expected %zu", nCt,
                        a->nOwnInputShare + PA_HPKE_NT);
-    pa_agg_share_info(aInfo, a->iAggId);
+    pa_report_hpke_info(aInfo, a->iAggId);
     PA_GUARD(pa_report_aad(&pAad, &nAad, r));
     rc = pa_hpke_setup_receiver(&ctx, aEnc, a->pKeys->aSecret, NULL, &params);
     if (rc == PA_OK)

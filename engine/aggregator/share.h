@@ -8,10 +8,6 @@
 #include "aggregator/internal.h"
 #include "privagg/report.h"
 
-#define PA_AGG_SHARE_INFO_SIZE (sizeof PA_REPORT_HPKE_INFO - 1 + 1)
-
-void pa_agg_share_info(uint8_t aInfo[PA_AGG_SHARE_INFO_SIZE], unsigned iAggId);
-
 /* Open this aggregator's input share into pOut (a->nOwnInputShare bytes, secret).
  * PA_EVERIFY if it does not open, PA_EDECODE for a wrong size. */
 int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, const uint8_t aEnc[32],

@@ -38,15 +38,14 @@ int pa_collector_request(const pa_task *t, const char *zPeriod, const char *zPar
 static int open_share(const pa_task *t, const pa_keys *k, const pa_collect_resp *m,
                       const pa_sealed_agg *s, unsigned iAgg, uint8_t *pOut, size_t nOut)
 {
-    uint8_t aInfo[sizeof "privagg/agg-share/v1"], *pAad;
+    uint8_t aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE], *pAad;
     size_t nAad;
     pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
     pa_hpke_ctx ctx;
     int rc;
 
     (void)t;
-    memcpy(aInfo, "privagg/agg-share/v1", sizeof aInfo - 1);
-    aInfo[sizeof aInfo - 1] = (uint8_t)iAgg;
+    pa_agg_share_hpke_info(aInfo, iAgg);
     PA_GUARD(pa_agg_share_aad(&pAad, &nAad, m->aTaskId, m->aCollectionId, m->zPeriod, m->zPartition, s,
                               iAgg));
     rc = pa_hpke_setup_receiver(&ctx, s->aEnc, k->aSecret, NULL, &params);

@@ -4,7 +4,6 @@
  * servers (the clients trust exactly it), and the aggregators' private configs.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -46,27 +45,6 @@ static int mkdir_p(const char *z)
     return PA_OK;
 }
 
-/* A private JSON file: 0600, created anew. */
-static int write_private_json(const char *zPath, json_t *o)
-{
-    char *z = json_dumps(o, JSON_INDENT(2));
-    int fd, rc = PA_OK;
-
-    if (z == NULL)
-        return pa_fail(PA_ENOMEM, "%s: encoding", zPath);
-    fd = open(zPath, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        rc = pa_fail(errno == EEXIST ? PA_EEXISTS : PA_EIO, "%s: %s", zPath, strerror(errno));
-    else {
-        size_t n = strlen(z);
-        if (write(fd, z, n) != (ssize_t)n || write(fd, "\n", 1) != 1)
-            rc = pa_fail(PA_EIO, "%s: write failed", zPath);
-        close(fd);
-    }
-    free(z);
-    return rc;
-}
-
 static int write_config(const pa_demo_setup_opts *o, const char *zRole, uint16_t port, const pa_keys *pCollector)
 {
     char zPath[4096], zKey[64], zStore[64], zTok[65];
@@ -87,7 +65,7 @@ static int write_config(const pa_demo_setup_opts *o, const char *zRole, uint16_t
         pa_http_token_hex(zTok, pCollector->aToken);
         json_object_set_new(c, "collector_token", json_string(zTok));
     }
-    rc = write_private_json(zPath, c);
+    rc = pa_keys_write_json(zPath, c, 0600);
     json_decref(c);
     return rc;
 }

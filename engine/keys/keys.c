@@ -134,7 +134,7 @@ static int write_new_file(const char *zPath, const char *zText, mode_t mode)
     return PA_OK;
 }
 
-static int dump_to(const char *zPath, json_t *o, mode_t mode)
+int pa_keys_write_json(const char *zPath, const json_t *o, unsigned mode)
 {
     char *z = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     int rc;
@@ -150,7 +150,7 @@ static int dump_to(const char *zPath, json_t *o, mode_t mode)
     memcpy(zNl, z, n);
     zNl[n] = '\n';
     zNl[n + 1] = '\0';
-    rc = write_new_file(zPath, zNl, mode);
+    rc = write_new_file(zPath, zNl, (mode_t)mode);
     sodium_memzero(z, n);
     sodium_memzero(zNl, n + 1);
     free(z);
@@ -167,14 +167,14 @@ int pa_keys_write(const pa_keys *pKeys, const char *zPrefix)
     if (snprintf(zPath, sizeof zPath, "%s.key", zPrefix) >= (int)sizeof zPath)
         return pa_fail(PA_ERANGE, "key path: longer than %zu bytes", sizeof zPath);
     o = to_json(pKeys, 1);
-    rc = dump_to(zPath, o, 0600);
+    rc = pa_keys_write_json(zPath, o, 0600);
     json_decref(o); /* jansson frees strings without wiping: the hex secrets were
                        wiped in hex_value's buffer; the json copy is short-lived */
     if (rc != PA_OK)
         return rc;
     snprintf(zPath, sizeof zPath, "%s.pub", zPrefix);
     o = to_json(pKeys, 0);
-    rc = dump_to(zPath, o, 0644);
+    rc = pa_keys_write_json(zPath, o, 0644);
     json_decref(o);
     return rc;
 }

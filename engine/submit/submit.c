@@ -30,13 +30,12 @@ static int check_counts(const pa_task *t, const pa_prio3 *v, const uint64_t *a, 
 static int seal(const uint8_t aPk[32], unsigned iAggId, const uint8_t *pAad, size_t nAad,
                 const uint8_t *pShare, size_t nShare, uint8_t aEnc[32], uint8_t *pCt)
 {
-    uint8_t aInfo[sizeof PA_REPORT_HPKE_INFO];
+    uint8_t aInfo[PA_REPORT_HPKE_INFO_SIZE];
     pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
     pa_hpke_ctx ctx;
     int rc;
 
-    memcpy(aInfo, PA_REPORT_HPKE_INFO, sizeof aInfo - 1);
-    aInfo[sizeof aInfo - 1] = (uint8_t)iAggId;
+    pa_report_hpke_info(aInfo, iAggId);
     rc = pa_hpke_setup_sender(&ctx, aEnc, aPk, NULL, &params);
     if (rc == PA_OK)
         rc = pa_hpke_seal(&ctx, pCt, pAad, nAad, pShare, nShare);

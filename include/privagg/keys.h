@@ -14,6 +14,7 @@
 #ifndef PRIVAGG_KEYS_H
 #define PRIVAGG_KEYS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,11 @@ void pa_keys_share_aggregator_secrets(pa_keys *pHelper, const pa_keys *pLeader);
 
 /* Write PREFIX.key (0600, O_EXCL) and PREFIX.pub.  Errors: PA_EEXISTS, PA_EIO. */
 int pa_keys_write(const pa_keys *pKeys, const char *zPrefix);
+
+/* Write a JSON document to a new file with this mode (0600 for anything secret):
+ * O_EXCL (an existing file is never replaced), flushed, the encoded text wiped
+ * from memory.  Errors: PA_EEXISTS, PA_EIO, PA_ENOMEM. */
+int pa_keys_write_json(const char *zPath, const json_t *pJson, unsigned mode);
 
 /* Read a private file (any mode more open than 0600 is refused: PA_EAUTH) or a
  * public one (secret fields stay zero).  Errors name the file and the field. */

@@ -143,6 +143,12 @@ int pa_sealed_agg_decode(pa_sealed_agg *m, uint8_t aTaskId[32], uint8_t aCollect
                          const uint8_t *p, size_t n, const pa_msg_sizes *s);
 int pa_collect_resp_decode(pa_collect_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s);
 
+/* HPKE info of an aggregate share sealed to the collector: this label followed by
+ * one byte, the aggregator (0 leader, 1 helper); the AAD below uses the label too. */
+#define PA_AGG_SHARE_LABEL "privagg/agg-share/v1"
+#define PA_AGG_SHARE_HPKE_INFO_SIZE (sizeof PA_AGG_SHARE_LABEL - 1 + 1)
+void pa_agg_share_hpke_info(uint8_t aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE], unsigned iAggregator);
+
 /* HPKE AAD of an aggregate share sealed to the collector: binds the task, the
  * collection, the batch, the counts and which aggregator (0 leader, 1 helper). */
 int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],

@@ -28,8 +28,9 @@
 #define PA_REPORT_SIGN_LABEL "privagg/report/v1/signature"
 #define PA_REPORT_AAD_LABEL "privagg/report/v1/input-share"
 /* HPKE info of an input share: this label followed by one byte, the aggregator
- * it is sealed to (0 leader, 1 helper). */
+ * it is sealed to (0 leader, 1 helper); pa_report_hpke_info builds it. */
 #define PA_REPORT_HPKE_INFO "privagg/report/v1/hpke"
+#define PA_REPORT_HPKE_INFO_SIZE (sizeof PA_REPORT_HPKE_INFO - 1 + 1)
 
 typedef struct {
     uint8_t aEnc[32];          /* HPKE encapsulated key */
@@ -73,6 +74,9 @@ void pa_report_leader_digest(uint8_t aDigest[32], const pa_report *pReport);
  * where pReport->leader is not filled in). */
 int pa_report_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport,
                            const uint8_t *pLeaderDigest);
+
+/* The HPKE info of the input share sealed to aggregator iAggId (0 leader, 1 helper). */
+void pa_report_hpke_info(uint8_t aInfo[PA_REPORT_HPKE_INFO_SIZE], unsigned iAggId);
 
 /* The HPKE AAD of both input shares.  *ppOut malloc'ed. */
 int pa_report_aad(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);

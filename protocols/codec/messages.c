@@ -367,5 +367,11 @@ int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
     pa_mp_put_uint(&w, m->nReport);
     pa_mp_put_uint(&w, m->nRejected);
     pa_mp_put_uint(&w, iAggregator);
-    return pa_mp_writer_finish(&w, "privagg/agg-share/v1", ppOut, pnOut);
+    return pa_mp_writer_finish(&w, PA_AGG_SHARE_LABEL, ppOut, pnOut);
+}
+
+void pa_agg_share_hpke_info(uint8_t aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE], unsigned iAggregator)
+{
+    memcpy(aInfo, PA_AGG_SHARE_LABEL, sizeof PA_AGG_SHARE_LABEL - 1);
+    aInfo[sizeof PA_AGG_SHARE_LABEL - 1] = (uint8_t)iAggregator;
 }

@@ -102,6 +102,12 @@ int pa_report_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_report *pRep
     return pa_mp_writer_finish(&w, PA_REPORT_SIGN_LABEL, ppOut, pnOut);
 }
 
+void pa_report_hpke_info(uint8_t aInfo[PA_REPORT_HPKE_INFO_SIZE], unsigned iAggId)
+{
+    memcpy(aInfo, PA_REPORT_HPKE_INFO, sizeof PA_REPORT_HPKE_INFO - 1);
+    aInfo[sizeof PA_REPORT_HPKE_INFO - 1] = (uint8_t)iAggId;
+}
+
 int pa_report_aad(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport)
 {
     pa_mp_writer w;
