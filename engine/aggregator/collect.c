@@ -171,6 +171,18 @@ static int decode_request(const pa_aggregator *a, const uint8_t *pReq, size_t nR
     return PA_OK;
 }
 
+int pa_leader_collect_ready(pa_aggregator *a, const uint8_t *pReq, size_t nReq, int *pbReady)
+{
+    pa_collect_req m;
+    uint64_t nUnfinished;
+
+    *pbReady = 0;
+    PA_GUARD(decode_request(a, pReq, nReq, &m));
+    PA_GUARD(pa_agg_batch_unfinished(a, m.zPeriod, m.zPartition, &nUnfinished));
+    *pbReady = nUnfinished == 0;
+    return PA_OK;
+}
+
 int pa_helper_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
                       size_t *pnResp)
 {

@@ -323,11 +323,14 @@ static int run_collections(pa_node *n)
         size_t nResp = 0;
         if (c->bDone)
             continue;
-        int rc = pa_leader_collect(n->pWorkerAgg, c->pReq, c->nReq, https_transport, n, &pResp, &nResp);
-        if (rc == PA_ESTATE && strstr(pa_error_detail(), "not yet aggregated") != NULL) {
+        int bReady = 0;
+        int rc = pa_leader_collect_ready(n->pWorkerAgg, c->pReq, c->nReq, &bReady);
+        if (rc == PA_OK && !bReady) {
             bRetry = 1; /* aggregation first */
             continue;
         }
+        if (rc == PA_OK)
+            rc = pa_leader_collect(n->pWorkerAgg, c->pReq, c->nReq, https_transport, n, &pResp, &nResp);
         if (rc == PA_EIO) {
             bRetry = 1; /* the helper is down: later */
             continue;

@@ -137,6 +137,11 @@ int pa_helper_job_continue(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq
 /* Leader: answer a collector's pa_collect_req with a pa_collect_resp. */
 int pa_leader_collect(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, pa_helper_transport xCall,
                       void *pCtx, uint8_t **ppResp, size_t *pnResp);
+/* Leader: *pbReady = 0 while reports of the requested batch are still pending or
+ * being aggregated (collect later), 1 otherwise.  PA_EDECODE / PA_ENOTFOUND for a
+ * bad request. */
+int pa_leader_collect_ready(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, int *pbReady);
+
 /* Helper: answer the leader's pa_collect_req with its pa_sealed_agg. */
 int pa_helper_collect(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,
                       size_t *pnResp);
