@@ -112,13 +112,18 @@ static inline FE FLPFN(from_bit)(uint64_t b, FE one)
     return r;
 }
 
-/* decode_range_checked_int (§7.4.2): sum 2^l·b_l for l < bits-1, plus last_weight·b_last. */
+/*
+ * decode_range_checked_int (§7.4.2): sum 2^l·b_l for l < bits-1, plus
+ * last_weight·b_last.  The powers of two are applied by Horner's rule (one
+ * doubling and one addition per bit) instead of a multiplication per bit; the
+ * result is the same field element.
+ */
 static FE FLPFN(range_decode)(const FE *enc, size_t bits, uint64_t max)
 {
     uint64_t rest_all_ones = (bits >= 1 ? ((uint64_t)1 << (bits - 1)) - 1 : 0);
     FE acc = FOP(zero)();
-    for (size_t l = 0; l + 1 < bits; l++)
-        acc = FLPFN(add_mul)(acc, FOP(from_u64)((uint64_t)1 << l), enc[l]);
+    for (size_t l = bits - 1; l-- > 0;)
+        acc = FOP(add)(FOP(add)(acc, acc), enc[l]);
     return FLPFN(add_mul)(acc, FOP(from_u64)(max - rest_all_ones), enc[bits - 1]);
 }
 
