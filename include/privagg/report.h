@@ -2,18 +2,31 @@
  * privagg report — the message an agency uploads, and the bytes it signs.
  *
  * Wire form (msgpack, canonical): a 12-element array
- *   [version=1, task_id bin32, report_id bin16, agency_id str, period str "YYYY-MM",
+ *   [version=2, task_id bin32, report_id bin16, agency_id str, period str "YYYY-MM",
  *    partition str, public_share bin, leader_enc bin32, leader_ct bin,
  *    helper_enc bin32, helper_ct bin, signature bin64]
+ * Each input share is HPKE-sealed with AAD = PA_REPORT_AAD_LABEL || msgpack
+ * [task_id, report_id, agency_id, period, partition, public_share], so a share
+ * cannot be moved to another report, agency, period or task.
+ *
  * The agency's Ed25519 signature covers PA_REPORT_SIGN_LABEL followed by the
  * msgpack array [version, task_id, report_id, agency_id, period, partition,
- * public_share, SHA-256(leader_enc || leader_ct), helper_enc, helper_ct]: the
- * leader's (large) share enters by its digest, so the helper can check an agency's
- * signature from the digest the leader forwards, without the leader's share.  Each
- * input share is
- * HPKE-sealed with AAD = PA_REPORT_AAD_LABEL || msgpack [task_id, report_id,
- * agency_id, period, partition, public_share], so a share cannot be moved to
- * another report, agency, period or task.
+ * public_share, leader_commitment, helper_enc, helper_ct], where
+ * leader_commitment = BLAKE2b-256(leader_enc || the 16-byte AEAD tag that ends
+ * leader_ct).  The leader's (75 KB) share enters by its HPKE encapsulation and tag
+ * rather than by a hash of all of it:
+ *  - the leader accepts a report only if the signature verifies AND leader_ct
+ *    opens with its key.  The AEAD key is derived from leader_enc and a secret that
+ *    only the agency and the leader know, so (integrity of ciphertexts) nobody else
+ *    can make another leader_ct that opens under the signed encapsulation and tag;
+ *  - the helper checks the signature from the commitment the leader forwards,
+ *    without the leader's share, exactly as it would from a digest of the share:
+ *    either way it relies on the leader for the leader's share, which the leader
+ *    can change in its own aggregate share anyway;
+ *  - it saves hashing the share: about 70 us for the agency and for the leader.
+ * The leader itself is not bound by it (it knows the AEAD key): the signature
+ * proves which helper share, metadata and leader encapsulation an agency sent,
+ * not which leader share.  Report version 1 hashed the whole leader_ct.
  */
 #ifndef PRIVAGG_REPORT_H
 #define PRIVAGG_REPORT_H
@@ -21,11 +34,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PA_REPORT_VERSION 1
+#define PA_REPORT_VERSION 2
 #define PA_REPORT_ID_SIZE 16
 #define PA_REPORT_MAX_AGENCY_ID 64
 #define PA_REPORT_MAX_PARTITION 64
-#define PA_REPORT_SIGN_LABEL "privagg/report/v1/signature"
+#define PA_REPORT_SIGN_LABEL "privagg/report/v2/signature"
 #define PA_REPORT_AAD_LABEL "privagg/report/v1/input-share"
 /* HPKE info of an input share: this label followed by one byte, the aggregator
  * it is sealed to (0 leader, 1 helper); pa_report_hpke_info builds it. */
@@ -66,7 +79,11 @@ int pa_period_valid(const char *z);
  */
 int pa_report_encode(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport);
 
-/* BLAKE2b-256(leader_enc || leader_ct): how the leader's share enters the signature. */
+/* The AEAD tag that ends every sealed share (ChaCha20Poly1305). */
+#define PA_REPORT_AEAD_TAG_SIZE 16
+
+/* leader_commitment = BLAKE2b-256(leader_enc || last PA_REPORT_AEAD_TAG_SIZE bytes of
+ * leader_ct): how the leader's share enters the signature (see above). */
 void pa_report_leader_digest(uint8_t aDigest[32], const pa_report *pReport);
 
 /* The bytes the agency signs (see above).  *ppOut malloc'ed.  pLeaderDigest may be

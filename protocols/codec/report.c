@@ -56,11 +56,13 @@ static void put_head(pa_mp_writer *w, const pa_report *r, size_t nElem)
 
 void pa_report_leader_digest(uint8_t aDigest[32], const pa_report *r)
 {
-    /* BLAKE2b-256: three times faster than libsodium's SHA-256 on a 75 KB share */
+    /* the encapsulation and the AEAD tag only (include/privagg/report.h says why) */
+    size_t nTag = r->leader.nCt < PA_REPORT_AEAD_TAG_SIZE ? r->leader.nCt : PA_REPORT_AEAD_TAG_SIZE;
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
     crypto_generichash_update(&st, r->leader.aEnc, sizeof r->leader.aEnc);
-    crypto_generichash_update(&st, r->leader.pCt, r->leader.nCt);
+    if (nTag > 0)
+        crypto_generichash_update(&st, r->leader.pCt + r->leader.nCt - nTag, nTag);
     crypto_generichash_final(&st, aDigest, 32);
 }
 

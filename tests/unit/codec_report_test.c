@@ -163,10 +163,21 @@ static void test_signed_bytes_and_aad_bind_fields(void **state)
     assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &hr, dig), PA_OK);
     assert_memory_equal(s1, s2, ns1);
     free(s2);
-    /* the leader's ciphertext is signed, through its digest */
-    g_lct[5] ^= 1;
+    /* the leader's ciphertext enters by its AEAD tag (its last 16 bytes) ... */
+    g_lct[sizeof g_lct - 1] ^= 1;
     assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r, NULL), PA_OK);
     assert_memory_not_equal(s1, s2, ns1);
+    g_lct[sizeof g_lct - 1] ^= 1;
+    free(s2);
+    /* ... and its encapsulated key; the body is bound by the AEAD, not hashed */
+    r.leader.aEnc[0] ^= 1;
+    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r, NULL), PA_OK);
+    assert_memory_not_equal(s1, s2, ns1);
+    r.leader.aEnc[0] ^= 1;
+    free(s2);
+    g_lct[5] ^= 1;
+    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r, NULL), PA_OK);
+    assert_memory_equal(s1, s2, ns1);
     g_lct[5] ^= 1;
     free(s2);
     /* but the partition is, and it is in the AAD */

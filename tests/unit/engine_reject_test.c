@@ -87,6 +87,13 @@ static void test_upload_refusals(void **state)
     expect(pa_leader_upload(f.pLeader, p, n), PA_EAUTH, "report.signature");
     p[n - 1] ^= 1;
     assert_int_equal(reports(&f), 0);
+    /* the leader's sealed share altered in transit: the signature still verifies
+     * (it covers the share's encapsulation and AEAD tag), the share does not open */
+    uint8_t *pLeaderBody = p + (r.leader.pCt - p) + 100; /* r points into p */
+    *pLeaderBody ^= 1;
+    expect(pa_leader_upload(f.pLeader, p, n), PA_EDECODE, "report.leader_ct");
+    *pLeaderBody ^= 1;
+    assert_int_equal(reports(&f), 0);
     /* malformed bytes */
     expect(pa_leader_upload(f.pLeader, p, n - 1), PA_EDECODE, "report");
     assert_int_equal(pa_leader_upload(f.pLeader, p, n), PA_OK);
