@@ -7,6 +7,8 @@
  *                two cores (each phase is measured alone)
  *   aggregation  the helper started: from the first report verified to the last,
  *                reports/s (read from the leader's /metrics)
+ * and, for the upload, the CPU time per report of the leader process and of the
+ * clients (this process), which is what bounds the rate on two shared cores.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -62,22 +64,54 @@ static void *uploader(void *p)
     return NULL;
 }
 
-/* The leader's count of aggregated reports, from /metrics. */
-static long aggregated(pa_http_client *c, const char *zLeader)
+/* CPU seconds (user + system) used so far by process iPid, from /proc. */
+static double process_cpu_s(int iPid)
+{
+    char zPath[64], zBuf[1024];
+    unsigned long long utime = 0, stime = 0;
+    snprintf(zPath, sizeof zPath, "/proc/%d/stat", iPid);
+    FILE *f = fopen(zPath, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(zBuf, 1, sizeof zBuf - 1, f);
+    fclose(f);
+    zBuf[n] = '\0';
+    const char *z = strrchr(zBuf, ')'); /* fields 14 and 15 follow the command name */
+    if (z == NULL || sscanf(z + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                            &stime) != 2)
+        return 0;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A counter of the leader's /metrics (zSeries with its labels), 0 if absent, -1 on error. */
+static long leader_counter(pa_http_client *c, const char *zLeader, const char *zSeries)
 {
     char zUrl[600];
     pa_http_reply r;
-    long n = -1;
+    long n = 0;
     snprintf(zUrl, sizeof zUrl, "%s/metrics", zLeader);
     if (pa_http_client_request(c, "GET", zUrl, NULL, NULL, NULL, 0, &r) != PA_OK)
         return -1;
-    const char *z = r.body ? strstr((const char *)r.body, "privagg_reports_total{outcome=\"accepted\"}") : NULL;
-    if (z != NULL)
-        n = strtol(strchr(z, '}') + 1, NULL, 10);
-    else
-        n = 0;
+    for (const char *z = r.body ? (const char *)r.body : ""; (z = strstr(z, zSeries)) != NULL; z++)
+        if ((z == (const char *)r.body || z[-1] == '\n') && z[strlen(zSeries)] == ' ') {
+            n = strtol(z + strlen(zSeries), NULL, 10);
+            break;
+        }
     pa_http_reply_free(&r);
     return n;
+}
+
+/* The leader's count of aggregated reports. */
+static long aggregated(pa_http_client *c, const char *zLeader)
+{
+    return leader_counter(c, zLeader, "privagg_reports_total{outcome=\"accepted\"}");
 }
 
 void pa_bench_network(pa_bench *b)
@@ -140,6 +174,7 @@ void pa_bench_network(pa_bench *b)
     pa_http_client_new(&c, &co);
 
     double t0 = now_s(), tFirst = 0, tLast = 0;
+    double cpuLeader0 = process_cpu_s(srv.iLeaderPid), cpuSelf0 = self_cpu_s();
     if (nClients < 1 || nClients > MAX_CLIENTS)
         nClients = CLIENTS;
     for (int i = 0; i < nClients; i++)
@@ -147,6 +182,7 @@ void pa_bench_network(pa_bench *b)
     for (int i = 0; i < nClients; i++)
         pthread_join(aThread[i], NULL);
     double tUpload = now_s() - t0;
+    double cpuLeader = process_cpu_s(srv.iLeaderPid) - cpuLeader0, cpuSelf = self_cpu_s() - cpuSelf0;
     /* aggregation: the helper comes up; from the first report verified to the last */
     long nDone = 0, nWant = (long)(w.n - atomic_load(&w.failed));
     if (pa_demo_start_role(&srv, zExe, zDir, "helper") != PA_OK) {
@@ -171,6 +207,14 @@ void pa_bench_network(pa_bench *b)
     char zParams[96];
     snprintf(zParams, sizeof zParams, "%zu reports of 75 KB, %d clients, HTTPS", w.n, nClients);
     pa_bench_add(b, "network", "upload", zParams, (double)w.n / tUpload, "reports/s", ">= 2000");
+    pa_bench_add(b, "network", "upload: leader CPU per report", "TLS, HTTP, checks, verify_init, store",
+                 cpuLeader / (double)w.n * 1e6, "us", NULL);
+    pa_bench_add(b, "network", "upload: client CPU per report", "the 16 client threads (curl, TLS)",
+                 cpuSelf / (double)w.n * 1e6, "us", NULL);
+    long nCommits = leader_counter(c, t->leader.zEndpoint, "privagg_upload_commits_total");
+    if (nCommits > 0)
+        pa_bench_add(b, "network", "upload: reports per group commit", "one transaction, one fsync",
+                     (double)(w.n - atomic_load(&w.failed)) / (double)nCommits, "reports", NULL);
     if (atomic_load(&w.failed))
         fprintf(stderr, "bench network: %zu uploads failed\n", atomic_load(&w.failed));
     if (nDone >= nWant && tLast > tFirst)

@@ -24,7 +24,8 @@ int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, const uint8_t 
                        a->nOwnInputShare + PA_HPKE_NT);
     pa_report_hpke_info(aInfo, a->iAggId);
     PA_GUARD(pa_report_aad(&pAad, &nAad, r));
-    rc = pa_hpke_setup_receiver(&ctx, aEnc, a->pKeys->aSecret, NULL, &params);
+    rc = pa_hpke_setup_receiver_keypair(&ctx, aEnc, a->pKeys->aSecret, a->pKeys->aPublic, NULL,
+                                        &params);
     if (rc == PA_OK)
         rc = pa_hpke_open(&ctx, pOut, pAad, nAad, pCt, nCt);
     pa_hpke_ctx_wipe(&ctx);

@@ -48,7 +48,7 @@ static int open_share(const pa_task *t, const pa_keys *k, const pa_collect_resp 
     pa_agg_share_hpke_info(aInfo, iAgg);
     PA_GUARD(pa_agg_share_aad(&pAad, &nAad, m->aTaskId, m->aCollectionId, m->zPeriod, m->zPartition, s,
                               iAgg));
-    rc = pa_hpke_setup_receiver(&ctx, s->aEnc, k->aSecret, NULL, &params);
+    rc = pa_hpke_setup_receiver_keypair(&ctx, s->aEnc, k->aSecret, k->aPublic, NULL, &params);
     if (rc == PA_OK)
         rc = pa_hpke_open(&ctx, pOut, pAad, nAad, s->pCt, nOut + PA_HPKE_NT);
     pa_hpke_ctx_wipe(&ctx);

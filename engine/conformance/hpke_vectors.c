@@ -283,7 +283,7 @@ static int replay_setup(size_t i, entry *e)
     if (rc == 0)
         rc = check("shared_secret (encap)", i, e->shared_secret, 32, ss, 32);
     if (rc == 0)
-        rc = pa_hpke_kem_decap(ss, e->enc, e->skRm, pkS);
+        rc = pa_hpke_kem_decap(ss, e->enc, e->skRm, NULL, pkS);
     if (rc == 0)
         rc = check("shared_secret (decap)", i, e->shared_secret, 32, ss, 32);
     if (rc == 0)

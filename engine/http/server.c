@@ -1,5 +1,6 @@
 /*
- * The HTTP(S) server: libmicrohttpd with its internal thread pool, GnuTLS for
+ * The HTTP(S) server: libmicrohttpd with its internal thread pool (or a thread
+ * per connection, for handlers that block), GnuTLS for
  * TLS (cert/key PEM loaded in memory), a route table of plain C handlers, bearer
  * tokens compared in constant time, bounded bodies and a graceful stop.
  *
@@ -642,7 +643,9 @@ static int start_daemon(pa_http_server *s, const pa_http_config *cfg)
     struct MHD_OptionItem aOpt[16];
     size_t k = 0;
     aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    if (nThreads > 1)
+    if (cfg->thread_per_connection)
+        flags |= MHD_USE_THREAD_PER_CONNECTION;
+    else if (nThreads > 1)
         aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)nThreads, NULL};
     aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                         (intptr_t)CONNECTION_MEMORY_LIMIT, NULL};

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/guard.h"
+#include "node/group_commit.h"
 #include "node/node_config.h"
 #include "privagg/aggregator.h"
 #include "privagg/http.h"
@@ -35,22 +36,6 @@ typedef struct {
     size_t nResp;
 } collection_job;
 
-#define MAX_GROUP 512
-
-/*
- * Uploads are checked in parallel on the server's threads, then stored by group
- * commit: the first waiting upload stores every queued one in one transaction
- * (one fsync), the others wait for their outcome.
- */
-typedef struct {
-    pthread_mutex_t mutex;
-    pthread_cond_t done;
-    pa_upload *apQueue[MAX_GROUP];
-    size_t nQueue;
-    int bBusy;                 /* a thread is committing a group */
-    uint64_t nGeneration;      /* groups committed so far */
-} group_commit;
-
 struct pa_node {
     pa_node_config cfg;
     pa_task *pTask;
@@ -59,7 +44,7 @@ struct pa_node {
     pa_aggregator *pAgg;       /* handlers' aggregator: uploads (group commit) or helper steps */
     pa_store *pWorkerStore;    /* leader: the worker's own connection */
     pa_aggregator *pWorkerAgg;
-    group_commit gc;
+    pa_group_commit gc;        /* the leader's uploads */
     pthread_mutex_t lock;      /* helper: its aggregator; leader: the worker and collection list */
     pthread_cond_t wake;
     pa_http_server *pServer;
@@ -110,54 +95,6 @@ static int reply_bytes(pa_http_response *resp, int status, uint8_t *p, size_t n)
 
 /* ------------------------------------------------------------ leader routes */
 
-/* Store one checked upload with whatever else is queued (group commit). */
-static void group_store(pa_node *n, pa_upload *pUp)
-{
-    group_commit *g = &n->gc;
-    pa_upload *aBatch = NULL;
-
-    pthread_mutex_lock(&g->mutex);
-    while (g->nQueue == MAX_GROUP)
-        pthread_cond_wait(&g->done, &g->mutex);
-    pUp->rc = 1; /* pending */
-    g->apQueue[g->nQueue++] = pUp;
-    while (pUp->rc == 1) {
-        if (g->bBusy) {
-            pthread_cond_wait(&g->done, &g->mutex);
-            continue;
-        }
-        /* lead a group: take the queue, store it outside the mutex */
-        size_t nBatch = g->nQueue;
-        pa_upload *apBatch[MAX_GROUP];
-        memcpy(apBatch, g->apQueue, nBatch * sizeof apBatch[0]);
-        g->nQueue = 0;
-        g->bBusy = 1;
-        pthread_mutex_unlock(&g->mutex);
-        aBatch = malloc(nBatch * sizeof *aBatch);
-        if (aBatch != NULL) {
-            for (size_t i = 0; i < nBatch; i++)
-                aBatch[i] = *apBatch[i];
-            pa_leader_store_reports(n->pAgg, aBatch, nBatch);
-        }
-        pthread_mutex_lock(&g->mutex);
-        for (size_t i = 0; i < nBatch; i++) {
-            if (aBatch != NULL) {
-                apBatch[i]->rc = aBatch[i].rc;
-                memcpy(apBatch[i]->zDetail, aBatch[i].zDetail, sizeof aBatch[i].zDetail);
-            } else {
-                apBatch[i]->rc = PA_ENOMEM;
-                snprintf(apBatch[i]->zDetail, sizeof apBatch[i]->zDetail, "upload: out of memory");
-            }
-        }
-        free(aBatch);
-        aBatch = NULL;
-        g->bBusy = 0;
-        g->nGeneration++;
-        pthread_cond_broadcast(&g->done);
-    }
-    pthread_mutex_unlock(&g->mutex);
-}
-
 static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
 {
     pa_node *n = pCtx;
@@ -166,9 +103,12 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
     pa_upload up;
     int rc;
 
+    pa_group_commit_begin(&n->gc);
     rc = pa_leader_check_report(n->pAgg, pBody, nBody, &up);
+    if (rc != PA_OK)
+        pa_group_commit_abandon(&n->gc);
     if (rc == PA_OK) {
-        group_store(n, &up);
+        pa_group_commit_store(&n->gc, &up);
         pa_upload_free(n->pAgg, &up);
         rc = up.rc == PA_OK ? PA_OK : pa_fail(up.rc, "%s", up.zDetail);
     }
@@ -431,8 +371,7 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
         return pa_fail(PA_ENOMEM, "node: out of memory");
     pthread_mutex_init(&n->lock, NULL);
     pthread_cond_init(&n->wake, NULL);
-    pthread_mutex_init(&n->gc.mutex, NULL);
-    pthread_cond_init(&n->gc.done, NULL);
+    pa_group_commit_init(&n->gc, NULL);
     rc = pa_node_config_load(&n->cfg, zConfigPath);
     if (rc == PA_OK)
         rc = pa_task_load(&n->pTask, n->cfg.zTask);
@@ -455,6 +394,7 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     ac.pStore = n->pStore;
     if (rc == PA_OK)
         rc = pa_aggregator_new(&n->pAgg, &ac);
+    n->gc.pAgg = n->pAgg;
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
         rc = pa_store_open(&n->pWorkerStore, n->cfg.zStore);
     ac.pStore = n->pWorkerStore;
@@ -536,9 +476,10 @@ int pa_node_start(pa_node *n)
     hc.tls_key_path = n->cfg.zTlsKey[0] ? n->cfg.zTlsKey : NULL;
     hc.insecure_http = n->cfg.bInsecureHttp;
     hc.max_body_bytes = (size_t)8 << 20;
-    /* an upload waits for its group commit: enough threads that waiting
-     * uploads do not hold up the others (16 concurrent agencies and more) */
-    hc.threads = 32;
+    /* an upload waits for its group commit: with a thread per connection a
+     * waiting upload never holds up another connection (in a pool, the
+     * connections that share its thread would wait with it) */
+    hc.thread_per_connection = true;
     hc.routes = n->aRoute;
     hc.n_routes = n->nRoute;
     hc.log_errors = true;
@@ -583,7 +524,6 @@ void pa_node_close(pa_node *n)
     sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);
-    pthread_mutex_destroy(&n->gc.mutex);
-    pthread_cond_destroy(&n->gc.done);
+    pa_group_commit_destroy(&n->gc);
     free(n);
 }

@@ -117,6 +117,9 @@ typedef struct pa_http_config {
     const char *tls_key_path;
     bool insecure_http;         /* ... explicitly plain HTTP (loopback tests only) */
     unsigned threads;           /* pool size; 0 = PA_HTTP_DEFAULT_THREADS; max 64 */
+    bool thread_per_connection; /* instead of the pool: for handlers that block (a group
+                                   commit), so a waiting request never holds up another
+                                   connection; max_connections bounds the threads */
     size_t max_body_bytes;      /* 0 = PA_HTTP_DEFAULT_MAX_BODY; larger bodies get 413 */
     unsigned timeout_s;         /* idle connection timeout; 0 = PA_HTTP_DEFAULT_TIMEOUT_S */
     unsigned max_connections;   /* 0 = 256 */

@@ -151,7 +151,7 @@ int pa_hpke_kem_encap(uint8_t ss[PA_HPKE_NSECRET], uint8_t enc[PA_HPKE_NENC],
 }
 
 int pa_hpke_kem_decap(uint8_t ss[PA_HPKE_NSECRET], const uint8_t enc[PA_HPKE_NENC],
-                      const uint8_t skR[PA_HPKE_NSK], const uint8_t *pkS)
+                      const uint8_t skR[PA_HPKE_NSK], const uint8_t *pkR, const uint8_t *pkS)
 {
     uint8_t dhv[64], kem_context[3 * PA_HPKE_NPK];
     size_t dh_len = 32, kc_len = 2 * PA_HPKE_NPK;
@@ -163,7 +163,9 @@ int pa_hpke_kem_decap(uint8_t ss[PA_HPKE_NSECRET], const uint8_t enc[PA_HPKE_NEN
         dh_len = 64;
     }
     memcpy(kem_context, enc, PA_HPKE_NENC);
-    if (rc == 0)
+    if (rc == 0 && pkR != NULL)
+        memcpy(kem_context + PA_HPKE_NENC, pkR, PA_HPKE_NPK);
+    else if (rc == 0)
         rc = pa_hpke_public_key(kem_context + PA_HPKE_NENC, skR);
     if (rc == 0 && pkS != NULL) {
         memcpy(kem_context + 2 * PA_HPKE_NPK, pkS, PA_HPKE_NPK);

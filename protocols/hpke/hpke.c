@@ -153,6 +153,13 @@ int pa_hpke_setup_receiver(pa_hpke_ctx *ctx, const uint8_t enc[PA_HPKE_NENC],
                            const uint8_t skR[PA_HPKE_NSK], const uint8_t *pkS,
                            const pa_hpke_params *params)
 {
+    return pa_hpke_setup_receiver_keypair(ctx, enc, skR, NULL, pkS, params);
+}
+
+int pa_hpke_setup_receiver_keypair(pa_hpke_ctx *ctx, const uint8_t enc[PA_HPKE_NENC],
+                                   const uint8_t skR[PA_HPKE_NSK], const uint8_t *pkR,
+                                   const uint8_t *pkS, const pa_hpke_params *params)
+{
     uint8_t ss[PA_HPKE_NSECRET];
     int rc;
 
@@ -161,7 +168,7 @@ int pa_hpke_setup_receiver(pa_hpke_ctx *ctx, const uint8_t enc[PA_HPKE_NENC],
     if (rc == 0)
         rc = check_auth_key(params, pkS, "pkS");
     if (rc == 0)
-        rc = pa_hpke_kem_decap(ss, enc, skR, pkS);
+        rc = pa_hpke_kem_decap(ss, enc, skR, pkR, pkS);
     if (rc != 0)
         return rc;
     rc = pa_hpke_key_schedule(ctx, ROLE_RECEIVER, ss, params, NULL);

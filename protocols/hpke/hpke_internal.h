@@ -40,9 +40,11 @@ int pa_hpke_kem_encap(uint8_t ss[PA_HPKE_NSECRET], uint8_t enc[PA_HPKE_NENC],
                       const uint8_t pkR[PA_HPKE_NPK], const uint8_t *skS, const uint8_t *ikmE,
                       size_t ikmE_len);
 
-/* Decap / AuthDecap (§4.1).  pkS NULL: Decap; non-NULL: AuthDecap.  enc is untrusted. */
+/* Decap / AuthDecap (§4.1).  pkS NULL: Decap; non-NULL: AuthDecap.  enc is untrusted.
+ * pkR: skR's public key if the caller has it (saves a base-point multiplication),
+ * or NULL (computed from skR). */
 int pa_hpke_kem_decap(uint8_t ss[PA_HPKE_NSECRET], const uint8_t enc[PA_HPKE_NENC],
-                      const uint8_t skR[PA_HPKE_NSK], const uint8_t *pkS);
+                      const uint8_t skR[PA_HPKE_NSK], const uint8_t *pkR, const uint8_t *pkS);
 
 /* Intermediate values of the key schedule, for vector checks (secret: wipe it). */
 typedef struct {

@@ -185,6 +185,34 @@ static void test_open_rejects(void **state)
 }
 
 /* §5.1 VerifyPSKInputs and the auth-key rules. */
+/* Receiver set-up with the public key given: the same context in every mode; a
+ * public key that is not the receiver's makes the open fail. */
+static void test_receiver_with_public_key(void **state)
+{
+    (void)state;
+    for (int mode = PA_HPKE_MODE_BASE; mode <= PA_HPKE_MODE_AUTH_PSK; mode++) {
+        struct keys k, other;
+        pa_hpke_ctx s, r1, r2;
+        uint8_t enc[32], ct[sizeof g_msg + PA_HPKE_NT], pt[sizeof g_msg];
+        pa_hpke_params p = params_for(mode);
+        const uint8_t *pkS = is_auth(mode) ? k.pkS : NULL;
+
+        keys_new(&k);
+        keys_new(&other);
+        seal_one(&k, mode, &s, enc, ct);
+        assert_int_equal(pa_hpke_setup_receiver(&r1, enc, k.skR, pkS, &p), 0);
+        assert_int_equal(pa_hpke_setup_receiver_keypair(&r2, enc, k.skR, k.pkR, pkS, &p), 0);
+        assert_memory_equal(&r1, &r2, sizeof r1);
+        assert_int_equal(pa_hpke_open(&r2, pt, g_aad, sizeof g_aad, ct, sizeof ct), 0);
+        assert_memory_equal(pt, g_msg, sizeof g_msg);
+        assert_int_equal(pa_hpke_setup_receiver_keypair(&r2, enc, k.skR, other.pkR, pkS, &p), 0);
+        assert_int_equal(pa_hpke_open(&r2, pt, g_aad, sizeof g_aad, ct, sizeof ct), PA_EVERIFY);
+        pa_hpke_ctx_wipe(&s);
+        pa_hpke_ctx_wipe(&r1);
+        pa_hpke_ctx_wipe(&r2);
+    }
+}
+
 static void test_argument_rules(void **state)
 {
     struct keys k;
@@ -346,6 +374,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_all_modes),
         cmocka_unit_test(test_open_rejects),
+        cmocka_unit_test(test_receiver_with_public_key),
         cmocka_unit_test(test_argument_rules),
         cmocka_unit_test(test_small_order),
         cmocka_unit_test(test_state_and_range),
