@@ -2,6 +2,7 @@
  * Group commit of checked uploads: per-waiter wake-ups, hand-off of the lead,
  * and a short adaptive gather (see group_commit.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,61 +20,29 @@ struct pa_group_waiter {
     int state;
 };
 
-static void init_cond(pthread_cond_t *cv)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
 void pa_group_commit_init(pa_group_commit *g, pa_aggregator *pAgg)
 {
     memset(g, 0, sizeof *g);
     pthread_mutex_init(&g->mutex, NULL);
-    init_cond(&g->arrived);
+    pthread_cond_init(&g->drained, NULL);
     g->pAgg = pAgg;
 }
 
 void pa_group_commit_destroy(pa_group_commit *g)
 {
     pthread_mutex_destroy(&g->mutex);
-    pthread_cond_destroy(&g->arrived);
+    pthread_cond_destroy(&g->drained);
 }
 
-void pa_group_commit_begin(pa_group_commit *g)
-{
-    pthread_mutex_lock(&g->mutex);
-    g->nChecking++;
-    pthread_mutex_unlock(&g->mutex);
-}
-
-void pa_group_commit_abandon(pa_group_commit *g)
-{
-    pthread_mutex_lock(&g->mutex);
-    g->nChecking--;
-    pthread_cond_broadcast(&g->arrived);
-    pthread_mutex_unlock(&g->mutex);
-}
-
-static struct timespec deadline_after_us(long us)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += us * 1000L;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
-    return ts;
-}
-
-/* With the mutex held: wait (bounded) for the uploads still being checked. */
+/* With the mutex held: let the queue fill for PA_GROUP_GATHER_US (a plain sleep:
+ * arrivals wake nobody). */
 static void gather(pa_group_commit *g)
 {
-    struct timespec until = deadline_after_us(PA_GROUP_GATHER_US);
-    while (g->nQueue < PA_GROUP_MAX)
-        if (pthread_cond_timedwait(&g->arrived, &g->mutex, &until) != 0)
-            break; /* the window is over */
+    struct timespec ts = {0, PA_GROUP_GATHER_US * 1000L};
+    pthread_mutex_unlock(&g->mutex);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    pthread_mutex_lock(&g->mutex);
 }
 
 /* With the mutex held, as leader: store the whole queue, outside the mutex. */
@@ -87,6 +56,7 @@ static void lead_group(pa_group_commit *g)
     nBatch = g->nQueue;
     memcpy(apBatch, g->apQueue, nBatch * sizeof apBatch[0]);
     g->nQueue = 0;
+    pthread_cond_broadcast(&g->drained);
     pthread_mutex_unlock(&g->mutex);
 
     aBatch = malloc(nBatch * sizeof *aBatch);
@@ -129,15 +99,11 @@ void pa_group_commit_store(pa_group_commit *g, pa_upload *pUp)
 
     w.pUp = pUp;
     w.state = WAIT_QUEUED;
-    init_cond(&w.cv);
+    pthread_cond_init(&w.cv, NULL);
     pthread_mutex_lock(&g->mutex);
-    g->nChecking--;
-    while (g->nQueue == PA_GROUP_MAX) { /* cannot happen with <= PA_GROUP_MAX threads */
-        struct timespec until = deadline_after_us(1000);
-        pthread_cond_timedwait(&g->arrived, &g->mutex, &until);
-    }
+    while (g->nQueue == PA_GROUP_MAX) /* only with more than PA_GROUP_MAX connections */
+        pthread_cond_wait(&g->drained, &g->mutex);
     g->apQueue[g->nQueue++] = &w;
-    pthread_cond_broadcast(&g->arrived);
     if (!g->bBusy) {
         g->bBusy = 1;
         w.state = WAIT_LEAD;

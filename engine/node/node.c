@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/guard.h"
+#include "node/checkpointer.h"
 #include "node/group_commit.h"
 #include "node/node_config.h"
 #include "privagg/aggregator.h"
@@ -45,6 +46,7 @@ struct pa_node {
     pa_store *pWorkerStore;    /* leader: the worker's own connection */
     pa_aggregator *pWorkerAgg;
     pa_group_commit gc;        /* the leader's uploads */
+    pa_checkpointer *pCkpt;    /* WAL checkpoints off the request path */
     pthread_mutex_t lock;      /* helper: its aggregator; leader: the worker and collection list */
     pthread_cond_t wake;
     pa_http_server *pServer;
@@ -103,10 +105,7 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
     pa_upload up;
     int rc;
 
-    pa_group_commit_begin(&n->gc);
     rc = pa_leader_check_report(n->pAgg, pBody, nBody, &up);
-    if (rc != PA_OK)
-        pa_group_commit_abandon(&n->gc);
     if (rc == PA_OK) {
         pa_group_commit_store(&n->gc, &up);
         pa_upload_free(n->pAgg, &up);
@@ -400,6 +399,13 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     ac.pStore = n->pWorkerStore;
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
         rc = pa_aggregator_new(&n->pWorkerAgg, &ac);
+    if (rc == PA_OK)
+        rc = pa_checkpointer_start(&n->pCkpt, n->cfg.zStore);
+    if (rc == PA_OK) {
+        pa_checkpointer_attach(n->pCkpt, n->pStore);
+        if (n->pWorkerStore)
+            pa_checkpointer_attach(n->pCkpt, n->pWorkerStore);
+    }
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER) {
         pa_http_client_opts o;
         memset(&o, 0, sizeof o);
@@ -509,6 +515,12 @@ void pa_node_close(pa_node *n)
         pthread_cond_signal(&n->wake);
         pthread_mutex_unlock(&n->lock);
         pthread_join(n->worker, NULL);
+    }
+    if (n->pCkpt) { /* nothing commits any more: back to automatic checkpoints */
+        pa_store_on_wal_commit(n->pStore, NULL, NULL);
+        if (n->pWorkerStore)
+            pa_store_on_wal_commit(n->pWorkerStore, NULL, NULL);
+        pa_checkpointer_stop(&n->pCkpt);
     }
     for (size_t i = 0; i < n->nColl; i++) {
         free(n->aColl[i].pReq);

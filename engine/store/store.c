@@ -13,6 +13,8 @@
 struct pa_store {
     sqlite3 *pDb;
     int bInTxn;
+    void (*xOnWal)(void *, int);
+    void *pOnWalCtx;
 };
 
 int pa_store_schema_version(void)
@@ -91,10 +93,12 @@ int pa_store_open(pa_store **ppStore, const char *zPath)
     }
     sqlite3_busy_timeout(pStore->pDb, 5000);
     /* WAL with synchronous FULL: a commit is on disk before it is acknowledged.
-     * Reports are ~75 KB (Missouri schema): 16 KiB pages (set before WAL, on a new
-     * file), a 64 MiB page cache and memory-mapped reads.  secure_delete FAST:
-     * freed pages are not overwritten with zeros (a stored report holds only
-     * HPKE ciphertexts; no plaintext share is ever stored). */
+     * 16 KiB pages (set before WAL, on a new file): a leader's report_data row
+     * (~6.5 KB, holding its verify state, a share of one agency's counts) fits in
+     * one page, so secure_delete FAST zeroes it when the row is deleted after
+     * aggregation (a row spilling to overflow pages would leave them on the
+     * freelist unzeroed).  A 64 MiB page cache and memory-mapped reads.  Servers
+     * checkpoint on a thread of their own (pa_store_on_wal_commit). */
     rc = pa_store_exec(pStore, "PRAGMA page_size = 16384;"
                                "PRAGMA secure_delete = FAST;"
                                "PRAGMA journal_mode = WAL;"
@@ -161,4 +165,36 @@ void pa_store_rollback(pa_store *pStore)
         return;
     sqlite3_exec(pStore->pDb, "ROLLBACK", NULL, NULL, NULL);
     pStore->bInTxn = 0;
+}
+
+static int on_wal_commit(void *p, sqlite3 *pDb, const char *zDb, int nFrames)
+{
+    pa_store *pStore = p;
+    (void)pDb;
+    (void)zDb;
+    pStore->xOnWal(pStore->pOnWalCtx, nFrames);
+    return SQLITE_OK;
+}
+
+void pa_store_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFrames), void *pCtx)
+{
+    pStore->xOnWal = xOnWal;
+    pStore->pOnWalCtx = pCtx;
+    if (xOnWal != NULL)
+        sqlite3_wal_hook(pStore->pDb, on_wal_commit, pStore);
+    else
+        sqlite3_wal_autocheckpoint(pStore->pDb, PA_STORE_CHECKPOINT_PAGES);
+}
+
+int pa_store_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied)
+{
+    int nLog = 0, nCopied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(pStore->pDb, NULL, SQLITE_CHECKPOINT_PASSIVE, &nLog, &nCopied);
+    if (pnLog)
+        *pnLog = nLog;
+    if (pnCopied)
+        *pnCopied = nCopied;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return pa_fail(PA_ESTORE, "store: checkpoint: %s", sqlite3_errmsg(pStore->pDb));
+    return PA_OK;
 }

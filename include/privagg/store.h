@@ -49,4 +49,19 @@ void pa_store_rollback(pa_store *pStore);
  */
 int pa_store_exec(pa_store *pStore, const char *zSql);
 
+/*
+ * Checkpoints.  By default a connection copies the WAL into the database itself
+ * after a commit that leaves the WAL over PA_STORE_CHECKPOINT_PAGES pages,
+ * and the committing caller waits for it (and every writer behind it).  A server
+ * moves that work to a thread of its own: pa_store_on_wal_commit turns the
+ * automatic checkpoint off on a writing connection and calls xOnWal(pCtx, frames
+ * in the WAL) after each of its commits instead (NULL restores the default);
+ * the thread calls pa_store_checkpoint on its own connection, a PASSIVE
+ * checkpoint that never blocks writers (*pnLog frames in the WAL, *pnCopied
+ * copied; either pointer may be NULL).
+ */
+#define PA_STORE_CHECKPOINT_PAGES 1000 /* SQLite's default auto-checkpoint threshold */
+void pa_store_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFrames), void *pCtx);
+int pa_store_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied);
+
 #endif
