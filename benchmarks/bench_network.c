@@ -112,12 +112,12 @@ static double process_cpu_s(int iPid)
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Busy and total jiffies of the whole machine, from /proc/stat. */
-static void machine_jiffies(unsigned long long *pBusy, unsigned long long *pTotal)
+/* Busy, I/O-wait and total jiffies of the whole machine, from /proc/stat. */
+static void machine_jiffies(unsigned long long *pBusy, unsigned long long *pIoWait, unsigned long long *pTotal)
 {
     unsigned long long v[10] = {0};
     FILE *f = fopen("/proc/stat", "r");
-    *pBusy = *pTotal = 0;
+    *pBusy = *pIoWait = *pTotal = 0;
     if (f == NULL)
         return;
     if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
@@ -125,6 +125,7 @@ static void machine_jiffies(unsigned long long *pBusy, unsigned long long *pTota
         for (int i = 0; i < 8; i++)
             *pTotal += v[i];
         *pBusy = *pTotal - v[3] - v[4]; /* not idle, not waiting for I/O */
+        *pIoWait = v[4];
     }
     fclose(f);
 }
@@ -212,8 +213,8 @@ void pa_bench_network(pa_bench *b)
 
     double t0 = now_s(), tFirst = 0, tLast = 0;
     double cpuLeader0 = process_cpu_s(srv.iLeaderPid), cpuSelf0 = self_cpu_s();
-    unsigned long long nBusy0, nTotal0, nBusy1, nTotal1;
-    machine_jiffies(&nBusy0, &nTotal0);
+    unsigned long long nBusy0, nWait0, nTotal0, nBusy1, nWait1, nTotal1;
+    machine_jiffies(&nBusy0, &nWait0, &nTotal0);
     if (nClients < 1 || nClients > MAX_CLIENTS)
         nClients = CLIENTS;
     for (int i = 0; i < nClients; i++)
@@ -222,7 +223,7 @@ void pa_bench_network(pa_bench *b)
         pthread_join(aThread[i], NULL);
     double tUpload = now_s() - t0;
     double cpuLeader = process_cpu_s(srv.iLeaderPid) - cpuLeader0, cpuSelf = self_cpu_s() - cpuSelf0;
-    machine_jiffies(&nBusy1, &nTotal1);
+    machine_jiffies(&nBusy1, &nWait1, &nTotal1);
     /* aggregation: the helper comes up; from the first report verified to the last */
     long nDone = 0, nWant = (long)(w.n - atomic_load(&w.failed));
     if (pa_demo_start_role(&srv, zExe, zDir, "helper") != PA_OK) {
@@ -251,9 +252,12 @@ void pa_bench_network(pa_bench *b)
                  cpuLeader / (double)w.n * 1e6, "us", NULL);
     pa_bench_add(b, "network", "upload: client CPU per report", "the 16 client threads (curl, TLS)",
                  cpuSelf / (double)w.n * 1e6, "us", NULL);
-    if (nTotal1 > nTotal0)
+    if (nTotal1 > nTotal0) {
         pa_bench_add(b, "network", "upload: machine CPU busy", "both cores, all processes",
                      100.0 * (double)(nBusy1 - nBusy0) / (double)(nTotal1 - nTotal0), "%", NULL);
+        pa_bench_add(b, "network", "upload: machine CPU idle waiting for I/O", "both cores",
+                     100.0 * (double)(nWait1 - nWait0) / (double)(nTotal1 - nTotal0), "%", NULL);
+    }
     long nCommits = leader_counter(c, t->leader.zEndpoint, "privagg_upload_commits_total");
     if (nCommits > 0)
         pa_bench_add(b, "network", "upload: reports per group commit", "one transaction, one fsync",
