@@ -115,7 +115,7 @@ void pa_f128_encode_vec(uint8_t *out, const pa_f128 *v, size_t n)
         pa_f128_encode(out + i * PA_F128_ENCODED_SIZE, v[i]);
 }
 
-int pa_f128_decode_vec(pa_f128 *out, const uint8_t *in, size_t n)
+static int decode_vec(pa_f128 *out, const uint8_t *in, size_t n, int bRaw)
 {
     /* One pass without a per-element branch: validity flags are OR-ed together
      * and only the overall result (then the failing index) is branched on. */
@@ -130,7 +130,9 @@ int pa_f128_decode_vec(pa_f128 *out, const uint8_t *in, size_t n)
             (pa_f128_u128)hi << 64 | lo, (pa_f128_u128)PA_F128_P1 << 64 | PA_F128_P0, &d);
         uint64_t m = pa_ct_mask(ok);
         bad |= ok ^ 1;
-        out[i] = pa_f128_mul(pa_f128_make(lo & m, hi & m), r2);
+        out[i] = pa_f128_make(lo & m, hi & m);
+        if (!bRaw)
+            out[i] = pa_f128_mul(out[i], r2);
     }
     if (bad == 0)
         return 0;
@@ -141,4 +143,22 @@ int pa_f128_decode_vec(pa_f128 *out, const uint8_t *in, size_t n)
     memset(out, 0, n * sizeof *out);
     return pa_fail(PA_EDECODE, "field128 element %zu of %zu: value >= modulus 2^128-28*2^64+1",
                    i, n);
+}
+
+int pa_f128_decode_vec(pa_f128 *out, const uint8_t *in, size_t n)
+{
+    return decode_vec(out, in, n, 0);
+}
+
+int pa_f128_decode_vec_raw(pa_f128 *out, const uint8_t *in, size_t n)
+{
+    return decode_vec(out, in, n, 1);
+}
+
+void pa_f128_encode_vec_raw(uint8_t *out, const pa_f128 *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        pa_f128_store64le(out + i * PA_F128_ENCODED_SIZE, v[i].w[0]);
+        pa_f128_store64le(out + i * PA_F128_ENCODED_SIZE + 8, v[i].w[1]);
+    }
 }

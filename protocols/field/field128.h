@@ -323,4 +323,22 @@ void pa_f128_encode_vec(uint8_t *out, const pa_f128 *v, size_t n);
  * (with its index in pa_error_detail()); out is then fully zeroed. */
 int pa_f128_decode_vec(pa_f128 *out, const uint8_t *in, size_t n);
 
+/*
+ * "Raw" vectors: decoding without the conversion into Montgomery form (one
+ * multiplication per element saved).  decode_vec_raw is as strict as
+ * decode_vec, but out[i] holds the canonical integer x_i itself, i.e. the element
+ * x_i·R^-1 (R = 2^128).  Raw vectors stay raw under addition and multiplication
+ * by (ordinary) elements; pa_f128_mul(c, raw_factor) turns an ordinary c into one
+ * whose product with a raw x_i is the ordinary c·x_i; encode_vec_raw writes a raw
+ * vector's integers back (decode_vec_raw's inverse).  Used for the leader's
+ * measurement share in verify_init, which is only added and scaled.
+ */
+int pa_f128_decode_vec_raw(pa_f128 *out, const uint8_t *in, size_t n);
+void pa_f128_encode_vec_raw(uint8_t *out, const pa_f128 *v, size_t n);
+static inline pa_f128 pa_f128_raw_factor(void)
+{
+    const pa_f128 r2 = {{UINT64_C(0xfffffffffffffcf1), UINT64_C(0x5587)}}; /* the element R */
+    return r2;
+}
+
 #endif

@@ -160,4 +160,16 @@ void pa_f64_encode_vec(uint8_t *out, const pa_f64 *v, size_t n);
  * (with its index in pa_error_detail()); out is then fully zeroed. */
 int pa_f64_decode_vec(pa_f64 *out, const uint8_t *in, size_t n);
 
+/* "Raw" vectors (see field128.h): the representation of Field64 is already the
+ * canonical integer, so raw and ordinary coincide and the factor is one. */
+static inline int pa_f64_decode_vec_raw(pa_f64 *out, const uint8_t *in, size_t n)
+{
+    return pa_f64_decode_vec(out, in, n);
+}
+static inline void pa_f64_encode_vec_raw(uint8_t *out, const pa_f64 *v, size_t n)
+{
+    pa_f64_encode_vec(out, v, n);
+}
+static inline pa_f64 pa_f64_raw_factor(void) { return pa_f64_one(); }
+
 #endif

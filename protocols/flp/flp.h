@@ -92,7 +92,7 @@ size_t pa_flp_query_scratch_len(const pa_flp *f);
                           const pa_##F *joint_rand, pa_##F *proof, pa_##F *scratch);        \
     int pa_flp_query_##F(const pa_flp *f, const pa_##F *meas, const pa_##F *proof,          \
                          const pa_##F *query_rand, const pa_##F *joint_rand,                \
-                         pa_##F shares_inv, pa_##F *verifier, pa_##F *scratch);             \
+                         pa_##F shares_inv, pa_##F *verifier, pa_##F *scratch, int meas_raw); \
     int pa_flp_decide_##F(const pa_flp *f, const pa_##F *verifier);                         \
     void pa_flp_eval_##F(const pa_flp *f, const pa_##F *meas, const pa_##F *joint_rand,      \
                          size_t num_shares, pa_##F *out);                                    \

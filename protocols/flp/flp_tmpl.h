@@ -200,7 +200,8 @@ int FLPFN(encode)(const pa_flp *f, const uint64_t *measurement, size_t n, FE *me
     return pa_fail(PA_EINTERNAL, "flp: unknown circuit %d", (int)f->kind);
 }
 
-/* truncate (§7.4): meas_len -> output_len elements; linear, so it applies to shares. */
+/* truncate (§7.4): meas_len -> output_len elements; linear, so it applies to shares
+ * (and to a raw vector, giving a raw vector). */
 void FLPFN(truncate)(const pa_flp *f, const FE *meas, FE *out)
 {
     switch (f->kind) {
@@ -519,11 +520,16 @@ static void FLPFN(lagrange_coeffs)(size_t P, FE t, FE invP, FE *c, FE *suf)
 /*
  * query (§7.3.4): verifier (verifier_len) <- [reduced circuit output, wire
  * polynomials at t, gadget polynomial at t] for a share of the measurement and of
- * the proof.  inv is 1/num_shares (the caller caches it).  PA_EVERIFY if the test point t is a P-th root of unity (the draft
- * aborts there).  scratch: pa_flp_query_scratch_len(f) elements.
+ * the proof.  inv is 1/num_shares (the caller caches it).  PA_EVERIFY if the test
+ * point t is a P-th root of unity (the draft aborts there).  scratch:
+ * pa_flp_query_scratch_len(f) elements.  meas_raw: meas is a raw vector (see
+ * field128.h, decode_vec_raw), which only SumVec supports (its query uses the
+ * measurement through products with the Lagrange coefficients alone, so scaling
+ * those coefficients by the raw factor is the whole conversion); PA_EINTERNAL
+ * for another circuit.
  */
 int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *query_rand,
-                 const FE *joint_rand, FE inv, FE *verifier, FE *scratch)
+                 const FE *joint_rand, FE inv, FE *verifier, FE *scratch, int meas_raw)
 {
     size_t P = f->p, A = f->arity;
     FE t = query_rand[f->query_rand_len - 1];
@@ -534,6 +540,8 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
     const FE *gp = proof + A;  /* gadget polynomial values */
     FE out[2];
 
+    if (meas_raw && (f->kind != PA_FLP_SUMVEC || f->gadget != PA_GADGET_PARALLEL_SUM_MUL))
+        return pa_fail(PA_EINTERNAL, "query: a raw measurement share needs the SumVec circuit");
     if (FOP(eq)(FOP(pow)(t, (uint64_t)P), FOP(one)()))
         return pa_fail(PA_EVERIFY, "query: test point is a root of unity");
     FLPFN(lagrange_coeffs)(P, t, f->FCONST(inv_p), coef, suf);
@@ -545,6 +553,7 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
         FE csum = FOP(zero)();
         for (size_t k = 1; k <= f->calls; k++) {
             FE r = joint_rand[k - 1], rpow = r, ck = coef[k]; /* rpow = r^(j+1) */
+            FE cm = meas_raw ? FOP(mul)(ck, FOP(raw_factor)()) : ck; /* c_k for meas */
             size_t base = (k - 1) * f->chunk_length;
             size_t m = f->chunk_length;
             if (base + m > f->meas_len)
@@ -555,8 +564,8 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
             FE r2 = FOP(mul)(r, r), rpow2 = r2;
             size_t j = 0;
             for (; j + 1 < m; j += 2) {
-                FE y0 = FOP(mul)(ck, meas[base + j]);
-                FE y1 = FOP(mul)(ck, meas[base + j + 1]);
+                FE y0 = FOP(mul)(cm, meas[base + j]);
+                FE y1 = FOP(mul)(cm, meas[base + j + 1]);
                 we[2 * j + 1] = FOP(add)(we[2 * j + 1], y0);
                 we[2 * j + 3] = FOP(add)(we[2 * j + 3], y1);
                 we[2 * j] = FLPFN(add_mul)(we[2 * j], y0, rpow);
@@ -565,7 +574,7 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
                 rpow2 = FOP(mul)(rpow2, r2);
             }
             if (j < m) {
-                FE y = FOP(mul)(ck, meas[base + j]);
+                FE y = FOP(mul)(cm, meas[base + j]);
                 we[2 * j + 1] = FOP(add)(we[2 * j + 1], y);
                 we[2 * j] = FLPFN(add_mul)(we[2 * j], y, rpow);
             }

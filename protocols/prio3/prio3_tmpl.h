@@ -353,9 +353,13 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
                      f->kind == PA_FLP_MULTIHOT ||
                      ((f->kind == PA_FLP_SUM || f->kind == PA_FLP_SUMVEC) && f->max_measurement == 1);
 
+    /* The leader's SumVec measurement share is only added and scaled (query,
+     * truncate): it stays raw, which saves converting each element (field128.h). */
+    int raw = agg_id == 0 && f->kind == PA_FLP_SUMVEC && !prefix_out;
+
     /* expand_input_share (§7.2.2) and this aggregator's joint randomness part. */
     if (agg_id == 0) {
-        if ((rc = FOP(decode_vec)(meas, input_share, ML)) != 0) {
+        if ((rc = (raw ? FOP(decode_vec_raw) : FOP(decode_vec))(meas, input_share, ML)) != 0) {
             rc = pa_prio3_fail_prefixed(PA_EDECODE, "input_share: measurement share");
             goto out;
         }
@@ -402,14 +406,14 @@ int P3FN(verify_init)(const pa_prio3 *v, const uint8_t *verify_key, const uint8_
 
     for (size_t i = 0; i < R; i++) {
         rc = FLPFN(query)(f, meas, proofs + i * PL, qrands + i * QL, jrands + i * JRL,
-                          v->PA_P3_CAT2(shares_inv_, FLD), ver + i * VL, scratch);
+                          v->PA_P3_CAT2(shares_inv_, FLD), ver + i * VL, scratch, raw);
         if (rc)
             goto out;
     }
 
     if (!prefix_out) {
         FLPFN(truncate)(f, meas, outs);
-        FOP(encode_vec)(verify_state, outs, OL);
+        (raw ? FOP(encode_vec_raw) : FOP(encode_vec))(verify_state, outs, OL);
     } else if (agg_id == 0) {
         memcpy(verify_state, input_share, OL * ENC);
     }

@@ -80,7 +80,7 @@ DEFINE_RANDVEC(f128)
             }                                                                                  \
             assert_int_equal(                                                                  \
                 pa_flp_query_##F(f, mshare, pshare, qr, jr,                                   \
-                                 pa_##F##_inv(pa_##F##_from_u64(shares)), ver, scratch),     \
+                                 pa_##F##_inv(pa_##F##_from_u64(shares)), ver, scratch, 0),  \
                 0);         \
             for (size_t i = 0; i < vl; i++)                                                    \
                 sum[i] = pa_##F##_add(sum[i], ver[i]);                                         \
@@ -325,6 +325,58 @@ static void test_params(void **state)
     assert_int_equal(f.p, 512);
 }
 
+/*
+ * A raw measurement share (decoded without conversion, field128.h) gives SumVec's
+ * query exactly the verifier of the ordinary share, and truncate its raw output
+ * share (encoded back, the same bytes); other circuits refuse a raw share.
+ */
+#define DEFINE_RAW_QUERY(F, ENC)                                                              \
+    static void raw_query_##F(void)                                                          \
+    {                                                                                        \
+        pa_flp f, h;                                                                         \
+        assert_int_equal(pa_flp_init_sumvec(&f, sizeof(pa_##F) == 8 ? PA_FLP_FIELD64         \
+                                                                    : PA_FLP_FIELD128,       \
+                                            10, 1000, 4),                                    \
+                         0);                                                                 \
+        size_t ml = f.meas_len, pl = f.proof_len, vl = f.verifier_len, ol = f.output_len;    \
+        pa_##F *m = malloc(ml * sizeof *m), *raw = malloc(ml * sizeof *raw);                 \
+        pa_##F *pr = malloc(pl * sizeof *pr), *jr = malloc((f.joint_rand_len + 1) * sizeof *jr); \
+        pa_##F *qr = malloc(f.query_rand_len * sizeof *qr);                                  \
+        pa_##F *v1 = malloc(vl * sizeof *v1), *v2 = malloc(vl * sizeof *v2);                 \
+        pa_##F *o1 = malloc(ol * sizeof *o1), *o2 = malloc(ol * sizeof *o2);                 \
+        pa_##F *scratch = malloc(pa_flp_query_scratch_len(&f) * sizeof *scratch);            \
+        uint8_t *b = malloc(ml * ENC), *e1 = malloc(ol * ENC), *e2 = malloc(ol * ENC);       \
+        randvec_##F(m, ml);                                                                  \
+        randvec_##F(pr, pl);                                                                 \
+        randvec_##F(jr, f.joint_rand_len + 1);                                               \
+        randvec_##F(qr, f.query_rand_len);                                                   \
+        pa_##F##_encode_vec(b, m, ml);                                                       \
+        assert_int_equal(pa_##F##_decode_vec_raw(raw, b, ml), 0);                            \
+        pa_##F inv = pa_##F##_inv(pa_##F##_from_u64(2));                                    \
+        assert_int_equal(pa_flp_query_##F(&f, m, pr, qr, jr, inv, v1, scratch, 0), 0);       \
+        assert_int_equal(pa_flp_query_##F(&f, raw, pr, qr, jr, inv, v2, scratch, 1), 0);     \
+        assert_memory_equal(v1, v2, vl * sizeof *v1);                                        \
+        pa_flp_truncate_##F(&f, m, o1);                                                      \
+        pa_flp_truncate_##F(&f, raw, o2);                                                    \
+        pa_##F##_encode_vec(e1, o1, ol);                                                     \
+        pa_##F##_encode_vec_raw(e2, o2, ol);                                                 \
+        assert_memory_equal(e1, e2, ol * ENC);                                               \
+        assert_int_equal(pa_flp_init_histogram(&h, f.field, 10, 4), 0);                      \
+        assert_int_equal(pa_flp_query_##F(&h, raw, pr, qr, jr, inv, v2, scratch, 1),         \
+                         PA_EINTERNAL);                                                      \
+        free(m); free(raw); free(pr); free(jr); free(qr); free(v1); free(v2);                \
+        free(o1); free(o2); free(scratch); free(b); free(e1); free(e2);                      \
+    }
+DEFINE_RAW_QUERY(f64, PA_F64_ENCODED_SIZE)
+DEFINE_RAW_QUERY(f128, PA_F128_ENCODED_SIZE)
+
+static void test_raw_measurement_share(void **state)
+{
+    (void)state;
+    raw_query_f64();
+    raw_query_f128();
+}
+
 int main(void)
 {
     randombytes_buf_deterministic(g_seed, sizeof g_seed,
@@ -333,7 +385,7 @@ int main(void)
         cmocka_unit_test(test_count),     cmocka_unit_test(test_sum),
         cmocka_unit_test(test_sumvec),    cmocka_unit_test(test_histogram),
         cmocka_unit_test(test_multihot),  cmocka_unit_test(test_params),
-        cmocka_unit_test(test_large),
+        cmocka_unit_test(test_large),     cmocka_unit_test(test_raw_measurement_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
