@@ -184,7 +184,6 @@ static void test_open_rejects(void **state)
     }
 }
 
-/* §5.1 VerifyPSKInputs and the auth-key rules. */
 /* Receiver set-up with the public key given: the same context in every mode; a
  * public key that is not the receiver's makes the open fail. */
 static void test_receiver_with_public_key(void **state)
@@ -213,6 +212,7 @@ static void test_receiver_with_public_key(void **state)
     }
 }
 
+/* §5.1 VerifyPSKInputs and the auth-key rules. */
 static void test_argument_rules(void **state)
 {
     struct keys k;
