@@ -341,7 +341,9 @@ static void test_params(void **state)
         size_t ml = f.meas_len, pl = f.proof_len, vl = f.verifier_len, ol = f.output_len;    \
         pa_##F *m = malloc(ml * sizeof *m), *raw = malloc(ml * sizeof *raw);                 \
         pa_##F *pr = malloc(pl * sizeof *pr), *jr = malloc((f.joint_rand_len + 1) * sizeof *jr); \
-        pa_##F *qr = malloc(f.query_rand_len * sizeof *qr);                                  \
+        assert_int_equal(pa_flp_init_histogram(&h, f.field, 10, 4), 0);                      \
+        size_t ql = f.query_rand_len > h.query_rand_len ? f.query_rand_len : h.query_rand_len; \
+        pa_##F *qr = malloc(ql * sizeof *qr);                                                \
         pa_##F *v1 = malloc(vl * sizeof *v1), *v2 = malloc(vl * sizeof *v2);                 \
         pa_##F *o1 = malloc(ol * sizeof *o1), *o2 = malloc(ol * sizeof *o2);                 \
         pa_##F *scratch = malloc(pa_flp_query_scratch_len(&f) * sizeof *scratch);            \
@@ -349,7 +351,7 @@ static void test_params(void **state)
         randvec_##F(m, ml);                                                                  \
         randvec_##F(pr, pl);                                                                 \
         randvec_##F(jr, f.joint_rand_len + 1);                                               \
-        randvec_##F(qr, f.query_rand_len);                                                   \
+        randvec_##F(qr, ql);                                                                 \
         pa_##F##_encode_vec(b, m, ml);                                                       \
         assert_int_equal(pa_##F##_decode_vec_raw(raw, b, ml), 0);                            \
         pa_##F inv = pa_##F##_inv(pa_##F##_from_u64(2));                                    \
@@ -361,7 +363,6 @@ static void test_params(void **state)
         pa_##F##_encode_vec(e1, o1, ol);                                                     \
         pa_##F##_encode_vec_raw(e2, o2, ol);                                                 \
         assert_memory_equal(e1, e2, ol * ENC);                                               \
-        assert_int_equal(pa_flp_init_histogram(&h, f.field, 10, 4), 0);                      \
         assert_int_equal(pa_flp_query_##F(&h, raw, pr, qr, jr, inv, v2, scratch, 1),         \
                          PA_EINTERNAL);                                                      \
         free(m); free(raw); free(pr); free(jr); free(qr); free(v1); free(v2);                \
