@@ -1,6 +1,6 @@
 /*
  * Group commit of checked uploads: per-waiter wake-ups, hand-off of the lead,
- * and a short adaptive gather (see group_commit.h).
+ * and a short gather (see group_commit.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -79,8 +79,6 @@ static void lead_group(pa_group_commit *g)
     pa_metrics_inc("privagg_upload_commits_total", NULL, 1);
 
     pthread_mutex_lock(&g->mutex);
-    g->nGroups++;
-    g->nStored += nBatch;
     for (size_t i = 0; i < nBatch; i++) {
         apBatch[i]->state = WAIT_DONE;
         pthread_cond_signal(&apBatch[i]->cv);

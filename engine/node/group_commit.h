@@ -34,7 +34,6 @@ typedef struct {
     size_t nQueue;
     int bBusy;                         /* some thread leads a group */
     pa_aggregator *pAgg;
-    unsigned long long nGroups, nStored;
 } pa_group_commit;
 
 void pa_group_commit_init(pa_group_commit *g, pa_aggregator *pAgg);
