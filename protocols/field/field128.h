@@ -341,4 +341,120 @@ static inline pa_f128 pa_f128_raw_factor(void)
     return r2;
 }
 
+/*
+ * Lazy reduction: a sum of products with one Montgomery reduction at the end.
+ *
+ * pa_f128_wide is an unreduced 320-bit integer (w[0] least significant).
+ * pa_f128_wide_mac adds the plain 256-bit product a·b of two elements (their
+ * Montgomery-form limbs) to it; pa_f128_wide_reduce returns the element
+ * sum·2^-128 mod p.  Since REDC(T) = T·2^-128 mod p for every T, and that map is
+ * additive mod p, reduce(sum_i a_i·b_i) = sum_i pa_f128_mul(a_i, b_i): the
+ * same field element (hence the same limbs: the representation is unique) at
+ * the cost of four 64x64 products per term instead of six plus a modular add.
+ *
+ * Overflow bound: each product is at most (p-1)^2 < 2^256, so after n terms the
+ * sum is below n·2^256 and w[4] < n.  A caller MUST add at most
+ * PA_F128_WIDE_MAX_TERMS products between pa_f128_wide_zero and
+ * pa_f128_wide_reduce (2^20 terms: w[4] < 2^20, which the reduction needs below
+ * 2^32; the limit is checked by the unit test at exactly that count).
+ * All three run in time independent of the values (add-with-carry and masks).
+ */
+#define PA_F128_WIDE_MAX_TERMS ((size_t)1 << 20)
+
+typedef struct {
+    uint64_t w[5];
+} pa_f128_wide;
+
+static inline pa_f128_wide pa_f128_wide_zero(void)
+{
+    pa_f128_wide z = {{0, 0, 0, 0, 0}};
+    return z;
+}
+
+/* *acc += a·b (the 256-bit integer product of the limbs, no reduction). */
+static inline void pa_f128_wide_mac(pa_f128_wide *acc, pa_f128 a, pa_f128 b)
+{
+#if PA_F128_ASM
+    uint64_t t0, t1, t2, t3, rax, rdx;
+    __asm__("movq %[a0], %%rax\n\t"
+            "mulq %[b0]\n\t"
+            "movq %%rax, %[t0]\n\t"
+            "movq %%rdx, %[t1]\n\t"
+            "movq %[a1], %%rax\n\t"
+            "mulq %[b1]\n\t"
+            "movq %%rax, %[t2]\n\t"
+            "movq %%rdx, %[t3]\n\t"
+            "movq %[a0], %%rax\n\t"
+            "mulq %[b1]\n\t"
+            "addq %%rax, %[t1]\n\t"
+            "adcq %%rdx, %[t2]\n\t"
+            "adcq $0, %[t3]\n\t"
+            "movq %[a1], %%rax\n\t"
+            "mulq %[b0]\n\t"
+            "addq %%rax, %[t1]\n\t"
+            "adcq %%rdx, %[t2]\n\t"
+            "adcq $0, %[t3]\n\t" /* a·b = (t0, t1, t2, t3) */
+            "addq %[t0], %[w0]\n\t"
+            "adcq %[t1], %[w1]\n\t"
+            "adcq %[t2], %[w2]\n\t"
+            "adcq %[t3], %[w3]\n\t"
+            "adcq $0, %[w4]"
+            : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), "=&a"(rax),
+              "=&d"(rdx), [w0] "+m"(acc->w[0]), [w1] "+m"(acc->w[1]), [w2] "+m"(acc->w[2]),
+              [w3] "+m"(acc->w[3]), [w4] "+m"(acc->w[4])
+            : [a0] "rm"(a.w[0]), [a1] "rm"(a.w[1]), [b0] "rm"(b.w[0]), [b1] "rm"(b.w[1])
+            : "cc");
+    (void)rax;
+    (void)rdx;
+#else
+    pa_f128_u128 p00 = (pa_f128_u128)a.w[0] * b.w[0];
+    pa_f128_u128 p01 = (pa_f128_u128)a.w[0] * b.w[1];
+    pa_f128_u128 p10 = (pa_f128_u128)a.w[1] * b.w[0];
+    pa_f128_u128 p11 = (pa_f128_u128)a.w[1] * b.w[1];
+    pa_f128_u128 mid = (pa_f128_u128)(uint64_t)(p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+    pa_f128_u128 h = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64); /* < 2^128 */
+    pa_f128_u128 s = (pa_f128_u128)acc->w[0] + (uint64_t)p00;
+    acc->w[0] = (uint64_t)s;
+    s = (s >> 64) + acc->w[1] + (uint64_t)mid;
+    acc->w[1] = (uint64_t)s;
+    s = (s >> 64) + acc->w[2] + (uint64_t)h;
+    acc->w[2] = (uint64_t)s;
+    s = (s >> 64) + acc->w[3] + (uint64_t)(h >> 64);
+    acc->w[3] = (uint64_t)s;
+    acc->w[4] += (uint64_t)(s >> 64);
+#endif
+}
+
+/*
+ * The element acc·2^-128 mod p, for acc the sum of at most
+ * PA_F128_WIDE_MAX_TERMS products (so w[4] < 2^32).  Two steps:
+ *  1. the high part H = w[2] + w[3]·2^64 + w[4]·2^128 becomes h < p with
+ *     h = H (mod p), folding w[4] with 2^128 = 28·2^64 - 1 (mod p): (w[2], w[3])
+ *     + 28·w[4]·2^64 = c·2^128 + g (c a carry bit; c = 1 only if g < 2^101, so
+ *     g + 28·c·2^64 does not overflow), then subtract c + w[4] (adding p back on
+ *     a borrow, which leaves a value below p) and subtract p once if the result
+ *     is still >= p (2^128 - p < p).
+ *  2. T = w[0] + w[1]·2^64 + h·2^128 < p·2^128 is Montgomery-reduced as in
+ *     pa_f128_mul: H + 28·q1 + k <= (p - 1) + 28·2^64 - 1 < 2^128, and
+ *     (T - q·p)/2^128 lies in (-p, p), so one masked correction.
+ */
+static inline pa_f128 pa_f128_wide_reduce(const pa_f128_wide *acc)
+{
+    const pa_f128_u128 p = ((pa_f128_u128)PA_F128_P1 << 64) | PA_F128_P0;
+    uint64_t t4 = acc->w[4];
+    pa_f128_u128 hi = ((pa_f128_u128)acc->w[3] << 64) | acc->w[2], g, h, d;
+    uint64_t c = (uint64_t)__builtin_add_overflow(hi, (pa_f128_u128)(28 * t4) << 64, &g);
+    g += (pa_f128_u128)(28 * c) << 64;
+    uint64_t m = pa_ct_mask((uint64_t)__builtin_sub_overflow(g, (pa_f128_u128)(c + t4), &h));
+    h += ((pa_f128_u128)(m & PA_F128_P1) << 64) | (m & PA_F128_P0); /* mod 2^128 */
+    m = pa_ct_mask((uint64_t)__builtin_sub_overflow(h, p, &d)) ^ ~(uint64_t)0; /* h >= p */
+    h = (((pa_f128_u128)m << 64 | m) & d) | (((pa_f128_u128)~m << 64 | ~m) & h);
+
+    uint64_t t0 = acc->w[0];
+    pa_f128_u128 x = (pa_f128_u128)t0 * 28 + acc->w[1];
+    uint64_t q1 = (uint64_t)x, k = (uint64_t)(x >> 64);
+    pa_f128_u128 s = h + ((pa_f128_u128)q1 * 28 + k);
+    return pa_f128_sub_mod(s, ((pa_f128_u128)q1 << 64) | t0);
+}
+
 #endif

@@ -17,6 +17,8 @@
  *    from the proof (index 2k), and the gadget polynomial is evaluated at t from its
  *    2P-1 values after recovering the missing 2P-th value from "degree <= 2P-2"
  *    (the draft's extend_values_to_power_of_2) with Alg. 7 of [Faz25].
+ *    For ParallelSum(Mul) in Field128 the wire sums over the calls are
+ *    accumulated unreduced and reduced once per wire (psm_wires_lazy).
  *  - Only public values (lengths, joint randomness, query randomness) decide
  *    branches and indices; the measurement is touched by arithmetic only.
  */
@@ -38,6 +40,10 @@
 #define FE PA_FLP_CAT2(pa_, FLD)
 #define FOP(op) PA_FLP_CAT3(pa_, FLD, _##op)
 #define FLPFN(op) PA_FLP_CAT3(pa_flp_, op, PA_FLP_CAT2(_, FLD))
+/* Fields with lazy-reduction sums (pa_<field>_wide_*): the ParallelSum(Mul)
+ * query uses them.  Field64 keeps the plain path. */
+#define PA_FLP_LAZY_f128 1
+#define pa_f128_WIDE_MAX_TERMS_ PA_F128_WIDE_MAX_TERMS
 #define FCONST(name) PA_FLP_CAT3(name, _, FLD) /* per-field constant member of pa_flp */
 
 static inline FE FLPFN(add_mul)(FE acc, FE a, FE b)
@@ -518,6 +524,90 @@ static void FLPFN(lagrange_coeffs)(size_t P, FE t, FE invP, FE *c, FE *suf)
 }
 
 /*
+ * ParallelSum(Mul) wires at t, call by call: we[2j+1] += sum_k c_k·x_kj and
+ * we[2j] += sum_k c_k·x_kj·r_k^(j+1), k = 1..calls, x_kj = meas[(k-1)·chunk + j]
+ * (the terms with x_kj past the end of the measurement are zero and skipped).
+ * coef[k] = c_k; meas_raw: scale c_k by the raw factor for the measurement.
+ */
+static void FLPFN(psm_wires)(const pa_flp *f, const FE *meas, const FE *joint_rand,
+                             const FE *coef, int meas_raw, FE *we)
+{
+    for (size_t k = 1; k <= f->calls; k++) {
+        FE r = joint_rand[k - 1], rpow = r, ck = coef[k]; /* rpow = r^(j+1) */
+        FE cm = meas_raw ? FOP(mul)(ck, FOP(raw_factor)()) : ck; /* c_k for meas */
+        size_t base = (k - 1) * f->chunk_length;
+        size_t m = f->chunk_length;
+        if (base + m > f->meas_len)
+            m = f->meas_len - base;
+        /* two independent power chains (r^(j+1), r^(j+2)) step by r^2, so the
+         * loop is not bound by the latency of one multiplication chain */
+        FE r2 = FOP(mul)(r, r), rpow2 = r2;
+        size_t j = 0;
+        for (; j + 1 < m; j += 2) {
+            FE y0 = FOP(mul)(cm, meas[base + j]);
+            FE y1 = FOP(mul)(cm, meas[base + j + 1]);
+            we[2 * j + 1] = FOP(add)(we[2 * j + 1], y0);
+            we[2 * j + 3] = FOP(add)(we[2 * j + 3], y1);
+            we[2 * j] = FLPFN(add_mul)(we[2 * j], y0, rpow);
+            we[2 * j + 2] = FLPFN(add_mul)(we[2 * j + 2], y1, rpow2);
+            rpow = FOP(mul)(rpow, r2);
+            rpow2 = FOP(mul)(rpow2, r2);
+        }
+        if (j < m) {
+            FE y = FOP(mul)(cm, meas[base + j]);
+            we[2 * j + 1] = FOP(add)(we[2 * j + 1], y);
+            we[2 * j] = FLPFN(add_mul)(we[2 * j], y, rpow);
+        }
+    }
+}
+
+#if PA_FLP_CAT2(PA_FLP_LAZY_, FLD)
+/*
+ * The same sums as psm_wires with lazy reduction (field128.h, pa_f128_wide):
+ * for each j the two sums over k are accumulated as unreduced integers and
+ * reduced once.  Exact reformulation: with d_kj = cm_k·r_k^(j+1) (cm_k = c_k,
+ * times the raw factor for a raw share) we[2j] gets sum_k d_kj·x_kj, and d_kj
+ * is kept as one full multiplication chain per call (d_k <- d_k·r_k), so each
+ * term costs one multiplication and two plain 256-bit products instead of three
+ * multiplications.  The loop runs j outside, k inside, so the calls' chains
+ * are independent of each other (no latency-bound chain) and each j needs only
+ * its two accumulators; meas is read with stride chunk_length, which touches
+ * calls cache lines per j, each reused for the next j's.  Requires
+ * calls <= the field's wide-sum limit (checked by the caller).  cm: the calls
+ * c_k (k = 1..calls), overwritten with cm_k; d: calls elements of scratch.
+ * Constant time: the loop bounds depend on the lengths alone.
+ */
+static void FLPFN(psm_wires_lazy)(const pa_flp *f, const FE *meas, const FE *joint_rand,
+                                  FE *cm, FE *d, int meas_raw, FE *we)
+{
+    size_t calls = f->calls, cl = f->chunk_length;
+    for (size_t k = 0; k < calls; k++) {
+        if (meas_raw)
+            cm[k] = FOP(mul)(cm[k], FOP(raw_factor)());
+        d[k] = cm[k];
+    }
+    for (size_t j = 0; j < cl; j++) {
+        /* calls whose chunk has an element j (all but possibly the last) */
+        size_t nk = calls;
+        while (nk > 0 && (nk - 1) * cl + j >= f->meas_len)
+            nk--;
+        FOP(wide) a0 = FOP(wide_zero)(), a1 = FOP(wide_zero)();
+        const FE *x = meas + j;
+        for (size_t k = 0; k < nk; k++, x += cl) {
+            FE dk = FOP(mul)(d[k], joint_rand[k]);
+            d[k] = dk;
+            FOP(wide_mac)(&a0, dk, *x);
+            FOP(wide_mac)(&a1, cm[k], *x);
+        }
+        we[2 * j] = FOP(add)(we[2 * j], FOP(wide_reduce)(&a0));
+        we[2 * j + 1] = FOP(add)(we[2 * j + 1], FOP(wide_reduce)(&a1));
+        pa_wipe(&a0, sizeof a0);
+        pa_wipe(&a1, sizeof a1);
+    }
+}
+#endif
+
+/*
  * query (§7.3.4): verifier (verifier_len) <- [reduced circuit output, wire
  * polynomials at t, gadget polynomial at t] for a share of the measurement and of
  * the proof.  inv is 1/num_shares (the caller caches it).  PA_EVERIFY if the test
@@ -532,7 +622,7 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
                  const FE *joint_rand, FE inv, FE *verifier, FE *scratch, int meas_raw)
 {
     size_t P = f->p, A = f->arity;
-    FE t = query_rand[f->query_rand_len - 1];
+    FE t;
     FE *coef = scratch;        /* P */
     FE *suf = coef + P;        /* P + 1 */
     FE *in = suf + P + 1;      /* A */
@@ -542,6 +632,7 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
 
     if (meas_raw && (f->kind != PA_FLP_SUMVEC || f->gadget != PA_GADGET_PARALLEL_SUM_MUL))
         return pa_fail(PA_EINTERNAL, "query: a raw measurement share needs the SumVec circuit");
+    t = query_rand[f->query_rand_len - 1]; /* after the check: f may not match the buffers */
     if (FOP(eq)(FOP(pow)(t, (uint64_t)P), FOP(one)()))
         return pa_fail(PA_EVERIFY, "query: test point is a root of unity");
     FLPFN(lagrange_coeffs)(P, t, f->FCONST(inv_p), coef, suf);
@@ -551,34 +642,14 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
     if (f->gadget == PA_GADGET_PARALLEL_SUM_MUL) {
         /* wire 2j+1 gets sum_k c_k·x_kj - inv·sum_k c_k; wire 2j gets sum_k c_k·x_kj·r_k^(j+1) */
         FE csum = FOP(zero)();
-        for (size_t k = 1; k <= f->calls; k++) {
-            FE r = joint_rand[k - 1], rpow = r, ck = coef[k]; /* rpow = r^(j+1) */
-            FE cm = meas_raw ? FOP(mul)(ck, FOP(raw_factor)()) : ck; /* c_k for meas */
-            size_t base = (k - 1) * f->chunk_length;
-            size_t m = f->chunk_length;
-            if (base + m > f->meas_len)
-                m = f->meas_len - base;
-            csum = FOP(add)(csum, ck);
-            /* two independent power chains (r^(j+1), r^(j+2)) step by r^2, so the
-             * loop is not bound by the latency of one multiplication chain */
-            FE r2 = FOP(mul)(r, r), rpow2 = r2;
-            size_t j = 0;
-            for (; j + 1 < m; j += 2) {
-                FE y0 = FOP(mul)(cm, meas[base + j]);
-                FE y1 = FOP(mul)(cm, meas[base + j + 1]);
-                we[2 * j + 1] = FOP(add)(we[2 * j + 1], y0);
-                we[2 * j + 3] = FOP(add)(we[2 * j + 3], y1);
-                we[2 * j] = FLPFN(add_mul)(we[2 * j], y0, rpow);
-                we[2 * j + 2] = FLPFN(add_mul)(we[2 * j + 2], y1, rpow2);
-                rpow = FOP(mul)(rpow, r2);
-                rpow2 = FOP(mul)(rpow2, r2);
-            }
-            if (j < m) {
-                FE y = FOP(mul)(cm, meas[base + j]);
-                we[2 * j + 1] = FOP(add)(we[2 * j + 1], y);
-                we[2 * j] = FLPFN(add_mul)(we[2 * j], y, rpow);
-            }
-        }
+        for (size_t k = 1; k <= f->calls; k++)
+            csum = FOP(add)(csum, coef[k]);
+#if PA_FLP_CAT2(PA_FLP_LAZY_, FLD)
+        if (f->calls <= FOP(WIDE_MAX_TERMS_))
+            FLPFN(psm_wires_lazy)(f, meas, joint_rand, coef + 1, suf, meas_raw, we);
+        else
+#endif
+            FLPFN(psm_wires)(f, meas, joint_rand, coef, meas_raw, we);
         FE corr = FOP(mul)(inv, csum);
         for (size_t j = 0; j < f->chunk_length; j++)
             we[2 * j + 1] = FOP(sub)(we[2 * j + 1], corr);
@@ -618,3 +689,5 @@ int FLPFN(decide)(const pa_flp *f, const FE *verifier)
 #undef FOP
 #undef FLPFN
 #undef FCONST
+#undef PA_FLP_LAZY_f128
+#undef pa_f128_WIDE_MAX_TERMS_
