@@ -457,4 +457,30 @@ static inline pa_f128 pa_f128_wide_reduce(const pa_f128_wide *acc)
     return pa_f128_sub_mod(s, ((pa_f128_u128)q1 << 64) | t0);
 }
 
+/*
+ * sum_{l < n} 2^l·v[l] for n <= PA_F128_SUM_POW2_MAX (the bits of a range-checked
+ * integer, draft-irtf-cfrg-vdaf-20 §7.4.2): the representations are summed as
+ * one integer (below 2^(128+n-1)) by Horner's rule and reduced once, instead of
+ * two modular additions per element.  Representations are additive mod p
+ * (Montgomery form a·R, and raw vectors alike), so the result is the field sum
+ * in the inputs' own form.  Time independent of the values.
+ */
+#define PA_F128_SUM_POW2_MAX 32
+static inline pa_f128 pa_f128_sum_pow2(const pa_f128 *v, size_t n)
+{
+    pa_f128_u128 lo = 0; /* T = hi·2^128 + lo */
+    uint64_t hi = 0;
+    for (size_t l = n; l-- > 0;) {
+        pa_f128_u128 x = pa_f128_to_u128(v[l]), s;
+        hi = (hi << 1) | (uint64_t)(lo >> 127);
+        lo <<= 1;
+        hi += (uint64_t)__builtin_add_overflow(lo, x, &s);
+        lo = s;
+    }
+    /* T mod p = REDC(T·2^128): T < (2^n - 1)·p < 2^160 sits in the top three
+     * words with hi < 2^32, within pa_f128_wide_reduce's bound */
+    pa_f128_wide w = {{0, 0, (uint64_t)lo, (uint64_t)(lo >> 64), hi}};
+    return pa_f128_wide_reduce(&w);
+}
+
 #endif

@@ -128,8 +128,13 @@ static FE FLPFN(range_decode)(const FE *enc, size_t bits, uint64_t max)
 {
     uint64_t rest_all_ones = (bits >= 1 ? ((uint64_t)1 << (bits - 1)) - 1 : 0);
     FE acc = FOP(zero)();
-    for (size_t l = bits - 1; l-- > 0;)
-        acc = FOP(add)(FOP(add)(acc, acc), enc[l]);
+#if PA_FLP_CAT2(PA_FLP_LAZY_, FLD)
+    if (bits - 1 <= PA_F128_SUM_POW2_MAX)
+        acc = pa_f128_sum_pow2(enc, bits - 1); /* one reduction (field128.h) */
+    else
+#endif
+        for (size_t l = bits - 1; l-- > 0;)
+            acc = FOP(add)(FOP(add)(acc, acc), enc[l]);
     return FLPFN(add_mul)(acc, FOP(from_u64)(max - rest_all_ones), enc[bits - 1]);
 }
 

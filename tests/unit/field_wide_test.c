@@ -10,7 +10,8 @@
  *    (p-1)·(p-1), checked at every power of two and at the limit, and the same
  *    count of products with the all-ones high limb pattern of p-1;
  *  - the reduction alone on 10^6 random and edge-limbed 320-bit accumulators
- *    with w[4] below the limit (and up to 2^32 - 1, the fold's own bound).
+ *    with w[4] below the limit (and up to 2^32 - 1, the fold's own bound);
+ *  - pa_f128_sum_pow2 (range decoding) for every length up to its limit.
  * field_wide_noasm_test.c includes this file with PA_F128_NO_ASM defined, so
  * the portable code is checked the same way.  Deterministic randomness.
  */
@@ -243,6 +244,35 @@ static void test_reduce_any(void **state)
     }
 }
 
+/* pa_f128_sum_pow2 equals sum_l 2^l·v[l] mod p computed with GMP, for every length
+ * up to its limit, random and edge limbs, and all p-1 at the limit. */
+static void test_sum_pow2(void **state)
+{
+    pa_f128 v[PA_F128_SUM_POW2_MAX];
+    mpz_t want, term, p;
+    (void)state;
+    mpz_inits(want, term, p, NULL);
+    mpz_set_u128(p, P);
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (size_t)round % (PA_F128_SUM_POW2_MAX + 1);
+        int all_max = round >= 19000 && n == PA_F128_SUM_POW2_MAX;
+        mpz_set_ui(want, 0);
+        for (size_t l = 0; l < n; l++) {
+            u128 x = all_max ? P - 1 : rnd_limbs();
+            v[l] = limbs(x);
+            mpz_set_u128(term, x);
+            mpz_mul_2exp(term, term, (mp_bitcnt_t)l);
+            mpz_add(want, want, term);
+        }
+        mpz_mod(want, want, p);
+        pa_f128 got = pa_f128_sum_pow2(v, n);
+        mpz_set_u128(term, ((u128)got.w[1] << 64) | got.w[0]);
+        if (mpz_cmp(term, want) != 0)
+            fail_msg("sum_pow2: n %zu, round %d", n, round);
+    }
+    mpz_clears(want, term, p, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_random_sums),
         cmocka_unit_test(test_max_terms),
         cmocka_unit_test(test_reduce_any),
+        cmocka_unit_test(test_sum_pow2),
     };
     if (sodium_init() < 0)
         return 1;
