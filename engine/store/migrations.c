@@ -6,6 +6,7 @@
  * Version 1: reports, aggregation jobs, batch aggregates and their noise,
  * collections.  (The privacy ledger creates its own table through
  * engine/dp/ledger.c on the same connection.)
+ * Version 2: the reports of a period indexed without their partition.
  */
 #include "store/migrations.h"
 
@@ -90,6 +91,14 @@ static const char *const g_migrations[] = {
     "  created_at    INTEGER NOT NULL,"
     "  PRIMARY KEY (task_id, period, partition)"
     ");",
+    /* 2 */
+    /* Uploads of a period arrive in random partition order, so an index keyed by
+     * partition takes each new report at a random page: every group commit
+     * rewrote one page of it per report.  Keyed by (period, state), new reports
+     * append (equal keys are in rowid order); every query of a batch's reports
+     * names the period and state, and filters the partition from there. */
+    "DROP INDEX reports_by_batch;"
+    "CREATE INDEX reports_by_period ON reports(task_id, period, state);",
 };
 
 size_t pa_store_migration_count(void)
