@@ -23,6 +23,11 @@ double pa_bench_time_ns(pa_bench *b, void (*fn)(void *ctx), void *ctx, double mi
 void pa_bench_add(pa_bench *b, const char *group, const char *name, const char *params,
                   double value, const char *unit, const char *target);
 
+/* Wall-clock seconds (monotonic), and the CPU seconds this process has used
+ * (all threads, user + system): for benchmarks that time whole flows. */
+double pa_bench_now_s(void);
+double pa_bench_cpu_s(void);
+
 /* 1 if the user asked for this group (--filter substring match on group). */
 int pa_bench_wanted(const pa_bench *b, const char *group);
 

@@ -11,28 +11,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "privagg/synth.h"
 #include "support/flow.h"
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int open_file_stores(flow *f, char *zDir)
 {
@@ -84,35 +67,35 @@ void pa_bench_engine(pa_bench *b)
     apMsg = calloc(n, sizeof *apMsg);
     anMsg = calloc(n, sizeof *anMsg);
 
-    double t0 = now_s();
+    double t0 = pa_bench_now_s();
     for (size_t i = 0; i < n; i++) {
         const pa_task_agency *e = pa_task_find_agency(f.m.pTask, f.m.aAgency[i].zId);
         pa_synth_counts(s, e, "2026-10", a);
         pa_submit_report(f.m.pTask, &f.m.aAgency[i], "2026-10", a, 270, &apMsg[i], &anMsg[i]);
     }
-    double tSubmit = now_s() - t0;
-    t0 = now_s();
+    double tSubmit = pa_bench_now_s() - t0;
+    t0 = pa_bench_now_s();
     for (size_t i = 0; i < n; i++)
         if (pa_leader_upload(f.pLeader, apMsg[i], anMsg[i]) != PA_OK)
             fprintf(stderr, "bench engine: upload %zu: %s\n", i, pa_error_detail());
-    double tUpload = now_s() - t0;
+    double tUpload = pa_bench_now_s() - t0;
     /* the leader's checks alone (decode, signature, HPKE open, verify_init), no store */
-    t0 = now_s();
+    t0 = pa_bench_now_s();
     for (size_t i = 0; i < n; i++) {
         pa_upload up;
         if (pa_leader_check_report(f.pLeader, apMsg[i], anMsg[i], &up) == PA_OK)
             pa_upload_free(f.pLeader, &up);
     }
-    double tCheck = now_s() - t0;
-    t0 = now_s();
-    double c0 = cpu_s();
+    double tCheck = pa_bench_now_s() - t0;
+    t0 = pa_bench_now_s();
+    double c0 = pa_bench_cpu_s();
     if (pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st) != PA_OK)
         fprintf(stderr, "bench engine: jobs: %s\n", pa_error_detail());
-    double tAggregate = now_s() - t0, cAggregate = cpu_s() - c0;
-    t0 = now_s();
+    double tAggregate = pa_bench_now_s() - t0, cAggregate = pa_bench_cpu_s() - c0;
+    t0 = pa_bench_now_s();
     if (flow_collect(&f, "2026-10", "state", &coll) != PA_OK)
         fprintf(stderr, "bench engine: collect: %s\n", pa_error_detail());
-    double tCollect = now_s() - t0;
+    double tCollect = pa_bench_now_s() - t0;
     pa_collection_free(&coll);
 
     char zParams[] = "646 agencies, 270 cells, SQLite files";

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -45,13 +44,6 @@ typedef struct client_run {
     long nOk, nFail;
 } client_run;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *client_thread(void *p)
 {
     client_run *r = p;
@@ -68,8 +60,8 @@ static void *client_thread(void *p)
         PA_OK) /* warm up: the handshake happens here for keep-alive */
         pa_http_reply_free(&rep);
     pthread_barrier_wait(r->pBarrier);
-    double tEnd = now_s() + r->rSeconds;
-    for (long i = 0; i < MAX_PER_CLIENT && now_s() < tEnd; i++) {
+    double tEnd = pa_bench_now_s() + r->rSeconds;
+    for (long i = 0; i < MAX_PER_CLIENT && pa_bench_now_s() < tEnd; i++) {
         if (!r->bKeepAlive) { /* a new handle has no cached connection */
             pa_http_client_free(&c);
             if (pa_http_client_new(&c, &o) != PA_OK)
@@ -107,9 +99,9 @@ static double run(const char *zCa, uint16_t port, int bKeepAlive, double rSecond
         pthread_create(&aTh[i], NULL, client_thread, &aRun[i]);
     }
     pthread_barrier_wait(&barrier); /* all warmed up */
-    double t0 = now_s();
+    double t0 = pa_bench_now_s();
     pthread_barrier_wait(&barrier); /* all done */
-    double dt = now_s() - t0;
+    double dt = pa_bench_now_s() - t0;
     long nOk = 0, nFail = 0;
     for (int i = 0; i < N_CLIENTS; i++) {
         pthread_join(aTh[i], NULL);

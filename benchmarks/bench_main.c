@@ -23,6 +23,18 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+double pa_bench_now_s(void)
+{
+    return now_ns() * 1e-9;
+}
+
+double pa_bench_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 double pa_bench_time_ns(pa_bench *b, void (*fn)(void *ctx), void *ctx, double min_seconds)
 {
     double budget = (b->bQuick ? min_seconds / 10 : min_seconds) * 1e9;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -37,13 +36,6 @@ typedef struct {
     size_t *anMsg, n;
     atomic_size_t next, failed;
 } upload_work;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *uploader(void *p)
 {
@@ -130,13 +122,6 @@ static void machine_jiffies(unsigned long long *pBusy, unsigned long long *pIoWa
     fclose(f);
 }
 
-static double self_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* A counter of the leader's /metrics (zSeries with its labels), 0 if absent, -1 on error. */
 static long leader_counter(pa_http_client *c, const char *zLeader, const char *zSeries)
 {
@@ -211,8 +196,8 @@ void pa_bench_network(pa_bench *b)
     co.ca_file = zCa;
     pa_http_client_new(&c, &co);
 
-    double t0 = now_s(), tFirst = 0, tLast = 0;
-    double cpuLeader0 = process_cpu_s(srv.iLeaderPid), cpuSelf0 = self_cpu_s();
+    double t0 = pa_bench_now_s(), tFirst = 0, tLast = 0;
+    double cpuLeader0 = process_cpu_s(srv.iLeaderPid), cpuSelf0 = pa_bench_cpu_s();
     unsigned long long nBusy0, nWait0, nTotal0, nBusy1, nWait1, nTotal1;
     machine_jiffies(&nBusy0, &nWait0, &nTotal0);
     if (nClients < 1 || nClients > MAX_CLIENTS)
@@ -221,8 +206,8 @@ void pa_bench_network(pa_bench *b)
         pthread_create(&aThread[i], NULL, uploader, &w);
     for (int i = 0; i < nClients; i++)
         pthread_join(aThread[i], NULL);
-    double tUpload = now_s() - t0;
-    double cpuLeader = process_cpu_s(srv.iLeaderPid) - cpuLeader0, cpuSelf = self_cpu_s() - cpuSelf0;
+    double tUpload = pa_bench_now_s() - t0;
+    double cpuLeader = process_cpu_s(srv.iLeaderPid) - cpuLeader0, cpuSelf = pa_bench_cpu_s() - cpuSelf0;
     machine_jiffies(&nBusy1, &nWait1, &nTotal1);
     /* aggregation: the helper comes up; from the first report verified to the last */
     long nDone = 0, nWant = (long)(w.n - atomic_load(&w.failed));
@@ -230,17 +215,17 @@ void pa_bench_network(pa_bench *b)
         fprintf(stderr, "bench network: helper: %s\n", pa_error_detail());
         goto done;
     }
-    double tEnd = now_s() + 120;
+    double tEnd = pa_bench_now_s() + 120;
     long nFirst = 0;
-    while (now_s() < tEnd) {
+    while (pa_bench_now_s() < tEnd) {
         long v = aggregated(c, t->leader.zEndpoint);
         if (v > 0 && tFirst == 0) {
-            tFirst = now_s();
+            tFirst = pa_bench_now_s();
             nFirst = v;
         }
         if (v >= nWant) {
             nDone = v;
-            tLast = now_s();
+            tLast = pa_bench_now_s();
             break;
         }
         usleep(20000);
