@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,17 +70,6 @@ static int check(const char *zWhat, size_t iEntry, const uint8_t *want, size_t n
     return 0;
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode field zName of object o (entry iEntry) into a fresh buffer the caller frees. */
 static int get_hex(json_t *o, size_t iEntry, const char *zName, hbuf *out)
 {
@@ -98,17 +88,12 @@ static int get_hex(json_t *o, size_t iEntry, const char *zName, hbuf *out)
     out->p = malloc(len / 2 + 1);
     if (out->p == NULL)
         return pa_fail(PA_ENOMEM, "%s, entry %zu: %zu bytes", zName, iEntry, len / 2);
-    for (size_t i = 0; i < len / 2; i++) {
-        int hi = hex_nibble(z[2 * i]), lo = hex_nibble(z[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(out->p);
-            out->p = NULL;
-            return pa_fail(PA_EDECODE, "%s, entry %zu: not hex at offset %zu", zName, iEntry,
-                           2 * i);
-        }
-        out->p[i] = (uint8_t)(hi << 4 | lo);
+    if (sodium_hex2bin(out->p, len / 2, z, len, NULL, &out->n, NULL) != 0 || out->n != len / 2) {
+        free(out->p);
+        out->p = NULL;
+        out->n = 0;
+        return pa_fail(PA_EDECODE, "%s, entry %zu: not hex", zName, iEntry);
     }
-    out->n = len / 2;
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -68,17 +69,6 @@ int pa_vdaf_compare(pa_vdaf_result *r, const char *where, const uint8_t *expecte
     return pa_vdaf_failf(r, "%s: expected %s got %s", where, e, g);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int pa_vdaf_hex_value(pa_vdaf_result *r, json_t *val, const char *what, uint8_t **out,
                       size_t *len)
 {
@@ -99,17 +89,14 @@ int pa_vdaf_hex_value(pa_vdaf_result *r, json_t *val, const char *what, uint8_t 
         pa_vdaf_failf(r, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(b);
-            pa_vdaf_failf(r, "field '%s': bad hex digit", what);
-            return -1;
-        }
-        b[i] = (uint8_t)(hi << 4 | lo);
+    size_t nBin = 0;
+    if (sodium_hex2bin(b, n / 2, s, n, NULL, &nBin, NULL) != 0 || nBin != n / 2) {
+        free(b);
+        pa_vdaf_failf(r, "field '%s': bad hex digit", what);
+        return -1;
     }
     *out = b;
-    *len = n / 2;
+    *len = nBin;
     return 0;
 }
 
