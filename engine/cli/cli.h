@@ -8,6 +8,7 @@
 #define PA_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 int pa_cli_conformance(int argc, char **argv);
 int pa_cli_conformance_vdaf(int argc, char **argv);
@@ -32,6 +33,9 @@ typedef struct {
 
 /* Parse argv[1..] (argv[0] is the subcommand); 0, or 2 after printing why. */
 int pa_cli_parse(int argc, char **argv, pa_cli_opt *aOpt, size_t nOpt);
+/* The start of every subcommand: parse, and answer --help with xUsage.  Returns -1
+ * to go on, else the exit status (0 after --help, 2 for a bad option). */
+int pa_cli_begin(int argc, char **argv, pa_cli_opt *aOpt, size_t nOpt, void (*xUsage)(FILE *out));
 const char *pa_cli_value(const pa_cli_opt *aOpt, size_t nOpt, const char *zName);
 int pa_cli_seen(const pa_cli_opt *aOpt, size_t nOpt, const char *zName);
 /* Parse a number option; 0, or 2 after printing the option, value and range. */

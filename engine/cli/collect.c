@@ -43,12 +43,8 @@ int pa_cli_collect(int argc, char **argv)
     FILE *f = stdout;
     int rc;
 
-    if (pa_cli_parse(argc, argv, o, n) != 0)
-        return 2;
-    if (pa_cli_seen(o, n, "--help")) {
-        usage(stdout);
-        return 0;
-    }
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
     if (!pa_cli_value(o, n, "--task") || !pa_cli_value(o, n, "--key") || !pa_cli_value(o, n, "--period")) {
         fprintf(stderr, "privagg collect: --task, --key and --period are required\n");
         return 2;

@@ -66,12 +66,8 @@ int pa_cli_demo(int argc, char **argv)
     ssize_t k;
     int rc;
 
-    if (pa_cli_parse(argc, argv, o, n) != 0)
-        return 2;
-    if (pa_cli_seen(o, n, "--help")) {
-        usage(stdout);
-        return 0;
-    }
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
     memset(&d, 0, sizeof d);
     d.setup.nMinAgencies = 10;
     d.setup.rRho = 0.05;

@@ -84,12 +84,8 @@ int pa_cli_keygen(int argc, char **argv)
     unsigned long long id;
     int rc;
 
-    if (pa_cli_parse(argc, argv, opts, n) != 0)
-        return 2;
-    if (pa_cli_seen(opts, n, "--help")) {
-        usage(stdout);
-        return 0;
-    }
+    if ((rc = pa_cli_begin(argc, argv, opts, n, usage)) >= 0)
+        return rc;
     const char *zRole = pa_cli_value(opts, n, "--role"), *zOut = pa_cli_value(opts, n, "--out");
     if (zRole == NULL || zOut == NULL) {
         fprintf(stderr, "privagg keygen: --role and --out are required\n");

@@ -32,6 +32,17 @@ int pa_cli_parse(int argc, char **argv, pa_cli_opt *aOpt, size_t nOpt)
     return 0;
 }
 
+int pa_cli_begin(int argc, char **argv, pa_cli_opt *aOpt, size_t nOpt, void (*xUsage)(FILE *out))
+{
+    if (pa_cli_parse(argc, argv, aOpt, nOpt) != 0)
+        return 2;
+    if (pa_cli_seen(aOpt, nOpt, "--help")) {
+        xUsage(stdout);
+        return 0;
+    }
+    return -1;
+}
+
 const char *pa_cli_value(const pa_cli_opt *aOpt, size_t nOpt, const char *zName)
 {
     for (size_t j = 0; j < nOpt; j++)

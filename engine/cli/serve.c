@@ -48,12 +48,8 @@ int pa_cli_serve(int argc, char **argv)
     struct sigaction sa;
     int rc;
 
-    if (pa_cli_parse(argc, argv, o, n) != 0)
-        return 2;
-    if (pa_cli_seen(o, n, "--help")) {
-        usage(stdout);
-        return 0;
-    }
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
     if (pa_cli_value(o, n, "--config") == NULL) {
         fprintf(stderr, "privagg serve: --config FILE is required\n");
         return 2;

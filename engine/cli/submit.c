@@ -42,12 +42,8 @@ int pa_cli_submit(int argc, char **argv)
     uint8_t *pMsg = NULL;
     int rc;
 
-    if (pa_cli_parse(argc, argv, o, n) != 0)
-        return 2;
-    if (pa_cli_seen(o, n, "--help")) {
-        usage(stdout);
-        return 0;
-    }
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
     if (!pa_cli_value(o, n, "--task") || !pa_cli_value(o, n, "--key") || !pa_cli_value(o, n, "--period") ||
         !pa_cli_value(o, n, "--counts")) {
         fprintf(stderr, "privagg submit: --task, --key, --period and --counts are required\n");

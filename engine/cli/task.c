@@ -70,12 +70,8 @@ static int task_init(int argc, char **argv)
     pa_task *pTask = NULL;
     int rc;
 
-    if (pa_cli_parse(argc, argv, o, n) != 0)
-        return 2;
-    if (pa_cli_seen(o, n, "--help")) {
-        usage(stdout);
-        return 0;
-    }
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
     memset(&b, 0, sizeof b);
     b.zState = pa_cli_value(o, n, "--state");
     const char *zKeys = pa_cli_value(o, n, "--keys"), *zOut = pa_cli_value(o, n, "--out");
@@ -169,18 +165,15 @@ static int task_show(int argc, char **argv)
     size_t n = 2, nPartition = 0;
     pa_task *t;
     char zId[65];
+    int rc;
 
-    if (pa_cli_parse(argc, argv, o, n) != 0)
-        return 2;
-    if (pa_cli_seen(o, n, "--help")) {
-        usage(stdout);
-        return 0;
-    }
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
     if (pa_cli_value(o, n, "--task") == NULL) {
         fprintf(stderr, "privagg task show: --task FILE is required\n");
         return 2;
     }
-    int rc = pa_task_load(&t, pa_cli_value(o, n, "--task"));
+    rc = pa_task_load(&t, pa_cli_value(o, n, "--task"));
     if (rc != PA_OK) {
         pa_cli_report("task show", rc);
         return 1;
