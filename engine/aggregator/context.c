@@ -164,6 +164,15 @@ void pa_agg_bind_task(const pa_aggregator *a, sqlite3_stmt *pStmt, int i)
     sqlite3_bind_blob(pStmt, i, a->pTask->aTaskId, 32, SQLITE_STATIC);
 }
 
+void pa_agg_bind_agency_batch(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zAgencyId,
+                              const char *zPeriod, const char *zPartition)
+{
+    pa_agg_bind_task(a, pStmt, 1);
+    sqlite3_bind_text(pStmt, 2, zAgencyId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 3, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 4, zPartition, -1, SQLITE_STATIC);
+}
+
 int pa_agg_end_txn(pa_aggregator *a, int rc, uint8_t **ppResp)
 {
     if (rc == PA_OK)

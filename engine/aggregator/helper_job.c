@@ -54,10 +54,7 @@ static int seen_report(const pa_aggregator *a, const pa_job_req *m, const pa_job
     PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND agency_id = ?2"
                                    " AND period = ?3 AND partition = ?4"
                                    " AND state IN ('aggregating','accepted')"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, it->zAgencyId, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, m->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, it->zPartition, -1, SQLITE_STATIC);
+    pa_agg_bind_agency_batch(a, s, it->zAgencyId, m->zPeriod, it->zPartition);
     *pbDuplicate = sqlite3_step(s) == SQLITE_ROW;
     pa_agg_release(a, s);
     return PA_OK;

@@ -65,6 +65,9 @@ int pa_agg_prepare(const pa_aggregator *a, sqlite3_stmt **ppStmt, const char *zS
 void pa_agg_release(const pa_aggregator *a, sqlite3_stmt *pStmt);
 int pa_agg_step_done(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zWhat);
 void pa_agg_bind_task(const pa_aggregator *a, sqlite3_stmt *pStmt, int i);
+/* ?1 the task, ?2 ?3 ?4 an agency's batch: agency id, period, partition. */
+void pa_agg_bind_agency_batch(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zAgencyId,
+                              const char *zPeriod, const char *zPartition);
 
 /* 1 if (period, partition) or (period, "state") has been collected. */
 int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const char *zPartition,

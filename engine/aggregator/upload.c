@@ -38,10 +38,7 @@ static int existing_report(const pa_aggregator *a, const pa_upload *r, int *pbAn
                             "SELECT count(*), sum(state = 'pending') FROM reports WHERE task_id = ?1"
                             " AND agency_id = ?2 AND period = ?3 AND partition = ?4"
                             " AND state IN ('pending','aggregating','accepted')"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, r->zAgencyId, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, r->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, r->zPartition, -1, SQLITE_STATIC);
+    pa_agg_bind_agency_batch(a, s, r->zAgencyId, r->zPeriod, r->zPartition);
     int rc = sqlite3_step(s);
     *pbAny = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
     *pbPending = rc == SQLITE_ROW && sqlite3_column_int(s, 1) > 0 &&
@@ -81,18 +78,12 @@ static int store_report(pa_aggregator *a, const pa_upload *r)
                                        " (SELECT report_id FROM reports WHERE task_id = ?1 AND"
                                        " agency_id = ?2 AND period = ?3 AND partition = ?4"
                                        " AND state = 'pending')"));
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_text(s, 2, r->zAgencyId, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, r->zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, r->zPartition, -1, SQLITE_STATIC);
+        pa_agg_bind_agency_batch(a, s, r->zAgencyId, r->zPeriod, r->zPartition);
         PA_GUARD(pa_agg_step_done(a, s, "report_data (replace)"));
         PA_GUARD(pa_agg_prepare(a, &s, "UPDATE reports SET state = 'replaced'"
                                        " WHERE task_id = ?1 AND agency_id = ?2 AND period = ?3"
                                        " AND partition = ?4 AND state = 'pending'"));
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_text(s, 2, r->zAgencyId, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, r->zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, r->zPartition, -1, SQLITE_STATIC);
+        pa_agg_bind_agency_batch(a, s, r->zAgencyId, r->zPeriod, r->zPartition);
         PA_GUARD(pa_agg_step_done(a, s, "reports (replace)"));
     }
     PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
