@@ -145,6 +145,21 @@ static inline pa_f128 pa_f128_neg(pa_f128 a)
     return pa_f128_sub(pa_f128_make(0, 0), a);
 }
 
+/* The 256-bit integer product of the limbs, a·b = t0 + t1·2^64 + H·2^128 (returns
+ * H < 2^128): the portable form shared by pa_f128_mul and pa_f128_wide_mac (each
+ * of which has it fused into one asm block on x86-64). */
+static inline pa_f128_u128 pa_f128_product(pa_f128 a, pa_f128 b, uint64_t *t0, uint64_t *t1)
+{
+    pa_f128_u128 p00 = (pa_f128_u128)a.w[0] * b.w[0];
+    pa_f128_u128 p01 = (pa_f128_u128)a.w[0] * b.w[1];
+    pa_f128_u128 p10 = (pa_f128_u128)a.w[1] * b.w[0];
+    pa_f128_u128 p11 = (pa_f128_u128)a.w[1] * b.w[1];
+    pa_f128_u128 mid = (pa_f128_u128)(uint64_t)(p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+    *t0 = (uint64_t)p00;
+    *t1 = (uint64_t)mid;
+    return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+}
+
 /*
  * Montgomery product a·b·2^-128 mod p (operands in Montgomery form, so this is
  * the field product).  Derivation in the file comment; a, b < p give a result in
@@ -198,14 +213,8 @@ static inline pa_f128 pa_f128_mul(pa_f128 a, pa_f128 b)
     (void)rdx;
     return pa_f128_make(t2, t3);
 #else
-    pa_f128_u128 p00 = (pa_f128_u128)a.w[0] * b.w[0];
-    pa_f128_u128 p01 = (pa_f128_u128)a.w[0] * b.w[1];
-    pa_f128_u128 p10 = (pa_f128_u128)a.w[1] * b.w[0];
-    pa_f128_u128 p11 = (pa_f128_u128)a.w[1] * b.w[1];
-    /* T = a·b = t0 + t1·2^64 + H·2^128 */
-    pa_f128_u128 mid = (pa_f128_u128)(uint64_t)(p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
-    uint64_t t0 = (uint64_t)p00, t1 = (uint64_t)mid;
-    pa_f128_u128 h = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    uint64_t t0, t1;
+    pa_f128_u128 h = pa_f128_product(a, b, &t0, &t1); /* T = a·b = t0 + t1·2^64 + H·2^128 */
     /* q = T·p^-1 mod 2^128 = t0 + q1·2^64, with q1 + k·2^64 = t1 + 28·t0 */
     pa_f128_u128 x = (pa_f128_u128)t0 * 28 + t1;
     uint64_t q1 = (uint64_t)x, k = (uint64_t)(x >> 64);
@@ -407,15 +416,11 @@ static inline void pa_f128_wide_mac(pa_f128_wide *acc, pa_f128 a, pa_f128 b)
     (void)rax;
     (void)rdx;
 #else
-    pa_f128_u128 p00 = (pa_f128_u128)a.w[0] * b.w[0];
-    pa_f128_u128 p01 = (pa_f128_u128)a.w[0] * b.w[1];
-    pa_f128_u128 p10 = (pa_f128_u128)a.w[1] * b.w[0];
-    pa_f128_u128 p11 = (pa_f128_u128)a.w[1] * b.w[1];
-    pa_f128_u128 mid = (pa_f128_u128)(uint64_t)(p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
-    pa_f128_u128 h = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64); /* < 2^128 */
-    pa_f128_u128 s = (pa_f128_u128)acc->w[0] + (uint64_t)p00;
+    uint64_t t0, t1;
+    pa_f128_u128 h = pa_f128_product(a, b, &t0, &t1);
+    pa_f128_u128 s = (pa_f128_u128)acc->w[0] + t0;
     acc->w[0] = (uint64_t)s;
-    s = (s >> 64) + acc->w[1] + (uint64_t)mid;
+    s = (s >> 64) + acc->w[1] + t1;
     acc->w[1] = (uint64_t)s;
     s = (s >> 64) + acc->w[2] + (uint64_t)h;
     acc->w[2] = (uint64_t)s;
