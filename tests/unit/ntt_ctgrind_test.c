@@ -18,6 +18,8 @@
 #include <cmocka.h>
 #include <valgrind/memcheck.h>
 
+#include "support/ctgrind.h"
+
 #include "ntt/ntt.h"
 
 #define SECRET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
@@ -76,16 +78,8 @@ static int ctgrind_body(void)
 
 static void test_ctgrind_ntt(void **state)
 {
-    char zCmd[512];
     (void)state;
-#if defined(__SANITIZE_ADDRESS__)
-    skip(); /* valgrind cannot run an ASan binary */
-#endif
-    if (system("valgrind --version >/dev/null 2>&1") != 0)
-        skip();
-    snprintf(zCmd, sizeof zCmd, "valgrind -q --error-exitcode=99 /proc/%ld/exe --ctgrind",
-             (long)getpid());
-    assert_int_equal(system(zCmd), 0);
+    ctgrind_run_self();
 }
 
 int main(int argc, char **argv)
