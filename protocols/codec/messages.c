@@ -22,15 +22,6 @@ const char *pa_reject_reason_name(pa_reject_reason e)
 
 /* ---------------------------------------------------------------- readers */
 
-static int read_fixed(pa_mp_cursor *c, const char *zField, uint8_t *pOut, size_t n)
-{
-    const uint8_t *p;
-    size_t got;
-    PA_GUARD(pa_mp_read_bin(c, zField, n, n, &p, &got));
-    memcpy(pOut, p, n);
-    return PA_OK;
-}
-
 /* A byte string of exactly n bytes (n may be 0: an empty bin). */
 static int read_exact(pa_mp_cursor *c, const char *zField, size_t n, const uint8_t **pp)
 {
@@ -49,7 +40,7 @@ static int read_header(pa_mp_cursor *c, const char *zMsg, size_t nWant, uint8_t 
     if (v != PA_MSG_VERSION)
         return pa_fail(PA_EDECODE, "%s.version: %llu, this build reads %d", zMsg,
                        (unsigned long long)v, PA_MSG_VERSION);
-    return read_fixed(c, zMsg, aTaskId, 32);
+    return pa_mp_read_fixed(c, zMsg, aTaskId, 32);
 }
 
 static int read_batch(pa_mp_cursor *c, const char *zMsg, char *zPeriod, char *zPartition)
@@ -110,14 +101,14 @@ static int read_job_item(pa_mp_cursor *c, pa_job_item *it, const pa_msg_sizes *s
     PA_GUARD(pa_mp_read_array(c, "job.report", &nElem));
     if (nElem != 8)
         return pa_fail(PA_EDECODE, "job.report: %zu elements, expected 8", nElem);
-    PA_GUARD(read_fixed(c, "job.report.report_id", it->aReportId, 16));
+    PA_GUARD(pa_mp_read_fixed(c, "job.report.report_id", it->aReportId, 16));
     PA_GUARD(pa_mp_read_str(c, "job.report.agency_id", 64, it->zAgencyId));
     PA_GUARD(pa_mp_read_str(c, "job.report.partition", 64, it->zPartition));
     PA_GUARD(read_exact(c, "job.report.public_share", s->nPublicShare, &it->pPublicShare));
-    PA_GUARD(read_fixed(c, "job.report.leader_digest", it->aLeaderDigest, 32));
-    PA_GUARD(read_fixed(c, "job.report.helper_enc", it->aHelperEnc, 32));
+    PA_GUARD(pa_mp_read_fixed(c, "job.report.leader_digest", it->aLeaderDigest, 32));
+    PA_GUARD(pa_mp_read_fixed(c, "job.report.helper_enc", it->aHelperEnc, 32));
     PA_GUARD(read_exact(c, "job.report.helper_ct", s->nHelperCt, &it->pHelperCt));
-    return read_fixed(c, "job.report.signature", it->aSignature, 64);
+    return pa_mp_read_fixed(c, "job.report.signature", it->aSignature, 64);
 }
 
 int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_sizes *s)
@@ -127,7 +118,7 @@ int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_si
 
     memset(m, 0, sizeof *m);
     PA_GUARD(read_header(&c, "job", 5, m->aTaskId));
-    PA_GUARD(read_fixed(&c, "job.job_id", m->aJobId, PA_JOB_ID_SIZE));
+    PA_GUARD(pa_mp_read_fixed(&c, "job.job_id", m->aJobId, PA_JOB_ID_SIZE));
     PA_GUARD(pa_mp_read_str(&c, "job.period", 7, m->zPeriod));
     if (!pa_period_valid(m->zPeriod))
         return pa_fail(PA_EDECODE, "job.period: \"%s\" is not YYYY-MM", m->zPeriod);
@@ -198,7 +189,7 @@ int pa_job_step_decode(pa_job_step *m, pa_job_step_kind eWant, const uint8_t *p,
 
     memset(m, 0, sizeof *m);
     PA_GUARD(read_header(&c, "job_step", 5, m->aTaskId));
-    PA_GUARD(read_fixed(&c, "job_step.job_id", m->aJobId, PA_JOB_ID_SIZE));
+    PA_GUARD(pa_mp_read_fixed(&c, "job_step.job_id", m->aJobId, PA_JOB_ID_SIZE));
     PA_GUARD(pa_mp_read_uint(&c, "job_step.step", &v));
     if (v != (uint64_t)eWant)
         return pa_fail(PA_EDECODE, "job_step.step: %llu, expected %d", (unsigned long long)v, (int)eWant);
@@ -214,7 +205,7 @@ int pa_job_step_decode(pa_job_step *m, pa_job_step_kind eWant, const uint8_t *p,
         if (rc == PA_OK && nElem != 3)
             rc = pa_fail(PA_EDECODE, "job_step.report: %zu elements, expected 3", nElem);
         if (rc == PA_OK)
-            rc = read_fixed(&c, "job_step.report.report_id", it->aReportId, 16);
+            rc = pa_mp_read_fixed(&c, "job_step.report.report_id", it->aReportId, 16);
         if (rc == PA_OK)
             rc = pa_mp_read_uint(&c, "job_step.report.reject", &v);
         if (rc == PA_OK && v > PA_REJECT_MAX)
@@ -264,7 +255,7 @@ int pa_collect_req_decode(pa_collect_req *m, const uint8_t *p, size_t n)
 
     memset(m, 0, sizeof *m);
     PA_GUARD(read_header(&c, "collect", 5, m->aTaskId));
-    PA_GUARD(read_fixed(&c, "collect.collection_id", m->aCollectionId, 16));
+    PA_GUARD(pa_mp_read_fixed(&c, "collect.collection_id", m->aCollectionId, 16));
     PA_GUARD(read_batch(&c, "collect", m->zPeriod, m->zPartition));
     return pa_mp_read_end(&c, "collect");
 }
@@ -289,9 +280,9 @@ static int read_sealed(pa_mp_cursor *c, const char *zMsg, pa_sealed_agg *m, cons
     PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nAgency));
     PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nReport));
     PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nRejected));
-    PA_GUARD(read_fixed(c, zMsg, m->aEnc, 32));
+    PA_GUARD(pa_mp_read_fixed(c, zMsg, m->aEnc, 32));
     PA_GUARD(read_exact(c, zMsg, s->nAggCt, &m->pCt));
-    return read_fixed(c, zMsg, m->aLedgerHash, 32);
+    return pa_mp_read_fixed(c, zMsg, m->aLedgerHash, 32);
 }
 
 int pa_sealed_agg_encode(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
@@ -316,7 +307,7 @@ int pa_sealed_agg_decode(pa_sealed_agg *m, uint8_t aTaskId[32], uint8_t aCollect
 
     memset(m, 0, sizeof *m);
     PA_GUARD(read_header(&c, "agg_share", 4, aTaskId));
-    PA_GUARD(read_fixed(&c, "agg_share.collection_id", aCollectionId, 16));
+    PA_GUARD(pa_mp_read_fixed(&c, "agg_share.collection_id", aCollectionId, 16));
     PA_GUARD(read_sealed(&c, "agg_share", m, s));
     return pa_mp_read_end(&c, "agg_share");
 }
@@ -344,7 +335,7 @@ int pa_collect_resp_decode(pa_collect_resp *m, const uint8_t *p, size_t n, const
 
     memset(m, 0, sizeof *m);
     PA_GUARD(read_header(&c, "collection", 7, m->aTaskId));
-    PA_GUARD(read_fixed(&c, "collection.collection_id", m->aCollectionId, 16));
+    PA_GUARD(pa_mp_read_fixed(&c, "collection.collection_id", m->aCollectionId, 16));
     PA_GUARD(read_batch(&c, "collection", m->zPeriod, m->zPartition));
     PA_GUARD(read_sealed(&c, "collection.leader", &m->leader, s));
     PA_GUARD(read_sealed(&c, "collection.helper", &m->helper, s));

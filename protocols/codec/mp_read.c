@@ -114,6 +114,16 @@ int pa_mp_read_bin(pa_mp_cursor *c, const char *zField, size_t nWant, size_t nMa
     return PA_OK;
 }
 
+int pa_mp_read_fixed(pa_mp_cursor *c, const char *zField, uint8_t *pOut, size_t n)
+{
+    const uint8_t *p;
+    size_t got;
+    int rc = pa_mp_read_bin(c, zField, n, n, &p, &got);
+    if (rc == PA_OK)
+        memcpy(pOut, p, n);
+    return rc;
+}
+
 int pa_mp_read_str(pa_mp_cursor *c, const char *zField, size_t nMax, char *zOut)
 {
     size_t n;

@@ -27,6 +27,8 @@ int pa_mp_read_uint(pa_mp_cursor *c, const char *zField, uint64_t *pValue);
 /* A bin of exactly nWant bytes (nWant > 0), or of at most nMax when nWant == 0. */
 int pa_mp_read_bin(pa_mp_cursor *c, const char *zField, size_t nWant, size_t nMax,
                    const uint8_t **ppData, size_t *pnData);
+/* A bin of exactly n bytes (n > 0) copied into pOut. */
+int pa_mp_read_fixed(pa_mp_cursor *c, const char *zField, uint8_t *pOut, size_t n);
 /* A str of 1..nMax bytes with no NUL; copied NUL-terminated into zOut[nMax+1]. */
 int pa_mp_read_str(pa_mp_cursor *c, const char *zField, size_t nMax, char *zOut);
 /* PA_EDECODE if any byte is left. */

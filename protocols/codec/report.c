@@ -128,16 +128,6 @@ int pa_report_aad(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport)
     return pa_mp_writer_finish(&w, PA_REPORT_AAD_LABEL, ppOut, pnOut);
 }
 
-
-static int read_fixed(pa_mp_cursor *c, const char *zField, uint8_t *pOut, size_t n)
-{
-    const uint8_t *p;
-    size_t got;
-    PA_GUARD(pa_mp_read_bin(c, zField, n, n, &p, &got));
-    memcpy(pOut, p, n);
-    return PA_OK;
-}
-
 int pa_report_decode(pa_report *pReport, const uint8_t *pIn, size_t nIn,
                      const pa_report_sizes *pSizes)
 {
@@ -153,8 +143,8 @@ int pa_report_decode(pa_report *pReport, const uint8_t *pIn, size_t nIn,
     if (version != PA_REPORT_VERSION)
         return pa_fail(PA_EDECODE, "report.version: %llu, this build reads version %d",
                        (unsigned long long)version, PA_REPORT_VERSION);
-    PA_GUARD(read_fixed(&c, "report.task_id", pReport->aTaskId, sizeof pReport->aTaskId));
-    PA_GUARD(read_fixed(&c, "report.report_id", pReport->aReportId, sizeof pReport->aReportId));
+    PA_GUARD(pa_mp_read_fixed(&c, "report.task_id", pReport->aTaskId, sizeof pReport->aTaskId));
+    PA_GUARD(pa_mp_read_fixed(&c, "report.report_id", pReport->aReportId, sizeof pReport->aReportId));
     PA_GUARD(pa_mp_read_str(&c, "report.agency_id", PA_REPORT_MAX_AGENCY_ID, pReport->zAgencyId));
     PA_GUARD(pa_mp_read_str(&c, "report.period", 7, pReport->zPeriod));
     if (!pa_period_valid(pReport->zPeriod))
@@ -163,12 +153,12 @@ int pa_report_decode(pa_report *pReport, const uint8_t *pIn, size_t nIn,
     /* exact size: 0 means the VDAF's public share is empty */
     PA_GUARD(pa_mp_read_bin(&c, "report.public_share", pSizes->nPublicShare, 0, &pReport->pPublicShare,
                          &pReport->nPublicShare));
-    PA_GUARD(read_fixed(&c, "report.leader_enc", pReport->leader.aEnc, 32));
+    PA_GUARD(pa_mp_read_fixed(&c, "report.leader_enc", pReport->leader.aEnc, 32));
     PA_GUARD(pa_mp_read_bin(&c, "report.leader_ct", pSizes->nLeaderCt, MAX_SHARE_BYTES,
                          &pReport->leader.pCt, &pReport->leader.nCt));
-    PA_GUARD(read_fixed(&c, "report.helper_enc", pReport->helper.aEnc, 32));
+    PA_GUARD(pa_mp_read_fixed(&c, "report.helper_enc", pReport->helper.aEnc, 32));
     PA_GUARD(pa_mp_read_bin(&c, "report.helper_ct", pSizes->nHelperCt, MAX_SHARE_BYTES,
                          &pReport->helper.pCt, &pReport->helper.nCt));
-    PA_GUARD(read_fixed(&c, "report.signature", pReport->aSignature, sizeof pReport->aSignature));
+    PA_GUARD(pa_mp_read_fixed(&c, "report.signature", pReport->aSignature, sizeof pReport->aSignature));
     return pa_mp_read_end(&c, "report");
 }
