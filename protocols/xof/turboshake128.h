@@ -57,4 +57,27 @@ void pa_turboshake128_oneshot(uint8_t *out, size_t out_len, const uint8_t *in, s
 /* The permutation Keccak-p[1600, 12] on 25 lanes (exposed for tests). */
 void pa_keccak_p1600_12(uint64_t a[25]);
 
+/*
+ * Backends of the permutation, for tests and benchmarks.  By default (AUTO) each
+ * call takes the fastest one this CPU has: AVX512VL > BMI2 > PORTABLE; all give
+ * identical results.  The non-portable ones exist only on x86-64 built with GCC
+ * or clang.
+ */
+#define PA_TURBOSHAKE128_IMPL_AUTO 0
+#define PA_TURBOSHAKE128_IMPL_PORTABLE 1 /* 64-bit scalar C, any CPU */
+#define PA_TURBOSHAKE128_IMPL_BMI2 2     /* the scalar C with andn/rorx (BMI1+BMI2) */
+#define PA_TURBOSHAKE128_IMPL_AVX512VL 3 /* one lane per xmm register, vpternlogq/vprolq */
+
+/*
+ * Force every later TurboSHAKE128 call, in all threads, onto one backend (AUTO
+ * restores the default).  For tests and benchmarks only: switching while another
+ * thread is mid-absorb is safe (each call reads the setting once per call; the
+ * state format is shared) but mixes backends within that computation.  Returns 0,
+ * or PA_EUNSUPPORTED if impl is unknown or this CPU/build lacks it (nothing changes).
+ */
+int pa_turboshake128_set_impl(int impl);
+
+/* The backend the next call will use (PA_TURBOSHAKE128_IMPL_*, never AUTO). */
+int pa_turboshake128_impl(void);
+
 #endif

@@ -5,6 +5,8 @@
  * ("Test Vectors"), as given in draft-irtf-cfrg-kangarootwelve-17
  * (github.com/cfrg/draft-irtf-cfrg-kangarootwelve, draft-irtf-cfrg-kangarootwelve.xml).
  * ptn(n) is the n-byte repetition of 00 01 .. FA (RFC 9861 §5).
+ * Every test runs once per permutation backend this CPU has
+ * (pa_turboshake128_set_impl: portable, BMI2, AVX-512VL), then on AUTO.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,9 +92,13 @@ static const struct kat g_kats[] = {
      "16 27 4C C6 56 D4 4C EF D4 22 39 5D 0F 90 53 BD A6 D2 8E 12 2A BA 15 C7 65 E5 AD 0E 6E AF 26 F9"},
 };
 
-static void test_kats(void **state)
+/* The backends to try; a test runs its body once for each one this CPU accepts. */
+static const int g_impls[] = {PA_TURBOSHAKE128_IMPL_PORTABLE, PA_TURBOSHAKE128_IMPL_BMI2,
+                              PA_TURBOSHAKE128_IMPL_AVX512VL, PA_TURBOSHAKE128_IMPL_AUTO};
+#define N_IMPLS (sizeof g_impls / sizeof g_impls[0])
+
+static void kats_once(void)
 {
-    (void)state;
     for (size_t k = 0; k < sizeof g_kats / sizeof g_kats[0]; k++) {
         const struct kat *t = &g_kats[k];
         uint8_t want[64], lit[16];
@@ -119,14 +125,24 @@ static void test_kats(void **state)
     }
 }
 
+static void test_kats(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_IMPLS; i++) {
+        if (pa_turboshake128_set_impl(g_impls[i]) != 0)
+            continue; /* this CPU lacks it */
+        kats_once();
+    }
+    assert_int_equal(pa_turboshake128_set_impl(PA_TURBOSHAKE128_IMPL_AUTO), 0);
+}
+
 /* Absorbing in odd pieces and squeezing in odd pieces equals the one-shot. */
-static void test_streaming(void **state)
+static void streaming_once(void)
 {
     static const size_t chunks[] = {1, 3, 7, 13, 167, 168, 169, 335, 500, 1000};
     static const uint8_t seed[randombytes_SEEDBYTES] = {42};
     const size_t msg_len = 5000, out_len = 1200;
     uint8_t *msg = malloc(msg_len), *want = malloc(out_len), *got = malloc(out_len);
-    (void)state;
 
     assert_non_null(msg);
     assert_non_null(want);
@@ -161,6 +177,17 @@ static void test_streaming(void **state)
     free(msg);
     free(want);
     free(got);
+}
+
+static void test_streaming(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_IMPLS; i++) {
+        if (pa_turboshake128_set_impl(g_impls[i]) != 0)
+            continue;
+        streaming_once();
+    }
+    assert_int_equal(pa_turboshake128_set_impl(PA_TURBOSHAKE128_IMPL_AUTO), 0);
 }
 
 /* The domain byte separates outputs; in == out aliasing of the one-shot works. */

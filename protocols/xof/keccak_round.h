@@ -1,0 +1,176 @@
+/*
+ * Keccak-p[1600, 12] on 64-bit lanes held in named local variables (internal to
+ * protocols/xof): the round as one macro, twelve rounds, and the lane
+ * load/store/XOR-a-block helpers.  Written here because Debian's libsodium
+ * (1.0.18) has no Keccak.  FIPS 202 §3.2-3.3 (theta, rho, pi, chi, iota) with
+ * the round indices 12..23 of Keccak-f[1600], as RFC 9861 §2.2 specifies.
+ *
+ * This header only defines macros and one inline load, so a backend can expand
+ * the very same code inside a function compiled for other instructions
+ * (keccak_bmi2.c: target("bmi,bmi2") so GCC emits andn/rorx) while
+ * keccak_portable.c expands it for the baseline ISA.  The round has no branch
+ * and no table index that depends on the data.
+ */
+#ifndef PA_XOF_KECCAK_ROUND_H
+#define PA_XOF_KECCAK_ROUND_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PA_TS_LITTLE_ENDIAN 1
+#else
+#define PA_TS_LITTLE_ENDIAN 0
+#endif
+
+#define PA_ROL64(x, n) (((x) << (n)) | ((x) >> (64 - (n))))
+
+static inline uint64_t load64_le(const uint8_t *p)
+{
+#if PA_TS_LITTLE_ENDIAN
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#else
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
+#endif
+}
+
+/*
+ * One round of Keccak-p on lane set A into lane set E: lane (x, y) is A##(x+5y).
+ * Output plane Y of rho+pi takes B[X] = ROL(A[x, X] ^ D[x], r[x][X]) with
+ * x = 3(Y - 3X) mod 5 (pi: (X, Y) = (y, 2x + 3y)), then chi along the plane;
+ * iota adds the round constant to lane (0, 0).
+ */
+#define PA_KECCAK_ROUND(A, E, rc) \
+    do { \
+        uint64_t c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b0, b1, b2, b3, b4; \
+        c0 = A##0 ^ A##5 ^ A##10 ^ A##15 ^ A##20; \
+        c1 = A##1 ^ A##6 ^ A##11 ^ A##16 ^ A##21; \
+        c2 = A##2 ^ A##7 ^ A##12 ^ A##17 ^ A##22; \
+        c3 = A##3 ^ A##8 ^ A##13 ^ A##18 ^ A##23; \
+        c4 = A##4 ^ A##9 ^ A##14 ^ A##19 ^ A##24; \
+        d0 = c4 ^ PA_ROL64(c1, 1); \
+        d1 = c0 ^ PA_ROL64(c2, 1); \
+        d2 = c1 ^ PA_ROL64(c3, 1); \
+        d3 = c2 ^ PA_ROL64(c4, 1); \
+        d4 = c3 ^ PA_ROL64(c0, 1); \
+        b0 = (A##0 ^ d0); \
+        b1 = PA_ROL64((A##6 ^ d1), 44); \
+        b2 = PA_ROL64((A##12 ^ d2), 43); \
+        b3 = PA_ROL64((A##18 ^ d3), 21); \
+        b4 = PA_ROL64((A##24 ^ d4), 14); \
+        E##0 = b0 ^ (~b1 & b2) ^ (rc); \
+        E##1 = b1 ^ (~b2 & b3); \
+        E##2 = b2 ^ (~b3 & b4); \
+        E##3 = b3 ^ (~b4 & b0); \
+        E##4 = b4 ^ (~b0 & b1); \
+        b0 = PA_ROL64((A##3 ^ d3), 28); \
+        b1 = PA_ROL64((A##9 ^ d4), 20); \
+        b2 = PA_ROL64((A##10 ^ d0), 3); \
+        b3 = PA_ROL64((A##16 ^ d1), 45); \
+        b4 = PA_ROL64((A##22 ^ d2), 61); \
+        E##5 = b0 ^ (~b1 & b2); \
+        E##6 = b1 ^ (~b2 & b3); \
+        E##7 = b2 ^ (~b3 & b4); \
+        E##8 = b3 ^ (~b4 & b0); \
+        E##9 = b4 ^ (~b0 & b1); \
+        b0 = PA_ROL64((A##1 ^ d1), 1); \
+        b1 = PA_ROL64((A##7 ^ d2), 6); \
+        b2 = PA_ROL64((A##13 ^ d3), 25); \
+        b3 = PA_ROL64((A##19 ^ d4), 8); \
+        b4 = PA_ROL64((A##20 ^ d0), 18); \
+        E##10 = b0 ^ (~b1 & b2); \
+        E##11 = b1 ^ (~b2 & b3); \
+        E##12 = b2 ^ (~b3 & b4); \
+        E##13 = b3 ^ (~b4 & b0); \
+        E##14 = b4 ^ (~b0 & b1); \
+        b0 = PA_ROL64((A##4 ^ d4), 27); \
+        b1 = PA_ROL64((A##5 ^ d0), 36); \
+        b2 = PA_ROL64((A##11 ^ d1), 10); \
+        b3 = PA_ROL64((A##17 ^ d2), 15); \
+        b4 = PA_ROL64((A##23 ^ d3), 56); \
+        E##15 = b0 ^ (~b1 & b2); \
+        E##16 = b1 ^ (~b2 & b3); \
+        E##17 = b2 ^ (~b3 & b4); \
+        E##18 = b3 ^ (~b4 & b0); \
+        E##19 = b4 ^ (~b0 & b1); \
+        b0 = PA_ROL64((A##2 ^ d2), 62); \
+        b1 = PA_ROL64((A##8 ^ d3), 55); \
+        b2 = PA_ROL64((A##14 ^ d4), 39); \
+        b3 = PA_ROL64((A##15 ^ d0), 41); \
+        b4 = PA_ROL64((A##21 ^ d1), 2); \
+        E##20 = b0 ^ (~b1 & b2); \
+        E##21 = b1 ^ (~b2 & b3); \
+        E##22 = b2 ^ (~b3 & b4); \
+        E##23 = b3 ^ (~b4 & b0); \
+        E##24 = b4 ^ (~b0 & b1); \
+    } while (0)
+
+#define PA_KECCAK_P12(A, E) \
+    do { \
+        PA_KECCAK_ROUND(A, E, 0x000000008000808BULL); \
+        PA_KECCAK_ROUND(E, A, 0x800000000000008BULL); \
+        PA_KECCAK_ROUND(A, E, 0x8000000000008089ULL); \
+        PA_KECCAK_ROUND(E, A, 0x8000000000008003ULL); \
+        PA_KECCAK_ROUND(A, E, 0x8000000000008002ULL); \
+        PA_KECCAK_ROUND(E, A, 0x8000000000000080ULL); \
+        PA_KECCAK_ROUND(A, E, 0x000000000000800AULL); \
+        PA_KECCAK_ROUND(E, A, 0x800000008000000AULL); \
+        PA_KECCAK_ROUND(A, E, 0x8000000080008081ULL); \
+        PA_KECCAK_ROUND(E, A, 0x8000000000008080ULL); \
+        PA_KECCAK_ROUND(A, E, 0x0000000080000001ULL); \
+        PA_KECCAK_ROUND(E, A, 0x8000000080008008ULL); \
+    } while (0)
+
+#define PA_LANES_DECLARE(A) \
+    uint64_t A##0, A##1, A##2, A##3, A##4; \
+    uint64_t A##5, A##6, A##7, A##8, A##9; \
+    uint64_t A##10, A##11, A##12, A##13, A##14; \
+    uint64_t A##15, A##16, A##17, A##18, A##19; \
+    uint64_t A##20, A##21, A##22, A##23, A##24; \
+    (void)0
+#define PA_LANES_LOAD(A, s) \
+    do { \
+        A##0 = (s)[0]; A##1 = (s)[1]; A##2 = (s)[2]; A##3 = (s)[3]; A##4 = (s)[4]; \
+        A##5 = (s)[5]; A##6 = (s)[6]; A##7 = (s)[7]; A##8 = (s)[8]; A##9 = (s)[9]; \
+        A##10 = (s)[10]; A##11 = (s)[11]; A##12 = (s)[12]; A##13 = (s)[13]; A##14 = (s)[14]; \
+        A##15 = (s)[15]; A##16 = (s)[16]; A##17 = (s)[17]; A##18 = (s)[18]; A##19 = (s)[19]; \
+        A##20 = (s)[20]; A##21 = (s)[21]; A##22 = (s)[22]; A##23 = (s)[23]; A##24 = (s)[24]; \
+    } while (0)
+#define PA_LANES_STORE(s, A) \
+    do { \
+        (s)[0] = A##0; (s)[1] = A##1; (s)[2] = A##2; (s)[3] = A##3; (s)[4] = A##4; \
+        (s)[5] = A##5; (s)[6] = A##6; (s)[7] = A##7; (s)[8] = A##8; (s)[9] = A##9; \
+        (s)[10] = A##10; (s)[11] = A##11; (s)[12] = A##12; (s)[13] = A##13; (s)[14] = A##14; \
+        (s)[15] = A##15; (s)[16] = A##16; (s)[17] = A##17; (s)[18] = A##18; (s)[19] = A##19; \
+        (s)[20] = A##20; (s)[21] = A##21; (s)[22] = A##22; (s)[23] = A##23; (s)[24] = A##24; \
+    } while (0)
+#define PA_LANES_XOR_BLOCK(A, p) \
+    do { \
+        A##0 ^= load64_le((p) + 0); \
+        A##1 ^= load64_le((p) + 8); \
+        A##2 ^= load64_le((p) + 16); \
+        A##3 ^= load64_le((p) + 24); \
+        A##4 ^= load64_le((p) + 32); \
+        A##5 ^= load64_le((p) + 40); \
+        A##6 ^= load64_le((p) + 48); \
+        A##7 ^= load64_le((p) + 56); \
+        A##8 ^= load64_le((p) + 64); \
+        A##9 ^= load64_le((p) + 72); \
+        A##10 ^= load64_le((p) + 80); \
+        A##11 ^= load64_le((p) + 88); \
+        A##12 ^= load64_le((p) + 96); \
+        A##13 ^= load64_le((p) + 104); \
+        A##14 ^= load64_le((p) + 112); \
+        A##15 ^= load64_le((p) + 120); \
+        A##16 ^= load64_le((p) + 128); \
+        A##17 ^= load64_le((p) + 136); \
+        A##18 ^= load64_le((p) + 144); \
+        A##19 ^= load64_le((p) + 152); \
+        A##20 ^= load64_le((p) + 160); \
+    } while (0)
+
+#endif
