@@ -132,7 +132,8 @@ int pa_job_settle_report(const pa_aggregator *a, pa_job_sums *pSums, const uint8
     sqlite3_stmt *s;
 
     PA_GUARD(pa_job_sums_add(a, pSums, zPartition, eReject, pOutShare));
-    PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM report_data WHERE task_id = ?1 AND report_id = ?2"));
+    PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM report_data WHERE report ="
+                                   " (SELECT id FROM reports WHERE task_id = ?1 AND report_id = ?2)"));
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, aReportId, 16, SQLITE_STATIC);
     PA_GUARD(pa_agg_step_done(a, s, "report_data (settle)"));

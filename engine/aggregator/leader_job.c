@@ -102,7 +102,7 @@ static int job_load(const pa_aggregator *a, job *j)
                                    " d.public_share, d.helper_enc, d.helper_ct, d.signature,"
                                    " d.verify_state, d.verifier_share"
                                    " FROM reports r JOIN report_data d"
-                                   " ON d.task_id = r.task_id AND d.report_id = r.report_id"
+                                   " ON d.report = r.id"
                                    " WHERE r.task_id = ?1 AND r.job_id = ?2 AND r.state = 'aggregating'"
                                    " ORDER BY r.report_id"));
     pa_agg_bind_task(a, s, 1);

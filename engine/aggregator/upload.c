@@ -74,8 +74,8 @@ static int store_report(pa_aggregator *a, const pa_upload *r)
         return pa_fail(PA_ESTATE, "report: agency %s's report for %s/%s is already aggregated and "
                                   "can no longer be corrected", r->zAgencyId, r->zPeriod, r->zPartition);
     if (bAny) {
-        PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM report_data WHERE task_id = ?1 AND report_id IN"
-                                       " (SELECT report_id FROM reports WHERE task_id = ?1 AND"
+        PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM report_data WHERE report IN"
+                                       " (SELECT id FROM reports WHERE task_id = ?1 AND"
                                        " agency_id = ?2 AND period = ?3 AND partition = ?4"
                                        " AND state = 'pending')"));
         pa_agg_bind_agency_batch(a, s, r->zAgencyId, r->zPeriod, r->zPartition);
@@ -96,18 +96,18 @@ static int store_report(pa_aggregator *a, const pa_upload *r)
     sqlite3_bind_int64(s, 6, pa_agg_now(a));
     sqlite3_bind_blob(s, 7, r->aDigest, 32, SQLITE_STATIC);
     PA_GUARD(pa_agg_step_done(a, s, "reports (insert)"));
-    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO report_data(task_id, report_id, public_share, helper_enc,"
+    sqlite3_int64 iReport = sqlite3_last_insert_rowid(a->pDb);
+    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO report_data(report, public_share, helper_enc,"
                                    " helper_ct, signature, verify_state, verifier_share)"
-                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 3, r->pPublicShare ? r->pPublicShare : (const uint8_t *)"", (int)a->sizes.nPublicShare,
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    sqlite3_bind_int64(s, 1, iReport);
+    sqlite3_bind_blob(s, 2, r->pPublicShare ? r->pPublicShare : (const uint8_t *)"", (int)a->sizes.nPublicShare,
                       SQLITE_STATIC);
-    sqlite3_bind_blob(s, 4, r->aHelperEnc, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 5, r->pHelperCt, (int)a->sizes.nHelperCt, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 6, r->aSignature, 64, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 7, r->pVerifyState, (int)a->nVerifyState, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 8, r->pVerifierShare, (int)a->sizes.nVerifierShare, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, r->aHelperEnc, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, r->pHelperCt, (int)a->sizes.nHelperCt, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, r->aSignature, 64, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 6, r->pVerifyState, (int)a->nVerifyState, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 7, r->pVerifierShare, (int)a->sizes.nVerifierShare, SQLITE_STATIC);
     return pa_agg_step_done(a, s, "report_data (insert)");
 }
 

@@ -7,6 +7,7 @@
  * collections.  (The privacy ledger creates its own table through
  * engine/dp/ledger.c on the same connection.)
  * Version 2: the reports of a period indexed without their partition.
+ * Version 3: reports get a stable integer id, and report_data is keyed by it.
  */
 #include "store/migrations.h"
 
@@ -99,6 +100,55 @@ static const char *const g_migrations[] = {
      * names the period and state, and filters the partition from there. */
     "DROP INDEX reports_by_batch;"
     "CREATE INDEX reports_by_period ON reports(task_id, period, state);",
+    /* 3 */
+    /* report_data was keyed by (task_id, report_id): random report ids put each
+     * new row's key in a random page of its own index, one more 4 KiB page per
+     * report in every group commit.  Keyed by its report's integer id, rows
+     * append and the table needs no index.  That id must never change, so
+     * reports declares it (INTEGER PRIMARY KEY, kept by VACUUM) instead of
+     * leaning on the implicit rowid; the old rowids carry over as the ids.
+     * The two tables are rebuilt, which keeps every existing row. */
+    "CREATE TABLE reports_v3 ("
+    "  id             INTEGER PRIMARY KEY,"
+    "  task_id        BLOB NOT NULL,"
+    "  report_id      BLOB NOT NULL,"
+    "  agency_id      TEXT NOT NULL,"
+    "  period         TEXT NOT NULL,"
+    "  partition      TEXT NOT NULL,"
+    "  received_at    INTEGER NOT NULL,"
+    "  leader_digest  BLOB,"
+    "  verify_state   BLOB,"
+    "  state          TEXT NOT NULL DEFAULT 'pending'"
+    "                 CHECK (state IN ('pending','aggregating','accepted','rejected','replaced')),"
+    "  reject_reason  TEXT,"
+    "  job_id         BLOB,"
+    "  UNIQUE (task_id, report_id)"
+    ");"
+    "INSERT INTO reports_v3(id, task_id, report_id, agency_id, period, partition, received_at,"
+    "  leader_digest, verify_state, state, reject_reason, job_id)"
+    "  SELECT rowid, task_id, report_id, agency_id, period, partition, received_at,"
+    "  leader_digest, verify_state, state, reject_reason, job_id FROM reports;"
+    "CREATE TABLE report_data_v3 ("
+    "  report         INTEGER PRIMARY KEY," /* reports.id */
+    "  public_share   BLOB NOT NULL,"
+    "  helper_enc     BLOB NOT NULL,"
+    "  helper_ct      BLOB NOT NULL,"
+    "  signature      BLOB NOT NULL,"
+    "  verify_state   BLOB NOT NULL,"       /* the leader's (secret: a share of the counts) */
+    "  verifier_share BLOB NOT NULL"
+    ");"
+    "INSERT INTO report_data_v3(report, public_share, helper_enc, helper_ct, signature,"
+    "  verify_state, verifier_share)"
+    "  SELECT r.id, d.public_share, d.helper_enc, d.helper_ct, d.signature, d.verify_state,"
+    "  d.verifier_share FROM report_data d JOIN reports_v3 r"
+    "  ON r.task_id = d.task_id AND r.report_id = d.report_id;"
+    "DROP TABLE report_data;"
+    "DROP TABLE reports;"
+    "ALTER TABLE reports_v3 RENAME TO reports;"
+    "ALTER TABLE report_data_v3 RENAME TO report_data;"
+    "CREATE INDEX reports_by_period ON reports(task_id, period, state);"
+    "CREATE INDEX reports_by_agency ON reports(task_id, agency_id, period, partition, state);"
+    "CREATE INDEX reports_by_job ON reports(task_id, job_id);",
 };
 
 size_t pa_store_migration_count(void)

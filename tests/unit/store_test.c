@@ -13,6 +13,7 @@
 
 #include "privagg/common.h"
 #include "privagg/store.h"
+#include "store/migrations.h"
 
 static char g_path[64];
 
@@ -60,6 +61,46 @@ static void test_open_migrates_to_newest(void **state)
     /* reopening an up-to-date store changes nothing */
     assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
     assert_int_equal(count_rows(pStore, "PRAGMA user_version"), pa_store_schema_version());
+    pa_store_close(pStore);
+}
+
+/* A version-2 store with one pending leader report keeps it through migration 3:
+ * the report gets its old rowid as id, and its data row follows it. */
+static void test_migration_3_keeps_reports(void **state)
+{
+    sqlite3 *pDb;
+    pa_store *pStore;
+    (void)state;
+    assert_int_equal(sqlite3_open(g_path, &pDb), SQLITE_OK);
+    for (size_t v = 1; v <= 2; v++)
+        assert_int_equal(sqlite3_exec(pDb, pa_store_migration(v), NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(pDb,
+                     "PRAGMA user_version = 2;"
+                     "INSERT INTO reports(rowid, task_id, report_id, agency_id, period, partition,"
+                     " received_at) VALUES (7, x'01', x'0a', 'MO0010000', '2026-10', '29001', 1),"
+                     " (9, x'01', x'0b', 'MO0020000', '2026-10', '29003', 2);"
+                     "INSERT INTO report_data(task_id, report_id, public_share, helper_enc, helper_ct,"
+                     " signature, verify_state, verifier_share)"
+                     " VALUES (x'01', x'0b', x'', x'e1', x'c1', x'51', x'5e', x'f1');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(pDb);
+
+    assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
+    assert_int_equal(count_rows(pStore, "PRAGMA user_version"), pa_store_schema_version());
+    assert_int_equal(count_rows(pStore, "SELECT id FROM reports WHERE report_id = x'0a'"), 7);
+    assert_int_equal(count_rows(pStore, "SELECT r.id FROM reports r JOIN report_data d ON d.report = r.id"
+                                        " WHERE d.verify_state = x'5e' AND d.helper_ct = x'c1'"),
+                     9);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_data"), 1);
+    /* the uniqueness of a report id and the indexes survive the rebuild */
+    assert_int_equal(pa_store_exec(pStore, "INSERT INTO reports(task_id, report_id, agency_id, period,"
+                                           " partition, received_at) VALUES (x'01', x'0a', 'x', 'y', 'z', 3)"),
+                     PA_ESTORE);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                                        " ('reports_by_period','reports_by_agency','reports_by_job')"),
+                     3);
     pa_store_close(pStore);
 }
 
@@ -113,6 +154,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_migrates_to_newest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_3_keeps_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test(test_rollback_writes_nothing),
         cmocka_unit_test(test_bad_sql_names_the_error),
