@@ -1,6 +1,6 @@
 /*
- * Group commit of checked uploads: per-waiter wake-ups, hand-off of the lead,
- * and a short gather (see group_commit.h).
+ * Group commit of checked uploads on a committer thread of its own (see
+ * group_commit.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,54 +12,37 @@
 #include "privagg/common.h"
 #include "privagg/http.h"
 
-enum { WAIT_QUEUED, WAIT_DONE, WAIT_LEAD };
-
 struct pa_group_waiter {
     pa_upload *pUp;
     pthread_cond_t cv;
-    int state;
+    int bDone;
 };
 
-void pa_group_commit_init(pa_group_commit *g, pa_aggregator *pAgg)
-{
-    memset(g, 0, sizeof *g);
-    pthread_mutex_init(&g->mutex, NULL);
-    pthread_cond_init(&g->drained, NULL);
-    g->pAgg = pAgg;
-}
-
-void pa_group_commit_destroy(pa_group_commit *g)
-{
-    pthread_mutex_destroy(&g->mutex);
-    pthread_cond_destroy(&g->drained);
-}
-
-/* With the mutex held: let the queue fill for PA_GROUP_GATHER_US (a plain sleep:
- * arrivals wake nobody). */
+/* With the mutex held: let the queue fill until PA_GROUP_TARGET uploads wait or
+ * PA_GROUP_GATHER_US passed (pa_group_commit_store wakes the committer at the
+ * target). */
 static void gather(pa_group_commit *g)
 {
-    struct timespec ts = {0, PA_GROUP_GATHER_US * 1000L};
-    pthread_mutex_unlock(&g->mutex);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-    pthread_mutex_lock(&g->mutex);
+    struct timespec until;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += PA_GROUP_GATHER_US * 1000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    g->bGathering = 1;
+    while (g->nQueue < PA_GROUP_TARGET && !g->bStop)
+        if (pthread_cond_timedwait(&g->work, &g->mutex, &until) == ETIMEDOUT)
+            break;
+    g->bGathering = 0;
 }
 
-/* With the mutex held, as leader: store the whole queue, outside the mutex. */
-static void lead_group(pa_group_commit *g)
+/* Outside the mutex: store one group in one transaction; outcomes into the waiters. */
+static void store_group(pa_group_commit *g, pa_group_waiter **apBatch, size_t nBatch)
 {
-    pa_group_waiter *apBatch[PA_GROUP_MAX];
-    pa_upload *aBatch;
-    size_t nBatch;
+    pa_upload *aBatch = malloc(nBatch * sizeof *aBatch);
 
-    gather(g);
-    nBatch = g->nQueue;
-    memcpy(apBatch, g->apQueue, nBatch * sizeof apBatch[0]);
-    g->nQueue = 0;
-    pthread_cond_broadcast(&g->drained);
-    pthread_mutex_unlock(&g->mutex);
-
-    aBatch = malloc(nBatch * sizeof *aBatch);
     if (aBatch != NULL) {
         for (size_t i = 0; i < nBatch; i++)
             aBatch[i] = *apBatch[i]->pUp;
@@ -77,18 +60,73 @@ static void lead_group(pa_group_commit *g)
     }
     free(aBatch);
     pa_metrics_inc("privagg_upload_commits_total", NULL, 1);
+}
+
+/* The committer: gather, take the queue, store it, wake exactly its uploads. */
+static void *run(void *p)
+{
+    pa_group_commit *g = p;
+    pa_group_waiter *apBatch[PA_GROUP_MAX];
 
     pthread_mutex_lock(&g->mutex);
-    for (size_t i = 0; i < nBatch; i++) {
-        apBatch[i]->state = WAIT_DONE;
-        pthread_cond_signal(&apBatch[i]->cv);
+    for (;;) {
+        while (g->nQueue == 0 && !g->bStop)
+            pthread_cond_wait(&g->work, &g->mutex);
+        if (g->nQueue == 0)
+            break; /* stopping, nothing left */
+        gather(g);
+        size_t nBatch = g->nQueue;
+        memcpy(apBatch, g->apQueue, nBatch * sizeof apBatch[0]);
+        g->nQueue = 0;
+        pthread_cond_broadcast(&g->drained);
+        pthread_mutex_unlock(&g->mutex);
+
+        store_group(g, apBatch, nBatch);
+
+        pthread_mutex_lock(&g->mutex);
+        for (size_t i = 0; i < nBatch; i++) {
+            apBatch[i]->bDone = 1;
+            pthread_cond_signal(&apBatch[i]->cv);
+        }
     }
-    if (g->nQueue > 0) { /* hand the lead to the first upload queued meanwhile */
-        g->apQueue[0]->state = WAIT_LEAD;
-        pthread_cond_signal(&g->apQueue[0]->cv);
-    } else {
-        g->bBusy = 0;
+    pthread_mutex_unlock(&g->mutex);
+    return NULL;
+}
+
+int pa_group_commit_start(pa_group_commit *g, pa_aggregator *pAgg)
+{
+    memset(g, 0, sizeof *g);
+    g->pAgg = pAgg;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the gather's deadline */
+    pthread_mutex_init(&g->mutex, NULL);
+    pthread_cond_init(&g->work, &ca);
+    pthread_cond_init(&g->drained, NULL);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&g->thread, NULL, run, g) != 0) {
+        pthread_mutex_destroy(&g->mutex);
+        pthread_cond_destroy(&g->work);
+        pthread_cond_destroy(&g->drained);
+        return pa_fail(PA_EINTERNAL, "group commit: cannot start its thread");
     }
+    g->bStarted = 1;
+    return PA_OK;
+}
+
+void pa_group_commit_stop(pa_group_commit *g)
+{
+    if (!g->bStarted)
+        return;
+    pthread_mutex_lock(&g->mutex);
+    g->bStop = 1;
+    pthread_cond_signal(&g->work);
+    pthread_mutex_unlock(&g->mutex);
+    pthread_join(g->thread, NULL);
+    pthread_mutex_destroy(&g->mutex);
+    pthread_cond_destroy(&g->work);
+    pthread_cond_destroy(&g->drained);
+    g->bStarted = 0;
 }
 
 void pa_group_commit_store(pa_group_commit *g, pa_upload *pUp)
@@ -96,24 +134,16 @@ void pa_group_commit_store(pa_group_commit *g, pa_upload *pUp)
     pa_group_waiter w;
 
     w.pUp = pUp;
-    w.state = WAIT_QUEUED;
+    w.bDone = 0;
     pthread_cond_init(&w.cv, NULL);
     pthread_mutex_lock(&g->mutex);
     while (g->nQueue == PA_GROUP_MAX) /* only with more than PA_GROUP_MAX connections */
         pthread_cond_wait(&g->drained, &g->mutex);
     g->apQueue[g->nQueue++] = &w;
-    if (!g->bBusy) {
-        g->bBusy = 1;
-        w.state = WAIT_LEAD;
-    }
-    for (;;) {
-        while (w.state == WAIT_QUEUED)
-            pthread_cond_wait(&w.cv, &g->mutex);
-        if (w.state == WAIT_DONE)
-            break;
-        w.state = WAIT_QUEUED; /* leading: store the queue, which holds w */
-        lead_group(g);         /* returns with the mutex held and w done */
-    }
+    if (g->nQueue == 1 || (g->bGathering && g->nQueue == PA_GROUP_TARGET))
+        pthread_cond_signal(&g->work);
+    while (!w.bDone)
+        pthread_cond_wait(&w.cv, &g->mutex);
     pthread_mutex_unlock(&g->mutex);
     pthread_cond_destroy(&w.cv);
 }

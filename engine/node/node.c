@@ -370,7 +370,6 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
         return pa_fail(PA_ENOMEM, "node: out of memory");
     pthread_mutex_init(&n->lock, NULL);
     pthread_cond_init(&n->wake, NULL);
-    pa_group_commit_init(&n->gc, NULL);
     rc = pa_node_config_load(&n->cfg, zConfigPath);
     if (rc == PA_OK)
         rc = pa_task_load(&n->pTask, n->cfg.zTask);
@@ -393,7 +392,8 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     ac.pStore = n->pStore;
     if (rc == PA_OK)
         rc = pa_aggregator_new(&n->pAgg, &ac);
-    n->gc.pAgg = n->pAgg;
+    if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
+        rc = pa_group_commit_start(&n->gc, n->pAgg);
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
         rc = pa_store_open(&n->pWorkerStore, n->cfg.zStore);
     ac.pStore = n->pWorkerStore;
@@ -516,6 +516,7 @@ void pa_node_close(pa_node *n)
         pthread_mutex_unlock(&n->lock);
         pthread_join(n->worker, NULL);
     }
+    pa_group_commit_stop(&n->gc); /* no upload can arrive any more */
     if (n->pCkpt) { /* nothing commits any more: back to automatic checkpoints */
         pa_store_on_wal_commit(n->pStore, NULL, NULL);
         if (n->pWorkerStore)
@@ -536,6 +537,5 @@ void pa_node_close(pa_node *n)
     sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);
-    pa_group_commit_destroy(&n->gc);
     free(n);
 }
