@@ -181,22 +181,32 @@ int pa_leader_check_report(const pa_aggregator *a, const uint8_t *pMsg, size_t n
     return PA_OK;
 }
 
+/* A savepoint statement, compiled once per aggregator like every other. */
+static int savepoint(pa_aggregator *a, const char *zSql)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, zSql));
+    return pa_agg_step_done(a, s, zSql);
+}
+
 int pa_leader_store_reports(pa_aggregator *a, pa_upload *aUp, size_t n)
 {
+    static const char zBegin[] = "SAVEPOINT upload", zUndo[] = "ROLLBACK TO upload",
+                      zEnd[] = "RELEASE upload";
     int rc = pa_store_begin(a->pStore);
 
     for (size_t i = 0; rc == PA_OK && i < n; i++) {
         pa_upload *u = &aUp[i];
-        rc = pa_store_exec(a->pStore, "SAVEPOINT upload");
+        rc = savepoint(a, zBegin);
         if (rc != PA_OK)
             break;
         u->rc = store_report(a, u);
         if (u->rc != PA_OK) {
             snprintf(u->zDetail, sizeof u->zDetail, "%s", pa_error_detail());
-            rc = pa_store_exec(a->pStore, "ROLLBACK TO upload");
+            rc = savepoint(a, zUndo);
         }
         if (rc == PA_OK)
-            rc = pa_store_exec(a->pStore, "RELEASE upload");
+            rc = savepoint(a, zEnd);
     }
     if (rc == PA_OK)
         rc = pa_store_commit(a->pStore);
