@@ -18,6 +18,7 @@
  * branch or index depends on the data.
  */
 #include "xof/keccak_impl.h"
+#include "xof/keccak_round.h"
 
 #if PA_KECCAK_X86
 #include <immintrin.h>
@@ -98,21 +99,7 @@
         E##24 = V_CHI(b4, b0, b1); \
     } while (0)
 
-#define PA_KECCAK_P12_V(A, E) \
-    do { \
-        PA_KECCAK_ROUND_V(A, E, 0x000000008000808BULL); \
-        PA_KECCAK_ROUND_V(E, A, 0x800000000000008BULL); \
-        PA_KECCAK_ROUND_V(A, E, 0x8000000000008089ULL); \
-        PA_KECCAK_ROUND_V(E, A, 0x8000000000008003ULL); \
-        PA_KECCAK_ROUND_V(A, E, 0x8000000000008002ULL); \
-        PA_KECCAK_ROUND_V(E, A, 0x8000000000000080ULL); \
-        PA_KECCAK_ROUND_V(A, E, 0x000000000000800AULL); \
-        PA_KECCAK_ROUND_V(E, A, 0x800000008000000AULL); \
-        PA_KECCAK_ROUND_V(A, E, 0x8000000080008081ULL); \
-        PA_KECCAK_ROUND_V(E, A, 0x8000000000008080ULL); \
-        PA_KECCAK_ROUND_V(A, E, 0x0000000080000001ULL); \
-        PA_KECCAK_ROUND_V(E, A, 0x8000000080008008ULL); \
-    } while (0)
+#define PA_KECCAK_P12_V(A, E) PA_KECCAK_P12_WITH(PA_KECCAK_ROUND_V, A, E)
 
 #define V_DECLARE(A) \
     __m128i A##0, A##1, A##2, A##3, A##4, A##5, A##6, A##7, A##8, A##9, A##10, A##11, A##12, \

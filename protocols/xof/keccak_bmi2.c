@@ -19,29 +19,7 @@
 
 #define PA_BMI2_ATTR __attribute__((target("bmi,bmi2")))
 
-PA_BMI2_ATTR void pa_keccak_p12_bmi2(uint64_t s[25])
-{
-    PA_LANES_DECLARE(a);
-    PA_LANES_DECLARE(e);
-
-    PA_LANES_LOAD(a, s);
-    PA_KECCAK_P12(a, e);
-    PA_LANES_STORE(s, a);
-}
-
-PA_BMI2_ATTR void pa_keccak_absorb_bmi2(uint64_t s[25], const uint8_t *in, size_t nblocks)
-{
-    PA_LANES_DECLARE(a);
-    PA_LANES_DECLARE(e);
-
-    PA_LANES_LOAD(a, s);
-    while (nblocks-- > 0) {
-        PA_LANES_XOR_BLOCK(a, in);
-        PA_KECCAK_P12(a, e);
-        in += PA_TURBOSHAKE128_RATE;
-    }
-    PA_LANES_STORE(s, a);
-}
+PA_KECCAK_SCALAR_BACKEND(bmi2, PA_BMI2_ATTR)
 #else
 typedef int pa_keccak_bmi2_unused; /* ISO C forbids an empty translation unit */
 #endif

@@ -13,26 +13,4 @@
 #include "xof/keccak_round.h"
 #include "xof/turboshake128.h"
 
-void pa_keccak_p12_portable(uint64_t s[25])
-{
-    PA_LANES_DECLARE(a);
-    PA_LANES_DECLARE(e);
-
-    PA_LANES_LOAD(a, s);
-    PA_KECCAK_P12(a, e);
-    PA_LANES_STORE(s, a);
-}
-
-void pa_keccak_absorb_portable(uint64_t s[25], const uint8_t *in, size_t nblocks)
-{
-    PA_LANES_DECLARE(a);
-    PA_LANES_DECLARE(e);
-
-    PA_LANES_LOAD(a, s);
-    while (nblocks-- > 0) {
-        PA_LANES_XOR_BLOCK(a, in);
-        PA_KECCAK_P12(a, e);
-        in += PA_TURBOSHAKE128_RATE;
-    }
-    PA_LANES_STORE(s, a);
-}
+PA_KECCAK_SCALAR_BACKEND(portable, )

@@ -109,21 +109,25 @@ static inline uint64_t load64_le(const uint8_t *p)
         E##24 = b4 ^ (~b0 & b1); \
     } while (0)
 
-#define PA_KECCAK_P12(A, E) \
+/* The twelve rounds (round indices 12..23 of Keccak-f, FIPS 202 §3.2.5 for the
+ * constants) with any round macro ROUND(A, E, rc), the lane sets alternating so
+ * that the result ends in A.  Shared by the scalar and the vector backends. */
+#define PA_KECCAK_P12_WITH(ROUND, A, E) \
     do { \
-        PA_KECCAK_ROUND(A, E, 0x000000008000808BULL); \
-        PA_KECCAK_ROUND(E, A, 0x800000000000008BULL); \
-        PA_KECCAK_ROUND(A, E, 0x8000000000008089ULL); \
-        PA_KECCAK_ROUND(E, A, 0x8000000000008003ULL); \
-        PA_KECCAK_ROUND(A, E, 0x8000000000008002ULL); \
-        PA_KECCAK_ROUND(E, A, 0x8000000000000080ULL); \
-        PA_KECCAK_ROUND(A, E, 0x000000000000800AULL); \
-        PA_KECCAK_ROUND(E, A, 0x800000008000000AULL); \
-        PA_KECCAK_ROUND(A, E, 0x8000000080008081ULL); \
-        PA_KECCAK_ROUND(E, A, 0x8000000000008080ULL); \
-        PA_KECCAK_ROUND(A, E, 0x0000000080000001ULL); \
-        PA_KECCAK_ROUND(E, A, 0x8000000080008008ULL); \
+        ROUND(A, E, 0x000000008000808BULL); \
+        ROUND(E, A, 0x800000000000008BULL); \
+        ROUND(A, E, 0x8000000000008089ULL); \
+        ROUND(E, A, 0x8000000000008003ULL); \
+        ROUND(A, E, 0x8000000000008002ULL); \
+        ROUND(E, A, 0x8000000000000080ULL); \
+        ROUND(A, E, 0x000000000000800AULL); \
+        ROUND(E, A, 0x800000008000000AULL); \
+        ROUND(A, E, 0x8000000080008081ULL); \
+        ROUND(E, A, 0x8000000000008080ULL); \
+        ROUND(A, E, 0x0000000080000001ULL); \
+        ROUND(E, A, 0x8000000080008008ULL); \
     } while (0)
+#define PA_KECCAK_P12(A, E) PA_KECCAK_P12_WITH(PA_KECCAK_ROUND, A, E)
 
 #define PA_LANES_DECLARE(A) \
     uint64_t A##0, A##1, A##2, A##3, A##4; \
@@ -172,5 +176,32 @@ static inline uint64_t load64_le(const uint8_t *p)
         A##19 ^= load64_le((p) + 152); \
         A##20 ^= load64_le((p) + 160); \
     } while (0)
+
+/*
+ * The two functions of a scalar backend (keccak_impl.h): pa_keccak_p12_<name> and
+ * pa_keccak_absorb_<name>, with the lanes in locals for the whole run of blocks.
+ * attr: function attributes (a target for the compiler), or nothing.
+ */
+#define PA_KECCAK_SCALAR_BACKEND(name, attr) \
+    attr void pa_keccak_p12_##name(uint64_t s[25]) \
+    { \
+        PA_LANES_DECLARE(a); \
+        PA_LANES_DECLARE(e); \
+        PA_LANES_LOAD(a, s); \
+        PA_KECCAK_P12(a, e); \
+        PA_LANES_STORE(s, a); \
+    } \
+    attr void pa_keccak_absorb_##name(uint64_t s[25], const uint8_t *in, size_t nblocks) \
+    { \
+        PA_LANES_DECLARE(a); \
+        PA_LANES_DECLARE(e); \
+        PA_LANES_LOAD(a, s); \
+        while (nblocks-- > 0) { \
+            PA_LANES_XOR_BLOCK(a, in); \
+            PA_KECCAK_P12(a, e); \
+            in += PA_TURBOSHAKE128_RATE; \
+        } \
+        PA_LANES_STORE(s, a); \
+    }
 
 #endif
