@@ -160,6 +160,31 @@ static inline pa_f128_u128 pa_f128_product(pa_f128 a, pa_f128 b, uint64_t *t0, u
     return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
 }
 
+#if PA_F128_ASM
+/* The 256-bit product (t0, t1, t2, t3) of a = (a0, a1) and b = (b0, b1), schoolbook
+ * with mulq: the asm text that pa_f128_mul and pa_f128_wide_mac begin with (their
+ * operands carry these names; rax and rdx are clobbered). */
+#define PA_F128_ASM_PRODUCT \
+    "movq %[a0], %%rax\n\t" \
+    "mulq %[b0]\n\t" \
+    "movq %%rax, %[t0]\n\t" \
+    "movq %%rdx, %[t1]\n\t" \
+    "movq %[a1], %%rax\n\t" \
+    "mulq %[b1]\n\t" \
+    "movq %%rax, %[t2]\n\t" \
+    "movq %%rdx, %[t3]\n\t" \
+    "movq %[a0], %%rax\n\t" \
+    "mulq %[b1]\n\t" \
+    "addq %%rax, %[t1]\n\t" \
+    "adcq %%rdx, %[t2]\n\t" \
+    "adcq $0, %[t3]\n\t" \
+    "movq %[a1], %%rax\n\t" \
+    "mulq %[b0]\n\t" \
+    "addq %%rax, %[t1]\n\t" \
+    "adcq %%rdx, %[t2]\n\t" \
+    "adcq $0, %[t3]\n\t"
+#endif
+
 /*
  * Montgomery product a·b·2^-128 mod p (operands in Montgomery form, so this is
  * the field product).  Derivation in the file comment; a, b < p give a result in
@@ -170,24 +195,7 @@ static inline pa_f128 pa_f128_mul(pa_f128 a, pa_f128 b)
 {
 #if PA_F128_ASM
     uint64_t t0, t1, t2, t3, rax, rdx;
-    __asm__("movq %[a0], %%rax\n\t"
-            "mulq %[b0]\n\t"
-            "movq %%rax, %[t0]\n\t"
-            "movq %%rdx, %[t1]\n\t"
-            "movq %[a1], %%rax\n\t"
-            "mulq %[b1]\n\t"
-            "movq %%rax, %[t2]\n\t"
-            "movq %%rdx, %[t3]\n\t"
-            "movq %[a0], %%rax\n\t"
-            "mulq %[b1]\n\t"
-            "addq %%rax, %[t1]\n\t"
-            "adcq %%rdx, %[t2]\n\t"
-            "adcq $0, %[t3]\n\t"
-            "movq %[a1], %%rax\n\t"
-            "mulq %[b0]\n\t"
-            "addq %%rax, %[t1]\n\t"
-            "adcq %%rdx, %[t2]\n\t"
-            "adcq $0, %[t3]\n\t" /* T = a·b = (t0, t1, t2, t3) */
+    __asm__(PA_F128_ASM_PRODUCT /* T = a·b = (t0, t1, t2, t3) */
             "movl $28, %%eax\n\t"
             "mulq %[t0]\n\t"
             "addq %%rax, %[t1]\n\t" /* t1 = q1 */
@@ -385,24 +393,7 @@ static inline void pa_f128_wide_mac(pa_f128_wide *acc, pa_f128 a, pa_f128 b)
 {
 #if PA_F128_ASM
     uint64_t t0, t1, t2, t3, rax, rdx;
-    __asm__("movq %[a0], %%rax\n\t"
-            "mulq %[b0]\n\t"
-            "movq %%rax, %[t0]\n\t"
-            "movq %%rdx, %[t1]\n\t"
-            "movq %[a1], %%rax\n\t"
-            "mulq %[b1]\n\t"
-            "movq %%rax, %[t2]\n\t"
-            "movq %%rdx, %[t3]\n\t"
-            "movq %[a0], %%rax\n\t"
-            "mulq %[b1]\n\t"
-            "addq %%rax, %[t1]\n\t"
-            "adcq %%rdx, %[t2]\n\t"
-            "adcq $0, %[t3]\n\t"
-            "movq %[a1], %%rax\n\t"
-            "mulq %[b0]\n\t"
-            "addq %%rax, %[t1]\n\t"
-            "adcq %%rdx, %[t2]\n\t"
-            "adcq $0, %[t3]\n\t" /* a·b = (t0, t1, t2, t3) */
+    __asm__(PA_F128_ASM_PRODUCT /* a·b = (t0, t1, t2, t3) */
             "addq %[t0], %[w0]\n\t"
             "adcq %[t1], %[w1]\n\t"
             "adcq %[t2], %[w2]\n\t"
