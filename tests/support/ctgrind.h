@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* Run this binary again under valgrind with --ctgrind; skipped under ASan (valgrind
- * cannot run it) or without valgrind.  The run must exit 0. */
+/* Run this binary again under valgrind with --ctgrind; skipped under ASan or TSan
+ * (valgrind cannot run their binaries) or without valgrind.  The run must exit 0. */
 static inline void ctgrind_run_self(void)
 {
     char zCmd[512];
-#if defined(__SANITIZE_ADDRESS__)
-    skip(); /* valgrind cannot run an ASan binary */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    skip(); /* valgrind cannot run an ASan or TSan binary */
 #endif
     if (system("valgrind --version >/dev/null 2>&1") != 0)
         skip();
