@@ -1,11 +1,11 @@
 /*
  * A server's checkpoint thread: copies the store's WAL into the database off
  * the request path.  Writing connections are attached (their automatic
- * checkpoint is turned off; a commit that leaves the WAL over 16 MiB wakes the
- * thread), and the thread runs a
- * PASSIVE checkpoint on a connection of its own, which never blocks a writer.
- * Without it the upload that crosses the threshold would copy ~16 MB and fsync
- * the database while every other upload waits behind its group commit.
+ * checkpoint is turned off; a commit that leaves 4,000 frames or more in the WAL,
+ * 32 MiB of 8 KiB pages, wakes the thread), and the thread runs a PASSIVE
+ * checkpoint on a connection of its own, which never blocks a writer.  Without
+ * it the upload that crosses the threshold would copy tens of MB and fsync the
+ * database while every other upload waits behind its group commit.
  */
 #ifndef PA_NODE_CHECKPOINTER_H
 #define PA_NODE_CHECKPOINTER_H
