@@ -10,7 +10,7 @@
 #include "privagg/common.h"
 
 #define IDLE_WAIT_S 5 /* a checkpoint at least this often while anything was written */
-#define CHECKPOINT_FRAMES 4000 /* 32 MiB of 8 KiB pages: fewer, larger copies (and fsyncs) */
+#define CHECKPOINT_FRAMES 2000 /* 16 MiB of 8 KiB pages: fewer, larger copies (and fsyncs) */
 
 struct pa_checkpointer {
     pa_store *pStore;

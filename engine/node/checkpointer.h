@@ -1,8 +1,8 @@
 /*
  * A server's checkpoint thread: copies the store's WAL into the database off
  * the request path.  Writing connections are attached (their automatic
- * checkpoint is turned off; a commit that leaves 4,000 frames or more in the WAL,
- * 32 MiB of 8 KiB pages, wakes the thread), and the thread runs a PASSIVE
+ * checkpoint is turned off; a commit that leaves 2,000 frames or more in the WAL,
+ * 16 MiB of 8 KiB pages, wakes the thread), and the thread runs a PASSIVE
  * checkpoint on a connection of its own, which never blocks a writer.  Without
  * it the upload that crosses the threshold would copy tens of MB and fsync the
  * database while every other upload waits behind its group commit.
