@@ -189,14 +189,14 @@ static int savepoint(pa_aggregator *a, const char *zSql)
     return pa_agg_step_done(a, s, zSql);
 }
 
-int pa_leader_store_reports(pa_aggregator *a, pa_upload *aUp, size_t n)
+int pa_leader_store_reports(pa_aggregator *a, pa_upload *const *apUp, size_t n)
 {
     static const char zBegin[] = "SAVEPOINT upload", zUndo[] = "ROLLBACK TO upload",
                       zEnd[] = "RELEASE upload";
     int rc = pa_store_begin(a->pStore);
 
     for (size_t i = 0; rc == PA_OK && i < n; i++) {
-        pa_upload *u = &aUp[i];
+        pa_upload *u = apUp[i];
         rc = savepoint(a, zBegin);
         if (rc != PA_OK)
             break;
@@ -214,8 +214,8 @@ int pa_leader_store_reports(pa_aggregator *a, pa_upload *aUp, size_t n)
         pa_store_rollback(a->pStore);
     if (rc != PA_OK) {
         for (size_t i = 0; i < n; i++) {
-            aUp[i].rc = rc;
-            snprintf(aUp[i].zDetail, sizeof aUp[i].zDetail, "%s", pa_error_detail());
+            apUp[i]->rc = rc;
+            snprintf(apUp[i]->zDetail, sizeof apUp[i]->zDetail, "%s", pa_error_detail());
         }
     }
     return rc;
@@ -226,7 +226,8 @@ int pa_leader_upload(pa_aggregator *a, const uint8_t *pMsg, size_t nMsg)
     pa_upload up;
     int rc;
     PA_GUARD(pa_leader_check_report(a, pMsg, nMsg, &up));
-    rc = pa_leader_store_reports(a, &up, 1);
+    pa_upload *pUp = &up;
+    rc = pa_leader_store_reports(a, &pUp, 1);
     pa_upload_free(a, &up);
     PA_GUARD(rc);
     return up.rc == PA_OK ? PA_OK : pa_fail(up.rc, "%s", up.zDetail);

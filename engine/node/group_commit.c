@@ -3,8 +3,6 @@
  * group_commit.h).
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,35 +36,12 @@ static void gather(pa_group_commit *g)
     g->bGathering = 0;
 }
 
-/* Outside the mutex: store one group in one transaction; outcomes into the waiters. */
-static void store_group(pa_group_commit *g, pa_group_waiter **apBatch, size_t nBatch)
-{
-    pa_upload *aBatch = malloc(nBatch * sizeof *aBatch);
-
-    if (aBatch != NULL) {
-        for (size_t i = 0; i < nBatch; i++)
-            aBatch[i] = *apBatch[i]->pUp;
-        pa_leader_store_reports(g->pAgg, aBatch, nBatch);
-    }
-    for (size_t i = 0; i < nBatch; i++) {
-        pa_upload *u = apBatch[i]->pUp;
-        if (aBatch != NULL) {
-            u->rc = aBatch[i].rc;
-            memcpy(u->zDetail, aBatch[i].zDetail, sizeof u->zDetail);
-        } else {
-            u->rc = PA_ENOMEM;
-            snprintf(u->zDetail, sizeof u->zDetail, "upload: out of memory");
-        }
-    }
-    free(aBatch);
-    pa_metrics_inc("privagg_upload_commits_total", NULL, 1);
-}
-
 /* The committer: gather, take the queue, store it, wake exactly its uploads. */
 static void *run(void *p)
 {
     pa_group_commit *g = p;
     pa_group_waiter *apBatch[PA_GROUP_MAX];
+    pa_upload *apUp[PA_GROUP_MAX];
 
     pthread_mutex_lock(&g->mutex);
     for (;;) {
@@ -81,7 +56,11 @@ static void *run(void *p)
         pthread_cond_broadcast(&g->drained);
         pthread_mutex_unlock(&g->mutex);
 
-        store_group(g, apBatch, nBatch);
+        /* one transaction; each upload's outcome lands in its own pa_upload */
+        for (size_t i = 0; i < nBatch; i++)
+            apUp[i] = apBatch[i]->pUp;
+        pa_leader_store_reports(g->pAgg, apUp, nBatch);
+        pa_metrics_inc("privagg_upload_commits_total", NULL, 1);
 
         pthread_mutex_lock(&g->mutex);
         for (size_t i = 0; i < nBatch; i++) {

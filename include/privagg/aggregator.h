@@ -101,12 +101,12 @@ int pa_leader_check_report(const pa_aggregator *pAgg, const uint8_t *pMsg, size_
 
 /*
  * Leader: store checked uploads in ONE transaction (group commit: one fsync for
- * many reports); each gets its own outcome in aUp[i].rc (replay, duplicate,
+ * many reports); each gets its own outcome in apUp[i]->rc (replay, duplicate,
  * collected batch...), and a refused one leaves nothing.  Returns PA_OK if the
  * transaction committed (then every rc is final), else the store's error (then
  * nothing was stored and every rc is that error).
  */
-int pa_leader_store_reports(pa_aggregator *pAgg, pa_upload *aUp, size_t n);
+int pa_leader_store_reports(pa_aggregator *pAgg, pa_upload *const *apUp, size_t n);
 
 typedef struct {
     size_t nJobs;
