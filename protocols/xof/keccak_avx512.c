@@ -101,53 +101,18 @@
 
 #define PA_KECCAK_P12_V(A, E) PA_KECCAK_P12_WITH(PA_KECCAK_ROUND_V, A, E)
 
-#define V_DECLARE(A) \
-    __m128i A##0, A##1, A##2, A##3, A##4, A##5, A##6, A##7, A##8, A##9, A##10, A##11, A##12, \
-        A##13, A##14, A##15, A##16, A##17, A##18, A##19, A##20, A##21, A##22, A##23, A##24
-#define X2_PAIR(s1, s2, i) _mm_set_epi64x((long long)(s2)[i], (long long)(s1)[i])
-#define X2_LOAD(A, s1, s2) \
-    do { \
-        A##0 = X2_PAIR(s1, s2, 0); A##1 = X2_PAIR(s1, s2, 1); A##2 = X2_PAIR(s1, s2, 2); \
-        A##3 = X2_PAIR(s1, s2, 3); A##4 = X2_PAIR(s1, s2, 4); A##5 = X2_PAIR(s1, s2, 5); \
-        A##6 = X2_PAIR(s1, s2, 6); A##7 = X2_PAIR(s1, s2, 7); A##8 = X2_PAIR(s1, s2, 8); \
-        A##9 = X2_PAIR(s1, s2, 9); A##10 = X2_PAIR(s1, s2, 10); A##11 = X2_PAIR(s1, s2, 11); \
-        A##12 = X2_PAIR(s1, s2, 12); A##13 = X2_PAIR(s1, s2, 13); A##14 = X2_PAIR(s1, s2, 14); \
-        A##15 = X2_PAIR(s1, s2, 15); A##16 = X2_PAIR(s1, s2, 16); A##17 = X2_PAIR(s1, s2, 17); \
-        A##18 = X2_PAIR(s1, s2, 18); A##19 = X2_PAIR(s1, s2, 19); A##20 = X2_PAIR(s1, s2, 20); \
-        A##21 = X2_PAIR(s1, s2, 21); A##22 = X2_PAIR(s1, s2, 22); A##23 = X2_PAIR(s1, s2, 23); \
-        A##24 = X2_PAIR(s1, s2, 24); \
-    } while (0)
+#define V_DECLARE(A) PA_KECCAK_EACH_25(PA_LANE_DECLARE1, __m128i, A)
+/* Two states: lane i of s1 in the low half, of s2 in the high half. */
+#define X2_LOAD1(A, s1, s2, i) A##i = _mm_set_epi64x((long long)(s2)[i], (long long)(s1)[i])
+#define X2_LOAD(A, s1, s2) do { PA_KECCAK_EACH_25(X2_LOAD1, A, s1, s2); } while (0)
 #define X2_STORE1(s1, s2, A, i) \
-    do { \
-        (s1)[i] = (uint64_t)_mm_cvtsi128_si64(A##i); \
-        (s2)[i] = (uint64_t)_mm_extract_epi64(A##i, 1); \
-    } while (0)
-#define X2_STORE(s1, s2, A) \
-    do { \
-        X2_STORE1(s1, s2, A, 0); X2_STORE1(s1, s2, A, 1); X2_STORE1(s1, s2, A, 2); \
-        X2_STORE1(s1, s2, A, 3); X2_STORE1(s1, s2, A, 4); X2_STORE1(s1, s2, A, 5); \
-        X2_STORE1(s1, s2, A, 6); X2_STORE1(s1, s2, A, 7); X2_STORE1(s1, s2, A, 8); \
-        X2_STORE1(s1, s2, A, 9); X2_STORE1(s1, s2, A, 10); X2_STORE1(s1, s2, A, 11); \
-        X2_STORE1(s1, s2, A, 12); X2_STORE1(s1, s2, A, 13); X2_STORE1(s1, s2, A, 14); \
-        X2_STORE1(s1, s2, A, 15); X2_STORE1(s1, s2, A, 16); X2_STORE1(s1, s2, A, 17); \
-        X2_STORE1(s1, s2, A, 18); X2_STORE1(s1, s2, A, 19); X2_STORE1(s1, s2, A, 20); \
-        X2_STORE1(s1, s2, A, 21); X2_STORE1(s1, s2, A, 22); X2_STORE1(s1, s2, A, 23); \
-        X2_STORE1(s1, s2, A, 24); \
-    } while (0)
+    ((s1)[i] = (uint64_t)_mm_cvtsi128_si64(A##i), (s2)[i] = (uint64_t)_mm_extract_epi64(A##i, 1))
+#define X2_STORE(s1, s2, A) do { PA_KECCAK_EACH_25(X2_STORE1, s1, s2, A); } while (0)
 /* lanes 0..20 ^= the 64-bit words at offset 8i of the two blocks */
 #define X2_LOADL(p, i) _mm_loadl_epi64((const __m128i *)((p) + 8 * (i)))
 #define X2_XOR1(A, p1, p2, i) \
     A##i = _mm_xor_si128(A##i, _mm_unpacklo_epi64(X2_LOADL(p1, i), X2_LOADL(p2, i)))
-#define X2_XOR_BLOCK(A, p1, p2) \
-    do { \
-        X2_XOR1(A, p1, p2, 0); X2_XOR1(A, p1, p2, 1); X2_XOR1(A, p1, p2, 2); \
-        X2_XOR1(A, p1, p2, 3); X2_XOR1(A, p1, p2, 4); X2_XOR1(A, p1, p2, 5); \
-        X2_XOR1(A, p1, p2, 6); X2_XOR1(A, p1, p2, 7); X2_XOR1(A, p1, p2, 8); \
-        X2_XOR1(A, p1, p2, 9); X2_XOR1(A, p1, p2, 10); X2_XOR1(A, p1, p2, 11); \
-        X2_XOR1(A, p1, p2, 12); X2_XOR1(A, p1, p2, 13); X2_XOR1(A, p1, p2, 14); \
-        X2_XOR1(A, p1, p2, 15); X2_XOR1(A, p1, p2, 16); X2_XOR1(A, p1, p2, 17); \
-        X2_XOR1(A, p1, p2, 18); X2_XOR1(A, p1, p2, 19); X2_XOR1(A, p1, p2, 20); \
-    } while (0)
+#define X2_XOR_BLOCK(A, p1, p2) do { PA_KECCAK_EACH_21(X2_XOR1, A, p1, p2); } while (0)
 
 /* nblocks full blocks into each of two states, both permutations in the same registers. */
 PA_AVX512_ATTR void pa_keccak_absorb_x2_avx512(uint64_t s1[25], const uint8_t *in1,
@@ -179,39 +144,12 @@ PA_AVX512_ATTR void pa_keccak_p12_x2_avx512(uint64_t s1[25], uint64_t s2[25])
 
 /* One state in the low halves (the high halves are ignored and never stored). */
 #define X1_LOAD1(A, s, i) A##i = _mm_loadl_epi64((const __m128i *)((s) + (i)))
-#define X1_LOAD(A, s) \
-    do { \
-        X1_LOAD1(A, s, 0); X1_LOAD1(A, s, 1); X1_LOAD1(A, s, 2); X1_LOAD1(A, s, 3); \
-        X1_LOAD1(A, s, 4); X1_LOAD1(A, s, 5); X1_LOAD1(A, s, 6); X1_LOAD1(A, s, 7); \
-        X1_LOAD1(A, s, 8); X1_LOAD1(A, s, 9); X1_LOAD1(A, s, 10); X1_LOAD1(A, s, 11); \
-        X1_LOAD1(A, s, 12); X1_LOAD1(A, s, 13); X1_LOAD1(A, s, 14); X1_LOAD1(A, s, 15); \
-        X1_LOAD1(A, s, 16); X1_LOAD1(A, s, 17); X1_LOAD1(A, s, 18); X1_LOAD1(A, s, 19); \
-        X1_LOAD1(A, s, 20); X1_LOAD1(A, s, 21); X1_LOAD1(A, s, 22); X1_LOAD1(A, s, 23); \
-        X1_LOAD1(A, s, 24); \
-    } while (0)
+#define X1_LOAD(A, s) do { PA_KECCAK_EACH_25(X1_LOAD1, A, s); } while (0)
 #define X1_STORE1(s, A, i) _mm_storel_epi64((__m128i *)((s) + (i)), A##i)
-#define X1_STORE(s, A) \
-    do { \
-        X1_STORE1(s, A, 0); X1_STORE1(s, A, 1); X1_STORE1(s, A, 2); X1_STORE1(s, A, 3); \
-        X1_STORE1(s, A, 4); X1_STORE1(s, A, 5); X1_STORE1(s, A, 6); X1_STORE1(s, A, 7); \
-        X1_STORE1(s, A, 8); X1_STORE1(s, A, 9); X1_STORE1(s, A, 10); X1_STORE1(s, A, 11); \
-        X1_STORE1(s, A, 12); X1_STORE1(s, A, 13); X1_STORE1(s, A, 14); X1_STORE1(s, A, 15); \
-        X1_STORE1(s, A, 16); X1_STORE1(s, A, 17); X1_STORE1(s, A, 18); X1_STORE1(s, A, 19); \
-        X1_STORE1(s, A, 20); X1_STORE1(s, A, 21); X1_STORE1(s, A, 22); X1_STORE1(s, A, 23); \
-        X1_STORE1(s, A, 24); \
-    } while (0)
+#define X1_STORE(s, A) do { PA_KECCAK_EACH_25(X1_STORE1, s, A); } while (0)
 /* lanes 0..20 ^= the 64-bit little-endian words at offset 8i of the block */
-#define X1_XOR1(A, p, i) \
-    A##i = _mm_xor_si128(A##i, _mm_loadl_epi64((const __m128i *)((p) + 8 * (i))))
-#define X1_XOR_BLOCK(A, p) \
-    do { \
-        X1_XOR1(A, p, 0); X1_XOR1(A, p, 1); X1_XOR1(A, p, 2); X1_XOR1(A, p, 3); \
-        X1_XOR1(A, p, 4); X1_XOR1(A, p, 5); X1_XOR1(A, p, 6); X1_XOR1(A, p, 7); \
-        X1_XOR1(A, p, 8); X1_XOR1(A, p, 9); X1_XOR1(A, p, 10); X1_XOR1(A, p, 11); \
-        X1_XOR1(A, p, 12); X1_XOR1(A, p, 13); X1_XOR1(A, p, 14); X1_XOR1(A, p, 15); \
-        X1_XOR1(A, p, 16); X1_XOR1(A, p, 17); X1_XOR1(A, p, 18); X1_XOR1(A, p, 19); \
-        X1_XOR1(A, p, 20); \
-    } while (0)
+#define X1_XOR1(A, p, i) A##i = _mm_xor_si128(A##i, X2_LOADL(p, i))
+#define X1_XOR_BLOCK(A, p) do { PA_KECCAK_EACH_21(X1_XOR1, A, p); } while (0)
 
 PA_AVX512_ATTR void pa_keccak_absorb_avx512(uint64_t s[25], const uint8_t *in, size_t nblocks)
 {

@@ -129,53 +129,28 @@ static inline uint64_t load64_le(const uint8_t *p)
     } while (0)
 #define PA_KECCAK_P12(A, E) PA_KECCAK_P12_WITH(PA_KECCAK_ROUND, A, E)
 
-#define PA_LANES_DECLARE(A) \
-    uint64_t A##0, A##1, A##2, A##3, A##4; \
-    uint64_t A##5, A##6, A##7, A##8, A##9; \
-    uint64_t A##10, A##11, A##12, A##13, A##14; \
-    uint64_t A##15, A##16, A##17, A##18, A##19; \
-    uint64_t A##20, A##21, A##22, A##23, A##24; \
-    (void)0
-#define PA_LANES_LOAD(A, s) \
-    do { \
-        A##0 = (s)[0]; A##1 = (s)[1]; A##2 = (s)[2]; A##3 = (s)[3]; A##4 = (s)[4]; \
-        A##5 = (s)[5]; A##6 = (s)[6]; A##7 = (s)[7]; A##8 = (s)[8]; A##9 = (s)[9]; \
-        A##10 = (s)[10]; A##11 = (s)[11]; A##12 = (s)[12]; A##13 = (s)[13]; A##14 = (s)[14]; \
-        A##15 = (s)[15]; A##16 = (s)[16]; A##17 = (s)[17]; A##18 = (s)[18]; A##19 = (s)[19]; \
-        A##20 = (s)[20]; A##21 = (s)[21]; A##22 = (s)[22]; A##23 = (s)[23]; A##24 = (s)[24]; \
-    } while (0)
-#define PA_LANES_STORE(s, A) \
-    do { \
-        (s)[0] = A##0; (s)[1] = A##1; (s)[2] = A##2; (s)[3] = A##3; (s)[4] = A##4; \
-        (s)[5] = A##5; (s)[6] = A##6; (s)[7] = A##7; (s)[8] = A##8; (s)[9] = A##9; \
-        (s)[10] = A##10; (s)[11] = A##11; (s)[12] = A##12; (s)[13] = A##13; (s)[14] = A##14; \
-        (s)[15] = A##15; (s)[16] = A##16; (s)[17] = A##17; (s)[18] = A##18; (s)[19] = A##19; \
-        (s)[20] = A##20; (s)[21] = A##21; (s)[22] = A##22; (s)[23] = A##23; (s)[24] = A##24; \
-    } while (0)
-#define PA_LANES_XOR_BLOCK(A, p) \
-    do { \
-        A##0 ^= load64_le((p) + 0); \
-        A##1 ^= load64_le((p) + 8); \
-        A##2 ^= load64_le((p) + 16); \
-        A##3 ^= load64_le((p) + 24); \
-        A##4 ^= load64_le((p) + 32); \
-        A##5 ^= load64_le((p) + 40); \
-        A##6 ^= load64_le((p) + 48); \
-        A##7 ^= load64_le((p) + 56); \
-        A##8 ^= load64_le((p) + 64); \
-        A##9 ^= load64_le((p) + 72); \
-        A##10 ^= load64_le((p) + 80); \
-        A##11 ^= load64_le((p) + 88); \
-        A##12 ^= load64_le((p) + 96); \
-        A##13 ^= load64_le((p) + 104); \
-        A##14 ^= load64_le((p) + 112); \
-        A##15 ^= load64_le((p) + 120); \
-        A##16 ^= load64_le((p) + 128); \
-        A##17 ^= load64_le((p) + 136); \
-        A##18 ^= load64_le((p) + 144); \
-        A##19 ^= load64_le((p) + 152); \
-        A##20 ^= load64_le((p) + 160); \
-    } while (0)
+/* F(args..., i) for the lanes i = 0..20 (a block's) or 0..24 (the state's), as
+ * statements: every lane-by-lane helper of every backend is written with these. */
+#define PA_KECCAK_EACH_21(F, ...) \
+    F(__VA_ARGS__, 0); F(__VA_ARGS__, 1); F(__VA_ARGS__, 2); F(__VA_ARGS__, 3); \
+    F(__VA_ARGS__, 4); F(__VA_ARGS__, 5); F(__VA_ARGS__, 6); F(__VA_ARGS__, 7); \
+    F(__VA_ARGS__, 8); F(__VA_ARGS__, 9); F(__VA_ARGS__, 10); F(__VA_ARGS__, 11); \
+    F(__VA_ARGS__, 12); F(__VA_ARGS__, 13); F(__VA_ARGS__, 14); F(__VA_ARGS__, 15); \
+    F(__VA_ARGS__, 16); F(__VA_ARGS__, 17); F(__VA_ARGS__, 18); F(__VA_ARGS__, 19); \
+    F(__VA_ARGS__, 20)
+#define PA_KECCAK_EACH_25(F, ...) \
+    PA_KECCAK_EACH_21(F, __VA_ARGS__); F(__VA_ARGS__, 21); F(__VA_ARGS__, 22); \
+    F(__VA_ARGS__, 23); F(__VA_ARGS__, 24)
+
+/* The scalar lanes: declare, load from / store to s[25], XOR in a 168-byte block. */
+#define PA_LANE_DECLARE1(T, A, i) T A##i
+#define PA_LANES_DECLARE(A) PA_KECCAK_EACH_25(PA_LANE_DECLARE1, uint64_t, A)
+#define PA_LANE_LOAD1(A, s, i) A##i = (s)[i]
+#define PA_LANES_LOAD(A, s) do { PA_KECCAK_EACH_25(PA_LANE_LOAD1, A, s); } while (0)
+#define PA_LANE_STORE1(s, A, i) (s)[i] = A##i
+#define PA_LANES_STORE(s, A) do { PA_KECCAK_EACH_25(PA_LANE_STORE1, s, A); } while (0)
+#define PA_LANE_XOR1(A, p, i) A##i ^= load64_le((p) + 8 * (i))
+#define PA_LANES_XOR_BLOCK(A, p) do { PA_KECCAK_EACH_21(PA_LANE_XOR1, A, p); } while (0)
 
 /*
  * The two functions of a scalar backend (keccak_impl.h): pa_keccak_p12_<name> and
