@@ -29,6 +29,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 1 where lanes can be loaded from bytes with memcpy (the sponge and the backends). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PA_TS_LITTLE_ENDIAN 1
+#else
+#define PA_TS_LITTLE_ENDIAN 0
+#endif
+
 void pa_keccak_p12_portable(uint64_t s[25]);
 void pa_keccak_absorb_portable(uint64_t s[25], const uint8_t *in, size_t nblocks);
 

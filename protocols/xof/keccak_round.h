@@ -17,11 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define PA_TS_LITTLE_ENDIAN 1
-#else
-#define PA_TS_LITTLE_ENDIAN 0
-#endif
+#include "xof/keccak_impl.h"
 
 #define PA_ROL64(x, n) (((x) << (n)) | ((x) >> (64 - (n))))
 

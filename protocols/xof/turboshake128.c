@@ -31,12 +31,6 @@
 #include "xof/keccak_impl.h"
 #include "xof/turboshake128.h"
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define PA_TS_LITTLE_ENDIAN 1
-#else
-#define PA_TS_LITTLE_ENDIAN 0
-#endif
-
 /* PA_TURBOSHAKE128_IMPL_AUTO, or the backend a test or benchmark forced. */
 static atomic_int g_forced_impl = PA_TURBOSHAKE128_IMPL_AUTO;
 
