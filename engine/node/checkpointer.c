@@ -9,8 +9,8 @@
 #include "node/checkpointer.h"
 #include "privagg/common.h"
 
-#define IDLE_WAIT_S 5 /* a checkpoint at least this often while anything was written */
-#define CHECKPOINT_FRAMES 2000 /* 16 MiB of 8 KiB pages: fewer, larger copies (and fsyncs) */
+#define IDLE_MS 1000        /* a checkpoint once no commit came for this long */
+#define CHECKPOINT_FRAMES 8000 /* or at once past 64 MiB of 8 KiB pages of WAL */
 
 struct pa_checkpointer {
     pa_store *pStore;
@@ -19,12 +19,21 @@ struct pa_checkpointer {
     pthread_cond_t wake;
     atomic_int bDue;           /* a commit left the WAL over the threshold */
     atomic_int bDirty;         /* something was committed since the last checkpoint */
+    atomic_llong iLastCommit;  /* CLOCK_MONOTONIC ms of the last commit */
     int bStop;                 /* under mutex */
 };
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void on_wal_commit(void *p, int nFrames)
 {
     pa_checkpointer *c = p;
+    atomic_store(&c->iLastCommit, now_ms());
     atomic_store(&c->bDirty, 1);
     if (nFrames >= CHECKPOINT_FRAMES && !atomic_exchange(&c->bDue, 1)) {
         pthread_mutex_lock(&c->mutex);
@@ -41,13 +50,15 @@ static void *run(void *p)
         if (!c->bStop && !atomic_load(&c->bDue)) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += IDLE_WAIT_S;
+            until.tv_nsec += IDLE_MS % 1000 * 1000000L;
+            until.tv_sec += IDLE_MS / 1000 + until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
             pthread_cond_timedwait(&c->wake, &c->mutex, &until);
         }
         int bStop = c->bStop;
         pthread_mutex_unlock(&c->mutex);
-        atomic_store(&c->bDue, 0);
-        if (atomic_exchange(&c->bDirty, 0))
+        int bIdle = now_ms() - atomic_load(&c->iLastCommit) >= IDLE_MS;
+        if ((atomic_exchange(&c->bDue, 0) || bIdle || bStop) && atomic_exchange(&c->bDirty, 0))
             pa_store_checkpoint(c->pStore, NULL, NULL); /* a failure is retried next time */
         pthread_mutex_lock(&c->mutex);
         if (bStop)
