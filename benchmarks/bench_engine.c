@@ -42,7 +42,11 @@ static int open_file_stores(flow *f, char *zDir)
         return -1;
     c.pKeys = &f->m.helper;
     c.pStore = f->pHelperStore;
-    return pa_aggregator_new(&f->pHelper, &c);
+    if (pa_aggregator_new(&f->pHelper, &c) != PA_OK)
+        return -1;
+    if (pa_aggregator_fill_noise_pool(f->pLeader, NULL) != PA_OK)
+        return -1;
+    return pa_aggregator_fill_noise_pool(f->pHelper, NULL);
 }
 
 void pa_bench_engine(pa_bench *b)

@@ -29,16 +29,104 @@ int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const ch
     return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: collections: %s", sqlite3_errmsg(a->pDb));
 }
 
-/* The noise of a release is stored as a field vector: the draws added onto a
- * zero aggregate share.  Applying it is then one constant-time vector addition
- * (pa_prio3_merge) on the collection path. */
-static int noise_one(pa_aggregator *a, const char *zPeriod, const char *zPartition)
+/* The release level of a partition: 0 the statewide batch, 1 a partition. */
+static int level_of(const char *zPartition)
+{
+    return strcmp(zPartition, STATE_PARTITION) == 0 ? 0 : 1;
+}
+
+/* Vectors kept drawn ahead per level: a job can touch every partition of a
+ * period at once (and its statewide batch), plus some slack for the next. */
+static int64_t pool_target(const pa_aggregator *a, int iLevel)
+{
+    if (iLevel == 0)
+        return 4;
+    return (int64_t)a->nPartition + 8;
+}
+
+static int pool_count(const pa_aggregator *a, int iLevel, int64_t *pn)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT count(*) FROM noise_pool WHERE task_id = ?1 AND level = ?2"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_int(s, 2, iLevel);
+    int rc = sqlite3_step(s);
+    *pn = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    pa_agg_release(a, s);
+    return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: noise_pool: %s", sqlite3_errmsg(a->pDb));
+}
+
+/* One vector drawn and stored in the pool, in a transaction of its own.  The
+ * noise is kept as a field vector (the draws added onto a zero aggregate
+ * share), so that applying it at release is one constant-time vector addition
+ * (pa_prio3_merge). */
+static int pool_draw_one(pa_aggregator *a, int iLevel)
 {
     sqlite3_stmt *s;
     pa_dp_noise *pNoise = NULL;
     size_t nCells = pa_prio3_output_len(a->pVdaf);
-    uint8_t *pVec;
-    int rc, bHave;
+    uint8_t *pVec = malloc(a->nAggShare);
+    int rc;
+
+    if (pVec == NULL)
+        return pa_fail(PA_ENOMEM, "noise: out of memory");
+    pa_prio3_agg_init(a->pVdaf, pVec);
+    rc = pa_dp_noise_draw_vartime(a->pRng, &a->mech, nCells, &pNoise);
+    if (rc == PA_OK)
+        rc = a->bField128 ? pa_dp_noise_add_f128(pNoise, pVec, nCells)
+                          : pa_dp_noise_add_f64(pNoise, pVec, nCells);
+    pa_dp_noise_free(pNoise);
+    if (rc == PA_OK)
+        rc = pa_store_begin(a->pStore);
+    if (rc == PA_OK) {
+        rc = pa_agg_prepare(a, &s, "INSERT INTO noise_pool(task_id, level, noise) VALUES (?1, ?2, ?3)");
+        if (rc == PA_OK) {
+            pa_agg_bind_task(a, s, 1);
+            sqlite3_bind_int(s, 2, iLevel);
+            sqlite3_bind_blob(s, 3, pVec, (int)a->nAggShare, SQLITE_STATIC);
+            rc = pa_agg_step_done(a, s, "noise_pool");
+        }
+        if (rc == PA_OK)
+            rc = pa_store_commit(a->pStore);
+        if (rc != PA_OK)
+            pa_store_rollback(a->pStore);
+    }
+    pa_wipe(pVec, a->nAggShare);
+    free(pVec);
+    return rc;
+}
+
+int pa_aggregator_fill_noise_pool(pa_aggregator *a, size_t *pnDrawn)
+{
+    size_t nDrawn = 0;
+    int rc = PA_OK;
+
+    if (pnDrawn)
+        *pnDrawn = 0;
+    if (!a->bNoise)
+        return PA_OK;
+    for (int iLevel = 0; iLevel < 2 && rc == PA_OK; iLevel++) {
+        int64_t n = 0;
+        rc = pool_count(a, iLevel, &n);
+        for (; rc == PA_OK && n < pool_target(a, iLevel); n++) {
+            /* a sampler failure (PA_ESAMPLE, below 2^-80 per vector) discards
+             * the draw: nothing was stored and nothing was released */
+            rc = pool_draw_one(a, iLevel);
+            nDrawn += rc == PA_OK;
+        }
+    }
+    if (pnDrawn)
+        *pnDrawn = nDrawn;
+    return rc;
+}
+
+/* The release noise of one batch: a vector taken from the pool (a fixed
+ * sequence of store operations whatever the noise holds). */
+static int noise_one(pa_aggregator *a, const char *zPeriod, const char *zPartition)
+{
+    sqlite3_stmt *s;
+    int rc, bHave, iLevel = level_of(zPartition);
+    int64_t id = 0;
 
     PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM batch_noise WHERE task_id = ?1 AND period = ?2"
                                    " AND partition = ?3"));
@@ -49,27 +137,28 @@ static int noise_one(pa_aggregator *a, const char *zPeriod, const char *zPartiti
     pa_agg_release(a, s);
     if (bHave)
         return PA_OK;
-    pVec = malloc(a->nAggShare);
-    if (pVec == NULL)
-        return pa_fail(PA_ENOMEM, "noise: out of memory");
-    pa_prio3_agg_init(a->pVdaf, pVec);
-    rc = pa_dp_noise_draw_vartime(a->pRng, &a->mech, nCells, &pNoise);
-    if (rc == PA_OK)
-        rc = a->bField128 ? pa_dp_noise_add_f128(pNoise, pVec, nCells)
-                          : pa_dp_noise_add_f64(pNoise, pVec, nCells);
-    pa_dp_noise_free(pNoise);
-    if (rc == PA_OK)
-        rc = pa_agg_prepare(a, &s, "INSERT INTO batch_noise(task_id, period, partition, noise)"
-                                   " VALUES (?1, ?2, ?3, ?4)");
-    if (rc == PA_OK) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 4, pVec, (int)a->nAggShare, SQLITE_STATIC);
-        rc = pa_agg_step_done(a, s, "batch_noise");
-    }
-    pa_wipe(pVec, a->nAggShare);
-    free(pVec);
+    PA_GUARD(pa_agg_prepare(a, &s, "SELECT id FROM noise_pool WHERE task_id = ?1 AND level = ?2"
+                                   " ORDER BY id LIMIT 1"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_int(s, 2, iLevel);
+    bHave = sqlite3_step(s) == SQLITE_ROW;
+    if (bHave)
+        id = sqlite3_column_int64(s, 0);
+    pa_agg_release(a, s);
+    if (!bHave)
+        return pa_fail(PA_EBUSY, "noise: the pool of %s noise is empty while batch %s/%s starts; "
+                                 "it is refilled in the background: retry",
+                       iLevel == 0 ? "statewide" : "partition", zPeriod, zPartition);
+    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO batch_noise(task_id, period, partition, noise)"
+                                   " SELECT task_id, ?2, ?3, noise FROM noise_pool WHERE id = ?4"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, id);
+    PA_GUARD(pa_agg_step_done(a, s, "batch_noise"));
+    PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM noise_pool WHERE id = ?1"));
+    sqlite3_bind_int64(s, 1, id);
+    rc = pa_agg_step_done(a, s, "noise_pool");
     return rc;
 }
 
@@ -216,6 +305,35 @@ int pa_agg_batch_read(const pa_aggregator *a, const char *zPeriod, const char *z
         *pnAgency = (uint64_t)sqlite3_column_int64(s, 0);
     pa_agg_release(a, s);
     return PA_OK;
+}
+
+int pa_agg_batch_forget(const pa_aggregator *a, const char *zPeriod, const char *zPartition)
+{
+    sqlite3_stmt *s;
+    int bState = strcmp(zPartition, STATE_PARTITION) == 0;
+
+    /* the released batch's noise: its sealed answer holds the noised share */
+    PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM batch_noise WHERE task_id = ?1 AND period = ?2"
+                                   " AND partition = ?3"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
+    PA_GUARD(pa_agg_step_done(a, s, "batch_noise"));
+    /* a partition's exact sum is still needed by its statewide batch until that
+     * is released too: delete each partition's sum once both are released (the
+     * collections row of this release is written in the same transaction) */
+    PA_GUARD(pa_agg_prepare(a, &s,
+                            "DELETE FROM batches WHERE task_id = ?1 AND period = ?2"
+                            " AND (?3 OR partition = ?4)"
+                            " AND EXISTS (SELECT 1 FROM collections c WHERE c.task_id = ?1"
+                            "   AND c.period = ?2 AND c.partition = '" STATE_PARTITION "')"
+                            " AND EXISTS (SELECT 1 FROM collections c WHERE c.task_id = ?1"
+                            "   AND c.period = ?2 AND c.partition = batches.partition)"));
+    pa_agg_bind_task(a, s, 1);
+    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, bState);
+    sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
+    return pa_agg_step_done(a, s, "batches");
 }
 
 int pa_agg_batch_unfinished(const pa_aggregator *a, const char *zPeriod, const char *zPartition,

@@ -18,6 +18,7 @@
 #include "common/guard.h"
 #include "privagg/hpke.h"
 #include "privagg/ledger.h"
+#include "privagg/vdaf.h"
 
 /* Stored answer of an earlier collection of this batch. */
 static int stored_collection(const pa_aggregator *a, const pa_collect_req *m, int *pbFound,
@@ -61,16 +62,6 @@ static int check_batch(const pa_aggregator *a, const pa_collect_req *m, uint64_t
 
     if (pTmp == NULL)
         return pa_fail(PA_ENOMEM, "collection: out of memory");
-    if (strcmp(m->zPartition, "state") != 0) {
-        int bKnown = 0;
-        for (size_t i = 0; i < a->pTask->nAgency && !bKnown; i++)
-            bKnown = strcmp(a->pTask->aAgency[i].zPartition, m->zPartition) == 0;
-        if (!bKnown) {
-            free(pTmp);
-            return pa_fail(PA_ENOTFOUND, "collection.partition: \"%s\" is no agency's partition",
-                           m->zPartition);
-        }
-    }
     rc = pa_agg_batch_unfinished(a, m->zPeriod, m->zPartition, &nUnfinished);
     if (rc == PA_OK && nUnfinished > 0)
         rc = pa_fail(PA_ESTATE, "collection: batch %s/%s has %llu reports not yet aggregated",
@@ -163,13 +154,35 @@ static int record(const pa_aggregator *a, const pa_collect_req *m, const uint8_t
     return pa_agg_step_done(a, s, "collections");
 }
 
-static int decode_request(const pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_collect_req *m)
+int pa_agg_decode_collect_req(const pa_aggregator *a, const uint8_t *pReq, size_t nReq,
+                              pa_collect_req *m)
 {
+    uint8_t aWant[16];
+
     PA_GUARD(pa_collect_req_decode(m, pReq, nReq));
     if (sodium_memcmp(m->aTaskId, a->pTask->aTaskId, 32) != 0)
         return pa_fail(PA_ENOTFOUND, "collect.task_id: not this task's id");
+    if (!pa_agg_period_valid(m->zPeriod))
+        return pa_fail(PA_EINVAL, "collect.period: \"%s\" is not a month YYYY-MM", m->zPeriod);
+    if (strcmp(m->zPartition, "state") != 0) {
+        int bKnown = 0;
+        for (size_t i = 0; i < a->pTask->nAgency && !bKnown; i++)
+            bKnown = strcmp(a->pTask->aAgency[i].zPartition, m->zPartition) == 0;
+        if (!bKnown)
+            return pa_fail(PA_ENOTFOUND, "collect.partition: \"%s\" is no partition of this task "
+                                         "(\"state\" is the statewide batch; `privagg task show` "
+                                         "lists the partitions)", m->zPartition);
+    }
+    /* one id per batch, derived by every party: a re-run finds the same job */
+    pa_task_collection_id(a->pTask, m->zPeriod, m->zPartition, aWant);
+    if (sodium_memcmp(aWant, m->aCollectionId, 16) != 0)
+        return pa_fail(PA_EINVAL, "collect.collection_id: not the id of batch %s/%s (it is derived "
+                                  "from the task, period and partition: see pa_task_collection_id)",
+                       m->zPeriod, m->zPartition);
     return PA_OK;
 }
+
+#define decode_request pa_agg_decode_collect_req
 
 int pa_leader_collect_ready(pa_aggregator *a, const uint8_t *pReq, size_t nReq, int *pbReady)
 {
@@ -214,6 +227,8 @@ int pa_helper_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_
             rc = pa_sealed_agg_encode(ppResp, pnResp, m.aTaskId, m.aCollectionId, &out, &a->sizes);
         if (rc == PA_OK)
             rc = record(a, &m, *ppResp, *pnResp);
+        if (rc == PA_OK)
+            rc = pa_agg_batch_forget(a, m.zPeriod, m.zPartition);
     }
     free(pCt);
     return pa_agg_end_txn(a, rc, ppResp);
@@ -234,11 +249,17 @@ int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_hel
         return pa_fail(PA_ESTATE, "collect: this is the leader's route");
     PA_GUARD(decode_request(a, pReq, nReq, &m));
 
-    /* an earlier answer, or the leader's own checks before the helper is asked */
+    /* an earlier answer, or the leader's own checks before the helper is asked:
+     * the batch, and its budget (a charge rolled back with the transaction), so
+     * that the helper never spends budget on a release the leader would refuse */
     PA_GUARD(pa_store_begin(a->pStore));
     rc = stored_collection(a, &m, &bFound, ppResp, pnResp);
     if (rc == PA_OK && !bFound)
         rc = check_batch(a, &m, &nAgency);
+    if (rc == PA_OK && !bFound) {
+        uint8_t aHash[32];
+        rc = charge(a, &m, aHash);
+    }
     pa_store_rollback(a->pStore);
     if (rc != PA_OK || bFound)
         return rc;
@@ -271,6 +292,8 @@ int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_hel
         }
         if (rc == PA_OK && !bFound)
             rc = record(a, &m, *ppResp, *pnResp);
+        if (rc == PA_OK && !bFound)
+            rc = pa_agg_batch_forget(a, m.zPeriod, m.zPartition);
         rc = pa_agg_end_txn(a, rc, ppResp);
     }
     free(pCt);

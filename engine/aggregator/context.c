@@ -36,6 +36,12 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
     a->xNow = c->xNow;
     a->pClockCtx = c->pClockCtx;
     pa_vdaf_ctx(a->aCtx, c->pTask);
+    for (size_t i = 0; i < c->pTask->nAgency; i++) {
+        size_t j = 0;
+        while (j < i && strcmp(c->pTask->aAgency[j].zPartition, c->pTask->aAgency[i].zPartition) != 0)
+            j++;
+        a->nPartition += j == i;
+    }
     a->nCtx = sizeof a->aCtx;
 
     rc = pa_vdaf_from_task(&a->pVdaf, c->pTask, &a->bField128);
@@ -93,6 +99,15 @@ double pa_aggregator_sigma2(const pa_aggregator *a)
 int64_t pa_agg_now(const pa_aggregator *a)
 {
     return a->xNow ? a->xNow(a->pClockCtx) : (int64_t)time(NULL);
+}
+
+int pa_agg_period_valid(const char *z)
+{
+    for (int i = 0; i < 7; i++)
+        if (i == 4 ? z[i] != '-' : (z[i] < '0' || z[i] > '9'))
+            return 0;
+    int iMonth = (z[5] - '0') * 10 + (z[6] - '0');
+    return z[7] == '\0' && iMonth >= 1 && iMonth <= 12;
 }
 
 void pa_agg_current_period(const pa_aggregator *a, char zOut[8])

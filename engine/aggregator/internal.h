@@ -42,6 +42,7 @@ struct pa_aggregator {
     size_t nLeaderCt;           /* leader input share + tag */
     size_t nOwnInputShare;
     size_t nVerifyState, nOutShare, nAggShare;
+    size_t nPartition;          /* distinct partitions of the task's agencies */
     int bNoise;                 /* 0 with mechanism none */
     pa_dp_mechanism mech;
     pa_dp_sensitivity sens;
@@ -87,6 +88,11 @@ int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *
 int pa_agg_batch_read(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                       uint8_t *pOut, uint64_t *pnReport, uint64_t *pnRejected, uint64_t *pnAgency);
 
+/* After a release has been recorded (same transaction): delete the batch's
+ * noise, and the exact sums of the period's partitions whose own release and
+ * statewide release both exist.  The sealed answers stay (SECURITY.md). */
+int pa_agg_batch_forget(const pa_aggregator *a, const char *zPeriod, const char *zPartition);
+
 /* Reports of the batch still pending or being aggregated. */
 int pa_agg_batch_unfinished(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                             uint64_t *pn);
@@ -98,6 +104,14 @@ int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *
 /* End the transaction of a step that answers with *ppResp: commit if rc is PA_OK,
  * else roll back; on any failure *ppResp is freed and NULL.  Returns the outcome. */
 int pa_agg_end_txn(pa_aggregator *a, int rc, uint8_t **ppResp);
+
+/* 1 if z is a month "YYYY-MM" (digits, month 01..12). */
+int pa_agg_period_valid(const char *z);
+
+/* Decode a collection request and check it against the task: task id, period,
+ * a known partition (or "state"), and the batch's derived collection id. */
+int pa_agg_decode_collect_req(const pa_aggregator *a, const uint8_t *pReq, size_t nReq,
+                              pa_collect_req *m);
 
 /* Current UTC month as "YYYY-MM". */
 void pa_agg_current_period(const pa_aggregator *a, char zOut[8]);

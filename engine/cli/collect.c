@@ -18,10 +18,22 @@ static void usage(FILE *out)
             "                       [--timeout SECONDS]\n"
             "\n"
             "Asks the leader to release a batch (both aggregators check the minimum\n"
-            "number of agencies, that it was not released before, and their privacy\n"
-            "budget, and each adds its own noise), polls until it is ready, opens both\n"
-            "sealed shares and writes the noised totals as JSON (default: standard\n"
-            "output).\n"
+            "number of agencies and their privacy budget, and each adds its own\n"
+            "noise), polls until it is ready, opens both sealed shares and writes the\n"
+            "noised totals as JSON (default: standard output).  The collection id is\n"
+            "derived from the task, period and partition: running collect again for a\n"
+            "released batch (after a crash, or a lost file) returns the same answer.\n"
+            "--partition is \"state\" (the statewide batch, the default) or one of the\n"
+            "task's partitions (privagg task show lists them).\n"
+            "\n"
+            "exit status:\n"
+            "  0  released: the noised totals were written\n"
+            "  1  refused for good (privacy budget, too few agencies, unknown\n"
+            "     partition, ...): the message says why; asking again will not help\n"
+            "  2  bad usage\n"
+            "  3  not ready yet: still pending after --timeout (run it again later)\n"
+            "  4  transport failure: the leader could not be reached or failed\n"
+            "     (transient; run it again later)\n"
             "\n"
             "example:\n"
             "  privagg collect --task task.json --key keys/collector.key --period 2026-10 \\\n"
@@ -81,6 +93,9 @@ int pa_cli_collect(int argc, char **argv)
     }
     if (f != stdout && f != NULL)
         fclose(f);
+    if (rc == PA_OK && t->eMechanism == PA_TASK_DP_NONE)
+        fprintf(stderr, "collect: WARNING: no privacy protection: dp.mechanism is none; these are "
+                        "exact totals\n");
     if (rc == PA_OK)
         fprintf(stderr, "collect: %s/%s released: %llu agencies, %llu reports, %llu rejected\n",
                 coll.zPeriod, coll.zPartition, (unsigned long long)coll.nAgency,
@@ -91,5 +106,9 @@ int pa_cli_collect(int argc, char **argv)
     pa_http_client_free(&c);
     pa_keys_wipe(&k);
     pa_task_free(t);
-    return rc == PA_OK ? 0 : 1;
+    if (rc == PA_OK)
+        return 0;
+    if (rc == PA_EBUSY)
+        return 3;
+    return pa_status_is_transient(rc) ? 4 : 1;
 }

@@ -24,6 +24,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: privagg serve --config FILE [--role leader|helper]\n"
             "                     [--tls-cert CERT.pem --tls-key KEY.pem | --insecure-http]\n"
+            "                     [--insecure-no-privacy]\n"
             "\n"
             "Runs an aggregator over HTTPS until SIGTERM or SIGINT, then stops\n"
             "gracefully: no new requests, in-flight ones finish, nothing is lost.\n"
@@ -33,6 +34,9 @@ static void usage(FILE *out)
             "collector_token (leader).  See docs/http.md and docs/engine.md.\n"
             "--tls-cert/--tls-key override the config's certificate; --insecure-http\n"
             "serves plain HTTP (loopback tests only; never for real data).\n"
+            "A task with dp.mechanism \"none\" releases exact totals: it is refused\n"
+            "unless --insecure-no-privacy is given (tests only), and then every\n"
+            "answer carries \"Privagg-Warning: no privacy protection\".\n"
             "Prints \"listening <url>\" on standard output once ready.\n"
             "\n"
             "example:\n"
@@ -42,7 +46,8 @@ static void usage(FILE *out)
 int pa_cli_serve(int argc, char **argv)
 {
     pa_cli_opt o[] = {{"--config", 0, NULL, 0},   {"--role", 0, NULL, 0},         {"--tls-cert", 0, NULL, 0},
-                      {"--tls-key", 0, NULL, 0}, {"--insecure-http", 1, NULL, 0}, {"--help", 1, NULL, 0}};
+                      {"--tls-key", 0, NULL, 0}, {"--insecure-http", 1, NULL, 0}, {"--insecure-no-privacy", 1, NULL, 0},
+                      {"--help", 1, NULL, 0}};
     size_t n = sizeof o / sizeof o[0];
     pa_node *pNode;
     struct sigaction sa;
@@ -71,6 +76,8 @@ int pa_cli_serve(int argc, char **argv)
         pa_node_close(pNode);
         return 2;
     }
+    if (pa_cli_seen(o, n, "--insecure-no-privacy"))
+        pa_node_allow_no_privacy(pNode);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);

@@ -41,8 +41,8 @@ int pa_client_collect(pa_http_client *c, const pa_task *t, const pa_keys *k, con
     char zUrl[700], zPoll[800], zTask[65], zId[33];
     uint8_t aId[16], *pReq = NULL;
     size_t nReq = 0;
-    time_t tEnd = time(NULL) + (time_t)nTimeoutS;
-    int rc, bCreate = 1;
+    time_t tStart = time(NULL), tEnd = tStart + (time_t)nTimeoutS, tSaid = tStart;
+    int rc, bCreate = 1, bPending = 0;
 
     PA_GUARD(pa_collector_request(t, zPeriod, zPartition, aId, &pReq, &nReq));
     task_hex(zTask, t);
@@ -57,34 +57,45 @@ int pa_client_collect(pa_http_client *c, const pa_task *t, const pa_keys *k, con
             rc = pa_http_client_call(c, "POST", zUrl, k->aToken, "application/octet-stream", pReq, nReq,
                                      &pResp, &nResp);
             free(pResp);
-            if (rc != PA_OK)
+            if (rc == PA_OK)
+                bCreate = 0;
+        } else {
+            rc = pa_http_client_request(c, "GET", zPoll, k->aToken, NULL, NULL, 0, &r);
+            if (rc == PA_OK && r.status == 200) {
+                rc = pa_collector_open(t, k, aId, zPeriod, zPartition, r.body, r.body_len, pOut);
+                pa_http_reply_free(&r);
                 break;
-            bCreate = 0;
+            }
+            if (rc == PA_OK && r.status == 202) {
+                bPending = 1;
+            } else if (rc == PA_OK) {
+                char zMsg[512], zType[160];
+                pa_http_problem_message(r.content_type, r.body, r.body_len, zMsg, sizeof zMsg);
+                pa_http_problem_type(r.content_type, r.body, r.body_len, zType, sizeof zType);
+                rc = pa_fail(pa_status_from_http(r.status, zType), "collection %s/%s: %s", zPeriod,
+                             zPartition, zMsg);
+                if (r.status == 404)
+                    bCreate = 1; /* a job the leader does not know: create it again */
+            }
+            pa_http_reply_free(&r); /* zeroed when the request itself failed */
         }
-        rc = pa_http_client_request(c, "GET", zPoll, k->aToken, NULL, NULL, 0, &r);
-        if (rc != PA_OK)
+        /* a refusal ends here; a pending job or a transient failure waits */
+        if (rc != PA_OK && !pa_status_is_transient(rc) && !(rc == PA_ENOTFOUND && bCreate))
             break;
-        if (r.status == 200) {
-            rc = pa_collector_open(t, k, aId, zPeriod, zPartition, r.body, r.body_len, pOut);
-            pa_http_reply_free(&r);
-            break;
-        }
-        if (r.status == 404) {
-            bCreate = 1; /* the leader restarted and forgot the job: ask again */
-        } else if (r.status != 202) {
-            char zMsg[512];
-            pa_http_problem_message(r.content_type, r.body, r.body_len, zMsg, sizeof zMsg);
-            rc = pa_fail(r.status == 422 ? PA_ERANGE : r.status == 409 ? PA_EEXISTS : PA_EIO,
-                         "collection refused (HTTP %ld): %s", r.status, zMsg);
-            pa_http_reply_free(&r);
-            break;
-        }
-        pa_http_reply_free(&r);
         if (time(NULL) >= tEnd) {
-            rc = pa_fail(PA_EIO, "collection: not ready after %u s", nTimeoutS);
+            if (rc == PA_OK)
+                rc = pa_fail(PA_EBUSY, "collection %s/%s: still pending after %u s (reports being "
+                                       "aggregated, or the helper retried): run collect again later",
+                             zPeriod, zPartition, nTimeoutS);
             break;
         }
-        sleep_ms(200);
+        if (time(NULL) - tSaid >= 10) {
+            tSaid = time(NULL);
+            fprintf(stderr, "collect: %s/%s %s after %lld s\n", zPeriod, zPartition,
+                    rc != PA_OK ? "retrying" : bPending ? "still pending" : "waiting",
+                    (long long)(tSaid - tStart));
+        }
+        sleep_ms(rc == PA_OK ? 200 : 1000);
     }
     free(pReq);
     return rc;

@@ -26,12 +26,12 @@ int pa_collector_request(const pa_task *t, const char *zPeriod, const char *zPar
         return pa_fail(PA_EINVAL, "partition: length %zu is outside 1..64", n);
     memset(&m, 0, sizeof m);
     memcpy(m.aTaskId, t->aTaskId, 32);
-    randombytes_buf(aCollectionId, 16);
+    if (strlen(zPeriod) != 7)
+        return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", zPeriod);
+    pa_task_collection_id(t, zPeriod, zPartition, aCollectionId);
     memcpy(m.aCollectionId, aCollectionId, 16);
     snprintf(m.zPeriod, sizeof m.zPeriod, "%.7s", zPeriod);
     memcpy(m.zPartition, zPartition, n + 1);
-    if (strlen(zPeriod) != 7)
-        return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", zPeriod);
     return pa_collect_req_encode(ppReq, pnReq, &m);
 }
 
@@ -190,6 +190,9 @@ int pa_collection_write_json(const pa_task *t, const pa_collection *c, double si
         json_object_set_new(noise, "half_width_95", json_integer((json_int_t)w95));
         json_object_set_new(noise, "rho_per_release", json_real(t->rPerRelease));
     }
+    if (t->eMechanism == PA_TASK_DP_NONE)
+        json_object_set_new(root, "privacy", json_string("none: no privacy protection (dp.mechanism "
+                                                         "is none; these are exact totals)"));
     json_object_set_new(root, "noise", noise);
     json_object_set_new(root, "ledger_entries", json_pack("{s:o, s:o}", "leader", hex(c->aLedgerHash[0], 32),
                                                           "helper", hex(c->aLedgerHash[1], 32)));

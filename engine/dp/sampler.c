@@ -138,8 +138,10 @@ int pa_dp_mechanism_gaussian(pa_dp_mechanism *pMech, pa_dp_rational sigma2)
     a = r.num;
     b = r.den;
     t = int_root2(a / b) + 1; /* floor(sigma) + 1: the integer root of floor(a/b) is floor(sigma) */
-    /* |Y| up to 48 t is handled exactly: P(|Lap_Z(t)| > 48 t) < e^-47 < 2^-67 */
-    if (__builtin_mul_overflow(b, t, &bt) || __builtin_mul_overflow(t, (uint64_t)48, &lim) ||
+    /* |Y| up to 64 t is handled exactly: P(|Lap_Z(t)| > 64 t) < 2 e^-64 < 2^-91 per
+     * Laplace draw, so a 270-cell vector (a few hundred draws) fails below 2^-80
+     * (docs/dp.md).  64 t b t stays below 2^57 for every supported sigma2. */
+    if (__builtin_mul_overflow(b, t, &bt) || __builtin_mul_overflow(t, (uint64_t)64, &lim) ||
         __builtin_mul_overflow(lim, bt, &(uint64_t){0}) ||
         __builtin_mul_overflow((pa_u128)a * 2, (pa_u128)bt, &den) ||
         __builtin_mul_overflow(den, (pa_u128)t, &den))

@@ -236,7 +236,7 @@ int pa_http_client_call(pa_http_client *c, const char *method, const char *url,
                         size_t n, uint8_t **ppResp, size_t *pnResp)
 {
     pa_http_reply r;
-    char zMsg[600];
+    char zMsg[600], zType[160];
     *ppResp = NULL;
     *pnResp = 0;
     int rc = pa_http_client_request(c, method, url, bearer_token, content_type, body, n, &r);
@@ -249,15 +249,8 @@ int pa_http_client_call(pa_http_client *c, const char *method, const char *url,
         return PA_OK;
     }
     pa_http_problem_message(r.content_type, r.body, r.body_len, zMsg, sizeof zMsg);
-    switch (r.status) {
-    case 400: rc = PA_EDECODE; break;
-    case 401:
-    case 403: rc = PA_EAUTH; break;
-    case 404: rc = PA_ENOTFOUND; break;
-    case 409: rc = PA_EEXISTS; break;
-    case 413: rc = PA_ERANGE; break;
-    default: rc = PA_EIO; break;
-    }
+    pa_http_problem_type(r.content_type, r.body, r.body_len, zType, sizeof zType);
+    rc = pa_status_from_http(r.status, zType);
     long status = r.status;
     pa_http_reply_free(&r);
     return pa_fail(rc, "%s %.96s: status %ld: %s", method, url, status, zMsg);

@@ -143,6 +143,25 @@ static void printable_prefix(char *z, size_t nz, const uint8_t *p, size_t n)
     z[j] = '\0';
 }
 
+void pa_http_problem_type(const char *content_type, const uint8_t *body, size_t n, char *zType,
+                          size_t nType)
+{
+    json_error_t err;
+    json_t *pDoc = NULL;
+
+    if (nType == 0)
+        return;
+    zType[0] = '\0';
+    if (content_type != NULL &&
+        strncmp(content_type, PA_HTTP_PROBLEM_TYPE, strlen(PA_HTTP_PROBLEM_TYPE)) == 0 &&
+        body != NULL)
+        pDoc = json_loadb((const char *)body, n, JSON_REJECT_DUPLICATES, &err);
+    const char *z = pDoc ? json_string_value(json_object_get(pDoc, "type")) : NULL;
+    if (z != NULL)
+        snprintf(zType, nType, "%s", z);
+    json_decref(pDoc);
+}
+
 int pa_http_problem_message(const char *content_type, const uint8_t *body, size_t n,
                             char *zMsg, size_t nMsg)
 {

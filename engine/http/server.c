@@ -261,24 +261,15 @@ static void set_early(pa_http_req *q, int status, const char *zType, const char 
 static void handler_failed(pa_http_req *q, pa_http_response *resp, int rc)
 {
     const char *zDetail = pa_error_detail();
-    int status = 500;
-    const char *zType = "internal";
+    const pa_status_map *m = pa_status_lookup(rc);
+    int status = m->http;
+    const char *zType = m->zType;
 
-    switch (rc) {
-    case PA_EDECODE:
-    case PA_EINVAL: status = 400; zType = "malformed"; break;
-    case PA_EVERIFY: status = 400; zType = "verification-failed"; break;
-    case PA_EAUTH: status = 401; zType = "unauthorized"; break;
-    case PA_ENOTFOUND: status = 404; zType = "not-found"; break;
-    case PA_EEXISTS: status = 409; zType = "conflict"; break;
-    case PA_ERANGE: status = 413; zType = "payload-too-large"; break;
-    case PA_ESTATE: status = 409; zType = "invalid-state"; break;
-    case PA_EUNSUPPORTED: status = 400; zType = "unsupported"; break;
-    case PA_EBUDGET: status = 403; zType = "budget-exhausted"; break;
-    default: break;
-    }
     pa_http_response_clear(resp);
-    if (status == 500) {
+    /* a server-side failure's message may name internals (SQL, paths): it goes
+     * to the log and the client reads only the type; an unreachable peer or a
+     * busy pool is said as such (the caller retries) */
+    if (status >= 500 && rc != PA_EIO && rc != PA_EBUSY) {
         if (q->pServer->bLog)
             fprintf(stderr, "privagg http: %s %s: handler failed: %s: %s\n", q->zMethod, q->zPath,
                     pa_strerror(rc), zDetail);
@@ -286,6 +277,13 @@ static void handler_failed(pa_http_req *q, pa_http_response *resp, int rc)
     }
     if (pa_http_problem(resp, status, zType, "%s", zDetail) != PA_OK)
         resp->status = status;
+    if (m->bRetry)
+        pa_http_response_header(resp, "Retry-After", "1");
+    /* one line per refusal: method, route, status, problem type (never the
+     * detail of a 4xx, which may carry the client's values) */
+    if (q->pServer->bLog)
+        fprintf(stderr, "privagg http: %s %s: %d %s\n", q->zMethod, q->pRoute ? q->pRoute->zPath : q->zPath,
+                status, zType);
 }
 
 static void run_handler(pa_http_req *q, pa_http_response *resp)

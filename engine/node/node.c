@@ -1,9 +1,12 @@
 /*
  * An aggregator as an HTTPS server (see include/privagg/node.h).  Handlers are
- * thin: decode nothing themselves, call the engine under the node's lock, map
- * the status to a problem document.  The leader's worker thread drives
- * aggregation jobs and collection jobs, with exponential backoff while the
- * helper is unreachable.
+ * thin: decode nothing themselves, call the engine, and return its status, which
+ * the server answers from the one status table (pa_status_lookup).  The leader's
+ * worker thread drives aggregation jobs and the collection jobs kept in the
+ * store, with backoff while the helper is unreachable, and never holds a lock
+ * across a call to the helper.  Each aggregator keeps a pool of release noise
+ * drawn ahead by a thread of its own, so no request waits on (or can time) a
+ * variable-time draw.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,19 +26,8 @@
 #include "privagg/messages.h"
 #include "privagg/node.h"
 
-#define MAX_COLLECTIONS 256
 #define JOB_SIZE 256
-
-typedef struct {
-    uint8_t aId[16];
-    uint8_t *pReq;
-    size_t nReq;
-    int bDone;
-    int rc;                    /* when done */
-    char zDetail[256];
-    uint8_t *pResp;
-    size_t nResp;
-} collection_job;
+#define NOISE_REFILL_MS 1000   /* the noise thread's tick when nothing wakes it */
 
 struct pa_node {
     pa_node_config cfg;
@@ -47,8 +39,20 @@ struct pa_node {
     pa_aggregator *pWorkerAgg;
     pa_group_commit gc;        /* the leader's uploads */
     pa_checkpointer *pCkpt;    /* WAL checkpoints off the request path */
-    pthread_mutex_t lock;      /* helper: its aggregator; leader: the worker and collection list */
+    pthread_mutex_t lock;      /* helper: its aggregator; leader: the worker's wake-up */
     pthread_cond_t wake;
+    /* leader: the collector's routes on a connection of their own */
+    pa_store *pCollStore;
+    pa_aggregator *pCollAgg;
+    pthread_mutex_t collLock;
+    /* both: the noise pool's thread (its own connection) */
+    pa_store *pNoiseStore;
+    pa_aggregator *pNoiseAgg;
+    pthread_t noiser;
+    int bNoiser;
+    pthread_mutex_t noiseLock;
+    pthread_cond_t noiseWake;
+    int bNoPrivacyAllowed;     /* --insecure-no-privacy */
     pa_http_server *pServer;
     pa_http_route aRoute[8];
     size_t nRoute;
@@ -61,36 +65,21 @@ struct pa_node {
     atomic_int bStop;
     atomic_int bWakePending;   /* an upload arrived since the worker last looked */
     atomic_int bBackingOff;    /* the helper failed: uploads do not cut the wait short */
-    collection_job aColl[MAX_COLLECTIONS];
-    size_t nColl;
 };
 
-int pa_node_http_status(int code, const char **pzType)
+#define NO_PRIVACY_WARNING "no privacy protection: dp.mechanism is none; exact totals are released"
+
+/* A task without noise says so on every answer. */
+static void mark_no_privacy(const pa_node *n, pa_http_response *resp)
 {
-    switch (code) {
-    case PA_EDECODE:   *pzType = "invalid-message";          return 400;
-    case PA_EINVAL:    *pzType = "invalid-argument";         return 400;
-    case PA_EAUTH:     *pzType = "forbidden";                return 403;
-    case PA_ENOTFOUND: *pzType = "not-found";                return 404;
-    case PA_EEXISTS:   *pzType = "duplicate";                return 409;
-    case PA_ESTATE:    *pzType = "wrong-state";              return 409;
-    case PA_ERANGE:    *pzType = "out-of-range";             return 422;
-    case PA_EBUDGET:   *pzType = "privacy-budget-exceeded";  return 422;
-    case PA_EIO:       *pzType = "peer-unavailable";         return 502;
-    default:           *pzType = "internal";                 return 500;
-    }
+    if (n->pTask->eMechanism == PA_TASK_DP_NONE)
+        pa_http_response_header(resp, "Privagg-Warning", NO_PRIVACY_WARNING);
 }
 
-static int problem(pa_http_response *resp, int code)
+static int reply_bytes(pa_node *n, pa_http_response *resp, int status, uint8_t *p, size_t nBytes)
 {
-    const char *zType;
-    int status = pa_node_http_status(code, &zType);
-    return pa_http_problem(resp, status, zType, "%s: %s", pa_strerror(code), pa_error_detail());
-}
-
-static int reply_bytes(pa_http_response *resp, int status, uint8_t *p, size_t n)
-{
-    int rc = pa_http_response_set(resp, status, "application/octet-stream", p, n);
+    mark_no_privacy(n, resp);
+    int rc = pa_http_response_set(resp, status, "application/octet-stream", p, nBytes);
     free(p);
     return rc;
 }
@@ -112,12 +101,10 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
         rc = up.rc == PA_OK ? PA_OK : pa_fail(up.rc, "%s", up.zDetail);
     }
     if (rc != PA_OK) {
-        const char *zType;
         char zLabel[64];
-        pa_node_http_status(rc, &zType);
-        snprintf(zLabel, sizeof zLabel, "outcome=\"%s\"", zType);
+        snprintf(zLabel, sizeof zLabel, "outcome=\"%s\"", pa_status_lookup(rc)->zType);
         pa_metrics_inc("privagg_uploads_total", zLabel, 1);
-        return problem(resp, rc);
+        return rc;
     }
     /* wake the worker once per batch of uploads, and not while it backs off */
     if (!atomic_load(&n->bBackingOff) && !atomic_exchange(&n->bWakePending, 1)) {
@@ -126,15 +113,8 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
         pthread_mutex_unlock(&n->lock);
     }
     pa_metrics_inc("privagg_uploads_total", "outcome=\"stored\"", 1);
+    mark_no_privacy(n, resp);
     return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"stored\"}", 19);
-}
-
-static collection_job *find_collection(pa_node *n, const uint8_t aId[16])
-{
-    for (size_t i = 0; i < n->nColl; i++)
-        if (memcmp(n->aColl[i].aId, aId, 16) == 0)
-            return &n->aColl[i];
-    return NULL;
 }
 
 static int on_collection_create(void *pCtx, const pa_http_req *req, pa_http_response *resp)
@@ -142,37 +122,22 @@ static int on_collection_create(void *pCtx, const pa_http_req *req, pa_http_resp
     pa_node *n = pCtx;
     size_t nBody;
     const uint8_t *pBody = pa_http_req_body(req, &nBody);
-    pa_collect_req m;
+    uint8_t aId[16];
     char zLoc[200], zId[33];
-    int rc = pa_collect_req_decode(&m, pBody, nBody);
+    int rc;
 
-    if (rc == PA_OK && sodium_memcmp(m.aTaskId, n->pTask->aTaskId, 32) != 0)
-        rc = pa_fail(PA_ENOTFOUND, "collect.task_id: not this task's id");
+    pthread_mutex_lock(&n->collLock);
+    rc = pa_leader_collection_create(n->pCollAgg, pBody, nBody, aId);
+    pthread_mutex_unlock(&n->collLock);
     if (rc != PA_OK)
-        return problem(resp, rc);
+        return rc;
     pthread_mutex_lock(&n->lock);
-    if (find_collection(n, m.aCollectionId) == NULL) {
-        if (n->nColl == MAX_COLLECTIONS) {
-            pthread_mutex_unlock(&n->lock);
-            return problem(resp, pa_fail(PA_ERANGE, "collections: %d jobs open, the limit", MAX_COLLECTIONS));
-        }
-        collection_job *c = &n->aColl[n->nColl];
-        memset(c, 0, sizeof *c);
-        memcpy(c->aId, m.aCollectionId, 16);
-        c->pReq = malloc(nBody);
-        if (c->pReq == NULL) {
-            pthread_mutex_unlock(&n->lock);
-            return problem(resp, pa_fail(PA_ENOMEM, "collections: out of memory"));
-        }
-        memcpy(c->pReq, pBody, nBody);
-        c->nReq = nBody;
-        n->nColl++;
-        pthread_cond_signal(&n->wake);
-    }
+    pthread_cond_signal(&n->wake);
     pthread_mutex_unlock(&n->lock);
-    sodium_bin2hex(zId, sizeof zId, m.aCollectionId, 16);
+    sodium_bin2hex(zId, sizeof zId, aId, 16);
     snprintf(zLoc, sizeof zLoc, "%s%s", n->zCollectionPrefix, zId);
     pa_http_response_header(resp, "Location", zLoc);
+    mark_no_privacy(n, resp);
     return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"created\"}", 20);
 }
 
@@ -180,27 +145,24 @@ static int on_collection_poll(void *pCtx, const pa_http_req *req, pa_http_respon
 {
     pa_node *n = pCtx;
     const char *zTail = pa_http_req_path_tail(req);
-    uint8_t aId[16];
-    size_t nBin = 0;
-    int rc;
+    uint8_t aId[16], *pResp = NULL;
+    size_t nBin = 0, nResp = 0;
+    int rc, bPending = 0;
 
     if (zTail == NULL || strlen(zTail) != 32 ||
         sodium_hex2bin(aId, 16, zTail, 32, NULL, &nBin, NULL) != 0 || nBin != 16)
-        return problem(resp, pa_fail(PA_EDECODE, "collection id: expected 32 hex digits"));
-    pthread_mutex_lock(&n->lock);
-    collection_job *c = find_collection(n, aId);
-    if (c == NULL)
-        rc = pa_fail(PA_ENOTFOUND, "collection %s: no such job (create it again)", zTail);
-    else if (!c->bDone)
-        rc = PA_ESTATE;
-    else if (c->rc != PA_OK)
-        rc = pa_fail(c->rc, "%s", c->zDetail);
-    else
-        rc = pa_http_response_set(resp, 200, "application/octet-stream", c->pResp, c->nResp);
-    pthread_mutex_unlock(&n->lock);
-    if (rc == PA_ESTATE)
+        return pa_fail(PA_EDECODE, "collection id: expected 32 hex digits");
+    pthread_mutex_lock(&n->collLock);
+    rc = pa_leader_collection_poll(n->pCollAgg, aId, &bPending, &pResp, &nResp);
+    pthread_mutex_unlock(&n->collLock);
+    if (rc != PA_OK)
+        return rc;
+    if (bPending) {
+        pa_http_response_header(resp, "Retry-After", "1");
+        mark_no_privacy(n, resp);
         return pa_http_response_set(resp, 202, "application/json", "{\"status\":\"pending\"}", 20);
-    return rc == PA_OK ? PA_OK : problem(resp, rc);
+    }
+    return reply_bytes(n, resp, 200, pResp, nResp);
 }
 
 /* ------------------------------------------------------------ helper routes */
@@ -217,9 +179,13 @@ static int helper_call(pa_node *n, helper_fn fn, const pa_http_req *req, pa_http
     pthread_mutex_lock(&n->lock);
     rc = fn(n->pAgg, pBody, nBody, &pOut, &nOut);
     pthread_mutex_unlock(&n->lock);
+    /* a job may have taken vectors from the noise pool: top it up */
+    pthread_mutex_lock(&n->noiseLock);
+    pthread_cond_signal(&n->noiseWake);
+    pthread_mutex_unlock(&n->noiseLock);
     if (rc != PA_OK)
-        return problem(resp, rc);
-    return reply_bytes(resp, 200, pOut, nOut);
+        return rc;
+    return reply_bytes(n, resp, 200, pOut, nOut);
 }
 
 static int on_job_init(void *pCtx, const pa_http_req *req, pa_http_response *resp)
@@ -252,34 +218,40 @@ static int https_transport(void *pCtx, const char *zRoute, const uint8_t *pReq, 
                                pReq, nReq, ppResp, pnResp);
 }
 
-/* One pass over the open collection jobs; 1 if one must be retried later. */
+/* Step every collection job that is due, outside every lock (each step may
+ * call the helper); 1 if one is waiting for aggregation or a retry. */
 static int run_collections(pa_node *n)
 {
     int bRetry = 0;
-    for (size_t i = 0; i < n->nColl && !atomic_load(&n->bStop); i++) {
-        collection_job *c = &n->aColl[i];
-        uint8_t *pResp = NULL;
-        size_t nResp = 0;
-        if (c->bDone)
-            continue;
-        int bReady = 0;
-        int rc = pa_leader_collect_ready(n->pWorkerAgg, c->pReq, c->nReq, &bReady);
-        if (rc == PA_OK && !bReady) {
-            bRetry = 1; /* aggregation first */
-            continue;
+    for (int i = 0; i < 10000 && !atomic_load(&n->bStop); i++) {
+        pa_collection_outcome out;
+        int rc = pa_leader_collection_step(n->pWorkerAgg, https_transport, n, &out);
+        if (rc != PA_OK) {
+            fprintf(stderr, "privagg leader: collection jobs: %s: %s (retrying)\n", pa_strerror(rc),
+                    pa_error_detail());
+            return 1;
         }
-        if (rc == PA_OK)
-            rc = pa_leader_collect(n->pWorkerAgg, c->pReq, c->nReq, https_transport, n, &pResp, &nResp);
-        if (rc == PA_EIO) {
-            bRetry = 1; /* the helper is down: later */
-            continue;
+        if (!out.bStepped)
+            break;
+        switch (out.eOutcome) {
+        case PA_COLLECTION_WAITING:
+            bRetry = 1;
+            break;
+        case PA_COLLECTION_RELEASED:
+            pa_metrics_inc("privagg_collections_total", "outcome=\"released\"", 1);
+            fprintf(stderr, "privagg leader: collection %s/%s: released\n", out.zPeriod, out.zPartition);
+            break;
+        case PA_COLLECTION_RETRYING:
+            bRetry = 1;
+            fprintf(stderr, "privagg leader: collection %s/%s: %s: %s (retrying)\n", out.zPeriod,
+                    out.zPartition, pa_strerror(out.rc), out.zDetail);
+            break;
+        case PA_COLLECTION_REFUSED:
+            pa_metrics_inc("privagg_collections_total", "outcome=\"refused\"", 1);
+            fprintf(stderr, "privagg leader: collection %s/%s: refused: %s: %s\n", out.zPeriod,
+                    out.zPartition, pa_strerror(out.rc), out.zDetail);
+            break;
         }
-        c->bDone = 1;
-        c->rc = rc;
-        snprintf(c->zDetail, sizeof c->zDetail, "%s", pa_error_detail());
-        c->pResp = pResp;
-        c->nResp = nResp;
-        pa_metrics_inc("privagg_collections_total", rc == PA_OK ? "outcome=\"released\"" : "outcome=\"refused\"", 1);
     }
     return bRetry;
 }
@@ -329,8 +301,8 @@ static void *worker(void *p)
             if (rc == PA_OK)
                 count_jobs(&st);
         }
-        pthread_mutex_lock(&n->lock);
         int bRetry = run_collections(n);
+        pthread_mutex_lock(&n->lock);
         if (rc != PA_OK) {
             pa_metrics_inc("privagg_jobs_total", "outcome=\"failed\"", 1);
             fprintf(stderr, "privagg leader: aggregation: %s: %s (retrying)\n", pa_strerror(rc),
@@ -357,6 +329,33 @@ static void *worker(void *p)
     return NULL;
 }
 
+/* ------------------------------------------------------------ noise pool */
+
+/* Keeps the release noise drawn ahead: after a job took vectors, and on a tick. */
+static void *noiser(void *p)
+{
+    pa_node *n = p;
+
+    pthread_mutex_lock(&n->noiseLock);
+    while (!atomic_load(&n->bStop)) {
+        size_t nDrawn = 0;
+        pthread_mutex_unlock(&n->noiseLock);
+        int rc = pa_aggregator_fill_noise_pool(n->pNoiseAgg, &nDrawn);
+        if (rc != PA_OK)
+            fprintf(stderr, "privagg %s: noise pool: %s: %s (retrying)\n", pa_role_name(n->cfg.eRole),
+                    pa_strerror(rc), pa_error_detail());
+        pthread_mutex_lock(&n->noiseLock);
+        if (atomic_load(&n->bStop))
+            break;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += NOISE_REFILL_MS / 1000;
+        pthread_cond_timedwait(&n->noiseWake, &n->noiseLock, &until);
+    }
+    pthread_mutex_unlock(&n->noiseLock);
+    return NULL;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 int pa_node_open(pa_node **ppNode, const char *zConfigPath)
@@ -370,6 +369,9 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
         return pa_fail(PA_ENOMEM, "node: out of memory");
     pthread_mutex_init(&n->lock, NULL);
     pthread_cond_init(&n->wake, NULL);
+    pthread_mutex_init(&n->collLock, NULL);
+    pthread_mutex_init(&n->noiseLock, NULL);
+    pthread_cond_init(&n->noiseWake, NULL);
     rc = pa_node_config_load(&n->cfg, zConfigPath);
     if (rc == PA_OK)
         rc = pa_task_load(&n->pTask, n->cfg.zTask);
@@ -399,12 +401,28 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     ac.pStore = n->pWorkerStore;
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
         rc = pa_aggregator_new(&n->pWorkerAgg, &ac);
+    if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
+        rc = pa_store_open(&n->pCollStore, n->cfg.zStore);
+    ac.pStore = n->pCollStore;
+    if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
+        rc = pa_aggregator_new(&n->pCollAgg, &ac);
+    if (rc == PA_OK)
+        rc = pa_store_open(&n->pNoiseStore, n->cfg.zStore);
+    ac.pStore = n->pNoiseStore;
+    if (rc == PA_OK)
+        rc = pa_aggregator_new(&n->pNoiseAgg, &ac);
+    /* the pool full before the first request can arrive */
+    if (rc == PA_OK)
+        rc = pa_aggregator_fill_noise_pool(n->pNoiseAgg, NULL);
     if (rc == PA_OK)
         rc = pa_checkpointer_start(&n->pCkpt, n->cfg.zStore);
     if (rc == PA_OK) {
         pa_checkpointer_attach(n->pCkpt, n->pStore);
         if (n->pWorkerStore)
             pa_checkpointer_attach(n->pCkpt, n->pWorkerStore);
+        if (n->pCollStore)
+            pa_checkpointer_attach(n->pCkpt, n->pCollStore);
+        pa_checkpointer_attach(n->pCkpt, n->pNoiseStore);
     }
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER) {
         pa_http_client_opts o;
@@ -457,10 +475,23 @@ static void add_route(pa_node *n, const char *zMethod, const char *zPath, pa_htt
     r->ctx = n;
 }
 
+void pa_node_allow_no_privacy(pa_node *n)
+{
+    n->bNoPrivacyAllowed = 1;
+}
+
 int pa_node_start(pa_node *n)
 {
     pa_http_config hc;
     char zTask[65];
+
+    if (n->pTask->eMechanism == PA_TASK_DP_NONE) {
+        if (!n->bNoPrivacyAllowed)
+            return pa_fail(PA_EINVAL, "%s: dp.mechanism is \"none\": this task releases exact totals "
+                                      "with no privacy protection; refusing to serve it (for a test "
+                                      "only, start with --insecure-no-privacy)", n->cfg.zTask);
+        fprintf(stderr, "privagg %s: WARNING: %s\n", pa_role_name(n->cfg.eRole), NO_PRIVACY_WARNING);
+    }
 
     sodium_bin2hex(zTask, sizeof zTask, n->pTask->aTaskId, 32);
     snprintf(n->zReportsPath, sizeof n->zReportsPath, "/tasks/%s/reports", zTask);
@@ -490,6 +521,9 @@ int pa_node_start(pa_node *n)
     hc.n_routes = n->nRoute;
     hc.log_errors = true;
     PA_GUARD(pa_http_server_start(&n->pServer, &hc));
+    if (pthread_create(&n->noiser, NULL, noiser, n) != 0)
+        return pa_fail(PA_EINTERNAL, "node: cannot start the noise thread");
+    n->bNoiser = 1;
     if (n->cfg.eRole == PA_ROLE_LEADER) {
         if (pthread_create(&n->worker, NULL, worker, n) != 0)
             return pa_fail(PA_EINTERNAL, "node: cannot start the worker thread");
@@ -516,20 +550,30 @@ void pa_node_close(pa_node *n)
         pthread_mutex_unlock(&n->lock);
         pthread_join(n->worker, NULL);
     }
+    if (n->bNoiser) {
+        pthread_mutex_lock(&n->noiseLock);
+        pthread_cond_signal(&n->noiseWake);
+        pthread_mutex_unlock(&n->noiseLock);
+        pthread_join(n->noiser, NULL);
+    }
     pa_group_commit_stop(&n->gc); /* no upload can arrive any more */
     if (n->pCkpt) { /* nothing commits any more: back to automatic checkpoints */
         pa_store_on_wal_commit(n->pStore, NULL, NULL);
         if (n->pWorkerStore)
             pa_store_on_wal_commit(n->pWorkerStore, NULL, NULL);
+        if (n->pCollStore)
+            pa_store_on_wal_commit(n->pCollStore, NULL, NULL);
+        if (n->pNoiseStore)
+            pa_store_on_wal_commit(n->pNoiseStore, NULL, NULL);
         pa_checkpointer_stop(&n->pCkpt);
-    }
-    for (size_t i = 0; i < n->nColl; i++) {
-        free(n->aColl[i].pReq);
-        free(n->aColl[i].pResp);
     }
     pa_http_client_free(&n->pClient);
     pa_aggregator_free(n->pWorkerAgg);
     pa_store_close(n->pWorkerStore);
+    pa_aggregator_free(n->pCollAgg);
+    pa_store_close(n->pCollStore);
+    pa_aggregator_free(n->pNoiseAgg);
+    pa_store_close(n->pNoiseStore);
     pa_aggregator_free(n->pAgg);
     pa_store_close(n->pStore);
     pa_task_free(n->pTask);
@@ -537,5 +581,8 @@ void pa_node_close(pa_node *n)
     sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);
+    pthread_mutex_destroy(&n->collLock);
+    pthread_mutex_destroy(&n->noiseLock);
+    pthread_cond_destroy(&n->noiseWake);
     free(n);
 }

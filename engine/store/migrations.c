@@ -8,6 +8,7 @@
  * engine/dp/ledger.c on the same connection.)
  * Version 2: the reports of a period indexed without their partition.
  * Version 3: reports get a stable integer id, and report_data is keyed by it.
+ * Version 4: durable collection jobs, and the pool of noise vectors drawn ahead.
  */
 #include "store/migrations.h"
 
@@ -149,6 +150,40 @@ static const char *const g_migrations[] = {
     "CREATE INDEX reports_by_period ON reports(task_id, period, state);"
     "CREATE INDEX reports_by_agency ON reports(task_id, agency_id, period, partition, state);"
     "CREATE INDEX reports_by_job ON reports(task_id, job_id);",
+    /* 4 */
+    /* Collection jobs live in the store, not in memory: created by the
+     * collector's request (leader) and stepped by the leader's worker, they
+     * survive a restart and need no fixed table.  A job is 'pending' until its
+     * release commits ('released': the answer is the collections row of its
+     * batch) or it fails for a permanent reason ('failed': the code and message
+     * the collector is shown; asking again re-opens it).  next_at spaces the
+     * retries of transient failures. */
+    "CREATE TABLE collection_jobs ("
+    "  task_id        BLOB NOT NULL,"
+    "  collection_id  BLOB NOT NULL,"
+    "  period         TEXT NOT NULL,"
+    "  partition      TEXT NOT NULL,"
+    "  request        BLOB NOT NULL,"
+    "  state          TEXT NOT NULL CHECK (state IN ('pending','released','failed')),"
+    "  error_code     INTEGER,"
+    "  error_detail   TEXT,"
+    "  attempts       INTEGER NOT NULL DEFAULT 0,"
+    "  next_at        INTEGER NOT NULL,"
+    "  created_at     INTEGER NOT NULL,"
+    "  updated_at     INTEGER NOT NULL,"
+    "  PRIMARY KEY (task_id, collection_id)"
+    ");"
+    "CREATE INDEX collection_jobs_due ON collection_jobs(task_id, state, next_at);"
+    /* Noise drawn ahead, per release level (0 statewide, 1 partition): a batch
+     * seen for the first time takes a vector from here, so no peer's request
+     * ever waits on (or can time) a variable-time draw.  Secret. */
+    "CREATE TABLE noise_pool ("
+    "  id        INTEGER PRIMARY KEY,"
+    "  task_id   BLOB NOT NULL,"
+    "  level     INTEGER NOT NULL,"
+    "  noise     BLOB NOT NULL"
+    ");"
+    "CREATE INDEX noise_pool_by_level ON noise_pool(task_id, level);",
 };
 
 size_t pa_store_migration_count(void)

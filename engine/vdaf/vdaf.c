@@ -2,6 +2,7 @@
  * The task's Prio3 instance and application context (see include/privagg/vdaf.h).
  */
 #include <math.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "privagg/common.h"
@@ -56,4 +57,24 @@ int pa_task_noise(const pa_task *t, int *pbNoise, pa_dp_mechanism *pMech, pa_dp_
     param = pa_dp_rational_make((uint64_t)ceil(rScale * 1e6), 1000000);
     *pSigma2 = 2.0 * rScale * rScale;
     return pa_dp_mechanism_laplace(pMech, param);
+}
+
+void pa_task_collection_id(const pa_task *t, const char *zPeriod, const char *zPartition,
+                           uint8_t aId[16])
+{
+    crypto_hash_sha256_state st;
+    uint8_t aHash[32], n;
+
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const uint8_t *)PA_COLLECTION_ID_LABEL,
+                              sizeof PA_COLLECTION_ID_LABEL - 1);
+    crypto_hash_sha256_update(&st, t->aTaskId, 32);
+    n = (uint8_t)strnlen(zPeriod, 255);
+    crypto_hash_sha256_update(&st, &n, 1);
+    crypto_hash_sha256_update(&st, (const uint8_t *)zPeriod, n);
+    n = (uint8_t)strnlen(zPartition, 255);
+    crypto_hash_sha256_update(&st, &n, 1);
+    crypto_hash_sha256_update(&st, (const uint8_t *)zPartition, n);
+    crypto_hash_sha256_final(&st, aHash);
+    memcpy(aId, aHash, 16);
 }

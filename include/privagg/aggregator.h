@@ -55,6 +55,15 @@ void pa_aggregator_free(pa_aggregator *pAgg);
 /* Exact message sizes for this task (for codecs and transports). */
 const pa_msg_sizes *pa_aggregator_sizes(const pa_aggregator *pAgg);
 
+/*
+ * Draw release noise ahead: top up this aggregator's pool of noise vectors (per
+ * release level) in its store, one short transaction per vector.  Variable time:
+ * call it from a background thread, never while a peer's request waits.  A batch
+ * seen for the first time takes its vector from the pool (PA_EBUSY, retried by
+ * the peer, if the pool is empty).  *pnDrawn (may be NULL): vectors drawn.
+ */
+int pa_aggregator_fill_noise_pool(pa_aggregator *pAgg, size_t *pnDrawn);
+
 /* The noise variance each aggregator adds per cell (0 with mechanism none). */
 double pa_aggregator_sigma2(const pa_aggregator *pAgg);
 
@@ -141,6 +150,38 @@ int pa_leader_collect(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, pa_
  * being aggregated (collect later), 1 otherwise.  PA_EDECODE / PA_ENOTFOUND for a
  * bad request. */
 int pa_leader_collect_ready(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, int *pbReady);
+
+/*
+ * Leader: durable collection jobs (engine/aggregator/collect_job.c), kept in the
+ * store.  pa_leader_collection_create checks a collector's request (task, period,
+ * a known partition, the batch's derived collection id: PA_EINVAL/PA_ENOTFOUND/
+ * PA_EDECODE at once) and records the job (idempotent; a failed job asked for
+ * again is re-opened).  pa_leader_collection_poll: *pbPending = 1 while it runs;
+ * the stored refusal (its code and message) if it failed; else the released
+ * answer in *ppResp (malloc'ed).  pa_leader_collection_step runs the next due
+ * job once (outside any lock: it calls the helper) and says what happened in
+ * *pOut (bStepped = 0 when no job was due).
+ */
+typedef enum {
+    PA_COLLECTION_WAITING = 1,  /* its batch still has reports being aggregated */
+    PA_COLLECTION_RELEASED,
+    PA_COLLECTION_RETRYING,     /* a transient failure: retried with backoff */
+    PA_COLLECTION_REFUSED,      /* a permanent failure: the job failed */
+} pa_collection_outcome_kind;
+
+typedef struct {
+    int bStepped;
+    pa_collection_outcome_kind eOutcome;
+    int rc;
+    char zPeriod[8], zPartition[65];
+    char zDetail[400];
+} pa_collection_outcome;
+
+int pa_leader_collection_create(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, uint8_t aId[16]);
+int pa_leader_collection_poll(pa_aggregator *pAgg, const uint8_t aId[16], int *pbPending,
+                              uint8_t **ppResp, size_t *pnResp);
+int pa_leader_collection_step(pa_aggregator *pAgg, pa_helper_transport xCall, void *pCtx,
+                              pa_collection_outcome *pOut);
 
 /* Helper: answer the leader's pa_collect_req with its pa_sealed_agg. */
 int pa_helper_collect(pa_aggregator *pAgg, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,

@@ -27,7 +27,8 @@ typedef struct {
     uint8_t aLedgerHash[2][32];/* each aggregator's ledger entry for this release */
 } pa_collection;
 
-/* A collection request for (period, partition) with a fresh collection id. */
+/* A collection request for (period, partition), with the batch's derived
+ * collection id (pa_task_collection_id): asking again finds the same job. */
 int pa_collector_request(const pa_task *pTask, const char *zPeriod, const char *zPartition,
                          uint8_t aCollectionId[16], uint8_t **ppReq, size_t *pnReq);
 

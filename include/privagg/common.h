@@ -29,6 +29,7 @@
 #define PA_ETAMPER    (-14)   /* a ledger or manifest chain does not verify */
 #define PA_ESAMPLE    (-15)   /* a sampler exhausted its fixed trial budget */
 #define PA_EINTERNAL  (-16)   /* a bug: an invariant did not hold */
+#define PA_EBUSY      (-17)   /* temporarily unable (peer busy, noise pool refilling): try again later */
 
 /* Short, stable description of a status code ("ok", "invalid argument", ...). */
 const char *pa_strerror(int code);
@@ -48,5 +49,30 @@ int pa_fail(int code, const char *fmt, ...)
 
 /* Forget the last failure message of this thread. */
 void pa_error_clear(void);
+
+/*
+ * The one table of status codes over HTTP (protocols/common/status.c): each PA_E* code
+ * has an HTTP status, a problem type (the name after "urn:privagg:error:") and
+ * whether a caller should retry it later (transport, store, memory, busy) or give
+ * up (every refusal of the request itself).  Servers answer failures from it and
+ * clients read problems back into the same code (pa_status_from_http), so a code
+ * survives the trip.  docs/http.md lists the table.
+ */
+typedef struct {
+    int code;            /* PA_E* */
+    int http;            /* HTTP status */
+    const char *zType;   /* problem type name */
+    int bRetry;          /* 1: transient, try again later; 0: permanent */
+} pa_status_map;
+
+/* The entry of code (PA_EINTERNAL's for an unknown code).  Never NULL. */
+const pa_status_map *pa_status_lookup(int code);
+
+/* 1 if code is a transient failure worth retrying (0 for PA_OK). */
+int pa_status_is_transient(int code);
+
+/* The code of a received error: the problem type if it is one of the table's
+ * (with its status), else by HTTP status alone.  zProblemType may be NULL. */
+int pa_status_from_http(long httpStatus, const char *zProblemType);
 
 #endif

@@ -242,6 +242,13 @@ int pa_http_request(const pa_http_client_opts *o, const char *method, const char
                     uint8_t **pBody, size_t *pLen, char **pContentType);
 
 /*
+ * The "type" member of a problem document into zType (empty string if the body is
+ * not application/problem+json with a string type).
+ */
+void pa_http_problem_type(const char *content_type, const uint8_t *body, size_t n, char *zType,
+                          size_t nType);
+
+/*
  * If the reply is a problem document, write "<type>: <title>: <detail>" into
  * zMsg (truncated to nMsg) and return PA_OK; PA_EDECODE otherwise (zMsg then
  * describes the status and a prefix of the body).

@@ -11,9 +11,12 @@
  *   helper  POST /internal/job/init, /internal/job/continue, /internal/collect
  *                                                  (the leader's bearer token)
  *   both    GET /health, GET /metrics
- * The leader runs aggregation jobs and collection jobs in a background thread,
- * retrying with exponential backoff while the helper is unreachable.  Errors are
- * RFC 9457 problem details with a stable type per PA_E* code.
+ * The leader runs aggregation jobs and the collection jobs kept in its store in
+ * a background thread, retrying transient failures with backoff; a permanent
+ * refusal (budget, too few agencies, ...) ends the job and is what the collector
+ * is shown.  Each node keeps release noise drawn ahead by a thread of its own.
+ * Errors are RFC 9457 problem details from the one status table
+ * (pa_status_lookup in privagg/common.h).
  */
 #ifndef PRIVAGG_NODE_H
 #define PRIVAGG_NODE_H
@@ -42,6 +45,11 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath);
 int pa_node_override(pa_node *pNode, const char *zRole, const char *zTlsCert, const char *zTlsKey,
                      int bInsecureHttp);
 
+/* Serve a task whose dp.mechanism is "none" (tests only: `privagg serve
+ * --insecure-no-privacy`).  Without it pa_node_start refuses such a task; with it
+ * every answer carries the header "Privagg-Warning: no privacy protection ...". */
+void pa_node_allow_no_privacy(pa_node *pNode);
+
 /* Start serving (and, for the leader, the background worker). */
 int pa_node_start(pa_node *pNode);
 
@@ -51,8 +59,5 @@ uint16_t pa_node_port(const pa_node *pNode);
 /* Graceful stop: no new requests, in-flight ones finish, the worker finishes its
  * current step; then everything is closed and freed. */
 void pa_node_close(pa_node *pNode);
-
-/* Map a status code to an HTTP status and a stable problem type name. */
-int pa_node_http_status(int code, const char **pzType);
 
 #endif

@@ -31,4 +31,15 @@ void pa_vdaf_ctx(uint8_t aCtx[PA_VDAF_CTX_SIZE], const pa_task *pTask);
 int pa_task_noise(const pa_task *pTask, int *pbNoise, pa_dp_mechanism *pMech,
                   pa_dp_sensitivity *pSens, double *pSigma2);
 
+/*
+ * The collection id of batch (period, partition): the first 16 bytes of
+ * SHA-256("privagg/collection/v1" || task id || len || period || len || partition)
+ * (lengths one byte each).  Stable, so a collector that crashed or lost its file
+ * asks again with the same id and gets the same released answer; both
+ * aggregators refuse any other id for the batch.
+ */
+#define PA_COLLECTION_ID_LABEL "privagg/collection/v1"
+void pa_task_collection_id(const pa_task *pTask, const char *zPeriod, const char *zPartition,
+                           uint8_t aId[16]);
+
 #endif

@@ -29,6 +29,7 @@ const char *pa_strerror(int code)
     case PA_ETAMPER:      return "tampering detected";
     case PA_ESAMPLE:      return "sampler trial budget exhausted";
     case PA_EINTERNAL:    return "internal error";
+    case PA_EBUSY:        return "temporarily unavailable";
     default:              return "unknown error";
     }
 }

@@ -78,6 +78,11 @@ static inline int flow_new(flow *f, size_t nAgencies, size_t nMin, void (*xEdit)
     c.pStore = f->pHelperStore;
     if (rc == PA_OK)
         rc = pa_aggregator_new(&f->pHelper, &c);
+    /* release noise drawn ahead, as the servers' noise threads do */
+    if (rc == PA_OK)
+        rc = pa_aggregator_fill_noise_pool(f->pLeader, NULL);
+    if (rc == PA_OK)
+        rc = pa_aggregator_fill_noise_pool(f->pHelper, NULL);
     return rc;
 }
 

@@ -239,11 +239,35 @@ static void test_collection_refusals(void **state)
     assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
 
     expect(flow_collect(&f, "2026-09", "state", &coll), PA_ERANGE, "5 agencies, the task requires at least 10");
-    expect(flow_collect(&f, "2026-10", "29999", &coll), PA_ENOTFOUND, "no agency's partition");
+    expect(flow_collect(&f, "2026-10", "29999", &coll), PA_ENOTFOUND, "no partition of this task");
     assert_int_equal(flow_collect(&f, "2026-10", "state", &coll), PA_OK);
+    /* the same batch asked again (a collector that crashed or lost its file):
+     * the same released answer, nothing charged again */
+    pa_collection again;
+    int nLedger = flow_count(f.pHelperStore, "SELECT count(*) FROM dp_ledger");
+    assert_int_equal(flow_collect(&f, "2026-10", "state", &again), PA_OK);
+    assert_int_equal(again.nCell, coll.nCell);
+    assert_memory_equal(again.aTotal, coll.aTotal, coll.nCell * sizeof coll.aTotal[0]);
+    assert_int_equal(flow_count(f.pHelperStore, "SELECT count(*) FROM dp_ledger"), nLedger);
+    pa_collection_free(&again);
     pa_collection_free(&coll);
-    /* a second collection of the same batch */
-    expect(flow_collect(&f, "2026-10", "state", &coll), PA_EEXISTS, "already collected");
+    /* any other collection id for the batch is refused by both aggregators */
+    {
+        pa_collect_req m;
+        uint8_t *pReq, *pResp = NULL;
+        size_t nReq, nResp;
+        memset(&m, 0, sizeof m);
+        memcpy(m.aTaskId, f.m.pTask->aTaskId, 32);
+        memset(m.aCollectionId, 0xab, 16);
+        memcpy(m.zPeriod, "2026-10", 8);
+        memcpy(m.zPartition, "state", 6);
+        assert_int_equal(pa_collect_req_encode(&pReq, &nReq, &m), PA_OK);
+        expect(pa_leader_collect(f.pLeader, pReq, nReq, flow_transport, &f, &pResp, &nResp), PA_EINVAL,
+               "not the id of batch 2026-10/state");
+        expect(pa_helper_collect(f.pHelper, pReq, nReq, &pResp, &nResp), PA_EINVAL,
+               "not the id of batch 2026-10/state");
+        free(pReq);
+    }
     /* over budget: 0.05 spent of 0.06, 0.05 asked; nothing released, nothing recorded */
     int nColl = flow_count(f.pLeaderStore, "SELECT count(*) FROM collections");
     expect(flow_collect(&f, "2026-08", "state", &coll), PA_EBUDGET, "budget");

@@ -66,6 +66,14 @@ static int h_decode_fails(void *ctx, const pa_http_req *req, pa_http_response *r
     return pa_fail(PA_EDECODE, "report: length 3, expected 40");
 }
 
+/* Fails with the status code named by the path tail: /code/9 -> PA_EBUDGET. */
+static int h_code(void *ctx, const pa_http_req *req, pa_http_response *resp)
+{
+    (void)ctx;
+    (void)resp;
+    return pa_fail(-atoi(pa_http_req_path_tail(req)), "code %s as asked", pa_http_req_path_tail(req));
+}
+
 static int h_problem(void *ctx, const pa_http_req *req, pa_http_response *resp)
 {
     (void)ctx;
@@ -103,6 +111,7 @@ static const pa_http_route g_routes[] = {
     {"GET", "/fail", h_store_fails, false, NULL, NULL},
     {"POST", "/decode", h_decode_fails, false, NULL, NULL},
     {"GET", "/problem", h_problem, false, NULL, NULL},
+    {"GET", "/code/", h_code, false, NULL, NULL},
     {"POST", "/secure", h_echo, true, g_token, NULL},
     {"GET", "/slow", h_slow, false, NULL, NULL},
     {"GET", "/count", h_count, false, NULL, NULL},
@@ -232,16 +241,16 @@ static void test_handler_errors(void **state)
     char zMsg[256];
 
     call(f, "GET", "/fail", NULL, NULL, 0, &r);
-    expect_problem(&r, 500, "urn:privagg:error:internal");
+    expect_problem(&r, 503, "urn:privagg:error:store-unavailable");
     assert_null(strstr((const char *)r.body, "secret internal detail"));
     pa_http_reply_free(&r);
 
     call(f, "POST", "/decode", NULL, "abc", 3, &r);
-    expect_problem(&r, 400, "urn:privagg:error:malformed");
+    expect_problem(&r, 400, "urn:privagg:error:invalid-message");
     assert_int_equal(pa_http_problem_message(r.content_type, r.body, r.body_len, zMsg,
                                              sizeof zMsg),
                      PA_OK);
-    assert_string_equal(zMsg, "urn:privagg:error:malformed: Bad Request: report: length 3, "
+    assert_string_equal(zMsg, "urn:privagg:error:invalid-message: Bad Request: report: length 3, "
                               "expected 40");
     pa_http_reply_free(&r);
 
@@ -262,7 +271,8 @@ static void test_handler_errors(void **state)
     snprintf(zUrl, sizeof zUrl, "%s/fail", f->zBase);
     assert_int_equal(pa_http_client_call(f->pClient, "GET", zUrl, NULL, NULL, NULL, 0, &pResp,
                                          &nResp),
-                     PA_EIO);
+                     PA_ESTORE);
+    assert_null(strstr(pa_error_detail(), "secret internal detail"));
     snprintf(zUrl, sizeof zUrl, "%s/secure", f->zBase);
     assert_int_equal(pa_http_client_call(f->pClient, "POST", zUrl, NULL, NULL, "x", 1, &pResp,
                                          &nResp),
@@ -277,6 +287,46 @@ static void test_handler_errors(void **state)
     assert_int_equal(pa_http_problem_message("text/plain", (const uint8_t *)"hi", 2, zMsg,
                                              sizeof zMsg),
                      PA_EDECODE);
+}
+
+/* Every status code crosses HTTP unchanged: the server answers it from the one
+ * table and the client reads the same code back (with the table's retry rule). */
+static void test_every_code_round_trips(void **state)
+{
+    fixture *f = *state;
+    static const int aCode[] = {PA_EINVAL, PA_EDECODE, PA_EVERIFY, PA_ENOMEM, PA_ERANGE, PA_EIO,
+                                PA_ESTATE, PA_EUNSUPPORTED, PA_EBUDGET, PA_EEXISTS, PA_ENOTFOUND,
+                                PA_EAUTH, PA_ESTORE, PA_ETAMPER, PA_ESAMPLE, PA_EINTERNAL, PA_EBUSY};
+    char zUrl[128];
+    uint8_t *pResp;
+    size_t nResp;
+
+    for (size_t i = 0; i < sizeof aCode / sizeof aCode[0]; i++) {
+        const pa_status_map *m = pa_status_lookup(aCode[i]);
+        pa_http_reply r;
+        snprintf(zUrl, sizeof zUrl, "/code/%d", -aCode[i]);
+        call(f, "GET", zUrl, NULL, NULL, 0, &r);
+        assert_int_equal(r.status, m->http);
+        pa_http_reply_free(&r);
+        snprintf(zUrl, sizeof zUrl, "%s/code/%d", f->zBase, -aCode[i]);
+        int rc = pa_http_client_call(f->pClient, "GET", zUrl, NULL, NULL, NULL, 0, &pResp, &nResp);
+        if (rc != aCode[i])
+            fail_msg("code %d (%s): read back %d (%s)", aCode[i], m->zType, rc, pa_error_detail());
+        assert_int_equal(pa_status_is_transient(rc),
+                         aCode[i] == PA_EIO || aCode[i] == PA_ENOMEM || aCode[i] == PA_ESTORE ||
+                             aCode[i] == PA_EBUSY);
+    }
+    /* the pinned statuses of the refusals a client acts on */
+    assert_int_equal(pa_status_lookup(PA_EAUTH)->http, 403);
+    assert_int_equal(pa_status_lookup(PA_EBUDGET)->http, 422);
+    assert_int_equal(pa_status_lookup(PA_ENOTFOUND)->http, 404);
+    assert_int_equal(pa_status_lookup(PA_EEXISTS)->http, 409);
+    assert_int_equal(pa_status_lookup(PA_EDECODE)->http, 400);
+    assert_int_equal(pa_status_lookup(PA_EIO)->http, 502);
+    assert_int_equal(pa_status_lookup(PA_EBUSY)->http, 503);
+    /* a status the table does not know is still read sensibly */
+    assert_int_equal(pa_status_from_http(503, "urn:other:thing"), PA_EBUSY);
+    assert_int_equal(pa_status_from_http(418, NULL), PA_EIO);
 }
 
 static void test_body_limit(void **state)
@@ -623,6 +673,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handler_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_code_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunked_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
