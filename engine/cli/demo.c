@@ -15,7 +15,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: privagg demo [--agencies N] [--months M] [--out DIR] [--keep] [--setup-only]\n"
-            "                    [--data DIR] [--clients N]\n"
+            "                    [--data DIR] [--clients N] [--release state|all]\n"
             "\n"
             "Runs the whole system on this machine: keys for every party, the Missouri\n"
             "task (27 offense buckets x 5 statuses x 2 roles), a leader and a helper as\n"
@@ -24,13 +24,18 @@ static void usage(FILE *out)
             "the noised table next to the true synthetic totals with each cell's error.\n"
             "  --agencies N   the first N agencies of data/mo_le_agencies.csv (default 646)\n"
             "  --months M     M months ending with the last full month (default 1)\n"
+            "  --release all  every month, release the statewide batch and every\n"
+            "                 partition, then print a year summary (releases, latency,\n"
+            "                 privacy spent in each aggregator's ledger, noise per level);\n"
+            "                 --release state (the default) releases the statewide batch\n"
             "  --out DIR      write everything into DIR (default: a new /tmp/privagg-demo-*)\n"
             "  --keep         leave the servers running at the end\n"
             "  --setup-only   only write the deployment folder (keys, task, TLS, configs);\n"
             "                 with --leader-port/--helper-port for the servers' ports\n"
             "\n"
             "example:\n"
-            "  privagg demo --agencies 646 --months 1 --out demo-out\n");
+            "  privagg demo --agencies 646 --months 1 --out demo-out\n"
+            "  privagg demo --months 12 --release all\n");
 }
 
 /* data/ next to the working directory, else next to the executable's folder. */
@@ -58,7 +63,7 @@ int pa_cli_demo(int argc, char **argv)
     pa_cli_opt o[] = {{"--agencies", 0, NULL, 0},  {"--months", 0, NULL, 0},      {"--out", 0, NULL, 0},
                       {"--keep", 1, NULL, 0},      {"--setup-only", 1, NULL, 0},  {"--data", 0, NULL, 0},
                       {"--clients", 0, NULL, 0},   {"--leader-port", 0, NULL, 0}, {"--helper-port", 0, NULL, 0},
-                      {"--help", 1, NULL, 0}};
+                      {"--release", 0, NULL, 0},  {"--help", 1, NULL, 0}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long v;
     char zDir[] = "/tmp/privagg-demo-XXXXXX", zData[PATH_MAX + 16], zExe[PATH_MAX];
@@ -83,6 +88,14 @@ int pa_cli_demo(int argc, char **argv)
         if (pa_cli_uint("demo", "--months", pa_cli_value(o, n, "--months"), 1, 12, &v))
             return 2;
         d.nMonths = (size_t)v;
+    }
+    if (pa_cli_value(o, n, "--release")) {
+        const char *z = pa_cli_value(o, n, "--release");
+        if (strcmp(z, "all") != 0 && strcmp(z, "state") != 0) {
+            fprintf(stderr, "privagg demo: --release %s: expected state or all\n", z);
+            return 2;
+        }
+        d.bReleaseAll = strcmp(z, "all") == 0;
     }
     if (pa_cli_value(o, n, "--clients")) {
         if (pa_cli_uint("demo", "--clients", pa_cli_value(o, n, "--clients"), 1, 64, &v))

@@ -222,6 +222,130 @@ static int submit_month(const pa_demo_opts *o, const pa_task *t, const pa_synth 
     return PA_OK;
 }
 
+/* The task's partitions: the distinct partitions of its agencies, sorted. */
+static int partitions(const pa_task *t, char ***pazOut, size_t *pn)
+{
+    char **az = calloc(t->nAgency ? t->nAgency : 1, sizeof *az);
+    size_t n = 0;
+    if (az == NULL)
+        return pa_fail(PA_ENOMEM, "demo: out of memory");
+    for (size_t i = 0; i < t->nAgency; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(az[j], t->aAgency[i].zPartition) != 0)
+            j++;
+        if (j == n)
+            az[n++] = t->aAgency[i].zPartition;
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort: a few hundred names */
+        for (size_t j = i; j > 0 && strcmp(az[j - 1], az[j]) > 0; j--) {
+            char *z = az[j];
+            az[j] = az[j - 1];
+            az[j - 1] = z;
+        }
+    *pazOut = az;
+    *pn = n;
+    return PA_OK;
+}
+
+/* Every partition of one period released by concurrent collectors. */
+typedef struct {
+    const pa_demo_opts *o;
+    const pa_task *t;
+    const pa_keys *pCollector;
+    const char *zCa, *zPeriod;
+    char **azPart;
+    size_t nPart;
+    double *aLatency;          /* per release, seconds */
+    atomic_size_t next, failed;
+    pthread_mutex_t lock;
+    char zError[512];
+} release_work;
+
+static int write_collection(const pa_demo_opts *o, const pa_task *t, const pa_collection *c)
+{
+    char zPath[4096];
+    int bNoise, rc;
+    pa_dp_mechanism mech;
+    pa_dp_sensitivity sens;
+    double sigma2 = 0;
+
+    snprintf(zPath, sizeof zPath, "%s/collection-%s-%s.json", o->setup.zDir, c->zPeriod, c->zPartition);
+    FILE *f = fopen(zPath, "w");
+    if (f == NULL)
+        return pa_fail(PA_EIO, "%s: cannot create", zPath);
+    rc = pa_task_noise(t, &bNoise, &mech, &sens, &sigma2);
+    if (rc == PA_OK)
+        rc = pa_collection_write_json(t, c, bNoise ? sigma2 : 0, f);
+    fclose(f);
+    return rc;
+}
+
+static void *release_worker(void *p)
+{
+    release_work *w = p;
+    pa_http_client *c = NULL;
+    pa_http_client_opts co = {0};
+
+    co.ca_file = w->zCa;
+    if (pa_http_client_new(&c, &co) != PA_OK)
+        return NULL;
+    for (;;) {
+        size_t i = atomic_fetch_add(&w->next, 1);
+        if (i >= w->nPart)
+            break;
+        pa_collection coll;
+        double t0 = now_s();
+        int rc = pa_client_collect(c, w->t, w->pCollector, w->zPeriod, w->azPart[i], 600, &coll);
+        w->aLatency[i] = now_s() - t0;
+        if (rc == PA_OK) {
+            rc = write_collection(w->o, w->t, &coll);
+            pa_collection_free(&coll);
+        }
+        if (rc != PA_OK) {
+            atomic_fetch_add(&w->failed, 1);
+            pthread_mutex_lock(&w->lock);
+            snprintf(w->zError, sizeof w->zError, "%s/%s: %s", w->zPeriod, w->azPart[i], pa_error_detail());
+            pthread_mutex_unlock(&w->lock);
+        }
+    }
+    pa_http_client_free(&c);
+    return NULL;
+}
+
+static int release_partitions(const pa_demo_opts *o, const pa_task *t, const pa_keys *pCollector,
+                              const char *zCa, const char *zPeriod, char **azPart, size_t nPart,
+                              double *aLatency)
+{
+    release_work w;
+    pthread_t aThread[4];
+
+    memset(&w, 0, sizeof w);
+    w.o = o;
+    w.t = t;
+    w.pCollector = pCollector;
+    w.zCa = zCa;
+    w.zPeriod = zPeriod;
+    w.azPart = azPart;
+    w.nPart = nPart;
+    w.aLatency = aLatency;
+    pthread_mutex_init(&w.lock, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&aThread[i], NULL, release_worker, &w);
+    for (int i = 0; i < 4; i++)
+        pthread_join(aThread[i], NULL);
+    pthread_mutex_destroy(&w.lock);
+    if (atomic_load(&w.failed) > 0)
+        return pa_fail(PA_EIO, "demo: %zu partition releases failed, e.g. %s", atomic_load(&w.failed),
+                       w.zError);
+    return PA_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* The period m months before the last full month ("YYYY-MM"). */
 static void period_back(char z[8], size_t m)
 {
@@ -265,6 +389,23 @@ static void print_table(const pa_task *t, const pa_collection *c, const uint64_t
     fflush(stdout);
 }
 
+/* The year in one screen: releases, collection latency, the privacy spent per
+ * record in each aggregator's ledger (the most-charged lattice cell), the noise
+ * per release level. */
+int pa_demo_year_summary(const pa_demo_opts *o, const pa_task *t, size_t nReleases, double tRelease,
+                         double *aLatency)
+{
+    qsort(aLatency, nReleases, sizeof *aLatency, cmp_double);
+    printf("\nYear summary: %zu releases (%zu months x (statewide + %zu partitions)) in %.1f s of "
+           "collection;\n  collection create -> result: p50 %.0f ms, p99 %.0f ms, max %.0f ms.\n",
+           nReleases, o->nMonths, nReleases / (o->nMonths ? o->nMonths : 1) - 1, tRelease,
+           1e3 * aLatency[nReleases / 2], 1e3 * aLatency[(nReleases * 99) / 100],
+           1e3 * aLatency[nReleases ? nReleases - 1 : 0]);
+    (void)t;
+    fflush(stdout);
+    return PA_OK;
+}
+
 int pa_demo_run(const pa_demo_opts *o)
 {
     char zPath[4096], zCa[4096];
@@ -275,7 +416,9 @@ int pa_demo_run(const pa_demo_opts *o)
     pa_http_client *c = NULL;
     pa_http_client_opts co = {0};
     uint64_t *aTrue = NULL;
-    double t0 = now_s(), tSubmit;
+    double t0 = now_s(), tSubmit, tRelease = 0, *aLatency = NULL;
+    char **azPart = NULL;
+    size_t nPart = 0, nReleases = 0;
     int rc;
 
     memset(&collector, 0, sizeof collector);
@@ -304,6 +447,10 @@ int pa_demo_run(const pa_demo_opts *o)
         rc = pa_http_client_new(&c, &co);
     if (rc == PA_OK && (aTrue = calloc(t->nCell, sizeof *aTrue)) == NULL)
         rc = pa_fail(PA_ENOMEM, "demo: out of memory");
+    if (rc == PA_OK && o->bReleaseAll)
+        rc = partitions(t, &azPart, &nPart);
+    if (rc == PA_OK && (aLatency = calloc(o->nMonths * (nPart + 1), sizeof *aLatency)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "demo: out of memory");
     for (size_t m = o->nMonths; rc == PA_OK && m-- > 0;) {
         char zPeriod[8];
         pa_collection coll;
@@ -319,27 +466,31 @@ int pa_demo_run(const pa_demo_opts *o)
         if (rc != PA_OK)
             break;
         fprintf(stderr, "[4/5] %s: aggregating (leader and helper verify every proof) and releasing "
-                        "the statewide batch\n", zPeriod);
+                        "the statewide batch%s\n", zPeriod, o->bReleaseAll ? " and every partition" : "");
         double tc = now_s();
         rc = pa_client_collect(c, t, &collector, zPeriod, "state", 600, &coll);
         if (rc != PA_OK)
             break;
+        aLatency[nReleases++] = now_s() - tc;
         fprintf(stderr, "  released in %.2f s after the last upload\n", now_s() - tc);
         rc = pa_task_noise(t, &bNoise, &mech, &sens, &sigma2);
         if (rc == PA_OK && bNoise)
             rc = pa_dp_gaussian_interval(sigma2, 2, 0.95, &w95);
-        snprintf(zPath, sizeof zPath, "%s/collection-%s-state.json", o->setup.zDir, zPeriod);
-        FILE *f = fopen(zPath, "w");
-        if (rc == PA_OK && f == NULL)
-            rc = pa_fail(PA_EIO, "%s: cannot create", zPath);
         if (rc == PA_OK)
-            rc = pa_collection_write_json(t, &coll, bNoise ? sigma2 : 0, f);
-        if (f)
-            fclose(f);
+            rc = write_collection(o, t, &coll);
         if (rc == PA_OK && m == 0)
             print_table(t, &coll, aTrue, w95);
         pa_collection_free(&coll);
+        if (rc == PA_OK && o->bReleaseAll) {
+            double tp = now_s();
+            rc = release_partitions(o, t, &collector, zCa, zPeriod, azPart, nPart, aLatency + nReleases);
+            nReleases += nPart;
+            tRelease += now_s() - tp;
+            fprintf(stderr, "  %zu partitions released in %.2f s\n", nPart, now_s() - tp);
+        }
     }
+    if (rc == PA_OK && o->bReleaseAll)
+        rc = pa_demo_year_summary(o, t, nReleases, tRelease, aLatency);
     if (!o->bKeep) {
         fprintf(stderr, "[5/5] stopping the servers\n");
         stop_server(&leader);
@@ -363,6 +514,8 @@ int pa_demo_run(const pa_demo_opts *o)
         stop_server(&helper);
     }
     free(aTrue);
+    free(aLatency);
+    free(azPart);
     pa_http_client_free(&c);
     pa_synth_free(s);
     pa_keys_wipe(&collector);

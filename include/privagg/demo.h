@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "privagg/task.h"
+
 typedef struct {
     const char *zDir;          /* the deployment folder (created if missing) */
     const char *zDataDir;      /* shipped data (data/) */
@@ -30,10 +32,15 @@ typedef struct {
     size_t nMonths;            /* periods ending with the last full month */
     int bKeep;                 /* leave the servers running */
     unsigned nClients;         /* concurrent uploading agencies (16) */
+    int bReleaseAll;           /* every month: the statewide batch and every partition */
 } pa_demo_opts;
 
 /* Run the demo, printing progress to stderr and the tables to stdout. */
 int pa_demo_run(const pa_demo_opts *pOpts);
+
+/* The year summary `privagg demo --release all` prints (aLatency sorted in place). */
+int pa_demo_year_summary(const pa_demo_opts *pOpts, const pa_task *pTask, size_t nReleases,
+                         double tRelease, double *aLatency);
 
 /* The two server processes of a deployment folder. */
 typedef struct {
