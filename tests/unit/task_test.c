@@ -15,6 +15,8 @@
 
 #include "privagg/common.h"
 #include "privagg/task.h"
+#include "task/partitions.h"
+#include <unistd.h>
 
 #define K1 "\"1111111111111111111111111111111111111111111111111111111111111111\""
 #define K2 "\"2222222222222222222222222222222222222222222222222222222222222222\""
@@ -273,6 +275,106 @@ static void test_duplicate_agency_and_not_json(void **state)
     assert_int_equal(pa_task_load(&pTask, "/nonexistent/task.json"), PA_EIO);
 }
 
+/* ---- the region rule of the default task (engine/task/partitions.c) ------ */
+
+static char g_centroids[64];
+
+static void write_centroids(void)
+{
+    FILE *f;
+    snprintf(g_centroids, sizeof g_centroids, "/tmp/pa_task_centroids_%ld.csv", (long)getpid());
+    f = fopen(g_centroids, "w");
+    assert_non_null(f);
+    /* state mean: longitude 4.6, latitude 0 (cos 1) */
+    fputs("fips,county,latitude,longitude\n10001,A,0,0\n10002,B,0,10\n10003,C,0,11\n10004,D,0,12\n"
+          "10005,E,0,-10\n", f);
+    fclose(f);
+}
+
+/* the partitions as "name:county,county name:..." and agency i's partition */
+static void group(const pa_partition_agency *a, size_t n, size_t nMin, char *zOut, size_t nOut,
+                  const char ***pazOf)
+{
+    json_t *pArr, *p;
+    size_t i;
+    assert_int_equal(pa_task_group_partitions(g_centroids, a, n, nMin, &pArr, pazOf), PA_OK);
+    zOut[0] = '\0';
+    json_array_foreach(pArr, i, p) {
+        json_t *c;
+        size_t j;
+        snprintf(zOut + strlen(zOut), nOut - strlen(zOut), "%s%s:", i ? " " : "",
+                 json_string_value(json_object_get(p, "name")));
+        json_array_foreach(json_object_get(p, "counties"), j, c)
+            snprintf(zOut + strlen(zOut), nOut - strlen(zOut), "%s%s", j ? "," : "", json_string_value(c));
+    }
+    /* the names in *pazOf are borrowed from pArr: copy what the test checks first */
+    static char azName[16][32];
+    for (i = 0; i < n && i < 16; i++) {
+        snprintf(azName[i], sizeof azName[i], "%s", (*pazOf)[i]);
+        (*pazOf)[i] = azName[i];
+    }
+    json_decref(pArr);
+}
+
+static void test_region_rule(void **state)
+{
+    /* 10001 has 3 agencies (large at m = 3); 10002..10005 one each */
+    pa_partition_agency a[8] = {
+        {"A1", "10001", 1, 0, 0}, {"A2", "10001", 1, 0, 0}, {"A3", "10001", 1, 0, 0},
+        {"B", "10002", 1, 0, 10}, {"C", "10003", 1, 0, 11}, {"D", "10004", 1, 0, 12},
+        {"E", "10005", 1, 0, -10},
+        /* no county: at longitude 30; the agency without coordinates is not in the mean */
+        {"N1", "", 1, 0, 30},
+    };
+    pa_partition_agency b[9];
+    const char **azOf = NULL;
+    char z[256];
+    (void)state;
+    write_centroids();
+
+    /* seed: E (farthest from 4.6), then B (nearest to -10), then C (nearest to 0): 3
+     * agencies; D alone cannot reach 3 and joins the nearest region */
+    group(a, 7, 3, z, sizeof z, &azOf);
+    assert_string_equal(z, "10001:10001 region-01:10002,10003,10004,10005");
+    assert_string_equal(azOf[3], "region-01");
+    free(azOf);
+
+    /* no-county (2 agencies, at 30 although one has no coordinates) is the farthest
+     * small unit: region-01 = no-county + D; then E, B, C */
+    memcpy(b, a, sizeof a);
+    b[8] = (pa_partition_agency){"N2", "", 0, 0, 0};
+    group(b, 9, 3, z, sizeof z, &azOf);
+    assert_string_equal(z, "10001:10001 region-01:10004 region-02:10002,10003,10005");
+    assert_string_equal(azOf[7], "region-01");
+    assert_string_equal(azOf[8], "region-01");
+    assert_string_equal(azOf[4], "region-02");
+    free(azOf);
+
+    /* a large no-county unit is its own partition */
+    group(b, 9, 2, z, sizeof z, &azOf);
+    assert_string_equal(z, "10001:10001 no-county: region-01:10002,10005 region-02:10003,10004");
+    free(azOf);
+
+    /* no region can be made: the small units join the nearest large unit */
+    group(a, 4, 3, z, sizeof z, &azOf);
+    assert_string_equal(z, "10001:10001,10002");
+    free(azOf);
+
+    /* every unit its own partition at m = 1 */
+    group(a, 7, 1, z, sizeof z, &azOf);
+    assert_string_equal(z, "10001:10001 10002:10002 10003:10003 10004:10004 10005:10005");
+    free(azOf);
+
+    /* too few agencies in all, and a county without a centroid */
+    json_t *pArr;
+    assert_int_equal(pa_task_group_partitions(g_centroids, a, 2, 3, &pArr, &azOf), PA_EINVAL);
+    assert_non_null(strstr(pa_error_detail(), "2 agencies in all, below batching.min_agencies 3"));
+    b[0].zFips = "99999";
+    assert_int_equal(pa_task_group_partitions(g_centroids, b, 9, 3, &pArr, &azOf), PA_EINVAL);
+    assert_non_null(strstr(pa_error_detail(), "county 99999 has no centroid"));
+    unlink(g_centroids);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_bad_fields_are_named),
         cmocka_unit_test(test_duplicate_agency_and_not_json),
         cmocka_unit_test(test_partition_rules),
+        cmocka_unit_test(test_region_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
