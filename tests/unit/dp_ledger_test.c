@@ -265,10 +265,10 @@ static void test_parallel_composition(void **state)
 {
     sqlite3 *pDb = *state;
     static const char *const azPart[] = {"29001", "29003", "region-01"};
-    char zPeriod[8];
+    char zPeriod[16];
     double total, rMax;
     for (int m = 1; m <= 12; m++) {
-        snprintf(zPeriod, sizeof zPeriod, "2026-%02d", m);
+        snprintf(zPeriod, sizeof zPeriod, "2026-%02u", (unsigned)m % 100u);
         assert_int_equal(charge_at(pDb, "task-y", zPeriod, "state", 4, 4, 1.0, &total), PA_OK);
         assert_true(total == 0.5);
         for (int x = 0; x < 3; x++) {
