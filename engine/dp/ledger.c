@@ -677,9 +677,11 @@ static int cmp_cell(const void *a, const void *b)
 static int sorted_lattice(sqlite3 *pDb, lattice *l)
 {
     PA_GUARD(walk(pDb, NULL, NULL, NULL, NULL, l));
-    qsort(l->a, l->n, sizeof *l->a, cmp_period);
+    if (l->n > 1)
+        qsort(l->a, l->n, sizeof *l->a, cmp_period);
     for (size_t i = 0; i < l->n; i++)
-        qsort(l->a[i].aCell, l->a[i].nCell, sizeof *l->a[i].aCell, cmp_cell);
+        if (l->a[i].nCell > 1)
+            qsort(l->a[i].aCell, l->a[i].nCell, sizeof *l->a[i].aCell, cmp_cell);
     return PA_OK;
 }
 
@@ -801,10 +803,12 @@ int pa_dp_ledger_export_json(sqlite3 *pDb, char **pzJson)
         json_decref(pCells);
         return rc;
     }
-    qsort(l.a, l.n, sizeof *l.a, cmp_period);
+    if (l.n > 1)
+        qsort(l.a, l.n, sizeof *l.a, cmp_period);
     for (size_t i = 0; i < l.n && rc == PA_OK; i++) {
         cell_export x = {pCells, l.a[i].zTask};
-        qsort(l.a[i].aCell, l.a[i].nCell, sizeof *l.a[i].aCell, cmp_cell);
+        if (l.a[i].nCell > 1)
+            qsort(l.a[i].aCell, l.a[i].nCell, sizeof *l.a[i].aCell, cmp_cell);
         if (period_visit(&l.a[i], export_cell, &x) != 0)
             rc = pa_fail(PA_ENOMEM, "ledger export: cells");
     }
