@@ -168,7 +168,7 @@ void pa_bench_network(pa_bench *b)
     so.zDir = zDir;
     so.zDataDir = PA_SOURCE_DIR "/data";
     so.nMinAgencies = 10;
-    so.rRho = 0.05;
+    so.rRho = 0.5;
     so.nLeaderPort = pa_demo_free_port();
     so.nHelperPort = pa_demo_free_port();
     snprintf(zPath, sizeof zPath, "%s/task.json", zDir);

@@ -71,7 +71,7 @@ static int pool_draw_one(pa_aggregator *a, int iLevel)
     if (pVec == NULL)
         return pa_fail(PA_ENOMEM, "noise: out of memory");
     pa_prio3_agg_init(a->pVdaf, pVec);
-    rc = pa_dp_noise_draw_vartime(a->pRng, &a->mech, nCells, &pNoise);
+    rc = pa_dp_noise_draw_vartime(a->pRng, &a->aMech[iLevel], nCells, &pNoise);
     if (rc == PA_OK)
         rc = a->bField128 ? pa_dp_noise_add_f128(pNoise, pVec, nCells)
                           : pa_dp_noise_add_f64(pNoise, pVec, nCells);

@@ -77,31 +77,30 @@ static int check_batch(const pa_aggregator *a, const pa_collect_req *m, uint64_t
     return rc;
 }
 
-/* Charge the release in this aggregator's ledger; the new entry's hash. */
+/* Charge the release in this aggregator's ledger, on its lattice cell(s) (period,
+ * partition); the new entry's hash. */
 static int charge(const pa_aggregator *a, const pa_collect_req *m, uint8_t aEntryHash[32])
 {
-    char zTask[64 + 8], zBatch[80];
+    char zTask[65];
     pa_dp_ledger_release rel;
     pa_dp_budget budget;
+    pa_task_level eLevel = pa_task_level_of(m->zPartition);
     int64_t nEntries;
 
     memset(aEntryHash, 0, 32);
     if (!a->bNoise)
         return PA_OK;
-    /* the budget is per calendar year of the period, or per task */
-    sodium_bin2hex(zTask, 65, a->pTask->aTaskId, 32);
-    if (strcmp(a->pTask->zBudgetPeriod, "year") == 0)
-        snprintf(zTask + 64, 8, "/%.4s", m->zPeriod);
-    snprintf(zBatch, sizeof zBatch, "%s/%s", m->zPeriod, m->zPartition);
+    sodium_bin2hex(zTask, sizeof zTask, a->pTask->aTaskId, 32);
     memset(&rel, 0, sizeof rel);
     rel.zTaskId = zTask;
-    rel.zBatch = zBatch;
-    rel.mechanism = a->mech.kind;
-    rel.param = a->mech.param;
+    rel.zPeriod = m->zPeriod;
+    rel.zPartition = m->zPartition;
+    rel.mechanism = a->aMech[eLevel].kind;
+    rel.param = a->aMech[eLevel].param;
     rel.sensitivity = a->sens;
     rel.tUnix = pa_agg_now(a);
     budget.unit = a->pTask->eMechanism == PA_TASK_DP_GAUSSIAN ? PA_DP_UNIT_RHO : PA_DP_UNIT_EPS;
-    budget.total = a->pTask->rTotalBudget;
+    budget.total = a->pTask->rBudgetPerRecord;
     PA_GUARD(pa_dp_ledger_charge(a->pDb, &rel, &budget, NULL, NULL));
     return pa_dp_ledger_verify(a->pDb, NULL, -1, aEntryHash, &nEntries);
 }

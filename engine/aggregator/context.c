@@ -46,7 +46,11 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
 
     rc = pa_vdaf_from_task(&a->pVdaf, c->pTask, &a->bField128);
     if (rc == PA_OK)
-        rc = pa_task_noise(c->pTask, &a->bNoise, &a->mech, &a->sens, &a->rSigma2);
+        rc = pa_task_noise(c->pTask, PA_TASK_LEVEL_STATE, &a->bNoise, &a->aMech[0], &a->sens,
+                           &a->aSigma2[0]);
+    if (rc == PA_OK)
+        rc = pa_task_noise(c->pTask, PA_TASK_LEVEL_PARTITION, &a->bNoise, &a->aMech[1], &a->sens,
+                           &a->aSigma2[1]);
     if (rc == PA_OK && c->pRng == NULL && a->bNoise) {
         rc = pa_dp_rng_new(&a->pRng);
         a->bOwnRng = 1;
@@ -93,7 +97,7 @@ const pa_msg_sizes *pa_aggregator_sizes(const pa_aggregator *a)
 
 double pa_aggregator_sigma2(const pa_aggregator *a)
 {
-    return a->bNoise ? a->rSigma2 : 0.0;
+    return a->bNoise ? a->aSigma2[PA_TASK_LEVEL_STATE] : 0.0;
 }
 
 int64_t pa_agg_now(const pa_aggregator *a)

@@ -44,9 +44,9 @@ struct pa_aggregator {
     size_t nVerifyState, nOutShare, nAggShare;
     size_t nPartition;          /* distinct partitions of the task's agencies */
     int bNoise;                 /* 0 with mechanism none */
-    pa_dp_mechanism mech;
-    pa_dp_sensitivity sens;
-    double rSigma2;
+    pa_dp_mechanism aMech[2];   /* per pa_task_level */
+    pa_dp_sensitivity sens;     /* the same at both levels */
+    double aSigma2[2];
     pa_dp_rng *pRng;
     int bOwnRng;
     pa_clock_fn xNow;

@@ -87,7 +87,7 @@ int pa_cli_collect(int argc, char **argv)
         pa_dp_mechanism mech;
         pa_dp_sensitivity sens;
         double sigma2 = 0;
-        rc = pa_task_noise(t, &bNoise, &mech, &sens, &sigma2);
+        rc = pa_task_noise(t, pa_task_level_of(coll.zPartition), &bNoise, &mech, &sens, &sigma2);
         if (rc == PA_OK)
             rc = pa_collection_write_json(t, &coll, bNoise ? sigma2 : 0, f);
     }

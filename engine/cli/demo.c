@@ -75,7 +75,7 @@ int pa_cli_demo(int argc, char **argv)
         return rc;
     memset(&d, 0, sizeof d);
     d.setup.nMinAgencies = 10;
-    d.setup.rRho = 0.05;
+    d.setup.rRho = 0.5;
     d.nMonths = 1;
     d.nClients = 16;
     d.bKeep = pa_cli_seen(o, n, "--keep");

@@ -3,16 +3,20 @@
  * show a task in words (thin over engine/task).
  */
 #include <jansson.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+
 #include "privagg/common.h"
+#include "privagg/dp.h"
 #include "privagg/keys.h"
 #include "privagg/task.h"
 #include "privagg/task_build.h"
+#include "privagg/vdaf.h"
 
 static void usage(FILE *out)
 {
@@ -22,15 +26,21 @@ static void usage(FILE *out)
             "\n"
             "init builds the default task: offense buckets x 5 immigration statuses x 2\n"
             "roles (270 cells), Prio3SumVec, one agency list entry per agency of\n"
-            "data/<st>_le_agencies.csv, monthly batches, discrete Gaussian noise.\n"
+            "data/<st>_le_agencies.csv, partitions of at least --min-agencies agencies (a\n"
+            "county, a region of neighbouring counties, or no-county), monthly batches,\n"
+            "discrete Gaussian noise.  show prints the task in words: the noise and the\n"
+            "budget per release level, and the partitions.\n"
             "  --keys DIR              DIR/leader.pub, DIR/helper.pub, DIR/collector.pub and\n"
             "                          DIR/agencies/<ORI>.pub (see privagg keygen)\n"
             "  --leader-endpoint URL   default https://127.0.0.1:8441\n"
             "  --helper-endpoint URL   default https://127.0.0.1:8442\n"
             "  --agencies N            only the first N agencies of the file\n"
-            "  --min-agencies N        agencies a batch needs before collection (default 10)\n"
-            "  --rho R                 zCDP rho charged per release (default 0.05)\n"
-            "  --total-rho T           rho budget per year (default 1.0)\n"
+            "  --min-agencies N        agencies a batch needs before collection (default 10);\n"
+            "                          counties with fewer agencies are grouped into regions\n"
+            "  --budget-rho B          zCDP rho one incident record may lose in total, i.e. per\n"
+            "                          lattice cell (period x partition) (default 1.0)\n"
+            "  --rho-state R1          rho charged per statewide release (default 0.5)\n"
+            "  --rho-partition R2      rho charged per partition release (default 0.5)\n"
             "  --max-cells-per-record K  cells one incident record may touch (default 4)\n"
             "  --data DIR              shipped data folder (default data)\n"
             "\n"
@@ -59,6 +69,8 @@ static int task_init(int argc, char **argv)
         {"--helper-endpoint", 0, NULL, 0}, {"--agencies", 0, NULL, 0},
         {"--min-agencies", 0, NULL, 0},  {"--rho", 0, NULL, 0},
         {"--total-rho", 0, NULL, 0},     {"--max-cells-per-record", 0, NULL, 0},
+        {"--budget-rho", 0, NULL, 0},    {"--rho-state", 0, NULL, 0},
+        {"--rho-partition", 0, NULL, 0},
         {"--data", 0, NULL, 0},          {"--help", 1, NULL, 0},
     };
     size_t n = sizeof o / sizeof o[0], nId = 0, nAll = 0;
@@ -85,8 +97,9 @@ static int task_init(int argc, char **argv)
     b.zHelperEndpoint = pa_cli_value(o, n, "--helper-endpoint") ? pa_cli_value(o, n, "--helper-endpoint")
                                                                  : "https://127.0.0.1:8442";
     b.nMinAgencies = 10;
-    b.rRhoPerRelease = 0.05;
-    b.rRhoTotal = 1.0;
+    b.rBudgetRho = 1.0;
+    b.rRhoState = 0.5;
+    b.rRhoPartition = 0.5;
     b.nMaxCellsPerRecord = 4;
     if (pa_cli_value(o, n, "--agencies")) {
         if (pa_cli_uint("task init", "--agencies", pa_cli_value(o, n, "--agencies"), 1, 100000, &v))
@@ -104,11 +117,21 @@ static int task_init(int argc, char **argv)
             return 2;
         b.nMaxCellsPerRecord = v;
     }
-    if (pa_cli_value(o, n, "--rho") &&
-        pa_cli_real("task init", "--rho", pa_cli_value(o, n, "--rho"), 1e-9, 100, &b.rRhoPerRelease))
+    if (pa_cli_seen(o, n, "--rho") || pa_cli_seen(o, n, "--total-rho")) {
+        fprintf(stderr, "privagg task init: --rho and --total-rho are gone (task format 2): the budget "
+                        "is per record, --budget-rho B, charged --rho-state R1 per statewide release "
+                        "and --rho-partition R2 per partition release\n");
         return 2;
-    if (pa_cli_value(o, n, "--total-rho") &&
-        pa_cli_real("task init", "--total-rho", pa_cli_value(o, n, "--total-rho"), 1e-9, 1000, &b.rRhoTotal))
+    }
+    if (pa_cli_value(o, n, "--budget-rho") &&
+        pa_cli_real("task init", "--budget-rho", pa_cli_value(o, n, "--budget-rho"), 1e-9, 1000, &b.rBudgetRho))
+        return 2;
+    if (pa_cli_value(o, n, "--rho-state") &&
+        pa_cli_real("task init", "--rho-state", pa_cli_value(o, n, "--rho-state"), 1e-9, 100, &b.rRhoState))
+        return 2;
+    if (pa_cli_value(o, n, "--rho-partition") &&
+        pa_cli_real("task init", "--rho-partition", pa_cli_value(o, n, "--rho-partition"), 1e-9, 100,
+                    &b.rRhoPartition))
         return 2;
 
     rc = load_pub(&leader, zKeys, "leader", PA_ROLE_LEADER);
@@ -146,7 +169,8 @@ static int task_init(int argc, char **argv)
         char zId[65];
         sodium_bin2hex(zId, sizeof zId, pTask->aTaskId, 32);
         printf("%s\n", zOut);
-        fprintf(stderr, "task id %s: %zu cells, %zu agencies\n", zId, pTask->nCell, pTask->nAgency);
+        fprintf(stderr, "task id %s: %zu cells, %zu agencies in %zu partitions\n", zId, pTask->nCell,
+                pTask->nAgency, pTask->nPartition);
     }
     pa_task_free(pTask);
     json_decref(pJson);
@@ -159,10 +183,91 @@ static int task_init(int argc, char **argv)
     return 0;
 }
 
+/* Partitions by kind and agencies per partition. */
+static void show_partitions(const pa_task *t)
+{
+    size_t nCounty = 0, nRegion = 0, nNone = 0, nMin = (size_t)-1, nMax = 0;
+    const char *zMin = "", *zMax = "";
+    for (size_t i = 0; i < t->nPartition; i++) {
+        const pa_task_partition *p = &t->aPartition[i];
+        size_t nAg = 0;
+        if (p->nCounty == 0)
+            nNone++;
+        else if (p->nCounty == 1 && strcmp(p->azCounty[0], p->zName) == 0)
+            nCounty++;
+        else
+            nRegion++;
+        for (size_t j = 0; j < t->nAgency; j++)
+            nAg += strcmp(t->aAgency[j].zPartition, p->zName) == 0;
+        if (nAg < nMin) {
+            nMin = nAg;
+            zMin = p->zName;
+        }
+        if (nAg > nMax) {
+            nMax = nAg;
+            zMax = p->zName;
+        }
+    }
+    printf("partitions %zu: %zu counties of their own, %zu regions of neighbouring counties, %zu "
+           "without a county;\n"
+           "          %zu (%s) to %zu (%s) agencies per partition\n",
+           t->nPartition, nCounty, nRegion, nNone, nMin, zMin, nMax, zMax);
+}
+
+/* Noise and budget per release level. */
+static int show_dp(const pa_task *t)
+{
+    const char *zUnit = t->eMechanism == PA_TASK_DP_GAUSSIAN ? "rho" : "epsilon";
+    double rMonth = t->aPerRelease[0] + t->aPerRelease[1], rEps = 0, rEpsStd = 0;
+    int rc = PA_OK;
+
+    printf("dp        %s per incident record (a record touches <= %llu cells, <= %llu each)\n",
+           pa_task_mechanism_name(t->eMechanism), (unsigned long long)t->nMaxCellsPerRecord,
+           (unsigned long long)t->nMaxPerCell);
+    printf("          budget per record %g %s: a record lies in one period and one partition, so\n"
+           "          each lattice cell (period, partition) has this budget in each aggregator's\n"
+           "          ledger; the statewide release charges every partition's cell of its period\n",
+           t->rBudgetPerRecord, zUnit);
+    printf("          %-10s %12s %18s %14s %15s\n", "level", zUnit[0] == 'r' ? "rho/release" : "eps/release",
+           "sigma2/aggregator", "sd of a cell", "95% half-width");
+    for (int e = PA_TASK_LEVEL_STATE; rc == PA_OK && e <= PA_TASK_LEVEL_PARTITION; e++) {
+        int bNoise;
+        pa_dp_mechanism mech;
+        pa_dp_sensitivity sens;
+        double sigma2 = 0;
+        uint64_t w95 = 0;
+        char zHalf[32] = "-";
+        rc = pa_task_noise(t, (pa_task_level)e, &bNoise, &mech, &sens, &sigma2);
+        if (rc == PA_OK && t->eMechanism == PA_TASK_DP_GAUSSIAN) {
+            rc = pa_dp_gaussian_interval(sigma2, 2, 0.95, &w95);
+            snprintf(zHalf, sizeof zHalf, "%llu", (unsigned long long)w95);
+        }
+        if (rc == PA_OK)
+            printf("          %-10s %12g %18g %14.3f %15s\n", pa_task_level_name((pa_task_level)e),
+                   t->aPerRelease[e], sigma2, sqrt(2 * sigma2), zHalf);
+    }
+    if (rc != PA_OK)
+        return rc;
+    printf("          (sd and half-width of a published cell: both aggregators' noise, sd = "
+           "sqrt(2 sigma2))\n");
+    if (t->eMechanism == PA_TASK_DP_GAUSSIAN) {
+        rc = pa_dp_zcdp_eps(rMonth, 1e-6, &rEps, &rEpsStd);
+        if (rc == PA_OK)
+            printf("          a month's statewide + partition releases: rho %g per record = "
+                   "epsilon %.3f at delta 1e-6\n", rMonth, rEps);
+    } else {
+        printf("          a month's statewide + partition releases: epsilon %g per record\n", rMonth);
+    }
+    if (rc == PA_OK && rMonth > t->rBudgetPerRecord * (1 + 1e-12))
+        printf("          WARNING: both levels together (%g) exceed the budget per record (%g): "
+               "not every month can release both\n", rMonth, t->rBudgetPerRecord);
+    return rc;
+}
+
 static int task_show(int argc, char **argv)
 {
     pa_cli_opt o[] = {{"--task", 0, NULL, 0}, {"--help", 1, NULL, 0}};
-    size_t n = 2, nPartition = 0;
+    size_t n = 2;
     pa_task *t;
     char zId[65];
     int rc;
@@ -179,13 +284,6 @@ static int task_show(int argc, char **argv)
         return 1;
     }
     sodium_bin2hex(zId, sizeof zId, t->aTaskId, 32);
-    for (size_t i = 0; i < t->nAgency; i++) {
-        size_t j;
-        for (j = 0; j < i; j++)
-            if (strcmp(t->aAgency[j].zPartition, t->aAgency[i].zPartition) == 0)
-                break;
-        nPartition += j == i;
-    }
     printf("task      %s\n", t->zName);
     printf("task id   %s\n\n", zId);
     printf("schema    %zu cells =", t->nCell);
@@ -204,23 +302,23 @@ static int task_show(int argc, char **argv)
            (unsigned long long)t->nMaxMeasurement, t->nChunkLength);
     printf("leader    %s\nhelper    %s\n", t->leader.zEndpoint, t->helper.zEndpoint);
     printf("agencies  %zu in %zu partitions; a batch is one month of one partition or of the\n"
-           "          whole state, collected once, with at least %zu agencies\n",
-           t->nAgency, nPartition, t->nMinAgencies);
+           "          whole state (\"state\"), collected once, with at least %zu agencies\n",
+           t->nAgency, t->nPartition, t->nMinAgencies);
+    show_partitions(t);
     if (t->eMechanism == PA_TASK_DP_NONE)
         printf("dp        NONE — totals are exact; for tests only, never for publication\n");
     else
-        printf("dp        %s per incident record (a record touches <= %llu cells, <= %llu each);\n"
-               "          %g %s per release, %g per %s, charged by each aggregator\n",
-               pa_task_mechanism_name(t->eMechanism), (unsigned long long)t->nMaxCellsPerRecord,
-               (unsigned long long)t->nMaxPerCell, t->rPerRelease,
-               t->eMechanism == PA_TASK_DP_GAUSSIAN ? "rho (zCDP)" : "epsilon", t->rTotalBudget,
-               t->zBudgetPeriod);
+        rc = show_dp(t);
     printf("\nwho learns what\n"
            "  agency     its own counts, nothing about other agencies\n"
            "  leader     which agencies reported and when; no counts unless the helper colludes\n"
            "  helper     the same as the leader\n"
            "  collector  noised totals of a batch and its agency count; no agency's counts\n");
     pa_task_free(t);
+    if (rc != PA_OK) {
+        pa_cli_report("task show", rc);
+        return 1;
+    }
     return 0;
 }
 

@@ -188,7 +188,9 @@ int pa_collection_write_json(const pa_task *t, const pa_collection *c, double si
         json_object_set_new(noise, "aggregators", json_integer(2));
         json_object_set_new(noise, "half_width_90", json_integer((json_int_t)w90));
         json_object_set_new(noise, "half_width_95", json_integer((json_int_t)w95));
-        json_object_set_new(noise, "rho_per_release", json_real(t->rPerRelease));
+        json_object_set_new(noise, "level", json_string(pa_task_level_name(pa_task_level_of(c->zPartition))));
+        json_object_set_new(noise, "rho_per_release",
+                            json_real(t->aPerRelease[pa_task_level_of(c->zPartition)]));
     }
     if (t->eMechanism == PA_TASK_DP_NONE)
         json_object_set_new(root, "privacy", json_string("none: no privacy protection (dp.mechanism "

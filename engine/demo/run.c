@@ -473,7 +473,7 @@ int pa_demo_run(const pa_demo_opts *o)
             break;
         aLatency[nReleases++] = now_s() - tc;
         fprintf(stderr, "  released in %.2f s after the last upload\n", now_s() - tc);
-        rc = pa_task_noise(t, &bNoise, &mech, &sens, &sigma2);
+        rc = pa_task_noise(t, PA_TASK_LEVEL_STATE, &bNoise, &mech, &sens, &sigma2);
         if (rc == PA_OK && bNoise)
             rc = pa_dp_gaussian_interval(sigma2, 2, 0.95, &w95);
         if (rc == PA_OK)

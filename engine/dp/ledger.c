@@ -1,32 +1,43 @@
 /*
  * The privacy ledger (include/privagg/ledger.h): an append-only, hash-chained table
- * in the aggregator's SQLite store.
+ * in the aggregator's SQLite store, charged per lattice cell (period, partition).
  *
- * Entry hash = SHA-256 (libsodium crypto_hash_sha256) of the canonical encoding
- *   "privagg-dp-ledger-v1" || u64 seq || str task_id || str batch || str mechanism ||
- *   str param || str unit || f64 charge || f64 total || f64 budget || i64 time ||
- *   prev_hash[32]
+ * Entry hash (v2) = SHA-256 (libsodium crypto_hash_sha256) of the canonical encoding
+ *   "privagg-dp-ledger-v2" || u64 seq || str task_id || str batch || str level ||
+ *   str period || str partition || str mechanism || str param || str unit ||
+ *   f64 charge || f64 total || f64 budget || i64 time || prev_hash[32]
  * with integers big-endian, f64 as the big-endian IEEE-754 bits and str as a u32
- * big-endian length followed by the bytes.  The first entry's prev_hash is 32 zero
- * bytes.  Running totals are doubles; the budget comparison allows a relative
- * tolerance of PA_DP_LEDGER_TOLERANCE (1e-12) so that e.g. ten charges of 0.1 fit a
- * budget of 1 (docs/dp.md explains why doubles and not rationals).
+ * big-endian length followed by the bytes.  Entries written before the upgrade
+ * (no period) keep their v1 encoding ("privagg-dp-ledger-v1", without level,
+ * period and partition) and their task-wide running total.  The first entry's
+ * prev_hash is 32 zero bytes.
+ *
+ * Per task and period the ledger keeps S (the statewide charges) and P[x] (the
+ * charges of partition x), summed in sequence order by the same function,
+ * cell_release, in charge and in verify, so verify recomputes every entry's total
+ * bit for bit.  Budget comparisons allow a relative tolerance of
+ * PA_DP_LEDGER_TOLERANCE (1e-12) so that e.g. ten charges of 0.1 fit a budget of 1
+ * (docs/dp.md explains why doubles and not rationals).
  */
 #include <jansson.h>
 #include <math.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/dp.h"
 #include "privagg/ledger.h"
 
-#define LEDGER_TAG "privagg-dp-ledger-v1"
+#define LEDGER_TAG_V1 "privagg-dp-ledger-v1"
+#define LEDGER_TAG "privagg-dp-ledger-v2"
 
 struct entry {
     int64_t seq;
     const char *zTask, *zBatch, *zMech, *zParam, *zUnit;
+    const char *zLevel, *zPeriod, *zPartition;   /* NULL for a v1 entry */
     double charge, total, budget;
     int64_t tUnix;
     uint8_t aPrev[32];
@@ -38,20 +49,48 @@ static const char *k_schema =
     " task_id TEXT NOT NULL, batch TEXT NOT NULL, mechanism TEXT NOT NULL,"
     " param TEXT NOT NULL, unit TEXT NOT NULL,"
     " charge REAL NOT NULL, total REAL NOT NULL, budget REAL NOT NULL,"
-    " created_at INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);"
+    " created_at INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
+    " level TEXT, period TEXT, partition TEXT);"
     "CREATE INDEX IF NOT EXISTS dp_ledger_task ON dp_ledger(task_id, seq);";
+
+static const char *k_upgrade =
+    "ALTER TABLE dp_ledger ADD COLUMN level TEXT;"
+    "ALTER TABLE dp_ledger ADD COLUMN period TEXT;"
+    "ALTER TABLE dp_ledger ADD COLUMN partition TEXT;";
+
+static const char *k_index =
+    "CREATE INDEX IF NOT EXISTS dp_ledger_cell ON dp_ledger(task_id, period, seq);";
 
 static int db_fail(sqlite3 *pDb, const char *zWhat)
 {
     return pa_fail(PA_ESTORE, "ledger %s: %s", zWhat, sqlite3_errmsg(pDb));
 }
 
+/* 1 if dp_ledger has the v2 columns (level, period, partition) */
+static int has_cell_columns(sqlite3 *pDb)
+{
+    sqlite3_stmt *pStmt = NULL;
+    int bHave = 0;
+    if (sqlite3_prepare_v2(pDb, "SELECT 1 FROM pragma_table_info('dp_ledger') WHERE name = 'period'",
+                           -1, &pStmt, NULL) != SQLITE_OK)
+        return 0;
+    bHave = sqlite3_step(pStmt) == SQLITE_ROW;
+    sqlite3_finalize(pStmt);
+    return bHave;
+}
+
 int pa_dp_ledger_init(sqlite3 *pDb)
 {
     if (pDb == NULL)
         return pa_fail(PA_EINVAL, "ledger: no database");
+    if (sqlite3_db_readonly(pDb, "main") == 1)
+        return PA_OK; /* read-only (ledger verify/export): read what is there */
     if (sqlite3_exec(pDb, k_schema, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(pDb, "create table");
+    if (!has_cell_columns(pDb) && sqlite3_exec(pDb, k_upgrade, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(pDb, "upgrade to v2 (level, period, partition)");
+    if (sqlite3_exec(pDb, k_index, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(pDb, "create index");
     return PA_OK;
 }
 
@@ -82,10 +121,18 @@ static void entry_hash(const struct entry *e, uint8_t aOut[32])
 {
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const uint8_t *)LEDGER_TAG, sizeof LEDGER_TAG - 1);
+    if (e->zPeriod == NULL)
+        crypto_hash_sha256_update(&st, (const uint8_t *)LEDGER_TAG_V1, sizeof LEDGER_TAG_V1 - 1);
+    else
+        crypto_hash_sha256_update(&st, (const uint8_t *)LEDGER_TAG, sizeof LEDGER_TAG - 1);
     put_u64(&st, (uint64_t)e->seq);
     put_str(&st, e->zTask);
     put_str(&st, e->zBatch);
+    if (e->zPeriod != NULL) {
+        put_str(&st, e->zLevel);
+        put_str(&st, e->zPeriod);
+        put_str(&st, e->zPartition);
+    }
     put_str(&st, e->zMech);
     put_str(&st, e->zParam);
     put_str(&st, e->zUnit);
@@ -122,14 +169,159 @@ static int release_charge(const pa_dp_ledger_release *r, int unit, double *pChar
     return pa_fail(PA_EINVAL, "ledger: mechanism %d", r->mechanism);
 }
 
-/* last hash and seq of the whole ledger, last total of the task */
-static int read_tail(sqlite3 *pDb, const char *zTask, int64_t *pSeq, uint8_t aHash[32], double *pSpent)
+/* ---- the lattice: S[p] and P[p][x] per task and period ---------------------- */
+
+typedef struct {
+    char *zPartition;
+    double rSpent;             /* P[p][x]: the partition's own charges */
+} cell;
+
+typedef struct {
+    char *zTask, *zPeriod;
+    double rState;             /* S[p]: the statewide charges */
+    int bState;                /* a statewide release was charged */
+    cell *aCell;
+    size_t nCell;
+} period_cells;
+
+typedef struct {
+    period_cells *a;
+    size_t n;
+} lattice;
+
+static void lattice_free(lattice *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        for (size_t j = 0; j < l->a[i].nCell; j++)
+            free(l->a[i].aCell[j].zPartition);
+        free(l->a[i].aCell);
+        free(l->a[i].zTask);
+        free(l->a[i].zPeriod);
+    }
+    free(l->a);
+    l->a = NULL;
+    l->n = 0;
+}
+
+static period_cells *lattice_period(lattice *l, const char *zTask, const char *zPeriod)
+{
+    period_cells *p;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->a[i].zPeriod, zPeriod) == 0 && strcmp(l->a[i].zTask, zTask) == 0)
+            return &l->a[i];
+    p = realloc(l->a, (l->n + 1) * sizeof *l->a);
+    if (p == NULL)
+        return NULL;
+    l->a = p;
+    p = &l->a[l->n];
+    memset(p, 0, sizeof *p);
+    p->zTask = strdup(zTask);
+    p->zPeriod = strdup(zPeriod);
+    if (p->zTask == NULL || p->zPeriod == NULL) {
+        free(p->zTask);
+        free(p->zPeriod);
+        return NULL;
+    }
+    l->n++;
+    return p;
+}
+
+static cell *period_cell(period_cells *p, const char *zPartition)
+{
+    cell *c;
+    for (size_t i = 0; i < p->nCell; i++)
+        if (strcmp(p->aCell[i].zPartition, zPartition) == 0)
+            return &p->aCell[i];
+    c = realloc(p->aCell, (p->nCell + 1) * sizeof *p->aCell);
+    if (c == NULL)
+        return NULL;
+    p->aCell = c;
+    c = &p->aCell[p->nCell];
+    c->rSpent = 0;
+    if ((c->zPartition = strdup(zPartition)) == NULL)
+        return NULL;
+    p->nCell++;
+    return c;
+}
+
+/* The partition with the largest own charges (first in sequence order on ties), or NULL. */
+static const cell *most_charged(const period_cells *p)
+{
+    const cell *pMost = NULL;
+    for (size_t i = 0; i < p->nCell; i++)
+        if (pMost == NULL || p->aCell[i].rSpent > pMost->rSpent)
+            pMost = &p->aCell[i];
+    return pMost;
+}
+
+/*
+ * Apply one release of rCharge to its period: the one arithmetic of charge and
+ * verify.  *pBefore: what the most-charged touched cell had spent; *pTotal: its new
+ * spend; *pzCell: that cell's partition (NULL: a statewide release with no
+ * partition charged yet).  A partition release's cell is S + (P[x] + c); a
+ * statewide release's most-charged cell is (S + c) + max_x P[x].
+ */
+static int cell_release(period_cells *p, const char *zPartition, double rCharge, double *pBefore,
+                        double *pTotal, const char **pzCell)
+{
+    if (strcmp(zPartition, PA_DP_LEDGER_STATE) == 0) {
+        const cell *pMost = most_charged(p);
+        double rMax = pMost ? pMost->rSpent : 0;
+        *pBefore = p->rState + rMax;
+        p->rState = p->rState + rCharge;
+        p->bState = 1;
+        *pTotal = p->rState + rMax;
+        *pzCell = pMost ? pMost->zPartition : NULL;
+        return PA_OK;
+    }
+    cell *c = period_cell(p, zPartition);
+    if (c == NULL)
+        return pa_fail(PA_ENOMEM, "ledger: cells of period %s", p->zPeriod);
+    *pBefore = p->rState + c->rSpent;
+    c->rSpent = c->rSpent + rCharge;
+    *pTotal = p->rState + c->rSpent;
+    *pzCell = c->zPartition;
+    return PA_OK;
+}
+
+/* "1.0", "0.5", "0.05": %.10g with a ".0" where it would print an integer */
+static void fmt_amount(char *z, size_t n, double r)
+{
+    snprintf(z, n, "%.10g", r);
+    if (strpbrk(z, ".eni") == NULL && strlen(z) + 3 <= n)
+        strcat(z, ".0");
+}
+
+/* S and P of one task and period from its entries, in sequence order */
+static int read_period(sqlite3 *pDb, const char *zTask, const char *zPeriod, period_cells *p)
+{
+    sqlite3_stmt *pStmt = NULL;
+    int rc = PA_OK, src;
+    if (sqlite3_prepare_v2(pDb, "SELECT partition, charge FROM dp_ledger WHERE task_id = ?1 AND"
+                                " period = ?2 ORDER BY seq", -1, &pStmt, NULL) != SQLITE_OK)
+        return db_fail(pDb, "read cells");
+    sqlite3_bind_text(pStmt, 1, zTask, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zPeriod, -1, SQLITE_STATIC);
+    while (rc == PA_OK && (src = sqlite3_step(pStmt)) == SQLITE_ROW) {
+        double rBefore, rTotal;
+        const char *zCell;
+        const unsigned char *zPart = sqlite3_column_text(pStmt, 0);
+        rc = cell_release(p, zPart ? (const char *)zPart : "", sqlite3_column_double(pStmt, 1), &rBefore,
+                          &rTotal, &zCell);
+    }
+    if (rc == PA_OK && src != SQLITE_DONE)
+        rc = db_fail(pDb, "read cells");
+    sqlite3_finalize(pStmt);
+    return rc;
+}
+
+/* last hash and seq of the whole ledger */
+static int read_head(sqlite3 *pDb, int64_t *pSeq, uint8_t aHash[32])
 {
     sqlite3_stmt *pStmt = NULL;
     int rc;
     *pSeq = 0;
     memset(aHash, 0, 32);
-    *pSpent = 0;
     if (sqlite3_prepare_v2(pDb, "SELECT seq, hash FROM dp_ledger ORDER BY seq DESC LIMIT 1", -1,
                            &pStmt, NULL) != SQLITE_OK)
         return db_fail(pDb, "read head");
@@ -143,31 +335,7 @@ static int read_tail(sqlite3 *pDb, const char *zTask, int64_t *pSeq, uint8_t aHa
         return db_fail(pDb, "read head");
     }
     sqlite3_finalize(pStmt);
-    if (zTask == NULL)
-        return PA_OK;
-    if (sqlite3_prepare_v2(pDb, "SELECT total FROM dp_ledger WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1",
-                           -1, &pStmt, NULL) != SQLITE_OK)
-        return db_fail(pDb, "read total");
-    sqlite3_bind_text(pStmt, 1, zTask, -1, SQLITE_STATIC);
-    rc = sqlite3_step(pStmt);
-    if (rc == SQLITE_ROW)
-        *pSpent = sqlite3_column_double(pStmt, 0);
-    sqlite3_finalize(pStmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_fail(pDb, "read total");
     return PA_OK;
-}
-
-int pa_dp_ledger_spent(sqlite3 *pDb, const char *zTaskId, double *pSpent)
-{
-    int64_t seq;
-    uint8_t h[32];
-    int rc;
-    if (pDb == NULL || zTaskId == NULL || pSpent == NULL)
-        return pa_fail(PA_EINVAL, "ledger spent: NULL argument");
-    if ((rc = pa_dp_ledger_init(pDb)) != PA_OK)
-        return rc;
-    return read_tail(pDb, zTaskId, &seq, h, pSpent);
 }
 
 static int insert_entry(sqlite3 *pDb, const struct entry *e, const uint8_t aHash[32])
@@ -176,8 +344,8 @@ static int insert_entry(sqlite3 *pDb, const struct entry *e, const uint8_t aHash
     int rc;
     if (sqlite3_prepare_v2(pDb,
                            "INSERT INTO dp_ledger(seq, task_id, batch, mechanism, param, unit, charge,"
-                           " total, budget, created_at, prev_hash, hash)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                           " total, budget, created_at, prev_hash, hash, level, period, partition)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                            -1, &pStmt, NULL) != SQLITE_OK)
         return db_fail(pDb, "insert");
     sqlite3_bind_int64(pStmt, 1, e->seq);
@@ -192,29 +360,53 @@ static int insert_entry(sqlite3 *pDb, const struct entry *e, const uint8_t aHash
     sqlite3_bind_int64(pStmt, 10, e->tUnix);
     sqlite3_bind_blob(pStmt, 11, e->aPrev, 32, SQLITE_STATIC);
     sqlite3_bind_blob(pStmt, 12, aHash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 13, e->zLevel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 14, e->zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 15, e->zPartition, -1, SQLITE_STATIC);
     rc = sqlite3_step(pStmt);
     sqlite3_finalize(pStmt);
     return rc == SQLITE_DONE ? PA_OK : db_fail(pDb, "insert");
+}
+
+/* the refusal: which cell, what it has spent, the budget, the ask */
+static int refuse(const pa_dp_ledger_release *r, const pa_dp_budget *b, const char *zCell,
+                  double rBefore, double rCharge)
+{
+    char zSpent[32], zBudget[32], zAsk[32];
+    const char *zUnit = b->unit == PA_DP_UNIT_RHO ? "rho" : "epsilon";
+    fmt_amount(zSpent, sizeof zSpent, rBefore);
+    fmt_amount(zBudget, sizeof zBudget, b->total);
+    fmt_amount(zAsk, sizeof zAsk, rCharge);
+    if (zCell == NULL)
+        return pa_fail(PA_EBUDGET, "privacy budget: statewide batch, period %s has spent %s of %s %s; "
+                                   "this release asks %s", r->zPeriod, zSpent, zBudget, zUnit, zAsk);
+    return pa_fail(PA_EBUDGET, "privacy budget: partition %s, period %s has spent %s of %s %s; this "
+                               "release asks %s", zCell, r->zPeriod, zSpent, zBudget, zUnit, zAsk);
 }
 
 int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa_dp_budget *pBudget,
                         double *pCharge, double *pTotal)
 {
     struct entry e;
-    char zParam[64];
+    char zParam[64], zBatch[160];
     uint8_t aHash[32];
-    double charge, spent;
+    double charge, rBefore = 0, rTotal = 0;
+    const char *zCell = NULL;
+    period_cells pc;
     int bSavepoint, rc;
 
     if (pDb == NULL || pRel == NULL || pBudget == NULL)
         return pa_fail(PA_EINVAL, "ledger charge: NULL argument");
-    if (pRel->zTaskId == NULL || pRel->zTaskId[0] == '\0' || pRel->zBatch == NULL ||
-        pRel->zBatch[0] == '\0')
-        return pa_fail(PA_EINVAL, "ledger charge: task id and batch must be non-empty");
+    if (pRel->zTaskId == NULL || pRel->zTaskId[0] == '\0' || pRel->zPeriod == NULL ||
+        pRel->zPeriod[0] == '\0' || pRel->zPartition == NULL || pRel->zPartition[0] == '\0')
+        return pa_fail(PA_EINVAL, "ledger charge: task id, period and partition must be non-empty");
+    if (strlen(pRel->zPeriod) + strlen(pRel->zPartition) + 2 > sizeof zBatch)
+        return pa_fail(PA_EINVAL, "ledger charge: period and partition longer than %zu bytes",
+                       sizeof zBatch - 2);
     if (pBudget->unit != PA_DP_UNIT_RHO && pBudget->unit != PA_DP_UNIT_EPS)
         return pa_fail(PA_EINVAL, "ledger charge: budget unit %d", pBudget->unit);
     if (!(pBudget->total > 0) || !isfinite(pBudget->total))
-        return pa_fail(PA_EINVAL, "ledger charge: total budget %g must be finite and > 0",
+        return pa_fail(PA_EINVAL, "ledger charge: budget per record %g must be finite and > 0",
                        pBudget->total);
     if ((rc = release_charge(pRel, pBudget->unit, &charge)) != PA_OK)
         return rc;
@@ -224,33 +416,42 @@ int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa
         return rc;
     if ((rc = pa_dp_ledger_init(pDb)) != PA_OK)
         return rc;
+    snprintf(zBatch, sizeof zBatch, "%s/%s", pRel->zPeriod, pRel->zPartition);
 
     bSavepoint = !sqlite3_get_autocommit(pDb);
     if (sqlite3_exec(pDb, bSavepoint ? "SAVEPOINT pa_dp_ledger" : "BEGIN IMMEDIATE", NULL, NULL,
                      NULL) != SQLITE_OK)
         return db_fail(pDb, "begin");
     memset(&e, 0, sizeof e);
-    rc = read_tail(pDb, pRel->zTaskId, &e.seq, e.aPrev, &spent);
-    if (rc == PA_OK && !within_budget(spent + charge, pBudget->total))
-        rc = pa_fail(PA_EBUDGET,
-                     "task '%s': total budget %s = %.10g, spent %.10g, release asks %.10g "
-                     "(would total %.10g)",
-                     pRel->zTaskId, pBudget->unit == PA_DP_UNIT_RHO ? "rho" : "eps",
-                     pBudget->total, spent, charge, spent + charge);
+    memset(&pc, 0, sizeof pc);
+    pc.zPeriod = (char *)pRel->zPeriod;
+    rc = read_head(pDb, &e.seq, e.aPrev);
+    if (rc == PA_OK)
+        rc = read_period(pDb, pRel->zTaskId, pRel->zPeriod, &pc);
+    if (rc == PA_OK)
+        rc = cell_release(&pc, pRel->zPartition, charge, &rBefore, &rTotal, &zCell);
+    if (rc == PA_OK && !within_budget(rTotal, pBudget->total))
+        rc = refuse(pRel, pBudget, zCell, rBefore, charge);
     if (rc == PA_OK) {
         e.seq += 1;
         e.zTask = pRel->zTaskId;
-        e.zBatch = pRel->zBatch;
+        e.zBatch = zBatch;
+        e.zLevel = strcmp(pRel->zPartition, PA_DP_LEDGER_STATE) == 0 ? "state" : "partition";
+        e.zPeriod = pRel->zPeriod;
+        e.zPartition = pRel->zPartition;
         e.zMech = pRel->mechanism == PA_DP_GAUSSIAN ? "discrete_gaussian" : "discrete_laplace";
         e.zParam = zParam;
         e.zUnit = pBudget->unit == PA_DP_UNIT_RHO ? "rho" : "eps";
         e.charge = charge;
-        e.total = spent + charge;
+        e.total = rTotal;
         e.budget = pBudget->total;
         e.tUnix = pRel->tUnix;
         entry_hash(&e, aHash);
         rc = insert_entry(pDb, &e, aHash);
     }
+    for (size_t i = 0; i < pc.nCell; i++)
+        free(pc.aCell[i].zPartition);
+    free(pc.aCell);
     if (rc == PA_OK) {
         if (sqlite3_exec(pDb, bSavepoint ? "RELEASE pa_dp_ledger" : "COMMIT", NULL, NULL, NULL) !=
             SQLITE_OK)
@@ -284,30 +485,92 @@ static const char *col_text(sqlite3_stmt *p, int i)
     return z ? (const char *)z : "";
 }
 
+static const char *col_text_or_null(sqlite3_stmt *p, int i)
+{
+    return (const char *)sqlite3_column_text(p, i);
+}
+
 typedef int (*entry_visitor)(const struct entry *e, const uint8_t aHash[32], void *ctx);
 
-/* Walk the ledger in seq order, checking every link; call visit on each entry. */
-static int walk(sqlite3 *pDb, entry_visitor visit, void *ctx, uint8_t aHead[32], int64_t *pnCount)
+/* v1 entry: the task-wide running total */
+static int check_v1(const struct entry *e, struct task_total **paTot, size_t *pnTot)
+{
+    size_t iTot;
+    for (iTot = 0; iTot < *pnTot; iTot++)
+        if (strcmp((*paTot)[iTot].zTask, e->zTask) == 0)
+            break;
+    if (iTot == *pnTot) {
+        struct task_total *p = realloc(*paTot, (*pnTot + 1) * sizeof **paTot);
+        if (p == NULL)
+            return pa_fail(PA_ENOMEM, "ledger verify: %zu tasks", *pnTot + 1);
+        *paTot = p;
+        if ((p[*pnTot].zTask = strdup(e->zTask)) == NULL)
+            return pa_fail(PA_ENOMEM, "ledger verify: %zu tasks", *pnTot + 1);
+        p[(*pnTot)++].total = 0;
+    }
+    double prevTotal = (*paTot)[iTot].total;
+    if (e->total != prevTotal + e->charge || !within_budget(e->total, e->budget))
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: running total %.17g is not %.17g + %.17g "
+                                   "within budget %.17g", (long long)e->seq, e->total, prevTotal,
+                       e->charge, e->budget);
+    (*paTot)[iTot].total = e->total;
+    return PA_OK;
+}
+
+/* v2 entry: the per-cell totals of its period */
+static int check_v2(const struct entry *e, lattice *l)
+{
+    period_cells *p;
+    double rBefore, rTotal;
+    const char *zCell;
+    int bState = strcmp(e->zPartition, PA_DP_LEDGER_STATE) == 0;
+
+    if (e->zLevel == NULL || e->zPartition == NULL || e->zPeriod[0] == '\0' || e->zPartition[0] == '\0' ||
+        strcmp(e->zLevel, bState ? "state" : "partition") != 0)
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: level \"%s\" does not match partition \"%s\"",
+                       (long long)e->seq, e->zLevel ? e->zLevel : "", e->zPartition ? e->zPartition : "");
+    if (!(e->charge > 0))
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: charge %.17g is not positive", (long long)e->seq,
+                       e->charge);
+    if ((p = lattice_period(l, e->zTask, e->zPeriod)) == NULL)
+        return pa_fail(PA_ENOMEM, "ledger verify: periods");
+    PA_GUARD(cell_release(p, e->zPartition, e->charge, &rBefore, &rTotal, &zCell));
+    if (e->total != rTotal || !within_budget(e->total, e->budget))
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: cell total %.17g of period %s (%s %s) is not "
+                                   "the recomputed %.17g within budget %.17g", (long long)e->seq,
+                       e->total, e->zPeriod, zCell ? "partition" : "statewide",
+                       zCell ? zCell : "batch", rTotal, e->budget);
+    return PA_OK;
+}
+
+/* Walk the ledger in seq order, checking every link and total; call visit on each
+ * entry; *pLattice (may be NULL) receives the per-cell totals of the v2 entries. */
+static int walk(sqlite3 *pDb, entry_visitor visit, void *ctx, uint8_t aHead[32], int64_t *pnCount,
+                lattice *pLattice)
 {
     sqlite3_stmt *pStmt = NULL;
     struct task_total *aTot = NULL;
+    lattice lat = {NULL, 0};
     size_t nTot = 0;
     uint8_t aPrev[32] = {0};
     int64_t n = 0;
-    int rc = PA_OK, src;
+    int rc = PA_OK, src = SQLITE_DONE;
 
     if ((rc = pa_dp_ledger_init(pDb)) != PA_OK)
         return rc;
     if (sqlite3_prepare_v2(pDb,
-                           "SELECT seq, task_id, batch, mechanism, param, unit, charge, total, budget,"
-                           " created_at, prev_hash, hash FROM dp_ledger ORDER BY seq",
+                           has_cell_columns(pDb)
+                               ? "SELECT seq, task_id, batch, mechanism, param, unit, charge, total, budget,"
+                                 " created_at, prev_hash, hash, level, period, partition FROM dp_ledger"
+                                 " ORDER BY seq"
+                               : "SELECT seq, task_id, batch, mechanism, param, unit, charge, total, budget,"
+                                 " created_at, prev_hash, hash, NULL, NULL, NULL FROM dp_ledger"
+                                 " ORDER BY seq",
                            -1, &pStmt, NULL) != SQLITE_OK)
         return db_fail(pDb, "read");
     while (rc == PA_OK && (src = sqlite3_step(pStmt)) == SQLITE_ROW) {
         struct entry e;
         uint8_t aWant[32];
-        double prevTotal = 0;
-        size_t iTot;
 
         memset(&e, 0, sizeof e);
         e.seq = sqlite3_column_int64(pStmt, 0);
@@ -320,6 +583,9 @@ static int walk(sqlite3 *pDb, entry_visitor visit, void *ctx, uint8_t aHead[32],
         e.total = sqlite3_column_double(pStmt, 7);
         e.budget = sqlite3_column_double(pStmt, 8);
         e.tUnix = sqlite3_column_int64(pStmt, 9);
+        e.zLevel = col_text_or_null(pStmt, 12);
+        e.zPeriod = col_text_or_null(pStmt, 13);
+        e.zPartition = col_text_or_null(pStmt, 14);
         n++;
         if (e.seq != n) {
             rc = pa_fail(PA_ETAMPER, "ledger entry %lld: expected sequence number %lld (an entry "
@@ -336,35 +602,20 @@ static int walk(sqlite3 *pDb, entry_visitor visit, void *ctx, uint8_t aHead[32],
                                      "(removed or reordered)", (long long)n, (long long)(n - 1));
             break;
         }
+        if (e.zPeriod == NULL && (e.zLevel != NULL || e.zPartition != NULL)) {
+            rc = pa_fail(PA_ETAMPER, "ledger entry %lld: level or partition without a period",
+                         (long long)n);
+            break;
+        }
         entry_hash(&e, aWant);
         if (sodium_memcmp(aWant, sqlite3_column_blob(pStmt, 11), 32) != 0) {
             rc = pa_fail(PA_ETAMPER, "ledger entry %lld: hash does not match its contents (modified)",
                          (long long)n);
             break;
         }
-        /* running total of the task */
-        for (iTot = 0; iTot < nTot; iTot++)
-            if (strcmp(aTot[iTot].zTask, e.zTask) == 0)
-                break;
-        if (iTot == nTot) {
-            struct task_total *p = realloc(aTot, (nTot + 1) * sizeof *aTot);
-            if (p == NULL || (p[nTot].zTask = strdup(e.zTask)) == NULL) {
-                if (p)
-                    aTot = p;
-                rc = pa_fail(PA_ENOMEM, "ledger verify: %zu tasks", nTot + 1);
-                break;
-            }
-            aTot = p;
-            aTot[nTot++].total = 0;
-        }
-        prevTotal = aTot[iTot].total;
-        if (e.total != prevTotal + e.charge || !within_budget(e.total, e.budget)) {
-            rc = pa_fail(PA_ETAMPER, "ledger entry %lld: running total %.17g is not %.17g + %.17g "
-                                     "within budget %.17g", (long long)n, e.total, prevTotal,
-                         e.charge, e.budget);
+        rc = e.zPeriod == NULL ? check_v1(&e, &aTot, &nTot) : check_v2(&e, &lat);
+        if (rc != PA_OK)
             break;
-        }
-        aTot[iTot].total = e.total;
         memcpy(aPrev, aWant, 32);
         if (visit != NULL)
             rc = visit(&e, aWant, ctx);
@@ -381,6 +632,10 @@ static int walk(sqlite3 *pDb, entry_visitor visit, void *ctx, uint8_t aHead[32],
         if (pnCount)
             *pnCount = n;
     }
+    if (rc == PA_OK && pLattice != NULL)
+        *pLattice = lat;
+    else
+        lattice_free(&lat);
     return rc;
 }
 
@@ -392,7 +647,7 @@ int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pExpectHead, int64_t nExpec
     int rc;
     if (pDb == NULL)
         return pa_fail(PA_EINVAL, "ledger verify: no database");
-    if ((rc = walk(pDb, NULL, NULL, aHead, &n)) != PA_OK)
+    if ((rc = walk(pDb, NULL, NULL, aHead, &n, NULL)) != PA_OK)
         return rc;
     if (nExpect >= 0 && n != nExpect)
         return pa_fail(PA_ETAMPER, "ledger: %lld entries, the anchor says %lld", (long long)n,
@@ -406,6 +661,87 @@ int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pExpectHead, int64_t nExpec
     return PA_OK;
 }
 
+static int cmp_period(const void *a, const void *b)
+{
+    const period_cells *x = a, *y = b;
+    int c = strcmp(x->zTask, y->zTask);
+    return c ? c : strcmp(x->zPeriod, y->zPeriod);
+}
+
+static int cmp_cell(const void *a, const void *b)
+{
+    return strcmp(((const cell *)a)->zPartition, ((const cell *)b)->zPartition);
+}
+
+/* the verified lattice, sorted by task, period and partition */
+static int sorted_lattice(sqlite3 *pDb, lattice *l)
+{
+    PA_GUARD(walk(pDb, NULL, NULL, NULL, NULL, l));
+    if (l->n > 1)
+        qsort(l->a, l->n, sizeof *l->a, cmp_period);
+    for (size_t i = 0; i < l->n; i++)
+        if (l->a[i].nCell > 1)
+            qsort(l->a[i].aCell, l->a[i].nCell, sizeof *l->a[i].aCell, cmp_cell);
+    return PA_OK;
+}
+
+/* the cells of one period: (partition, S + P[x]) for each partition, then ("state", S) */
+static int period_visit(const period_cells *p, pa_dp_ledger_cell_fn xCell, void *pCtx)
+{
+    int rc;
+    for (size_t j = 0; j < p->nCell; j++)
+        if ((rc = xCell(pCtx, p->zPeriod, p->aCell[j].zPartition, p->rState + p->aCell[j].rSpent)) != 0)
+            return rc;
+    return p->bState ? xCell(pCtx, p->zPeriod, PA_DP_LEDGER_STATE, p->rState) : 0;
+}
+
+int pa_dp_ledger_cells(sqlite3 *pDb, const char *zTaskId, pa_dp_ledger_cell_fn xCell, void *pCtx)
+{
+    lattice l = {NULL, 0};
+    int rc;
+    if (pDb == NULL || zTaskId == NULL || xCell == NULL)
+        return pa_fail(PA_EINVAL, "ledger cells: NULL argument");
+    if ((rc = sorted_lattice(pDb, &l)) != PA_OK)
+        return rc;
+    for (size_t i = 0; i < l.n && rc == PA_OK; i++)
+        if (strcmp(l.a[i].zTask, zTaskId) == 0)
+            rc = period_visit(&l.a[i], xCell, pCtx);
+    lattice_free(&l);
+    return rc;
+}
+
+static int max_visit(void *pCtx, const char *zPeriod, const char *zPartition, double rSpent)
+{
+    (void)zPeriod;
+    (void)zPartition;
+    if (rSpent > *(double *)pCtx)
+        *(double *)pCtx = rSpent;
+    return 0;
+}
+
+int pa_dp_ledger_max_spent(sqlite3 *pDb, const char *zTaskId, double *pMax)
+{
+    sqlite3_stmt *pStmt = NULL;
+    int rc;
+    if (pDb == NULL || zTaskId == NULL || pMax == NULL)
+        return pa_fail(PA_EINVAL, "ledger max spent: NULL argument");
+    *pMax = 0;
+    if ((rc = pa_dp_ledger_cells(pDb, zTaskId, max_visit, pMax)) != PA_OK)
+        return rc;
+    /* v1 entries of the task: their (verified) running total */
+    if (sqlite3_prepare_v2(pDb, has_cell_columns(pDb)
+                                    ? "SELECT max(total) FROM dp_ledger WHERE task_id = ?1 AND period IS NULL"
+                                    : "SELECT max(total) FROM dp_ledger WHERE task_id = ?1",
+                           -1, &pStmt, NULL) != SQLITE_OK)
+        return db_fail(pDb, "read totals");
+    sqlite3_bind_text(pStmt, 1, zTaskId, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW && sqlite3_column_type(pStmt, 0) != SQLITE_NULL &&
+        sqlite3_column_double(pStmt, 0) > *pMax)
+        *pMax = sqlite3_column_double(pStmt, 0);
+    sqlite3_finalize(pStmt);
+    return PA_OK;
+}
+
 static json_t *hex_json(const uint8_t *p)
 {
     char z[65];
@@ -413,38 +749,78 @@ static json_t *hex_json(const uint8_t *p)
     return json_string(z);
 }
 
+static json_t *str_or_null(const char *z)
+{
+    return z ? json_string(z) : json_null();
+}
+
 static int export_visit(const struct entry *e, const uint8_t aHash[32], void *ctx)
 {
-    json_t *pRow = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:I, s:o, s:o}", "seq",
-                             (json_int_t)e->seq, "task_id", e->zTask, "batch", e->zBatch,
-                             "mechanism", e->zMech, "param", e->zParam, "unit", e->zUnit, "charge",
-                             e->charge, "total", e->total, "budget", e->budget, "time",
-                             (json_int_t)e->tUnix, "prev_hash", hex_json(e->aPrev), "hash",
-                             hex_json(aHash));
+    json_t *pRow = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:f, s:f, s:f, s:I, s:o, s:o}",
+                             "seq", (json_int_t)e->seq, "task_id", e->zTask, "batch", e->zBatch,
+                             "level", str_or_null(e->zLevel), "period", str_or_null(e->zPeriod),
+                             "partition", str_or_null(e->zPartition), "mechanism", e->zMech, "param",
+                             e->zParam, "unit", e->zUnit, "charge", e->charge, "total", e->total,
+                             "budget", e->budget, "time", (json_int_t)e->tUnix, "prev_hash",
+                             hex_json(e->aPrev), "hash", hex_json(aHash));
     if (pRow == NULL || json_array_append_new((json_t *)ctx, pRow) != 0)
         return pa_fail(PA_ENOMEM, "ledger export: entry %lld", (long long)e->seq);
     return PA_OK;
 }
 
+typedef struct {
+    json_t *pArr;
+    const char *zTask;
+} cell_export;
+
+static int export_cell(void *pCtx, const char *zPeriod, const char *zPartition, double rSpent)
+{
+    cell_export *x = pCtx;
+    json_t *p = json_pack("{s:s, s:s, s:s, s:f}", "task_id", x->zTask, "period", zPeriod, "partition",
+                          zPartition, "spent", rSpent);
+    return p == NULL || json_array_append_new(x->pArr, p) != 0 ? PA_ENOMEM : 0;
+}
+
 int pa_dp_ledger_export_json(sqlite3 *pDb, char **pzJson)
 {
-    json_t *pArr, *pDoc;
+    json_t *pArr, *pCells, *pDoc;
+    lattice l = {NULL, 0};
     uint8_t aHead[32];
     int64_t n;
-    int rc;
+    int rc = PA_OK;
     if (pDb == NULL || pzJson == NULL)
         return pa_fail(PA_EINVAL, "ledger export: NULL argument");
     *pzJson = NULL;
     pArr = json_array();
-    if (pArr == NULL)
-        return pa_fail(PA_ENOMEM, "ledger export");
-    if ((rc = walk(pDb, export_visit, pArr, aHead, &n)) != PA_OK) {
+    pCells = json_array();
+    if (pArr == NULL || pCells == NULL) {
         json_decref(pArr);
+        json_decref(pCells);
+        return pa_fail(PA_ENOMEM, "ledger export");
+    }
+    if ((rc = walk(pDb, export_visit, pArr, aHead, &n, &l)) != PA_OK) {
+        json_decref(pArr);
+        json_decref(pCells);
         return rc;
     }
-    pDoc = json_pack("{s:s, s:s, s:I, s:o, s:o}", "format", LEDGER_TAG, "hash",
+    if (l.n > 1)
+        qsort(l.a, l.n, sizeof *l.a, cmp_period);
+    for (size_t i = 0; i < l.n && rc == PA_OK; i++) {
+        cell_export x = {pCells, l.a[i].zTask};
+        if (l.a[i].nCell > 1)
+            qsort(l.a[i].aCell, l.a[i].nCell, sizeof *l.a[i].aCell, cmp_cell);
+        if (period_visit(&l.a[i], export_cell, &x) != 0)
+            rc = pa_fail(PA_ENOMEM, "ledger export: cells");
+    }
+    lattice_free(&l);
+    if (rc != PA_OK) {
+        json_decref(pArr);
+        json_decref(pCells);
+        return rc;
+    }
+    pDoc = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "format", LEDGER_TAG, "hash",
                      "sha256 of the canonical encoding, see docs/dp.md", "count", (json_int_t)n,
-                     "head", hex_json(aHead), "entries", pArr);
+                     "head", hex_json(aHead), "entries", pArr, "cells", pCells);
     if (pDoc == NULL)
         return pa_fail(PA_ENOMEM, "ledger export");
     *pzJson = json_dumps(pDoc, JSON_REAL_PRECISION(17) | JSON_INDENT(2));

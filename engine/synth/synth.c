@@ -34,6 +34,8 @@ struct pa_synth {
     char azFips[MAX_COUNTIES][8];
     double aPopulation[MAX_COUNTIES];
     size_t aAgencies[MAX_COUNTIES]; /* agencies of the task in each county */
+    int *aiCounty;                  /* county of each task agency (-1: none), from the
+                                     * agency file: a partition may be a region */
 };
 
 static int county_index(const pa_synth *s, const char *zFips)
@@ -80,23 +82,50 @@ int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir,
     }
     s->nCounty = pa_csv_row_count(c);
     pa_csv_free(c);
-    for (size_t i = 0; i < pTask->nAgency; i++) {
-        int k = county_index(s, pTask->aAgency[i].zPartition);
-        if (k >= 0)
-            s->aAgencies[k]++;
+    s->aiCounty = malloc((pTask->nAgency ? pTask->nAgency : 1) * sizeof *s->aiCounty);
+    if (s->aiCounty == NULL) {
+        free(s);
+        return pa_fail(PA_ENOMEM, "synth: out of memory");
     }
+    for (size_t i = 0; i < pTask->nAgency; i++)
+        s->aiCounty[i] = -1;
+    snprintf(zPath, sizeof zPath, "%s/mo_le_agencies.csv", zDataDir);
+    rc = pa_csv_load(&c, zPath);
+    if (rc != PA_OK) {
+        pa_synth_free(s);
+        return rc;
+    }
+    int iOri = pa_csv_column(c, "ori");
+    iFips = pa_csv_column(c, "county_fips");
+    if (iOri < 0 || iFips < 0) {
+        pa_csv_free(c);
+        pa_synth_free(s);
+        return pa_fail(PA_EDECODE, "%s: needs columns ori and county_fips", zPath);
+    }
+    for (size_t r = 0; r < pa_csv_row_count(c); r++) {
+        const pa_task_agency *a = pa_task_find_agency(pTask, pa_csv_get(c, r, iOri));
+        if (a != NULL)
+            s->aiCounty[a - pTask->aAgency] = county_index(s, pa_csv_get(c, r, iFips));
+    }
+    pa_csv_free(c);
+    for (size_t i = 0; i < pTask->nAgency; i++)
+        if (s->aiCounty[i] >= 0)
+            s->aAgencies[s->aiCounty[i]]++;
     *ppSynth = s;
     return PA_OK;
 }
 
 void pa_synth_free(pa_synth *pSynth)
 {
+    if (pSynth != NULL)
+        free(pSynth->aiCounty);
     free(pSynth);
 }
 
 double pa_synth_population(const pa_synth *s, const pa_task_agency *a)
 {
-    int k = county_index(s, a->zPartition);
+    const pa_task_agency *pIn = pa_task_find_agency(s->pTask, a->zId);
+    int k = pIn ? s->aiCounty[pIn - s->pTask->aAgency] : -1;
     if (k < 0 || s->aAgencies[k] == 0)
         return OTHER_AGENCY_POPULATION;
     return s->aPopulation[k] / (double)s->aAgencies[k];

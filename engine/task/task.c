@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/guard.h"
 #include "privagg/common.h"
@@ -250,14 +251,26 @@ static int parse_batching(pa_task *pTask, const json_t *pRoot)
     return PA_OK;
 }
 
+/* {"rho": x} or {"epsilon": x}: x in (0, rMax] */
+static int parse_amount(const json_t *pParent, const char *zPath, const char *zKey, const char *zUnit,
+                        double rMax, double *pOut)
+{
+    const char *azKeys[] = {zUnit, NULL};
+    char zSub[64];
+    json_t *p;
+
+    snprintf(zSub, sizeof zSub, "%s.%s", zPath, zKey);
+    PA_GUARD(pa_json_object(pParent, zPath, zKey, &p));
+    PA_GUARD(pa_json_only_keys(p, zSub, azKeys));
+    return pa_json_positive(p, zSub, zUnit, rMax, pOut);
+}
+
 static int parse_dp(pa_task *pTask, const json_t *pRoot)
 {
     static const char *const azKeys[] = {"mechanism", "privacy_unit", "max_cells_per_record",
-                                         "max_per_cell", "per_release", "total_budget", NULL};
-    static const char *const azRhoRelease[] = {"rho", NULL}, *const azEpsRelease[] = {"epsilon", NULL};
-    static const char *const azRhoTotal[] = {"rho", "per", NULL};
-    static const char *const azEpsTotal[] = {"epsilon", "per", NULL};
-    json_t *pDp, *pRelease, *pTotal;
+                                         "max_per_cell", "budget_per_record", "per_release", NULL};
+    static const char *const azLevels[] = {"state", "partition", NULL};
+    json_t *pDp, *pRelease;
     char *z = NULL;
     size_t i;
     int rc;
@@ -282,29 +295,157 @@ static int parse_dp(pa_task *pTask, const json_t *pRoot)
              : pa_fail(PA_EINVAL, "dp.privacy_unit: \"%s\" is not supported (only \"incident_record\")", z);
     free(z);
     PA_GUARD(rc);
-    if (pTask->eMechanism == PA_TASK_DP_NONE) {
-        pTask->zBudgetPeriod = strdup("none");
-        return pTask->zBudgetPeriod ? PA_OK : pa_fail(PA_ENOMEM, "dp: out of memory");
-    }
+    if (pTask->eMechanism == PA_TASK_DP_NONE)
+        return PA_OK;
     PA_GUARD(pa_json_uint(pDp, "dp", "max_cells_per_record", 1, pTask->nCell, 0, 0,
                        &pTask->nMaxCellsPerRecord));
     PA_GUARD(pa_json_uint(pDp, "dp", "max_per_cell", 1, pTask->nMaxMeasurement, 0, 0,
                        &pTask->nMaxPerCell));
     zUnit = pTask->eMechanism == PA_TASK_DP_GAUSSIAN ? "rho" : "epsilon";
+    PA_GUARD(parse_amount(pDp, "dp", "budget_per_record", zUnit, 1000.0, &pTask->rBudgetPerRecord));
     PA_GUARD(pa_json_object(pDp, "dp", "per_release", &pRelease));
-    PA_GUARD(pa_json_only_keys(pRelease, "dp.per_release", zUnit[0] == 'r' ? azRhoRelease : azEpsRelease));
-    PA_GUARD(pa_json_positive(pRelease, "dp.per_release", zUnit, 100.0, &pTask->rPerRelease));
-    PA_GUARD(pa_json_object(pDp, "dp", "total_budget", &pTotal));
-    PA_GUARD(pa_json_only_keys(pTotal, "dp.total_budget", zUnit[0] == 'r' ? azRhoTotal : azEpsTotal));
-    PA_GUARD(pa_json_positive(pTotal, "dp.total_budget", zUnit, 1000.0, &pTask->rTotalBudget));
-    PA_GUARD(pa_json_string(pTotal, "dp.total_budget", "per", 16, &pTask->zBudgetPeriod));
-    if (strcmp(pTask->zBudgetPeriod, "year") != 0 && strcmp(pTask->zBudgetPeriod, "task") != 0)
-        return pa_fail(PA_EINVAL, "dp.total_budget.per: \"%s\" is not \"year\" or \"task\"",
-                       pTask->zBudgetPeriod);
-    if (pTask->rPerRelease > pTask->rTotalBudget)
-        return pa_fail(PA_EINVAL, "dp.per_release.%s: %g is above dp.total_budget.%s %g", zUnit,
-                       pTask->rPerRelease, zUnit, pTask->rTotalBudget);
+    PA_GUARD(pa_json_only_keys(pRelease, "dp.per_release", azLevels));
+    for (int e = PA_TASK_LEVEL_STATE; e <= PA_TASK_LEVEL_PARTITION; e++) {
+        PA_GUARD(parse_amount(pRelease, "dp.per_release", azLevels[e], zUnit, 100.0,
+                              &pTask->aPerRelease[e]));
+        if (pTask->aPerRelease[e] > pTask->rBudgetPerRecord)
+            return pa_fail(PA_EINVAL, "dp.per_release.%s.%s: %g is above dp.budget_per_record.%s "
+                                      "%g; such a release could never be made", azLevels[e], zUnit,
+                           pTask->aPerRelease[e], zUnit, pTask->rBudgetPerRecord);
+    }
     return PA_OK;
+}
+
+/* names that are, or could be read as, the statewide batch */
+static int looks_statewide(const char *z)
+{
+    return strncasecmp(z, PA_TASK_STATE_PARTITION, strlen(PA_TASK_STATE_PARTITION)) == 0;
+}
+
+typedef struct {
+    const char *z;
+    size_t i;      /* index of the partition in the file */
+} name_ref;
+
+static int cmp_name_ref(const void *a, const void *b)
+{
+    int c = strcmp(((const name_ref *)a)->z, ((const name_ref *)b)->z);
+    if (c != 0)
+        return c;
+    return ((const name_ref *)a)->i < ((const name_ref *)b)->i ? -1 : 1;
+}
+
+static int cmp_name_ref_name(const void *a, const void *b)
+{
+    return strcmp(((const name_ref *)a)->z, ((const name_ref *)b)->z);
+}
+
+/*
+ * "partitions": [{"name": ..., "counties": [...]}, ...].  Names unique, none
+ * statewide-looking, a county in at most one partition, every agency's partition
+ * listed, every partition holding at least batching.min_agencies agencies (else it
+ * could never be released).  Runs after parse_parties and parse_batching.
+ */
+static int parse_partitions(pa_task *pTask, const json_t *pRoot)
+{
+    static const char *const azKeys[] = {"name", "counties", NULL};
+    json_t *pArr, *pPart;
+    name_ref *aName = NULL, *aCounty = NULL, key;
+    size_t *anAgency = NULL, nCountyAll = 0, i;
+    char zPath[48];
+    int rc = PA_OK;
+
+    PA_GUARD(pa_json_array(pRoot, "", "partitions", &pArr));
+    if (json_array_size(pArr) < 1 || json_array_size(pArr) > PA_TASK_MAX_AGENCIES)
+        return pa_fail(PA_EINVAL, "partitions: %zu partitions, expected 1..%d",
+                       json_array_size(pArr), PA_TASK_MAX_AGENCIES);
+    pTask->aPartition = calloc(json_array_size(pArr), sizeof *pTask->aPartition);
+    if (pTask->aPartition == NULL)
+        return pa_fail(PA_ENOMEM, "partitions: out of memory");
+    json_array_foreach(pArr, i, pPart) {
+        pa_task_partition *p = &pTask->aPartition[i];
+        json_t *pCounties, *pCounty;
+        size_t j;
+
+        snprintf(zPath, sizeof zPath, "partitions[%zu]", i);
+        if (!json_is_object(pPart))
+            return pa_fail(PA_EDECODE, "%s: must be an object", zPath);
+        PA_GUARD(pa_json_only_keys(pPart, zPath, azKeys));
+        pTask->nPartition = i + 1;
+        PA_GUARD(pa_json_string(pPart, zPath, "name", PA_TASK_MAX_PARTITION_NAME, &p->zName));
+        if (looks_statewide(p->zName))
+            return pa_fail(PA_EINVAL, "%s.name: \"%s\" is or looks like the statewide batch "
+                                      "\"%s\"; names starting with \"state\" are reserved (use e.g. "
+                                      "\"no-county\")", zPath, p->zName, PA_TASK_STATE_PARTITION);
+        PA_GUARD(pa_json_array(pPart, zPath, "counties", &pCounties));
+        if (json_array_size(pCounties) > 0) {
+            p->azCounty = calloc(json_array_size(pCounties), sizeof *p->azCounty);
+            if (p->azCounty == NULL)
+                return pa_fail(PA_ENOMEM, "%s.counties: out of memory", zPath);
+        }
+        json_array_foreach(pCounties, j, pCounty) {
+            if (!json_is_string(pCounty) || json_string_length(pCounty) == 0 ||
+                json_string_length(pCounty) > PA_TASK_MAX_PARTITION_NAME)
+                return pa_fail(PA_EINVAL, "%s.counties[%zu]: must be a string of 1..%d bytes", zPath, j,
+                               PA_TASK_MAX_PARTITION_NAME);
+            p->azCounty[j] = strdup(json_string_value(pCounty));
+            if (p->azCounty[j] == NULL)
+                return pa_fail(PA_ENOMEM, "%s.counties: out of memory", zPath);
+            p->nCounty = j + 1;
+        }
+        nCountyAll += p->nCounty;
+    }
+
+    aName = calloc(pTask->nPartition, sizeof *aName);
+    aCounty = calloc(nCountyAll ? nCountyAll : 1, sizeof *aCounty);
+    anAgency = calloc(pTask->nPartition, sizeof *anAgency);
+    if (aName == NULL || aCounty == NULL || anAgency == NULL) {
+        rc = pa_fail(PA_ENOMEM, "partitions: out of memory");
+        goto done;
+    }
+    nCountyAll = 0;
+    for (i = 0; i < pTask->nPartition; i++) {
+        aName[i].z = pTask->aPartition[i].zName;
+        aName[i].i = i;
+        for (size_t j = 0; j < pTask->aPartition[i].nCounty; j++) {
+            aCounty[nCountyAll].z = pTask->aPartition[i].azCounty[j];
+            aCounty[nCountyAll++].i = i;
+        }
+    }
+    qsort(aName, pTask->nPartition, sizeof *aName, cmp_name_ref);
+    for (i = 1; i < pTask->nPartition && rc == PA_OK; i++)
+        if (strcmp(aName[i - 1].z, aName[i].z) == 0)
+            rc = pa_fail(PA_EINVAL, "partitions[%zu].name: \"%s\" repeats partitions[%zu]", aName[i].i,
+                         aName[i].z, aName[i - 1].i);
+    qsort(aCounty, nCountyAll, sizeof *aCounty, cmp_name_ref);
+    for (i = 1; i < nCountyAll && rc == PA_OK; i++)
+        if (strcmp(aCounty[i - 1].z, aCounty[i].z) == 0)
+            rc = pa_fail(PA_EINVAL, "partitions[%zu].counties: county %s is already in partitions[%zu] "
+                                    "\"%s\"; a county lies in one partition", aCounty[i].i,
+                         aCounty[i].z, aCounty[i - 1].i, pTask->aPartition[aCounty[i - 1].i].zName);
+    /* every agency's partition is listed; count the agencies of each */
+    for (i = 0; i < pTask->nAgency && rc == PA_OK; i++) {
+        name_ref *pHit;
+        key.z = pTask->aAgency[i].zPartition;
+        key.i = 0;
+        pHit = bsearch(&key, aName, pTask->nPartition, sizeof *aName, cmp_name_ref_name);
+        if (pHit == NULL)
+            rc = pa_fail(PA_EINVAL, "parties.agencies (id %s): partition \"%s\" is not listed in "
+                                    "partitions", pTask->aAgency[i].zId, key.z);
+        else
+            anAgency[pHit->i]++;
+    }
+    for (i = 0; i < pTask->nPartition && rc == PA_OK; i++)
+        if (anAgency[i] < pTask->nMinAgencies || anAgency[i] == 0)
+            rc = pa_fail(PA_EINVAL, "partitions[%zu] \"%s\": %zu agencies, below "
+                                    "batching.min_agencies %zu; such a partition can never be "
+                                    "released: merge it into a region", i,
+                         pTask->aPartition[i].zName, anAgency[i], pTask->nMinAgencies);
+done:
+    free(aName);
+    free(aCounty);
+    free(anAgency);
+    return rc;
 }
 
 static int task_id(pa_task *pTask, const json_t *pRoot)
@@ -320,12 +461,21 @@ static int task_id(pa_task *pTask, const json_t *pRoot)
 
 static int parse_root(pa_task *pTask, const json_t *pRoot)
 {
-    static const char *const azKeys[] = {"format", "name", "schema", "vdaf", "parties", "batching",
-                                         "dp", NULL};
+    static const char *const azKeys[] = {"format", "name", "schema", "vdaf", "parties", "partitions",
+                                         "batching", "dp", NULL};
     uint64_t iFormat;
+    json_t *pFormat;
 
     if (!json_is_object(pRoot))
         return pa_fail(PA_EDECODE, "task: the document must be a JSON object");
+    pFormat = json_object_get(pRoot, "format");
+    if (json_is_integer(pFormat) && json_integer_value(pFormat) == 1)
+        return pa_fail(PA_EINVAL, "format: 1 is an older task file; format 2 charges the privacy "
+                                  "budget per record and lattice cell (dp.budget_per_record, "
+                                  "dp.per_release.state and .partition replace dp.per_release and "
+                                  "dp.total_budget) and lists the partitions (\"partitions\"); "
+                                  "re-create the task with `privagg task init` "
+                                  "(docs/task-file.md)");
     PA_GUARD(pa_json_only_keys(pRoot, "", azKeys));
     PA_GUARD(pa_json_uint(pRoot, "", "format", PA_TASK_FORMAT_VERSION, PA_TASK_FORMAT_VERSION, 0, 0,
                        &iFormat));
@@ -334,6 +484,7 @@ static int parse_root(pa_task *pTask, const json_t *pRoot)
     PA_GUARD(parse_vdaf(pTask, pRoot));
     PA_GUARD(parse_parties(pTask, pRoot));
     PA_GUARD(parse_batching(pTask, pRoot));
+    PA_GUARD(parse_partitions(pTask, pRoot));
     PA_GUARD(parse_dp(pTask, pRoot));
     return task_id(pTask, pRoot);
 }
@@ -425,7 +576,13 @@ void pa_task_free(pa_task *pTask)
         free(pTask->aAgency[i].zPartition);
     }
     free(pTask->aAgency);
-    free(pTask->zBudgetPeriod);
+    for (size_t i = 0; i < pTask->nPartition; i++) {
+        for (size_t j = 0; j < pTask->aPartition[i].nCounty; j++)
+            free(pTask->aPartition[i].azCounty[j]);
+        free(pTask->aPartition[i].azCounty);
+        free(pTask->aPartition[i].zName);
+    }
+    free(pTask->aPartition);
     free(pTask);
 }
 
@@ -436,4 +593,23 @@ const pa_task_agency *pa_task_find_agency(const pa_task *pTask, const char *zId)
     memset(&key, 0, sizeof key);
     key.zId = (char *)zId;
     return bsearch(&key, pTask->aAgency, pTask->nAgency, sizeof key, cmp_agency);
+}
+
+const pa_task_partition *pa_task_find_partition(const pa_task *pTask, const char *zName)
+{
+    for (size_t i = 0; i < pTask->nPartition; i++)
+        if (strcmp(pTask->aPartition[i].zName, zName) == 0)
+            return &pTask->aPartition[i];
+    return NULL;
+}
+
+pa_task_level pa_task_level_of(const char *zPartition)
+{
+    return strcmp(zPartition, PA_TASK_STATE_PARTITION) == 0 ? PA_TASK_LEVEL_STATE
+                                                             : PA_TASK_LEVEL_PARTITION;
+}
+
+const char *pa_task_level_name(pa_task_level e)
+{
+    return e == PA_TASK_LEVEL_STATE ? "state" : "partition";
 }

@@ -1,7 +1,10 @@
 /*
- * Default task of a state from the shipped data (see include/privagg/task_build.h).
+ * Default task of a state from the shipped data (see include/privagg/task_build.h):
+ * schema from the offense buckets, agencies from the agency file, partitions by
+ * the region rule of engine/task/partitions.c over the county centroid file.
  */
 #include <ctype.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +12,9 @@
 
 #include "privagg/common.h"
 #include "privagg/csv.h"
+#include "privagg/task.h"
 #include "privagg/task_build.h"
+#include "task/partitions.h"
 
 const char *const pa_default_status[5] = {
     "U.S. citizen", "lawful permanent resident", "other lawful status", "no lawful status",
@@ -24,7 +29,8 @@ static json_t *hex(const uint8_t *p, size_t n)
     return json_string(z);
 }
 
-static int agency_file(char *zPath, size_t n, const char *zDataDir, const char *zState)
+/* data/<st>_<zWhat>.csv */
+static int state_file(char *zPath, size_t n, const char *zDataDir, const char *zState, const char *zWhat)
 {
     char zLower[3];
     if (strlen(zState) != 2 || !isalpha((unsigned char)zState[0]) || !isalpha((unsigned char)zState[1]))
@@ -32,7 +38,7 @@ static int agency_file(char *zPath, size_t n, const char *zDataDir, const char *
     zLower[0] = (char)tolower((unsigned char)zState[0]);
     zLower[1] = (char)tolower((unsigned char)zState[1]);
     zLower[2] = '\0';
-    snprintf(zPath, n, "%s/%s_le_agencies.csv", zDataDir, zLower);
+    snprintf(zPath, n, "%s/%s_%s.csv", zDataDir, zLower, zWhat);
     return PA_OK;
 }
 
@@ -108,14 +114,30 @@ static const pa_keys *find_key(const pa_task_build_opts *o, const char *zId)
     return NULL;
 }
 
-static int agencies(json_t **ppArr, const pa_task_build_opts *o)
+/* "latitude"/"longitude" text: 1 with *pr set if it is a number */
+static int coord(const char *z, double *pr)
 {
-    char zPath[4096];
+    char *zEnd;
+    if (z == NULL || z[0] == '\0')
+        return 0;
+    *pr = strtod(z, &zEnd);
+    return *zEnd == '\0' && isfinite(*pr);
+}
+
+/* The agencies (first N of the file) and the partitions that group them. */
+static int agencies(json_t **ppArr, json_t **ppPartitions, const pa_task_build_opts *o)
+{
+    char zPath[4096], zCentroids[4096];
     pa_csv *c;
-    int rc, iOri, iName, iFips;
+    pa_partition_agency *aGeo = NULL;
+    const char **azOf = NULL;
+    int rc, iOri, iName, iFips, iLat, iLon;
     size_t n;
 
-    rc = agency_file(zPath, sizeof zPath, o->zDataDir, o->zState);
+    *ppArr = *ppPartitions = NULL;
+    rc = state_file(zPath, sizeof zPath, o->zDataDir, o->zState, "le_agencies");
+    if (rc == PA_OK)
+        rc = state_file(zCentroids, sizeof zCentroids, o->zDataDir, o->zState, "county_centroids");
     if (rc != PA_OK)
         return rc;
     rc = pa_csv_load(&c, zPath);
@@ -124,43 +146,64 @@ static int agencies(json_t **ppArr, const pa_task_build_opts *o)
     iOri = pa_csv_column(c, "ori");
     iName = pa_csv_column(c, "name");
     iFips = pa_csv_column(c, "county_fips");
-    if (iOri < 0 || iName < 0 || iFips < 0) {
+    iLat = pa_csv_column(c, "latitude");
+    iLon = pa_csv_column(c, "longitude");
+    if (iOri < 0 || iName < 0 || iFips < 0 || iLat < 0 || iLon < 0) {
         pa_csv_free(c);
-        return pa_fail(PA_EDECODE, "%s: columns ori, name and county_fips are required", zPath);
+        return pa_fail(PA_EDECODE, "%s: columns ori, name, county_fips, latitude and longitude are "
+                                   "required", zPath);
     }
     n = pa_csv_row_count(c);
     if (o->nMaxAgencies != 0 && o->nMaxAgencies < n)
         n = o->nMaxAgencies;
-    *ppArr = json_array();
+    if ((aGeo = calloc(n ? n : 1, sizeof *aGeo)) == NULL) {
+        pa_csv_free(c);
+        return pa_fail(PA_ENOMEM, "agencies: out of memory");
+    }
     for (size_t r = 0; r < n; r++) {
-        const char *zOri = pa_csv_get(c, r, iOri), *zFips = pa_csv_get(c, r, iFips);
+        aGeo[r].zId = pa_csv_get(c, r, iOri);
+        aGeo[r].zFips = pa_csv_get(c, r, iFips);
+        aGeo[r].bCoord = coord(pa_csv_get(c, r, iLat), &aGeo[r].rLat) &&
+                         coord(pa_csv_get(c, r, iLon), &aGeo[r].rLon);
+    }
+    rc = pa_task_group_partitions(zCentroids, aGeo, n, o->nMinAgencies, ppPartitions, &azOf);
+    if (rc == PA_OK)
+        *ppArr = json_array();
+    for (size_t r = 0; rc == PA_OK && r < n; r++) {
+        const char *zOri = pa_csv_get(c, r, iOri);
         const pa_keys *k = find_key(o, zOri);
         if (k == NULL) {
-            json_decref(*ppArr);
-            pa_csv_free(c);
-            return pa_fail(PA_EINVAL, "agency %s: no public key was given", zOri);
+            rc = pa_fail(PA_EINVAL, "agency %s: no public key was given", zOri);
+            break;
         }
         json_t *a = json_object();
         json_object_set_new(a, "id", json_string(zOri));
         json_object_set_new(a, "name", json_string(pa_csv_get(c, r, iName)));
-        json_object_set_new(a, "partition", json_string(zFips[0] ? zFips : "statewide"));
+        json_object_set_new(a, "partition", json_string(azOf[r]));
         json_object_set_new(a, "public_key", hex(k->aPublic, 32));
         json_array_append_new(*ppArr, a);
     }
+    free(azOf);
+    free(aGeo);
     pa_csv_free(c);
-    return PA_OK;
+    if (rc != PA_OK) {
+        json_decref(*ppArr);
+        json_decref(*ppPartitions);
+        *ppArr = *ppPartitions = NULL;
+    }
+    return rc;
 }
 
 int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
 {
-    json_t *pOffense = NULL, *pAgencies = NULL, *root, *dims, *d, *parties, *dp, *b;
+    json_t *pOffense = NULL, *pAgencies = NULL, *pPartitions = NULL, *root, *dims, *d, *parties, *dp, *b;
     int rc;
 
     *ppJson = NULL;
     rc = offense_categories(&pOffense, o->zDataDir);
     if (rc != PA_OK)
         return rc;
-    rc = agencies(&pAgencies, o);
+    rc = agencies(&pAgencies, &pPartitions, o);
     if (rc != PA_OK) {
         json_decref(pOffense);
         return rc;
@@ -168,7 +211,7 @@ int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
     size_t nCell = json_array_size(pOffense) * 5 * 2;
 
     root = json_object();
-    json_object_set_new(root, "format", json_integer(1));
+    json_object_set_new(root, "format", json_integer(PA_TASK_FORMAT_VERSION));
     char zName[256];
     snprintf(zName, sizeof zName, "%s monthly incidents by offense, immigration status and role",
              o->zState);
@@ -198,6 +241,7 @@ int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
     json_object_set_new(parties, "collector", party(NULL, o->pCollector));
     json_object_set_new(parties, "agencies", pAgencies);
     json_object_set_new(root, "parties", parties);
+    json_object_set_new(root, "partitions", pPartitions);
 
     b = json_pack("{s:s, s:I, s:b}", "period", "month", "min_agencies", (json_int_t)o->nMinAgencies,
                   "allow_corrections", 0);
@@ -208,8 +252,9 @@ int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
     json_object_set_new(dp, "privacy_unit", json_string("incident_record"));
     json_object_set_new(dp, "max_cells_per_record", json_integer((json_int_t)o->nMaxCellsPerRecord));
     json_object_set_new(dp, "max_per_cell", json_integer(1));
-    json_object_set_new(dp, "per_release", json_pack("{s:f}", "rho", o->rRhoPerRelease));
-    json_object_set_new(dp, "total_budget", json_pack("{s:f, s:s}", "rho", o->rRhoTotal, "per", "year"));
+    json_object_set_new(dp, "budget_per_record", json_pack("{s:f}", "rho", o->rBudgetRho));
+    json_object_set_new(dp, "per_release", json_pack("{s:{s:f}, s:{s:f}}", "state", "rho", o->rRhoState,
+                                                     "partition", "rho", o->rRhoPartition));
     json_object_set_new(root, "dp", dp);
     *ppJson = root;
     return PA_OK;
@@ -219,7 +264,7 @@ int pa_task_list_agencies(char ***pazId, size_t *pnId, const char *zDataDir, con
 {
     char zPath[4096];
     pa_csv *c;
-    int rc = agency_file(zPath, sizeof zPath, zDataDir, zState), iOri;
+    int rc = state_file(zPath, sizeof zPath, zDataDir, zState, "le_agencies"), iOri;
 
     *pazId = NULL;
     *pnId = 0;

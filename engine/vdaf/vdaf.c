@@ -34,12 +34,16 @@ void pa_vdaf_ctx(uint8_t aCtx[PA_VDAF_CTX_SIZE], const pa_task *pTask)
     memcpy(aCtx + sizeof PA_VDAF_CTX_LABEL - 1, pTask->aTaskId, 32);
 }
 
-int pa_task_noise(const pa_task *t, int *pbNoise, pa_dp_mechanism *pMech, pa_dp_sensitivity *pSens,
-                  double *pSigma2)
+int pa_task_noise(const pa_task *t, pa_task_level eLevel, int *pbNoise, pa_dp_mechanism *pMech,
+                  pa_dp_sensitivity *pSens, double *pSigma2)
 {
     pa_dp_rational param;
+    double rAmount;
     int rc;
 
+    if (eLevel != PA_TASK_LEVEL_STATE && eLevel != PA_TASK_LEVEL_PARTITION)
+        return pa_fail(PA_EINVAL, "noise: release level %d", (int)eLevel);
+    rAmount = t->aPerRelease[eLevel];
     *pbNoise = t->eMechanism != PA_TASK_DP_NONE;
     if (!*pbNoise)
         return PA_OK;
@@ -47,13 +51,13 @@ int pa_task_noise(const pa_task *t, int *pbNoise, pa_dp_mechanism *pMech, pa_dp_
     if (rc != PA_OK)
         return rc;
     if (t->eMechanism == PA_TASK_DP_GAUSSIAN) {
-        rc = pa_dp_calibrate_rho(t->rPerRelease, pSens->l2sq, &param);
+        rc = pa_dp_calibrate_rho(rAmount, pSens->l2sq, &param);
         if (rc == PA_OK)
             rc = pa_dp_mechanism_gaussian(pMech, param);
         *pSigma2 = (double)pa_dp_rational_to_ld(param);
         return rc;
     }
-    double rScale = (double)pSens->l1 / t->rPerRelease;
+    double rScale = (double)pSens->l1 / rAmount;
     param = pa_dp_rational_make((uint64_t)ceil(rScale * 1e6), 1000000);
     *pSigma2 = 2.0 * rScale * rScale;
     return pa_dp_mechanism_laplace(pMech, param);

@@ -20,7 +20,7 @@ typedef struct {
     size_t nAgencies;          /* 0 = all 646 */
     size_t nMinAgencies;
     uint16_t nLeaderPort, nHelperPort;
-    double rRho;               /* per release */
+    double rRho;               /* per statewide and per partition release (budget 1 per record) */
 } pa_demo_setup_opts;
 
 /* Keys, task.json, tls/, leader.json, helper.json in zDir.  Errors name the file. */

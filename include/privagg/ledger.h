@@ -19,46 +19,81 @@ enum pa_dp_budget_unit {
     PA_DP_UNIT_EPS = 2  /* pure eps; only Laplace releases can be charged */
 };
 
-/* One release to charge. */
+/* The partition name of a statewide release (it charges every partition's cell). */
+#define PA_DP_LEDGER_STATE "state"
+
+/*
+ * One release to charge: the batch (zPeriod, zPartition) of a task.  The privacy
+ * unit is one record, which lies in exactly one period and one partition, so the
+ * budget is kept per lattice cell (period, partition): a partition release charges
+ * its own cell, a statewide release (zPartition "state") every partition's cell
+ * of its period (docs/dp.md, "Accounting by partition").
+ */
 typedef struct {
     const char *zTaskId;          /* MUST be non-empty */
-    const char *zBatch;           /* batch identifier (e.g. its interval), non-empty */
+    const char *zPeriod;          /* MUST be non-empty, e.g. "2026-10" */
+    const char *zPartition;       /* MUST be non-empty: "state" or a partition name */
     int mechanism;                /* PA_DP_GAUSSIAN or PA_DP_LAPLACE */
     pa_dp_rational param;         /* sigma2 or scale */
     pa_dp_sensitivity sensitivity;/* from the task's contribution bounds */
     int64_t tUnix;                /* time of the release (seconds; injected clock) */
 } pa_dp_ledger_release;
 
-/* A total budget and the unit it is stated in. */
+/* The budget per record (= per lattice cell) and the unit it is stated in. */
 typedef struct {
     int unit;                     /* enum pa_dp_budget_unit */
-    double total;                 /* > 0 */
+    double total;                 /* > 0: the budget of each lattice cell */
 } pa_dp_budget;
 
 /* Relative tolerance of the budget comparison (docs/dp.md, "Ledger"). */
 #define PA_DP_LEDGER_TOLERANCE 1e-12
 
-/* Create the table if it is missing.  pDb is the caller's open connection. */
+/*
+ * Create the table if it is missing, and upgrade a table of ledger format v1 (no
+ * level, period, partition columns) by ALTER TABLE ADD COLUMN; v1 entries keep
+ * verifying as v1.  pDb is the caller's open connection.
+ */
 int pa_dp_ledger_init(sqlite3 *pDb);
 
 /*
- * Charge one release against the task's total budget: in one transaction (BEGIN
- * IMMEDIATE, or a SAVEPOINT if the caller already holds a transaction), read what the
- * task has spent, refuse with PA_EBUDGET if spent + charge would exceed the budget
- * (the message names the budget, the amount spent and the amount asked; nothing is
- * written), otherwise append the entry.  On success *pCharge and *pTotal (either may
- * be NULL) receive the amount charged and the task's new running total.
+ * Charge one release against the task's budget per record, in one transaction
+ * (BEGIN IMMEDIATE, or a SAVEPOINT if the caller already holds a transaction).
+ * With S = the period's statewide charges and P[x] = partition x's charges (summed
+ * in sequence order), a partition release of c is allowed iff S + P[x] + c <= B,
+ * a statewide release iff S + c + max_x P[x] <= B (relative tolerance
+ * PA_DP_LEDGER_TOLERANCE).  Otherwise PA_EBUDGET, nothing written, with the
+ * message "privacy budget: partition 29095, period 2026-10 has spent 1.0 of 1.0
+ * rho; this release asks 0.5" (a statewide release names the most-spent
+ * partition, or "statewide batch, period ..." when no partition was charged).
+ * On success *pCharge and *pTotal (either may be NULL) receive the amount charged
+ * and the new spend of the most-charged cell the release touched.
  */
 int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa_dp_budget *pBudget,
                         double *pCharge, double *pTotal);
 
-/* What the task has spent so far (0 if it has no entry). */
-int pa_dp_ledger_spent(sqlite3 *pDb, const char *zTaskId, double *pSpent);
+/*
+ * The task's spend per lattice cell, from its v2 entries: for each period, one
+ * call per partition released on its own (spent = S[p] + P[p][x]) and, when the
+ * period had a statewide release, one call with zPartition "state" and spent =
+ * S[p] (the spend of every partition of the period not released on its own).
+ * Periods and partitions in sorted order.  A non-zero return of xCell stops the
+ * walk and is returned.
+ */
+typedef int (*pa_dp_ledger_cell_fn)(void *pCtx, const char *zPeriod, const char *zPartition,
+                                    double rSpent);
+int pa_dp_ledger_cells(sqlite3 *pDb, const char *zTaskId, pa_dp_ledger_cell_fn xCell, void *pCtx);
+
+/*
+ * The most any record of the task has lost: the maximum spend over the lattice
+ * cells (0 for a task without entries; for v1 entries, the task's running total).
+ */
+int pa_dp_ledger_max_spent(sqlite3 *pDb, const char *zTaskId, double *pMax);
 
 /*
  * Walk the whole ledger: contiguous sequence numbers from 1, each hash recomputed
- * from the entry's canonical encoding, each prev_hash equal to the previous hash,
- * running totals consistent and within their budgets.  PA_ETAMPER names the first
+ * from the entry's canonical encoding (v1 or v2), each prev_hash equal to the
+ * previous hash, the per-cell totals of v2 entries (and the running totals of v1
+ * entries) recomputed bit for bit and within their budgets.  PA_ETAMPER names the first
  * entry that fails.  Removing the LAST entries leaves a valid shorter chain: pass
  * the head hash and count published earlier (e.g. in a release manifest) as
  * pExpectHead / nExpect to detect that (NULL / -1 to skip).  aHeadOut (may be NULL)
@@ -67,7 +102,8 @@ int pa_dp_ledger_spent(sqlite3 *pDb, const char *zTaskId, double *pSpent);
 int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pExpectHead, int64_t nExpect,
                         uint8_t aHeadOut[32], int64_t *pnCount);
 
-/* The ledger as JSON (format "privagg-dp-ledger-v1"); *pzJson is freed with free(). */
+/* The ledger as JSON (format "privagg-dp-ledger-v2": entries and the per-cell
+ * totals); *pzJson is freed with free(). */
 int pa_dp_ledger_export_json(sqlite3 *pDb, char **pzJson);
 
 #endif

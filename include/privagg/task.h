@@ -16,13 +16,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PA_TASK_FORMAT_VERSION 1
+#define PA_TASK_FORMAT_VERSION 2
 #define PA_TASK_ID_SIZE 32
 #define PA_TASK_MAX_DIMENSIONS 8
 #define PA_TASK_MAX_CATEGORIES 1024
 #define PA_TASK_MAX_CELLS 1000000
 #define PA_TASK_MAX_AGENCIES 100000
 #define PA_TASK_MAX_NAME 256
+#define PA_TASK_MAX_PARTITION_NAME 64
+
+/* The partition name of the statewide batch (the sum of every partition). */
+#define PA_TASK_STATE_PARTITION "state"
 
 typedef enum {
     PA_VDAF_COUNT = 1,
@@ -47,9 +51,30 @@ typedef struct {
 typedef struct {
     char *zId;                 /* e.g. the ORI "MO0010000" */
     char *zName;
-    char *zPartition;          /* e.g. county FIPS "29001", or "statewide" */
+    char *zPartition;          /* the name of one of the task's partitions */
     uint8_t aPublicKey[32];    /* Ed25519 */
 } pa_task_agency;
+
+/*
+ * A partition: a disjoint group of agencies released together, named in the
+ * task ("29095", "region-03", "no-county") with the counties (FIPS) it covers.
+ * An agency's partition is one of these names; "state" is never one.
+ */
+typedef struct {
+    char *zName;
+    size_t nCounty;
+    char **azCounty;           /* may be empty (e.g. "no-county") */
+} pa_task_partition;
+
+/*
+ * The two release levels of the DP policy: the statewide batch (period,
+ * "state"), which contains every record of the period, and a partition batch
+ * (period, partition), which contains the records of that partition only.
+ */
+typedef enum {
+    PA_TASK_LEVEL_STATE = 0,
+    PA_TASK_LEVEL_PARTITION = 1,
+} pa_task_level;
 
 typedef struct {
     char *zEndpoint;           /* "https://host:port" (NULL for the collector) */
@@ -77,6 +102,10 @@ typedef struct pa_task {
     size_t nAgency;
     pa_task_agency *aAgency;   /* sorted by zId */
 
+    /* partitions, in file order; every agency lies in exactly one */
+    size_t nPartition;
+    pa_task_partition *aPartition;
+
     /* batching */
     size_t nMinAgencies;       /* minimum distinct agencies in a collected batch */
     int bAllowCorrections;     /* a newer report of an agency replaces the older */
@@ -85,9 +114,11 @@ typedef struct pa_task {
     pa_task_mechanism eMechanism;
     uint64_t nMaxCellsPerRecord;   /* k: cells one record may touch */
     uint64_t nMaxPerCell;          /* c: how much one record adds to one cell */
-    double rPerRelease;            /* ρ (Gaussian) or ε (Laplace) charged per release */
-    double rTotalBudget;           /* ρ or ε per budget period */
-    char *zBudgetPeriod;           /* "year" */
+    /* ρ (Gaussian) or ε (Laplace) a record may lose in total: a record lies in one
+     * period and one partition, so this is the budget of each lattice cell
+     * (period, partition); 0 with mechanism none */
+    double rBudgetPerRecord;
+    double aPerRelease[2];         /* charged per release, indexed by pa_task_level */
 } pa_task;
 
 /*
@@ -106,6 +137,15 @@ void pa_task_free(pa_task *pTask);
 
 /* The agency with this id, or NULL (binary search). */
 const pa_task_agency *pa_task_find_agency(const pa_task *pTask, const char *zId);
+
+/* The partition of this name, or NULL (linear search; "state" is never found). */
+const pa_task_partition *pa_task_find_partition(const pa_task *pTask, const char *zName);
+
+/* PA_TASK_LEVEL_STATE for "state", PA_TASK_LEVEL_PARTITION for any other name. */
+pa_task_level pa_task_level_of(const char *zPartition);
+
+/* "state" or "partition". */
+const char *pa_task_level_name(pa_task_level e);
 
 /* Short names used in task files and messages. */
 const char *pa_vdaf_type_name(pa_vdaf_type e);

@@ -2,9 +2,10 @@
  * privagg task_build — the default task of a state, built from the shipped data:
  * 27 offense buckets (data/nibrs_offense_buckets.csv) × 5 immigration-status
  * categories × 2 roles = 270 cells, Prio3SumVec (max 65535 per cell, chunk 66),
- * every agency of data/<st>_le_agencies.csv with its county FIPS as partition
- * ("statewide" for agencies without a county), monthly batches, and a
- * discrete-Gaussian policy charged per incident record.
+ * every agency of data/<st>_le_agencies.csv, partitions that each hold at least
+ * min_agencies agencies (a county, a region of neighbouring small counties by
+ * data/<st>_county_centroids.csv, or "no-county"; docs/task-file.md), monthly
+ * batches, and a discrete-Gaussian policy with a budget per incident record.
  */
 #ifndef PRIVAGG_TASK_BUILD_H
 #define PRIVAGG_TASK_BUILD_H
@@ -26,8 +27,9 @@ typedef struct {
     size_t nAgencyKeys;
     size_t nMaxAgencies;           /* 0 = all agencies in the file; else the first N */
     size_t nMinAgencies;           /* batching.min_agencies */
-    double rRhoPerRelease;         /* e.g. 0.05 */
-    double rRhoTotal;              /* per year, e.g. 1.0 */
+    double rBudgetRho;             /* rho per record (per lattice cell), e.g. 1.0 */
+    double rRhoState;              /* rho per statewide release, e.g. 0.5 */
+    double rRhoPartition;          /* rho per partition release, e.g. 0.5 */
     uint64_t nMaxCellsPerRecord;   /* e.g. 4 */
 } pa_task_build_opts;
 

@@ -22,13 +22,16 @@ int pa_vdaf_from_task(pa_prio3 **ppVdaf, const pa_task *pTask, int *pbField128);
 void pa_vdaf_ctx(uint8_t aCtx[PA_VDAF_CTX_SIZE], const pa_task *pTask);
 
 /*
- * The noise each aggregator adds, from the task's DP policy: each aggregator's
- * noise alone gives the per-release guarantee (rho for the discrete Gaussian,
- * epsilon for the discrete Laplace, whose scale is rounded up to a multiple of
- * 1e-6).  *pSigma2: the variance of one aggregator's noise (Gaussian), or 2·scale²
- * (Laplace), for reports.  *pbNoise = 0 with mechanism none (other outputs unset).
+ * The noise each aggregator adds to a release of level eLevel (statewide or
+ * partition), from the task's DP policy dp.per_release.<level>: each aggregator's
+ * noise alone gives that release's guarantee (rho for the discrete Gaussian,
+ * sigma2 = Delta2^2 / (2 rho); epsilon for the discrete Laplace, whose scale is
+ * rounded up to a multiple of 1e-6).  The sensitivity does not depend on the
+ * level.  *pSigma2: the variance of one aggregator's noise (Gaussian), or
+ * 2·scale² (Laplace), for reports.  *pbNoise = 0 with mechanism none (other
+ * outputs unset).  Errors: PA_EINVAL (an unknown level), calibration errors.
  */
-int pa_task_noise(const pa_task *pTask, int *pbNoise, pa_dp_mechanism *pMech,
+int pa_task_noise(const pa_task *pTask, pa_task_level eLevel, int *pbNoise, pa_dp_mechanism *pMech,
                   pa_dp_sensitivity *pSens, double *pSigma2);
 
 /*

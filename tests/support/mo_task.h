@@ -60,8 +60,9 @@ static inline int mo_task_new(mo_task *m, size_t nAgencies, size_t nMinAgencies,
     b.nAgencyKeys = m->nAgency;
     b.nMaxAgencies = m->nAgency;
     b.nMinAgencies = nMinAgencies;
-    b.rRhoPerRelease = 0.05;
-    b.rRhoTotal = 1.0;
+    b.rBudgetRho = 1.0;
+    b.rRhoState = 0.5;
+    b.rRhoPartition = 0.5;
     b.nMaxCellsPerRecord = 4;
     rc = pa_task_build_default(&pJson, &b);
     if (rc != PA_OK)

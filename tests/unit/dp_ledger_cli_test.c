@@ -59,8 +59,8 @@ static int setup(void **state)
     unlink(g_path);
     assert_int_equal(sqlite3_open(g_path, &pDb), SQLITE_OK);
     for (int i = 0; i < 3; i++) {
-        pa_dp_ledger_release r = {"task-a", i == 0 ? "b1" : i == 1 ? "b2" : "b3", PA_DP_GAUSSIAN,
-                                  {10, 1}, {1, 1}, 1700000000 + i};
+        pa_dp_ledger_release r = {"task-a", i == 0 ? "2026-01" : i == 1 ? "2026-02" : "2026-03",
+                                  "state", PA_DP_GAUSSIAN, {10, 1}, {1, 1}, 1700000000 + i};
         pa_dp_budget b = {PA_DP_UNIT_RHO, 0.5};
         assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_OK);
     }
@@ -93,7 +93,7 @@ static void test_verify_and_export(void **state)
     zHead[64] = '\0';
     assert_int_equal(run("verify", "--db", g_path, "--head", zHead, "--count", "3", NULL), 0);
     assert_int_equal(run("export", "--db", g_path, NULL), 0);
-    assert_non_null(strstr(g_out, "\"format\": \"privagg-dp-ledger-v1\""));
+    assert_non_null(strstr(g_out, "\"format\": \"privagg-dp-ledger-v2\""));
     assert_non_null(strstr(g_out, zHead));
     /* removing the last entry: caught by the anchor only */
     raw_sql("DELETE FROM dp_ledger WHERE seq = 3");

@@ -1,8 +1,11 @@
 /*
- * Privacy ledger (engine/dp/ledger.c): charging, the budget refusal (nothing
- * written, message naming budget, spent and asked), savepoints inside a caller's
- * transaction, JSON export, and detection of entries modified, removed or reordered
- * by raw SQL.
+ * Privacy ledger (engine/dp/ledger.c): charging by lattice cell (period,
+ * partition) with parallel composition across periods and partitions and
+ * sequential composition of a period's statewide and partition releases, the
+ * budget refusal (nothing written, the exact message), savepoints inside a
+ * caller's transaction, JSON export, detection of entries modified, removed or
+ * reordered by raw SQL and of a per-cell total rewritten together with its hash,
+ * and v1 entries (before the upgrade) still verifying.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "privagg/common.h"
 #include "privagg/dp.h"
@@ -44,13 +48,33 @@ static int count_rows(sqlite3 *pDb)
     return n;
 }
 
-/* rho = 1 / (2 * 10) = 0.05 per release at sensitivity 1, sigma2 = 10 */
-static int charge(sqlite3 *pDb, const char *zTask, const char *zBatch, double budget, double *pTotal)
+/* rho = l2sq / (2 sigma2) per release of (zPeriod, zPartition) */
+static int charge_at(sqlite3 *pDb, const char *zTask, const char *zPeriod, const char *zPartition,
+                     uint64_t sigma2, uint64_t l2sq, double budget, double *pTotal)
 {
     pa_dp_ledger_release r = {0};
     pa_dp_budget b = {PA_DP_UNIT_RHO, budget};
     r.zTaskId = zTask;
-    r.zBatch = zBatch;
+    r.zPeriod = zPeriod;
+    r.zPartition = zPartition;
+    r.mechanism = PA_DP_GAUSSIAN;
+    r.param = pa_dp_rational_make(sigma2, 1);
+    r.sensitivity.l1 = l2sq;
+    r.sensitivity.l2sq = l2sq;
+    r.tUnix = 1700000000;
+    return pa_dp_ledger_charge(pDb, &r, &b, NULL, pTotal);
+}
+
+/* rho = 1 / (2 * 10) = 0.05 per statewide release at sensitivity 1, sigma2 = 10; every
+ * release of a test task lies in period 2026-01, so they compose sequentially */
+static int charge(sqlite3 *pDb, const char *zTask, const char *zBatch, double budget, double *pTotal)
+{
+    pa_dp_ledger_release r = {0};
+    pa_dp_budget b = {PA_DP_UNIT_RHO, budget};
+    (void)zBatch;
+    r.zTaskId = zTask;
+    r.zPeriod = "2026-01";
+    r.zPartition = "state";
     r.mechanism = PA_DP_GAUSSIAN;
     r.param = pa_dp_rational_make(10, 1);
     r.sensitivity.l1 = 1;
@@ -79,17 +103,16 @@ static void test_charge_and_budget(void **state)
     fill(pDb);
     assert_int_equal(charge(pDb, "task-a", "2026-04", 0.2, &total), PA_OK); /* exactly at 0.2 */
     assert_int_equal(charge(pDb, "task-a", "2026-05", 0.2, &total), PA_EBUDGET);
-    assert_non_null(strstr(pa_error_detail(), "budget rho = 0.2"));
-    assert_non_null(strstr(pa_error_detail(), "spent 0.2"));
-    assert_non_null(strstr(pa_error_detail(), "asks 0.05"));
+    assert_string_equal(pa_error_detail(), "privacy budget: statewide batch, period 2026-01 has spent "
+                                           "0.2 of 0.2 rho; this release asks 0.05");
     assert_int_equal(count_rows(pDb), 5);
-    assert_int_equal(pa_dp_ledger_spent(pDb, "task-a", &spent), PA_OK);
+    assert_int_equal(pa_dp_ledger_max_spent(pDb, "task-a", &spent), PA_OK);
     assert_true(fabs(spent - 0.2) < 1e-15);
-    assert_int_equal(pa_dp_ledger_spent(pDb, "task-z", &spent), PA_OK);
+    assert_int_equal(pa_dp_ledger_max_spent(pDb, "task-z", &spent), PA_OK);
     assert_true(spent == 0);
     /* ten charges of 0.1 fit a budget of 1 (tolerance) */
     for (int i = 0; i < 10; i++) {
-        pa_dp_ledger_release r = {"task-c", "b", PA_DP_GAUSSIAN, {5, 1}, {1, 1}, 1};
+        pa_dp_ledger_release r = {"task-c", "2026-01", "29001", PA_DP_GAUSSIAN, {5, 1}, {1, 1}, 1};
         pa_dp_budget b = {PA_DP_UNIT_RHO, 1.0};
         assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_OK);
     }
@@ -99,7 +122,7 @@ static void test_charge_and_budget(void **state)
 static void test_laplace_units(void **state)
 {
     sqlite3 *pDb = *state;
-    pa_dp_ledger_release r = {"task-l", "b", PA_DP_LAPLACE, {4, 1}, {2, 4}, 1};
+    pa_dp_ledger_release r = {"task-l", "2026-01", "state", PA_DP_LAPLACE, {4, 1}, {2, 4}, 1};
     pa_dp_budget eps = {PA_DP_UNIT_EPS, 1.0}, rho = {PA_DP_UNIT_RHO, 1.0};
     double c;
     assert_int_equal(pa_dp_ledger_charge(pDb, &r, &eps, &c, NULL), PA_OK);
@@ -168,6 +191,9 @@ static void test_tamper_detected(void **state)
     expect_tamper(pDb, "UPDATE dp_ledger SET charge = 0.01 WHERE seq = 2");
     expect_tamper(pDb, "UPDATE dp_ledger SET param = '20' WHERE seq = 1");
     expect_tamper(pDb, "UPDATE dp_ledger SET batch = 'x' WHERE seq = 4");
+    expect_tamper(pDb, "UPDATE dp_ledger SET period = '2026-02' WHERE seq = 4");
+    expect_tamper(pDb, "UPDATE dp_ledger SET partition = '29001' WHERE seq = 4");
+    expect_tamper(pDb, "UPDATE dp_ledger SET level = 'partition' WHERE seq = 4");
     /* modified consistently (charge and total) without recomputing the hashes */
     expect_tamper(pDb, "UPDATE dp_ledger SET charge = 0.01, total = 0.01 WHERE seq = 1");
     /* removed */
@@ -198,16 +224,244 @@ static void test_tail_removal_needs_anchor(void **state)
 static void test_bad_arguments(void **state)
 {
     sqlite3 *pDb = *state;
-    pa_dp_ledger_release r = {"", "b", PA_DP_GAUSSIAN, {5, 1}, {1, 1}, 1};
+    pa_dp_ledger_release r = {"", "2026-01", "state", PA_DP_GAUSSIAN, {5, 1}, {1, 1}, 1};
     pa_dp_budget b = {PA_DP_UNIT_RHO, 1.0};
     assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
     r.zTaskId = "t";
+    r.zPeriod = "";
+    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
+    r.zPeriod = "2026-01";
+    r.zPartition = NULL;
+    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
+    r.zPartition = "state";
     b.total = 0;
     assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
     b.total = 1;
     b.unit = 7;
     assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
     assert_int_equal(count_rows(pDb), 0);
+}
+
+/* ---- lattice cells ------------------------------------------------------- */
+
+static int g_nCell;
+static double g_rMaxCell;
+
+static int count_cell(void *pCtx, const char *zPeriod, const char *zPartition, double rSpent)
+{
+    (void)pCtx;
+    (void)zPeriod;
+    (void)zPartition;
+    g_nCell++;
+    if (rSpent > g_rMaxCell)
+        g_rMaxCell = rSpent;
+    return 0;
+}
+
+/* A year of releases: each month the statewide batch and three partitions, each
+ * rho 0.5 (sigma2 4, l2sq 4), fits a budget of 1 per record; one more release of a
+ * spent cell does not. */
+static void test_parallel_composition(void **state)
+{
+    sqlite3 *pDb = *state;
+    static const char *const azPart[] = {"29001", "29003", "region-01"};
+    char zPeriod[16];
+    double total, rMax;
+    for (int m = 1; m <= 12; m++) {
+        snprintf(zPeriod, sizeof zPeriod, "2026-%02u", (unsigned)m % 100u);
+        assert_int_equal(charge_at(pDb, "task-y", zPeriod, "state", 4, 4, 1.0, &total), PA_OK);
+        assert_true(total == 0.5);
+        for (int x = 0; x < 3; x++) {
+            assert_int_equal(charge_at(pDb, "task-y", zPeriod, azPart[x], 4, 4, 1.0, &total), PA_OK);
+            assert_true(total == 1.0);
+        }
+    }
+    assert_int_equal(count_rows(pDb), 48);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    g_nCell = 0;
+    g_rMaxCell = 0;
+    assert_int_equal(pa_dp_ledger_cells(pDb, "task-y", count_cell, NULL), PA_OK);
+    assert_int_equal(g_nCell, 48); /* 12 x (3 partitions + the statewide-only cell) */
+    assert_true(g_rMaxCell == 1.0);
+    assert_int_equal(pa_dp_ledger_max_spent(pDb, "task-y", &rMax), PA_OK);
+    assert_true(rMax == 1.0);
+    /* a spent cell: a second partition release, or a second statewide release */
+    assert_int_equal(charge_at(pDb, "task-y", "2026-01", "29001", 4, 4, 1.0, &total), PA_EBUDGET);
+    assert_string_equal(pa_error_detail(), "privacy budget: partition 29001, period 2026-01 has spent "
+                                           "1.0 of 1.0 rho; this release asks 0.5");
+    assert_int_equal(charge_at(pDb, "task-y", "2026-05", "state", 4, 4, 1.0, &total), PA_EBUDGET);
+    assert_string_equal(pa_error_detail(), "privacy budget: partition 29001, period 2026-05 has spent "
+                                           "1.0 of 1.0 rho; this release asks 0.5");
+    assert_int_equal(count_rows(pDb), 48);
+    /* another period, another partition, another task: untouched cells */
+    assert_int_equal(charge_at(pDb, "task-y", "2027-01", "29001", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(charge_at(pDb, "task-y", "2026-01", "29005", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(charge_at(pDb, "task-w", "2026-01", "29001", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+}
+
+/* The statewide batch and a partition share records: they compose sequentially,
+ * in either order, and the refusal writes nothing. */
+static void test_sequential_state_and_partition(void **state)
+{
+    sqlite3 *pDb = *state;
+    double total;
+    assert_int_equal(charge_at(pDb, "task-s", "2026-10", "state", 4, 4, 0.8, &total), PA_OK);
+    assert_int_equal(charge_at(pDb, "task-s", "2026-10", "29095", 4, 4, 0.8, &total), PA_EBUDGET);
+    assert_string_equal(pa_error_detail(), "privacy budget: partition 29095, period 2026-10 has spent "
+                                           "0.5 of 0.8 rho; this release asks 0.5");
+    assert_int_equal(count_rows(pDb), 1);
+    /* the other order: a partition first, then the statewide batch */
+    assert_int_equal(charge_at(pDb, "task-s", "2026-11", "29095", 4, 4, 0.8, &total), PA_OK);
+    assert_int_equal(charge_at(pDb, "task-s", "2026-11", "29189", 8, 4, 0.8, &total), PA_OK);
+    assert_int_equal(charge_at(pDb, "task-s", "2026-11", "state", 4, 4, 0.8, &total), PA_EBUDGET);
+    assert_string_equal(pa_error_detail(), "privacy budget: partition 29095, period 2026-11 has spent "
+                                           "0.5 of 0.8 rho; this release asks 0.5");
+    assert_int_equal(count_rows(pDb), 3);
+    /* a smaller statewide release still fits: 0.25 + 0.5 <= 0.8 */
+    assert_int_equal(charge_at(pDb, "task-s", "2026-11", "state", 8, 4, 0.8, &total), PA_OK);
+    assert_true(total == 0.75);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+}
+
+/* The documented canonical encoding (docs/dp.md), recomputed here independently. */
+static void h_u64(crypto_hash_sha256_state *st, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (56 - 8 * i));
+    crypto_hash_sha256_update(st, b, 8);
+}
+
+static void h_str4(crypto_hash_sha256_state *st, const char *z)
+{
+    size_t n = strlen(z);
+    uint8_t b[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    crypto_hash_sha256_update(st, b, 4);
+    crypto_hash_sha256_update(st, (const uint8_t *)z, n);
+}
+
+static void h_f64(crypto_hash_sha256_state *st, double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    h_u64(st, bits);
+}
+
+/* Rewrite row seq's hash from its columns (v2 if it has a period, else v1). */
+static void rehash(sqlite3 *pDb, int64_t seq)
+{
+    sqlite3_stmt *p;
+    crypto_hash_sha256_state st;
+    uint8_t h[32];
+    char zSql[128];
+    assert_int_equal(sqlite3_prepare_v2(pDb, "SELECT task_id, batch, level, period, partition, mechanism,"
+                                             " param, unit, charge, total, budget, created_at, prev_hash"
+                                             " FROM dp_ledger WHERE seq = ?1", -1, &p, NULL), SQLITE_OK);
+    sqlite3_bind_int64(p, 1, seq);
+    assert_int_equal(sqlite3_step(p), SQLITE_ROW);
+    int bV2 = sqlite3_column_type(p, 3) != SQLITE_NULL;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const uint8_t *)(bV2 ? "privagg-dp-ledger-v2" : "privagg-dp-ledger-v1"), 20);
+    h_u64(&st, (uint64_t)seq);
+    h_str4(&st, (const char *)sqlite3_column_text(p, 0));
+    h_str4(&st, (const char *)sqlite3_column_text(p, 1));
+    if (bV2)
+        for (int i = 2; i <= 4; i++)
+            h_str4(&st, (const char *)sqlite3_column_text(p, i));
+    for (int i = 5; i <= 7; i++)
+        h_str4(&st, (const char *)sqlite3_column_text(p, i));
+    for (int i = 8; i <= 10; i++)
+        h_f64(&st, sqlite3_column_double(p, i));
+    h_u64(&st, (uint64_t)sqlite3_column_int64(p, 11));
+    crypto_hash_sha256_update(&st, sqlite3_column_blob(p, 12), 32);
+    crypto_hash_sha256_final(&st, h);
+    sqlite3_finalize(p);
+    snprintf(zSql, sizeof zSql, "UPDATE dp_ledger SET hash = ?1 WHERE seq = %lld", (long long)seq);
+    assert_int_equal(sqlite3_prepare_v2(pDb, zSql, -1, &p, NULL), SQLITE_OK);
+    sqlite3_bind_blob(p, 1, h, 32, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(p), SQLITE_DONE);
+    sqlite3_finalize(p);
+}
+
+/* Someone who rewrites the last entry's cell total and recomputes its hash (the
+ * chain has no successor to break) is caught by the recomputed per-cell totals. */
+static void test_tampered_cell_total(void **state)
+{
+    sqlite3 *pDb = *state;
+    double total;
+    assert_int_equal(charge_at(pDb, "task-t", "2026-01", "state", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(charge_at(pDb, "task-t", "2026-01", "29001", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    /* rehash alone changes nothing: the helper computes the documented encoding */
+    rehash(pDb, 2);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    /* the cell total as if the statewide release had not been charged */
+    assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET total = 0.5 WHERE seq = 2", NULL, NULL, NULL),
+                     SQLITE_OK);
+    rehash(pDb, 2);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_ETAMPER);
+    assert_non_null(strstr(pa_error_detail(), "ledger entry 2: cell total 0.5"));
+    /* the level must match the partition */
+    assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET level = 'state' WHERE seq = 2", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    rehash(pDb, 2);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_ETAMPER);
+    assert_non_null(strstr(pa_error_detail(), "level \"state\" does not match partition \"29001\""));
+}
+
+/* A store written before the upgrade: v1 rows keep verifying, v2 rows follow. */
+static void test_v1_rows_still_verify(void **state)
+{
+    sqlite3 *pDb;
+    double rMax;
+    uint8_t zero[32] = {0};
+    sqlite3_stmt *p;
+    (void)state;
+    assert_int_equal(sqlite3_open(":memory:", &pDb), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(pDb,
+                                  "CREATE TABLE dp_ledger (seq INTEGER PRIMARY KEY,"
+                                  " task_id TEXT NOT NULL, batch TEXT NOT NULL, mechanism TEXT NOT NULL,"
+                                  " param TEXT NOT NULL, unit TEXT NOT NULL,"
+                                  " charge REAL NOT NULL, total REAL NOT NULL, budget REAL NOT NULL,"
+                                  " created_at INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    for (int i = 1; i <= 2; i++) {
+        assert_int_equal(sqlite3_prepare_v2(pDb, "INSERT INTO dp_ledger VALUES (?1, 'old/2025', ?2,"
+                                                 " 'discrete_gaussian', '10', 'rho', 0.05, ?3, 1.0,"
+                                                 " 1700000000, ?4, ?4)", -1, &p, NULL), SQLITE_OK);
+        sqlite3_bind_int(p, 1, i);
+        sqlite3_bind_text(p, 2, i == 1 ? "2025-01/state" : "2025-02/state", -1, SQLITE_STATIC);
+        sqlite3_bind_double(p, 3, 0.05 * i);
+        sqlite3_bind_blob(p, 4, zero, 32, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(p), SQLITE_DONE);
+        sqlite3_finalize(p);
+        if (i == 2) {
+            /* prev_hash of row 2 = hash of row 1 */
+            assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM"
+                                                " dp_ledger WHERE seq = 1) WHERE seq = 2", NULL, NULL, NULL),
+                             SQLITE_OK);
+        }
+    }
+    /* upgrade, then hash the v1 rows by the v1 encoding (NULL period) */
+    assert_int_equal(pa_dp_ledger_init(pDb), PA_OK);
+    rehash(pDb, 1);
+    assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM dp_ledger"
+                                       " WHERE seq = 1) WHERE seq = 2", NULL, NULL, NULL), SQLITE_OK);
+    rehash(pDb, 2);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_init(pDb), PA_OK); /* idempotent */
+    assert_int_equal(charge_at(pDb, "new", "2026-01", "state", 4, 4, 1.0, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(count_rows(pDb), 3);
+    assert_int_equal(pa_dp_ledger_max_spent(pDb, "old/2025", &rMax), PA_OK);
+    assert_true(fabs(rMax - 0.1) < 1e-15);
+    /* a v1 running total is still checked */
+    assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET total = 0.07 WHERE seq = 2", NULL, NULL, NULL),
+                     SQLITE_OK);
+    rehash(pDb, 2);
+    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_ETAMPER);
+    sqlite3_close(pDb);
 }
 
 int main(void)
@@ -220,6 +474,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tamper_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_removal_needs_anchor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parallel_composition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sequential_state_and_partition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tampered_cell_total, setup, teardown),
+        cmocka_unit_test(test_v1_rows_still_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

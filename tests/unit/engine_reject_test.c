@@ -28,7 +28,7 @@ static void no_dp(json_t *pRoot)
 static void small_budget(json_t *pRoot)
 {
     json_t *dp = json_object_get(pRoot, "dp");
-    json_object_set_new(dp, "total_budget", json_pack("{s:f, s:s}", "rho", 0.06, "per", "year"));
+    json_object_set_new(dp, "budget_per_record", json_pack("{s:f}", "rho", 0.6));
 }
 
 static uint64_t g_counts[270];
@@ -268,9 +268,12 @@ static void test_collection_refusals(void **state)
                "not the id of batch 2026-10/state");
         free(pReq);
     }
-    /* over budget: 0.05 spent of 0.06, 0.05 asked; nothing released, nothing recorded */
+    /* over budget: the statewide release spent 0.5 of the 0.6 per record of every
+     * partition's cell of 2026-10, the partition asks 0.5; nothing released, nothing
+     * recorded (2026-08 is another period: its cells are untouched) */
     int nColl = flow_count(f.pLeaderStore, "SELECT count(*) FROM collections");
-    expect(flow_collect(&f, "2026-08", "state", &coll), PA_EBUDGET, "budget");
+    expect(flow_collect(&f, "2026-10", "region-01", &coll), PA_EBUDGET,
+           "privacy budget: partition region-01, period 2026-10 has spent 0.5 of 0.6 rho; this release asks 0.5");
     assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM collections"), nColl);
     assert_int_equal(flow_count(f.pHelperStore, "SELECT count(*) FROM collections"), nColl);
     assert_int_equal(flow_count(f.pHelperStore, "SELECT count(*) FROM dp_ledger"), 1);
