@@ -273,7 +273,7 @@ static int write_collection(const pa_demo_opts *o, const pa_task *t, const pa_co
     FILE *f = fopen(zPath, "w");
     if (f == NULL)
         return pa_fail(PA_EIO, "%s: cannot create", zPath);
-    rc = pa_task_noise(t, &bNoise, &mech, &sens, &sigma2);
+    rc = pa_task_noise(t, pa_task_level_of(c->zPartition), &bNoise, &mech, &sens, &sigma2);
     if (rc == PA_OK)
         rc = pa_collection_write_json(t, c, bNoise ? sigma2 : 0, f);
     fclose(f);
