@@ -5,15 +5,22 @@
  *
  *   aggregation job, two steps so that both aggregators sum exactly the same
  *   reports (a client can make one aggregator's verify_next fail alone by
- *   tampering with one joint-randomness part of the public share):
- *     init      leader -> helper   pa_job_req: reports of one period (any partitions)
+ *   tampering with one joint-randomness part of the public share), and each
+ *   aggregator decides every report itself from both verifier shares:
+ *     init      leader -> helper   pa_job_req: reports of one period (any partitions),
+ *                                  each with the leader's verifier share
  *               helper -> leader   pa_job_step (INIT_RESP): per report, the helper's
- *                                  verifier share, or a reject reason
+ *                                  verifier share if the helper decided the report
+ *                                  valid (both shares combined), or a reject reason
  *     continue  leader -> helper   pa_job_step (CONTINUE): per report, the verifier
- *                                  message if the leader accepted it, or a reason
+ *                                  message if the leader decided it valid too, or a
+ *                                  reason
  *               helper -> leader   pa_job_step (FINISH): per report, accepted (the
- *                                  helper summed it) or a reason; the leader then
- *                                  sums exactly the reports the helper summed
+ *                                  helper summed it: it decided it valid, the leader
+ *                                  accepted it with the message the helper computed,
+ *                                  and its verify_next passed) or a reason; the
+ *                                  leader then sums exactly the reports the helper
+ *                                  summed
  *   collection       collector -> leader, leader -> helper   pa_collect_req
  *                    helper -> leader   pa_sealed_agg (the helper's noised share)
  *                    leader -> collector pa_collect_resp (both sealed shares)
@@ -27,7 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PA_MSG_VERSION 1
+/* 2: the leader's verifier share in job items */
+#define PA_MSG_VERSION 2
 #define PA_JOB_ID_SIZE 16
 #define PA_MAX_JOB_REPORTS 10000
 
@@ -65,6 +73,7 @@ typedef struct {
     uint8_t aHelperEnc[32];
     const uint8_t *pHelperCt;
     uint8_t aSignature[64];
+    const uint8_t *pLeaderVerifierShare;  /* nVerifierShare bytes: the helper decides too */
 } pa_job_item;
 
 typedef struct {
