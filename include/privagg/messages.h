@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 2: the leader's verifier share in job items */
+/* 2: the leader's verifier share in job items; the ledger hash in the aggregate-share AAD */
 #define PA_MSG_VERSION 2
 #define PA_JOB_ID_SIZE 16
 #define PA_MAX_JOB_REPORTS 10000
@@ -159,7 +159,10 @@ int pa_collect_resp_decode(pa_collect_resp *m, const uint8_t *p, size_t n, const
 void pa_agg_share_hpke_info(uint8_t aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE], unsigned iAggregator);
 
 /* HPKE AAD of an aggregate share sealed to the collector: binds the task, the
- * collection, the batch, the counts and which aggregator (0 leader, 1 helper). */
+ * collection, the batch, the counts (agencies, reports, rejected), the
+ * aggregator's ledger entry hash and which aggregator (0 leader, 1 helper): the
+ * leader, which forwards the helper's sealed share, can change none of them
+ * without the collector's open failing. */
 int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
                      const uint8_t aCollectionId[16], const char *zPeriod, const char *zPartition,
                      const pa_sealed_agg *m, unsigned iAggregator);

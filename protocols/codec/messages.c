@@ -351,7 +351,7 @@ int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
     pa_mp_writer w;
 
     pa_mp_writer_init(&w);
-    pa_mp_put_array(&w, 8);
+    pa_mp_put_array(&w, 9);
     pa_mp_put_bin(&w, aTaskId, 32);
     pa_mp_put_bin(&w, aCollectionId, 16);
     pa_mp_put_str(&w, zPeriod);
@@ -359,6 +359,7 @@ int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
     pa_mp_put_uint(&w, m->nAgency);
     pa_mp_put_uint(&w, m->nReport);
     pa_mp_put_uint(&w, m->nRejected);
+    pa_mp_put_bin(&w, m->aLedgerHash, 32);
     pa_mp_put_uint(&w, iAggregator);
     return pa_mp_writer_finish(&w, PA_AGG_SHARE_LABEL, ppOut, pnOut);
 }
