@@ -140,10 +140,11 @@ static int dl_transport(void *pCtx, const char *zRoute, const uint8_t *pReq, siz
         pa_job_step m;
         assert_int_equal(pa_job_step_decode(&m, bInit ? PA_STEP_INIT_RESP : PA_STEP_FINISH, *ppResp, *pnResp, s),
                          PA_OK);
+        uint8_t *pOld = *ppResp; /* m borrows from it */
         xAnswer(d, &m);
-        free(*ppResp);
         assert_int_equal(pa_job_step_encode(ppResp, pnResp, &m, s), PA_OK);
         pa_job_step_free(&m);
+        free(pOld);
     }
     return rc;
 }
