@@ -4,11 +4,18 @@
  * init      for each report of the leader's request: the agency and its partition,
  *           the agency's signature (over the leader's share digest), replay, one
  *           report per agency and batch, the batch not collected, the sealed share
- *           opens, verify_init; answers the helper's verifier share or a reason.
- *           The verify state is kept in the store until the continue step.
- * continue  for each report the leader accepted: verify_next with the verifier
- *           message; accepted output shares are summed into the batch.  Answers
- *           which reports the helper summed; the leader sums exactly those.
+ *           opens, verify_init; then the helper decides itself: it combines the
+ *           leader's verifier share (in the request) with its own into the
+ *           verifier message, which fails for an invalid report.  Answers its
+ *           verifier share (so that the leader decides too) or a reason.  The
+ *           verify state and the verifier message it computed are kept in the
+ *           store until the continue step; a report it refused has neither.
+ * continue  for each report the leader accepted with the message the helper
+ *           computed itself: verify_next with that message; accepted output shares
+ *           are summed into the batch.  A report counts only if the helper decided
+ *           it valid AND the leader accepted it: whatever the leader marks, a
+ *           report without a kept state is never summed.  Answers which reports
+ *           the helper summed; the leader sums exactly those.
  * Each step runs in one transaction and stores its answer: a retried step gets
  * the same bytes back and counts nothing twice.
  */
@@ -24,6 +31,13 @@
 #include "common/ct.h"
 #include "common/guard.h"
 #include "privagg/report.h"
+
+/* What the helper keeps for a report between the two steps (secret): its verify
+ * state followed by the verifier message it computed from both verifier shares. */
+static size_t kept_size(const pa_aggregator *a)
+{
+    return a->nVerifyState + a->sizes.nVerifierMessage;
+}
 
 /* The pa_report view of a job item (for signed bytes and the AAD). */
 static void item_report(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
@@ -74,7 +88,7 @@ static int insert_report(const pa_aggregator *a, const pa_job_req *m, const pa_j
     sqlite3_bind_text(s, 5, it->zPartition, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, pa_agg_now(a));
     if (pState)
-        sqlite3_bind_blob(s, 7, pState, (int)a->nVerifyState, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 7, pState, (int)kept_size(a), SQLITE_STATIC);
     else
         sqlite3_bind_null(s, 7);
     sqlite3_bind_text(s, 8, eReject == PA_REJECT_NONE ? "aggregating" : "rejected", -1, SQLITE_STATIC);
@@ -137,15 +151,25 @@ static int init_checks(pa_aggregator *a, partition_cache *pc, const pa_job_req *
     return PA_OK;
 }
 
-/* Phase 2 (parallel, no store): signature, open the share, verify_init. */
+/* Phase 2 (parallel, no store): signature, open the share, verify_init, decide. */
 typedef struct {
     const pa_aggregator *a;
     const pa_job_req *m;
     pa_job_step_item *aOut;    /* eReject in/out */
-    uint8_t *pStates;          /* nItem verify states */
+    uint8_t *pKept;            /* nItem kept states (kept_size bytes each) */
     uint8_t *pShares;          /* nItem verifier shares (the payloads) */
     int rc;
 } init_ctx;
+
+/* The helper's own decision: the leader's verifier share and its own combined
+ * into the verifier message (PA_EVERIFY: the report is invalid). */
+static int decide(const pa_aggregator *a, const pa_job_item *it, const uint8_t *pOwnShare,
+                  uint8_t *pMessage)
+{
+    const uint8_t *apShares[2] = {it->pLeaderVerifierShare, pOwnShare};
+    size_t anLen[2] = {a->sizes.nVerifierShare, a->sizes.nVerifierShare};
+    return pa_prio3_verifier_shares_to_message(a->pVdaf, a->aCtx, a->nCtx, apShares, anLen, pMessage);
+}
 
 static void init_crypto_one(void *pCtx, size_t i)
 {
@@ -180,9 +204,13 @@ static void init_crypto_one(void *pCtx, size_t i)
     if (pa_agg_open_share(a, &r, it->aHelperEnc, it->pHelperCt, a->sizes.nHelperCt, pShare) != PA_OK) {
         o->eReject = PA_REJECT_DECRYPT;
     } else {
+        uint8_t *pKept = c->pKept + i * kept_size(a);
+        const uint8_t *pOwn = c->pShares + i * a->sizes.nVerifierShare;
         rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 1, it->aReportId,
                                   it->pPublicShare, a->sizes.nPublicShare, pShare, a->nOwnInputShare,
-                                  c->pStates + i * a->nVerifyState, c->pShares + i * a->sizes.nVerifierShare);
+                                  pKept, c->pShares + i * a->sizes.nVerifierShare);
+        if (rc == PA_OK)
+            rc = decide(a, it, pOwn, pKept + a->nVerifyState);
         if (rc == PA_EDECODE)
             o->eReject = PA_REJECT_DECODE;
         else if (rc == PA_EVERIFY)
@@ -210,9 +238,9 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     c.a = a;
     c.m = m;
     c.pShares = malloc(m->nItem * nVs + 1);
-    c.pStates = malloc(m->nItem * a->nVerifyState + 1);
+    c.pKept = malloc(m->nItem * kept_size(a) + 1);
     resp.aItem = c.aOut = calloc(m->nItem + 1, sizeof *resp.aItem);
-    if (c.pShares == NULL || c.pStates == NULL || resp.aItem == NULL || pc == NULL)
+    if (c.pShares == NULL || c.pKept == NULL || resp.aItem == NULL || pc == NULL)
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
         memcpy(resp.aItem[i].aReportId, m->aItem[i].aReportId, 16);
@@ -238,7 +266,7 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
                 e = resp.aItem[i].eReject = PA_REJECT_DUPLICATE;
         }
         if (rc == PA_OK && e != PA_REJECT_REPLAY)
-            rc = insert_report(a, m, &m->aItem[i], e == PA_REJECT_NONE ? c.pStates + i * a->nVerifyState : NULL, e);
+            rc = insert_report(a, m, &m->aItem[i], e == PA_REJECT_NONE ? c.pKept + i * kept_size(a) : NULL, e);
         if (rc == PA_OK && e != PA_REJECT_NONE) /* count the refusals in their batches */
             rc = pa_job_sums_add(a, &sums, m->aItem[i].zPartition, e, NULL);
     }
@@ -259,10 +287,10 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
             *ppResp = NULL;
         }
     }
-    if (c.pStates)
-        pa_wipe(c.pStates, m->nItem * a->nVerifyState);
+    if (c.pKept)
+        pa_wipe(c.pKept, m->nItem * kept_size(a));
     free(pc);
-    free(c.pStates);
+    free(c.pKept);
     free(c.pShares);
     free(resp.aItem);
     return rc;
@@ -293,9 +321,10 @@ int pa_helper_job_init(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8
     return pa_agg_end_txn(a, rc, ppResp);
 }
 
-/* The verify state the init step kept for a report of this job, or NULL. */
+/* What the init step kept for a report of this job (verify state and verifier
+ * message); *pbFound = 0 if nothing (a report it refused, or not of this job). */
 static int load_state(const pa_aggregator *a, const uint8_t aJobId[16], const uint8_t aReportId[16],
-                      uint8_t *pState, char zPartition[65], int *pbFound)
+                      uint8_t *pKept, char zPartition[65], int *pbFound)
 {
     sqlite3_stmt *s;
     PA_GUARD(pa_agg_prepare(a, &s, "SELECT verify_state, partition FROM reports WHERE task_id = ?1 AND"
@@ -303,9 +332,9 @@ static int load_state(const pa_aggregator *a, const uint8_t aJobId[16], const ui
     pa_agg_bind_task(a, s, 1);
     sqlite3_bind_blob(s, 2, aReportId, 16, SQLITE_STATIC);
     sqlite3_bind_blob(s, 3, aJobId, 16, SQLITE_STATIC);
-    *pbFound = sqlite3_step(s) == SQLITE_ROW && (size_t)sqlite3_column_bytes(s, 0) == a->nVerifyState;
+    *pbFound = sqlite3_step(s) == SQLITE_ROW && (size_t)sqlite3_column_bytes(s, 0) == kept_size(a);
     if (*pbFound) {
-        memcpy(pState, sqlite3_column_blob(s, 0), a->nVerifyState);
+        memcpy(pKept, sqlite3_column_blob(s, 0), kept_size(a));
         snprintf(zPartition, 65, "%s", (const char *)sqlite3_column_text(s, 1));
     }
     pa_agg_release(a, s);
@@ -317,7 +346,7 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
 {
     pa_job_step resp;
     pa_job_sums sums;
-    uint8_t *pState = malloc(a->nVerifyState + 1), *pOut = malloc(a->nOutShare + 1);
+    uint8_t *pState = malloc(kept_size(a) + 1), *pOut = malloc(a->nOutShare + 1);
     char zPartition[65];
     int rc = PA_OK, bFound;
     sqlite3_stmt *s;
@@ -340,8 +369,12 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
         }
         o->eReject = it->eReject;
         if (o->eReject == PA_REJECT_NONE) {
-            int v = pa_prio3_verify_next(a->pVdaf, pState, a->nVerifyState, it->pPayload,
-                                         a->sizes.nVerifierMessage, pOut);
+            /* the helper's own message, computed at init; the leader's must be the same */
+            const uint8_t *pMessage = pState + a->nVerifyState;
+            size_t nMessage = a->sizes.nVerifierMessage;
+            int v = nMessage == 0 || sodium_memcmp(it->pPayload, pMessage, nMessage) == 0 ? PA_OK : PA_EVERIFY;
+            if (v == PA_OK)
+                v = pa_prio3_verify_next(a->pVdaf, pState, a->nVerifyState, pMessage, nMessage, pOut);
             if (v == PA_EVERIFY || v == PA_EDECODE)
                 o->eReject = PA_REJECT_PROOF;
             else if (v != PA_OK)
@@ -378,7 +411,7 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
         }
     }
     if (pState)
-        pa_wipe(pState, a->nVerifyState);
+        pa_wipe(pState, kept_size(a));
     if (pOut)
         pa_wipe(pOut, a->nOutShare);
     free(pState);

@@ -5,12 +5,15 @@
  * A job takes up to nJobSize pending reports of one period (any partitions),
  * marks them 'aggregating' (and draws the release noise of every batch it
  * touches, off the request path), then:
- *   1. init step: sends the reports to the helper, gets its verifier shares;
- *   2. combines both verifier shares into the verifier message and runs
- *      verify_next; continue step: sends the messages (or reasons), and learns
- *      which reports the helper summed;
+ *   1. init step: sends the reports with its own verifier shares to the helper,
+ *      which decides each report itself (both shares combined); gets the
+ *      helper's verifier shares of the reports the helper found valid;
+ *   2. decides itself: combines both verifier shares into the verifier message
+ *      and runs verify_next; continue step: sends the messages (or reasons), and
+ *      learns which reports the helper summed;
  *   3. in one transaction, sums exactly those output shares and settles every
- *      report (accepted or rejected with its reason).
+ *      report (accepted or rejected with its reason): a report counts only if
+ *      both aggregators decided it valid.
  * Every request is rebuilt deterministically from the store, so a job that
  * failed half-way (helper down, leader restarted) is resumed by sending the same
  * bytes again; the helper answers from its stored answers and nothing is summed
@@ -168,6 +171,7 @@ static int init_exchange(const pa_aggregator *a, job *j, pa_helper_transport xCa
         memcpy(it->aHelperEnc, p->aHelperEnc, 32);
         it->pHelperCt = p->pHelperCt;
         memcpy(it->aSignature, p->aSignature, 64);
+        it->pLeaderVerifierShare = p->pVerifierShare; /* the helper decides too */
     }
     m.nItem = k;
     rc = pa_job_req_encode(&pReq, &nReq, &m, &a->sizes);

@@ -5,15 +5,22 @@
  *
  *   aggregation job, two steps so that both aggregators sum exactly the same
  *   reports (a client can make one aggregator's verify_next fail alone by
- *   tampering with one joint-randomness part of the public share):
- *     init      leader -> helper   pa_job_req: reports of one period (any partitions)
+ *   tampering with one joint-randomness part of the public share), and each
+ *   aggregator decides every report itself from both verifier shares:
+ *     init      leader -> helper   pa_job_req: reports of one period (any partitions),
+ *                                  each with the leader's verifier share
  *               helper -> leader   pa_job_step (INIT_RESP): per report, the helper's
- *                                  verifier share, or a reject reason
+ *                                  verifier share if the helper decided the report
+ *                                  valid (both shares combined), or a reject reason
  *     continue  leader -> helper   pa_job_step (CONTINUE): per report, the verifier
- *                                  message if the leader accepted it, or a reason
+ *                                  message if the leader decided it valid too, or a
+ *                                  reason
  *               helper -> leader   pa_job_step (FINISH): per report, accepted (the
- *                                  helper summed it) or a reason; the leader then
- *                                  sums exactly the reports the helper summed
+ *                                  helper summed it: it decided it valid, the leader
+ *                                  accepted it with the message the helper computed,
+ *                                  and its verify_next passed) or a reason; the
+ *                                  leader then sums exactly the reports the helper
+ *                                  summed
  *   collection       collector -> leader, leader -> helper   pa_collect_req
  *                    helper -> leader   pa_sealed_agg (the helper's noised share)
  *                    leader -> collector pa_collect_resp (both sealed shares)
@@ -27,7 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PA_MSG_VERSION 1
+/* 2: the leader's verifier share in job items; the ledger hash in the aggregate-share AAD */
+#define PA_MSG_VERSION 2
 #define PA_JOB_ID_SIZE 16
 #define PA_MAX_JOB_REPORTS 10000
 
@@ -65,6 +73,7 @@ typedef struct {
     uint8_t aHelperEnc[32];
     const uint8_t *pHelperCt;
     uint8_t aSignature[64];
+    const uint8_t *pLeaderVerifierShare;  /* nVerifierShare bytes: the helper decides too */
 } pa_job_item;
 
 typedef struct {
@@ -150,7 +159,10 @@ int pa_collect_resp_decode(pa_collect_resp *m, const uint8_t *p, size_t n, const
 void pa_agg_share_hpke_info(uint8_t aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE], unsigned iAggregator);
 
 /* HPKE AAD of an aggregate share sealed to the collector: binds the task, the
- * collection, the batch, the counts and which aggregator (0 leader, 1 helper). */
+ * collection, the batch, the counts (agencies, reports, rejected), the
+ * aggregator's ledger entry hash and which aggregator (0 leader, 1 helper): the
+ * leader, which forwards the helper's sealed share, can change none of them
+ * without the collector's open failing. */
 int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
                      const uint8_t aCollectionId[16], const char *zPeriod, const char *zPartition,
                      const pa_sealed_agg *m, unsigned iAggregator);

@@ -82,7 +82,7 @@ int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const
     pa_mp_put_array(&w, m->nItem);
     for (size_t i = 0; i < m->nItem; i++) {
         const pa_job_item *it = &m->aItem[i];
-        pa_mp_put_array(&w, 8);
+        pa_mp_put_array(&w, 9);
         pa_mp_put_bin(&w, it->aReportId, 16);
         pa_mp_put_str(&w, it->zAgencyId);
         pa_mp_put_str(&w, it->zPartition);
@@ -91,6 +91,7 @@ int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const
         pa_mp_put_bin(&w, it->aHelperEnc, 32);
         pa_mp_put_bin(&w, it->pHelperCt, s->nHelperCt);
         pa_mp_put_bin(&w, it->aSignature, 64);
+        pa_mp_put_bin(&w, it->pLeaderVerifierShare, s->nVerifierShare);
     }
     return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
 }
@@ -99,8 +100,8 @@ static int read_job_item(pa_mp_cursor *c, pa_job_item *it, const pa_msg_sizes *s
 {
     size_t nElem;
     PA_GUARD(pa_mp_read_array(c, "job.report", &nElem));
-    if (nElem != 8)
-        return pa_fail(PA_EDECODE, "job.report: %zu elements, expected 8", nElem);
+    if (nElem != 9)
+        return pa_fail(PA_EDECODE, "job.report: %zu elements, expected 9", nElem);
     PA_GUARD(pa_mp_read_fixed(c, "job.report.report_id", it->aReportId, 16));
     PA_GUARD(pa_mp_read_str(c, "job.report.agency_id", 64, it->zAgencyId));
     PA_GUARD(pa_mp_read_str(c, "job.report.partition", 64, it->zPartition));
@@ -108,7 +109,8 @@ static int read_job_item(pa_mp_cursor *c, pa_job_item *it, const pa_msg_sizes *s
     PA_GUARD(pa_mp_read_fixed(c, "job.report.leader_digest", it->aLeaderDigest, 32));
     PA_GUARD(pa_mp_read_fixed(c, "job.report.helper_enc", it->aHelperEnc, 32));
     PA_GUARD(read_exact(c, "job.report.helper_ct", s->nHelperCt, &it->pHelperCt));
-    return pa_mp_read_fixed(c, "job.report.signature", it->aSignature, 64);
+    PA_GUARD(pa_mp_read_fixed(c, "job.report.signature", it->aSignature, 64));
+    return read_exact(c, "job.report.leader_verifier_share", s->nVerifierShare, &it->pLeaderVerifierShare);
 }
 
 int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_sizes *s)
@@ -349,7 +351,7 @@ int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
     pa_mp_writer w;
 
     pa_mp_writer_init(&w);
-    pa_mp_put_array(&w, 8);
+    pa_mp_put_array(&w, 9);
     pa_mp_put_bin(&w, aTaskId, 32);
     pa_mp_put_bin(&w, aCollectionId, 16);
     pa_mp_put_str(&w, zPeriod);
@@ -357,6 +359,7 @@ int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
     pa_mp_put_uint(&w, m->nAgency);
     pa_mp_put_uint(&w, m->nReport);
     pa_mp_put_uint(&w, m->nRejected);
+    pa_mp_put_bin(&w, m->aLedgerHash, 32);
     pa_mp_put_uint(&w, iAggregator);
     return pa_mp_writer_finish(&w, PA_AGG_SHARE_LABEL, ppOut, pnOut);
 }

@@ -45,6 +45,7 @@ static void test_job_round_trip_and_truncation(void **state)
         items[i].pPublicShare = g_pub;
         items[i].pHelperCt = g_hct;
         items[i].aSignature[63] = 7;
+        items[i].pLeaderVerifierShare = g_vs;
     }
     m.nItem = 3;
     m.aItem = items;
@@ -54,12 +55,23 @@ static void test_job_round_trip_and_truncation(void **state)
     assert_int_equal(d.aItem[2].aReportId[0], 2);
     assert_memory_equal(d.aItem[1].pHelperCt, g_hct, sizeof g_hct);
     assert_string_equal(d.aItem[2].zPartition, "29003");
+    assert_memory_equal(d.aItem[2].pLeaderVerifierShare, g_vs, sizeof g_vs);
     pa_job_req_free(&d);
     for (size_t i = 0; i < n; i++)
         assert_int_not_equal(pa_job_req_decode(&d, p, i, &g_s), PA_OK);
     pa_msg_sizes other = g_s;
     other.nHelperCt = 47;
     assert_int_equal(pa_job_req_decode(&d, p, n, &other), PA_EDECODE);
+    /* the leader's verifier share has the task's exact size */
+    other = g_s;
+    other.nVerifierShare = 32;
+    assert_int_equal(pa_job_req_decode(&d, p, n, &other), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "leader_verifier_share"));
+    /* a version-1 request (items without the leader's verifier share) is refused */
+    assert_int_equal(p[1], PA_MSG_VERSION);
+    p[1] = 1;
+    assert_int_equal(pa_job_req_decode(&d, p, n, &g_s), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "version"));
     free(p);
 }
 
@@ -137,7 +149,7 @@ static void test_hostile_counts(void **state)
     /* header ok, then a list claiming 9999 items in 3 bytes */
     uint8_t buf[128], *q = buf;
     *q++ = 0x95;
-    *q++ = 0x01;
+    *q++ = PA_MSG_VERSION;
     *q++ = 0xc4; *q++ = 32; memset(q, 0, 32); q += 32;
     *q++ = 0xc4; *q++ = 16; memset(q, 0, 16); q += 16;
     *q++ = 0xa7; memcpy(q, "2026-10", 7); q += 7;
@@ -147,7 +159,7 @@ static void test_hostile_counts(void **state)
     assert_non_null(strstr(pa_error_detail(), "cannot fit"));
     buf[sizeof buf - 1] = 0;
     q[-5] = 0xdd; /* array32: 0x270f98.. -> above the limit */
-    uint8_t big[] = {0x95, 0x01};
+    uint8_t big[] = {0x95, PA_MSG_VERSION};
     assert_int_equal(pa_job_req_decode(&d, big, sizeof big, &g_s), PA_EDECODE);
 }
 

@@ -110,6 +110,7 @@ static void test_job_decoders(void **state)
         strcpy(items[i].zPartition, "29001");
         items[i].pPublicShare = g_pub;
         items[i].pHelperCt = g_hct;
+        items[i].pLeaderVerifierShare = g_vs;
     }
     m.nItem = 2;
     m.aItem = items;

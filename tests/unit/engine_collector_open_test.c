@@ -1,0 +1,255 @@
+/*
+ * The collector opens an aggregator's sealed aggregate share only with the
+ * fields it was sealed with (finding 4 of issue 17).  The leader forwards the
+ * helper's sealed share, so every field of the collection answer the collector
+ * relies on must be bound by the HPKE AAD (or the HPKE info): task id,
+ * collection id, period, partition, agency, report and rejected counts, the
+ * ledger entry hash and which aggregator sealed it.  One test per field: a real
+ * collection answer, the field changed (and, where the collector compares it
+ * with what it asked or across the two shares, changed consistently so that only
+ * the AAD can notice), and the open fails.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "privagg/hpke.h"
+#include "support/flow.h"
+
+static flow g_f;
+static uint8_t g_aId[16], *g_pResp;
+static size_t g_nResp;
+static pa_msg_sizes g_sizes;
+
+/* One real collection answer for (2026-10, state), shared by the tests (the
+ * default task: noise, and a ledger entry on each side). */
+static int setup(void **state)
+{
+    uint64_t aCounts[270];
+    pa_job_stats st;
+    uint8_t *pReq;
+    size_t nReq;
+    (void)state;
+    if (flow_new(&g_f, 6, 5, NULL) != PA_OK)
+        return -1;
+    for (size_t c = 0; c < 270; c++)
+        aCounts[c] = c % 4;
+    for (size_t k = 0; k < 6; k++)
+        if (flow_submit(&g_f, k, "2026-10", aCounts) != PA_OK)
+            return -1;
+    if (pa_leader_run_jobs(g_f.pLeader, flow_transport, &g_f, 100, &st) != PA_OK)
+        return -1;
+    if (pa_collector_request(g_f.m.pTask, "2026-10", "state", g_aId, &pReq, &nReq) != PA_OK)
+        return -1;
+    int rc = pa_leader_collect(g_f.pLeader, pReq, nReq, flow_transport, &g_f, &g_pResp, &g_nResp);
+    free(pReq);
+    g_sizes = *pa_aggregator_sizes(g_f.pLeader);
+    return rc == PA_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(g_pResp);
+    flow_free(&g_f);
+    return 0;
+}
+
+static int open_as(const pa_task *t, const uint8_t aId[16], const char *zPeriod, const char *zPartition,
+                   const pa_collect_resp *m)
+{
+    uint8_t *p;
+    size_t n;
+    pa_collection coll;
+    assert_int_equal(pa_collect_resp_encode(&p, &n, m, &g_sizes), PA_OK);
+    int rc = pa_collector_open(t, &g_f.m.collector, aId, zPeriod, zPartition, p, n, &coll);
+    if (rc == PA_OK)
+        pa_collection_free(&coll);
+    free(p);
+    return rc;
+}
+
+static void decoded(pa_collect_resp *m)
+{
+    assert_int_equal(pa_collect_resp_decode(m, g_pResp, g_nResp, &g_sizes), PA_OK);
+}
+
+static void expect_refused(int rc, const char *zWho)
+{
+    if (rc == PA_OK)
+        fail_msg("the share opened, expected the %s's share not to open", zWho);
+    if (rc != PA_EVERIFY || strstr(pa_error_detail(), "does not open") == NULL ||
+        strstr(pa_error_detail(), zWho) == NULL)
+        fail_msg("got %d (%s), expected the %s's share not to open", rc, pa_error_detail(), zWho);
+}
+
+static void test_unchanged_opens(void **state)
+{
+    pa_collect_resp m;
+    pa_collection coll;
+    (void)state;
+    decoded(&m);
+    assert_int_equal(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), PA_OK);
+    assert_int_equal(pa_collector_open(g_f.m.pTask, &g_f.m.collector, g_aId, "2026-10", "state", g_pResp,
+                                       g_nResp, &coll), PA_OK);
+    assert_int_equal(coll.nAgency, 6);
+    assert_int_equal(coll.nReport, 6);
+    pa_collection_free(&coll);
+    /* the ledger hashes are real entries (here the same: two fresh ledgers that
+     * charged the same release) */
+    uint8_t aZero[32] = {0};
+    assert_memory_not_equal(m.leader.aLedgerHash, aZero, 32);
+    assert_memory_not_equal(m.helper.aLedgerHash, aZero, 32);
+}
+
+static void test_task_id_bound(void **state)
+{
+    pa_collect_resp m;
+    pa_task t = *g_f.m.pTask; /* the same task under another id (shallow copy, not freed) */
+    (void)state;
+    decoded(&m);
+    m.aTaskId[0] ^= 1;
+    t.aTaskId[0] ^= 1;
+    expect_refused(open_as(&t, g_aId, "2026-10", "state", &m), "leader");
+}
+
+static void test_collection_id_bound(void **state)
+{
+    pa_collect_resp m;
+    uint8_t aId[16];
+    (void)state;
+    decoded(&m);
+    memcpy(aId, g_aId, 16);
+    aId[15] ^= 1;
+    memcpy(m.aCollectionId, aId, 16);
+    expect_refused(open_as(g_f.m.pTask, aId, "2026-10", "state", &m), "leader");
+}
+
+static void test_period_bound(void **state)
+{
+    pa_collect_resp m;
+    (void)state;
+    decoded(&m);
+    strcpy(m.zPeriod, "2026-09");
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-09", "state", &m), "leader");
+}
+
+static void test_partition_bound(void **state)
+{
+    pa_collect_resp m;
+    (void)state;
+    decoded(&m);
+    strcpy(m.zPartition, "29001");
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "29001", &m), "leader");
+}
+
+/* Counts the collector compares across the two shares: both changed alike. */
+static void test_agency_count_bound(void **state)
+{
+    pa_collect_resp m;
+    (void)state;
+    decoded(&m);
+    m.leader.nAgency++;
+    m.helper.nAgency++;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+    decoded(&m);
+    m.helper.nAgency--; /* the disagreement itself */
+    assert_int_equal(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), PA_EVERIFY);
+    assert_non_null(strstr(pa_error_detail(), "disagree"));
+}
+
+static void test_report_count_bound(void **state)
+{
+    pa_collect_resp m;
+    (void)state;
+    decoded(&m);
+    m.leader.nReport--;
+    m.helper.nReport--;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+}
+
+static void test_rejected_count_bound(void **state)
+{
+    pa_collect_resp m;
+    (void)state;
+    decoded(&m);
+    m.leader.nRejected += 3;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+    decoded(&m);
+    m.helper.nRejected += 3;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "helper");
+}
+
+/* The leader forwards the helper's share: it must not be able to swap the
+ * helper's ledger entry (nor its own) for another. */
+static void test_ledger_hash_bound(void **state)
+{
+    pa_collect_resp m;
+    (void)state;
+    decoded(&m);
+    m.helper.aLedgerHash[31] ^= 1;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "helper");
+    decoded(&m);
+    memset(m.helper.aLedgerHash, 0x55, 32); /* another entry */
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "helper");
+    decoded(&m);
+    m.leader.aLedgerHash[0] ^= 0x80;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+}
+
+/* Which aggregator sealed it: the two sealed shares swapped. */
+static void test_aggregator_bound(void **state)
+{
+    pa_collect_resp m;
+    pa_sealed_agg t;
+    (void)state;
+    decoded(&m);
+    t = m.leader;
+    m.leader = m.helper;
+    m.helper = t;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+    /* the helper's share in both places */
+    decoded(&m);
+    m.leader = m.helper;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+}
+
+/* The sealed bytes themselves: encapsulation and ciphertext. */
+static void test_sealed_bytes_bound(void **state)
+{
+    pa_collect_resp m;
+    uint8_t *pCt = malloc(g_sizes.nAggCt);
+    (void)state;
+    decoded(&m);
+    m.helper.aEnc[0] ^= 1;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "helper");
+    decoded(&m);
+    memcpy(pCt, m.helper.pCt, g_sizes.nAggCt);
+    pCt[7] ^= 1;
+    m.helper.pCt = pCt;
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "helper");
+    free(pCt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unchanged_opens),
+        cmocka_unit_test(test_task_id_bound),
+        cmocka_unit_test(test_collection_id_bound),
+        cmocka_unit_test(test_period_bound),
+        cmocka_unit_test(test_partition_bound),
+        cmocka_unit_test(test_agency_count_bound),
+        cmocka_unit_test(test_report_count_bound),
+        cmocka_unit_test(test_rejected_count_bound),
+        cmocka_unit_test(test_ledger_hash_bound),
+        cmocka_unit_test(test_aggregator_bound),
+        cmocka_unit_test(test_sealed_bytes_bound),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
