@@ -168,7 +168,9 @@ void pa_bench_network(pa_bench *b)
     so.zDir = zDir;
     so.zDataDir = PA_SOURCE_DIR "/data";
     so.nMinAgencies = 10;
-    so.rRho = 0.5;
+    so.rBudgetRho = 1.0;
+    so.rRhoState = 0.5;
+    so.rRhoPartition = 0.5;
     so.nLeaderPort = pa_demo_free_port();
     so.nHelperPort = pa_demo_free_port();
     snprintf(zPath, sizeof zPath, "%s/task.json", zDir);

@@ -36,12 +36,7 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
     a->xNow = c->xNow;
     a->pClockCtx = c->pClockCtx;
     pa_vdaf_ctx(a->aCtx, c->pTask);
-    for (size_t i = 0; i < c->pTask->nAgency; i++) {
-        size_t j = 0;
-        while (j < i && strcmp(c->pTask->aAgency[j].zPartition, c->pTask->aAgency[i].zPartition) != 0)
-            j++;
-        a->nPartition += j == i;
-    }
+    a->nPartition = c->pTask->nPartition;
     a->nCtx = sizeof a->aCtx;
 
     rc = pa_vdaf_from_task(&a->pVdaf, c->pTask, &a->bField128);

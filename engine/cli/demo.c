@@ -16,6 +16,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: privagg demo [--agencies N] [--months M] [--out DIR] [--keep] [--setup-only]\n"
             "                    [--data DIR] [--clients N] [--release state|all]\n"
+            "                    [--min-agencies N] [--budget-rho B] [--rho-state R1]\n"
+            "                    [--rho-partition R2]\n"
             "\n"
             "Runs the whole system on this machine: keys for every party, the Missouri\n"
             "task (27 offense buckets x 5 statuses x 2 roles), a leader and a helper as\n"
@@ -29,6 +31,10 @@ static void usage(FILE *out)
             "                 privacy spent in each aggregator's ledger, noise per level);\n"
             "                 --release state (the default) releases the statewide batch\n"
             "  --out DIR      write everything into DIR (default: a new /tmp/privagg-demo-*)\n"
+            "  --min-agencies N, --budget-rho B, --rho-state R1, --rho-partition R2\n"
+            "                 the task's policy, as for `privagg task init` (defaults 10,\n"
+            "                 1, 0.5, 0.5): counties with fewer than N agencies are\n"
+            "                 grouped into regions\n"
             "  --keep         leave the servers running at the end\n"
             "  --setup-only   only write the deployment folder (keys, task, TLS, configs);\n"
             "                 with --leader-port/--helper-port for the servers' ports\n"
@@ -63,7 +69,9 @@ int pa_cli_demo(int argc, char **argv)
     pa_cli_opt o[] = {{"--agencies", 0, NULL, 0},  {"--months", 0, NULL, 0},      {"--out", 0, NULL, 0},
                       {"--keep", 1, NULL, 0},      {"--setup-only", 1, NULL, 0},  {"--data", 0, NULL, 0},
                       {"--clients", 0, NULL, 0},   {"--leader-port", 0, NULL, 0}, {"--helper-port", 0, NULL, 0},
-                      {"--release", 0, NULL, 0},  {"--help", 1, NULL, 0}};
+                      {"--release", 0, NULL, 0},  {"--min-agencies", 0, NULL, 0},
+                      {"--budget-rho", 0, NULL, 0}, {"--rho-state", 0, NULL, 0},
+                      {"--rho-partition", 0, NULL, 0}, {"--help", 1, NULL, 0}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long v;
     char zDir[] = "/tmp/privagg-demo-XXXXXX", zData[PATH_MAX + 16], zExe[PATH_MAX];
@@ -75,12 +83,14 @@ int pa_cli_demo(int argc, char **argv)
         return rc;
     memset(&d, 0, sizeof d);
     d.setup.nMinAgencies = 10;
-    d.setup.rRho = 0.5;
+    d.setup.rBudgetRho = 1.0;
+    d.setup.rRhoState = 0.5;
+    d.setup.rRhoPartition = 0.5;
     d.nMonths = 1;
     d.nClients = 16;
     d.bKeep = pa_cli_seen(o, n, "--keep");
     if (pa_cli_value(o, n, "--agencies")) {
-        if (pa_cli_uint("demo", "--agencies", pa_cli_value(o, n, "--agencies"), 10, 100000, &v))
+        if (pa_cli_uint("demo", "--agencies", pa_cli_value(o, n, "--agencies"), 2, 100000, &v))
             return 2;
         d.setup.nAgencies = (size_t)v;
     }
@@ -89,6 +99,21 @@ int pa_cli_demo(int argc, char **argv)
             return 2;
         d.nMonths = (size_t)v;
     }
+    if (pa_cli_value(o, n, "--min-agencies")) {
+        if (pa_cli_uint("demo", "--min-agencies", pa_cli_value(o, n, "--min-agencies"), 1, 100000, &v))
+            return 2;
+        d.setup.nMinAgencies = (size_t)v;
+    }
+    if ((pa_cli_value(o, n, "--budget-rho") &&
+         pa_cli_real("demo", "--budget-rho", pa_cli_value(o, n, "--budget-rho"), 1e-9, 1000,
+                     &d.setup.rBudgetRho)) ||
+        (pa_cli_value(o, n, "--rho-state") &&
+         pa_cli_real("demo", "--rho-state", pa_cli_value(o, n, "--rho-state"), 1e-9, 100,
+                     &d.setup.rRhoState)) ||
+        (pa_cli_value(o, n, "--rho-partition") &&
+         pa_cli_real("demo", "--rho-partition", pa_cli_value(o, n, "--rho-partition"), 1e-9, 100,
+                     &d.setup.rRhoPartition)))
+        return 2;
     if (pa_cli_value(o, n, "--release")) {
         const char *z = pa_cli_value(o, n, "--release");
         if (strcmp(z, "all") != 0 && strcmp(z, "state") != 0) {

@@ -4,6 +4,8 @@
  * statewide batches, and print the noised table next to the true totals.
  */
 #include <errno.h>
+#include <math.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,6 +21,8 @@
 
 #include "common/guard.h"
 #include "privagg/client.h"
+#include "privagg/ledger.h"
+#include "privagg/store.h"
 #include "privagg/demo.h"
 #include "privagg/submit.h"
 #include "privagg/synth.h"
@@ -222,38 +226,13 @@ static int submit_month(const pa_demo_opts *o, const pa_task *t, const pa_synth 
     return PA_OK;
 }
 
-/* The task's partitions: the distinct partitions of its agencies, sorted. */
-static int partitions(const pa_task *t, char ***pazOut, size_t *pn)
-{
-    char **az = calloc(t->nAgency ? t->nAgency : 1, sizeof *az);
-    size_t n = 0;
-    if (az == NULL)
-        return pa_fail(PA_ENOMEM, "demo: out of memory");
-    for (size_t i = 0; i < t->nAgency; i++) {
-        size_t j = 0;
-        while (j < n && strcmp(az[j], t->aAgency[i].zPartition) != 0)
-            j++;
-        if (j == n)
-            az[n++] = t->aAgency[i].zPartition;
-    }
-    for (size_t i = 1; i < n; i++) /* insertion sort: a few hundred names */
-        for (size_t j = i; j > 0 && strcmp(az[j - 1], az[j]) > 0; j--) {
-            char *z = az[j];
-            az[j] = az[j - 1];
-            az[j - 1] = z;
-        }
-    *pazOut = az;
-    *pn = n;
-    return PA_OK;
-}
-
 /* Every partition of one period released by concurrent collectors. */
 typedef struct {
     const pa_demo_opts *o;
     const pa_task *t;
     const pa_keys *pCollector;
     const char *zCa, *zPeriod;
-    char **azPart;
+    const pa_task_partition *aPart;
     size_t nPart;
     double *aLatency;          /* per release, seconds */
     atomic_size_t next, failed;
@@ -295,7 +274,7 @@ static void *release_worker(void *p)
             break;
         pa_collection coll;
         double t0 = now_s();
-        int rc = pa_client_collect(c, w->t, w->pCollector, w->zPeriod, w->azPart[i], 600, &coll);
+        int rc = pa_client_collect(c, w->t, w->pCollector, w->zPeriod, w->aPart[i].zName, 600, &coll);
         w->aLatency[i] = now_s() - t0;
         if (rc == PA_OK) {
             rc = write_collection(w->o, w->t, &coll);
@@ -304,7 +283,8 @@ static void *release_worker(void *p)
         if (rc != PA_OK) {
             atomic_fetch_add(&w->failed, 1);
             pthread_mutex_lock(&w->lock);
-            snprintf(w->zError, sizeof w->zError, "%s/%s: %s", w->zPeriod, w->azPart[i], pa_error_detail());
+            snprintf(w->zError, sizeof w->zError, "%s/%s: %s", w->zPeriod, w->aPart[i].zName,
+                     pa_error_detail());
             pthread_mutex_unlock(&w->lock);
         }
     }
@@ -313,8 +293,7 @@ static void *release_worker(void *p)
 }
 
 static int release_partitions(const pa_demo_opts *o, const pa_task *t, const pa_keys *pCollector,
-                              const char *zCa, const char *zPeriod, char **azPart, size_t nPart,
-                              double *aLatency)
+                              const char *zCa, const char *zPeriod, double *aLatency)
 {
     release_work w;
     pthread_t aThread[4];
@@ -325,8 +304,8 @@ static int release_partitions(const pa_demo_opts *o, const pa_task *t, const pa_
     w.pCollector = pCollector;
     w.zCa = zCa;
     w.zPeriod = zPeriod;
-    w.azPart = azPart;
-    w.nPart = nPart;
+    w.aPart = t->aPartition;
+    w.nPart = t->nPartition;
     w.aLatency = aLatency;
     pthread_mutex_init(&w.lock, NULL);
     for (int i = 0; i < 4; i++)
@@ -389,21 +368,101 @@ static void print_table(const pa_task *t, const pa_collection *c, const uint64_t
     fflush(stdout);
 }
 
+/* One aggregator's ledger cells, gathered to compare the two ledgers. */
+typedef struct {
+    char *zText;               /* "period partition spent\n" lines */
+    size_t n, nCap, nCells;
+    double rMax;
+} ledger_view;
+
+static int gather_cell(void *pCtx, const char *zPeriod, const char *zPartition, double rSpent)
+{
+    ledger_view *v = pCtx;
+    char zLine[160];
+    int k = snprintf(zLine, sizeof zLine, "%s %s %.17g\n", zPeriod, zPartition, rSpent);
+    if (v->n + (size_t)k + 1 > v->nCap) {
+        size_t nCap = v->nCap ? 2 * v->nCap : 4096;
+        char *z = realloc(v->zText, nCap);
+        if (z == NULL)
+            return pa_fail(PA_ENOMEM, "demo: out of memory");
+        v->zText = z;
+        v->nCap = nCap;
+    }
+    memcpy(v->zText + v->n, zLine, (size_t)k + 1);
+    v->n += (size_t)k;
+    v->nCells++;
+    if (rSpent > v->rMax)
+        v->rMax = rSpent;
+    return PA_OK;
+}
+
+static int read_ledger(const pa_demo_opts *o, const pa_task *t, const char *zRole, ledger_view *v)
+{
+    char zPath[4096], zTask[65];
+    pa_store *pStore = NULL;
+    int rc;
+
+    memset(v, 0, sizeof *v);
+    snprintf(zPath, sizeof zPath, "%s/%s.db", o->setup.zDir, zRole);
+    sodium_bin2hex(zTask, sizeof zTask, t->aTaskId, 32);
+    rc = pa_store_open(&pStore, zPath);
+    if (rc == PA_OK)
+        rc = pa_dp_ledger_verify(pa_store_db(pStore), NULL, -1, NULL, NULL);
+    if (rc == PA_OK)
+        rc = pa_dp_ledger_cells(pa_store_db(pStore), zTask, gather_cell, v);
+    pa_store_close(pStore);
+    return rc;
+}
+
 /* The year in one screen: releases, collection latency, the privacy spent per
- * record in each aggregator's ledger (the most-charged lattice cell), the noise
- * per release level. */
+ * record in each aggregator's ledger (the most-charged lattice cell), and the
+ * noise per release level. */
 int pa_demo_year_summary(const pa_demo_opts *o, const pa_task *t, size_t nReleases, double tRelease,
                          double *aLatency)
 {
+    ledger_view aView[2];
+    const char *azRole[2] = {"leader", "helper"};
+    double rEps = 0;
+    int rc = PA_OK;
+
     qsort(aLatency, nReleases, sizeof *aLatency, cmp_double);
     printf("\nYear summary: %zu releases (%zu months x (statewide + %zu partitions)) in %.1f s of "
            "collection;\n  collection create -> result: p50 %.0f ms, p99 %.0f ms, max %.0f ms.\n",
-           nReleases, o->nMonths, nReleases / (o->nMonths ? o->nMonths : 1) - 1, tRelease,
-           1e3 * aLatency[nReleases / 2], 1e3 * aLatency[(nReleases * 99) / 100],
-           1e3 * aLatency[nReleases ? nReleases - 1 : 0]);
-    (void)t;
+           nReleases, o->nMonths, t->nPartition, tRelease, 1e3 * aLatency[nReleases / 2],
+           1e3 * aLatency[(nReleases * 99) / 100], 1e3 * aLatency[nReleases ? nReleases - 1 : 0]);
+    for (int i = 0; i < 2 && rc == PA_OK; i++)
+        rc = read_ledger(o, t, azRole[i], &aView[i]);
+    if (rc == PA_OK) {
+        int bAgree = aView[0].n == aView[1].n && memcmp(aView[0].zText, aView[1].zText, aView[0].n) == 0;
+        pa_dp_zcdp_eps(aView[0].rMax > aView[1].rMax ? aView[0].rMax : aView[1].rMax, 1e-6, &rEps, NULL);
+        printf("Privacy spent per record (the most-charged cell of period x partition), each ledger "
+               "verified:\n  leader %.4g of %.4g rho (%zu cells), helper %.4g of %.4g rho (%zu cells);"
+               " %s;\n  = epsilon %.3f at delta 1e-6 per incident record.\n",
+               aView[0].rMax, t->rBudgetPerRecord, aView[0].nCells, aView[1].rMax, t->rBudgetPerRecord,
+               aView[1].nCells, bAgree ? "the two ledgers agree cell by cell" : "THE LEDGERS DIFFER",
+               rEps);
+        if (!bAgree)
+            rc = pa_fail(PA_ETAMPER, "demo: the leader's and the helper's ledgers differ");
+    }
+    for (int i = 0; i < 2; i++)
+        free(aView[i].zText);
+    printf("Noise per published cell (both aggregators' draws):");
+    for (int iLevel = 0; iLevel < 2 && rc == PA_OK; iLevel++) {
+        int bNoise;
+        pa_dp_mechanism mech;
+        pa_dp_sensitivity sens;
+        double sigma2 = 0;
+        uint64_t w95 = 0;
+        rc = pa_task_noise(t, (pa_task_level)iLevel, &bNoise, &mech, &sens, &sigma2);
+        if (rc == PA_OK && bNoise)
+            rc = pa_dp_gaussian_interval(sigma2, 2, 0.95, &w95);
+        if (rc == PA_OK)
+            printf("%s %s sd %.2f (sigma2 %g per aggregator, 95%% +-%llu)", iLevel ? ";" : "",
+                   iLevel ? "partition" : "statewide", sqrt(2 * sigma2), sigma2, (unsigned long long)w95);
+    }
+    printf(".\n");
     fflush(stdout);
-    return PA_OK;
+    return rc;
 }
 
 int pa_demo_run(const pa_demo_opts *o)
@@ -417,7 +476,6 @@ int pa_demo_run(const pa_demo_opts *o)
     pa_http_client_opts co = {0};
     uint64_t *aTrue = NULL;
     double t0 = now_s(), tSubmit, tRelease = 0, *aLatency = NULL;
-    char **azPart = NULL;
     size_t nPart = 0, nReleases = 0;
     int rc;
 
@@ -448,7 +506,7 @@ int pa_demo_run(const pa_demo_opts *o)
     if (rc == PA_OK && (aTrue = calloc(t->nCell, sizeof *aTrue)) == NULL)
         rc = pa_fail(PA_ENOMEM, "demo: out of memory");
     if (rc == PA_OK && o->bReleaseAll)
-        rc = partitions(t, &azPart, &nPart);
+        nPart = t->nPartition;
     if (rc == PA_OK && (aLatency = calloc(o->nMonths * (nPart + 1), sizeof *aLatency)) == NULL)
         rc = pa_fail(PA_ENOMEM, "demo: out of memory");
     for (size_t m = o->nMonths; rc == PA_OK && m-- > 0;) {
@@ -483,7 +541,7 @@ int pa_demo_run(const pa_demo_opts *o)
         pa_collection_free(&coll);
         if (rc == PA_OK && o->bReleaseAll) {
             double tp = now_s();
-            rc = release_partitions(o, t, &collector, zCa, zPeriod, azPart, nPart, aLatency + nReleases);
+            rc = release_partitions(o, t, &collector, zCa, zPeriod, aLatency + nReleases);
             nReleases += nPart;
             tRelease += now_s() - tp;
             fprintf(stderr, "  %zu partitions released in %.2f s\n", nPart, now_s() - tp);
@@ -515,7 +573,6 @@ int pa_demo_run(const pa_demo_opts *o)
     }
     free(aTrue);
     free(aLatency);
-    free(azPart);
     pa_http_client_free(&c);
     pa_synth_free(s);
     pa_keys_wipe(&collector);

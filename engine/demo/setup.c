@@ -124,9 +124,9 @@ int pa_demo_setup(const pa_demo_setup_opts *o)
     b.nAgencyKeys = nUse;
     b.nMaxAgencies = nUse;
     b.nMinAgencies = o->nMinAgencies;
-    b.rBudgetRho = 1.0;
-    b.rRhoState = o->rRho;
-    b.rRhoPartition = o->rRho;
+    b.rBudgetRho = o->rBudgetRho;
+    b.rRhoState = o->rRhoState;
+    b.rRhoPartition = o->rRhoPartition;
     b.nMaxCellsPerRecord = 4;
     if (rc == PA_OK)
         rc = pa_task_build_default(&pTask, &b);

@@ -20,7 +20,8 @@ typedef struct {
     size_t nAgencies;          /* 0 = all 646 */
     size_t nMinAgencies;
     uint16_t nLeaderPort, nHelperPort;
-    double rRho;               /* per statewide and per partition release (budget 1 per record) */
+    double rBudgetRho;         /* rho per record (per lattice cell), e.g. 1 */
+    double rRhoState, rRhoPartition; /* rho per statewide / partition release, e.g. 0.5 */
 } pa_demo_setup_opts;
 
 /* Keys, task.json, tls/, leader.json, helper.json in zDir.  Errors name the file. */
