@@ -2,7 +2,7 @@
  * Benchmark harness (internal): each benchmarks/bench_<area>.c defines one
  * pa_bench_<area>(pa_bench *) that times its operations with pa_bench_time_ns()
  * and records each figure with pa_bench_add().  bench_main.c prints the table and
- * writes the JSON file.  Figures are per call on one core (the runner is single
+ * writes the JSON file; any pa_bench_fail() makes the run exit 1.  Figures are per call on one core (the runner is single
  * threaded unless a benchmark says otherwise in its params column).
  */
 #ifndef PA_BENCH_H
@@ -30,6 +30,15 @@ double pa_bench_cpu_s(void);
 
 /* 1 if the user asked for this group (--filter substring match on group). */
 int pa_bench_wanted(const pa_bench *b, const char *group);
+
+/* 1 under --quick: a smoke run (small counts, a few seconds in all) that checks
+ * every benchmark still works; its figures are not measurements. */
+int pa_bench_quick(const pa_bench *b);
+
+/* A set-up or an operation failed: print why (group, then printf-style) and make
+ * the run exit 1.  A figure counts only successful operations: a benchmark whose
+ * operation failed records no figure for it. */
+void pa_bench_fail(pa_bench *b, const char *group, const char *fmt, ...);
 
 void pa_bench_xof(pa_bench *b);
 void pa_bench_prio3(pa_bench *b);

@@ -61,10 +61,10 @@ void pa_bench_engine(pa_bench *b)
     uint8_t **apMsg;
     size_t *anMsg;
 
-    if (mkdtemp(zDir) == NULL || flow_new(&f, 0, 10, NULL) != PA_OK ||
+    if (mkdtemp(zDir) == NULL || flow_new(&f, pa_bench_quick(b) ? 40 : 0, 10, NULL) != PA_OK ||
         (getenv("PA_BENCH_MEMORY_STORES") == NULL && open_file_stores(&f, zDir) != 0) ||
         pa_synth_new(&s, f.m.pTask, PA_SOURCE_DIR "/data", 1) != PA_OK) {
-        fprintf(stderr, "bench engine: set-up failed: %s\n", pa_error_detail());
+        pa_bench_fail(b, "engine", "set-up failed: %s", pa_error_detail());
         return;
     }
     n = f.m.nAgency;
@@ -78,31 +78,49 @@ void pa_bench_engine(pa_bench *b)
         pa_submit_report(f.m.pTask, &f.m.aAgency[i], "2026-10", a, 270, &apMsg[i], &anMsg[i]);
     }
     double tSubmit = pa_bench_now_s() - t0;
+    size_t nFailed = 0;
+    for (size_t i = 0; i < n; i++)
+        nFailed += apMsg[i] == NULL;
+    if (nFailed)
+        pa_bench_fail(b, "engine", "submit: %zu of %zu reports failed", nFailed, n);
+    nFailed = 0;
     t0 = pa_bench_now_s();
     for (size_t i = 0; i < n; i++)
-        if (pa_leader_upload(f.pLeader, apMsg[i], anMsg[i]) != PA_OK)
-            fprintf(stderr, "bench engine: upload %zu: %s\n", i, pa_error_detail());
+        if (pa_leader_upload(f.pLeader, apMsg[i], anMsg[i]) != PA_OK && nFailed++ == 0)
+            pa_bench_fail(b, "engine", "upload %zu: %s", i, pa_error_detail());
     double tUpload = pa_bench_now_s() - t0;
+    if (nFailed)
+        pa_bench_fail(b, "engine", "upload: %zu of %zu failed", nFailed, n);
     /* the leader's checks alone (decode, signature, HPKE open, verify_init), no store */
     t0 = pa_bench_now_s();
     for (size_t i = 0; i < n; i++) {
         pa_upload up;
         if (pa_leader_check_report(f.pLeader, apMsg[i], anMsg[i], &up) == PA_OK)
             pa_upload_free(f.pLeader, &up);
+        else if (nFailed++ == 0)
+            pa_bench_fail(b, "engine", "check %zu: %s", i, pa_error_detail());
     }
     double tCheck = pa_bench_now_s() - t0;
     t0 = pa_bench_now_s();
     double c0 = pa_bench_cpu_s();
+    memset(&st, 0, sizeof st);
     if (pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st) != PA_OK)
-        fprintf(stderr, "bench engine: jobs: %s\n", pa_error_detail());
+        pa_bench_fail(b, "engine", "jobs: %s", pa_error_detail());
+    else if (st.nAccepted != n)
+        pa_bench_fail(b, "engine", "aggregation: %zu of %zu reports accepted", (size_t)st.nAccepted, n);
     double tAggregate = pa_bench_now_s() - t0, cAggregate = pa_bench_cpu_s() - c0;
     t0 = pa_bench_now_s();
-    if (flow_collect(&f, "2026-10", "state", &coll) != PA_OK)
-        fprintf(stderr, "bench engine: collect: %s\n", pa_error_detail());
+    memset(&coll, 0, sizeof coll);
+    int bCollected = flow_collect(&f, "2026-10", "state", &coll) == PA_OK;
+    if (!bCollected)
+        pa_bench_fail(b, "engine", "collect: %s", pa_error_detail());
     double tCollect = pa_bench_now_s() - t0;
     pa_collection_free(&coll);
+    if (nFailed || st.nAccepted != n || !bCollected)
+        goto done; /* no figure over failed operations */
 
-    char zParams[] = "646 agencies, 270 cells, SQLite files";
+    char zParams[64];
+    snprintf(zParams, sizeof zParams, "%zu agencies, 270 cells, SQLite files", n);
     pa_bench_add(b, "engine", "submit (agency side), per report", zParams, tSubmit / (double)n * 1e3, "ms", NULL);
     pa_bench_add(b, "engine", "upload, per report", zParams, tUpload / (double)n * 1e3, "ms", NULL);
     pa_bench_add(b, "engine", "upload checks alone, per report", "decode, signature, HPKE open, verify_init",
@@ -114,6 +132,7 @@ void pa_bench_engine(pa_bench *b)
     pa_bench_add(b, "engine", "collect (statewide, noised)", zParams, tCollect * 1e3, "ms", NULL);
     pa_bench_add(b, "engine", "upload + aggregate + collect", zParams, tUpload + tAggregate + tCollect, "s", "<= 2");
 
+done:
     for (size_t i = 0; i < n; i++)
         free(apMsg[i]);
     free(apMsg);

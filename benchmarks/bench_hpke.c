@@ -56,8 +56,10 @@ void pa_bench_hpke(pa_bench *b)
     memset(c.pt, 0x5a, sizeof c.pt);
     if (pa_hpke_keygen(c.skR, c.pkR) != 0 ||
         pa_hpke_setup_sender(&c.s, c.enc, c.pkR, NULL, &c.p) != 0 ||
-        pa_hpke_setup_receiver(&c.r, c.enc, c.skR, NULL, &c.p) != 0)
+        pa_hpke_setup_receiver(&c.r, c.enc, c.skR, NULL, &c.p) != 0) {
+        pa_bench_fail(b, "hpke", "set-up failed");
         return;
+    }
     double ns = pa_bench_time_ns(b, run_seal_open, &c, 1.0);
     if (!c.failed)
         pa_bench_add(b, "hpke", "seal_open_4k", "base mode, 4 KiB message, context set up",
@@ -66,6 +68,8 @@ void pa_bench_hpke(pa_bench *b)
     if (!c.failed)
         pa_bench_add(b, "hpke", "setup_seal_open_4k", "base mode, both setups + 4 KiB seal/open",
                      ns / 1e3, "us", NULL);
+    if (c.failed)
+        pa_bench_fail(b, "hpke", "a seal or open failed");
     pa_hpke_ctx_wipe(&c.s);
     pa_hpke_ctx_wipe(&c.r);
     sodium_memzero(c.skR, sizeof c.skR);

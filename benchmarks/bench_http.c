@@ -124,8 +124,10 @@ void pa_bench_http(pa_bench *b)
 
     signal(SIGPIPE, SIG_IGN);
     snprintf(zDir, sizeof zDir, "/tmp/pa_bench_http_XXXXXX");
-    if (mkdtemp(zDir) == NULL)
+    if (mkdtemp(zDir) == NULL) {
+        pa_bench_fail(b, "http", "set-up: cannot make %s", zDir);
         return;
+    }
     snprintf(zCert, sizeof zCert, "%s/cert.pem", zDir);
     snprintf(zKey, sizeof zKey, "%s/key.pem", zDir);
     pa_http_config cfg;
@@ -136,16 +138,22 @@ void pa_bench_http(pa_bench *b)
     cfg.n_routes = 1;
     if (pa_http_make_self_signed(zCert, zKey, NULL) != PA_OK ||
         pa_http_server_start(&s, &cfg) != PA_OK) {
-        fprintf(stderr, "bench_http: %s\n", pa_error_detail());
+        pa_bench_fail(b, "http", "set-up: %s", pa_error_detail());
     } else {
         uint16_t port = pa_http_server_port(s);
-        double rSec = 2.0;
+        double rSec = pa_bench_quick(b) ? 0.2 : 2.0;
         double r = run(zCert, port, 1, rSec);
-        pa_bench_add(b, "http", "POST 1 KiB, HTTPS keep-alive", "16 clients, 4 server threads",
-                     r, "req/s", ">= 2000");
+        if (r < 0)
+            pa_bench_fail(b, "http", "keep-alive: requests failed");
+        else
+            pa_bench_add(b, "http", "POST 1 KiB, HTTPS keep-alive", "16 clients, 4 server threads",
+                         r, "req/s", ">= 2000");
         r = run(zCert, port, 0, rSec / 2);
-        pa_bench_add(b, "http", "POST 1 KiB, HTTPS new conn each",
-                     "16 clients, 4 server threads, ECDSA P-256", r, "req/s", NULL);
+        if (r < 0)
+            pa_bench_fail(b, "http", "new connection each: requests failed");
+        else
+            pa_bench_add(b, "http", "POST 1 KiB, HTTPS new conn each",
+                         "16 clients, 4 server threads, ECDSA P-256", r, "req/s", NULL);
         pa_http_server_stop(&s);
     }
     unlink(zCert);

@@ -1,8 +1,11 @@
 /*
  * privagg_bench — runs every benchmark group, prints a table and writes JSON.
  *   privagg_bench [--json FILE] [--filter GROUP] [--quick]
+ * Exits 1 when any set-up or operation failed (pa_bench_fail), so that a figure
+ * is never printed over failures; --quick is the smoke run scripts/test.sh makes.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@ struct pa_bench {
     json_t *pRows;
     const char *zFilter;
     int bQuick;
+    int nFail;
 };
 
 static double now_ns(void)
@@ -72,10 +76,26 @@ int pa_bench_wanted(const pa_bench *b, const char *group)
     return b->zFilter == NULL || strstr(group, b->zFilter) != NULL;
 }
 
+int pa_bench_quick(const pa_bench *b)
+{
+    return b->bQuick;
+}
+
+void pa_bench_fail(pa_bench *b, const char *group, const char *fmt, ...)
+{
+    va_list ap;
+    b->nFail++;
+    fprintf(stderr, "FAILED bench %s: ", group);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+}
+
 int main(int argc, char **argv)
 {
     const char *zJson = "bench-results.json";
-    pa_bench b = {json_array(), NULL, 0};
+    pa_bench b = {json_array(), NULL, 0, 0};
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
@@ -117,5 +137,10 @@ int main(int argc, char **argv)
     }
     printf("wrote %s\n", zJson);
     json_decref(b.pRows);
+    if (b.nFail) {
+        fprintf(stderr, "privagg_bench: %d failure(s); the figures above count only what succeeded\n",
+                b.nFail);
+        return 1;
+    }
     return 0;
 }

@@ -26,6 +26,7 @@
 #include "privagg/synth.h"
 
 #define MONTHS 6 /* 2026-05 .. 2026-10: 3,876 uploads, a few seconds of steady state */
+#define QUICK_REPORTS 200 /* --quick: a smoke run of the whole path */
 #define CLIENTS 16
 #define MAX_CLIENTS 64
 
@@ -34,7 +35,7 @@ typedef struct {
     const char *zCa;
     uint8_t **apMsg;
     size_t *anMsg, n;
-    atomic_size_t next, failed;
+    atomic_size_t next, failed, missing; /* failed uploads; reports that could not be made */
 } upload_work;
 
 static void *uploader(void *p)
@@ -44,12 +45,12 @@ static void *uploader(void *p)
     pa_http_client_opts o = {0};
     o.ca_file = w->zCa;
     if (pa_http_client_new(&c, &o) != PA_OK)
-        return NULL;
+        c = NULL; /* every upload this client would have made fails */
     for (;;) {
         size_t i = atomic_fetch_add(&w->next, 1);
         if (i >= w->n)
             break;
-        if (pa_client_upload(c, w->t, w->apMsg[i], w->anMsg[i]) != PA_OK)
+        if (c == NULL || w->apMsg[i] == NULL || pa_client_upload(c, w->t, w->apMsg[i], w->anMsg[i]) != PA_OK)
             atomic_fetch_add(&w->failed, 1);
     }
     pa_http_client_free(&c);
@@ -76,10 +77,13 @@ static void *make_reports(void *p)
         pa_keys key;
         snprintf(zPeriod, sizeof zPeriod, "2026-%02zu", iMonth + 5);
         snprintf(zPath, sizeof zPath, "%s/keys/agencies/%s.key", m->zDir, t->aAgency[i].zId);
-        if (pa_keys_read_private(&key, zPath) != PA_OK)
+        if (pa_keys_read_private(&key, zPath) != PA_OK) {
+            atomic_fetch_add(&m->w->missing, 1);
             continue;
+        }
         pa_synth_counts(m->s, &t->aAgency[i], zPeriod, a);
-        pa_submit_report(t, &key, zPeriod, a, 270, &m->w->apMsg[k], &m->w->anMsg[k]);
+        if (pa_submit_report(t, &key, zPeriod, a, 270, &m->w->apMsg[k], &m->w->anMsg[k]) != PA_OK)
+            atomic_fetch_add(&m->w->missing, 1);
         pa_keys_wipe(&key);
     }
     return NULL;
@@ -160,8 +164,10 @@ void pa_bench_network(pa_bench *b)
     int nClients = getenv("PA_BENCH_CLIENTS") ? (int)strtol(getenv("PA_BENCH_CLIENTS"), NULL, 10) : CLIENTS;
     ssize_t k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
 
-    if (k <= 0 || mkdtemp(zDir) == NULL)
+    if (k <= 0 || mkdtemp(zDir) == NULL) {
+        pa_bench_fail(b, "network", "set-up: no executable path or temporary folder");
         return;
+    }
     zExe[k] = '\0';
     snprintf(strrchr(zExe, '/') + 1, sizeof zExe - (size_t)(strrchr(zExe, '/') + 1 - zExe), "privagg");
     memset(&so, 0, sizeof so);
@@ -177,13 +183,15 @@ void pa_bench_network(pa_bench *b)
     snprintf(zCa, sizeof zCa, "%s/tls/cert.pem", zDir);
     if (pa_demo_setup(&so) != PA_OK || pa_task_load(&t, zPath) != PA_OK ||
         pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK) {
-        fprintf(stderr, "bench network: set-up failed: %s\n", pa_error_detail());
+        pa_bench_fail(b, "network", "set-up failed: %s", pa_error_detail());
         goto done;
     }
     memset(&w, 0, sizeof w);
     w.t = t;
     w.zCa = zCa;
     w.n = t->nAgency * MONTHS;
+    if (pa_bench_quick(b) && w.n > QUICK_REPORTS)
+        w.n = QUICK_REPORTS;
     w.apMsg = calloc(w.n, sizeof *w.apMsg);
     w.anMsg = calloc(w.n, sizeof *w.anMsg);
     make_work aMake[2] = {{t, s, zDir, &w, 0, 2}, {t, s, zDir, &w, 1, 2}};
@@ -191,8 +199,10 @@ void pa_bench_network(pa_bench *b)
         pthread_create(&aThread[i], NULL, make_reports, &aMake[i]);
     for (int i = 0; i < 2; i++)
         pthread_join(aThread[i], NULL);
+    if (atomic_load(&w.missing))
+        pa_bench_fail(b, "network", "%zu of %zu reports could not be made", atomic_load(&w.missing), w.n);
     if (pa_demo_start_role(&srv, zExe, zDir, "leader") != PA_OK) {
-        fprintf(stderr, "bench network: servers: %s\n", pa_error_detail());
+        pa_bench_fail(b, "network", "servers: %s", pa_error_detail());
         goto done;
     }
     co.ca_file = zCa;
@@ -212,9 +222,13 @@ void pa_bench_network(pa_bench *b)
     double cpuLeader = process_cpu_s(srv.iLeaderPid) - cpuLeader0, cpuSelf = pa_bench_cpu_s() - cpuSelf0;
     machine_jiffies(&nBusy1, &nWait1, &nTotal1);
     /* aggregation: the helper comes up; from the first report verified to the last */
-    long nDone = 0, nWant = (long)(w.n - atomic_load(&w.failed));
+    /* only what succeeded counts; any failure fails the run */
+    size_t nOk = w.n - atomic_load(&w.failed);
+    long nDone = 0, nWant = (long)nOk;
+    if (atomic_load(&w.failed))
+        pa_bench_fail(b, "network", "%zu of %zu uploads failed", atomic_load(&w.failed), w.n);
     if (pa_demo_start_role(&srv, zExe, zDir, "helper") != PA_OK) {
-        fprintf(stderr, "bench network: helper: %s\n", pa_error_detail());
+        pa_bench_fail(b, "network", "helper: %s", pa_error_detail());
         goto done;
     }
     double tEnd = pa_bench_now_s() + 120;
@@ -233,12 +247,16 @@ void pa_bench_network(pa_bench *b)
         usleep(20000);
     }
     char zParams[96];
-    snprintf(zParams, sizeof zParams, "%zu reports of 75 KB, %d clients, HTTPS", w.n, nClients);
-    pa_bench_add(b, "network", "upload", zParams, (double)w.n / tUpload, "reports/s", ">= 2000");
+    snprintf(zParams, sizeof zParams, "%zu reports of 75 KB, %d clients, HTTPS", nOk, nClients);
+    if (nOk == 0) {
+        pa_bench_fail(b, "network", "no upload succeeded");
+        goto done;
+    }
+    pa_bench_add(b, "network", "upload", zParams, (double)nOk / tUpload, "reports/s", ">= 2000");
     pa_bench_add(b, "network", "upload: leader CPU per report", "TLS, HTTP, checks, verify_init, store",
-                 cpuLeader / (double)w.n * 1e6, "us", NULL);
+                 cpuLeader / (double)nOk * 1e6, "us", NULL);
     pa_bench_add(b, "network", "upload: client CPU per report", "the 16 client threads (curl, TLS)",
-                 cpuSelf / (double)w.n * 1e6, "us", NULL);
+                 cpuSelf / (double)nOk * 1e6, "us", NULL);
     if (nTotal1 > nTotal0) {
         pa_bench_add(b, "network", "upload: machine CPU busy", "both cores, all processes",
                      100.0 * (double)(nBusy1 - nBusy0) / (double)(nTotal1 - nTotal0), "%", NULL);
@@ -248,14 +266,12 @@ void pa_bench_network(pa_bench *b)
     long nCommits = leader_counter(c, t->leader.zEndpoint, "privagg_upload_commits_total");
     if (nCommits > 0)
         pa_bench_add(b, "network", "upload: reports per group commit", "one transaction, one fsync",
-                     (double)(w.n - atomic_load(&w.failed)) / (double)nCommits, "reports", NULL);
-    if (atomic_load(&w.failed))
-        fprintf(stderr, "bench network: %zu uploads failed\n", atomic_load(&w.failed));
+                     (double)nOk / (double)nCommits, "reports", NULL);
     if (nDone >= nWant && tLast > tFirst)
         pa_bench_add(b, "network", "aggregation (leader + helper processes)", "both servers on 2 cores",
                      (double)(nDone - nFirst) / (tLast - tFirst), "reports/s", ">= 1000");
     else
-        fprintf(stderr, "bench network: aggregation did not finish (%ld of %ld)\n", nDone, nWant);
+        pa_bench_fail(b, "network", "aggregation did not finish (%ld of %ld reports)", nDone, nWant);
 done:
     pa_demo_stop(&srv);
     pa_http_client_free(&c);

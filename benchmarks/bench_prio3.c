@@ -142,7 +142,7 @@ static void run_config(pa_bench *b, const config *c, pa_prio3 *v)
     double secs = c->kind >= 3 ? 1.0 : 0.5;
 
     if (v == NULL || setup(&f, v, c->kind) != 0) {
-        fprintf(stderr, "bench prio3: %s setup failed\n", c->name);
+        pa_bench_fail(b, "prio3", "%s: set-up failed", c->name);
         if (v)
             teardown(&f);
         return;
@@ -170,8 +170,8 @@ static void run_config(pa_bench *b, const config *c, pa_prio3 *v)
         bytes += pa_prio3_input_share_size(v, j);
     snprintf(name, sizeof name, "%s report size", c->name);
     pa_bench_add(b, "prio3", name, c->params, (double)bytes, "bytes", NULL);
-    if (f.failed)
-        fprintf(stderr, "bench prio3: %s: an operation failed\n", c->name);
+    if (f.failed) /* the figures above timed failing calls: the run fails */
+        pa_bench_fail(b, "prio3", "%s: an operation failed", c->name);
     teardown(&f);
 }
 

@@ -8,6 +8,7 @@ PACKAGES=(
   libsodium-dev libmsgpack-dev libgsl-dev libcmocka-dev libsqlite3-dev sqlite3
   libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev
   libgmp-dev   # tests only: field arithmetic cross-checked against GMP
+  valgrind     # tests only: valgrind/memcheck.h and the ctgrind (constant-time) re-runs
 )
 
 missing=()

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, then builds and runs every
-# test twice — a plain Release build, and a Debug build under ASan + UBSan.
+# test twice — a plain Release build, and a Debug build under ASan + UBSan — and,
+# after the plain run, `privagg_bench --quick` as a smoke test (every benchmark
+# with small counts, a few seconds; it fails when any operation fails).  Tests
+# that cannot run here (valgrind re-runs under ASan) are reported as skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -15,6 +18,14 @@ for kind in plain asan; do
   if ! ctest --test-dir "$dir" --output-on-failure -j "$jobs"; then
     status=1
   fi
+  if [ "$kind" = plain ]; then
+    echo "=== benchmark smoke test: privagg_bench --quick"
+    if ! (cd build && ./privagg_bench --quick --json bench-quick.json >bench-quick.txt); then
+      cat build/bench-quick.txt
+      echo "privagg_bench --quick failed"
+      status=1
+    fi
+  fi
 done
-[ $status -eq 0 ] && echo "all test runs passed (plain and ASan+UBSan)"
+[ $status -eq 0 ] && echo "all test runs passed (plain and ASan+UBSan, benchmark smoke test)"
 exit $status

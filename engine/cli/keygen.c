@@ -1,10 +1,14 @@
 /*
- * privagg keygen — create a party's key files (thin over engine/keys).
+ * privagg keygen — create a party's key files (thin over engine/keys).  The two
+ * aggregators pair through a bundle: the leader's keygen writes it (the verify
+ * key and the peer token, nothing else), the helper's reads it; no keygen reads
+ * another party's key file (see include/privagg/keys.h, docs/keys.md).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "privagg/common.h"
@@ -26,12 +30,15 @@ static void usage(FILE *out)
             "                    written as PREFIX/<ORI>.key and PREFIX/<ORI>.pub\n"
             "  --data DIR        folder of the shipped data (default: data)\n"
             "  --config-id N     HPKE config id, 0..255 (leader 1, helper 2, collector 3 by default)\n"
-            "  --pair-with FILE  role helper: copy the verify key and peer token from the\n"
-            "                    leader's private file, so the two aggregators agree\n"
+            "  --pairing-out FILE  role leader (required): also write the pairing bundle, the\n"
+            "                    verify key and peer token the helper needs and nothing else\n"
+            "                    (mode 0600).  Hand it to the helper's operator over an\n"
+            "                    authenticated, confidential channel; delete it after use\n"
+            "  --pairing FILE    role helper (required): the leader's pairing bundle\n"
             "\n"
             "examples:\n"
-            "  privagg keygen --role leader --out keys/leader\n"
-            "  privagg keygen --role helper --out keys/helper --pair-with keys/leader.key\n"
+            "  privagg keygen --role leader --out keys/leader --pairing-out pair.json\n"
+            "  privagg keygen --role helper --out keys/helper --pairing pair.json && rm pair.json\n"
             "  privagg keygen --role agency --state MO --out keys/agencies\n");
 }
 
@@ -71,22 +78,48 @@ static int all_agencies(const char *zState, const char *zData, const char *zDir)
     return 0;
 }
 
+/* Leader: the bundle first (so a failure leaves no leader without a bundle), then
+ * the key files; a bundle whose key files could not be written is removed. */
+static int write_leader(const pa_keys *k, const char *zOut, const char *zPairing)
+{
+    pa_pairing pair;
+    int rc = pa_pairing_from_leader(&pair, k);
+    if (rc == PA_OK)
+        rc = pa_pairing_write(&pair, zPairing);
+    pa_pairing_wipe(&pair);
+    if (rc != PA_OK)
+        return rc;
+    rc = pa_keys_write(k, zOut);
+    if (rc != PA_OK)
+        unlink(zPairing);
+    return rc;
+}
+
 int pa_cli_keygen(int argc, char **argv)
 {
     pa_cli_opt opts[] = {
-        {"--role", 0, NULL, 0},      {"--out", 0, NULL, 0},  {"--id", 0, NULL, 0},
-        {"--state", 0, NULL, 0},     {"--data", 0, NULL, 0}, {"--config-id", 0, NULL, 0},
-        {"--pair-with", 0, NULL, 0}, {"--help", 1, NULL, 0},
+        {"--role", 0, NULL, 0},        {"--out", 0, NULL, 0},     {"--id", 0, NULL, 0},
+        {"--state", 0, NULL, 0},       {"--data", 0, NULL, 0},    {"--config-id", 0, NULL, 0},
+        {"--pairing-out", 0, NULL, 0}, {"--pairing", 0, NULL, 0}, {"--pair-with", 0, NULL, 0},
+        {"--help", 1, NULL, 0},
     };
     size_t n = sizeof opts / sizeof opts[0];
     pa_role eRole;
-    pa_keys k, leader;
+    pa_keys k;
+    pa_pairing pair;
     unsigned long long id;
     int rc;
 
     if ((rc = pa_cli_begin(argc, argv, opts, n, usage)) >= 0)
         return rc;
     const char *zRole = pa_cli_value(opts, n, "--role"), *zOut = pa_cli_value(opts, n, "--out");
+    const char *zPairOut = pa_cli_value(opts, n, "--pairing-out"), *zPairIn = pa_cli_value(opts, n, "--pairing");
+    if (pa_cli_value(opts, n, "--pair-with") != NULL) {
+        fprintf(stderr, "privagg keygen: --pair-with is gone: it read the leader's private key file.\n"
+                        "  The leader runs keygen --role leader --pairing-out pair.json, the helper\n"
+                        "  keygen --role helper --pairing pair.json (see privagg keygen --help)\n");
+        return 2;
+    }
     if (zRole == NULL || zOut == NULL) {
         fprintf(stderr, "privagg keygen: --role and --out are required\n");
         usage(stderr);
@@ -94,6 +127,20 @@ int pa_cli_keygen(int argc, char **argv)
     }
     if (pa_role_parse(&eRole, zRole) != PA_OK) {
         pa_cli_report("keygen --role", PA_EINVAL);
+        return 2;
+    }
+    if (eRole == PA_ROLE_LEADER && (zPairOut == NULL || zPairIn != NULL)) {
+        fprintf(stderr, "privagg keygen: role leader needs --pairing-out FILE (the bundle the "
+                        "helper's keygen reads), and takes no --pairing\n");
+        return 2;
+    }
+    if (eRole == PA_ROLE_HELPER && (zPairIn == NULL || zPairOut != NULL)) {
+        fprintf(stderr, "privagg keygen: role helper needs --pairing FILE, the bundle the leader's "
+                        "keygen --pairing-out wrote, and takes no --pairing-out\n");
+        return 2;
+    }
+    if (eRole != PA_ROLE_LEADER && eRole != PA_ROLE_HELPER && (zPairIn != NULL || zPairOut != NULL)) {
+        fprintf(stderr, "privagg keygen: --pairing and --pairing-out are for roles leader and helper\n");
         return 2;
     }
     if (eRole == PA_ROLE_AGENCY && pa_cli_value(opts, n, "--state") != NULL) {
@@ -108,28 +155,24 @@ int pa_cli_keygen(int argc, char **argv)
     if (pa_cli_value(opts, n, "--config-id") != NULL &&
         pa_cli_uint("keygen", "--config-id", pa_cli_value(opts, n, "--config-id"), 0, 255, &id) != 0)
         return 2;
-    rc = pa_keys_generate(&k, eRole, pa_cli_value(opts, n, "--id"), (uint8_t)id);
-    if (rc == PA_OK && pa_cli_value(opts, n, "--pair-with") != NULL) {
-        if (eRole != PA_ROLE_HELPER) {
-            fprintf(stderr, "privagg keygen: --pair-with is for role helper only\n");
-            pa_keys_wipe(&k);
-            return 2;
-        }
-        rc = pa_keys_read_private(&leader, pa_cli_value(opts, n, "--pair-with"));
-        if (rc == PA_OK && leader.eRole != PA_ROLE_LEADER)
-            rc = pa_fail(PA_EINVAL, "--pair-with %s: role is %s, expected leader",
-                         pa_cli_value(opts, n, "--pair-with"), pa_role_name(leader.eRole));
-        if (rc == PA_OK)
-            pa_keys_share_aggregator_secrets(&k, &leader);
-        pa_keys_wipe(&leader);
-    }
+    memset(&pair, 0, sizeof pair);
+    rc = eRole == PA_ROLE_HELPER ? pa_pairing_read(&pair, zPairIn) : PA_OK;
     if (rc == PA_OK)
-        rc = pa_keys_write(&k, zOut);
+        rc = pa_keys_generate(&k, eRole, pa_cli_value(opts, n, "--id"), (uint8_t)id);
+    else
+        memset(&k, 0, sizeof k);
+    if (rc == PA_OK && eRole == PA_ROLE_HELPER)
+        rc = pa_pairing_apply(&k, &pair);
+    pa_pairing_wipe(&pair);
+    if (rc == PA_OK)
+        rc = eRole == PA_ROLE_LEADER ? write_leader(&k, zOut, zPairOut) : pa_keys_write(&k, zOut);
     pa_keys_wipe(&k);
     if (rc != PA_OK) {
         pa_cli_report("keygen", rc);
         return 1;
     }
     printf("%s.key\n%s.pub\n", zOut, zOut);
+    if (eRole == PA_ROLE_LEADER)
+        printf("%s\n", zPairOut);
     return 0;
 }

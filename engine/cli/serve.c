@@ -33,7 +33,7 @@ static void usage(FILE *out)
             "\"insecure_http\": true for loopback tests only), peer_ca and\n"
             "collector_token (leader).  See docs/http.md and docs/engine.md.\n"
             "--tls-cert/--tls-key override the config's certificate; --insecure-http\n"
-            "serves plain HTTP (loopback tests only; never for real data).\n"
+            "serves plain HTTP (refused unless the listen address is loopback).\n"
             "A task with dp.mechanism \"none\" releases exact totals: it is refused\n"
             "unless --insecure-no-privacy is given (tests only), and then every\n"
             "answer carries \"Privagg-Warning: no privacy protection\".\n"

@@ -74,6 +74,7 @@ int pa_demo_setup(const pa_demo_setup_opts *o)
 {
     char zPath[4096], zLeader[64], zHelper[64], **azId = NULL;
     pa_keys leader, helper, collector, *aAgency = NULL;
+    pa_pairing pair;
     size_t nId = 0, nUse;
     pa_task_build_opts b;
     json_t *pTask = NULL;
@@ -87,12 +88,21 @@ int pa_demo_setup(const pa_demo_setup_opts *o)
     snprintf(zPath, sizeof zPath, "%s/tls", o->zDir);
     PA_GUARD(mkdir_p(zPath));
 
+    /* the two aggregators pair as separate operators would: the leader's keys and
+     * the bundle (its verify key and peer token, nothing else), then the helper's
+     * own keys with the bundle's two secrets; the bundle never reaches disk here */
+    memset(&helper, 0, sizeof helper);
     pa_keys_generate(&leader, PA_ROLE_LEADER, NULL, 1);
-    pa_keys_generate(&helper, PA_ROLE_HELPER, NULL, 2);
-    pa_keys_share_aggregator_secrets(&helper, &leader);
+    rc = pa_pairing_from_leader(&pair, &leader);
+    if (rc == PA_OK)
+        rc = pa_keys_generate(&helper, PA_ROLE_HELPER, NULL, 2);
+    if (rc == PA_OK)
+        rc = pa_pairing_apply(&helper, &pair);
+    pa_pairing_wipe(&pair);
     pa_keys_generate(&collector, PA_ROLE_COLLECTOR, NULL, 3);
     snprintf(zPath, sizeof zPath, "%s/keys/leader", o->zDir);
-    rc = pa_keys_write(&leader, zPath);
+    if (rc == PA_OK)
+        rc = pa_keys_write(&leader, zPath);
     snprintf(zPath, sizeof zPath, "%s/keys/helper", o->zDir);
     if (rc == PA_OK)
         rc = pa_keys_write(&helper, zPath);

@@ -1,7 +1,8 @@
 /*
- * Key files (see include/privagg/keys.h): generation with libsodium, JSON
- * encoding with jansson, private files created 0600 with O_EXCL and refused on
- * read when group/other can access them.
+ * Key files and the pairing bundle (see include/privagg/keys.h): generation with
+ * libsodium, JSON encoding with jansson, private files created 0600 with O_EXCL;
+ * on read opened once with O_NOFOLLOW, checked on the descriptor (regular, ours,
+ * no group/other access), the text and the secret strings wiped after decoding.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/keys.h"
 
@@ -62,10 +64,30 @@ int pa_keys_generate(pa_keys *pKeys, pa_role eRole, const char *zId, uint8_t iCo
     return PA_OK;
 }
 
-void pa_keys_share_aggregator_secrets(pa_keys *pHelper, const pa_keys *pLeader)
+int pa_pairing_from_leader(pa_pairing *pPair, const pa_keys *pLeader)
 {
-    memcpy(pHelper->aVerifyKey, pLeader->aVerifyKey, sizeof pHelper->aVerifyKey);
-    memcpy(pHelper->aToken, pLeader->aToken, sizeof pHelper->aToken);
+    memset(pPair, 0, sizeof *pPair);
+    if (pLeader->eRole != PA_ROLE_LEADER)
+        return pa_fail(PA_EINVAL, "pairing: keys of role %s; only the leader's keys make a bundle",
+                       pa_role_name(pLeader->eRole));
+    memcpy(pPair->aVerifyKey, pLeader->aVerifyKey, sizeof pPair->aVerifyKey);
+    memcpy(pPair->aToken, pLeader->aToken, sizeof pPair->aToken);
+    return PA_OK;
+}
+
+int pa_pairing_apply(pa_keys *pHelper, const pa_pairing *pPair)
+{
+    if (pHelper->eRole != PA_ROLE_HELPER)
+        return pa_fail(PA_EINVAL, "pairing: keys of role %s; a bundle is applied to the helper's keys",
+                       pa_role_name(pHelper->eRole));
+    memcpy(pHelper->aVerifyKey, pPair->aVerifyKey, sizeof pHelper->aVerifyKey);
+    memcpy(pHelper->aToken, pPair->aToken, sizeof pHelper->aToken);
+    return PA_OK;
+}
+
+void pa_pairing_wipe(pa_pairing *pPair)
+{
+    sodium_memzero(pPair, sizeof *pPair);
 }
 
 void pa_keys_wipe(pa_keys *pKeys)
@@ -136,25 +158,27 @@ static int write_new_file(const char *zPath, const char *zText, mode_t mode)
 
 int pa_keys_write_json(const char *zPath, const json_t *o, unsigned mode)
 {
-    char *z = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+    /* json_dumpb into a buffer of ours: json_dumps grows its own buffer and frees
+     * the outgrown copies without wiping them */
+    size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS, n = json_dumpb(o, NULL, 0, flags);
+    char *z;
     int rc;
-    if (z == NULL)
+
+    if (n == 0)
         return pa_fail(PA_ENOMEM, "%s: cannot encode", zPath);
-    size_t n = strlen(z);
-    char *zNl = malloc(n + 2);
-    if (zNl == NULL) {
-        sodium_memzero(z, n);
-        free(z);
+    z = malloc(n + 2);
+    if (z == NULL)
         return pa_fail(PA_ENOMEM, "%s: out of memory", zPath);
+    if (json_dumpb(o, z, n, flags) != n) {
+        sodium_memzero(z, n + 2);
+        free(z);
+        return pa_fail(PA_EINTERNAL, "%s: the encoding changed size", zPath);
     }
-    memcpy(zNl, z, n);
-    zNl[n] = '\n';
-    zNl[n + 1] = '\0';
-    rc = write_new_file(zPath, zNl, (mode_t)mode);
-    sodium_memzero(z, n);
-    sodium_memzero(zNl, n + 1);
+    z[n] = '\n';
+    z[n + 1] = '\0';
+    rc = write_new_file(zPath, z, (mode_t)mode);
+    sodium_memzero(z, n + 2);
     free(z);
-    free(zNl);
     return rc;
 }
 
@@ -168,8 +192,8 @@ int pa_keys_write(const pa_keys *pKeys, const char *zPrefix)
         return pa_fail(PA_ERANGE, "key path: longer than %zu bytes", sizeof zPath);
     o = to_json(pKeys, 1);
     rc = pa_keys_write_json(zPath, o, 0600);
-    json_decref(o); /* jansson frees strings without wiping: the hex secrets were
-                       wiped in hex_value's buffer; the json copy is short-lived */
+    pa_keys_json_wipe(o); /* jansson frees its strings without wiping them */
+    json_decref(o);
     if (rc != PA_OK)
         return rc;
     snprintf(zPath, sizeof zPath, "%s.pub", zPrefix);
@@ -177,6 +201,101 @@ int pa_keys_write(const pa_keys *pKeys, const char *zPrefix)
     rc = pa_keys_write_json(zPath, o, 0644);
     json_decref(o);
     return rc;
+}
+
+void pa_keys_json_wipe(json_t *pJson)
+{
+    const char *zKey;
+    json_t *v;
+    size_t i;
+
+    if (json_is_string(pJson)) {
+        /* jansson owns a writable copy of every string; overwrite it in place */
+        sodium_memzero((char *)json_string_value(pJson), json_string_length(pJson));
+    } else if (json_is_object(pJson)) {
+        json_object_foreach(pJson, zKey, v)
+            pa_keys_json_wipe(v);
+    } else if (json_is_array(pJson)) {
+        json_array_foreach(pJson, i, v)
+            pa_keys_json_wipe(v);
+    }
+}
+
+#define PA_KEYS_MAX_FILE ((size_t)1 << 20)
+
+int pa_keys_load_json(json_t **ppRoot, struct stat *pSt, const char *zPath)
+{
+    json_error_t err;
+    char *zText;
+    size_t nText = 0, nAlloc;
+    int fd, e;
+
+    *ppRoot = NULL;
+    /* one open: every later check and the read use this descriptor, so the file
+     * checked is the file read (no stat-then-open race, no symbolic link) */
+    fd = open(zPath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        e = errno;
+        if (e == ELOOP)
+            return pa_fail(PA_EIO, "%s: is a symbolic link; give the path of the file itself", zPath);
+        return pa_fail(PA_EIO, "%s: %s", zPath, strerror(e));
+    }
+    if (fstat(fd, pSt) != 0) {
+        e = errno;
+        close(fd);
+        return pa_fail(PA_EIO, "%s: %s", zPath, strerror(e));
+    }
+    if (!S_ISREG(pSt->st_mode)) {
+        close(fd);
+        return pa_fail(PA_EIO, "%s: not a regular file", zPath);
+    }
+    if ((size_t)pSt->st_size > PA_KEYS_MAX_FILE) {
+        close(fd);
+        return pa_fail(PA_ERANGE, "%s: %lld bytes, above the %zu of a key or config file", zPath,
+                       (long long)pSt->st_size, PA_KEYS_MAX_FILE);
+    }
+    nAlloc = (size_t)pSt->st_size + 1; /* one more: a file that grew is noticed */
+    zText = sodium_init() < 0 ? NULL : sodium_malloc(nAlloc); /* sodium_free wipes it */
+    if (zText == NULL) {
+        close(fd);
+        return pa_fail(PA_ENOMEM, "%s: out of memory", zPath);
+    }
+    while (nText < nAlloc) {
+        ssize_t r = read(fd, zText + nText, nAlloc - nText);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            e = errno;
+            close(fd);
+            sodium_free(zText);
+            return pa_fail(PA_EIO, "%s: %s", zPath, strerror(e));
+        }
+        if (r == 0)
+            break;
+        nText += (size_t)r;
+    }
+    close(fd);
+    if (nText == nAlloc) {
+        sodium_free(zText);
+        return pa_fail(PA_EIO, "%s: changed while being read; try again", zPath);
+    }
+    *ppRoot = json_loadb(zText, nText, JSON_REJECT_DUPLICATES, &err);
+    sodium_free(zText);
+    if (*ppRoot == NULL)
+        return pa_fail(PA_EDECODE, "%s: line %d: %s", zPath, err.line, err.text);
+    return PA_OK;
+}
+
+int pa_keys_check_private(const struct stat *pSt, const char *zPath, const char *zWhat)
+{
+    if (pSt->st_uid != geteuid())
+        return pa_fail(PA_EAUTH, "%s: owned by uid %u, not by this user (uid %u), and holds %s; "
+                       "chown it or run as its owner", zPath, (unsigned)pSt->st_uid,
+                       (unsigned)geteuid(), zWhat);
+    if ((pSt->st_mode & 077) != 0)
+        return pa_fail(PA_EAUTH, "%s: mode %03o lets others read %s; expected 0600 (chmod 600)", zPath,
+                       (unsigned)(pSt->st_mode & 0777), zWhat);
+    return PA_OK;
 }
 
 static int read_hex(const json_t *o, const char *zFile, const char *zKey, uint8_t *p, size_t n)
@@ -189,56 +308,71 @@ static int read_hex(const json_t *o, const char *zFile, const char *zKey, uint8_
     return PA_OK;
 }
 
-static int read_file(pa_keys *k, const char *zPath, int bPrivate)
+/* zPath with ".pub" replaced by ".key", for the message naming the private file. */
+static void private_name(char *z, size_t n, const char *zPath)
 {
-    json_error_t err;
-    json_t *o, *v;
+    size_t nPath = strlen(zPath);
+    if (nPath > 4 && strcmp(zPath + nPath - 4, ".pub") == 0)
+        snprintf(z, n, "%.*s.key", (int)(nPath - 4), zPath);
+    else
+        snprintf(z, n, "the PREFIX.key that keygen wrote beside it");
+}
+
+static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPrivate)
+{
+    json_t *v = json_object_get(o, "role");
+    const char *zSecret;
     int rc = PA_OK;
 
-    memset(k, 0, sizeof *k);
-    if (bPrivate) {
-        struct stat st;
-        if (stat(zPath, &st) != 0)
-            return pa_fail(PA_EIO, "%s: %s", zPath, strerror(errno));
-        if ((st.st_mode & 077) != 0)
-            return pa_fail(PA_EAUTH, "%s: mode %03o lets others read a private key; expected 0600",
-                           zPath, (unsigned)(st.st_mode & 0777));
-    }
-    o = json_load_file(zPath, JSON_REJECT_DUPLICATES, &err);
-    if (o == NULL)
-        return pa_fail(PA_EDECODE, "%s: line %d: %s", zPath, err.line, err.text);
-    v = json_object_get(o, "role");
-    if (!json_is_string(v) || pa_role_parse(&k->eRole, json_string_value(v)) != PA_OK) {
-        json_decref(o);
+    if (!json_is_string(v) || pa_role_parse(&k->eRole, json_string_value(v)) != PA_OK)
         return pa_fail(PA_EDECODE, "%s: role: missing or not a role", zPath);
+    zSecret = k->eRole == PA_ROLE_AGENCY ? "secret_key" : "hpke_secret_key";
+    if (bPrivate && json_object_get(o, zSecret) == NULL) {
+        char zKey[4200];
+        private_name(zKey, sizeof zKey, zPath);
+        return pa_fail(PA_EDECODE, "%s: a public key file (no %s), not a private one; give the "
+                       "private key file, %s", zPath, zSecret, zKey);
     }
     if (k->eRole == PA_ROLE_AGENCY) {
         v = json_object_get(o, "id");
         if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= sizeof k->zId)
-            rc = pa_fail(PA_EDECODE, "%s: id: missing or longer than %zu", zPath, sizeof k->zId - 1);
-        else
-            memcpy(k->zId, json_string_value(v), json_string_length(v) + 1);
-        if (rc == PA_OK)
-            rc = read_hex(o, zPath, "public_key", k->aPublic, 32);
-        if (rc == PA_OK && bPrivate)
-            rc = read_hex(o, zPath, "secret_key", k->aSecret, 64);
-    } else {
-        v = json_object_get(o, "hpke_config_id");
-        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 255)
-            rc = pa_fail(PA_EDECODE, "%s: hpke_config_id: missing or outside 0..255", zPath);
-        else
-            k->iConfigId = (uint8_t)json_integer_value(v);
-        if (rc == PA_OK)
-            rc = read_hex(o, zPath, "hpke_public_key", k->aPublic, 32);
-        if (rc == PA_OK && bPrivate)
-            rc = read_hex(o, zPath, "hpke_secret_key", k->aSecret, 32);
-        if (rc == PA_OK && bPrivate && is_aggregator(k->eRole))
-            rc = read_hex(o, zPath, "verify_key", k->aVerifyKey, PA_VERIFY_KEY_SIZE);
-        if (rc == PA_OK && bPrivate && is_aggregator(k->eRole))
-            rc = read_hex(o, zPath, "peer_token", k->aToken, PA_TOKEN_SIZE);
-        if (rc == PA_OK && bPrivate && k->eRole == PA_ROLE_COLLECTOR)
-            rc = read_hex(o, zPath, "bearer_token", k->aToken, PA_TOKEN_SIZE);
+            return pa_fail(PA_EDECODE, "%s: id: missing or longer than %zu", zPath, sizeof k->zId - 1);
+        memcpy(k->zId, json_string_value(v), json_string_length(v) + 1);
+        PA_GUARD(read_hex(o, zPath, "public_key", k->aPublic, 32));
+        if (bPrivate)
+            PA_GUARD(read_hex(o, zPath, "secret_key", k->aSecret, 64));
+        return PA_OK;
     }
+    v = json_object_get(o, "hpke_config_id");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 255)
+        return pa_fail(PA_EDECODE, "%s: hpke_config_id: missing or outside 0..255", zPath);
+    k->iConfigId = (uint8_t)json_integer_value(v);
+    PA_GUARD(read_hex(o, zPath, "hpke_public_key", k->aPublic, 32));
+    if (bPrivate)
+        PA_GUARD(read_hex(o, zPath, "hpke_secret_key", k->aSecret, 32));
+    if (bPrivate && is_aggregator(k->eRole)) {
+        PA_GUARD(read_hex(o, zPath, "verify_key", k->aVerifyKey, PA_VERIFY_KEY_SIZE));
+        PA_GUARD(read_hex(o, zPath, "peer_token", k->aToken, PA_TOKEN_SIZE));
+    }
+    if (bPrivate && k->eRole == PA_ROLE_COLLECTOR)
+        rc = read_hex(o, zPath, "bearer_token", k->aToken, PA_TOKEN_SIZE);
+    return rc;
+}
+
+static int read_file(pa_keys *k, const char *zPath, int bPrivate)
+{
+    struct stat st;
+    json_t *o;
+    int rc;
+
+    memset(k, 0, sizeof *k);
+    PA_GUARD(pa_keys_load_json(&o, &st, zPath));
+    /* what the file is comes first, so that a public file given for a private one
+     * is named as such (not as a private key that others may read) */
+    rc = parse_keys(k, o, zPath, bPrivate);
+    if (rc == PA_OK && bPrivate)
+        rc = pa_keys_check_private(&st, zPath, "a private key");
+    pa_keys_json_wipe(o);
     json_decref(o);
     if (rc == PA_OK && bPrivate) {
         uint8_t aDerived[32];
@@ -262,4 +396,67 @@ int pa_keys_read_private(pa_keys *pKeys, const char *zPath)
 int pa_keys_read_public(pa_keys *pKeys, const char *zPath)
 {
     return read_file(pKeys, zPath, 0);
+}
+
+/* ------------------------------------------------------------ pairing bundle */
+
+#define PA_PAIRING_FORMAT "privagg-pairing-1"
+
+int pa_pairing_write(const pa_pairing *pPair, const char *zPath)
+{
+    json_t *o = json_object();
+    int rc;
+
+    json_object_set_new(o, "format", json_string(PA_PAIRING_FORMAT));
+    json_object_set_new(o, "verify_key", hex_value(pPair->aVerifyKey, PA_VERIFY_KEY_SIZE));
+    json_object_set_new(o, "peer_token", hex_value(pPair->aToken, PA_TOKEN_SIZE));
+    rc = pa_keys_write_json(zPath, o, 0600);
+    pa_keys_json_wipe(o);
+    json_decref(o);
+    return rc;
+}
+
+static int parse_pairing(pa_pairing *p, const json_t *o, const char *zPath)
+{
+    static const char *const azKeys[] = {"format", "verify_key", "peer_token"};
+    const char *zKey;
+    json_t *v;
+
+    if (!json_is_object(o))
+        return pa_fail(PA_EDECODE, "%s: a pairing bundle is a JSON object", zPath);
+    if (json_object_get(o, "role") != NULL || json_object_get(o, "hpke_secret_key") != NULL ||
+        json_object_get(o, "secret_key") != NULL)
+        return pa_fail(PA_EINVAL, "%s: a key file, not a pairing bundle; never give another "
+                       "party's key file: the leader's keygen --pairing-out wrote the bundle", zPath);
+    json_object_foreach((json_t *)o, zKey, v) {
+        size_t i = 0;
+        while (i < 3 && strcmp(zKey, azKeys[i]) != 0)
+            i++;
+        if (i == 3)
+            return pa_fail(PA_EDECODE, "%s: %s: not a field of a pairing bundle (format, verify_key, "
+                           "peer_token only)", zPath, zKey);
+    }
+    v = json_object_get(o, "format");
+    if (!json_is_string(v) || strcmp(json_string_value(v), PA_PAIRING_FORMAT) != 0)
+        return pa_fail(PA_EDECODE, "%s: format: expected \"%s\"", zPath, PA_PAIRING_FORMAT);
+    PA_GUARD(read_hex(o, zPath, "verify_key", p->aVerifyKey, PA_VERIFY_KEY_SIZE));
+    return read_hex(o, zPath, "peer_token", p->aToken, PA_TOKEN_SIZE);
+}
+
+int pa_pairing_read(pa_pairing *pPair, const char *zPath)
+{
+    struct stat st;
+    json_t *o;
+    int rc;
+
+    memset(pPair, 0, sizeof *pPair);
+    PA_GUARD(pa_keys_load_json(&o, &st, zPath));
+    rc = pa_keys_check_private(&st, zPath, "the aggregators' shared secrets");
+    if (rc == PA_OK)
+        rc = parse_pairing(pPair, o, zPath);
+    pa_keys_json_wipe(o);
+    json_decref(o);
+    if (rc != PA_OK)
+        pa_pairing_wipe(pPair);
+    return rc;
 }

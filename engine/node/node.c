@@ -460,7 +460,7 @@ int pa_node_override(pa_node *n, const char *zRole, const char *zTlsCert, const 
         n->cfg.zTlsCert[0] = n->cfg.zTlsKey[0] = '\0';
         n->cfg.bInsecureHttp = true;
     }
-    return PA_OK;
+    return pa_node_config_check_transport(&n->cfg, "--insecure-http");
 }
 
 static void add_route(pa_node *n, const char *zMethod, const char *zPath, pa_http_handler fn,

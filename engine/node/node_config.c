@@ -1,7 +1,8 @@
 /*
- * Parsing a node's private config file (see privagg/node.h for the format).
+ * Parsing a node's private config file (see privagg/node.h for the format): read
+ * as a private file (engine/keys: one O_NOFOLLOW open, checked on the descriptor,
+ * the text and the token's string wiped); plain HTTP only on a loopback address.
  */
-#include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <sodium.h>
@@ -12,6 +13,7 @@
 #include "common/guard.h"
 #include "node/node_config.h"
 #include "privagg/http.h"
+#include "task/loopback.h"
 #include "task/task_json.h"
 
 /* A path from the config, relative to the config file's folder. */
@@ -73,6 +75,7 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
     }
     if (!c->bInsecureHttp && c->zTlsCert[0] == '\0')
         return pa_fail(PA_EINVAL, "%s: tls: required (or \"insecure_http\": true for loopback tests)", zFile);
+    PA_GUARD(pa_node_config_check_transport(c, zFile));
     PA_GUARD(read_path(root, "", "peer_ca", zDir, c->zPeerCa, sizeof c->zPeerCa, 1));
     if (c->eRole == PA_ROLE_LEADER) {
         PA_GUARD(pa_json_string(root, "", "collector_token", 64, &z));
@@ -85,25 +88,29 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
     return PA_OK;
 }
 
+int pa_node_config_check_transport(const pa_node_config *c, const char *zWhere)
+{
+    if (c->bInsecureHttp && !pa_host_is_loopback(c->zAddress, strlen(c->zAddress)))
+        return pa_fail(PA_EINVAL, "%s: listen.address: \"%s\" with insecure_http would serve plain "
+                       "HTTP beyond this machine (bearer tokens and report shares in clear); "
+                       "listen on 127.0.0.1 or ::1, or configure tls", zWhere, c->zAddress);
+    return PA_OK;
+}
+
 int pa_node_config_load(pa_node_config *c, const char *zPath)
 {
-    json_error_t err;
     struct stat st;
     char zCopy[4096];
     json_t *root;
     int rc;
 
     memset(c, 0, sizeof *c);
-    if (stat(zPath, &st) != 0)
-        return pa_fail(PA_EIO, "%s: %s", zPath, strerror(errno));
-    if ((st.st_mode & 077) != 0)
-        return pa_fail(PA_EAUTH, "%s: mode %03o lets others read a private config; expected 0600",
-                       zPath, (unsigned)(st.st_mode & 0777));
-    root = json_load_file(zPath, JSON_REJECT_DUPLICATES, &err);
-    if (root == NULL)
-        return pa_fail(PA_EDECODE, "%s: line %d: %s", zPath, err.line, err.text);
+    PA_GUARD(pa_keys_load_json(&root, &st, zPath));
+    rc = pa_keys_check_private(&st, zPath, "a private config (bearer tokens, key paths)");
     snprintf(zCopy, sizeof zCopy, "%s", zPath);
-    rc = parse(c, root, zPath, dirname(zCopy));
+    if (rc == PA_OK)
+        rc = parse(c, root, zPath, dirname(zCopy));
+    pa_keys_json_wipe(root);
     json_decref(root);
     if (rc != PA_OK)
         sodium_memzero(c->aCollectorToken, sizeof c->aCollectorToken);

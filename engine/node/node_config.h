@@ -20,7 +20,12 @@ typedef struct {
     uint8_t aCollectorToken[32];   /* leader */
 } pa_node_config;
 
-/* Parse and check (mode 0600 when it holds a token).  Errors name file and field. */
+/* Parse and check: a private file (O_NOFOLLOW, regular, ours, mode 0600 — it
+ * holds a token), and pa_node_config_check_transport.  Errors name file and field. */
 int pa_node_config_load(pa_node_config *pCfg, const char *zPath);
+
+/* PA_EINVAL naming zWhere, listen.address and what to do when insecure_http is
+ * set and the listen address is not the loopback (127.0.0.0/8, ::1, localhost). */
+int pa_node_config_check_transport(const pa_node_config *pCfg, const char *zWhere);
 
 #endif

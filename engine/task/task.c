@@ -14,6 +14,7 @@
 #include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/task.h"
+#include "task/loopback.h"
 #include "task/task_json.h"
 
 
@@ -164,10 +165,9 @@ static int parse_party(pa_task_party *pParty, const json_t *pParties, const char
     PA_GUARD(pa_json_only_keys(pParty_, zPath, azKeys));
     if (bEndpoint) {
         PA_GUARD(pa_json_string(pParty_, zPath, "endpoint", 512, &pParty->zEndpoint));
-        if (strncmp(pParty->zEndpoint, "https://", 8) != 0 &&
-            strncmp(pParty->zEndpoint, "http://", 7) != 0)
-            return pa_fail(PA_EINVAL, "%s.endpoint: \"%s\" must start with https:// (or http:// "
-                                      "for loopback tests)", zPath, pParty->zEndpoint);
+        char zField[48];
+        snprintf(zField, sizeof zField, "%s.endpoint", zPath);
+        PA_GUARD(pa_endpoint_check(zField, pParty->zEndpoint));
     } else if (json_object_get(pParty_, "endpoint") != NULL) {
         return pa_fail(PA_EINVAL, "%s.endpoint: the collector has no endpoint", zPath);
     }

@@ -1,5 +1,5 @@
 /*
- * privagg keys — key files of every party.
+ * privagg keys — key files of every party, and the leader/helper pairing bundle.
  *
  * Each party has a private file (mode 0600, never in the task) and a public file
  * that goes into the task:
@@ -8,8 +8,28 @@
  * Aggregators' private files also hold the 32-byte Prio3 verify key, which the
  * leader and the helper share (and nobody else), and the bearer token the leader
  * presents to the helper; the collector's holds the bearer token it presents to
- * the leader (the leader's config carries the same token).  Files are JSON; secrets are hex.  A private file is
- * created with O_EXCL: an existing key is never overwritten.
+ * the leader (the leader's config carries the same token).  Files are JSON;
+ * secrets are hex.  A private file is created with O_EXCL: an existing key is
+ * never overwritten.
+ *
+ * Pairing.  No command ever reads another party's private file.  The leader's
+ * keygen draws the verify key and the peer token and also writes them, and nothing
+ * else, to a pairing bundle (0600); the helper's keygen takes its own fresh HPKE
+ * key and the two shared secrets from that bundle.  The bundle travels once from
+ * the leader's operator to the helper's over an authenticated, confidential
+ * channel and is deleted afterwards.  Why a bundle of fresh random secrets rather
+ * than a key agreement between the aggregators' X25519 keys: the HPKE keys stay
+ * single-purpose (a static Diffie-Hellman on them would use one key in two
+ * protocols), the shared secrets are uniformly random and independent of every
+ * long-term key (a leaked verify key says nothing about an HPKE key, and either can
+ * be replaced without the other), and it is how DAP provisions a task's verify key
+ * (out of band).  What it costs — one confidential hand-over — is spelled out in
+ * docs/keys.md.
+ *
+ * Reading.  Every file that holds a secret is opened once, with O_NOFOLLOW (a
+ * symbolic link is refused), checked on the open descriptor (a regular file,
+ * owned by this user, no group/other access) and read from that descriptor; the
+ * file text and the JSON strings that held secrets are wiped after decoding.
  */
 #ifndef PRIVAGG_KEYS_H
 #define PRIVAGG_KEYS_H
@@ -17,6 +37,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 typedef enum { PA_ROLE_AGENCY = 1, PA_ROLE_LEADER, PA_ROLE_HELPER, PA_ROLE_COLLECTOR } pa_role;
 
@@ -39,10 +60,32 @@ const char *pa_role_name(pa_role e);
 int pa_role_parse(pa_role *pRole, const char *zName);
 
 /* Fresh keys for a role (randomness from libsodium).  For leader/helper the
- * verify key and token are fresh too; pa_keys_share_aggregator_secrets() copies
- * them so the pair agrees. */
+ * verify key and token are fresh too; the helper takes the leader's from the
+ * pairing bundle (pa_pairing_apply) so the pair agrees. */
 int pa_keys_generate(pa_keys *pKeys, pa_role eRole, const char *zId, uint8_t iConfigId);
-void pa_keys_share_aggregator_secrets(pa_keys *pHelper, const pa_keys *pLeader);
+
+/* The pairing bundle: what the two aggregators must share, and nothing else. */
+typedef struct {
+    uint8_t aVerifyKey[PA_VERIFY_KEY_SIZE];
+    uint8_t aToken[PA_TOKEN_SIZE];   /* the leader->helper bearer token */
+} pa_pairing;
+
+/* Copy the leader's verify key and peer token into a bundle.  pLeader MUST be
+ * role leader (PA_EINVAL otherwise). */
+int pa_pairing_from_leader(pa_pairing *pPair, const pa_keys *pLeader);
+/* Set the helper's verify key and peer token from a bundle.  pHelper MUST be role
+ * helper (PA_EINVAL otherwise); its HPKE key is its own and stays. */
+int pa_pairing_apply(pa_keys *pHelper, const pa_pairing *pPair);
+/* Write the bundle to a new file, mode 0600, O_EXCL: {"format":
+ * "privagg-pairing-1", "verify_key": hex, "peer_token": hex}.  Errors: PA_EEXISTS,
+ * PA_EIO. */
+int pa_pairing_write(const pa_pairing *pPair, const char *zPath);
+/* Read a bundle (opened as a private file, see Reading above).  Exactly the three
+ * fields: a key file given instead (it holds a role and an HPKE key) is refused
+ * with PA_EINVAL, any other field with PA_EDECODE; a file that others can read,
+ * that is not ours, not regular or a symbolic link with PA_EAUTH or PA_EIO. */
+int pa_pairing_read(pa_pairing *pPair, const char *zPath);
+void pa_pairing_wipe(pa_pairing *pPair);
 
 /* Write PREFIX.key (0600, O_EXCL) and PREFIX.pub.  Errors: PA_EEXISTS, PA_EIO. */
 int pa_keys_write(const pa_keys *pKeys, const char *zPrefix);
@@ -52,12 +95,27 @@ int pa_keys_write(const pa_keys *pKeys, const char *zPrefix);
  * from memory.  Errors: PA_EEXISTS, PA_EIO, PA_ENOMEM. */
 int pa_keys_write_json(const char *zPath, const json_t *pJson, unsigned mode);
 
-/* Read a private file (any mode more open than 0600 is refused: PA_EAUTH) or a
- * public one (secret fields stay zero).  Errors name the file and the field. */
+/* Read a private file or a public one (secret fields stay zero).  A private file
+ * is refused with PA_EAUTH when group or other may access it or another user owns
+ * it, with PA_EDECODE naming the private file to use when it is a public file
+ * (no secret field).  Errors name the file and the field. */
 int pa_keys_read_private(pa_keys *pKeys, const char *zPath);
 int pa_keys_read_public(pa_keys *pKeys, const char *zPath);
 
 /* Wipe the secrets. */
 void pa_keys_wipe(pa_keys *pKeys);
+
+/* Load a small JSON file that may hold secrets (key files, bundles, node configs):
+ * opened once with O_NOFOLLOW, the descriptor must be a regular file of at most
+ * 1 MiB; its stat goes to *pSt for pa_keys_check_private; the file text is wiped.
+ * The caller wipes the secret strings with pa_keys_json_wipe before json_decref.
+ * Errors: PA_EIO (missing, a symbolic link, not regular, unreadable), PA_ERANGE,
+ * PA_EDECODE (line and reason). */
+int pa_keys_load_json(json_t **ppRoot, struct stat *pSt, const char *zPath);
+/* PA_EAUTH unless *pSt is owned by this user and has no group/other access;
+ * zWhat names the content in the message ("a private key"). */
+int pa_keys_check_private(const struct stat *pSt, const char *zPath, const char *zWhat);
+/* Overwrite every string value of an object (one level and nested) with zeros. */
+void pa_keys_json_wipe(json_t *pJson);
 
 #endif

@@ -29,7 +29,8 @@ typedef struct pa_node pa_node;
  * Load a node from its config file:
  *   { "role": "leader" | "helper", "task": PATH, "private_key": PATH, "store": PATH,
  *     "listen": {"address": "127.0.0.1", "port": 8441},
- *     "tls": {"cert": PATH, "key": PATH}  or  "insecure_http": true,
+ *     "tls": {"cert": PATH, "key": PATH}  or  "insecure_http": true (only with
+ *                                             a loopback listen address),
  *     "peer_ca": PATH,                  (leader: trust anchor for the helper's cert)
  *     "collector_token": HEX64 }        (leader: the collector's bearer token)
  * Relative paths are taken from the config file's folder.  Errors name the file
@@ -40,7 +41,8 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath);
 /*
  * Overrides from the command line, applied before pa_node_start: a role the
  * config must have (NULL: any), the TLS certificate and key (PEM paths), or plain
- * HTTP (loopback tests only).  PA_EINVAL names a conflict.
+ * HTTP (loopback tests only: PA_EINVAL unless the listen address is loopback).
+ * PA_EINVAL names a conflict.
  */
 int pa_node_override(pa_node *pNode, const char *zRole, const char *zTlsCert, const char *zTlsKey,
                      int bInsecureHttp);

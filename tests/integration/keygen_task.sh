@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Integration: keygen for every role, the default Missouri task from the shipped
-# data, task show; and the refusals (existing key, bad role, unknown state).
+# Integration: keygen for every role, the pairing of the two aggregators through
+# a bundle (the helper's keygen never opens the leader's key file), the default
+# Missouri task from the shipped data, task show; and the refusals (existing key,
+# bad role, unknown state, a key file given as a bundle, the old --pair-with).
 set -u
 PRIVAGG=$1
 DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
@@ -13,8 +15,35 @@ check() { # name, expected exit, command...
   if [ "$got" = "$want" ]; then pass=$((pass+1)); else
     fail=$((fail+1)); echo "FAIL $name: exit $got, expected $want"; cat "$T/err"; fi
 }
-check keygen-leader 0 "$PRIVAGG" keygen --role leader --out "$T/leader"
-check keygen-helper 0 "$PRIVAGG" keygen --role helper --out "$T/helper" --pair-with "$T/leader.key"
+field() { grep -o "\"$2\": \"[0-9a-f]*\"" "$1" | grep -o '[0-9a-f]*"$'; } # file, name -> hex
+check keygen-leader-no-bundle 2 "$PRIVAGG" keygen --role leader --out "$T/leader"
+[ ! -e "$T/leader.key" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: a leader key without a bundle"; }
+check keygen-leader 0 "$PRIVAGG" keygen --role leader --out "$T/leader" --pairing-out "$T/pair.json"
+[ "$(stat -c %a "$T/pair.json")" = 600 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: pair.json not 0600"; }
+# the bundle: the verify key and the peer token, nothing else
+[ "$(grep -c '": ' "$T/pair.json")" = 3 ] && grep -q '"format": "privagg-pairing-1"' "$T/pair.json" &&
+  ! grep -q secret "$T/pair.json" && ! grep -q "$(field "$T/leader.key" hpke_secret_key)" "$T/pair.json" &&
+  pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: the bundle holds more than two secrets:"; cat "$T/pair.json"; }
+check keygen-helper-no-bundle 2 "$PRIVAGG" keygen --role helper --out "$T/helper"
+check keygen-old-pair-with 2 "$PRIVAGG" keygen --role helper --out "$T/helper" --pair-with "$T/leader.key"
+grep -q "is gone" "$T/err" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: --pair-with not explained"; }
+check keygen-helper-key-as-bundle 1 "$PRIVAGG" keygen --role helper --out "$T/helper" --pairing "$T/leader.key"
+grep -q "a key file, not a pairing bundle" "$T/err" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: key file as bundle: $(cat "$T/err")"; }
+[ ! -e "$T/helper.key" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: a refused pairing wrote a helper key"; }
+chmod 644 "$T/pair.json"
+check keygen-helper-open-bundle 1 "$PRIVAGG" keygen --role helper --out "$T/helper" --pairing "$T/pair.json"
+chmod 600 "$T/pair.json"
+# the helper pairs on a machine without the leader's key file
+mkdir "$T/leader-machine" && mv "$T/leader.key" "$T/leader-machine/"
+check keygen-helper 0 "$PRIVAGG" keygen --role helper --out "$T/helper" --pairing "$T/pair.json"
+mv "$T/leader-machine/leader.key" "$T/"
+for f in verify_key peer_token; do
+  [ -n "$(field "$T/leader.key" $f)" ] && [ "$(field "$T/leader.key" $f)" = "$(field "$T/helper.key" $f)" ] &&
+    pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: leader and helper $f differ"; }
+done
+[ "$(field "$T/leader.key" hpke_secret_key)" != "$(field "$T/helper.key" hpke_secret_key)" ] &&
+  pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: the helper has the leader's HPKE key"; }
+rm "$T/pair.json"
 check keygen-collector 0 "$PRIVAGG" keygen --role collector --out "$T/collector"
 check keygen-agencies 0 "$PRIVAGG" keygen --role agency --state MO --data "$DATA" --out "$T/agencies"
 [ "$(ls "$T/agencies" | grep -c '\.pub$')" = 646 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: 646 agency keys expected"; }
@@ -26,7 +55,8 @@ grep -q 'agencies  646 in 47 partitions' "$T/out" && pass=$((pass+1)) || { fail=
 grep -q 'partitions 47: 14 counties of their own, 32 regions of neighbouring counties, 1 without a county' "$T/out" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: task show lacks the partitions"; }
 grep -Eq 'state +0.5 +4 +2.828 +6$' "$T/out" && grep -Eq 'partition +0.5 +4 +2.828 +6$' "$T/out" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: task show lacks the noise per level"; }
 grep -q 'rho 1 per record = epsilon 7.766 at delta 1e-6' "$T/out" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: task show lacks epsilon per record"; }
-check keygen-no-overwrite 1 "$PRIVAGG" keygen --role leader --out "$T/leader"
+check keygen-no-overwrite 1 "$PRIVAGG" keygen --role leader --out "$T/leader" --pairing-out "$T/pair2.json"
+[ ! -e "$T/pair2.json" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: a failed leader keygen left a bundle"; }
 check keygen-bad-role 2 "$PRIVAGG" keygen --role boss --out "$T/x"
 check keygen-help 0 "$PRIVAGG" keygen --help
 check task-unknown-state 1 "$PRIVAGG" task init --state ZZ --data "$DATA" --keys "$T" --out "$T/t2.json"

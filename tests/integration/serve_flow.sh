@@ -81,6 +81,24 @@ printf '{"role": "helper", "task": "%s", "private_key": "%s", "store": "%s", "li
   "$D/task.json" "$D/keys/helper.key" "$T/notls.db" >"$T/notls.json"; chmod 600 "$T/notls.json"
 "$PRIVAGG" serve --config "$T/notls.json" >/dev/null 2>"$T/notls.err" && bad "a config without TLS was accepted"
 grep -q "tls: required" "$T/notls.err" && ok || bad "no-TLS config: $(cat "$T/notls.err")"
+# plain HTTP only on the loopback: insecure_http on every interface, in the config
+# or by --insecure-http over a config that listens on 0.0.0.0, is refused at start
+printf '{"role": "helper", "task": "%s", "private_key": "%s", "store": "%s", "insecure_http": true, "listen": {"address": "0.0.0.0", "port": 0}}\n' \
+  "$D/task.json" "$D/keys/helper.key" "$T/plain.db" >"$T/plain.json"; chmod 600 "$T/plain.json"
+timeout 10 "$PRIVAGG" serve --config "$T/plain.json" >/dev/null 2>"$T/plain.err" && bad "insecure_http on 0.0.0.0 was accepted"
+grep -q 'listen.address: "0.0.0.0" with insecure_http' "$T/plain.err" && ok || bad "insecure_http on 0.0.0.0: $(cat "$T/plain.err")"
+sed 's/"127.0.0.1"/"0.0.0.0"/' "$D/helper.json" >"$D/any.json"; chmod 600 "$D/any.json"
+timeout 10 "$PRIVAGG" serve --config "$D/any.json" --insecure-http >/dev/null 2>"$T/any.err" && bad "--insecure-http on 0.0.0.0 was accepted"
+grep -q -- '--insecure-http: listen.address: "0.0.0.0"' "$T/any.err" && ok || bad "--insecure-http on 0.0.0.0: $(cat "$T/any.err")"
+# a key file reached through a symbolic link is refused; a public file for --key is named as one
+ln -s "$D/keys/collector.key" "$T/link.key"
+"$PRIVAGG" collect --task "$D/task.json" --key "$T/link.key" --period 2026-08 --partition state \
+  --ca "$D/tls/cert.pem" --out "$T/x.json" >/dev/null 2>"$T/link.err" && bad "a linked key file was accepted"
+grep -q "symbolic link" "$T/link.err" && ok || bad "linked key: $(cat "$T/link.err")"
+first=$(echo $agencies | cut -d' ' -f1)
+"$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$first.pub" --period 2026-08 \
+  --counts /dev/null --ca "$D/tls/cert.pem" >/dev/null 2>"$T/pub.err" && bad "a public key file was accepted for --key"
+grep -q "a public key file.*$first.key" "$T/pub.err" && ok || bad "--key X.pub: $(cat "$T/pub.err")"
 
 start helper
 start leader

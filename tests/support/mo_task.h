@@ -46,7 +46,12 @@ static inline int mo_task_new(mo_task *m, size_t nAgencies, size_t nMinAgencies,
     pa_task_free_list(azId, nId);
     pa_keys_generate(&m->leader, PA_ROLE_LEADER, NULL, 1);
     pa_keys_generate(&m->helper, PA_ROLE_HELPER, NULL, 2);
-    pa_keys_share_aggregator_secrets(&m->helper, &m->leader);
+    {
+        pa_pairing pair; /* the pairing bundle, in memory */
+        pa_pairing_from_leader(&pair, &m->leader);
+        pa_pairing_apply(&m->helper, &pair);
+        pa_pairing_wipe(&pair);
+    }
     pa_keys_generate(&m->collector, PA_ROLE_COLLECTOR, NULL, 3);
     memset(&b, 0, sizeof b);
     b.zState = "MO";

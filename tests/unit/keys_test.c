@@ -1,6 +1,11 @@
 /*
- * Tests of key files: generate, write, read back; private files are 0600, never
- * overwritten, refused when readable by others or when the secret does not match.
+ * Tests of key files and the pairing bundle: generate, write, read back; private
+ * files are 0600, never overwritten, opened without following a symbolic link,
+ * refused when readable by others or when the secret does not match; a public
+ * file given for a private one is named as such; the bundle holds the verify key
+ * and the peer token and nothing else, and the helper's side of pairing never
+ * needs the leader's key file.  A jansson allocator hook checks that no freed
+ * block still holds a secret's hex after a key file was written or read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,12 +17,36 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <malloc.h>
 #include <sodium.h>
 
 #include "privagg/common.h"
 #include "privagg/keys.h"
 
 static char g_dir[64];
+
+/* jansson's frees, scanned for a secret's hex (g_zNeedle) before the block goes */
+static char g_zNeedle[129];
+static int g_nLeft;
+
+static void *hook_malloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void hook_free(void *p)
+{
+    if (p != NULL && g_zNeedle[0] != '\0') {
+        size_t n = malloc_usable_size(p), nNeedle = strlen(g_zNeedle);
+        for (size_t i = 0; i + nNeedle <= n; i++)
+            if (memcmp((char *)p + i, g_zNeedle, nNeedle) == 0) {
+                g_nLeft++;
+                break;
+            }
+    }
+    free(p);
+}
 
 static int setup(void **state)
 {
@@ -82,11 +111,22 @@ static void test_private_file_checks(void **state)
     assert_int_equal(chmod(zFile, 0644), 0);
     assert_int_equal(pa_keys_read_private(&r, zFile), PA_EAUTH);
     assert_non_null(strstr(pa_error_detail(), "mode 644"));
+    /* another user's file, even at 0600 (only root can make one to test with) */
+    assert_int_equal(chmod(zFile, 0600), 0);
+    if (geteuid() == 0) {
+        assert_int_equal(chown(zFile, 1, 1), 0);
+        assert_int_equal(pa_keys_read_private(&r, zFile), PA_EAUTH);
+        assert_non_null(strstr(pa_error_detail(), "owned by uid 1"));
+        assert_int_equal(chown(zFile, 0, 0), 0);
+    }
+    assert_int_equal(pa_keys_read_private(&r, zFile), PA_OK);
+    pa_keys_wipe(&r);
     /* a public file is not a private one */
     snprintf(zFile, sizeof zFile, "%s.pub", zPrefix);
     assert_int_equal(chmod(zFile, 0600), 0);
     assert_int_equal(pa_keys_read_private(&r, zFile), PA_EDECODE);
     assert_non_null(strstr(pa_error_detail(), "hpke_secret_key"));
+    assert_non_null(strstr(pa_error_detail(), "a public key file"));
     /* mismatched secret */
     path(zFile, sizeof zFile, "bad.key");
     FILE *f = fopen(zFile, "w");
@@ -101,22 +141,200 @@ static void test_private_file_checks(void **state)
     pa_keys_wipe(&k);
 }
 
-static void test_roles_and_sharing(void **state)
+static void test_roles(void **state)
 {
     pa_role e;
-    pa_keys l, h;
+    pa_keys l;
     (void)state;
     assert_int_equal(pa_role_parse(&e, "helper"), PA_OK);
     assert_int_equal(e, PA_ROLE_HELPER);
     assert_int_equal(pa_role_parse(&e, "admin"), PA_EINVAL);
     assert_int_equal(pa_keys_generate(&l, PA_ROLE_AGENCY, "", 0), PA_EINVAL);
+}
+
+/* Read a whole small file into z (NUL-terminated). */
+static void slurp(const char *zPath, char *z, size_t n)
+{
+    FILE *f = fopen(zPath, "r");
+    assert_non_null(f);
+    size_t k = fread(z, 1, n - 1, f);
+    z[k] = '\0';
+    fclose(f);
+}
+
+/* The bundle holds the verify key and the peer token, nothing else; the helper
+ * pairs from it alone (the leader's key file is gone when it does); both sides
+ * end with the same verify key and token and their own HPKE keys. */
+static void test_pairing_bundle(void **state)
+{
+    pa_keys l, h, r;
+    pa_pairing p, q;
+    char zBundle[128], zPrefix[128], zFile[160], zText[4096], zHex[129];
+    struct stat st;
+    json_t *o;
+    json_error_t err;
+    (void)state;
+    path(zBundle, sizeof zBundle, "pair.json");
+    path(zPrefix, sizeof zPrefix, "leader");
     assert_int_equal(pa_keys_generate(&l, PA_ROLE_LEADER, NULL, 1), PA_OK);
+    assert_int_equal(pa_pairing_from_leader(&p, &l), PA_OK);
+    assert_int_equal(pa_pairing_write(&p, zBundle), PA_OK);
+    assert_int_equal(pa_pairing_write(&p, zBundle), PA_EEXISTS);
+    assert_int_equal(pa_keys_write(&l, zPrefix), PA_OK);
+    assert_int_equal(stat(zBundle, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* exactly three fields; no byte of the leader's HPKE secret, in any spelling */
+    o = json_load_file(zBundle, 0, &err);
+    assert_non_null(o);
+    assert_int_equal(json_object_size(o), 3);
+    assert_string_equal(json_string_value(json_object_get(o, "format")), "privagg-pairing-1");
+    assert_non_null(json_object_get(o, "verify_key"));
+    assert_non_null(json_object_get(o, "peer_token"));
+    json_decref(o);
+    slurp(zBundle, zText, sizeof zText);
+    sodium_bin2hex(zHex, sizeof zHex, l.aSecret, 32);
+    assert_null(strstr(zText, zHex));
+    assert_null(strstr(zText, "secret"));
+    /* the helper's side: the leader's key file is not there to be read */
+    snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+    assert_int_equal(unlink(zFile), 0);
+    assert_int_equal(pa_pairing_read(&q, zBundle), PA_OK);
     assert_int_equal(pa_keys_generate(&h, PA_ROLE_HELPER, NULL, 2), PA_OK);
     assert_memory_not_equal(l.aVerifyKey, h.aVerifyKey, 32);
-    pa_keys_share_aggregator_secrets(&h, &l);
-    assert_memory_equal(l.aVerifyKey, h.aVerifyKey, 32);
-    assert_memory_equal(l.aToken, h.aToken, 32);
-    assert_memory_not_equal(l.aSecret, h.aSecret, 32);
+    assert_int_equal(pa_pairing_apply(&h, &q), PA_OK);
+    path(zPrefix, sizeof zPrefix, "helper");
+    assert_int_equal(pa_keys_write(&h, zPrefix), PA_OK);
+    snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+    assert_int_equal(pa_keys_read_private(&r, zFile), PA_OK);
+    assert_memory_equal(r.aVerifyKey, l.aVerifyKey, 32);
+    assert_memory_equal(r.aToken, l.aToken, 32);
+    assert_memory_not_equal(r.aSecret, l.aSecret, 32);
+    /* roles: only the leader's keys make a bundle, only the helper's take one */
+    assert_int_equal(pa_pairing_from_leader(&q, &h), PA_EINVAL);
+    assert_int_equal(pa_pairing_apply(&l, &p), PA_EINVAL);
+    pa_pairing_wipe(&p);
+    pa_pairing_wipe(&q);
+    pa_keys_wipe(&l);
+    pa_keys_wipe(&h);
+    pa_keys_wipe(&r);
+}
+
+static void write_text(const char *zPath, const char *zText, mode_t mode)
+{
+    FILE *f = fopen(zPath, "w");
+    assert_non_null(f);
+    fputs(zText, f);
+    fclose(f);
+    assert_int_equal(chmod(zPath, mode), 0);
+}
+
+static void test_pairing_refusals(void **state)
+{
+    pa_keys l;
+    pa_pairing p;
+    char zBundle[128], zLink[128], zPrefix[128], zFile[160], zText[512];
+    (void)state;
+    path(zBundle, sizeof zBundle, "pair.json");
+    path(zPrefix, sizeof zPrefix, "leader");
+    assert_int_equal(pa_keys_generate(&l, PA_ROLE_LEADER, NULL, 1), PA_OK);
+    assert_int_equal(pa_pairing_from_leader(&p, &l), PA_OK);
+    assert_int_equal(pa_pairing_write(&p, zBundle), PA_OK);
+    assert_int_equal(pa_keys_write(&l, zPrefix), PA_OK);
+    /* the leader's key file given as a bundle: refused, not read for its secrets */
+    snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+    assert_int_equal(pa_pairing_read(&p, zFile), PA_EINVAL);
+    assert_non_null(strstr(pa_error_detail(), "a key file, not a pairing bundle"));
+    /* others may read it */
+    assert_int_equal(chmod(zBundle, 0640), 0);
+    assert_int_equal(pa_pairing_read(&p, zBundle), PA_EAUTH);
+    assert_non_null(strstr(pa_error_detail(), "mode 640"));
+    assert_int_equal(chmod(zBundle, 0600), 0);
+    /* a symbolic link to it */
+    path(zLink, sizeof zLink, "link.json");
+    assert_int_equal(symlink(zBundle, zLink), 0);
+    assert_int_equal(pa_pairing_read(&p, zLink), PA_EIO);
+    assert_non_null(strstr(pa_error_detail(), "symbolic link"));
+    /* a field more */
+    path(zFile, sizeof zFile, "extra.json");
+    snprintf(zText, sizeof zText, "{\"format\":\"privagg-pairing-1\",\"verify_key\":\"%064d\","
+             "\"peer_token\":\"%064d\",\"note\":\"x\"}", 1, 2);
+    write_text(zFile, zText, 0600);
+    assert_int_equal(pa_pairing_read(&p, zFile), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "note"));
+    /* a wrong format */
+    path(zFile, sizeof zFile, "format.json");
+    snprintf(zText, sizeof zText, "{\"format\":\"privagg-pairing-9\",\"verify_key\":\"%064d\","
+             "\"peer_token\":\"%064d\"}", 1, 2);
+    write_text(zFile, zText, 0600);
+    assert_int_equal(pa_pairing_read(&p, zFile), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "format"));
+    pa_keys_wipe(&l);
+}
+
+/* Key files are opened without following links, and the public file given where
+ * the private one belongs is named as a public file (not as a private key that
+ * others may read), with the private file to use. */
+static void test_key_file_open(void **state)
+{
+    pa_keys k, r;
+    char zPrefix[128], zFile[160], zLink[160];
+    (void)state;
+    path(zPrefix, sizeof zPrefix, "agency");
+    assert_int_equal(pa_keys_generate(&k, PA_ROLE_AGENCY, "MO0010000", 0), PA_OK);
+    assert_int_equal(pa_keys_write(&k, zPrefix), PA_OK);
+    snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+    path(zLink, sizeof zLink, "link.key");
+    assert_int_equal(symlink(zFile, zLink), 0);
+    assert_int_equal(pa_keys_read_private(&r, zLink), PA_EIO);
+    assert_non_null(strstr(pa_error_detail(), "symbolic link"));
+    assert_int_equal(pa_keys_read_public(&r, zLink), PA_EIO);
+    /* a folder is not a key file */
+    assert_int_equal(pa_keys_read_private(&r, g_dir), PA_EIO);
+    assert_non_null(strstr(pa_error_detail(), "not a regular file"));
+    /* the .pub (mode 0644) for --key */
+    snprintf(zFile, sizeof zFile, "%s.pub", zPrefix);
+    assert_int_equal(pa_keys_read_private(&r, zFile), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "a public key file"));
+    assert_non_null(strstr(pa_error_detail(), "agency.key"));
+    assert_null(strstr(pa_error_detail(), "lets others read"));
+    pa_keys_wipe(&k);
+}
+
+/* No block jansson frees still holds a secret's hex: the encoded text, the file
+ * text and the JSON strings are wiped on write and on read. */
+static void test_secret_strings_wiped(void **state)
+{
+    static const pa_role roles[] = {PA_ROLE_COLLECTOR, PA_ROLE_AGENCY};
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        pa_keys k, r;
+        char zPrefix[128], zFile[160];
+        snprintf(zPrefix, sizeof zPrefix, "%s/wipe_%s", g_dir, pa_role_name(roles[i]));
+        assert_int_equal(pa_keys_generate(&k, roles[i], "MO0010000", 3), PA_OK);
+        sodium_bin2hex(g_zNeedle, sizeof g_zNeedle, k.aSecret, roles[i] == PA_ROLE_AGENCY ? 64 : 32);
+        g_nLeft = 0;
+        assert_int_equal(pa_keys_write(&k, zPrefix), PA_OK);
+        assert_int_equal(g_nLeft, 0);
+        snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+        assert_int_equal(pa_keys_read_private(&r, zFile), PA_OK);
+        assert_int_equal(g_nLeft, 0);
+        g_zNeedle[0] = '\0';
+        assert_memory_equal(r.aSecret, k.aSecret, 32);
+        pa_keys_wipe(&k);
+        pa_keys_wipe(&r);
+    }
+    /* and the hook sees an unwiped one */
+    json_t *o = json_pack("{s:s}", "secret_key", "00112233445566778899aabbccddeeff");
+    snprintf(g_zNeedle, sizeof g_zNeedle, "00112233445566778899aabbccddeeff");
+    g_nLeft = 0;
+    json_decref(o);
+    assert_int_equal(g_nLeft, 1);
+    o = json_pack("{s:s}", "secret_key", "00112233445566778899aabbccddeeff");
+    g_nLeft = 0;
+    pa_keys_json_wipe(o);
+    json_decref(o);
+    assert_int_equal(g_nLeft, 0);
+    g_zNeedle[0] = '\0';
 }
 
 int main(void)
@@ -124,7 +342,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_every_role, setup, teardown),
         cmocka_unit_test_setup_teardown(test_private_file_checks, setup, teardown),
-        cmocka_unit_test(test_roles_and_sharing),
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test_setup_teardown(test_pairing_bundle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pairing_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_file_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_strings_wiped, setup, teardown),
     };
+    json_set_alloc_funcs(hook_malloc, hook_free); /* before any jansson allocation */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,6 +159,25 @@ static void test_bad_fields_are_named(void **state)
     expect_error("parties.helper.hpke_public_key", K1, PA_EINVAL, "equals the leader's");
     expect_error("parties.leader.endpoint", "\"ftp://x\"", PA_EINVAL, "parties.leader.endpoint");
     expect_error("parties.collector.endpoint", "\"https://x\"", PA_EINVAL, "collector has no endpoint");
+    /* plain HTTP: only to this machine (tokens and shares would travel in clear) */
+    static const char *const azRemote[] = {
+        "\"http://10.0.0.5:8441\"", "\"http://leader.example.org\"", "\"http://0.0.0.0:1\"",
+        "\"http://[2001:db8::1]:8441/\"", "\"http://127.0.0.1@evil.example:80\"",
+        "\"http://localhost.evil.example\"", "\"http://[::1\"", "\"http://128.0.0.1\"", NULL};
+    for (size_t i = 0; azRemote[i]; i++) {
+        expect_error("parties.leader.endpoint", azRemote[i], PA_EINVAL, "is plain HTTP to a host");
+        expect_error("parties.helper.endpoint", azRemote[i], PA_EINVAL, "parties.helper.endpoint");
+    }
+    static const char *const azLocal[] = {
+        "\"http://127.0.0.1:8441\"", "\"http://127.1.2.3\"", "\"http://localhost:80/x\"",
+        "\"http://LOCALHOST\"", "\"http://[::1]:8441\"", "\"http://u@127.0.0.1:1\"",
+        "\"https://leader.example.org\"", "\"https://10.0.0.5:443\"", NULL};
+    for (size_t i = 0; azLocal[i]; i++) {
+        pa_task *pTask = NULL;
+        if (parse_edited("parties.helper.endpoint", azLocal[i], &pTask) != PA_OK)
+            fail_msg("helper endpoint %s refused: %s", azLocal[i], pa_error_detail());
+        pa_task_free(pTask);
+    }
     expect_error("parties.agencies", "[]", PA_EINVAL, "parties.agencies: 0 agencies");
     expect_error("batching.period", "\"week\"", PA_EINVAL, "batching.period: \"week\"");
     expect_error("batching.min_agencies", "5", PA_EINVAL, "batching.min_agencies: 5 is above 4");
