@@ -42,7 +42,8 @@ int pa_client_collect(pa_http_client *c, const pa_task *t, const pa_keys *k, con
     uint8_t aId[16], *pReq = NULL;
     size_t nReq = 0;
     time_t tStart = time(NULL), tEnd = tStart + (time_t)nTimeoutS, tSaid = tStart;
-    int rc, bCreate = 1, bPending = 0;
+    int rc, bCreate = 1, bPending = 0, bRecreated = 0;
+    unsigned nWaitMs = 10;
 
     PA_GUARD(pa_collector_request(t, zPeriod, zPartition, aId, &pReq, &nReq));
     task_hex(zTask, t);
@@ -59,6 +60,8 @@ int pa_client_collect(pa_http_client *c, const pa_task *t, const pa_keys *k, con
             free(pResp);
             if (rc == PA_OK)
                 bCreate = 0;
+            else if (!pa_status_is_transient(rc))
+                break; /* refused at once: unknown partition, bad period, ... */
         } else {
             rc = pa_http_client_request(c, "GET", zPoll, k->aToken, NULL, NULL, 0, &r);
             if (rc == PA_OK && r.status == 200) {
@@ -80,8 +83,9 @@ int pa_client_collect(pa_http_client *c, const pa_task *t, const pa_keys *k, con
             pa_http_reply_free(&r); /* zeroed when the request itself failed */
         }
         /* a refusal ends here; a pending job or a transient failure waits */
-        if (rc != PA_OK && !pa_status_is_transient(rc) && !(rc == PA_ENOTFOUND && bCreate))
+        if (rc != PA_OK && !pa_status_is_transient(rc) && !(rc == PA_ENOTFOUND && bCreate && !bRecreated))
             break;
+        bRecreated |= rc == PA_ENOTFOUND;
         if (time(NULL) >= tEnd) {
             if (rc == PA_OK)
                 rc = pa_fail(PA_EBUSY, "collection %s/%s: still pending after %u s (reports being "
@@ -95,7 +99,10 @@ int pa_client_collect(pa_http_client *c, const pa_task *t, const pa_keys *k, con
                     rc != PA_OK ? "retrying" : bPending ? "still pending" : "waiting",
                     (long long)(tSaid - tStart));
         }
-        sleep_ms(rc == PA_OK ? 200 : 1000);
+        /* a release takes tens of milliseconds once its batch is aggregated:
+         * look again soon, then less and less often */
+        nWaitMs = rc != PA_OK ? 1000 : nWaitMs < 200 ? nWaitMs * 2 : 200;
+        sleep_ms(nWaitMs);
     }
     free(pReq);
     return rc;

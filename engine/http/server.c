@@ -59,6 +59,7 @@ struct pa_http_server {
     size_t nMaxBody;
     unsigned nDrainMs;
     bool bLog;
+    char *zWarning;     /* Privagg-Warning on every answer, or NULL */
     bool bTls;
     uint16_t iPort;
     char *zCertPem;
@@ -236,6 +237,8 @@ static int queue(pa_http_req *q, pa_http_response *resp)
         MHD_add_response_header(pResp, resp->azHeaderName[i], resp->azHeaderValue[i]);
     MHD_add_response_header(pResp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(pResp, "Cache-Control", "no-store");
+    if (q->pServer->zWarning)
+        MHD_add_response_header(pResp, "Privagg-Warning", q->pServer->zWarning);
     if (atomic_load(&q->pServer->bStopping))
         MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONNECTION, "close");
     int iStatus = resp->status;
@@ -536,6 +539,7 @@ static void free_server(pa_http_server *s)
     if (s->zKeyPem)
         pa_wipe(s->zKeyPem, s->nKeyPem);
     free(s->zKeyPem);
+    free(s->zWarning);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->mutex);
     free(s);
@@ -691,6 +695,10 @@ int pa_http_server_start(pa_http_server **ppServer, const pa_http_config *cfg)
     s->nMaxBody = cfg->max_body_bytes ? cfg->max_body_bytes : PA_HTTP_DEFAULT_MAX_BODY;
     s->nDrainMs = cfg->drain_timeout_ms ? cfg->drain_timeout_ms : 30000;
     s->bLog = cfg->log_errors;
+    if (cfg->warning != NULL && (s->zWarning = strdup(cfg->warning)) == NULL) {
+        free_server(s);
+        return pa_fail(PA_ENOMEM, "http server: out of memory");
+    }
     s->bTls = !cfg->insecure_http;
     size_t nCert = 0;
     if (s->bTls && ((rc = read_pem(cfg->tls_cert_path, &s->zCertPem, &nCert)) != PA_OK ||

@@ -69,16 +69,8 @@ struct pa_node {
 
 #define NO_PRIVACY_WARNING "no privacy protection: dp.mechanism is none; exact totals are released"
 
-/* A task without noise says so on every answer. */
-static void mark_no_privacy(const pa_node *n, pa_http_response *resp)
+static int reply_bytes(pa_http_response *resp, int status, uint8_t *p, size_t nBytes)
 {
-    if (n->pTask->eMechanism == PA_TASK_DP_NONE)
-        pa_http_response_header(resp, "Privagg-Warning", NO_PRIVACY_WARNING);
-}
-
-static int reply_bytes(pa_node *n, pa_http_response *resp, int status, uint8_t *p, size_t nBytes)
-{
-    mark_no_privacy(n, resp);
     int rc = pa_http_response_set(resp, status, "application/octet-stream", p, nBytes);
     free(p);
     return rc;
@@ -113,7 +105,6 @@ static int on_upload(void *pCtx, const pa_http_req *req, pa_http_response *resp)
         pthread_mutex_unlock(&n->lock);
     }
     pa_metrics_inc("privagg_uploads_total", "outcome=\"stored\"", 1);
-    mark_no_privacy(n, resp);
     return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"stored\"}", 19);
 }
 
@@ -137,7 +128,6 @@ static int on_collection_create(void *pCtx, const pa_http_req *req, pa_http_resp
     sodium_bin2hex(zId, sizeof zId, aId, 16);
     snprintf(zLoc, sizeof zLoc, "%s%s", n->zCollectionPrefix, zId);
     pa_http_response_header(resp, "Location", zLoc);
-    mark_no_privacy(n, resp);
     return pa_http_response_set(resp, 201, "application/json", "{\"status\":\"created\"}", 20);
 }
 
@@ -159,10 +149,9 @@ static int on_collection_poll(void *pCtx, const pa_http_req *req, pa_http_respon
         return rc;
     if (bPending) {
         pa_http_response_header(resp, "Retry-After", "1");
-        mark_no_privacy(n, resp);
-        return pa_http_response_set(resp, 202, "application/json", "{\"status\":\"pending\"}", 20);
+            return pa_http_response_set(resp, 202, "application/json", "{\"status\":\"pending\"}", 20);
     }
-    return reply_bytes(n, resp, 200, pResp, nResp);
+    return reply_bytes(resp, 200, pResp, nResp);
 }
 
 /* ------------------------------------------------------------ helper routes */
@@ -185,7 +174,7 @@ static int helper_call(pa_node *n, helper_fn fn, const pa_http_req *req, pa_http
     pthread_mutex_unlock(&n->noiseLock);
     if (rc != PA_OK)
         return rc;
-    return reply_bytes(n, resp, 200, pOut, nOut);
+    return reply_bytes(resp, 200, pOut, nOut);
 }
 
 static int on_job_init(void *pCtx, const pa_http_req *req, pa_http_response *resp)
@@ -520,6 +509,8 @@ int pa_node_start(pa_node *n)
     hc.routes = n->aRoute;
     hc.n_routes = n->nRoute;
     hc.log_errors = true;
+    /* a task without noise says so on every answer */
+    hc.warning = n->pTask->eMechanism == PA_TASK_DP_NONE ? NO_PRIVACY_WARNING : NULL;
     PA_GUARD(pa_http_server_start(&n->pServer, &hc));
     if (pthread_create(&n->noiser, NULL, noiser, n) != 0)
         return pa_fail(PA_EINTERNAL, "node: cannot start the noise thread");

@@ -127,6 +127,8 @@ typedef struct pa_http_config {
     const pa_http_route *routes;
     size_t n_routes;
     bool log_errors;            /* libmicrohttpd and handler errors to stderr */
+    const char *warning;        /* non-NULL: sent as "Privagg-Warning: <warning>" on every
+                                   answer (e.g. a task without privacy protection) */
 } pa_http_config;
 
 typedef struct pa_http_server pa_http_server;
