@@ -49,4 +49,12 @@ void pa_bench_field(pa_bench *b);
 void pa_bench_engine(pa_bench *b);
 void pa_bench_network(pa_bench *b);
 
+/* bench_collect.c: the period of month iMonth of the benchmark year (2025-11 ..
+ * 2026-10), and a year of releases on bench_network's deployment (every
+ * partition, or the statewide batches only). */
+#include "privagg/task.h"
+void pa_bench_period(char zOut[8], size_t iMonth);
+void pa_bench_collect_year(pa_bench *b, const pa_task *t, const char *zDir, const char *zCa, size_t nMonths,
+                           int bStateOnly);
+
 #endif

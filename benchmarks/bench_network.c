@@ -25,7 +25,7 @@
 #include "privagg/submit.h"
 #include "privagg/synth.h"
 
-#define MONTHS 6 /* 2026-05 .. 2026-10: 3,876 uploads, a few seconds of steady state */
+#define MONTHS 12 /* 2025-11 .. 2026-10: 7,752 uploads; then a year of releases */
 #define QUICK_REPORTS 200 /* --quick: a smoke run of the whole path */
 #define CLIENTS 16
 #define MAX_CLIENTS 64
@@ -75,7 +75,7 @@ static void *make_reports(void *p)
         char zPeriod[8], zPath[PATH_MAX + 64];
         uint64_t a[270];
         pa_keys key;
-        snprintf(zPeriod, sizeof zPeriod, "2026-%02zu", iMonth + 5);
+        pa_bench_period(zPeriod, iMonth);
         snprintf(zPath, sizeof zPath, "%s/keys/agencies/%s.key", m->zDir, t->aAgency[i].zId);
         if (pa_keys_read_private(&key, zPath) != PA_OK) {
             atomic_fetch_add(&m->w->missing, 1);
@@ -272,6 +272,9 @@ void pa_bench_network(pa_bench *b)
                      (double)(nDone - nFirst) / (tLast - tFirst), "reports/s", ">= 1000");
     else
         pa_bench_fail(b, "network", "aggregation did not finish (%ld of %ld reports)", nDone, nWant);
+    /* a year of releases (quick: the statewide batch of the one month uploaded) */
+    if (nDone >= nWant)
+        pa_bench_collect_year(b, t, zDir, zCa, pa_bench_quick(b) ? 1 : MONTHS, pa_bench_quick(b));
 done:
     pa_demo_stop(&srv);
     pa_http_client_free(&c);

@@ -35,13 +35,14 @@ static int level_of(const char *zPartition)
     return strcmp(zPartition, STATE_PARTITION) == 0 ? 0 : 1;
 }
 
-/* Vectors kept drawn ahead per level: a job can touch every partition of a
- * period at once (and its statewide batch), plus some slack for the next. */
+/* Vectors kept drawn ahead per level: the first job of a period takes one for
+ * every partition at once (and one statewide), and a backlog of several
+ * periods aggregated in a row must not find the pool empty. */
 static int64_t pool_target(const pa_aggregator *a, int iLevel)
 {
     if (iLevel == 0)
-        return 4;
-    return (int64_t)a->nPartition + 8;
+        return 8;
+    return 2 * (int64_t)a->nPartition + 8;
 }
 
 static int pool_count(const pa_aggregator *a, int iLevel, int64_t *pn)
@@ -56,42 +57,55 @@ static int pool_count(const pa_aggregator *a, int iLevel, int64_t *pn)
     return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: noise_pool: %s", sqlite3_errmsg(a->pDb));
 }
 
-/* One vector drawn and stored in the pool, in a transaction of its own.  The
- * noise is kept as a field vector (the draws added onto a zero aggregate
- * share), so that applying it at release is one constant-time vector addition
- * (pa_prio3_merge). */
-static int pool_draw_one(pa_aggregator *a, int iLevel)
+#define POOL_CHUNK 16 /* vectors drawn, then stored in one transaction (one fsync) */
+
+/* Up to POOL_CHUNK vectors drawn (with no transaction open: a draw takes a
+ * variable time) and then stored in the pool in one transaction.  The noise is
+ * kept as a field vector (the draws added onto a zero aggregate share), so that
+ * applying it at release is one constant-time vector addition (pa_prio3_merge).
+ * A sampler failure (PA_ESAMPLE, below 2^-79 per vector) discards the draw:
+ * nothing is stored and nothing was released (docs/dp.md). */
+static int pool_draw_chunk(pa_aggregator *a, int iLevel, size_t nWant, size_t *pnDrawn)
 {
     sqlite3_stmt *s;
-    pa_dp_noise *pNoise = NULL;
-    size_t nCells = pa_prio3_output_len(a->pVdaf);
-    uint8_t *pVec = malloc(a->nAggShare);
-    int rc;
+    size_t nCells = pa_prio3_output_len(a->pVdaf), nVec = 0;
+    uint8_t *pVec = malloc(POOL_CHUNK * a->nAggShare);
+    int rc = PA_OK;
 
+    *pnDrawn = 0;
     if (pVec == NULL)
         return pa_fail(PA_ENOMEM, "noise: out of memory");
-    pa_prio3_agg_init(a->pVdaf, pVec);
-    rc = pa_dp_noise_draw_vartime(a->pRng, &a->aMech[iLevel], nCells, &pNoise);
-    if (rc == PA_OK)
-        rc = a->bField128 ? pa_dp_noise_add_f128(pNoise, pVec, nCells)
-                          : pa_dp_noise_add_f64(pNoise, pVec, nCells);
-    pa_dp_noise_free(pNoise);
+    if (nWant > POOL_CHUNK)
+        nWant = POOL_CHUNK;
+    for (; nVec < nWant && rc == PA_OK; nVec++) {
+        pa_dp_noise *pNoise = NULL;
+        uint8_t *p = pVec + nVec * a->nAggShare;
+        pa_prio3_agg_init(a->pVdaf, p);
+        rc = pa_dp_noise_draw_vartime(a->pRng, &a->aMech[iLevel], nCells, &pNoise);
+        if (rc == PA_OK)
+            rc = a->bField128 ? pa_dp_noise_add_f128(pNoise, p, nCells) : pa_dp_noise_add_f64(pNoise, p, nCells);
+        pa_dp_noise_free(pNoise);
+    }
     if (rc == PA_OK)
         rc = pa_store_begin(a->pStore);
     if (rc == PA_OK) {
-        rc = pa_agg_prepare(a, &s, "INSERT INTO noise_pool(task_id, level, noise) VALUES (?1, ?2, ?3)");
-        if (rc == PA_OK) {
-            pa_agg_bind_task(a, s, 1);
-            sqlite3_bind_int(s, 2, iLevel);
-            sqlite3_bind_blob(s, 3, pVec, (int)a->nAggShare, SQLITE_STATIC);
-            rc = pa_agg_step_done(a, s, "noise_pool");
+        for (size_t i = 0; i < nVec && rc == PA_OK; i++) {
+            rc = pa_agg_prepare(a, &s, "INSERT INTO noise_pool(task_id, level, noise) VALUES (?1, ?2, ?3)");
+            if (rc == PA_OK) {
+                pa_agg_bind_task(a, s, 1);
+                sqlite3_bind_int(s, 2, iLevel);
+                sqlite3_bind_blob(s, 3, pVec + i * a->nAggShare, (int)a->nAggShare, SQLITE_STATIC);
+                rc = pa_agg_step_done(a, s, "noise_pool");
+            }
         }
         if (rc == PA_OK)
             rc = pa_store_commit(a->pStore);
         if (rc != PA_OK)
             pa_store_rollback(a->pStore);
     }
-    pa_wipe(pVec, a->nAggShare);
+    if (rc == PA_OK)
+        *pnDrawn = nVec;
+    pa_wipe(pVec, POOL_CHUNK * a->nAggShare);
     free(pVec);
     return rc;
 }
@@ -108,11 +122,11 @@ int pa_aggregator_fill_noise_pool(pa_aggregator *a, size_t *pnDrawn)
     for (int iLevel = 0; iLevel < 2 && rc == PA_OK; iLevel++) {
         int64_t n = 0;
         rc = pool_count(a, iLevel, &n);
-        for (; rc == PA_OK && n < pool_target(a, iLevel); n++) {
-            /* a sampler failure (PA_ESAMPLE, below 2^-80 per vector) discards
-             * the draw: nothing was stored and nothing was released */
-            rc = pool_draw_one(a, iLevel);
-            nDrawn += rc == PA_OK;
+        while (rc == PA_OK && n < pool_target(a, iLevel)) {
+            size_t nChunk = 0;
+            rc = pool_draw_chunk(a, iLevel, (size_t)(pool_target(a, iLevel) - n), &nChunk);
+            n += (int64_t)nChunk;
+            nDrawn += nChunk;
         }
     }
     if (pnDrawn)

@@ -283,6 +283,10 @@ static void *worker(void *p)
          * is started while the helper is down */
         if (nBackoffMs > 0)
             rc = helper_alive(n);
+        /* the leader's own release noise, drawn here (this thread answers no
+         * request) before a job of a new period needs it */
+        if (rc == PA_OK)
+            rc = pa_aggregator_fill_noise_pool(n->pWorkerAgg, NULL);
         /* the worker has its own store connection: uploads go on meanwhile */
         while (rc == PA_OK && !bDone && !atomic_load(&n->bStop)) {
             memset(&st, 0, sizeof st);
@@ -297,14 +301,22 @@ static void *worker(void *p)
             fprintf(stderr, "privagg leader: aggregation: %s: %s (retrying)\n", pa_strerror(rc),
                     pa_error_detail());
         }
-        /* back off while the helper fails; else wait for work (or a short tick) */
-        nBackoffMs = (rc == PA_OK && !bRetry) ? 0 : (nBackoffMs ? nBackoffMs * 2 : 250);
-        if (nBackoffMs > 30000)
-            nBackoffMs = 30000;
-        atomic_store(&n->bBackingOff, rc != PA_OK);
+        /* back off exponentially while the helper fails; a pool being refilled
+         * (PA_EBUSY) or a collection waiting for its batch is looked at again
+         * soon; else wait for work (or a tick) */
+        unsigned ms;
+        if (rc == PA_OK || rc == PA_EBUSY) {
+            nBackoffMs = 0;
+            ms = rc == PA_EBUSY ? 100 : bRetry ? 250 : 500;
+        } else {
+            nBackoffMs = nBackoffMs ? nBackoffMs * 2 : 250;
+            if (nBackoffMs > 30000)
+                nBackoffMs = 30000;
+            ms = nBackoffMs;
+        }
+        atomic_store(&n->bBackingOff, nBackoffMs > 0);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        unsigned ms = nBackoffMs ? nBackoffMs : 500;
         until.tv_sec += ms / 1000;
         until.tv_nsec += (long)(ms % 1000) * 1000000L;
         if (until.tv_nsec >= 1000000000L) {
