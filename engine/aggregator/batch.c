@@ -98,10 +98,7 @@ static int pool_draw_chunk(pa_aggregator *a, int iLevel, size_t nWant, size_t *p
                 rc = pa_agg_step_done(a, s, "noise_pool");
             }
         }
-        if (rc == PA_OK)
-            rc = pa_store_commit(a->pStore);
-        if (rc != PA_OK)
-            pa_store_rollback(a->pStore);
+        rc = pa_agg_end_txn(a, rc, NULL);
     }
     if (rc == PA_OK)
         *pnDrawn = nVec;

@@ -48,11 +48,7 @@ int pa_leader_collection_create(pa_aggregator *a, const uint8_t *pReq, size_t nR
         sqlite3_bind_int64(s, 6, tNow);
         rc = pa_agg_step_done(a, s, "collection_jobs");
     }
-    if (rc == PA_OK)
-        rc = pa_store_commit(a->pStore);
-    if (rc != PA_OK)
-        pa_store_rollback(a->pStore);
-    return rc;
+    return pa_agg_end_txn(a, rc, NULL);
 }
 
 /* The released answer of a job's batch. */
@@ -147,11 +143,7 @@ static int job_update(pa_aggregator *a, const uint8_t aId[16], const char *zStat
         sqlite3_bind_int64(s, 8, pa_agg_now(a));
         rc = pa_agg_step_done(a, s, "collection_jobs");
     }
-    if (rc == PA_OK)
-        rc = pa_store_commit(a->pStore);
-    if (rc != PA_OK)
-        pa_store_rollback(a->pStore);
-    return rc;
+    return pa_agg_end_txn(a, rc, NULL);
 }
 
 int pa_leader_collection_step(pa_aggregator *a, pa_helper_transport xCall, void *pCtx,

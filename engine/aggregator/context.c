@@ -191,11 +191,12 @@ int pa_agg_end_txn(pa_aggregator *a, int rc, uint8_t **ppResp)
 {
     if (rc == PA_OK)
         rc = pa_store_commit(a->pStore);
-    else
-        pa_store_rollback(a->pStore);
     if (rc != PA_OK) {
-        free(*ppResp);
-        *ppResp = NULL;
+        pa_store_rollback(a->pStore); /* safe when the failed commit ended it */
+        if (ppResp != NULL) {
+            free(*ppResp);
+            *ppResp = NULL;
+        }
     }
     return rc;
 }

@@ -101,8 +101,9 @@ int pa_agg_batch_unfinished(const pa_aggregator *a, const char *zPeriod, const c
 int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                        uint8_t *pAggShare);
 
-/* End the transaction of a step that answers with *ppResp: commit if rc is PA_OK,
- * else roll back; on any failure *ppResp is freed and NULL.  Returns the outcome. */
+/* End a transaction: commit if rc is PA_OK, else (or if the commit fails) roll
+ * back; on any failure *ppResp (ppResp may be NULL: a step with no answer) is
+ * freed and NULL.  Returns the outcome. */
 int pa_agg_end_txn(pa_aggregator *a, int rc, uint8_t **ppResp);
 
 /* 1 if z is a month "YYYY-MM" (digits, month 01..12). */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "common/guard.h"
@@ -106,4 +108,94 @@ int pa_client_collect(pa_http_client *c, const pa_task *t, const pa_keys *k, con
     }
     free(pReq);
     return rc;
+}
+
+typedef struct {
+    const pa_http_client_opts *pOpts;
+    const pa_task *t;
+    const pa_keys *k;
+    const pa_client_batch *aBatch;
+    size_t nBatch;
+    unsigned nTimeoutS;
+    pa_client_result_fn xOnResult;
+    void *pCtx;
+    double *aLatency;
+    atomic_size_t next;
+    size_t nFailed;
+    pthread_mutex_t lock;
+    char zError[512];
+} many_work;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *collect_worker(void *p)
+{
+    many_work *w = p;
+    pa_http_client *c = NULL;
+    int rcClient = pa_http_client_new(&c, w->pOpts);
+
+    for (;;) {
+        size_t i = atomic_fetch_add(&w->next, 1);
+        if (i >= w->nBatch)
+            break;
+        const pa_client_batch *b = &w->aBatch[i];
+        pa_collection coll;
+        double t0 = mono_s();
+        memset(&coll, 0, sizeof coll);
+        int rc = rcClient == PA_OK
+                     ? pa_client_collect(c, w->t, w->k, b->zPeriod, b->zPartition, w->nTimeoutS, &coll)
+                     : rcClient;
+        if (w->aLatency != NULL)
+            w->aLatency[i] = mono_s() - t0;
+        pthread_mutex_lock(&w->lock);
+        if (rc == PA_OK && w->xOnResult != NULL)
+            rc = w->xOnResult(w->pCtx, i, &coll);
+        if (rc != PA_OK && w->nFailed++ == 0)
+            snprintf(w->zError, sizeof w->zError, "%s/%s: %s", b->zPeriod, b->zPartition, pa_error_detail());
+        pthread_mutex_unlock(&w->lock);
+        pa_collection_free(&coll);
+    }
+    pa_http_client_free(&c);
+    return NULL;
+}
+
+int pa_client_collect_many(const pa_http_client_opts *pOpts, const pa_task *t, const pa_keys *k,
+                           const pa_client_batch *aBatch, size_t nBatch, unsigned nThreads,
+                           unsigned nTimeoutS, pa_client_result_fn xOnResult, void *pCtx,
+                           double *aLatency)
+{
+    pthread_t aThread[16];
+    many_work w;
+    unsigned nStarted = 0;
+
+    memset(&w, 0, sizeof w);
+    w.pOpts = pOpts;
+    w.t = t;
+    w.k = k;
+    w.aBatch = aBatch;
+    w.nBatch = nBatch;
+    w.nTimeoutS = nTimeoutS;
+    w.xOnResult = xOnResult;
+    w.pCtx = pCtx;
+    w.aLatency = aLatency;
+    pthread_mutex_init(&w.lock, NULL);
+    if (nThreads < 1)
+        nThreads = 1;
+    if (nThreads > 16)
+        nThreads = 16;
+    while (nStarted < nThreads && pthread_create(&aThread[nStarted], NULL, collect_worker, &w) == 0)
+        nStarted++;
+    if (nStarted == 0)
+        collect_worker(&w); /* no thread could start: this one does the work */
+    for (unsigned i = 0; i < nStarted; i++)
+        pthread_join(aThread[i], NULL);
+    pthread_mutex_destroy(&w.lock);
+    if (w.nFailed > 0)
+        return pa_fail(PA_EIO, "%zu of %zu releases failed, e.g. %s", w.nFailed, nBatch, w.zError);
+    return PA_OK;
 }

@@ -226,20 +226,6 @@ static int submit_month(const pa_demo_opts *o, const pa_task *t, const pa_synth 
     return PA_OK;
 }
 
-/* Every partition of one period released by concurrent collectors. */
-typedef struct {
-    const pa_demo_opts *o;
-    const pa_task *t;
-    const pa_keys *pCollector;
-    const char *zCa, *zPeriod;
-    const pa_task_partition *aPart;
-    size_t nPart;
-    double *aLatency;          /* per release, seconds */
-    atomic_size_t next, failed;
-    pthread_mutex_t lock;
-    char zError[512];
-} release_work;
-
 static int write_collection(const pa_demo_opts *o, const pa_task *t, const pa_collection *c)
 {
     char zPath[4096];
@@ -259,64 +245,39 @@ static int write_collection(const pa_demo_opts *o, const pa_task *t, const pa_co
     return rc;
 }
 
-static void *release_worker(void *p)
-{
-    release_work *w = p;
-    pa_http_client *c = NULL;
-    pa_http_client_opts co = {0};
+typedef struct {
+    const pa_demo_opts *o;
+    const pa_task *t;
+} release_ctx;
 
-    co.ca_file = w->zCa;
-    if (pa_http_client_new(&c, &co) != PA_OK)
-        return NULL;
-    for (;;) {
-        size_t i = atomic_fetch_add(&w->next, 1);
-        if (i >= w->nPart)
-            break;
-        pa_collection coll;
-        double t0 = now_s();
-        int rc = pa_client_collect(c, w->t, w->pCollector, w->zPeriod, w->aPart[i].zName, 600, &coll);
-        w->aLatency[i] = now_s() - t0;
-        if (rc == PA_OK) {
-            rc = write_collection(w->o, w->t, &coll);
-            pa_collection_free(&coll);
-        }
-        if (rc != PA_OK) {
-            atomic_fetch_add(&w->failed, 1);
-            pthread_mutex_lock(&w->lock);
-            snprintf(w->zError, sizeof w->zError, "%s/%s: %s", w->zPeriod, w->aPart[i].zName,
-                     pa_error_detail());
-            pthread_mutex_unlock(&w->lock);
-        }
-    }
-    pa_http_client_free(&c);
-    return NULL;
+/* Each result written next to the others, as `privagg collect --out` would. */
+static int on_release(void *pCtx, size_t iBatch, const pa_collection *pColl)
+{
+    const release_ctx *r = pCtx;
+    (void)iBatch;
+    return write_collection(r->o, r->t, pColl);
 }
 
+/* Every partition of one period, released by 4 concurrent collectors. */
 static int release_partitions(const pa_demo_opts *o, const pa_task *t, const pa_keys *pCollector,
                               const char *zCa, const char *zPeriod, double *aLatency)
 {
-    release_work w;
-    pthread_t aThread[4];
+    pa_http_client_opts co = {0};
+    pa_client_batch *aBatch = calloc(t->nPartition ? t->nPartition : 1, sizeof *aBatch);
+    release_ctx r = {o, t};
+    int rc;
 
-    memset(&w, 0, sizeof w);
-    w.o = o;
-    w.t = t;
-    w.pCollector = pCollector;
-    w.zCa = zCa;
-    w.zPeriod = zPeriod;
-    w.aPart = t->aPartition;
-    w.nPart = t->nPartition;
-    w.aLatency = aLatency;
-    pthread_mutex_init(&w.lock, NULL);
-    for (int i = 0; i < 4; i++)
-        pthread_create(&aThread[i], NULL, release_worker, &w);
-    for (int i = 0; i < 4; i++)
-        pthread_join(aThread[i], NULL);
-    pthread_mutex_destroy(&w.lock);
-    if (atomic_load(&w.failed) > 0)
-        return pa_fail(PA_EIO, "demo: %zu partition releases failed, e.g. %s", atomic_load(&w.failed),
-                       w.zError);
-    return PA_OK;
+    if (aBatch == NULL)
+        return pa_fail(PA_ENOMEM, "demo: out of memory");
+    for (size_t i = 0; i < t->nPartition; i++) {
+        aBatch[i].zPeriod = zPeriod;
+        aBatch[i].zPartition = t->aPartition[i].zName;
+    }
+    co.ca_file = zCa;
+    rc = pa_client_collect_many(&co, t, pCollector, aBatch, t->nPartition, 4, 600, on_release, &r,
+                                aLatency);
+    free(aBatch);
+    return rc;
 }
 
 static int cmp_double(const void *a, const void *b)

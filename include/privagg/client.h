@@ -20,11 +20,32 @@
  * problem document), or a transport error. */
 int pa_client_upload(pa_http_client *pClient, const pa_task *pTask, const uint8_t *pMsg, size_t nMsg);
 
-/* Polls every 200 ms for at most nTimeoutS seconds (PA_EIO then).  A leader that
- * restarted and forgot the job gets the same request again (idempotent). */
+/* Creates the job (its id derived from the batch), then polls it (every 20 ms at
+ * first, then every 200 ms) for at most nTimeoutS seconds.  A refusal for good
+ * (PA_EBUDGET, PA_ERANGE, PA_ENOTFOUND, ...) returns at once with the leader's
+ * message; a transient failure is retried until the timeout; still pending then
+ * is PA_EBUSY.  Running it again for a released batch returns the same answer. */
 int pa_client_collect(pa_http_client *pClient, const pa_task *pTask, const pa_keys *pCollector,
                       const char *zPeriod, const char *zPartition, unsigned nTimeoutS,
                       pa_collection *pOut);
+
+/*
+ * Many releases from nThreads concurrent collectors (each its own connection):
+ * aBatch[i] is collected with pa_client_collect, xOnResult(pCtx, i, &collection)
+ * is called for each success (one call at a time, under a lock; its non-zero
+ * return counts as a failure), and aLatency[i] (may be NULL) receives the
+ * seconds from create to result.  Returns PA_OK if every batch was released, else
+ * PA_EIO naming how many failed and the first failure.
+ */
+typedef struct {
+    const char *zPeriod;
+    const char *zPartition;
+} pa_client_batch;
+typedef int (*pa_client_result_fn)(void *pCtx, size_t iBatch, const pa_collection *pColl);
+int pa_client_collect_many(const pa_http_client_opts *pOpts, const pa_task *pTask, const pa_keys *pCollector,
+                           const pa_client_batch *aBatch, size_t nBatch, unsigned nThreads,
+                           unsigned nTimeoutS, pa_client_result_fn xOnResult, void *pCtx,
+                           double *aLatency);
 
 /*
  * Counts for one report from a CSV file: a header naming each schema dimension
