@@ -392,25 +392,34 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* The 12 bit positions (9 bits each) of an id inside its 512-bit block, from
+ * 108 independent hash bits (double hashing would leave only 18 bits of entropy
+ * and about one false "seen" per 10^5 ids). */
+static void bloom_bits(unsigned aBit[BLOOM_BITS], uint64_t h2, uint64_t h3)
+{
+    for (unsigned k = 0; k < 7; k++)
+        aBit[k] = (unsigned)((h2 >> (9 * k)) & 511);
+    for (unsigned k = 7; k < BLOOM_BITS; k++)
+        aBit[k] = (unsigned)((h3 >> (9 * (k - 7))) & 511);
+}
+
 /* 1 if the id may have been seen before (then it is not added), else adds it. */
 static int bloom_seen(uint64_t *aBloom, const char *z, size_t n)
 {
     uint64_t h = 14695981039346656037ULL;
+    unsigned aBit[BLOOM_BITS];
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)z[i]) * 1099511628211ULL;
-    uint64_t h1 = mix64(h), h2 = mix64(h1 ^ 0x9e3779b97f4a7c15ULL), h3 = mix64(h2) | 1;
+    uint64_t h1 = mix64(h), h2 = mix64(h1 ^ 0x9e3779b97f4a7c15ULL), h3 = mix64(h2 ^ 0x632be59bd9b4e019ULL);
     uint64_t *pBlock = aBloom + (size_t)(h1 % BLOOM_BLOCKS) * 8;
     int bAll = 1;
-    for (unsigned k = 0; k < BLOOM_BITS; k++) {
-        unsigned bit = (unsigned)((h2 + k * h3) & 511);
-        bAll &= (pBlock[bit >> 6] >> (bit & 63)) & 1;
-    }
+    bloom_bits(aBit, h2, h3);
+    for (unsigned k = 0; k < BLOOM_BITS; k++)
+        bAll &= (int)((pBlock[aBit[k] >> 6] >> (aBit[k] & 63)) & 1);
     if (bAll)
         return 1;
-    for (unsigned k = 0; k < BLOOM_BITS; k++) {
-        unsigned bit = (unsigned)((h2 + k * h3) & 511);
-        pBlock[bit >> 6] |= (uint64_t)1 << (bit & 63);
-    }
+    for (unsigned k = 0; k < BLOOM_BITS; k++)
+        pBlock[aBit[k] >> 6] |= (uint64_t)1 << (aBit[k] & 63);
     return 0;
 }
 
