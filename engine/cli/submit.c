@@ -724,7 +724,7 @@ static int do_submit(run *r)
     }
     rc = pa_submit_report_id(t, &k, zPeriod, aCounts, nCounts, &e.pReport, &e.nReport, e.aReportId);
     if (rc == PA_OK)
-        rc = pa_spool_add(pSpool, &e, bHave ? &cur : NULL);
+        rc = pa_spool_add(pSpool, &e);
     if (rc != PA_OK) {
         iExit = fail(r, rc == PA_ESTORE ? EXIT_FAILED : EXIT_REFUSED, "submit", rc);
         goto out;

@@ -193,50 +193,30 @@ static int exec(pa_spool *p, const char *zSql)
     return sqlite3_exec(p->pDb, zSql, NULL, NULL, NULL) == SQLITE_OK ? PA_OK : db_fail(p, zSql);
 }
 
-int pa_spool_add(pa_spool *p, pa_spool_entry *e, const pa_spool_entry *pReplaced)
+int pa_spool_add(pa_spool *p, pa_spool_entry *e)
 {
     sqlite3_stmt *s = NULL;
-    int rc;
+    int rc = PA_OK;
 
-    PA_GUARD(exec(p, "BEGIN IMMEDIATE"));
-    rc = PA_OK;
-    if (pReplaced != NULL) {
-        if (sqlite3_prepare_v2(p->pDb, "UPDATE spool SET state = 'superseded', report = NULL WHERE id = ?1",
-                               -1, &s, NULL) != SQLITE_OK)
-            rc = db_fail(p, "update");
-        else {
-            sqlite3_bind_int64(s, 1, pReplaced->iRow);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(p, "update");
-        }
-        sqlite3_finalize(s);
-        s = NULL;
-    }
     e->eState = PA_SPOOL_PENDING;
     e->tCreated = (int64_t)time(NULL);
-    if (rc == PA_OK && sqlite3_prepare_v2(p->pDb, "INSERT INTO spool(task_id, agency_id, period, report_id,"
-                                                  " counts_mac, state, corrects, created_at, report)"
-                                                  " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8)",
-                                          -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(p->pDb, "INSERT INTO spool(task_id, agency_id, period, report_id,"
+                                   " counts_mac, state, corrects, created_at, report)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8)", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(p, "insert");
+    sqlite3_bind_blob(s, 1, e->aTaskId, 32, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, e->zAgency, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, e->zPeriod, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, e->aReportId, PA_REPORT_ID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, e->aCountsMac, 32, SQLITE_STATIC);
+    if (e->bCorrection)
+        sqlite3_bind_blob(s, 6, e->aCorrects, PA_REPORT_ID_SIZE, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, e->tCreated);
+    sqlite3_bind_blob(s, 8, e->pReport, (int)e->nReport, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(p, "insert");
-    if (rc == PA_OK) {
-        sqlite3_bind_blob(s, 1, e->aTaskId, 32, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, e->zAgency, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, e->zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 4, e->aReportId, PA_REPORT_ID_SIZE, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 5, e->aCountsMac, 32, SQLITE_STATIC);
-        if (e->bCorrection)
-            sqlite3_bind_blob(s, 6, e->aCorrects, PA_REPORT_ID_SIZE, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 7, e->tCreated);
-        sqlite3_bind_blob(s, 8, e->pReport, (int)e->nReport, SQLITE_STATIC);
-        if (sqlite3_step(s) != SQLITE_DONE)
-            rc = db_fail(p, "insert");
-        e->iRow = sqlite3_last_insert_rowid(p->pDb);
-    }
+    e->iRow = sqlite3_last_insert_rowid(p->pDb);
     sqlite3_finalize(s);
-    if (rc == PA_OK)
-        return exec(p, "COMMIT");
-    sqlite3_exec(p->pDb, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
@@ -257,6 +237,7 @@ int pa_spool_mark(pa_spool *p, pa_spool_entry *e, pa_spool_state eState, const c
     if (eState == PA_SPOOL_ACKNOWLEDGED)
         e->tAcked = tNow;
     snprintf(e->zLastError, sizeof e->zLastError, "%s", zError ? zError : "");
+    PA_GUARD(exec(p, "BEGIN IMMEDIATE"));
     sqlite3_bind_int64(s, 1, e->iRow);
     sqlite3_bind_text(s, 2, pa_spool_state_name(eState), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, tNow);
@@ -267,6 +248,25 @@ int pa_spool_mark(pa_spool *p, pa_spool_entry *e, pa_spool_state eState, const c
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(p, "update");
     sqlite3_finalize(s);
+    s = NULL;
+    /* the leader replaced the older report: only now is it superseded here */
+    if (rc == PA_OK && eState == PA_SPOOL_ACKNOWLEDGED &&
+        sqlite3_prepare_v2(p->pDb, "UPDATE spool SET state = 'superseded', report = NULL"
+                                   " WHERE task_id = ?1 AND agency_id = ?2 AND period = ?3 AND id < ?4"
+                                   " AND state IN ('pending','sent','acknowledged')", -1, &s, NULL) != SQLITE_OK)
+        rc = db_fail(p, "update");
+    if (s != NULL) {
+        sqlite3_bind_blob(s, 1, e->aTaskId, 32, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, e->zAgency, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, e->zPeriod, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, e->iRow);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_fail(p, "update");
+        sqlite3_finalize(s);
+    }
+    if (rc == PA_OK)
+        return exec(p, "COMMIT");
+    sqlite3_exec(p->pDb, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 

@@ -152,11 +152,11 @@ int pa_records_tally(const pa_records_mapping *pMap, const pa_task *pTask, FILE 
 typedef struct pa_spool pa_spool;
 
 typedef enum {
-    PA_SPOOL_PENDING = 1,   /* written, never answered by the leader */
-    PA_SPOOL_SENT,          /* an attempt reached the network but no answer came back */
+    PA_SPOOL_PENDING = 1,   /* written, not tried yet */
+    PA_SPOOL_SENT,          /* tried, no acknowledgement yet (unreachable, 5xx, 401/403/404) */
     PA_SPOOL_ACKNOWLEDGED,  /* the leader stored it */
     PA_SPOOL_REFUSED,       /* the leader refused it (4xx): never retried */
-    PA_SPOOL_SUPERSEDED,    /* replaced by a correction */
+    PA_SPOOL_SUPERSEDED,    /* replaced by an acknowledged correction */
 } pa_spool_state;
 
 typedef struct {
@@ -186,10 +186,11 @@ void pa_spool_close(pa_spool *pSpool);
  * acknowledged): PA_OK and *pEntry, or PA_ENOTFOUND. */
 int pa_spool_current(pa_spool *pSpool, const uint8_t aTaskId[32], const char *zAgency, const char *zPeriod,
                      pa_spool_entry *pEntry);
-/* Add a pending entry (committed and synced before this returns).  If pReplaced is
- * not NULL, that entry becomes superseded in the same transaction. */
-int pa_spool_add(pa_spool *pSpool, pa_spool_entry *pEntry, const pa_spool_entry *pReplaced);
-/* Record an attempt's outcome (the report blob is dropped once acknowledged). */
+/* Add a pending entry (committed and synced before this returns). */
+int pa_spool_add(pa_spool *pSpool, pa_spool_entry *pEntry);
+/* Record an attempt's outcome.  Once acknowledged the report's bytes are dropped
+ * and every older entry of the same (task, agency, period) becomes superseded
+ * (the leader replaced it), in the same transaction. */
 int pa_spool_mark(pa_spool *pSpool, pa_spool_entry *pEntry, pa_spool_state eState, const char *zError);
 /* Every entry (oldest first), or those of one task still to send (aTaskId not
  * NULL); *paEntry malloc'ed, free with pa_spool_entries_free. */

@@ -65,7 +65,7 @@ static void test_add_find_mark(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(pa_spool_current(p, g_m.pTask->aTaskId, g_m.aAgency[0].zId, "2026-10", &cur), PA_ENOTFOUND);
     entry(&e, "2026-10", 5);
-    assert_int_equal(pa_spool_add(p, &e, NULL), PA_OK);
+    assert_int_equal(pa_spool_add(p, &e), PA_OK);
     pa_spool_close(p);
 
     /* a new process finds the same report */
@@ -97,8 +97,12 @@ static void test_add_find_mark(void **state)
     entry(&c, "2026-10", 6);
     c.bCorrection = 1;
     memcpy(c.aCorrects, cur.aReportId, 16);
-    assert_int_equal(pa_spool_add(p, &c, &cur), PA_OK);
+    assert_int_equal(pa_spool_add(p, &c), PA_OK);
     pa_spool_entry_free(&cur);
+    assert_int_equal(pa_spool_list(p, NULL, 0, &a, &n), PA_OK);
+    assert_int_equal(a[0].eState, PA_SPOOL_ACKNOWLEDGED); /* until the correction is acknowledged */
+    pa_spool_entries_free(a, n);
+    assert_int_equal(pa_spool_mark(p, &c, PA_SPOOL_ACKNOWLEDGED, ""), PA_OK);
     assert_int_equal(pa_spool_current(p, g_m.pTask->aTaskId, g_m.aAgency[0].zId, "2026-10", &cur), PA_OK);
     assert_memory_equal(cur.aReportId, c.aReportId, 16);
     assert_true(cur.bCorrection);
@@ -106,7 +110,7 @@ static void test_add_find_mark(void **state)
     assert_int_equal(pa_spool_list(p, NULL, 0, &a, &n), PA_OK);
     assert_int_equal(n, 2);
     assert_int_equal(a[0].eState, PA_SPOOL_SUPERSEDED);
-    assert_int_equal(a[1].eState, PA_SPOOL_PENDING);
+    assert_int_equal(a[1].eState, PA_SPOOL_ACKNOWLEDGED);
     pa_spool_entries_free(a, n);
     /* another task's entries are not listed for this task */
     uint8_t aOther[32] = {1};
