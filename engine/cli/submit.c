@@ -306,8 +306,9 @@ static void receipt(run *r, const pa_spool_entry *e, const pa_task *t, const cha
         printf("acknowledged: report %s, agency %s, period %s, by the leader at %s%s%s%s\n", zId, e->zAgency,
                e->zPeriod, zAt, e->bCorrection ? " (a correction)" : "", zNote ? "; " : "", zNote ? zNote : "");
     else
-        printf("%s: report %s, agency %s, period %s, %u attempt(s): %s\n", pa_spool_state_name(e->eState), zId,
-               e->zAgency, e->zPeriod, e->nAttempt, zNote ? zNote : e->zLastError);
+        fprintf(stderr, "privagg submit: %s: report %s, agency %s, period %s, %u attempt(s): %s\n",
+                pa_spool_state_name(e->eState), zId, e->zAgency, e->zPeriod, e->nAttempt,
+                zNote ? zNote : e->zLastError);
 }
 
 static int send_entry(run *r, pa_spool *pSpool, const pa_task *t, pa_spool_entry *e)

@@ -123,6 +123,7 @@ stop leader
 submit "$id10" "$T/10.csv" --attempts 2 >"$T/down" 2>&1; rc=$?
 [ $rc = 75 ] && ok || { bad "leader down: exit $rc, expected 75"; cat "$T/down"; }
 cp "$D/keys/agencies/$id10.key.spool" "$T/spool-before-retry"
+grep -q "sent: report .*connect" "$T/down" && ok || bad "leader down: $(cat "$T/down")"
 "$PRIVAGG" submit --status --key "$D/keys/agencies/$id10.key" >"$T/status" 2>&1
 grep -q "2026-10 *sent .* 2 " "$T/status" && ok || bad "status: $(cat "$T/status")"
 start leader
