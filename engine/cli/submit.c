@@ -1,79 +1,799 @@
 /*
  * privagg submit — an agency sends one month of counts (thin over engine/submit
- * and engine/client).  Only the Prio3 shares, sealed to each aggregator, leave.
+ * and engine/client).  From an incident export (--records, with the contribution
+ * bounds of the task) or from counts the agency tallied itself (--counts); the
+ * sealed report goes to the local spool first, then to the leader with retry;
+ * --retry sends what is still spooled, --status lists it, --dry-run shows the
+ * count vector and sends nothing.  Only the Prio3 shares, sealed to each
+ * aggregator, leave.  The exit codes let cron tell "try later" from "give up"
+ * (docs/submit.md).
  */
+#include <jansson.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "privagg/client.h"
 #include "privagg/common.h"
 #include "privagg/submit.h"
 
+/* Exit codes (sysexits.h values where one fits; docs/submit.md). */
+#define EXIT_DONE 0      /* acknowledged, nothing left to send, or a dry run */
+#define EXIT_FAILED 1    /* a local failure: out of memory, the spool cannot be written */
+#define EXIT_USAGE 2     /* bad options */
+#define EXIT_REFUSED 65  /* EX_DATAERR: fix the input (or the leader refused the report) */
+#define EXIT_LATER 75    /* EX_TEMPFAIL: spooled, run --retry later */
+#define EXIT_CONFIG 78   /* EX_CONFIG: task, key, mapping or leader configuration */
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: privagg submit --task FILE --key AGENCY.key --period YYYY-MM --counts FILE.csv\n"
-            "                      [--ca CERT.pem]\n"
+            "usage: privagg submit --task FILE --key AGENCY.key (--records FILE.csv | --counts FILE.csv)\n"
+            "                      [--period YYYY-MM] [--dry-run] [--json] [--correct] [--ca CERT.pem]\n"
+            "                      [--mapping FILE.json] [--offenses FILE.csv | --data DIR]\n"
+            "                      [--max-bad-share R] [--allow-empty] [--allow-open-period]\n"
+            "                      [--summary FILE.json] [--spool FILE] [--attempts N] [--backoff-ms MS]\n"
+            "                      [--no-progress]\n"
+            "       privagg submit --retry --task FILE (--key AGENCY.key | --spool FILE) [--ca CERT.pem] [--json]\n"
+            "       privagg submit --status (--key AGENCY.key | --spool FILE) [--json]\n"
+            "       privagg submit --print-mapping\n"
             "\n"
-            "Splits the counts into Prio3 secret shares with a validity proof, seals each\n"
-            "share to its aggregator (HPKE), signs the report with the agency's key and\n"
-            "uploads it to the leader named in the task.  The counts CSV has a header\n"
-            "naming the task's dimensions and \"count\" (e.g. offense,status,role,count),\n"
-            "or cell,count; unlisted cells are 0.\n"
-            "  --ca CERT.pem   trust anchor for the leader's certificate (default: system)\n"
+            "Reads one month of incident records (one row per person involved in an\n"
+            "offense: incident id, NIBRS offense code, role, immigration status, incident\n"
+            "date), maps them to the task's cells, applies the task's bounds per incident\n"
+            "(once per cell, at most max_cells_per_record cells, each cell clipped to\n"
+            "max_measurement), prints what it left out, and sends only a Prio3 report\n"
+            "sealed to the two aggregators.  The report is written to the spool first:\n"
+            "a leader that is down loses nothing (--retry sends it later), and a re-run\n"
+            "with the same counts sends the same report, never a second one.\n"
             "\n"
-            "example:\n"
-            "  privagg submit --task task.json --key keys/agencies/MO0010000.key \\\n"
-            "                 --period 2026-10 --counts october.csv --ca tls/cert.pem\n");
+            "  --records FILE    incident export, CSV, UTF-8, rows of one incident together\n"
+            "                    (\"-\" = standard input); the rules are in docs/submit.md\n"
+            "  --counts FILE     counts tallied by the agency: offense,status,role,count or\n"
+            "                    cell,count; unlisted cells are 0\n"
+            "  --period YYYY-MM  the month (default: the last complete month); an incident\n"
+            "                    counts in the month of its incident date only\n"
+            "  --mapping FILE    columns and value names of the export (default: see\n"
+            "                    --print-mapping); values match case-insensitively\n"
+            "  --offenses FILE   NIBRS code table (default DIR/nibrs_offense_buckets.csv)\n"
+            "  --data DIR        shipped data folder (default data)\n"
+            "  --dry-run         print the count vector and the report size; send and store\n"
+            "                    nothing\n"
+            "  --json            one JSON object on standard output (dry run: with \"counts\")\n"
+            "  --correct         replace the report of this period by one with new counts\n"
+            "                    (the task must allow corrections and the batch be unreleased)\n"
+            "  --max-bad-share R refuse when more than this share of rows is bad (default 0.02)\n"
+            "  --allow-empty     send an all-zero report when no incident counts (a month with\n"
+            "                    no incidents); refused otherwise\n"
+            "  --allow-open-period  submit the current, unfinished month\n"
+            "  --summary FILE    also write the summary and the counts to FILE (mode 0600);\n"
+            "                    the only place plain counts are written\n"
+            "  --spool FILE      the spool (default: the key file's path + .spool)\n"
+            "  --attempts N      uploads tried in this run (default 4), waiting --backoff-ms\n"
+            "                    (default 1000), doubled each time\n"
+            "  --ca CERT.pem     trust anchor for the leader's certificate (default: system)\n"
+            "  --no-progress     no progress bar (there is none when stderr is not a terminal)\n"
+            "\n"
+            "exit status: 0 done (acknowledged, nothing left to send, or a dry run);\n"
+            "  65 refused: fix the input (bad rows, empty file, open or future period, counts\n"
+            "  that differ from a sent report without --correct, the leader refused it);\n"
+            "  75 try again later: the report is spooled, run --retry; 78 configuration\n"
+            "  error (task, key, mapping, file not found, leader does not know the task or\n"
+            "  key); 2 bad options; 1 other local failure.\n"
+            "\n"
+            "examples:\n"
+            "  privagg submit --print-mapping > mapping.json\n"
+            "  privagg submit --task task.json --key keys/MO0010000.key --records nov.csv \\\n"
+            "                 --mapping mapping.json --period 2026-11 --dry-run\n"
+            "  privagg submit --task task.json --key keys/MO0010000.key --records nov.csv \\\n"
+            "                 --mapping mapping.json --period 2026-11 --ca tls/cert.pem\n"
+            "  privagg submit --task task.json --key keys/MO0010000.key --counts nov-counts.csv \\\n"
+            "                 --period 2026-11 --ca tls/cert.pem\n"
+            "  privagg submit --task task.json --key keys/MO0010000.key --records nov-fixed.csv \\\n"
+            "                 --period 2026-11 --correct --ca tls/cert.pem\n"
+            "  privagg submit --retry --task task.json --key keys/MO0010000.key --ca tls/cert.pem\n"
+            "  privagg submit --status --key keys/MO0010000.key\n"
+            "  cron: 15 6 2 * *  privagg submit --task ... --key ... --records /exports/last-month.csv\n"
+            "       0 * * * *    privagg submit --retry --task ... --key ...\n");
+}
+
+typedef struct {
+    pa_cli_opt *o;
+    size_t n;
+    int bJson;
+    json_t *pOut;            /* the --json object */
+    const char *zOutcome;
+} run;
+
+static const char *val(const run *r, const char *z)
+{
+    return pa_cli_value(r->o, r->n, z);
+}
+
+static int seen(const run *r, const char *z)
+{
+    return pa_cli_seen(r->o, r->n, z);
+}
+
+/* Report a failure (human or JSON) and return the exit code. */
+static int fail(run *r, int iExit, const char *zWhat, int code)
+{
+    const char *zOutcome = iExit == EXIT_REFUSED ? "refused"
+                           : iExit == EXIT_LATER ? "later"
+                           : iExit == EXIT_CONFIG ? "configuration" : "failed";
+    r->zOutcome = zOutcome;
+    if (r->bJson) {
+        json_object_set_new(r->pOut, "error", json_string(pa_error_detail()));
+    } else {
+        pa_cli_report(zWhat, code);
+    }
+    return iExit;
+}
+
+static void iso_time(char z[32], int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(z, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void month_of(char z[8], int iDelta)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    unsigned iYm = (unsigned)((tm.tm_year + 1900) * 12 + tm.tm_mon + iDelta);
+    snprintf(z, 8, "%04u-%02u", iYm / 12 % 10000, iYm % 12 + 1);
+}
+
+/* ------------------------------------------------------------- progress bar */
+
+typedef struct {
+    uint64_t nTotal;
+    const char *zName;
+    struct timespec tLast;
+    int bShown;
+} progress;
+
+static void on_progress(void *pCtx, uint64_t nBytes, uint64_t nRow)
+{
+    progress *p = pCtx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (p->bShown && (now.tv_sec - p->tLast.tv_sec) * 1000 + (now.tv_nsec - p->tLast.tv_nsec) / 1000000 < 200)
+        return;
+    p->tLast = now;
+    p->bShown = 1;
+    if (p->nTotal > 0) {
+        unsigned pct = (unsigned)(nBytes * 100 / p->nTotal);
+        char zBar[41];
+        memset(zBar, '#', pct * 40 / 100);
+        memset(zBar + pct * 40 / 100, '.', 40 - pct * 40 / 100);
+        zBar[40] = '\0';
+        fprintf(stderr, "\r%.40s [%s] %3u %% %llu rows", p->zName, zBar, pct > 100 ? 100 : pct,
+                (unsigned long long)nRow);
+    } else {
+        fprintf(stderr, "\r%.40s: %llu rows", p->zName, (unsigned long long)nRow);
+    }
+    fflush(stderr);
+}
+
+/* ------------------------------------------------------------- summary */
+
+static json_t *summary_json(const pa_records_summary *s, double rMaxBad)
+{
+    json_t *o = json_object(), *pIssues = json_object();
+    json_object_set_new(o, "rows", json_integer((json_int_t)s->nRow));
+    json_object_set_new(o, "incidents", json_integer((json_int_t)s->nRecord));
+    json_object_set_new(o, "incidents_counted", json_integer((json_int_t)s->nRecordCounted));
+    json_object_set_new(o, "incidents_earlier", json_integer((json_int_t)s->nRecordEarlier));
+    json_object_set_new(o, "incidents_later", json_integer((json_int_t)s->nRecordLater));
+    json_object_set_new(o, "incidents_capped", json_integer((json_int_t)s->nRecordCapped));
+    json_object_set_new(o, "cells_dropped", json_integer((json_int_t)s->nCellDropped));
+    json_object_set_new(o, "cells_clipped", json_integer((json_int_t)s->nCellClipped));
+    json_object_set_new(o, "clipped_amount", json_integer((json_int_t)s->nClippedAmount));
+    json_object_set_new(o, "bad_rows", json_integer((json_int_t)s->nBad));
+    json_object_set_new(o, "bad_share", json_real(s->nRow ? (double)s->nBad / (double)s->nRow : 0));
+    json_object_set_new(o, "max_bad_share", json_real(rMaxBad));
+    for (int e = 0; e < PA_REC_KIND_COUNT; e++) {
+        const pa_records_issue *p = &s->aIssue[e];
+        if (p->nRow == 0)
+            continue;
+        json_t *pI = json_object(), *pLines = json_array();
+        for (size_t i = 0; i < p->nLine; i++)
+            json_array_append_new(pLines, json_integer((json_int_t)p->aLine[i]));
+        json_object_set_new(pI, "rows", json_integer((json_int_t)p->nRow));
+        json_object_set_new(pI, "bad", json_boolean(pa_records_kind_bad((pa_records_kind)e)));
+        json_object_set_new(pI, "first_lines", pLines);
+        json_object_set_new(pI, "example", json_string(p->zExample));
+        json_object_set_new(pIssues, pa_records_kind_name((pa_records_kind)e), pI);
+    }
+    json_object_set_new(o, "issues", pIssues);
+    return o;
+}
+
+static void summary_print(FILE *f, const pa_records_summary *s, const char *zPeriod, double rMaxBad, uint64_t k)
+{
+    fprintf(f, "records: %llu rows, %llu incidents; %llu incidents of %s counted", (unsigned long long)s->nRow,
+            (unsigned long long)s->nRecord, (unsigned long long)s->nRecordCounted, zPeriod);
+    if (s->nRecordEarlier || s->nRecordLater)
+        fprintf(f, " (%llu of earlier and %llu of later months left out, %s..%s)",
+                (unsigned long long)s->nRecordEarlier, (unsigned long long)s->nRecordLater, s->zEarliestOther,
+                s->zLatestOther);
+    fprintf(f, "\n");
+    if (s->nRecordCapped)
+        fprintf(f, "bounds: %llu incidents touched more than %llu cells: %llu cell contributions dropped\n",
+                (unsigned long long)s->nRecordCapped, (unsigned long long)k, (unsigned long long)s->nCellDropped);
+    if (s->nCellClipped)
+        fprintf(f, "bounds: %llu cells reached the task's maximum: %llu contributions clipped\n",
+                (unsigned long long)s->nCellClipped, (unsigned long long)s->nClippedAmount);
+    fprintf(f, "bad rows: %llu of %llu (%.2f %%, the limit is %.2f %%)\n", (unsigned long long)s->nBad,
+            (unsigned long long)s->nRow, s->nRow ? 100.0 * (double)s->nBad / (double)s->nRow : 0.0, 100.0 * rMaxBad);
+    for (int e = 0; e < PA_REC_KIND_COUNT; e++) {
+        const pa_records_issue *p = &s->aIssue[e];
+        if (p->nRow == 0)
+            continue;
+        fprintf(f, "  %-22s %8llu  %s; lines", pa_records_kind_name((pa_records_kind)e),
+                (unsigned long long)p->nRow, pa_records_kind_bad((pa_records_kind)e) ? "bad" : "left out");
+        for (size_t i = 0; i < p->nLine; i++)
+            fprintf(f, "%s %llu", i ? "," : "", (unsigned long long)p->aLine[i]);
+        fprintf(f, "%s\n      %s\n", p->nRow > p->nLine ? ", ..." : "", p->zExample);
+    }
+}
+
+static json_t *counts_json(const uint64_t *a, size_t n)
+{
+    json_t *p = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(p, json_integer((json_int_t)a[i]));
+    return p;
+}
+
+static int write_private_json(const char *zPath, json_t *p)
+{
+    int fd = open(zPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *f;
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return pa_fail(PA_EIO, "--summary: cannot create %s", zPath);
+    }
+    f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        return pa_fail(PA_EIO, "--summary: cannot write %s", zPath);
+    }
+    int bOk = json_dumpf(p, f, JSON_INDENT(2)) == 0 && fputc('\n', f) != EOF;
+    bOk &= fclose(f) == 0;
+    return bOk ? PA_OK : pa_fail(PA_EIO, "--summary: cannot write %s", zPath);
+}
+
+/* ------------------------------------------------------------- sending */
+
+static void receipt(run *r, const pa_spool_entry *e, const pa_task *t, const char *zNote)
+{
+    char zId[2 * PA_REPORT_ID_SIZE + 1], zAt[32] = "";
+    sodium_bin2hex(zId, sizeof zId, e->aReportId, PA_REPORT_ID_SIZE);
+    if (e->tAcked)
+        iso_time(zAt, e->tAcked);
+    if (r->bJson) {
+        json_t *p = json_object();
+        json_object_set_new(p, "report_id", json_string(zId));
+        json_object_set_new(p, "agency", json_string(e->zAgency));
+        json_object_set_new(p, "period", json_string(e->zPeriod));
+        json_object_set_new(p, "state", json_string(pa_spool_state_name(e->eState)));
+        json_object_set_new(p, "acknowledged_at", e->tAcked ? json_string(zAt) : json_null());
+        json_object_set_new(p, "attempts", json_integer(e->nAttempt));
+        json_object_set_new(p, "correction", json_boolean(e->bCorrection));
+        json_object_set_new(p, "leader", json_string(t ? t->leader.zEndpoint : ""));
+        json_object_set_new(p, "message", json_string(zNote ? zNote : e->zLastError));
+        json_t *pArr = json_object_get(r->pOut, "receipts");
+        if (pArr == NULL) {
+            pArr = json_array();
+            json_object_set_new(r->pOut, "receipts", pArr);
+        }
+        json_array_append_new(pArr, p);
+        return;
+    }
+    if (e->eState == PA_SPOOL_ACKNOWLEDGED)
+        printf("acknowledged: report %s, agency %s, period %s, by the leader at %s%s%s%s\n", zId, e->zAgency,
+               e->zPeriod, zAt, e->bCorrection ? " (a correction)" : "", zNote ? "; " : "", zNote ? zNote : "");
+    else
+        fprintf(stderr, "privagg submit: %s: report %s, agency %s, period %s, %u attempt(s): %s\n",
+                pa_spool_state_name(e->eState), zId, e->zAgency, e->zPeriod, e->nAttempt,
+                zNote ? zNote : e->zLastError);
+}
+
+static int send_entry(run *r, pa_spool *pSpool, const pa_task *t, pa_spool_entry *e)
+{
+    pa_http_client *c = NULL;
+    pa_http_client_opts co = {0};
+    pa_send_opts so = {4, 1000, NULL};
+    pa_send_outcome eOut;
+    unsigned long long v;
+    int rc;
+
+    if (val(r, "--attempts") && pa_cli_uint("submit", "--attempts", val(r, "--attempts"), 1, 100, &v) == 0)
+        so.nAttempt = (unsigned)v;
+    if (val(r, "--backoff-ms") && pa_cli_uint("submit", "--backoff-ms", val(r, "--backoff-ms"), 1, 600000, &v) == 0)
+        so.nBackoffMs = (unsigned)v;
+    co.ca_file = val(r, "--ca");
+    rc = pa_http_client_new(&c, &co);
+    if (rc != PA_OK)
+        return fail(r, EXIT_CONFIG, "submit", rc);
+    rc = pa_send_spooled(pSpool, c, t, e, &so, &eOut);
+    pa_http_client_free(&c);
+    if (rc != PA_OK)
+        return fail(r, EXIT_FAILED, "submit", rc);
+    switch (eOut) {
+    case PA_SEND_ACKNOWLEDGED:
+        receipt(r, e, t, e->zLastError[0] ? e->zLastError : NULL);
+        return EXIT_DONE;
+    case PA_SEND_LATER:
+        receipt(r, e, t, NULL);
+        if (!r->bJson)
+            fprintf(stderr, "privagg submit: the report is spooled; `privagg submit --retry` sends it "
+                            "(exit %d: try again later)\n", EXIT_LATER);
+        r->zOutcome = "later";
+        return EXIT_LATER;
+    case PA_SEND_CONFIG:
+        receipt(r, e, t, NULL);
+        r->zOutcome = "configuration";
+        return EXIT_CONFIG;
+    default:
+        receipt(r, e, t, NULL);
+        r->zOutcome = "refused";
+        return EXIT_REFUSED;
+    }
+}
+
+static const char *spool_path(const run *r, char *zBuf, size_t nBuf)
+{
+    if (val(r, "--spool"))
+        return val(r, "--spool");
+    if (!val(r, "--key"))
+        return NULL;
+    snprintf(zBuf, nBuf, "%s.spool", val(r, "--key"));
+    return zBuf;
+}
+
+/* ------------------------------------------------------------- modes */
+
+static int do_status(run *r)
+{
+    char zBuf[4096];
+    const char *zSpool = spool_path(r, zBuf, sizeof zBuf);
+    pa_spool *p;
+    pa_spool_entry *a;
+    size_t n;
+    int rc;
+
+    if (zSpool == NULL) {
+        fprintf(stderr, "privagg submit: --status needs --key or --spool\n");
+        return EXIT_USAGE;
+    }
+    if (access(zSpool, F_OK) != 0) {
+        if (!r->bJson)
+            printf("spool %s: no reports yet\n", zSpool);
+        return EXIT_DONE;
+    }
+    rc = pa_spool_open(&p, zSpool);
+    if (rc == PA_OK)
+        rc = pa_spool_list(p, NULL, 0, &a, &n);
+    if (rc != PA_OK) {
+        pa_spool_close(p);
+        return fail(r, EXIT_CONFIG, "submit --status", rc);
+    }
+    if (!r->bJson)
+        printf("%-9s %-7s %-12s %-32s %-8s %-20s %s\n", "agency", "period", "state", "report id", "attempts",
+               "acknowledged", "last answer");
+    json_t *pArr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char zId[33], zAt[32] = "", zTask[65];
+        sodium_bin2hex(zId, sizeof zId, a[i].aReportId, 16);
+        sodium_bin2hex(zTask, sizeof zTask, a[i].aTaskId, 32);
+        if (a[i].tAcked)
+            iso_time(zAt, a[i].tAcked);
+        if (r->bJson) {
+            json_t *o = json_object();
+            json_object_set_new(o, "task_id", json_string(zTask));
+            json_object_set_new(o, "agency", json_string(a[i].zAgency));
+            json_object_set_new(o, "period", json_string(a[i].zPeriod));
+            json_object_set_new(o, "state", json_string(pa_spool_state_name(a[i].eState)));
+            json_object_set_new(o, "report_id", json_string(zId));
+            json_object_set_new(o, "attempts", json_integer(a[i].nAttempt));
+            json_object_set_new(o, "acknowledged_at", a[i].tAcked ? json_string(zAt) : json_null());
+            json_object_set_new(o, "correction", json_boolean(a[i].bCorrection));
+            json_object_set_new(o, "last_answer", json_string(a[i].zLastError));
+            json_array_append_new(pArr, o);
+        } else {
+            printf("%-9s %-7s %-12s %-32s %8u %-20s %s%s\n", a[i].zAgency, a[i].zPeriod,
+                   pa_spool_state_name(a[i].eState), zId, a[i].nAttempt, zAt[0] ? zAt : "-",
+                   a[i].bCorrection ? "(correction) " : "", a[i].zLastError);
+        }
+    }
+    json_object_set_new(r->pOut, "spool", pArr);
+    pa_spool_entries_free(a, n);
+    pa_spool_close(p);
+    return EXIT_DONE;
+}
+
+static int worse(int a, int b)
+{
+    static const int aRank[] = {EXIT_DONE, EXIT_LATER, EXIT_REFUSED, EXIT_CONFIG, EXIT_FAILED};
+    int ia = 0, ib = 0;
+    for (int i = 0; i < 5; i++) {
+        if (aRank[i] == a)
+            ia = i;
+        if (aRank[i] == b)
+            ib = i;
+    }
+    return ia >= ib ? a : b;
+}
+
+static int do_retry(run *r)
+{
+    char zBuf[4096];
+    const char *zSpool = spool_path(r, zBuf, sizeof zBuf);
+    pa_task *t = NULL;
+    pa_spool *p = NULL;
+    pa_spool_entry *a = NULL;
+    size_t n = 0;
+    int rc, iExit = EXIT_DONE;
+
+    if (zSpool == NULL || !val(r, "--task")) {
+        fprintf(stderr, "privagg submit: --retry needs --task, and --key or --spool\n");
+        return EXIT_USAGE;
+    }
+    rc = pa_task_load(&t, val(r, "--task"));
+    if (rc != PA_OK)
+        return fail(r, EXIT_CONFIG, "submit --retry", rc);
+    if (access(zSpool, F_OK) != 0) {
+        if (!r->bJson)
+            printf("spool %s: nothing to send\n", zSpool);
+        pa_task_free(t);
+        return EXIT_DONE;
+    }
+    rc = pa_spool_open(&p, zSpool);
+    if (rc == PA_OK)
+        rc = pa_spool_list(p, t->aTaskId, 1, &a, &n);
+    if (rc != PA_OK) {
+        pa_spool_close(p);
+        pa_task_free(t);
+        return fail(r, EXIT_CONFIG, "submit --retry", rc);
+    }
+    if (n == 0 && !r->bJson)
+        printf("spool %s: nothing to send for this task\n", zSpool);
+    for (size_t i = 0; i < n; i++)
+        iExit = worse(iExit, send_entry(r, p, t, &a[i]));
+    pa_spool_entries_free(a, n);
+    pa_spool_close(p);
+    pa_task_free(t);
+    return iExit;
+}
+
+/* The counts of the period, from records or a counts file; EXIT_DONE or an exit code. */
+static int tally(run *r, const pa_task *t, const char *zPeriod, uint64_t *aCounts, pa_records_summary *pSum,
+                 int *pbRecords, double rMaxBad)
+{
+    char zOffenses[4096];
+    pa_records_mapping *m = NULL;
+    FILE *f;
+    int rc;
+
+    memset(pSum, 0, sizeof *pSum);
+    *pbRecords = val(r, "--records") != NULL;
+    if (!*pbRecords) {
+        rc = pa_counts_load_csv(t, val(r, "--counts"), aCounts);
+        if (rc == PA_EIO)
+            return fail(r, EXIT_CONFIG, "submit", rc);
+        return rc == PA_OK ? EXIT_DONE : fail(r, EXIT_REFUSED, "submit", rc);
+    }
+    if (val(r, "--offenses"))
+        snprintf(zOffenses, sizeof zOffenses, "%s", val(r, "--offenses"));
+    else
+        snprintf(zOffenses, sizeof zOffenses, "%s/nibrs_offense_buckets.csv",
+                 val(r, "--data") ? val(r, "--data") : "data");
+    rc = pa_records_mapping_load(&m, t, val(r, "--mapping"), zOffenses);
+    if (rc != PA_OK)
+        return fail(r, EXIT_CONFIG, "submit", rc);
+    const char *zFile = val(r, "--records");
+    f = strcmp(zFile, "-") == 0 ? stdin : fopen(zFile, "rb");
+    if (f == NULL) {
+        pa_records_mapping_free(m);
+        return fail(r, EXIT_CONFIG, "submit", pa_fail(PA_EIO, "--records: cannot open %s", zFile));
+    }
+    progress pr = {0, zFile, {0, 0}, 0};
+    struct stat st;
+    int bBar = !r->bJson && !seen(r, "--no-progress") && isatty(2);
+    if (bBar && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+        pr.nTotal = (uint64_t)st.st_size;
+    rc = pa_records_tally(m, t, f, zFile, zPeriod, aCounts, pSum, bBar ? on_progress : NULL, &pr);
+    if (pr.bShown)
+        fprintf(stderr, "\r\033[K");
+    if (f != stdin)
+        fclose(f);
+    pa_records_mapping_free(m);
+    if (rc != PA_OK)
+        return fail(r, EXIT_REFUSED, "submit", rc);
+    if (r->bJson)
+        json_object_set_new(r->pOut, "summary", summary_json(pSum, rMaxBad));
+    else
+        summary_print(stdout, pSum, zPeriod, rMaxBad, t->nMaxCellsPerRecord);
+    if (pSum->nRow > 0 && (double)pSum->nBad > rMaxBad * (double)pSum->nRow)
+        return fail(r, EXIT_REFUSED, "submit",
+                    pa_fail(PA_ERANGE, "%llu of %llu rows are bad (%.2f %%), above --max-bad-share %.2f %%; "
+                            "nothing was sent: fix the rows listed above, or raise the limit",
+                            (unsigned long long)pSum->nBad, (unsigned long long)pSum->nRow,
+                            100.0 * (double)pSum->nBad / (double)pSum->nRow, 100.0 * rMaxBad));
+    return EXIT_DONE;
+}
+
+static int do_submit(run *r)
+{
+    char zPeriod[8], zNow[8], zBuf[4096], zId[33];
+    pa_task *t = NULL;
+    pa_keys k;
+    uint64_t *aCounts = NULL;
+    uint8_t *pMsg = NULL, aMac[32];
+    size_t nMsg = 0, nCounts;
+    pa_records_summary sum;
+    pa_spool *pSpool = NULL;
+    pa_spool_entry cur, e;
+    int rc, iExit = EXIT_DONE, bRecords, bHave = 0;
+    double rMaxBad = 0.02;
+    const pa_task_agency *pEntry;
+
+    memset(&k, 0, sizeof k);
+    memset(&cur, 0, sizeof cur);
+    memset(&e, 0, sizeof e);
+    if (!val(r, "--task") || !val(r, "--key") || (!val(r, "--records") == !val(r, "--counts"))) {
+        fprintf(stderr, "privagg submit: --task, --key and one of --records or --counts are required "
+                        "(see --help)\n");
+        return EXIT_USAGE;
+    }
+    if (val(r, "--max-bad-share") && pa_cli_real("submit", "--max-bad-share", val(r, "--max-bad-share"), 0, 1, &rMaxBad))
+        return EXIT_USAGE;
+    if (val(r, "--period")) {
+        if (!pa_period_valid(val(r, "--period"))) {
+            fprintf(stderr, "privagg submit: --period: \"%s\" is not YYYY-MM\n", val(r, "--period"));
+            return EXIT_USAGE;
+        }
+        snprintf(zPeriod, sizeof zPeriod, "%s", val(r, "--period"));
+    } else {
+        month_of(zPeriod, -1);
+    }
+    json_object_set_new(r->pOut, "period", json_string(zPeriod));
+    json_object_set_new(r->pOut, "dry_run", json_boolean(seen(r, "--dry-run")));
+
+    /* configuration */
+    rc = pa_task_load(&t, val(r, "--task"));
+    if (rc == PA_OK)
+        rc = pa_keys_read_private(&k, val(r, "--key"));
+    if (rc == PA_OK && k.eRole != PA_ROLE_AGENCY)
+        rc = pa_fail(PA_EINVAL, "--key: role %s, expected agency", pa_role_name(k.eRole));
+    if (rc == PA_OK && (pEntry = pa_task_find_agency(t, k.zId)) == NULL)
+        rc = pa_fail(PA_EAUTH, "--key: agency \"%s\" is not in the task", k.zId);
+    if (rc == PA_OK && sodium_memcmp(pEntry->aPublicKey, k.aPublic, 32) != 0)
+        rc = pa_fail(PA_EAUTH, "--key: agency %s's key is not the one in the task", k.zId);
+    if (rc != PA_OK) {
+        iExit = fail(r, EXIT_CONFIG, "submit", rc);
+        goto out;
+    }
+    json_object_set_new(r->pOut, "agency", json_string(k.zId));
+
+    /* the period must be over */
+    month_of(zNow, 0);
+    if (strcmp(zPeriod, zNow) > 0 || (strcmp(zPeriod, zNow) == 0 && !seen(r, "--allow-open-period"))) {
+        iExit = fail(r, EXIT_REFUSED, "submit",
+                     pa_fail(PA_ESTATE, "period %s is %s (now %s); incidents may still be added, so it is "
+                             "refused%s", zPeriod, strcmp(zPeriod, zNow) > 0 ? "in the future" : "not over yet",
+                             zNow, strcmp(zPeriod, zNow) == 0 ? " unless --allow-open-period says it is meant" : ""));
+        goto out;
+    }
+
+    /* the counts */
+    aCounts = calloc(t->nCell, sizeof *aCounts);
+    if (aCounts == NULL) {
+        iExit = fail(r, EXIT_FAILED, "submit", pa_fail(PA_ENOMEM, "counts: out of memory"));
+        goto out;
+    }
+    iExit = tally(r, t, zPeriod, aCounts, &sum, &bRecords, rMaxBad);
+    if (iExit != EXIT_DONE)
+        goto out;
+    nCounts = t->eVdaf == PA_VDAF_SUMVEC || t->eVdaf == PA_VDAF_MULTIHOT ? t->nCell : 1;
+    int bAllZero = 1;
+    for (size_t i = 0; i < nCounts; i++)
+        bAllZero &= aCounts[i] == 0;
+    if (bAllZero && !seen(r, "--allow-empty") && (t->eVdaf == PA_VDAF_SUMVEC || t->eVdaf == PA_VDAF_MULTIHOT)) {
+        iExit = fail(r, EXIT_REFUSED, "submit",
+                     pa_fail(PA_EINVAL, "%s: no incident of %s counts (%s); an all-zero report is sent only "
+                             "with --allow-empty (a month without incidents)",
+                             bRecords ? val(r, "--records") : val(r, "--counts"), zPeriod,
+                             bRecords ? (sum.nRow == 0 ? "no data rows" : "every row is of another month or "
+                                                                          "left out")
+                                      : "every count is 0"));
+        goto out;
+    }
+    if (seen(r, "--summary")) {
+        json_t *p = json_object();
+        json_object_set_new(p, "agency", json_string(k.zId));
+        json_object_set_new(p, "period", json_string(zPeriod));
+        json_object_set_new(p, "counts", counts_json(aCounts, nCounts));
+        if (bRecords)
+            json_object_set_new(p, "summary", summary_json(&sum, rMaxBad));
+        rc = write_private_json(val(r, "--summary"), p);
+        json_decref(p);
+        if (rc != PA_OK) {
+            iExit = fail(r, EXIT_CONFIG, "submit", rc);
+            goto out;
+        }
+    }
+    pa_spool_counts_mac(aMac, &k, t->aTaskId, zPeriod, aCounts, nCounts);
+
+    if (seen(r, "--dry-run")) {
+        uint8_t aId[16];
+        rc = pa_submit_report_id(t, &k, zPeriod, aCounts, nCounts, &pMsg, &nMsg, aId);
+        if (rc != PA_OK) {
+            iExit = fail(r, EXIT_REFUSED, "submit", rc);
+            goto out;
+        }
+        if (r->bJson) {
+            json_object_set_new(r->pOut, "counts", counts_json(aCounts, nCounts));
+            json_object_set_new(r->pOut, "report_bytes", json_integer((json_int_t)nMsg));
+        } else {
+            printf("dry run: agency %s, period %s, %zu cells; nothing sent, nothing stored\n", k.zId, zPeriod,
+                   nCounts);
+            printf("cell,");
+            for (size_t d = 0; d < t->nDimension; d++)
+                printf("%s,", t->aDimension[d].zName);
+            printf("count\n");
+            for (size_t i = 0; i < nCounts; i++) {
+                size_t rest = i, aIdx[PA_TASK_MAX_DIMENSIONS];
+                for (size_t d = t->nDimension; d-- > 0;) {
+                    aIdx[d] = rest % t->aDimension[d].nCategory;
+                    rest /= t->aDimension[d].nCategory;
+                }
+                if (nCounts != t->nCell) {
+                    printf("%zu,%llu\n", i, (unsigned long long)aCounts[i]);
+                    continue;
+                }
+                printf("%zu,", i);
+                for (size_t d = 0; d < t->nDimension; d++)
+                    printf("\"%s\",", t->aDimension[d].azCategory[aIdx[d]]);
+                printf("%llu\n", (unsigned long long)aCounts[i]);
+            }
+            printf("encrypted report: %zu bytes (what would be sent to the leader %s)\n", nMsg,
+                   t->leader.zEndpoint);
+        }
+        goto out;
+    }
+
+    /* spool: the same counts give the same report; other counts need --correct */
+    const char *zSpool = spool_path(r, zBuf, sizeof zBuf);
+    rc = pa_spool_open(&pSpool, zSpool);
+    if (rc != PA_OK) {
+        iExit = fail(r, EXIT_FAILED, "submit", rc);
+        goto out;
+    }
+    rc = pa_spool_current(pSpool, t->aTaskId, k.zId, zPeriod, &cur);
+    if (rc != PA_OK && rc != PA_ENOTFOUND) {
+        iExit = fail(r, EXIT_FAILED, "submit", rc);
+        goto out;
+    }
+    bHave = rc == PA_OK;
+    if (bHave && sodium_memcmp(cur.aCountsMac, aMac, 32) == 0) {
+        if (cur.eState == PA_SPOOL_ACKNOWLEDGED) {
+            receipt(r, &cur, t, "already acknowledged earlier with these counts: nothing sent");
+            goto out;
+        }
+        iExit = send_entry(r, pSpool, t, &cur); /* the same report, the same id */
+        goto out;
+    }
+    if (bHave && !seen(r, "--correct")) {
+        char zAt[32] = "";
+        sodium_bin2hex(zId, sizeof zId, cur.aReportId, 16);
+        iso_time(zAt, cur.tAcked ? cur.tAcked : cur.tCreated);
+        iExit = fail(r, EXIT_REFUSED, "submit",
+                     pa_fail(PA_EEXISTS, "%s already has report %s (%s, %s) with other counts; nothing sent. "
+                             "To replace it run again with --correct%s", zPeriod, zId,
+                             pa_spool_state_name(cur.eState), zAt,
+                             t->bAllowCorrections ? "" : " (this task does not allow corrections: its owner "
+                                                         "must create it with allow_corrections)"));
+        goto out;
+    }
+    if (seen(r, "--correct") && !t->bAllowCorrections) {
+        iExit = fail(r, EXIT_REFUSED, "submit",
+                     pa_fail(PA_ESTATE, "--correct: the task does not allow corrections (batching."
+                             "allow_corrections is false; the task owner creates it with --allow-corrections)"));
+        goto out;
+    }
+    memcpy(e.aTaskId, t->aTaskId, 32);
+    snprintf(e.zAgency, sizeof e.zAgency, "%s", k.zId);
+    memcpy(e.zPeriod, zPeriod, 8);
+    memcpy(e.aCountsMac, aMac, 32);
+    if (bHave) {
+        e.bCorrection = 1;
+        memcpy(e.aCorrects, cur.aReportId, PA_REPORT_ID_SIZE);
+    }
+    rc = pa_submit_report_id(t, &k, zPeriod, aCounts, nCounts, &e.pReport, &e.nReport, e.aReportId);
+    if (rc == PA_OK)
+        rc = pa_spool_add(pSpool, &e);
+    if (rc != PA_OK) {
+        iExit = fail(r, rc == PA_ESTORE ? EXIT_FAILED : EXIT_REFUSED, "submit", rc);
+        goto out;
+    }
+    iExit = send_entry(r, pSpool, t, &e);
+out:
+    pa_spool_entry_free(&cur);
+    pa_spool_entry_free(&e);
+    pa_spool_close(pSpool);
+    pa_keys_wipe(&k);
+    free(pMsg);
+    if (aCounts != NULL) {
+        sodium_memzero(aCounts, t->nCell * sizeof *aCounts);
+        free(aCounts);
+    }
+    pa_task_free(t);
+    return iExit;
 }
 
 int pa_cli_submit(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--task", 0, NULL, 0},   {"--key", 0, NULL, 0}, {"--period", 0, NULL, 0},
-                      {"--counts", 0, NULL, 0}, {"--ca", 0, NULL, 0},  {"--help", 1, NULL, 0}};
-    size_t n = sizeof o / sizeof o[0], nMsg = 0;
-    pa_task *t = NULL;
-    pa_keys k;
-    pa_http_client *c = NULL;
-    pa_http_client_opts co = {0};
-    uint64_t *aCounts = NULL;
-    uint8_t *pMsg = NULL;
-    int rc;
+    pa_cli_opt o[] = {{"--task", 0, NULL, 0},         {"--key", 0, NULL, 0},
+                      {"--period", 0, NULL, 0},       {"--counts", 0, NULL, 0},
+                      {"--records", 0, NULL, 0},      {"--mapping", 0, NULL, 0},
+                      {"--offenses", 0, NULL, 0},     {"--data", 0, NULL, 0},
+                      {"--print-mapping", 1, NULL, 0}, {"--dry-run", 1, NULL, 0},
+                      {"--json", 1, NULL, 0},         {"--correct", 1, NULL, 0},
+                      {"--allow-empty", 1, NULL, 0},  {"--allow-open-period", 1, NULL, 0},
+                      {"--max-bad-share", 0, NULL, 0}, {"--summary", 0, NULL, 0},
+                      {"--spool", 0, NULL, 0},        {"--retry", 1, NULL, 0},
+                      {"--status", 1, NULL, 0},       {"--attempts", 0, NULL, 0},
+                      {"--backoff-ms", 0, NULL, 0},   {"--no-progress", 1, NULL, 0},
+                      {"--ca", 0, NULL, 0},           {"--help", 1, NULL, 0}};
+    run r;
+    int iExit;
+    unsigned long long v;
 
-    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
-        return rc;
-    if (!pa_cli_value(o, n, "--task") || !pa_cli_value(o, n, "--key") || !pa_cli_value(o, n, "--period") ||
-        !pa_cli_value(o, n, "--counts")) {
-        fprintf(stderr, "privagg submit: --task, --key, --period and --counts are required\n");
-        return 2;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.n = sizeof o / sizeof o[0];
+    if ((iExit = pa_cli_begin(argc, argv, o, r.n, usage)) >= 0)
+        return iExit;
+    if (seen(&r, "--print-mapping")) {
+        fputs(pa_records_default_mapping(), stdout);
+        return EXIT_DONE;
     }
-    memset(&k, 0, sizeof k);
-    rc = pa_task_load(&t, pa_cli_value(o, n, "--task"));
-    if (rc == PA_OK)
-        rc = pa_keys_read_private(&k, pa_cli_value(o, n, "--key"));
-    if (rc == PA_OK && (aCounts = calloc(t->nCell, sizeof *aCounts)) == NULL)
-        rc = pa_fail(PA_ENOMEM, "counts: out of memory");
-    if (rc == PA_OK)
-        rc = pa_counts_load_csv(t, pa_cli_value(o, n, "--counts"), aCounts);
-    if (rc == PA_OK)
-        rc = pa_submit_report(t, &k, pa_cli_value(o, n, "--period"), aCounts,
-                              t->eVdaf == PA_VDAF_SUMVEC || t->eVdaf == PA_VDAF_MULTIHOT ? t->nCell : 1,
-                              &pMsg, &nMsg);
-    co.ca_file = pa_cli_value(o, n, "--ca");
-    if (rc == PA_OK)
-        rc = pa_http_client_new(&c, &co);
-    if (rc == PA_OK)
-        rc = pa_client_upload(c, t, pMsg, nMsg);
-    if (rc == PA_OK)
-        printf("submitted: %s, %s, %zu bytes\n", k.zId, pa_cli_value(o, n, "--period"), nMsg);
+    if ((val(&r, "--attempts") && pa_cli_uint("submit", "--attempts", val(&r, "--attempts"), 1, 100, &v)) ||
+        (val(&r, "--backoff-ms") && pa_cli_uint("submit", "--backoff-ms", val(&r, "--backoff-ms"), 1, 600000, &v)))
+        return EXIT_USAGE;
+    if (seen(&r, "--retry") + seen(&r, "--status") > 1) {
+        fprintf(stderr, "privagg submit: --retry and --status are separate modes\n");
+        return EXIT_USAGE;
+    }
+    r.bJson = seen(&r, "--json");
+    r.pOut = json_object();
+    r.zOutcome = "done";
+    if (seen(&r, "--status"))
+        iExit = do_status(&r);
+    else if (seen(&r, "--retry"))
+        iExit = do_retry(&r);
     else
-        pa_cli_report("submit", rc);
-    pa_http_client_free(&c);
-    pa_keys_wipe(&k);
-    free(pMsg);
-    free(aCounts);
-    pa_task_free(t);
-    return rc == PA_OK ? 0 : 1;
+        iExit = do_submit(&r);
+    if (r.bJson && iExit != EXIT_USAGE) {
+        json_object_set_new(r.pOut, "outcome", json_string(iExit == EXIT_DONE ? "done" : r.zOutcome));
+        json_object_set_new(r.pOut, "exit_code", json_integer(iExit));
+        json_dumpf(r.pOut, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    }
+    json_decref(r.pOut);
+    return iExit;
 }

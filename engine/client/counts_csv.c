@@ -1,6 +1,9 @@
 /*
- * Counts of one report from a CSV file (see pa_counts_load_csv).
+ * Counts of one report from a CSV file (see pa_counts_load_csv): every cell index
+ * is checked against the task's cell count before it is written, and every count
+ * against the task's per-cell maximum, with the line named.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +16,9 @@ static int parse_count(const char *z, uint64_t *pOut)
     char *zEnd;
     if (z[0] < '0' || z[0] > '9')
         return -1;
+    errno = 0;
     *pOut = strtoull(z, &zEnd, 10);
-    return *zEnd == '\0' ? 0 : -1;
+    return *zEnd == '\0' && errno == 0 ? 0 : -1;
 }
 
 int pa_counts_load_csv(const pa_task *t, const char *zPath, uint64_t *aCounts)
@@ -40,11 +44,17 @@ int pa_counts_load_csv(const pa_task *t, const char *zPath, uint64_t *aCounts)
     for (size_t d = 0; rc == PA_OK && iCell < 0 && d < t->nDimension; d++)
         if (aiDim[d] < 0)
             rc = pa_fail(PA_EDECODE, "%s: no \"%s\" column (or use cell,count)", zPath, t->aDimension[d].zName);
+    uint64_t nMax = t->eVdaf == PA_VDAF_SUMVEC || t->eVdaf == PA_VDAF_SUM ? t->nMaxMeasurement : 1;
     for (size_t r = 0; rc == PA_OK && r < pa_csv_row_count(c); r++) {
         uint64_t v, cell = 0;
         if (parse_count(pa_csv_get(c, r, iCount), &v) != 0) {
             rc = pa_fail(PA_EINVAL, "%s: line %zu: count \"%s\" is not a whole number", zPath, r + 2,
                          pa_csv_get(c, r, iCount));
+            break;
+        }
+        if (v > nMax) {
+            rc = pa_fail(PA_EINVAL, "%s: line %zu: count %llu is above the task's maximum %llu per cell",
+                         zPath, r + 2, (unsigned long long)v, (unsigned long long)nMax);
             break;
         }
         if (iCell >= 0) {

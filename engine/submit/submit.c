@@ -1,5 +1,7 @@
 /*
- * An agency's report from its counts (see include/privagg/submit.h).
+ * An agency's report from its counts (see include/privagg/submit.h): check the
+ * counts against the task's bounds, Prio3-shard them, seal each share to its
+ * aggregator, sign, encode.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -45,6 +47,14 @@ static int seal(const uint8_t aPk[32], unsigned iAggId, const uint8_t *pAad, siz
 
 int pa_submit_report(const pa_task *t, const pa_keys *pAgency, const char *zPeriod,
                      const uint64_t *aCounts, size_t nCounts, uint8_t **ppMsg, size_t *pnMsg)
+{
+    uint8_t aId[PA_REPORT_ID_SIZE];
+    return pa_submit_report_id(t, pAgency, zPeriod, aCounts, nCounts, ppMsg, pnMsg, aId);
+}
+
+int pa_submit_report_id(const pa_task *t, const pa_keys *pAgency, const char *zPeriod,
+                        const uint64_t *aCounts, size_t nCounts, uint8_t **ppMsg, size_t *pnMsg,
+                        uint8_t aReportId[PA_REPORT_ID_SIZE])
 {
     const pa_task_agency *pEntry;
     pa_prio3 *v = NULL;
@@ -107,6 +117,7 @@ int pa_submit_report(const pa_task *t, const pa_keys *pAgency, const char *zPeri
     if (rc == PA_OK) {
         crypto_sign_detached(r.aSignature, NULL, pSigned, nSigned, pAgency->aSecret);
         rc = pa_report_encode(ppMsg, pnMsg, &r);
+        memcpy(aReportId, r.aReportId, PA_REPORT_ID_SIZE);
     }
     for (int j = 0; j < 2; j++) {
         if (apShare[j])

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Integration: `privagg submit --records` against real `privagg serve` processes
+# (leader, helper) over HTTPS on 127.0.0.1.  Ten agencies send an incident export
+# each; a re-run sends nothing new; other counts without --correct are refused
+# (65); the leader down during an upload leaves the report in the spool (75) and
+# `--retry` sends it once the leader is back; a second --retry sends nothing; a
+# correction is refused locally when the task does not allow it; every agency
+# has exactly one counted report at the leader, and the released statewide
+# totals are within the noise of the exact sums of the exports.
+set -u
+PRIVAGG=$1
+DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
+T=$(mktemp -d)
+LEADER_PID= HELPER_PID=
+cleanup() {
+  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
+  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+
+"$PRIVAGG" demo --setup-only --agencies 10 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+D=$T/d
+start() { # role -> pid, waits for "listening"
+  local role=$1 fifo=$T/$1.out
+  rm -f "$fifo"; mkfifo "$fifo"
+  "$PRIVAGG" serve --config "$D/$role.json" >"$fifo" 2>>"$T/$role.log" &
+  local pid=$!
+  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
+  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
+}
+stop() {
+  local pid; [ "$1" = leader ] && pid=$LEADER_PID || pid=$HELPER_PID
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null
+  [ "$1" = leader ] && LEADER_PID= || HELPER_PID=
+}
+counted() { # agency, period -> reports of the agency that still count at the leader
+  sqlite3 "$D/leader.db" "SELECT count(*) FROM reports WHERE agency_id = '$1' AND period = '$2'
+                          AND state IN ('pending','aggregating','accepted')"
+}
+
+# export of agency number a (1..10): incident i has a victim of 13A (cell 41)
+# and an offender of 120 (cell 80) when i % 3 = 0, plus noise the bounds remove:
+# a repeated victim row, a 09C row, a Group B victim, a row of the month before
+records() { # a, file
+  local a=$1
+  {
+    echo "incident_id,offense_code,role,immigration_status,incident_date,narrative"
+    for i in $(seq 1 $((a + 4))); do
+      echo "A$a-$i,13A,Victim,citizen,2026-10-$(printf %02d $((i % 28 + 1))),\"said \"\"no\"\", left\""
+      echo "A$a-$i,13A,victim,C,2026-10-$(printf %02d $((i % 28 + 1))),repeat"
+      [ $((i % 3)) = 0 ] && echo "A$a-$i,120,offender,unknown,2026-10-$(printf %02d $((i % 28 + 1))),"
+    done
+    echo "A$a-x,09C,offender,citizen,2026-10-02,"
+    echo "A$a-y,90D,victim,citizen,2026-10-02,"
+    echo "A$a-z,13A,victim,citizen,2026-09-30,late"
+  } >"$2"
+}
+ids=$(ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//')
+submit() { # id, file, extra args...
+  local id=$1 f=$2; shift 2
+  "$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$id.key" --records "$f" --period 2026-10 \
+     --data "$DATA" --ca "$D/tls/cert.pem" --backoff-ms 100 "$@"
+}
+
+start helper
+start leader
+
+# 1. a dry run: the exact vector, nothing sent, nothing spooled
+id1=$(echo "$ids" | head -1)
+records 1 "$T/1.csv"
+out=$(submit "$id1" "$T/1.csv" --dry-run --json); rc=$?
+[ $rc = 0 ] && ok || bad "dry run exit $rc"
+echo "$out" | tr -d ' \n' | grep -q '"counts":\[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,' \
+  && ok || bad "dry run: cell 41 is not 5: $(echo "$out" | head -c 300)"
+echo "$out" | tr -d ' \n' | grep -q '"repeat_in_incident":{"rows":5' && ok || bad "dry run: repeats not counted"
+[ ! -e "$D/keys/agencies/$id1.key.spool" ] && ok || bad "a dry run wrote a spool"
+[ "$(counted "$id1" 2026-10)" = 0 ] && ok || bad "a dry run reached the leader"
+
+# 2. nine agencies submit; a re-run sends the same report, never a second one
+a=0
+for id in $(echo "$ids" | head -9); do
+  a=$((a+1)); records $a "$T/$a.csv"
+  submit "$id" "$T/$a.csv" >"$T/out.$a" 2>&1; rc=$?
+  [ $rc = 0 ] && ok || { bad "submit $id: exit $rc"; cat "$T/out.$a"; }
+done
+grep -q "^acknowledged: report [0-9a-f]\{32\}, agency $id1, period 2026-10, by the leader at 20" "$T/out.1" \
+  && ok || bad "no receipt: $(cat "$T/out.1")"
+submit "$id1" "$T/1.csv" >"$T/rerun" 2>&1; rc=$?
+[ $rc = 0 ] && ok || bad "re-run exit $rc"
+grep -q "already acknowledged" "$T/rerun" && ok || bad "re-run: $(cat "$T/rerun")"
+[ "$(counted "$id1" 2026-10)" = 1 ] && ok || bad "re-run: $id1 has $(counted "$id1" 2026-10) counted reports"
+# other counts for the same month without --correct: refused, nothing sent
+records 7 "$T/other.csv"
+submit "$id1" "$T/other.csv" >"$T/diff" 2>&1; rc=$?
+[ $rc = 65 ] && ok || bad "other counts without --correct: exit $rc"
+grep -q "with other counts; nothing sent" "$T/diff" && ok || bad "other counts: $(cat "$T/diff")"
+submit "$id1" "$T/other.csv" --correct >"$T/corr" 2>&1; rc=$?
+[ $rc = 65 ] && ok || bad "--correct on a task without corrections: exit $rc"
+grep -q "does not allow corrections" "$T/corr" && ok || bad "--correct: $(cat "$T/corr")"
+[ "$(counted "$id1" 2026-10)" = 1 ] && ok || bad "$id1 has $(counted "$id1" 2026-10) counted reports"
+# the open month, an empty export and too many bad rows are refused (65)
+now=$(date +%Y-%m)
+"$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$id1.key" --records "$T/1.csv" --period "$now" \
+   --data "$DATA" >/dev/null 2>"$T/open"; rc=$?
+[ $rc = 65 ] && grep -q "not over yet" "$T/open" && ok || bad "open period: exit $rc $(cat "$T/open")"
+head -1 "$T/1.csv" >"$T/empty.csv"
+submit "$id1" "$T/empty.csv" >/dev/null 2>"$T/empty"; rc=$?
+[ $rc = 65 ] && grep -q "allow-empty" "$T/empty" && ok || bad "empty export: exit $rc $(cat "$T/empty")"
+{ cat "$T/1.csv"; for i in 1 2 3; do echo "B$i,ZZZ,victim,citizen,2026-10-01,"; done; } >"$T/bad.csv"
+submit "$id1" "$T/bad.csv" >"$T/badout" 2>&1; rc=$?
+[ $rc = 65 ] && grep -q "rows are bad" "$T/badout" && grep -q "unknown_offense" "$T/badout" && ok \
+  || bad "bad rows: exit $rc $(cat "$T/badout")"
+
+# 3. the leader down: the report stays in the spool (75); --retry sends it later
+id10=$(echo "$ids" | sed -n 10p)
+records 10 "$T/10.csv"
+stop leader
+submit "$id10" "$T/10.csv" --attempts 2 >"$T/down" 2>&1; rc=$?
+[ $rc = 75 ] && ok || { bad "leader down: exit $rc, expected 75"; cat "$T/down"; }
+cp "$D/keys/agencies/$id10.key.spool" "$T/spool-before-retry"
+grep -q "sent: report .*connect" "$T/down" && ok || bad "leader down: $(cat "$T/down")"
+"$PRIVAGG" submit --status --key "$D/keys/agencies/$id10.key" >"$T/status" 2>&1
+grep -q "2026-10 *sent .* 2 " "$T/status" && ok || bad "status: $(cat "$T/status")"
+start leader
+[ "$(counted "$id10" 2026-10)" = 0 ] && ok || bad "the report arrived while the leader was down?"
+"$PRIVAGG" submit --retry --task "$D/task.json" --key "$D/keys/agencies/$id10.key" --ca "$D/tls/cert.pem" \
+   >"$T/retry" 2>&1; rc=$?
+[ $rc = 0 ] && ok || { bad "--retry: exit $rc"; cat "$T/retry"; }
+grep -q "^acknowledged: " "$T/retry" && ok || bad "--retry: $(cat "$T/retry")"
+[ "$(counted "$id10" 2026-10)" = 1 ] && ok || bad "after --retry: $(counted "$id10" 2026-10) reports"
+"$PRIVAGG" submit --retry --task "$D/task.json" --key "$D/keys/agencies/$id10.key" --ca "$D/tls/cert.pem" \
+   >"$T/retry2" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q "nothing to send" "$T/retry2" && ok || bad "second --retry: exit $rc $(cat "$T/retry2")"
+"$PRIVAGG" submit --status --key "$D/keys/agencies/$id10.key" --json | grep -q '"state": "acknowledged"' \
+  && ok || bad "status --json"
+# an acknowledgement lost after the leader stored the report (the spool as it was
+# before --retry): the same bytes again are a replay to the leader, read here as
+# acknowledged; nothing is counted twice
+cp "$T/spool-before-retry" "$D/keys/agencies/$id10.key.spool"
+"$PRIVAGG" submit --retry --task "$D/task.json" --key "$D/keys/agencies/$id10.key" --ca "$D/tls/cert.pem" \
+   >"$T/retry3" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q "already held this report" "$T/retry3" && ok || bad "lost ack: exit $rc $(cat "$T/retry3")"
+[ "$(counted "$id10" 2026-10)" = 1 ] && ok || bad "after a lost ack: $(counted "$id10" 2026-10) reports"
+for id in $ids; do
+  [ "$(counted "$id" 2026-10)" = 1 ] && ok || bad "$id has $(counted "$id" 2026-10) counted reports"
+done
+
+# 4. the statewide release is within the noise of the exact sums
+"$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period 2026-10 --partition state \
+   --ca "$D/tls/cert.pem" --out "$T/2026-10.json" --timeout 120 2>"$T/collect.err" && ok \
+   || { bad "collect"; cat "$T/collect.err"; }
+# exact: cell 41 = sum over a of (a + 4); cell 80 = sum of floor((a + 4) / 3)
+totals=$(grep -o '"total": -\?[0-9]*' "$T/2026-10.json" | grep -o '\-\?[0-9]*$')
+t41=$(echo "$totals" | sed -n 42p); t80=$(echo "$totals" | sed -n 81p)
+w41=0; w80=0; for a in $(seq 1 10); do w41=$((w41 + a + 4)); w80=$((w80 + (a + 4) / 3)); done
+d41=$((t41 - w41)); d80=$((t80 - w80))
+[ ${d41#-} -le 60 ] && [ ${d80#-} -le 60 ] && ok || bad "released $t41/$t80, exact $w41/$w80"
+
+stop leader
+stop helper
+if grep -l "Sanitizer" "$T"/*.log "$T"/out.* "$T"/down "$T"/retry* "$T"/diff "$T"/corr 2>/dev/null; then
+  bad "a sanitizer reported an error"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
