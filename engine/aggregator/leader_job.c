@@ -371,10 +371,17 @@ static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
     int rc;
 
     PA_GUARD(pa_store_begin(a->pStore));
-    rc = pa_agg_prepare(a, &s, "SELECT period FROM reports WHERE task_id = ?1"
-                               " AND state = 'pending' ORDER BY period LIMIT 1");
+    /* With corrections allowed, a period's reports wait (and a newer report of
+     * an agency replaces its older one) until a release of the period is asked
+     * for; otherwise they are aggregated as they come. */
+    rc = pa_agg_prepare(a, &s, "SELECT period FROM reports r WHERE task_id = ?1 AND state = 'pending'"
+                               " AND (NOT ?2 OR EXISTS (SELECT 1 FROM collection_jobs c"
+                               "   WHERE c.task_id = r.task_id AND c.period = r.period"
+                               "   AND c.state = 'pending'))"
+                               " ORDER BY period LIMIT 1");
     if (rc == PA_OK) {
         pa_agg_bind_task(a, s, 1);
+        sqlite3_bind_int(s, 2, a->pTask->bAllowCorrections);
         *pbFound = sqlite3_step(s) == SQLITE_ROW;
         if (*pbFound)
             snprintf(j->zPeriod, sizeof j->zPeriod, "%.7s", (const char *)sqlite3_column_text(s, 0));

@@ -71,8 +71,9 @@ static int store_report(pa_aggregator *a, const pa_upload *r)
         return pa_fail(PA_EEXISTS, "report: agency %s already reported for %s/%s and the task does "
                                    "not allow corrections", r->zAgencyId, r->zPeriod, r->zPartition);
     if (bAny && !bPending)
-        return pa_fail(PA_ESTATE, "report: agency %s's report for %s/%s is already aggregated and "
-                                  "can no longer be corrected", r->zAgencyId, r->zPeriod, r->zPartition);
+        return pa_fail(PA_ESTATE, "report: agency %s's report for %s/%s is already aggregated (a "
+                                  "release of the period was asked for) and can no longer be "
+                                  "corrected", r->zAgencyId, r->zPeriod, r->zPartition);
     if (bAny) {
         PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM report_data WHERE report IN"
                                        " (SELECT id FROM reports WHERE task_id = ?1 AND"

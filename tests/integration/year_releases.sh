@@ -61,7 +61,9 @@ TASK=$D/task.json KEY=$D/keys/collector.key CA=$D/tls/cert.pem
 PERIOD=$(ls "$D" | sed -n 's/^collection-\([0-9-]*\)-state\.json$/\1/p' | sort | tail -1)
 PART=$(ls "$D" | sed -n "s/^collection-$PERIOD-\\(region-[0-9]*\\)\\.json\$/\\1/p" | head -1)
 [ -n "$PART" ] || PART=$(ls "$D" | sed -n "s/^collection-$PERIOD-\\([^s][^.]*\\)\\.json\$/\\1/p" | head -1)
-kill -KILL "$LPID"; wait "$LPID" 2>/dev/null
+kill -KILL "$LPID"
+# the demo started it (not this shell's child): wait until it is gone
+for _ in $(seq 1 200); do kill -0 "$LPID" 2>/dev/null || break; sleep 0.05; done
 "$PRIVAGG" serve --config "$D/leader.json" >"$T/leader.out" 2>>"$T/leader2.log" &
 LPID=$!; PIDS+=("$LPID")
 for _ in $(seq 1 100); do grep -q listening "$T/leader.out" && break; sleep 0.1; done

@@ -309,13 +309,30 @@ static void test_corrections_replace_until_aggregated(void **state)
     assert_int_equal(flow_submit(&f, 0, "2026-10", g_counts), PA_OK);
     assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM reports WHERE state = 'replaced'"), 1);
     assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM report_data"), 2);
+    /* with corrections allowed nothing is aggregated before a release is asked
+     * for: a correction is still possible after the worker ran */
+    memset(&st, 0, sizeof st);
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
+    assert_int_equal(st.nAccepted, 0);
+    for (size_t c = 0; c < 270; c++)
+        g_counts[c] = 6;
+    assert_int_equal(flow_submit(&f, 1, "2026-10", g_counts), PA_OK);
+    assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM reports WHERE state = 'replaced'"), 2);
+    /* the release is asked for: the period is aggregated */
+    {
+        uint8_t aId[16], *pReq;
+        size_t nReq;
+        assert_int_equal(pa_collector_request(f.m.pTask, "2026-10", "state", aId, &pReq, &nReq), PA_OK);
+        assert_int_equal(pa_leader_collection_create(f.pLeader, pReq, nReq, aId), PA_OK);
+        free(pReq);
+    }
     assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
     assert_int_equal(st.nAccepted, 2);
     /* once aggregated, a correction is refused */
     expect(flow_submit(&f, 0, "2026-10", g_counts), PA_ESTATE, "can no longer be corrected");
     assert_int_equal(flow_collect(&f, "2026-10", "state", &coll), PA_OK);
     for (size_t c = 0; c < 270; c++)
-        assert_int_equal(coll.aTotal[c], 12);
+        assert_int_equal(coll.aTotal[c], 13); /* agency 0's 7 and agency 1's 6 */
     pa_collection_free(&coll);
     flow_free(&f);
 }
