@@ -118,27 +118,24 @@ void pa_f128_encode_vec(uint8_t *out, const pa_f128 *v, size_t n)
 static int decode_vec(pa_f128 *out, const uint8_t *in, size_t n, int bRaw)
 {
     /* One pass without a per-element branch: validity flags are OR-ed together
-     * and only the overall result (then the failing index) is branched on. */
+     * and only the overall verdict, which the status reveals anyway, is
+     * declassified and branched on (then, on a bad vector, the failing index). */
     const pa_f128 r2 = {{UINT64_C(0xfffffffffffffcf1), UINT64_C(0x5587)}}; /* R^2 mod p */
     uint64_t bad = 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *e = in + i * PA_F128_ENCODED_SIZE;
         uint64_t lo = pa_f128_load64le(e), hi = pa_f128_load64le(e + 8);
-        /* value < p  iff  value - p borrows */
-        pa_f128_u128 d;
-        uint64_t ok = (uint64_t)__builtin_sub_overflow(
-            (pa_f128_u128)hi << 64 | lo, (pa_f128_u128)PA_F128_P1 << 64 | PA_F128_P0, &d);
+        uint64_t ok = pa_f128_canonical(e); /* value < p */
         uint64_t m = pa_ct_mask(ok);
         bad |= ok ^ 1;
         out[i] = pa_f128_make(lo & m, hi & m);
         if (!bRaw)
             out[i] = pa_f128_mul(out[i], r2);
     }
-    if (bad == 0)
+    if (pa_ct_public(bad) == 0)
         return 0;
     size_t i = 0;
-    pa_f128 tmp;
-    while (i + 1 < n && pa_f128_decode(&tmp, in + i * PA_F128_ENCODED_SIZE) == 0)
+    while (i + 1 < n && pa_ct_public(pa_f128_canonical(in + i * PA_F128_ENCODED_SIZE)))
         i++; /* bounded: in is read again */
     memset(out, 0, n * sizeof *out);
     return pa_fail(PA_EDECODE, "field128 element %zu of %zu: value >= modulus 2^128-28*2^64+1",

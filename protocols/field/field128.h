@@ -66,6 +66,50 @@ static inline pa_f128 pa_f128_from_u128(pa_f128_u128 x)
 }
 
 /*
+ * 128-bit subtraction and addition with the borrow or carry as a mask (all-ones
+ * or zero), never from __builtin_{add,sub}_overflow, whose flag GCC may compute
+ * with a jump (protocols/common/ct.h): sub/sbb (add/adc) then sbb on x86-64, the
+ * 64-bit mask helpers elsewhere.
+ */
+static inline uint64_t pa_f128_sub_mask(pa_f128_u128 x, pa_f128_u128 y, pa_f128_u128 *r)
+{
+    uint64_t lo = (uint64_t)x, hi = (uint64_t)(x >> 64), m;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("subq %[y0], %[lo]\n\t"
+            "sbbq %[y1], %[hi]\n\t"
+            "sbbq %[m], %[m]"
+            : [lo] "+&r"(lo), [hi] "+&r"(hi), [m] "=r"(m)
+            : [y0] "rm"((uint64_t)y), [y1] "rm"((uint64_t)(y >> 64))
+            : "cc");
+#else
+    uint64_t b0 = pa_ct_sub_mask(lo, (uint64_t)y, &lo);
+    uint64_t b1 = pa_ct_sub_mask(hi, (uint64_t)(y >> 64), &hi);
+    m = b1 | pa_ct_sub_mask(hi, b0 & 1, &hi);
+#endif
+    *r = ((pa_f128_u128)hi << 64) | lo;
+    return m;
+}
+
+static inline uint64_t pa_f128_add_mask(pa_f128_u128 x, pa_f128_u128 y, pa_f128_u128 *r)
+{
+    uint64_t lo = (uint64_t)x, hi = (uint64_t)(x >> 64), m;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %[y0], %[lo]\n\t"
+            "adcq %[y1], %[hi]\n\t"
+            "sbbq %[m], %[m]"
+            : [lo] "+&r"(lo), [hi] "+&r"(hi), [m] "=r"(m)
+            : [y0] "rm"((uint64_t)y), [y1] "rm"((uint64_t)(y >> 64))
+            : "cc");
+#else
+    uint64_t c0 = pa_ct_add_mask(lo, (uint64_t)y, &lo);
+    uint64_t c1 = pa_ct_add_mask(hi, (uint64_t)(y >> 64), &hi);
+    m = c1 | pa_ct_add_mask(hi, c0 & 1, &hi);
+#endif
+    *r = ((pa_f128_u128)hi << 64) | lo;
+    return m;
+}
+
+/*
  * x - y mod p for 128-bit integers with x - y in (-p, p): subtract, and when the
  * subtraction borrows add p back.  Adding p mod 2^128 is adding (P1 & m)·2^64 +
  * (1 & m) under the borrow mask m (computed without a branch).
@@ -73,7 +117,7 @@ static inline pa_f128 pa_f128_from_u128(pa_f128_u128 x)
 static inline pa_f128 pa_f128_sub_mod(pa_f128_u128 x, pa_f128_u128 y)
 {
     pa_f128_u128 r;
-    uint64_t m = pa_ct_mask((uint64_t)__builtin_sub_overflow(x, y, &r));
+    uint64_t m = pa_f128_sub_mask(x, y, &r);
     r += ((pa_f128_u128)(m & PA_F128_P1) << 64) | (m & PA_F128_P0);
     return pa_f128_from_u128(r);
 }
@@ -300,6 +344,15 @@ static inline void pa_f128_encode(uint8_t *out, pa_f128 a)
     pa_f128_store64le(out + 8, hi);
 }
 
+/* 1 if the PA_F128_ENCODED_SIZE little-endian bytes at in encode an integer
+ * below p (value - p borrows; constant time, the caller decides whether the
+ * answer is public). */
+static inline uint64_t pa_f128_canonical(const uint8_t *in)
+{
+    pa_f128_u128 v = ((pa_f128_u128)pa_f128_load64le(in + 8) << 64) | pa_f128_load64le(in), d;
+    return pa_f128_sub_mask(v, ((pa_f128_u128)PA_F128_P1 << 64) | PA_F128_P0, &d) & 1;
+}
+
 /*
  * Reads PA_F128_ENCODED_SIZE little-endian bytes.  Returns 0, or PA_EDECODE if
  * the integer is >= p (non-canonical); *out is then zero.  Constant time apart
@@ -309,10 +362,7 @@ static inline int pa_f128_decode(pa_f128 *out, const uint8_t *in)
 {
     const pa_f128 r2 = {{UINT64_C(0xfffffffffffffcf1), UINT64_C(0x5587)}};
     uint64_t lo = pa_f128_load64le(in), hi = pa_f128_load64le(in + 8);
-    /* value < p  iff  value - p borrows */
-    pa_f128_u128 d0 = (pa_f128_u128)lo - PA_F128_P0;
-    pa_f128_u128 d1 = (pa_f128_u128)hi - PA_F128_P1 - (uint64_t)(d0 >> 127);
-    uint64_t ok = (uint64_t)(d1 >> 127);
+    uint64_t ok = pa_f128_canonical(in);
     uint64_t m = pa_ct_mask(ok);
     *out = pa_f128_mul(pa_f128_make(lo & m, hi & m), r2);
     return ok ? 0 : PA_EDECODE;
@@ -439,11 +489,11 @@ static inline pa_f128 pa_f128_wide_reduce(const pa_f128_wide *acc)
     const pa_f128_u128 p = ((pa_f128_u128)PA_F128_P1 << 64) | PA_F128_P0;
     uint64_t t4 = acc->w[4];
     pa_f128_u128 hi = ((pa_f128_u128)acc->w[3] << 64) | acc->w[2], g, h, d;
-    uint64_t c = (uint64_t)__builtin_add_overflow(hi, (pa_f128_u128)(28 * t4) << 64, &g);
+    uint64_t c = pa_f128_add_mask(hi, (pa_f128_u128)(28 * t4) << 64, &g) & 1;
     g += (pa_f128_u128)(28 * c) << 64;
-    uint64_t m = pa_ct_mask((uint64_t)__builtin_sub_overflow(g, (pa_f128_u128)(c + t4), &h));
+    uint64_t m = pa_f128_sub_mask(g, (pa_f128_u128)(c + t4), &h);
     h += ((pa_f128_u128)(m & PA_F128_P1) << 64) | (m & PA_F128_P0); /* mod 2^128 */
-    m = pa_ct_mask((uint64_t)__builtin_sub_overflow(h, p, &d)) ^ ~(uint64_t)0; /* h >= p */
+    m = pa_f128_sub_mask(h, p, &d) ^ ~(uint64_t)0; /* h >= p */
     h = (((pa_f128_u128)m << 64 | m) & d) | (((pa_f128_u128)~m << 64 | ~m) & h);
 
     uint64_t t0 = acc->w[0];
@@ -470,7 +520,7 @@ static inline pa_f128 pa_f128_sum_pow2(const pa_f128 *v, size_t n)
         pa_f128_u128 x = pa_f128_to_u128(v[l]), s;
         hi = (hi << 1) | (uint64_t)(lo >> 127);
         lo <<= 1;
-        hi += (uint64_t)__builtin_add_overflow(lo, x, &s);
+        hi += pa_f128_add_mask(lo, x, &s) & 1;
         lo = s;
     }
     /* T mod p = REDC(T·2^128): T < (2^n - 1)·p < 2^160 sits in the top three

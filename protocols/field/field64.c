@@ -105,7 +105,8 @@ void pa_f64_encode_vec(uint8_t *out, const pa_f64 *v, size_t n)
 int pa_f64_decode_vec(pa_f64 *out, const uint8_t *in, size_t n)
 {
     /* One pass without a per-element branch: validity flags are OR-ed together
-     * and only the overall result (then the failing index) is branched on. */
+     * and only the overall verdict, which the status reveals anyway, is
+     * declassified and branched on (then, on a bad vector, the failing index). */
     uint64_t bad = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t v = pa_f64_load64le(in + i * PA_F64_ENCODED_SIZE);
@@ -113,10 +114,10 @@ int pa_f64_decode_vec(pa_f64 *out, const uint8_t *in, size_t n)
         bad |= ok ^ 1;
         out[i] = v & pa_ct_mask(ok);
     }
-    if (bad == 0)
+    if (pa_ct_public(bad) == 0)
         return 0;
     size_t i = 0;
-    while (i + 1 < n && pa_f64_load64le(in + i * PA_F64_ENCODED_SIZE) < PA_F64_MODULUS)
+    while (i + 1 < n && pa_ct_public(pa_f64_canonical(in + i * PA_F64_ENCODED_SIZE)))
         i++; /* bounded: in is read again */
     memset(out, 0, n * sizeof *out);
     return pa_fail(PA_EDECODE, "field64 element %zu of %zu: value >= modulus %llu", i, n,

@@ -37,9 +37,10 @@ static inline pa_f64 pa_f64_zero(void) { return 0; }
 static inline pa_f64 pa_f64_one(void) { return 1; }
 
 /*
- * Carries and borrows come from __builtin_{add,sub}_overflow (one flag each, which
- * GCC turns into adc/sbb); pa_ct_mask turns the flag into a mask behind a compiler
- * barrier so the correction is an AND, never a branch.
+ * Carries and borrows come as masks from pa_ct_add_mask / pa_ct_sub_mask
+ * (protocols/common/ct.h: add/sub then sbb in one asm block on x86-64), so the
+ * correction is an AND, never a branch.  Not __builtin_{add,sub}_overflow: GCC
+ * 12 compiled the borrow of pa_f64_neg, inlined into pa_flp_query_f64, as a jump.
  */
 
 /* x in [0, 2^64) -> x mod p: x >= p exactly when x + (2^32 - 1) carries out,
@@ -47,8 +48,8 @@ static inline pa_f64 pa_f64_one(void) { return 1; }
 static inline uint64_t pa_f64_canon(uint64_t x)
 {
     uint64_t y; /* only the carry is used; the masked add below recomputes y */
-    uint64_t carry = (uint64_t)__builtin_add_overflow(x, PA_F64_EPSILON, &y);
-    return x + (PA_F64_EPSILON & pa_ct_mask(carry));
+    uint64_t carry = pa_ct_add_mask(x, PA_F64_EPSILON, &y);
+    return x + (PA_F64_EPSILON & carry);
 }
 
 /* Any uint64_t, reduced mod p. */
@@ -62,8 +63,8 @@ static inline pa_f64 pa_f64_sub(pa_f64 a, pa_f64 b)
     /* b <= p is enough: on borrow d = a - b + 2^64 >= 2^64 - p = 2^32 - 1, and
      * subtracting 2^64 - p leaves a - b + p in [0, p) */
     uint64_t d;
-    uint64_t borrow = (uint64_t)__builtin_sub_overflow(a, b, &d);
-    return d - (PA_F64_EPSILON & pa_ct_mask(borrow));
+    uint64_t borrow = pa_ct_sub_mask(a, b, &d);
+    return d - (PA_F64_EPSILON & borrow);
 }
 
 /* a + b = a - (p - b), where p - b is in (0, p]: one subtraction more than sub,
@@ -86,13 +87,13 @@ static inline uint64_t pa_f64_reduce128(pa_f64_u128 x)
 
     /* lo - hi_hi; on borrow the wrap added 2^64 = 2^32 - 1, take it back.  The
      * wrapped value is >= 2^64 - 2^32 + 1 > 2^32 - 1 so this cannot borrow again. */
-    uint64_t borrow = (uint64_t)__builtin_sub_overflow(lo, hi_hi, &t0);
-    t0 -= PA_F64_EPSILON & pa_ct_mask(borrow);
+    uint64_t borrow = pa_ct_sub_mask(lo, hi_hi, &t0);
+    t0 -= PA_F64_EPSILON & borrow;
 
     /* + hi_lo·(2^32 - 1) < 2^64; on carry add 2^64 mod p back (cannot carry twice). */
     uint64_t t1 = (hi_lo << 32) - hi_lo;
-    uint64_t carry = (uint64_t)__builtin_add_overflow(t0, t1, &t2);
-    return pa_f64_canon(t2 + (PA_F64_EPSILON & pa_ct_mask(carry)));
+    uint64_t carry = pa_ct_add_mask(t0, t1, &t2);
+    return pa_f64_canon(t2 + (PA_F64_EPSILON & carry));
 }
 
 static inline pa_f64 pa_f64_mul(pa_f64 a, pa_f64 b)
@@ -123,6 +124,13 @@ static inline uint64_t pa_f64_load64le(const uint8_t *in)
     v = __builtin_bswap64(v);
 #endif
     return v;
+}
+
+/* 1 if the PA_F64_ENCODED_SIZE little-endian bytes at in encode an integer
+ * below p (constant time; the caller decides whether the answer is public). */
+static inline uint64_t pa_f64_canonical(const uint8_t *in)
+{
+    return pa_ct_lt(pa_f64_load64le(in), PA_F64_MODULUS);
 }
 
 /*

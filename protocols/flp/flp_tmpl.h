@@ -151,64 +151,108 @@ static void FLPFN(range_encode)(uint64_t value, size_t bits, uint64_t max, FE *o
 }
 
 /*
- * encode: measurement -> meas (meas_len elements).  measurement holds n values:
- * Count, Sum: n = 1 (the value); Histogram: n = 1 (the bucket index); SumVec: n =
- * length values; MultihotCountVec: n = length values in {0, 1}.  PA_EINVAL if the
- * measurement is out of range (the error names the entry; only validity leaks).
+ * The error for an invalid measurement: its first out-of-range entry.  Variable
+ * time, so only called once the verdict "invalid" is public (encode).
  */
-int FLPFN(encode)(const pa_flp *f, const uint64_t *measurement, size_t n, FE *meas)
+static int FLPFN(encode_error)(const pa_flp *f, const uint64_t *measurement)
 {
-    size_t want = (f->kind == PA_FLP_SUMVEC || f->kind == PA_FLP_MULTIHOT) ? f->length : 1;
-    if (n != want)
-        return pa_fail(PA_EINVAL, "measurement: %zu values, expected %zu", n, want);
+    uint64_t weight = 0;
     switch (f->kind) {
     case PA_FLP_COUNT:
-        if (measurement[0] > 1)
-            return pa_fail(PA_EINVAL, "measurement: %llu is not 0 or 1",
-                           (unsigned long long)measurement[0]);
-        meas[0] = FOP(from_u64)(measurement[0]);
-        return 0;
+        return pa_fail(PA_EINVAL, "measurement: %llu is not 0 or 1",
+                       (unsigned long long)measurement[0]);
     case PA_FLP_SUM:
-        if (measurement[0] > f->max_measurement)
-            return pa_fail(PA_EINVAL, "measurement: %llu is above max_measurement %llu",
-                           (unsigned long long)measurement[0],
-                           (unsigned long long)f->max_measurement);
-        FLPFN(range_encode)(measurement[0], f->bits, f->max_measurement, meas);
-        return 0;
+        return pa_fail(PA_EINVAL, "measurement: %llu is above max_measurement %llu",
+                       (unsigned long long)measurement[0],
+                       (unsigned long long)f->max_measurement);
     case PA_FLP_SUMVEC:
-        for (size_t i = 0; i < f->length; i++) {
+        for (size_t i = 0; i < f->length; i++)
             if (measurement[i] > f->max_measurement)
                 return pa_fail(PA_EINVAL, "measurement[%zu]: %llu is above max_measurement %llu",
                                i, (unsigned long long)measurement[i],
                                (unsigned long long)f->max_measurement);
-            FLPFN(range_encode)(measurement[i], f->bits, f->max_measurement,
-                                meas + i * f->bits);
-        }
-        return 0;
+        break;
     case PA_FLP_HISTOGRAM:
-        if (measurement[0] >= f->length)
-            return pa_fail(PA_EINVAL, "measurement: bucket %llu, expected below length %zu",
-                           (unsigned long long)measurement[0], f->length);
-        for (size_t i = 0; i < f->length; i++)
-            meas[i] = FLPFN(from_bit)(pa_ct_eq((uint64_t)i, measurement[0]), FOP(one)());
-        return 0;
-    case PA_FLP_MULTIHOT: {
-        uint64_t weight = 0;
+        return pa_fail(PA_EINVAL, "measurement: bucket %llu, expected below length %zu",
+                       (unsigned long long)measurement[0], f->length);
+    case PA_FLP_MULTIHOT:
         for (size_t i = 0; i < f->length; i++) {
             if (measurement[i] > 1)
                 return pa_fail(PA_EINVAL, "measurement[%zu]: %llu is not 0 or 1", i,
                                (unsigned long long)measurement[i]);
-            meas[i] = FOP(from_u64)(measurement[i]);
             weight += measurement[i];
         }
-        if (weight > f->max_weight)
-            return pa_fail(PA_EINVAL, "measurement: weight %llu is above max_weight %zu",
-                           (unsigned long long)weight, f->max_weight);
+        return pa_fail(PA_EINVAL, "measurement: weight %llu is above max_weight %zu",
+                       (unsigned long long)weight, f->max_weight);
+    }
+    return pa_fail(PA_EINTERNAL, "flp: invalid measurement");
+}
+
+/*
+ * encode: measurement -> meas (meas_len elements).  measurement holds n values:
+ * Count, Sum: n = 1 (the value); Histogram: n = 1 (the bucket index); SumVec: n =
+ * length values; MultihotCountVec: n = length values in {0, 1}.  PA_EINVAL if the
+ * measurement is out of range (the error names the entry).  Constant time: the
+ * range checks are masks, and only their overall verdict (valid or not, which
+ * the status reveals anyway) is declassified and branched on.
+ */
+int FLPFN(encode)(const pa_flp *f, const uint64_t *measurement, size_t n, FE *meas)
+{
+    size_t want = (f->kind == PA_FLP_SUMVEC || f->kind == PA_FLP_MULTIHOT) ? f->length : 1;
+    uint64_t bad = 0, weight = 0;
+    if (n != want)
+        return pa_fail(PA_EINVAL, "measurement: %zu values, expected %zu", n, want);
+    switch (f->kind) {
+    case PA_FLP_COUNT:
+        bad = pa_ct_lt(1, measurement[0]);
+        break;
+    case PA_FLP_SUM:
+        bad = pa_ct_lt(f->max_measurement, measurement[0]);
+        break;
+    case PA_FLP_SUMVEC:
+        for (size_t i = 0; i < f->length; i++)
+            bad |= pa_ct_lt(f->max_measurement, measurement[i]);
+        break;
+    case PA_FLP_HISTOGRAM:
+        bad = 1 ^ pa_ct_lt(measurement[0], (uint64_t)f->length);
+        break;
+    case PA_FLP_MULTIHOT:
+        /* weight cannot wrap unless an entry is above 1, which is bad already */
+        for (size_t i = 0; i < f->length; i++) {
+            bad |= pa_ct_lt(1, measurement[i]);
+            weight += measurement[i];
+        }
+        bad |= pa_ct_lt((uint64_t)f->max_weight, weight);
+        break;
+    default:
+        return pa_fail(PA_EINTERNAL, "flp: unknown circuit %d", (int)f->kind);
+    }
+    if (pa_ct_public(bad))
+        return FLPFN(encode_error)(f, measurement);
+
+    switch (f->kind) {
+    case PA_FLP_COUNT:
+        meas[0] = FOP(from_u64)(measurement[0]);
+        break;
+    case PA_FLP_SUM:
+        FLPFN(range_encode)(measurement[0], f->bits, f->max_measurement, meas);
+        break;
+    case PA_FLP_SUMVEC:
+        for (size_t i = 0; i < f->length; i++)
+            FLPFN(range_encode)(measurement[i], f->bits, f->max_measurement,
+                                meas + i * f->bits);
+        break;
+    case PA_FLP_HISTOGRAM:
+        for (size_t i = 0; i < f->length; i++)
+            meas[i] = FLPFN(from_bit)(pa_ct_eq((uint64_t)i, measurement[0]), FOP(one)());
+        break;
+    case PA_FLP_MULTIHOT:
+        for (size_t i = 0; i < f->length; i++)
+            meas[i] = FOP(from_u64)(measurement[i]);
         FLPFN(range_encode)(weight, f->bits, (uint64_t)f->max_weight, meas + f->length);
-        return 0;
+        break;
     }
-    }
-    return pa_fail(PA_EINTERNAL, "flp: unknown circuit %d", (int)f->kind);
+    return 0;
 }
 
 /* truncate (§7.4): meas_len -> output_len elements; linear, so it applies to shares
@@ -638,7 +682,8 @@ int FLPFN(query)(const pa_flp *f, const FE *meas, const FE *proof, const FE *que
     if (meas_raw && (f->kind != PA_FLP_SUMVEC || f->gadget != PA_GADGET_PARALLEL_SUM_MUL))
         return pa_fail(PA_EINTERNAL, "query: a raw measurement share needs the SumVec circuit");
     t = query_rand[f->query_rand_len - 1]; /* after the check: f may not match the buffers */
-    if (FOP(eq)(FOP(pow)(t, (uint64_t)P), FOP(one)()))
+    /* the draft's abort: public (the report fails), so declassified for the branch */
+    if (pa_ct_public((uint64_t)FOP(eq)(FOP(pow)(t, (uint64_t)P), FOP(one)())))
         return pa_fail(PA_EVERIFY, "query: test point is a root of unity");
     FLPFN(lagrange_coeffs)(P, t, f->FCONST(inv_p), coef, suf);
 

@@ -137,14 +137,27 @@ static u128 modulus(size_t es)
                                      : ((u128)PA_F128_P1 << 64) | (u128)PA_F128_P0;
 }
 
-/* 0 if every one of the n elements of in is below p, else PA_EDECODE naming it. */
+/* 1 if the element at e (es bytes) is below p; constant time. */
+static inline uint64_t element_canonical(const uint8_t *e, size_t es)
+{
+    return es == PA_F64_ENCODED_SIZE ? pa_f64_canonical(e) : pa_f128_canonical(e);
+}
+
+/* 0 if every one of the n elements of in is below p, else PA_EDECODE naming it.
+ * The elements may be secret (output and aggregate shares): the flags are
+ * combined without a branch and only the verdict, which the status reveals, is
+ * declassified (then, for a bad vector, the flags up to the first bad one). */
 static int check_canonical(const uint8_t *in, size_t n, size_t es, const char *what)
 {
-    u128 p = modulus(es);
+    uint64_t bad = 0;
     for (size_t i = 0; i < n; i++)
-        if (load_le(in + i * es, es) >= p) /* public: validity of the encoding */
-            return pa_fail(PA_EDECODE, "%s: element %zu is not below the field modulus", what, i);
-    return 0;
+        bad |= 1 ^ element_canonical(in + i * es, es);
+    if (pa_ct_public(bad) == 0)
+        return 0;
+    size_t i = 0;
+    while (i + 1 < n && pa_ct_public(element_canonical(in + i * es, es)))
+        i++;
+    return pa_fail(PA_EDECODE, "%s: element %zu is not below the field modulus", what, i);
 }
 
 /* acc += in, element-wise mod p; both canonical (in is checked). */
@@ -158,12 +171,12 @@ static int add_canonical(uint8_t *acc, const uint8_t *in, size_t n, size_t es, c
         return rc;
     for (size_t i = 0; i < n; i++) {
         u128 a = load_le(acc + i * es, es), b = load_le(in + i * es, es);
-        u128 s = a + b; /* < 2p; for Field128 it may wrap past 2^128 */
-        uint64_t carry = (uint64_t)(s < a);
-        u128 t = s - p;
-        uint64_t borrow = (uint64_t)(s < p);
-        /* keep t when the sum carried out or is >= p */
-        u128 m = (u128)pa_ct_mask(carry | (1 ^ borrow));
+        u128 s, t; /* s = a + b < 2p; for Field128 it may wrap past 2^128 */
+        uint64_t carry = pa_f128_add_mask(a, b, &s);
+        uint64_t borrow = pa_f128_sub_mask(s, p, &t);
+        /* keep t when the sum carried out or is >= p (masks from the flags,
+         * common/ct.h: no comparison the compiler could branch on) */
+        u128 m = (u128)(carry | ~borrow);
         m |= m << 64;
         store_le(acc + i * es, (t & m) | (s & ~m), es);
     }
@@ -378,7 +391,9 @@ int pa_prio3_verify_next(const pa_prio3 *v, const uint8_t *verify_state,
     if ((rc = check_len("verifier_message", message_len, pa_prio3_verifier_message_size(v))) !=
         0)
         return rc;
-    if (v->jr && !pa_prio3_ct_memeq(verify_state + n, message, PA_XOF_SEED_SIZE))
+    /* the joint randomness check's verdict is public (the report fails) */
+    if (v->jr && !pa_ct_public((uint64_t)pa_prio3_ct_memeq(verify_state + n, message,
+                                                             PA_XOF_SEED_SIZE)))
         return pa_fail(PA_EVERIFY, "verify_next: joint randomness check failed");
     memcpy(out_share, verify_state, n);
     return 0;
@@ -423,6 +438,7 @@ int pa_prio3_unshard(const pa_prio3 *v, const uint8_t *const *agg_shares, const 
     if (agg == NULL)
         return pa_fail(PA_ENOMEM, "unshard: %zu bytes", sz);
     rc = pa_prio3_merge(v, agg_shares, lens, n, agg);
+    pa_ct_declassify(agg, sz); /* the aggregate result: the collector's output */
     for (size_t i = 0; rc == 0 && i < v->flp.output_len; i++) {
         u128 x = load_le(agg + i * v->es, v->es);
         if (x >> 64)

@@ -52,23 +52,15 @@ static void P3FN(xof_start)(pa_xof *x, pa_prio3_dst *d, uint16_t usage, const ui
         pa_xof_update(x, b2, n2);
 }
 
-/* 1 if the ENC-byte little-endian integer at b is below the modulus (public outcome). */
-static inline int P3FN(canonical)(const uint8_t *b)
+/* 1 if the ENC-byte little-endian integer at b is below the modulus (constant
+ * time; the caller declassifies it: a rejection is public). */
+static inline uint64_t P3FN(canonical)(const uint8_t *b)
 {
-    uint64_t lo;
-    memcpy(&lo, b, 8);
-    lo = le64toh(lo);
-#if FLD_ENC == 8
-    return lo < PA_F64_MODULUS;
-#else
-    uint64_t hi;
-    memcpy(&hi, b + 8, 8);
-    hi = le64toh(hi);
-    return hi < PA_F128_P1 || (hi == PA_F128_P1 && lo < PA_F128_P0);
-#endif
+    return FOP(canonical)(b);
 }
 
-/* acc <- acc - h mod p on canonical little-endian encodings (constant time). */
+/* acc <- acc - h mod p on canonical little-endian encodings (constant time: the
+ * borrow is a mask from common/ct.h, never a comparison the compiler may branch on). */
 static inline void P3FN(sub_canonical)(uint8_t *acc, const uint8_t *h)
 {
     uint64_t a0, h0;
@@ -77,9 +69,9 @@ static inline void P3FN(sub_canonical)(uint8_t *acc, const uint8_t *h)
     a0 = le64toh(a0);
     h0 = le64toh(h0);
 #if FLD_ENC == 8
-    uint64_t d = a0 - h0;
-    d += PA_F64_MODULUS & pa_ct_mask((uint64_t)(a0 < h0));
-    d = htole64(d);
+    uint64_t d;
+    uint64_t m = pa_ct_sub_mask(a0, h0, &d);
+    d = htole64(d + (PA_F64_MODULUS & m));
     memcpy(acc, &d, 8);
 #else
     uint64_t a1, h1;
@@ -89,8 +81,8 @@ static inline void P3FN(sub_canonical)(uint8_t *acc, const uint8_t *h)
     h1 = le64toh(h1);
     unsigned __int128 a = ((unsigned __int128)a1 << 64) | a0;
     unsigned __int128 b = ((unsigned __int128)h1 << 64) | h0;
-    unsigned __int128 d = a - b;
-    uint64_t m = pa_ct_mask((uint64_t)(a < b));
+    unsigned __int128 d;
+    uint64_t m = pa_f128_sub_mask(a, b, &d);
     d += (((unsigned __int128)(PA_F128_P1 & m)) << 64) | (PA_F128_P0 & m);
     uint64_t lo = htole64((uint64_t)d), hi = htole64((uint64_t)(d >> 64));
     memcpy(acc, &lo, 8);
@@ -101,17 +93,25 @@ static inline void P3FN(sub_canonical)(uint8_t *acc, const uint8_t *h)
 /*
  * The draft's next_vec (§6.2) on raw bytes: squeeze candidates, keep those below p,
  * until n are kept, requesting exactly the missing count each time (so the stream
- * position is the draft's).  raw (n·ENC bytes) receives the canonical encodings of
- * the elements, which are exactly the kept candidates: no re-encoding needed.
+ * position is the draft's).  raw (n·ENC bytes) receives the
+ * canonical encodings of the elements, which are exactly the kept candidates: no
+ * re-encoding needed.  Constant time but for the rejections, which are public
+ * (xof.h): the candidates' flags are AND-ed without a branch and only the
+ * verdict "all kept" (nearly always) is declassified; otherwise each flag is.
  */
 static void P3FN(next_raw)(pa_xof *x, uint8_t *raw, size_t n)
 {
     size_t have = 0;
     while (have < n) {
         size_t want = n - have, kept = have;
+        uint64_t all = 1;
         pa_xof_next(x, raw + have * FLD_ENC, want * FLD_ENC);
+        for (size_t i = have; i < have + want; i++)
+            all &= P3FN(canonical)(raw + i * FLD_ENC);
+        if (pa_ct_public(all))
+            return;
         for (size_t i = have; i < have + want; i++) {
-            if (P3FN(canonical)(raw + i * FLD_ENC)) {
+            if (pa_ct_public(P3FN(canonical)(raw + i * FLD_ENC))) {
                 if (kept != i)
                     memmove(raw + kept * FLD_ENC, raw + i * FLD_ENC, FLD_ENC);
                 kept++;
@@ -462,7 +462,8 @@ int P3FN(shares_to_message)(const pa_prio3 *v, const uint8_t *ctx, size_t ctx_le
     }
     for (size_t i = 0; i < R; i++)
         ok &= FLPFN(decide)(f, sum + i * VL);
-    if (!ok) {
+    /* the decision is the one public outcome of the combined verifier */
+    if (!pa_ct_public((uint64_t)ok)) {
         rc = pa_fail(PA_EVERIFY, "verifier_shares_to_message: proof verifier check failed");
         goto out;
     }

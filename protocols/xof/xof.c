@@ -62,7 +62,10 @@ void pa_xof_wipe(pa_xof *x)
  * 2^(8 * ENCODED_SIZE) (p64 = 2^64 - 2^32 + 1, p128 = 2^128 - 7 * 2^66 + 1), so the
  * mask keeps every bit and the strict decoder's "value >= p" is exactly the
  * rejection test.  A batch never squeezes more candidates than elements still
- * needed, so the stream position after the call is the draft's.
+ * needed, so the stream position after the call is the draft's.  Constant time
+ * but for the rejections, which are public (xof.h): a batch's flags are AND-ed
+ * without a branch and only the verdict "all kept" (nearly always) is
+ * declassified (pa_ct_declassify, common/ct.h); otherwise each flag is.
  */
 #define PA_XOF_NEXT_VEC(F, SIZE)                                                     \
     void pa_xof_next_vec_##F(pa_xof *x, pa_##F *out, size_t n)                       \
@@ -72,12 +75,18 @@ void pa_xof_wipe(pa_xof *x)
                                                                                      \
         while (have < n) {                                                           \
             size_t want = n - have;                                                  \
+            uint64_t all = 1;                                                        \
             if (want > PA_XOF_VEC_BATCH)                                             \
                 want = PA_XOF_VEC_BATCH;                                             \
             pa_xof_next(x, buf, want * (SIZE));                                      \
+            for (size_t i = 0; i < want; i++)                                        \
+                all &= pa_##F##_canonical(buf + i * (SIZE));                         \
+            all = pa_ct_public(all);                                                 \
             for (size_t i = 0; i < want; i++) {                                      \
-                if (pa_##F##_decode(&out[have], buf + i * (SIZE)) == 0)              \
+                if (all || pa_ct_public(pa_##F##_canonical(buf + i * (SIZE)))) {     \
+                    (void)pa_##F##_decode(&out[have], buf + i * (SIZE));             \
                     have++;                                                          \
+                }                                                                    \
             }                                                                        \
         }                                                                            \
         pa_wipe(buf, sizeof buf);                                                    \
