@@ -44,6 +44,12 @@ int pa_cli_uint(const char *zCmd, const char *zOpt, const char *zValue, unsigned
 int pa_cli_real(const char *zCmd, const char *zOpt, const char *zValue, double rMin, double rMax,
                 double *pOut);
 
+/* The folder of the shipped data: zOverride (--data) when not NULL, else the
+ * installed share/privagg/data next to the executable, the source tree's data/
+ * of a build-tree binary, the configured prefix's data folder, or "data"
+ * (engine/cli/datadir.c).  The result is zOverride, zBuf or a constant. */
+const char *pa_cli_data_dir(const char *zOverride, char *zBuf, size_t nBuf);
+
 /* Print "privagg: <what>: <pa_strerror(code)>: <detail>" to stderr. */
 void pa_cli_report(const char *what, int code);
 

@@ -24,7 +24,7 @@ static void usage(FILE *out)
             "separate processes over HTTPS on 127.0.0.1, every agency submitting one\n"
             "month of synthetic counts, aggregation, and the statewide release; prints\n"
             "the noised table next to the true synthetic totals with each cell's error.\n"
-            "  --agencies N   the first N agencies of data/mo_le_agencies.csv (default 646)\n"
+            "  --agencies N   the first N agencies of mo_le_agencies.csv (default 646)\n"
             "  --months M     M months ending with the last full month (default 1)\n"
             "  --release all  every month, release the statewide batch and every\n"
             "                 partition, then print a year summary (releases, latency,\n"
@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "                 the task's policy, as for `privagg task init` (defaults 10,\n"
             "                 1, 0.5, 0.5): counties with fewer than N agencies are\n"
             "                 grouped into regions\n"
+            "  --data DIR     the shipped data (default: the installed share/privagg/data,\n"
+            "                 found from the executable; see privagg task --help)\n"
             "  --keep         leave the servers running at the end\n"
             "  --setup-only   only write the deployment folder (keys, task, TLS, configs);\n"
             "                 with --leader-port/--helper-port for the servers' ports\n"
@@ -42,26 +44,6 @@ static void usage(FILE *out)
             "example:\n"
             "  privagg demo --agencies 646 --months 1 --out demo-out\n"
             "  privagg demo --months 12 --release all\n");
-}
-
-/* data/ next to the working directory, else next to the executable's folder. */
-static const char *find_data(char *zBuf, size_t n)
-{
-    char zExe[PATH_MAX];
-    ssize_t k;
-    if (access("data/mo_le_agencies.csv", R_OK) == 0)
-        return "data";
-    k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
-    if (k > 0) {
-        zExe[k] = '\0';
-        char *zSlash = strrchr(zExe, '/');
-        if (zSlash) {
-            *zSlash = '\0';
-            snprintf(zBuf, n, "%s/../data", zExe);
-            return zBuf;
-        }
-    }
-    return "data";
 }
 
 int pa_cli_demo(int argc, char **argv)
@@ -139,7 +121,7 @@ int pa_cli_demo(int argc, char **argv)
     d.setup.nHelperPort = v ? (uint16_t)v : pa_demo_free_port();
     if (d.setup.nLeaderPort == d.setup.nHelperPort)
         d.setup.nHelperPort = pa_demo_free_port();
-    d.setup.zDataDir = pa_cli_value(o, n, "--data") ? pa_cli_value(o, n, "--data") : find_data(zData, sizeof zData);
+    d.setup.zDataDir = pa_cli_data_dir(pa_cli_value(o, n, "--data"), zData, sizeof zData);
     if (pa_cli_value(o, n, "--out"))
         d.setup.zDir = pa_cli_value(o, n, "--out");
     else if ((d.setup.zDir = mkdtemp(zDir)) == NULL) {

@@ -26,9 +26,10 @@ static void usage(FILE *out)
             "  --role R          agency | leader | helper | collector\n"
             "  --out PREFIX      path prefix of the two files (for --state: a folder)\n"
             "  --id ORI          agency id (role agency)\n"
-            "  --state ST        role agency: keys for every agency of data/<st>_le_agencies.csv,\n"
+            "  --state ST        role agency: keys for every agency of <st>_le_agencies.csv,\n"
             "                    written as PREFIX/<ORI>.key and PREFIX/<ORI>.pub\n"
-            "  --data DIR        folder of the shipped data (default: data)\n"
+            "  --data DIR        folder of the shipped data (default: the installed\n"
+            "                    share/privagg/data; see privagg task --help)\n"
             "  --config-id N     HPKE config id, 0..255 (leader 1, helper 2, collector 3 by default)\n"
             "  --pairing-out FILE  role leader (required): also write the pairing bundle, the\n"
             "                    verify key and peer token the helper needs and nothing else\n"
@@ -144,8 +145,9 @@ int pa_cli_keygen(int argc, char **argv)
         return 2;
     }
     if (eRole == PA_ROLE_AGENCY && pa_cli_value(opts, n, "--state") != NULL) {
-        const char *zData = pa_cli_value(opts, n, "--data");
-        return all_agencies(pa_cli_value(opts, n, "--state"), zData ? zData : "data", zOut);
+        char zData[4200];
+        return all_agencies(pa_cli_value(opts, n, "--state"),
+                            pa_cli_data_dir(pa_cli_value(opts, n, "--data"), zData, sizeof zData), zOut);
     }
     if (eRole == PA_ROLE_AGENCY && pa_cli_value(opts, n, "--id") == NULL) {
         fprintf(stderr, "privagg keygen: role agency needs --id ORI or --state ST\n");

@@ -1,7 +1,15 @@
 /*
- * privagg serve — run the leader or the helper (thin over engine/node).
+ * privagg serve — run the leader or the helper (thin over engine/node), as a
+ * service: "listening <url>" on standard output and READY=1 to systemd
+ * (sd_notify, Type=notify) once the store is open and the socket listens;
+ * SIGHUP reopens the log_file and reloads the TLS certificate; SIGTERM or
+ * SIGINT stop gracefully.  The signals are blocked in every thread and taken
+ * by the main thread in sigsuspend, so none is lost between two checks.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +19,60 @@
 #include "privagg/common.h"
 #include "privagg/node.h"
 
-static volatile sig_atomic_t g_stop;
+#ifdef PA_HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#else
+static int sd_notify(int bUnset, const char *zState)
+{
+    (void)bUnset;
+    (void)zState;
+    return 0;
+}
+#endif
+
+static volatile sig_atomic_t g_stop, g_hup;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    g_stop = 1;
+    if (sig == SIGHUP)
+        g_hup = 1;
+    else
+        g_stop = 1;
+}
+
+/* Standard error to the config's log_file (appended, created 0640, never through
+ * a symbolic link); on failure the old standard error stays and says why. */
+static void open_log(const char *zPath)
+{
+    int fd;
+    if (zPath[0] == '\0')
+        return;
+    fd = open(zPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        fprintf(stderr, "privagg serve: log_file %s: %s (logging to standard error)\n", zPath,
+                strerror(errno));
+        return;
+    }
+    fflush(stderr);
+    if (fd != 2) {
+        dup2(fd, 2);
+        close(fd);
+    }
+}
+
+/* SIGHUP: a new log file (after logrotate moved the old one), a new certificate. */
+static void reload(pa_node *pNode)
+{
+    int rc;
+    sd_notify(0, "RELOADING=1");
+    open_log(pa_node_log_file(pNode));
+    rc = pa_node_reload_tls(pNode);
+    if (rc == PA_OK)
+        fprintf(stderr, "privagg serve: SIGHUP: log reopened, TLS certificate reloaded\n");
+    else
+        fprintf(stderr, "privagg serve: SIGHUP: log reopened; TLS certificate kept: %s: %s\n",
+                pa_strerror(rc), pa_error_detail());
+    sd_notify(0, "READY=1");
 }
 
 static void usage(FILE *out)
@@ -28,16 +84,26 @@ static void usage(FILE *out)
             "\n"
             "Runs an aggregator over HTTPS until SIGTERM or SIGINT, then stops\n"
             "gracefully: no new requests, in-flight ones finish, nothing is lost.\n"
+            "SIGHUP reopens the log_file and reloads the TLS certificate and key\n"
+            "(new connections get the new pair; a pair that does not load, or whose\n"
+            "key is not the certificate's, is refused and the old one kept).\n"
             "FILE is the aggregator's private config (JSON, mode 0600): role, task,\n"
             "private_key, store, listen {address, port}, tls {cert, key} (or\n"
             "\"insecure_http\": true for loopback tests only), peer_ca and\n"
-            "collector_token (leader).  See docs/http.md and docs/engine.md.\n"
+            "collector_token (leader), log_file.  Every key: docs/operations.md.\n"
             "--tls-cert/--tls-key override the config's certificate; --insecure-http\n"
             "serves plain HTTP (refused unless the listen address is loopback).\n"
             "A task with dp.mechanism \"none\" releases exact totals: it is refused\n"
             "unless --insecure-no-privacy is given (tests only), and then every\n"
             "answer carries \"Privagg-Warning: no privacy protection\".\n"
-            "Prints \"listening <url>\" on standard output once ready.\n"
+            "Once the store is open and the socket listens it prints \"listening <url>\"\n"
+            "(e.g. \"listening https://127.0.0.1:8441\") on standard output and tells\n"
+            "systemd READY=1 (Type=notify units: share/privagg/systemd/).\n"
+            "\n"
+            "exit status:\n"
+            "  0  stopped by SIGTERM or SIGINT\n"
+            "  1  could not start (config, task, keys, store, address in use)\n"
+            "  2  bad usage, or command-line overrides the config refuses\n"
             "\n"
             "example:\n"
             "  privagg serve --config leader.json\n");
@@ -51,6 +117,8 @@ int pa_cli_serve(int argc, char **argv)
     size_t n = sizeof o / sizeof o[0];
     pa_node *pNode;
     struct sigaction sa;
+    sigset_t mask, orig;
+    char zUrl[300], zStatus[400];
     int rc;
 
     if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
@@ -64,6 +132,18 @@ int pa_cli_serve(int argc, char **argv)
      * trim the per-thread heaps after each one */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    /* blocked in every thread the node starts; taken in sigsuspend below */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &mask, &orig);
     rc = pa_node_open(&pNode, pa_cli_value(o, n, "--config"));
     if (rc != PA_OK) {
         pa_cli_report("serve", rc);
@@ -78,21 +158,28 @@ int pa_cli_serve(int argc, char **argv)
     }
     if (pa_cli_seen(o, n, "--insecure-no-privacy"))
         pa_node_allow_no_privacy(pNode);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    open_log(pa_node_log_file(pNode));
     rc = pa_node_start(pNode);
     if (rc != PA_OK) {
         pa_cli_report("serve", rc);
         pa_node_close(pNode);
         return 1;
     }
-    printf("listening port %u\n", (unsigned)pa_node_port(pNode));
+    if (pa_node_url(pNode, zUrl, sizeof zUrl) != PA_OK)
+        snprintf(zUrl, sizeof zUrl, "port %u", (unsigned)pa_node_port(pNode));
+    printf("listening %s\n", zUrl);
     fflush(stdout);
-    while (!g_stop)
-        pause();
+    fprintf(stderr, "privagg serve: listening %s\n", zUrl);
+    snprintf(zStatus, sizeof zStatus, "READY=1\nSTATUS=listening %s", zUrl);
+    sd_notify(0, zStatus);
+    while (!g_stop) {
+        sigsuspend(&orig);
+        if (g_hup && !g_stop) {
+            g_hup = 0;
+            reload(pNode);
+        }
+    }
+    sd_notify(0, "STOPPING=1");
     fprintf(stderr, "privagg serve: stopping (finishing in-flight requests)\n");
     pa_node_close(pNode);
     return 0;

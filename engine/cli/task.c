@@ -26,7 +26,7 @@ static void usage(FILE *out)
             "\n"
             "init builds the default task: offense buckets x 5 immigration statuses x 2\n"
             "roles (270 cells), Prio3SumVec, one agency list entry per agency of\n"
-            "data/<st>_le_agencies.csv, partitions of at least --min-agencies agencies (a\n"
+            "<st>_le_agencies.csv of the shipped data, partitions of at least --min-agencies agencies (a\n"
             "county, a region of neighbouring counties, or no-county), monthly batches,\n"
             "discrete Gaussian noise.  show prints the task in words: the noise and the\n"
             "budget per release level, and the partitions.\n"
@@ -42,7 +42,10 @@ static void usage(FILE *out)
             "  --rho-state R1          rho charged per statewide release (default 0.5)\n"
             "  --rho-partition R2      rho charged per partition release (default 0.5)\n"
             "  --max-cells-per-record K  cells one incident record may touch (default 4)\n"
-            "  --data DIR              shipped data folder (default data)\n"
+            "  --data DIR              the shipped data folder; by default the installed\n"
+            "                          share/privagg/data next to the privagg executable\n"
+            "                          (bin/../share/privagg/data), else data/ of the source\n"
+            "                          tree of a build-tree binary, else ./data\n"
             "\n"
             "examples:\n"
             "  privagg task init --state MO --keys keys --out task.json\n"
@@ -77,7 +80,7 @@ static int task_init(int argc, char **argv)
     pa_keys leader, helper, collector, *aAgency = NULL;
     pa_task_build_opts b;
     unsigned long long v;
-    char **azId = NULL;
+    char **azId = NULL, zData[4200];
     json_t *pJson = NULL;
     pa_task *pTask = NULL;
     int rc;
@@ -91,7 +94,7 @@ static int task_init(int argc, char **argv)
         fprintf(stderr, "privagg task init: --state, --keys and --out are required\n");
         return 2;
     }
-    b.zDataDir = pa_cli_value(o, n, "--data") ? pa_cli_value(o, n, "--data") : "data";
+    b.zDataDir = pa_cli_data_dir(pa_cli_value(o, n, "--data"), zData, sizeof zData);
     b.zLeaderEndpoint = pa_cli_value(o, n, "--leader-endpoint") ? pa_cli_value(o, n, "--leader-endpoint")
                                                                  : "https://127.0.0.1:8441";
     b.zHelperEndpoint = pa_cli_value(o, n, "--helper-endpoint") ? pa_cli_value(o, n, "--helper-endpoint")

@@ -1,7 +1,8 @@
 /*
  * The HTTP(S) server: libmicrohttpd with its internal thread pool (or a thread
  * per connection, for handlers that block), GnuTLS for
- * TLS (cert/key PEM loaded in memory), a route table of plain C handlers, bearer
+ * TLS (cert/key handed over at each handshake by engine/http/tls_creds.c, so a
+ * reload replaces them while serving), a route table of plain C handlers, bearer
  * tokens compared in constant time, bounded bodies and a graceful stop.
  *
  * Request life (libmicrohttpd calls the access handler several times):
@@ -62,9 +63,7 @@ struct pa_http_server {
     char *zWarning;     /* Privagg-Warning on every answer, or NULL */
     bool bTls;
     uint16_t iPort;
-    char *zCertPem;
-    char *zKeyPem;
-    size_t nKeyPem;
+    pa_tls_creds *pCreds;
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     unsigned nInFlight;
@@ -503,28 +502,6 @@ static int handle_metrics(void *ctx, const pa_http_req *req, pa_http_response *r
 
 /* ------------------------------------------------------------ start / stop */
 
-static int read_pem(const char *zPath, char **pz, size_t *pn)
-{
-    FILE *f = fopen(zPath, "rb");
-    if (f == NULL)
-        return pa_fail(PA_EIO, "tls file %s: %s", zPath, strerror(errno));
-    char *z = malloc(65536 + 1);
-    size_t n = z ? fread(z, 1, 65536 + 1, f) : 0;
-    int bErr = ferror(f);
-    fclose(f);
-    if (z == NULL)
-        return pa_fail(PA_ENOMEM, "tls file %s", zPath);
-    if (bErr || n == 0 || n > 65536) {
-        pa_wipe(z, n);
-        free(z);
-        return pa_fail(PA_EIO, "tls file %s: %zu bytes read, expected 1..65536", zPath, n);
-    }
-    z[n] = '\0';
-    *pz = z;
-    *pn = n;
-    return PA_OK;
-}
-
 static void free_server(pa_http_server *s)
 {
     for (size_t i = 0; i < s->nRoute; i++) {
@@ -535,10 +512,7 @@ static void free_server(pa_http_server *s)
     if (s->aRoute)
         pa_wipe(s->aRoute, s->nRoute * sizeof *s->aRoute);
     free(s->aRoute);
-    free(s->zCertPem);
-    if (s->zKeyPem)
-        pa_wipe(s->zKeyPem, s->nKeyPem);
-    free(s->zKeyPem);
+    pa_tls_creds_free(&s->pCreds);
     free(s->zWarning);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->mutex);
@@ -660,8 +634,10 @@ static int start_daemon(pa_http_server *s, const pa_http_config *cfg)
     aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
     aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
     if (s->bTls) {
-        aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->zKeyPem};
-        aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->zCertPem};
+        aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                            (intptr_t)pa_tls_creds_on_connection, s->pCreds};
+        aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+                                            (void *)pa_tls_creds_retrieve};
         aOpt[k++] = (struct MHD_OptionItem){
             MHD_OPTION_HTTPS_PRIORITIES, 0,
             (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"};
@@ -700,9 +676,7 @@ int pa_http_server_start(pa_http_server **ppServer, const pa_http_config *cfg)
         return pa_fail(PA_ENOMEM, "http server: out of memory");
     }
     s->bTls = !cfg->insecure_http;
-    size_t nCert = 0;
-    if (s->bTls && ((rc = read_pem(cfg->tls_cert_path, &s->zCertPem, &nCert)) != PA_OK ||
-                    (rc = read_pem(cfg->tls_key_path, &s->zKeyPem, &s->nKeyPem)) != PA_OK)) {
+    if (s->bTls && (rc = pa_tls_creds_new(&s->pCreds, cfg->tls_cert_path, cfg->tls_key_path)) != PA_OK) {
         free_server(s);
         return rc;
     }
@@ -712,6 +686,13 @@ int pa_http_server_start(pa_http_server **ppServer, const pa_http_config *cfg)
     }
     *ppServer = s;
     return PA_OK;
+}
+
+int pa_http_server_reload_tls(pa_http_server *s, const char *zCert, const char *zKey)
+{
+    if (!s->bTls)
+        return pa_fail(PA_EINVAL, "server: plain HTTP, no TLS certificate to reload");
+    return pa_tls_creds_reload(s->pCreds, zCert, zKey);
 }
 
 uint16_t pa_http_server_port(const pa_http_server *s)

@@ -540,6 +540,27 @@ uint16_t pa_node_port(const pa_node *n)
     return n->pServer ? pa_http_server_port(n->pServer) : 0;
 }
 
+int pa_node_url(const pa_node *n, char *zOut, size_t nOut)
+{
+    const char *zAddr = n->cfg.zAddress;
+    int bV6 = strchr(zAddr, ':') != NULL;
+    int k = snprintf(zOut, nOut, "%s://%s%s%s:%u", n->cfg.bInsecureHttp ? "http" : "https", bV6 ? "[" : "",
+                     zAddr, bV6 ? "]" : "", (unsigned)pa_node_port(n));
+    return k > 0 && (size_t)k < nOut ? PA_OK : pa_fail(PA_ERANGE, "node url: longer than %zu", nOut);
+}
+
+const char *pa_node_log_file(const pa_node *n)
+{
+    return n->cfg.zLogFile;
+}
+
+int pa_node_reload_tls(pa_node *n)
+{
+    if (n->pServer == NULL || n->cfg.bInsecureHttp)
+        return pa_fail(PA_EINVAL, "node: plain HTTP (insecure_http), no TLS certificate to reload");
+    return pa_http_server_reload_tls(n->pServer, n->cfg.zTlsCert, n->cfg.zTlsKey);
+}
+
 void pa_node_close(pa_node *n)
 {
     if (n == NULL)

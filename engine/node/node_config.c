@@ -39,7 +39,7 @@ static int read_path(const json_t *o, const char *zPath, const char *zKey, const
 static int parse(pa_node_config *c, const json_t *root, const char *zFile, const char *zDir)
 {
     static const char *const azKeys[] = {"role", "task", "private_key", "store", "listen", "tls",
-                                         "insecure_http", "peer_ca", "collector_token", NULL};
+                                         "insecure_http", "peer_ca", "collector_token", "log_file", NULL};
     static const char *const azListen[] = {"address", "port", NULL};
     static const char *const azTls[] = {"cert", "key", NULL};
     json_t *pListen, *pTls;
@@ -77,6 +77,7 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
         return pa_fail(PA_EINVAL, "%s: tls: required (or \"insecure_http\": true for loopback tests)", zFile);
     PA_GUARD(pa_node_config_check_transport(c, zFile));
     PA_GUARD(read_path(root, "", "peer_ca", zDir, c->zPeerCa, sizeof c->zPeerCa, 1));
+    PA_GUARD(read_path(root, "", "log_file", zDir, c->zLogFile, sizeof c->zLogFile, 1));
     if (c->eRole == PA_ROLE_LEADER) {
         PA_GUARD(pa_json_string(root, "", "collector_token", 64, &z));
         rc = strlen(z) == 64 ? pa_http_token_from_hex(c->aCollectorToken, z) : PA_EDECODE;

@@ -17,6 +17,7 @@ typedef struct {
     bool bInsecureHttp;
     char zTlsCert[4096], zTlsKey[4096];
     char zPeerCa[4096];            /* leader: CA file for the helper ("" = system) */
+    char zLogFile[4096];           /* "" = standard error as inherited (the journal) */
     uint8_t aCollectorToken[32];   /* leader */
 } pa_node_config;
 

@@ -141,6 +141,15 @@ typedef struct pa_http_server pa_http_server;
  */
 int pa_http_server_start(pa_http_server **ppServer, const pa_http_config *cfg);
 
+/*
+ * Replace the TLS certificate and key while serving (SIGHUP in privagg serve):
+ * new handshakes get the new pair, connections already set up keep theirs, and
+ * nothing in flight is dropped.  Both PEM files are read and checked (the key
+ * must be the certificate's) before anything changes: on PA_EIO, PA_EDECODE or
+ * PA_EINVAL the pair in use stays.  PA_EINVAL for a plain-HTTP server.
+ */
+int pa_http_server_reload_tls(pa_http_server *s, const char *cert_path, const char *key_path);
+
 /* The bound TCP port (useful with port 0). */
 uint16_t pa_http_server_port(const pa_http_server *s);
 

@@ -21,6 +21,7 @@
 #ifndef PRIVAGG_NODE_H
 #define PRIVAGG_NODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct pa_node pa_node;
@@ -32,7 +33,9 @@ typedef struct pa_node pa_node;
  *     "tls": {"cert": PATH, "key": PATH}  or  "insecure_http": true (only with
  *                                             a loopback listen address),
  *     "peer_ca": PATH,                  (leader: trust anchor for the helper's cert)
- *     "collector_token": HEX64 }        (leader: the collector's bearer token)
+ *     "collector_token": HEX64,         (leader: the collector's bearer token)
+ *     "log_file": PATH }                (optional: standard error goes there,
+ *                                        reopened by pa_node_log_file's caller)
  * Relative paths are taken from the config file's folder.  Errors name the file
  * and the field.
  */
@@ -57,6 +60,20 @@ int pa_node_start(pa_node *pNode);
 
 /* The port actually bound (after start). */
 uint16_t pa_node_port(const pa_node *pNode);
+
+/* The URL the node listens on (after start), "https://127.0.0.1:8441" or
+ * "http://[::1]:8441" (plain HTTP on the loopback): PA_ERANGE if n is short. */
+int pa_node_url(const pa_node *pNode, char *zOut, size_t n);
+
+/* The config's log_file, "" when standard error is kept as inherited. */
+const char *pa_node_log_file(const pa_node *pNode);
+
+/* Re-read the TLS certificate and key from the paths of the config (or of
+ * --tls-cert/--tls-key) while serving: new handshakes get the new pair; in-flight
+ * requests and open connections are untouched.  A pair that cannot be read or
+ * whose key is not the certificate's is refused and the old one stays
+ * (pa_http_server_reload_tls).  PA_EINVAL when the node serves plain HTTP. */
+int pa_node_reload_tls(pa_node *pNode);
 
 /* Graceful stop: no new requests, in-flight ones finish, the worker finishes its
  * current step; then everything is closed and freed. */
