@@ -2,12 +2,15 @@
  * privagg task — create the default task of a state from the shipped data, or
  * show a task in words (thin over engine/task).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -42,6 +45,10 @@ static void usage(FILE *out)
             "  --rho-state R1          rho charged per statewide release (default 0.5)\n"
             "  --rho-partition R2      rho charged per partition release (default 0.5)\n"
             "  --max-cells-per-record K  cells one incident record may touch (default 4)\n"
+            "  --force                 replace an existing --out file (other keys, agencies\n"
+            "                          or policy make a new task id: the old task's reports\n"
+            "                          and releases no longer apply); without it an\n"
+            "                          existing file is refused (exit 1)\n"
             "  --data DIR              the shipped data folder; by default the installed\n"
             "                          share/privagg/data next to the privagg executable\n"
             "                          (bin/../share/privagg/data), else data/ of the source\n"
@@ -64,6 +71,44 @@ static int load_pub(pa_keys *k, const char *zDir, const char *zName, pa_role eWa
     return rc;
 }
 
+/* A new task file: never over an existing one unless bForce, and then through a
+ * temporary file renamed over it, so the old task is whole until the new one is. */
+static int write_task(const json_t *pJson, const char *zOut, int bForce)
+{
+    char zTmp[4200];
+    const char *zPath = zOut;
+    FILE *f;
+    int fd, rc = PA_OK;
+
+    if (bForce && (size_t)snprintf(zTmp, sizeof zTmp, "%s.tmp-%ld", zOut, (long)getpid()) < sizeof zTmp)
+        zPath = zTmp;
+    else if (bForce)
+        return pa_fail(PA_ERANGE, "%s: path too long", zOut);
+    fd = open(zPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST && !bForce)
+        return pa_fail(PA_EEXISTS, "%s: exists; a task with other keys, agencies or policy has a new "
+                       "task id, which orphans every report and release of the old one: keep "
+                       "it, or replace it with --force",
+                       zOut);
+    if (fd < 0)
+        return pa_fail(PA_EIO, "%s: %s", zPath, strerror(errno));
+    if ((f = fdopen(fd, "w")) == NULL) {
+        close(fd);
+        rc = pa_fail(PA_EIO, "%s: %s", zPath, strerror(errno));
+    } else {
+        if (json_dumpf(pJson, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF || fflush(f) != 0 ||
+            fsync(fileno(f)) != 0)
+            rc = pa_fail(PA_EIO, "%s: cannot write", zPath);
+        if (fclose(f) != 0 && rc == PA_OK)
+            rc = pa_fail(PA_EIO, "%s: cannot write", zPath);
+    }
+    if (rc == PA_OK && zPath != zOut && rename(zPath, zOut) != 0)
+        rc = pa_fail(PA_EIO, "%s: cannot replace: %s", zOut, strerror(errno));
+    if (rc != PA_OK)
+        unlink(zPath);
+    return rc;
+}
+
 static int task_init(int argc, char **argv)
 {
     pa_cli_opt o[] = {
@@ -74,7 +119,8 @@ static int task_init(int argc, char **argv)
         {"--total-rho", 0, NULL, 0},     {"--max-cells-per-record", 0, NULL, 0},
         {"--budget-rho", 0, NULL, 0},    {"--rho-state", 0, NULL, 0},
         {"--rho-partition", 0, NULL, 0},
-        {"--data", 0, NULL, 0},          {"--help", 1, NULL, 0},
+        {"--data", 0, NULL, 0},          {"--force", 1, NULL, 0},
+        {"--help", 1, NULL, 0},
     };
     size_t n = sizeof o / sizeof o[0], nId = 0, nAll = 0;
     pa_keys leader, helper, collector, *aAgency = NULL;
@@ -166,8 +212,8 @@ static int task_init(int argc, char **argv)
         rc = z ? pa_task_parse(&pTask, z, strlen(z)) : pa_fail(PA_ENOMEM, "task: encoding");
         free(z);
     }
-    if (rc == PA_OK && json_dump_file(pJson, zOut, JSON_INDENT(2)) != 0)
-        rc = pa_fail(PA_EIO, "%s: cannot write", zOut);
+    if (rc == PA_OK)
+        rc = write_task(pJson, zOut, pa_cli_seen(o, n, "--force"));
     if (rc == PA_OK) {
         char zId[65];
         sodium_bin2hex(zId, sizeof zId, pTask->aTaskId, 32);

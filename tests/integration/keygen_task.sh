@@ -49,6 +49,18 @@ check keygen-agencies 0 "$PRIVAGG" keygen --role agency --state MO --data "$DATA
 [ "$(ls "$T/agencies" | grep -c '\.pub$')" = 646 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: 646 agency keys expected"; }
 [ "$(stat -c %a "$T/leader.key")" = 600 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: leader.key not 0600"; }
 check task-init 0 "$PRIVAGG" task init --state MO --data "$DATA" --keys "$T" --out "$T/task.json"
+# an existing task file is never replaced without --force (a new task id)
+sum0=$(sha256sum <"$T/task.json")
+check task-init-exists 1 "$PRIVAGG" task init --state MO --data "$DATA" --keys "$T" --out "$T/task.json" --min-agencies 5
+grep -q "exists.*--force" "$T/err" && [ "$(sha256sum <"$T/task.json")" = "$sum0" ] && pass=$((pass+1)) ||
+  { fail=$((fail+1)); echo "FAIL: task init replaced an existing task or did not say why: $(cat "$T/err")"; }
+ln -s "$T/task.json" "$T/task-link.json"
+check task-init-symlink 1 "$PRIVAGG" task init --state MO --data "$DATA" --keys "$T" --out "$T/task-link.json"
+check task-init-force 0 "$PRIVAGG" task init --state MO --data "$DATA" --keys "$T" --out "$T/task.json" --min-agencies 5 --force
+[ "$(sha256sum <"$T/task.json")" != "$sum0" ] && [ -z "$(ls "$T" | grep tmp-)" ] && pass=$((pass+1)) ||
+  { fail=$((fail+1)); echo "FAIL: --force did not write the new task (or left a temporary file)"; }
+check task-init-force-back 0 "$PRIVAGG" task init --state MO --data "$DATA" --keys "$T" --out "$T/task.json" --force
+[ "$(sha256sum <"$T/task.json")" = "$sum0" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: task init is not deterministic"; }
 check task-show 0 "$PRIVAGG" task show --task "$T/task.json"
 grep -q '270 cells = 27 offense x 5 status x 2 role' "$T/out" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: task show lacks the schema line"; }
 grep -q 'agencies  646 in 47 partitions' "$T/out" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: task show lacks 646 agencies"; }
