@@ -20,6 +20,7 @@ static const struct subcommand g_commands[] = {
     {"keygen", pa_cli_keygen, "create a party's key files (agency, leader, helper, collector)"},
     {"task", pa_cli_task, "create the default task of a state, or show a task"},
     {"serve", pa_cli_serve, "run the leader or the helper aggregator over HTTPS"},
+    {"tls", pa_cli_tls, "write a self-signed TLS certificate and key for an aggregator"},
     {"submit", pa_cli_submit, "an agency: send one month of counts as a Prio3 report"},
     {"collect", pa_cli_collect, "the collector: fetch and open a batch's noised totals"},
     {"demo", pa_cli_demo, "the whole system on this machine: keys, task, servers, 646 agencies"},
