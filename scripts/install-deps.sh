@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates openssl curl
   libsodium-dev libmsgpack-dev libgsl-dev libcmocka-dev libsqlite3-dev sqlite3
   libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev
+  libsystemd-dev  # privagg serve: sd_notify for the Type=notify units (cmake -DPA_SYSTEMD=OFF drops it)
   libgmp-dev   # tests only: field arithmetic cross-checked against GMP
   valgrind     # tests only: valgrind/memcheck.h and the ctgrind (constant-time) re-runs
 )

@@ -50,7 +50,9 @@ for k in Type=notify User=privagg StateDirectory=privagg/leader ProtectSystem=st
 done
 if command -v systemd-analyze >/dev/null; then
   # verify needs the binary at ExecStart (it is) and says nothing for a sound unit
-  out=$(MANPATH="$P/share/man:" systemd-analyze verify "$U" "$P/share/privagg/systemd/privagg-helper.service" 2>&1)
+  # with man installed it also checks that Documentation=man:privagg-serve(1) is there
+  man=--man=yes; command -v man >/dev/null || man=--man=no
+  out=$(MANPATH="$P/share/man:" systemd-analyze verify $man "$U" "$P/share/privagg/systemd/privagg-helper.service" 2>&1)
   echo "$out" | grep -v -e "network-online.target" -e "^$" >"$T/verify" || true
   if [ -s "$T/verify" ]; then bad "systemd-analyze verify: $(cat "$T/verify")"; else ok; fi
 else
