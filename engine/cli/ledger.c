@@ -1,10 +1,11 @@
 /*
  * privagg ledger — the privacy ledger of an aggregator's store (engine/dp/ledger.c):
  *   privagg ledger export --db STORE [--out FILE]       ledger as JSON
- *   privagg ledger verify --db STORE [--head HEX --count N] [--json]
+ *   privagg ledger verify (--db STORE | --file LEDGER.json) [--anchor INDEX:HASH] [--json]
  * verify exits 0 if the hash chain, sequence numbers, running totals and budgets
- * hold (and match the anchor head/count if given), 1 if tampering is detected,
- * 2 on bad usage.  The store is opened read-only.
+ * hold (and the entry at INDEX has HASH, if an anchor is given; entries appended
+ * after it are fine), 1 if tampering is detected, 2 on bad usage or an unreadable
+ * input.  The store is opened read-only; an exported file is verified in memory.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -18,14 +19,18 @@
 
 static const char k_usage[] =
     "usage: privagg ledger export --db STORE [--out FILE]\n"
-    "       privagg ledger verify --db STORE [--head HEX --count N] [--json]\n"
+    "       privagg ledger verify (--db STORE | --file LEDGER.json) [--anchor INDEX:HASH] [--json]\n"
     "export writes the privacy ledger of an aggregator's SQLite store as JSON (stdout\n"
-    "by default).  verify recomputes its hash chain and exits 1 if an entry was\n"
-    "modified, removed or reordered; --head/--count compare the chain's head with an\n"
-    "anchor published earlier (catches removal of the last entries).\n"
+    "by default).  verify recomputes its hash chain, totals and budgets and exits 1 if\n"
+    "an entry was modified, removed or reordered; it reads the store (--db) or an\n"
+    "exported ledger (--file, e.g. from a release manifest's auditor: no store needed).\n"
+    "--anchor INDEX:HASH is an entry published earlier (a release manifest's ledger\n"
+    "head): entry INDEX must still have HASH (catches removal of the last entries;\n"
+    "entries appended since are fine).  --head HEX [--count N] is the older spelling\n"
+    "(HASH of entry N, or of any entry).\n"
     "examples:\n"
     "  privagg ledger export --db leader.db --out leader-ledger.json\n"
-    "  privagg ledger verify --db leader.db\n";
+    "  privagg ledger verify --file leader-ledger.json --anchor 24:3f0c...e1\n";
 
 static int bad(const char *zMsg, const char *zArg)
 {
@@ -36,11 +41,12 @@ static int bad(const char *zMsg, const char *zArg)
 
 int pa_cli_ledger(int argc, char **argv)
 {
-    const char *zDb = NULL, *zOut = NULL, *zHead = NULL, *zCount = NULL;
+    const char *zDb = NULL, *zFile = NULL, *zOut = NULL, *zHead = NULL, *zCount = NULL, *zAnchor = NULL;
     int bJson = 0, bExport, rc;
     sqlite3 *pDb = NULL;
     uint8_t aAnchor[32], aHead[32];
     long long nExpect = -1;
+    char zIndex[32];
     int64_t n = 0;
 
     if (argc < 2)
@@ -62,6 +68,10 @@ int pa_cli_ledger(int argc, char **argv)
             continue;
         } else if (strcmp(argv[i], "--db") == 0) {
             pz = &zDb;
+        } else if (strcmp(argv[i], "--file") == 0 && !bExport) {
+            pz = &zFile;
+        } else if (strcmp(argv[i], "--anchor") == 0 && !bExport) {
+            pz = &zAnchor;
         } else if (strcmp(argv[i], "--out") == 0 && bExport) {
             pz = &zOut;
         } else if (strcmp(argv[i], "--head") == 0 && !bExport) {
@@ -77,8 +87,21 @@ int pa_cli_ledger(int argc, char **argv)
             return bad("option given twice", argv[i]);
         *pz = argv[++i];
     }
-    if (zDb == NULL)
-        return bad("missing required option", "--db");
+    if ((zDb == NULL) == (zFile == NULL))
+        return bad(bExport ? "missing required option" : "give one of --db and --file", "--db");
+    if (zAnchor != NULL) {
+        const char *zColon = strchr(zAnchor, ':');
+        if (zHead != NULL || zCount != NULL)
+            return bad("--anchor replaces --head/--count; give one of them", zAnchor);
+        if (zColon == NULL)
+            return bad("--anchor must be INDEX:HASH (64 hex digits)", zAnchor);
+        zHead = zColon + 1;
+        if ((size_t)(zColon - zAnchor) >= sizeof zIndex || zColon == zAnchor)
+            return bad("--anchor must be INDEX:HASH (64 hex digits)", zAnchor);
+        memcpy(zIndex, zAnchor, (size_t)(zColon - zAnchor));
+        zIndex[zColon - zAnchor] = '\0';
+        zCount = zIndex;
+    }
     if (zHead != NULL && (strlen(zHead) != 64 ||
                           sodium_hex2bin(aAnchor, 32, zHead, 64, NULL, NULL, NULL) != 0))
         return bad("--head must be 64 hex digits", zHead);
@@ -88,6 +111,29 @@ int pa_cli_ledger(int argc, char **argv)
         nExpect = strtoll(zCount, &zEnd, 10);
         if (*zCount < '0' || *zCount > '9' || *zEnd != '\0' || errno != 0)
             return bad("--count must be a non-negative integer", zCount);
+    }
+    if (zFile != NULL) {
+        char *zText = NULL;
+        size_t nText = 0;
+        FILE *f = fopen(zFile, "rb");
+        if (f != NULL) {
+            zText = malloc(64u << 20);
+            if (zText != NULL)
+                nText = fread(zText, 1, (64u << 20) - 1, f);
+            fclose(f);
+        }
+        if (zText == NULL) {
+            fprintf(stderr, "privagg ledger: cannot read %s\n", zFile);
+            return 2;
+        }
+        rc = pa_dp_ledger_open_json(&pDb, zText, nText, zHead ? aAnchor : NULL, nExpect, aHead, &n);
+        free(zText);
+        sqlite3_close(pDb);
+        if (rc == PA_EDECODE || rc == PA_ENOMEM) {
+            pa_cli_report("ledger verify", rc);
+            return 2;
+        }
+        goto verified;
     }
     if (sqlite3_open_v2(zDb, &pDb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fprintf(stderr, "privagg ledger: cannot open store %s: %s\n", zDb, sqlite3_errmsg(pDb));
@@ -116,6 +162,7 @@ int pa_cli_ledger(int argc, char **argv)
     }
     rc = pa_dp_ledger_verify(pDb, zHead ? aAnchor : NULL, nExpect, aHead, &n);
     sqlite3_close(pDb);
+verified:
     if (rc != PA_OK) {
         if (bJson)
             printf("{\"ok\":false,\"error\":\"%s\"}\n", pa_strerror(rc));

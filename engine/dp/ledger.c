@@ -639,21 +639,49 @@ static int walk(sqlite3 *pDb, entry_visitor visit, void *ctx, uint8_t aHead[32],
     return rc;
 }
 
-int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pExpectHead, int64_t nExpect,
+/* The anchor an earlier reader recorded: the entry at index nIndex (when >= 1)
+ * or any entry (nIndex < 0) must carry this hash. */
+typedef struct {
+    const uint8_t *pHash;
+    int64_t nIndex;
+    int bFound;
+} anchor_check;
+
+static int anchor_visit(const struct entry *e, const uint8_t aHash[32], void *ctx)
+{
+    anchor_check *a = ctx;
+    if (a->pHash == NULL || a->bFound)
+        return PA_OK;
+    if (a->nIndex >= 1 && e->seq != a->nIndex)
+        return PA_OK;
+    if (sodium_memcmp(aHash, a->pHash, 32) == 0)
+        a->bFound = 1;
+    else if (a->nIndex >= 1)
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: its hash differs from the anchor (the entry or "
+                                   "one before it was modified or removed)", (long long)e->seq);
+    return PA_OK;
+}
+
+int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pAnchorHash, int64_t nAnchorIndex,
                         uint8_t aHeadOut[32], int64_t *pnCount)
 {
+    static const uint8_t aZero[32] = {0};
+    anchor_check a = {pAnchorHash, nAnchorIndex, 0};
     uint8_t aHead[32];
     int64_t n;
     int rc;
     if (pDb == NULL)
         return pa_fail(PA_EINVAL, "ledger verify: no database");
-    if ((rc = walk(pDb, NULL, NULL, aHead, &n, NULL)) != PA_OK)
+    if (nAnchorIndex == 0 && pAnchorHash != NULL && sodium_memcmp(pAnchorHash, aZero, 32) != 0)
+        return pa_fail(PA_EINVAL, "ledger verify: an anchor at index 0 (the empty ledger) has the zero hash");
+    if ((rc = walk(pDb, anchor_visit, &a, aHead, &n, NULL)) != PA_OK)
         return rc;
-    if (nExpect >= 0 && n != nExpect)
-        return pa_fail(PA_ETAMPER, "ledger: %lld entries, the anchor says %lld", (long long)n,
-                       (long long)nExpect);
-    if (pExpectHead != NULL && sodium_memcmp(aHead, pExpectHead, 32) != 0)
-        return pa_fail(PA_ETAMPER, "ledger: head hash differs from the anchor");
+    if (nAnchorIndex >= 0 && n < nAnchorIndex)
+        return pa_fail(PA_ETAMPER, "ledger: %lld entries, but the anchor names entry %lld (entries were "
+                                   "removed)", (long long)n, (long long)nAnchorIndex);
+    if (pAnchorHash != NULL && nAnchorIndex != 0 && !a.bFound)
+        return pa_fail(PA_ETAMPER, "ledger: no entry has the anchor's hash (the anchored entry was "
+                                   "modified or removed)");
     if (aHeadOut)
         memcpy(aHeadOut, aHead, 32);
     if (pnCount)
@@ -826,4 +854,132 @@ int pa_dp_ledger_export_json(sqlite3 *pDb, char **pzJson)
     *pzJson = json_dumps(pDoc, JSON_REAL_PRECISION(17) | JSON_INDENT(2));
     json_decref(pDoc);
     return *pzJson ? PA_OK : pa_fail(PA_ENOMEM, "ledger export: dump");
+}
+
+/* ---- an exported ledger ------------------------------------------------------ */
+
+static int json_hex32(const json_t *o, int64_t seq, const char *zKey, uint8_t a[32])
+{
+    const char *z = json_string_value(json_object_get(o, zKey));
+    if (z == NULL || strlen(z) != 64 || sodium_hex2bin(a, 32, z, 64, NULL, NULL, NULL) != 0)
+        return pa_fail(PA_EDECODE, "ledger entries[%lld].%s: not 64 hex digits", (long long)seq, zKey);
+    return PA_OK;
+}
+
+/* one exported entry into the in-memory table, with its stored hashes (walk checks them) */
+static int import_entry(sqlite3 *pDb, sqlite3_stmt *pIns, const json_t *o, size_t i)
+{
+    static const char *const azText[] = {"task_id", "batch", "mechanism", "param", "unit"};
+    static const char *const azOpt[] = {"level", "period", "partition"};
+    static const char *const azReal[] = {"charge", "total", "budget"};
+    uint8_t aPrev[32], aHash[32];
+    json_t *v;
+    int iCol = 1;
+
+    if (!json_is_object(o))
+        return pa_fail(PA_EDECODE, "ledger entries[%zu]: not an object", i);
+    if (!json_is_integer(v = json_object_get(o, "seq")))
+        return pa_fail(PA_EDECODE, "ledger entries[%zu].seq: missing or not an integer", i);
+    sqlite3_reset(pIns);
+    sqlite3_bind_int64(pIns, iCol++, json_integer_value(v));
+    for (size_t k = 0; k < 5; k++, iCol++) {
+        if (!json_is_string(v = json_object_get(o, azText[k])))
+            return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: missing or not a string", i, azText[k]);
+        sqlite3_bind_text(pIns, iCol, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
+    }
+    for (size_t k = 0; k < 3; k++, iCol++) {
+        if (!json_is_number(v = json_object_get(o, azReal[k])))
+            return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: missing or not a number", i, azReal[k]);
+        sqlite3_bind_double(pIns, iCol, json_number_value(v));
+    }
+    if (!json_is_integer(v = json_object_get(o, "time")))
+        return pa_fail(PA_EDECODE, "ledger entries[%zu].time: missing or not an integer", i);
+    sqlite3_bind_int64(pIns, iCol++, json_integer_value(v));
+    PA_GUARD(json_hex32(o, (int64_t)i, "prev_hash", aPrev));
+    PA_GUARD(json_hex32(o, (int64_t)i, "hash", aHash));
+    sqlite3_bind_blob(pIns, iCol++, aPrev, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(pIns, iCol++, aHash, 32, SQLITE_TRANSIENT);
+    for (size_t k = 0; k < 3; k++, iCol++) {
+        v = json_object_get(o, azOpt[k]);
+        if (json_is_string(v))
+            sqlite3_bind_text(pIns, iCol, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
+        else if (v == NULL || json_is_null(v))
+            sqlite3_bind_null(pIns, iCol);
+        else
+            return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: not a string or null", i, azOpt[k]);
+    }
+    if (sqlite3_step(pIns) != SQLITE_DONE)
+        return pa_fail(PA_ETAMPER, "ledger entries[%zu]: sequence number %lld repeated or invalid (%s)", i,
+                       (long long)json_integer_value(json_object_get(o, "seq")), sqlite3_errmsg(pDb));
+    return PA_OK;
+}
+
+int pa_dp_ledger_open_json(sqlite3 **ppDb, const char *zJson, size_t nJson, const uint8_t *pAnchorHash,
+                           int64_t nAnchorIndex, uint8_t aHeadOut[32], int64_t *pnCount)
+{
+    json_error_t err;
+    json_t *pDoc = NULL, *pEntries, *pAgain = NULL;
+    sqlite3 *pDb = NULL;
+    sqlite3_stmt *pIns = NULL;
+    char *zAgain = NULL;
+    uint8_t aHead[32];
+    int64_t n = 0;
+    int rc = PA_OK;
+
+    if (ppDb == NULL || zJson == NULL)
+        return pa_fail(PA_EINVAL, "ledger: NULL argument");
+    *ppDb = NULL;
+    pDoc = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
+    if (pDoc == NULL)
+        return pa_fail(PA_EDECODE, "ledger file: line %d: %s", err.line, err.text);
+    if (!json_is_string(json_object_get(pDoc, "format")) ||
+        strcmp(json_string_value(json_object_get(pDoc, "format")), LEDGER_TAG) != 0)
+        rc = pa_fail(PA_EDECODE, "ledger file: format is not \"%s\" (write it with privagg ledger export)",
+                     LEDGER_TAG);
+    pEntries = json_object_get(pDoc, "entries");
+    if (rc == PA_OK && !json_is_array(pEntries))
+        rc = pa_fail(PA_EDECODE, "ledger file: entries: missing or not an array");
+    if (rc == PA_OK && sqlite3_open_v2(":memory:", &pDb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+        rc = pa_fail(PA_ENOMEM, "ledger file: in-memory database");
+    if (rc == PA_OK)
+        rc = pa_dp_ledger_init(pDb);
+    if (rc == PA_OK &&
+        sqlite3_prepare_v2(pDb, "INSERT INTO dp_ledger (seq, task_id, batch, mechanism, param, unit, charge,"
+                                " total, budget, created_at, prev_hash, hash, level, period, partition)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                           -1, &pIns, NULL) != SQLITE_OK)
+        rc = db_fail(pDb, "import");
+    if (rc == PA_OK)
+        sqlite3_exec(pDb, "BEGIN", NULL, NULL, NULL);
+    for (size_t i = 0; rc == PA_OK && i < json_array_size(pEntries); i++)
+        rc = import_entry(pDb, pIns, json_array_get(pEntries, i), i);
+    if (rc == PA_OK)
+        sqlite3_exec(pDb, "COMMIT", NULL, NULL, NULL);
+    sqlite3_finalize(pIns);
+    if (rc == PA_OK)
+        rc = pa_dp_ledger_verify(pDb, pAnchorHash, nAnchorIndex, aHead, &n);
+    /* what the file states beside its entries must be what they give */
+    if (rc == PA_OK)
+        rc = pa_dp_ledger_export_json(pDb, &zAgain);
+    if (rc == PA_OK && (pAgain = json_loads(zAgain, 0, NULL)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "ledger file: re-export");
+    if (rc == PA_OK && !json_equal(json_object_get(pDoc, "count"), json_object_get(pAgain, "count")))
+        rc = pa_fail(PA_ETAMPER, "ledger file: count differs from its %lld entries", (long long)n);
+    if (rc == PA_OK && !json_equal(json_object_get(pDoc, "head"), json_object_get(pAgain, "head")))
+        rc = pa_fail(PA_ETAMPER, "ledger file: head differs from the hash of its last entry");
+    if (rc == PA_OK && !json_equal(json_object_get(pDoc, "cells"), json_object_get(pAgain, "cells")))
+        rc = pa_fail(PA_ETAMPER, "ledger file: cells differ from the spend recomputed from its entries");
+    json_decref(pAgain);
+    free(zAgain);
+    json_decref(pDoc);
+    if (rc != PA_OK) {
+        sqlite3_close(pDb);
+        return rc;
+    }
+    if (aHeadOut)
+        memcpy(aHeadOut, aHead, 32);
+    if (pnCount)
+        *pnCount = n;
+    *ppDb = pDb;
+    return PA_OK;
 }

@@ -95,12 +95,30 @@ int pa_dp_ledger_max_spent(sqlite3 *pDb, const char *zTaskId, double *pMax);
  * previous hash, the per-cell totals of v2 entries (and the running totals of v1
  * entries) recomputed bit for bit and within their budgets.  PA_ETAMPER names the first
  * entry that fails.  Removing the LAST entries leaves a valid shorter chain: pass
- * the head hash and count published earlier (e.g. in a release manifest) as
- * pExpectHead / nExpect to detect that (NULL / -1 to skip).  aHeadOut (may be NULL)
- * receives the head hash (zeros for an empty ledger), *pnCount the entry count.
+ * an anchor published earlier (a release manifest, the other aggregator, the
+ * auditor) to detect that: pAnchorHash is the hash of entry nAnchorIndex (1-based;
+ * an earlier entry is fine, later entries may have been appended since), or of
+ * any entry when nAnchorIndex < 0; nAnchorIndex alone (pAnchorHash NULL) only
+ * requires at least that many entries.  NULL / -1 skip the anchor.  Index 0 is the
+ * empty ledger (its hash is 32 zero bytes).  aHeadOut (may be NULL) receives the
+ * head hash (zeros for an empty ledger), *pnCount the entry count.
  */
-int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pExpectHead, int64_t nExpect,
+int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pAnchorHash, int64_t nAnchorIndex,
                         uint8_t aHeadOut[32], int64_t *pnCount);
+
+/*
+ * An exported ledger (pa_dp_ledger_export_json's format) loaded into a new
+ * in-memory database (*ppDb, closed with sqlite3_close) and verified as
+ * pa_dp_ledger_verify does, with the anchor as there; the export's count, head
+ * and cells must equal the ones recomputed from its entries.  So an auditor
+ * verifies a ledger without the aggregator's store, which also holds shares.
+ * Errors: PA_EDECODE (not the format, a field missing or of the wrong type,
+ * naming it), PA_ETAMPER (as pa_dp_ledger_verify, or count/head/cells that do not
+ * match the entries), PA_ENOMEM, PA_ESTORE.
+ */
+int pa_dp_ledger_open_json(sqlite3 **ppDb, const char *zJson, size_t nJson,
+                           const uint8_t *pAnchorHash, int64_t nAnchorIndex,
+                           uint8_t aHeadOut[32], int64_t *pnCount);
 
 /* The ledger as JSON (format "privagg-dp-ledger-v2": entries and the per-cell
  * totals); *pzJson is freed with free(). */
