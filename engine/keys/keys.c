@@ -61,6 +61,10 @@ int pa_keys_generate(pa_keys *pKeys, pa_role eRole, const char *zId, uint8_t iCo
     if (is_aggregator(eRole))
         randombytes_buf(pKeys->aVerifyKey, sizeof pKeys->aVerifyKey);
     randombytes_buf(pKeys->aToken, sizeof pKeys->aToken);
+    if (eRole == PA_ROLE_COLLECTOR) {
+        crypto_sign_keypair(pKeys->aSignPublic, pKeys->aSignSecret);
+        pKeys->bSign = 1;
+    }
     return PA_OK;
 }
 
@@ -95,6 +99,7 @@ void pa_keys_wipe(pa_keys *pKeys)
     sodium_memzero(pKeys->aSecret, sizeof pKeys->aSecret);
     sodium_memzero(pKeys->aVerifyKey, sizeof pKeys->aVerifyKey);
     sodium_memzero(pKeys->aToken, sizeof pKeys->aToken);
+    sodium_memzero(pKeys->aSignSecret, sizeof pKeys->aSignSecret);
 }
 
 static json_t *hex_value(const uint8_t *p, size_t n)
@@ -127,6 +132,11 @@ static json_t *to_json(const pa_keys *k, int bPrivate)
         } else {
             json_object_set_new(o, "bearer_token", hex_value(k->aToken, PA_TOKEN_SIZE));
         }
+    }
+    if (k->eRole == PA_ROLE_COLLECTOR && k->bSign) {
+        json_object_set_new(o, "signing_public_key", hex_value(k->aSignPublic, 32));
+        if (bPrivate)
+            json_object_set_new(o, "signing_secret_key", hex_value(k->aSignSecret, 64));
     }
     return o;
 }
@@ -356,6 +366,20 @@ static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPriva
     }
     if (bPrivate && k->eRole == PA_ROLE_COLLECTOR)
         rc = read_hex(o, zPath, "bearer_token", k->aToken, PA_TOKEN_SIZE);
+    /* the manifest signing key came later: optional, both halves or neither */
+    if (rc == PA_OK && k->eRole == PA_ROLE_COLLECTOR && json_object_get(o, "signing_public_key") != NULL) {
+        PA_GUARD(read_hex(o, zPath, "signing_public_key", k->aSignPublic, 32));
+        if (bPrivate) {
+            uint8_t aDerived[32];
+            PA_GUARD(read_hex(o, zPath, "signing_secret_key", k->aSignSecret, 64));
+            crypto_sign_ed25519_sk_to_pk(aDerived, k->aSignSecret);
+            if (sodium_memcmp(aDerived, k->aSignPublic, 32) != 0)
+                return pa_fail(PA_EDECODE, "%s: signing_secret_key does not match signing_public_key", zPath);
+        }
+        k->bSign = 1;
+    } else if (rc == PA_OK && json_object_get(o, "signing_secret_key") != NULL) {
+        return pa_fail(PA_EDECODE, "%s: signing_secret_key without signing_public_key", zPath);
+    }
     return rc;
 }
 

@@ -53,6 +53,13 @@ typedef struct {
     uint8_t aVerifyKey[PA_VERIFY_KEY_SIZE]; /* leader and helper only */
     uint8_t aToken[PA_TOKEN_SIZE];   /* leader/helper: the leader->helper bearer token;
                                         collector: its bearer token at the leader */
+    /* collector only: the Ed25519 key that signs release manifests (privagg
+     * publish).  Files written before it existed have none (bSign 0); they still
+     * read, and publish asks for a new collector key.  Public files carry the
+     * public half as "signing_public_key". */
+    int bSign;
+    uint8_t aSignPublic[32];
+    uint8_t aSignSecret[64];
 } pa_keys;
 
 const char *pa_role_name(pa_role e);

@@ -80,6 +80,10 @@ typedef struct {
     char *zEndpoint;           /* "https://host:port" (NULL for the collector) */
     uint8_t aHpkePublicKey[32];/* X25519 */
     uint8_t iHpkeConfigId;
+    /* collector only, optional: the Ed25519 key that signs release manifests
+     * ("signing_public_key"; the auditor checks manifests against it) */
+    int bSigningKey;
+    uint8_t aSigningKey[32];
 } pa_task_party;
 
 typedef struct pa_task {
