@@ -23,6 +23,8 @@ static const struct subcommand g_commands[] = {
     {"tls", pa_cli_tls, "write a self-signed TLS certificate and key for an aggregator"},
     {"submit", pa_cli_submit, "an agency: send one month of counts as a Prio3 report"},
     {"collect", pa_cli_collect, "the collector: fetch and open a batch's noised totals"},
+    {"publish", pa_cli_publish, "the statistician: tables, report.html and a signed manifest"},
+    {"audit", pa_cli_audit, "the privacy reviewer: check manifests against the task and both ledgers"},
     {"demo", pa_cli_demo, "the whole system on this machine: keys, task, servers, 646 agencies"},
 };
 

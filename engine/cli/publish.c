@@ -1,0 +1,108 @@
+/*
+ * privagg publish — the statistician's tables, report and signed manifest from
+ * a folder of collection results (engine/publish, docs/publish.md):
+ *   privagg publish --task task.json --collections DIR --out DIR
+ *                   [--collector-key collector.key] [--ledgers leader.json helper.json]
+ *                   [--data DIR]
+ * Exit 0 when everything was written, 1 when the work failed (a file refused,
+ * a write failed), 2 on bad usage.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "privagg/common.h"
+#include "privagg/keys.h"
+#include "privagg/publish.h"
+#include "privagg/task.h"
+
+static const char k_usage[] =
+    "usage: privagg publish --task task.json --collections DIR --out DIR\n"
+    "                       [--collector-key collector.key] [--ledgers leader.json helper.json] [--data DIR]\n"
+    "Reads every collection-*.json of the task in DIR (months, statewide and partitions) and\n"
+    "writes into --out: table.csv and table.json (every cell and margin: noised count,\n"
+    "estimate after consistency across levels, 90 % interval exact or conservative, rates\n"
+    "per 100,000 residents per month and per year, shares by status, coverage, low\n"
+    "reliability flags), report.html (one self-contained page) and, with the collector's\n"
+    "private key, manifest.json signed with its Ed25519 key.  --ledgers: both aggregators'\n"
+    "exported ledgers (privagg ledger export), verified, for the manifest's ledger heads.\n"
+    "--data: the shipped data folder (populations, county shapes; default data).\n"
+    "example:\n"
+    "  privagg publish --task task.json --collections . --out report --collector-key keys/collector.key \\\n"
+    "      --ledgers leader-ledger.json helper-ledger.json\n";
+
+static int bad(const char *zMsg, const char *zArg)
+{
+    fprintf(stderr, "privagg publish: %s%s%s\nRun 'privagg publish --help' for usage.\n", zMsg, zArg ? ": " : "",
+            zArg ? zArg : "");
+    return 2;
+}
+
+int pa_cli_publish(int argc, char **argv)
+{
+    const char *zTask = NULL, *zColl = NULL, *zOut = NULL, *zKey = NULL, *zData = "data", *azLedger[2] = {NULL, NULL};
+    pa_task *t = NULL;
+    pa_keys k;
+    pa_release *aRel = NULL;
+    size_t nRel = 0;
+    pa_publish_summary sum;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        const char **pz = NULL;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(k_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--ledgers") == 0) {
+            if (i + 2 >= argc)
+                return bad("--ledgers needs two files (leader, helper)", NULL);
+            azLedger[0] = argv[++i];
+            azLedger[1] = argv[++i];
+            continue;
+        } else if (strcmp(argv[i], "--task") == 0) {
+            pz = &zTask;
+        } else if (strcmp(argv[i], "--collections") == 0) {
+            pz = &zColl;
+        } else if (strcmp(argv[i], "--out") == 0) {
+            pz = &zOut;
+        } else if (strcmp(argv[i], "--collector-key") == 0) {
+            pz = &zKey;
+        } else if (strcmp(argv[i], "--data") == 0) {
+            pz = &zData;
+        } else {
+            return bad("unknown argument", argv[i]);
+        }
+        if (i + 1 >= argc)
+            return bad("option needs a value", argv[i]);
+        *pz = argv[++i];
+    }
+    if (zTask == NULL || zColl == NULL || zOut == NULL)
+        return bad("missing required option", zTask == NULL ? "--task" : zColl == NULL ? "--collections" : "--out");
+    memset(&k, 0, sizeof k);
+    rc = pa_task_load(&t, zTask);
+    if (rc == PA_OK && zKey != NULL) {
+        rc = pa_keys_read_private(&k, zKey);
+        if (rc == PA_OK && k.eRole != PA_ROLE_COLLECTOR)
+            rc = pa_fail(PA_EINVAL, "%s: a %s key; give the collector's private key", zKey, pa_role_name(k.eRole));
+    }
+    if (rc == PA_OK)
+        rc = pa_release_load_dir(t, zColl, &aRel, &nRel);
+    if (rc == PA_OK) {
+        pa_publish_opts o = {zData, zOut, zKey ? &k : NULL, {azLedger[0], azLedger[1]}, "privagg 0.1.0"};
+        rc = pa_publish(t, aRel, nRel, &o, &sum);
+    }
+    pa_keys_wipe(&k);
+    pa_release_free_all(aRel, nRel);
+    pa_task_free(t);
+    if (rc != PA_OK) {
+        pa_cli_report("publish", rc);
+        return 1;
+    }
+    printf("published %zu releases (%zu months, %zu reconciled across levels), %zu rows, %zu low reliability:\n"
+           "  %s/table.csv\n  %s/table.json\n  %s/report.html\n",
+           sum.nRelease, sum.nPeriod, sum.nReconciled, sum.nRow, sum.nLowReliability, zOut, zOut, zOut);
+    if (zKey)
+        printf("  %s/manifest.json (signed by the collector)\n", zOut);
+    return 0;
+}

@@ -1,0 +1,586 @@
+/*
+ * privagg publish (include/privagg/publish.h): consistency across levels,
+ * intervals, rates, shares, coverage; table.csv and table.json; then the report
+ * (report.c) and the manifest (manifest.c).  docs/publish.md derives the
+ * estimator and says why each interval is exact or conservative.
+ *
+ * Consistency.  For one period and cell, y_s (statewide) and y_1..y_n (every
+ * partition) were released with independent noise of variances v_s = 2 sigma_s^2
+ * and v_p = 2 sigma_p^2.  The weighted least-squares estimate under the
+ * constraint state = sum of partitions is, with Y = sum y_x and
+ * lambda = n v_p / (n v_p + v_s):
+ *     S^ = lambda y_s + (1 - lambda) Y,      x^ = y_x + (lambda / n) (y_s - Y).
+ * Both are linear in the releases, so their noise is a known linear combination
+ * of independent discrete Gaussian draws: the batch's own draws with coefficient
+ * rOwn (lambda for the state, 1 - lambda/n for a partition) plus the others'
+ * (sub-Gaussian with proxy rRestProxy per cell).  A margin or total is the sum of
+ * its cells' estimates, so the tables add up at every level.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/guard.h"
+#include "publish/internal.h"
+
+int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState);
+
+/* ---- intervals ------------------------------------------------------------- */
+
+typedef struct {
+    double sigma2, level;
+    uint64_t nDraws, w;
+} hw_memo;
+
+static hw_memo g_memo[256];
+static size_t g_nMemo;
+
+/* exact half-width of nDraws summed N_Z(0, sigma2) at this level (memoised) */
+static int own_halfwidth(double sigma2, uint64_t nDraws, double level, uint64_t *pW)
+{
+    for (size_t i = 0; i < g_nMemo; i++)
+        if (g_memo[i].sigma2 == sigma2 && g_memo[i].nDraws == nDraws && g_memo[i].level == level) {
+            *pW = g_memo[i].w;
+            return PA_OK;
+        }
+    PA_GUARD(pa_publish_dg_halfwidth(sigma2, nDraws, level, pW));
+    if (g_nMemo < sizeof g_memo / sizeof g_memo[0])
+        g_memo[g_nMemo++] = (hw_memo){sigma2, level, nDraws, *pW};
+    return PA_OK;
+}
+
+/*
+ * Half-width at `level` of the noise of an estimate over nSet cells: rOwn times
+ * the batch's own 2 nSet draws plus the rest (proxy rProxy in all).  Without rest,
+ * the exact half-width.  With rest, for a split beta2 of the miss probability:
+ * rOwn * w_exact(1 - (1 - level - beta2)) + sqrt(2 rProxy ln(2 / beta2)), the
+ * smallest over a fixed grid of beta2 (union bound; the rest is sub-Gaussian:
+ * a discrete Gaussian N_Z(0, s2) is s2-sub-Gaussian, CKS 2020).  sigma2 above
+ * 1e4 (exact pmf too long): sub-Gaussian bound for everything.
+ */
+static int halfwidth(double sigma2, size_t nSet, double rOwn, double rProxy, double level, double *pHalf,
+                     int *pbExact)
+{
+    static const double aBeta[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05};
+    double miss = 1 - level, best = INFINITY;
+    uint64_t w;
+
+    if (sigma2 <= 0) {                 /* mechanism none: exact totals */
+        *pHalf = 0;
+        *pbExact = 1;
+        return PA_OK;
+    }
+    if (sigma2 > 1e4) {
+        double proxy = rOwn * rOwn * 2.0 * (double)nSet * sigma2 + rProxy;
+        *pHalf = sqrt(2 * proxy * log(2 / miss));
+        *pbExact = 0;
+        return PA_OK;
+    }
+    if (rProxy <= 0) {
+        PA_GUARD(own_halfwidth(sigma2, 2 * (uint64_t)nSet, level, &w));
+        *pHalf = rOwn * (double)w;
+        *pbExact = rOwn == 1;
+        return PA_OK;
+    }
+    for (size_t i = 0; i < sizeof aBeta / sizeof aBeta[0] && aBeta[i] < miss - 1e-6; i++) {
+        PA_GUARD(own_halfwidth(sigma2, 2 * (uint64_t)nSet, 1 - (miss - aBeta[i]), &w));
+        double h = rOwn * (double)w + sqrt(2 * rProxy * log(2 / aBeta[i]));
+        if (h < best)
+            best = h;
+    }
+    *pHalf = best;
+    *pbExact = 0;
+    return PA_OK;
+}
+
+static int64_t clip0(double x)
+{
+    return x > 0 ? (int64_t)x : 0;
+}
+
+/* ---- tables ---------------------------------------------------------------- */
+
+const char *pa_pub_cat(const pa_pub *p, size_t iDim, int iCat)
+{
+    return iCat == PA_PUB_ALL ? "(all)" : p->pTask->aDimension[iDim].azCategory[iCat];
+}
+
+const pa_pub_table *pa_pub_find(const pa_pub *p, const char *zPeriod, const char *zPartition)
+{
+    for (size_t i = 0; i < p->nTable; i++)
+        if (strcmp(p->aTable[i].pRel->zPeriod, zPeriod) == 0 && strcmp(p->aTable[i].pRel->zPartition, zPartition) == 0)
+            return &p->aTable[i];
+    return NULL;
+}
+
+/* the category of dimension d of cell i (row-major, last dimension fastest) */
+static size_t cell_cat(const pa_task *t, size_t iCell, size_t d)
+{
+    for (size_t k = t->nDimension; k-- > d + 1;)
+        iCell /= t->aDimension[k].nCategory;
+    return iCell % t->aDimension[d].nCategory;
+}
+
+static int in_set(const pa_task *t, size_t iCell, const int *aCat)
+{
+    for (size_t d = 0; d < t->nDimension; d++)
+        if (aCat[d] != PA_PUB_ALL && (size_t)aCat[d] != cell_cat(t, iCell, d))
+            return 0;
+    return 1;
+}
+
+/* the published numbers of a set of cells at `level` (estimate, half-width) */
+int pa_pub_set_estimate(const pa_pub *p, const pa_pub_table *tb, const int *aCat, int bComplementOfStatus,
+                        double level, double *pEst, double *pHalf, int *pbExact, size_t *pnSet, int64_t *pnNoised)
+{
+    const pa_task *t = p->pTask;
+    double est = 0;
+    size_t n = 0;
+    int64_t noised = 0;
+    for (size_t i = 0; i < t->nCell; i++) {
+        int b = bComplementOfStatus ? (size_t)aCat[p->iStatusDim] != cell_cat(t, i, (size_t)p->iStatusDim)
+                                    : in_set(t, i, aCat);
+        if (!b)
+            continue;
+        est += tb->aEst[i];
+        noised += tb->pRel->aTotal[i];
+        n++;
+    }
+    *pEst = est;
+    if (pnSet)
+        *pnSet = n;
+    if (pnNoised)
+        *pnNoised = noised;
+    return halfwidth(tb->pRel->rSigma2, n, tb->rOwn, tb->rRestProxy * (double)n, level, pHalf, pbExact);
+}
+
+void pa_pub_interval(double est, double half, int64_t *pPub, int64_t *pLo, int64_t *pHi)
+{
+    *pPub = clip0(floor(est + 0.5));
+    *pLo = clip0(ceil(est - half - 1e-9));
+    *pHi = clip0(floor(est + half + 1e-9));
+}
+
+static int fill_row(const pa_pub *p, pa_pub_table *tb, pa_pub_row *r)
+{
+    size_t nSet;
+    PA_GUARD(pa_pub_set_estimate(p, tb, r->aCat, 0, PA_PUB_LEVEL, &r->rEstimate, &r->rHalf, &r->bExact, &nSet, &r->nNoised));
+    r->nSet = nSet;
+    r->rSd = sqrt(tb->rOwn * tb->rOwn * 2.0 * (double)nSet * tb->pRel->rSigma2 + tb->rRestProxy * (double)nSet);
+    pa_pub_interval(r->rEstimate, r->rHalf, &r->nPub, &r->nLo, &r->nHi);
+    r->bLow = (r->nHi - r->nLo) > r->nPub;
+    if (p->iStatusDim >= 0 && r->aCat[p->iStatusDim] != PA_PUB_ALL) {
+        r->zRateNote = "no rate: residents by immigration status are not counted (the denominator is "
+                       "unknown); see the share of the total instead";
+    } else if (!(tb->rPop > 0)) {
+        r->zRateNote = "no rate: this partition has no resident population (statewide agencies)";
+    } else {
+        r->bRate = 1;
+        r->rRate = 1e5 * (double)r->nPub / tb->rPop;
+        r->rRateLo = 1e5 * (double)r->nLo / tb->rPop;
+        r->rRateHi = 1e5 * (double)r->nHi / tb->rPop;
+    }
+    /* a status margin: its share of the total, with a conservative interval (two
+     * 95 % intervals, of the status and of the rest, union bound) */
+    if (r->eKind == PA_PUB_MARGIN && p->iStatusDim >= 0 && r->aCat[p->iStatusDim] != PA_PUB_ALL) {
+        double es, hs, er, hr;
+        int bx;
+        int64_t ps, ls, hs_, pr, lr, hr_;
+        PA_GUARD(pa_pub_set_estimate(p, tb, r->aCat, 0, 0.95, &es, &hs, &bx, NULL, NULL));
+        PA_GUARD(pa_pub_set_estimate(p, tb, r->aCat, 1, 0.95, &er, &hr, &bx, NULL, NULL));
+        pa_pub_interval(es, hs, &ps, &ls, &hs_);
+        pa_pub_interval(er, hr, &pr, &lr, &hr_);
+        if (r->nPub + pr > 0) {
+            r->bShare = 1;
+            r->rShare = (double)r->nPub / (double)(r->nPub + pr);
+            r->rShareLo = ls + hr_ > 0 ? (double)ls / (double)(ls + hr_) : 0;
+            r->rShareHi = hs_ + lr > 0 ? (double)hs_ / (double)(hs_ + lr) : 1;
+        }
+    }
+    return PA_OK;
+}
+
+static int build_rows(const pa_pub *p, pa_pub_table *tb)
+{
+    const pa_task *t = p->pTask;
+    size_t nMargin = 0, k = 0;
+    for (size_t d = 0; d < t->nDimension; d++)
+        nMargin += t->aDimension[d].nCategory;
+    tb->nRow = t->nCell + nMargin + 1;
+    if ((tb->aRow = calloc(tb->nRow, sizeof *tb->aRow)) == NULL)
+        return pa_fail(PA_ENOMEM, "publish: rows");
+    for (size_t i = 0; i < t->nCell; i++, k++) {
+        tb->aRow[k].eKind = PA_PUB_CELL;
+        for (size_t d = 0; d < t->nDimension; d++)
+            tb->aRow[k].aCat[d] = (int)cell_cat(t, i, d);
+    }
+    for (size_t d = 0; d < t->nDimension; d++)
+        for (size_t c = 0; c < t->aDimension[d].nCategory; c++, k++) {
+            tb->aRow[k].eKind = PA_PUB_MARGIN;
+            for (size_t e = 0; e < t->nDimension; e++)
+                tb->aRow[k].aCat[e] = e == d ? (int)c : PA_PUB_ALL;
+        }
+    tb->aRow[k].eKind = PA_PUB_TOTAL;
+    for (size_t e = 0; e < t->nDimension; e++)
+        tb->aRow[k].aCat[e] = PA_PUB_ALL;
+    for (k = 0; k < tb->nRow; k++)
+        PA_GUARD(fill_row(p, tb, &tb->aRow[k]));
+    return PA_OK;
+}
+
+/* residents of a partition (sum of its counties) for the period's year */
+static double partition_pop(const pa_pub *p, const pa_task_partition *pp, int iYear, int *piUsed)
+{
+    double s = 0;
+    for (size_t i = 0; i < pp->nCounty; i++)
+        s += pa_pub_county_pop(p, pp->azCounty[i], iYear, piUsed);
+    return s;
+}
+
+/* consistency of one period; tables of the period get aEst, rOwn, rRestProxy */
+static int reconcile_period(pa_pub *p, const char *zPeriod)
+{
+    const pa_task *t = p->pTask;
+    pa_pub_table *pState = NULL, **apPart = calloc(t->nPartition + 1, sizeof *apPart);
+    size_t nPart = 0;
+    if (apPart == NULL)
+        return pa_fail(PA_ENOMEM, "publish");
+    for (size_t i = 0; i < p->nTable; i++) {
+        pa_pub_table *tb = &p->aTable[i];
+        if (strcmp(tb->pRel->zPeriod, zPeriod) != 0)
+            continue;
+        tb->rOwn = 1;
+        tb->rRestProxy = 0;
+        for (size_t c = 0; c < t->nCell; c++)
+            tb->aEst[c] = (double)tb->pRel->aTotal[c];
+        if (tb->bState)
+            pState = tb;
+        else
+            apPart[nPart++] = tb;
+    }
+    if (pState != NULL && nPart == t->nPartition && nPart > 0 && pState->pRel->rSigma2 > 0) {
+        double vs = 2 * pState->pRel->rSigma2, vp = 2 * apPart[0]->pRel->rSigma2, n = (double)nPart;
+        double lambda = n * vp / (n * vp + vs);
+        for (size_t x = 1; x < nPart; x++)
+            if (apPart[x]->pRel->rSigma2 != apPart[0]->pRel->rSigma2) {
+                free(apPart);
+                return pa_fail(PA_EINVAL, "publish: period %s: partitions released with different noise", zPeriod);
+            }
+        for (size_t c = 0; c < t->nCell; c++) {
+            double Y = 0, ys = (double)pState->pRel->aTotal[c];
+            for (size_t x = 0; x < nPart; x++)
+                Y += (double)apPart[x]->pRel->aTotal[c];
+            pState->aEst[c] = lambda * ys + (1 - lambda) * Y;
+            for (size_t x = 0; x < nPart; x++)
+                apPart[x]->aEst[c] = (double)apPart[x]->pRel->aTotal[c] + lambda / n * (ys - Y);
+        }
+        pState->rOwn = lambda;
+        pState->rRestProxy = (1 - lambda) * (1 - lambda) * n * vp;
+        pState->bReconciled = 1;
+        for (size_t x = 0; x < nPart; x++) {
+            apPart[x]->rOwn = 1 - lambda / n;
+            apPart[x]->rRestProxy = (lambda / n) * (lambda / n) * ((n - 1) * vp + vs);
+            apPart[x]->bReconciled = 1;
+        }
+    }
+    free(apPart);
+    return PA_OK;
+}
+
+static void pub_free(pa_pub *p)
+{
+    for (size_t i = 0; i < p->nTable; i++) {
+        free(p->aTable[i].aEst);
+        free(p->aTable[i].aRow);
+    }
+    free(p->aTable);
+    for (size_t i = 0; i < p->nPeriod; i++)
+        free(p->azPeriod[i]);
+    free(p->azPeriod);
+    for (size_t i = 0; i < p->nCounty; i++) {
+        free(p->azFips[i]);
+        free(p->azCountyName[i]);
+        free(p->azPath[i]);
+    }
+    free(p->azFips);
+    free(p->azCountyName);
+    free(p->azPath);
+    free(p->aPop);
+}
+
+static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRel, const char *zDataDir)
+{
+    memset(p, 0, sizeof *p);
+    p->pTask = t;
+    p->aRel = aRel;
+    p->nRel = nRel;
+    p->iStatusDim = -1;
+    for (size_t d = 0; d < t->nDimension; d++)
+        if (strcmp(t->aDimension[d].zName, "status") == 0)
+            p->iStatusDim = (int)d;
+    PA_GUARD(pa_pub_load_data(p, zDataDir, "MO"));
+    if ((p->aTable = calloc(nRel, sizeof *p->aTable)) == NULL ||
+        (p->azPeriod = calloc(nRel, sizeof *p->azPeriod)) == NULL)
+        return pa_fail(PA_ENOMEM, "publish");
+    p->nTable = nRel;
+    for (size_t i = 0; i < nRel; i++) {
+        pa_pub_table *tb = &p->aTable[i];
+        int iYear = atoi(aRel[i].zPeriod);
+        tb->pRel = &aRel[i];
+        tb->bState = strcmp(aRel[i].zPartition, "state") == 0;
+        tb->pPart = tb->bState ? NULL : pa_task_find_partition(t, aRel[i].zPartition);
+        if ((tb->aEst = calloc(t->nCell, sizeof *tb->aEst)) == NULL)
+            return pa_fail(PA_ENOMEM, "publish");
+        tb->iPopYear = iYear;
+        if (tb->bState) {
+            for (size_t x = 0; x < t->nPartition; x++)
+                tb->rPop += partition_pop(p, &t->aPartition[x], iYear, &tb->iPopYear);
+            tb->nListed = t->nAgency;
+        } else {
+            tb->rPop = partition_pop(p, tb->pPart, iYear, &tb->iPopYear);
+            for (size_t a = 0; a < t->nAgency; a++)
+                tb->nListed += strcmp(t->aAgency[a].zPartition, tb->pPart->zName) == 0;
+        }
+        if (tb->pPart && tb->pPart->nCounty == 0)
+            pa_pub_county_pop(p, "", iYear, &tb->iPopYear);
+        tb->bFullCoverage = tb->pRel->nAgency >= tb->nListed;
+        if (p->nPeriod == 0 || strcmp(p->azPeriod[p->nPeriod - 1], aRel[i].zPeriod) != 0)
+            if ((p->azPeriod[p->nPeriod++] = strdup(aRel[i].zPeriod)) == NULL)
+                return pa_fail(PA_ENOMEM, "publish");
+    }
+    /* the state's residents (every county in data/), for the coverage shares */
+    int iYear = atoi(p->azPeriod[p->nPeriod - 1]);
+    for (size_t i = 0; i < p->nPop; i++)
+        if (p->aPop[i].iYear == (iYear < p->iPopMin ? p->iPopMin : iYear > p->iPopMax ? p->iPopMax : iYear))
+            p->rStatePop += p->aPop[i].rPop;
+    p->iStatePopYear = iYear < p->iPopMin ? p->iPopMin : iYear > p->iPopMax ? p->iPopMax : iYear;
+    for (size_t k = 0; k < p->nPeriod; k++)
+        PA_GUARD(reconcile_period(p, p->azPeriod[k]));
+    /* population served: a partition whose listed agencies all reported serves its
+     * counties' residents; the statewide batch, the partitions of the period that
+     * did (a lower bound when partitions were not released) */
+    for (size_t i = 0; i < p->nTable; i++) {
+        pa_pub_table *tb = &p->aTable[i];
+        double s = 0;
+        tb->rPopServedShare = -1;
+        if (!(p->rStatePop > 0))
+            continue;
+        if (!tb->bState) {
+            if (tb->bFullCoverage)
+                tb->rPopServedShare = tb->rPop / p->rStatePop;
+            continue;
+        }
+        for (size_t j = 0; j < p->nTable; j++)
+            if (!p->aTable[j].bState && p->aTable[j].bFullCoverage &&
+                strcmp(p->aTable[j].pRel->zPeriod, tb->pRel->zPeriod) == 0)
+                s += p->aTable[j].rPop;
+        if (s > 0 || tb->bFullCoverage)
+            tb->rPopServedShare = (s > 0 ? s : tb->rPop) / p->rStatePop;
+    }
+    for (size_t i = 0; i < p->nTable; i++)
+        PA_GUARD(build_rows(p, &p->aTable[i]));
+    return PA_OK;
+}
+
+/* ---- table.csv and table.json ----------------------------------------------- */
+
+static void csv_str(FILE *f, const char *z)
+{
+    if (strpbrk(z, ",\"\n") == NULL) {
+        fputs(z, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *z; z++) {
+        if (*z == '"')
+            fputc('"', f);
+        fputc(*z, f);
+    }
+    fputc('"', f);
+}
+
+static const char *kind_name(pa_pub_kind e)
+{
+    return e == PA_PUB_CELL ? "cell" : e == PA_PUB_MARGIN ? "margin" : "total";
+}
+
+static int write_csv(const pa_pub *p, const char *zPath)
+{
+    const pa_task *t = p->pTask;
+    FILE *f = fopen(zPath, "w");
+    if (f == NULL)
+        return pa_fail(PA_EIO, "publish: cannot write %s: %s", zPath, strerror(errno));
+    fputs("period,partition,kind", f);
+    for (size_t d = 0; d < t->nDimension; d++) {
+        fputc(',', f);
+        csv_str(f, t->aDimension[d].zName);
+    }
+    fputs(",noised,estimate,published,ci90_low,ci90_high,interval,reconciled,noise_sd,low_reliability,"
+          "population,population_year,rate_per_100k_month,rate_month_low,rate_month_high,"
+          "rate_per_100k_year,rate_year_low,rate_year_high,rate_note,share_of_total,share_low,share_high,"
+          "agencies_reported,agencies_listed\n", f);
+    for (size_t i = 0; i < p->nTable; i++) {
+        const pa_pub_table *tb = &p->aTable[i];
+        for (size_t k = 0; k < tb->nRow; k++) {
+            const pa_pub_row *r = &tb->aRow[k];
+            fprintf(f, "%s,", tb->pRel->zPeriod);
+            csv_str(f, tb->pRel->zPartition);
+            fprintf(f, ",%s", kind_name(r->eKind));
+            for (size_t d = 0; d < t->nDimension; d++) {
+                fputc(',', f);
+                csv_str(f, pa_pub_cat(p, d, r->aCat[d]));
+            }
+            fprintf(f, ",%lld,%.3f,%lld,%lld,%lld,%s,%s,%.3f,%s,", (long long)r->nNoised, r->rEstimate,
+                    (long long)r->nPub, (long long)r->nLo, (long long)r->nHi,
+                    r->bExact ? "exact" : "conservative", tb->bReconciled ? "yes" : "no", r->rSd,
+                    r->bLow ? "low reliability" : "");
+            if (tb->rPop > 0)
+                fprintf(f, "%.0f,%d", tb->rPop, tb->iPopYear);
+            else
+                fputc(',', f);
+            if (r->bRate)
+                fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,", r->rRate, r->rRateLo, r->rRateHi, 12 * r->rRate,
+                        12 * r->rRateLo, 12 * r->rRateHi);
+            else {
+                fputs(",,,,,,,", f);
+                csv_str(f, r->zRateNote);
+            }
+            if (r->bShare)
+                fprintf(f, ",%.4f,%.4f,%.4f", r->rShare, r->rShareLo, r->rShareHi);
+            else
+                fputs(",,,", f);
+            fprintf(f, ",%llu,%zu\n", (unsigned long long)tb->pRel->nAgency, tb->nListed);
+        }
+    }
+    return fclose(f) == 0 ? PA_OK : pa_fail(PA_EIO, "publish: writing %s", zPath);
+}
+
+static json_t *row_json(const pa_pub *p, const pa_pub_table *tb, const pa_pub_row *r)
+{
+    const pa_task *t = p->pTask;
+    json_t *o = json_object(), *cats = json_object();
+    json_object_set_new(o, "kind", json_string(kind_name(r->eKind)));
+    for (size_t d = 0; d < t->nDimension; d++)
+        json_object_set_new(cats, t->aDimension[d].zName, json_string(pa_pub_cat(p, d, r->aCat[d])));
+    json_object_set_new(o, "categories", cats);
+    json_object_set_new(o, "noised", json_integer(r->nNoised));
+    json_object_set_new(o, "estimate", json_real(floor(r->rEstimate * 1000 + 0.5) / 1000));
+    json_object_set_new(o, "published", json_integer(r->nPub));
+    json_object_set_new(o, "ci90", json_pack("[I, I]", (json_int_t)r->nLo, (json_int_t)r->nHi));
+    json_object_set_new(o, "interval", json_string(r->bExact ? "exact" : "conservative"));
+    json_object_set_new(o, "noise_sd", json_real(floor(r->rSd * 1000 + 0.5) / 1000));
+    json_object_set_new(o, "low_reliability", json_boolean(r->bLow));
+    if (r->bRate) {
+        json_object_set_new(o, "rate_per_100k", json_pack("{s:f, s:[f, f], s:f, s:[f, f]}", "month", r->rRate,
+                                                          "month_ci90", r->rRateLo, r->rRateHi, "year",
+                                                          12 * r->rRate, "year_ci90", 12 * r->rRateLo,
+                                                          12 * r->rRateHi));
+    } else {
+        json_object_set_new(o, "rate_note", json_string(r->zRateNote));
+    }
+    if (r->bShare)
+        json_object_set_new(o, "share_of_total", json_pack("{s:f, s:[f, f], s:s}", "share", r->rShare, "ci90",
+                                                           r->rShareLo, r->rShareHi, "interval", "conservative"));
+    (void)tb;
+    return o;
+}
+
+static int write_json(const pa_pub *p, const char *zPath)
+{
+    json_t *root = json_object(), *tables = json_array();
+    char zTask[65];
+    int rc;
+    sodium_bin2hex(zTask, sizeof zTask, p->pTask->aTaskId, 32);
+    json_object_set_new(root, "format", json_string("privagg-table-v1"));
+    json_object_set_new(root, "task_id", json_string(zTask));
+    json_object_set_new(root, "interval_level", json_real(PA_PUB_LEVEL));
+    json_object_set_new(root, "post_processing",
+                        json_string("consistency across levels by weighted least squares with the exact noise "
+                                    "variances (when the statewide batch and every partition of the period were "
+                                    "released), then each published number clipped at 0 and rounded; costs no "
+                                    "privacy (docs/dp.md)"));
+    for (size_t i = 0; i < p->nTable; i++) {
+        const pa_pub_table *tb = &p->aTable[i];
+        json_t *o = json_object(), *rows = json_array();
+        json_object_set_new(o, "period", json_string(tb->pRel->zPeriod));
+        json_object_set_new(o, "partition", json_string(tb->pRel->zPartition));
+        if (tb->pPart) {
+            json_t *c = json_array();
+            for (size_t k = 0; k < tb->pPart->nCounty; k++)
+                json_array_append_new(c, json_string(tb->pPart->azCounty[k]));
+            json_object_set_new(o, "counties", c);
+        }
+        json_object_set_new(o, "reconciled", json_boolean(tb->bReconciled));
+        json_object_set_new(o, "noise_sigma2_per_aggregator", json_real(tb->pRel->rSigma2));
+        json_object_set_new(o, "population", tb->rPop > 0 ? json_integer((json_int_t)tb->rPop) : json_null());
+        json_object_set_new(o, "population_year", json_integer(tb->iPopYear));
+        json_object_set_new(o, "coverage",
+                            json_pack("{s:I, s:I, s:o}", "agencies_reported", (json_int_t)tb->pRel->nAgency,
+                                      "agencies_listed", (json_int_t)tb->nListed, "population_share_served",
+                                      tb->rPopServedShare >= 0 ? json_real(tb->rPopServedShare) : json_null()));
+        for (size_t k = 0; k < tb->nRow; k++)
+            json_array_append_new(rows, row_json(p, tb, &tb->aRow[k]));
+        json_object_set_new(o, "rows", rows);
+        json_array_append_new(tables, o);
+    }
+    json_object_set_new(root, "tables", tables);
+    rc = json_dump_file(root, zPath, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0
+             ? PA_OK
+             : pa_fail(PA_EIO, "publish: writing %s", zPath);
+    json_decref(root);
+    return rc;
+}
+
+int pa_publish(const pa_task *t, const pa_release *aRel, size_t nRel, const pa_publish_opts *o,
+               pa_publish_summary *pSum)
+{
+    pa_pub p;
+    char zPath[4096];
+    int rc;
+    FILE *f;
+
+    if (nRel == 0 || o == NULL || o->zOutDir == NULL || o->zDataDir == NULL)
+        return pa_fail(PA_EINVAL, "publish: no releases or no output folder");
+    if (mkdir(o->zOutDir, 0755) != 0 && errno != EEXIST)
+        return pa_fail(PA_EIO, "publish: cannot create %s: %s", o->zOutDir, strerror(errno));
+    rc = build(&p, t, aRel, nRel, o->zDataDir);
+    if (rc == PA_OK) {
+        snprintf(zPath, sizeof zPath, "%s/table.csv", o->zOutDir);
+        rc = write_csv(&p, zPath);
+    }
+    if (rc == PA_OK) {
+        snprintf(zPath, sizeof zPath, "%s/table.json", o->zOutDir);
+        rc = write_json(&p, zPath);
+    }
+    if (rc == PA_OK) {
+        snprintf(zPath, sizeof zPath, "%s/report.html", o->zOutDir);
+        if ((f = fopen(zPath, "w")) == NULL)
+            rc = pa_fail(PA_EIO, "publish: cannot write %s", zPath);
+        else {
+            rc = pa_pub_write_report(&p, f);
+            if (fclose(f) != 0 && rc == PA_OK)
+                rc = pa_fail(PA_EIO, "publish: writing %s", zPath);
+        }
+    }
+    if (rc == PA_OK && o->pCollector != NULL) {
+        snprintf(zPath, sizeof zPath, "%s/manifest.json", o->zOutDir);
+        rc = pa_pub_write_manifest(&p, o, zPath);
+    }
+    if (rc == PA_OK && pSum != NULL) {
+        memset(pSum, 0, sizeof *pSum);
+        pSum->nRelease = nRel;
+        pSum->nPeriod = p.nPeriod;
+        for (size_t i = 0; i < p.nTable; i++) {
+            pSum->nRow += p.aTable[i].nRow;
+            pSum->nReconciled += p.aTable[i].bReconciled && p.aTable[i].bState;
+            for (size_t k = 0; k < p.aTable[i].nRow; k++)
+                pSum->nLowReliability += p.aTable[i].aRow[k].bLow;
+        }
+    }
+    pub_free(&p);
+    return rc;
+}
