@@ -22,6 +22,8 @@
 #include "common/guard.h"
 #include "privagg/client.h"
 #include "privagg/ledger.h"
+#include "privagg/audit.h"
+#include "privagg/publish.h"
 #include "privagg/store.h"
 #include "privagg/demo.h"
 #include "privagg/submit.h"
@@ -426,6 +428,96 @@ int pa_demo_year_summary(const pa_demo_opts *o, const pa_task *t, size_t nReleas
     return rc;
 }
 
+static char *read_all(const char *zPath, size_t *pn)
+{
+    FILE *f = fopen(zPath, "rb");
+    char *z = NULL;
+    long n;
+    if (f == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (z = malloc((size_t)n + 1)) != NULL) {
+        if (fread(z, 1, (size_t)n, f) != (size_t)n) {
+            free(z);
+            z = NULL;
+        } else {
+            z[n] = '\0';
+            *pn = (size_t)n;
+        }
+    }
+    fclose(f);
+    return z;
+}
+
+/* The end of the year: both ledgers exported, the tables, report and signed
+ * manifest published, and the audit of it all (docs/publish.md, docs/audit.md). */
+static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_keys *pCollector)
+{
+    char azLedger[2][4096], zOut[4000], zPath[4096];
+    const char *azRole[2] = {"leader", "helper"};
+    pa_audit_input aLedger[2], man;
+    pa_release *aRel = NULL;
+    size_t nRel = 0;
+    json_t *pRep = NULL;
+    int rc = PA_OK;
+
+    memset(aLedger, 0, sizeof aLedger);
+    memset(&man, 0, sizeof man);
+    for (int i = 0; i < 2 && rc == PA_OK; i++) {
+        pa_store *pStore = NULL;
+        char *zJson = NULL;
+        FILE *f;
+        snprintf(zPath, sizeof zPath, "%s/%s.db", o->setup.zDir, azRole[i]);
+        snprintf(azLedger[i], sizeof azLedger[i], "%s/%s-ledger.json", o->setup.zDir, azRole[i]);
+        rc = pa_store_open(&pStore, zPath);
+        if (rc == PA_OK)
+            rc = pa_dp_ledger_export_json(pa_store_db(pStore), &zJson);
+        pa_store_close(pStore);
+        if (rc == PA_OK && ((f = fopen(azLedger[i], "w")) == NULL || fprintf(f, "%s\n", zJson) < 0 || fclose(f) != 0))
+            rc = pa_fail(PA_EIO, "demo: cannot write %s", azLedger[i]);
+        free(zJson);
+    }
+    snprintf(zOut, sizeof zOut, "%s/report", o->setup.zDir);
+    if (rc == PA_OK)
+        rc = pa_release_load_dir(t, o->setup.zDir, &aRel, &nRel);
+    if (rc == PA_OK) {
+        pa_publish_opts po = {o->setup.zDataDir, zOut, pCollector, {azLedger[0], azLedger[1]}, "privagg 0.1.0"};
+        rc = pa_publish(t, aRel, nRel, &po, NULL);
+    }
+    pa_release_free_all(aRel, nRel);
+    for (int i = 0; i < 2 && rc == PA_OK; i++) {
+        aLedger[i].zName = azLedger[i];
+        if ((aLedger[i].zText = read_all(azLedger[i], &aLedger[i].nText)) == NULL)
+            rc = pa_fail(PA_EIO, "demo: cannot read %s", azLedger[i]);
+    }
+    snprintf(zPath, sizeof zPath, "%s/manifest.json", zOut);
+    man.zName = zPath;
+    if (rc == PA_OK && (man.zText = read_all(zPath, &man.nText)) == NULL)
+        rc = pa_fail(PA_EIO, "demo: cannot read %s", zPath);
+    if (rc == PA_OK)
+        rc = pa_audit_run(t, &man, 1, aLedger, NULL, &pRep);
+    if (rc == PA_OK) {
+        char zAudit[4096];
+        FILE *f;
+        snprintf(zAudit, sizeof zAudit, "%s/audit.txt", o->setup.zDir);
+        if ((f = fopen(zAudit, "w")) != NULL) {
+            pa_audit_print(pRep, f);
+            fclose(f);
+        }
+        snprintf(zAudit, sizeof zAudit, "%s/audit.json", o->setup.zDir);
+        json_dump_file(pRep, zAudit, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("\n");
+        pa_audit_print(pRep, stdout);
+        if (strcmp(json_string_value(json_object_get(pRep, "result")), "pass") != 0)
+            rc = pa_fail(PA_ETAMPER, "demo: the audit failed (see audit.txt)");
+    }
+    json_decref(pRep);
+    free((char *)man.zText);
+    for (int i = 0; i < 2; i++)
+        free((char *)aLedger[i].zText);
+    return rc;
+}
+
 int pa_demo_run(const pa_demo_opts *o)
 {
     char zPath[4096], zCa[4096];
@@ -510,6 +602,8 @@ int pa_demo_run(const pa_demo_opts *o)
     }
     if (rc == PA_OK && o->bReleaseAll)
         rc = pa_demo_year_summary(o, t, nReleases, tRelease, aLatency);
+    if (rc == PA_OK && collector.bSign)
+        rc = publish_and_audit(o, t, &collector);
     if (!o->bKeep) {
         fprintf(stderr, "[5/5] stopping the servers\n");
         stop_server(&leader);
@@ -528,6 +622,13 @@ int pa_demo_run(const pa_demo_opts *o)
                "  leader.log helper.log   their logs\n"
                "  collection-*.json       the released noised tables\n",
                now_s() - t0, o->setup.zDir);
+        if (collector.bSign)
+            printf("  leader-ledger.json helper-ledger.json  both privacy ledgers, exported (privagg ledger export)\n"
+                   "  report/report.html      the report: summary, charts, county map, tables (open in a browser)\n"
+                   "  report/table.csv report/table.json  every cell and margin of every release\n"
+                   "  report/manifest.json    the release manifest, signed by the collector\n"
+                   "  audit.txt audit.json    the audit of task + manifest + both ledgers: %s\n",
+                   "PASS");
     } else {
         stop_server(&leader);
         stop_server(&helper);
