@@ -207,9 +207,9 @@ int pa_audit_run(const pa_task *t, const pa_audit_input *aMan, size_t nMan, cons
                              str(e, "partition"), (long long)json_integer_value(json_object_get(f, "seq")),
                              (long long)json_integer_value(json_object_get(e, "seq")));
             }
-            if (a != 0)
+            if (a != (v[0].bOk ? 0 : 1))
                 continue;
-            /* the lattice, from the leader's verified ledger (the helper's must agree, check 3) */
+            /* the lattice, from the leader's verified ledger, else the helper's (they must agree, check 3) */
             lat_period *p = NULL;
             for (size_t k = 0; k < nLat; k++)
                 if (strcmp(aLat[k].zPeriod, str(e, "period")) == 0)
@@ -268,7 +268,7 @@ int pa_audit_run(const pa_task *t, const pa_audit_input *aMan, size_t nMan, cons
     }
     if (rMax > 0)
         pa_dp_zcdp_eps(rMax, 1e-6, &rEps, NULL);
-    if (v[0].bOk)
+    if (v[0].bOk || v[1].bOk)
         check(&l, rMax <= t->rBudgetPerRecord * (1 + 1e-12), "lattice cells within budget",
               rMax <= t->rBudgetPerRecord * (1 + 1e-12)
                   ? "%zu months; the most-charged cell (%s, %s) spent rho %.6g of %g"
