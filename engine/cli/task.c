@@ -45,6 +45,8 @@ static void usage(FILE *out)
             "  --rho-state R1          rho charged per statewide release (default 0.5)\n"
             "  --rho-partition R2      rho charged per partition release (default 0.5)\n"
             "  --max-cells-per-record K  cells one incident record may touch (default 4)\n"
+            "  --allow-corrections     a newer report of an agency for a period replaces the older\n"
+            "                          one until the batch's release is asked for (submit --correct)\n"
             "  --force                 replace an existing --out file (other keys, agencies\n"
             "                          or policy make a new task id: the old task's reports\n"
             "                          and releases no longer apply); without it an\n"
@@ -56,6 +58,7 @@ static void usage(FILE *out)
             "\n"
             "examples:\n"
             "  privagg task init --state MO --keys keys --out task.json\n"
+            "  privagg task init --state MO --keys keys --out task.json --allow-corrections\n"
             "  privagg task show --task task.json\n");
 }
 
@@ -120,7 +123,7 @@ static int task_init(int argc, char **argv)
         {"--budget-rho", 0, NULL, 0},    {"--rho-state", 0, NULL, 0},
         {"--rho-partition", 0, NULL, 0},
         {"--data", 0, NULL, 0},          {"--force", 1, NULL, 0},
-        {"--help", 1, NULL, 0},
+        {"--help", 1, NULL, 0},          {"--allow-corrections", 1, NULL, 0},
     };
     size_t n = sizeof o / sizeof o[0], nId = 0, nAll = 0;
     pa_keys leader, helper, collector, *aAgency = NULL;
@@ -150,6 +153,7 @@ static int task_init(int argc, char **argv)
     b.rRhoState = 0.5;
     b.rRhoPartition = 0.5;
     b.nMaxCellsPerRecord = 4;
+    b.bAllowCorrections = pa_cli_seen(o, n, "--allow-corrections");
     if (pa_cli_value(o, n, "--agencies")) {
         if (pa_cli_uint("task init", "--agencies", pa_cli_value(o, n, "--agencies"), 1, 100000, &v))
             return 2;
@@ -339,6 +343,8 @@ static int task_show(int argc, char **argv)
     for (size_t i = 0; i < t->nDimension; i++)
         printf("%s %zu %s", i ? " x" : "", t->aDimension[i].nCategory, t->aDimension[i].zName);
     printf("\n");
+    if (t->nStructuralZero)
+        printf("          %zu structural zeros (cells that cannot exist, never published)\n", t->nStructuralZero);
     for (size_t i = 0; i < t->nDimension; i++) {
         printf("  %-8s", t->aDimension[i].zName);
         for (size_t j = 0; j < t->aDimension[i].nCategory && j < 6; j++)
@@ -353,6 +359,9 @@ static int task_show(int argc, char **argv)
     printf("agencies  %zu in %zu partitions; a batch is one month of one partition or of the\n"
            "          whole state (\"state\"), collected once, with at least %zu agencies\n",
            t->nAgency, t->nPartition, t->nMinAgencies);
+    printf("          corrections %s\n", t->bAllowCorrections ? "allowed: a newer report of an agency replaces "
+                                                             "the older one until the release is asked for"
+                                                           : "not allowed");
     show_partitions(t);
     if (t->eMechanism == PA_TASK_DP_NONE)
         printf("dp        NONE — totals are exact; for tests only, never for publication\n");

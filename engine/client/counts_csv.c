@@ -1,7 +1,8 @@
 /*
  * Counts of one report from a CSV file (see pa_counts_load_csv): every cell index
  * is checked against the task's cell count before it is written, and every count
- * against the task's per-cell maximum, with the line named.
+ * against the task's per-cell maximum and its structural zeros, with the line
+ * named.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -75,6 +76,11 @@ int pa_counts_load_csv(const pa_task *t, const char *zPath, uint64_t *aCounts)
                 cell = cell * dim->nCategory + j;
             }
         }
+        if (rc == PA_OK && v != 0 && pa_task_structural_zero(t, (size_t)cell))
+            rc = pa_fail(PA_EINVAL, "%s: line %zu: cell %llu is a structural zero of the task (schema."
+                                    "structural_zeros: e.g. Group B offenses are arrest-only, crimes "
+                                    "against society have no person victim) and cannot be %llu; nothing "
+                                    "was sent", zPath, r + 2, (unsigned long long)cell, (unsigned long long)v);
         if (rc == PA_OK && abSeen[cell])
             rc = pa_fail(PA_EINVAL, "%s: line %zu: cell %llu is listed twice", zPath, r + 2,
                          (unsigned long long)cell);

@@ -209,6 +209,8 @@ int pa_collection_write_json(const pa_task *t, const pa_collection *c, double si
         json_object_set_new(cell, "cell", json_integer((json_int_t)i));
         json_object_set_new(cell, "categories", cats);
         json_object_set_new(cell, "total", json_integer(c->aTotal[i]));
+        if (pa_task_structural_zero(t, i))
+            json_object_set_new(cell, "structural_zero", json_true()); /* never to be published */
         json_array_append_new(cells, cell);
     }
     json_object_set_new(root, "cells", cells);

@@ -157,7 +157,8 @@ int pa_synth_counts(const pa_synth *s, const pa_task_agency *a, const char *zPer
             for (size_t role = 0; role < 2; role++) {
                 double mean = incidents * g_status_share[st_] * g_role_per_incident[role];
                 uint64_t v = gsl_ran_poisson(r, mean);
-                aCount[(o * 5 + st_) * 2 + role] = v > nMax ? nMax : v;
+                size_t iCell = (o * 5 + st_) * 2 + role;
+                aCount[iCell] = pa_task_structural_zero(s->pTask, iCell) ? 0 : v > nMax ? nMax : v;
             }
         }
     }

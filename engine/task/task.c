@@ -52,9 +52,97 @@ const char *pa_task_mechanism_name(pa_task_mechanism e)
     return "unknown";
 }
 
+#define PA_TASK_MAX_STRUCTURAL_ZEROS 4096
+
+/*
+ * schema.structural_zeros (optional): a list of partial cells, each an object
+ * {dimension name: category, ...} naming 1..all dimensions; every cell that
+ * matches the named categories (any category of the dimensions not named) can
+ * never be non-zero.  Absent = none, so tasks without the key keep their meaning
+ * and their id.  Marks pTask->abStructuralZero; the cells of one entry are
+ * enumerated directly (an odometer over the dimensions it does not name), so the
+ * cost is the number of cells marked, not entries x cells.
+ */
+static int parse_structural_zeros(pa_task *pTask, const json_t *pSchema)
+{
+    json_t *pArr = json_object_get(pSchema, "structural_zeros"), *pEntry;
+    size_t i, aStride[PA_TASK_MAX_DIMENSIONS];
+    char zPath[64];
+
+    if (pArr == NULL)
+        return PA_OK;
+    if (!json_is_array(pArr))
+        return pa_fail(PA_EDECODE, "schema.structural_zeros: must be an array of objects");
+    if (json_array_size(pArr) > PA_TASK_MAX_STRUCTURAL_ZEROS)
+        return pa_fail(PA_EINVAL, "schema.structural_zeros: %zu entries, above the limit %d",
+                       json_array_size(pArr), PA_TASK_MAX_STRUCTURAL_ZEROS);
+    pTask->abStructuralZero = calloc(pTask->nCell, 1);
+    if (pTask->abStructuralZero == NULL)
+        return pa_fail(PA_ENOMEM, "schema.structural_zeros: out of memory");
+    aStride[pTask->nDimension - 1] = 1;
+    for (size_t d = pTask->nDimension - 1; d-- > 0;)
+        aStride[d] = aStride[d + 1] * pTask->aDimension[d + 1].nCategory;
+    json_array_foreach(pArr, i, pEntry) {
+        long aFixed[PA_TASK_MAX_DIMENSIONS];
+        size_t aIdx[PA_TASK_MAX_DIMENSIONS] = {0};
+        const char *zKey;
+        json_t *pVal;
+
+        snprintf(zPath, sizeof zPath, "schema.structural_zeros[%zu]", i);
+        if (!json_is_object(pEntry) || json_object_size(pEntry) == 0)
+            return pa_fail(PA_EDECODE, "%s: must be an object {dimension: category, ...} naming at least "
+                                       "one dimension", zPath);
+        for (size_t d = 0; d < pTask->nDimension; d++)
+            aFixed[d] = -1;
+        json_object_foreach(pEntry, zKey, pVal) {
+            size_t d, j;
+            for (d = 0; d < pTask->nDimension; d++)
+                if (strcmp(pTask->aDimension[d].zName, zKey) == 0)
+                    break;
+            if (d == pTask->nDimension)
+                return pa_fail(PA_EINVAL, "%s.%s: not a dimension of schema.dimensions", zPath, zKey);
+            if (!json_is_string(pVal))
+                return pa_fail(PA_EDECODE, "%s.%s: must be a category name (a string)", zPath, zKey);
+            for (j = 0; j < pTask->aDimension[d].nCategory; j++)
+                if (strcmp(pTask->aDimension[d].azCategory[j], json_string_value(pVal)) == 0)
+                    break;
+            if (j == pTask->aDimension[d].nCategory)
+                return pa_fail(PA_EINVAL, "%s.%s: \"%s\" is not a category of dimension %s", zPath, zKey,
+                               json_string_value(pVal), zKey);
+            aFixed[d] = (long)j;
+        }
+        /* odometer over the dimensions the entry leaves free */
+        for (;;) {
+            size_t iCell = 0, d;
+            for (d = 0; d < pTask->nDimension; d++)
+                iCell += (aFixed[d] >= 0 ? (size_t)aFixed[d] : aIdx[d]) * aStride[d];
+            pTask->nStructuralZero += !pTask->abStructuralZero[iCell];
+            pTask->abStructuralZero[iCell] = 1;
+            for (d = pTask->nDimension; d-- > 0;) {
+                if (aFixed[d] >= 0)
+                    continue;
+                if (++aIdx[d] < pTask->aDimension[d].nCategory)
+                    break;
+                aIdx[d] = 0;
+            }
+            if (d == (size_t)-1)
+                break;
+        }
+    }
+    if (pTask->nStructuralZero == pTask->nCell)
+        return pa_fail(PA_EINVAL, "schema.structural_zeros: every one of the %zu cells is a structural "
+                                  "zero; nothing could ever be counted", pTask->nCell);
+    return PA_OK;
+}
+
+int pa_task_structural_zero(const pa_task *pTask, size_t iCell)
+{
+    return pTask->abStructuralZero != NULL && iCell < pTask->nCell && pTask->abStructuralZero[iCell];
+}
+
 static int parse_schema(pa_task *pTask, const json_t *pRoot)
 {
-    static const char *const azSchemaKeys[] = {"dimensions", NULL};
+    static const char *const azSchemaKeys[] = {"dimensions", "structural_zeros", NULL};
     static const char *const azDimKeys[] = {"name", "categories", NULL};
     json_t *pSchema, *pDims, *pDim;
     size_t i;
@@ -104,7 +192,7 @@ static int parse_schema(pa_task *pTask, const json_t *pRoot)
                            pTask->nCell * d->nCategory, PA_TASK_MAX_CELLS);
         pTask->nCell *= d->nCategory;
     }
-    return PA_OK;
+    return parse_structural_zeros(pTask, pSchema);
 }
 
 static int parse_vdaf(pa_task *pTask, const json_t *pRoot)
@@ -569,6 +657,7 @@ void pa_task_free(pa_task *pTask)
     if (pTask == NULL)
         return;
     free(pTask->zName);
+    free(pTask->abStructuralZero);
     for (size_t i = 0; i < pTask->nDimension; i++) {
         for (size_t j = 0; j < pTask->aDimension[i].nCategory; j++)
             free(pTask->aDimension[i].azCategory[j]);

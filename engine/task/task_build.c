@@ -42,13 +42,20 @@ static int state_file(char *zPath, size_t n, const char *zDataDir, const char *z
     return PA_OK;
 }
 
-/* Offense buckets 1..27 in bucket_id order, names from the CSV. */
-static int offense_categories(json_t **ppCats, const char *zDataDir)
+/*
+ * Offense buckets 1..27 in bucket_id order, names from the CSV; and the structural
+ * zeros: the victim cells of every bucket whose codes all have no person victim in
+ * NIBRS (group B, arrest-only; or crimes against society, whose victim is
+ * "society"), as {"offense": bucket, "role": "victim"}.  The submitter's records
+ * reader applies the same rule per code (engine/submit/mapping.c).
+ */
+static int offense_categories(json_t **ppCats, json_t **ppZeros, const char *zDataDir)
 {
     char zPath[4096];
     pa_csv *c;
     const char *azName[64] = {0};
-    int rc, iId, iName;
+    unsigned char abVictim[64] = {0}; /* 1: some code of the bucket can have a person victim */
+    int rc, iId, iName, iGroup, iAgainst;
     size_t nMax = 0;
 
     snprintf(zPath, sizeof zPath, "%s/nibrs_offense_buckets.csv", zDataDir);
@@ -57,9 +64,12 @@ static int offense_categories(json_t **ppCats, const char *zDataDir)
         return rc;
     iId = pa_csv_column(c, "bucket_id");
     iName = pa_csv_column(c, "bucket");
-    if (iId < 0 || iName < 0) {
+    iGroup = pa_csv_column(c, "group");
+    iAgainst = pa_csv_column(c, "crime_against");
+    if (iId < 0 || iName < 0 || iGroup < 0 || iAgainst < 0) {
         pa_csv_free(c);
-        return pa_fail(PA_EDECODE, "%s: columns bucket_id and bucket are required", zPath);
+        return pa_fail(PA_EDECODE, "%s: columns bucket_id, bucket, group and crime_against are required",
+                       zPath);
     }
     for (size_t r = 0; r < pa_csv_row_count(c); r++) {
         char *zEnd;
@@ -72,17 +82,24 @@ static int offense_categories(json_t **ppCats, const char *zDataDir)
         if (id == 0)
             continue; /* excluded (09C justifiable homicide) */
         azName[id] = pa_csv_get(c, r, iName);
+        if (strcmp(pa_csv_get(c, r, iGroup), "B") != 0 && strcmp(pa_csv_get(c, r, iAgainst), "Society") != 0)
+            abVictim[id] = 1;
         if ((size_t)id > nMax)
             nMax = (size_t)id;
     }
     *ppCats = json_array();
+    *ppZeros = json_array();
     for (size_t id = 1; id <= nMax; id++) {
         if (azName[id] == NULL) {
             json_decref(*ppCats);
+            json_decref(*ppZeros);
             pa_csv_free(c);
             return pa_fail(PA_EDECODE, "%s: bucket_id %zu has no offense", zPath, id);
         }
         json_array_append_new(*ppCats, json_string(azName[id]));
+        if (!abVictim[id])
+            json_array_append_new(*ppZeros, json_pack("{s:s, s:s}", "offense", azName[id], "role",
+                                                      pa_default_roles[1]));
     }
     pa_csv_free(c);
     return PA_OK;
@@ -198,16 +215,18 @@ static int agencies(json_t **ppArr, json_t **ppPartitions, const pa_task_build_o
 
 int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
 {
-    json_t *pOffense = NULL, *pAgencies = NULL, *pPartitions = NULL, *root, *dims, *d, *parties, *dp, *b;
+    json_t *pOffense = NULL, *pZeros = NULL, *pAgencies = NULL, *pPartitions = NULL, *root, *dims, *d,
+           *parties, *dp, *b, *schema;
     int rc;
 
     *ppJson = NULL;
-    rc = offense_categories(&pOffense, o->zDataDir);
+    rc = offense_categories(&pOffense, &pZeros, o->zDataDir);
     if (rc != PA_OK)
         return rc;
     rc = agencies(&pAgencies, &pPartitions, o);
     if (rc != PA_OK) {
         json_decref(pOffense);
+        json_decref(pZeros);
         return rc;
     }
     size_t nCell = json_array_size(pOffense) * 5 * 2;
@@ -232,7 +251,12 @@ int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
     json_object_set_new(d, "name", json_string("role"));
     json_object_set_new(d, "categories", string_array(pa_default_roles, 2));
     json_array_append_new(dims, d);
-    json_object_set_new(root, "schema", json_pack("{s:o}", "dimensions", dims));
+    schema = json_pack("{s:o}", "dimensions", dims);
+    if (json_array_size(pZeros) > 0)
+        json_object_set_new(schema, "structural_zeros", pZeros);
+    else
+        json_decref(pZeros);
+    json_object_set_new(root, "schema", schema);
 
     json_object_set_new(root, "vdaf", json_pack("{s:s, s:I, s:I, s:I}", "type", "Prio3SumVec",
                                                 "length", (json_int_t)nCell, "max_measurement",
@@ -246,7 +270,7 @@ int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
     json_object_set_new(root, "partitions", pPartitions);
 
     b = json_pack("{s:s, s:I, s:b}", "period", "month", "min_agencies", (json_int_t)o->nMinAgencies,
-                  "allow_corrections", 0);
+                  "allow_corrections", o->bAllowCorrections ? 1 : 0);
     json_object_set_new(root, "batching", b);
 
     dp = json_object();

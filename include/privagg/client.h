@@ -51,8 +51,9 @@ int pa_client_collect_many(const pa_http_client_opts *pOpts, const pa_task *pTas
  * Counts for one report from a CSV file: a header naming each schema dimension
  * plus "count" (e.g. offense,status,role,count) with category names, or the
  * columns cell,count with 0-based cell indexes.  Cells not listed are 0; a cell
- * listed twice, an unknown category or a count that is not a whole number is an
- * error naming the line.
+ * listed twice, an unknown category, a count that is not a whole number, or a
+ * non-zero count in a structural zero of the task (schema.structural_zeros) is
+ * an error naming the line (PA_EINVAL).
  */
 int pa_counts_load_csv(const pa_task *pTask, const char *zPath, uint64_t *aCounts);
 

@@ -47,7 +47,9 @@ void pa_collection_free(pa_collection *pColl);
  * The collection result as JSON: task id, batch, counts, the noise each
  * aggregator added (mechanism, sigma^2 per aggregator, the exact 90 % and 95 %
  * half-widths of the summed noise), both ledger entry hashes, and one object per
- * cell with its categories and noised total.  sigma2 = 0 for mechanism none.
+ * cell with its categories and noised total; a structural zero of the task
+ * (schema.structural_zeros) also has "structural_zero": true, and a publisher
+ * must leave it out (its total is noise around 0).  sigma2 = 0 for mechanism none.
  */
 int pa_collection_write_json(const pa_task *pTask, const pa_collection *pColl, double sigma2, FILE *pOut);
 

@@ -94,6 +94,12 @@ typedef struct pa_task {
     size_t nDimension;
     pa_task_dimension aDimension[PA_TASK_MAX_DIMENSIONS];
     size_t nCell;
+    /* schema.structural_zeros: cells that can never be non-zero (e.g. victims of
+     * Group B offenses, which are arrest-only in NIBRS).  abStructuralZero[i] is 1
+     * for such a cell; NULL (and nStructuralZero 0) when the task declares none.
+     * They stay in the VDAF vector (its length is nCell) but are never published. */
+    unsigned char *abStructuralZero;
+    size_t nStructuralZero;
 
     /* vdaf */
     pa_vdaf_type eVdaf;
@@ -138,6 +144,9 @@ int pa_task_parse(pa_task **ppTask, const char *zJson, size_t nJson);
 int pa_task_load(pa_task **ppTask, const char *zPath);
 
 void pa_task_free(pa_task *pTask);
+
+/* 1 if cell iCell (< nCell) is a structural zero of the task, else 0. */
+int pa_task_structural_zero(const pa_task *pTask, size_t iCell);
 
 /* The agency with this id, or NULL (binary search). */
 const pa_task_agency *pa_task_find_agency(const pa_task *pTask, const char *zId);

@@ -6,6 +6,8 @@
  * min_agencies agencies (a county, a region of neighbouring small counties by
  * data/<st>_county_centroids.csv, or "no-county"; docs/task-file.md), monthly
  * batches, and a discrete-Gaussian policy with a budget per incident record.
+ * schema.structural_zeros lists the victim cells of the buckets whose offenses
+ * have no person victims in NIBRS (Group B, crimes against society).
  */
 #ifndef PRIVAGG_TASK_BUILD_H
 #define PRIVAGG_TASK_BUILD_H
@@ -31,6 +33,7 @@ typedef struct {
     double rRhoState;              /* rho per statewide release, e.g. 0.5 */
     double rRhoPartition;          /* rho per partition release, e.g. 0.5 */
     uint64_t nMaxCellsPerRecord;   /* e.g. 4 */
+    int bAllowCorrections;         /* batching.allow_corrections (default 0) */
 } pa_task_build_opts;
 
 /* The five status categories and two roles of the default schema. */

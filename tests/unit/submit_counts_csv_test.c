@@ -4,7 +4,10 @@
  * (a shift by one cell fails), the last cell is accepted and one past it refused
  * without a write out of bounds (a canary after the vector), and every bad line
  * (count not a whole number or above the maximum, a cell listed twice, an
- * unknown category, a missing column) is an error naming the line.
+ * unknown category, a missing column) is an error naming the line.  The
+ * default task declares the NIBRS structural zeros (victims of crimes against
+ * society and of Group B offenses: 7 buckets x 5 statuses) and a non-zero count
+ * there is refused, a zero accepted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,10 +83,12 @@ static void test_cell_index_bounds(void **state)
 {
     uint64_t a[271];
     (void)state;
-    assert_int_equal(load("cell,count\n0,1\n269,4\n", a), PA_OK);
+    /* the last cell (Group B x unknown x victim, a structural zero: only 0 is valid) */
+    assert_int_equal(load("cell,count\n0,1\n269,0\n268,4\n", a), PA_OK);
     assert_int_equal(a[0], 1);
-    assert_int_equal(a[269], 4);
-    for (size_t i = 1; i < 269; i++)
+    assert_int_equal(a[268], 4);
+    assert_int_equal(a[269], 0);
+    for (size_t i = 1; i < 268; i++)
         assert_int_equal(a[i], 0);
     assert_int_equal(load("cell,count\n270,1\n", a), PA_EINVAL);
     assert_non_null(strstr(pa_error_detail(), "line 2: cell \"270\" is not in 0..269"));
@@ -113,12 +118,37 @@ static void test_bad_lines(void **state)
     assert_non_null(strstr(pa_error_detail(), "no \"count\" column"));
 }
 
+static void test_structural_zeros(void **state)
+{
+    uint64_t a[271];
+    size_t nZero = 0;
+    (void)state;
+    assert_int_equal(g_m.pTask->nStructuralZero, 35);
+    for (size_t i = 0; i < 270; i++) {
+        size_t o = i / 10, r = i % 2; /* bucket o + 1, role r (1 = victim) */
+        int bWant = r == 1 && o >= 20;  /* buckets 21..27: society and Group B */
+        assert_int_equal(pa_task_structural_zero(g_m.pTask, i), bWant);
+        nZero += bWant;
+    }
+    assert_int_equal(nZero, 35);
+    /* Group B (arrest only) x citizen x victim = cell 261 */
+    assert_int_equal(load("offense,status,role,count\n"
+                          "Group B (arrest only),U.S. citizen,victim,1\n", a),
+                     PA_EINVAL);
+    assert_non_null(strstr(pa_error_detail(), "line 2: cell 261 is a structural zero"));
+    assert_int_equal(load("cell,count\n5,2\n207,3\n", a), PA_EINVAL); /* drugs victim */
+    assert_non_null(strstr(pa_error_detail(), "line 3: cell 207 is a structural zero"));
+    assert_int_equal(load("cell,count\n261,0\n260,4\n", a), PA_OK);    /* zero there; offender */
+    expect_only(a, 260, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_named_cells_pinned),
         cmocka_unit_test(test_cell_index_bounds),
         cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_structural_zeros),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

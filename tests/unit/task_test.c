@@ -143,6 +143,42 @@ static void expect_error(const char *zPath, const char *zValue, int code, const 
     assert_null(pTask);
 }
 
+/* schema.structural_zeros: absent = none (and the id of a task without it is
+ * unchanged); partial cells mark every matching cell; bad entries are named. */
+static void test_structural_zeros(void **state)
+{
+    pa_task *a, *b;
+    (void)state;
+    assert_int_equal(pa_task_parse(&a, g_valid, strlen(g_valid)), PA_OK);
+    assert_null(a->abStructuralZero);
+    assert_int_equal(a->nStructuralZero, 0);
+    for (size_t i = 0; i < a->nCell; i++)
+        assert_int_equal(pa_task_structural_zero(a, i), 0);
+    /* Burglary victims (any status) and Homicide x unknown x offender */
+    assert_int_equal(parse_edited("schema.structural_zeros",
+                                  "[{\"offense\": \"Burglary\", \"role\": \"victim\"},"
+                                  " {\"role\": \"offender\", \"offense\": \"Homicide\", \"status\": \"unknown\"},"
+                                  " {\"offense\": \"Burglary\", \"role\": \"victim\", \"status\": \"citizen\"}]",
+                                  &b),
+                     PA_OK);
+    assert_int_equal(b->nStructuralZero, 3);
+    for (size_t i = 0; i < b->nCell; i++) /* cell = (offense * 2 + status) * 2 + role */
+        assert_int_equal(pa_task_structural_zero(b, i), i == 9 || i == 11 || i == 2);
+    assert_int_equal(pa_task_structural_zero(b, 12), 0);
+    assert_memory_not_equal(a->aTaskId, b->aTaskId, PA_TASK_ID_SIZE);
+    pa_task_free(a);
+    pa_task_free(b);
+    expect_error("schema.structural_zeros", "{}", PA_EDECODE, "schema.structural_zeros: must be an array");
+    expect_error("schema.structural_zeros", "[{}]", PA_EDECODE, "schema.structural_zeros[0]: must be an object");
+    expect_error("schema.structural_zeros", "[{\"offense\": \"Arson\"}]", PA_EINVAL,
+                 "schema.structural_zeros[0].offense: \"Arson\" is not a category");
+    expect_error("schema.structural_zeros", "[{\"role\": \"victim\"}, {\"sex\": \"F\"}]", PA_EINVAL,
+                 "schema.structural_zeros[1].sex: not a dimension");
+    expect_error("schema.structural_zeros", "[{\"role\": 1}]", PA_EDECODE, "must be a category name");
+    expect_error("schema.structural_zeros", "[{\"role\": \"victim\"}, {\"role\": \"offender\"}]", PA_EINVAL,
+                 "every one of the 12 cells");
+}
+
 static void test_bad_fields_are_named(void **state)
 {
     (void)state;
@@ -399,6 +435,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_task),
         cmocka_unit_test(test_id_is_canonical),
+        cmocka_unit_test(test_structural_zeros),
         cmocka_unit_test(test_bad_fields_are_named),
         cmocka_unit_test(test_duplicate_agency_and_not_json),
         cmocka_unit_test(test_partition_rules),
