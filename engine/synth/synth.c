@@ -11,10 +11,12 @@
 #include "privagg/common.h"
 #include "privagg/csv.h"
 #include "privagg/synth.h"
+#include "privagg/task_build.h"
+#include "synth/synth_internal.h"
 
 /* Annual incidents per 100,000 residents, offense buckets 1..27 (rounded orders
  * of magnitude of national NIBRS figures; synthetic, not a statistic). */
-static const double g_annual_rate[27] = {
+const double pa_synth_annual_rate[PA_SYNTH_BUCKETS] = {
     7,    15,  60,  3,   300, 900, 250, 2,   70,  300, 1600, 250, 12, 600,
     400,  40,  15,  10,  50,  0.5, 450, 120, 20,  10,  1,    10,  1200,
 };
@@ -24,19 +26,6 @@ static const double g_status_share[5] = {0.84, 0.04, 0.02, 0.03, 0.07};
 static const double g_role_per_incident[2] = {0.8, 1.0};
 
 #define OTHER_AGENCY_POPULATION 5000.0
-#define MAX_COUNTIES 512
-
-struct pa_synth {
-    const pa_task *pTask;
-    uint64_t iSeed;
-    size_t nOffense;
-    size_t nCounty;
-    char azFips[MAX_COUNTIES][8];
-    double aPopulation[MAX_COUNTIES];
-    size_t aAgencies[MAX_COUNTIES]; /* agencies of the task in each county */
-    int *aiCounty;                  /* county of each task agency (-1: none), from the
-                                     * agency file: a partition may be a region */
-};
 
 static int county_index(const pa_synth *s, const char *zFips)
 {
@@ -44,6 +33,65 @@ static int county_index(const pa_synth *s, const char *zFips)
         if (strcmp(s->azFips[i], zFips) == 0)
             return (int)i;
     return -1;
+}
+
+/*
+ * The NIBRS code table: each code's bucket and whether it can have a person
+ * victim; and whether the task's schema is the default one (offense categories
+ * = the table's buckets in order, the default statuses and roles), which the
+ * records generator needs to compute the true cells.
+ */
+static int load_codes(pa_synth *s, const char *zDataDir)
+{
+    char zPath[4096];
+    pa_csv *c;
+    const char *azBucket[PA_SYNTH_BUCKETS + 1] = {0};
+    int rc, iCode, iId, iName, iGroup, iAgainst;
+
+    snprintf(zPath, sizeof zPath, "%s/nibrs_offense_buckets.csv", zDataDir);
+    rc = pa_csv_load(&c, zPath);
+    if (rc != PA_OK)
+        return rc;
+    iCode = pa_csv_column(c, "nibrs_code");
+    iId = pa_csv_column(c, "bucket_id");
+    iName = pa_csv_column(c, "bucket");
+    iGroup = pa_csv_column(c, "group");
+    iAgainst = pa_csv_column(c, "crime_against");
+    if (iCode < 0 || iId < 0 || iName < 0 || iGroup < 0 || iAgainst < 0 ||
+        pa_csv_row_count(c) > PA_SYNTH_MAX_CODES) {
+        pa_csv_free(c);
+        return pa_fail(PA_EDECODE, "%s: needs columns nibrs_code, bucket_id, bucket, group and "
+                                   "crime_against, at most %d rows", zPath, PA_SYNTH_MAX_CODES);
+    }
+    for (size_t r = 0; r < pa_csv_row_count(c); r++) {
+        pa_synth_code *k = &s->aCode[s->nCode];
+        long id = strtol(pa_csv_get(c, r, iId), NULL, 10);
+        if (id < 0 || id > PA_SYNTH_BUCKETS || strlen(pa_csv_get(c, r, iCode)) >= sizeof k->zCode) {
+            pa_csv_free(c);
+            return pa_fail(PA_EDECODE, "%s: row %zu: bucket_id or code out of range", zPath, r + 1);
+        }
+        snprintf(k->zCode, sizeof k->zCode, "%s", pa_csv_get(c, r, iCode));
+        k->iBucket = (int)id;
+        k->bNoVictim = strcmp(pa_csv_get(c, r, iGroup), "B") == 0 ||
+                       strcmp(pa_csv_get(c, r, iAgainst), "Society") == 0;
+        if (id > 0 && azBucket[id] == NULL)
+            azBucket[id] = pa_csv_get(c, r, iName);
+        s->nCode++;
+    }
+    /* the default schema? */
+    const pa_task *t = s->pTask;
+    s->bDefaultSchema = t->nDimension == 3 && strcmp(t->aDimension[0].zName, "offense") == 0 &&
+                        strcmp(t->aDimension[1].zName, "status") == 0 &&
+                        strcmp(t->aDimension[2].zName, "role") == 0 &&
+                        t->aDimension[0].nCategory == PA_SYNTH_BUCKETS;
+    for (size_t i = 0; s->bDefaultSchema && i < PA_SYNTH_BUCKETS; i++)
+        s->bDefaultSchema = azBucket[i + 1] != NULL && strcmp(azBucket[i + 1], t->aDimension[0].azCategory[i]) == 0;
+    for (size_t i = 0; s->bDefaultSchema && i < 5; i++)
+        s->bDefaultSchema = strcmp(pa_default_status[i], t->aDimension[1].azCategory[i]) == 0;
+    for (size_t i = 0; s->bDefaultSchema && i < 2; i++)
+        s->bDefaultSchema = strcmp(pa_default_roles[i], t->aDimension[2].azCategory[i]) == 0;
+    pa_csv_free(c);
+    return PA_OK;
 }
 
 int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir, uint64_t iSeed)
@@ -63,10 +111,10 @@ int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir,
         return rc;
     iFips = pa_csv_column(c, "fips");
     iPop = pa_csv_column(c, "population");
-    if (iFips < 0 || iPop < 0 || pa_csv_row_count(c) > MAX_COUNTIES) {
+    if (iFips < 0 || iPop < 0 || pa_csv_row_count(c) > PA_SYNTH_MAX_COUNTIES) {
         pa_csv_free(c);
         return pa_fail(PA_EDECODE, "%s: needs columns fips and population, at most %d rows", zPath,
-                       MAX_COUNTIES);
+                       PA_SYNTH_MAX_COUNTIES);
     }
     s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -111,6 +159,11 @@ int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir,
     for (size_t i = 0; i < pTask->nAgency; i++)
         if (s->aiCounty[i] >= 0)
             s->aAgencies[s->aiCounty[i]]++;
+    rc = load_codes(s, zDataDir);
+    if (rc != PA_OK) {
+        pa_synth_free(s);
+        return rc;
+    }
     *ppSynth = s;
     return PA_OK;
 }
@@ -152,7 +205,7 @@ int pa_synth_counts(const pa_synth *s, const pa_task_agency *a, const char *zPer
     gsl_rng_set(r, (unsigned long)seed);
 
     for (size_t o = 0; o < s->nOffense; o++) {
-        double incidents = g_annual_rate[o] / 12.0 * pop / 100000.0;
+        double incidents = pa_synth_annual_rate[o] / 12.0 * pop / 100000.0;
         for (size_t st_ = 0; st_ < 5; st_++) {
             for (size_t role = 0; role < 2; role++) {
                 double mean = incidents * g_status_share[st_] * g_role_per_incident[role];

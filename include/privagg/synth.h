@@ -1,5 +1,6 @@
 /*
- * privagg synth — realistic synthetic monthly counts for demos and tests.
+ * privagg synth — realistic synthetic monthly counts, and incident exports, for
+ * demos and tests.
  *
  * Never used on real data.  Each agency of the default schema (offense ×
  * status × role) gets Poisson counts whose mean is a per-offense annual rate per
@@ -14,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "privagg/task.h"
 
@@ -36,5 +38,39 @@ int pa_synth_counts(const pa_synth *pSynth, const pa_task_agency *pAgency, const
 
 /* Population the model assigns to an agency (for rate denominators in demos). */
 double pa_synth_population(const pa_synth *pSynth, const pa_task_agency *pAgency);
+
+typedef struct {
+    uint64_t nRow;               /* lines written, the header included */
+    uint64_t nIncident;          /* incidents (of the month and late ones of the month before) */
+    uint64_t nIncidentInPeriod;
+    uint64_t nBrokenRow;         /* rows the submitter must count as bad */
+} pa_synth_records_info;
+
+/*
+ * One agency's synthetic incident export of zPeriod ("YYYY-MM") to f: CSV in the
+ * columns of the submitter's default mapping (ori, incident_id, incident_date,
+ * offense_code, role, immigration_status, narrative), one row per person
+ * involved in an offense, incidents of the model's rates (Poisson per offense
+ * bucket over the agency's population), several offenses and persons per
+ * incident, the status shares of the model by role, value spellings of the
+ * default mapping, late records of the month before, witnesses, 09C, victims of
+ * offenses without person victims, and about one broken row in 150 (never more
+ * than 1 % of the rows).  aTruth[pTask->nCell] receives the exact count vector
+ * the submitter must compute under the task's bounds (docs/submit.md), derived
+ * from the incidents made, not by reading the file back.  Deterministic for a
+ * given seed, agency and period; pInfo may be NULL.  Errors: PA_EINVAL (the task
+ * does not have the default schema, a bad period), PA_EIO, PA_ENOMEM.
+ */
+int pa_synth_records(const pa_synth *pSynth, const pa_task_agency *pAgency, const char *zPeriod, FILE *f,
+                     uint64_t *aTruth, pa_synth_records_info *pInfo);
+
+/*
+ * Every agency of the task: zDir/<id>.csv (pa_synth_records) and zDir/truth.json,
+ * one JSON object mapping each agency id to its exact count vector (the task's
+ * cell order).  zDir is created (mode 0700) if missing.  *pTotal (may be NULL)
+ * sums the agencies' figures.
+ */
+int pa_synth_write_month(const pa_synth *pSynth, const char *zPeriod, const char *zDir,
+                         pa_synth_records_info *pTotal);
 
 #endif
