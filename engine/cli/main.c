@@ -25,6 +25,7 @@ static const struct subcommand g_commands[] = {
     {"collect", pa_cli_collect, "the collector: fetch and open a batch's noised totals"},
     {"publish", pa_cli_publish, "the statistician: tables, report.html and a signed manifest"},
     {"audit", pa_cli_audit, "the privacy reviewer: check manifests against the task and both ledgers"},
+    {"synth", pa_cli_synth, "write a month of synthetic incident exports and their true counts"},
     {"demo", pa_cli_demo, "the whole system on this machine: keys, task, servers, 646 agencies"},
 };
 

@@ -485,7 +485,6 @@ static int tally(run *r, const pa_task *t, const char *zPeriod, uint64_t *aCount
 {
     char zOffenses[4096];
     pa_records_mapping *m = NULL;
-    FILE *f;
     int rc;
 
     memset(pSum, 0, sizeof *pSum);
@@ -505,21 +504,18 @@ static int tally(run *r, const pa_task *t, const char *zPeriod, uint64_t *aCount
     if (rc != PA_OK)
         return fail(r, EXIT_CONFIG, "submit", rc);
     const char *zFile = val(r, "--records");
-    f = strcmp(zFile, "-") == 0 ? stdin : fopen(zFile, "rb");
-    if (f == NULL) {
+    if (strcmp(zFile, "-") != 0 && access(zFile, R_OK) != 0) {
         pa_records_mapping_free(m);
         return fail(r, EXIT_CONFIG, "submit", pa_fail(PA_EIO, "--records: cannot open %s", zFile));
     }
     progress pr = {0, zFile, {0, 0}, 0};
     struct stat st;
     int bBar = !r->bJson && !seen(r, "--no-progress") && isatty(2);
-    if (bBar && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+    if (bBar && strcmp(zFile, "-") != 0 && stat(zFile, &st) == 0 && S_ISREG(st.st_mode))
         pr.nTotal = (uint64_t)st.st_size;
-    rc = pa_records_tally(m, t, f, zFile, zPeriod, aCounts, pSum, bBar ? on_progress : NULL, &pr);
+    rc = pa_records_tally_file(m, t, zFile, zPeriod, aCounts, pSum, bBar ? on_progress : NULL, &pr);
     if (pr.bShown)
         fprintf(stderr, "\r\033[K");
-    if (f != stdin)
-        fclose(f);
     pa_records_mapping_free(m);
     if (rc != PA_OK)
         return fail(r, EXIT_REFUSED, "submit", rc);
@@ -527,12 +523,9 @@ static int tally(run *r, const pa_task *t, const char *zPeriod, uint64_t *aCount
         json_object_set_new(r->pOut, "summary", summary_json(pSum, rMaxBad));
     else
         summary_print(stdout, pSum, zPeriod, rMaxBad, t->nMaxCellsPerRecord);
-    if (pSum->nRow > 0 && (double)pSum->nBad > rMaxBad * (double)pSum->nRow)
-        return fail(r, EXIT_REFUSED, "submit",
-                    pa_fail(PA_ERANGE, "%llu of %llu rows are bad (%.2f %%), above --max-bad-share %.2f %%; "
-                            "nothing was sent: fix the rows listed above, or raise the limit",
-                            (unsigned long long)pSum->nBad, (unsigned long long)pSum->nRow,
-                            100.0 * (double)pSum->nBad / (double)pSum->nRow, 100.0 * rMaxBad));
+    rc = pa_records_check_bad_share(pSum, rMaxBad);
+    if (rc != PA_OK)
+        return fail(r, EXIT_REFUSED, "submit", rc);
     return EXIT_DONE;
 }
 

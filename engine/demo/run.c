@@ -1,9 +1,14 @@
 /*
- * `privagg demo`: start the two servers as separate processes, have every agency
- * submit synthetic counts over HTTPS from concurrent clients, release the
- * statewide batches, and print the noised table next to the true totals.
+ * `privagg demo`: start the two servers as separate processes; every month, write
+ * every agency's synthetic incident export and the true counts (`privagg synth`:
+ * DIR/exports-<period>/<ORI>.csv and truth.json), have every agency submit its
+ * export as `privagg submit --records` does (the same mapping, reader, bounds and
+ * bad-row check, in-process) over HTTPS from concurrent clients, release the
+ * statewide batches, and print the noised table next to the true totals of
+ * truth.json.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <sodium.h>
 #include <fcntl.h>
@@ -135,25 +140,44 @@ static void stop_server(server *s)
 
 typedef struct {
     const pa_task *t;
-    const char *zDir, *zCa, *zPeriod;
-    const pa_synth *pSynth;
-    uint64_t *aTrue;           /* nCell sums, under lock */
+    const char *zDir, *zCa, *zPeriod, *zExports;
+    const pa_records_mapping *pMap;
+    uint64_t *aCounted;        /* nCell sums of what the agencies tallied, under lock */
+    pa_records_summary sum;    /* summed over the agencies, under lock */
     pthread_mutex_t lock;
     atomic_size_t next, done, failed;
     size_t n;
     char zError[256];
 } submit_work;
 
+static void add_summary(pa_records_summary *pTo, const pa_records_summary *s)
+{
+    pTo->nRow += s->nRow;
+    pTo->nRecord += s->nRecord;
+    pTo->nRecordCounted += s->nRecordCounted;
+    pTo->nRecordEarlier += s->nRecordEarlier;
+    pTo->nRecordCapped += s->nRecordCapped;
+    pTo->nCellDropped += s->nCellDropped;
+    pTo->nBad += s->nBad;
+    for (int e = 0; e < PA_REC_KIND_COUNT; e++)
+        pTo->aIssue[e].nRow += s->aIssue[e].nRow;
+}
+
+/* One agency's month, as `privagg submit --records FILE --allow-empty` does it
+ * (without the spool): read and bound the export, refuse too many bad rows,
+ * shard, seal, sign, upload. */
 static void *submit_worker(void *p)
 {
     submit_work *w = p;
     pa_http_client *c = NULL;
     pa_http_client_opts co = {0};
     uint64_t *a = calloc(w->t->nCell, sizeof *a);
+    pa_records_summary *pSum = malloc(sizeof *pSum);
 
     co.ca_file = w->zCa;
-    if (a == NULL || pa_http_client_new(&c, &co) != PA_OK) {
+    if (a == NULL || pSum == NULL || pa_http_client_new(&c, &co) != PA_OK) {
         free(a);
+        free(pSum);
         return NULL;
     }
     for (;;) {
@@ -161,14 +185,17 @@ static void *submit_worker(void *p)
         if (i >= w->n)
             break;
         const pa_task_agency *e = &w->t->aAgency[i];
-        char zKey[4096];
+        char zKey[4096], zCsv[4200];
         pa_keys k;
         uint8_t *pMsg = NULL;
         size_t nMsg = 0;
         snprintf(zKey, sizeof zKey, "%s/keys/agencies/%s.key", w->zDir, e->zId);
+        snprintf(zCsv, sizeof zCsv, "%s/%s.csv", w->zExports, e->zId);
         int rc = pa_keys_read_private(&k, zKey);
         if (rc == PA_OK)
-            rc = pa_synth_counts(w->pSynth, e, w->zPeriod, a);
+            rc = pa_records_tally_file(w->pMap, w->t, zCsv, w->zPeriod, a, pSum, NULL, NULL);
+        if (rc == PA_OK)
+            rc = pa_records_check_bad_share(pSum, 0.02);
         if (rc == PA_OK)
             rc = pa_submit_report(w->t, &k, w->zPeriod, a, w->t->nCell, &pMsg, &nMsg);
         if (rc == PA_OK)
@@ -178,7 +205,8 @@ static void *submit_worker(void *p)
         pthread_mutex_lock(&w->lock);
         if (rc == PA_OK) {
             for (size_t j = 0; j < w->t->nCell; j++)
-                w->aTrue[j] += a[j];
+                w->aCounted[j] += a[j];
+            add_summary(&w->sum, pSum);
         } else {
             atomic_fetch_add(&w->failed, 1);
             snprintf(w->zError, sizeof w->zError, "%s: %s", e->zId, pa_error_detail());
@@ -188,44 +216,96 @@ static void *submit_worker(void *p)
     }
     pa_http_client_free(&c);
     free(a);
+    free(pSum);
     return NULL;
 }
 
-/* Submit one month from every agency; *pSeconds the wall time. */
-static int submit_month(const pa_demo_opts *o, const pa_task *t, const pa_synth *s, const char *zCa,
-                        const char *zPeriod, uint64_t *aTrue, double *pSeconds)
+/* The sum over the agencies of truth.json's vectors into aTrue[nCell]. */
+static int read_truth(const pa_task *t, const char *zExports, uint64_t *aTrue)
+{
+    char zPath[4200];
+    json_error_t err;
+    json_t *p;
+    int rc = PA_OK;
+
+    snprintf(zPath, sizeof zPath, "%s/truth.json", zExports);
+    if ((p = json_load_file(zPath, 0, &err)) == NULL)
+        return pa_fail(PA_EDECODE, "%s: line %d: %s", zPath, err.line, err.text);
+    memset(aTrue, 0, t->nCell * sizeof *aTrue);
+    for (size_t i = 0; rc == PA_OK && i < t->nAgency; i++) {
+        json_t *v = json_object_get(p, t->aAgency[i].zId);
+        if (!json_is_array(v) || json_array_size(v) != t->nCell) {
+            rc = pa_fail(PA_EDECODE, "%s: no vector of %zu counts for %s", zPath, t->nCell, t->aAgency[i].zId);
+            break;
+        }
+        for (size_t j = 0; j < t->nCell; j++)
+            aTrue[j] += (uint64_t)json_integer_value(json_array_get(v, j));
+    }
+    json_decref(p);
+    return rc;
+}
+
+/* Submit one month from every agency; *pSeconds the wall time of the uploads. */
+static int submit_month(const pa_demo_opts *o, const pa_task *t, const pa_synth *s, const pa_records_mapping *pMap,
+                        const char *zCa, const char *zPeriod, uint64_t *aTrue, double *pSeconds)
 {
     submit_work w;
     pthread_t aThread[64];
     unsigned nThread = o->nClients ? o->nClients : 16;
+    char zExports[4096];
+    pa_synth_records_info info;
     double t0 = now_s();
+    int rc;
 
     if (nThread > 64)
         nThread = 64;
+    snprintf(zExports, sizeof zExports, "%s/exports-%s", o->setup.zDir, zPeriod);
+    rc = pa_synth_write_month(s, zPeriod, zExports, &info);
+    if (rc == PA_OK)
+        rc = read_truth(t, zExports, aTrue);
+    if (rc != PA_OK)
+        return rc;
+    fprintf(stderr, "  synth: %zu exports, %llu rows, %llu incidents, %llu broken rows in %.2f s (%s)\n",
+            t->nAgency, (unsigned long long)info.nRow, (unsigned long long)info.nIncident,
+            (unsigned long long)info.nBrokenRow, now_s() - t0, zExports);
+    t0 = now_s();
     memset(&w, 0, sizeof w);
     w.t = t;
     w.zDir = o->setup.zDir;
     w.zCa = zCa;
     w.zPeriod = zPeriod;
-    w.pSynth = s;
-    w.aTrue = aTrue;
+    w.zExports = zExports;
+    w.pMap = pMap;
     w.n = t->nAgency;
+    if ((w.aCounted = calloc(t->nCell, sizeof *w.aCounted)) == NULL)
+        return pa_fail(PA_ENOMEM, "demo: out of memory");
     pthread_mutex_init(&w.lock, NULL);
     for (unsigned i = 0; i < nThread; i++)
         pthread_create(&aThread[i], NULL, submit_worker, &w);
     while (atomic_load(&w.done) < w.n) {
         fprintf(stderr, "\r  submitting %s: %zu/%zu agencies", zPeriod, atomic_load(&w.done), w.n);
-        usleep(200000);
+        usleep(100000);
     }
     for (unsigned i = 0; i < nThread; i++)
         pthread_join(aThread[i], NULL);
     *pSeconds = now_s() - t0;
-    fprintf(stderr, "\r  submitting %s: %zu/%zu agencies in %.2f s (%.0f reports/s)\n", zPeriod, w.n, w.n,
-            *pSeconds, (double)w.n / *pSeconds);
+    fprintf(stderr, "\r  submitting %s: %zu/%zu agencies read, bounded, sealed and uploaded in %.2f s (%.0f "
+                    "reports/s)\n", zPeriod, w.n, w.n, *pSeconds, (double)w.n / *pSeconds);
+    fprintf(stderr, "  records: %llu rows, %llu incidents counted (%llu of the month before left out, %llu "
+                    "capped at %llu cells), %llu bad rows\n",
+            (unsigned long long)w.sum.nRow, (unsigned long long)w.sum.nRecordCounted,
+            (unsigned long long)w.sum.nRecordEarlier, (unsigned long long)w.sum.nRecordCapped,
+            (unsigned long long)t->nMaxCellsPerRecord, (unsigned long long)w.sum.nBad);
     pthread_mutex_destroy(&w.lock);
     if (atomic_load(&w.failed) > 0)
-        return pa_fail(PA_EIO, "demo: %zu uploads failed, e.g. %s", atomic_load(&w.failed), w.zError);
-    return PA_OK;
+        rc = pa_fail(PA_EIO, "demo: %zu submissions failed, e.g. %s", atomic_load(&w.failed), w.zError);
+    /* what the agencies counted is what synth says is true */
+    for (size_t j = 0; rc == PA_OK && j < t->nCell; j++)
+        if (w.aCounted[j] != aTrue[j])
+            rc = pa_fail(PA_ETAMPER, "demo: cell %zu: the agencies counted %llu, truth.json says %llu", j,
+                         (unsigned long long)w.aCounted[j], (unsigned long long)aTrue[j]);
+    free(w.aCounted);
+    return rc;
 }
 
 static int write_collection(const pa_demo_opts *o, const pa_task *t, const pa_collection *c)
@@ -316,6 +396,8 @@ static void print_table(const pa_task *t, const pa_collection *c, const uint64_t
            "95% int", "rate");
     for (size_t i = 0; i < c->nCell; i++) {
         size_t o = i / 10, st = (i / 2) % 5, r = i % 2;
+        if (pa_task_structural_zero(t, i))
+            continue; /* a cell that cannot exist (e.g. a Group B victim): never published */
         int64_t err = c->aTotal[i] - (int64_t)aTrue[i];
         nIn += (err <= (int64_t)w95 && err >= -(int64_t)w95);
         if (err > maxErr || -err > maxErr)
@@ -326,8 +408,11 @@ static void print_table(const pa_task *t, const pa_collection *c, const uint64_t
                t->aDimension[1].azCategory[st], t->aDimension[2].azCategory[r], (unsigned long long)aTrue[i],
                (long long)c->aTotal[i], (long long)err, zInt, (double)c->aTotal[i] / pop * 1e5);
     }
-    printf("\n%zu of %zu cells within the 95%% interval (+-%llu); largest error %lld.\n", nIn, c->nCell,
-           (unsigned long long)w95, (long long)maxErr);
+    printf("\n%zu of %zu cells within the 95%% interval (+-%llu); largest error %lld.\n", nIn,
+           c->nCell - t->nStructuralZero, (unsigned long long)w95, (long long)maxErr);
+    if (t->nStructuralZero)
+        printf("%zu structural zeros left out (victims of offenses that have none in NIBRS: crimes against "
+               "society, Group B).\n", t->nStructuralZero);
     fflush(stdout);
 }
 
@@ -525,6 +610,7 @@ int pa_demo_run(const pa_demo_opts *o)
     pa_task *t = NULL;
     pa_keys collector;
     pa_synth *s = NULL;
+    pa_records_mapping *pMap = NULL;
     pa_http_client *c = NULL;
     pa_http_client_opts co = {0};
     uint64_t *aTrue = NULL;
@@ -553,6 +639,11 @@ int pa_demo_run(const pa_demo_opts *o)
         rc = pa_keys_read_private(&collector, zPath);
     if (rc == PA_OK)
         rc = pa_synth_new(&s, t, o->setup.zDataDir, 2026);
+    if (rc == PA_OK) {
+        char zOffenses[4096];
+        snprintf(zOffenses, sizeof zOffenses, "%s/nibrs_offense_buckets.csv", o->setup.zDataDir);
+        rc = pa_records_mapping_load(&pMap, t, NULL, zOffenses); /* the default mapping */
+    }
     co.ca_file = zCa;
     if (rc == PA_OK)
         rc = pa_http_client_new(&c, &co);
@@ -572,8 +663,9 @@ int pa_demo_run(const pa_demo_opts *o)
         double sigma2 = 0;
         period_back(zPeriod, m);
         memset(aTrue, 0, t->nCell * sizeof *aTrue);
-        fprintf(stderr, "[3/5] %s: every agency shards its counts, seals the shares, signs, uploads\n", zPeriod);
-        rc = submit_month(o, t, s, zCa, zPeriod, aTrue, &tSubmit);
+        fprintf(stderr, "[3/5] %s: synthetic incident exports; every agency reads its export (privagg submit "
+                        "--records), shards its counts, seals the shares, signs, uploads\n", zPeriod);
+        rc = submit_month(o, t, s, pMap, zCa, zPeriod, aTrue, &tSubmit);
         if (rc != PA_OK)
             break;
         fprintf(stderr, "[4/5] %s: aggregating (leader and helper verify every proof) and releasing "
@@ -620,6 +712,7 @@ int pa_demo_run(const pa_demo_opts *o)
                "  leader.json helper.json the aggregators' private configs\n"
                "  leader.db helper.db     their stores (reports, jobs, batches, privacy ledger)\n"
                "  leader.log helper.log   their logs\n"
+               "  exports-*/              each month's synthetic incident exports and truth.json\n"
                "  collection-*.json       the released noised tables\n",
                now_s() - t0, o->setup.zDir);
         if (collector.bSign)
@@ -637,6 +730,7 @@ int pa_demo_run(const pa_demo_opts *o)
     free(aLatency);
     pa_http_client_free(&c);
     pa_synth_free(s);
+    pa_records_mapping_free(pMap);
     pa_keys_wipe(&collector);
     pa_task_free(t);
     return rc;

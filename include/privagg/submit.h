@@ -146,6 +146,19 @@ int pa_records_tally(const pa_records_mapping *pMap, const pa_task *pTask, FILE 
                      const char *zPeriod, uint64_t *aCounts, pa_records_summary *pSummary,
                      pa_records_progress xProgress, void *pCtx);
 
+/*
+ * pa_records_tally() on the file zPath ("-" = standard input), as `privagg submit
+ * --records` reads it.  Errors: as pa_records_tally(); PA_EIO when the file
+ * cannot be opened (counts and summary zeroed).
+ */
+int pa_records_tally_file(const pa_records_mapping *pMap, const pa_task *pTask, const char *zPath,
+                          const char *zPeriod, uint64_t *aCounts, pa_records_summary *pSummary,
+                          pa_records_progress xProgress, void *pCtx);
+
+/* PA_ERANGE (the message gives both shares) when more than rMaxBadShare of the
+ * summary's rows are bad: the submitter then sends nothing.  Else PA_OK. */
+int pa_records_check_bad_share(const pa_records_summary *pSummary, double rMaxBadShare);
+
 /* ------------------------------------------------------------------------ */
 /* Spool: sealed reports kept until the leader acknowledges them.           */
 

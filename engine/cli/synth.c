@@ -1,0 +1,164 @@
+/*
+ * privagg synth — write a month of realistic synthetic incident exports, one
+ * CSV per agency, and the exact count vectors the submitter must compute from
+ * them (thin over engine/synth).  For demos, tests and trying `privagg submit
+ * --records` without real records.  Without --task the default task of the state
+ * is built in memory with throwaway keys: only its schema, its bounds and its
+ * agency list are used.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "privagg/common.h"
+#include "privagg/keys.h"
+#include "privagg/report.h"
+#include "privagg/synth.h"
+#include "privagg/task.h"
+#include "privagg/task_build.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: privagg synth --month YYYY-MM --out DIR [--state MO] [--seed N] [--task FILE]\n"
+            "                     [--agencies N] [--data DIR]\n"
+            "\n"
+            "Writes DIR/<ORI>.csv for every agency: one month of synthetic incidents as a\n"
+            "records management system would export them (the columns of `privagg submit\n"
+            "--print-mapping`; one row per person involved in an offense; incident rates per\n"
+            "100,000 residents by offense bucket over the agency's share of its county's\n"
+            "population; several offenses and persons per incident; late records, witnesses,\n"
+            "09C, a few broken rows), and DIR/truth.json: each agency id mapped to the exact\n"
+            "count vector `privagg submit --records DIR/<ORI>.csv --dry-run --json` must print\n"
+            "(task cell order, after the task's bounds).  Synthetic: never real data.\n"
+            "  --month YYYY-MM  the month of the incidents (a few are of the month before)\n"
+            "  --out DIR        created if missing\n"
+            "  --state ST       the state's shipped data (default MO, the only one shipped)\n"
+            "  --seed N         the same seed gives the same files (default 1)\n"
+            "  --task FILE      the task whose schema, bounds and agencies to use (default:\n"
+            "                   the default task of the state)\n"
+            "  --agencies N     only the first N agencies of the data file (without --task)\n"
+            "  --data DIR       shipped data folder (default data)\n"
+            "\n"
+            "examples:\n"
+            "  privagg synth --state MO --month 2026-10 --out exports --seed 7\n"
+            "  privagg submit --task task.json --key keys/agencies/MO0010000.key \\\n"
+            "                 --records exports/MO0010000.csv --period 2026-10 --dry-run --json\n");
+}
+
+/* The default task of the state, with throwaway keys (only schema, bounds and agencies are used). */
+static int default_task(pa_task **ppTask, const char *zState, const char *zData, size_t nMax)
+{
+    pa_keys leader, helper, collector, *aAgency = NULL;
+    pa_task_build_opts b;
+    char **azId = NULL;
+    size_t nId = 0;
+    json_t *pJson = NULL;
+    int rc;
+
+    memset(&b, 0, sizeof b);
+    pa_keys_generate(&leader, PA_ROLE_LEADER, NULL, 1);
+    pa_keys_generate(&helper, PA_ROLE_HELPER, NULL, 2);
+    pa_keys_generate(&collector, PA_ROLE_COLLECTOR, NULL, 3);
+    rc = pa_task_list_agencies(&azId, &nId, zData, zState);
+    if (rc == PA_OK && nMax != 0 && nMax < nId)
+        b.nMaxAgencies = nMax;
+    size_t nUse = b.nMaxAgencies ? b.nMaxAgencies : nId;
+    if (rc == PA_OK && (aAgency = calloc(nUse ? nUse : 1, sizeof *aAgency)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "synth: out of memory");
+    for (size_t i = 0; rc == PA_OK && i < nUse; i++)
+        rc = pa_keys_generate(&aAgency[i], PA_ROLE_AGENCY, azId[i], 0);
+    b.zState = zState;
+    b.zDataDir = zData;
+    b.zLeaderEndpoint = "https://127.0.0.1:8441";
+    b.zHelperEndpoint = "https://127.0.0.1:8442";
+    b.pLeader = &leader;
+    b.pHelper = &helper;
+    b.pCollector = &collector;
+    b.aAgencyKeys = aAgency;
+    b.nAgencyKeys = nUse;
+    b.nMinAgencies = nUse < 10 ? nUse : 10;
+    b.rBudgetRho = 1.0;
+    b.rRhoState = 0.5;
+    b.rRhoPartition = 0.5;
+    b.nMaxCellsPerRecord = 4;
+    if (rc == PA_OK)
+        rc = pa_task_build_default(&pJson, &b);
+    if (rc == PA_OK) {
+        char *z = json_dumps(pJson, 0);
+        rc = z ? pa_task_parse(ppTask, z, strlen(z)) : pa_fail(PA_ENOMEM, "synth: out of memory");
+        free(z);
+    }
+    json_decref(pJson);
+    for (size_t i = 0; aAgency && i < nUse; i++)
+        pa_keys_wipe(&aAgency[i]);
+    free(aAgency);
+    pa_task_free_list(azId, nId);
+    pa_keys_wipe(&leader);
+    pa_keys_wipe(&helper);
+    pa_keys_wipe(&collector);
+    return rc;
+}
+
+int pa_cli_synth(int argc, char **argv)
+{
+    pa_cli_opt o[] = {{"--state", 0, NULL, 0}, {"--month", 0, NULL, 0},    {"--out", 0, NULL, 0},
+                      {"--seed", 0, NULL, 0},  {"--task", 0, NULL, 0},     {"--agencies", 0, NULL, 0},
+                      {"--data", 0, NULL, 0},  {"--help", 1, NULL, 0}};
+    size_t n = sizeof o / sizeof o[0];
+    unsigned long long iSeed = 1, nMax = 0;
+    pa_task *t = NULL;
+    pa_synth *s = NULL;
+    pa_synth_records_info info;
+    const char *zState, *zData, *zMonth, *zOut;
+    int rc;
+
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
+    zState = pa_cli_value(o, n, "--state") ? pa_cli_value(o, n, "--state") : "MO";
+    zData = pa_cli_value(o, n, "--data") ? pa_cli_value(o, n, "--data") : "data";
+    zMonth = pa_cli_value(o, n, "--month");
+    zOut = pa_cli_value(o, n, "--out");
+    if (zMonth == NULL || zOut == NULL) {
+        fprintf(stderr, "privagg synth: --month and --out are required (see --help)\n");
+        return 2;
+    }
+    if (!pa_period_valid(zMonth)) {
+        fprintf(stderr, "privagg synth: --month: \"%s\" is not YYYY-MM\n", zMonth);
+        return 2;
+    }
+    if (strcmp(zState, "MO") != 0 && strcmp(zState, "mo") != 0) {
+        fprintf(stderr, "privagg synth: --state: only MO has shipped county populations (data/mo_*.csv)\n");
+        return 2;
+    }
+    if (pa_cli_value(o, n, "--seed") &&
+        pa_cli_uint("synth", "--seed", pa_cli_value(o, n, "--seed"), 0, UINT64_MAX, &iSeed))
+        return 2;
+    if (pa_cli_value(o, n, "--agencies") &&
+        pa_cli_uint("synth", "--agencies", pa_cli_value(o, n, "--agencies"), 1, 100000, &nMax))
+        return 2;
+    if (pa_cli_value(o, n, "--task"))
+        rc = pa_task_load(&t, pa_cli_value(o, n, "--task"));
+    else
+        rc = default_task(&t, "MO", zData, (size_t)nMax);
+    if (rc == PA_OK)
+        rc = pa_synth_new(&s, t, zData, iSeed);
+    if (rc == PA_OK)
+        rc = pa_synth_write_month(s, zMonth, zOut, &info);
+    if (rc == PA_OK)
+        fprintf(stderr, "%zu agencies: %llu rows, %llu incidents of %s (and %llu of the month before), %llu "
+                        "broken rows; the exact counts after the bounds in %s/truth.json\n",
+                t->nAgency, (unsigned long long)info.nRow, (unsigned long long)info.nIncidentInPeriod, zMonth,
+                (unsigned long long)(info.nIncident - info.nIncidentInPeriod),
+                (unsigned long long)info.nBrokenRow, zOut);
+    pa_synth_free(s);
+    pa_task_free(t);
+    if (rc != PA_OK) {
+        pa_cli_report("synth", rc);
+        return 1;
+    }
+    printf("%s\n", zOut);
+    return 0;
+}
