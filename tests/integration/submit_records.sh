@@ -6,7 +6,12 @@
 # `--retry` sends it once the leader is back; a second --retry sends nothing; a
 # correction is refused locally when the task does not allow it; every agency
 # has exactly one counted report at the leader, and the released statewide
-# totals are within the noise of the exact sums of the exports.
+# totals are within the noise of the exact sums of the exports.  Then: `privagg
+# synth` exports read by `submit --records --dry-run --json` give exactly
+# truth.json's vectors; and a second deployment whose task is made by `privagg
+# task init --allow-corrections` (with almost no noise) shows a correction
+# replacing the older report through the real servers, and a correction after
+# the release was asked for refused (65) with the leader's message.
 set -u
 PRIVAGG=$1
 DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
@@ -161,9 +166,75 @@ w41=0; w80=0; for a in $(seq 1 10); do w41=$((w41 + a + 4)); w80=$((w80 + (a + 4
 d41=$((t41 - w41)); d80=$((t80 - w80))
 [ ${d41#-} -le 60 ] && [ ${d80#-} -le 60 ] && ok || bad "released $t41/$t80, exact $w41/$w80"
 
+# 5. synth exports: what `submit --records --dry-run --json` counts is truth.json
+"$PRIVAGG" synth --month 2026-10 --out "$T/syn" --seed 3 --agencies 10 --data "$DATA" >/dev/null 2>"$T/synth.err" \
+  && ok || { bad "synth"; cat "$T/synth.err"; }
+[ "$(ls "$T/syn" | grep -c '\.csv$')" = 10 ] && ok || bad "synth wrote $(ls "$T/syn" | wc -l) files"
+for id in $ids; do
+  want=$(grep -o "\"$id\":\[[0-9,]*\]" "$T/syn/truth.json" | sed 's/^[^[]*//')
+  got=$(submit "$id" "$T/syn/$id.csv" --dry-run --json --allow-empty | tr -d ' \n' | grep -o '"counts":\[[0-9,]*\]' \
+        | sed 's/^[^[]*//')
+  [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "synth $id: dry run $got, truth $want"
+done
+
 stop leader
 stop helper
-if grep -l "Sanitizer" "$T"/*.log "$T"/out.* "$T"/down "$T"/retry* "$T"/diff "$T"/corr 2>/dev/null; then
+
+# 6. corrections through real servers: a task made by task init --allow-corrections
+"$PRIVAGG" demo --setup-only --agencies 10 --out "$T/c" --data "$DATA" >/dev/null || { echo "FAIL: setup 2"; exit 1; }
+D=$T/c
+lep=$(grep -o '"endpoint": *"[^"]*"' "$D/task.json" | sed -n 1p | grep -o 'https://[^"]*')
+hep=$(grep -o '"endpoint": *"[^"]*"' "$D/task.json" | sed -n 2p | grep -o 'https://[^"]*')
+"$PRIVAGG" task init --state MO --keys "$D/keys" --agencies 10 --min-agencies 10 --leader-endpoint "$lep" \
+   --helper-endpoint "$hep" --budget-rho 1000 --rho-state 100 --rho-partition 100 --allow-corrections \
+   --data "$DATA" --out "$D/task.json" >/dev/null 2>"$T/init.err" && ok || { bad "task init"; cat "$T/init.err"; }
+grep -q '"allow_corrections": true' "$D/task.json" && ok || bad "task init --allow-corrections: not in the task"
+grep -q '"structural_zeros"' "$D/task.json" && ok || bad "task init: no structural_zeros"
+"$PRIVAGG" task show --task "$D/task.json" | grep -q "corrections allowed" && ok || bad "task show: corrections"
+start helper
+start leader
+ids=$(ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//')
+id1=$(echo "$ids" | head -1)
+a=0
+for id in $ids; do
+  a=$((a+1)); records $a "$T/c$a.csv"
+  submit "$id" "$T/c$a.csv" >"$T/cout.$a" 2>&1; rc=$?
+  [ $rc = 0 ] && ok || { bad "submit $id: exit $rc"; cat "$T/cout.$a"; }
+done
+# the correction of agency 1: 30 incidents instead of 5 in cell 41
+records 26 "$T/corr.csv"
+submit "$id1" "$T/corr.csv" >"$T/corrout" 2>&1; rc=$?
+[ $rc = 65 ] && ok || bad "other counts without --correct: exit $rc"
+submit "$id1" "$T/corr.csv" --correct >"$T/corrout" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q "(a correction)" "$T/corrout" && ok || { bad "--correct: exit $rc"; cat "$T/corrout"; }
+[ "$(counted "$id1" 2026-10)" = 1 ] && ok || bad "after the correction: $(counted "$id1" 2026-10) counted reports"
+[ "$(sqlite3 "$D/leader.db" "SELECT count(*) FROM reports WHERE agency_id = '$id1' AND state = 'replaced'")" = 1 ] \
+  && ok || bad "the older report is not marked replaced at the leader"
+"$PRIVAGG" submit --status --key "$D/keys/agencies/$id1.key" | grep -q "superseded" && ok || bad "spool: not superseded"
+"$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period 2026-10 --partition state \
+   --ca "$D/tls/cert.pem" --out "$T/c-2026-10.json" --timeout 120 2>"$T/collect2.err" && ok \
+   || { bad "collect 2"; cat "$T/collect2.err"; }
+grep -q '"reports": 10,' "$T/c-2026-10.json" && ok || bad "collection 2: $(grep '"reports"' "$T/c-2026-10.json")"
+# exact (noise sd ~0.2): cell 41 = 30 + sum over a = 2..10 of (a + 4); the older 5 is not in it
+totals=$(grep -o '"total": -\?[0-9]*' "$T/c-2026-10.json" | grep -o '\-\?[0-9]*$')
+t41=$(echo "$totals" | sed -n 42p); w41=30; for a in $(seq 2 10); do w41=$((w41 + a + 4)); done
+d41=$((t41 - w41))
+[ ${d41#-} -le 2 ] && ok || bad "released cell 41 = $t41, expected $w41 (the correction only; with both: $((w41 + 5)))"
+grep -B1 -A8 '"cell": 269' "$T/c-2026-10.json" | grep -q '"structural_zero": true' && ok \
+  || bad "collection JSON: cell 269 (Group B victim) not marked structural_zero"
+# once the release was asked for, a correction is refused by the leader: 65 and its message
+records 3 "$T/late.csv"
+submit "$id1" "$T/late.csv" --correct --attempts 1 >"$T/lateout" 2>&1; rc=$?
+[ $rc = 65 ] && ok || { bad "correction after the release: exit $rc"; cat "$T/lateout"; }
+# (the leader's words: the batch was collected, or, while the release is under way, aggregated)
+grep -q "refused: report .*HTTP 409: .*\(was already collected; late reports are refused\|can no longer be corrected\)" \
+  "$T/lateout" \
+  && ok || bad "correction after the release: $(cat "$T/lateout")"
+[ "$(counted "$id1" 2026-10)" = 1 ] && ok || bad "after the refused correction: $(counted "$id1" 2026-10) reports"
+
+stop leader
+stop helper
+if grep -l "Sanitizer" "$T"/*.log "$T"/out.* "$T"/down "$T"/retry* "$T"/diff "$T"/corr* "$T"/cout.* "$T"/lateout 2>/dev/null; then
   bad "a sanitizer reported an error"
 fi
 echo "$pass passed, $fail failed"
