@@ -129,6 +129,8 @@ int main(int argc, char **argv)
         pa_bench_engine(&b);
     if (pa_bench_wanted(&b, "network"))
         pa_bench_network(&b);
+    if (pa_bench_wanted(&b, "submit"))
+        pa_bench_submit(&b);
 
     if (json_dump_file(b.pRows, zJson, JSON_INDENT(2)) != 0) {
         fprintf(stderr, "privagg_bench: cannot write %s\n", zJson);
