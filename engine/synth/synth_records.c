@@ -354,7 +354,7 @@ int pa_synth_records(const pa_synth *s, const pa_task_agency *a, const char *zPe
             aBucketOf[j++] = (int)b;
     gsl_ran_shuffle(g.r, aBucketOf, nAll, sizeof *aBucketOf);
     for (size_t i = 0; rc == PA_OK && i < nAll; i++) {
-        char zId[24];
+        char zId[48];
         int bLate = gsl_rng_uniform(g.r) < 0.01; /* reported late: an incident of the month before */
         snprintf(zId, sizeof zId, "%02d-%06zu", (bLate ? iY - (iM == 1) : iY) % 100, i + 1);
         rc = incident(&g, a->zId, zId, aBucketOf[i], iY, iM, bLate, aBucketShare);
