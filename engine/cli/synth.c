@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "  --task FILE      the task whose schema, bounds and agencies to use (default:\n"
             "                   the default task of the state)\n"
             "  --agencies N     only the first N agencies of the data file (without --task)\n"
-            "  --data DIR       shipped data folder (default data)\n"
+            "  --data DIR       the shipped data folder (default: as privagg task init)\n"
             "\n"
             "examples:\n"
             "  privagg synth --state MO --month 2026-10 --out exports --seed 7\n"
@@ -113,12 +113,13 @@ int pa_cli_synth(int argc, char **argv)
     pa_synth *s = NULL;
     pa_synth_records_info info;
     const char *zState, *zData, *zMonth, *zOut;
+    char zDataBuf[4200];
     int rc;
 
     if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
         return rc;
     zState = pa_cli_value(o, n, "--state") ? pa_cli_value(o, n, "--state") : "MO";
-    zData = pa_cli_value(o, n, "--data") ? pa_cli_value(o, n, "--data") : "data";
+    zData = pa_cli_data_dir(pa_cli_value(o, n, "--data"), zDataBuf, sizeof zDataBuf);
     zMonth = pa_cli_value(o, n, "--month");
     zOut = pa_cli_value(o, n, "--out");
     if (zMonth == NULL || zOut == NULL) {

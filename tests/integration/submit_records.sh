@@ -186,7 +186,7 @@ D=$T/c
 lep=$(grep -o '"endpoint": *"[^"]*"' "$D/task.json" | sed -n 1p | grep -o 'https://[^"]*')
 hep=$(grep -o '"endpoint": *"[^"]*"' "$D/task.json" | sed -n 2p | grep -o 'https://[^"]*')
 "$PRIVAGG" task init --state MO --keys "$D/keys" --agencies 10 --min-agencies 10 --leader-endpoint "$lep" \
-   --helper-endpoint "$hep" --budget-rho 1000 --rho-state 100 --rho-partition 100 --allow-corrections \
+   --helper-endpoint "$hep" --budget-rho 1000 --rho-state 100 --rho-partition 100 --allow-corrections --force \
    --data "$DATA" --out "$D/task.json" >/dev/null 2>"$T/init.err" && ok || { bad "task init"; cat "$T/init.err"; }
 grep -q '"allow_corrections": true' "$D/task.json" && ok || bad "task init --allow-corrections: not in the task"
 grep -q '"structural_zeros"' "$D/task.json" && ok || bad "task init: no structural_zeros"
