@@ -391,12 +391,16 @@ static int parse_dp(pa_task *pTask, const json_t *pRoot)
              : pa_fail(PA_EINVAL, "dp.privacy_unit: \"%s\" is not supported (only \"incident_record\")", z);
     free(z);
     PA_GUARD(rc);
-    if (pTask->eMechanism == PA_TASK_DP_NONE)
+    /* the contribution bounds say what one record may add: the submitter
+     * applies them whatever the mechanism (without noise they are optional and
+     * default to no bound beyond the schema's) */
+    int bNone = pTask->eMechanism == PA_TASK_DP_NONE;
+    PA_GUARD(pa_json_uint(pDp, "dp", "max_cells_per_record", 1, pTask->nCell, bNone, pTask->nCell,
+                          &pTask->nMaxCellsPerRecord));
+    PA_GUARD(pa_json_uint(pDp, "dp", "max_per_cell", 1, pTask->nMaxMeasurement, bNone,
+                          pTask->nMaxMeasurement, &pTask->nMaxPerCell));
+    if (bNone)
         return PA_OK;
-    PA_GUARD(pa_json_uint(pDp, "dp", "max_cells_per_record", 1, pTask->nCell, 0, 0,
-                       &pTask->nMaxCellsPerRecord));
-    PA_GUARD(pa_json_uint(pDp, "dp", "max_per_cell", 1, pTask->nMaxMeasurement, 0, 0,
-                       &pTask->nMaxPerCell));
     zUnit = pTask->eMechanism == PA_TASK_DP_GAUSSIAN ? "rho" : "epsilon";
     PA_GUARD(parse_amount(pDp, "dp", "budget_per_record", zUnit, 1000.0, &pTask->rBudgetPerRecord));
     PA_GUARD(pa_json_object(pDp, "dp", "per_release", &pRelease));

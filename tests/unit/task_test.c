@@ -113,6 +113,26 @@ static void test_valid_task(void **state)
     pa_task_free(pTask);
 }
 
+/* Without noise the contribution bounds are optional and default to the
+ * schema's (the submitter still applies them: 0 would drop every cell). */
+static void test_no_noise_keeps_bounds(void **state)
+{
+    pa_task *pTask;
+    (void)state;
+    assert_int_equal(parse_edited("dp", "{\"mechanism\": \"none\", \"privacy_unit\": \"incident_record\"}",
+                                  &pTask),
+                     PA_OK);
+    assert_int_equal(pTask->eMechanism, PA_TASK_DP_NONE);
+    assert_int_equal(pTask->nMaxCellsPerRecord, pTask->nCell);
+    assert_int_equal(pTask->nMaxPerCell, pTask->nMaxMeasurement);
+    pa_task_free(pTask);
+    assert_int_equal(parse_edited("dp", "{\"mechanism\": \"none\", \"privacy_unit\": \"incident_record\","
+                                        " \"max_cells_per_record\": 3}", &pTask),
+                     PA_OK);
+    assert_int_equal(pTask->nMaxCellsPerRecord, 3);
+    pa_task_free(pTask);
+}
+
 static void test_id_is_canonical(void **state)
 {
     pa_task *a, *b, *c;
@@ -434,6 +454,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_task),
+        cmocka_unit_test(test_no_noise_keeps_bounds),
         cmocka_unit_test(test_id_is_canonical),
         cmocka_unit_test(test_structural_zeros),
         cmocka_unit_test(test_bad_fields_are_named),
