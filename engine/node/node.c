@@ -25,9 +25,11 @@
 #include "privagg/http.h"
 #include "privagg/messages.h"
 #include "privagg/node.h"
+#include "privagg/retention.h"
 
 #define JOB_SIZE 256
 #define NOISE_REFILL_MS 1000   /* the noise thread's tick when nothing wakes it */
+#define RETENTION_EVERY_S 600  /* retention passes, on the noise thread (at start, then) */
 
 struct pa_node {
     pa_node_config cfg;
@@ -332,10 +334,36 @@ static void *worker(void *p)
 
 /* ------------------------------------------------------------ noise pool */
 
-/* Keeps the release noise drawn ahead: after a job took vectors, and on a tick. */
+/* Retention (retention.reports_days): the per-report rows of batches released
+ * that many days ago, in transactions of PA_RETENTION_CHUNK reports on the
+ * noise thread's own connection, so uploads and jobs wait one chunk at most. */
+static void retention_pass(pa_node *n, time_t *ptLast)
+{
+    pa_retention_result r;
+    time_t tNow = time(NULL);
+
+    if (n->cfg.nRetentionDays < 0 || (*ptLast != 0 && tNow - *ptLast < RETENTION_EVERY_S))
+        return;
+    *ptLast = tNow;
+    int rc = pa_store_retire(n->pNoiseStore, n->pTask->aTaskId, (int64_t)tNow, n->cfg.nRetentionDays * 86400,
+                             0, &r);
+    pa_metrics_inc("privagg_retention_deleted_total", "table=\"reports\"", r.nReports);
+    pa_metrics_inc("privagg_retention_deleted_total", "table=\"jobs\"", r.nJobs);
+    if (r.nReports > 0 || r.nJobs > 0)
+        fprintf(stderr, "privagg %s: retention: deleted %llu reports and %llu jobs of batches released "
+                        "more than %lld days ago\n", pa_role_name(n->cfg.eRole), (unsigned long long)r.nReports,
+                (unsigned long long)r.nJobs, (long long)n->cfg.nRetentionDays);
+    if (rc != PA_OK)
+        fprintf(stderr, "privagg %s: retention: %s: %s (retrying in %d s)\n", pa_role_name(n->cfg.eRole),
+                pa_strerror(rc), pa_error_detail(), RETENTION_EVERY_S);
+}
+
+/* Keeps the release noise drawn ahead: after a job took vectors, and on a tick;
+ * and runs retention. */
 static void *noiser(void *p)
 {
     pa_node *n = p;
+    time_t tRetention = 0;
 
     pthread_mutex_lock(&n->noiseLock);
     while (!atomic_load(&n->bStop)) {
@@ -345,6 +373,7 @@ static void *noiser(void *p)
         if (rc != PA_OK)
             fprintf(stderr, "privagg %s: noise pool: %s: %s (retrying)\n", pa_role_name(n->cfg.eRole),
                     pa_strerror(rc), pa_error_detail());
+        retention_pass(n, &tRetention);
         pthread_mutex_lock(&n->noiseLock);
         if (atomic_load(&n->bStop))
             break;
