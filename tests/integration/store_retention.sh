@@ -6,6 +6,9 @@
 #   - 0 days: every report and job of the released batches is deleted (log
 #     line, privagg_retention_deleted_total), and the collections, the ledger
 #     (same count and head, still verifying) and the noise pool are kept;
+#   - the store's gauges in /metrics (reports by state, noise pool, pending
+#     collection jobs, unreleased batches and the oldest one's age, ledger
+#     entries, store size);
 #   - store stats: text and --json, read-only on a running server's store;
 #     a missing store is exit 1, a bad option exit 2;
 #   - a bad retention value is refused at start with the key named.
@@ -67,6 +70,16 @@ for role in leader helper; do
   curl -sf --cacert tls/cert.pem "https://127.0.0.1:$PORT/metrics" >"$T/$role.metrics"
   grep -q '^privagg_retention_deleted_total{table="reports"} [1-9]' "$T/$role.metrics" && ok ||
     bad "$role: metrics: $(grep retention "$T/$role.metrics")"
+  # the store's gauges, read after the pass
+  grep -q '^# TYPE privagg_store_reports gauge$' "$T/$role.metrics" &&
+    grep -q '^privagg_store_reports{state="accepted"} 0$' "$T/$role.metrics" &&
+    grep -q '^privagg_noise_pool_vectors [1-9][0-9]*$' "$T/$role.metrics" &&
+    grep -q '^privagg_collection_jobs_pending 0$' "$T/$role.metrics" &&
+    grep -q '^privagg_unreleased_batches 0$' "$T/$role.metrics" &&
+    grep -q '^privagg_oldest_unreleased_batch_age_seconds 0$' "$T/$role.metrics" &&
+    grep -q "^privagg_ledger_entries $(jget 'd["ledger"]["count"]' <"$T/$role.before")$" "$T/$role.metrics" &&
+    grep -q '^privagg_store_bytes [1-9][0-9]*$' "$T/$role.metrics" && ok ||
+    bad "$role: gauges: $(grep -v '^#' "$T/$role.metrics" | grep -v http_)"
   stop
   "$PRIVAGG" store stats --db $role.db --json >"$T/$role.after" || bad "store stats after"
   a=$T/$role.after b=$T/$role.before
