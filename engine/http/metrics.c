@@ -1,8 +1,9 @@
 /*
- * The process-wide metrics registry behind GET /metrics: counters and fixed-bucket
- * histograms keyed by (name, labels), guarded by one mutex, rendered in the
- * Prometheus text exposition format 0.0.4 (families grouped, one # TYPE line
- * each; histograms as _bucket{le=...} cumulative, _sum and _count).
+ * The process-wide metrics registry behind GET /metrics: counters, gauges (a
+ * value set, not added) and fixed-bucket histograms keyed by (name, labels),
+ * guarded by one mutex, rendered in the Prometheus text exposition format 0.0.4
+ * (families grouped, one # TYPE line each; histograms as _bucket{le=...}
+ * cumulative, _sum and _count).
  * The number of series is bounded so that label values cannot grow it forever.
  */
 #include <pthread.h>
@@ -26,8 +27,9 @@ static const double g_aBucket[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 typedef struct series {
     char zName[MAX_NAME];
     char zLabels[MAX_LABELS];
-    int bHistogram;
+    int iKind;            /* KIND_*: counter, histogram or gauge */
     uint64_t nCount;           /* counter value, or histogram count */
+    double rValue;             /* gauge value */
     double rSum;
     uint64_t anBucket[N_BUCKET]; /* non-cumulative; cumulated when rendered */
 } series;
@@ -77,14 +79,18 @@ static int labels_ok(const char *z)
     return nQuote % 2 == 0 && nQuote > 0;
 }
 
+#define KIND_COUNTER 0
+#define KIND_HISTOGRAM 1
+#define KIND_GAUGE 2
+
 /* Find or create; call with the mutex held.  NULL when full or on a kind clash. */
-static series *lookup(const char *name, const char *labels, int bHistogram)
+static series *lookup(const char *name, const char *labels, int iKind)
 {
     const char *zL = labels ? labels : "";
     for (size_t i = 0; i < g_nSeries; i++) {
         series *s = &g_aSeries[i];
         if (strcmp(s->zName, name) == 0 && strcmp(s->zLabels, zL) == 0)
-            return s->bHistogram == bHistogram ? s : NULL;
+            return s->iKind == iKind ? s : NULL;
     }
     if (g_nSeries == MAX_SERIES)
         return NULL;
@@ -100,7 +106,7 @@ static series *lookup(const char *name, const char *labels, int bHistogram)
     memset(s, 0, sizeof *s);
     snprintf(s->zName, sizeof s->zName, "%s", name);
     snprintf(s->zLabels, sizeof s->zLabels, "%s", zL);
-    s->bHistogram = bHistogram;
+    s->iKind = iKind;
     return s;
 }
 
@@ -110,7 +116,7 @@ int pa_metrics_inc(const char *name, const char *labels, uint64_t n)
         return pa_fail(PA_EINVAL, "metric %s{%s}: bad name or labels", name ? name : "(null)",
                        labels ? labels : "");
     pthread_mutex_lock(&g_mutex);
-    series *s = lookup(name, labels, 0);
+    series *s = lookup(name, labels, KIND_COUNTER);
     if (s)
         s->nCount += n;
     pthread_mutex_unlock(&g_mutex);
@@ -127,7 +133,7 @@ int pa_metrics_observe(const char *name, const char *labels, double seconds)
     if (!(seconds >= 0)) /* also rejects NaN */
         seconds = 0;
     pthread_mutex_lock(&g_mutex);
-    series *s = lookup(name, labels, 1);
+    series *s = lookup(name, labels, KIND_HISTOGRAM);
     if (s) {
         s->nCount++;
         s->rSum += seconds;
@@ -142,6 +148,37 @@ int pa_metrics_observe(const char *name, const char *labels, double seconds)
     return s ? PA_OK
              : pa_fail(PA_ERANGE, "metric %s: registry full (%d series) or kind clash", name,
                        MAX_SERIES);
+}
+
+int pa_metrics_set(const char *name, const char *labels, double value)
+{
+    if (!name_ok(name) || !labels_ok(labels))
+        return pa_fail(PA_EINVAL, "metric %s{%s}: bad name or labels", name ? name : "(null)",
+                       labels ? labels : "");
+    if (value != value) /* NaN */
+        value = 0;
+    pthread_mutex_lock(&g_mutex);
+    series *s = lookup(name, labels, KIND_GAUGE);
+    if (s)
+        s->rValue = value;
+    pthread_mutex_unlock(&g_mutex);
+    return s ? PA_OK
+             : pa_fail(PA_ERANGE, "metric %s: registry full (%d series) or kind clash", name,
+                       MAX_SERIES);
+}
+
+double pa_metrics_gauge_value(const char *name, const char *labels)
+{
+    double v = 0;
+    const char *zL = labels ? labels : "";
+    pthread_mutex_lock(&g_mutex);
+    for (size_t i = 0; i < g_nSeries; i++) {
+        if (g_aSeries[i].iKind == KIND_GAUGE && strcmp(g_aSeries[i].zName, name) == 0 &&
+            strcmp(g_aSeries[i].zLabels, zL) == 0)
+            v = g_aSeries[i].rValue;
+    }
+    pthread_mutex_unlock(&g_mutex);
+    return v;
 }
 
 int pa_metrics_help(const char *name, const char *zHelp)
@@ -247,7 +284,14 @@ static const char *help_of(const char *name)
 static void render_series(buf *b, const series *s)
 {
     const char *zSep = s->zLabels[0] ? "," : "";
-    if (!s->bHistogram) {
+    if (s->iKind == KIND_GAUGE) {
+        if (s->zLabels[0])
+            put(b, "%s{%s} %.17g\n", s->zName, s->zLabels, s->rValue);
+        else
+            put(b, "%s %.17g\n", s->zName, s->rValue);
+        return;
+    }
+    if (s->iKind == KIND_COUNTER) {
         if (s->zLabels[0])
             put(b, "%s{%s} %llu\n", s->zName, s->zLabels, (unsigned long long)s->nCount);
         else
@@ -289,7 +333,9 @@ int pa_metrics_render(char **pz, size_t *pn)
         if (zHelp)
             put(&b, "# HELP %s %s\n", g_aSeries[i].zName, zHelp);
         put(&b, "# TYPE %s %s\n", g_aSeries[i].zName,
-            g_aSeries[i].bHistogram ? "histogram" : "counter");
+            g_aSeries[i].iKind == KIND_GAUGE       ? "gauge"
+            : g_aSeries[i].iKind == KIND_HISTOGRAM ? "histogram"
+                                                        : "counter");
         for (size_t j = i; j < g_nSeries; j++)
             if (strcmp(g_aSeries[j].zName, g_aSeries[i].zName) == 0)
                 render_series(&b, &g_aSeries[j]);

@@ -25,9 +25,12 @@
 #include "privagg/http.h"
 #include "privagg/messages.h"
 #include "privagg/node.h"
+#include "privagg/retention.h"
 
 #define JOB_SIZE 256
 #define NOISE_REFILL_MS 1000   /* the noise thread's tick when nothing wakes it */
+#define RETENTION_EVERY_S 600  /* retention passes, on the noise thread (at start, then) */
+#define GAUGES_EVERY_S 15      /* the store's gauges in /metrics, on the noise thread */
 
 struct pa_node {
     pa_node_config cfg;
@@ -332,10 +335,69 @@ static void *worker(void *p)
 
 /* ------------------------------------------------------------ noise pool */
 
-/* Keeps the release noise drawn ahead: after a job took vectors, and on a tick. */
+/* Retention (retention.reports_days): the per-report rows of batches released
+ * that many days ago, in transactions of PA_RETENTION_CHUNK reports on the
+ * noise thread's own connection, so uploads and jobs wait one chunk at most. */
+static void retention_pass(pa_node *n, time_t *ptLast)
+{
+    pa_retention_result r;
+    time_t tNow = time(NULL);
+
+    if (n->cfg.nRetentionDays < 0 || (*ptLast != 0 && tNow - *ptLast < RETENTION_EVERY_S))
+        return;
+    *ptLast = tNow;
+    int rc = pa_store_retire(n->pNoiseStore, n->pTask->aTaskId, (int64_t)tNow, n->cfg.nRetentionDays * 86400,
+                             0, &r);
+    pa_metrics_inc("privagg_retention_deleted_total", "table=\"reports\"", r.nReports);
+    pa_metrics_inc("privagg_retention_deleted_total", "table=\"jobs\"", r.nJobs);
+    if (r.nReports > 0 || r.nJobs > 0)
+        fprintf(stderr, "privagg %s: retention: deleted %llu reports and %llu jobs of batches released "
+                        "more than %lld days ago\n", pa_role_name(n->cfg.eRole), (unsigned long long)r.nReports,
+                (unsigned long long)r.nJobs, (long long)n->cfg.nRetentionDays);
+    if (rc != PA_OK)
+        fprintf(stderr, "privagg %s: retention: %s: %s (retrying in %d s)\n", pa_role_name(n->cfg.eRole),
+                pa_strerror(rc), pa_error_detail(), RETENTION_EVERY_S);
+}
+
+/* The store's gauges (docs/operations.md, "Monitoring"): read with
+ * pa_store_stats_read on the noise thread's connection, at most every
+ * GAUGES_EVERY_S (the counts scan the reports table, which retention bounds). */
+static void gauges_update(pa_node *n, time_t *ptLast)
+{
+    static const char *const azState[] = {"pending", "aggregating", "accepted", "rejected", "replaced"};
+    pa_store_stats st;
+    char zLabel[48];
+    time_t tNow = time(NULL);
+
+    if (*ptLast != 0 && tNow - *ptLast < GAUGES_EVERY_S)
+        return;
+    *ptLast = tNow;
+    if (pa_store_stats_read(pa_store_db(n->pNoiseStore), n->cfg.zStore, &st) != PA_OK) {
+        fprintf(stderr, "privagg %s: store gauges: %s\n", pa_role_name(n->cfg.eRole), pa_error_detail());
+        return;
+    }
+    const int64_t anState[] = {st.nPending, st.nAggregating, st.nAccepted, st.nRejected, st.nReplaced};
+    for (size_t i = 0; i < sizeof anState / sizeof anState[0]; i++) {
+        snprintf(zLabel, sizeof zLabel, "state=\"%s\"", azState[i]);
+        pa_metrics_set("privagg_store_reports", zLabel, (double)anState[i]);
+    }
+    pa_metrics_set("privagg_noise_pool_vectors", NULL, (double)st.nNoisePool);
+    pa_metrics_set("privagg_collection_jobs_pending", NULL, (double)st.nCollJobsPending);
+    pa_metrics_set("privagg_unreleased_batches", NULL, (double)st.nUnreleasedBatches);
+    pa_metrics_set("privagg_oldest_unreleased_batch_age_seconds", NULL,
+                   st.bHaveOldest && tNow > st.tOldestReceived ? (double)(tNow - st.tOldestReceived) : 0.0);
+    pa_metrics_set("privagg_ledger_entries", NULL, (double)st.nLedger);
+    pa_metrics_set("privagg_store_bytes", NULL, (double)(st.nPages * st.nPageSize));
+    pa_metrics_set("privagg_store_wal_bytes", NULL, (double)st.nWalBytes);
+    pa_metrics_set("privagg_store_gauges_timestamp_seconds", NULL, (double)tNow);
+}
+
+/* Keeps the release noise drawn ahead: after a job took vectors, and on a tick;
+ * runs retention and updates the store's gauges. */
 static void *noiser(void *p)
 {
     pa_node *n = p;
+    time_t tRetention = 0, tGauges = 0;
 
     pthread_mutex_lock(&n->noiseLock);
     while (!atomic_load(&n->bStop)) {
@@ -345,6 +407,8 @@ static void *noiser(void *p)
         if (rc != PA_OK)
             fprintf(stderr, "privagg %s: noise pool: %s: %s (retrying)\n", pa_role_name(n->cfg.eRole),
                     pa_strerror(rc), pa_error_detail());
+        retention_pass(n, &tRetention);
+        gauges_update(n, &tGauges);
         pthread_mutex_lock(&n->noiseLock);
         if (atomic_load(&n->bStop))
             break;

@@ -39,10 +39,12 @@ static int read_path(const json_t *o, const char *zPath, const char *zKey, const
 static int parse(pa_node_config *c, const json_t *root, const char *zFile, const char *zDir)
 {
     static const char *const azKeys[] = {"role", "task", "private_key", "store", "listen", "tls",
-                                         "insecure_http", "peer_ca", "collector_token", "log_file", NULL};
+                                         "insecure_http", "peer_ca", "collector_token", "log_file",
+                                         "retention", NULL};
+    static const char *const azRetention[] = {"reports_days", NULL};
     static const char *const azListen[] = {"address", "port", NULL};
     static const char *const azTls[] = {"cert", "key", NULL};
-    json_t *pListen, *pTls;
+    json_t *pListen, *pTls, *pRetention;
     char *z = NULL;
     uint64_t port;
     int bInsecure, rc;
@@ -78,6 +80,14 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
     PA_GUARD(pa_node_config_check_transport(c, zFile));
     PA_GUARD(read_path(root, "", "peer_ca", zDir, c->zPeerCa, sizeof c->zPeerCa, 1));
     PA_GUARD(read_path(root, "", "log_file", zDir, c->zLogFile, sizeof c->zLogFile, 1));
+    c->nRetentionDays = -1;
+    if (json_object_get(root, "retention") != NULL) {
+        uint64_t nDays;
+        PA_GUARD(pa_json_object(root, "", "retention", &pRetention));
+        PA_GUARD(pa_json_only_keys(pRetention, "retention", azRetention));
+        PA_GUARD(pa_json_uint(pRetention, "retention", "reports_days", 0, 36500, 0, 0, &nDays));
+        c->nRetentionDays = (int64_t)nDays;
+    }
     if (c->eRole == PA_ROLE_LEADER) {
         PA_GUARD(pa_json_string(root, "", "collector_token", 64, &z));
         rc = strlen(z) == 64 ? pa_http_token_from_hex(c->aCollectorToken, z) : PA_EDECODE;

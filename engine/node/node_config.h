@@ -19,6 +19,7 @@ typedef struct {
     char zPeerCa[4096];            /* leader: CA file for the helper ("" = system) */
     char zLogFile[4096];           /* "" = standard error as inherited (the journal) */
     uint8_t aCollectorToken[32];   /* leader */
+    int64_t nRetentionDays;        /* retention.reports_days; -1 = keep reports for ever */
 } pa_node_config;
 
 /* Parse and check: a private file (O_NOFOLLOW, regular, ours, mode 0600 — it

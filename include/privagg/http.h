@@ -180,6 +180,10 @@ int pa_metrics_inc(const char *name, const char *labels, uint64_t n);
 /* Record one observation (seconds) in the histogram name{labels}; buckets are
  * 1ms 2.5ms 5ms 10ms 25ms 50ms 100ms 250ms 500ms 1s 2.5s 5s 10s +Inf. */
 int pa_metrics_observe(const char *name, const char *labels, double seconds);
+/* Set the gauge name{labels} to value (NaN is set as 0).  Errors as pa_metrics_inc. */
+int pa_metrics_set(const char *name, const char *labels, double value);
+/* Current value of a gauge (0 if absent); for tests. */
+double pa_metrics_gauge_value(const char *name, const char *labels);
 /* Set the # HELP text of a metric family (optional; copied). */
 int pa_metrics_help(const char *name, const char *help);
 /* 1 if z is usable as a label value. */

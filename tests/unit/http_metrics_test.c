@@ -71,6 +71,29 @@ static void test_render_exact(void **state)
     free(z);
 }
 
+/* Gauges: set (not added), rendered with # TYPE gauge, never mixed with a
+ * counter of the same series. */
+static void test_gauge(void **state)
+{
+    char *z;
+    size_t n;
+    (void)state;
+    pa_metrics_reset();
+    assert_int_equal(pa_metrics_set("privagg_noise_pool_vectors", "level=\"partition\"", 104), PA_OK);
+    assert_int_equal(pa_metrics_set("privagg_noise_pool_vectors", "level=\"partition\"", 96), PA_OK);
+    assert_int_equal(pa_metrics_set("privagg_oldest_unreleased_batch_age_seconds", NULL, 86400.5), PA_OK);
+    assert_int_equal(pa_metrics_render(&z, &n), PA_OK);
+    assert_string_equal(z, "# TYPE privagg_noise_pool_vectors gauge\n"
+                           "privagg_noise_pool_vectors{level=\"partition\"} 96\n"
+                           "# TYPE privagg_oldest_unreleased_batch_age_seconds gauge\n"
+                           "privagg_oldest_unreleased_batch_age_seconds 86400.5\n");
+    free(z);
+    assert_true(pa_metrics_gauge_value("privagg_noise_pool_vectors", "level=\"partition\"") == 96.0);
+    assert_int_equal(pa_metrics_inc("privagg_noise_pool_vectors", "level=\"partition\"", 1), PA_ERANGE);
+    assert_int_equal(pa_metrics_set("bad name", NULL, 1), PA_EINVAL);
+    pa_metrics_reset();
+}
+
 static void test_input_checks(void **state)
 {
     (void)state;
@@ -198,7 +221,7 @@ static void test_token_hex(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_render_exact), cmocka_unit_test(test_input_checks),
+        cmocka_unit_test(test_render_exact), cmocka_unit_test(test_gauge), cmocka_unit_test(test_input_checks),
         cmocka_unit_test(test_bounded),      cmocka_unit_test(test_threads),
         cmocka_unit_test(test_problem_doc),  cmocka_unit_test(test_token_hex),
     };
