@@ -251,6 +251,29 @@ static void test_upload_each_signed_field(void **state)
     flow_free(&f);
 }
 
+/* The agency's own bound on counts: the task's max_measurement (65535 per cell
+ * for Prio3SumVec) is accepted, one more is refused naming the cell. */
+static void test_submit_count_bounds(void **state)
+{
+    flow f;
+    uint8_t *p = NULL;
+    size_t n;
+    (void)state;
+    assert_int_equal(flow_new(&f, 12, 10, no_dp), PA_OK);
+    memset(g_counts, 0, sizeof g_counts);
+    g_counts[269] = f.m.pTask->nMaxMeasurement;
+    assert_int_equal(f.m.pTask->nMaxMeasurement, 65535);
+    assert_int_equal(pa_submit_report(f.m.pTask, &f.m.aAgency[0], "2026-10", g_counts, 270, &p, &n), PA_OK);
+    free(p);
+    g_counts[269] = f.m.pTask->nMaxMeasurement + 1;
+    expect(pa_submit_report(f.m.pTask, &f.m.aAgency[0], "2026-10", g_counts, 270, &p, &n), PA_EINVAL,
+           "counts[269]: 65536 is above the limit 65535");
+    g_counts[269] = 0;
+    expect(pa_submit_report(f.m.pTask, &f.m.aAgency[0], "2026-10", g_counts, 269, &p, &n), PA_EINVAL,
+           "counts: 269 values");
+    flow_free(&f);
+}
+
 static void test_tampered_share_rejected_not_summed(void **state)
 {
     flow f;
@@ -404,6 +427,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upload_refusals),
         cmocka_unit_test(test_upload_each_signed_field),
+        cmocka_unit_test(test_submit_count_bounds),
         cmocka_unit_test(test_tampered_share_rejected_not_summed),
         cmocka_unit_test(test_collection_refusals),
         cmocka_unit_test(test_corrections_replace_until_aggregated),
