@@ -323,7 +323,9 @@ static void test_collection_refusals(void **state)
     expect(flow_collect(&f, "2026-10", "state", &coll), PA_ESTATE, "not yet aggregated");
     assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
 
+    size_t nCalls = f.nCalls;
     expect(flow_collect(&f, "2026-09", "state", &coll), PA_ERANGE, "5 agencies, the task requires at least 10");
+    assert_int_equal(f.nCalls, nCalls); /* the leader refused on its own: the helper was not asked */
     expect(flow_collect(&f, "2026-10", "29999", &coll), PA_ENOTFOUND, "no partition of this task");
     assert_int_equal(flow_collect(&f, "2026-10", "state", &coll), PA_OK);
     /* the same batch asked again (a collector that crashed or lost its file):
