@@ -1,7 +1,9 @@
 /*
  * Tests of the report codec: round trip, the signed bytes and AAD differ from the
  * wire bytes and bind every field, and the decoder refuses every truncation,
- * trailing byte, wrong size, non-canonical length and bad period.
+ * trailing byte, wrong size, non-canonical length and bad period.  A test per
+ * signed field: change it and the agency's Ed25519 signature no longer verifies
+ * (and, for the AAD's fields, a share sealed to the report no longer opens).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "privagg/common.h"
 #include "privagg/report.h"
@@ -193,6 +196,113 @@ static void test_signed_bytes_and_aad_bind_fields(void **state)
     free(w);
 }
 
+/* One edit of a report: flips a byte or rewrites a string of a signed field. */
+typedef struct {
+    const char *zField;
+    void (*xEdit)(pa_report *r, int bUndo);
+    int bInAad;    /* the input shares' HPKE AAD binds it too */
+} field_edit;
+
+static uint8_t g_pubSaved[sizeof g_pub];
+#define FLIP(name, expr) \
+    static void name(pa_report *r, int bUndo) { (void)bUndo; (void)r; (expr) ^= 1; }
+FLIP(ed_task_first, r->aTaskId[0])
+FLIP(ed_task_last, r->aTaskId[31])
+FLIP(ed_report_first, r->aReportId[0])
+FLIP(ed_report_last, r->aReportId[15])
+FLIP(ed_pub_first, g_pub[0])
+FLIP(ed_pub_last, g_pub[sizeof g_pub - 1])
+FLIP(ed_lenc_first, r->leader.aEnc[0])
+FLIP(ed_lenc_last, r->leader.aEnc[31])
+FLIP(ed_ltag_first, g_lct[sizeof g_lct - PA_REPORT_AEAD_TAG_SIZE])
+FLIP(ed_ltag_last, g_lct[sizeof g_lct - 1])
+FLIP(ed_henc_first, r->helper.aEnc[0])
+FLIP(ed_henc_last, r->helper.aEnc[31])
+FLIP(ed_hct_first, g_hct[0])
+FLIP(ed_hct_last, g_hct[sizeof g_hct - 1])
+static void ed_agency(pa_report *r, int bUndo) { strcpy(r->zAgencyId, bUndo ? "MO0010000" : "MO0010001"); }
+static void ed_agency_len(pa_report *r, int bUndo) { strcpy(r->zAgencyId, bUndo ? "MO0010000" : "MO001000"); }
+static void ed_period(pa_report *r, int bUndo) { strcpy(r->zPeriod, bUndo ? "2026-10" : "2026-09"); }
+static void ed_partition(pa_report *r, int bUndo) { strcpy(r->zPartition, bUndo ? "29001" : "29003"); }
+static void ed_pub_shorter(pa_report *r, int bUndo) { r->nPublicShare = bUndo ? sizeof g_pub : sizeof g_pub - 1; }
+
+static const field_edit g_edits[] = {
+    {"task_id[0]", ed_task_first, 1},       {"task_id[31]", ed_task_last, 1},
+    {"report_id[0]", ed_report_first, 1},   {"report_id[15]", ed_report_last, 1},
+    {"agency_id", ed_agency, 1},            {"agency_id (length)", ed_agency_len, 1},
+    {"period", ed_period, 1},               {"partition", ed_partition, 1},
+    {"public_share[0]", ed_pub_first, 1},   {"public_share[last]", ed_pub_last, 1},
+    {"public_share (length)", ed_pub_shorter, 1},
+    {"leader_enc[0]", ed_lenc_first, 0},    {"leader_enc[31]", ed_lenc_last, 0},
+    {"leader_ct tag[0]", ed_ltag_first, 0}, {"leader_ct tag[15]", ed_ltag_last, 0},
+    {"helper_enc[0]", ed_henc_first, 0},    {"helper_enc[31]", ed_henc_last, 0},
+    {"helper_ct[0]", ed_hct_first, 0},      {"helper_ct[last]", ed_hct_last, 0},
+};
+
+/* A test per signed field: an agency signs the report with its Ed25519 key;
+ * changing any one signed field (first and last byte of each byte string, each
+ * string, each length) makes the signature fail to verify, in the leader's form
+ * (digest computed from leader_enc and leader_ct's tag) and in the helper's
+ * (the digest the leader forwards).  The fields in the input shares' HPKE AAD
+ * change the AAD too, so a share sealed to the report does not open. */
+static void test_each_signed_field(void **state)
+{
+    uint8_t pk[32], sk[64], sig[64], *s, *a0, *a, aDig[32];
+    size_t ns, na0, na;
+    (void)state;
+    crypto_sign_keypair(pk, sk);
+    pa_report r = sample();
+    memcpy(g_pubSaved, g_pub, sizeof g_pub);
+    assert_int_equal(pa_report_signed_bytes(&s, &ns, &r, NULL), PA_OK);
+    crypto_sign_detached(sig, NULL, s, ns, sk);
+    assert_int_equal(crypto_sign_verify_detached(sig, s, ns, pk), 0);
+    free(s);
+    assert_int_equal(pa_report_aad(&a0, &na0, &r), PA_OK);
+
+    /* a share sealed with the report's AAD (the AEAD under HPKE: ChaCha20-Poly1305) */
+    uint8_t key[32], nonce[12] = {0}, pt[8] = "counts!", ct[8 + 16], out[8];
+    unsigned long long nOut;
+    crypto_aead_chacha20poly1305_ietf_keygen(key);
+    crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, pt, sizeof pt, a0, na0, NULL, nonce, key);
+
+    for (size_t i = 0; i < sizeof g_edits / sizeof g_edits[0]; i++) {
+        const field_edit *e = &g_edits[i];
+        g_edits[i].xEdit(&r, 0);
+        assert_int_equal(pa_report_signed_bytes(&s, &ns, &r, NULL), PA_OK);
+        if (crypto_sign_verify_detached(sig, s, ns, pk) == 0)
+            fail_msg("%s changed: the agency's signature still verifies (leader's form)", e->zField);
+        free(s);
+        pa_report_leader_digest(aDig, &r);
+        pa_report hr = r;
+        hr.leader.pCt = NULL;
+        hr.leader.nCt = 0;
+        assert_int_equal(pa_report_signed_bytes(&s, &ns, &hr, aDig), PA_OK);
+        if (crypto_sign_verify_detached(sig, s, ns, pk) == 0)
+            fail_msg("%s changed: the agency's signature still verifies (helper's form)", e->zField);
+        free(s);
+        assert_int_equal(pa_report_aad(&a, &na, &r), PA_OK);
+        int bSame = na == na0 && memcmp(a, a0, na) == 0;
+        if (e->bInAad) {
+            if (bSame)
+                fail_msg("%s changed: the input shares' AAD did not change", e->zField);
+            if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &nOut, NULL, ct, sizeof ct, a, na, nonce, key) == 0)
+                fail_msg("%s changed: the sealed share still opens", e->zField);
+        } else {
+            assert_true(bSame); /* the ciphertexts are not in their own AAD */
+        }
+        free(a);
+        g_edits[i].xEdit(&r, 1);
+        assert_memory_equal(g_pub, g_pubSaved, sizeof g_pub);
+    }
+    /* everything restored: verifies and opens again */
+    assert_int_equal(pa_report_signed_bytes(&s, &ns, &r, NULL), PA_OK);
+    assert_int_equal(crypto_sign_verify_detached(sig, s, ns, pk), 0);
+    free(s);
+    assert_int_equal(crypto_aead_chacha20poly1305_ietf_decrypt(out, &nOut, NULL, ct, sizeof ct, a0, na0, nonce, key), 0);
+    assert_memory_equal(out, pt, sizeof pt);
+    free(a0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_wrong_sizes_and_fields_refused),
         cmocka_unit_test(test_non_canonical_and_wrong_types_refused),
         cmocka_unit_test(test_signed_bytes_and_aad_bind_fields),
+        cmocka_unit_test(test_each_signed_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

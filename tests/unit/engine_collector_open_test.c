@@ -236,12 +236,72 @@ static void test_sealed_bytes_bound(void **state)
     free(pCt);
 }
 
+/* The collector asked for one collection and handed the (intact) answer of
+ * another: refused before any share is opened. */
+static void test_answer_for_another_collection_refused(void **state)
+{
+    pa_collection coll;
+    uint8_t aId[16];
+    (void)state;
+    memcpy(aId, g_aId, 16);
+    aId[0] ^= 1;
+    int rc = pa_collector_open(g_f.m.pTask, &g_f.m.collector, aId, "2026-10", "state", g_pResp, g_nResp, &coll);
+    if (rc != PA_EDECODE || strstr(pa_error_detail(), "another task, collection or batch") == NULL)
+        fail_msg("got %d (%s), expected the answer refused as another collection's", rc, pa_error_detail());
+}
+
+/* A dishonest helper answering the leader with its share of another collection
+ * (here: the same share relabeled): the leader refuses it and releases nothing. */
+static int relabel_transport(void *pCtx, const char *zRoute, const uint8_t *pReq, size_t nReq,
+                             uint8_t **ppResp, size_t *pnResp)
+{
+    flow *f = pCtx;
+    int rc = flow_transport(pCtx, zRoute, pReq, nReq, ppResp, pnResp);
+    if (rc == PA_OK && strcmp(zRoute, "collect") == 0) {
+        pa_sealed_agg m;
+        uint8_t aTask[32], aColl[16], *p;
+        size_t n;
+        const pa_msg_sizes *sz = pa_aggregator_sizes(f->pLeader);
+        assert_int_equal(pa_sealed_agg_decode(&m, aTask, aColl, *ppResp, *pnResp, sz), PA_OK);
+        aColl[0] ^= 1;
+        assert_int_equal(pa_sealed_agg_encode(&p, &n, aTask, aColl, &m, sz), PA_OK);
+        free(*ppResp);
+        *ppResp = p;
+        *pnResp = n;
+    }
+    return rc;
+}
+
+static void test_leader_refuses_helper_share_of_another_collection(void **state)
+{
+    flow f;
+    uint64_t aCounts[270] = {0};
+    pa_job_stats st;
+    uint8_t aId[16], *pReq, *pResp = NULL;
+    size_t nReq, nResp;
+    (void)state;
+    assert_int_equal(flow_new(&f, 6, 5, NULL), PA_OK);
+    for (size_t k = 0; k < 6; k++)
+        assert_int_equal(flow_submit(&f, k, "2026-09", aCounts), PA_OK);
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
+    assert_int_equal(pa_collector_request(f.m.pTask, "2026-09", "state", aId, &pReq, &nReq), PA_OK);
+    int rc = pa_leader_collect(f.pLeader, pReq, nReq, relabel_transport, &f, &pResp, &nResp);
+    if (rc != PA_EDECODE || strstr(pa_error_detail(), "for another task or collection") == NULL)
+        fail_msg("got %d (%s), expected the helper's share refused", rc, pa_error_detail());
+    assert_null(pResp);
+    assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM collections"), 0);
+    free(pReq);
+    flow_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unchanged_opens),
         cmocka_unit_test(test_task_id_bound),
         cmocka_unit_test(test_collection_id_bound),
+        cmocka_unit_test(test_answer_for_another_collection_refused),
+        cmocka_unit_test(test_leader_refuses_helper_share_of_another_collection),
         cmocka_unit_test(test_period_bound),
         cmocka_unit_test(test_partition_bound),
         cmocka_unit_test(test_agency_count_bound),

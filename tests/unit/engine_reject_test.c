@@ -189,6 +189,91 @@ static void upload_tampered(flow *f, size_t k, const char *zPeriod)
     pa_prio3_free(v);
 }
 
+/* The leader's signature check, per signed field: each field of a valid report
+ * changed (no new signature) is refused as a bad signature, nothing stored.
+ * (The task id and the partition are refused earlier, by their own checks; the
+ * codec test changes every field against the signature on its own.) */
+static void test_upload_each_signed_field(void **state)
+{
+    flow f;
+    uint8_t *p, *pEnc;
+    size_t n, nEnc;
+    pa_report r;
+    (void)state;
+    assert_int_equal(flow_new(&f, 30, 10, no_dp), PA_OK);
+    for (size_t c = 0; c < 270; c++)
+        g_counts[c] = c % 3;
+    make_report(&f, 0, "2026-10", &p, &n, &r);
+    const pa_task_agency *self = pa_task_find_agency(f.m.pTask, r.zAgencyId), *peer = NULL;
+    for (size_t i = 0; i < f.m.pTask->nAgency && peer == NULL; i++)
+        if (strcmp(f.m.pTask->aAgency[i].zPartition, self->zPartition) == 0 &&
+            strcmp(f.m.pTask->aAgency[i].zId, self->zId) != 0)
+            peer = &f.m.pTask->aAgency[i];
+    static const char *azField[] = {"report_id", "agency_id", "period", "public_share", "leader_enc",
+                                    "leader_ct tag", "helper_enc", "helper_ct"};
+    for (int k = 0; k < 8; k++) {
+        pa_report e = r;
+        uint8_t *pPub = malloc(r.nPublicShare), *pL = malloc(r.leader.nCt), *pH = malloc(r.helper.nCt);
+        memcpy(pPub, r.pPublicShare, r.nPublicShare);
+        memcpy(pL, r.leader.pCt, r.leader.nCt);
+        memcpy(pH, r.helper.pCt, r.helper.nCt);
+        e.pPublicShare = pPub;
+        e.leader.pCt = pL;
+        e.helper.pCt = pH;
+        switch (k) {
+        case 0: e.aReportId[15] ^= 1; break;
+        case 1:
+            if (peer == NULL)
+                goto next;
+            strcpy(e.zAgencyId, peer->zId);
+            break;
+        case 2: strcpy(e.zPeriod, "2026-09"); break;
+        case 3: pPub[r.nPublicShare - 1] ^= 1; break;
+        case 4: e.leader.aEnc[31] ^= 1; break;
+        case 5: pL[r.leader.nCt - 1] ^= 1; break;
+        case 6: e.helper.aEnc[31] ^= 1; break;
+        case 7: pH[r.helper.nCt - 1] ^= 1; break;
+        }
+        assert_int_equal(pa_report_encode(&pEnc, &nEnc, &e), PA_OK);
+        int rc = pa_leader_upload(f.pLeader, pEnc, nEnc);
+        if (rc != PA_EAUTH || strstr(pa_error_detail(), "report.signature") == NULL)
+            fail_msg("%s changed: got %d (%s), expected a bad signature", azField[k], rc, pa_error_detail());
+        free(pEnc);
+    next:
+        free(pPub);
+        free(pL);
+        free(pH);
+    }
+    assert_non_null(peer);
+    assert_int_equal(reports(&f), 0);
+    assert_int_equal(pa_leader_upload(f.pLeader, p, n), PA_OK); /* the original still goes in */
+    free(p);
+    flow_free(&f);
+}
+
+/* The agency's own bound on counts: the task's max_measurement (65535 per cell
+ * for Prio3SumVec) is accepted, one more is refused naming the cell. */
+static void test_submit_count_bounds(void **state)
+{
+    flow f;
+    uint8_t *p = NULL;
+    size_t n;
+    (void)state;
+    assert_int_equal(flow_new(&f, 12, 10, no_dp), PA_OK);
+    memset(g_counts, 0, sizeof g_counts);
+    g_counts[269] = f.m.pTask->nMaxMeasurement;
+    assert_int_equal(f.m.pTask->nMaxMeasurement, 65535);
+    assert_int_equal(pa_submit_report(f.m.pTask, &f.m.aAgency[0], "2026-10", g_counts, 270, &p, &n), PA_OK);
+    free(p);
+    g_counts[269] = f.m.pTask->nMaxMeasurement + 1;
+    expect(pa_submit_report(f.m.pTask, &f.m.aAgency[0], "2026-10", g_counts, 270, &p, &n), PA_EINVAL,
+           "counts[269]: 65536 is above the limit 65535");
+    g_counts[269] = 0;
+    expect(pa_submit_report(f.m.pTask, &f.m.aAgency[0], "2026-10", g_counts, 269, &p, &n), PA_EINVAL,
+           "counts: 269 values");
+    flow_free(&f);
+}
+
 static void test_tampered_share_rejected_not_summed(void **state)
 {
     flow f;
@@ -238,7 +323,9 @@ static void test_collection_refusals(void **state)
     expect(flow_collect(&f, "2026-10", "state", &coll), PA_ESTATE, "not yet aggregated");
     assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 100, &st), PA_OK);
 
+    size_t nCalls = f.nCalls;
     expect(flow_collect(&f, "2026-09", "state", &coll), PA_ERANGE, "5 agencies, the task requires at least 10");
+    assert_int_equal(f.nCalls, nCalls); /* the leader refused on its own: the helper was not asked */
     expect(flow_collect(&f, "2026-10", "29999", &coll), PA_ENOTFOUND, "no partition of this task");
     assert_int_equal(flow_collect(&f, "2026-10", "state", &coll), PA_OK);
     /* the same batch asked again (a collector that crashed or lost its file):
@@ -341,6 +428,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upload_refusals),
+        cmocka_unit_test(test_upload_each_signed_field),
+        cmocka_unit_test(test_submit_count_bounds),
         cmocka_unit_test(test_tampered_share_rejected_not_summed),
         cmocka_unit_test(test_collection_refusals),
         cmocka_unit_test(test_corrections_replace_until_aggregated),

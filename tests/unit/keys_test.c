@@ -111,6 +111,13 @@ static void test_private_file_checks(void **state)
     assert_int_equal(chmod(zFile, 0644), 0);
     assert_int_equal(pa_keys_read_private(&r, zFile), PA_EAUTH);
     assert_non_null(strstr(pa_error_detail(), "mode 644"));
+    /* any one permission bit for the group or for others is refused */
+    static const mode_t aMode[] = {0604, 0602, 0601, 0640, 0620, 0610};
+    for (size_t i = 0; i < sizeof aMode / sizeof aMode[0]; i++) {
+        assert_int_equal(chmod(zFile, aMode[i]), 0);
+        if (pa_keys_read_private(&r, zFile) != PA_EAUTH)
+            fail_msg("a key file of mode %03o was read", (unsigned)aMode[i]);
+    }
     /* another user's file, even at 0600 (only root can make one to test with) */
     assert_int_equal(chmod(zFile, 0600), 0);
     if (geteuid() == 0) {
