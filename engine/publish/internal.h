@@ -40,7 +40,9 @@ typedef struct {
     const pa_task_partition *pPart;/* NULL for the statewide batch */
     double *aEst;                  /* per cell, after consistency */
     double rOwn;                   /* coefficient of the batch's own noise in its estimate */
-    double rRestProxy;             /* per cell: sub-Gaussian proxy of the other batches' noise */
+    double rRest;                  /* coefficient of the other batches' noise (0: none) */
+    double aSigma2Rest[2];         /* per cell, the other batches' draws: anRest[k] of */
+    uint64_t anRest[2];            /* N_Z(0, aSigma2Rest[k]) (statewide, partitions) */
     int bReconciled;
     double rPop;                   /* residents (0: unknown, e.g. no-county) */
     int iPopYear;                  /* the population's year */

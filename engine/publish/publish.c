@@ -12,9 +12,10 @@
  *     S^ = lambda y_s + (1 - lambda) Y,      x^ = y_x + (lambda / n) (y_s - Y).
  * Both are linear in the releases, so their noise is a known linear combination
  * of independent discrete Gaussian draws: the batch's own draws with coefficient
- * rOwn (lambda for the state, 1 - lambda/n for a partition) plus the others'
- * (sub-Gaussian with proxy rRestProxy per cell).  A margin or total is the sum of
- * its cells' estimates, so the tables add up at every level.
+ * rOwn (lambda for the state, 1 - lambda/n for a partition) plus the others' with
+ * coefficient rRest (1 - lambda, lambda/n); intervals.c computes its exact
+ * distribution.  A margin or total is the sum of its cells' estimates, so the
+ * tables add up at every level.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -32,68 +33,47 @@ int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState);
 /* ---- intervals ------------------------------------------------------------- */
 
 typedef struct {
-    double sigma2, level;
-    uint64_t nDraws, w;
+    pa_publish_noise n;
+    double level, half;
+    int bExact;
 } hw_memo;
 
 static hw_memo g_memo[256];
 static size_t g_nMemo;
 
-/* exact half-width of nDraws summed N_Z(0, sigma2) at this level (memoised) */
-static int own_halfwidth(double sigma2, uint64_t nDraws, double level, uint64_t *pW)
-{
-    for (size_t i = 0; i < g_nMemo; i++)
-        if (g_memo[i].sigma2 == sigma2 && g_memo[i].nDraws == nDraws && g_memo[i].level == level) {
-            *pW = g_memo[i].w;
-            return PA_OK;
-        }
-    PA_GUARD(pa_publish_dg_halfwidth(sigma2, nDraws, level, pW));
-    if (g_nMemo < sizeof g_memo / sizeof g_memo[0])
-        g_memo[g_nMemo++] = (hw_memo){sigma2, level, nDraws, *pW};
-    return PA_OK;
-}
-
 /*
  * Half-width at `level` of the noise of an estimate over nSet cells: rOwn times
- * the batch's own 2 nSet draws plus the rest (proxy rProxy in all).  Without rest,
- * the exact half-width.  With rest, for a split beta2 of the miss probability:
- * rOwn * w_exact(1 - (1 - level - beta2)) + sqrt(2 rProxy ln(2 / beta2)), the
- * smallest over a fixed grid of beta2 (union bound; the rest is sub-Gaussian:
- * a discrete Gaussian N_Z(0, s2) is s2-sub-Gaussian, CKS 2020).  sigma2 above
- * 1e4 (exact pmf too long): sub-Gaussian bound for everything.
+ * the batch's own 2 nSet draws plus rRest times the other batches' draws
+ * (pa_publish_noise_halfwidth: the exact distribution by convolution, or
+ * conservative by Chebyshev where too long).  Memoised: every period of a year
+ * has the same few shapes.
  */
-static int halfwidth(double sigma2, size_t nSet, double rOwn, double rProxy, double level, double *pHalf,
-                     int *pbExact)
+static int halfwidth(const pa_pub_table *tb, size_t nSet, double level, double *pHalf, int *pbExact)
 {
-    static const double aBeta[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05};
-    double miss = 1 - level, best = INFINITY;
-    uint64_t w;
-
-    if (sigma2 <= 0) {                 /* mechanism none: exact totals */
+    pa_publish_noise n;
+    if (tb->pRel->rSigma2 <= 0) {      /* mechanism none: exact totals */
         *pHalf = 0;
         *pbExact = 1;
         return PA_OK;
     }
-    if (sigma2 > 1e4) {
-        double proxy = rOwn * rOwn * 2.0 * (double)nSet * sigma2 + rProxy;
-        *pHalf = sqrt(2 * proxy * log(2 / miss));
-        *pbExact = 0;
-        return PA_OK;
+    memset(&n, 0, sizeof n);
+    n.rOwn = tb->rOwn;
+    n.rSigma2Own = tb->pRel->rSigma2;
+    n.nOwn = 2 * (uint64_t)nSet;
+    n.rRest = tb->rRest;
+    for (int k = 0; k < 2; k++) {
+        n.aSigma2Rest[k] = tb->aSigma2Rest[k];
+        n.anRest[k] = tb->anRest[k] * (uint64_t)nSet;
     }
-    if (rProxy <= 0) {
-        PA_GUARD(own_halfwidth(sigma2, 2 * (uint64_t)nSet, level, &w));
-        *pHalf = rOwn * (double)w;
-        *pbExact = rOwn == 1;
-        return PA_OK;
-    }
-    for (size_t i = 0; i < sizeof aBeta / sizeof aBeta[0] && aBeta[i] < miss - 1e-6; i++) {
-        PA_GUARD(own_halfwidth(sigma2, 2 * (uint64_t)nSet, 1 - (miss - aBeta[i]), &w));
-        double h = rOwn * (double)w + sqrt(2 * rProxy * log(2 / aBeta[i]));
-        if (h < best)
-            best = h;
-    }
-    *pHalf = best;
-    *pbExact = 0;
+    for (size_t i = 0; i < g_nMemo; i++)
+        if (g_memo[i].level == level && memcmp(&g_memo[i].n, &n, sizeof n) == 0) {
+            *pHalf = g_memo[i].half;
+            *pbExact = g_memo[i].bExact;
+            return PA_OK;
+        }
+    PA_GUARD(pa_publish_noise_halfwidth(&n, level, pHalf, pbExact));
+    if (g_nMemo < sizeof g_memo / sizeof g_memo[0])
+        g_memo[g_nMemo++] = (hw_memo){n, level, *pHalf, *pbExact};
     return PA_OK;
 }
 
@@ -155,7 +135,7 @@ int pa_pub_set_estimate(const pa_pub *p, const pa_pub_table *tb, const int *aCat
         *pnSet = n;
     if (pnNoised)
         *pnNoised = noised;
-    return halfwidth(tb->pRel->rSigma2, n, tb->rOwn, tb->rRestProxy * (double)n, level, pHalf, pbExact);
+    return halfwidth(tb, n, level, pHalf, pbExact);
 }
 
 void pa_pub_interval(double est, double half, int64_t *pPub, int64_t *pLo, int64_t *pHi)
@@ -170,7 +150,9 @@ static int fill_row(const pa_pub *p, pa_pub_table *tb, pa_pub_row *r)
     size_t nSet;
     PA_GUARD(pa_pub_set_estimate(p, tb, r->aCat, 0, PA_PUB_LEVEL, &r->rEstimate, &r->rHalf, &r->bExact, &nSet, &r->nNoised));
     r->nSet = nSet;
-    r->rSd = sqrt(tb->rOwn * tb->rOwn * 2.0 * (double)nSet * tb->pRel->rSigma2 + tb->rRestProxy * (double)nSet);
+    r->rSd = sqrt(tb->rOwn * tb->rOwn * 2.0 * (double)nSet * tb->pRel->rSigma2 +
+                  tb->rRest * tb->rRest * (double)nSet *
+                      ((double)tb->anRest[0] * tb->aSigma2Rest[0] + (double)tb->anRest[1] * tb->aSigma2Rest[1]));
     pa_pub_interval(r->rEstimate, r->rHalf, &r->nPub, &r->nLo, &r->nHi);
     r->bLow = (r->nHi - r->nLo) > r->nPub;
     if (p->iStatusDim >= 0 && r->aCat[p->iStatusDim] != PA_PUB_ALL) {
@@ -241,7 +223,7 @@ static double partition_pop(const pa_pub *p, const pa_task_partition *pp, int iY
     return s;
 }
 
-/* consistency of one period; tables of the period get aEst, rOwn, rRestProxy */
+/* consistency of one period; tables of the period get aEst, rOwn, rRest and the rest's draws */
 static int reconcile_period(pa_pub *p, const char *zPeriod)
 {
     const pa_task *t = p->pTask;
@@ -254,7 +236,8 @@ static int reconcile_period(pa_pub *p, const char *zPeriod)
         if (strcmp(tb->pRel->zPeriod, zPeriod) != 0)
             continue;
         tb->rOwn = 1;
-        tb->rRestProxy = 0;
+        tb->rRest = 0;
+        tb->anRest[0] = tb->anRest[1] = 0;
         for (size_t c = 0; c < t->nCell; c++)
             tb->aEst[c] = (double)tb->pRel->aTotal[c];
         if (tb->bState)
@@ -278,17 +261,39 @@ static int reconcile_period(pa_pub *p, const char *zPeriod)
             for (size_t x = 0; x < nPart; x++)
                 apPart[x]->aEst[c] = (double)apPart[x]->pRel->aTotal[c] + lambda / n * (ys - Y);
         }
+        /* the noise of S^: lambda (own 2 draws) + (1 - lambda) (2 n partition draws);
+         * of x^: (1 - lambda/n) (own) + (lambda/n) (2 statewide draws - 2 (n-1)
+         * partition draws), the sign irrelevant (symmetric, independent) */
         pState->rOwn = lambda;
-        pState->rRestProxy = (1 - lambda) * (1 - lambda) * n * vp;
+        pState->rRest = 1 - lambda;
+        pState->aSigma2Rest[1] = apPart[0]->pRel->rSigma2;
+        pState->anRest[1] = 2 * (uint64_t)nPart;
         pState->bReconciled = 1;
         for (size_t x = 0; x < nPart; x++) {
             apPart[x]->rOwn = 1 - lambda / n;
-            apPart[x]->rRestProxy = (lambda / n) * (lambda / n) * ((n - 1) * vp + vs);
+            apPart[x]->rRest = lambda / n;
+            apPart[x]->aSigma2Rest[0] = pState->pRel->rSigma2;
+            apPart[x]->anRest[0] = 2;
+            apPart[x]->aSigma2Rest[1] = apPart[0]->pRel->rSigma2;
+            apPart[x]->anRest[1] = 2 * (uint64_t)(nPart - 1);
             apPart[x]->bReconciled = 1;
         }
     }
     free(apPart);
     return PA_OK;
+}
+
+/* residents of every county in data/ for a year (clamped to the years there) */
+static double state_pop(const pa_pub *p, int iYear, int *piUsed)
+{
+    int y = iYear < p->iPopMin ? p->iPopMin : iYear > p->iPopMax ? p->iPopMax : iYear;
+    double s = 0;
+    for (size_t i = 0; i < p->nPop; i++)
+        if (p->aPop[i].iYear == y)
+            s += p->aPop[i].rPop;
+    if (piUsed)
+        *piUsed = y;
+    return s;
 }
 
 static void pub_free(pa_pub *p)
@@ -352,12 +357,8 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
             if ((p->azPeriod[p->nPeriod++] = strdup(aRel[i].zPeriod)) == NULL)
                 return pa_fail(PA_ENOMEM, "publish");
     }
-    /* the state's residents (every county in data/), for the coverage shares */
-    int iYear = atoi(p->azPeriod[p->nPeriod - 1]);
-    for (size_t i = 0; i < p->nPop; i++)
-        if (p->aPop[i].iYear == (iYear < p->iPopMin ? p->iPopMin : iYear > p->iPopMax ? p->iPopMax : iYear))
-            p->rStatePop += p->aPop[i].rPop;
-    p->iStatePopYear = iYear < p->iPopMin ? p->iPopMin : iYear > p->iPopMax ? p->iPopMax : iYear;
+    /* the state's residents (every county in data/), for the report's summary */
+    p->rStatePop = state_pop(p, atoi(p->azPeriod[p->nPeriod - 1]), &p->iStatePopYear);
     for (size_t k = 0; k < p->nPeriod; k++)
         PA_GUARD(reconcile_period(p, p->azPeriod[k]));
     /* population served: a partition whose listed agencies all reported serves its
@@ -365,13 +366,14 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
      * did (a lower bound when partitions were not released) */
     for (size_t i = 0; i < p->nTable; i++) {
         pa_pub_table *tb = &p->aTable[i];
-        double s = 0;
+        /* the state's residents in the same year as the partition's */
+        double s = 0, rState = state_pop(p, atoi(tb->pRel->zPeriod), NULL);
         tb->rPopServedShare = -1;
-        if (!(p->rStatePop > 0))
+        if (!(rState > 0))
             continue;
         if (!tb->bState) {
             if (tb->bFullCoverage)
-                tb->rPopServedShare = tb->rPop / p->rStatePop;
+                tb->rPopServedShare = tb->rPop / rState;
             continue;
         }
         for (size_t j = 0; j < p->nTable; j++)
@@ -379,7 +381,7 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
                 strcmp(p->aTable[j].pRel->zPeriod, tb->pRel->zPeriod) == 0)
                 s += p->aTable[j].rPop;
         if (s > 0 || tb->bFullCoverage)
-            tb->rPopServedShare = (s > 0 ? s : tb->rPop) / p->rStatePop;
+            tb->rPopServedShare = (s > 0 ? s : tb->rPop) / rState;
     }
     for (size_t i = 0; i < p->nTable; i++)
         PA_GUARD(build_rows(p, &p->aTable[i]));

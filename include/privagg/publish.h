@@ -11,10 +11,10 @@
  *      were released, the statewide and partition values are estimated together
  *      by weighted least squares with the exact noise variances, so that the
  *      partitions add up to the state (closed form, docs/publish.md);
- *   2. intervals at 90 %: exact for a value that was not reconciled (the pmf of
- *      the summed discrete Gaussian draws), conservative after reconciliation
- *      (exact part for the value's own noise + a sub-Gaussian bound for the rest,
- *      union bound), labelled which;
+ *   2. intervals at 90 %: exact (the distribution of the estimate's noise, a
+ *      linear combination of discrete Gaussian draws, from their pmfs by
+ *      convolution), or conservative (Chebyshev) where the pmfs would be too long
+ *      to convolve, labelled which;
  *   3. non-negativity and rounding of each published number (the interval is
  *      clipped at 0 and rounded outward: it still holds the true count whenever
  *      the unrounded one did).
@@ -82,7 +82,25 @@ int pa_manifest_signed_bytes(const char *zJson, size_t nJson, char **pzOut, size
  * verify, PA_EDECODE if the signature member is missing or malformed. */
 int pa_manifest_verify(const char *zJson, size_t nJson, const uint8_t aPublic[32]);
 
-/* ---- exact intervals of summed discrete Gaussian noise (intervals.c) -------- */
+/* ---- intervals of the noise of published numbers (intervals.c) -------------- */
+
+/* The noise of a published number: rOwn times the sum of nOwn independent
+ * N_Z(0, rSigma2Own) draws (the batch's own) plus rRest times the sum of
+ * anRest[k] draws of N_Z(0, aSigma2Rest[k]) (the other batches' draws, after the
+ * consistency step; rRest 0 or no draws: none).  All draws independent. */
+typedef struct {
+    double rOwn, rSigma2Own;
+    uint64_t nOwn;
+    double rRest, aSigma2Rest[2];
+    uint64_t anRest[2];
+} pa_publish_noise;
+
+/* *pHalf: a half-width w with P(|noise| <= w) >= level.  *pbExact = 1 when w is
+ * the smallest such (the exact distribution, from the pmfs by convolution),
+ * 0 when conservative (the pmfs would be too long to convolve: Chebyshev with
+ * Var N_Z(0, s) <= s, docs/publish.md).  Draws 1 .. 1e8, level in (0, 1). */
+int pa_publish_noise_halfwidth(const pa_publish_noise *pNoise, double level, double *pHalf, int *pbExact);
+
 
 /* The smallest integer w with P(|Z| <= w) >= level, Z the sum of nDraws
  * independent N_Z(0, sigma2) (numerical convolution of the exact pmf, tails
