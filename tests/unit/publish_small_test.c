@@ -1,0 +1,401 @@
+/*
+ * A publish case small enough to check by hand: a task of 2 x 2 cells (offense
+ * A/B x status citizen/unknown), two partitions ("north" = counties 29001 +
+ * 29003, "south" = 29005) and collection results with known noised totals,
+ * some negative.  pa_release_load_dir and pa_publish run in-process on files
+ * written here (data/ too: three counties' populations for 2023 and 2024 and
+ * three dummy shapes), and table.csv must be exactly the one computed by hand
+ * below: the WLS consistency step, non-negativity and rounding, the intervals,
+ * rates with the partition's population for the period's year (a region = the
+ * sum of its counties), shares by status, low-reliability flags and coverage.
+ * The intervals' half-widths are checked separately against a brute-force
+ * enumeration of the noise's distribution written here (not intervals.c's).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "privagg/common.h"
+#include "privagg/dp.h"
+#include "privagg/publish.h"
+#include "privagg/task.h"
+
+#define K1 "\"1111111111111111111111111111111111111111111111111111111111111111\""
+#define K2 "\"2222222222222222222222222222222222222222222222222222222222222222\""
+#define K3 "\"3333333333333333333333333333333333333333333333333333333333333333\""
+#define KA "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
+#define KB "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\""
+#define KC "\"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\""
+#define KD "\"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\""
+#define KE "\"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\""
+
+/* north lists 3 agencies, south 2 */
+static const char *g_task =
+    "{\"format\": 2, \"name\": \"small publish\","
+    " \"schema\": {\"dimensions\": ["
+    "   {\"name\": \"offense\", \"categories\": [\"A\", \"B\"]},"
+    "   {\"name\": \"status\", \"categories\": [\"citizen\", \"unknown\"]}]},"
+    " \"vdaf\": {\"type\": \"Prio3SumVec\", \"length\": 4, \"max_measurement\": 65535, \"chunk_length\": 2},"
+    " \"parties\": {"
+    "   \"leader\": {\"endpoint\": \"https://127.0.0.1:8441\", \"hpke_public_key\": " K1 "},"
+    "   \"helper\": {\"endpoint\": \"https://127.0.0.1:8442\", \"hpke_public_key\": " K2 "},"
+    "   \"collector\": {\"hpke_public_key\": " K3 "},"
+    "   \"agencies\": ["
+    "     {\"id\": \"MO001\", \"name\": \"A PD\", \"partition\": \"north\", \"public_key\": " KA "},"
+    "     {\"id\": \"MO002\", \"name\": \"B PD\", \"partition\": \"north\", \"public_key\": " KB "},"
+    "     {\"id\": \"MO005\", \"name\": \"E PD\", \"partition\": \"north\", \"public_key\": " KE "},"
+    "     {\"id\": \"MO003\", \"name\": \"C PD\", \"partition\": \"south\", \"public_key\": " KC "},"
+    "     {\"id\": \"MO004\", \"name\": \"D PD\", \"partition\": \"south\", \"public_key\": " KD "}]},"
+    " \"partitions\": [{\"name\": \"north\", \"counties\": [\"29001\", \"29003\"]},"
+    "                {\"name\": \"south\", \"counties\": [\"29005\"]}],"
+    " \"batching\": {\"period\": \"month\", \"min_agencies\": 2},"
+    " \"dp\": {\"mechanism\": \"discrete_gaussian\", \"privacy_unit\": \"incident_record\","
+    "        \"max_cells_per_record\": 2, \"max_per_cell\": 1,"
+    "        \"budget_per_record\": {\"rho\": 1.0},"
+    "        \"per_release\": {\"state\": {\"rho\": 0.25}, \"partition\": {\"rho\": 0.125}}}}";
+
+static char g_dir[64];
+static pa_task *g_pTask;
+
+static void write_file(const char *zName, const char *zText)
+{
+    char zPath[256];
+    FILE *f;
+    snprintf(zPath, sizeof zPath, "%s/%s", g_dir, zName);
+    f = fopen(zPath, "w");
+    assert_non_null(f);
+    fputs(zText, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* a collection result as privagg collect writes it (the fields publish reads) */
+static void write_collection(const char *zPeriod, const char *zPart, double sigma2, int nAgency,
+                             const int aTotal[4])
+{
+    char zTask[65], zText[2048], zName[96];
+    sodium_bin2hex(zTask, sizeof zTask, g_pTask->aTaskId, 32);
+    snprintf(zText, sizeof zText,
+             "{\"format\": \"privagg-collection-v1\", \"task_id\": \"%s\", \"period\": \"%s\","
+             " \"partition\": \"%s\", \"collection_id\": \"0123456789abcdef0123456789abcdef\","
+             " \"ledger_entries\": {\"leader\": \"%064d\", \"helper\": \"%064d\"},"
+             " \"agencies\": %d, \"reports\": %d, \"noise\": {\"sigma2_per_aggregator\": %g},"
+             " \"cells\": [{\"cell\": 0, \"total\": %d}, {\"cell\": 1, \"total\": %d},"
+             " {\"cell\": 2, \"total\": %d}, {\"cell\": 3, \"total\": %d}]}\n",
+             zTask, zPeriod, zPart, 1, 2, nAgency, nAgency, sigma2, aTotal[0], aTotal[1], aTotal[2], aTotal[3]);
+    snprintf(zName, sizeof zName, "in/collection-%s-%s.json", zPeriod, zPart);
+    write_file(zName, zText);
+}
+
+static int setup(void **state)
+{
+    char zPath[128];
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "/tmp/pa_publish_small_XXXXXX");
+    if (mkdtemp(g_dir) == NULL)
+        return -1;
+    snprintf(zPath, sizeof zPath, "%s/in", g_dir);
+    mkdir(zPath, 0700);
+    snprintf(zPath, sizeof zPath, "%s/data", g_dir);
+    mkdir(zPath, 0700);
+    if (pa_task_parse(&g_pTask, g_task, strlen(g_task)) != PA_OK) {
+        fprintf(stderr, "task: %s\n", pa_error_detail());
+        return -1;
+    }
+    /* July 1 estimates (the April 2020 base row is skipped) */
+    write_file("data/mo_county_population_2020_2024.csv",
+               "fips,county,population,reference_date,source\n"
+               "29001,Adair County,99999,2020-04-01 (estimates base),test\n"
+               "29001,Adair County,20000,2023-07-01,test\n"
+               "29003,Andrew County,30000,2023-07-01,test\n"
+               "29005,Atchison County,25000,2023-07-01,test\n"
+               "29001,Adair County,21000,2024-07-01,test\n"
+               "29003,Andrew County,30000,2024-07-01,test\n"
+               "29005,Atchison County,29000,2024-07-01,test\n");
+    write_file("data/mo_county_shapes.csv",
+               "fips,county,path,source\n"
+               "29001,Adair,M0 0L10 0L10 10Z,test; viewBox 0 0 1000 500\n"
+               "29003,Andrew,M10 0L20 0L20 10Z,test; viewBox 0 0 1000 500\n"
+               "29005,Atchison,M20 0L30 0L30 10Z,test; viewBox 0 0 1000 500\n");
+    /* cells: 0 = (A, citizen), 1 = (A, unknown), 2 = (B, citizen), 3 = (B, unknown) */
+    static const int aState23[4] = {12, 4, 5, -2}, aNorth[4] = {6, 1, 5, -3}, aSouth[4] = {3, 2, 1, 0},
+                     aState24[4] = {-1, 0, 10, 2};
+    write_collection("2023-07", "state", 4, 4, aState23);
+    write_collection("2023-07", "north", 8, 2, aNorth);
+    write_collection("2023-07", "south", 8, 2, aSouth);
+    write_collection("2024-01", "state", 4, 5, aState24);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char zCmd[128];
+    (void)state;
+    pa_task_free(g_pTask);
+    snprintf(zCmd, sizeof zCmd, "rm -rf %s", g_dir);
+    return system(zCmd) == 0 ? 0 : -1;
+}
+
+static char *slurp(const char *zPath)
+{
+    FILE *f = fopen(zPath, "r");
+    char *z;
+    long n;
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    z = calloc((size_t)n + 1, 1);
+    assert_non_null(z);
+    assert_int_equal(fread(z, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return z;
+}
+
+/*
+ * The hand computation.
+ *
+ * Noise: statewide sigma2 = 4 per aggregator (v_s = 2 sigma2 = 8), partitions 8
+ * (v_p = 16), n = 2 partitions.  lambda = n v_p / (n v_p + v_s) = 32 / 40 = 0.8,
+ * lambda / n = 0.4.
+ *
+ * 2023-07, all three batches released, so reconciled (cells A/cit, A/unk, B/cit, B/unk):
+ *   y_s = 12, 4, 5, -2;  north 6, 1, 5, -3;  south 3, 2, 1, 0;  Y = 9, 3, 6, -3
+ *   y_s - Y = 3, 1, -1, 1
+ *   S^ = 0.8 y_s + 0.2 Y = 11.4, 3.8, 5.2, -2.2
+ *   north^ = y + 0.4 (y_s - Y) = 7.2, 1.4, 4.6, -2.6;  south^ = 4.2, 2.4, 0.6, 0.4
+ *   north^ + south^ = 11.4, 3.8, 5.2, -2.2 = S^ (the consistency).
+ *   Margins are sums of cell estimates: state A 15.2, B 3.0, citizen 16.6,
+ *   unknown 1.6, total 18.2; north A 8.6, B 2.0, cit 11.8, unk -1.2, total 10.6;
+ *   south A 6.6, B 1.0, cit 4.8, unk 2.8, total 7.6.
+ * Published = max(0, round(estimate)): -2.2 -> 0, 1.6 -> 2, 18.2 -> 18, -1.2 -> 0.
+ *
+ * Intervals: the smallest w with P(|noise| <= w) >= 0.90, the noise being
+ *   state:      0.8 (own 2m draws of sigma2 4) + 0.2 (2 m n partition draws of 8)
+ *   partition:  0.6 (own 2m draws of 8) + 0.4 (2m statewide draws of 4 and 2m of 8)
+ *   unreconciled (2024-01): the own 2m draws of 4
+ * for m cells.  By enumerating every (own, rest) pair of the exact pmfs
+ * (independently of intervals.c, see g_aWant below):
+ *   m = 1: state 4.2, partition 5.0, unreconciled 5;  m = 2: 5.8, 7.2, 7;
+ *   m = 4: 8.4, 10.2, 9  (at 95 %, m = 2: 7.0, 8.6, 8).
+ * Interval = [max(0, ceil(est - w)), max(0, floor(est + w))]:
+ *   state A/cit 11.4 +- 4.2 -> [8, 15];  A/unk 3.8 -> [0, 8];  B/unk -2.2 -> [0, 2]
+ *   state margin A 15.2 +- 5.8 -> [10, 21]; total 18.2 +- 8.4 -> [10, 26]
+ *   north A/cit 7.2 +- 5.0 -> [3, 12]; north total 10.6 +- 10.2 -> [1, 20]
+ *   2024-01 (not reconciled: only the statewide batch), cells -1, 0, 10, 2:
+ *   A/cit -1 +- 5 -> [0, 4]; B/cit 10 +- 5 -> [5, 15]; total 11 +- 9 -> [2, 20].
+ * noise_sd = sqrt(sum coef^2 draws sigma2): state cell sqrt(0.64 * 8 + 0.04 * 32) = 2.530,
+ *   partition cell sqrt(0.36 * 16 + 0.16 * (8 + 16)) = 3.098, unreconciled 2.828.
+ * Low reliability when high - low > published: state A/cit 7 > 11 no; A/unk 8 > 4 yes;
+ *   state A margin 11 > 15 no, total 16 > 18 no, citizen 11 > 17 no; 2024 B/cit
+ *   10 > 10 no (equal is not wider), B margin 12 +- 7 -> [5, 19]: 14 > 12 yes.
+ *
+ * Rates (rows whose status is "(all)" only: residents by status are unknown) per
+ * 100,000 per month, the population of the period's year: 2023 north = 29001 +
+ * 29003 = 20000 + 30000 = 50000, south 25000, state 75000; 2024 state = 21000 +
+ * 30000 + 29000 = 80000.  State 2023 A: 15 / 75000 e5 = 20.000 [13.333, 28.000],
+ * x 12 = 240 [160, 336]; north A 9 / 50000 e5 = 18.000 [4, 30]; south total
+ * 8 / 25000 e5 = 32.000 [0, 68]; 2024 B 12 / 80000 e5 = 15.000 [6.250, 23.750].
+ *
+ * Shares (status margins): published / (published + the rest's published);
+ * interval [lo_s / (lo_s + hi_r), hi_s / (hi_s + lo_r)] from 95 % intervals.
+ *   state 2023 citizen: 17 / (17 + 2) = 0.8947; 95 %: citizen 16.6 +- 7.0 ->
+ *   [10, 23], unknown 1.6 +- 7.0 -> [0, 8]: [10 / 18, 23 / 23] = [0.5556, 1.0000].
+ *   north citizen 12 / (12 + 0) = 1; 95 %: cit 11.8 +- 8.6 -> [4, 20], unk -1.2
+ *   -> [0, 7]: [4 / 11, 1] = [0.3636, 1].  south citizen 5 / 8 = 0.6250.
+ *   2024 citizen 9 / 11 = 0.8182; 95 % (w 8): cit 9 -> [1, 17], unk 2 -> [0, 10]:
+ *   [1 / 11, 17 / 17] = [0.0909, 1]; unknown 2 / 11 = 0.1818, [0, 10 / 11 = 0.9091].
+ *
+ * Coverage: reported (the collection's agencies) / listed (the task's): state
+ * 2023 4 / 5, north 2 / 3, south 2 / 2, state 2024 5 / 5.  Population share
+ * served (table.json): south 25000 / 75000 = 0.3333 (all its agencies reported),
+ * north unknown (null), state 2023 the fully reported partitions = 0.3333 (a
+ * lower bound), state 2024 (every agency reported) 80000 / 80000 = 1.
+ */
+#define NOTE                                                                                                 \
+    "no rate: residents by immigration status are not counted (the denominator is unknown); see the share " \
+    "of the total instead"
+static const char *const g_azWant[] = {
+    "2023-07,state,cell,A,citizen,12,11.400,11,8,15,exact,yes,2.530,,75000,2023,,,,,,," NOTE ",,,,4,5",
+    "2023-07,state,cell,A,unknown,4,3.800,4,0,8,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5",
+    "2023-07,state,cell,B,citizen,5,5.200,5,1,9,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5",
+    "2023-07,state,cell,B,unknown,-2,-2.200,0,0,2,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5",
+    "2023-07,state,margin,A,(all),16,15.200,15,10,21,exact,yes,3.578,,75000,2023,20.000,13.333,28.000,240.000,160.000,336.000,,,,,4,5",
+    "2023-07,state,margin,B,(all),3,3.000,3,0,8,exact,yes,3.578,low reliability,75000,2023,4.000,0.000,10.667,48.000,0.000,128.000,,,,,4,5",
+    "2023-07,state,margin,(all),citizen,17,16.600,17,11,22,exact,yes,3.578,,75000,2023,,,,,,," NOTE ",0.8947,0.5556,1.0000,4,5",
+    "2023-07,state,margin,(all),unknown,2,1.600,2,0,7,exact,yes,3.578,low reliability,75000,2023,,,,,,," NOTE ",0.1053,0.0000,0.4444,4,5",
+    "2023-07,state,total,(all),(all),19,18.200,18,10,26,exact,yes,5.060,,75000,2023,24.000,13.333,34.667,288.000,160.000,416.000,,,,,4,5",
+    "2023-07,north,cell,A,citizen,6,7.200,7,3,12,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3",
+    "2023-07,north,cell,A,unknown,1,1.400,1,0,6,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3",
+    "2023-07,north,cell,B,citizen,5,4.600,5,0,9,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3",
+    "2023-07,north,cell,B,unknown,-3,-2.600,0,0,2,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3",
+    "2023-07,north,margin,A,(all),7,8.600,9,2,15,exact,yes,4.382,low reliability,50000,2023,18.000,4.000,30.000,216.000,48.000,360.000,,,,,2,3",
+    "2023-07,north,margin,B,(all),2,2.000,2,0,9,exact,yes,4.382,low reliability,50000,2023,4.000,0.000,18.000,48.000,0.000,216.000,,,,,2,3",
+    "2023-07,north,margin,(all),citizen,11,11.800,12,5,19,exact,yes,4.382,low reliability,50000,2023,,,,,,," NOTE ",1.0000,0.3636,1.0000,2,3",
+    "2023-07,north,margin,(all),unknown,-2,-1.200,0,0,6,exact,yes,4.382,low reliability,50000,2023,,,,,,," NOTE ",0.0000,0.0000,0.6364,2,3",
+    "2023-07,north,total,(all),(all),9,10.600,11,1,20,exact,yes,6.197,low reliability,50000,2023,22.000,2.000,40.000,264.000,24.000,480.000,,,,,2,3",
+    "2023-07,south,cell,A,citizen,3,4.200,4,0,9,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2",
+    "2023-07,south,cell,A,unknown,2,2.400,2,0,7,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2",
+    "2023-07,south,cell,B,citizen,1,0.600,1,0,5,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2",
+    "2023-07,south,cell,B,unknown,0,0.400,0,0,5,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2",
+    "2023-07,south,margin,A,(all),5,6.600,7,0,13,exact,yes,4.382,low reliability,25000,2023,28.000,0.000,52.000,336.000,0.000,624.000,,,,,2,2",
+    "2023-07,south,margin,B,(all),1,1.000,1,0,8,exact,yes,4.382,low reliability,25000,2023,4.000,0.000,32.000,48.000,0.000,384.000,,,,,2,2",
+    "2023-07,south,margin,(all),citizen,4,4.800,5,0,12,exact,yes,4.382,low reliability,25000,2023,,,,,,," NOTE ",0.6250,0.0000,1.0000,2,2",
+    "2023-07,south,margin,(all),unknown,2,2.800,3,0,10,exact,yes,4.382,low reliability,25000,2023,,,,,,," NOTE ",0.3750,0.0000,1.0000,2,2",
+    "2023-07,south,total,(all),(all),6,7.600,8,0,17,exact,yes,6.197,low reliability,25000,2023,32.000,0.000,68.000,384.000,0.000,816.000,,,,,2,2",
+    "2024-01,state,cell,A,citizen,-1,-1.000,0,0,4,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5",
+    "2024-01,state,cell,A,unknown,0,0.000,0,0,5,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5",
+    "2024-01,state,cell,B,citizen,10,10.000,10,5,15,exact,no,2.828,,80000,2024,,,,,,," NOTE ",,,,5,5",
+    "2024-01,state,cell,B,unknown,2,2.000,2,0,7,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5",
+    "2024-01,state,margin,A,(all),-1,-1.000,0,0,6,exact,no,4.000,low reliability,80000,2024,0.000,0.000,7.500,0.000,0.000,90.000,,,,,5,5",
+    "2024-01,state,margin,B,(all),12,12.000,12,5,19,exact,no,4.000,low reliability,80000,2024,15.000,6.250,23.750,180.000,75.000,285.000,,,,,5,5",
+    "2024-01,state,margin,(all),citizen,9,9.000,9,2,16,exact,no,4.000,low reliability,80000,2024,,,,,,," NOTE ",0.8182,0.0909,1.0000,5,5",
+    "2024-01,state,margin,(all),unknown,2,2.000,2,0,9,exact,no,4.000,low reliability,80000,2024,,,,,,," NOTE ",0.1818,0.0000,0.9091,5,5",
+    "2024-01,state,total,(all),(all),11,11.000,11,2,20,exact,no,5.657,low reliability,80000,2024,13.750,2.500,25.000,165.000,30.000,300.000,,,,,5,5",
+};
+
+static void run_publish(void)
+{
+    pa_release *aRel = NULL;
+    size_t nRel = 0;
+    char zIn[128], zOut[128], zData[128];
+    pa_publish_opts o;
+    pa_publish_summary sum;
+    snprintf(zIn, sizeof zIn, "%s/in", g_dir);
+    snprintf(zOut, sizeof zOut, "%s/out", g_dir);
+    snprintf(zData, sizeof zData, "%s/data", g_dir);
+    assert_int_equal(pa_release_load_dir(g_pTask, zIn, &aRel, &nRel), PA_OK);
+    assert_int_equal(nRel, 4);
+    memset(&o, 0, sizeof o);
+    o.zDataDir = zData;
+    o.zOutDir = zOut;
+    o.zVersion = "test";
+    if (pa_publish(g_pTask, aRel, nRel, &o, &sum) != PA_OK)
+        fail_msg("publish: %s", pa_error_detail());
+    assert_int_equal(sum.nRelease, 4);
+    assert_int_equal(sum.nPeriod, 2);
+    assert_int_equal(sum.nRow, 4 * 9);
+    assert_int_equal(sum.nReconciled, 1);
+    pa_release_free_all(aRel, nRel);
+}
+
+static void test_table_csv(void **state)
+{
+    char zPath[160], *z, *zLine, *zSave = NULL;
+    size_t i = 0, nBad = 0;
+    (void)state;
+    run_publish();
+    snprintf(zPath, sizeof zPath, "%s/out/table.csv", g_dir);
+    z = slurp(zPath);
+    zLine = strtok_r(z, "\n", &zSave);
+    assert_non_null(zLine);
+    assert_string_equal(zLine, "period,partition,kind,offense,status,noised,estimate,published,ci90_low,ci90_high,"
+                               "interval,reconciled,noise_sd,low_reliability,population,population_year,"
+                               "rate_per_100k_month,rate_month_low,rate_month_high,rate_per_100k_year,"
+                               "rate_year_low,rate_year_high,rate_note,share_of_total,share_low,share_high,"
+                               "agencies_reported,agencies_listed");
+    while ((zLine = strtok_r(NULL, "\n", &zSave)) != NULL) {
+        if (i >= sizeof g_azWant / sizeof g_azWant[0])
+            fail_msg("table.csv: more rows than the %zu expected: %s", i, zLine);
+        if (strcmp(zLine, g_azWant[i]) != 0) {
+            print_message("table.csv row %zu:\n  got  %s\n  want %s\n", i + 1, zLine, g_azWant[i]);
+            nBad++;
+        }
+        i++;
+    }
+    assert_int_equal(i, sizeof g_azWant / sizeof g_azWant[0]);
+    if (nBad > 0)
+        fail_msg("table.csv: %zu rows differ from the hand computation", nBad);
+    free(z);
+}
+
+/* table.json: coverage (the share of the population served) and reconciled flags */
+static void test_table_json(void **state)
+{
+    static const struct {
+        const char *zPeriod, *zPart;
+        int bReconciled;
+        double rShare;                 /* < 0: null (unknown) */
+        int nPop, iYear;
+    } aWant[] = {{"2023-07", "state", 1, 25000.0 / 75000.0, 75000, 2023},
+                 {"2023-07", "north", 1, -1, 50000, 2023},
+                 {"2023-07", "south", 1, 25000.0 / 75000.0, 25000, 2023},
+                 {"2024-01", "state", 0, 1.0, 80000, 2024}};
+    char zPath[160];
+    json_t *pRoot, *pTables;
+    (void)state;
+    run_publish();
+    snprintf(zPath, sizeof zPath, "%s/out/table.json", g_dir);
+    pRoot = json_load_file(zPath, 0, NULL);
+    assert_non_null(pRoot);
+    pTables = json_object_get(pRoot, "tables");
+    assert_int_equal(json_array_size(pTables), 4);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *t = json_array_get(pTables, i), *c = json_object_get(t, "coverage");
+        json_t *s = json_object_get(c, "population_share_served");
+        assert_string_equal(json_string_value(json_object_get(t, "period")), aWant[i].zPeriod);
+        assert_string_equal(json_string_value(json_object_get(t, "partition")), aWant[i].zPart);
+        assert_int_equal(json_is_true(json_object_get(t, "reconciled")), aWant[i].bReconciled);
+        assert_int_equal(json_integer_value(json_object_get(t, "population")), aWant[i].nPop);
+        assert_int_equal(json_integer_value(json_object_get(t, "population_year")), aWant[i].iYear);
+        if (aWant[i].rShare < 0)
+            assert_true(json_is_null(s));
+        else if (!(fabs(json_number_value(s) - aWant[i].rShare) < 1e-9))
+            fail_msg("%s/%s: population share served %g, want %g", aWant[i].zPeriod, aWant[i].zPart,
+                     json_number_value(s), aWant[i].rShare);
+    }
+    json_decref(pRoot);
+}
+
+/* the half-widths above, from pa_publish_noise_halfwidth, against the enumeration of
+ * every (own, rest) pair of the exact pmfs (python, independently of intervals.c) */
+static void test_halfwidths(void **state)
+{
+    static const struct {
+        int bPart;                     /* 0: statewide, 1: partition, 2: unreconciled */
+        uint64_t m;
+        double level, w;
+    } aWant[] = {{0, 1, 0.90, 4.2}, {0, 2, 0.90, 5.8}, {0, 4, 0.90, 8.4}, {0, 2, 0.95, 7.0},
+                 {1, 1, 0.90, 5.0}, {1, 2, 0.90, 7.2}, {1, 4, 0.90, 10.2}, {1, 2, 0.95, 8.6},
+                 {2, 1, 0.90, 5}, {2, 2, 0.90, 7}, {2, 4, 0.90, 9}, {2, 2, 0.95, 8}};
+    (void)state;
+    for (size_t i = 0; i < sizeof aWant / sizeof aWant[0]; i++) {
+        pa_publish_noise n;
+        double w;
+        int bExact;
+        memset(&n, 0, sizeof n);
+        if (aWant[i].bPart == 0) {
+            n = (pa_publish_noise){0.8, 4, 2 * aWant[i].m, 0.2, {0, 8}, {0, 4 * aWant[i].m}};
+        } else if (aWant[i].bPart == 1) {
+            n = (pa_publish_noise){0.6, 8, 2 * aWant[i].m, 0.4, {4, 8}, {2 * aWant[i].m, 2 * aWant[i].m}};
+        } else {
+            n = (pa_publish_noise){1, 4, 2 * aWant[i].m, 0, {0, 0}, {0, 0}};
+        }
+        assert_int_equal(pa_publish_noise_halfwidth(&n, aWant[i].level, &w, &bExact), PA_OK);
+        assert_int_equal(bExact, 1);
+        /* at or just above the lattice point where the mass reaches the level */
+        if (!(w >= aWant[i].w - 1e-12 && w < aWant[i].w + 1e-6))
+            fail_msg("case %zu: half-width %.12g, want %g", i, w, aWant[i].w);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_csv),
+        cmocka_unit_test(test_table_json),
+        cmocka_unit_test(test_halfwidths),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
