@@ -866,6 +866,28 @@ static int json_hex32(const json_t *o, int64_t seq, const char *zKey, uint8_t a[
     return PA_OK;
 }
 
+/* an export holds what export_json writes and nothing else: a member it does
+ * not write (not covered by any hash) is refused, not silently ignored */
+static const char *const k_azEntryKeys[] = {"seq", "task_id", "batch", "level", "period", "partition",
+                                            "mechanism", "param", "unit", "charge", "total", "budget",
+                                            "time", "prev_hash", "hash", NULL};
+static const char *const k_azDocKeys[] = {"format", "hash", "count", "head", "entries", "cells", NULL};
+
+static int only_members(const json_t *o, const char *const *azKeys, const char *zWhere)
+{
+    const char *zKey;
+    json_t *v;
+    json_object_foreach((json_t *)o, zKey, v) {
+        size_t k;
+        for (k = 0; azKeys[k] != NULL && strcmp(azKeys[k], zKey) != 0; k++)
+            ;
+        if (azKeys[k] == NULL)
+            return pa_fail(PA_EDECODE, "%s: unknown member \"%s\" (an export holds only what privagg "
+                                       "ledger export writes)", zWhere, zKey);
+    }
+    return PA_OK;
+}
+
 /* one exported entry into the in-memory table, with its stored hashes (walk checks them) */
 static int import_entry(sqlite3 *pDb, sqlite3_stmt *pIns, const json_t *o, size_t i)
 {
@@ -878,6 +900,9 @@ static int import_entry(sqlite3 *pDb, sqlite3_stmt *pIns, const json_t *o, size_
 
     if (!json_is_object(o))
         return pa_fail(PA_EDECODE, "ledger entries[%zu]: not an object", i);
+    char zWhere[48];
+    snprintf(zWhere, sizeof zWhere, "ledger entries[%zu]", i);
+    PA_GUARD(only_members(o, k_azEntryKeys, zWhere));
     if (!json_is_integer(v = json_object_get(o, "seq")))
         return pa_fail(PA_EDECODE, "ledger entries[%zu].seq: missing or not an integer", i);
     sqlite3_reset(pIns);
@@ -936,6 +961,8 @@ int pa_dp_ledger_open_json(sqlite3 **ppDb, const char *zJson, size_t nJson, cons
         strcmp(json_string_value(json_object_get(pDoc, "format")), LEDGER_TAG) != 0)
         rc = pa_fail(PA_EDECODE, "ledger file: format is not \"%s\" (write it with privagg ledger export)",
                      LEDGER_TAG);
+    if (rc == PA_OK)
+        rc = only_members(pDoc, k_azDocKeys, "ledger file");
     pEntries = json_object_get(pDoc, "entries");
     if (rc == PA_OK && !json_is_array(pEntries))
         rc = pa_fail(PA_EDECODE, "ledger file: entries: missing or not an array");
