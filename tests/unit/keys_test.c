@@ -307,6 +307,117 @@ static void test_key_file_open(void **state)
     pa_keys_wipe(&k);
 }
 
+/* a key file rewritten with one member changed (NULL value: removed), mode 0600 */
+static void rewrite_key(const char *zFrom, const char *zTo, const char *zKey, const char *zValue)
+{
+    json_t *o = json_load_file(zFrom, 0, NULL);
+    FILE *f;
+    assert_non_null(o);
+    if (zValue == NULL)
+        json_object_del(o, zKey);
+    else
+        json_object_set_new(o, zKey, json_string(zValue));
+    unlink(zTo);
+    f = fopen(zTo, "w");
+    assert_non_null(f);
+    assert_int_equal(fchmod(fileno(f), 0600), 0);
+    assert_int_equal(json_dumpf(o, f, 0), 0);
+    assert_int_equal(fclose(f), 0);
+    json_decref(o);
+}
+
+static void expect_key_error(const char *zFile, int bPrivate, int code, const char *zFragment)
+{
+    pa_keys r;
+    int rc = bPrivate ? pa_keys_read_private(&r, zFile) : pa_keys_read_public(&r, zFile);
+    if (rc != code || strstr(pa_error_detail(), zFragment) == NULL)
+        fail_msg("%s: got %d \"%s\", expected %d mentioning \"%s\"", zFile, rc, rc ? pa_error_detail() : "", code,
+                 zFragment);
+    if (rc == PA_OK)
+        pa_keys_wipe(&r);
+}
+
+/* The collector's manifest signing key (Ed25519): generated, written (public half
+ * in .pub, secret only in .key), read back; optional for files written before it
+ * existed; refused when half of it is there, when the halves do not match, or
+ * when it is not hex.  Only the collector has one. */
+static void test_collector_signing_key(void **state)
+{
+    pa_keys k, r, p;
+    char zPrefix[128], zKey[160], zPub[160], zBad[160], zHex[129];
+    uint8_t zero[64] = {0}, aDerived[32], aOtherPk[32], aOtherSk[64];
+    (void)state;
+    path(zPrefix, sizeof zPrefix, "collector");
+    assert_int_equal(pa_keys_generate(&k, PA_ROLE_COLLECTOR, NULL, 7), PA_OK);
+    assert_int_equal(k.bSign, 1);
+    crypto_sign_ed25519_sk_to_pk(aDerived, k.aSignSecret);
+    assert_memory_equal(aDerived, k.aSignPublic, 32);
+    assert_memory_not_equal(k.aSignPublic, k.aPublic, 32);
+    assert_int_equal(pa_keys_write(&k, zPrefix), PA_OK);
+    snprintf(zKey, sizeof zKey, "%s.key", zPrefix);
+    snprintf(zPub, sizeof zPub, "%s.pub", zPrefix);
+    assert_int_equal(pa_keys_read_private(&r, zKey), PA_OK);
+    assert_int_equal(r.bSign, 1);
+    assert_memory_equal(r.aSignPublic, k.aSignPublic, 32);
+    assert_memory_equal(r.aSignSecret, k.aSignSecret, 64);
+    assert_int_equal(pa_keys_read_public(&p, zPub), PA_OK);
+    assert_int_equal(p.bSign, 1);
+    assert_memory_equal(p.aSignPublic, k.aSignPublic, 32);
+    assert_memory_equal(p.aSignSecret, zero, 64);
+    /* the public file holds no secret half */
+    json_t *o = json_load_file(zPub, 0, NULL);
+    assert_non_null(json_object_get(o, "signing_public_key"));
+    assert_null(json_object_get(o, "signing_secret_key"));
+    json_decref(o);
+    /* wiped */
+    pa_keys_wipe(&r);
+    assert_memory_equal(r.aSignSecret, zero, 64);
+
+    /* a collector file from before signing keys: reads, without one */
+    path(zBad, sizeof zBad, "old.key");
+    rewrite_key(zKey, zBad, "signing_public_key", NULL);
+    rewrite_key(zBad, zBad, "signing_secret_key", NULL);
+    assert_int_equal(pa_keys_read_private(&r, zBad), PA_OK);
+    assert_int_equal(r.bSign, 0);
+    assert_memory_equal(r.aSignSecret, zero, 64);
+    pa_keys_wipe(&r);
+    /* half of it */
+    rewrite_key(zKey, zBad, "signing_public_key", NULL);
+    expect_key_error(zBad, 1, PA_EDECODE, "signing_secret_key without signing_public_key");
+    rewrite_key(zKey, zBad, "signing_secret_key", NULL);
+    expect_key_error(zBad, 1, PA_EDECODE, "signing_secret_key");
+    /* halves that do not match: another key pair's public half */
+    crypto_sign_keypair(aOtherPk, aOtherSk);
+    sodium_bin2hex(zHex, sizeof zHex, aOtherPk, 32);
+    rewrite_key(zKey, zBad, "signing_public_key", zHex);
+    expect_key_error(zBad, 1, PA_EDECODE, "signing_secret_key does not match signing_public_key");
+    /* not hex, or the wrong length */
+    rewrite_key(zKey, zBad, "signing_public_key", "zz");
+    expect_key_error(zBad, 1, PA_EDECODE, "signing_public_key");
+    path(zBad, sizeof zBad, "bad.pub");
+    rewrite_key(zPub, zBad, "signing_public_key", "00ff");
+    expect_key_error(zBad, 0, PA_EDECODE, "signing_public_key");
+    sodium_memzero(aOtherSk, sizeof aOtherSk);
+
+    /* only the collector signs manifests */
+    static const pa_role roles[] = {PA_ROLE_AGENCY, PA_ROLE_LEADER, PA_ROLE_HELPER};
+    for (size_t i = 0; i < 3; i++) {
+        pa_keys a;
+        char zP[128], zF[160];
+        snprintf(zP, sizeof zP, "%s/nosign_%s", g_dir, pa_role_name(roles[i]));
+        assert_int_equal(pa_keys_generate(&a, roles[i], "MO0010000", 1), PA_OK);
+        assert_int_equal(a.bSign, 0);
+        assert_int_equal(pa_keys_write(&a, zP), PA_OK);
+        snprintf(zF, sizeof zF, "%s.pub", zP);
+        o = json_load_file(zF, 0, NULL);
+        assert_null(json_object_get(o, "signing_public_key"));
+        json_decref(o);
+        pa_keys_wipe(&a);
+    }
+    pa_keys_wipe(&k);
+    pa_keys_wipe(&p);
+}
+
 /* No block jansson frees still holds a secret's hex: the encoded text, the file
  * text and the JSON strings are wiped on write and on read. */
 static void test_secret_strings_wiped(void **state)
@@ -325,6 +436,13 @@ static void test_secret_strings_wiped(void **state)
         snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
         assert_int_equal(pa_keys_read_private(&r, zFile), PA_OK);
         assert_int_equal(g_nLeft, 0);
+        if (roles[i] == PA_ROLE_COLLECTOR) {
+            /* the manifest signing secret too */
+            sodium_bin2hex(g_zNeedle, sizeof g_zNeedle, k.aSignSecret, 64);
+            pa_keys_wipe(&r);
+            assert_int_equal(pa_keys_read_private(&r, zFile), PA_OK);
+            assert_int_equal(g_nLeft, 0);
+        }
         g_zNeedle[0] = '\0';
         assert_memory_equal(r.aSecret, k.aSecret, 32);
         pa_keys_wipe(&k);
@@ -354,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pairing_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_file_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_strings_wiped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_collector_signing_key, setup, teardown),
     };
     json_set_alloc_funcs(hook_malloc, hook_free); /* before any jansson allocation */
     return cmocka_run_group_tests(tests, NULL, NULL);
