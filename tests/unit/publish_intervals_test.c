@@ -125,10 +125,10 @@ static void test_coverage(void **state)
     assert_int_equal(pa_dp_rng_new_seeded_for_tests(&pRng, aSeed, sizeof aSeed), PA_OK);
     assert_int_equal(pa_dp_mechanism_gaussian(&mS, pa_dp_rational_make(4, 1)), PA_OK);
     assert_int_equal(pa_dp_mechanism_gaussian(&mP, pa_dp_rational_make(8, 1)), PA_OK);
-    for (int k = 0; k < N_MONTH; k++) {
-        char zPeriod[8];
+    for (unsigned k = 0; k < N_MONTH; k++) {
+        char zPeriod[16];
         int bStateOnly = k % 6 == 5;   /* one month in six: only the statewide batch (not reconciled) */
-        snprintf(zPeriod, sizeof zPeriod, "%04d-%02d", 1900 + k / 12, k % 12 + 1);
+        snprintf(zPeriod, sizeof zPeriod, "%04u-%02u", 1900 + k / 12, k % 12 + 1);
         for (int c = 0; c < 4; c++) {
             aTruth[k][1][c] = (k * 7 + c * 3) % 11;          /* north */
             aTruth[k][2][c] = (k * 5 + c * 13) % 4;          /* south: small, often 0 */
