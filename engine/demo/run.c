@@ -382,18 +382,20 @@ static void period_back(char z[8], size_t m)
     z[7] = '\0';
 }
 
+/* No rate column here: a rate needs the population the reporting agencies serve
+ * for the period's year, which publish computes (report/table.csv, report.html). */
 static void print_table(const pa_task *t, const pa_collection *c, const uint64_t *aTrue, uint64_t w95)
 {
-    double pop = 6245466.0; /* Missouri, July 2024 (data/mo_county_population.csv) */
     size_t nIn = 0;
     int64_t maxErr = 0;
 
     printf("\nStatewide %s: %llu agencies, %llu reports, %llu rejected; noise: discrete Gaussian from each\n"
-           "aggregator; 95%% interval of every cell's error: +-%llu.  Rates per 100,000 residents.\n\n",
+           "aggregator; 95%% interval of every cell's error: +-%llu.  Rates per 100,000 residents of the\n"
+           "reporting partitions, with intervals: report/table.csv and report/report.html.\n\n",
            c->zPeriod, (unsigned long long)c->nAgency, (unsigned long long)c->nReport,
            (unsigned long long)c->nRejected, (unsigned long long)w95);
-    printf("%-28s %-26s %-18s %7s %7s %6s %8s %9s\n", "offense", "status", "role", "true", "noised", "error",
-           "95% int", "rate");
+    printf("%-28s %-26s %-18s %7s %7s %6s %8s\n", "offense", "status", "role", "true", "noised", "error",
+           "95% int");
     for (size_t i = 0; i < c->nCell; i++) {
         size_t o = i / 10, st = (i / 2) % 5, r = i % 2;
         if (pa_task_structural_zero(t, i))
@@ -404,9 +406,9 @@ static void print_table(const pa_task *t, const pa_collection *c, const uint64_t
             maxErr = err > 0 ? err : -err;
         char zInt[16];
         snprintf(zInt, sizeof zInt, "+-%llu", (unsigned long long)w95);
-        printf("%-28.28s %-26.26s %-18.18s %7llu %7lld %+6lld %8s %9.2f\n", t->aDimension[0].azCategory[o],
+        printf("%-28.28s %-26.26s %-18.18s %7llu %7lld %+6lld %8s\n", t->aDimension[0].azCategory[o],
                t->aDimension[1].azCategory[st], t->aDimension[2].azCategory[r], (unsigned long long)aTrue[i],
-               (long long)c->aTotal[i], (long long)err, zInt, (double)c->aTotal[i] / pop * 1e5);
+               (long long)c->aTotal[i], (long long)err, zInt);
     }
     printf("\n%zu of %zu cells within the 95%% interval (+-%llu); largest error %lld.\n", nIn,
            c->nCell - t->nStructuralZero, (unsigned long long)w95, (long long)maxErr);
