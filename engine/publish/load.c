@@ -93,6 +93,14 @@ static int read_release(const pa_task *t, const char *zFile, pa_release *r)
             rc = pa_fail(PA_EDECODE, "%s: cells[%zu]: cell or total missing or out of order", zFile, i);
         else
             r->aTotal[i] = (int64_t)json_integer_value(json_object_get(c, "total"));
+        /* a structural zero is marked by the collector as the task declares it */
+        json_t *z = json_object_get(c, "structural_zero");
+        if (rc == PA_OK && z != NULL && !json_is_boolean(z))
+            rc = pa_fail(PA_EDECODE, "%s: cells[%zu].structural_zero: not true or false", zFile, i);
+        else if (rc == PA_OK && json_is_true(z) != pa_task_structural_zero(t, i))
+            rc = pa_fail(PA_EINVAL, "%s: cells[%zu]: %s structural zero, the task's schema.structural_zeros says "
+                                    "it is %s (a collection of another task version?)",
+                         zFile, i, json_is_true(z) ? "marked a" : "not marked a", json_is_true(z) ? "not" : "one");
     }
     r->nCell = t->nCell;
     json_decref(o);

@@ -51,7 +51,7 @@ static size_t g_nMemo;
 static int halfwidth(const pa_pub_table *tb, size_t nSet, double level, double *pHalf, int *pbExact)
 {
     pa_publish_noise n;
-    if (tb->pRel->rSigma2 <= 0) {      /* mechanism none: exact totals */
+    if (tb->pRel->rSigma2 <= 0 || nSet == 0) { /* mechanism none: exact totals; no cell: 0 */
         *pHalf = 0;
         *pbExact = 1;
         return PA_OK;
@@ -107,6 +107,8 @@ static size_t cell_cat(const pa_task *t, size_t iCell, size_t d)
 
 static int in_set(const pa_task *t, size_t iCell, const int *aCat)
 {
+    if (pa_task_structural_zero(t, iCell))
+        return 0;                      /* never published, in no margin (schema.structural_zeros) */
     for (size_t d = 0; d < t->nDimension; d++)
         if (aCat[d] != PA_PUB_ALL && (size_t)aCat[d] != cell_cat(t, iCell, d))
             return 0;
@@ -122,7 +124,8 @@ int pa_pub_set_estimate(const pa_pub *p, const pa_pub_table *tb, const int *aCat
     size_t n = 0;
     int64_t noised = 0;
     for (size_t i = 0; i < t->nCell; i++) {
-        int b = bComplementOfStatus ? (size_t)aCat[p->iStatusDim] != cell_cat(t, i, (size_t)p->iStatusDim)
+        int b = bComplementOfStatus ? !pa_task_structural_zero(t, i) &&
+                                          (size_t)aCat[p->iStatusDim] != cell_cat(t, i, (size_t)p->iStatusDim)
                                     : in_set(t, i, aCat);
         if (!b)
             continue;
@@ -186,29 +189,39 @@ static int fill_row(const pa_pub *p, pa_pub_table *tb, pa_pub_row *r)
     return PA_OK;
 }
 
+/* the rows of a table: every cell but the structural zeros, one margin per
+ * category of each dimension (but one holding only structural zeros), the total */
 static int build_rows(const pa_pub *p, pa_pub_table *tb)
 {
     const pa_task *t = p->pTask;
     size_t nMargin = 0, k = 0;
     for (size_t d = 0; d < t->nDimension; d++)
         nMargin += t->aDimension[d].nCategory;
-    tb->nRow = t->nCell + nMargin + 1;
-    if ((tb->aRow = calloc(tb->nRow, sizeof *tb->aRow)) == NULL)
+    if ((tb->aRow = calloc(t->nCell + nMargin + 1, sizeof *tb->aRow)) == NULL)
         return pa_fail(PA_ENOMEM, "publish: rows");
-    for (size_t i = 0; i < t->nCell; i++, k++) {
+    for (size_t i = 0; i < t->nCell; i++) {
+        if (pa_task_structural_zero(t, i))
+            continue;
         tb->aRow[k].eKind = PA_PUB_CELL;
         for (size_t d = 0; d < t->nDimension; d++)
             tb->aRow[k].aCat[d] = (int)cell_cat(t, i, d);
+        k++;
     }
     for (size_t d = 0; d < t->nDimension; d++)
-        for (size_t c = 0; c < t->aDimension[d].nCategory; c++, k++) {
+        for (size_t c = 0; c < t->aDimension[d].nCategory; c++) {
+            size_t nIn = 0;
             tb->aRow[k].eKind = PA_PUB_MARGIN;
             for (size_t e = 0; e < t->nDimension; e++)
                 tb->aRow[k].aCat[e] = e == d ? (int)c : PA_PUB_ALL;
+            for (size_t i = 0; i < t->nCell; i++)
+                nIn += in_set(t, i, tb->aRow[k].aCat);
+            if (nIn > 0)
+                k++;
         }
     tb->aRow[k].eKind = PA_PUB_TOTAL;
     for (size_t e = 0; e < t->nDimension; e++)
         tb->aRow[k].aCat[e] = PA_PUB_ALL;
+    tb->nRow = k + 1;
     for (k = 0; k < tb->nRow; k++)
         PA_GUARD(fill_row(p, tb, &tb->aRow[k]));
     return PA_OK;
@@ -500,6 +513,9 @@ static int write_json(const pa_pub *p, const char *zPath)
     json_object_set_new(root, "format", json_string("privagg-table-v1"));
     json_object_set_new(root, "task_id", json_string(zTask));
     json_object_set_new(root, "interval_level", json_real(PA_PUB_LEVEL));
+    /* cells that can never be non-zero: released (noise only) but left out of every
+     * table, margin and chart */
+    json_object_set_new(root, "structural_zeros_left_out", json_integer((json_int_t)p->pTask->nStructuralZero));
     json_object_set_new(root, "post_processing",
                         json_string("consistency across levels by weighted least squares with the exact noise "
                                     "variances (when the statewide batch and every partition of the period were "

@@ -127,11 +127,18 @@ static void summary(const pa_pub *p, FILE *f, const pa_pub_table *tb)
     fputs("<p><b>What was done to the released numbers</b> (post-processing, which costs no privacy): where the "
           "statewide table and every partition of a month were released, they were estimated together by "
           "weighted least squares with the exact noise variances, so that partitions add up to the state; each "
-          "number was then rounded and negative values set to 0. Intervals are 90 %: <i>exact</i> for numbers "
-          "not combined across levels, <i>conservative</i> (at least 90 %) for combined ones. A number whose "
+          "number was then rounded and negative values set to 0. Intervals are 90 %: <i>exact</i> (from the exact "
+          "distribution of each number's noise, combined across levels or not), or <i>conservative</i> (at "
+          "least 90 %) where the noise is too long to compute exactly. A number whose "
           "interval is wider than itself is marked <span class=\"low\">low reliability</span>. Rates by "
           "immigration status are not given: how many residents have each status is not known, so the tables "
-          "give each status's share of the people counted instead.</p></div>\n", f);
+          "give each status's share of the people counted instead.</p>\n", f);
+    if (t->nStructuralZero > 0)
+        fprintf(f, "<p><b>Cells that cannot occur</b> (%zu of %zu, e.g. victims of offenses that have none in "
+                   "NIBRS: crimes against society, Group B) are left out of every table, margin, total and "
+                   "chart.</p>\n",
+                t->nStructuralZero, t->nCell);
+    fputs("</div>\n", f);
 }
 
 /* rates by offense bucket (all roles), one bar per status, with error bars */

@@ -32,9 +32,15 @@ import html.parser, json, sys, csv
 dom, task, shapes = sys.argv[1:4]
 t = json.load(open(task))
 dims = t['schema']['dimensions']
-cells = 1
-for d in dims: cells *= len(d['categories'])
-margins = sum(len(d['categories']) for d in dims)
+import itertools
+# every cell but the structural zeros (schema.structural_zeros: partial cells), and
+# every margin that holds at least one cell
+zeros = t['schema'].get('structural_zeros', [])
+def structural(c):
+    return any(all(c[[d['name'] for d in dims].index(k)] == v for k, v in z.items()) for z in zeros)
+live = [c for c in itertools.product(*[d['categories'] for d in dims]) if not structural(c)]
+cells = len(live)
+margins = sum(1 for i, d in enumerate(dims) for cat in d['categories'] if any(c[i] == cat for c in live))
 offense = [d for d in dims if d['name'] == 'offense'][0]['categories']
 counties = sum(1 for _ in csv.DictReader(open(shapes)))
 class P(html.parser.HTMLParser):

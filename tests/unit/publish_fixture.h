@@ -60,27 +60,33 @@ static void write_file(const char *zName, const char *zText)
     assert_int_equal(fclose(f), 0);
 }
 
+/* the cell marked "structural_zero": true in the collections written (-1: none) */
+static int g_iStructuralCell = -1;
+
 /* a collection result as privagg collect writes it (the fields publish reads) */
 static void write_collection(const char *zPeriod, const char *zPart, double sigma2, int nAgency,
                              const int64_t aTotal[4])
 {
-    char zTask[65], zText[2048], zName[96];
+    char zTask[65], zText[2048], zCells[512], zName[96];
+    size_t n = 0;
     sodium_bin2hex(zTask, sizeof zTask, g_pTask->aTaskId, 32);
+    for (int i = 0; i < 4; i++)
+        n += (size_t)snprintf(zCells + n, sizeof zCells - n, "%s{\"cell\": %d, \"total\": %lld%s}", i ? ", " : "", i,
+                              (long long)aTotal[i], i == g_iStructuralCell ? ", \"structural_zero\": true" : "");
     snprintf(zText, sizeof zText,
              "{\"format\": \"privagg-collection-v1\", \"task_id\": \"%s\", \"period\": \"%s\","
              " \"partition\": \"%s\", \"collection_id\": \"0123456789abcdef0123456789abcdef\","
              " \"ledger_entries\": {\"leader\": \"%064d\", \"helper\": \"%064d\"},"
              " \"agencies\": %d, \"reports\": %d, \"noise\": {\"sigma2_per_aggregator\": %g},"
-             " \"cells\": [{\"cell\": 0, \"total\": %lld}, {\"cell\": 1, \"total\": %lld},"
-             " {\"cell\": 2, \"total\": %lld}, {\"cell\": 3, \"total\": %lld}]}\n",
-             zTask, zPeriod, zPart, 1, 2, nAgency, nAgency, sigma2, (long long)aTotal[0], (long long)aTotal[1],
-             (long long)aTotal[2], (long long)aTotal[3]);
+             " \"cells\": [%s]}\n",
+             zTask, zPeriod, zPart, 1, 2, nAgency, nAgency, sigma2, zCells);
     snprintf(zName, sizeof zName, "in/collection-%s-%s.json", zPeriod, zPart);
     write_file(zName, zText);
 }
 
-/* g_dir/in, g_dir/data with three counties' populations (2023, 2024) and shapes */
-static int fixture_dirs(void)
+/* g_dir/in, g_dir/data with three counties' populations (2023, 2024) and shapes;
+ * g_pTask parsed from zTask (NULL: g_task) */
+static int fixture_dirs(const char *zTask)
 {
     char zPath[128];
     snprintf(zPath, sizeof zPath, "%s/in", g_dir);
@@ -104,7 +110,7 @@ static int fixture_dirs(void)
                "29001,Adair,M0 0L10 0L10 10Z,test; viewBox 0 0 1000 500\n"
                "29003,Andrew,M10 0L20 0L20 10Z,test; viewBox 0 0 1000 500\n"
                "29005,Atchison,M20 0L30 0L30 10Z,test; viewBox 0 0 1000 500\n");
-    return pa_task_parse(&g_pTask, g_task, strlen(g_task)) == PA_OK ? 0 : -1;
+    return pa_task_parse(&g_pTask, zTask ? zTask : g_task, strlen(zTask ? zTask : g_task)) == PA_OK ? 0 : -1;
 }
 
 #endif

@@ -44,7 +44,7 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(g_dir, sizeof g_dir, "/tmp/pa_publish_cov_XXXXXX");
-    if (mkdtemp(g_dir) == NULL || fixture_dirs() != 0) {
+    if (mkdtemp(g_dir) == NULL || fixture_dirs(NULL) != 0) {
         fprintf(stderr, "fixture: %s\n", pa_error_detail());
         return -1;
     }

@@ -39,7 +39,7 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(g_dir, sizeof g_dir, "/tmp/pa_publish_small_XXXXXX");
-    if (mkdtemp(g_dir) == NULL || fixture_dirs() != 0) {
+    if (mkdtemp(g_dir) == NULL || fixture_dirs(NULL) != 0) {
         fprintf(stderr, "fixture: %s\n", pa_error_detail());
         return -1;
     }
@@ -305,12 +305,103 @@ static void test_halfwidths(void **state)
     }
 }
 
+/*
+ * schema.structural_zeros: cell 3 (B, unknown) can never be non-zero.  The
+ * collector marks it "structural_zero": true; publish leaves it out of the rows,
+ * the margins and the total (its noised value, -2 statewide, is noise only), and a
+ * collection whose marks disagree with the task is refused.  By hand (2023-07, the
+ * other cells' estimates unchanged, WLS being per cell): state B margin = B/cit =
+ * 5.2 -> 5, unknown margin = A/unk = 3.8 -> 4, total 11.4 + 3.8 + 5.2 = 20.4 -> 20,
+ * noised 12 + 4 + 5 = 21; 3 cells + 4 margins + total = 8 rows per table.
+ */
+static void test_structural_zeros(void **state)
+{
+    char zSaveDir[64], zIn[128], zOut[128], zData[128], zPath[160], *zTask, *z;
+    pa_task *pSave = g_pTask;
+    pa_release *aRel = NULL;
+    size_t nRel = 0;
+    pa_publish_opts o;
+    pa_publish_summary sum;
+    static const int64_t aState[4] = {12, 4, 5, -2}, aNorth[4] = {6, 1, 5, -3}, aSouth[4] = {3, 2, 1, 0};
+    const char *zFrom = "\"categories\": [\"citizen\", \"unknown\"]}]},";
+    const char *zAt = strstr(g_task, zFrom);
+    (void)state;
+    assert_non_null(zAt);
+    zTask = calloc(strlen(g_task) + 200, 1);
+    assert_non_null(zTask);
+    memcpy(zTask, g_task, (size_t)(zAt - g_task));
+    strcat(zTask, "\"categories\": [\"citizen\", \"unknown\"]}],"
+                  " \"structural_zeros\": [{\"offense\": \"B\", \"status\": \"unknown\"}]},");
+    strcat(zTask, zAt + strlen(zFrom));
+    memcpy(zSaveDir, g_dir, sizeof g_dir);
+    snprintf(g_dir, sizeof g_dir, "/tmp/pa_publish_sz_XXXXXX");
+    assert_non_null(mkdtemp(g_dir));
+    if (fixture_dirs(zTask) != 0)
+        fail_msg("task with structural zeros: %s", pa_error_detail());
+    assert_int_equal(g_pTask->nStructuralZero, 1);
+    assert_true(pa_task_structural_zero(g_pTask, 3));
+    snprintf(zIn, sizeof zIn, "%s/in", g_dir);
+    snprintf(zOut, sizeof zOut, "%s/out", g_dir);
+    snprintf(zData, sizeof zData, "%s/data", g_dir);
+
+    /* a collection that does not mark the structural zero: refused */
+    g_iStructuralCell = -1;
+    write_collection("2023-07", "state", 4, 4, aState);
+    assert_int_equal(pa_release_load_dir(g_pTask, zIn, &aRel, &nRel), PA_EINVAL);
+    assert_non_null(strstr(pa_error_detail(), "cells[3]: not marked a structural zero"));
+    /* one that marks another cell: refused */
+    g_iStructuralCell = 2;
+    write_collection("2023-07", "state", 4, 4, aState);
+    assert_int_equal(pa_release_load_dir(g_pTask, zIn, &aRel, &nRel), PA_EINVAL);
+    assert_non_null(strstr(pa_error_detail(), "cells[2]: marked a structural zero"));
+
+    g_iStructuralCell = 3;
+    write_collection("2023-07", "state", 4, 4, aState);
+    write_collection("2023-07", "north", 8, 2, aNorth);
+    write_collection("2023-07", "south", 8, 2, aSouth);
+    if (pa_release_load_dir(g_pTask, zIn, &aRel, &nRel) != PA_OK)
+        fail_msg("load: %s", pa_error_detail());
+    memset(&o, 0, sizeof o);
+    o.zDataDir = zData;
+    o.zOutDir = zOut;
+    o.zVersion = "test";
+    if (pa_publish(g_pTask, aRel, nRel, &o, &sum) != PA_OK)
+        fail_msg("publish: %s", pa_error_detail());
+    assert_int_equal(sum.nRow, 3 * 8);
+    pa_release_free_all(aRel, nRel);
+    snprintf(zPath, sizeof zPath, "%s/table.csv", zOut);
+    z = slurp(zPath);
+    assert_null(strstr(z, ",cell,B,unknown,"));
+    assert_non_null(strstr(z, "\n2023-07,state,margin,B,(all),5,5.200,5,"));
+    assert_non_null(strstr(z, "\n2023-07,state,margin,(all),unknown,4,3.800,4,"));
+    assert_non_null(strstr(z, "\n2023-07,state,total,(all),(all),21,20.400,20,"));
+    assert_non_null(strstr(z, "\n2023-07,north,total,(all),(all),12,13.200,13,"));
+    free(z);
+    snprintf(zPath, sizeof zPath, "%s/report.html", zOut);
+    z = slurp(zPath);
+    assert_non_null(strstr(z, "Cells that cannot occur</b> (1 of 4"));
+    free(z);
+    snprintf(zPath, sizeof zPath, "%s/table.json", zOut);
+    json_t *pRoot = json_load_file(zPath, 0, NULL);
+    assert_int_equal(json_integer_value(json_object_get(pRoot, "structural_zeros_left_out")), 1);
+    json_decref(pRoot);
+
+    g_iStructuralCell = -1;
+    pa_task_free(g_pTask);
+    snprintf(zPath, sizeof zPath, "rm -rf %s", g_dir);
+    assert_int_equal(system(zPath), 0);
+    memcpy(g_dir, zSaveDir, sizeof g_dir);
+    g_pTask = pSave;
+    free(zTask);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_csv),
         cmocka_unit_test(test_table_json),
         cmocka_unit_test(test_halfwidths),
+        cmocka_unit_test(test_structural_zeros),
     };
     if (sodium_init() < 0)
         return 1;
