@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
 #include "privagg/common.h"
 #include "privagg/keys.h"
@@ -36,11 +38,19 @@ static void usage(FILE *out)
             "                    (mode 0600).  Hand it to the helper's operator over an\n"
             "                    authenticated, confidential channel; delete it after use\n"
             "  --pairing FILE    role helper (required): the leader's pairing bundle\n"
+            "  --rotate          roles leader, helper: add a fresh HPKE key with the next config\n"
+            "                    id to the existing PREFIX.key and make it the current one\n"
+            "                    (PREFIX.pub names it); older keys stay and still open reports.\n"
+            "                    Prints the new config id and public key for the task\n"
+            "  --retire ID       roles leader, helper: drop the older key of config id ID from\n"
+            "                    PREFIX.key; reports sealed to it are refused from then on\n"
             "\n"
             "examples:\n"
             "  privagg keygen --role leader --out keys/leader --pairing-out pair.json\n"
             "  privagg keygen --role helper --out keys/helper --pairing pair.json && rm pair.json\n"
-            "  privagg keygen --role agency --state MO --out keys/agencies\n");
+            "  privagg keygen --role agency --state MO --out keys/agencies\n"
+            "  privagg keygen --role helper --out keys/helper --rotate\n"
+            "  privagg keygen --role helper --out keys/helper --retire 2\n");
 }
 
 static int all_agencies(const char *zState, const char *zData, const char *zDir)
@@ -96,13 +106,67 @@ static int write_leader(const pa_keys *k, const char *zOut, const char *zPairing
     return rc;
 }
 
+/* --rotate / --retire ID: change an aggregator's existing key file in place
+ * (pa_keys_replace: a temporary file renamed over it).  Reads only PREFIX.key. */
+static int rotate_or_retire(const pa_cli_opt *opts, size_t n, pa_role eRole, const char *zOut)
+{
+    const char *zRetire = pa_cli_value(opts, n, "--retire");
+    static const char *const azOther[] = {"--id", "--state", "--config-id", "--pairing-out", "--pairing"};
+    char zPath[4200];
+    unsigned long long id = 0;
+    pa_keys k;
+    int rc;
+
+    if (eRole != PA_ROLE_LEADER && eRole != PA_ROLE_HELPER) {
+        fprintf(stderr, "privagg keygen: --rotate and --retire are for roles leader and helper\n");
+        return 2;
+    }
+    if (pa_cli_seen(opts, n, "--rotate") && zRetire != NULL) {
+        fprintf(stderr, "privagg keygen: give --rotate or --retire ID, not both\n");
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof azOther / sizeof azOther[0]; i++) {
+        if (pa_cli_value(opts, n, azOther[i]) != NULL) {
+            fprintf(stderr, "privagg keygen: %s does not go with --rotate or --retire (the key file "
+                            "keeps its verify key and peer token; config ids are chosen)\n", azOther[i]);
+            return 2;
+        }
+    }
+    if (zRetire != NULL && pa_cli_uint("keygen", "--retire", zRetire, 0, 255, &id) != 0)
+        return 2;
+    snprintf(zPath, sizeof zPath, "%s.key", zOut);
+    rc = pa_keys_read_private(&k, zPath);
+    if (rc == PA_OK && k.eRole != eRole)
+        rc = pa_fail(PA_EINVAL, "%s: a key file of role %s, not %s", zPath, pa_role_name(k.eRole),
+                     pa_role_name(eRole));
+    if (rc == PA_OK)
+        rc = zRetire != NULL ? pa_keys_retire(&k, (unsigned)id) : pa_keys_rotate(&k);
+    if (rc == PA_OK)
+        rc = pa_keys_replace(&k, zOut);
+    if (rc == PA_OK) {
+        char zHex[65];
+        sodium_bin2hex(zHex, sizeof zHex, k.aPublic, 32);
+        printf("hpke_config_id %u\nhpke_public_key %s\n", (unsigned)k.iConfigId, zHex);
+        printf("older keys held:");
+        for (size_t i = 0; i < k.nOld; i++)
+            printf(" %u", (unsigned)k.aOld[i].iConfigId);
+        printf("%s\n", k.nOld == 0 ? " none" : "");
+    }
+    pa_keys_wipe(&k);
+    if (rc != PA_OK) {
+        pa_cli_report("keygen", rc);
+        return 1;
+    }
+    return 0;
+}
+
 int pa_cli_keygen(int argc, char **argv)
 {
     pa_cli_opt opts[] = {
         {"--role", 0, NULL, 0},        {"--out", 0, NULL, 0},     {"--id", 0, NULL, 0},
         {"--state", 0, NULL, 0},       {"--data", 0, NULL, 0},    {"--config-id", 0, NULL, 0},
         {"--pairing-out", 0, NULL, 0}, {"--pairing", 0, NULL, 0}, {"--pair-with", 0, NULL, 0},
-        {"--help", 1, NULL, 0},
+        {"--rotate", 1, NULL, 0},      {"--retire", 0, NULL, 0},  {"--help", 1, NULL, 0},
     };
     size_t n = sizeof opts / sizeof opts[0];
     pa_role eRole;
@@ -130,6 +194,8 @@ int pa_cli_keygen(int argc, char **argv)
         pa_cli_report("keygen --role", PA_EINVAL);
         return 2;
     }
+    if (pa_cli_seen(opts, n, "--rotate") || pa_cli_value(opts, n, "--retire") != NULL)
+        return rotate_or_retire(opts, n, eRole, zOut);
     if (eRole == PA_ROLE_LEADER && (zPairOut == NULL || zPairIn != NULL)) {
         fprintf(stderr, "privagg keygen: role leader needs --pairing-out FILE (the bundle the "
                         "helper's keygen reads), and takes no --pairing\n");

@@ -100,6 +100,58 @@ void pa_keys_wipe(pa_keys *pKeys)
     sodium_memzero(pKeys->aVerifyKey, sizeof pKeys->aVerifyKey);
     sodium_memzero(pKeys->aToken, sizeof pKeys->aToken);
     sodium_memzero(pKeys->aSignSecret, sizeof pKeys->aSignSecret);
+    sodium_memzero(pKeys->aOld, sizeof pKeys->aOld);
+}
+
+static int holds_config_id(const pa_keys *k, unsigned iId)
+{
+    if (k->iConfigId == iId)
+        return 1;
+    for (size_t i = 0; i < k->nOld; i++)
+        if (k->aOld[i].iConfigId == iId)
+            return 1;
+    return 0;
+}
+
+int pa_keys_rotate(pa_keys *pKeys)
+{
+    unsigned iId = pKeys->iConfigId;
+
+    if (!is_aggregator(pKeys->eRole))
+        return pa_fail(PA_EINVAL, "rotate: keys of role %s; only the leader's and the helper's HPKE "
+                       "keys rotate", pa_role_name(pKeys->eRole));
+    if (pKeys->nOld >= PA_KEYS_MAX_OLD)
+        return pa_fail(PA_ERANGE, "rotate: %zu older keys held already, the most a key file keeps; "
+                       "retire one first (keygen --retire ID)", pKeys->nOld);
+    do
+        iId = (iId + 1) & 0xff;
+    while (holds_config_id(pKeys, iId));
+    memmove(&pKeys->aOld[1], &pKeys->aOld[0], pKeys->nOld * sizeof pKeys->aOld[0]);
+    pKeys->aOld[0].iConfigId = pKeys->iConfigId;
+    memcpy(pKeys->aOld[0].aPublic, pKeys->aPublic, 32);
+    memcpy(pKeys->aOld[0].aSecret, pKeys->aSecret, 32);
+    pKeys->nOld++;
+    pKeys->iConfigId = (uint8_t)iId;
+    crypto_box_keypair(pKeys->aPublic, pKeys->aSecret); /* X25519 */
+    return PA_OK;
+}
+
+int pa_keys_retire(pa_keys *pKeys, unsigned iId)
+{
+    if (iId == pKeys->iConfigId)
+        return pa_fail(PA_EINVAL, "retire: config id %u is the current key (the one the task names); "
+                       "rotate first (keygen --rotate)", iId);
+    for (size_t i = 0; i < pKeys->nOld; i++) {
+        if (pKeys->aOld[i].iConfigId != iId)
+            continue;
+        sodium_memzero(&pKeys->aOld[i], sizeof pKeys->aOld[i]);
+        memmove(&pKeys->aOld[i], &pKeys->aOld[i + 1], (pKeys->nOld - i - 1) * sizeof pKeys->aOld[0]);
+        pKeys->nOld--;
+        sodium_memzero(&pKeys->aOld[pKeys->nOld], sizeof pKeys->aOld[0]);
+        return PA_OK;
+    }
+    return pa_fail(PA_ENOTFOUND, "retire: no older key has config id %u (the current one is %u)", iId,
+                   (unsigned)pKeys->iConfigId);
 }
 
 static json_t *hex_value(const uint8_t *p, size_t n)
@@ -127,6 +179,17 @@ static json_t *to_json(const pa_keys *k, int bPrivate)
     if (bPrivate) {
         json_object_set_new(o, "hpke_secret_key", hex_value(k->aSecret, 32));
         if (is_aggregator(k->eRole)) {
+            if (k->nOld > 0) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < k->nOld; i++) {
+                    json_t *e = json_object();
+                    json_object_set_new(e, "hpke_config_id", json_integer(k->aOld[i].iConfigId));
+                    json_object_set_new(e, "hpke_public_key", hex_value(k->aOld[i].aPublic, 32));
+                    json_object_set_new(e, "hpke_secret_key", hex_value(k->aOld[i].aSecret, 32));
+                    json_array_append_new(a, e);
+                }
+                json_object_set_new(o, "previous_hpke_keys", a);
+            }
             json_object_set_new(o, "verify_key", hex_value(k->aVerifyKey, PA_VERIFY_KEY_SIZE));
             json_object_set_new(o, "peer_token", hex_value(k->aToken, PA_TOKEN_SIZE));
         } else {
@@ -209,6 +272,51 @@ int pa_keys_write(const pa_keys *pKeys, const char *zPrefix)
     snprintf(zPath, sizeof zPath, "%s.pub", zPrefix);
     o = to_json(pKeys, 0);
     rc = pa_keys_write_json(zPath, o, 0644);
+    json_decref(o);
+    return rc;
+}
+
+/* Write o to a temporary file beside zPath and rename it over zPath. */
+static int replace_json(const char *zPath, const json_t *o, unsigned mode)
+{
+    char zTmp[4200];
+    unsigned char aRand[6];
+    char zRand[13];
+    int rc;
+
+    randombytes_buf(aRand, sizeof aRand);
+    sodium_bin2hex(zRand, sizeof zRand, aRand, sizeof aRand);
+    if (snprintf(zTmp, sizeof zTmp, "%s.tmp-%s", zPath, zRand) >= (int)sizeof zTmp)
+        return pa_fail(PA_ERANGE, "key path: longer than %zu bytes", sizeof zTmp - 20);
+    PA_GUARD(pa_keys_write_json(zTmp, o, mode));
+    if (rename(zTmp, zPath) != 0) {
+        rc = pa_fail(PA_EIO, "%s: cannot replace it: %s (the new file stays as %s)", zPath,
+                     strerror(errno), zTmp);
+        return rc;
+    }
+    return PA_OK;
+}
+
+int pa_keys_replace(const pa_keys *pKeys, const char *zPrefix)
+{
+    char zPath[4096];
+    struct stat st;
+    json_t *o;
+    int rc;
+
+    if (snprintf(zPath, sizeof zPath, "%s.key", zPrefix) >= (int)sizeof zPath)
+        return pa_fail(PA_ERANGE, "key path: longer than %zu bytes", sizeof zPath);
+    if (lstat(zPath, &st) != 0 || !S_ISREG(st.st_mode))
+        return pa_fail(PA_ENOTFOUND, "%s: no such key file to replace", zPath);
+    o = to_json(pKeys, 1);
+    rc = replace_json(zPath, o, 0600);
+    pa_keys_json_wipe(o);
+    json_decref(o);
+    if (rc != PA_OK)
+        return rc;
+    snprintf(zPath, sizeof zPath, "%s.pub", zPrefix);
+    o = to_json(pKeys, 0);
+    rc = replace_json(zPath, o, 0644);
     json_decref(o);
     return rc;
 }
@@ -328,6 +436,42 @@ static void private_name(char *z, size_t n, const char *zPath)
         snprintf(z, n, "the PREFIX.key that keygen wrote beside it");
 }
 
+/* "previous_hpke_keys" of an aggregator's private file (optional: files written
+ * before rotation existed have none): at most PA_KEYS_MAX_OLD entries, distinct
+ * config ids, each secret matching its public key. */
+static int parse_old_keys(pa_keys *k, const json_t *o, const char *zPath)
+{
+    json_t *a = json_object_get(o, "previous_hpke_keys"), *e, *v;
+    size_t i;
+
+    if (a == NULL)
+        return PA_OK;
+    if (!json_is_array(a) || json_array_size(a) > PA_KEYS_MAX_OLD)
+        return pa_fail(PA_EDECODE, "%s: previous_hpke_keys: expected an array of at most %d keys", zPath,
+                       PA_KEYS_MAX_OLD);
+    json_array_foreach(a, i, e) {
+        pa_hpke_old_key *p = &k->aOld[i];
+        uint8_t aDerived[32];
+        char zWhere[4200];
+        snprintf(zWhere, sizeof zWhere, "%s: previous_hpke_keys[%zu]", zPath, i);
+        v = json_object_get(e, "hpke_config_id");
+        if (!json_is_object(e) || !json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > 255)
+            return pa_fail(PA_EDECODE, "%s: hpke_config_id: missing or outside 0..255", zWhere);
+        if (holds_config_id(k, (unsigned)json_integer_value(v)))
+            return pa_fail(PA_EDECODE, "%s: hpke_config_id %d is held twice", zWhere,
+                           (int)json_integer_value(v));
+        PA_GUARD(read_hex(e, zWhere, "hpke_public_key", p->aPublic, 32));
+        PA_GUARD(read_hex(e, zWhere, "hpke_secret_key", p->aSecret, 32));
+        crypto_scalarmult_base(aDerived, p->aSecret);
+        if (sodium_memcmp(aDerived, p->aPublic, 32) != 0)
+            return pa_fail(PA_EDECODE, "%s: the secret key does not match the public key", zWhere);
+        p->iConfigId = (uint8_t)json_integer_value(v);
+        k->nOld = i + 1;
+    }
+    return PA_OK;
+}
+
 static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPrivate)
 {
     json_t *v = json_object_get(o, "role");
@@ -360,6 +504,8 @@ static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPriva
     PA_GUARD(read_hex(o, zPath, "hpke_public_key", k->aPublic, 32));
     if (bPrivate)
         PA_GUARD(read_hex(o, zPath, "hpke_secret_key", k->aSecret, 32));
+    if (bPrivate && is_aggregator(k->eRole))
+        PA_GUARD(parse_old_keys(k, o, zPath));
     if (bPrivate && is_aggregator(k->eRole)) {
         PA_GUARD(read_hex(o, zPath, "verify_key", k->aVerifyKey, PA_VERIFY_KEY_SIZE));
         PA_GUARD(read_hex(o, zPath, "peer_token", k->aToken, PA_TOKEN_SIZE));

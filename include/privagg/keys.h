@@ -44,6 +44,15 @@ typedef enum { PA_ROLE_AGENCY = 1, PA_ROLE_LEADER, PA_ROLE_HELPER, PA_ROLE_COLLE
 #define PA_VERIFY_KEY_SIZE 32
 #define PA_TOKEN_SIZE 32
 
+/* How many older HPKE keys an aggregator's key file may hold besides the current one. */
+#define PA_KEYS_MAX_OLD 7
+
+typedef struct {
+    uint8_t iConfigId;
+    uint8_t aPublic[32];             /* X25519 */
+    uint8_t aSecret[32];
+} pa_hpke_old_key;
+
 typedef struct {
     pa_role eRole;
     char zId[65];                    /* agency id (ORI); "" for others */
@@ -60,6 +69,12 @@ typedef struct {
     int bSign;
     uint8_t aSignPublic[32];
     uint8_t aSignSecret[64];
+    /* leader/helper: the older HPKE keys still held after a rotation (keygen
+     * --rotate), newest first; aPublic/aSecret/iConfigId above are the current
+     * one, the one the task names.  The private file lists them as
+     * "previous_hpke_keys"; the public file names only the current key. */
+    size_t nOld;
+    pa_hpke_old_key aOld[PA_KEYS_MAX_OLD];
 } pa_keys;
 
 const char *pa_role_name(pa_role e);
@@ -108,6 +123,22 @@ int pa_keys_write_json(const char *zPath, const json_t *pJson, unsigned mode);
  * (no secret field).  Errors name the file and the field. */
 int pa_keys_read_private(pa_keys *pKeys, const char *zPath);
 int pa_keys_read_public(pa_keys *pKeys, const char *zPath);
+
+/* Key rotation (leader and helper).  pa_keys_rotate makes a fresh HPKE key the
+ * current one, with the next config id not held (current + 1, mod 256), and keeps
+ * the old current key first in aOld; PA_EINVAL for another role, PA_ERANGE when
+ * PA_KEYS_MAX_OLD older keys are held already (retire one first).  The verify key
+ * and the peer token stay.  pa_keys_retire drops the older key of config id iId:
+ * PA_EINVAL when it is the current key (rotate first), PA_ENOTFOUND when no older
+ * key has it.  Its secret is wiped. */
+int pa_keys_rotate(pa_keys *pKeys);
+int pa_keys_retire(pa_keys *pKeys, unsigned iId);
+
+/* Replace PREFIX.key (0600) and PREFIX.pub (0644) of existing keys: each written
+ * to a new temporary file beside it (O_EXCL, flushed) and renamed over it, so a
+ * reader sees the old file or the new one, never a part.  PREFIX.key must exist
+ * (PA_ENOTFOUND otherwise: use pa_keys_write for new keys).  Errors: PA_EIO. */
+int pa_keys_replace(const pa_keys *pKeys, const char *zPrefix);
 
 /* Wipe the secrets. */
 void pa_keys_wipe(pa_keys *pKeys);

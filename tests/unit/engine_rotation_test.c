@@ -1,0 +1,169 @@
+/*
+ * HPKE key rotation in one process (docs/keys.md, "Rotating an aggregator's HPKE
+ * key"): both aggregators rotate their keys in the middle of a month; the first
+ * half of the agencies sealed their shares to the old keys, the second half to the
+ * new ones.  Both aggregators open every share (the current key, then the older
+ * ones), nothing is lost and the collection sums all.  A share sealed to a key the
+ * aggregator never held, or to a key it has retired, is refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "support/flow.h"
+
+#define N_AGENCY 20
+
+static void no_dp(json_t *pRoot)
+{
+    json_object_set_new(pRoot, "dp", json_pack("{s:s, s:s}", "mechanism", "none", "privacy_unit",
+                                               "incident_record"));
+}
+
+/* What the agencies seal to: the aggregators' current public keys, as an operator
+ * hands them out after a rotation (the task struct in memory; its id is unchanged). */
+static void seal_to(flow *f, const pa_keys *pLeader, const pa_keys *pHelper)
+{
+    memcpy(f->m.pTask->leader.aHpkePublicKey, pLeader->aPublic, 32);
+    f->m.pTask->leader.iHpkeConfigId = pLeader->iConfigId;
+    memcpy(f->m.pTask->helper.aHpkePublicKey, pHelper->aPublic, 32);
+    f->m.pTask->helper.iHpkeConfigId = pHelper->iConfigId;
+}
+
+static void submit_range(flow *f, size_t iFrom, size_t iTo, const char *zPeriod, uint64_t *aTrue)
+{
+    uint64_t a[270];
+    for (size_t i = iFrom; i < iTo; i++) {
+        for (size_t c = 0; c < 270; c++)
+            a[c] = (c * 7 + i) % 4 == 0 ? (i % 3) + 1 : 0;
+        int rc = flow_submit(f, i, zPeriod, a);
+        if (rc != PA_OK)
+            fail_msg("agency %zu: %s: %s", i, pa_strerror(rc), pa_error_detail());
+        for (size_t c = 0; c < 270; c++)
+            aTrue[c] += a[c];
+    }
+}
+
+static void test_rotate_mid_month_loses_nothing(void **state)
+{
+    flow f;
+    pa_keys oldLeader, oldHelper;
+    uint64_t aTrue[270] = {0};
+    pa_job_stats st;
+    pa_collection coll;
+    (void)state;
+    assert_int_equal(flow_new(&f, N_AGENCY, 2, no_dp), PA_OK);
+    uint8_t iLeaderId = f.m.leader.iConfigId, iHelperId = f.m.helper.iConfigId;
+
+    /* the first half seals to the keys of the task */
+    submit_range(&f, 0, N_AGENCY / 2, "2026-10", aTrue);
+    /* mid-month both aggregators rotate; the aggregators read their keys through
+     * the pointer they were given, as a node does after reloading its key file */
+    oldLeader = f.m.leader;
+    oldHelper = f.m.helper;
+    assert_int_equal(pa_keys_rotate(&f.m.leader), PA_OK);
+    assert_int_equal(pa_keys_rotate(&f.m.helper), PA_OK);
+    assert_int_equal(f.m.leader.iConfigId, (uint8_t)(iLeaderId + 1));
+    assert_int_equal(f.m.helper.iConfigId, (uint8_t)(iHelperId + 1));
+    assert_int_equal(f.m.helper.nOld, 1);
+    assert_int_equal(f.m.helper.aOld[0].iConfigId, iHelperId);
+    assert_memory_not_equal(f.m.helper.aPublic, oldHelper.aPublic, 32);
+    /* the second half seals to the new keys */
+    seal_to(&f, &f.m.leader, &f.m.helper);
+    submit_range(&f, N_AGENCY / 2, N_AGENCY, "2026-10", aTrue);
+    assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM reports"), N_AGENCY);
+
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st), PA_OK);
+    assert_int_equal(st.nAccepted, N_AGENCY);
+    assert_int_equal(st.nRejected, 0);
+    int rc = flow_collect(&f, "2026-10", "state", &coll);
+    if (rc != PA_OK)
+        fail_msg("collect: %s: %s", pa_strerror(rc), pa_error_detail());
+    assert_int_equal(coll.nReport, N_AGENCY);
+    for (size_t c = 0; c < 270; c++)
+        assert_int_equal(coll.aTotal[c], (int64_t)aTrue[c]);
+    pa_collection_free(&coll);
+
+    /* the next month: an agency still sealing to the old keys is served until
+     * they are retired */
+    memset(aTrue, 0, sizeof aTrue);
+    seal_to(&f, &oldLeader, &oldHelper);
+    submit_range(&f, 0, 1, "2026-11", aTrue);
+    /* a key is retired only once the reports sealed to it are aggregated: the
+     * helper opens its share at aggregation, not at upload (docs/keys.md) */
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st), PA_OK);
+    assert_int_equal(st.nAccepted, 1);
+    /* the leader retires its old key: a report sealed to it is refused at upload */
+    assert_int_equal(pa_keys_retire(&f.m.leader, iLeaderId), PA_OK);
+    assert_int_equal(f.m.leader.nOld, 0);
+    uint64_t a[270] = {0};
+    rc = flow_submit(&f, 1, "2026-11", a);
+    assert_int_equal(rc, PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "none of the leader's HPKE keys"));
+    /* the helper retires its old key: a report sealed to it (and to the leader's
+     * current key) passes the leader and is refused by the helper */
+    assert_int_equal(pa_keys_retire(&f.m.helper, iHelperId), PA_OK);
+    seal_to(&f, &f.m.leader, &oldHelper);
+    submit_range(&f, 2, 3, "2026-11", aTrue);
+    /* a key the helper never held: refused the same way */
+    pa_keys stranger;
+    assert_int_equal(pa_keys_generate(&stranger, PA_ROLE_HELPER, NULL, 9), PA_OK);
+    seal_to(&f, &f.m.leader, &stranger);
+    submit_range(&f, 3, 4, "2026-11", aTrue);
+    /* and the helper's current key still opens */
+    seal_to(&f, &f.m.leader, &f.m.helper);
+    submit_range(&f, 4, 5, "2026-11", aTrue);
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st), PA_OK);
+    assert_int_equal(st.nAccepted, 1); /* agency 4 */
+    assert_int_equal(st.nRejected, 2); /* agencies 2 (retired key) and 3 (unknown key) */
+    assert_int_equal(flow_count(f.pHelperStore, "SELECT count(*) FROM reports WHERE state = 'rejected'"
+                                                " AND period = '2026-11'"), 2);
+    pa_keys_wipe(&stranger);
+    pa_keys_wipe(&oldLeader);
+    pa_keys_wipe(&oldHelper);
+    flow_free(&f);
+}
+
+static void test_rotate_and_retire_rules(void **state)
+{
+    pa_keys k;
+    (void)state;
+    assert_int_equal(pa_keys_generate(&k, PA_ROLE_HELPER, NULL, 254), PA_OK);
+    /* config ids wrap and skip the ones held */
+    assert_int_equal(pa_keys_rotate(&k), PA_OK);
+    assert_int_equal(k.iConfigId, 255);
+    assert_int_equal(pa_keys_rotate(&k), PA_OK);
+    assert_int_equal(k.iConfigId, 0);
+    assert_int_equal(k.nOld, 2);
+    assert_int_equal(k.aOld[0].iConfigId, 255); /* newest first */
+    assert_int_equal(k.aOld[1].iConfigId, 254);
+    /* the current key cannot be retired, nor an id not held */
+    assert_int_equal(pa_keys_retire(&k, 0), PA_EINVAL);
+    assert_int_equal(pa_keys_retire(&k, 7), PA_ENOTFOUND);
+    assert_int_equal(pa_keys_retire(&k, 254), PA_OK);
+    assert_int_equal(k.nOld, 1);
+    assert_int_equal(k.aOld[0].iConfigId, 255);
+    /* at most PA_KEYS_MAX_OLD older keys */
+    while (k.nOld < PA_KEYS_MAX_OLD)
+        assert_int_equal(pa_keys_rotate(&k), PA_OK);
+    assert_int_equal(pa_keys_rotate(&k), PA_ERANGE);
+    pa_keys_wipe(&k);
+    /* agencies and the collector do not rotate here */
+    assert_int_equal(pa_keys_generate(&k, PA_ROLE_COLLECTOR, NULL, 3), PA_OK);
+    assert_int_equal(pa_keys_rotate(&k), PA_EINVAL);
+    pa_keys_wipe(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rotate_mid_month_loses_nothing),
+        cmocka_unit_test(test_rotate_and_retire_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
