@@ -462,6 +462,74 @@ static void test_secret_strings_wiped(void **state)
     g_zNeedle[0] = '\0';
 }
 
+/* Rotation in the file: pa_keys_replace keeps the file 0600, the older key stays
+ * (with its secret) in previous_hpke_keys, the public file names the current key;
+ * no freed block holds the old secret's hex; a bad older key is refused. */
+static void test_rotation_file(void **state)
+{
+    pa_keys k, r, p;
+    char zPrefix[128], zFile[160], zOldHex[65];
+    struct stat st;
+    (void)state;
+    path(zPrefix, sizeof zPrefix, "helper");
+    assert_int_equal(pa_keys_generate(&k, PA_ROLE_HELPER, NULL, 2), PA_OK);
+    assert_int_equal(pa_keys_replace(&k, zPrefix), PA_ENOTFOUND); /* nothing to replace yet */
+    assert_int_equal(pa_keys_write(&k, zPrefix), PA_OK);
+    sodium_bin2hex(zOldHex, sizeof zOldHex, k.aSecret, 32);
+    assert_int_equal(pa_keys_rotate(&k), PA_OK);
+    snprintf(g_zNeedle, sizeof g_zNeedle, "%s", zOldHex);
+    g_nLeft = 0;
+    assert_int_equal(pa_keys_replace(&k, zPrefix), PA_OK);
+    snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+    assert_int_equal(stat(zFile, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(pa_keys_read_private(&r, zFile), PA_OK);
+    assert_int_equal(g_nLeft, 0);
+    g_zNeedle[0] = '\0';
+    assert_int_equal(r.iConfigId, 3);
+    assert_memory_equal(r.aPublic, k.aPublic, 32);
+    assert_memory_equal(r.aSecret, k.aSecret, 32);
+    assert_memory_equal(r.aVerifyKey, k.aVerifyKey, 32);
+    assert_memory_equal(r.aToken, k.aToken, 32);
+    assert_int_equal(r.nOld, 1);
+    assert_int_equal(r.aOld[0].iConfigId, 2);
+    assert_memory_equal(r.aOld[0].aSecret, k.aOld[0].aSecret, 32);
+    snprintf(zFile, sizeof zFile, "%s.pub", zPrefix);
+    assert_int_equal(pa_keys_read_public(&p, zFile), PA_OK);
+    assert_int_equal(p.iConfigId, 3);
+    assert_memory_equal(p.aPublic, k.aPublic, 32);
+    assert_int_equal(p.nOld, 0);
+    /* no temporary file is left beside them */
+    char zCmd[256];
+    snprintf(zCmd, sizeof zCmd, "ls '%s' | grep -q tmp", g_dir);
+    assert_int_not_equal(system(zCmd), 0);
+
+    /* an older key whose secret does not match, or a config id held twice */
+    snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+    for (int iCase = 0; iCase < 2; iCase++) {
+        json_error_t err;
+        json_t *o = json_load_file(zFile, 0, &err), *e;
+        assert_non_null(o);
+        e = json_array_get(json_object_get(o, "previous_hpke_keys"), 0);
+        if (iCase == 0)
+            json_object_set_new(e, "hpke_secret_key", json_string(
+                "0000000000000000000000000000000000000000000000000000000000000001"));
+        else
+            json_object_set_new(e, "hpke_config_id", json_integer(3));
+        char zBad[160];
+        path(zBad, sizeof zBad, "bad.key");
+        unlink(zBad);
+        assert_int_equal(json_dump_file(o, zBad, 0), 0);
+        assert_int_equal(chmod(zBad, 0600), 0);
+        pa_keys_json_wipe(o);
+        json_decref(o);
+        assert_int_equal(pa_keys_read_private(&r, zBad), PA_EDECODE);
+        assert_non_null(strstr(pa_error_detail(), iCase == 0 ? "does not match" : "held twice"));
+    }
+    pa_keys_wipe(&k);
+    pa_keys_wipe(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_file_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_strings_wiped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collector_signing_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation_file, setup, teardown),
     };
     json_set_alloc_funcs(hook_malloc, hook_free); /* before any jansson allocation */
     return cmocka_run_group_tests(tests, NULL, NULL);
