@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "                      [--mapping FILE.json] [--offenses FILE.csv | --data DIR]\n"
             "                      [--max-bad-share R] [--allow-empty] [--allow-open-period]\n"
             "                      [--summary FILE.json] [--spool FILE] [--attempts N] [--backoff-ms MS]\n"
-            "                      [--no-progress]\n"
+            "                      [--no-progress] [--leader-pub FILE] [--helper-pub FILE]\n"
             "       privagg submit --retry --task FILE (--key AGENCY.key | --spool FILE) [--ca CERT.pem] [--json]\n"
             "       privagg submit --status (--key AGENCY.key | --spool FILE) [--json]\n"
             "       privagg submit --print-mapping\n"
@@ -78,6 +78,9 @@ static void usage(FILE *out)
             "  --attempts N      uploads tried in this run (default 4), waiting --backoff-ms\n"
             "                    (default 1000), doubled each time\n"
             "  --ca CERT.pem     trust anchor for the leader's certificate (default: system)\n"
+            "  --leader-pub FILE, --helper-pub FILE  seal to this aggregator's current HPKE\n"
+            "                    key (its PREFIX.pub, handed out after keygen --rotate)\n"
+            "                    instead of the task's; the task and its id stay\n"
             "  --no-progress     no progress bar (there is none when stderr is not a terminal)\n"
             "\n"
             "exit status: 0 done (acknowledged, nothing left to send, or a dry run);\n"
@@ -438,6 +441,23 @@ static int worse(int a, int b)
     return ia >= ib ? a : b;
 }
 
+/* --leader-pub / --helper-pub: seal to the aggregator's current key from its
+ * PREFIX.pub (after a key rotation, docs/keys.md) instead of the task's.  The
+ * task id stays: it is computed when the task is read. */
+static int seal_to_pub(pa_task_party *pParty, pa_role eRole, const char *zFile)
+{
+    pa_keys k;
+    int rc = pa_keys_read_public(&k, zFile);
+    if (rc != PA_OK)
+        return rc;
+    if (k.eRole != eRole)
+        return pa_fail(PA_EINVAL, "%s: the public key of the %s, not of the %s", zFile,
+                       pa_role_name(k.eRole), pa_role_name(eRole));
+    memcpy(pParty->aHpkePublicKey, k.aPublic, 32);
+    pParty->iHpkeConfigId = k.iConfigId;
+    return PA_OK;
+}
+
 static int do_retry(run *r)
 {
     char zBuf[4096];
@@ -576,6 +596,10 @@ static int do_submit(run *r)
         rc = pa_fail(PA_EAUTH, "--key: agency \"%s\" is not in the task", k.zId);
     if (rc == PA_OK && sodium_memcmp(pEntry->aPublicKey, k.aPublic, 32) != 0)
         rc = pa_fail(PA_EAUTH, "--key: agency %s's key is not the one in the task", k.zId);
+    if (rc == PA_OK && val(r, "--leader-pub"))
+        rc = seal_to_pub(&t->leader, PA_ROLE_LEADER, val(r, "--leader-pub"));
+    if (rc == PA_OK && val(r, "--helper-pub"))
+        rc = seal_to_pub(&t->helper, PA_ROLE_HELPER, val(r, "--helper-pub"));
     if (rc != PA_OK) {
         iExit = fail(r, EXIT_CONFIG, "submit", rc);
         goto out;
@@ -751,7 +775,8 @@ int pa_cli_submit(int argc, char **argv)
                       {"--spool", 0, NULL, 0},        {"--retry", 1, NULL, 0},
                       {"--status", 1, NULL, 0},       {"--attempts", 0, NULL, 0},
                       {"--backoff-ms", 0, NULL, 0},   {"--no-progress", 1, NULL, 0},
-                      {"--ca", 0, NULL, 0},           {"--help", 1, NULL, 0}};
+                      {"--ca", 0, NULL, 0},           {"--help", 1, NULL, 0},
+                      {"--leader-pub", 0, NULL, 0},   {"--helper-pub", 0, NULL, 0}};
     run r;
     int iExit;
     unsigned long long v;

@@ -113,6 +113,16 @@ static int holds_config_id(const pa_keys *k, unsigned iId)
     return 0;
 }
 
+int pa_keys_find(const pa_keys *pKeys, unsigned iId)
+{
+    if (pKeys->iConfigId == iId)
+        return 0;
+    for (size_t i = 0; i < pKeys->nOld; i++)
+        if (pKeys->aOld[i].iConfigId == iId)
+            return (int)i + 1;
+    return -1;
+}
+
 int pa_keys_rotate(pa_keys *pKeys)
 {
     unsigned iId = pKeys->iConfigId;

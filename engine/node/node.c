@@ -447,9 +447,17 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
                      pa_role_name(n->keys.eRole), pa_role_name(n->cfg.eRole));
     if (rc == PA_OK) {
         const pa_task_party *pMe = n->cfg.eRole == PA_ROLE_LEADER ? &n->pTask->leader : &n->pTask->helper;
-        if (sodium_memcmp(pMe->aHpkePublicKey, n->keys.aPublic, 32) != 0)
+        /* after a rotation the task's key is an older one, or retired (keys.md) */
+        int iHeld = pa_keys_find(&n->keys, pMe->iHpkeConfigId);
+        const uint8_t *pHeld = iHeld < 0 ? NULL : iHeld == 0 ? n->keys.aPublic : n->keys.aOld[iHeld - 1].aPublic;
+        if (pHeld != NULL && sodium_memcmp(pMe->aHpkePublicKey, pHeld, 32) != 0)
             rc = pa_fail(PA_EINVAL, "%s: this %s key is not the one in the task", n->cfg.zKey,
                          pa_role_name(n->cfg.eRole));
+        else if (pHeld == NULL)
+            fprintf(stderr, "privagg %s: the task's key (config id %u) is retired from %s: reports "
+                    "sealed to it are refused; agencies seal to config id %u (submit --%s-pub)\n",
+                    pa_role_name(n->cfg.eRole), (unsigned)pMe->iHpkeConfigId, n->cfg.zKey,
+                    (unsigned)n->keys.iConfigId, pa_role_name(n->cfg.eRole));
     }
     if (rc == PA_OK)
         rc = pa_store_open(&n->pStore, n->cfg.zStore);

@@ -133,6 +133,9 @@ int pa_keys_read_public(pa_keys *pKeys, const char *zPath);
  * key has it.  Its secret is wiped. */
 int pa_keys_rotate(pa_keys *pKeys);
 int pa_keys_retire(pa_keys *pKeys, unsigned iId);
+/* Which held HPKE key has config id iId: 0 the current one, i > 0 aOld[i - 1],
+ * -1 none. */
+int pa_keys_find(const pa_keys *pKeys, unsigned iId);
 
 /* Replace PREFIX.key (0600) and PREFIX.pub (0644) of existing keys: each written
  * to a new temporary file beside it (O_EXCL, flushed) and renamed over it, so a

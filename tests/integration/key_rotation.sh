@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Integration: rotating both aggregators' HPKE keys mid-month with real `privagg
+# serve` processes (docs/keys.md, "Rotating an aggregator's HPKE key").  Half the
+# agencies seal to the task's keys, then each aggregator runs `keygen --rotate` on
+# its own key file and restarts; the other half seal to the new keys (`submit
+# --leader-pub/--helper-pub`); the month's collection has every agency.  The key
+# file stays 0600 with no temporary file left, the other party's file is not
+# touched, the current key cannot be retired and an older one can.
+set -u
+PRIVAGG=$1
+DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
+T=$(mktemp -d)
+LEADER_PID= HELPER_PID=
+cleanup() {
+  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
+  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+
+"$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+D=$T/d
+
+start() { # role -> pid in LEADER_PID/HELPER_PID, waits for "listening"
+  local role=$1 fifo=$T/$1.out
+  rm -f "$fifo"; mkfifo "$fifo"
+  (cd "$D" && exec "$PRIVAGG" serve --config "$D/$role.json") >"$fifo" 2>>"$T/$role.log" &
+  local pid=$!
+  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
+  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
+}
+stop() { # role: SIGTERM and wait (graceful)
+  local pid; [ "$1" = leader ] && pid=$LEADER_PID || pid=$HELPER_PID
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null
+  [ "$1" = leader ] && LEADER_PID= || HELPER_PID=
+}
+agencies=$(ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//' | head -10)
+submit() { # period, agency id, extra options
+  local period=$1 id=$2; shift 2
+  { echo "cell,count"; for i in $(seq 0 269); do echo "$i,$(( i >= 200 && i % 2 ? 0 : i % 2 ))"; done; } >"$T/counts.csv"
+  "$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$id.key" --period "$period" \
+    --counts "$T/counts.csv" --ca "$D/tls/cert.pem" "$@" >/dev/null 2>>"$T/submit.err"
+}
+
+start helper
+start leader
+n=0
+for id in $agencies; do
+  n=$((n+1)); [ $n -gt 5 ] && break
+  submit 2026-09 "$id" && ok || { bad "submit $id to the old keys"; tail -1 "$T/submit.err"; }
+done
+
+# 1. mid-month each operator rotates its own key and restarts its aggregator
+leader_sum=$(sha256sum "$D/keys/leader.key" | cut -c1-64)
+stop helper
+"$PRIVAGG" keygen --role helper --out "$D/keys/helper" --rotate >"$T/rotate.out" 2>"$T/rotate.err" && ok \
+  || { bad "keygen --rotate (helper)"; cat "$T/rotate.err"; }
+grep -q '^hpke_config_id 3$' "$T/rotate.out" && ok || { bad "helper's new config id"; cat "$T/rotate.out"; }
+grep -q '^older keys held: 2$' "$T/rotate.out" && ok || bad "helper's older keys"
+[ "$(stat -c %a "$D/keys/helper.key")" = 600 ] && ok || bad "helper.key mode after rotation"
+ls "$D/keys" | grep -q tmp && bad "a temporary file was left" || ok
+[ "$(sha256sum "$D/keys/leader.key" | cut -c1-64)" = "$leader_sum" ] && ok || bad "the leader's file changed"
+grep -q "$(awk '/hpke_public_key/ {print $2}' "$T/rotate.out")" "$D/keys/helper.pub" && ok \
+  || bad "helper.pub does not name the new key"
+start helper
+stop leader
+"$PRIVAGG" keygen --role leader --out "$D/keys/leader" --rotate >/dev/null 2>"$T/rotate.err" && ok \
+  || { bad "keygen --rotate (leader)"; cat "$T/rotate.err"; }
+start leader
+# a wrong role for the key to seal to is a configuration error (78)
+submit 2026-09 "$(echo "$agencies" | sed -n 6p)" --helper-pub "$D/keys/leader.pub"
+[ $? = 78 ] && ok || bad "--helper-pub with the leader's key was not refused with 78"
+grep -q "the public key of the leader, not of the helper" "$T/submit.err" && ok || bad "wrong-role message"
+
+# 2. the other half seals to the new keys
+n=0
+for id in $agencies; do
+  n=$((n+1)); [ $n -le 5 ] && continue
+  submit 2026-09 "$id" --leader-pub "$D/keys/leader.pub" --helper-pub "$D/keys/helper.pub" && ok \
+    || { bad "submit $id to the new keys"; tail -1 "$T/submit.err"; }
+done
+"$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period 2026-09 \
+  --partition state --ca "$D/tls/cert.pem" --out "$T/09.json" --timeout 120 2>>"$T/collect.err" && ok \
+  || { bad "collect 2026-09"; cat "$T/collect.err"; }
+got=$(grep -o '"agencies": [0-9]*' "$T/09.json" | grep -o '[0-9]*$')
+[ "$got" = 10 ] && ok || bad "2026-09: $got agencies released, expected 10"
+rej=$(sqlite3 "$D/helper.db" "SELECT count(*) FROM reports WHERE state = 'rejected'")
+[ "$rej" = 0 ] && ok || bad "$rej reports rejected by the helper"
+
+# 3. retiring: not the current key; the older one, once its reports are aggregated
+stop helper
+"$PRIVAGG" keygen --role helper --out "$D/keys/helper" --retire 3 >/dev/null 2>"$T/retire.err"
+[ $? = 1 ] && ok || bad "retiring the current key was not refused"
+grep -q "is the current key" "$T/retire.err" && ok || { bad "retire message"; cat "$T/retire.err"; }
+"$PRIVAGG" keygen --role leader --out "$D/keys/helper" --retire 2 >/dev/null 2>"$T/retire.err"
+[ $? = 1 ] && grep -q "role helper, not leader" "$T/retire.err" && ok || bad "a role mismatch was not refused"
+"$PRIVAGG" keygen --role helper --out "$D/keys/helper" --retire 2 >"$T/retire.out" 2>"$T/retire.err" && ok \
+  || { bad "retire 2"; cat "$T/retire.err"; }
+grep -q '^older keys held: none$' "$T/retire.out" && ok || bad "older keys after retiring"
+grep -q previous_hpke_keys "$D/keys/helper.key" && bad "the retired key is still in the file" || ok
+start helper   # starts, and says that the task's key is retired
+grep -q "the task's key (config id 2) is retired from" "$T/helper.log" && ok || { bad "no retirement warning"; cat "$T/helper.log"; }
+stop leader
+stop helper
+
+echo "key_rotation: $pass passed, $fail failed"
+[ "$fail" = 0 ]
