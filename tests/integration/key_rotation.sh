@@ -46,6 +46,15 @@ submit() { # period, agency id, extra options
     --counts "$T/counts.csv" --ca "$D/tls/cert.pem" "$@" >/dev/null 2>>"$T/submit.err"
 }
 
+# 0. a key file holding another key under the task's config id is refused at start
+mkdir -p "$T/other"
+"$PRIVAGG" keygen --role leader --out "$T/other/leader" --pairing-out "$T/other/pair.json" >/dev/null &&
+"$PRIVAGG" keygen --role helper --out "$T/other/helper" --pairing "$T/other/pair.json" >/dev/null || bad "other keys"
+sed "s#\"keys/helper.key\"#\"$T/other/helper.key\"#" "$D/helper.json" >"$D/other.json"; chmod 600 "$D/other.json"
+grep -q "$T/other/helper.key" "$D/other.json" || bad "other.json"
+timeout 10 "$PRIVAGG" serve --config "$D/other.json" >/dev/null 2>"$T/other.err" && bad "another helper key was accepted"
+grep -q "this helper key is not the one in the task" "$T/other.err" && ok || { bad "wrong key message"; cat "$T/other.err"; }
+
 start helper
 start leader
 n=0
