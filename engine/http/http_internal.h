@@ -5,6 +5,8 @@
 #define PA_HTTP_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "privagg/http.h"
 
@@ -28,16 +30,60 @@ int pa_tls_creds_new(pa_tls_creds **ppCreds, const char *zCert, const char *zKey
 int pa_tls_creds_reload(pa_tls_creds *pCreds, const char *zCert, const char *zKey);
 void pa_tls_creds_free(pa_tls_creds **ppCreds);
 
-/* The two libmicrohttpd callbacks, both with the pa_tls_creds as their cls:
- * MHD_OPTION_NOTIFY_CONNECTION (stores it as the connection's socket context)
- * and MHD_OPTION_HTTPS_CERT_CALLBACK (hands GnuTLS the current pair). */
+/* MHD_OPTION_HTTPS_CERT_CALLBACK: hands GnuTLS the current pair, found through
+ * the connection's socket context (the connection guard's entry, which carries
+ * the server's pa_tls_creds: pa_conn_tls_creds). */
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
-void pa_tls_creds_on_connection(void *cls, struct MHD_Connection *pConn, void **ppSocketCtx,
-                                enum MHD_ConnectionNotificationCode eCode);
 int pa_tls_creds_retrieve(gnutls_session_t session, const gnutls_datum_t *pReqCa, int nReqs,
                           const gnutls_pk_algorithm_t *aPkAlgos, int nPkAlgos, gnutls_pcert_st **ppPcert,
                           unsigned int *pnPcert, gnutls_privkey_t *ppKey);
 
+
+/* ------------------------------------------------------------------------ */
+/* The connection guard (conn_guard.c): deadlines, per-address limit, budget. */
+
+struct sockaddr;
+
+#define PA_HTTP_BODY_MIN_RATE 32768.0 /* bytes/s a body must keep up, beyond body_timeout_s */
+
+enum { PA_CONN_HEADERS, PA_CONN_BODY, PA_CONN_BUSY, PA_CONN_IDLE };
+
+typedef struct {
+    unsigned max_connections;  /* the hard limit (libmicrohttpd's) */
+    unsigned max_per_address;  /* 0 = no limit */
+    unsigned header_timeout_s; /* accept -> request headers complete (TLS handshake included) */
+    unsigned body_timeout_s;   /* headers -> body complete, plus declared / BODY_MIN_RATE */
+    unsigned idle_timeout_s;   /* between requests on a kept-alive connection */
+} pa_conn_limits;
+
+typedef struct pa_conn_guard pa_conn_guard;
+typedef struct pa_conn pa_conn;
+
+/* Start the guard and its thread.  PA_ENOMEM, PA_EINTERNAL. */
+int pa_conn_guard_new(pa_conn_guard **ppGuard, const pa_conn_limits *pLim, bool bLog);
+/* Stop the thread and free; MUST be called after the daemon stopped. */
+void pa_conn_guard_free(pa_conn_guard *g);
+/* Accept policy: false when the address has max_per_address connections open;
+ * past the budget, drops the longest-waiting connection to make room. */
+bool pa_conn_guard_admit(pa_conn_guard *g, const struct sockaddr *pAddr);
+/* A connection was accepted (fd, peer): its entry (NULL if out of memory), which
+ * is the connection's socket context and also carries the server's TLS pair
+ * (pCreds, may be NULL) for pa_tls_creds_retrieve. */
+pa_conn *pa_conn_guard_opened(pa_conn_guard *g, int fd, const struct sockaddr *pAddr,
+                              struct pa_tls_creds *pCreds);
+/* The TLS pair a connection's entry carries (NULL for NULL). */
+struct pa_tls_creds *pa_conn_tls_creds(const pa_conn *c);
+/* libmicrohttpd reports the close, before it closes fd: forget the entry. */
+void pa_conn_guard_closed(pa_conn_guard *g, pa_conn *c);
+/* The connection enters a phase (PA_CONN_*); nDeclared is the body length for BODY. */
+void pa_conn_guard_phase(pa_conn_guard *g, pa_conn *c, int ePhase, long long nDeclared);
+/* Connections open (not being dropped) and the budget, for /health/ready and tests. */
+void pa_conn_guard_counts(pa_conn_guard *g, unsigned *pnOpen, unsigned *pnSoft);
+
+/* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+bool pa_http_addr_is_loopback(const struct sockaddr *pAddr);
+/* The address as text ("?" if unknown). */
+void pa_http_addr_format(const struct sockaddr *pAddr, char *z, size_t nz);
 #endif

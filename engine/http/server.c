@@ -16,6 +16,15 @@
  *   last call — the handler runs and its response is queued.
  * The completion callback records metrics and the latency, and counts the request
  * out of "in flight", which is what pa_http_server_stop waits for.
+ *
+ * Framing is checked before anything else (RFC 9112 §6): a Content-Length that is
+ * not one decimal number (two that differ, a list, a sign) is 400, a
+ * Transfer-Encoding other than "chunked" is 501, both at once 400; these, 413 and
+ * 415 (a route's media type) are answered at once and the connection closed, so
+ * the body is never read or waited for.  Every answer of status 400 or more
+ * writes one log line: peer, method, route, status, problem type.  Slow clients
+ * are the connection guard's (conn_guard.c): the phases of each connection are
+ * reported to it from here.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +60,7 @@ typedef struct route_ent {
     bool bAuth;
     uint8_t aToken[PA_HTTP_TOKEN_BYTES];
     char *zLabel; /* route="<path>" for metrics */
+    char *zContentType; /* required media type of a body, or NULL */
 } route_ent;
 
 struct pa_http_server {
@@ -68,6 +78,11 @@ struct pa_http_server {
     pthread_cond_t cond;
     unsigned nInFlight;
     atomic_int bStopping; /* read by pool threads */
+    pa_conn_guard *pGuard;
+    bool bMetricsToken;
+    uint8_t aMetricsToken[PA_HTTP_TOKEN_BYTES];
+    int (*xReady)(void *, char *, size_t);
+    void *pReadyCtx;
 };
 
 struct pa_http_req {
@@ -83,6 +98,9 @@ struct pa_http_req {
     bool bQueued;
     int iStatus;
     double t0;
+    pa_conn *pConnEnt;   /* the connection guard's entry (NULL: unguarded) */
+    const char *zType;   /* problem type of a refusal, for the log line (static) */
+    char zLogDetail[160]; /* a 5xx's real message: logged, never sent */
 };
 
 static double now_s(void)
@@ -168,8 +186,8 @@ static void allowed_methods(const pa_http_server *s, const char *zPath, char *z,
     }
 }
 
-/* Authorization: Bearer <64 hex>, compared in constant time with the route's token. */
-static bool bearer_ok(const route_ent *r, struct MHD_Connection *pConn)
+/* Authorization: Bearer <64 hex>, compared in constant time with aToken. */
+static bool bearer_ok(const uint8_t *aToken, struct MHD_Connection *pConn)
 {
     const char *z = MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Authorization");
     uint8_t aGot[PA_HTTP_TOKEN_BYTES];
@@ -186,15 +204,14 @@ static bool bearer_ok(const route_ent *r, struct MHD_Connection *pConn)
         pa_wipe(aGot, sizeof aGot);
         return false;
     }
-    bool bOk = sodium_memcmp(aGot, r->aToken, sizeof aGot) == 0;
+    bool bOk = sodium_memcmp(aGot, aToken, sizeof aGot) == 0;
     pa_wipe(aGot, sizeof aGot);
     return bOk;
 }
 
-/* Content-Length as declared; -1 if absent or not a plain decimal number. */
-static long long declared_length(struct MHD_Connection *pConn)
+/* One Content-Length value: a plain decimal number (RFC 9110 §8.6), else -1. */
+static long long parse_length(const char *z)
 {
-    const char *z = MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Content-Length");
     long long v = 0;
     if (z == NULL || *z == '\0')
         return -1;
@@ -204,6 +221,85 @@ static long long declared_length(struct MHD_Connection *pConn)
         v = v * 10 + (*z - '0');
     }
     return v;
+}
+
+typedef struct {
+    unsigned nLength, nEncoding;
+    long long nFirst;
+    bool bDiffer, bBad;
+} framing;
+
+static enum MHD_Result count_framing(void *pCls, enum MHD_ValueKind eKind, const char *zKey,
+                                     const char *zValue)
+{
+    framing *f = pCls;
+    (void)eKind;
+    if (strcasecmp(zKey, "Content-Length") == 0) {
+        long long v = parse_length(zValue);
+        if (v < 0)
+            f->bBad = true;
+        else if (f->nLength > 0 && v != f->nFirst)
+            f->bDiffer = true;
+        if (f->nLength++ == 0)
+            f->nFirst = v;
+    } else if (strcasecmp(zKey, "Transfer-Encoding") == 0) {
+        f->nEncoding++;
+    }
+    return MHD_YES;
+}
+
+/* The request's framing per RFC 9112 §6: 0 when it is one Content-Length, or
+ * "chunked" alone, or neither; else the status to answer (400, 501) with its
+ * detail.  *pnDeclared is the body length (-1: none declared). */
+static int check_framing(struct MHD_Connection *pConn, long long *pnDeclared, const char **pzDetail)
+{
+    framing f;
+    memset(&f, 0, sizeof f);
+    *pnDeclared = -1;
+    MHD_get_connection_values(pConn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.nLength > 0 && f.nEncoding > 0) {
+        *pzDetail = "both Content-Length and Transfer-Encoding (RFC 9112 section 6.3)";
+        return 400;
+    }
+    if (f.bBad) {
+        *pzDetail = "Content-Length: not one decimal number";
+        return 400;
+    }
+    if (f.bDiffer) {
+        *pzDetail = "Content-Length: two different values";
+        return 400;
+    }
+    if (f.nEncoding > 0) {
+        const char *z = MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Transfer-Encoding");
+        if (f.nEncoding > 1 || z == NULL || strcasecmp(z, "chunked") != 0) {
+            *pzDetail = "Transfer-Encoding: only \"chunked\" is supported";
+            return 501;
+        }
+    }
+    if (f.nLength > 0)
+        *pnDeclared = f.nFirst;
+    return 0;
+}
+
+/* The media type of Content-Type (before any ';', spaces trimmed) is zWant. */
+static bool media_type_is(struct MHD_Connection *pConn, const char *zWant)
+{
+    const char *z = MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Content-Type");
+    size_t n, nWant = strlen(zWant);
+    if (z == NULL)
+        return false;
+    while (*z == ' ' || *z == '\t')
+        z++;
+    for (n = 0; z[n] && z[n] != ';' && z[n] != ' ' && z[n] != '\t'; n++)
+        ;
+    return n == nWant && strncasecmp(z, zWant, n) == 0;
+}
+
+static const struct sockaddr *peer_addr(struct MHD_Connection *pConn)
+{
+    const union MHD_ConnectionInfo *pInfo =
+        MHD_get_connection_info(pConn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return pInfo ? pInfo->client_addr : NULL;
 }
 
 /* ------------------------------------------------------------------ replies */
@@ -242,6 +338,15 @@ static int queue(pa_http_req *q, pa_http_response *resp)
         MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONNECTION, "close");
     int iStatus = resp->status;
     pa_http_response_clear(resp);
+    if (iStatus >= 400 && q->pServer->bLog) {
+        /* one line per refusal: peer, method, route (never the raw path, which is
+         * the client's), status, problem type; a 5xx adds its real message */
+        char zPeer[INET6_ADDRSTRLEN + 1];
+        pa_http_addr_format(peer_addr(q->pConn), zPeer, sizeof zPeer);
+        fprintf(stderr, "privagg http: %s %.16s %s: %d %s%s%s\n", zPeer, q->zMethod,
+                q->pRoute ? q->pRoute->zPath : "(no route)", iStatus, q->zType ? q->zType : "-",
+                q->zLogDetail[0] ? ": " : "", q->zLogDetail);
+    }
     enum MHD_Result rc = MHD_queue_response(q->pConn, (unsigned)iStatus, pResp);
     MHD_destroy_response(pResp);
     if (rc == MHD_YES) {
@@ -255,6 +360,7 @@ static int queue(pa_http_req *q, pa_http_response *resp)
 static void set_early(pa_http_req *q, int status, const char *zType, const char *zDetail)
 {
     q->bEarly = true;
+    q->zType = zType;
     if (pa_http_problem(&q->early, status, zType, "%s", zDetail) != PA_OK)
         q->early.status = status; /* out of memory: status with an empty body */
 }
@@ -265,27 +371,23 @@ static void handler_failed(pa_http_req *q, pa_http_response *resp, int rc)
     const char *zDetail = pa_error_detail();
     const pa_status_map *m = pa_status_lookup(rc);
     int status = m->http;
-    const char *zType = m->zType;
 
     pa_http_response_clear(resp);
+    q->zType = m->zType;
     /* a server-side failure's message may name internals (SQL, paths): it goes
-     * to the log and the client reads only the type; an unreachable peer or a
-     * busy pool is said as such (the caller retries) */
+     * to the log line and the client reads only the type; an unreachable peer
+     * or a busy pool is said as such (the caller retries) */
     if (status >= 500 && rc != PA_EIO && rc != PA_EBUSY) {
-        if (q->pServer->bLog)
-            fprintf(stderr, "privagg http: %s %s: handler failed: %s: %s\n", q->zMethod, q->zPath,
-                    pa_strerror(rc), zDetail);
+        snprintf(q->zLogDetail, sizeof q->zLogDetail, "%s: %s", pa_strerror(rc), zDetail);
+        for (char *z = q->zLogDetail; *z; z++)
+            if (*z == '\n' || *z == '\r')
+                *z = ' ';
         zDetail = "internal error";
     }
-    if (pa_http_problem(resp, status, zType, "%s", zDetail) != PA_OK)
+    if (pa_http_problem(resp, status, m->zType, "%s", zDetail) != PA_OK)
         resp->status = status;
     if (m->bRetry)
         pa_http_response_header(resp, "Retry-After", "1");
-    /* one line per refusal: method, route, status, problem type (never the
-     * detail of a 4xx, which may carry the client's values) */
-    if (q->pServer->bLog)
-        fprintf(stderr, "privagg http: %s %s: %d %s\n", q->zMethod, q->pRoute ? q->pRoute->zPath : q->zPath,
-                status, zType);
 }
 
 static void run_handler(pa_http_req *q, pa_http_response *resp)
@@ -295,9 +397,8 @@ static void run_handler(pa_http_req *q, pa_http_response *resp)
     if (rc != PA_OK) {
         handler_failed(q, resp, rc);
     } else if (resp->status < 100 || resp->status > 599) {
-        if (q->pServer->bLog)
-            fprintf(stderr, "privagg http: %s %s: handler set status %d\n", q->zMethod,
-                    q->zPath, resp->status);
+        snprintf(q->zLogDetail, sizeof q->zLogDetail, "handler set status %d", resp->status);
+        q->zType = "internal";
         pa_http_response_clear(resp);
         if (pa_http_problem(resp, 500, "internal", "internal error") != PA_OK)
             resp->status = 500;
@@ -310,8 +411,21 @@ static void first_call(pa_http_server *s, pa_http_req *q, struct MHD_Connection 
 {
     bool bKnown;
     char zAllow[128], zDetail[200];
+    const char *zFraming = NULL;
+    long long nDeclared;
 
     q->pRoute = find_route(s, q->zMethod, q->zPath, &bKnown);
+    /* framing first: a request whose body length is in doubt is answered at once
+     * and its connection closed (never read a body whose end is uncertain) */
+    int iFraming = check_framing(pConn, &nDeclared, &zFraming);
+    if (iFraming != 0) {
+        set_early(q, iFraming, iFraming == 501 ? "not-implemented" : "malformed", zFraming);
+        queue(q, &q->early);
+        return;
+    }
+    bool bBody = nDeclared > 0 ||
+                 MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+    pa_conn_guard_phase(s->pGuard, q->pConnEnt, PA_CONN_BODY, nDeclared >= 0 ? nDeclared : (long long)s->nMaxBody);
     if (q->pRoute == NULL && !bKnown) {
         set_early(q, 404, "not-found", "no route for this path");
     } else if (q->pRoute == NULL) {
@@ -320,25 +434,23 @@ static void first_call(pa_http_server *s, pa_http_req *q, struct MHD_Connection 
                  zAllow);
         set_early(q, 405, "method-not-allowed", zDetail);
         pa_http_response_header(&q->early, "Allow", zAllow);
-    } else if (q->pRoute->bAuth && !bearer_ok(q->pRoute, pConn)) {
+    } else if (q->pRoute->bAuth && !bearer_ok(q->pRoute->aToken, pConn)) {
         set_early(q, 401, "unauthorized", "missing or wrong bearer token");
         pa_http_response_header(&q->early, "WWW-Authenticate", "Bearer");
-    }
-    long long nDeclared = declared_length(pConn);
-    if (MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Content-Length") != NULL &&
-        MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL) {
-        /* RFC 9112 §6.3: both framings at once is a smuggling attempt; refuse and
-         * close (queued at once, the body is not read). */
-        pa_http_response_clear(&q->early);
-        set_early(q, 400, "malformed", "both Content-Length and Transfer-Encoding");
-        queue(q, &q->early);
-        return;
     }
     if (nDeclared > (long long)s->nMaxBody && (!q->bEarly || q->early.status != 401)) {
         pa_http_response_clear(&q->early);
         snprintf(zDetail, sizeof zDetail, "body: %lld bytes declared, limit %zu", nDeclared,
                  s->nMaxBody);
         set_early(q, 413, "payload-too-large", zDetail);
+    }
+    if (!q->bEarly && bBody && q->pRoute->zContentType != NULL &&
+        !media_type_is(pConn, q->pRoute->zContentType)) {
+        snprintf(zDetail, sizeof zDetail, "Content-Type: expected %s", q->pRoute->zContentType);
+        set_early(q, 415, "unsupported-media-type", zDetail);
+        pa_http_response_header(&q->early, "Accept-Post", q->pRoute->zContentType);
+        queue(q, &q->early);
+        return;
     }
     if (q->bEarly && nDeclared > (long long)s->nMaxBody) {
         /* Answer now, before a byte of the body is read: libmicrohttpd then closes
@@ -407,6 +519,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *pConn, const 
         q->zMethod = zMethod;
         q->zPath = zUrl;
         q->t0 = now_s();
+        const union MHD_ConnectionInfo *pInfo =
+            MHD_get_connection_info(pConn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        q->pConnEnt = pInfo ? pInfo->socket_context : NULL;
         pthread_mutex_lock(&s->mutex);
         s->nInFlight++;
         pthread_mutex_unlock(&s->mutex);
@@ -423,6 +538,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *pConn, const 
         *pnUpload = 0;
         return bOk ? MHD_YES : MHD_NO;
     }
+    pa_conn_guard_phase(s->pGuard, q->pConnEnt, PA_CONN_BUSY, 0);
     if (q->bEarly)
         return queue(q, &q->early);
     pa_http_response resp;
@@ -450,6 +566,8 @@ static void on_completed(void *cls, struct MHD_Connection *pConn, void **ppConCl
     pa_metrics_inc("privagg_http_requests_total", zLabels, 1);
     pa_metrics_observe("privagg_http_request_duration_seconds", zRoute, now_s() - q->t0);
 
+    /* back to waiting for a request on a kept-alive connection */
+    pa_conn_guard_phase(s->pGuard, q->pConnEnt, PA_CONN_IDLE, 0);
     pa_http_response_clear(&q->early);
     free(q->aBody);
     free(q);
@@ -469,11 +587,36 @@ static void on_log(void *cls, const char *zFmt, va_list ap)
     }
 }
 
+/* The connection guard's hooks: accept policy and connection life. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *pAddr, socklen_t nAddr)
+{
+    pa_http_server *s = cls;
+    (void)nAddr;
+    return pa_conn_guard_admit(s->pGuard, pAddr) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *pConn, void **ppSocketCtx,
+                          enum MHD_ConnectionNotificationCode eCode)
+{
+    pa_http_server *s = cls;
+    if (eCode == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *pFd =
+            MHD_get_connection_info(pConn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        /* the entry is the socket context; it carries the TLS pair for the handshake */
+        *ppSocketCtx = pFd ? pa_conn_guard_opened(s->pGuard, pFd->connect_fd, peer_addr(pConn), s->pCreds)
+                           : NULL;
+    } else if (eCode == MHD_CONNECTION_NOTIFY_CLOSED) {
+        pa_conn_guard_closed(s->pGuard, *ppSocketCtx);
+        *ppSocketCtx = NULL;
+    }
+}
+
 /* ---------------------------------------------------------- built-in routes */
 
+/* Liveness: the process answers. */
 static int handle_health(void *ctx, const pa_http_req *req, pa_http_response *resp)
 {
-    static const char z[] = "{\"status\":\"ok\"}";
+    static const char z[] = "{\"status\":\"up\"}";
     (void)ctx;
     (void)req;
     resp->status = 200;
@@ -484,12 +627,36 @@ static int handle_health(void *ctx, const pa_http_req *req, pa_http_response *re
     return PA_OK;
 }
 
+/* Readiness: the owner's check (store writable, peer reachable), 503 if not. */
+static int handle_ready(void *ctx, const pa_http_req *req, pa_http_response *resp)
+{
+    pa_http_server *s = ctx;
+    char zWhy[200] = "", zBody[300];
+    unsigned nOpen = 0, nSoft = 0;
+    (void)req;
+    int rc = s->xReady ? s->xReady(s->pReadyCtx, zWhy, sizeof zWhy) : PA_OK;
+    pa_conn_guard_counts(s->pGuard, &nOpen, &nSoft);
+    for (char *z = zWhy; *z; z++)
+        if (*z == '"' || *z == '\\' || (unsigned char)*z < 0x20)
+            *z = '\'';
+    int n = snprintf(zBody, sizeof zBody, "{\"status\":\"%s\",\"detail\":\"%s\",\"connections\":%u,\"budget\":%u}",
+                     rc == PA_OK ? "ready" : "not-ready", rc == PA_OK ? "" : zWhy, nOpen, nSoft);
+    if (rc != PA_OK) {
+        pa_http_response_header(resp, "Retry-After", "5");
+        ((pa_http_req *)req)->zType = "not-ready";
+    }
+    return pa_http_response_set(resp, rc == PA_OK ? 200 : 503, "application/json", zBody,
+                                n > 0 && (size_t)n < sizeof zBody ? (size_t)n : 0);
+}
+
 static int handle_metrics(void *ctx, const pa_http_req *req, pa_http_response *resp)
 {
+    pa_http_server *s = ctx;
     char *z;
     size_t n;
-    (void)ctx;
-    (void)req;
+    /* with a token the route checked it; without one only this machine may read */
+    if (!s->bMetricsToken && !pa_http_addr_is_loopback(peer_addr(req->pConn)))
+        return pa_fail(PA_EAUTH, "/metrics: only from the loopback unless a metrics token is configured");
     int rc = pa_metrics_render(&z, &n);
     if (rc != PA_OK)
         return rc;
@@ -508,12 +675,15 @@ static void free_server(pa_http_server *s)
         free(s->aRoute[i].zMethod);
         free(s->aRoute[i].zPath);
         free(s->aRoute[i].zLabel);
+        free(s->aRoute[i].zContentType);
     }
     if (s->aRoute)
         pa_wipe(s->aRoute, s->nRoute * sizeof *s->aRoute);
     free(s->aRoute);
     pa_tls_creds_free(&s->pCreds);
     free(s->zWarning);
+    pa_conn_guard_free(s->pGuard);
+    pa_wipe(s->aMetricsToken, sizeof s->aMetricsToken);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->mutex);
     free(s);
@@ -535,8 +705,10 @@ static int add_route(pa_http_server *s, const pa_http_route *r)
     e->zMethod = strdup(r->method);
     e->zPath = strdup(r->path);
     e->zLabel = malloc(nLabel);
+    e->zContentType = r->content_type ? strdup(r->content_type) : NULL;
     s->nRoute++; /* so free_server frees what was allocated */
-    if (e->zMethod == NULL || e->zPath == NULL || e->zLabel == NULL)
+    if (e->zMethod == NULL || e->zPath == NULL || e->zLabel == NULL ||
+        (r->content_type != NULL && e->zContentType == NULL))
         return pa_fail(PA_ENOMEM, "route %s", r->path);
     snprintf(e->zLabel, nLabel, "route=\"%s\"", r->path);
     e->nPath = strlen(r->path);
@@ -559,7 +731,7 @@ static bool has_path(const pa_http_config *cfg, const char *zPath)
 
 static int fill_routes(pa_http_server *s, const pa_http_config *cfg)
 {
-    s->aRoute = calloc(cfg->n_routes + 2, sizeof *s->aRoute);
+    s->aRoute = calloc(cfg->n_routes + 3, sizeof *s->aRoute);
     if (s->aRoute == NULL)
         return pa_fail(PA_ENOMEM, "routes: %zu", cfg->n_routes);
     for (size_t i = 0; i < cfg->n_routes; i++) {
@@ -567,9 +739,13 @@ static int fill_routes(pa_http_server *s, const pa_http_config *cfg)
         if (rc != PA_OK)
             return rc;
     }
-    const pa_http_route health = {"GET", "/health", handle_health, false, NULL, NULL};
-    const pa_http_route metrics = {"GET", "/metrics", handle_metrics, false, NULL, NULL};
+    const pa_http_route health = {"GET", "/health", handle_health, false, NULL, s, NULL};
+    const pa_http_route ready = {"GET", "/health/ready", handle_ready, false, NULL, s, NULL};
+    const pa_http_route metrics = {"GET", "/metrics", handle_metrics, s->bMetricsToken,
+                                   s->bMetricsToken ? s->aMetricsToken : NULL, s, NULL};
     if (!has_path(cfg, "/health") && add_route(s, &health) != PA_OK)
+        return PA_ENOMEM;
+    if (!has_path(cfg, "/health/ready") && add_route(s, &ready) != PA_OK)
         return PA_ENOMEM;
     if (!has_path(cfg, "/metrics") && add_route(s, &metrics) != PA_OK)
         return PA_ENOMEM;
@@ -589,6 +765,8 @@ static int check_config(const pa_http_config *cfg)
         return pa_fail(PA_EINVAL, "server: %zu routes but no table", cfg->n_routes);
     if (cfg->n_routes > 1000)
         return pa_fail(PA_EINVAL, "server routes: %zu above 1000", cfg->n_routes);
+    if (cfg->max_connections > 16384)
+        return pa_fail(PA_EINVAL, "server max_connections: %u above 16384", cfg->max_connections);
     if (bTls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
         return pa_fail(PA_EUNSUPPORTED, "server: libmicrohttpd was built without TLS");
     return PA_OK;
@@ -629,13 +807,12 @@ static int start_daemon(pa_http_server *s, const pa_http_config *cfg)
         MHD_OPTION_CONNECTION_TIMEOUT,
         (intptr_t)(cfg->timeout_s ? cfg->timeout_s : PA_HTTP_DEFAULT_TIMEOUT_S), NULL};
     aOpt[k++] = (struct MHD_OptionItem){
-        MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(cfg->max_connections ? cfg->max_connections : 256),
-        NULL};
+        MHD_OPTION_CONNECTION_LIMIT,
+        (intptr_t)(cfg->max_connections ? cfg->max_connections : PA_HTTP_DEFAULT_MAX_CONNECTIONS), NULL};
     aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+    aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
     aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
     if (s->bTls) {
-        aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
-                                            (intptr_t)pa_tls_creds_on_connection, s->pCreds};
         aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
                                             (void *)pa_tls_creds_retrieve};
         aOpt[k++] = (struct MHD_OptionItem){
@@ -644,7 +821,7 @@ static int start_daemon(pa_http_server *s, const pa_http_config *cfg)
     }
     aOpt[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    s->pDaemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_access, s,
+    s->pDaemon = MHD_start_daemon(flags, cfg->port, on_accept, s, on_access, s,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_log, s, MHD_OPTION_ARRAY, aOpt,
                                   MHD_OPTION_END);
     if (s->pDaemon == NULL)
@@ -676,6 +853,22 @@ int pa_http_server_start(pa_http_server **ppServer, const pa_http_config *cfg)
         return pa_fail(PA_ENOMEM, "http server: out of memory");
     }
     s->bTls = !cfg->insecure_http;
+    if (cfg->metrics_token != NULL) {
+        s->bMetricsToken = true;
+        memcpy(s->aMetricsToken, cfg->metrics_token, sizeof s->aMetricsToken);
+    }
+    s->xReady = cfg->ready;
+    s->pReadyCtx = cfg->ready_ctx;
+    pa_conn_limits lim;
+    lim.max_connections = cfg->max_connections ? cfg->max_connections : PA_HTTP_DEFAULT_MAX_CONNECTIONS;
+    lim.max_per_address = cfg->max_per_address ? cfg->max_per_address : PA_HTTP_DEFAULT_PER_ADDRESS;
+    lim.header_timeout_s = cfg->header_timeout_s ? cfg->header_timeout_s : 10;
+    lim.body_timeout_s = cfg->body_timeout_s ? cfg->body_timeout_s : 20;
+    lim.idle_timeout_s = cfg->timeout_s ? cfg->timeout_s : PA_HTTP_DEFAULT_TIMEOUT_S;
+    if ((rc = pa_conn_guard_new(&s->pGuard, &lim, s->bLog)) != PA_OK) {
+        free_server(s);
+        return rc;
+    }
     if (s->bTls && (rc = pa_tls_creds_new(&s->pCreds, cfg->tls_cert_path, cfg->tls_key_path)) != PA_OK) {
         free_server(s);
         return rc;
@@ -731,6 +924,6 @@ void pa_http_server_stop(pa_http_server **ppServer)
                 s->nDrainMs);
 
     MHD_stop_daemon(s->pDaemon);
-    free_server(s);
+    free_server(s); /* the connection guard after the daemon: every close was reported */
     *ppServer = NULL;
 }

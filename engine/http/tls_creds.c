@@ -184,14 +184,6 @@ void pa_tls_creds_free(pa_tls_creds **ppCreds)
     *ppCreds = NULL;
 }
 
-void pa_tls_creds_on_connection(void *cls, struct MHD_Connection *pConn, void **ppSocketCtx,
-                                enum MHD_ConnectionNotificationCode eCode)
-{
-    (void)pConn;
-    if (eCode == MHD_CONNECTION_NOTIFY_STARTED)
-        *ppSocketCtx = cls;
-}
-
 int pa_tls_creds_retrieve(gnutls_session_t session, const gnutls_datum_t *pReqCa, int nReqs,
                           const gnutls_pk_algorithm_t *aPkAlgos, int nPkAlgos, gnutls_pcert_st **ppPcert,
                           unsigned int *pnPcert, gnutls_privkey_t *ppKey)
@@ -207,7 +199,7 @@ int pa_tls_creds_retrieve(gnutls_session_t session, const gnutls_datum_t *pReqCa
     if (pConn == NULL)
         return -1;
     pInfo = MHD_get_connection_info(pConn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    if (pInfo == NULL || (c = pInfo->socket_context) == NULL)
+    if (pInfo == NULL || (c = pa_conn_tls_creds(pInfo->socket_context)) == NULL)
         return -1;
     pthread_mutex_lock(&c->lock);
     *ppPcert = c->pCur->aPcert;

@@ -20,6 +20,8 @@
 #define PA_HTTP_DEFAULT_MAX_BODY (1u << 20)
 #define PA_HTTP_DEFAULT_THREADS 4
 #define PA_HTTP_DEFAULT_TIMEOUT_S 30
+#define PA_HTTP_DEFAULT_MAX_CONNECTIONS 512
+#define PA_HTTP_DEFAULT_PER_ADDRESS 64
 #define PA_HTTP_MAX_EXTRA_HEADERS 4
 
 size_t pa_http_token_bytes(void);
@@ -105,6 +107,8 @@ typedef struct pa_http_route {
     bool requires_bearer_auth;
     const uint8_t *bearer_token;
     void *ctx;
+    const char *content_type;   /* non-NULL: a request with a body MUST have this media type
+                                   (parameters ignored, case-insensitive), else 415 */
 } pa_http_route;
 
 /* ------------------------------------------------------------------------ */
@@ -122,7 +126,18 @@ typedef struct pa_http_config {
                                    connection; max_connections bounds the threads */
     size_t max_body_bytes;      /* 0 = PA_HTTP_DEFAULT_MAX_BODY; larger bodies get 413 */
     unsigned timeout_s;         /* idle connection timeout; 0 = PA_HTTP_DEFAULT_TIMEOUT_S */
-    unsigned max_connections;   /* 0 = 256 */
+    unsigned max_connections;   /* hard limit; 0 = PA_HTTP_DEFAULT_MAX_CONNECTIONS.  Past 7/8
+                                   of it, each newcomer drops the connection that has waited
+                                   longest for its request headers (docs/http.md) */
+    unsigned max_per_address;   /* connections per client address; 0 = PA_HTTP_DEFAULT_PER_ADDRESS */
+    unsigned header_timeout_s;  /* accept -> headers in (TLS handshake included); 0 = 10 */
+    unsigned body_timeout_s;    /* headers -> body in, plus 1 s per 32 KiB declared; 0 = 20 */
+    const uint8_t *metrics_token; /* GET /metrics: with a token (PA_HTTP_TOKEN_BYTES, copied)
+                                   it needs "Authorization: Bearer"; NULL = loopback peers only */
+    /* GET /health/ready: NULL = always ready; else 0 when ready, or a negative code
+     * with a short reason written to zWhy (no secret: it is sent to the caller) */
+    int (*ready)(void *ctx, char *zWhy, size_t nWhy);
+    void *ready_ctx;
     unsigned drain_timeout_ms;  /* stop waits this long for in-flight requests; 0 = 30000 */
     const pa_http_route *routes;
     size_t n_routes;
@@ -136,8 +151,9 @@ typedef struct pa_http_server pa_http_server;
 /*
  * Start listening.  Requires either both TLS paths or insecure_http (never
  * both).  Routes are copied (their ctx pointers are not owned).  Built-in
- * routes GET /health and GET /metrics are added unless the table has the same
- * path.  Errors: PA_EINVAL (config), PA_EIO (key files, bind), PA_ENOMEM.
+ * routes GET /health (liveness: 200 {"status":"up"}), GET /health/ready
+ * (readiness: 200, or 503 with the reason) and GET /metrics are added unless
+ * the table has the same path.  Errors: PA_EINVAL (config), PA_EIO (key files, bind), PA_ENOMEM.
  */
 int pa_http_server_start(pa_http_server **ppServer, const pa_http_config *cfg);
 

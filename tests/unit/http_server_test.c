@@ -104,17 +104,17 @@ static int h_count(void *ctx, const pa_http_req *req, pa_http_response *resp)
 }
 
 static const pa_http_route g_routes[] = {
-    {"POST", "/echo", h_echo, false, NULL, NULL},
-    {"PUT", "/echo", h_echo, false, NULL, NULL},
-    {"GET", "/items/", h_item, false, NULL, NULL},
-    {"GET", "/items/special", h_echo, false, NULL, NULL},
-    {"GET", "/fail", h_store_fails, false, NULL, NULL},
-    {"POST", "/decode", h_decode_fails, false, NULL, NULL},
-    {"GET", "/problem", h_problem, false, NULL, NULL},
-    {"GET", "/code/", h_code, false, NULL, NULL},
-    {"POST", "/secure", h_echo, true, g_token, NULL},
-    {"GET", "/slow", h_slow, false, NULL, NULL},
-    {"GET", "/count", h_count, false, NULL, NULL},
+    {"POST", "/echo", h_echo, false, NULL, NULL, NULL},
+    {"PUT", "/echo", h_echo, false, NULL, NULL, NULL},
+    {"GET", "/items/", h_item, false, NULL, NULL, NULL},
+    {"GET", "/items/special", h_echo, false, NULL, NULL, NULL},
+    {"GET", "/fail", h_store_fails, false, NULL, NULL, NULL},
+    {"POST", "/decode", h_decode_fails, false, NULL, NULL, NULL},
+    {"GET", "/problem", h_problem, false, NULL, NULL, NULL},
+    {"GET", "/code/", h_code, false, NULL, NULL, NULL},
+    {"POST", "/secure", h_echo, true, g_token, NULL, NULL},
+    {"GET", "/slow", h_slow, false, NULL, NULL, NULL},
+    {"GET", "/count", h_count, false, NULL, NULL, NULL},
 };
 
 typedef struct fixture {
@@ -506,7 +506,7 @@ static void test_health_metrics(void **state)
     pa_http_reply r;
 
     assert_int_equal(call(f, "GET", "/health", NULL, NULL, 0, &r), 200);
-    assert_string_equal((const char *)r.body, "{\"status\":\"ok\"}");
+    assert_string_equal((const char *)r.body, "{\"status\":\"up\"}");
     assert_string_equal(r.content_type, "application/json");
     pa_http_reply_free(&r);
 
@@ -659,7 +659,7 @@ static void test_config_refused(void **state)
     cfg.tls_cert_path = NULL;
     cfg.bind_address = "localhost"; /* not a literal */
     assert_int_equal(pa_http_server_start(&s, &cfg), PA_EINVAL);
-    pa_http_route bad = {"POST", "/x", h_echo, true, NULL, NULL};
+    pa_http_route bad = {"POST", "/x", h_echo, true, NULL, NULL, NULL};
     cfg.bind_address = NULL;
     cfg.routes = &bad;
     cfg.n_routes = 1;
