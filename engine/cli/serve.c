@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -130,6 +131,8 @@ int pa_cli_serve(int argc, char **argv)
     /* every upload allocates ~80-150 KB buffers on its connection's thread: keep
      * them in the heap (no mmap/munmap and page faults per request) and do not
      * trim the per-thread heaps after each one */
+    /* the store, its -wal and -shm hold report shares: created 0600 */
+    umask(077);
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
     /* blocked in every thread the node starts; taken in sigsuspend below */

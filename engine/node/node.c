@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "common/guard.h"
@@ -68,6 +70,11 @@ struct pa_node {
     atomic_int bStop;
     atomic_int bWakePending;   /* an upload arrived since the worker last looked */
     atomic_int bBackingOff;    /* the helper failed: uploads do not cut the wait short */
+    /* GET /health/ready: its own connection to the store, the helper probe cached */
+    pthread_mutex_t readyLock;
+    sqlite3 *pReadyDb;
+    double tPeerChecked;
+    int rcPeer;
 };
 
 #define NO_PRIVACY_WARNING "no privacy protection: dp.mechanism is none; exact totals are released"
@@ -273,6 +280,74 @@ static int helper_alive(pa_node *n)
     return rc;
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* GET /health/ready: the store takes a write lock (it is writable, the disk
+ * has room) and, for the leader, the helper answered /health within the last
+ * 2 s (probed at most every 2 s, so the route cannot be used to flood it). */
+static int node_ready(void *pCtx, char *zWhy, size_t nWhy)
+{
+    pa_node *n = pCtx;
+    int rc = PA_OK;
+    struct statvfs vfs;
+
+    pthread_mutex_lock(&n->readyLock);
+    if (n->pReadyDb == NULL &&
+        sqlite3_open_v2(n->cfg.zStore, &n->pReadyDb, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        snprintf(zWhy, nWhy, "store: cannot open: %s", n->pReadyDb ? sqlite3_errmsg(n->pReadyDb) : "no memory");
+        sqlite3_close_v2(n->pReadyDb);
+        n->pReadyDb = NULL;
+        rc = PA_ESTORE;
+    }
+    if (rc == PA_OK) {
+        sqlite3_busy_timeout(n->pReadyDb, 1000);
+        int e = sqlite3_exec(n->pReadyDb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (e != SQLITE_OK && e != SQLITE_BUSY) {
+            snprintf(zWhy, nWhy, "store: not writable: %s", sqlite3_errstr(e));
+            rc = PA_ESTORE;
+        }
+        sqlite3_exec(n->pReadyDb, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (rc == PA_OK && statvfs(n->cfg.zStore, &vfs) == 0 &&
+        (unsigned long long)vfs.f_bavail * vfs.f_frsize < (64ULL << 20)) {
+        snprintf(zWhy, nWhy, "store: %llu KiB free on its disk, below 64 MiB",
+                 (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024);
+        rc = PA_ESTORE;
+    }
+    if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER) {
+        if (n->tPeerChecked == 0 || mono_s() - n->tPeerChecked > 2.0) {
+            pa_http_client_opts o;
+            char zUrl[600];
+            long nStatus = 0;
+            uint8_t *pBody = NULL;
+            size_t nBody = 0;
+            char *zType = NULL;
+            memset(&o, 0, sizeof o);
+            o.ca_file = n->cfg.zPeerCa[0] ? n->cfg.zPeerCa : NULL;
+            o.connect_timeout_ms = 1000;
+            o.timeout_ms = 2000;
+            snprintf(zUrl, sizeof zUrl, "%s/health", n->zHelperUrl);
+            n->rcPeer = pa_http_request(&o, "GET", zUrl, NULL, NULL, 0, &nStatus, &pBody, &nBody, &zType);
+            if (n->rcPeer == PA_OK && nStatus != 200)
+                n->rcPeer = PA_EIO;
+            free(pBody);
+            free(zType);
+            n->tPeerChecked = mono_s();
+        }
+        if (n->rcPeer != PA_OK) {
+            snprintf(zWhy, nWhy, "helper: unreachable at %s", n->zHelperUrl);
+            rc = PA_EIO;
+        }
+    }
+    pthread_mutex_unlock(&n->readyLock);
+    return rc;
+}
+
 static void *worker(void *p)
 {
     pa_node *n = p;
@@ -437,6 +512,7 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     pthread_mutex_init(&n->collLock, NULL);
     pthread_mutex_init(&n->noiseLock, NULL);
     pthread_cond_init(&n->noiseWake, NULL);
+    pthread_mutex_init(&n->readyLock, NULL);
     rc = pa_node_config_load(&n->cfg, zConfigPath);
     if (rc == PA_OK)
         rc = pa_task_load(&n->pTask, n->cfg.zTask);
@@ -459,6 +535,9 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
                     pa_role_name(n->cfg.eRole), (unsigned)pMe->iHpkeConfigId, n->cfg.zKey,
                     (unsigned)n->keys.iConfigId, pa_role_name(n->cfg.eRole));
     }
+    /* the store holds shares: refused when others can read it, as key files are */
+    if (rc == PA_OK)
+        rc = pa_store_check_private(n->cfg.zStore);
     if (rc == PA_OK)
         rc = pa_store_open(&n->pStore, n->cfg.zStore);
     memset(&ac, 0, sizeof ac);
@@ -540,6 +619,8 @@ static void add_route(pa_node *n, const char *zMethod, const char *zPath, pa_htt
                       const uint8_t *pToken)
 {
     pa_http_route *r = &n->aRoute[n->nRoute++];
+    /* every body is a msgpack message: anything else is 415 before it is read */
+    r->content_type = strcmp(zMethod, "POST") == 0 ? "application/octet-stream" : NULL;
     r->method = zMethod;
     r->path = zPath;
     r->handler = fn;
@@ -592,6 +673,12 @@ int pa_node_start(pa_node *n)
     hc.thread_per_connection = true;
     hc.routes = n->aRoute;
     hc.n_routes = n->nRoute;
+    hc.max_connections = n->cfg.nMaxConnections;
+    hc.max_per_address = n->cfg.nMaxPerAddress;
+    hc.header_timeout_s = n->cfg.nHeaderTimeoutS;
+    hc.metrics_token = n->cfg.bMetricsToken ? n->cfg.aMetricsToken : NULL;
+    hc.ready = node_ready;
+    hc.ready_ctx = n;
     hc.log_errors = true;
     /* a task without noise says so on every answer */
     hc.warning = n->pTask->eMechanism == PA_TASK_DP_NONE ? NO_PRIVACY_WARNING : NULL;
@@ -675,6 +762,10 @@ void pa_node_close(pa_node *n)
     pa_task_free(n->pTask);
     pa_keys_wipe(&n->keys);
     sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);
+    sodium_memzero(n->cfg.aMetricsToken, sizeof n->cfg.aMetricsToken);
+    if (n->pReadyDb)
+        sqlite3_close_v2(n->pReadyDb);
+    pthread_mutex_destroy(&n->readyLock);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);
     pthread_mutex_destroy(&n->collLock);

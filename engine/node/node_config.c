@@ -40,11 +40,12 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
 {
     static const char *const azKeys[] = {"role", "task", "private_key", "store", "listen", "tls",
                                          "insecure_http", "peer_ca", "collector_token", "log_file",
-                                         "retention", NULL};
+                                         "retention", "metrics_token", "limits", NULL};
     static const char *const azRetention[] = {"reports_days", NULL};
+    static const char *const azLimits[] = {"max_connections", "max_per_address", "header_timeout_s", NULL};
     static const char *const azListen[] = {"address", "port", NULL};
     static const char *const azTls[] = {"cert", "key", NULL};
-    json_t *pListen, *pTls, *pRetention;
+    json_t *pListen, *pTls, *pRetention, *pLimits;
     char *z = NULL;
     uint64_t port;
     int bInsecure, rc;
@@ -88,6 +89,26 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
         PA_GUARD(pa_json_uint(pRetention, "retention", "reports_days", 0, 36500, 0, 0, &nDays));
         c->nRetentionDays = (int64_t)nDays;
     }
+    if (json_object_get(root, "limits") != NULL) {
+        uint64_t v;
+        PA_GUARD(pa_json_object(root, "", "limits", &pLimits));
+        PA_GUARD(pa_json_only_keys(pLimits, "limits", azLimits));
+        PA_GUARD(pa_json_uint(pLimits, "limits", "max_connections", 16, 16384, 1, 0, &v));
+        c->nMaxConnections = (unsigned)v;
+        PA_GUARD(pa_json_uint(pLimits, "limits", "max_per_address", 1, 16384, 1, 0, &v));
+        c->nMaxPerAddress = (unsigned)v;
+        PA_GUARD(pa_json_uint(pLimits, "limits", "header_timeout_s", 1, 600, 1, 0, &v));
+        c->nHeaderTimeoutS = (unsigned)v;
+    }
+    if (json_object_get(root, "metrics_token") != NULL) {
+        PA_GUARD(pa_json_string(root, "", "metrics_token", 64, &z));
+        rc = strlen(z) == 64 ? pa_http_token_from_hex(c->aMetricsToken, z) : PA_EDECODE;
+        sodium_memzero(z, strlen(z));
+        free(z);
+        if (rc != PA_OK)
+            return pa_fail(PA_EDECODE, "%s: metrics_token: expected 64 hex digits", zFile);
+        c->bMetricsToken = true;
+    }
     if (c->eRole == PA_ROLE_LEADER) {
         PA_GUARD(pa_json_string(root, "", "collector_token", 64, &z));
         rc = strlen(z) == 64 ? pa_http_token_from_hex(c->aCollectorToken, z) : PA_EDECODE;
@@ -123,7 +144,9 @@ int pa_node_config_load(pa_node_config *c, const char *zPath)
         rc = parse(c, root, zPath, dirname(zCopy));
     pa_keys_json_wipe(root);
     json_decref(root);
-    if (rc != PA_OK)
+    if (rc != PA_OK) {
         sodium_memzero(c->aCollectorToken, sizeof c->aCollectorToken);
+        sodium_memzero(c->aMetricsToken, sizeof c->aMetricsToken);
+    }
     return rc;
 }

@@ -20,6 +20,9 @@ typedef struct {
     char zLogFile[4096];           /* "" = standard error as inherited (the journal) */
     uint8_t aCollectorToken[32];   /* leader */
     int64_t nRetentionDays;        /* retention.reports_days; -1 = keep reports for ever */
+    bool bMetricsToken;            /* "metrics_token": GET /metrics needs it */
+    uint8_t aMetricsToken[32];
+    unsigned nMaxConnections, nMaxPerAddress, nHeaderTimeoutS; /* "limits"; 0 = defaults */
 } pa_node_config;
 
 /* Parse and check: a private file (O_NOFOLLOW, regular, ours, mode 0600 — it

@@ -2,9 +2,12 @@
  * SQLite store: open, configure (WAL, foreign keys, busy timeout), migrate, and
  * the transaction helpers every stateful module uses (see include/privagg/store.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "privagg/common.h"
 #include "privagg/store.h"
@@ -119,6 +122,34 @@ int pa_store_open(pa_store **ppStore, const char *zPath)
         return rc;
     }
     *ppStore = pStore;
+    return PA_OK;
+}
+
+int pa_store_check_private(const char *zPath)
+{
+    static const char *const azSuffix[] = {"", "-wal", "-shm"};
+    char zFile[4200];
+    struct stat st;
+
+    for (size_t i = 0; i < sizeof azSuffix / sizeof azSuffix[0]; i++) {
+        if (snprintf(zFile, sizeof zFile, "%s%s", zPath, azSuffix[i]) >= (int)sizeof zFile)
+            return pa_fail(PA_ESTORE, "store %s: path too long", zPath);
+        if (lstat(zFile, &st) != 0) {
+            if (errno == ENOENT)
+                continue;
+            return pa_fail(PA_ESTORE, "store %s: %s", zFile, strerror(errno));
+        }
+        if (!S_ISREG(st.st_mode))
+            return pa_fail(PA_EAUTH, "store %s: not a regular file (a link or a device); the store "
+                           "holds report shares: use a plain file", zFile);
+        if (st.st_uid != geteuid())
+            return pa_fail(PA_EAUTH, "store %s: owned by uid %u, not by this user (uid %u), and holds "
+                           "report shares; chown it or run as its owner", zFile, (unsigned)st.st_uid,
+                           (unsigned)geteuid());
+        if ((st.st_mode & 077) != 0)
+            return pa_fail(PA_EAUTH, "store %s: mode %03o lets others read report shares; expected "
+                           "0600 (chmod 600 %s)", zFile, (unsigned)(st.st_mode & 0777), zFile);
+    }
     return PA_OK;
 }
 

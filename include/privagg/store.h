@@ -27,6 +27,16 @@ int pa_store_schema_version(void);
  */
 int pa_store_open(pa_store **ppStore, const char *zPath);
 
+/*
+ * Check a store that holds shares before a server opens it: zPath and its
+ * "-wal" and "-shm" files, where they exist, MUST be regular files (not
+ * symbolic links), owned by this user and readable by nobody else (mode
+ * 0600 or stricter), as key files are.  A missing file is fine (it will be
+ * created under the server's umask 077).  Errors: PA_EAUTH naming the file,
+ * its mode or owner and the fix; PA_ESTORE when a file cannot be examined.
+ */
+int pa_store_check_private(const char *zPath);
+
 /* Close the store; NULL is allowed. */
 void pa_store_close(pa_store *pStore);
 

@@ -140,11 +140,26 @@ problem() { # expected status, expected type, curl args...
   esac
 }
 printf '\x93\x01\x02' >"$T/garbage"
-problem 400 invalid-message -X POST --data-binary @"$T/garbage" "$L/tasks/$TASK_ID/reports"
+OCT=(-H "Content-Type: application/octet-stream")
+problem 400 invalid-message -X POST "${OCT[@]}" --data-binary @"$T/garbage" "$L/tasks/$TASK_ID/reports"
+# HTTP strictness (RFC 9110/9112): media type, conflicting lengths, encodings
+problem 415 unsupported-media-type -X POST -H "Content-Type: text/plain" --data-binary @"$T/garbage" "$L/tasks/$TASK_ID/reports"
+CTOKEN=$(grep -o '"collector_token": "[0-9a-f]*"' "$D/leader.json" | grep -o '[0-9a-f]\{64\}')
+problem 415 unsupported-media-type -X POST -H "Authorization: Bearer $CTOKEN" --data-binary @"$T/garbage" "$L/tasks/$TASK_ID/collections"
+problem 400 malformed -X POST "${OCT[@]}" -H "Content-Length: 2" -H "Content-Length: 3" --data-binary @"$T/garbage" "$L/tasks/$TASK_ID/reports"
+problem 501 not-implemented -X POST "${OCT[@]}" -H "Transfer-Encoding: gzip, chunked" --data-binary @"$T/garbage" "$L/tasks/$TASK_ID/reports"
+grep -q "127.0.0.1 POST /tasks/$TASK_ID/reports: 415 unsupported-media-type" "$T/leader.log" && ok \
+  || bad "no log line for the 415: $(grep 415 "$T/leader.log" | head -2)"
+# ready: store writable, helper reachable; the store files are 0600
+out=$($CURL "$L/health/ready"); case "$out" in *'"ready"'*) ok ;; *) bad "leader ready: $out" ;; esac
+for f in "$D/leader.db" "$D/leader.db-wal" "$D/leader.db-shm"; do
+  [ -e "$f" ] || continue
+  [ "$(stat -c %a "$f")" = 600 ] && ok || bad "$f: mode $(stat -c %a "$f"), expected 600"
+done
 head -c 9000000 /dev/zero >"$T/big"
 out=$($CURL -o /dev/null -w '%{http_code}' -X POST --data-binary @"$T/big" "$L/tasks/$TASK_ID/reports")
 [ "$out" = 413 ] && ok || bad "oversized body: HTTP $out, expected 413"
-problem 404 not-found -X POST --data-binary @"$T/garbage" "$L/tasks/$(printf '%064d' 0)/reports"
+problem 404 not-found -X POST "${OCT[@]}" --data-binary @"$T/garbage" "$L/tasks/$(printf '%064d' 0)/reports"
 # a report of another task posted to this task's route
 "$PRIVAGG" demo --setup-only --agencies 10 --out "$T/other" --data "$DATA" >/dev/null
 { echo "cell,count"; echo "0,1"; } >"$T/one.csv"
@@ -157,8 +172,14 @@ problem 401 unauthorized -X POST --data-binary @"$T/garbage" "$H/internal/job/in
 problem 401 unauthorized -X POST -H "Authorization: Bearer $(printf '%064d' 7)" --data-binary @"$T/garbage" \
    "$L/tasks/$TASK_ID/collections"
 [ "$(reports_in leader)" = "$n0" ] && ok || bad "a refused request stored a report"
-out=$($CURL "$L/health"); case "$out" in *ok*) ok ;; *) bad "health: $out" ;; esac
+out=$($CURL "$L/health"); case "$out" in *up*) ok ;; *) bad "health: $out" ;; esac
 $CURL "$L/metrics" | grep -q '^privagg_reports_total' && ok || bad "metrics lack privagg_reports_total"
+# the helper down: the leader is up but not ready
+stop helper
+sleep 2.2 # the leader probes the helper at most every 2 s
+out=$($CURL -w ' %{http_code}' "$L/health/ready"); case "$out" in *helper*unreachable*503) ok ;; *) bad "leader ready without helper: $out" ;; esac
+out=$($CURL "$L/health"); case "$out" in *up*) ok ;; *) bad "health without helper: $out" ;; esac
+start helper
 
 # 5. graceful stop
 stop leader
