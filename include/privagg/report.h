@@ -70,7 +70,13 @@ typedef struct {
     size_t nHelperCt;          /* exact; 0 = any up to 64 MiB */
 } pa_report_sizes;
 
-/* 1 if z is "YYYY-MM" with 2000 <= YYYY <= 9999 and 01 <= MM <= 12. */
+/* The first period privagg accepts: a period before it (e.g. "2000-01", a
+ * typo or a misconfigured clock) is refused everywhere a period is read, with
+ * a message naming this bound (docs/task-file.md). */
+#define PA_PERIOD_MIN_YEAR 2020
+#define PA_PERIOD_FIRST "2020-01"
+
+/* 1 if z is "YYYY-MM" with PA_PERIOD_MIN_YEAR <= YYYY <= 9999 and 01 <= MM <= 12. */
 int pa_period_valid(const char *z);
 
 /*

@@ -47,7 +47,7 @@ static int read_batch(pa_mp_cursor *c, const char *zMsg, char *zPeriod, char *zP
 {
     PA_GUARD(pa_mp_read_str(c, zMsg, 7, zPeriod));
     if (!pa_period_valid(zPeriod))
-        return pa_fail(PA_EDECODE, "%s.period: \"%s\" is not YYYY-MM", zMsg, zPeriod);
+        return pa_fail(PA_EDECODE, "%s.period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", zMsg, zPeriod);
     return pa_mp_read_str(c, zMsg, 64, zPartition);
 }
 
@@ -72,7 +72,7 @@ int pa_job_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_job_req *m, const
     if (m->nItem > PA_MAX_JOB_REPORTS)
         return pa_fail(PA_EINVAL, "job: %zu reports, above the limit %d", m->nItem, PA_MAX_JOB_REPORTS);
     if (!pa_period_valid(m->zPeriod))
-        return pa_fail(PA_EINVAL, "job.period: \"%s\" is not YYYY-MM", m->zPeriod);
+        return pa_fail(PA_EINVAL, "job.period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", m->zPeriod);
     pa_mp_writer_init(&w);
     pa_mp_put_array(&w, 5);
     pa_mp_put_uint(&w, PA_MSG_VERSION);
@@ -123,7 +123,7 @@ int pa_job_req_decode(pa_job_req *m, const uint8_t *p, size_t n, const pa_msg_si
     PA_GUARD(pa_mp_read_fixed(&c, "job.job_id", m->aJobId, PA_JOB_ID_SIZE));
     PA_GUARD(pa_mp_read_str(&c, "job.period", 7, m->zPeriod));
     if (!pa_period_valid(m->zPeriod))
-        return pa_fail(PA_EDECODE, "job.period: \"%s\" is not YYYY-MM", m->zPeriod);
+        return pa_fail(PA_EDECODE, "job.period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", m->zPeriod);
     PA_GUARD(read_list(&c, "job.reports", 8, &m->nItem));
     m->aItem = calloc(m->nItem ? m->nItem : 1, sizeof *m->aItem);
     if (m->aItem == NULL)
@@ -240,7 +240,7 @@ int pa_collect_req_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_req *
     pa_mp_writer w;
 
     if (!pa_period_valid(m->zPeriod))
-        return pa_fail(PA_EINVAL, "collect.period: \"%s\" is not YYYY-MM", m->zPeriod);
+        return pa_fail(PA_EINVAL, "collect.period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", m->zPeriod);
     pa_mp_writer_init(&w);
     pa_mp_put_array(&w, 5);
     pa_mp_put_uint(&w, PA_MSG_VERSION);

@@ -25,7 +25,7 @@ int pa_period_valid(const char *z)
             return 0;
     int year = (z[0] - '0') * 1000 + (z[1] - '0') * 100 + (z[2] - '0') * 10 + (z[3] - '0');
     int month = (z[5] - '0') * 10 + (z[6] - '0');
-    return year >= 2000 && month >= 1 && month <= 12;
+    return year >= PA_PERIOD_MIN_YEAR && month >= 1 && month <= 12;
 }
 
 static int check_fields(const pa_report *r)
@@ -37,7 +37,7 @@ static int check_fields(const pa_report *r)
     if (n == 0 || n > PA_REPORT_MAX_PARTITION)
         return pa_fail(PA_EINVAL, "partition: length %zu is outside 1..%d", n, PA_REPORT_MAX_PARTITION);
     if (!pa_period_valid(r->zPeriod))
-        return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", r->zPeriod);
+        return pa_fail(PA_EINVAL, "period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", r->zPeriod);
     return PA_OK;
 }
 
@@ -148,7 +148,7 @@ int pa_report_decode(pa_report *pReport, const uint8_t *pIn, size_t nIn,
     PA_GUARD(pa_mp_read_str(&c, "report.agency_id", PA_REPORT_MAX_AGENCY_ID, pReport->zAgencyId));
     PA_GUARD(pa_mp_read_str(&c, "report.period", 7, pReport->zPeriod));
     if (!pa_period_valid(pReport->zPeriod))
-        return pa_fail(PA_EDECODE, "report.period: \"%s\" is not YYYY-MM", pReport->zPeriod);
+        return pa_fail(PA_EDECODE, "report.period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", pReport->zPeriod);
     PA_GUARD(pa_mp_read_str(&c, "report.partition", PA_REPORT_MAX_PARTITION, pReport->zPartition));
     /* exact size: 0 means the VDAF's public share is empty */
     PA_GUARD(pa_mp_read_bin(&c, "report.public_share", pSizes->nPublicShare, 0, &pReport->pPublicShare,

@@ -114,6 +114,20 @@ static void test_wrong_sizes_and_fields_refused(void **state)
     assert_int_equal(pa_report_encode(&p, &n, &r), PA_EINVAL);
 }
 
+/* A period before PA_PERIOD_FIRST is refused with a message naming the bound. */
+static void test_period_bounds(void **state)
+{
+    (void)state;
+    assert_false(pa_period_valid("2000-01"));
+    assert_false(pa_period_valid("2019-12"));
+    assert_true(pa_period_valid("2020-01"));
+    assert_true(pa_period_valid("9999-12"));
+    assert_false(pa_period_valid("2026-13"));
+    assert_false(pa_period_valid("2026-00"));
+    assert_false(pa_period_valid("2026-1"));
+    assert_false(pa_period_valid("+026-01"));
+}
+
 static void test_non_canonical_and_wrong_types_refused(void **state)
 {
     pa_report d;
@@ -307,6 +321,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_period_bounds),
         cmocka_unit_test(test_every_truncation_and_trailing_byte_refused),
         cmocka_unit_test(test_wrong_sizes_and_fields_refused),
         cmocka_unit_test(test_non_canonical_and_wrong_types_refused),
