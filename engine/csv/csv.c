@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "privagg/common.h"
 #include "privagg/csv.h"
@@ -138,33 +139,45 @@ int pa_csv_parse(pa_csv **ppCsv, const char *zText, size_t nText, const char *zN
 int pa_csv_load(pa_csv **ppCsv, const char *zPath)
 {
     FILE *f = fopen(zPath, "rb");
+    struct stat st;
     char *zBuf;
-    long n;
+    size_t n;
     int rc;
 
     *ppCsv = NULL;
     if (f == NULL)
         return pa_fail(PA_EIO, "%s: %s", zPath, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    /* a folder opens for reading on Linux and reports a size of LONG_MAX */
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return pa_fail(PA_EIO, "%s: cannot determine its size", zPath);
+        return pa_fail(PA_EIO, "%s: %s", zPath, strerror(errno));
     }
-    if ((size_t)n > MAX_BYTES) {
+    if (S_ISDIR(st.st_mode)) {
         fclose(f);
-        return pa_fail(PA_ERANGE, "%s: %ld bytes, above the limit %zu", zPath, n, MAX_BYTES);
+        return pa_fail(PA_EINVAL, "%s: is a folder; give the path of a CSV file", zPath);
     }
-    zBuf = malloc((size_t)n + 1);
+    if (!S_ISREG(st.st_mode)) {
+        fclose(f);
+        return pa_fail(PA_EINVAL, "%s: not a regular file (a device, pipe or socket); give a CSV file", zPath);
+    }
+    if ((unsigned long long)st.st_size > MAX_BYTES) {
+        fclose(f);
+        return pa_fail(PA_ERANGE, "%s: %llu bytes, above the limit %zu", zPath,
+                       (unsigned long long)st.st_size, MAX_BYTES);
+    }
+    n = (size_t)st.st_size;
+    zBuf = malloc(n + 1);
     if (zBuf == NULL) {
         fclose(f);
         return pa_fail(PA_ENOMEM, "%s: out of memory", zPath);
     }
-    if (fread(zBuf, 1, (size_t)n, f) != (size_t)n) {
+    if (fread(zBuf, 1, n, f) != n) {
         fclose(f);
         free(zBuf);
-        return pa_fail(PA_EIO, "%s: short read", zPath);
+        return pa_fail(PA_EIO, "%s: short read (the file changed while read?)", zPath);
     }
     fclose(f);
-    rc = pa_csv_parse(ppCsv, zBuf, (size_t)n, zPath);
+    rc = pa_csv_parse(ppCsv, zBuf, n, zPath);
     free(zBuf);
     return rc;
 }

@@ -52,6 +52,20 @@ static void test_errors_name_the_line(void **state)
     assert_int_equal(pa_csv_load(&c, "/nonexistent.csv"), PA_EIO);
 }
 
+/* A folder or a device given as a CSV file: a message that says so (it used
+ * to say "9223372036854775807 bytes, above the limit"). */
+static void test_not_a_file(void **state)
+{
+    pa_csv *c = NULL;
+    (void)state;
+    assert_int_equal(pa_csv_load(&c, "/tmp"), PA_EINVAL);
+    assert_non_null(strstr(pa_error_detail(), "is a folder"));
+    assert_null(c);
+    assert_int_equal(pa_csv_load(&c, "/dev/null"), PA_EINVAL);
+    assert_non_null(strstr(pa_error_detail(), "not a regular file"));
+    assert_int_equal(pa_csv_load(&c, "/nonexistent/x.csv"), PA_EIO);
+}
+
 static void test_shipped_data(void **state)
 {
     pa_csv *c;
@@ -74,6 +88,7 @@ int main(void)
         cmocka_unit_test(test_quotes_escapes_crlf),
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_shipped_data),
+        cmocka_unit_test(test_not_a_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
