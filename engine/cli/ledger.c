@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,52 @@ static int bad(const char *zMsg, const char *zArg)
     fprintf(stderr, "privagg ledger: %s%s%s\nRun 'privagg ledger --help' for usage.\n", zMsg,
             zArg ? ": " : "", zArg ? zArg : "");
     return 2;
+}
+
+/* Open an aggregator's store read-only and make sure it holds a ledger: an
+ * empty file, another SQLite file or a folder get a message that says which
+ * (SQLite alone says "no such table" or "unable to open database file").
+ * Returns 0, or the exit status 2 after the message. */
+static int open_ledger_store(const char *zDb, sqlite3 **ppDb)
+{
+    struct stat st;
+    sqlite3_stmt *pStmt = NULL;
+    int bHas = 0;
+
+    *ppDb = NULL;
+    if (stat(zDb, &st) != 0) {
+        fprintf(stderr, "privagg ledger: %s: %s\n", zDb, strerror(errno));
+        return 2;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr, "privagg ledger: %s: not a file; give an aggregator's store (e.g. leader.db)\n", zDb);
+        return 2;
+    }
+    if (st.st_size == 0) {
+        fprintf(stderr, "privagg ledger: %s: an empty file, not an aggregator's store; give the "
+                        "store of privagg serve (the \"store\" of its config, e.g. leader.db)\n", zDb);
+        return 2;
+    }
+    if (sqlite3_open_v2(zDb, ppDb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(*ppDb, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dp_ledger'",
+                           -1, &pStmt, NULL) != SQLITE_OK) {
+        fprintf(stderr, "privagg ledger: %s: not an aggregator's store (SQLite: %s)\n", zDb,
+                *ppDb ? sqlite3_errmsg(*ppDb) : "out of memory");
+        sqlite3_finalize(pStmt);
+        sqlite3_close(*ppDb);
+        *ppDb = NULL;
+        return 2;
+    }
+    bHas = sqlite3_step(pStmt) == SQLITE_ROW;
+    sqlite3_finalize(pStmt);
+    if (!bHas) {
+        fprintf(stderr, "privagg ledger: %s: a SQLite file without a privacy ledger, not an "
+                        "aggregator's store; give the store of privagg serve (e.g. leader.db)\n", zDb);
+        sqlite3_close(*ppDb);
+        *ppDb = NULL;
+        return 2;
+    }
+    return 0;
 }
 
 int pa_cli_ledger(int argc, char **argv)
@@ -135,11 +182,8 @@ int pa_cli_ledger(int argc, char **argv)
         }
         goto verified;
     }
-    if (sqlite3_open_v2(zDb, &pDb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf(stderr, "privagg ledger: cannot open store %s: %s\n", zDb, sqlite3_errmsg(pDb));
-        sqlite3_close(pDb);
-        return 2;
-    }
+    if ((rc = open_ledger_store(zDb, &pDb)) != 0)
+        return rc;
     if (bExport) {
         char *zJson = NULL;
         FILE *f = stdout;

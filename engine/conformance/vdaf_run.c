@@ -194,7 +194,8 @@ static int run_dir(const char *dir, FILE *out, int *failed)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n > 1) /* qsort(NULL, 0, ...) is undefined (UBSan: "null pointer passed as argument 1") */
+        qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
         if (pa_vdaf_run_file(names[i], out) == PA_VDAF_FAIL)
             *failed = 1;
@@ -228,7 +229,7 @@ int pa_conformance_vdaf_main(int argc, char **argv, FILE *out)
         }
     }
     if (files == 0) {
-        fprintf(out, "FAIL: no vector files found\n");
+        fprintf(out, "FAIL: no vector files (*.json) found in the paths given\n");
         failed = 1;
     }
     return failed ? 1 : 0;
