@@ -34,10 +34,15 @@ typedef struct pa_node pa_node;
  *                                             a loopback listen address),
  *     "peer_ca": PATH,                  (leader: trust anchor for the helper's cert)
  *     "collector_token": HEX64,         (leader: the collector's bearer token)
- *     "log_file": PATH }                (optional: standard error goes there,
+ *     "log_file": PATH,                (optional: standard error goes there,
  *                                        reopened by pa_node_log_file's caller)
+ *     "metrics_token": HEX64,           (optional: GET /metrics needs it; without
+ *                                        it /metrics answers the loopback only)
+ *     "limits": {"max_connections": 512, "max_per_address": 64,
+ *                "header_timeout_s": 10} }  (optional, docs/http.md)
  * Relative paths are taken from the config file's folder.  Errors name the file
- * and the field.
+ * and the field.  The store and its -wal/-shm are refused when others can read
+ * them (pa_store_check_private).
  */
 int pa_node_open(pa_node **ppNode, const char *zConfigPath);
 
