@@ -553,7 +553,6 @@ static void on_completed(void *cls, struct MHD_Connection *pConn, void **ppConCl
     pa_http_server *s = cls;
     pa_http_req *q = *ppConCls;
     char zLabels[320];
-    (void)pConn;
     (void)eCode;
 
     if (q == NULL)
@@ -566,8 +565,12 @@ static void on_completed(void *cls, struct MHD_Connection *pConn, void **ppConCl
     pa_metrics_inc("privagg_http_requests_total", zLabels, 1);
     pa_metrics_observe("privagg_http_request_duration_seconds", zRoute, now_s() - q->t0);
 
-    /* back to waiting for a request on a kept-alive connection */
-    pa_conn_guard_phase(s->pGuard, q->pConnEnt, PA_CONN_IDLE, 0);
+    /* back to waiting for a request on a kept-alive connection (the entry read
+     * again from the connection: NULL once libmicrohttpd reported the close) */
+    const union MHD_ConnectionInfo *pInfo =
+        pConn ? MHD_get_connection_info(pConn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    if (pInfo != NULL && pInfo->socket_context != NULL)
+        pa_conn_guard_phase(s->pGuard, pInfo->socket_context, PA_CONN_IDLE, 0);
     pa_http_response_clear(&q->early);
     free(q->aBody);
     free(q);
