@@ -619,7 +619,7 @@ static void on_connection(void *cls, struct MHD_Connection *pConn, void **ppSock
 /* Liveness: the process answers. */
 static int handle_health(void *ctx, const pa_http_req *req, pa_http_response *resp)
 {
-    static const char z[] = "{\"status\":\"up\"}";
+    static const char z[] = "{\"status\":\"ok\"}";
     (void)ctx;
     (void)req;
     resp->status = 200;

@@ -151,7 +151,7 @@ typedef struct pa_http_server pa_http_server;
 /*
  * Start listening.  Requires either both TLS paths or insecure_http (never
  * both).  Routes are copied (their ctx pointers are not owned).  Built-in
- * routes GET /health (liveness: 200 {"status":"up"}), GET /health/ready
+ * routes GET /health (liveness: 200 {"status":"ok"}), GET /health/ready
  * (readiness: 200, or 503 with the reason) and GET /metrics are added unless
  * the table has the same path.  Errors: PA_EINVAL (config), PA_EIO (key files, bind), PA_ENOMEM.
  */

@@ -75,7 +75,7 @@ for id in $agencies; do
 done
 echo "uploads under attack: $nOk of 10 stored, slowest $worst ms"
 t0=$(date +%s%N)
-out=$($CURL "$L/health"); case "$out" in *up*) ok ;; *) bad "health under attack: $out" ;; esac
+out=$($CURL "$L/health"); case "$out" in *ok*) ok ;; *) bad "health under attack: $out" ;; esac
 echo "health under attack: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 metrics=$($CURL "$L/metrics")
 echo "$metrics" | grep '^privagg_http_connections_' | sed 's/^/  /'

@@ -210,7 +210,7 @@ static void test_health_ready(void **state)
     g_bReady = 0;
     exchange(port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", z, sizeof z);
     assert_memory_equal(z, "HTTP/1.1 200", 12);
-    assert_non_null(strstr(z, "{\"status\":\"up\"}"));
+    assert_non_null(strstr(z, "{\"status\":\"ok\"}"));
     exchange(port, "GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", z, sizeof z);
     assert_memory_equal(z, "HTTP/1.1 503", 12);
     assert_non_null(strstr(z, "\"status\":\"not-ready\""));

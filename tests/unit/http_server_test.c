@@ -506,7 +506,7 @@ static void test_health_metrics(void **state)
     pa_http_reply r;
 
     assert_int_equal(call(f, "GET", "/health", NULL, NULL, 0, &r), 200);
-    assert_string_equal((const char *)r.body, "{\"status\":\"up\"}");
+    assert_string_equal((const char *)r.body, "{\"status\":\"ok\"}");
     assert_string_equal(r.content_type, "application/json");
     pa_http_reply_free(&r);
 
