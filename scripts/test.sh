@@ -31,8 +31,8 @@ done
 # fuzzer runtime are installed (not a default dependency: the regular builds
 # above already replay each target's committed corpus as the "fuzz" tests)
 if command -v clang >/dev/null && [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ]; then
-  echo "=== fuzz: every target for ${PA_FUZZ_SECONDS:-30} s"
-  bash scripts/fuzz --seconds "${PA_FUZZ_SECONDS:-30}" || status=1
+  echo "=== fuzz: every target for ${PA_FUZZ_SECONDS:-10} s"
+  bash scripts/fuzz --seconds "${PA_FUZZ_SECONDS:-10}" || status=1
 else
   echo "=== fuzz: SKIP (no clang with libFuzzer; the corpus replays ran above)"
 fi
