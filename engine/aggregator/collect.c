@@ -101,8 +101,8 @@ static int charge(const pa_aggregator *a, const pa_collect_req *m, uint8_t aEntr
     rel.tUnix = pa_agg_now(a);
     budget.unit = a->pTask->eMechanism == PA_TASK_DP_GAUSSIAN ? PA_DP_UNIT_RHO : PA_DP_UNIT_EPS;
     budget.total = a->pTask->rBudgetPerRecord;
-    PA_GUARD(pa_dp_ledger_charge(a->pDb, &rel, &budget, NULL, NULL));
-    return pa_dp_ledger_verify(a->pDb, NULL, -1, aEntryHash, &nEntries);
+    PA_GUARD(pa_dp_ledger_charge(a->pStore, &rel, &budget, NULL, NULL));
+    return pa_dp_ledger_verify(a->pStore, NULL, -1, aEntryHash, &nEntries);
 }
 
 /* Noise, seal to the collector, record: this aggregator's part of a release. */

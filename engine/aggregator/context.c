@@ -13,6 +13,7 @@
 #include "privagg/hpke.h"
 #include "privagg/ledger.h"
 #include "privagg/vdaf.h"
+#include "store/internal.h"
 
 int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
 {
@@ -24,14 +25,12 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
         return pa_fail(PA_EINVAL, "aggregator: keys of role %s, expected leader or helper",
                        pa_role_name(c->pKeys->eRole));
     a = calloc(1, sizeof *a);
-    if (a == NULL || (a->pCache = calloc(1, sizeof *a->pCache)) == NULL) {
-        free(a);
+    if (a == NULL)
         return pa_fail(PA_ENOMEM, "aggregator: out of memory");
-    }
     a->pTask = c->pTask;
     a->pKeys = c->pKeys;
     a->pStore = c->pStore;
-    a->pDb = pa_store_db(c->pStore);
+    a->pDb = pa_store_sqlite(c->pStore);
     a->iAggId = c->pKeys->eRole == PA_ROLE_LEADER ? 0 : 1;
     a->xNow = c->xNow;
     a->pClockCtx = c->pClockCtx;
@@ -53,7 +52,7 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
         a->pRng = c->pRng;
     }
     if (rc == PA_OK)
-        rc = pa_dp_ledger_init(a->pDb);
+        rc = pa_dp_ledger_init(a->pStore);
     if (rc != PA_OK) {
         pa_aggregator_free(a);
         return rc;
@@ -76,9 +75,6 @@ void pa_aggregator_free(pa_aggregator *a)
 {
     if (a == NULL)
         return;
-    for (size_t i = 0; i < a->pCache->n; i++)
-        sqlite3_finalize(a->pCache->a[i].pStmt);
-    free(a->pCache);
     pa_prio3_free(a->pVdaf);
     if (a->bOwnRng)
         pa_dp_rng_free(a->pRng);
@@ -127,41 +123,12 @@ void pa_agg_current_period(const pa_aggregator *a, char zOut[8])
 
 int pa_agg_prepare(const pa_aggregator *a, sqlite3_stmt **ppStmt, const char *zSql)
 {
-    pa_agg_stmt_cache *c = a->pCache;
-    size_t i;
-
-    for (i = 0; i < c->n; i++) {
-        if (c->a[i].zSql == zSql && !c->a[i].bBusy) {
-            c->a[i].bBusy = 1;
-            *ppStmt = c->a[i].pStmt;
-            return PA_OK;
-        }
-    }
-    if (sqlite3_prepare_v2(a->pDb, zSql, -1, ppStmt, NULL) != SQLITE_OK)
-        return pa_fail(PA_ESTORE, "store: %s (in: %.60s)", sqlite3_errmsg(a->pDb), zSql);
-    for (i = 0; i < c->n && c->a[i].zSql != zSql; i++)
-        ;
-    if (i == c->n && c->n < PA_AGG_STMT_CACHE) { /* first use: keep it */
-        c->a[c->n].zSql = zSql;
-        c->a[c->n].pStmt = *ppStmt;
-        c->a[c->n].bBusy = 1;
-        c->n++;
-    }
-    return PA_OK;
+    return pa_store_stmt(a->pStore, ppStmt, zSql);
 }
 
 void pa_agg_release(const pa_aggregator *a, sqlite3_stmt *pStmt)
 {
-    pa_agg_stmt_cache *c = a->pCache;
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->a[i].pStmt == pStmt) {
-            sqlite3_reset(pStmt);
-            sqlite3_clear_bindings(pStmt);
-            c->a[i].bBusy = 0;
-            return;
-        }
-    }
-    sqlite3_finalize(pStmt);
+    pa_store_stmt_put(a->pStore, pStmt);
 }
 
 int pa_agg_step_done(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zWhat)

@@ -16,19 +16,7 @@
 #include "privagg/prio3.h"
 #include "privagg/vdaf.h"
 
-/* Prepared statements, compiled once per aggregator (keyed by the SQL literal). */
-#define PA_AGG_STMT_CACHE 64
-typedef struct {
-    struct {
-        const char *zSql;
-        sqlite3_stmt *pStmt;
-        int bBusy;
-    } a[PA_AGG_STMT_CACHE];
-    size_t n;
-} pa_agg_stmt_cache;
-
 struct pa_aggregator {
-    pa_agg_stmt_cache *pCache;  /* (a pointer: const aggregators reuse statements too) */
     const pa_task *pTask;
     const pa_keys *pKeys;
     pa_store *pStore;

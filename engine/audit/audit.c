@@ -62,12 +62,12 @@ static void load_ledger(audit_log *l, const char *zWho, const pa_audit_input *in
 {
     uint8_t aHead[32];
     char zHead[65];
-    sqlite3 *pDb = NULL;
+    pa_store *pStore = NULL;
     int rc;
     memset(v, 0, sizeof *v);
     v->pTask = json_array();
-    rc = pa_dp_ledger_open_json(&pDb, in->zText, in->nText, NULL, -1, aHead, &v->nCount);
-    sqlite3_close(pDb);
+    rc = pa_dp_ledger_open_json(&pStore, in->zText, in->nText, NULL, -1, aHead, &v->nCount);
+    pa_store_close(pStore);
     if (rc != PA_OK) {
         check(l, 0, "ledger chain", "%s ledger (%s): %s", zWho, in->zName, pa_error_detail());
         return;
@@ -362,7 +362,7 @@ int pa_audit_run(const pa_task *t, const pa_audit_input *aMan, size_t nMan, cons
         for (int a = 0; a < 2; a++) {
             json_t *h = json_object_get(json_object_get(o, "ledger_heads"), azWho[a]);
             uint8_t aAnchor[32];
-            sqlite3 *pDb = NULL;
+            pa_store *pStore = NULL;
             int rc;
             if (!v[a].bOk || !json_is_integer(json_object_get(h, "index")))
                 continue;
@@ -370,9 +370,9 @@ int pa_audit_run(const pa_task *t, const pa_audit_input *aMan, size_t nMan, cons
                 check(&l, 0, "ledger anchor", "%s: %s head is not hex", in->zName, azWho[a]);
                 continue;
             }
-            rc = pa_dp_ledger_open_json(&pDb, aLedger[a].zText, aLedger[a].nText, aAnchor,
+            rc = pa_dp_ledger_open_json(&pStore, aLedger[a].zText, aLedger[a].nText, aAnchor,
                                         json_integer_value(json_object_get(h, "index")), NULL, NULL);
-            sqlite3_close(pDb);
+            pa_store_close(pStore);
             check(&l, rc == PA_OK, "ledger anchor", rc == PA_OK ? "%s: the %s's ledger still has entry %lld as "
                                                                    "published"
                                                                  : "%s: the %s's ledger against the manifest's head "

@@ -44,13 +44,12 @@ static int bad(const char *zMsg, const char *zArg)
  * empty file, another SQLite file or a folder get a message that says which
  * (SQLite alone says "no such table" or "unable to open database file").
  * Returns 0, or the exit status 2 after the message. */
-static int open_ledger_store(const char *zDb, sqlite3 **ppDb)
+static int open_ledger_store(const char *zDb, pa_store **ppStore)
 {
     struct stat st;
-    sqlite3_stmt *pStmt = NULL;
     int bHas = 0;
 
-    *ppDb = NULL;
+    *ppStore = NULL;
     if (stat(zDb, &st) != 0) {
         fprintf(stderr, "privagg ledger: %s: %s\n", zDb, strerror(errno));
         return 2;
@@ -64,23 +63,17 @@ static int open_ledger_store(const char *zDb, sqlite3 **ppDb)
                         "store of privagg serve (the \"store\" of its config, e.g. leader.db)\n", zDb);
         return 2;
     }
-    if (sqlite3_open_v2(zDb, ppDb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(*ppDb, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dp_ledger'",
-                           -1, &pStmt, NULL) != SQLITE_OK) {
-        fprintf(stderr, "privagg ledger: %s: not an aggregator's store (SQLite: %s)\n", zDb,
-                *ppDb ? sqlite3_errmsg(*ppDb) : "out of memory");
-        sqlite3_finalize(pStmt);
-        sqlite3_close(*ppDb);
-        *ppDb = NULL;
+    if (pa_store_open_readonly(ppStore, zDb) != PA_OK || pa_store_ledger_present(*ppStore, &bHas) != PA_OK) {
+        fprintf(stderr, "privagg ledger: %s: not an aggregator's store (%s)\n", zDb, pa_error_detail());
+        pa_store_close(*ppStore);
+        *ppStore = NULL;
         return 2;
     }
-    bHas = sqlite3_step(pStmt) == SQLITE_ROW;
-    sqlite3_finalize(pStmt);
     if (!bHas) {
         fprintf(stderr, "privagg ledger: %s: a SQLite file without a privacy ledger, not an "
                         "aggregator's store; give the store of privagg serve (e.g. leader.db)\n", zDb);
-        sqlite3_close(*ppDb);
-        *ppDb = NULL;
+        pa_store_close(*ppStore);
+        *ppStore = NULL;
         return 2;
     }
     return 0;
@@ -90,7 +83,7 @@ int pa_cli_ledger(int argc, char **argv)
 {
     const char *zDb = NULL, *zFile = NULL, *zOut = NULL, *zHead = NULL, *zCount = NULL, *zAnchor = NULL;
     int bJson = 0, bExport, rc;
-    sqlite3 *pDb = NULL;
+    pa_store *pStore = NULL;
     uint8_t aAnchor[32], aHead[32];
     long long nExpect = -1;
     char zIndex[32];
@@ -173,22 +166,22 @@ int pa_cli_ledger(int argc, char **argv)
             fprintf(stderr, "privagg ledger: cannot read %s\n", zFile);
             return 2;
         }
-        rc = pa_dp_ledger_open_json(&pDb, zText, nText, zHead ? aAnchor : NULL, nExpect, aHead, &n);
+        rc = pa_dp_ledger_open_json(&pStore, zText, nText, zHead ? aAnchor : NULL, nExpect, aHead, &n);
         free(zText);
-        sqlite3_close(pDb);
+        pa_store_close(pStore);
         if (rc == PA_EDECODE || rc == PA_ENOMEM) {
             pa_cli_report("ledger verify", rc);
             return 2;
         }
         goto verified;
     }
-    if ((rc = open_ledger_store(zDb, &pDb)) != 0)
+    if ((rc = open_ledger_store(zDb, &pStore)) != 0)
         return rc;
     if (bExport) {
         char *zJson = NULL;
         FILE *f = stdout;
-        rc = pa_dp_ledger_export_json(pDb, &zJson);
-        sqlite3_close(pDb);
+        rc = pa_dp_ledger_export_json(pStore, &zJson);
+        pa_store_close(pStore);
         if (rc != PA_OK) {
             pa_cli_report("ledger export", rc);
             return 1;
@@ -204,8 +197,8 @@ int pa_cli_ledger(int argc, char **argv)
             return 1;
         return 0;
     }
-    rc = pa_dp_ledger_verify(pDb, zHead ? aAnchor : NULL, nExpect, aHead, &n);
-    sqlite3_close(pDb);
+    rc = pa_dp_ledger_verify(pStore, zHead ? aAnchor : NULL, nExpect, aHead, &n);
+    pa_store_close(pStore);
 verified:
     if (rc != PA_OK) {
         if (bJson)

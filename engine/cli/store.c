@@ -124,7 +124,7 @@ int pa_cli_store(int argc, char **argv)
     pa_cli_opt o[] = {{"--db", 0, NULL, 0}, {"--json", 1, NULL, 0}, {"--help", 1, NULL, 0}};
     size_t n = sizeof o / sizeof o[0];
     char *azArg[64], zName[] = "store stats";
-    sqlite3 *pDb = NULL;
+    pa_store *pStore = NULL;
     struct stat sb;
     pa_store_stats st;
     char zHead[65];
@@ -158,14 +158,12 @@ int pa_cli_store(int argc, char **argv)
         fprintf(stderr, "privagg store stats: %s: no such store file\n", zDb);
         return 1;
     }
-    if (sqlite3_open_v2(zDb, &pDb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf(stderr, "privagg store stats: cannot open %s: %s\n", zDb, pDb ? sqlite3_errmsg(pDb) : "no memory");
-        sqlite3_close(pDb);
+    if (pa_store_open_readonly(&pStore, zDb) != PA_OK) {
+        fprintf(stderr, "privagg store stats: cannot open %s: %s\n", zDb, pa_error_detail());
         return 1;
     }
-    sqlite3_busy_timeout(pDb, 5000);
-    rc = pa_store_stats_read(pDb, zDb, &st);
-    sqlite3_close(pDb);
+    rc = pa_store_stats_read(pStore, zDb, &st);
+    pa_store_close(pStore);
     if (rc != PA_OK) {
         pa_cli_report("store stats", rc);
         return 1;

@@ -457,9 +457,9 @@ static int read_ledger(const pa_demo_opts *o, const pa_task *t, const char *zRol
     sodium_bin2hex(zTask, sizeof zTask, t->aTaskId, 32);
     rc = pa_store_open(&pStore, zPath);
     if (rc == PA_OK)
-        rc = pa_dp_ledger_verify(pa_store_db(pStore), NULL, -1, NULL, NULL);
+        rc = pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL);
     if (rc == PA_OK)
-        rc = pa_dp_ledger_cells(pa_store_db(pStore), zTask, gather_cell, v);
+        rc = pa_dp_ledger_cells(pStore, zTask, gather_cell, v);
     pa_store_close(pStore);
     return rc;
 }
@@ -558,7 +558,7 @@ static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_k
         snprintf(azLedger[i], sizeof azLedger[i], "%s/%s-ledger.json", o->setup.zDir, azRole[i]);
         rc = pa_store_open(&pStore, zPath);
         if (rc == PA_OK)
-            rc = pa_dp_ledger_export_json(pa_store_db(pStore), &zJson);
+            rc = pa_dp_ledger_export_json(pStore, &zJson);
         pa_store_close(pStore);
         if (rc == PA_OK && ((f = fopen(azLedger[i], "w")) == NULL || fprintf(f, "%s\n", zJson) < 0 || fclose(f) != 0))
             rc = pa_fail(PA_EIO, "demo: cannot write %s", azLedger[i]);

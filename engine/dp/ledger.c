@@ -1,6 +1,8 @@
 /*
  * The privacy ledger (include/privagg/ledger.h): an append-only, hash-chained table
- * in the aggregator's SQLite store, charged per lattice cell (period, partition).
+ * in the aggregator's store, charged per lattice cell (period, partition).  This
+ * file holds the rules (encoding, hash chain, cells, budget); the rows are moved
+ * by the store (pa_store_ledger_*, engine/store/ledger_store.c).
  *
  * Entry hash (v2) = SHA-256 (libsodium crypto_hash_sha256) of the canonical encoding
  *   "privagg-dp-ledger-v2" || u64 seq || str task_id || str batch || str level ||
@@ -30,6 +32,7 @@
 #include "privagg/common.h"
 #include "privagg/dp.h"
 #include "privagg/ledger.h"
+#include "privagg/store.h"
 
 #define LEDGER_TAG_V1 "privagg-dp-ledger-v1"
 #define LEDGER_TAG "privagg-dp-ledger-v2"
@@ -43,55 +46,9 @@ struct entry {
     uint8_t aPrev[32];
 };
 
-static const char *k_schema =
-    "CREATE TABLE IF NOT EXISTS dp_ledger ("
-    " seq INTEGER PRIMARY KEY,"
-    " task_id TEXT NOT NULL, batch TEXT NOT NULL, mechanism TEXT NOT NULL,"
-    " param TEXT NOT NULL, unit TEXT NOT NULL,"
-    " charge REAL NOT NULL, total REAL NOT NULL, budget REAL NOT NULL,"
-    " created_at INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
-    " level TEXT, period TEXT, partition TEXT);"
-    "CREATE INDEX IF NOT EXISTS dp_ledger_task ON dp_ledger(task_id, seq);";
-
-static const char *k_upgrade =
-    "ALTER TABLE dp_ledger ADD COLUMN level TEXT;"
-    "ALTER TABLE dp_ledger ADD COLUMN period TEXT;"
-    "ALTER TABLE dp_ledger ADD COLUMN partition TEXT;";
-
-static const char *k_index =
-    "CREATE INDEX IF NOT EXISTS dp_ledger_cell ON dp_ledger(task_id, period, seq);";
-
-static int db_fail(sqlite3 *pDb, const char *zWhat)
+int pa_dp_ledger_init(pa_store *pStore)
 {
-    return pa_fail(PA_ESTORE, "ledger %s: %s", zWhat, sqlite3_errmsg(pDb));
-}
-
-/* 1 if dp_ledger has the v2 columns (level, period, partition) */
-static int has_cell_columns(sqlite3 *pDb)
-{
-    sqlite3_stmt *pStmt = NULL;
-    int bHave = 0;
-    if (sqlite3_prepare_v2(pDb, "SELECT 1 FROM pragma_table_info('dp_ledger') WHERE name = 'period'",
-                           -1, &pStmt, NULL) != SQLITE_OK)
-        return 0;
-    bHave = sqlite3_step(pStmt) == SQLITE_ROW;
-    sqlite3_finalize(pStmt);
-    return bHave;
-}
-
-int pa_dp_ledger_init(sqlite3 *pDb)
-{
-    if (pDb == NULL)
-        return pa_fail(PA_EINVAL, "ledger: no database");
-    if (sqlite3_db_readonly(pDb, "main") == 1)
-        return PA_OK; /* read-only (ledger verify/export): read what is there */
-    if (sqlite3_exec(pDb, k_schema, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(pDb, "create table");
-    if (!has_cell_columns(pDb) && sqlite3_exec(pDb, k_upgrade, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(pDb, "upgrade to v2 (level, period, partition)");
-    if (sqlite3_exec(pDb, k_index, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(pDb, "create index");
-    return PA_OK;
+    return pa_store_ledger_init(pStore);
 }
 
 static void put_u64(crypto_hash_sha256_state *st, uint64_t v)
@@ -293,79 +250,35 @@ static void fmt_amount(char *z, size_t n, double r)
 }
 
 /* S and P of one task and period from its entries, in sequence order */
-static int read_period(sqlite3 *pDb, const char *zTask, const char *zPeriod, period_cells *p)
+static int period_row(void *pCtx, const char *zPartition, double rCharge)
 {
-    sqlite3_stmt *pStmt = NULL;
-    int rc = PA_OK, src;
-    if (sqlite3_prepare_v2(pDb, "SELECT partition, charge FROM dp_ledger WHERE task_id = ?1 AND"
-                                " period = ?2 ORDER BY seq", -1, &pStmt, NULL) != SQLITE_OK)
-        return db_fail(pDb, "read cells");
-    sqlite3_bind_text(pStmt, 1, zTask, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 2, zPeriod, -1, SQLITE_STATIC);
-    while (rc == PA_OK && (src = sqlite3_step(pStmt)) == SQLITE_ROW) {
-        double rBefore, rTotal;
-        const char *zCell;
-        const unsigned char *zPart = sqlite3_column_text(pStmt, 0);
-        rc = cell_release(p, zPart ? (const char *)zPart : "", sqlite3_column_double(pStmt, 1), &rBefore,
-                          &rTotal, &zCell);
-    }
-    if (rc == PA_OK && src != SQLITE_DONE)
-        rc = db_fail(pDb, "read cells");
-    sqlite3_finalize(pStmt);
-    return rc;
+    double rBefore, rTotal;
+    const char *zCell;
+    return cell_release(pCtx, zPartition, rCharge, &rBefore, &rTotal, &zCell);
 }
 
-/* last hash and seq of the whole ledger */
-static int read_head(sqlite3 *pDb, int64_t *pSeq, uint8_t aHash[32])
+static int insert_entry(pa_store *pStore, const struct entry *e, const uint8_t aHash[32])
 {
-    sqlite3_stmt *pStmt = NULL;
-    int rc;
-    *pSeq = 0;
-    memset(aHash, 0, 32);
-    if (sqlite3_prepare_v2(pDb, "SELECT seq, hash FROM dp_ledger ORDER BY seq DESC LIMIT 1", -1,
-                           &pStmt, NULL) != SQLITE_OK)
-        return db_fail(pDb, "read head");
-    rc = sqlite3_step(pStmt);
-    if (rc == SQLITE_ROW) {
-        *pSeq = sqlite3_column_int64(pStmt, 0);
-        if (sqlite3_column_bytes(pStmt, 1) == 32)
-            memcpy(aHash, sqlite3_column_blob(pStmt, 1), 32);
-    } else if (rc != SQLITE_DONE) {
-        sqlite3_finalize(pStmt);
-        return db_fail(pDb, "read head");
-    }
-    sqlite3_finalize(pStmt);
-    return PA_OK;
-}
-
-static int insert_entry(sqlite3 *pDb, const struct entry *e, const uint8_t aHash[32])
-{
-    sqlite3_stmt *pStmt = NULL;
-    int rc;
-    if (sqlite3_prepare_v2(pDb,
-                           "INSERT INTO dp_ledger(seq, task_id, batch, mechanism, param, unit, charge,"
-                           " total, budget, created_at, prev_hash, hash, level, period, partition)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                           -1, &pStmt, NULL) != SQLITE_OK)
-        return db_fail(pDb, "insert");
-    sqlite3_bind_int64(pStmt, 1, e->seq);
-    sqlite3_bind_text(pStmt, 2, e->zTask, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 3, e->zBatch, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 4, e->zMech, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 5, e->zParam, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 6, e->zUnit, -1, SQLITE_STATIC);
-    sqlite3_bind_double(pStmt, 7, e->charge);
-    sqlite3_bind_double(pStmt, 8, e->total);
-    sqlite3_bind_double(pStmt, 9, e->budget);
-    sqlite3_bind_int64(pStmt, 10, e->tUnix);
-    sqlite3_bind_blob(pStmt, 11, e->aPrev, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(pStmt, 12, aHash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 13, e->zLevel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 14, e->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 15, e->zPartition, -1, SQLITE_STATIC);
-    rc = sqlite3_step(pStmt);
-    sqlite3_finalize(pStmt);
-    return rc == SQLITE_DONE ? PA_OK : db_fail(pDb, "insert");
+    pa_store_ledger_row r;
+    memset(&r, 0, sizeof r);
+    r.iSeq = e->seq;
+    r.zTaskId = e->zTask;
+    r.zBatch = e->zBatch;
+    r.zMechanism = e->zMech;
+    r.zParam = e->zParam;
+    r.zUnit = e->zUnit;
+    r.zLevel = e->zLevel;
+    r.zPeriod = e->zPeriod;
+    r.zPartition = e->zPartition;
+    r.rCharge = e->charge;
+    r.rTotal = e->total;
+    r.rBudget = e->budget;
+    r.tCreated = e->tUnix;
+    r.pPrevHash = e->aPrev;
+    r.nPrevHash = 32;
+    r.pHash = aHash;
+    r.nHash = 32;
+    return pa_store_ledger_append(pStore, &r);
 }
 
 /* the refusal: which cell, what it has spent, the budget, the ask */
@@ -384,7 +297,7 @@ static int refuse(const pa_dp_ledger_release *r, const pa_dp_budget *b, const ch
                                "release asks %s", zCell, r->zPeriod, zSpent, zBudget, zUnit, zAsk);
 }
 
-int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa_dp_budget *pBudget,
+int pa_dp_ledger_charge(pa_store *pStore, const pa_dp_ledger_release *pRel, const pa_dp_budget *pBudget,
                         double *pCharge, double *pTotal)
 {
     struct entry e;
@@ -395,7 +308,7 @@ int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa
     period_cells pc;
     int bSavepoint, rc;
 
-    if (pDb == NULL || pRel == NULL || pBudget == NULL)
+    if (pStore == NULL || pRel == NULL || pBudget == NULL)
         return pa_fail(PA_EINVAL, "ledger charge: NULL argument");
     if (pRel->zTaskId == NULL || pRel->zTaskId[0] == '\0' || pRel->zPeriod == NULL ||
         pRel->zPeriod[0] == '\0' || pRel->zPartition == NULL || pRel->zPartition[0] == '\0')
@@ -414,20 +327,19 @@ int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa
         return pa_fail(PA_EINVAL, "ledger charge: charge %g must be finite and > 0", charge);
     if ((rc = pa_dp_rational_format(pRel->param, zParam, sizeof zParam)) != PA_OK)
         return rc;
-    if ((rc = pa_dp_ledger_init(pDb)) != PA_OK)
+    if ((rc = pa_dp_ledger_init(pStore)) != PA_OK)
         return rc;
     snprintf(zBatch, sizeof zBatch, "%s/%s", pRel->zPeriod, pRel->zPartition);
 
-    bSavepoint = !sqlite3_get_autocommit(pDb);
-    if (sqlite3_exec(pDb, bSavepoint ? "SAVEPOINT pa_dp_ledger" : "BEGIN IMMEDIATE", NULL, NULL,
-                     NULL) != SQLITE_OK)
-        return db_fail(pDb, "begin");
+    bSavepoint = pa_store_in_txn(pStore);
+    if ((rc = bSavepoint ? pa_store_savepoint(pStore) : pa_store_begin(pStore)) != PA_OK)
+        return rc;
     memset(&e, 0, sizeof e);
     memset(&pc, 0, sizeof pc);
     pc.zPeriod = (char *)pRel->zPeriod;
-    rc = read_head(pDb, &e.seq, e.aPrev);
+    rc = pa_store_ledger_head(pStore, &e.seq, e.aPrev);
     if (rc == PA_OK)
-        rc = read_period(pDb, pRel->zTaskId, pRel->zPeriod, &pc);
+        rc = pa_store_ledger_period(pStore, pRel->zTaskId, pRel->zPeriod, period_row, &pc);
     if (rc == PA_OK)
         rc = cell_release(&pc, pRel->zPartition, charge, &rBefore, &rTotal, &zCell);
     if (rc == PA_OK && !within_budget(rTotal, pBudget->total))
@@ -447,22 +359,19 @@ int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa
         e.budget = pBudget->total;
         e.tUnix = pRel->tUnix;
         entry_hash(&e, aHash);
-        rc = insert_entry(pDb, &e, aHash);
+        rc = insert_entry(pStore, &e, aHash);
     }
     for (size_t i = 0; i < pc.nCell; i++)
         free(pc.aCell[i].zPartition);
     free(pc.aCell);
-    if (rc == PA_OK) {
-        if (sqlite3_exec(pDb, bSavepoint ? "RELEASE pa_dp_ledger" : "COMMIT", NULL, NULL, NULL) !=
-            SQLITE_OK)
-            rc = db_fail(pDb, "commit");
-    }
+    if (rc == PA_OK)
+        rc = bSavepoint ? pa_store_savepoint_release(pStore) : pa_store_commit(pStore);
     if (rc != PA_OK) {
         /* keep the failure message: rollback errors are secondary */
         if (bSavepoint)
-            sqlite3_exec(pDb, "ROLLBACK TO pa_dp_ledger; RELEASE pa_dp_ledger", NULL, NULL, NULL);
+            pa_store_savepoint_rollback(pStore);
         else
-            sqlite3_exec(pDb, "ROLLBACK", NULL, NULL, NULL);
+            pa_store_rollback(pStore);
         return rc;
     }
     if (pCharge)
@@ -478,17 +387,6 @@ struct task_total {
     char *zTask;
     double total;
 };
-
-static const char *col_text(sqlite3_stmt *p, int i)
-{
-    const unsigned char *z = sqlite3_column_text(p, i);
-    return z ? (const char *)z : "";
-}
-
-static const char *col_text_or_null(sqlite3_stmt *p, int i)
-{
-    return (const char *)sqlite3_column_text(p, i);
-}
 
 typedef int (*entry_visitor)(const struct entry *e, const uint8_t aHash[32], void *ctx);
 
@@ -543,99 +441,86 @@ static int check_v2(const struct entry *e, lattice *l)
     return PA_OK;
 }
 
+/* The state of a walk over the ledger. */
+typedef struct {
+    entry_visitor visit;
+    void *ctx;
+    struct task_total *aTot;
+    size_t nTot;
+    lattice lat;
+    uint8_t aPrev[32];
+    int64_t n;
+} walker;
+
+static int walk_row(void *pCtx, const pa_store_ledger_row *r)
+{
+    walker *w = pCtx;
+    struct entry e;
+    uint8_t aWant[32];
+    int64_t n = ++w->n;
+
+    memset(&e, 0, sizeof e);
+    e.seq = r->iSeq;
+    e.zTask = r->zTaskId;
+    e.zBatch = r->zBatch;
+    e.zMech = r->zMechanism;
+    e.zParam = r->zParam;
+    e.zUnit = r->zUnit;
+    e.charge = r->rCharge;
+    e.total = r->rTotal;
+    e.budget = r->rBudget;
+    e.tUnix = r->tCreated;
+    e.zLevel = r->zLevel;
+    e.zPeriod = r->zPeriod;
+    e.zPartition = r->zPartition;
+    if (e.seq != n)
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: expected sequence number %lld (an entry "
+                                   "was removed or reordered)", (long long)e.seq, (long long)n);
+    if (r->nPrevHash != 32 || r->nHash != 32)
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: hash fields are not 32 bytes", (long long)n);
+    memcpy(e.aPrev, r->pPrevHash, 32);
+    if (sodium_memcmp(e.aPrev, w->aPrev, 32) != 0)
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: prev_hash does not match entry %lld "
+                                   "(removed or reordered)", (long long)n, (long long)(n - 1));
+    if (e.zPeriod == NULL && (e.zLevel != NULL || e.zPartition != NULL))
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: level or partition without a period",
+                       (long long)n);
+    entry_hash(&e, aWant);
+    if (sodium_memcmp(aWant, r->pHash, 32) != 0)
+        return pa_fail(PA_ETAMPER, "ledger entry %lld: hash does not match its contents (modified)",
+                       (long long)n);
+    PA_GUARD(e.zPeriod == NULL ? check_v1(&e, &w->aTot, &w->nTot) : check_v2(&e, &w->lat));
+    memcpy(w->aPrev, aWant, 32);
+    return w->visit != NULL ? w->visit(&e, aWant, w->ctx) : PA_OK;
+}
+
 /* Walk the ledger in seq order, checking every link and total; call visit on each
  * entry; *pLattice (may be NULL) receives the per-cell totals of the v2 entries. */
-static int walk(sqlite3 *pDb, entry_visitor visit, void *ctx, uint8_t aHead[32], int64_t *pnCount,
+static int walk(pa_store *pStore, entry_visitor visit, void *ctx, uint8_t aHead[32], int64_t *pnCount,
                 lattice *pLattice)
 {
-    sqlite3_stmt *pStmt = NULL;
-    struct task_total *aTot = NULL;
-    lattice lat = {NULL, 0};
-    size_t nTot = 0;
-    uint8_t aPrev[32] = {0};
-    int64_t n = 0;
-    int rc = PA_OK, src = SQLITE_DONE;
+    walker w;
+    int rc;
 
-    if ((rc = pa_dp_ledger_init(pDb)) != PA_OK)
+    if ((rc = pa_dp_ledger_init(pStore)) != PA_OK)
         return rc;
-    if (sqlite3_prepare_v2(pDb,
-                           has_cell_columns(pDb)
-                               ? "SELECT seq, task_id, batch, mechanism, param, unit, charge, total, budget,"
-                                 " created_at, prev_hash, hash, level, period, partition FROM dp_ledger"
-                                 " ORDER BY seq"
-                               : "SELECT seq, task_id, batch, mechanism, param, unit, charge, total, budget,"
-                                 " created_at, prev_hash, hash, NULL, NULL, NULL FROM dp_ledger"
-                                 " ORDER BY seq",
-                           -1, &pStmt, NULL) != SQLITE_OK)
-        return db_fail(pDb, "read");
-    while (rc == PA_OK && (src = sqlite3_step(pStmt)) == SQLITE_ROW) {
-        struct entry e;
-        uint8_t aWant[32];
-
-        memset(&e, 0, sizeof e);
-        e.seq = sqlite3_column_int64(pStmt, 0);
-        e.zTask = col_text(pStmt, 1);
-        e.zBatch = col_text(pStmt, 2);
-        e.zMech = col_text(pStmt, 3);
-        e.zParam = col_text(pStmt, 4);
-        e.zUnit = col_text(pStmt, 5);
-        e.charge = sqlite3_column_double(pStmt, 6);
-        e.total = sqlite3_column_double(pStmt, 7);
-        e.budget = sqlite3_column_double(pStmt, 8);
-        e.tUnix = sqlite3_column_int64(pStmt, 9);
-        e.zLevel = col_text_or_null(pStmt, 12);
-        e.zPeriod = col_text_or_null(pStmt, 13);
-        e.zPartition = col_text_or_null(pStmt, 14);
-        n++;
-        if (e.seq != n) {
-            rc = pa_fail(PA_ETAMPER, "ledger entry %lld: expected sequence number %lld (an entry "
-                                     "was removed or reordered)", (long long)e.seq, (long long)n);
-            break;
-        }
-        if (sqlite3_column_bytes(pStmt, 10) != 32 || sqlite3_column_bytes(pStmt, 11) != 32) {
-            rc = pa_fail(PA_ETAMPER, "ledger entry %lld: hash fields are not 32 bytes", (long long)n);
-            break;
-        }
-        memcpy(e.aPrev, sqlite3_column_blob(pStmt, 10), 32);
-        if (sodium_memcmp(e.aPrev, aPrev, 32) != 0) {
-            rc = pa_fail(PA_ETAMPER, "ledger entry %lld: prev_hash does not match entry %lld "
-                                     "(removed or reordered)", (long long)n, (long long)(n - 1));
-            break;
-        }
-        if (e.zPeriod == NULL && (e.zLevel != NULL || e.zPartition != NULL)) {
-            rc = pa_fail(PA_ETAMPER, "ledger entry %lld: level or partition without a period",
-                         (long long)n);
-            break;
-        }
-        entry_hash(&e, aWant);
-        if (sodium_memcmp(aWant, sqlite3_column_blob(pStmt, 11), 32) != 0) {
-            rc = pa_fail(PA_ETAMPER, "ledger entry %lld: hash does not match its contents (modified)",
-                         (long long)n);
-            break;
-        }
-        rc = e.zPeriod == NULL ? check_v1(&e, &aTot, &nTot) : check_v2(&e, &lat);
-        if (rc != PA_OK)
-            break;
-        memcpy(aPrev, aWant, 32);
-        if (visit != NULL)
-            rc = visit(&e, aWant, ctx);
-    }
-    if (rc == PA_OK && src != SQLITE_DONE)
-        rc = db_fail(pDb, "read");
-    sqlite3_finalize(pStmt);
-    for (size_t i = 0; i < nTot; i++)
-        free(aTot[i].zTask);
-    free(aTot);
+    memset(&w, 0, sizeof w);
+    w.visit = visit;
+    w.ctx = ctx;
+    rc = pa_store_ledger_each(pStore, walk_row, &w);
+    for (size_t i = 0; i < w.nTot; i++)
+        free(w.aTot[i].zTask);
+    free(w.aTot);
     if (rc == PA_OK) {
         if (aHead)
-            memcpy(aHead, aPrev, 32);
+            memcpy(aHead, w.aPrev, 32);
         if (pnCount)
-            *pnCount = n;
+            *pnCount = w.n;
     }
     if (rc == PA_OK && pLattice != NULL)
-        *pLattice = lat;
+        *pLattice = w.lat;
     else
-        lattice_free(&lat);
+        lattice_free(&w.lat);
     return rc;
 }
 
@@ -662,7 +547,7 @@ static int anchor_visit(const struct entry *e, const uint8_t aHash[32], void *ct
     return PA_OK;
 }
 
-int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pAnchorHash, int64_t nAnchorIndex,
+int pa_dp_ledger_verify(pa_store *pStore, const uint8_t *pAnchorHash, int64_t nAnchorIndex,
                         uint8_t aHeadOut[32], int64_t *pnCount)
 {
     static const uint8_t aZero[32] = {0};
@@ -670,11 +555,11 @@ int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pAnchorHash, int64_t nAncho
     uint8_t aHead[32];
     int64_t n;
     int rc;
-    if (pDb == NULL)
-        return pa_fail(PA_EINVAL, "ledger verify: no database");
+    if (pStore == NULL)
+        return pa_fail(PA_EINVAL, "ledger verify: no store");
     if (nAnchorIndex == 0 && pAnchorHash != NULL && sodium_memcmp(pAnchorHash, aZero, 32) != 0)
         return pa_fail(PA_EINVAL, "ledger verify: an anchor at index 0 (the empty ledger) has the zero hash");
-    if ((rc = walk(pDb, anchor_visit, &a, aHead, &n, NULL)) != PA_OK)
+    if ((rc = walk(pStore, anchor_visit, &a, aHead, &n, NULL)) != PA_OK)
         return rc;
     if (nAnchorIndex >= 0 && n < nAnchorIndex)
         return pa_fail(PA_ETAMPER, "ledger: %lld entries, but the anchor names entry %lld (entries were "
@@ -702,9 +587,9 @@ static int cmp_cell(const void *a, const void *b)
 }
 
 /* the verified lattice, sorted by task, period and partition */
-static int sorted_lattice(sqlite3 *pDb, lattice *l)
+static int sorted_lattice(pa_store *pStore, lattice *l)
 {
-    PA_GUARD(walk(pDb, NULL, NULL, NULL, NULL, l));
+    PA_GUARD(walk(pStore, NULL, NULL, NULL, NULL, l));
     if (l->n > 1)
         qsort(l->a, l->n, sizeof *l->a, cmp_period);
     for (size_t i = 0; i < l->n; i++)
@@ -723,13 +608,13 @@ static int period_visit(const period_cells *p, pa_dp_ledger_cell_fn xCell, void 
     return p->bState ? xCell(pCtx, p->zPeriod, PA_DP_LEDGER_STATE, p->rState) : 0;
 }
 
-int pa_dp_ledger_cells(sqlite3 *pDb, const char *zTaskId, pa_dp_ledger_cell_fn xCell, void *pCtx)
+int pa_dp_ledger_cells(pa_store *pStore, const char *zTaskId, pa_dp_ledger_cell_fn xCell, void *pCtx)
 {
     lattice l = {NULL, 0};
     int rc;
-    if (pDb == NULL || zTaskId == NULL || xCell == NULL)
+    if (pStore == NULL || zTaskId == NULL || xCell == NULL)
         return pa_fail(PA_EINVAL, "ledger cells: NULL argument");
-    if ((rc = sorted_lattice(pDb, &l)) != PA_OK)
+    if ((rc = sorted_lattice(pStore, &l)) != PA_OK)
         return rc;
     for (size_t i = 0; i < l.n && rc == PA_OK; i++)
         if (strcmp(l.a[i].zTask, zTaskId) == 0)
@@ -747,26 +632,19 @@ static int max_visit(void *pCtx, const char *zPeriod, const char *zPartition, do
     return 0;
 }
 
-int pa_dp_ledger_max_spent(sqlite3 *pDb, const char *zTaskId, double *pMax)
+int pa_dp_ledger_max_spent(pa_store *pStore, const char *zTaskId, double *pMax)
 {
-    sqlite3_stmt *pStmt = NULL;
-    int rc;
-    if (pDb == NULL || zTaskId == NULL || pMax == NULL)
+    double rV1;
+    int rc, bAny;
+    if (pStore == NULL || zTaskId == NULL || pMax == NULL)
         return pa_fail(PA_EINVAL, "ledger max spent: NULL argument");
     *pMax = 0;
-    if ((rc = pa_dp_ledger_cells(pDb, zTaskId, max_visit, pMax)) != PA_OK)
+    if ((rc = pa_dp_ledger_cells(pStore, zTaskId, max_visit, pMax)) != PA_OK)
         return rc;
     /* v1 entries of the task: their (verified) running total */
-    if (sqlite3_prepare_v2(pDb, has_cell_columns(pDb)
-                                    ? "SELECT max(total) FROM dp_ledger WHERE task_id = ?1 AND period IS NULL"
-                                    : "SELECT max(total) FROM dp_ledger WHERE task_id = ?1",
-                           -1, &pStmt, NULL) != SQLITE_OK)
-        return db_fail(pDb, "read totals");
-    sqlite3_bind_text(pStmt, 1, zTaskId, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW && sqlite3_column_type(pStmt, 0) != SQLITE_NULL &&
-        sqlite3_column_double(pStmt, 0) > *pMax)
-        *pMax = sqlite3_column_double(pStmt, 0);
-    sqlite3_finalize(pStmt);
+    PA_GUARD(pa_store_ledger_v1_max(pStore, zTaskId, &rV1, &bAny));
+    if (bAny && rV1 > *pMax)
+        *pMax = rV1;
     return PA_OK;
 }
 
@@ -809,14 +687,14 @@ static int export_cell(void *pCtx, const char *zPeriod, const char *zPartition, 
     return p == NULL || json_array_append_new(x->pArr, p) != 0 ? PA_ENOMEM : 0;
 }
 
-int pa_dp_ledger_export_json(sqlite3 *pDb, char **pzJson)
+int pa_dp_ledger_export_json(pa_store *pStore, char **pzJson)
 {
     json_t *pArr, *pCells, *pDoc;
     lattice l = {NULL, 0};
     uint8_t aHead[32];
     int64_t n;
     int rc = PA_OK;
-    if (pDb == NULL || pzJson == NULL)
+    if (pStore == NULL || pzJson == NULL)
         return pa_fail(PA_EINVAL, "ledger export: NULL argument");
     *pzJson = NULL;
     pArr = json_array();
@@ -826,7 +704,7 @@ int pa_dp_ledger_export_json(sqlite3 *pDb, char **pzJson)
         json_decref(pCells);
         return pa_fail(PA_ENOMEM, "ledger export");
     }
-    if ((rc = walk(pDb, export_visit, pArr, aHead, &n, &l)) != PA_OK) {
+    if ((rc = walk(pStore, export_visit, pArr, aHead, &n, &l)) != PA_OK) {
         json_decref(pArr);
         json_decref(pCells);
         return rc;
@@ -888,72 +766,90 @@ static int only_members(const json_t *o, const char *const *azKeys, const char *
     return PA_OK;
 }
 
-/* one exported entry into the in-memory table, with its stored hashes (walk checks them) */
-static int import_entry(sqlite3 *pDb, sqlite3_stmt *pIns, const json_t *o, size_t i)
+/* a string field of an exported entry (no NUL inside: the row stores C strings) */
+static int json_text(const json_t *o, size_t i, const char *zKey, int bOptional, const char **pz)
 {
-    static const char *const azText[] = {"task_id", "batch", "mechanism", "param", "unit"};
-    static const char *const azOpt[] = {"level", "period", "partition"};
-    static const char *const azReal[] = {"charge", "total", "budget"};
-    uint8_t aPrev[32], aHash[32];
-    json_t *v;
-    int iCol = 1;
-
-    if (!json_is_object(o))
-        return pa_fail(PA_EDECODE, "ledger entries[%zu]: not an object", i);
-    char zWhere[48];
-    snprintf(zWhere, sizeof zWhere, "ledger entries[%zu]", i);
-    PA_GUARD(only_members(o, k_azEntryKeys, zWhere));
-    if (!json_is_integer(v = json_object_get(o, "seq")))
-        return pa_fail(PA_EDECODE, "ledger entries[%zu].seq: missing or not an integer", i);
-    sqlite3_reset(pIns);
-    sqlite3_bind_int64(pIns, iCol++, json_integer_value(v));
-    for (size_t k = 0; k < 5; k++, iCol++) {
-        if (!json_is_string(v = json_object_get(o, azText[k])))
-            return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: missing or not a string", i, azText[k]);
-        sqlite3_bind_text(pIns, iCol, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
-    }
-    for (size_t k = 0; k < 3; k++, iCol++) {
-        if (!json_is_number(v = json_object_get(o, azReal[k])))
-            return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: missing or not a number", i, azReal[k]);
-        sqlite3_bind_double(pIns, iCol, json_number_value(v));
-    }
-    if (!json_is_integer(v = json_object_get(o, "time")))
-        return pa_fail(PA_EDECODE, "ledger entries[%zu].time: missing or not an integer", i);
-    sqlite3_bind_int64(pIns, iCol++, json_integer_value(v));
-    PA_GUARD(json_hex32(o, (int64_t)i, "prev_hash", aPrev));
-    PA_GUARD(json_hex32(o, (int64_t)i, "hash", aHash));
-    sqlite3_bind_blob(pIns, iCol++, aPrev, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(pIns, iCol++, aHash, 32, SQLITE_TRANSIENT);
-    for (size_t k = 0; k < 3; k++, iCol++) {
-        v = json_object_get(o, azOpt[k]);
-        if (json_is_string(v))
-            sqlite3_bind_text(pIns, iCol, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
-        else if (v == NULL || json_is_null(v))
-            sqlite3_bind_null(pIns, iCol);
-        else
-            return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: not a string or null", i, azOpt[k]);
-    }
-    if (sqlite3_step(pIns) != SQLITE_DONE)
-        return pa_fail(PA_ETAMPER, "ledger entries[%zu]: sequence number %lld repeated or invalid (%s)", i,
-                       (long long)json_integer_value(json_object_get(o, "seq")), sqlite3_errmsg(pDb));
+    json_t *v = json_object_get(o, zKey);
+    *pz = NULL;
+    if (bOptional && (v == NULL || json_is_null(v)))
+        return PA_OK;
+    if (!json_is_string(v))
+        return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: missing or not a string%s", i, zKey,
+                       bOptional ? " or null" : "");
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: contains a NUL character", i, zKey);
+    *pz = json_string_value(v);
     return PA_OK;
 }
 
-int pa_dp_ledger_open_json(sqlite3 **ppDb, const char *zJson, size_t nJson, const uint8_t *pAnchorHash,
+/* one exported entry into the in-memory store, with its stored hashes (walk checks them) */
+static int import_entry(pa_store *pStore, const json_t *o, size_t i)
+{
+    static const char *const azReal[] = {"charge", "total", "budget"};
+    double arReal[3];
+    uint8_t aPrev[32], aHash[32];
+    pa_store_ledger_row r;
+    json_t *v;
+    char zWhere[48];
+    int rc;
+
+    if (!json_is_object(o))
+        return pa_fail(PA_EDECODE, "ledger entries[%zu]: not an object", i);
+    snprintf(zWhere, sizeof zWhere, "ledger entries[%zu]", i);
+    PA_GUARD(only_members(o, k_azEntryKeys, zWhere));
+    memset(&r, 0, sizeof r);
+    if (!json_is_integer(v = json_object_get(o, "seq")))
+        return pa_fail(PA_EDECODE, "ledger entries[%zu].seq: missing or not an integer", i);
+    r.iSeq = json_integer_value(v);
+    PA_GUARD(json_text(o, i, "task_id", 0, &r.zTaskId));
+    PA_GUARD(json_text(o, i, "batch", 0, &r.zBatch));
+    PA_GUARD(json_text(o, i, "mechanism", 0, &r.zMechanism));
+    PA_GUARD(json_text(o, i, "param", 0, &r.zParam));
+    PA_GUARD(json_text(o, i, "unit", 0, &r.zUnit));
+    for (size_t k = 0; k < 3; k++) {
+        if (!json_is_number(v = json_object_get(o, azReal[k])))
+            return pa_fail(PA_EDECODE, "ledger entries[%zu].%s: missing or not a number", i, azReal[k]);
+        arReal[k] = json_number_value(v);
+    }
+    r.rCharge = arReal[0];
+    r.rTotal = arReal[1];
+    r.rBudget = arReal[2];
+    if (!json_is_integer(v = json_object_get(o, "time")))
+        return pa_fail(PA_EDECODE, "ledger entries[%zu].time: missing or not an integer", i);
+    r.tCreated = json_integer_value(v);
+    PA_GUARD(json_hex32(o, (int64_t)i, "prev_hash", aPrev));
+    PA_GUARD(json_hex32(o, (int64_t)i, "hash", aHash));
+    r.pPrevHash = aPrev;
+    r.nPrevHash = 32;
+    r.pHash = aHash;
+    r.nHash = 32;
+    PA_GUARD(json_text(o, i, "level", 1, &r.zLevel));
+    PA_GUARD(json_text(o, i, "period", 1, &r.zPeriod));
+    PA_GUARD(json_text(o, i, "partition", 1, &r.zPartition));
+    rc = pa_store_ledger_append(pStore, &r);
+    if (rc == PA_ESTORE) {
+        char zWhy[256];
+        snprintf(zWhy, sizeof zWhy, "%s", pa_error_detail()); /* pa_fail rewrites the detail */
+        return pa_fail(PA_ETAMPER, "ledger entries[%zu]: sequence number %lld repeated or invalid (%s)", i,
+                       (long long)r.iSeq, zWhy);
+    }
+    return rc;
+}
+
+int pa_dp_ledger_open_json(pa_store **ppStore, const char *zJson, size_t nJson, const uint8_t *pAnchorHash,
                            int64_t nAnchorIndex, uint8_t aHeadOut[32], int64_t *pnCount)
 {
     json_error_t err;
     json_t *pDoc = NULL, *pEntries, *pAgain = NULL;
-    sqlite3 *pDb = NULL;
-    sqlite3_stmt *pIns = NULL;
+    pa_store *pStore = NULL;
     char *zAgain = NULL;
     uint8_t aHead[32];
     int64_t n = 0;
     int rc = PA_OK;
 
-    if (ppDb == NULL || zJson == NULL)
+    if (ppStore == NULL || zJson == NULL)
         return pa_fail(PA_EINVAL, "ledger: NULL argument");
-    *ppDb = NULL;
+    *ppStore = NULL;
     pDoc = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
     if (pDoc == NULL)
         return pa_fail(PA_EDECODE, "ledger file: line %d: %s", err.line, err.text);
@@ -966,28 +862,21 @@ int pa_dp_ledger_open_json(sqlite3 **ppDb, const char *zJson, size_t nJson, cons
     pEntries = json_object_get(pDoc, "entries");
     if (rc == PA_OK && !json_is_array(pEntries))
         rc = pa_fail(PA_EDECODE, "ledger file: entries: missing or not an array");
-    if (rc == PA_OK && sqlite3_open_v2(":memory:", &pDb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-        rc = pa_fail(PA_ENOMEM, "ledger file: in-memory database");
     if (rc == PA_OK)
-        rc = pa_dp_ledger_init(pDb);
-    if (rc == PA_OK &&
-        sqlite3_prepare_v2(pDb, "INSERT INTO dp_ledger (seq, task_id, batch, mechanism, param, unit, charge,"
-                                " total, budget, created_at, prev_hash, hash, level, period, partition)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                           -1, &pIns, NULL) != SQLITE_OK)
-        rc = db_fail(pDb, "import");
+        rc = pa_store_open(&pStore, ":memory:");
     if (rc == PA_OK)
-        sqlite3_exec(pDb, "BEGIN", NULL, NULL, NULL);
+        rc = pa_dp_ledger_init(pStore);
+    if (rc == PA_OK)
+        rc = pa_store_begin(pStore);
     for (size_t i = 0; rc == PA_OK && i < json_array_size(pEntries); i++)
-        rc = import_entry(pDb, pIns, json_array_get(pEntries, i), i);
+        rc = import_entry(pStore, json_array_get(pEntries, i), i);
     if (rc == PA_OK)
-        sqlite3_exec(pDb, "COMMIT", NULL, NULL, NULL);
-    sqlite3_finalize(pIns);
+        rc = pa_store_commit(pStore);
     if (rc == PA_OK)
-        rc = pa_dp_ledger_verify(pDb, pAnchorHash, nAnchorIndex, aHead, &n);
+        rc = pa_dp_ledger_verify(pStore, pAnchorHash, nAnchorIndex, aHead, &n);
     /* what the file states beside its entries must be what they give */
     if (rc == PA_OK)
-        rc = pa_dp_ledger_export_json(pDb, &zAgain);
+        rc = pa_dp_ledger_export_json(pStore, &zAgain);
     if (rc == PA_OK && (pAgain = json_loads(zAgain, 0, NULL)) == NULL)
         rc = pa_fail(PA_ENOMEM, "ledger file: re-export");
     if (rc == PA_OK && !json_equal(json_object_get(pDoc, "count"), json_object_get(pAgain, "count")))
@@ -1000,13 +889,13 @@ int pa_dp_ledger_open_json(sqlite3 **ppDb, const char *zJson, size_t nJson, cons
     free(zAgain);
     json_decref(pDoc);
     if (rc != PA_OK) {
-        sqlite3_close(pDb);
+        pa_store_close(pStore);
         return rc;
     }
     if (aHeadOut)
         memcpy(aHeadOut, aHead, 32);
     if (pnCount)
         *pnCount = n;
-    *ppDb = pDb;
+    *ppStore = pStore;
     return PA_OK;
 }

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
@@ -72,7 +71,7 @@ struct pa_node {
     atomic_int bBackingOff;    /* the helper failed: uploads do not cut the wait short */
     /* GET /health/ready: its own connection to the store, the helper probe cached */
     pthread_mutex_t readyLock;
-    sqlite3 *pReadyDb;
+    pa_store *pReadyStore;      /* a connection of its own for /health/ready */
     double tPeerChecked;
     int rcPeer;
 };
@@ -297,21 +296,13 @@ static int node_ready(void *pCtx, char *zWhy, size_t nWhy)
     struct statvfs vfs;
 
     pthread_mutex_lock(&n->readyLock);
-    if (n->pReadyDb == NULL &&
-        sqlite3_open_v2(n->cfg.zStore, &n->pReadyDb, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        snprintf(zWhy, nWhy, "store: cannot open: %s", n->pReadyDb ? sqlite3_errmsg(n->pReadyDb) : "no memory");
-        sqlite3_close_v2(n->pReadyDb);
-        n->pReadyDb = NULL;
+    if (n->pReadyStore == NULL && pa_store_open_probe(&n->pReadyStore, n->cfg.zStore) != PA_OK) {
+        snprintf(zWhy, nWhy, "store: cannot open: %s", pa_error_detail());
         rc = PA_ESTORE;
     }
-    if (rc == PA_OK) {
-        sqlite3_busy_timeout(n->pReadyDb, 1000);
-        int e = sqlite3_exec(n->pReadyDb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        if (e != SQLITE_OK && e != SQLITE_BUSY) {
-            snprintf(zWhy, nWhy, "store: not writable: %s", sqlite3_errstr(e));
-            rc = PA_ESTORE;
-        }
-        sqlite3_exec(n->pReadyDb, "ROLLBACK", NULL, NULL, NULL);
+    if (rc == PA_OK && pa_store_probe_writable(n->pReadyStore) != PA_OK) {
+        snprintf(zWhy, nWhy, "store: not writable: %s", pa_error_detail());
+        rc = PA_ESTORE;
     }
     if (rc == PA_OK && statvfs(n->cfg.zStore, &vfs) == 0 &&
         (unsigned long long)vfs.f_bavail * vfs.f_frsize < (64ULL << 20)) {
@@ -447,7 +438,7 @@ static void gauges_update(pa_node *n, time_t *ptLast)
     if (*ptLast != 0 && tNow - *ptLast < GAUGES_EVERY_S)
         return;
     *ptLast = tNow;
-    if (pa_store_stats_read(pa_store_db(n->pNoiseStore), n->cfg.zStore, &st) != PA_OK) {
+    if (pa_store_stats_read(n->pNoiseStore, n->cfg.zStore, &st) != PA_OK) {
         fprintf(stderr, "privagg %s: store gauges: %s\n", pa_role_name(n->cfg.eRole), pa_error_detail());
         return;
     }
@@ -763,8 +754,7 @@ void pa_node_close(pa_node *n)
     pa_keys_wipe(&n->keys);
     sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);
     sodium_memzero(n->cfg.aMetricsToken, sizeof n->cfg.aMetricsToken);
-    if (n->pReadyDb)
-        sqlite3_close_v2(n->pReadyDb);
+    pa_store_close(n->pReadyStore);
     pthread_mutex_destroy(&n->readyLock);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);

@@ -108,11 +108,11 @@ static json_t *ledger_head(const pa_pub *p, const char *zLedger, int iAgg, int *
     if (zLedger != NULL) {
         char *zText = NULL;
         size_t nText = 0;
-        sqlite3 *pDb = NULL;
+        pa_store *pStore = NULL;
         int rc = read_text(zLedger, &zText, &nText);
         if (rc == PA_OK)
-            rc = pa_dp_ledger_open_json(&pDb, zText, nText, NULL, -1, aHead, &n);
-        sqlite3_close(pDb);
+            rc = pa_dp_ledger_open_json(&pStore, zText, nText, NULL, -1, aHead, &n);
+        pa_store_close(pStore);
         free(zText);
         if (rc != PA_OK) {
             *pRc = rc;

@@ -12,6 +12,7 @@
 #include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/retention.h"
+#include "store/internal.h"
 
 /* The reports of retired batches, at most ?3 at a time.  Driven by
  * `collections` (few rows) and the reports_by_period index (task, period, state). */
@@ -58,7 +59,7 @@ static int run(sqlite3 *pDb, const char *zSql, const uint8_t aTaskId[32], int64_
 static int retire_reports(pa_store *pStore, const uint8_t aTaskId[32], int64_t tCutoff, size_t nChunk,
                           pa_retention_result *pRes, int *pbMore)
 {
-    sqlite3 *pDb = pa_store_db(pStore);
+    sqlite3 *pDb = pa_store_sqlite(pStore);
     uint64_t nData = 0, nRep = 0;
     int rc;
 
@@ -98,7 +99,7 @@ static int retire_jobs(pa_store *pStore, const uint8_t aTaskId[32], int64_t tCut
     int rc;
 
     PA_GUARD(pa_store_begin(pStore));
-    rc = run(pa_store_db(pStore),
+    rc = run(pa_store_sqlite(pStore),
                       "DELETE FROM jobs WHERE rowid IN (SELECT j.rowid FROM jobs j"
                       " JOIN collections s ON s.task_id = j.task_id AND s.period = j.period"
                       "   AND s.partition = 'state'"

@@ -13,6 +13,7 @@
 #include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/retention.h"
+#include "store/internal.h"
 
 /* The first column of the first row of zSql as an integer (0 with no row or
  * when a table is missing); other errors are PA_ESTORE. */
@@ -78,8 +79,9 @@ static int ledger_head(sqlite3 *pDb, pa_store_stats *st)
     return PA_OK;
 }
 
-int pa_store_stats_read(sqlite3 *pDb, const char *zPath, pa_store_stats *st)
+int pa_store_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *st)
 {
+    sqlite3 *pDb = pa_store_sqlite(pStore);
     static const struct {
         const char *zSql;
         size_t iOff;

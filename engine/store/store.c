@@ -10,15 +10,9 @@
 #include <unistd.h>
 
 #include "privagg/common.h"
-#include "privagg/store.h"
+#include "common/guard.h"
+#include "store/internal.h"
 #include "store/migrations.h"
-
-struct pa_store {
-    sqlite3 *pDb;
-    int bInTxn;
-    void (*xOnWal)(void *, int);
-    void *pOnWalCtx;
-};
 
 int pa_store_schema_version(void)
 {
@@ -159,13 +153,77 @@ void pa_store_close(pa_store *pStore)
         return;
     if (pStore->bInTxn)
         pa_store_rollback(pStore);
+    for (size_t i = 0; i < pStore->nStmt; i++)
+        sqlite3_finalize(pStore->aStmt[i].pStmt);
     sqlite3_close_v2(pStore->pDb);
     free(pStore);
 }
 
-sqlite3 *pa_store_db(pa_store *pStore)
+sqlite3 *pa_store_sqlite(pa_store *pStore)
 {
     return pStore->pDb;
+}
+
+int pa_store_open_readonly(pa_store **ppStore, const char *zPath)
+{
+    pa_store *pStore;
+    int rc, iVersion = 0;
+
+    *ppStore = NULL;
+    pStore = calloc(1, sizeof *pStore);
+    if (pStore == NULL)
+        return pa_fail(PA_ENOMEM, "store: allocating the handle");
+    pStore->bReadOnly = 1;
+    if (sqlite3_open_v2(zPath, &pStore->pDb, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = pa_fail(PA_ESTORE, "store %s: %s", zPath,
+                     pStore->pDb ? sqlite3_errmsg(pStore->pDb) : "cannot allocate");
+        pa_store_close(pStore);
+        return rc;
+    }
+    sqlite3_busy_timeout(pStore->pDb, 5000);
+    rc = read_user_version(pStore, &iVersion); /* also: is it a database at all */
+    if (rc == PA_OK && iVersion > pa_store_schema_version())
+        rc = pa_fail(PA_ERANGE, "schema version: %d is newer than %d, the newest this build knows",
+                     iVersion, pa_store_schema_version());
+    if (rc != PA_OK) {
+        pa_store_close(pStore);
+        return rc;
+    }
+    *ppStore = pStore;
+    return PA_OK;
+}
+
+int pa_store_open_probe(pa_store **ppStore, const char *zPath)
+{
+    pa_store *pStore;
+    int rc;
+
+    *ppStore = NULL;
+    pStore = calloc(1, sizeof *pStore);
+    if (pStore == NULL)
+        return pa_fail(PA_ENOMEM, "store: allocating the handle");
+    if (sqlite3_open_v2(zPath, &pStore->pDb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+        rc = pa_fail(PA_ESTORE, "%s", pStore->pDb ? sqlite3_errmsg(pStore->pDb) : "no memory");
+        pa_store_close(pStore);
+        return rc;
+    }
+    sqlite3_busy_timeout(pStore->pDb, 1000);
+    *ppStore = pStore;
+    return PA_OK;
+}
+
+int pa_store_probe_writable(pa_store *pStore)
+{
+    int e = sqlite3_exec(pStore->pDb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int rc = e == SQLITE_OK || e == SQLITE_BUSY ? PA_OK : pa_fail(PA_ESTORE, "%s", sqlite3_errstr(e));
+    sqlite3_exec(pStore->pDb, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int pa_store_in_txn(const pa_store *pStore)
+{
+    return pStore->bInTxn;
 }
 
 int pa_store_begin(pa_store *pStore)
@@ -186,6 +244,8 @@ int pa_store_commit(pa_store *pStore)
 
     if (!pStore->bInTxn)
         return pa_fail(PA_ESTATE, "store: commit without a transaction");
+    if (pStore->nSavepoint != 0)
+        return pa_fail(PA_ESTATE, "store: commit with %d savepoint(s) open", pStore->nSavepoint);
     rc = pa_store_exec(pStore, "COMMIT");
     if (rc != PA_OK) {
         pa_store_rollback(pStore);
@@ -201,6 +261,7 @@ void pa_store_rollback(pa_store *pStore)
         return;
     sqlite3_exec(pStore->pDb, "ROLLBACK", NULL, NULL, NULL);
     pStore->bInTxn = 0;
+    pStore->nSavepoint = 0;
 }
 
 static int on_wal_commit(void *p, sqlite3 *pDb, const char *zDb, int nFrames)
@@ -233,4 +294,121 @@ int pa_store_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied)
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return pa_fail(PA_ESTORE, "store: checkpoint: %s", sqlite3_errmsg(pStore->pDb));
     return PA_OK;
+}
+
+/* ---- savepoints ----------------------------------------------------------- */
+
+/* One name per depth, each a literal so that its statements are cached. */
+static const char *const k_aSpBegin[PA_STORE_SAVEPOINT_MAX] = {"SAVEPOINT pa_sp0", "SAVEPOINT pa_sp1",
+                                                               "SAVEPOINT pa_sp2", "SAVEPOINT pa_sp3"};
+static const char *const k_aSpUndo[PA_STORE_SAVEPOINT_MAX] = {"ROLLBACK TO pa_sp0", "ROLLBACK TO pa_sp1",
+                                                              "ROLLBACK TO pa_sp2", "ROLLBACK TO pa_sp3"};
+static const char *const k_aSpEnd[PA_STORE_SAVEPOINT_MAX] = {"RELEASE pa_sp0", "RELEASE pa_sp1",
+                                                             "RELEASE pa_sp2", "RELEASE pa_sp3"};
+
+static int run_cached(pa_store *pStore, const char *zSql)
+{
+    sqlite3_stmt *s;
+    int rc = pa_store_stmt(pStore, &s, zSql);
+    return rc == PA_OK ? pa_store_stmt_done(pStore, s, zSql) : rc;
+}
+
+int pa_store_savepoint(pa_store *pStore)
+{
+    if (!pStore->bInTxn)
+        return pa_fail(PA_ESTATE, "store: a savepoint needs an open transaction (pa_store_begin)");
+    if (pStore->nSavepoint == PA_STORE_SAVEPOINT_MAX)
+        return pa_fail(PA_ESTATE, "store: savepoints nest %d deep at most", PA_STORE_SAVEPOINT_MAX);
+    PA_GUARD(run_cached(pStore, k_aSpBegin[pStore->nSavepoint]));
+    pStore->nSavepoint++;
+    return PA_OK;
+}
+
+int pa_store_savepoint_release(pa_store *pStore)
+{
+    if (pStore->nSavepoint == 0)
+        return pa_fail(PA_ESTATE, "store: no savepoint to release");
+    PA_GUARD(run_cached(pStore, k_aSpEnd[pStore->nSavepoint - 1]));
+    pStore->nSavepoint--;
+    return PA_OK;
+}
+
+void pa_store_savepoint_rollback(pa_store *pStore)
+{
+    const char *azSql[2];
+    if (pStore->nSavepoint == 0)
+        return;
+    azSql[0] = k_aSpUndo[pStore->nSavepoint - 1];
+    azSql[1] = k_aSpEnd[pStore->nSavepoint - 1];
+    pStore->nSavepoint--;
+    /* stepped without pa_fail: the caller's failure message is the one to keep */
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *s;
+        if (pa_store_stmt(pStore, &s, azSql[i]) != PA_OK)
+            return;
+        sqlite3_step(s);
+        pa_store_stmt_put(pStore, s);
+    }
+}
+
+/* ---- statements ----------------------------------------------------------- */
+
+int pa_store_stmt(pa_store *pStore, sqlite3_stmt **ppStmt, const char *zSql)
+{
+    size_t i;
+
+    for (i = 0; i < pStore->nStmt; i++) {
+        if (pStore->aStmt[i].zSql == zSql && !pStore->aStmt[i].bBusy) {
+            pStore->aStmt[i].bBusy = 1;
+            *ppStmt = pStore->aStmt[i].pStmt;
+            return PA_OK;
+        }
+    }
+    if (sqlite3_prepare_v2(pStore->pDb, zSql, -1, ppStmt, NULL) != SQLITE_OK)
+        return pa_fail(PA_ESTORE, "store: %s (in: %.60s)", sqlite3_errmsg(pStore->pDb), zSql);
+    for (i = 0; i < pStore->nStmt && pStore->aStmt[i].zSql != zSql; i++)
+        ;
+    if (i == pStore->nStmt && pStore->nStmt < PA_STORE_STMT_CACHE) { /* first use: keep it */
+        pStore->aStmt[i].zSql = zSql;
+        pStore->aStmt[i].pStmt = *ppStmt;
+        pStore->aStmt[i].bBusy = 1;
+        pStore->nStmt++;
+    }
+    return PA_OK;
+}
+
+void pa_store_stmt_put(pa_store *pStore, sqlite3_stmt *pStmt)
+{
+    for (size_t i = 0; i < pStore->nStmt; i++) {
+        if (pStore->aStmt[i].pStmt == pStmt) {
+            sqlite3_reset(pStmt);
+            sqlite3_clear_bindings(pStmt);
+            pStore->aStmt[i].bBusy = 0;
+            return;
+        }
+    }
+    sqlite3_finalize(pStmt);
+}
+
+int pa_store_stmt_done(pa_store *pStore, sqlite3_stmt *pStmt, const char *zWhat)
+{
+    int rc = sqlite3_step(pStmt);
+    if (rc != SQLITE_DONE) {
+        rc = pa_store_fail(pStore, zWhat);
+        pa_store_stmt_put(pStore, pStmt);
+        return rc;
+    }
+    pa_store_stmt_put(pStore, pStmt);
+    return PA_OK;
+}
+
+int pa_store_fail(pa_store *pStore, const char *zWhat)
+{
+    return pa_fail(PA_ESTORE, "store: %s: %s", zWhat, sqlite3_errmsg(pStore->pDb));
+}
+
+const char *pa_store_col_text(sqlite3_stmt *pStmt, int iCol)
+{
+    const unsigned char *z = sqlite3_column_text(pStmt, iCol);
+    return z ? (const char *)z : "";
 }

@@ -1,6 +1,6 @@
 /*
  * privagg ledger — the append-only privacy ledger of one aggregator, kept in its
- * SQLite store (table dp_ledger).  Every release is charged here before its noise
+ * store (table dp_ledger, reached through pa_store_ledger_*).  Every release is charged here before its noise
  * is added: the budget check and the append are one transaction, and each entry
  * carries the SHA-256 of the previous entry, so that a modified, removed or
  * reordered entry is detected by pa_dp_ledger_verify.  See docs/dp.md.
@@ -8,10 +8,10 @@
 #ifndef PRIVAGG_LEDGER_H
 #define PRIVAGG_LEDGER_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "privagg/dp.h"
+#include "privagg/store.h"
 
 /* The unit a task's total budget is stated in. */
 enum pa_dp_budget_unit {
@@ -51,13 +51,14 @@ typedef struct {
 /*
  * Create the table if it is missing, and upgrade a table of ledger format v1 (no
  * level, period, partition columns) by ALTER TABLE ADD COLUMN; v1 entries keep
- * verifying as v1.  pDb is the caller's open connection.
+ * verifying as v1.  pStore is the caller's open store (nothing is done on a
+ * read-only one).
  */
-int pa_dp_ledger_init(sqlite3 *pDb);
+int pa_dp_ledger_init(pa_store *pStore);
 
 /*
  * Charge one release against the task's budget per record, in one transaction
- * (BEGIN IMMEDIATE, or a SAVEPOINT if the caller already holds a transaction).
+ * (pa_store_begin, or a savepoint if the caller already holds a transaction).
  * With S = the period's statewide charges and P[x] = partition x's charges (summed
  * in sequence order), a partition release of c is allowed iff S + P[x] + c <= B,
  * a statewide release iff S + c + max_x P[x] <= B (relative tolerance
@@ -68,7 +69,7 @@ int pa_dp_ledger_init(sqlite3 *pDb);
  * On success *pCharge and *pTotal (either may be NULL) receive the amount charged
  * and the new spend of the most-charged cell the release touched.
  */
-int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa_dp_budget *pBudget,
+int pa_dp_ledger_charge(pa_store *pStore, const pa_dp_ledger_release *pRel, const pa_dp_budget *pBudget,
                         double *pCharge, double *pTotal);
 
 /*
@@ -81,13 +82,13 @@ int pa_dp_ledger_charge(sqlite3 *pDb, const pa_dp_ledger_release *pRel, const pa
  */
 typedef int (*pa_dp_ledger_cell_fn)(void *pCtx, const char *zPeriod, const char *zPartition,
                                     double rSpent);
-int pa_dp_ledger_cells(sqlite3 *pDb, const char *zTaskId, pa_dp_ledger_cell_fn xCell, void *pCtx);
+int pa_dp_ledger_cells(pa_store *pStore, const char *zTaskId, pa_dp_ledger_cell_fn xCell, void *pCtx);
 
 /*
  * The most any record of the task has lost: the maximum spend over the lattice
  * cells (0 for a task without entries; for v1 entries, the task's running total).
  */
-int pa_dp_ledger_max_spent(sqlite3 *pDb, const char *zTaskId, double *pMax);
+int pa_dp_ledger_max_spent(pa_store *pStore, const char *zTaskId, double *pMax);
 
 /*
  * Walk the whole ledger: contiguous sequence numbers from 1, each hash recomputed
@@ -103,12 +104,12 @@ int pa_dp_ledger_max_spent(sqlite3 *pDb, const char *zTaskId, double *pMax);
  * empty ledger (its hash is 32 zero bytes).  aHeadOut (may be NULL) receives the
  * head hash (zeros for an empty ledger), *pnCount the entry count.
  */
-int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pAnchorHash, int64_t nAnchorIndex,
+int pa_dp_ledger_verify(pa_store *pStore, const uint8_t *pAnchorHash, int64_t nAnchorIndex,
                         uint8_t aHeadOut[32], int64_t *pnCount);
 
 /*
  * An exported ledger (pa_dp_ledger_export_json's format) loaded into a new
- * in-memory database (*ppDb, closed with sqlite3_close) and verified as
+ * in-memory store (*ppStore, closed with pa_store_close) and verified as
  * pa_dp_ledger_verify does, with the anchor as there; the export's count, head
  * and cells must equal the ones recomputed from its entries.  So an auditor
  * verifies a ledger without the aggregator's store, which also holds shares.
@@ -116,12 +117,12 @@ int pa_dp_ledger_verify(sqlite3 *pDb, const uint8_t *pAnchorHash, int64_t nAncho
  * naming it), PA_ETAMPER (as pa_dp_ledger_verify, or count/head/cells that do not
  * match the entries), PA_ENOMEM, PA_ESTORE.
  */
-int pa_dp_ledger_open_json(sqlite3 **ppDb, const char *zJson, size_t nJson,
+int pa_dp_ledger_open_json(pa_store **ppStore, const char *zJson, size_t nJson,
                            const uint8_t *pAnchorHash, int64_t nAnchorIndex,
                            uint8_t aHeadOut[32], int64_t *pnCount);
 
 /* The ledger as JSON (format "privagg-dp-ledger-v2": entries and the per-cell
  * totals); *pzJson is freed with free(). */
-int pa_dp_ledger_export_json(sqlite3 *pDb, char **pzJson);
+int pa_dp_ledger_export_json(pa_store *pStore, char **pzJson);
 
 #endif

@@ -22,7 +22,6 @@
 #ifndef PRIVAGG_RETENTION_H
 #define PRIVAGG_RETENTION_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,12 +75,12 @@ typedef struct {
 } pa_store_stats;
 
 /*
- * Read the statistics of the store open on pDb (any connection, read-only is
+ * Read the statistics of the open store pStore (any connection, read-only is
  * enough; no transaction needed: each figure is one statement).  zPath, when
  * not NULL, is the database file's path, for the -wal file's size.  A table
  * that is missing (a store of an older schema, no ledger yet) counts 0.
  * Errors: PA_ESTORE.
  */
-int pa_store_stats_read(sqlite3 *pDb, const char *zPath, pa_store_stats *pStats);
+int pa_store_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *pStats);
 
 #endif

@@ -1,18 +1,32 @@
 /*
- * privagg store — one SQLite database per aggregator (WAL mode).
+ * privagg store — the state of one aggregator behind one interface.
  *
- * The store owns the database file and its schema: opening it applies every
- * pending migration inside one transaction, so a database is always at a known
- * schema version (PRAGMA user_version).  Modules that keep state (reports,
- * aggregation jobs, batches, collections, the privacy ledger) run their SQL on
- * the handle returned by pa_store_db() inside pa_store_begin()/pa_store_commit(),
- * so that a report is acknowledged only after its transaction commits and a
- * failed step writes nothing.
+ * The store owns the database and its schema: opening it applies every pending
+ * migration inside one transaction, so a database is always at a known schema
+ * version.  Every table is reached through the functions below, one group per
+ * table (the privacy ledger, collections and collection jobs, batches and their
+ * noise, aggregation jobs, reports); no SQL and no database handle leave
+ * engine/store/.  The backend today is SQLite (one file per aggregator, WAL
+ * mode, statements compiled once per connection); nothing in this header is
+ * SQLite's, so that another backend (PostgreSQL) can implement it.
+ *
+ * Common contract.  A pa_store is used by one thread at a time.  Functions that
+ * write MUST be called inside pa_store_begin()/pa_store_commit() unless they say
+ * otherwise, so that a report is acknowledged only after its transaction commits
+ * and a failed step writes nothing (the caller rolls back).  Task ids are the
+ * 32-byte task id (aTaskId) except in the ledger, which keeps the hex string it
+ * hashes.  Strings are NUL-terminated UTF-8; periods "YYYY-MM"; a partition name
+ * or "state" for the statewide batch.  Row structs passed to a callback (x...)
+ * point into the store's buffers: valid only during the call.  A callback's
+ * non-zero return stops the walk and is returned.  Errors: PA_ESTORE (the
+ * database failed: the message names the table), PA_ENOMEM, and what each
+ * function lists.
  */
 #ifndef PRIVAGG_STORE_H
 #define PRIVAGG_STORE_H
 
-#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct pa_store pa_store;
 
@@ -37,11 +51,26 @@ int pa_store_open(pa_store **ppStore, const char *zPath);
  */
 int pa_store_check_private(const char *zPath);
 
-/* Close the store; NULL is allowed. */
+/*
+ * Open an existing store to read it (privagg ledger verify/export): no
+ * migration, nothing written.  Errors: PA_ESTORE (missing or not a store),
+ * PA_ERANGE (a newer schema).
+ */
+int pa_store_open_readonly(pa_store **ppStore, const char *zPath);
+
+/* Close the store (rolling back an open transaction); NULL is allowed. */
 void pa_store_close(pa_store *pStore);
 
-/* The underlying connection; owned by the store, valid until pa_store_close(). */
-sqlite3 *pa_store_db(pa_store *pStore);
+/*
+ * Readiness (GET /health/ready).  pa_store_open_probe opens a connection of
+ * its own to an existing store (nothing created, no migration; waits up to
+ * 1 s for a lock); pa_store_probe_writable takes the write lock and gives it
+ * back at once: PA_OK if it could be taken or another writer holds it,
+ * PA_ESTORE with the reason (read-only file, disk full, ...) otherwise.
+ * Nothing is written.
+ */
+int pa_store_open_probe(pa_store **ppStore, const char *zPath);
+int pa_store_probe_writable(pa_store *pStore);
 
 /*
  * Transactions.  pa_store_begin() takes the write lock at once (BEGIN IMMEDIATE)
@@ -52,12 +81,20 @@ sqlite3 *pa_store_db(pa_store *pStore);
 int pa_store_begin(pa_store *pStore);
 int pa_store_commit(pa_store *pStore);
 void pa_store_rollback(pa_store *pStore);
+/* 1 between pa_store_begin() and its commit or rollback. */
+int pa_store_in_txn(const pa_store *pStore);
 
 /*
- * Run one or more SQL statements with no result rows (e.g. DDL).  Errors:
- * PA_ESTORE with SQLite's message.
+ * Savepoints: a unit inside the open transaction that can be undone alone (one
+ * report of a group commit, a ledger charge inside a collection).  They nest up
+ * to 4 deep; release and rollback act on the innermost.  pa_store_savepoint
+ * without an open transaction, or a commit with a savepoint open, is PA_ESTATE.
+ * pa_store_savepoint_rollback undoes what was written since the savepoint and
+ * ends it; it keeps the caller's error message.
  */
-int pa_store_exec(pa_store *pStore, const char *zSql);
+int pa_store_savepoint(pa_store *pStore);
+int pa_store_savepoint_release(pa_store *pStore);
+void pa_store_savepoint_rollback(pa_store *pStore);
 
 /*
  * Checkpoints.  By default a connection copies the WAL into the database itself
@@ -73,5 +110,48 @@ int pa_store_exec(pa_store *pStore, const char *zSql);
 #define PA_STORE_CHECKPOINT_PAGES 1000 /* SQLite's default auto-checkpoint threshold */
 void pa_store_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFrames), void *pCtx);
 int pa_store_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied);
+
+/* ---- privacy ledger (table dp_ledger; the DP rules are engine/dp/ledger.c) ---- */
+
+/* One ledger entry as stored.  zLevel, zPeriod and zPartition are NULL in an
+ * entry of ledger format v1; pPrevHash/pHash have nPrevHash/nHash bytes (32
+ * unless the row was tampered with). */
+typedef struct {
+    int64_t iSeq;
+    const char *zTaskId, *zBatch, *zMechanism, *zParam, *zUnit;
+    const char *zLevel, *zPeriod, *zPartition;
+    double rCharge, rTotal, rBudget;
+    int64_t tCreated;
+    const uint8_t *pPrevHash, *pHash;
+    size_t nPrevHash, nHash;
+} pa_store_ledger_row;
+
+/* *pbPresent = 1 if the store has a ledger table (a read-only store of
+ * another program has none).  Outside or inside a transaction. */
+int pa_store_ledger_present(pa_store *pStore, int *pbPresent);
+
+/* Create the ledger table if missing and upgrade a v1 table (adds level,
+ * period, partition); nothing on a read-only store.  Outside or inside a
+ * transaction. */
+int pa_store_ledger_init(pa_store *pStore);
+
+/* The last entry's sequence number and hash (0 and zeros when empty). */
+int pa_store_ledger_head(pa_store *pStore, int64_t *piSeq, uint8_t aHash[32]);
+
+/* The charges of one task and period in sequence order: xRow(pCtx, partition
+ * ("" when NULL), charge) per entry. */
+int pa_store_ledger_period(pa_store *pStore, const char *zTaskId, const char *zPeriod,
+                           int (*xRow)(void *pCtx, const char *zPartition, double rCharge), void *pCtx);
+
+/* Append an entry (iSeq MUST be head + 1; hashes 32 bytes).  Errors: PA_ESTORE
+ * (e.g. the sequence number exists). */
+int pa_store_ledger_append(pa_store *pStore, const pa_store_ledger_row *pRow);
+
+/* Every entry of every task in sequence order (v1 entries with NULL cells). */
+int pa_store_ledger_each(pa_store *pStore, int (*xRow)(void *pCtx, const pa_store_ledger_row *pRow),
+                         void *pCtx);
+
+/* The largest running total among the task's v1 entries (*pbAny 0 when none). */
+int pa_store_ledger_v1_max(pa_store *pStore, const char *zTaskId, double *pMax, int *pbAny);
 
 #endif

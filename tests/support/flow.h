@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "privagg/aggregator.h"
+#include "store/internal.h"
 #include "privagg/collector.h"
 #include "privagg/submit.h"
 #include "privagg/synth.h"
@@ -127,7 +128,7 @@ static inline int flow_count(pa_store *pStore, const char *zSql)
 {
     sqlite3_stmt *s;
     int n = -1;
-    if (sqlite3_prepare_v2(pa_store_db(pStore), zSql, -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(pa_store_sqlite(pStore), zSql, -1, &s, NULL) != SQLITE_OK)
         return -2;
     if (sqlite3_step(s) == SQLITE_ROW)
         n = sqlite3_column_int(s, 0);

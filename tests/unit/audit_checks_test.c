@@ -96,10 +96,10 @@ static pa_task *make_task(const scenario *s)
 /* a ledger charged with these releases, exported; aHash[i] = entry i's hash (hex) */
 static char *make_ledger(const char *zTask, const rel *a, size_t n, char aHash[][65], char zHead[65])
 {
-    sqlite3 *pDb;
+    pa_store *pDb;
     char *z = NULL;
     uint8_t aH[32];
-    assert_int_equal(sqlite3_open(":memory:", &pDb), SQLITE_OK);
+    assert_int_equal(pa_store_open(&pDb, ":memory:"), PA_OK);
     assert_int_equal(pa_dp_ledger_init(pDb), PA_OK);
     for (size_t i = 0; i < n; i++) {
         pa_dp_ledger_release r = {0};
@@ -117,7 +117,7 @@ static char *make_ledger(const char *zTask, const rel *a, size_t n, char aHash[]
     assert_int_equal(pa_dp_ledger_export_json(pDb, &z), PA_OK);
     assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, aH, NULL), PA_OK);
     sodium_bin2hex(zHead, 65, aH, 32);
-    sqlite3_close(pDb);
+    pa_store_close(pDb);
     json_t *d = json_loads(z, 0, NULL), *e;
     size_t i;
     json_array_foreach(json_object_get(d, "entries"), i, e)

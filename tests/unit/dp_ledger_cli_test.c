@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "cli/ledger.c"
 
@@ -53,18 +54,18 @@ static int run(const char *zFirst, ...)
 
 static int setup(void **state)
 {
-    sqlite3 *pDb;
+    pa_store *pStore;
     (void)state;
     snprintf(g_path, sizeof g_path, "/tmp/pa_dp_ledger_cli_%ld.db", (long)getpid());
     unlink(g_path);
-    assert_int_equal(sqlite3_open(g_path, &pDb), SQLITE_OK);
+    assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
     for (int i = 0; i < 3; i++) {
         pa_dp_ledger_release r = {"task-a", i == 0 ? "2026-01" : i == 1 ? "2026-02" : "2026-03",
                                   "state", PA_DP_GAUSSIAN, {10, 1}, {1, 1}, 1700000000 + i};
         pa_dp_budget b = {PA_DP_UNIT_RHO, 0.5};
-        assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_OK);
+        assert_int_equal(pa_dp_ledger_charge(pStore, &r, &b, NULL, NULL), PA_OK);
     }
-    sqlite3_close(pDb);
+    pa_store_close(pStore);
     return 0;
 }
 

@@ -26,7 +26,7 @@
 static char *g_zExport;            /* an honest export: 5 entries, 2 tasks, v2 */
 static uint8_t g_aHead[32], g_aThird[32];
 
-static void charge(sqlite3 *pDb, const char *zTask, const char *zPeriod, const char *zPart, uint64_t sigma2)
+static void charge(pa_store *pDb, const char *zTask, const char *zPeriod, const char *zPart, uint64_t sigma2)
 {
     pa_dp_ledger_release r = {0};
     pa_dp_budget b = {PA_DP_UNIT_RHO, 1.0};
@@ -43,10 +43,10 @@ static void charge(sqlite3 *pDb, const char *zTask, const char *zPeriod, const c
 
 static int setup(void **state)
 {
-    sqlite3 *pDb;
+    pa_store *pDb;
     json_t *pDoc;
     (void)state;
-    if (sqlite3_open(":memory:", &pDb) != SQLITE_OK || pa_dp_ledger_init(pDb) != PA_OK)
+    if (pa_store_open(&pDb, ":memory:") != PA_OK || pa_dp_ledger_init(pDb) != PA_OK)
         return -1;
     charge(pDb, "task-a", "2026-01", "state", 8);
     charge(pDb, "task-a", "2026-01", "29001", 16);
@@ -55,7 +55,7 @@ static int setup(void **state)
     charge(pDb, "task-a", "2026-02", "region-01", 16);
     if (pa_dp_ledger_export_json(pDb, &g_zExport) != PA_OK || pa_dp_ledger_verify(pDb, NULL, -1, g_aHead, NULL) != PA_OK)
         return -1;
-    sqlite3_close(pDb);
+    pa_store_close(pDb);
     pDoc = json_loads(g_zExport, 0, NULL);
     sodium_hex2bin(g_aThird, 32, json_string_value(json_object_get(json_array_get(json_object_get(pDoc, "entries"), 2), "hash")),
                    64, NULL, NULL, NULL);
@@ -72,13 +72,13 @@ static int teardown(void **state)
 
 static int open_text(const char *z, const uint8_t *pAnchor, int64_t nIndex)
 {
-    sqlite3 *pDb = (sqlite3 *)1;
+    pa_store *pDb = (pa_store *)1;
     int rc = pa_dp_ledger_open_json(&pDb, z, strlen(z), pAnchor, nIndex, NULL, NULL);
     if (rc == PA_OK) {
         assert_non_null(pDb);
         /* the in-memory copy is a ledger that verifies on its own */
         assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
-        sqlite3_close(pDb);
+        pa_store_close(pDb);
     } else {
         assert_null(pDb);
     }
@@ -87,14 +87,14 @@ static int open_text(const char *z, const uint8_t *pAnchor, int64_t nIndex)
 
 static void test_honest(void **state)
 {
-    sqlite3 *pDb = NULL;
+    pa_store *pDb = NULL;
     uint8_t aHead[32];
     int64_t n = 0;
     (void)state;
     assert_int_equal(pa_dp_ledger_open_json(&pDb, g_zExport, strlen(g_zExport), NULL, -1, aHead, &n), PA_OK);
     assert_int_equal(n, 5);
     assert_memory_equal(aHead, g_aHead, 32);
-    sqlite3_close(pDb);
+    pa_store_close(pDb);
     /* anchors: the head, an earlier entry by index or by hash alone, the empty ledger */
     assert_int_equal(open_text(g_zExport, g_aHead, 5), PA_OK);
     assert_int_equal(open_text(g_zExport, g_aThird, 3), PA_OK);

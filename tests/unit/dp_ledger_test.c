@@ -3,7 +3,7 @@
  * partition) with parallel composition across periods and partitions and
  * sequential composition of a period's statewide and partition releases, the
  * budget refusal (nothing written, the exact message), savepoints inside a
- * caller's transaction, JSON export, detection of entries modified, removed or
+ * caller's transaction (pa_store_begin), JSON export, detection of entries modified, removed or
  * reordered by raw SQL and of a per-cell total rewritten together with its hash,
  * and v1 entries (before the upgrade) still verifying.
  */
@@ -21,27 +21,30 @@
 #include "privagg/common.h"
 #include "privagg/dp.h"
 #include "privagg/ledger.h"
+#include "store/internal.h"
+
+#define DB(p) pa_store_sqlite(p)
 
 static int setup(void **state)
 {
-    sqlite3 *pDb;
-    assert_int_equal(sqlite3_open(":memory:", &pDb), SQLITE_OK);
-    assert_int_equal(pa_dp_ledger_init(pDb), PA_OK);
-    *state = pDb;
+    pa_store *pStore;
+    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_dp_ledger_init(pStore), PA_OK);
+    *state = pStore;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    sqlite3_close(*state);
+    pa_store_close(*state);
     return 0;
 }
 
-static int count_rows(sqlite3 *pDb)
+static int count_rows(pa_store *pStore)
 {
     sqlite3_stmt *p;
     int n = -1;
-    assert_int_equal(sqlite3_prepare_v2(pDb, "SELECT count(*) FROM dp_ledger", -1, &p, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(DB(pStore), "SELECT count(*) FROM dp_ledger", -1, &p, NULL), SQLITE_OK);
     if (sqlite3_step(p) == SQLITE_ROW)
         n = sqlite3_column_int(p, 0);
     sqlite3_finalize(p);
@@ -49,7 +52,7 @@ static int count_rows(sqlite3 *pDb)
 }
 
 /* rho = l2sq / (2 sigma2) per release of (zPeriod, zPartition) */
-static int charge_at(sqlite3 *pDb, const char *zTask, const char *zPeriod, const char *zPartition,
+static int charge_at(pa_store *pStore, const char *zTask, const char *zPeriod, const char *zPartition,
                      uint64_t sigma2, uint64_t l2sq, double budget, double *pTotal)
 {
     pa_dp_ledger_release r = {0};
@@ -62,12 +65,12 @@ static int charge_at(sqlite3 *pDb, const char *zTask, const char *zPeriod, const
     r.sensitivity.l1 = l2sq;
     r.sensitivity.l2sq = l2sq;
     r.tUnix = 1700000000;
-    return pa_dp_ledger_charge(pDb, &r, &b, NULL, pTotal);
+    return pa_dp_ledger_charge(pStore, &r, &b, NULL, pTotal);
 }
 
 /* rho = 1 / (2 * 10) = 0.05 per statewide release at sensitivity 1, sigma2 = 10; every
  * release of a test task lies in period 2026-01, so they compose sequentially */
-static int charge(sqlite3 *pDb, const char *zTask, const char *zBatch, double budget, double *pTotal)
+static int charge(pa_store *pStore, const char *zTask, const char *zBatch, double budget, double *pTotal)
 {
     pa_dp_ledger_release r = {0};
     pa_dp_budget b = {PA_DP_UNIT_RHO, budget};
@@ -80,86 +83,86 @@ static int charge(sqlite3 *pDb, const char *zTask, const char *zBatch, double bu
     r.sensitivity.l1 = 1;
     r.sensitivity.l2sq = 1;
     r.tUnix = 1700000000;
-    return pa_dp_ledger_charge(pDb, &r, &b, NULL, pTotal);
+    return pa_dp_ledger_charge(pStore, &r, &b, NULL, pTotal);
 }
 
-static void fill(sqlite3 *pDb)
+static void fill(pa_store *pStore)
 {
     double total;
-    assert_int_equal(charge(pDb, "task-a", "2026-01", 0.2, &total), PA_OK);
+    assert_int_equal(charge(pStore, "task-a", "2026-01", 0.2, &total), PA_OK);
     assert_true(fabs(total - 0.05) < 1e-15);
-    assert_int_equal(charge(pDb, "task-b", "2026-01", 1, &total), PA_OK);
-    assert_int_equal(charge(pDb, "task-a", "2026-02", 0.2, &total), PA_OK);
-    assert_int_equal(charge(pDb, "task-a", "2026-03", 0.2, &total), PA_OK);
+    assert_int_equal(charge(pStore, "task-b", "2026-01", 1, &total), PA_OK);
+    assert_int_equal(charge(pStore, "task-a", "2026-02", 0.2, &total), PA_OK);
+    assert_int_equal(charge(pStore, "task-a", "2026-03", 0.2, &total), PA_OK);
     assert_true(fabs(total - 0.15) < 1e-15);
-    assert_int_equal(count_rows(pDb), 4);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(count_rows(pStore), 4);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
 }
 
 static void test_charge_and_budget(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     double total, spent;
-    fill(pDb);
-    assert_int_equal(charge(pDb, "task-a", "2026-04", 0.2, &total), PA_OK); /* exactly at 0.2 */
-    assert_int_equal(charge(pDb, "task-a", "2026-05", 0.2, &total), PA_EBUDGET);
+    fill(pStore);
+    assert_int_equal(charge(pStore, "task-a", "2026-04", 0.2, &total), PA_OK); /* exactly at 0.2 */
+    assert_int_equal(charge(pStore, "task-a", "2026-05", 0.2, &total), PA_EBUDGET);
     assert_string_equal(pa_error_detail(), "privacy budget: statewide batch, period 2026-01 has spent "
                                            "0.2 of 0.2 rho; this release asks 0.05");
-    assert_int_equal(count_rows(pDb), 5);
-    assert_int_equal(pa_dp_ledger_max_spent(pDb, "task-a", &spent), PA_OK);
+    assert_int_equal(count_rows(pStore), 5);
+    assert_int_equal(pa_dp_ledger_max_spent(pStore, "task-a", &spent), PA_OK);
     assert_true(fabs(spent - 0.2) < 1e-15);
-    assert_int_equal(pa_dp_ledger_max_spent(pDb, "task-z", &spent), PA_OK);
+    assert_int_equal(pa_dp_ledger_max_spent(pStore, "task-z", &spent), PA_OK);
     assert_true(spent == 0);
     /* ten charges of 0.1 fit a budget of 1 (tolerance) */
     for (int i = 0; i < 10; i++) {
         pa_dp_ledger_release r = {"task-c", "2026-01", "29001", PA_DP_GAUSSIAN, {5, 1}, {1, 1}, 1};
         pa_dp_budget b = {PA_DP_UNIT_RHO, 1.0};
-        assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_OK);
+        assert_int_equal(pa_dp_ledger_charge(pStore, &r, &b, NULL, NULL), PA_OK);
     }
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
 }
 
 static void test_laplace_units(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     pa_dp_ledger_release r = {"task-l", "2026-01", "state", PA_DP_LAPLACE, {4, 1}, {2, 4}, 1};
     pa_dp_budget eps = {PA_DP_UNIT_EPS, 1.0}, rho = {PA_DP_UNIT_RHO, 1.0};
     double c;
-    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &eps, &c, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_charge(pStore, &r, &eps, &c, NULL), PA_OK);
     assert_true(c == 0.5); /* eps = 2 / 4 */
     r.zTaskId = "task-l2";
-    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &rho, &c, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_charge(pStore, &r, &rho, &c, NULL), PA_OK);
     assert_true(c == 0.125); /* rho = eps^2 / 2 */
     r.mechanism = PA_DP_GAUSSIAN;
     r.zTaskId = "task-l3";
-    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &eps, &c, NULL), PA_EUNSUPPORTED);
-    assert_int_equal(count_rows(pDb), 2);
+    assert_int_equal(pa_dp_ledger_charge(pStore, &r, &eps, &c, NULL), PA_EUNSUPPORTED);
+    assert_int_equal(count_rows(pStore), 2);
 }
 
 static void test_inside_caller_transaction(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     double total;
-    assert_int_equal(sqlite3_exec(pDb, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(charge(pDb, "task-t", "1", 0.07, &total), PA_OK);
-    assert_int_equal(charge(pDb, "task-t", "2", 0.07, &total), PA_EBUDGET);
-    assert_int_equal(sqlite3_exec(pDb, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(count_rows(pDb), 1);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(charge(pStore, "task-t", "1", 0.07, &total), PA_OK);
+    assert_int_equal(charge(pStore, "task-t", "2", 0.07, &total), PA_EBUDGET);
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    assert_int_equal(count_rows(pStore), 1);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
 }
 
 static void test_export(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     char *z;
     json_t *pDoc;
     json_error_t err;
     uint8_t head[32];
     int64_t n;
-    fill(pDb);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, head, &n), PA_OK);
+    fill(pStore);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, head, &n), PA_OK);
     assert_int_equal(n, 4);
-    assert_int_equal(pa_dp_ledger_export_json(pDb, &z), PA_OK);
+    assert_int_equal(pa_dp_ledger_export_json(pStore, &z), PA_OK);
     pDoc = json_loads(z, 0, &err);
     assert_non_null(pDoc);
     assert_int_equal(json_integer_value(json_object_get(pDoc, "count")), 4);
@@ -175,71 +178,71 @@ static void test_export(void **state)
     free(z);
 }
 
-static void expect_tamper(sqlite3 *pDb, const char *zSql)
+static void expect_tamper(pa_store *pStore, const char *zSql)
 {
-    fill(pDb);
-    assert_int_equal(sqlite3_exec(pDb, zSql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_ETAMPER);
+    fill(pStore);
+    assert_int_equal(sqlite3_exec(DB(pStore), zSql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_ETAMPER);
     printf("  %s\n    -> %s\n", zSql, pa_error_detail());
-    assert_int_equal(sqlite3_exec(pDb, "DELETE FROM dp_ledger", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(DB(pStore), "DELETE FROM dp_ledger", NULL, NULL, NULL), SQLITE_OK);
 }
 
 static void test_tamper_detected(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     /* modified */
-    expect_tamper(pDb, "UPDATE dp_ledger SET charge = 0.01 WHERE seq = 2");
-    expect_tamper(pDb, "UPDATE dp_ledger SET param = '20' WHERE seq = 1");
-    expect_tamper(pDb, "UPDATE dp_ledger SET batch = 'x' WHERE seq = 4");
-    expect_tamper(pDb, "UPDATE dp_ledger SET period = '2026-02' WHERE seq = 4");
-    expect_tamper(pDb, "UPDATE dp_ledger SET partition = '29001' WHERE seq = 4");
-    expect_tamper(pDb, "UPDATE dp_ledger SET level = 'partition' WHERE seq = 4");
+    expect_tamper(pStore, "UPDATE dp_ledger SET charge = 0.01 WHERE seq = 2");
+    expect_tamper(pStore, "UPDATE dp_ledger SET param = '20' WHERE seq = 1");
+    expect_tamper(pStore, "UPDATE dp_ledger SET batch = 'x' WHERE seq = 4");
+    expect_tamper(pStore, "UPDATE dp_ledger SET period = '2026-02' WHERE seq = 4");
+    expect_tamper(pStore, "UPDATE dp_ledger SET partition = '29001' WHERE seq = 4");
+    expect_tamper(pStore, "UPDATE dp_ledger SET level = 'partition' WHERE seq = 4");
     /* modified consistently (charge and total) without recomputing the hashes */
-    expect_tamper(pDb, "UPDATE dp_ledger SET charge = 0.01, total = 0.01 WHERE seq = 1");
+    expect_tamper(pStore, "UPDATE dp_ledger SET charge = 0.01, total = 0.01 WHERE seq = 1");
     /* removed */
-    expect_tamper(pDb, "DELETE FROM dp_ledger WHERE seq = 2");
-    expect_tamper(pDb, "DELETE FROM dp_ledger WHERE seq = 1");
+    expect_tamper(pStore, "DELETE FROM dp_ledger WHERE seq = 2");
+    expect_tamper(pStore, "DELETE FROM dp_ledger WHERE seq = 1");
     /* removed and renumbered */
-    expect_tamper(pDb, "DELETE FROM dp_ledger WHERE seq = 2; UPDATE dp_ledger SET seq = seq - 1 WHERE seq > 2");
+    expect_tamper(pStore, "DELETE FROM dp_ledger WHERE seq = 2; UPDATE dp_ledger SET seq = seq - 1 WHERE seq > 2");
     /* reordered */
-    expect_tamper(pDb, "UPDATE dp_ledger SET seq = -1 WHERE seq = 2; UPDATE dp_ledger SET seq = 2 WHERE seq = 3;"
+    expect_tamper(pStore, "UPDATE dp_ledger SET seq = -1 WHERE seq = 2; UPDATE dp_ledger SET seq = 2 WHERE seq = 3;"
                        " UPDATE dp_ledger SET seq = 3 WHERE seq = -1");
 }
 
 static void test_tail_removal_needs_anchor(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     uint8_t head[32];
     int64_t n;
-    fill(pDb);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, head, &n), PA_OK);
-    assert_int_equal(pa_dp_ledger_verify(pDb, head, n, NULL, NULL), PA_OK);
-    assert_int_equal(sqlite3_exec(pDb, "DELETE FROM dp_ledger WHERE seq = 4", NULL, NULL, NULL), SQLITE_OK);
+    fill(pStore);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, head, &n), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pStore, head, n, NULL, NULL), PA_OK);
+    assert_int_equal(sqlite3_exec(DB(pStore), "DELETE FROM dp_ledger WHERE seq = 4", NULL, NULL, NULL), SQLITE_OK);
     /* a shorter chain is internally consistent; the anchor catches it */
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
-    assert_int_equal(pa_dp_ledger_verify(pDb, head, n, NULL, NULL), PA_ETAMPER);
-    assert_int_equal(pa_dp_ledger_verify(pDb, head, -1, NULL, NULL), PA_ETAMPER);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pStore, head, n, NULL, NULL), PA_ETAMPER);
+    assert_int_equal(pa_dp_ledger_verify(pStore, head, -1, NULL, NULL), PA_ETAMPER);
 }
 
 static void test_bad_arguments(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     pa_dp_ledger_release r = {"", "2026-01", "state", PA_DP_GAUSSIAN, {5, 1}, {1, 1}, 1};
     pa_dp_budget b = {PA_DP_UNIT_RHO, 1.0};
-    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
+    assert_int_equal(pa_dp_ledger_charge(pStore, &r, &b, NULL, NULL), PA_EINVAL);
     r.zTaskId = "t";
     r.zPeriod = "";
-    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
+    assert_int_equal(pa_dp_ledger_charge(pStore, &r, &b, NULL, NULL), PA_EINVAL);
     r.zPeriod = "2026-01";
     r.zPartition = NULL;
-    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
+    assert_int_equal(pa_dp_ledger_charge(pStore, &r, &b, NULL, NULL), PA_EINVAL);
     r.zPartition = "state";
     b.total = 0;
-    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
+    assert_int_equal(pa_dp_ledger_charge(pStore, &r, &b, NULL, NULL), PA_EINVAL);
     b.total = 1;
     b.unit = 7;
-    assert_int_equal(pa_dp_ledger_charge(pDb, &r, &b, NULL, NULL), PA_EINVAL);
-    assert_int_equal(count_rows(pDb), 0);
+    assert_int_equal(pa_dp_ledger_charge(pStore, &r, &b, NULL, NULL), PA_EINVAL);
+    assert_int_equal(count_rows(pStore), 0);
 }
 
 /* ---- lattice cells ------------------------------------------------------- */
@@ -263,65 +266,65 @@ static int count_cell(void *pCtx, const char *zPeriod, const char *zPartition, d
  * spent cell does not. */
 static void test_parallel_composition(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     static const char *const azPart[] = {"29001", "29003", "region-01"};
     char zPeriod[16];
     double total, rMax;
     for (int m = 1; m <= 12; m++) {
         snprintf(zPeriod, sizeof zPeriod, "2026-%02u", (unsigned)m % 100u);
-        assert_int_equal(charge_at(pDb, "task-y", zPeriod, "state", 4, 4, 1.0, &total), PA_OK);
+        assert_int_equal(charge_at(pStore, "task-y", zPeriod, "state", 4, 4, 1.0, &total), PA_OK);
         assert_true(total == 0.5);
         for (int x = 0; x < 3; x++) {
-            assert_int_equal(charge_at(pDb, "task-y", zPeriod, azPart[x], 4, 4, 1.0, &total), PA_OK);
+            assert_int_equal(charge_at(pStore, "task-y", zPeriod, azPart[x], 4, 4, 1.0, &total), PA_OK);
             assert_true(total == 1.0);
         }
     }
-    assert_int_equal(count_rows(pDb), 48);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(count_rows(pStore), 48);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
     g_nCell = 0;
     g_rMaxCell = 0;
-    assert_int_equal(pa_dp_ledger_cells(pDb, "task-y", count_cell, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_cells(pStore, "task-y", count_cell, NULL), PA_OK);
     assert_int_equal(g_nCell, 48); /* 12 x (3 partitions + the statewide-only cell) */
     assert_true(g_rMaxCell == 1.0);
-    assert_int_equal(pa_dp_ledger_max_spent(pDb, "task-y", &rMax), PA_OK);
+    assert_int_equal(pa_dp_ledger_max_spent(pStore, "task-y", &rMax), PA_OK);
     assert_true(rMax == 1.0);
     /* a spent cell: a second partition release, or a second statewide release */
-    assert_int_equal(charge_at(pDb, "task-y", "2026-01", "29001", 4, 4, 1.0, &total), PA_EBUDGET);
+    assert_int_equal(charge_at(pStore, "task-y", "2026-01", "29001", 4, 4, 1.0, &total), PA_EBUDGET);
     assert_string_equal(pa_error_detail(), "privacy budget: partition 29001, period 2026-01 has spent "
                                            "1.0 of 1.0 rho; this release asks 0.5");
-    assert_int_equal(charge_at(pDb, "task-y", "2026-05", "state", 4, 4, 1.0, &total), PA_EBUDGET);
+    assert_int_equal(charge_at(pStore, "task-y", "2026-05", "state", 4, 4, 1.0, &total), PA_EBUDGET);
     assert_string_equal(pa_error_detail(), "privacy budget: partition 29001, period 2026-05 has spent "
                                            "1.0 of 1.0 rho; this release asks 0.5");
-    assert_int_equal(count_rows(pDb), 48);
+    assert_int_equal(count_rows(pStore), 48);
     /* another period, another partition, another task: untouched cells */
-    assert_int_equal(charge_at(pDb, "task-y", "2027-01", "29001", 4, 4, 1.0, &total), PA_OK);
-    assert_int_equal(charge_at(pDb, "task-y", "2026-01", "29005", 4, 4, 1.0, &total), PA_OK);
-    assert_int_equal(charge_at(pDb, "task-w", "2026-01", "29001", 4, 4, 1.0, &total), PA_OK);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-y", "2027-01", "29001", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-y", "2026-01", "29005", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-w", "2026-01", "29001", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
 }
 
 /* The statewide batch and a partition share records: they compose sequentially,
  * in either order, and the refusal writes nothing. */
 static void test_sequential_state_and_partition(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     double total;
-    assert_int_equal(charge_at(pDb, "task-s", "2026-10", "state", 4, 4, 0.8, &total), PA_OK);
-    assert_int_equal(charge_at(pDb, "task-s", "2026-10", "29095", 4, 4, 0.8, &total), PA_EBUDGET);
+    assert_int_equal(charge_at(pStore, "task-s", "2026-10", "state", 4, 4, 0.8, &total), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-s", "2026-10", "29095", 4, 4, 0.8, &total), PA_EBUDGET);
     assert_string_equal(pa_error_detail(), "privacy budget: partition 29095, period 2026-10 has spent "
                                            "0.5 of 0.8 rho; this release asks 0.5");
-    assert_int_equal(count_rows(pDb), 1);
+    assert_int_equal(count_rows(pStore), 1);
     /* the other order: a partition first, then the statewide batch */
-    assert_int_equal(charge_at(pDb, "task-s", "2026-11", "29095", 4, 4, 0.8, &total), PA_OK);
-    assert_int_equal(charge_at(pDb, "task-s", "2026-11", "29189", 8, 4, 0.8, &total), PA_OK);
-    assert_int_equal(charge_at(pDb, "task-s", "2026-11", "state", 4, 4, 0.8, &total), PA_EBUDGET);
+    assert_int_equal(charge_at(pStore, "task-s", "2026-11", "29095", 4, 4, 0.8, &total), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-s", "2026-11", "29189", 8, 4, 0.8, &total), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-s", "2026-11", "state", 4, 4, 0.8, &total), PA_EBUDGET);
     assert_string_equal(pa_error_detail(), "privacy budget: partition 29095, period 2026-11 has spent "
                                            "0.5 of 0.8 rho; this release asks 0.5");
-    assert_int_equal(count_rows(pDb), 3);
+    assert_int_equal(count_rows(pStore), 3);
     /* a smaller statewide release still fits: 0.25 + 0.5 <= 0.8 */
-    assert_int_equal(charge_at(pDb, "task-s", "2026-11", "state", 8, 4, 0.8, &total), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-s", "2026-11", "state", 8, 4, 0.8, &total), PA_OK);
     assert_true(total == 0.75);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
 }
 
 /* The documented canonical encoding (docs/dp.md), recomputed here independently. */
@@ -349,13 +352,13 @@ static void h_f64(crypto_hash_sha256_state *st, double d)
 }
 
 /* Rewrite row seq's hash from its columns (v2 if it has a period, else v1). */
-static void rehash(sqlite3 *pDb, int64_t seq)
+static void rehash(pa_store *pStore, int64_t seq)
 {
     sqlite3_stmt *p;
     crypto_hash_sha256_state st;
     uint8_t h[32];
     char zSql[128];
-    assert_int_equal(sqlite3_prepare_v2(pDb, "SELECT task_id, batch, level, period, partition, mechanism,"
+    assert_int_equal(sqlite3_prepare_v2(DB(pStore), "SELECT task_id, batch, level, period, partition, mechanism,"
                                              " param, unit, charge, total, budget, created_at, prev_hash"
                                              " FROM dp_ledger WHERE seq = ?1", -1, &p, NULL), SQLITE_OK);
     sqlite3_bind_int64(p, 1, seq);
@@ -378,7 +381,7 @@ static void rehash(sqlite3 *pDb, int64_t seq)
     crypto_hash_sha256_final(&st, h);
     sqlite3_finalize(p);
     snprintf(zSql, sizeof zSql, "UPDATE dp_ledger SET hash = ?1 WHERE seq = %lld", (long long)seq);
-    assert_int_equal(sqlite3_prepare_v2(pDb, zSql, -1, &p, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(DB(pStore), zSql, -1, &p, NULL), SQLITE_OK);
     sqlite3_bind_blob(p, 1, h, 32, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(p), SQLITE_DONE);
     sqlite3_finalize(p);
@@ -388,38 +391,38 @@ static void rehash(sqlite3 *pDb, int64_t seq)
  * chain has no successor to break) is caught by the recomputed per-cell totals. */
 static void test_tampered_cell_total(void **state)
 {
-    sqlite3 *pDb = *state;
+    pa_store *pStore = *state;
     double total;
-    assert_int_equal(charge_at(pDb, "task-t", "2026-01", "state", 4, 4, 1.0, &total), PA_OK);
-    assert_int_equal(charge_at(pDb, "task-t", "2026-01", "29001", 4, 4, 1.0, &total), PA_OK);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-t", "2026-01", "state", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(charge_at(pStore, "task-t", "2026-01", "29001", 4, 4, 1.0, &total), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
     /* rehash alone changes nothing: the helper computes the documented encoding */
-    rehash(pDb, 2);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
+    rehash(pStore, 2);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
     /* the cell total as if the statewide release had not been charged */
-    assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET total = 0.5 WHERE seq = 2", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET total = 0.5 WHERE seq = 2", NULL, NULL, NULL),
                      SQLITE_OK);
-    rehash(pDb, 2);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_ETAMPER);
+    rehash(pStore, 2);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_ETAMPER);
     assert_non_null(strstr(pa_error_detail(), "ledger entry 2: cell total 0.5"));
     /* the level must match the partition */
-    assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET level = 'state' WHERE seq = 2", NULL, NULL,
+    assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET level = 'state' WHERE seq = 2", NULL, NULL,
                                   NULL), SQLITE_OK);
-    rehash(pDb, 2);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_ETAMPER);
+    rehash(pStore, 2);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_ETAMPER);
     assert_non_null(strstr(pa_error_detail(), "level \"state\" does not match partition \"29001\""));
 }
 
 /* A store written before the upgrade: v1 rows keep verifying, v2 rows follow. */
 static void test_v1_rows_still_verify(void **state)
 {
-    sqlite3 *pDb;
+    pa_store *pStore;
     double rMax;
     uint8_t zero[32] = {0};
     sqlite3_stmt *p;
     (void)state;
-    assert_int_equal(sqlite3_open(":memory:", &pDb), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(pDb,
+    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(sqlite3_exec(DB(pStore),
                                   "CREATE TABLE dp_ledger (seq INTEGER PRIMARY KEY,"
                                   " task_id TEXT NOT NULL, batch TEXT NOT NULL, mechanism TEXT NOT NULL,"
                                   " param TEXT NOT NULL, unit TEXT NOT NULL,"
@@ -427,7 +430,7 @@ static void test_v1_rows_still_verify(void **state)
                                   " created_at INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)",
                                   NULL, NULL, NULL), SQLITE_OK);
     for (int i = 1; i <= 2; i++) {
-        assert_int_equal(sqlite3_prepare_v2(pDb, "INSERT INTO dp_ledger VALUES (?1, 'old/2025', ?2,"
+        assert_int_equal(sqlite3_prepare_v2(DB(pStore), "INSERT INTO dp_ledger VALUES (?1, 'old/2025', ?2,"
                                                  " 'discrete_gaussian', '10', 'rho', 0.05, ?3, 1.0,"
                                                  " 1700000000, ?4, ?4)", -1, &p, NULL), SQLITE_OK);
         sqlite3_bind_int(p, 1, i);
@@ -438,30 +441,30 @@ static void test_v1_rows_still_verify(void **state)
         sqlite3_finalize(p);
         if (i == 2) {
             /* prev_hash of row 2 = hash of row 1 */
-            assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM"
+            assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM"
                                                 " dp_ledger WHERE seq = 1) WHERE seq = 2", NULL, NULL, NULL),
                              SQLITE_OK);
         }
     }
     /* upgrade, then hash the v1 rows by the v1 encoding (NULL period) */
-    assert_int_equal(pa_dp_ledger_init(pDb), PA_OK);
-    rehash(pDb, 1);
-    assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM dp_ledger"
+    assert_int_equal(pa_dp_ledger_init(pStore), PA_OK);
+    rehash(pStore, 1);
+    assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM dp_ledger"
                                        " WHERE seq = 1) WHERE seq = 2", NULL, NULL, NULL), SQLITE_OK);
-    rehash(pDb, 2);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
-    assert_int_equal(pa_dp_ledger_init(pDb), PA_OK); /* idempotent */
-    assert_int_equal(charge_at(pDb, "new", "2026-01", "state", 4, 4, 1.0, NULL), PA_OK);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_OK);
-    assert_int_equal(count_rows(pDb), 3);
-    assert_int_equal(pa_dp_ledger_max_spent(pDb, "old/2025", &rMax), PA_OK);
+    rehash(pStore, 2);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_init(pStore), PA_OK); /* idempotent */
+    assert_int_equal(charge_at(pStore, "new", "2026-01", "state", 4, 4, 1.0, NULL), PA_OK);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
+    assert_int_equal(count_rows(pStore), 3);
+    assert_int_equal(pa_dp_ledger_max_spent(pStore, "old/2025", &rMax), PA_OK);
     assert_true(fabs(rMax - 0.1) < 1e-15);
     /* a v1 running total is still checked */
-    assert_int_equal(sqlite3_exec(pDb, "UPDATE dp_ledger SET total = 0.07 WHERE seq = 2", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET total = 0.07 WHERE seq = 2", NULL, NULL, NULL),
                      SQLITE_OK);
-    rehash(pDb, 2);
-    assert_int_equal(pa_dp_ledger_verify(pDb, NULL, -1, NULL, NULL), PA_ETAMPER);
-    sqlite3_close(pDb);
+    rehash(pStore, 2);
+    assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_ETAMPER);
+    pa_store_close(pStore);
 }
 
 int main(void)

@@ -181,7 +181,7 @@ static void exact_share(flow *f, pa_store *pStore, const pa_prio3 *v, const char
     int bState = strcmp(zPartition, "state") == 0;
     (void)f;
     pa_prio3_agg_init(v, pOut);
-    assert_int_equal(sqlite3_prepare_v2(pa_store_db(pStore), "SELECT aggregate FROM batches WHERE"
+    assert_int_equal(sqlite3_prepare_v2(pa_store_sqlite(pStore), "SELECT aggregate FROM batches WHERE"
                                         " period = ?1 AND (?2 OR partition = ?3)", -1, &s, NULL),
                      SQLITE_OK);
     sqlite3_bind_text(s, 1, zPeriod, -1, SQLITE_STATIC);

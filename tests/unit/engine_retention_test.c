@@ -187,7 +187,7 @@ static void test_retention(void **state)
 
     /* statistics: Q is the oldest (only) batch not released on its own */
     pa_store_stats ss;
-    assert_int_equal(pa_store_stats_read(pa_store_db(f.pLeaderStore), NULL, &ss), PA_OK);
+    assert_int_equal(pa_store_stats_read(f.pLeaderStore, NULL, &ss), PA_OK);
     assert_int_equal(ss.iSchema, pa_store_schema_version());
     assert_true(ss.bHaveOldest);
     assert_string_equal(ss.zOldestPeriod, PERIOD);
@@ -201,7 +201,7 @@ static void test_retention(void **state)
 
     /* every other partition released: all reports go, and then the jobs */
     sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(pa_store_db(f.pLeaderStore),
+    assert_int_equal(sqlite3_prepare_v2(pa_store_sqlite(f.pLeaderStore),
                                         "SELECT DISTINCT partition FROM reports", -1, &s, NULL),
                      SQLITE_OK);
     char azPart[64][72];
@@ -211,7 +211,7 @@ static void test_retention(void **state)
     sqlite3_finalize(s);
     for (size_t i = 0; i < nPart; i++)
         collect_ok(&f, azPart[i]);
-    assert_int_equal(pa_store_stats_read(pa_store_db(f.pLeaderStore), NULL, &ss), PA_OK);
+    assert_int_equal(pa_store_stats_read(f.pLeaderStore, NULL, &ss), PA_OK);
     assert_false(ss.bHaveOldest);
     assert_int_equal(ss.nUnreleasedBatches, 0);
     retire(&f, 30, 0, &rl, &rh);
@@ -246,7 +246,7 @@ static void test_retention_args(void **state)
     assert_int_equal(pa_store_retire(pStore, aTask, 1000, 0, 0, &r), PA_OK);
     assert_int_equal(r.nReports + r.nJobs, 0);
     pa_store_stats ss;
-    assert_int_equal(pa_store_stats_read(pa_store_db(pStore), NULL, &ss), PA_OK);
+    assert_int_equal(pa_store_stats_read(pStore, NULL, &ss), PA_OK);
     assert_int_equal(ss.nLedger, 0); /* no ledger table yet: 0, not an error */
     pa_store_close(pStore);
 }

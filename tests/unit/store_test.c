@@ -1,5 +1,6 @@
 /*
- * Tests of engine/store: migrations, reopening, version checks, transactions.
+ * Tests of engine/store: migrations, reopening, version checks, transactions,
+ * savepoints, read-only opening, and the functions of each table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include "privagg/common.h"
 #include "privagg/store.h"
+#include "store/internal.h"
 #include "store/migrations.h"
 
 static char g_path[64];
@@ -41,7 +43,7 @@ static int count_rows(pa_store *pStore, const char *zSql)
 {
     sqlite3_stmt *pStmt;
     int n = -1;
-    assert_int_equal(sqlite3_prepare_v2(pa_store_db(pStore), zSql, -1, &pStmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(pa_store_sqlite(pStore), zSql, -1, &pStmt, NULL), SQLITE_OK);
     if (sqlite3_step(pStmt) == SQLITE_ROW)
         n = sqlite3_column_int(pStmt, 0);
     sqlite3_finalize(pStmt);
@@ -142,6 +144,95 @@ static void test_bad_sql_names_the_error(void **state)
     pa_store_close(pStore);
 }
 
+static void ledger_row(pa_store_ledger_row *r, int64_t iSeq, const uint8_t aHash[32])
+{
+    static const uint8_t aZero[32];
+    memset(r, 0, sizeof *r);
+    r->iSeq = iSeq;
+    r->zTaskId = "t";
+    r->zBatch = "2026-01/state";
+    r->zMechanism = "discrete_gaussian";
+    r->zParam = "10";
+    r->zUnit = "rho";
+    r->zLevel = "state";
+    r->zPeriod = "2026-01";
+    r->zPartition = "state";
+    r->rCharge = r->rTotal = 0.05;
+    r->rBudget = 1;
+    r->pPrevHash = aZero;
+    r->nPrevHash = 32;
+    r->pHash = aHash;
+    r->nHash = 32;
+}
+
+static int ledger_count(void *pCtx, const pa_store_ledger_row *r)
+{
+    (void)r;
+    ++*(int *)pCtx;
+    return 0;
+}
+
+/* Savepoints undo only their own writes, nest, and need a transaction. */
+static void test_savepoints(void **state)
+{
+    pa_store *pStore;
+    pa_store_ledger_row r;
+    uint8_t aHash[32] = {1}, aHead[32];
+    int64_t iSeq;
+    int n = 0;
+    (void)state;
+    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_ledger_init(pStore), PA_OK);
+    assert_int_equal(pa_store_savepoint(pStore), PA_ESTATE);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    ledger_row(&r, 1, aHash);
+    assert_int_equal(pa_store_ledger_append(pStore, &r), PA_OK);
+    assert_int_equal(pa_store_savepoint(pStore), PA_OK);
+    ledger_row(&r, 2, aHash);
+    assert_int_equal(pa_store_ledger_append(pStore, &r), PA_OK);
+    assert_int_equal(pa_store_savepoint(pStore), PA_OK);
+    ledger_row(&r, 3, aHash);
+    assert_int_equal(pa_store_ledger_append(pStore, &r), PA_OK);
+    pa_store_savepoint_rollback(pStore);          /* undoes seq 3 only */
+    assert_int_equal(pa_store_commit(pStore), PA_ESTATE); /* one still open */
+    assert_int_equal(pa_store_savepoint_release(pStore), PA_OK);
+    assert_int_equal(pa_store_savepoint_release(pStore), PA_ESTATE);
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    assert_int_equal(pa_store_ledger_head(pStore, &iSeq, aHead), PA_OK);
+    assert_int_equal(iSeq, 2);
+    assert_memory_equal(aHead, aHash, 32);
+    assert_int_equal(pa_store_ledger_each(pStore, ledger_count, &n), PA_OK);
+    assert_int_equal(n, 2);
+    /* a duplicate sequence number is the store's error, not a crash */
+    assert_int_equal(pa_store_ledger_append(pStore, &r), PA_OK);
+    assert_int_equal(pa_store_ledger_append(pStore, &r), PA_ESTORE);
+    pa_store_close(pStore);
+}
+
+/* A read-only store reads the ledger and writes nothing. */
+static void test_readonly(void **state)
+{
+    pa_store *pStore;
+    pa_store_ledger_row r;
+    uint8_t aHash[32] = {2}, aHead[32];
+    int64_t iSeq;
+    (void)state;
+    assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
+    assert_int_equal(pa_store_ledger_init(pStore), PA_OK);
+    ledger_row(&r, 1, aHash);
+    assert_int_equal(pa_store_ledger_append(pStore, &r), PA_OK);
+    pa_store_close(pStore);
+    assert_int_equal(pa_store_open_readonly(&pStore, g_path), PA_OK);
+    assert_int_equal(pa_store_ledger_init(pStore), PA_OK);
+    assert_int_equal(pa_store_ledger_head(pStore, &iSeq, aHead), PA_OK);
+    assert_int_equal(iSeq, 1);
+    ledger_row(&r, 2, aHash);
+    assert_int_equal(pa_store_ledger_append(pStore, &r), PA_ESTORE);
+    pa_store_close(pStore);
+    assert_int_equal(pa_store_open_readonly(&pStore, "/nonexistent-dir/y.db"), PA_ESTORE);
+    assert_null(pStore);
+}
+
 static void test_unopenable_path(void **state)
 {
     pa_store *pStore;
@@ -159,6 +250,8 @@ int main(void)
         cmocka_unit_test(test_rollback_writes_nothing),
         cmocka_unit_test(test_bad_sql_names_the_error),
         cmocka_unit_test(test_unopenable_path),
+        cmocka_unit_test(test_savepoints),
+        cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
