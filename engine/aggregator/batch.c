@@ -16,17 +16,7 @@
 int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                            int *pbCollected)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s,
-                            "SELECT count(*) FROM collections WHERE task_id = ?1 AND period = ?2"
-                            " AND partition IN (?3, '" STATE_PARTITION "')"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    *pbCollected = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
-    pa_agg_release(a, s);
-    return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: collections: %s", sqlite3_errmsg(a->pDb));
+    return pa_store_collected(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, pbCollected);
 }
 
 /* The release level of a partition: 0 the statewide batch, 1 a partition. */

@@ -24,33 +24,19 @@
 static int stored_collection(const pa_aggregator *a, const pa_collect_req *m, int *pbFound,
                              uint8_t **ppResp, size_t *pnResp)
 {
-    sqlite3_stmt *s;
-    int rc = PA_OK;
+    pa_store_collection c;
 
-    *pbFound = 0;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT collection_id, response FROM collections WHERE"
-                                   " task_id = ?1 AND period = ?2 AND partition = ?3"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, m->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, m->zPartition, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        *pbFound = 1;
-        if (sqlite3_column_bytes(s, 0) != 16 || memcmp(sqlite3_column_blob(s, 0), m->aCollectionId, 16) != 0) {
-            rc = pa_fail(PA_EEXISTS, "collection: batch %s/%s was already collected; a batch is "
-                                     "released once", m->zPeriod, m->zPartition);
-        } else {
-            size_t n = (size_t)sqlite3_column_bytes(s, 1);
-            *ppResp = malloc(n + 1);
-            if (*ppResp == NULL)
-                rc = pa_fail(PA_ENOMEM, "collection: out of memory");
-            else {
-                memcpy(*ppResp, sqlite3_column_blob(s, 1), n);
-                *pnResp = n;
-            }
-        }
+    PA_GUARD(pa_store_collection_get(a->pStore, a->pTask->aTaskId, m->zPeriod, m->zPartition, &c, pbFound));
+    if (!*pbFound)
+        return PA_OK;
+    if (memcmp(c.aCollectionId, m->aCollectionId, 16) != 0) {
+        free(c.pResponse);
+        return pa_fail(PA_EEXISTS, "collection: batch %s/%s was already collected; a batch is "
+                                   "released once", m->zPeriod, m->zPartition);
     }
-    pa_agg_release(a, s);
-    return rc;
+    *ppResp = c.pResponse;
+    *pnResp = c.nResponse;
+    return PA_OK;
 }
 
 /* The checks both aggregators make before releasing anything. */
@@ -141,16 +127,8 @@ static int release(pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOu
 
 static int record(const pa_aggregator *a, const pa_collect_req *m, const uint8_t *pResp, size_t nResp)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO collections(task_id, period, partition,"
-                                   " collection_id, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, m->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, m->zPartition, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 4, m->aCollectionId, 16, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 5, pResp, (int)nResp, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, pa_agg_now(a));
-    return pa_agg_step_done(a, s, "collections");
+    return pa_store_collection_put(a->pStore, a->pTask->aTaskId, m->zPeriod, m->zPartition,
+                                   m->aCollectionId, pResp, nResp, pa_agg_now(a));
 }
 
 int pa_agg_decode_collect_req(const pa_aggregator *a, const uint8_t *pReq, size_t nReq,

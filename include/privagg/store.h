@@ -154,4 +154,77 @@ int pa_store_ledger_each(pa_store *pStore, int (*xRow)(void *pCtx, const pa_stor
 /* The largest running total among the task's v1 entries (*pbAny 0 when none). */
 int pa_store_ledger_v1_max(pa_store *pStore, const char *zTaskId, double *pMax, int *pbAny);
 
+/* ---- collections (table collections: the released answer of each batch) ---- */
+
+/* Sizes of the fixed strings of the rows below (with the NUL). */
+#define PA_STORE_PERIOD_SIZE 8
+#define PA_STORE_PARTITION_SIZE 65
+#define PA_STORE_DETAIL_SIZE 400
+
+/* A batch's release as stored: the collection id it was released under and the
+ * answer's bytes (malloc'ed: the caller frees pResponse). */
+typedef struct {
+    uint8_t aCollectionId[16];
+    uint8_t *pResponse;
+    size_t nResponse;
+} pa_store_collection;
+
+/* The release of (period, partition), if any (*pbFound 0 otherwise, nothing
+ * allocated). */
+int pa_store_collection_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                            const char *zPartition, pa_store_collection *pOut, int *pbFound);
+
+/* Record the release of (period, partition) at tNow.  A batch is released once:
+ * a second record is PA_ESTORE. */
+int pa_store_collection_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                            const char *zPartition, const uint8_t aCollectionId[16],
+                            const uint8_t *pResponse, size_t nResponse, int64_t tNow);
+
+/* *pbCollected = 1 if (period, partition) or the period's statewide batch has
+ * been released (a late report of it is refused). */
+int pa_store_collected(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                       const char *zPartition, int *pbCollected);
+
+/* ---- collection jobs (table collection_jobs: the leader's durable queue) ---- */
+
+typedef enum {
+    PA_STORE_CJOB_PENDING = 0,  /* to be stepped at or after its next time */
+    PA_STORE_CJOB_RELEASED = 1, /* its answer is the batch's collections row */
+    PA_STORE_CJOB_FAILED = 2    /* refused for good: error code and detail */
+} pa_store_cjob_state;
+
+typedef struct {
+    uint8_t aCollectionId[16];
+    char zPeriod[PA_STORE_PERIOD_SIZE];
+    char zPartition[PA_STORE_PARTITION_SIZE];
+    pa_store_cjob_state eState;
+    int iErrorCode;             /* 0 or a PA_E* code */
+    char zErrorDetail[PA_STORE_DETAIL_SIZE];
+    int nAttempts;
+    uint8_t *pRequest;          /* the collector's request, malloc'ed (pa_store_cjob_due only) */
+    size_t nRequest;
+} pa_store_cjob;
+
+/* Create a pending job due at tNow, or make a failed one pending again (e.g.
+ * after more reports came); a pending or released job is left as it is. */
+int pa_store_cjob_create(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+                         const char *zPeriod, const char *zPartition, const uint8_t *pRequest,
+                         size_t nRequest, int64_t tNow);
+
+/* A job by id (pRequest left NULL); *pbFound 0 if there is none. */
+int pa_store_cjob_get(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+                      pa_store_cjob *pJob, int *pbFound);
+
+/* The pending job due first (next time at or before tNow, then the oldest),
+ * with its request (the caller frees pJob->pRequest); *pbFound 0 if none is
+ * due.  Outside or inside a transaction. */
+int pa_store_cjob_due(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, pa_store_cjob *pJob,
+                      int *pbFound);
+
+/* Write a job's outcome: its state, error (iCode 0 and zDetail NULL for none),
+ * one more attempt if bAttempt, the next time it is due, updated at tNow. */
+int pa_store_cjob_update(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+                         pa_store_cjob_state eState, int iCode, const char *zDetail, int bAttempt,
+                         int64_t tNext, int64_t tNow);
+
 #endif

@@ -233,6 +233,80 @@ static void test_readonly(void **state)
     assert_null(pStore);
 }
 
+/* Collections: one release per batch, a statewide release covers its period's
+ * partitions; collection jobs: due order, a failed job asked again is pending. */
+static void test_collections_and_jobs(void **state)
+{
+    static const uint8_t aTask[32] = {7}, aId[16] = {1}, aId2[16] = {2};
+    pa_store *pStore;
+    pa_store_collection c;
+    pa_store_cjob j;
+    int bFound, bColl;
+    (void)state;
+    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_collected(pStore, aTask, "2026-01", "29001", &bColl), PA_OK);
+    assert_false(bColl);
+    assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-01", "state", aId, (const uint8_t *)"abc", 3, 5),
+                     PA_OK);
+    assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-01", "state", aId, (const uint8_t *)"x", 1, 6),
+                     PA_ESTORE);
+    assert_int_equal(pa_store_collected(pStore, aTask, "2026-01", "29001", &bColl), PA_OK);
+    assert_true(bColl);
+    assert_int_equal(pa_store_collected(pStore, aTask, "2026-02", "29001", &bColl), PA_OK);
+    assert_false(bColl);
+    assert_int_equal(pa_store_collection_get(pStore, aTask, "2026-01", "state", &c, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_memory_equal(c.aCollectionId, aId, 16);
+    assert_int_equal(c.nResponse, 3);
+    assert_memory_equal(c.pResponse, "abc", 3);
+    free(c.pResponse);
+    assert_int_equal(pa_store_collection_get(pStore, aTask, "2026-01", "29001", &c, &bFound), PA_OK);
+    assert_false(bFound);
+
+    assert_int_equal(pa_store_cjob_create(pStore, aTask, aId, "2026-01", "state", (const uint8_t *)"rq", 2, 10),
+                     PA_OK);
+    assert_int_equal(pa_store_cjob_create(pStore, aTask, aId2, "2026-01", "29001", (const uint8_t *)"r2", 2, 11),
+                     PA_OK);
+    assert_int_equal(pa_store_cjob_due(pStore, aTask, 9, &j, &bFound), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_cjob_due(pStore, aTask, 20, &j, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_memory_equal(j.aCollectionId, aId, 16);
+    assert_int_equal(j.nRequest, 2);
+    assert_memory_equal(j.pRequest, "rq", 2);
+    free(j.pRequest);
+    assert_int_equal(pa_store_cjob_update(pStore, aTask, aId, PA_STORE_CJOB_FAILED, PA_EBUDGET, "no budget", 1,
+                                          20, 20), PA_OK);
+    assert_int_equal(pa_store_cjob_get(pStore, aTask, aId, &j, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_int_equal(j.eState, PA_STORE_CJOB_FAILED);
+    assert_int_equal(j.iErrorCode, PA_EBUDGET);
+    assert_string_equal(j.zErrorDetail, "no budget");
+    assert_int_equal(j.nAttempts, 1);
+    assert_string_equal(j.zPartition, "state");
+    /* the next due is the other one; asked again, the failed one is pending */
+    assert_int_equal(pa_store_cjob_due(pStore, aTask, 20, &j, &bFound), PA_OK);
+    assert_memory_equal(j.aCollectionId, aId2, 16);
+    free(j.pRequest);
+    assert_int_equal(pa_store_cjob_update(pStore, aTask, aId2, PA_STORE_CJOB_RELEASED, 0, NULL, 1, 20, 20),
+                     PA_OK);
+    assert_int_equal(pa_store_cjob_create(pStore, aTask, aId2, "2026-01", "29001", (const uint8_t *)"r2", 2, 30),
+                     PA_OK);
+    assert_int_equal(pa_store_cjob_get(pStore, aTask, aId2, &j, &bFound), PA_OK);
+    assert_int_equal(j.eState, PA_STORE_CJOB_RELEASED); /* released stays released */
+    assert_int_equal(pa_store_cjob_create(pStore, aTask, aId, "2026-01", "state", (const uint8_t *)"rq", 2, 30),
+                     PA_OK);
+    assert_int_equal(pa_store_cjob_get(pStore, aTask, aId, &j, &bFound), PA_OK);
+    assert_int_equal(j.eState, PA_STORE_CJOB_PENDING);
+    assert_int_equal(j.iErrorCode, 0);
+    assert_int_equal(j.nAttempts, 0);
+    assert_int_equal(pa_store_cjob_get(pStore, aTask, (const uint8_t *)"0123456789abcdef", &j, &bFound), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    pa_store_close(pStore);
+}
+
 static void test_unopenable_path(void **state)
 {
     pa_store *pStore;
@@ -251,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_bad_sql_names_the_error),
         cmocka_unit_test(test_unopenable_path),
         cmocka_unit_test(test_savepoints),
+        cmocka_unit_test(test_collections_and_jobs),
         cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
