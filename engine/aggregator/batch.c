@@ -1,8 +1,9 @@
 /*
  * Batches: the aggregate share of each (period, partition), the statewide batch
  * as the sum of a period's partitions, release noise drawn off the request path
- * and stored until the batch is collected, and the collected-batch checks.
- * Callers hold a store transaction.
+ * and stored until the batch is collected, and the collected-batch checks:
+ * the arithmetic on shares here, their rows in the store (pa_store_batch_*,
+ * pa_store_noise_*).  Callers hold a store transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +38,7 @@ static int64_t pool_target(const pa_aggregator *a, int iLevel)
 
 static int pool_count(const pa_aggregator *a, int iLevel, int64_t *pn)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT count(*) FROM noise_pool WHERE task_id = ?1 AND level = ?2"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_int(s, 2, iLevel);
-    int rc = sqlite3_step(s);
-    *pn = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    pa_agg_release(a, s);
-    return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: noise_pool: %s", sqlite3_errmsg(a->pDb));
+    return pa_store_noise_pool_count(a->pStore, a->pTask->aTaskId, iLevel, pn);
 }
 
 #define POOL_CHUNK 16 /* vectors drawn, then stored in one transaction (one fsync) */
@@ -57,7 +51,6 @@ static int pool_count(const pa_aggregator *a, int iLevel, int64_t *pn)
  * nothing is stored and nothing was released (docs/dp.md). */
 static int pool_draw_chunk(pa_aggregator *a, int iLevel, size_t nWant, size_t *pnDrawn)
 {
-    sqlite3_stmt *s;
     size_t nCells = pa_prio3_output_len(a->pVdaf), nVec = 0;
     uint8_t *pVec = malloc(POOL_CHUNK * a->nAggShare);
     int rc = PA_OK;
@@ -79,15 +72,9 @@ static int pool_draw_chunk(pa_aggregator *a, int iLevel, size_t nWant, size_t *p
     if (rc == PA_OK)
         rc = pa_store_begin(a->pStore);
     if (rc == PA_OK) {
-        for (size_t i = 0; i < nVec && rc == PA_OK; i++) {
-            rc = pa_agg_prepare(a, &s, "INSERT INTO noise_pool(task_id, level, noise) VALUES (?1, ?2, ?3)");
-            if (rc == PA_OK) {
-                pa_agg_bind_task(a, s, 1);
-                sqlite3_bind_int(s, 2, iLevel);
-                sqlite3_bind_blob(s, 3, pVec + i * a->nAggShare, (int)a->nAggShare, SQLITE_STATIC);
-                rc = pa_agg_step_done(a, s, "noise_pool");
-            }
-        }
+        for (size_t i = 0; i < nVec && rc == PA_OK; i++)
+            rc = pa_store_noise_pool_add(a->pStore, a->pTask->aTaskId, iLevel, pVec + i * a->nAggShare,
+                                         a->nAggShare);
         rc = pa_agg_end_txn(a, rc, NULL);
     }
     if (rc == PA_OK)
@@ -125,42 +112,14 @@ int pa_aggregator_fill_noise_pool(pa_aggregator *a, size_t *pnDrawn)
  * sequence of store operations whatever the noise holds). */
 static int noise_one(pa_aggregator *a, const char *zPeriod, const char *zPartition)
 {
-    sqlite3_stmt *s;
-    int rc, bHave, iLevel = level_of(zPartition);
-    int64_t id = 0;
+    int iLevel = level_of(zPartition), bEmpty;
 
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM batch_noise WHERE task_id = ?1 AND period = ?2"
-                                   " AND partition = ?3"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-    bHave = sqlite3_step(s) == SQLITE_ROW;
-    pa_agg_release(a, s);
-    if (bHave)
-        return PA_OK;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT id FROM noise_pool WHERE task_id = ?1 AND level = ?2"
-                                   " ORDER BY id LIMIT 1"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_int(s, 2, iLevel);
-    bHave = sqlite3_step(s) == SQLITE_ROW;
-    if (bHave)
-        id = sqlite3_column_int64(s, 0);
-    pa_agg_release(a, s);
-    if (!bHave)
+    PA_GUARD(pa_store_batch_noise_take(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, iLevel, &bEmpty));
+    if (bEmpty)
         return pa_fail(PA_EBUSY, "noise: the pool of %s noise is empty while batch %s/%s starts; "
                                  "it is refilled in the background: retry",
                        iLevel == 0 ? "statewide" : "partition", zPeriod, zPartition);
-    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO batch_noise(task_id, period, partition, noise)"
-                                   " SELECT task_id, ?2, ?3, noise FROM noise_pool WHERE id = ?4"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, id);
-    PA_GUARD(pa_agg_step_done(a, s, "batch_noise"));
-    PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM noise_pool WHERE id = ?1"));
-    sqlite3_bind_int64(s, 1, id);
-    rc = pa_agg_step_done(a, s, "noise_pool");
-    return rc;
+    return PA_OK;
 }
 
 int pa_agg_ensure_noise(pa_aggregator *a, const char *zPeriod, const char *zPartition)
@@ -174,34 +133,33 @@ int pa_agg_ensure_noise(pa_aggregator *a, const char *zPeriod, const char *zPart
 int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                        uint8_t *pAggShare)
 {
-    sqlite3_stmt *s;
-    uint8_t *pSum;
-    int rc;
+    uint8_t *pNoise, *pSum;
+    int rc, bFound = 0;
 
     if (!a->bNoise)
         return PA_OK;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT noise FROM batch_noise WHERE task_id = ?1 AND period = ?2"
-                                   " AND partition = ?3"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        pa_agg_release(a, s);
-        return pa_fail(PA_ESTATE, "batch %s/%s: no noise was drawn (no report was aggregated)",
-                       zPeriod, zPartition);
-    }
+    pNoise = malloc(a->nAggShare);
     pSum = malloc(a->nAggShare);
-    if (pSum == NULL) {
-        pa_agg_release(a, s);
+    if (pNoise == NULL || pSum == NULL) {
+        free(pNoise);
+        free(pSum);
         return pa_fail(PA_ENOMEM, "noise: out of memory");
     }
-    const uint8_t *apIn[2] = {pAggShare, sqlite3_column_blob(s, 0)};
-    size_t anLen[2] = {a->nAggShare, (size_t)sqlite3_column_bytes(s, 0)};
-    rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum);
-    pa_agg_release(a, s);
+    rc = pa_store_batch_noise_get(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, pNoise, a->nAggShare,
+                                  &bFound);
+    if (rc == PA_OK && !bFound)
+        rc = pa_fail(PA_ESTATE, "batch %s/%s: no noise was drawn (no report was aggregated)", zPeriod,
+                     zPartition);
+    if (rc == PA_OK) {
+        const uint8_t *apIn[2] = {pAggShare, pNoise};
+        size_t anLen[2] = {a->nAggShare, a->nAggShare};
+        rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum);
+    }
     if (rc == PA_OK)
         memcpy(pAggShare, pSum, a->nAggShare);
+    pa_wipe(pNoise, a->nAggShare);
     pa_wipe(pSum, a->nAggShare);
+    free(pNoise);
     free(pSum);
     return rc;
 }
@@ -209,7 +167,6 @@ int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *
 int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                        const uint8_t *pDelta, uint64_t nReport, uint64_t nRejected)
 {
-    sqlite3_stmt *s;
     uint8_t *pAgg = malloc(a->nAggShare), *pSum = malloc(a->nAggShare);
     int rc, bHave;
 
@@ -218,43 +175,17 @@ int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *
         free(pSum);
         return pa_fail(PA_ENOMEM, "batch: out of memory");
     }
-    rc = pa_agg_prepare(a, &s, "SELECT aggregate FROM batches WHERE task_id = ?1 AND period = ?2"
-                               " AND partition = ?3");
-    if (rc == PA_OK) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-        bHave = sqlite3_step(s) == SQLITE_ROW;
-        if (bHave && (size_t)sqlite3_column_bytes(s, 0) == a->nAggShare)
-            memcpy(pAgg, sqlite3_column_blob(s, 0), a->nAggShare);
-        else if (bHave)
-            rc = pa_fail(PA_ESTORE, "batch %s/%s: stored aggregate has the wrong size", zPeriod, zPartition);
-        else
-            pa_prio3_agg_init(a->pVdaf, pAgg);
-        pa_agg_release(a, s);
-    }
+    rc = pa_store_batch_get(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, pAgg, a->nAggShare, &bHave);
+    if (rc == PA_OK && !bHave)
+        pa_prio3_agg_init(a->pVdaf, pAgg);
     if (rc == PA_OK) {
         const uint8_t *apIn[2] = {pAgg, pDelta};
         size_t anLen[2] = {a->nAggShare, a->nAggShare};
         rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum);
     }
     if (rc == PA_OK)
-        rc = pa_agg_prepare(a, &s,
-                            "INSERT INTO batches(task_id, period, partition, aggregate, report_count,"
-                            " rejected_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                            " ON CONFLICT(task_id, period, partition) DO UPDATE SET"
-                            " aggregate = excluded.aggregate,"
-                            " report_count = report_count + excluded.report_count,"
-                            " rejected_count = rejected_count + excluded.rejected_count");
-    if (rc == PA_OK) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 4, pSum, (int)a->nAggShare, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, (sqlite3_int64)nReport);
-        sqlite3_bind_int64(s, 6, (sqlite3_int64)nRejected);
-        rc = pa_agg_step_done(a, s, "batches");
-    }
+        rc = pa_store_batch_put(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, pSum, a->nAggShare,
+                                nReport, nRejected);
     pa_wipe(pAgg, a->nAggShare);
     pa_wipe(pSum, a->nAggShare);
     free(pAgg);
@@ -262,92 +193,52 @@ int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *
     return rc;
 }
 
+/* Sum the stored partition batches into an aggregate share. */
+typedef struct {
+    const pa_aggregator *a;
+    uint8_t *pOut, *pTmp;
+    uint64_t nReport, nRejected;
+} batch_sum;
+
+static int sum_row(void *pCtx, const pa_store_batch_row *r)
+{
+    batch_sum *b = pCtx;
+    const uint8_t *apIn[2] = {b->pOut, r->pAggregate};
+    size_t anLen[2] = {b->a->nAggShare, r->nAggregate};
+    PA_GUARD(pa_prio3_merge(b->a->pVdaf, apIn, anLen, 2, b->pTmp));
+    memcpy(b->pOut, b->pTmp, b->a->nAggShare);
+    b->nReport += r->nReport;
+    b->nRejected += r->nRejected;
+    return PA_OK;
+}
+
 int pa_agg_batch_read(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                       uint8_t *pOut, uint64_t *pnReport, uint64_t *pnRejected, uint64_t *pnAgency)
 {
-    int bState = strcmp(zPartition, STATE_PARTITION) == 0, rc = PA_OK;
-    sqlite3_stmt *s;
-    uint8_t *pTmp = malloc(a->nAggShare);
+    batch_sum b = {a, pOut, malloc(a->nAggShare), 0, 0};
+    int rc;
 
-    if (pTmp == NULL)
+    if (b.pTmp == NULL)
         return pa_fail(PA_ENOMEM, "batch: out of memory");
     *pnReport = *pnRejected = *pnAgency = 0;
     pa_prio3_agg_init(a->pVdaf, pOut);
-    rc = pa_agg_prepare(a, &s, "SELECT aggregate, report_count, rejected_count FROM batches"
-                               " WHERE task_id = ?1 AND period = ?2 AND (?3 OR partition = ?4)");
-    if (rc == PA_OK) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, bState);
-        sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
-        int step;
-        while (rc == PA_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-            const uint8_t *apIn[2] = {pOut, sqlite3_column_blob(s, 0)};
-            size_t anLen[2] = {a->nAggShare, (size_t)sqlite3_column_bytes(s, 0)};
-            rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pTmp);
-            if (rc == PA_OK)
-                memcpy(pOut, pTmp, a->nAggShare);
-            *pnReport += (uint64_t)sqlite3_column_int64(s, 1);
-            *pnRejected += (uint64_t)sqlite3_column_int64(s, 2);
-        }
-        pa_agg_release(a, s);
-    }
-    pa_wipe(pTmp, a->nAggShare);
-    free(pTmp);
+    rc = pa_store_batch_each(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, sum_row, &b);
+    pa_wipe(b.pTmp, a->nAggShare);
+    free(b.pTmp);
+    *pnReport = b.nReport;
+    *pnRejected = b.nRejected;
     if (rc != PA_OK)
         return rc;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT count(DISTINCT agency_id) FROM reports WHERE task_id = ?1"
-                                   " AND period = ?2 AND (?3 OR partition = ?4) AND state = 'accepted'"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, bState);
-    sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *pnAgency = (uint64_t)sqlite3_column_int64(s, 0);
-    pa_agg_release(a, s);
-    return PA_OK;
+    return pa_store_reports_agencies(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, pnAgency);
 }
 
 int pa_agg_batch_forget(const pa_aggregator *a, const char *zPeriod, const char *zPartition)
 {
-    sqlite3_stmt *s;
-    int bState = strcmp(zPartition, STATE_PARTITION) == 0;
-
-    /* the released batch's noise: its sealed answer holds the noised share */
-    PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM batch_noise WHERE task_id = ?1 AND period = ?2"
-                                   " AND partition = ?3"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-    PA_GUARD(pa_agg_step_done(a, s, "batch_noise"));
-    /* a partition's exact sum is still needed by its statewide batch until that
-     * is released too: delete each partition's sum once both are released (the
-     * collections row of this release is written in the same transaction) */
-    PA_GUARD(pa_agg_prepare(a, &s,
-                            "DELETE FROM batches WHERE task_id = ?1 AND period = ?2"
-                            " AND (?3 OR partition = ?4)"
-                            " AND EXISTS (SELECT 1 FROM collections c WHERE c.task_id = ?1"
-                            "   AND c.period = ?2 AND c.partition = '" STATE_PARTITION "')"
-                            " AND EXISTS (SELECT 1 FROM collections c WHERE c.task_id = ?1"
-                            "   AND c.period = ?2 AND c.partition = batches.partition)"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, bState);
-    sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
-    return pa_agg_step_done(a, s, "batches");
+    return pa_store_batch_forget(a->pStore, a->pTask->aTaskId, zPeriod, zPartition);
 }
 
 int pa_agg_batch_unfinished(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                             uint64_t *pn)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT count(*) FROM reports WHERE task_id = ?1 AND period = ?2"
-                                   " AND (?3 OR partition = ?4) AND state IN ('pending','aggregating')"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_text(s, 2, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, strcmp(zPartition, STATE_PARTITION) == 0);
-    sqlite3_bind_text(s, 4, zPartition, -1, SQLITE_STATIC);
-    *pn = sqlite3_step(s) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
-    pa_agg_release(a, s);
-    return PA_OK;
+    return pa_store_reports_unfinished(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, pn);
 }

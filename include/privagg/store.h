@@ -227,4 +227,75 @@ int pa_store_cjob_update(pa_store *pStore, const uint8_t aTaskId[32], const uint
                          pa_store_cjob_state eState, int iCode, const char *zDetail, int bAttempt,
                          int64_t tNext, int64_t tNow);
 
+/* ---- batches (table batches: the exact aggregate share of each batch) ------ */
+/* zPartition "state" in a read means every partition of the period (the
+ * statewide batch is their sum and has no row of its own).  Aggregate shares
+ * and noise are secret: callers wipe the buffers they receive. */
+
+typedef struct {
+    const char *zPartition;
+    const uint8_t *pAggregate;  /* nAggregate bytes */
+    size_t nAggregate;
+    uint64_t nReport, nRejected;
+} pa_store_batch_row;
+
+/* The aggregate share of one partition's batch into pAgg (nAgg bytes);
+ * *pbFound 0 if the batch has no row yet.  A stored share of another size is
+ * PA_ESTORE. */
+int pa_store_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                       const char *zPartition, uint8_t *pAgg, size_t nAgg, int *pbFound);
+
+/* Write a partition's aggregate share (replacing it) and add nReport/nRejected
+ * to its counts, creating the row. */
+int pa_store_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                       const char *zPartition, const uint8_t *pAgg, size_t nAgg, uint64_t nReport,
+                       uint64_t nRejected);
+
+/* Each stored partition batch of (period, partition), or of the whole period
+ * when zPartition is "state". */
+int pa_store_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                        const char *zPartition, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow),
+                        void *pCtx);
+
+/* After the release of (period, partition) was recorded (same transaction):
+ * delete its noise, and the exact sums of the period's partitions whose own
+ * release and the statewide release both exist (the collections rows). */
+int pa_store_batch_forget(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                          const char *zPartition);
+
+/* ---- release noise (tables noise_pool and batch_noise) ---------------------- */
+/* Vectors drawn ahead per level (0 statewide, 1 partition) wait in the pool; a
+ * batch takes one when its first job starts and keeps it until released. */
+
+/* Vectors in the pool at iLevel.  Outside or inside a transaction. */
+int pa_store_noise_pool_count(pa_store *pStore, const uint8_t aTaskId[32], int iLevel, int64_t *pn);
+
+/* Add one vector (nNoise bytes) to the pool at iLevel. */
+int pa_store_noise_pool_add(pa_store *pStore, const uint8_t aTaskId[32], int iLevel,
+                            const uint8_t *pNoise, size_t nNoise);
+
+/* Give (period, partition) its noise if it has none: the oldest pool vector at
+ * iLevel moves to the batch.  The same sequence of operations whatever the
+ * noise holds.  *pbEmpty = 1 (nothing written) if the batch needed one and the
+ * pool at iLevel is empty. */
+int pa_store_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                              const char *zPartition, int iLevel, int *pbEmpty);
+
+/* The noise of (period, partition) into pNoise (nNoise bytes); *pbFound 0 if
+ * none was taken.  A stored vector of another size is PA_ESTORE. */
+int pa_store_batch_noise_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                             const char *zPartition, uint8_t *pNoise, size_t nNoise, int *pbFound);
+
+/* ---- reports: counts over a batch (table reports) ------------------------- */
+
+/* Distinct agencies with an accepted report in (period, partition) ("state":
+ * the whole period). */
+int pa_store_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                              const char *zPartition, uint64_t *pn);
+
+/* Reports of (period, partition) ("state": the whole period) still pending or
+ * being aggregated. */
+int pa_store_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                                const char *zPartition, uint64_t *pn);
+
 #endif

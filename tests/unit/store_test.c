@@ -307,6 +307,84 @@ static void test_collections_and_jobs(void **state)
     pa_store_close(pStore);
 }
 
+static int batch_sum(void *pCtx, const pa_store_batch_row *r)
+{
+    uint64_t *a = pCtx;
+    a[0] += r->nReport;
+    a[1] += r->nRejected;
+    a[2] += r->pAggregate[0];
+    return 0;
+}
+
+/* Batches: a put replaces the share and adds the counts, "state" reads the
+ * whole period, forget keeps a partition's sum until both releases exist;
+ * noise: the pool's oldest vector moves to a batch once, an empty pool says so. */
+static void test_batches_and_noise(void **state)
+{
+    static const uint8_t aTask[32] = {7}, aId[16] = {1};
+    pa_store *pStore;
+    uint8_t aAgg[4] = {1, 0, 0, 0}, aOut[4], aBig[5];
+    uint64_t aSum[3] = {0};
+    int64_t n;
+    int bFound, bEmpty;
+    (void)state;
+    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_batch_get(pStore, aTask, "2026-01", "a", aOut, 4, &bFound), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_batch_put(pStore, aTask, "2026-01", "a", aAgg, 4, 3, 1), PA_OK);
+    aAgg[0] = 2;
+    assert_int_equal(pa_store_batch_put(pStore, aTask, "2026-01", "a", aAgg, 4, 2, 0), PA_OK);
+    assert_int_equal(pa_store_batch_put(pStore, aTask, "2026-01", "b", aAgg, 4, 1, 1), PA_OK);
+    assert_int_equal(pa_store_batch_put(pStore, aTask, "2026-02", "a", aAgg, 4, 9, 9), PA_OK);
+    assert_int_equal(pa_store_batch_get(pStore, aTask, "2026-01", "a", aOut, 4, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_int_equal(aOut[0], 2);
+    assert_int_equal(pa_store_batch_get(pStore, aTask, "2026-01", "a", aBig, 5, &bFound), PA_ESTORE);
+    assert_int_equal(pa_store_batch_each(pStore, aTask, "2026-01", "state", batch_sum, aSum), PA_OK);
+    assert_int_equal(aSum[0], 6);
+    assert_int_equal(aSum[1], 2);
+    assert_int_equal(aSum[2], 4);
+    memset(aSum, 0, sizeof aSum);
+    assert_int_equal(pa_store_batch_each(pStore, aTask, "2026-01", "a", batch_sum, aSum), PA_OK);
+    assert_int_equal(aSum[0], 5);
+    /* partition a released, then the statewide batch: only then a's sum goes */
+    assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-01", "a", aId, aAgg, 1, 1), PA_OK);
+    assert_int_equal(pa_store_batch_forget(pStore, aTask, "2026-01", "a"), PA_OK);
+    assert_int_equal(pa_store_batch_get(pStore, aTask, "2026-01", "a", aOut, 4, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-01", "state", aId, aAgg, 1, 1), PA_OK);
+    assert_int_equal(pa_store_batch_forget(pStore, aTask, "2026-01", "state"), PA_OK);
+    assert_int_equal(pa_store_batch_get(pStore, aTask, "2026-01", "a", aOut, 4, &bFound), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_batch_get(pStore, aTask, "2026-01", "b", aOut, 4, &bFound), PA_OK);
+    assert_true(bFound); /* b was never released on its own */
+
+    assert_int_equal(pa_store_batch_noise_take(pStore, aTask, "2026-03", "a", 1, &bEmpty), PA_OK);
+    assert_true(bEmpty);
+    for (uint8_t i = 1; i <= 2; i++) {
+        uint8_t aNoise[4] = {i, i, i, i};
+        assert_int_equal(pa_store_noise_pool_add(pStore, aTask, 1, aNoise, 4), PA_OK);
+    }
+    assert_int_equal(pa_store_noise_pool_count(pStore, aTask, 1, &n), PA_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(pa_store_noise_pool_count(pStore, aTask, 0, &n), PA_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(pa_store_batch_noise_take(pStore, aTask, "2026-03", "a", 1, &bEmpty), PA_OK);
+    assert_false(bEmpty);
+    assert_int_equal(pa_store_batch_noise_take(pStore, aTask, "2026-03", "a", 1, &bEmpty), PA_OK);
+    assert_int_equal(pa_store_noise_pool_count(pStore, aTask, 1, &n), PA_OK);
+    assert_int_equal(n, 1); /* taken once */
+    assert_int_equal(pa_store_batch_noise_get(pStore, aTask, "2026-03", "a", aOut, 4, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_int_equal(aOut[0], 1); /* the oldest */
+    assert_int_equal(pa_store_batch_forget(pStore, aTask, "2026-03", "a"), PA_OK);
+    assert_int_equal(pa_store_batch_noise_get(pStore, aTask, "2026-03", "a", aOut, 4, &bFound), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    pa_store_close(pStore);
+}
+
 static void test_unopenable_path(void **state)
 {
     pa_store *pStore;
@@ -326,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_unopenable_path),
         cmocka_unit_test(test_savepoints),
         cmocka_unit_test(test_collections_and_jobs),
+        cmocka_unit_test(test_batches_and_noise),
         cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
