@@ -13,7 +13,6 @@
 #include "privagg/hpke.h"
 #include "privagg/ledger.h"
 #include "privagg/vdaf.h"
-#include "store/internal.h"
 
 int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
 {
@@ -30,7 +29,6 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
     a->pTask = c->pTask;
     a->pKeys = c->pKeys;
     a->pStore = c->pStore;
-    a->pDb = pa_store_sqlite(c->pStore);
     a->iAggId = c->pKeys->eRole == PA_ROLE_LEADER ? 0 : 1;
     a->xNow = c->xNow;
     a->pClockCtx = c->pClockCtx;
@@ -119,39 +117,6 @@ void pa_agg_current_period(const pa_aggregator *a, char zOut[8])
     zOut[5] = (char)('0' + mo / 10);
     zOut[6] = (char)('0' + mo % 10);
     zOut[7] = '\0';
-}
-
-int pa_agg_prepare(const pa_aggregator *a, sqlite3_stmt **ppStmt, const char *zSql)
-{
-    return pa_store_stmt(a->pStore, ppStmt, zSql);
-}
-
-void pa_agg_release(const pa_aggregator *a, sqlite3_stmt *pStmt)
-{
-    pa_store_stmt_put(a->pStore, pStmt);
-}
-
-int pa_agg_step_done(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zWhat)
-{
-    int rc = sqlite3_step(pStmt);
-    pa_agg_release(a, pStmt);
-    if (rc != SQLITE_DONE)
-        return pa_fail(PA_ESTORE, "store: %s: %s", zWhat, sqlite3_errmsg(a->pDb));
-    return PA_OK;
-}
-
-void pa_agg_bind_task(const pa_aggregator *a, sqlite3_stmt *pStmt, int i)
-{
-    sqlite3_bind_blob(pStmt, i, a->pTask->aTaskId, 32, SQLITE_STATIC);
-}
-
-void pa_agg_bind_agency_batch(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zAgencyId,
-                              const char *zPeriod, const char *zPartition)
-{
-    pa_agg_bind_task(a, pStmt, 1);
-    sqlite3_bind_text(pStmt, 2, zAgencyId, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 3, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 4, zPartition, -1, SQLITE_STATIC);
 }
 
 int pa_agg_end_txn(pa_aggregator *a, int rc, uint8_t **ppResp)

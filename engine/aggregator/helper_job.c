@@ -59,45 +59,30 @@ static void item_report(const pa_aggregator *a, const pa_job_req *m, const pa_jo
 static int seen_report(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
                        int *pbReplay, int *pbDuplicate)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND report_id = ?2"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, it->aReportId, 16, SQLITE_STATIC);
-    *pbReplay = sqlite3_step(s) == SQLITE_ROW;
-    pa_agg_release(a, s);
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND agency_id = ?2"
-                                   " AND period = ?3 AND partition = ?4"
-                                   " AND state IN ('aggregating','accepted')"));
-    pa_agg_bind_agency_batch(a, s, it->zAgencyId, m->zPeriod, it->zPartition);
-    *pbDuplicate = sqlite3_step(s) == SQLITE_ROW;
-    pa_agg_release(a, s);
+    uint64_t nCounting, nPending;
+    PA_GUARD(pa_store_report_exists(a->pStore, a->pTask->aTaskId, it->aReportId, pbReplay));
+    /* the helper has no pending reports: what counts is aggregating or accepted */
+    PA_GUARD(pa_store_reports_of_agency(a->pStore, a->pTask->aTaskId, it->zAgencyId, m->zPeriod,
+                                        it->zPartition, &nCounting, &nPending));
+    *pbDuplicate = nCounting > nPending;
     return PA_OK;
 }
 
 static int insert_report(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
                          const uint8_t *pState, pa_reject_reason eReject)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
-                                   " partition, received_at, verify_state, state, reject_reason, job_id)"
-                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, it->aReportId, 16, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, it->zAgencyId, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, m->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, it->zPartition, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, pa_agg_now(a));
-    if (pState)
-        sqlite3_bind_blob(s, 7, pState, (int)kept_size(a), SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 7);
-    sqlite3_bind_text(s, 8, eReject == PA_REJECT_NONE ? "aggregating" : "rejected", -1, SQLITE_STATIC);
-    if (eReject == PA_REJECT_NONE)
-        sqlite3_bind_null(s, 9);
-    else
-        sqlite3_bind_text(s, 9, pa_reject_reason_name(eReject), -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 10, m->aJobId, 16, SQLITE_STATIC);
-    return pa_agg_step_done(a, s, "reports (helper)");
+    pa_store_helper_report_row r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.aReportId, it->aReportId, 16);
+    r.zAgencyId = it->zAgencyId;
+    r.zPeriod = m->zPeriod;
+    r.zPartition = it->zPartition;
+    r.tReceived = pa_agg_now(a);
+    r.pKept = pState;
+    r.nKept = pState ? kept_size(a) : 0;
+    r.zRejectReason = eReject == PA_REJECT_NONE ? NULL : pa_reject_reason_name(eReject);
+    memcpy(r.aJobId, m->aJobId, 16);
+    return pa_store_report_insert_helper(a->pStore, a->pTask->aTaskId, &r);
 }
 
 /* Phase 1 (store): the reason a report is refused before any cryptography. */
@@ -326,19 +311,8 @@ int pa_helper_job_init(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8
 static int load_state(const pa_aggregator *a, const uint8_t aJobId[16], const uint8_t aReportId[16],
                       uint8_t *pKept, char zPartition[65], int *pbFound)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT verify_state, partition FROM reports WHERE task_id = ?1 AND"
-                                   " report_id = ?2 AND job_id = ?3 AND state = 'aggregating'"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, aReportId, 16, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 3, aJobId, 16, SQLITE_STATIC);
-    *pbFound = sqlite3_step(s) == SQLITE_ROW && (size_t)sqlite3_column_bytes(s, 0) == kept_size(a);
-    if (*pbFound) {
-        memcpy(pKept, sqlite3_column_blob(s, 0), kept_size(a));
-        snprintf(zPartition, 65, "%s", (const char *)sqlite3_column_text(s, 1));
-    }
-    pa_agg_release(a, s);
-    return PA_OK;
+    return pa_store_report_kept(a->pStore, a->pTask->aTaskId, aJobId, aReportId, pKept, kept_size(a),
+                                zPartition, pbFound);
 }
 
 static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPeriod,
@@ -349,7 +323,6 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
     uint8_t *pState = malloc(kept_size(a) + 1), *pOut = malloc(a->nOutShare + 1);
     char zPartition[65];
     int rc = PA_OK, bFound;
-    sqlite3_stmt *s;
 
     memset(&sums, 0, sizeof sums);
     memset(&resp, 0, sizeof resp);
@@ -388,14 +361,8 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
     pa_job_sums_free(a, &sums);
     /* reports of the job the leader did not continue are not summed */
     if (rc == PA_OK)
-        rc = pa_agg_prepare(a, &s, "UPDATE reports SET state = 'rejected', reject_reason = 'decode',"
-                                   " verify_state = NULL WHERE task_id = ?1 AND job_id = ?2"
-                                   " AND state = 'aggregating'");
-    if (rc == PA_OK) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_blob(s, 2, m->aJobId, 16, SQLITE_STATIC);
-        rc = pa_agg_step_done(a, s, "reports (not continued)");
-    }
+        rc = pa_store_reports_reject_unsettled(a->pStore, a->pTask->aTaskId, m->aJobId,
+                                               pa_reject_reason_name(PA_REJECT_DECODE));
     if (rc == PA_OK) {
         memcpy(resp.aTaskId, m->aTaskId, 32);
         memcpy(resp.aJobId, m->aJobId, 16);
@@ -422,15 +389,7 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
 
 static int job_period(const pa_aggregator *a, const uint8_t aJobId[16], char zPeriod[8], int *pbFound)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT period FROM jobs WHERE task_id = ?1 AND job_id = ?2"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, aJobId, 16, SQLITE_STATIC);
-    *pbFound = sqlite3_step(s) == SQLITE_ROW;
-    if (*pbFound)
-        snprintf(zPeriod, 8, "%.7s", (const char *)sqlite3_column_text(s, 0));
-    pa_agg_release(a, s);
-    return PA_OK;
+    return pa_store_job_period(a->pStore, a->pTask->aTaskId, aJobId, zPeriod, pbFound);
 }
 
 int pa_helper_job_continue(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_t **ppResp,

@@ -4,13 +4,13 @@
  * struct pa_aggregator holds what every step needs: the task, this party's keys,
  * the store, the Prio3 parameters built from the task, the exact message sizes,
  * the noise mechanism calibrated from the task's DP policy, and the clock/RNG
- * seams.  batch.c keeps batch aggregates and noise; every function here that
- * writes MUST be called inside a store transaction (pa_store_begin).
+ * seams.  The files here read as protocol steps: every row they read or write
+ * goes through the store's interface (include/privagg/store.h), never SQL.
+ * batch.c keeps the arithmetic on batch aggregates and noise; every function
+ * here that writes MUST be called inside a store transaction (pa_store_begin).
  */
 #ifndef PA_AGGREGATOR_INTERNAL_H
 #define PA_AGGREGATOR_INTERNAL_H
-
-#include <sqlite3.h>
 
 #include "privagg/aggregator.h"
 #include "privagg/prio3.h"
@@ -20,7 +20,6 @@ struct pa_aggregator {
     const pa_task *pTask;
     const pa_keys *pKeys;
     pa_store *pStore;
-    sqlite3 *pDb;
     unsigned iAggId;            /* 0 leader, 1 helper */
     pa_prio3 *pVdaf;
     uint8_t aCtx[PA_VDAF_CTX_SIZE];  /* Prio3 application context */
@@ -42,21 +41,6 @@ struct pa_aggregator {
 };
 
 int64_t pa_agg_now(const pa_aggregator *a);
-
-/*
- * SQL helpers.  pa_agg_prepare returns a cached compiled statement for zSql (a
- * string literal: the cache is keyed by its address), or a fresh one if that
- * statement is in use; every statement MUST be given back with pa_agg_release
- * (or pa_agg_step_done), never sqlite3_finalize.  An aggregator is used by one
- * thread at a time.
- */
-int pa_agg_prepare(const pa_aggregator *a, sqlite3_stmt **ppStmt, const char *zSql);
-void pa_agg_release(const pa_aggregator *a, sqlite3_stmt *pStmt);
-int pa_agg_step_done(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zWhat);
-void pa_agg_bind_task(const pa_aggregator *a, sqlite3_stmt *pStmt, int i);
-/* ?1 the task, ?2 ?3 ?4 an agency's batch: agency id, period, partition. */
-void pa_agg_bind_agency_batch(const pa_aggregator *a, sqlite3_stmt *pStmt, const char *zAgencyId,
-                              const char *zPeriod, const char *zPartition);
 
 /* 1 if (period, partition) or (period, "state") has been collected. */
 int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const char *zPartition,

@@ -8,7 +8,7 @@
 
 #include "aggregator/internal.h"
 
-typedef enum { PA_JOB_STEP_INIT = 0, PA_JOB_STEP_CONTINUE = 1 } pa_job_phase;
+typedef enum { PA_JOB_STEP_INIT = PA_STORE_JOB_INIT, PA_JOB_STEP_CONTINUE = PA_STORE_JOB_CONTINUE } pa_job_phase;
 
 /*
  * Look up the stored answer of a job step.  *pbFound = 0: no such job (INIT) or

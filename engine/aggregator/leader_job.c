@@ -73,72 +73,72 @@ static void job_free(const pa_aggregator *a, job *j)
 }
 
 /* A stored blob of exactly n bytes, copied (NULL and a DECODE reason otherwise). */
-static uint8_t *blob(sqlite3_stmt *s, int iCol, size_t n, job_report *p)
+static uint8_t *blob(const uint8_t *pIn, size_t nIn, size_t n, job_report *p)
 {
     uint8_t *q;
-    if ((size_t)sqlite3_column_bytes(s, iCol) != n) {
+    if (nIn != n) {
         p->eReject = PA_REJECT_DECODE;
         return NULL;
     }
     q = malloc(n + 1);
     if (q != NULL && n > 0)
-        memcpy(q, sqlite3_column_blob(s, iCol), n);
+        memcpy(q, pIn, n);
     return q;
 }
 
-static void fixed(sqlite3_stmt *s, int iCol, uint8_t *pOut, size_t n, job_report *p)
+static void fixed(const uint8_t *pIn, size_t nIn, uint8_t *pOut, size_t n, job_report *p)
 {
-    if ((size_t)sqlite3_column_bytes(s, iCol) != n)
+    if (nIn != n)
         p->eReject = PA_REJECT_DECODE;
     else
-        memcpy(pOut, sqlite3_column_blob(s, iCol), n);
+        memcpy(pOut, pIn, n);
+}
+
+typedef struct {
+    const pa_aggregator *a;
+    job *j;
+    size_t cap;
+} job_loader;
+
+static int load_row(void *pCtx, const pa_store_job_report_row *r)
+{
+    job_loader *l = pCtx;
+    const pa_aggregator *a = l->a;
+    job *j = l->j;
+
+    if (j->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        job_report *q = realloc(j->aRep, cap * sizeof *q);
+        if (q == NULL)
+            return pa_fail(PA_ENOMEM, "job: out of memory");
+        j->aRep = q;
+        l->cap = cap;
+    }
+    job_report *p = &j->aRep[j->n++];
+    memset(p, 0, sizeof *p);
+    if (r->nReportId == 16)
+        memcpy(p->aReportId, r->pReportId, 16);
+    snprintf(p->zAgencyId, sizeof p->zAgencyId, "%s", r->zAgencyId);
+    snprintf(p->zPartition, sizeof p->zPartition, "%s", r->zPartition);
+    fixed(r->pLeaderDigest, r->nLeaderDigest, p->aLeaderDigest, 32, p);
+    p->pPublicShare = blob(r->pPublicShare, r->nPublicShare, a->sizes.nPublicShare, p);
+    fixed(r->pHelperEnc, r->nHelperEnc, p->aHelperEnc, 32, p);
+    p->pHelperCt = blob(r->pHelperCt, r->nHelperCt, a->sizes.nHelperCt, p);
+    fixed(r->pSignature, r->nSignature, p->aSignature, 64, p);
+    p->pState = blob(r->pVerifyState, r->nVerifyState, a->nVerifyState, p);
+    p->pVerifierShare = blob(r->pVerifierShare, r->nVerifierShare, a->sizes.nVerifierShare, p);
+    p->pOutShare = malloc(a->nOutShare + 1);
+    if (p->pOutShare == NULL || (p->eReject == PA_REJECT_NONE &&
+                                 (!p->pPublicShare || !p->pHelperCt || !p->pState || !p->pVerifierShare)))
+        return pa_fail(PA_ENOMEM, "job: out of memory");
+    return PA_OK;
 }
 
 /* Load the job's reports (ordered by report id, so requests are reproducible). */
 static int job_load(const pa_aggregator *a, job *j)
 {
-    sqlite3_stmt *s;
-    size_t cap = 0;
-    int rc = PA_OK;
-
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT r.report_id, r.agency_id, r.partition, r.leader_digest,"
-                                   " d.public_share, d.helper_enc, d.helper_ct, d.signature,"
-                                   " d.verify_state, d.verifier_share"
-                                   " FROM reports r JOIN report_data d"
-                                   " ON d.report = r.id"
-                                   " WHERE r.task_id = ?1 AND r.job_id = ?2 AND r.state = 'aggregating'"
-                                   " ORDER BY r.report_id"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
-    while (rc == PA_OK && sqlite3_step(s) == SQLITE_ROW) {
-        if (j->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            job_report *q = realloc(j->aRep, cap * sizeof *q);
-            if (q == NULL) {
-                rc = pa_fail(PA_ENOMEM, "job: out of memory");
-                break;
-            }
-            j->aRep = q;
-        }
-        job_report *p = &j->aRep[j->n++];
-        memset(p, 0, sizeof *p);
-        memcpy(p->aReportId, sqlite3_column_blob(s, 0), 16);
-        snprintf(p->zAgencyId, sizeof p->zAgencyId, "%s", (const char *)sqlite3_column_text(s, 1));
-        snprintf(p->zPartition, sizeof p->zPartition, "%s", (const char *)sqlite3_column_text(s, 2));
-        fixed(s, 3, p->aLeaderDigest, 32, p);
-        p->pPublicShare = blob(s, 4, a->sizes.nPublicShare, p);
-        fixed(s, 5, p->aHelperEnc, 32, p);
-        p->pHelperCt = blob(s, 6, a->sizes.nHelperCt, p);
-        fixed(s, 7, p->aSignature, 64, p);
-        p->pState = blob(s, 8, a->nVerifyState, p);
-        p->pVerifierShare = blob(s, 9, a->sizes.nVerifierShare, p);
-        p->pOutShare = malloc(a->nOutShare + 1);
-        if (p->pOutShare == NULL || (p->eReject == PA_REJECT_NONE &&
-                                     (!p->pPublicShare || !p->pHelperCt || !p->pState || !p->pVerifierShare)))
-            rc = pa_fail(PA_ENOMEM, "job: out of memory");
-    }
-    pa_agg_release(a, s);
-    return rc;
+    job_loader l = {a, j, 0};
+    return pa_store_job_reports(a->pStore, a->pTask->aTaskId, j->aJobId, load_row, &l);
 }
 
 /* Step 1: the init request (every report whose stored parts are intact) and the
@@ -266,7 +266,6 @@ static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *
 /* Step 3: settle every report in one transaction. */
 static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_stats *pStats)
 {
-    sqlite3_stmt *s;
     pa_job_sums sums;
     int rc = pa_store_begin(a->pStore);
 
@@ -288,14 +287,7 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
         rc = pa_job_sums_commit(a, &sums, j->zPeriod);
     pa_job_sums_free(a, &sums);
     if (rc == PA_OK)
-        rc = pa_agg_prepare(a, &s, "UPDATE jobs SET state = 'finished', updated_at = ?3"
-                                   " WHERE task_id = ?1 AND job_id = ?2");
-    if (rc == PA_OK) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, pa_agg_now(a));
-        rc = pa_agg_step_done(a, s, "jobs (finish)");
-    }
+        rc = pa_store_job_finish(a->pStore, a->pTask->aTaskId, j->aJobId, pa_agg_now(a));
     if (rc != PA_OK) {
         pa_store_rollback(a->pStore);
         return rc;
@@ -332,84 +324,40 @@ static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pC
 /* The oldest job a previous call left open, if any. */
 static int open_job(const pa_aggregator *a, job *j, int *pbFound)
 {
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT job_id, period FROM jobs WHERE task_id = ?1"
-                                   " AND state != 'finished' ORDER BY created_at LIMIT 1"));
-    pa_agg_bind_task(a, s, 1);
-    *pbFound = sqlite3_step(s) == SQLITE_ROW;
-    if (*pbFound) {
-        memcpy(j->aJobId, sqlite3_column_blob(s, 0), 16);
-        snprintf(j->zPeriod, sizeof j->zPeriod, "%.7s", (const char *)sqlite3_column_text(s, 1));
-    }
-    pa_agg_release(a, s);
-    return PA_OK;
+    return pa_store_job_open(a->pStore, a->pTask->aTaskId, j->aJobId, j->zPeriod, pbFound);
+}
+
+static int partition_noise(void *pCtx, const char *zPartition)
+{
+    const void **p = pCtx;
+    const job *j = p[1];
+    return pa_agg_ensure_noise((pa_aggregator *)p[0], j->zPeriod, zPartition);
 }
 
 /* Draw the release noise of every batch the job touches (off the request path). */
 static int job_noise(pa_aggregator *a, const job *j)
 {
-    sqlite3_stmt *s;
-    char aPart[65];
-    int rc;
-
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT DISTINCT partition FROM reports WHERE task_id = ?1 AND job_id = ?2"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
-    rc = PA_OK;
-    while (rc == PA_OK && sqlite3_step(s) == SQLITE_ROW) {
-        snprintf(aPart, sizeof aPart, "%s", (const char *)sqlite3_column_text(s, 0));
-        rc = pa_agg_ensure_noise(a, j->zPeriod, aPart);
-    }
-    pa_agg_release(a, s);
-    return rc;
+    const void *ap[2] = {a, j};
+    return pa_store_job_partitions(a->pStore, a->pTask->aTaskId, j->aJobId, partition_noise, ap);
 }
 
 /* Start a job over up to nJobSize pending reports of the oldest pending period. */
 static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
 {
-    sqlite3_stmt *s;
     int rc;
 
     PA_GUARD(pa_store_begin(a->pStore));
     /* With corrections allowed, a period's reports wait (and a newer report of
      * an agency replaces its older one) until a release of the period is asked
      * for; otherwise they are aggregated as they come. */
-    rc = pa_agg_prepare(a, &s, "SELECT period FROM reports r WHERE task_id = ?1 AND state = 'pending'"
-                               " AND (NOT ?2 OR EXISTS (SELECT 1 FROM collection_jobs c"
-                               "   WHERE c.task_id = r.task_id AND c.period = r.period"
-                               "   AND c.state = 'pending'))"
-                               " ORDER BY period LIMIT 1");
-    if (rc == PA_OK) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_int(s, 2, a->pTask->bAllowCorrections);
-        *pbFound = sqlite3_step(s) == SQLITE_ROW;
-        if (*pbFound)
-            snprintf(j->zPeriod, sizeof j->zPeriod, "%.7s", (const char *)sqlite3_column_text(s, 0));
-        pa_agg_release(a, s);
-    }
+    rc = pa_store_reports_pending_period(a->pStore, a->pTask->aTaskId, a->pTask->bAllowCorrections,
+                                         j->zPeriod, pbFound);
     if (rc == PA_OK && *pbFound) {
         randombytes_buf(j->aJobId, sizeof j->aJobId);
-        rc = pa_agg_prepare(a, &s, "INSERT INTO jobs(task_id, job_id, period, state, created_at, updated_at)"
-                                   " VALUES (?1, ?2, ?3, 'started', ?4, ?4)");
-        if (rc == PA_OK) {
-            pa_agg_bind_task(a, s, 1);
-            sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, j->zPeriod, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 4, pa_agg_now(a));
-            rc = pa_agg_step_done(a, s, "jobs (new)");
-        }
+        rc = pa_store_job_new(a->pStore, a->pTask->aTaskId, j->aJobId, j->zPeriod, pa_agg_now(a));
     }
     if (rc == PA_OK && *pbFound)
-        rc = pa_agg_prepare(a, &s, "UPDATE reports SET state = 'aggregating', job_id = ?2 WHERE rowid IN"
-                                   " (SELECT rowid FROM reports WHERE task_id = ?1 AND state = 'pending'"
-                                   " AND period = ?3 ORDER BY report_id LIMIT ?4)");
-    if (rc == PA_OK && *pbFound) {
-        pa_agg_bind_task(a, s, 1);
-        sqlite3_bind_blob(s, 2, j->aJobId, 16, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, j->zPeriod, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, (sqlite3_int64)nJobSize);
-        rc = pa_agg_step_done(a, s, "reports (to job)");
-    }
+        rc = pa_store_reports_assign(a->pStore, a->pTask->aTaskId, j->aJobId, j->zPeriod, nJobSize);
     if (rc == PA_OK && *pbFound)
         rc = job_noise(a, j);
     if (rc != PA_OK) {

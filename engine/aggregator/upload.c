@@ -30,86 +30,54 @@ static int check_signature(const pa_task_agency *pAgency, const pa_report *r, co
                         r->zAgencyId);
 }
 
-/* Reports of this agency for this batch that still count. */
-static int existing_report(const pa_aggregator *a, const pa_upload *r, int *pbAny, int *pbPending)
-{
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s,
-                            "SELECT count(*), sum(state = 'pending') FROM reports WHERE task_id = ?1"
-                            " AND agency_id = ?2 AND period = ?3 AND partition = ?4"
-                            " AND state IN ('pending','aggregating','accepted')"));
-    pa_agg_bind_agency_batch(a, s, r->zAgencyId, r->zPeriod, r->zPartition);
-    int rc = sqlite3_step(s);
-    *pbAny = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
-    *pbPending = rc == SQLITE_ROW && sqlite3_column_int(s, 1) > 0 &&
-                 sqlite3_column_int(s, 1) == sqlite3_column_int(s, 0);
-    pa_agg_release(a, s);
-    return rc == SQLITE_ROW ? PA_OK : pa_fail(PA_ESTORE, "store: reports: %s", sqlite3_errmsg(a->pDb));
-}
-
 static int store_report(pa_aggregator *a, const pa_upload *r)
 {
-    sqlite3_stmt *s;
-    int bCollected, bAny, bPending;
+    pa_store *pStore = a->pStore;
+    const uint8_t *aTask = a->pTask->aTaskId;
+    pa_store_upload_row row;
+    int bCollected, bReplay;
+    uint64_t nCounting, nPending;
     char zHex[33];
 
     PA_GUARD(pa_agg_batch_collected(a, r->zPeriod, r->zPartition, &bCollected));
     if (bCollected)
         return pa_fail(PA_ESTATE, "report.period: batch %s/%s (or its statewide batch) was already "
                                   "collected; late reports are refused", r->zPeriod, r->zPartition);
-    PA_GUARD(pa_agg_prepare(a, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND report_id = ?2"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
-    int bReplay = sqlite3_step(s) == SQLITE_ROW;
-    pa_agg_release(a, s);
+    PA_GUARD(pa_store_report_exists(pStore, aTask, r->aReportId, &bReplay));
     if (bReplay) {
         sodium_bin2hex(zHex, sizeof zHex, r->aReportId, 16);
         return pa_fail(PA_EEXISTS, "report.report_id: %s was uploaded before (replay)", zHex);
     }
-    PA_GUARD(existing_report(a, r, &bAny, &bPending));
-    if (bAny && !a->pTask->bAllowCorrections)
+    /* reports of this agency for this batch that still count */
+    PA_GUARD(pa_store_reports_of_agency(pStore, aTask, r->zAgencyId, r->zPeriod, r->zPartition, &nCounting,
+                                        &nPending));
+    if (nCounting > 0 && !a->pTask->bAllowCorrections)
         return pa_fail(PA_EEXISTS, "report: agency %s already reported for %s/%s and the task does "
                                    "not allow corrections", r->zAgencyId, r->zPeriod, r->zPartition);
-    if (bAny && !bPending)
+    if (nCounting > 0 && nPending != nCounting)
         return pa_fail(PA_ESTATE, "report: agency %s's report for %s/%s is already aggregated (a "
                                   "release of the period was asked for) and can no longer be "
                                   "corrected", r->zAgencyId, r->zPeriod, r->zPartition);
-    if (bAny) {
-        PA_GUARD(pa_agg_prepare(a, &s, "DELETE FROM report_data WHERE report IN"
-                                       " (SELECT id FROM reports WHERE task_id = ?1 AND"
-                                       " agency_id = ?2 AND period = ?3 AND partition = ?4"
-                                       " AND state = 'pending')"));
-        pa_agg_bind_agency_batch(a, s, r->zAgencyId, r->zPeriod, r->zPartition);
-        PA_GUARD(pa_agg_step_done(a, s, "report_data (replace)"));
-        PA_GUARD(pa_agg_prepare(a, &s, "UPDATE reports SET state = 'replaced'"
-                                       " WHERE task_id = ?1 AND agency_id = ?2 AND period = ?3"
-                                       " AND partition = ?4 AND state = 'pending'"));
-        pa_agg_bind_agency_batch(a, s, r->zAgencyId, r->zPeriod, r->zPartition);
-        PA_GUARD(pa_agg_step_done(a, s, "reports (replace)"));
-    }
-    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
-                                   " partition, received_at, leader_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    pa_agg_bind_task(a, s, 1);
-    sqlite3_bind_blob(s, 2, r->aReportId, 16, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, r->zAgencyId, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, r->zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, r->zPartition, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, pa_agg_now(a));
-    sqlite3_bind_blob(s, 7, r->aDigest, 32, SQLITE_STATIC);
-    PA_GUARD(pa_agg_step_done(a, s, "reports (insert)"));
-    sqlite3_int64 iReport = sqlite3_last_insert_rowid(a->pDb);
-    PA_GUARD(pa_agg_prepare(a, &s, "INSERT INTO report_data(report, public_share, helper_enc,"
-                                   " helper_ct, signature, verify_state, verifier_share)"
-                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    sqlite3_bind_int64(s, 1, iReport);
-    sqlite3_bind_blob(s, 2, r->pPublicShare ? r->pPublicShare : (const uint8_t *)"", (int)a->sizes.nPublicShare,
-                      SQLITE_STATIC);
-    sqlite3_bind_blob(s, 3, r->aHelperEnc, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 4, r->pHelperCt, (int)a->sizes.nHelperCt, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 5, r->aSignature, 64, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 6, r->pVerifyState, (int)a->nVerifyState, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 7, r->pVerifierShare, (int)a->sizes.nVerifierShare, SQLITE_STATIC);
-    return pa_agg_step_done(a, s, "report_data (insert)");
+    if (nCounting > 0)
+        PA_GUARD(pa_store_reports_replace_pending(pStore, aTask, r->zAgencyId, r->zPeriod, r->zPartition));
+    memset(&row, 0, sizeof row);
+    memcpy(row.aReportId, r->aReportId, 16);
+    row.zAgencyId = r->zAgencyId;
+    row.zPeriod = r->zPeriod;
+    row.zPartition = r->zPartition;
+    row.tReceived = pa_agg_now(a);
+    row.pLeaderDigest = r->aDigest;
+    row.pPublicShare = r->pPublicShare;
+    row.nPublicShare = a->sizes.nPublicShare;
+    row.pHelperEnc = r->aHelperEnc;
+    row.pHelperCt = r->pHelperCt;
+    row.nHelperCt = a->sizes.nHelperCt;
+    row.pSignature = r->aSignature;
+    row.pVerifyState = r->pVerifyState;
+    row.nVerifyState = a->nVerifyState;
+    row.pVerifierShare = r->pVerifierShare;
+    row.nVerifierShare = a->sizes.nVerifierShare;
+    return pa_store_report_insert(pStore, aTask, &row);
 }
 
 void pa_upload_free(const pa_aggregator *a, pa_upload *pUp)
@@ -183,32 +151,24 @@ int pa_leader_check_report(const pa_aggregator *a, const uint8_t *pMsg, size_t n
     return PA_OK;
 }
 
-/* A savepoint statement, compiled once per aggregator like every other. */
-static int savepoint(pa_aggregator *a, const char *zSql)
-{
-    sqlite3_stmt *s;
-    PA_GUARD(pa_agg_prepare(a, &s, zSql));
-    return pa_agg_step_done(a, s, zSql);
-}
-
 int pa_leader_store_reports(pa_aggregator *a, pa_upload *const *apUp, size_t n)
 {
-    static const char zBegin[] = "SAVEPOINT upload", zUndo[] = "ROLLBACK TO upload",
-                      zEnd[] = "RELEASE upload";
     int rc = pa_store_begin(a->pStore);
 
+    /* one transaction for the group, a savepoint per report: a refused report
+     * undoes only its own writes */
     for (size_t i = 0; rc == PA_OK && i < n; i++) {
         pa_upload *u = apUp[i];
-        rc = savepoint(a, zBegin);
+        rc = pa_store_savepoint(a->pStore);
         if (rc != PA_OK)
             break;
         u->rc = store_report(a, u);
         if (u->rc != PA_OK) {
             snprintf(u->zDetail, sizeof u->zDetail, "%s", pa_error_detail());
-            rc = savepoint(a, zUndo);
+            rc = pa_store_savepoint_rollback(a->pStore);
+        } else {
+            rc = pa_store_savepoint_release(a->pStore);
         }
-        if (rc == PA_OK)
-            rc = savepoint(a, zEnd);
     }
     if (rc == PA_OK)
         rc = pa_store_commit(a->pStore);

@@ -369,7 +369,7 @@ int pa_dp_ledger_charge(pa_store *pStore, const pa_dp_ledger_release *pRel, cons
     if (rc != PA_OK) {
         /* keep the failure message: rollback errors are secondary */
         if (bSavepoint)
-            pa_store_savepoint_rollback(pStore);
+            (void)pa_store_savepoint_rollback(pStore);
         else
             pa_store_rollback(pStore);
         return rc;

@@ -1,7 +1,12 @@
 /*
- * Reports in the SQLite store (include/privagg/store.h): the counts over a
- * batch that collection checks (agencies, unfinished reports).
+ * Reports in the SQLite store (include/privagg/store.h): the leader's upload
+ * (replay, one report per agency and batch, corrections), the reports a job
+ * takes and their stored parts, settling, the helper's kept verify states, and
+ * the counts over a batch that collection checks.  report_data holds the
+ * leader's parts of a report until it is settled, in a table of its own keyed
+ * by the report's integer id so that state changes never rewrite them.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/guard.h"
@@ -40,4 +45,271 @@ int pa_store_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], con
                     "SELECT count(*) FROM reports WHERE task_id = ?1 AND period = ?2"
                     " AND (?3 OR partition = ?4) AND state IN ('pending','aggregating')",
                     aTaskId, zPeriod, zPartition, pn);
+}
+
+int pa_store_report_exists(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
+                           int *pbExists)
+{
+    sqlite3_stmt *s;
+    int src;
+    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT 1 FROM reports WHERE task_id = ?1 AND report_id = ?2"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aReportId, 16);
+    src = sqlite3_step(s);
+    *pbExists = src == SQLITE_ROW;
+    src = src == SQLITE_ROW || src == SQLITE_DONE ? PA_OK : pa_store_fail(pStore, "reports");
+    pa_store_stmt_put(pStore, s);
+    return src;
+}
+
+/* ?1 the task, ?2 ?3 ?4 an agency's batch: agency id, period, partition. */
+static void bind_agency_batch(sqlite3_stmt *s, const uint8_t aTaskId[32], const char *zAgencyId,
+                              const char *zPeriod, const char *zPartition)
+{
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_TEXT(s, 2, zAgencyId);
+    PA_BIND_TEXT(s, 3, zPeriod);
+    PA_BIND_TEXT(s, 4, zPartition);
+}
+
+int pa_store_reports_of_agency(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId,
+                               const char *zPeriod, const char *zPartition, uint64_t *pnCounting,
+                               uint64_t *pnPending)
+{
+    sqlite3_stmt *s;
+    int src;
+    PA_GUARD(pa_store_stmt(pStore, &s,
+                           "SELECT count(*), sum(state = 'pending') FROM reports WHERE task_id = ?1"
+                           " AND agency_id = ?2 AND period = ?3 AND partition = ?4"
+                           " AND state IN ('pending','aggregating','accepted')"));
+    bind_agency_batch(s, aTaskId, zAgencyId, zPeriod, zPartition);
+    src = sqlite3_step(s);
+    *pnCounting = src == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+    *pnPending = src == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 1) : 0;
+    src = src == SQLITE_ROW ? PA_OK : pa_store_fail(pStore, "reports");
+    pa_store_stmt_put(pStore, s);
+    return src;
+}
+
+int pa_store_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId,
+                                     const char *zPeriod, const char *zPartition)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_store_stmt(pStore, &s, "DELETE FROM report_data WHERE report IN"
+                                       " (SELECT id FROM reports WHERE task_id = ?1 AND"
+                                       " agency_id = ?2 AND period = ?3 AND partition = ?4"
+                                       " AND state = 'pending')"));
+    bind_agency_batch(s, aTaskId, zAgencyId, zPeriod, zPartition);
+    PA_GUARD(pa_store_stmt_done(pStore, s, "report_data (replace)"));
+    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE reports SET state = 'replaced'"
+                                       " WHERE task_id = ?1 AND agency_id = ?2 AND period = ?3"
+                                       " AND partition = ?4 AND state = 'pending'"));
+    bind_agency_batch(s, aTaskId, zAgencyId, zPeriod, zPartition);
+    return pa_store_stmt_done(pStore, s, "reports (replace)");
+}
+
+int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *r)
+{
+    sqlite3_stmt *s;
+    sqlite3_int64 iReport;
+
+    PA_GUARD(pa_store_stmt(pStore, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
+                                       " partition, received_at, leader_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, r->aReportId, 16);
+    PA_BIND_TEXT(s, 3, r->zAgencyId);
+    PA_BIND_TEXT(s, 4, r->zPeriod);
+    PA_BIND_TEXT(s, 5, r->zPartition);
+    sqlite3_bind_int64(s, 6, r->tReceived);
+    PA_BIND_BLOB(s, 7, r->pLeaderDigest, 32);
+    PA_GUARD(pa_store_stmt_done(pStore, s, "reports (insert)"));
+    iReport = sqlite3_last_insert_rowid(pStore->pDb);
+    PA_GUARD(pa_store_stmt(pStore, &s, "INSERT INTO report_data(report, public_share, helper_enc,"
+                                       " helper_ct, signature, verify_state, verifier_share)"
+                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    sqlite3_bind_int64(s, 1, iReport);
+    /* a zero-length public share is bound as an empty blob, never NULL */
+    PA_BIND_BLOB(s, 2, r->pPublicShare ? r->pPublicShare : (const uint8_t *)"", r->nPublicShare);
+    PA_BIND_BLOB(s, 3, r->pHelperEnc, 32);
+    PA_BIND_BLOB(s, 4, r->pHelperCt, r->nHelperCt);
+    PA_BIND_BLOB(s, 5, r->pSignature, 64);
+    PA_BIND_BLOB(s, 6, r->pVerifyState, r->nVerifyState);
+    PA_BIND_BLOB(s, 7, r->pVerifierShare, r->nVerifierShare);
+    return pa_store_stmt_done(pStore, s, "report_data (insert)");
+}
+
+int pa_store_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked,
+                                    char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
+{
+    sqlite3_stmt *s;
+    int src;
+    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT period FROM reports r WHERE task_id = ?1 AND state = 'pending'"
+                                       " AND (NOT ?2 OR EXISTS (SELECT 1 FROM collection_jobs c"
+                                       "   WHERE c.task_id = r.task_id AND c.period = r.period"
+                                       "   AND c.state = 'pending'))"
+                                       " ORDER BY period LIMIT 1"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    sqlite3_bind_int(s, 2, bOnlyAsked != 0);
+    src = sqlite3_step(s);
+    *pbFound = src == SQLITE_ROW;
+    if (*pbFound)
+        snprintf(zPeriod, PA_STORE_PERIOD_SIZE, "%.7s", pa_store_col_text(s, 0));
+    src = src == SQLITE_ROW || src == SQLITE_DONE ? PA_OK : pa_store_fail(pStore, "reports");
+    pa_store_stmt_put(pStore, s);
+    return src;
+}
+
+int pa_store_reports_assign(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                            const char *zPeriod, uint64_t nMax)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE reports SET state = 'aggregating', job_id = ?2 WHERE rowid IN"
+                                       " (SELECT rowid FROM reports WHERE task_id = ?1 AND state = 'pending'"
+                                       " AND period = ?3 ORDER BY report_id LIMIT ?4)"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aJobId, 16);
+    PA_BIND_TEXT(s, 3, zPeriod);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)nMax);
+    return pa_store_stmt_done(pStore, s, "reports (to job)");
+}
+
+int pa_store_job_partitions(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                            int (*xPartition)(void *pCtx, const char *zPartition), void *pCtx)
+{
+    sqlite3_stmt *s;
+    char zPartition[PA_STORE_PARTITION_SIZE];
+    int rc = PA_OK, src = SQLITE_DONE;
+
+    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT DISTINCT partition FROM reports WHERE task_id = ?1 AND job_id = ?2"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aJobId, 16);
+    while (rc == PA_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+        /* a copy: the callback writes to the store while this is stepped */
+        snprintf(zPartition, sizeof zPartition, "%s", pa_store_col_text(s, 0));
+        rc = xPartition(pCtx, zPartition);
+    }
+    if (rc == PA_OK && src != SQLITE_DONE)
+        rc = pa_store_fail(pStore, "reports");
+    pa_store_stmt_put(pStore, s);
+    return rc;
+}
+
+int pa_store_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                         int (*xRow)(void *pCtx, const pa_store_job_report_row *pRow), void *pCtx)
+{
+    sqlite3_stmt *s;
+    int rc = PA_OK, src = SQLITE_DONE;
+
+    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT r.report_id, r.agency_id, r.partition, r.leader_digest,"
+                                       " d.public_share, d.helper_enc, d.helper_ct, d.signature,"
+                                       " d.verify_state, d.verifier_share"
+                                       " FROM reports r JOIN report_data d"
+                                       " ON d.report = r.id"
+                                       " WHERE r.task_id = ?1 AND r.job_id = ?2 AND r.state = 'aggregating'"
+                                       " ORDER BY r.report_id"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aJobId, 16);
+    while (rc == PA_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+        pa_store_job_report_row r;
+#define COL_BLOB(p, n, i) ((p) = sqlite3_column_blob(s, (i)), (n) = (size_t)sqlite3_column_bytes(s, (i)))
+        COL_BLOB(r.pReportId, r.nReportId, 0);
+        r.zAgencyId = pa_store_col_text(s, 1);
+        r.zPartition = pa_store_col_text(s, 2);
+        COL_BLOB(r.pLeaderDigest, r.nLeaderDigest, 3);
+        COL_BLOB(r.pPublicShare, r.nPublicShare, 4);
+        COL_BLOB(r.pHelperEnc, r.nHelperEnc, 5);
+        COL_BLOB(r.pHelperCt, r.nHelperCt, 6);
+        COL_BLOB(r.pSignature, r.nSignature, 7);
+        COL_BLOB(r.pVerifyState, r.nVerifyState, 8);
+        COL_BLOB(r.pVerifierShare, r.nVerifierShare, 9);
+#undef COL_BLOB
+        rc = xRow(pCtx, &r);
+    }
+    if (rc == PA_OK && src != SQLITE_DONE)
+        rc = pa_store_fail(pStore, "reports (job)");
+    pa_store_stmt_put(pStore, s);
+    return rc;
+}
+
+int pa_store_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
+                           const char *zRejectReason)
+{
+    sqlite3_stmt *s;
+
+    PA_GUARD(pa_store_stmt(pStore, &s, "DELETE FROM report_data WHERE report ="
+                                       " (SELECT id FROM reports WHERE task_id = ?1 AND report_id = ?2)"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aReportId, 16);
+    PA_GUARD(pa_store_stmt_done(pStore, s, "report_data (settle)"));
+    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE reports SET state = ?3, reject_reason = ?4,"
+                                       " verify_state = NULL WHERE task_id = ?1 AND report_id = ?2"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aReportId, 16);
+    PA_BIND_TEXT(s, 3, zRejectReason == NULL ? "accepted" : "rejected");
+    if (zRejectReason == NULL)
+        sqlite3_bind_null(s, 4);
+    else
+        PA_BIND_TEXT(s, 4, zRejectReason);
+    return pa_store_stmt_done(pStore, s, "reports (settle)");
+}
+
+int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
+                                  const pa_store_helper_report_row *r)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_store_stmt(pStore, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
+                                       " partition, received_at, verify_state, state, reject_reason, job_id)"
+                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, r->aReportId, 16);
+    PA_BIND_TEXT(s, 3, r->zAgencyId);
+    PA_BIND_TEXT(s, 4, r->zPeriod);
+    PA_BIND_TEXT(s, 5, r->zPartition);
+    sqlite3_bind_int64(s, 6, r->tReceived);
+    if (r->pKept)
+        PA_BIND_BLOB(s, 7, r->pKept, r->nKept);
+    else
+        sqlite3_bind_null(s, 7);
+    PA_BIND_TEXT(s, 8, r->zRejectReason == NULL ? "aggregating" : "rejected");
+    if (r->zRejectReason == NULL)
+        sqlite3_bind_null(s, 9);
+    else
+        PA_BIND_TEXT(s, 9, r->zRejectReason);
+    PA_BIND_BLOB(s, 10, r->aJobId, 16);
+    return pa_store_stmt_done(pStore, s, "reports (helper)");
+}
+
+int pa_store_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                         const uint8_t aReportId[16], uint8_t *pKept, size_t nKept,
+                         char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound)
+{
+    sqlite3_stmt *s;
+    int src;
+    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT verify_state, partition FROM reports WHERE task_id = ?1 AND"
+                                       " report_id = ?2 AND job_id = ?3 AND state = 'aggregating'"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aReportId, 16);
+    PA_BIND_BLOB(s, 3, aJobId, 16);
+    src = sqlite3_step(s);
+    *pbFound = src == SQLITE_ROW && (size_t)sqlite3_column_bytes(s, 0) == nKept;
+    if (*pbFound) {
+        memcpy(pKept, sqlite3_column_blob(s, 0), nKept);
+        snprintf(zPartition, PA_STORE_PARTITION_SIZE, "%s", pa_store_col_text(s, 1));
+    }
+    src = src == SQLITE_ROW || src == SQLITE_DONE ? PA_OK : pa_store_fail(pStore, "reports");
+    pa_store_stmt_put(pStore, s);
+    return src;
+}
+
+int pa_store_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                                      const char *zRejectReason)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE reports SET state = 'rejected', reject_reason = ?3,"
+                                       " verify_state = NULL WHERE task_id = ?1 AND job_id = ?2"
+                                       " AND state = 'aggregating'"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aJobId, 16);
+    PA_BIND_TEXT(s, 3, zRejectReason);
+    return pa_store_stmt_done(pStore, s, "reports (not continued)");
 }

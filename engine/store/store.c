@@ -333,22 +333,28 @@ int pa_store_savepoint_release(pa_store *pStore)
     return PA_OK;
 }
 
-void pa_store_savepoint_rollback(pa_store *pStore)
+int pa_store_savepoint_rollback(pa_store *pStore)
 {
     const char *azSql[2];
     if (pStore->nSavepoint == 0)
-        return;
+        return PA_OK;
     azSql[0] = k_aSpUndo[pStore->nSavepoint - 1];
     azSql[1] = k_aSpEnd[pStore->nSavepoint - 1];
     pStore->nSavepoint--;
-    /* stepped without pa_fail: the caller's failure message is the one to keep */
+    /* stepped without pa_fail on success: the caller's failure message stays */
     for (int i = 0; i < 2; i++) {
         sqlite3_stmt *s;
-        if (pa_store_stmt(pStore, &s, azSql[i]) != PA_OK)
-            return;
-        sqlite3_step(s);
+        int src;
+        PA_GUARD(pa_store_stmt(pStore, &s, azSql[i]));
+        src = sqlite3_step(s);
+        if (src != SQLITE_DONE) {
+            src = pa_store_fail(pStore, azSql[i]);
+            pa_store_stmt_put(pStore, s);
+            return src;
+        }
         pa_store_stmt_put(pStore, s);
     }
+    return PA_OK;
 }
 
 /* ---- statements ----------------------------------------------------------- */

@@ -90,11 +90,12 @@ int pa_store_in_txn(const pa_store *pStore);
  * to 4 deep; release and rollback act on the innermost.  pa_store_savepoint
  * without an open transaction, or a commit with a savepoint open, is PA_ESTATE.
  * pa_store_savepoint_rollback undoes what was written since the savepoint and
- * ends it; it keeps the caller's error message.
+ * ends it, keeping the caller's error message; if that fails (PA_ESTORE) the
+ * caller MUST roll the whole transaction back.
  */
 int pa_store_savepoint(pa_store *pStore);
 int pa_store_savepoint_release(pa_store *pStore);
-void pa_store_savepoint_rollback(pa_store *pStore);
+int pa_store_savepoint_rollback(pa_store *pStore);
 
 /*
  * Checkpoints.  By default a connection copies the WAL into the database itself
@@ -297,5 +298,140 @@ int pa_store_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const
  * being aggregated. */
 int pa_store_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                                 const char *zPartition, uint64_t *pn);
+
+/* ---- reports (tables reports and report_data) ----------------------------- */
+/* A report's states: pending (leader: stored at upload), aggregating (in a
+ * job), accepted or rejected (settled; rejected with a reason name), replaced
+ * (leader: a correction took its place). */
+
+/* *pbExists = 1 if the task has a report with this id, whatever its state. */
+int pa_store_report_exists(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
+                           int *pbExists);
+
+/* An agency's reports of one batch that still count (pending, aggregating or
+ * accepted) into *pnCounting, of which pending into *pnPending. */
+int pa_store_reports_of_agency(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId,
+                               const char *zPeriod, const char *zPartition, uint64_t *pnCounting,
+                               uint64_t *pnPending);
+
+/* A correction: the agency's pending reports of the batch become 'replaced'
+ * and their stored parts are deleted. */
+int pa_store_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId,
+                                     const char *zPeriod, const char *zPartition);
+
+/* What the leader stores at upload: the metadata, and the parts the job needs
+ * (its verify state is secret).  Blobs of the sizes given. */
+typedef struct {
+    uint8_t aReportId[16];
+    const char *zAgencyId, *zPeriod, *zPartition;
+    int64_t tReceived;
+    const uint8_t *pLeaderDigest;                         /* 32 bytes */
+    const uint8_t *pPublicShare; size_t nPublicShare;
+    const uint8_t *pHelperEnc;                            /* 32 bytes */
+    const uint8_t *pHelperCt; size_t nHelperCt;
+    const uint8_t *pSignature;                            /* 64 bytes */
+    const uint8_t *pVerifyState; size_t nVerifyState;
+    const uint8_t *pVerifierShare; size_t nVerifierShare;
+} pa_store_upload_row;
+
+/* Insert a pending report with its parts.  A report id stored before is
+ * PA_ESTORE (callers check pa_store_report_exists first). */
+int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *pRow);
+
+/* The oldest period with pending reports; with bOnlyAsked, only a period with
+ * a pending collection job (corrections allowed: reports wait until a release
+ * is asked for).  *pbFound 0 if none. */
+int pa_store_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked,
+                                    char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
+
+/* Up to nMax pending reports of the period (in report id order) become
+ * 'aggregating' in job aJobId. */
+int pa_store_reports_assign(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                            const char *zPeriod, uint64_t nMax);
+
+/* The distinct partitions of a job's reports. */
+int pa_store_job_partitions(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                            int (*xPartition)(void *pCtx, const char *zPartition), void *pCtx);
+
+/* One report of a leader's job with its stored parts (sizes as stored: the
+ * caller checks them). */
+typedef struct {
+    const uint8_t *pReportId; size_t nReportId;
+    const char *zAgencyId, *zPartition;
+    const uint8_t *pLeaderDigest; size_t nLeaderDigest;
+    const uint8_t *pPublicShare; size_t nPublicShare;
+    const uint8_t *pHelperEnc; size_t nHelperEnc;
+    const uint8_t *pHelperCt; size_t nHelperCt;
+    const uint8_t *pSignature; size_t nSignature;
+    const uint8_t *pVerifyState; size_t nVerifyState;
+    const uint8_t *pVerifierShare; size_t nVerifierShare;
+} pa_store_job_report_row;
+
+/* The reports of a leader's job still aggregating, in report id order. */
+int pa_store_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                         int (*xRow)(void *pCtx, const pa_store_job_report_row *pRow), void *pCtx);
+
+/* Settle one report: accepted (zRejectReason NULL) or rejected with that
+ * reason; its stored parts and kept state are deleted. */
+int pa_store_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
+                           const char *zRejectReason);
+
+/* What the helper stores at a job's init step: the report's metadata and, for
+ * one it did not refuse, the state it keeps until continue (secret; pKept NULL
+ * otherwise).  zRejectReason NULL: 'aggregating', else 'rejected'. */
+typedef struct {
+    uint8_t aReportId[16];
+    const char *zAgencyId, *zPeriod, *zPartition;
+    int64_t tReceived;
+    const uint8_t *pKept; size_t nKept;
+    const char *zRejectReason;
+    uint8_t aJobId[16];
+} pa_store_helper_report_row;
+
+int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
+                                  const pa_store_helper_report_row *pRow);
+
+/* The state the helper kept for a report of job aJobId still aggregating, into
+ * pKept (nKept bytes), and its partition; *pbFound 0 if none or of another size. */
+int pa_store_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                         const uint8_t aReportId[16], uint8_t *pKept, size_t nKept,
+                         char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound);
+
+/* Every report of the job still aggregating becomes rejected with the reason
+ * (and loses its kept state). */
+int pa_store_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                                      const char *zRejectReason);
+
+/* ---- aggregation jobs (table jobs) ---------------------------------------- */
+
+typedef enum { PA_STORE_JOB_INIT = 0, PA_STORE_JOB_CONTINUE = 1 } pa_store_job_step;
+
+/* The helper's stored answer of a job step.  *pbFound 0: no such job (INIT) or
+ * the step not answered yet (CONTINUE).  Found: *pbSame = 1 if it answered a
+ * request of hash aReqHash, and then *ppResp is a malloc'ed copy of the answer
+ * (the caller frees it); *pbSame = 0 otherwise, nothing allocated. */
+int pa_store_job_answer_get(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                            pa_store_job_step eStep, const uint8_t aReqHash[32], int *pbFound, int *pbSame,
+                            uint8_t **ppResp, size_t *pnResp);
+
+/* Record a step's answer: INIT inserts the job (of zPeriod), CONTINUE finishes it. */
+int pa_store_job_answer_put(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                            const char *zPeriod, pa_store_job_step eStep, const uint8_t aReqHash[32],
+                            const uint8_t *pResp, size_t nResp, int64_t tNow);
+
+/* The period of a job; *pbFound 0 if there is no such job. */
+int pa_store_job_period(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                        char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
+
+/* The leader's oldest job not finished (a previous run left it open). */
+int pa_store_job_open(pa_store *pStore, const uint8_t aTaskId[32], uint8_t aJobId[16],
+                      char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
+
+/* A new leader job of zPeriod, started at tNow. */
+int pa_store_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                     const char *zPeriod, int64_t tNow);
+
+/* A leader job is finished (every report settled). */
+int pa_store_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], int64_t tNow);
 
 #endif

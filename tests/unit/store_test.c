@@ -193,7 +193,7 @@ static void test_savepoints(void **state)
     assert_int_equal(pa_store_savepoint(pStore), PA_OK);
     ledger_row(&r, 3, aHash);
     assert_int_equal(pa_store_ledger_append(pStore, &r), PA_OK);
-    pa_store_savepoint_rollback(pStore);          /* undoes seq 3 only */
+    assert_int_equal(pa_store_savepoint_rollback(pStore), PA_OK); /* undoes seq 3 only */
     assert_int_equal(pa_store_commit(pStore), PA_ESTATE); /* one still open */
     assert_int_equal(pa_store_savepoint_release(pStore), PA_OK);
     assert_int_equal(pa_store_savepoint_release(pStore), PA_ESTATE);
@@ -385,6 +385,146 @@ static void test_batches_and_noise(void **state)
     pa_store_close(pStore);
 }
 
+static void upload_row(pa_store_upload_row *r, uint8_t iId, const char *zAgency, const uint8_t *pBytes)
+{
+    memset(r, 0, sizeof *r);
+    r->aReportId[0] = iId;
+    r->zAgencyId = zAgency;
+    r->zPeriod = "2026-01";
+    r->zPartition = "a";
+    r->tReceived = 1;
+    r->pLeaderDigest = r->pHelperEnc = r->pSignature = pBytes;
+    r->pPublicShare = r->pHelperCt = r->pVerifyState = r->pVerifierShare = pBytes;
+    r->nPublicShare = r->nHelperCt = r->nVerifyState = r->nVerifierShare = 8;
+}
+
+static int job_row_count(void *pCtx, const pa_store_job_report_row *r)
+{
+    assert_int_equal(r->nVerifyState, 8);
+    assert_int_equal(r->nLeaderDigest, 32);
+    ++*(int *)pCtx;
+    return 0;
+}
+
+static int part_count(void *pCtx, const char *zPartition)
+{
+    assert_string_equal(zPartition, "a");
+    ++*(int *)pCtx;
+    return 0;
+}
+
+/* Reports and jobs: replay, an agency's counting and pending reports, a
+ * correction, a job takes pending reports in id order, settling, the helper's
+ * kept state, and stored step answers matched by request hash. */
+static void test_reports_and_jobs(void **state)
+{
+    static const uint8_t aTask[32] = {7}, aJob[16] = {9}, aHash[32] = {3}, aOther[32] = {4};
+    uint8_t aBytes[64] = {5}, aKept[8], *pResp, aOpen[16];
+    char zPeriod[PA_STORE_PERIOD_SIZE], zPart[PA_STORE_PARTITION_SIZE];
+    pa_store *pStore;
+    pa_store_upload_row r;
+    pa_store_helper_report_row h;
+    uint64_t nCounting, nPending, n;
+    size_t nResp;
+    int bFound, bSame, nRows = 0, nParts = 0;
+    (void)state;
+    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    upload_row(&r, 1, "ag1", aBytes);
+    assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_OK);
+    assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_ESTORE); /* same id */
+    assert_int_equal(pa_store_report_exists(pStore, aTask, r.aReportId, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_int_equal(pa_store_reports_of_agency(pStore, aTask, "ag1", "2026-01", "a", &nCounting, &nPending),
+                     PA_OK);
+    assert_int_equal(nCounting, 1);
+    assert_int_equal(nPending, 1);
+    /* a correction: the old one is replaced, the new one counts */
+    assert_int_equal(pa_store_reports_replace_pending(pStore, aTask, "ag1", "2026-01", "a"), PA_OK);
+    upload_row(&r, 2, "ag1", aBytes);
+    assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_OK);
+    upload_row(&r, 3, "ag2", aBytes);
+    assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_OK);
+    assert_int_equal(pa_store_reports_of_agency(pStore, aTask, "ag1", "2026-01", "a", &nCounting, &nPending),
+                     PA_OK);
+    assert_int_equal(nCounting, 1);
+    assert_int_equal(pa_store_reports_unfinished(pStore, aTask, "2026-01", "state", &n), PA_OK);
+    assert_int_equal(n, 2);
+    /* only a period with a pending collection job, when asked so */
+    assert_int_equal(pa_store_reports_pending_period(pStore, aTask, 1, zPeriod, &bFound), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_reports_pending_period(pStore, aTask, 0, zPeriod, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_string_equal(zPeriod, "2026-01");
+    assert_int_equal(pa_store_job_new(pStore, aTask, aJob, zPeriod, 10), PA_OK);
+    assert_int_equal(pa_store_reports_assign(pStore, aTask, aJob, zPeriod, 1), PA_OK); /* report 2 only */
+    assert_int_equal(pa_store_job_reports(pStore, aTask, aJob, job_row_count, &nRows), PA_OK);
+    assert_int_equal(nRows, 1);
+    assert_int_equal(pa_store_job_partitions(pStore, aTask, aJob, part_count, &nParts), PA_OK);
+    assert_int_equal(nParts, 1);
+    assert_int_equal(pa_store_job_open(pStore, aTask, aOpen, zPeriod, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_memory_equal(aOpen, aJob, 16);
+    uint8_t aId2[16] = {2};
+    assert_int_equal(pa_store_report_settle(pStore, aTask, aId2, NULL), PA_OK);
+    assert_int_equal(pa_store_job_finish(pStore, aTask, aJob, 11), PA_OK);
+    assert_int_equal(pa_store_job_open(pStore, aTask, aOpen, zPeriod, &bFound), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_reports_agencies(pStore, aTask, "2026-01", "a", &n), PA_OK);
+    assert_int_equal(n, 1);
+    nRows = 0;
+    assert_int_equal(pa_store_job_reports(pStore, aTask, aJob, job_row_count, &nRows), PA_OK);
+    assert_int_equal(nRows, 0);
+    assert_int_equal(pa_store_reports_unfinished(pStore, aTask, "2026-01", "a", &n), PA_OK);
+    assert_int_equal(n, 1); /* report 3 still pending */
+
+    /* the helper: a kept state until continue, then rejected if not continued */
+    static const uint8_t aTask2[32] = {8};
+    memset(&h, 0, sizeof h);
+    h.aReportId[0] = 1;
+    h.zAgencyId = "ag1";
+    h.zPeriod = "2026-01";
+    h.zPartition = "a";
+    h.pKept = aBytes;
+    h.nKept = 8;
+    memcpy(h.aJobId, aJob, 16);
+    assert_int_equal(pa_store_report_insert_helper(pStore, aTask2, &h), PA_OK);
+    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 8, zPart, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_string_equal(zPart, "a");
+    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 7, zPart, &bFound), PA_OK);
+    assert_false(bFound); /* another size */
+    assert_int_equal(pa_store_reports_reject_unsettled(pStore, aTask2, aJob, "decode"), PA_OK);
+    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 8, zPart, &bFound), PA_OK);
+    assert_false(bFound);
+
+    /* step answers */
+    assert_int_equal(pa_store_job_answer_get(pStore, aTask2, aJob, PA_STORE_JOB_INIT, aHash, &bFound, &bSame,
+                                             &pResp, &nResp), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_job_answer_put(pStore, aTask2, aJob, "2026-01", PA_STORE_JOB_INIT, aHash,
+                                             (const uint8_t *)"ans", 3, 12), PA_OK);
+    assert_int_equal(pa_store_job_answer_get(pStore, aTask2, aJob, PA_STORE_JOB_INIT, aHash, &bFound, &bSame,
+                                             &pResp, &nResp), PA_OK);
+    assert_true(bFound && bSame);
+    assert_int_equal(nResp, 3);
+    assert_memory_equal(pResp, "ans", 3);
+    free(pResp);
+    assert_int_equal(pa_store_job_answer_get(pStore, aTask2, aJob, PA_STORE_JOB_INIT, aOther, &bFound, &bSame,
+                                             &pResp, &nResp), PA_OK);
+    assert_true(bFound);
+    assert_false(bSame);
+    assert_null(pResp);
+    assert_int_equal(pa_store_job_answer_get(pStore, aTask2, aJob, PA_STORE_JOB_CONTINUE, aHash, &bFound,
+                                             &bSame, &pResp, &nResp), PA_OK);
+    assert_false(bFound);
+    assert_int_equal(pa_store_job_period(pStore, aTask2, aJob, zPeriod, &bFound), PA_OK);
+    assert_true(bFound);
+    assert_string_equal(zPeriod, "2026-01");
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    pa_store_close(pStore);
+}
+
 static void test_unopenable_path(void **state)
 {
     pa_store *pStore;
@@ -405,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_savepoints),
         cmocka_unit_test(test_collections_and_jobs),
         cmocka_unit_test(test_batches_and_noise),
+        cmocka_unit_test(test_reports_and_jobs),
         cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
