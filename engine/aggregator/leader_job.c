@@ -327,18 +327,22 @@ static int open_job(const pa_aggregator *a, job *j, int *pbFound)
     return pa_store_job_open(a->pStore, a->pTask->aTaskId, j->aJobId, j->zPeriod, pbFound);
 }
 
+typedef struct {
+    pa_aggregator *a;
+    const job *j;
+} job_noise_ctx;
+
 static int partition_noise(void *pCtx, const char *zPartition)
 {
-    const void **p = pCtx;
-    const job *j = p[1];
-    return pa_agg_ensure_noise((pa_aggregator *)p[0], j->zPeriod, zPartition);
+    job_noise_ctx *c = pCtx;
+    return pa_agg_ensure_noise(c->a, c->j->zPeriod, zPartition);
 }
 
 /* Draw the release noise of every batch the job touches (off the request path). */
 static int job_noise(pa_aggregator *a, const job *j)
 {
-    const void *ap[2] = {a, j};
-    return pa_store_job_partitions(a->pStore, a->pTask->aTaskId, j->aJobId, partition_noise, ap);
+    job_noise_ctx c = {a, j};
+    return pa_store_job_partitions(a->pStore, a->pTask->aTaskId, j->aJobId, partition_noise, &c);
 }
 
 /* Start a job over up to nJobSize pending reports of the oldest pending period. */

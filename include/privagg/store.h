@@ -34,8 +34,8 @@ typedef struct pa_store pa_store;
 int pa_store_schema_version(void);
 
 /*
- * Open (creating if needed) the store at zPath and migrate it.  zPath may be
- * ":memory:" for tests.  On success *ppStore MUST be closed with pa_store_close().
+ * Open (creating if needed) the store at zPath and migrate it.  zPath is a
+ * file (the SQLite backend; ":memory:" for tests).  On success *ppStore MUST be closed with pa_store_close().
  * Errors: PA_ESTORE (cannot open, migration failed: nothing is changed),
  * PA_ERANGE (the file's schema is newer than this build understands).
  */
@@ -106,7 +106,8 @@ int pa_store_savepoint_rollback(pa_store *pStore);
  * in the WAL) after each of its commits instead (NULL restores the default);
  * the thread calls pa_store_checkpoint on its own connection, a PASSIVE
  * checkpoint that never blocks writers (*pnLog frames in the WAL, *pnCopied
- * copied; either pointer may be NULL).
+ * copied; either pointer may be NULL).  These two are the SQLite backend's
+ * write-ahead log; a backend without one makes them do nothing.
  */
 #define PA_STORE_CHECKPOINT_PAGES 1000 /* SQLite's default auto-checkpoint threshold */
 void pa_store_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFrames), void *pCtx);
