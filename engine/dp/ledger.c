@@ -244,9 +244,9 @@ static int cell_release(period_cells *p, const char *zPartition, double rCharge,
 /* "1.0", "0.5", "0.05": %.10g with a ".0" where it would print an integer */
 static void fmt_amount(char *z, size_t n, double r)
 {
-    snprintf(z, n, "%.10g", r);
-    if (strpbrk(z, ".eni") == NULL && strlen(z) + 3 <= n)
-        strcat(z, ".0");
+    int k = snprintf(z, n, "%.10g", r);
+    if (k > 0 && strpbrk(z, ".eni") == NULL && (size_t)k + 3 <= n)
+        snprintf(z + k, n - (size_t)k, ".0");
 }
 
 /* S and P of one task and period from its entries, in sequence order */

@@ -134,7 +134,7 @@ static void log_summary(pa_conn_guard *g, double tNow)
         return;
     if (g->bLog && (g->nDropHeader || g->nDropBody || g->nDropIdle || g->nDropBudget || g->nRefusedAddr))
         fprintf(stderr,
-                "privagg http: connection guard: dropped %lu past the header deadline, %lu past "
+                "privagg: http: connection guard: dropped %lu past the header deadline, %lu past "
                 "the body deadline, %lu idle, %lu over the budget of %u; refused %lu over %u per "
                 "address (last %.0f s, %u open)\n",
                 g->nDropHeader, g->nDropBody, g->nDropIdle, g->nDropBudget, g->nSoft, g->nRefusedAddr,

@@ -343,7 +343,7 @@ static int queue(pa_http_req *q, pa_http_response *resp)
          * the client's), status, problem type; a 5xx adds its real message */
         char zPeer[INET6_ADDRSTRLEN + 1];
         pa_http_addr_format(peer_addr(q->pConn), zPeer, sizeof zPeer);
-        fprintf(stderr, "privagg http: %s %.16s %s: %d %s%s%s\n", zPeer, q->zMethod,
+        fprintf(stderr, "privagg: http: %s %.16s %s: %d %s%s%s\n", zPeer, q->zMethod,
                 q->pRoute ? q->pRoute->zPath : "(no route)", iStatus, q->zType ? q->zType : "-",
                 q->zLogDetail[0] ? ": " : "", q->zLogDetail);
     }
@@ -585,7 +585,7 @@ static void on_log(void *cls, const char *zFmt, va_list ap)
 {
     pa_http_server *s = cls;
     if (s->bLog) {
-        fputs("privagg http: ", stderr);
+        fputs("privagg: http: ", stderr);
         vfprintf(stderr, zFmt, ap);
     }
 }
@@ -923,7 +923,7 @@ void pa_http_server_stop(pa_http_server **ppServer)
     unsigned nLeft = s->nInFlight;
     pthread_mutex_unlock(&s->mutex);
     if (nLeft > 0 && s->bLog)
-        fprintf(stderr, "privagg http: stop: %u requests still in flight after %u ms\n", nLeft,
+        fprintf(stderr, "privagg: http: stop: %u requests still in flight after %u ms\n", nLeft,
                 s->nDrainMs);
 
     MHD_stop_daemon(s->pDaemon);

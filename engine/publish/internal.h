@@ -75,6 +75,10 @@ typedef struct {
 } pa_pub;
 
 /* population of a county (FIPS) for a year, clamped to the years in data/; 0 if unknown */
+/* The year of a "YYYY-MM" period or "YYYY-MM-DD" date: its four leading digits,
+ * or 0 when they are not four digits (callers treat 0 as unknown). */
+int pa_pub_year(const char *z);
+
 double pa_pub_county_pop(const pa_pub *p, const char *zFips, int iYear, int *piYearUsed);
 
 const pa_pub_table *pa_pub_find(const pa_pub *p, const char *zPeriod, const char *zPartition);

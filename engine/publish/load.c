@@ -200,9 +200,13 @@ int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState)
         if (strlen(zDate) != 10 || strcmp(zDate + 4, "-07-01") != 0)
             continue;
         struct pa_pub_pop *q = &p->aPop[p->nPop++];
+        char *zEnd;
         snprintf(q->zFips, sizeof q->zFips, "%s", pa_csv_get(c, i, iF));
-        q->iYear = atoi(zDate);
-        q->rPop = strtod(pa_csv_get(c, i, iP), NULL);
+        q->iYear = pa_pub_year(zDate);
+        q->rPop = strtod(pa_csv_get(c, i, iP), &zEnd);
+        if (*zEnd != '\0' || zEnd == pa_csv_get(c, i, iP) || !(q->rPop >= 0) || q->iYear == 0)
+            rc = pa_fail(PA_EDECODE, "%s: row %zu: population \"%s\" in %s is not a count of residents",
+                         zPath, i + 1, pa_csv_get(c, i, iP), zDate);
         if (q->iYear < p->iPopMin)
             p->iPopMin = q->iYear;
         if (q->iYear > p->iPopMax)
@@ -230,8 +234,12 @@ int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState)
         p->azCountyName[i] = dup_or_fail(pa_csv_get(c, i, iN), &rc);
         p->azPath[i] = dup_or_fail(pa_csv_get(c, i, iP), &rc);
         const char *zBox = strstr(pa_csv_get(c, i, iS), "viewBox 0 0 1000 ");
-        if (zBox)
-            p->rMapHeight = strtod(zBox + 17, NULL);
+        if (zBox) {
+            char *zEnd;
+            p->rMapHeight = strtod(zBox + 17, &zEnd);
+            if (zEnd == zBox + 17)
+                p->rMapHeight = 0; /* refused below */
+        }
     }
     if (rc == PA_OK && !(p->rMapHeight > 0))
         rc = pa_fail(PA_EDECODE, "%s: source does not name the viewBox", zPath);
@@ -248,4 +256,15 @@ double pa_pub_county_pop(const pa_pub *p, const char *zFips, int iYear, int *piY
         if (p->aPop[i].iYear == y && strcmp(p->aPop[i].zFips, zFips) == 0)
             return p->aPop[i].rPop;
     return 0;
+}
+
+int pa_pub_year(const char *z)
+{
+    int iYear = 0;
+    for (int i = 0; i < 4; i++) {
+        if (z[i] < '0' || z[i] > '9')
+            return 0;
+        iYear = iYear * 10 + (z[i] - '0');
+    }
+    return iYear;
 }

@@ -347,7 +347,7 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
     p->nTable = nRel;
     for (size_t i = 0; i < nRel; i++) {
         pa_pub_table *tb = &p->aTable[i];
-        int iYear = atoi(aRel[i].zPeriod);
+        int iYear = pa_pub_year(aRel[i].zPeriod);
         tb->pRel = &aRel[i];
         tb->bState = strcmp(aRel[i].zPartition, "state") == 0;
         tb->pPart = tb->bState ? NULL : pa_task_find_partition(t, aRel[i].zPartition);
@@ -371,7 +371,7 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
                 return pa_fail(PA_ENOMEM, "publish");
     }
     /* the state's residents (every county in data/), for the report's summary */
-    p->rStatePop = state_pop(p, atoi(p->azPeriod[p->nPeriod - 1]), &p->iStatePopYear);
+    p->rStatePop = state_pop(p, pa_pub_year(p->azPeriod[p->nPeriod - 1]), &p->iStatePopYear);
     for (size_t k = 0; k < p->nPeriod; k++)
         PA_GUARD(reconcile_period(p, p->azPeriod[k]));
     /* population served: a partition whose listed agencies all reported serves its
@@ -380,7 +380,7 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
     for (size_t i = 0; i < p->nTable; i++) {
         pa_pub_table *tb = &p->aTable[i];
         /* the state's residents in the same year as the partition's */
-        double s = 0, rState = state_pop(p, atoi(tb->pRel->zPeriod), NULL);
+        double s = 0, rState = state_pop(p, pa_pub_year(tb->pRel->zPeriod), NULL);
         tb->rPopServedShare = -1;
         if (!(rState > 0))
             continue;
