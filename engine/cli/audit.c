@@ -32,32 +32,9 @@ static const char k_usage[] =
     "example:\n"
     "  privagg audit --task task.json --manifests report --ledgers leader-ledger.json helper-ledger.json\n";
 
-static int bad(const char *zMsg, const char *zArg)
+static void usage(FILE *out)
 {
-    fprintf(stderr, "privagg audit: %s%s%s\nRun 'privagg audit --help' for usage.\n", zMsg, zArg ? ": " : "",
-            zArg ? zArg : "");
-    return 2;
-}
-
-static char *slurp(const char *zPath, size_t *pn)
-{
-    FILE *f = fopen(zPath, "rb");
-    char *z = NULL;
-    long n;
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= (256L << 20) && fseek(f, 0, SEEK_SET) == 0 &&
-        (z = malloc((size_t)n + 1)) != NULL) {
-        if (fread(z, 1, (size_t)n, f) != (size_t)n) {
-            free(z);
-            z = NULL;
-        } else {
-            z[n] = '\0';
-            *pn = (size_t)n;
-        }
-    }
-    fclose(f);
-    return z;
+    fputs(k_usage, out);
 }
 
 int pa_cli_audit(int argc, char **argv)
@@ -70,36 +47,24 @@ int pa_cli_audit(int argc, char **argv)
     json_t *pRep = NULL;
     pa_keys k;
 
+    pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL},      {"--manifests", 0, NULL, 0, NULL},
+                      {"--ledgers", PA_CLI_TWO_VALUES, NULL, 0, NULL}, {"--collector-key", 0, NULL, 0, NULL},
+                      {"--json", 1, NULL, 0, NULL},      {"--help", 1, NULL, 0, NULL}};
+    size_t n = sizeof o / sizeof o[0];
+
     memset(aLedger, 0, sizeof aLedger);
-    for (int i = 1; i < argc; i++) {
-        const char **pz = NULL;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(k_usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            bJson = 1;
-            continue;
-        } else if (strcmp(argv[i], "--ledgers") == 0) {
-            if (i + 2 >= argc)
-                return bad("--ledgers needs two files (leader, helper)", NULL);
-            azLedger[0] = argv[++i];
-            azLedger[1] = argv[++i];
-            continue;
-        } else if (strcmp(argv[i], "--task") == 0) {
-            pz = &zTask;
-        } else if (strcmp(argv[i], "--manifests") == 0) {
-            pz = &zDir;
-        } else if (strcmp(argv[i], "--collector-key") == 0) {
-            pz = &zKey;
-        } else {
-            return bad("unknown argument", argv[i]);
-        }
-        if (i + 1 >= argc)
-            return bad("option needs a value", argv[i]);
-        *pz = argv[++i];
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
+    zTask = pa_cli_value(o, n, "--task");
+    zDir = pa_cli_value(o, n, "--manifests");
+    zKey = pa_cli_value(o, n, "--collector-key");
+    azLedger[0] = pa_cli_value(o, n, "--ledgers");
+    azLedger[1] = o[2].zValue2;
+    bJson = pa_cli_seen(o, n, "--json");
+    if (zTask == NULL || zDir == NULL || azLedger[0] == NULL) {
+        fprintf(stderr, "privagg audit: --task, --manifests and --ledgers are required (see --help)\n");
+        return 2;
     }
-    if (zTask == NULL || zDir == NULL || azLedger[0] == NULL)
-        return bad("missing required option", zTask == NULL ? "--task" : zDir == NULL ? "--manifests" : "--ledgers");
     memset(&k, 0, sizeof k);
     if ((rc = pa_task_load(&t, zTask)) != PA_OK) {
         pa_cli_report("audit: task", rc);
@@ -113,9 +78,8 @@ int pa_cli_audit(int argc, char **argv)
         goto done;
     }
     for (int a = 0; a < 2; a++) {
-        aLedger[a].zName = azLedger[a];
-        if ((aLedger[a].zText = slurp(azLedger[a], &aLedger[a].nText)) == NULL) {
-            fprintf(stderr, "privagg audit: cannot read %s\n", azLedger[a]);
+        if ((rc = pa_audit_input_read(&aLedger[a], azLedger[a])) != PA_OK) {
+            pa_cli_report("audit: ledger", rc);
             goto done;
         }
     }
@@ -127,21 +91,17 @@ int pa_cli_audit(int argc, char **argv)
             goto done;
         }
         while ((e = readdir(d)) != NULL) {
-            size_t n = strlen(e->d_name);
+            size_t nName = strlen(e->d_name);
             char zPath[4096];
-            if (strncmp(e->d_name, "manifest", 8) != 0 || n < 13 || strcmp(e->d_name + n - 5, ".json") != 0)
+            if (strncmp(e->d_name, "manifest", 8) != 0 || nName < 13 || strcmp(e->d_name + nName - 5, ".json") != 0)
                 continue;
             pa_audit_input *p = realloc(aMan, (nMan + 1) * sizeof *aMan);
             if (p == NULL)
                 break;
             aMan = p;
             snprintf(zPath, sizeof zPath, "%s/%s", zDir, e->d_name);
-            aMan[nMan].zName = strdup(zPath);
-            aMan[nMan].zText = slurp(zPath, &aMan[nMan].nText);
-            if (aMan[nMan].zText == NULL || aMan[nMan].zName == NULL) {
-                fprintf(stderr, "privagg audit: cannot read %s\n", zPath);
-                free((char *)aMan[nMan].zName);
-                free((char *)aMan[nMan].zText);
+            if ((rc = pa_audit_input_read(&aMan[nMan], zPath)) != PA_OK) {
+                pa_cli_report("audit: manifest", rc);
                 closedir(d);
                 goto done;
             }
@@ -164,11 +124,9 @@ int pa_cli_audit(int argc, char **argv)
 done:
     json_decref(pRep);
     for (int a = 0; a < 2; a++)
-        free((char *)aLedger[a].zText);
-    for (size_t i = 0; i < nMan; i++) {
-        free((char *)aMan[i].zName);
-        free((char *)aMan[i].zText);
-    }
+        pa_audit_input_free(&aLedger[a]);
+    for (size_t i = 0; i < nMan; i++)
+        pa_audit_input_free(&aMan[i]);
     free(aMan);
     pa_task_free(t);
     return status;

@@ -31,10 +31,12 @@ int pa_cli_store(int argc, char **argv);
 /* Options: fill zName and bFlag; pa_cli_parse() sets bSeen and zValue. */
 typedef struct {
     const char *zName;   /* "--role" */
-    int bFlag;           /* 1: takes no value */
+    int bFlag;           /* 1: takes no value; PA_CLI_TWO_VALUES: takes two */
     const char *zValue;
     int bSeen;
+    const char *zValue2; /* the second value of a two-value option */
 } pa_cli_opt;
+#define PA_CLI_TWO_VALUES 2 /* e.g. --ledgers leader.json helper.json */
 
 /* Parse argv[1..] (argv[0] is the subcommand); 0, or 2 after printing why. */
 int pa_cli_parse(int argc, char **argv, pa_cli_opt *aOpt, size_t nOpt);

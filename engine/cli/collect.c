@@ -42,9 +42,9 @@ static void usage(FILE *out)
 
 int pa_cli_collect(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--task", 0, NULL, 0}, {"--key", 0, NULL, 0},     {"--period", 0, NULL, 0},
-                      {"--partition", 0, NULL, 0}, {"--out", 0, NULL, 0}, {"--ca", 0, NULL, 0},
-                      {"--timeout", 0, NULL, 0}, {"--help", 1, NULL, 0}};
+    pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL}, {"--key", 0, NULL, 0, NULL},     {"--period", 0, NULL, 0, NULL},
+                      {"--partition", 0, NULL, 0, NULL}, {"--out", 0, NULL, 0, NULL}, {"--ca", 0, NULL, 0, NULL},
+                      {"--timeout", 0, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long nTimeout = 600;
     pa_task *t = NULL;

@@ -48,12 +48,12 @@ static void usage(FILE *out)
 
 int pa_cli_demo(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--agencies", 0, NULL, 0},  {"--months", 0, NULL, 0},      {"--out", 0, NULL, 0},
-                      {"--keep", 1, NULL, 0},      {"--setup-only", 1, NULL, 0},  {"--data", 0, NULL, 0},
-                      {"--clients", 0, NULL, 0},   {"--leader-port", 0, NULL, 0}, {"--helper-port", 0, NULL, 0},
-                      {"--release", 0, NULL, 0},  {"--min-agencies", 0, NULL, 0},
-                      {"--budget-rho", 0, NULL, 0}, {"--rho-state", 0, NULL, 0},
-                      {"--rho-partition", 0, NULL, 0}, {"--help", 1, NULL, 0}};
+    pa_cli_opt o[] = {{"--agencies", 0, NULL, 0, NULL},  {"--months", 0, NULL, 0, NULL},      {"--out", 0, NULL, 0, NULL},
+                      {"--keep", 1, NULL, 0, NULL},      {"--setup-only", 1, NULL, 0, NULL},  {"--data", 0, NULL, 0, NULL},
+                      {"--clients", 0, NULL, 0, NULL},   {"--leader-port", 0, NULL, 0, NULL}, {"--helper-port", 0, NULL, 0, NULL},
+                      {"--release", 0, NULL, 0, NULL},  {"--min-agencies", 0, NULL, 0, NULL},
+                      {"--budget-rho", 0, NULL, 0, NULL}, {"--rho-state", 0, NULL, 0, NULL},
+                      {"--rho-partition", 0, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long v;
     char zDir[] = "/tmp/privagg-demo-XXXXXX", zData[PATH_MAX + 16], zExe[PATH_MAX];

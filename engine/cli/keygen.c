@@ -163,10 +163,10 @@ static int rotate_or_retire(const pa_cli_opt *opts, size_t n, pa_role eRole, con
 int pa_cli_keygen(int argc, char **argv)
 {
     pa_cli_opt opts[] = {
-        {"--role", 0, NULL, 0},        {"--out", 0, NULL, 0},     {"--id", 0, NULL, 0},
-        {"--state", 0, NULL, 0},       {"--data", 0, NULL, 0},    {"--config-id", 0, NULL, 0},
-        {"--pairing-out", 0, NULL, 0}, {"--pairing", 0, NULL, 0}, {"--pair-with", 0, NULL, 0},
-        {"--rotate", 1, NULL, 0},      {"--retire", 0, NULL, 0},  {"--help", 1, NULL, 0},
+        {"--role", 0, NULL, 0, NULL},        {"--out", 0, NULL, 0, NULL},     {"--id", 0, NULL, 0, NULL},
+        {"--state", 0, NULL, 0, NULL},       {"--data", 0, NULL, 0, NULL},    {"--config-id", 0, NULL, 0, NULL},
+        {"--pairing-out", 0, NULL, 0, NULL}, {"--pairing", 0, NULL, 0, NULL}, {"--pair-with", 0, NULL, 0, NULL},
+        {"--rotate", 1, NULL, 0, NULL},      {"--retire", 0, NULL, 0, NULL},  {"--help", 1, NULL, 0, NULL},
     };
     size_t n = sizeof opts / sizeof opts[0];
     pa_role eRole;

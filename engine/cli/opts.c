@@ -21,13 +21,17 @@ int pa_cli_parse(int argc, char **argv, pa_cli_opt *aOpt, size_t nOpt)
             return 2;
         }
         aOpt[j].bSeen = 1;
-        if (aOpt[j].bFlag)
+        if (aOpt[j].bFlag == 1)
             continue;
-        if (i + 1 >= argc) {
-            fprintf(stderr, "privagg %s: option %s needs a value\n", argv[0], argv[i]);
+        int nValues = aOpt[j].bFlag == PA_CLI_TWO_VALUES ? 2 : 1;
+        if (i + nValues >= argc) {
+            fprintf(stderr, "privagg %s: option %s needs %s\n", argv[0], argv[i],
+                    nValues == 2 ? "two values" : "a value");
             return 2;
         }
         aOpt[j].zValue = argv[++i];
+        if (nValues == 2)
+            aOpt[j].zValue2 = argv[++i];
     }
     return 0;
 }

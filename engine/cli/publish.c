@@ -32,16 +32,19 @@ static const char k_usage[] =
     "  privagg publish --task task.json --collections . --out report --collector-key keys/collector.key \\\n"
     "      --ledgers leader-ledger.json helper-ledger.json\n";
 
-static int bad(const char *zMsg, const char *zArg)
+static void usage(FILE *out)
 {
-    fprintf(stderr, "privagg publish: %s%s%s\nRun 'privagg publish --help' for usage.\n", zMsg, zArg ? ": " : "",
-            zArg ? zArg : "");
-    return 2;
+    fputs(k_usage, out);
 }
 
 int pa_cli_publish(int argc, char **argv)
 {
-    const char *zTask = NULL, *zColl = NULL, *zOut = NULL, *zKey = NULL, *zData = "data", *azLedger[2] = {NULL, NULL};
+    pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL},          {"--collections", 0, NULL, 0, NULL},
+                      {"--out", 0, NULL, 0, NULL},           {"--collector-key", 0, NULL, 0, NULL},
+                      {"--data", 0, NULL, 0, NULL},          {"--ledgers", PA_CLI_TWO_VALUES, NULL, 0, NULL},
+                      {"--help", 1, NULL, 0, NULL}};
+    size_t n = sizeof o / sizeof o[0];
+    char zDataBuf[4096];
     pa_task *t = NULL;
     pa_keys k;
     pa_release *aRel = NULL;
@@ -49,36 +52,17 @@ int pa_cli_publish(int argc, char **argv)
     pa_publish_summary sum;
     int rc;
 
-    for (int i = 1; i < argc; i++) {
-        const char **pz = NULL;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(k_usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--ledgers") == 0) {
-            if (i + 2 >= argc)
-                return bad("--ledgers needs two files (leader, helper)", NULL);
-            azLedger[0] = argv[++i];
-            azLedger[1] = argv[++i];
-            continue;
-        } else if (strcmp(argv[i], "--task") == 0) {
-            pz = &zTask;
-        } else if (strcmp(argv[i], "--collections") == 0) {
-            pz = &zColl;
-        } else if (strcmp(argv[i], "--out") == 0) {
-            pz = &zOut;
-        } else if (strcmp(argv[i], "--collector-key") == 0) {
-            pz = &zKey;
-        } else if (strcmp(argv[i], "--data") == 0) {
-            pz = &zData;
-        } else {
-            return bad("unknown argument", argv[i]);
-        }
-        if (i + 1 >= argc)
-            return bad("option needs a value", argv[i]);
-        *pz = argv[++i];
+    if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
+        return rc;
+    const char *zTask = pa_cli_value(o, n, "--task"), *zColl = pa_cli_value(o, n, "--collections");
+    const char *zOut = pa_cli_value(o, n, "--out"), *zKey = pa_cli_value(o, n, "--collector-key");
+    const char *azLedger[2] = {pa_cli_value(o, n, "--ledgers"), o[5].zValue2};
+    /* the shipped data wherever privagg is installed (--data overrides) */
+    const char *zData = pa_cli_data_dir(pa_cli_value(o, n, "--data"), zDataBuf, sizeof zDataBuf);
+    if (zTask == NULL || zColl == NULL || zOut == NULL) {
+        fprintf(stderr, "privagg publish: --task, --collections and --out are required (see --help)\n");
+        return 2;
     }
-    if (zTask == NULL || zColl == NULL || zOut == NULL)
-        return bad("missing required option", zTask == NULL ? "--task" : zColl == NULL ? "--collections" : "--out");
     memset(&k, 0, sizeof k);
     rc = pa_task_load(&t, zTask);
     if (rc == PA_OK && zKey != NULL) {
@@ -89,8 +73,8 @@ int pa_cli_publish(int argc, char **argv)
     if (rc == PA_OK)
         rc = pa_release_load_dir(t, zColl, &aRel, &nRel);
     if (rc == PA_OK) {
-        pa_publish_opts o = {zData, zOut, zKey ? &k : NULL, {azLedger[0], azLedger[1]}, "privagg 0.1.0"};
-        rc = pa_publish(t, aRel, nRel, &o, &sum);
+        pa_publish_opts po = {zData, zOut, zKey ? &k : NULL, {azLedger[0], azLedger[1]}, "privagg 0.1.0"};
+        rc = pa_publish(t, aRel, nRel, &po, &sum);
     }
     pa_keys_wipe(&k);
     pa_release_free_all(aRel, nRel);

@@ -112,9 +112,9 @@ static void usage(FILE *out)
 
 int pa_cli_serve(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--config", 0, NULL, 0},   {"--role", 0, NULL, 0},         {"--tls-cert", 0, NULL, 0},
-                      {"--tls-key", 0, NULL, 0}, {"--insecure-http", 1, NULL, 0}, {"--insecure-no-privacy", 1, NULL, 0},
-                      {"--help", 1, NULL, 0}};
+    pa_cli_opt o[] = {{"--config", 0, NULL, 0, NULL},   {"--role", 0, NULL, 0, NULL},         {"--tls-cert", 0, NULL, 0, NULL},
+                      {"--tls-key", 0, NULL, 0, NULL}, {"--insecure-http", 1, NULL, 0, NULL}, {"--insecure-no-privacy", 1, NULL, 0, NULL},
+                      {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     pa_node *pNode;
     struct sigaction sa;

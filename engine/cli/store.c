@@ -121,7 +121,7 @@ static void print_json(const pa_store_stats *s, const char *zHead, int64_t tNow)
 
 int pa_cli_store(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--db", 0, NULL, 0}, {"--json", 1, NULL, 0}, {"--help", 1, NULL, 0}};
+    pa_cli_opt o[] = {{"--db", 0, NULL, 0, NULL}, {"--json", 1, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     char *azArg[64], zName[] = "store stats";
     pa_store *pStore = NULL;

@@ -764,19 +764,19 @@ out:
 
 int pa_cli_submit(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--task", 0, NULL, 0},         {"--key", 0, NULL, 0},
-                      {"--period", 0, NULL, 0},       {"--counts", 0, NULL, 0},
-                      {"--records", 0, NULL, 0},      {"--mapping", 0, NULL, 0},
-                      {"--offenses", 0, NULL, 0},     {"--data", 0, NULL, 0},
-                      {"--print-mapping", 1, NULL, 0}, {"--dry-run", 1, NULL, 0},
-                      {"--json", 1, NULL, 0},         {"--correct", 1, NULL, 0},
-                      {"--allow-empty", 1, NULL, 0},  {"--allow-open-period", 1, NULL, 0},
-                      {"--max-bad-share", 0, NULL, 0}, {"--summary", 0, NULL, 0},
-                      {"--spool", 0, NULL, 0},        {"--retry", 1, NULL, 0},
-                      {"--status", 1, NULL, 0},       {"--attempts", 0, NULL, 0},
-                      {"--backoff-ms", 0, NULL, 0},   {"--no-progress", 1, NULL, 0},
-                      {"--ca", 0, NULL, 0},           {"--help", 1, NULL, 0},
-                      {"--leader-pub", 0, NULL, 0},   {"--helper-pub", 0, NULL, 0}};
+    pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL},         {"--key", 0, NULL, 0, NULL},
+                      {"--period", 0, NULL, 0, NULL},       {"--counts", 0, NULL, 0, NULL},
+                      {"--records", 0, NULL, 0, NULL},      {"--mapping", 0, NULL, 0, NULL},
+                      {"--offenses", 0, NULL, 0, NULL},     {"--data", 0, NULL, 0, NULL},
+                      {"--print-mapping", 1, NULL, 0, NULL}, {"--dry-run", 1, NULL, 0, NULL},
+                      {"--json", 1, NULL, 0, NULL},         {"--correct", 1, NULL, 0, NULL},
+                      {"--allow-empty", 1, NULL, 0, NULL},  {"--allow-open-period", 1, NULL, 0, NULL},
+                      {"--max-bad-share", 0, NULL, 0, NULL}, {"--summary", 0, NULL, 0, NULL},
+                      {"--spool", 0, NULL, 0, NULL},        {"--retry", 1, NULL, 0, NULL},
+                      {"--status", 1, NULL, 0, NULL},       {"--attempts", 0, NULL, 0, NULL},
+                      {"--backoff-ms", 0, NULL, 0, NULL},   {"--no-progress", 1, NULL, 0, NULL},
+                      {"--ca", 0, NULL, 0, NULL},           {"--help", 1, NULL, 0, NULL},
+                      {"--leader-pub", 0, NULL, 0, NULL},   {"--helper-pub", 0, NULL, 0, NULL}};
     run r;
     int iExit;
     unsigned long long v;

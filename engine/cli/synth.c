@@ -104,9 +104,9 @@ static int default_task(pa_task **ppTask, const char *zState, const char *zData,
 
 int pa_cli_synth(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--state", 0, NULL, 0}, {"--month", 0, NULL, 0},    {"--out", 0, NULL, 0},
-                      {"--seed", 0, NULL, 0},  {"--task", 0, NULL, 0},     {"--agencies", 0, NULL, 0},
-                      {"--data", 0, NULL, 0},  {"--help", 1, NULL, 0}};
+    pa_cli_opt o[] = {{"--state", 0, NULL, 0, NULL}, {"--month", 0, NULL, 0, NULL},    {"--out", 0, NULL, 0, NULL},
+                      {"--seed", 0, NULL, 0, NULL},  {"--task", 0, NULL, 0, NULL},     {"--agencies", 0, NULL, 0, NULL},
+                      {"--data", 0, NULL, 0, NULL},  {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long iSeed = 1, nMax = 0;
     pa_task *t = NULL;

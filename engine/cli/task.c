@@ -115,15 +115,15 @@ static int write_task(const json_t *pJson, const char *zOut, int bForce)
 static int task_init(int argc, char **argv)
 {
     pa_cli_opt o[] = {
-        {"--state", 0, NULL, 0},         {"--keys", 0, NULL, 0},
-        {"--out", 0, NULL, 0},           {"--leader-endpoint", 0, NULL, 0},
-        {"--helper-endpoint", 0, NULL, 0}, {"--agencies", 0, NULL, 0},
-        {"--min-agencies", 0, NULL, 0},  {"--rho", 0, NULL, 0},
-        {"--total-rho", 0, NULL, 0},     {"--max-cells-per-record", 0, NULL, 0},
-        {"--budget-rho", 0, NULL, 0},    {"--rho-state", 0, NULL, 0},
-        {"--rho-partition", 0, NULL, 0},
-        {"--data", 0, NULL, 0},          {"--force", 1, NULL, 0},
-        {"--help", 1, NULL, 0},          {"--allow-corrections", 1, NULL, 0},
+        {"--state", 0, NULL, 0, NULL},         {"--keys", 0, NULL, 0, NULL},
+        {"--out", 0, NULL, 0, NULL},           {"--leader-endpoint", 0, NULL, 0, NULL},
+        {"--helper-endpoint", 0, NULL, 0, NULL}, {"--agencies", 0, NULL, 0, NULL},
+        {"--min-agencies", 0, NULL, 0, NULL},  {"--rho", 0, NULL, 0, NULL},
+        {"--total-rho", 0, NULL, 0, NULL},     {"--max-cells-per-record", 0, NULL, 0, NULL},
+        {"--budget-rho", 0, NULL, 0, NULL},    {"--rho-state", 0, NULL, 0, NULL},
+        {"--rho-partition", 0, NULL, 0, NULL},
+        {"--data", 0, NULL, 0, NULL},          {"--force", 1, NULL, 0, NULL},
+        {"--help", 1, NULL, 0, NULL},          {"--allow-corrections", 1, NULL, 0, NULL},
     };
     size_t n = sizeof o / sizeof o[0], nId = 0, nAll = 0;
     pa_keys leader, helper, collector, *aAgency = NULL;
@@ -319,7 +319,7 @@ static int show_dp(const pa_task *t)
 
 static int task_show(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--task", 0, NULL, 0}, {"--help", 1, NULL, 0}};
+    pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
     size_t n = 2;
     pa_task *t;
     char zId[65];

@@ -41,8 +41,8 @@ static void usage(FILE *out)
 
 int pa_cli_tls(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--cert", 0, NULL, 0}, {"--key", 0, NULL, 0}, {"--name", 0, NULL, 0},
-                      {"--help", 1, NULL, 0}};
+    pa_cli_opt o[] = {{"--cert", 0, NULL, 0, NULL}, {"--key", 0, NULL, 0, NULL}, {"--name", 0, NULL, 0, NULL},
+                      {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     int rc;
 

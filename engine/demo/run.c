@@ -515,27 +515,6 @@ int pa_demo_year_summary(const pa_demo_opts *o, const pa_task *t, size_t nReleas
     return rc;
 }
 
-static char *read_all(const char *zPath, size_t *pn)
-{
-    FILE *f = fopen(zPath, "rb");
-    char *z = NULL;
-    long n;
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (z = malloc((size_t)n + 1)) != NULL) {
-        if (fread(z, 1, (size_t)n, f) != (size_t)n) {
-            free(z);
-            z = NULL;
-        } else {
-            z[n] = '\0';
-            *pn = (size_t)n;
-        }
-    }
-    fclose(f);
-    return z;
-}
-
 /* The end of the year: both ledgers exported, the tables, report and signed
  * manifest published, and the audit of it all (docs/publish.md, docs/audit.md). */
 static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_keys *pCollector)
@@ -572,15 +551,11 @@ static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_k
         rc = pa_publish(t, aRel, nRel, &po, NULL);
     }
     pa_release_free_all(aRel, nRel);
-    for (int i = 0; i < 2 && rc == PA_OK; i++) {
-        aLedger[i].zName = azLedger[i];
-        if ((aLedger[i].zText = read_all(azLedger[i], &aLedger[i].nText)) == NULL)
-            rc = pa_fail(PA_EIO, "demo: cannot read %s", azLedger[i]);
-    }
+    for (int i = 0; i < 2 && rc == PA_OK; i++)
+        rc = pa_audit_input_read(&aLedger[i], azLedger[i]);
     snprintf(zPath, sizeof zPath, "%s/manifest.json", zOut);
-    man.zName = zPath;
-    if (rc == PA_OK && (man.zText = read_all(zPath, &man.nText)) == NULL)
-        rc = pa_fail(PA_EIO, "demo: cannot read %s", zPath);
+    if (rc == PA_OK)
+        rc = pa_audit_input_read(&man, zPath);
     if (rc == PA_OK)
         rc = pa_audit_run(t, &man, 1, aLedger, NULL, &pRep);
     if (rc == PA_OK) {
@@ -599,9 +574,9 @@ static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_k
             rc = pa_fail(PA_ETAMPER, "demo: the audit failed (see audit.txt)");
     }
     json_decref(pRep);
-    free((char *)man.zText);
+    pa_audit_input_free(&man);
     for (int i = 0; i < 2; i++)
-        free((char *)aLedger[i].zText);
+        pa_audit_input_free(&aLedger[i]);
     return rc;
 }
 

@@ -20,6 +20,11 @@ typedef struct {
     size_t nText;
 } pa_audit_input;
 
+/* Read a whole file (at most 256 MiB) into *p: zName a copy of zPath, zText the
+ * bytes plus a NUL.  PA_EIO names the file and why; free with pa_audit_input_free. */
+int pa_audit_input_read(pa_audit_input *p, const char *zPath);
+void pa_audit_input_free(pa_audit_input *p);
+
 /*
  * Run every check.  aManifest: the manifests (may be empty); aLedger[0], [1]: the
  * leader's and the helper's exported ledgers.  pCollectorKey: the collector's
