@@ -42,29 +42,25 @@ static int stored_collection(const pa_aggregator *a, const pa_collect_req *m, in
 /* The checks both aggregators make before releasing anything. */
 static int check_batch(const pa_aggregator *a, const pa_collect_req *m, uint64_t *pnAgency)
 {
-    uint64_t nUnfinished, nReport, nRejected;
-    uint8_t *pTmp = malloc(a->nAggShare);
-    int rc;
-
-    if (pTmp == NULL)
-        return pa_fail(PA_ENOMEM, "collection: out of memory");
-    rc = pa_agg_batch_unfinished(a, m->zPeriod, m->zPartition, &nUnfinished);
+    uint64_t nUnfinished;
+    int rc = pa_agg_batch_unfinished(a, m->zPeriod, m->zPartition, &nUnfinished);
     if (rc == PA_OK && nUnfinished > 0)
         rc = pa_fail(PA_ESTATE, "collection: batch %s/%s has %llu reports not yet aggregated",
                      m->zPeriod, m->zPartition, (unsigned long long)nUnfinished);
+    /* the agencies only: the batch's share itself is read once, by the release */
     if (rc == PA_OK)
-        rc = pa_agg_batch_read(a, m->zPeriod, m->zPartition, pTmp, &nReport, &nRejected, pnAgency);
+        rc = pa_store_reports_agencies(a->pStore, a->pTask->aTaskId, m->zPeriod, m->zPartition, pnAgency);
     if (rc == PA_OK && *pnAgency < a->pTask->nMinAgencies)
         rc = pa_fail(PA_ERANGE, "collection: batch %s/%s has %llu agencies, the task requires at "
                                 "least %zu (batching.min_agencies)", m->zPeriod, m->zPartition,
                      (unsigned long long)*pnAgency, a->pTask->nMinAgencies);
-    pa_wipe(pTmp, a->nAggShare);
-    free(pTmp);
     return rc;
 }
 
 /* Charge the release in this aggregator's ledger, on its lattice cell(s) (period,
- * partition); the new entry's hash. */
+ * partition).  aEntryHash (NULL for the leader's rolled-back budget check before
+ * it asks the helper) receives the new entry's hash once the whole chain has
+ * verified: nothing is released over a tampered ledger. */
 static int charge(const pa_aggregator *a, const pa_collect_req *m, uint8_t aEntryHash[32])
 {
     char zTask[65];
@@ -73,7 +69,8 @@ static int charge(const pa_aggregator *a, const pa_collect_req *m, uint8_t aEntr
     pa_task_level eLevel = pa_task_level_of(m->zPartition);
     int64_t nEntries;
 
-    memset(aEntryHash, 0, 32);
+    if (aEntryHash != NULL)
+        memset(aEntryHash, 0, 32);
     if (!a->bNoise)
         return PA_OK;
     sodium_bin2hex(zTask, sizeof zTask, a->pTask->aTaskId, 32);
@@ -88,6 +85,8 @@ static int charge(const pa_aggregator *a, const pa_collect_req *m, uint8_t aEntr
     budget.unit = a->pTask->eMechanism == PA_TASK_DP_GAUSSIAN ? PA_DP_UNIT_RHO : PA_DP_UNIT_EPS;
     budget.total = a->pTask->rBudgetPerRecord;
     PA_GUARD(pa_dp_ledger_charge(a->pStore, &rel, &budget, NULL, NULL));
+    if (aEntryHash == NULL)
+        return PA_OK;
     return pa_dp_ledger_verify(a->pStore, NULL, -1, aEntryHash, &nEntries);
 }
 
@@ -233,10 +232,8 @@ int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_hel
     rc = stored_collection(a, &m, &bFound, ppResp, pnResp);
     if (rc == PA_OK && !bFound)
         rc = check_batch(a, &m, &nAgency);
-    if (rc == PA_OK && !bFound) {
-        uint8_t aHash[32];
-        rc = charge(a, &m, aHash);
-    }
+    if (rc == PA_OK && !bFound)
+        rc = charge(a, &m, NULL);
     pa_store_rollback(a->pStore);
     if (rc != PA_OK || bFound)
         return rc;

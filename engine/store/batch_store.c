@@ -25,25 +25,34 @@ static int fixed_blob(pa_store *pStore, sqlite3_stmt *s, int iCol, uint8_t *pOut
     return PA_OK;
 }
 
-int pa_store_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
-                       const char *zPartition, uint8_t *pAgg, size_t nAgg, int *pbFound)
+/* The one blob of batch (period, partition) that zSql (a literal: the statement
+ * cache is keyed by its address) selects from zTable, exactly n bytes. */
+static int batch_blob_get(pa_store *pStore, const char *zSql, const char *zTable, const uint8_t aTaskId[32],
+                          const char *zPeriod, const char *zPartition, uint8_t *pOut, size_t n, int *pbFound)
 {
     sqlite3_stmt *s;
     int rc = PA_OK, src;
 
-    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT aggregate FROM batches WHERE task_id = ?1 AND period = ?2"
-                                       " AND partition = ?3"));
+    PA_GUARD(pa_store_stmt(pStore, &s, zSql));
     PA_BIND_BLOB(s, 1, aTaskId, 32);
     PA_BIND_TEXT(s, 2, zPeriod);
     PA_BIND_TEXT(s, 3, zPartition);
     src = sqlite3_step(s);
     *pbFound = src == SQLITE_ROW;
     if (src == SQLITE_ROW)
-        rc = fixed_blob(pStore, s, 0, pAgg, nAgg, "batches");
+        rc = fixed_blob(pStore, s, 0, pOut, n, zTable);
     else if (src != SQLITE_DONE)
-        rc = pa_store_fail(pStore, "batches");
+        rc = pa_store_fail(pStore, zTable);
     pa_store_stmt_put(pStore, s);
     return rc;
+}
+
+int pa_store_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                       const char *zPartition, uint8_t *pAgg, size_t nAgg, int *pbFound)
+{
+    return batch_blob_get(pStore, "SELECT aggregate FROM batches WHERE task_id = ?1 AND period = ?2"
+                                  " AND partition = ?3", "batches", aTaskId, zPeriod, zPartition, pAgg, nAgg,
+                          pbFound);
 }
 
 int pa_store_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
@@ -194,20 +203,7 @@ int pa_store_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const
 int pa_store_batch_noise_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                              const char *zPartition, uint8_t *pNoise, size_t nNoise, int *pbFound)
 {
-    sqlite3_stmt *s;
-    int rc = PA_OK, src;
-
-    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT noise FROM batch_noise WHERE task_id = ?1 AND period = ?2"
-                                       " AND partition = ?3"));
-    PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_TEXT(s, 2, zPeriod);
-    PA_BIND_TEXT(s, 3, zPartition);
-    src = sqlite3_step(s);
-    *pbFound = src == SQLITE_ROW;
-    if (src == SQLITE_ROW)
-        rc = fixed_blob(pStore, s, 0, pNoise, nNoise, "batch_noise");
-    else if (src != SQLITE_DONE)
-        rc = pa_store_fail(pStore, "batch_noise");
-    pa_store_stmt_put(pStore, s);
-    return rc;
+    return batch_blob_get(pStore, "SELECT noise FROM batch_noise WHERE task_id = ?1 AND period = ?2"
+                                  " AND partition = ?3", "batch_noise", aTaskId, zPeriod, zPartition, pNoise,
+                          nNoise, pbFound);
 }
