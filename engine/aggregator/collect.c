@@ -90,11 +90,35 @@ static int charge(const pa_aggregator *a, const pa_collect_req *m, uint8_t aEntr
     return pa_dp_ledger_verify(a->pStore, NULL, -1, aEntryHash, &nEntries);
 }
 
-/* Noise, seal to the collector, record: this aggregator's part of a release. */
-static int release(pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOut, uint8_t *pCt)
+/* The agencies this aggregator counted in the batch, as the canonical list and
+ * its hash (bound into the share's AAD); the list must agree with the count. */
+static int agencies(const pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOut,
+                    uint8_t **ppIds, size_t *pnIds)
 {
-    uint8_t *pAgg = malloc(a->nAggShare), *pAad = NULL, aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE];
-    size_t nAad;
+    uint64_t nIds;
+    int rc = pa_store_reports_agency_ids(a->pStore, a->pTask->aTaskId, m->zPeriod, m->zPartition,
+                                         ppIds, pnIds);
+    if (rc == PA_OK)
+        rc = pa_agency_ids_check(*ppIds, *pnIds, "collection: agency ids", &nIds);
+    if (rc == PA_OK && nIds != pOut->nAgency)
+        rc = pa_fail(PA_ESTATE, "collection: batch %s/%s lists %llu agencies and counts %llu",
+                     m->zPeriod, m->zPartition, (unsigned long long)nIds, (unsigned long long)pOut->nAgency);
+    if (rc == PA_OK)
+        pa_agency_ids_hash(*ppIds, *pnIds, pOut->aAgencyHash);
+    if (rc != PA_OK) {
+        free(*ppIds);
+        *ppIds = NULL;
+    }
+    return rc;
+}
+
+/* Noise, seal to the collector, record: this aggregator's part of a release.
+ * ppIds (the leader's, NULL for the helper) receives the agencies' list. */
+static int release(pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOut, uint8_t *pCt,
+                   uint8_t **ppIds, size_t *pnIds)
+{
+    uint8_t *pAgg = malloc(a->nAggShare), *pAad = NULL, *pIds = NULL, aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE];
+    size_t nAad, nIds = 0;
     pa_hpke_ctx ctx;
     pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
     int rc;
@@ -104,6 +128,8 @@ static int release(pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOu
     pa_agg_share_hpke_info(aInfo, a->iAggId);
     rc = pa_agg_batch_read(a, m->zPeriod, m->zPartition, pAgg, &pOut->nReport, &pOut->nRejected,
                            &pOut->nAgency);
+    if (rc == PA_OK)
+        rc = agencies(a, m, pOut, &pIds, &nIds);
     if (rc == PA_OK)
         rc = charge(a, m, pOut->aLedgerHash);
     if (rc == PA_OK)
@@ -121,6 +147,11 @@ static int release(pa_aggregator *a, const pa_collect_req *m, pa_sealed_agg *pOu
     free(pAad);
     pa_wipe(pAgg, a->nAggShare);
     free(pAgg);
+    if (rc == PA_OK && ppIds != NULL) {
+        *ppIds = pIds;
+        *pnIds = nIds;
+    } else
+        free(pIds);
     return rc;
 }
 
@@ -198,7 +229,7 @@ int pa_helper_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_
     if (rc == PA_OK && !bFound) {
         rc = check_batch(a, &m, &nAgency);
         if (rc == PA_OK)
-            rc = release(a, &m, &out, pCt);
+            rc = release(a, &m, &out, pCt, NULL, NULL);
         if (rc == PA_OK)
             rc = pa_sealed_agg_encode(ppResp, pnResp, m.aTaskId, m.aCollectionId, &out, &a->sizes);
         if (rc == PA_OK)
@@ -215,7 +246,7 @@ int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_hel
 {
     pa_collect_req m;
     pa_collect_resp resp;
-    uint8_t *pHelper = NULL, *pCt = NULL, aTask[32], aColl[16];
+    uint8_t *pHelper = NULL, *pCt = NULL, *pIds = NULL, aTask[32], aColl[16];
     size_t nHelper = 0;
     uint64_t nAgency;
     int bFound, rc;
@@ -256,8 +287,9 @@ int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_hel
         if (rc == PA_OK && !bFound)
             rc = check_batch(a, &m, &nAgency);
         if (rc == PA_OK && !bFound)
-            rc = release(a, &m, &resp.leader, pCt);
+            rc = release(a, &m, &resp.leader, pCt, &pIds, &resp.nAgencyIds);
         if (rc == PA_OK && !bFound) {
+            resp.pAgencyIds = pIds;
             memcpy(resp.aTaskId, m.aTaskId, 32);
             memcpy(resp.aCollectionId, m.aCollectionId, 16);
             memcpy(resp.zPeriod, m.zPeriod, sizeof resp.zPeriod);
@@ -270,6 +302,7 @@ int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_hel
             rc = pa_agg_batch_forget(a, m.zPeriod, m.zPartition);
         rc = pa_agg_end_txn(a, rc, ppResp);
     }
+    free(pIds);
     free(pCt);
     free(pHelper);
     return rc;

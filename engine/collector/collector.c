@@ -106,6 +106,12 @@ int pa_collector_open(const pa_task *t, const pa_keys *k, const uint8_t aCollect
                         sodium_memcmp(m.aCollectionId, aCollectionId, 16) != 0 ||
                         strcmp(m.zPeriod, zPeriod) != 0 || strcmp(m.zPartition, zPartition) != 0))
         rc = pa_fail(PA_EDECODE, "collection: the answer is for another task, collection or batch");
+    /* the decoder checked the list against the leader's count and hash; the
+     * helper's hash, bound into its share's AAD, must name the same agencies */
+    if (rc == PA_OK && m.leader.nAgency == m.helper.nAgency &&
+        sodium_memcmp(m.leader.aAgencyHash, m.helper.aAgencyHash, 32) != 0)
+        rc = pa_fail(PA_EVERIFY, "collection: the aggregators disagree on which %llu agencies reported",
+                     (unsigned long long)m.leader.nAgency);
     if (rc == PA_OK && (m.leader.nAgency != m.helper.nAgency || m.leader.nReport != m.helper.nReport))
         rc = pa_fail(PA_EVERIFY, "collection: the aggregators disagree: leader %llu agencies/%llu "
                                  "reports, helper %llu/%llu",
@@ -117,7 +123,8 @@ int pa_collector_open(const pa_task *t, const pa_keys *k, const uint8_t aCollect
         pSum = malloc(nAgg);
         pOut->nCell = pa_prio3_output_len(v);
         pOut->aTotal = calloc(pOut->nCell, sizeof *pOut->aTotal);
-        if (!apAgg[0] || !apAgg[1] || !pSum || !pOut->aTotal)
+        pOut->pAgencyIds = malloc(m.nAgencyIds + 1);
+        if (!apAgg[0] || !apAgg[1] || !pSum || !pOut->aTotal || !pOut->pAgencyIds)
             rc = pa_fail(PA_ENOMEM, "collection: out of memory");
     }
     if (rc == PA_OK)
@@ -134,6 +141,9 @@ int pa_collector_open(const pa_task *t, const pa_keys *k, const uint8_t aCollect
         memcpy(pOut->zPartition, m.zPartition, sizeof pOut->zPartition);
         memcpy(pOut->aCollectionId, aCollectionId, 16);
         pOut->nAgency = m.leader.nAgency;
+        if (m.nAgencyIds > 0)
+            memcpy(pOut->pAgencyIds, m.pAgencyIds, m.nAgencyIds);
+        pOut->nAgencyIds = m.nAgencyIds;
         pOut->nReport = m.leader.nReport;
         pOut->nRejected = m.leader.nRejected;
         memcpy(pOut->aLedgerHash[0], m.leader.aLedgerHash, 32);
@@ -156,6 +166,9 @@ void pa_collection_free(pa_collection *c)
     free(c->aTotal);
     c->aTotal = NULL;
     c->nCell = 0;
+    free(c->pAgencyIds);
+    c->pAgencyIds = NULL;
+    c->nAgencyIds = 0;
 }
 
 static json_t *hex(const uint8_t *p, size_t n)
@@ -179,8 +192,16 @@ int pa_collection_write_json(const pa_task *t, const pa_collection *c, double si
     json_object_set_new(root, "agencies", json_integer((json_int_t)c->nAgency));
     json_object_set_new(root, "reports", json_integer((json_int_t)c->nReport));
     json_object_set_new(root, "rejected", json_integer((json_int_t)c->nRejected));
+    json_t *ids = json_array();
+    for (size_t i = 0; i < c->nAgencyIds && rc == PA_OK;) {
+        const char *z = (const char *)c->pAgencyIds + i;
+        if (json_array_append_new(ids, json_string(z)) != 0)
+            rc = pa_fail(PA_EDECODE, "collection: agencies_reported[%zu] is not UTF-8 text", json_array_size(ids));
+        i += strlen(z) + 1;
+    }
+    json_object_set_new(root, "agencies_reported", ids);
     json_object_set_new(noise, "mechanism", json_string(pa_task_mechanism_name(t->eMechanism)));
-    if (t->eMechanism == PA_TASK_DP_GAUSSIAN && sigma2 > 0) {
+    if (rc == PA_OK && t->eMechanism == PA_TASK_DP_GAUSSIAN && sigma2 > 0) {
         rc = pa_dp_gaussian_interval(sigma2, 2, 0.90, &w90);
         if (rc == PA_OK)
             rc = pa_dp_gaussian_interval(sigma2, 2, 0.95, &w95);

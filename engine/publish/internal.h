@@ -48,7 +48,12 @@ typedef struct {
     int iPopYear;                  /* the population's year */
     size_t nListed;                /* agencies the task lists for the batch */
     int bFullCoverage;             /* every listed agency reported */
-    double rPopServedShare;        /* of the state's residents; < 0: unknown */
+    /* residents served, as a share of the batch's own residents (statewide: the
+     * state's): lower bound, the counties all of whose agencies reported; upper,
+     * the counties where one did (equal when every listed agency reported); < 0:
+     * unknown (no residents, or the result does not say which agencies reported
+     * and some did not) */
+    double rServedLo, rServedHi;
     pa_pub_row *aRow;
     size_t nRow;
 } pa_pub_table;
@@ -72,7 +77,17 @@ typedef struct {
     size_t nPop;
     struct pa_pub_pop { char zFips[8]; int iYear; double rPop; } *aPop;
     int iPopMin, iPopMax;
+    /* per task agency: its county's FIPS from data/<st>_le_agencies.csv when that
+     * county is one of its partition's, else NULL (attributed to every county of
+     * its partition); aiAgencyPart: the index of its partition */
+    char **azAgencyCounty;
+    size_t *aiAgencyPart;
 } pa_pub;
+
+/* Each task agency's county and partition (pa_pub.azAgencyCounty, aiAgencyPart),
+ * from data/<st>_le_agencies.csv (columns ori, county_fips) where it lists the
+ * agency; a missing file leaves every county unknown. */
+int pa_pub_load_agency_counties(pa_pub *p, const char *zDataDir, const char *zState);
 
 /* population of a county (FIPS) for a year, clamped to the years in data/; 0 if unknown */
 /* The year of a "YYYY-MM" period or "YYYY-MM-DD" date: its four leading digits,

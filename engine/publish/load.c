@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/guard.h"
 #include "privagg/csv.h"
@@ -32,6 +33,14 @@ static int copy_str(char *z, size_t n, const json_t *o, const char *zKey, const 
         return pa_fail(PA_EDECODE, "%s: %s: missing, empty or longer than %zu", zFile, zKey, n - 1);
     memcpy(z, v, strlen(v) + 1);
     return PA_OK;
+}
+
+static void free_release(pa_release *r)
+{
+    for (size_t i = 0; r->azReported && r->azReported[i]; i++)
+        free(r->azReported[i]);
+    free(r->azReported);
+    free(r->aTotal);
 }
 
 static int read_release(const pa_task *t, const char *zFile, pa_release *r)
@@ -81,6 +90,25 @@ static int read_release(const pa_task *t, const char *zFile, pa_release *r)
         else if (v != NULL)
             r->rSigma2 = json_number_value(v);
     }
+    /* which agencies reported (collections from before it was carried lack it:
+     * the population they serve is then known only for a fully reported batch) */
+    v = json_object_get(o, "agencies_reported");
+    if (rc == PA_OK && v != NULL) {
+        if (!json_is_array(v) || json_array_size(v) != r->nAgency)
+            rc = pa_fail(PA_EDECODE, "%s: agencies_reported: not a list of the %llu agencies the result counts",
+                         zFile, (unsigned long long)r->nAgency);
+        else if ((r->azReported = calloc(r->nAgency + 1, sizeof *r->azReported)) == NULL)
+            rc = pa_fail(PA_ENOMEM, "%s", zFile);
+        for (size_t i = 0; rc == PA_OK && i < r->nAgency; i++) {
+            const char *z = json_string_value(json_array_get(v, i));
+            if (z == NULL || z[0] == '\0' || strlen(z) > 64 || (i > 0 && strcmp(r->azReported[i - 1], z) >= 0))
+                rc = pa_fail(PA_EDECODE, "%s: agencies_reported[%zu]: not an agency id (1 to 64 characters) after "
+                                         "the one before it (the list is sorted, each id once)", zFile, i);
+            else if ((r->azReported[i] = strdup(z)) == NULL)
+                rc = pa_fail(PA_ENOMEM, "%s", zFile);
+        }
+        r->bReported = rc == PA_OK;
+    }
     cells = json_object_get(o, "cells");
     if (rc == PA_OK && (!json_is_array(cells) || json_array_size(cells) != t->nCell))
         rc = pa_fail(PA_EINVAL, "%s: cells: %zu, the task has %zu", zFile, json_array_size(cells), t->nCell);
@@ -105,8 +133,8 @@ static int read_release(const pa_task *t, const char *zFile, pa_release *r)
     r->nCell = t->nCell;
     json_decref(o);
     if (rc != PA_OK) {
-        free(r->aTotal);
-        r->aTotal = NULL;
+        free_release(r);
+        memset(r, 0, sizeof *r);
     }
     return rc;
 }
@@ -114,7 +142,7 @@ static int read_release(const pa_task *t, const char *zFile, pa_release *r)
 void pa_release_free_all(pa_release *aRel, size_t nRel)
 {
     for (size_t i = 0; aRel && i < nRel; i++)
-        free(aRel[i].aTotal);
+        free_release(&aRel[i]);
     free(aRel);
 }
 
@@ -243,6 +271,48 @@ int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState)
     }
     if (rc == PA_OK && !(p->rMapHeight > 0))
         rc = pa_fail(PA_EDECODE, "%s: source does not name the viewBox", zPath);
+    pa_csv_free(c);
+    return rc;
+}
+
+int pa_pub_load_agency_counties(pa_pub *p, const char *zDataDir, const char *zState)
+{
+    const pa_task *t = p->pTask;
+    char zPath[4096], zLower[8];
+    pa_csv *c = NULL;
+    int rc = PA_OK, iOri, iFips;
+    size_t i;
+
+    if ((p->azAgencyCounty = calloc(t->nAgency + 1, sizeof *p->azAgencyCounty)) == NULL ||
+        (p->aiAgencyPart = calloc(t->nAgency + 1, sizeof *p->aiAgencyPart)) == NULL)
+        return pa_fail(PA_ENOMEM, "publish: agencies");
+    for (size_t a = 0; a < t->nAgency; a++)
+        for (size_t x = 0; x < t->nPartition; x++)
+            if (strcmp(t->aAgency[a].zPartition, t->aPartition[x].zName) == 0)
+                p->aiAgencyPart[a] = x;
+    for (i = 0; zState[i] && i < sizeof zLower - 1; i++)
+        zLower[i] = (char)(zState[i] >= 'A' && zState[i] <= 'Z' ? zState[i] + 32 : zState[i]);
+    zLower[i] = '\0';
+    snprintf(zPath, sizeof zPath, "%s/%s_le_agencies.csv", zDataDir, zLower);
+    if (access(zPath, F_OK) != 0)
+        return PA_OK;
+    PA_GUARD(pa_csv_load(&c, zPath));
+    iOri = pa_csv_column(c, "ori");
+    iFips = pa_csv_column(c, "county_fips");
+    if (iOri < 0 || iFips < 0)
+        rc = pa_fail(PA_EDECODE, "%s: needs the columns ori and county_fips", zPath);
+    for (i = 0; rc == PA_OK && i < pa_csv_row_count(c); i++) {
+        const pa_task_agency *pA = pa_task_find_agency(t, pa_csv_get(c, i, iOri));
+        if (pA == NULL)
+            continue;
+        size_t a = (size_t)(pA - t->aAgency);
+        const pa_task_partition *pP = &t->aPartition[p->aiAgencyPart[a]];
+        const char *zFips = pa_csv_get(c, i, iFips);
+        /* a county outside the agency's partition would count it twice: unknown */
+        for (size_t k = 0; k < pP->nCounty && p->azAgencyCounty[a] == NULL; k++)
+            if (strcmp(pP->azCounty[k], zFips) == 0 && (p->azAgencyCounty[a] = strdup(zFips)) == NULL)
+                rc = pa_fail(PA_ENOMEM, "%s", zPath);
+    }
     pa_csv_free(c);
     return rc;
 }

@@ -328,6 +328,104 @@ static void pub_free(pa_pub *p)
     free(p->azCountyName);
     free(p->azPath);
     free(p->aPop);
+    for (size_t a = 0; p->azAgencyCounty && a < p->pTask->nAgency; a++)
+        free(p->azAgencyCounty[a]);
+    free(p->azAgencyCounty);
+    free(p->aiAgencyPart);
+}
+
+static int has_reported(const pa_release *r, const char *zId)
+{
+    size_t lo = 0, hi = r->nAgency;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->azReported[mid], zId);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Residents of partition x served by the agencies that reported in r: all of
+ * them when every listed agency reported; else, county by county, a county counts
+ * towards the lower bound when every agency attributed to it reported (an agency
+ * whose county is unknown is attributed to every county of its partition) and
+ * towards the upper bound when one did. */
+static void served_partition(const pa_pub *p, const pa_release *r, size_t x, int iYear, double *pLo, double *pHi)
+{
+    const pa_task *t = p->pTask;
+    const pa_task_partition *pp = &t->aPartition[x];
+    size_t nListed = 0, nRep = 0;
+
+    for (size_t a = 0; a < t->nAgency; a++)
+        if (p->aiAgencyPart[a] == x) {
+            nListed++;
+            nRep += (size_t)has_reported(r, t->aAgency[a].zId);
+        }
+    if (nRep == nListed) {
+        double rPop = partition_pop(p, pp, iYear, NULL);
+        *pLo += rPop;
+        *pHi += rPop;
+        return;
+    }
+    for (size_t k = 0; k < pp->nCounty; k++) {
+        int bAny = 0, bAll = 1, bHas = 0;
+        for (size_t a = 0; a < t->nAgency; a++) {
+            if (p->aiAgencyPart[a] != x ||
+                (p->azAgencyCounty[a] != NULL && strcmp(p->azAgencyCounty[a], pp->azCounty[k]) != 0))
+                continue;
+            int bRep = has_reported(r, t->aAgency[a].zId);
+            bHas = 1;
+            bAny |= bRep;
+            bAll &= bRep;
+        }
+        double rPop = pa_pub_county_pop(p, pp->azCounty[k], iYear, NULL);
+        if (bHas && bAll)
+            *pLo += rPop;
+        if (bAny)
+            *pHi += rPop;
+    }
+}
+
+/* The share of the batch's residents (statewide: the state's) that the agencies
+ * that reported serve, as a range; without the list of who reported, only a batch
+ * whose listed agencies all reported is known (and, statewide, the partitions of
+ * the month released in full give a lower bound). */
+static void served(pa_pub *p, pa_pub_table *tb)
+{
+    const pa_task *t = p->pTask;
+    int iYear = pa_pub_year(tb->pRel->zPeriod);
+    double rDenom = tb->bState ? state_pop(p, iYear, NULL) : tb->rPop, lo = 0, hi = 0;
+
+    tb->rServedLo = tb->rServedHi = -1;
+    if (!(rDenom > 0))
+        return;
+    if (tb->pRel->bReported) {
+        for (size_t x = 0; x < t->nPartition; x++)
+            if (tb->bState || &t->aPartition[x] == tb->pPart)
+                served_partition(p, tb->pRel, x, iYear, &lo, &hi);
+        tb->rServedLo = lo / rDenom;
+        tb->rServedHi = hi / rDenom;
+        return;
+    }
+    if (tb->bFullCoverage && !tb->bState) {
+        tb->rServedLo = tb->rServedHi = 1;
+        return;
+    }
+    if (!tb->bState)
+        return;
+    for (size_t j = 0; j < p->nTable; j++)
+        if (!p->aTable[j].bState && p->aTable[j].bFullCoverage &&
+            strcmp(p->aTable[j].pRel->zPeriod, tb->pRel->zPeriod) == 0)
+            lo += p->aTable[j].rPop;
+    if (tb->bFullCoverage)
+        tb->rServedLo = tb->rServedHi = tb->rPop / rDenom;
+    else if (lo > 0)
+        tb->rServedLo = lo / rDenom;
 }
 
 static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRel, const char *zDataDir)
@@ -341,6 +439,7 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
         if (strcmp(t->aDimension[d].zName, "status") == 0)
             p->iStatusDim = (int)d;
     PA_GUARD(pa_pub_load_data(p, zDataDir, "MO"));
+    PA_GUARD(pa_pub_load_agency_counties(p, zDataDir, "MO"));
     if ((p->aTable = calloc(nRel, sizeof *p->aTable)) == NULL ||
         (p->azPeriod = calloc(nRel, sizeof *p->azPeriod)) == NULL)
         return pa_fail(PA_ENOMEM, "publish");
@@ -374,28 +473,8 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
     p->rStatePop = state_pop(p, pa_pub_year(p->azPeriod[p->nPeriod - 1]), &p->iStatePopYear);
     for (size_t k = 0; k < p->nPeriod; k++)
         PA_GUARD(reconcile_period(p, p->azPeriod[k]));
-    /* population served: a partition whose listed agencies all reported serves its
-     * counties' residents; the statewide batch, the partitions of the period that
-     * did (a lower bound when partitions were not released) */
-    for (size_t i = 0; i < p->nTable; i++) {
-        pa_pub_table *tb = &p->aTable[i];
-        /* the state's residents in the same year as the partition's */
-        double s = 0, rState = state_pop(p, pa_pub_year(tb->pRel->zPeriod), NULL);
-        tb->rPopServedShare = -1;
-        if (!(rState > 0))
-            continue;
-        if (!tb->bState) {
-            if (tb->bFullCoverage)
-                tb->rPopServedShare = tb->rPop / rState;
-            continue;
-        }
-        for (size_t j = 0; j < p->nTable; j++)
-            if (!p->aTable[j].bState && p->aTable[j].bFullCoverage &&
-                strcmp(p->aTable[j].pRel->zPeriod, tb->pRel->zPeriod) == 0)
-                s += p->aTable[j].rPop;
-        if (s > 0 || tb->bFullCoverage)
-            tb->rPopServedShare = (s > 0 ? s : tb->rPop) / rState;
-    }
+    for (size_t i = 0; i < p->nTable; i++)
+        served(p, &p->aTable[i]);
     for (size_t i = 0; i < p->nTable; i++)
         PA_GUARD(build_rows(p, &p->aTable[i]));
     return PA_OK;
@@ -437,7 +516,7 @@ static int write_csv(const pa_pub *p, const char *zPath)
     fputs(",noised,estimate,published,ci90_low,ci90_high,interval,reconciled,noise_sd,low_reliability,"
           "population,population_year,rate_per_100k_month,rate_month_low,rate_month_high,"
           "rate_per_100k_year,rate_year_low,rate_year_high,rate_note,share_of_total,share_low,share_high,"
-          "agencies_reported,agencies_listed\n", f);
+          "agencies_reported,agencies_listed,population_share_served_low,population_share_served_high\n", f);
     for (size_t i = 0; i < p->nTable; i++) {
         const pa_pub_table *tb = &p->aTable[i];
         for (size_t k = 0; k < tb->nRow; k++) {
@@ -468,7 +547,13 @@ static int write_csv(const pa_pub *p, const char *zPath)
                 fprintf(f, ",%.4f,%.4f,%.4f", r->rShare, r->rShareLo, r->rShareHi);
             else
                 fputs(",,,", f);
-            fprintf(f, ",%llu,%zu\n", (unsigned long long)tb->pRel->nAgency, tb->nListed);
+            fprintf(f, ",%llu,%zu,", (unsigned long long)tb->pRel->nAgency, tb->nListed);
+            if (tb->rServedLo >= 0)
+                fprintf(f, "%.4f", tb->rServedLo);
+            fputc(',', f);
+            if (tb->rServedHi >= 0)
+                fprintf(f, "%.4f", tb->rServedHi);
+            fputc('\n', f);
         }
     }
     return fclose(f) == 0 ? PA_OK : pa_fail(PA_EIO, "publish: writing %s", zPath);
@@ -504,6 +589,33 @@ static json_t *row_json(const pa_pub *p, const pa_pub_table *tb, const pa_pub_ro
     return o;
 }
 
+static json_t *share_or_null(double r)
+{
+    return r >= 0 ? json_real(r) : json_null();
+}
+
+/* agencies reported and listed, the listed ones that did not report (when the
+ * result names who did), and the share of residents served as a range */
+static json_t *coverage_json(const pa_pub *p, const pa_pub_table *tb)
+{
+    const pa_task *t = p->pTask;
+    json_t *o = json_pack("{s:I, s:I}", "agencies_reported", (json_int_t)tb->pRel->nAgency, "agencies_listed",
+                          (json_int_t)tb->nListed);
+    if (tb->pRel->bReported) {
+        json_t *miss = json_array();
+        for (size_t a = 0; a < t->nAgency; a++)
+            if ((tb->bState || &t->aPartition[p->aiAgencyPart[a]] == tb->pPart) &&
+                !has_reported(tb->pRel, t->aAgency[a].zId))
+                json_array_append_new(miss, json_string(t->aAgency[a].zId));
+        json_object_set_new(o, "agencies_not_reported", miss);
+    }
+    json_object_set_new(o, "population_share_served", share_or_null(tb->rServedLo));
+    json_object_set_new(o, "population_share_served_upper", share_or_null(tb->rServedHi));
+    json_object_set_new(o, "population_share_of",
+                        json_string(tb->bState ? "the state's residents" : "the partition's residents"));
+    return o;
+}
+
 static int write_json(const pa_pub *p, const char *zPath)
 {
     json_t *root = json_object(), *tables = json_array();
@@ -536,10 +648,7 @@ static int write_json(const pa_pub *p, const char *zPath)
         json_object_set_new(o, "noise_sigma2_per_aggregator", json_real(tb->pRel->rSigma2));
         json_object_set_new(o, "population", tb->rPop > 0 ? json_integer((json_int_t)tb->rPop) : json_null());
         json_object_set_new(o, "population_year", json_integer(tb->iPopYear));
-        json_object_set_new(o, "coverage",
-                            json_pack("{s:I, s:I, s:o}", "agencies_reported", (json_int_t)tb->pRel->nAgency,
-                                      "agencies_listed", (json_int_t)tb->nListed, "population_share_served",
-                                      tb->rPopServedShare >= 0 ? json_real(tb->rPopServedShare) : json_null()));
+        json_object_set_new(o, "coverage", coverage_json(p, tb));
         for (size_t k = 0; k < tb->nRow; k++)
             json_array_append_new(rows, row_json(p, tb, &tb->aRow[k]));
         json_object_set_new(o, "rows", rows);

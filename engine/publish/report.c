@@ -119,8 +119,15 @@ static void summary(const pa_pub *p, FILE *f, const pa_pub_table *tb)
     }
     fprintf(f, "<p><b>Agencies and coverage.</b> The task lists %zu agencies; in %s, %llu reported",
             t->nAgency, tb->pRel->zPeriod, (unsigned long long)tb->pRel->nAgency);
-    if (tb->rPopServedShare >= 0)
-        fprintf(f, ", serving at least %.1f %% of Missouri's %.0f residents (%d estimate)", 100 * tb->rPopServedShare,
+    if (tb->rServedLo >= 0 && tb->rServedHi > tb->rServedLo)
+        fprintf(f, ", serving between %.1f %% and %.1f %% of Missouri's %.0f residents (%d estimate; by county: "
+                   "a county counts fully where all its listed agencies reported, partly where some did)",
+                100 * tb->rServedLo, 100 * tb->rServedHi, p->rStatePop, p->iStatePopYear);
+    else if (tb->rServedLo >= 0 && tb->rServedHi >= 0)
+        fprintf(f, ", serving %.1f %% of Missouri's %.0f residents (%d estimate)", 100 * tb->rServedLo,
+                p->rStatePop, p->iStatePopYear);
+    else if (tb->rServedLo >= 0)
+        fprintf(f, ", serving at least %.1f %% of Missouri's %.0f residents (%d estimate)", 100 * tb->rServedLo,
                 p->rStatePop, p->iStatePopYear);
     fputs(". Rates divide by the residents of the partition's counties (statewide: every county of a "
           "partition) for the period's year, or the latest year published.</p>\n", f);
@@ -410,7 +417,7 @@ static void partition_table(const pa_pub *p, FILE *f, const char *zPeriod)
     const pa_task *t = p->pTask;
     fprintf(f, "<h2>Partitions, %s</h2>\n<div class=\"scroll\"><table id=\"partition-table\"><thead><tr><th "
                "class=\"t\">partition</th><th class=\"t\">counties</th><th>agencies reported / listed</th><th>"
-               "residents</th><th>share of state served</th><th>count (all)</th><th>90 %% interval</th><th>rate "
+               "residents</th><th>residents served</th><th>count (all)</th><th>90 %% interval</th><th>rate "
                "/ month</th><th class=\"t\">note</th></tr></thead><tbody>\n",
             zPeriod);
     for (size_t x = 0; x < t->nPartition; x++) {
@@ -432,8 +439,10 @@ static void partition_table(const pa_pub *p, FILE *f, const char *zPeriod)
             fputs("statewide agencies", f);
         fprintf(f, "</td><td>%llu / %zu</td><td>%.0f</td><td>", (unsigned long long)tb->pRel->nAgency, tb->nListed,
                 tb->rPop);
-        if (tb->rPopServedShare >= 0)
-            fprintf(f, "%.2f %%", 100 * tb->rPopServedShare);
+        if (tb->rServedLo >= 0 && tb->rServedHi > tb->rServedLo)
+            fprintf(f, "%.1f&ndash;%.1f %%", 100 * tb->rServedLo, 100 * tb->rServedHi);
+        else if (tb->rServedLo >= 0 && tb->rServedHi >= 0)
+            fprintf(f, "%.1f %%", 100 * tb->rServedLo);
         else
             fputs("unknown", f);
         fprintf(f, "</td><td>%lld</td><td>%lld&ndash;%lld%s</td><td>", (long long)r->nPub, (long long)r->nLo,
@@ -445,9 +454,10 @@ static void partition_table(const pa_pub *p, FILE *f, const char *zPeriod)
         fprintf(f, "</td><td class=\"t\">%s</td></tr>\n", r->bLow ? "<span class=\"low\">low reliability</span>" : "");
     }
     fputs("</tbody></table></div>\n<p class=\"note\">Agencies reported: how many sent a report for the month "
-          "(the aggregators know which; counts stay secret). Share served: the partition's residents as a share "
-          "of the state's, when every listed agency reported (otherwise unknown: the release says how many "
-          "reported, not which).</p>\n", f);
+          "(which agencies reported is not secret; their counts are). Residents served: the share of the "
+          "partition's residents living where the agencies that reported police them, by county: a county counts "
+          "towards the lower figure when all its listed agencies reported and towards the upper one when any "
+          "did; one figure when every listed agency reported.</p>\n", f);
 }
 
 int pa_pub_write_report(const pa_pub *p, FILE *f)

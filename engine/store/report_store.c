@@ -7,6 +7,7 @@
  * by the report's integer id so that state changes never rewrite them.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/guard.h"
@@ -36,6 +37,60 @@ int pa_store_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const
                     "SELECT count(DISTINCT agency_id) FROM reports WHERE task_id = ?1"
                     " AND period = ?2 AND (?3 OR partition = ?4) AND state = 'accepted'",
                     aTaskId, zPeriod, zPartition, pn);
+}
+
+int pa_store_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                                const char *zPartition, uint8_t **ppIds, size_t *pnIds)
+{
+    sqlite3_stmt *s;
+    uint8_t *pIds = NULL;
+    size_t nIds = 0, nCap = 0;
+    int src, rc = PA_OK;
+
+    *ppIds = NULL;
+    *pnIds = 0;
+    /* the binary collation orders as memcmp: the canonical order of the list */
+    PA_GUARD(pa_store_stmt(pStore, &s,
+                           "SELECT DISTINCT agency_id FROM reports WHERE task_id = ?1 AND period = ?2"
+                           " AND (?3 OR partition = ?4) AND state = 'accepted'"
+                           " ORDER BY agency_id COLLATE BINARY"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_TEXT(s, 2, zPeriod);
+    sqlite3_bind_int(s, 3, strcmp(zPartition, "state") == 0);
+    PA_BIND_TEXT(s, 4, zPartition);
+    while (rc == PA_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *z = sqlite3_column_text(s, 0);
+        size_t nLen = (size_t)sqlite3_column_bytes(s, 0);
+        if (z == NULL)
+            rc = pa_fail(PA_ENOMEM, "reports: agency ids");
+        else if (nIds + nLen + 1 > nCap) {
+            size_t nNew = nCap ? 2 * nCap : 4096;
+            uint8_t *pNew;
+            while (nNew < nIds + nLen + 1)
+                nNew *= 2;
+            if ((pNew = realloc(pIds, nNew)) == NULL)
+                rc = pa_fail(PA_ENOMEM, "reports: agency ids");
+            else {
+                pIds = pNew;
+                nCap = nNew;
+            }
+        }
+        if (rc == PA_OK) {
+            memcpy(pIds + nIds, z, nLen);
+            pIds[nIds + nLen] = 0;
+            nIds += nLen + 1;
+        }
+    }
+    if (rc == PA_OK && src != SQLITE_DONE)
+        rc = pa_store_fail(pStore, "reports");
+    pa_store_stmt_put(pStore, s);
+    if (rc != PA_OK) {
+        free(pIds);
+        return rc;
+    }
+    *ppIds = pIds;
+    *pnIds = nIds;
+    return PA_OK;
 }
 
 int pa_store_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,

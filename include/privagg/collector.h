@@ -25,6 +25,10 @@ typedef struct {
     size_t nCell;
     int64_t *aTotal;           /* noised totals, one per cell */
     uint8_t aLedgerHash[2][32];/* each aggregator's ledger entry for this release */
+    uint8_t *pAgencyIds;       /* the nAgency agencies that reported: NUL-terminated ids,
+                                * ascending (include/privagg/messages.h), both aggregators'
+                                * hashes checked; malloc'ed */
+    size_t nAgencyIds;
 } pa_collection;
 
 /* A collection request for (period, partition), with the batch's derived
@@ -35,7 +39,7 @@ int pa_collector_request(const pa_task *pTask, const char *zPeriod, const char *
 /*
  * Open the leader's answer.  Errors: PA_EDECODE (malformed, or for another task,
  * collection or batch), PA_EVERIFY (a share does not open, or the two
- * aggregators report different agency or report counts), PA_ENOMEM.
+ * aggregators report different agencies or report counts), PA_ENOMEM.
  */
 int pa_collector_open(const pa_task *pTask, const pa_keys *pCollector, const uint8_t aCollectionId[16],
                       const char *zPeriod, const char *zPartition, const uint8_t *pResp, size_t nResp,
@@ -46,7 +50,8 @@ void pa_collection_free(pa_collection *pColl);
 /*
  * The collection result as JSON: task id, batch, counts, the noise each
  * aggregator added (mechanism, sigma^2 per aggregator, the exact 90 % and 95 %
- * half-widths of the summed noise), both ledger entry hashes, and one object per
+ * half-widths of the summed noise), both ledger entry hashes, the ids of the
+ * agencies that reported ("agencies_reported", ascending), and one object per
  * cell with its categories and noised total; a structural zero of the task
  * (schema.structural_zeros) also has "structural_zero": true, and a publisher
  * must leave it out (its total is noise around 0).  sigma2 = 0 for mechanism none.

@@ -120,6 +120,7 @@ typedef struct {
     uint8_t aEnc[32];
     const uint8_t *pCt;
     uint8_t aLedgerHash[32];           /* the aggregator's ledger entry for this release */
+    uint8_t aAgencyHash[32];           /* pa_agency_ids_hash of the agencies it counted */
 } pa_sealed_agg;
 
 typedef struct {
@@ -128,6 +129,14 @@ typedef struct {
     char zPeriod[8];
     char zPartition[65];
     pa_sealed_agg leader, helper;
+    /* The agencies with an accepted report in the batch, as the leader's store
+     * holds them (not secret: both stores hold them; their counts are): each id
+     * followed by one NUL byte, in ascending byte order (memcmp), no id twice.
+     * pa_collect_resp_decode checks that form and that the leader's count and
+     * aAgencyHash describe these bytes; the collector checks the helper's hash,
+     * which the helper binds into its share's AAD, against them. */
+    const uint8_t *pAgencyIds;
+    size_t nAgencyIds;
 } pa_collect_resp;
 
 /* Encoders: *ppOut malloc'ed (caller frees).  PA_EINVAL naming a bad field, PA_ENOMEM. */
@@ -151,6 +160,16 @@ int pa_collect_req_decode(pa_collect_req *m, const uint8_t *p, size_t n);
 int pa_sealed_agg_decode(pa_sealed_agg *m, uint8_t aTaskId[32], uint8_t aCollectionId[16],
                          const uint8_t *p, size_t n, const pa_msg_sizes *s);
 int pa_collect_resp_decode(pa_collect_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s);
+
+/* A list of agency ids in the canonical form above (NUL-terminated, 1..64 bytes
+ * each, strictly ascending): PA_OK with *pnCount the number of ids, else
+ * PA_EDECODE naming zWhat and the offending id's index. */
+#define PA_AGENCY_IDS_MAX (65u * 100000u)   /* 100,000 agencies of 64-byte ids */
+int pa_agency_ids_check(const uint8_t *p, size_t n, const char *zWhat, uint64_t *pnCount);
+
+/* SHA-256("privagg/agencies/v1" || the list's bytes): what each aggregator binds
+ * of the agencies it counted. */
+void pa_agency_ids_hash(const uint8_t *p, size_t n, uint8_t aOut[32]);
 
 /* HPKE info of an aggregate share sealed to the collector: this label followed by
  * one byte, the aggregator (0 leader, 1 helper); the AAD below uses the label too. */

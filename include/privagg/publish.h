@@ -39,6 +39,8 @@ typedef struct {
     double rSigma2;                /* per aggregator (0: mechanism none) */
     size_t nCell;
     int64_t *aTotal;               /* noised totals (may be negative) */
+    int bReported;                 /* the result names the agencies that reported */
+    char **azReported;             /* their ids, ascending (strcmp), nAgency of them */
 } pa_release;
 
 /* Read every collection-*.json of zDir that belongs to the task (another task id

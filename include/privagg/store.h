@@ -295,6 +295,12 @@ int pa_store_batch_noise_get(pa_store *pStore, const uint8_t aTaskId[32], const 
 int pa_store_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                               const char *zPartition, uint64_t *pn);
 
+/* The same agencies' ids, each followed by one NUL byte, in ascending byte order
+ * (memcmp): the canonical list of include/privagg/messages.h.  *ppIds is
+ * malloc'ed (NULL when there is none; the caller frees). */
+int pa_store_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                                const char *zPartition, uint8_t **ppIds, size_t *pnIds);
+
 /* Reports of (period, partition) ("state": the whole period) still pending or
  * being aggregated. */
 int pa_store_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,

@@ -2,6 +2,7 @@
  * Leader/helper/collector message codecs (see include/privagg/messages.h).
  * Encoding with msgpack-c (mp_write), strict bounded decoding (mp_read).
  */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,27 +265,29 @@ int pa_collect_req_decode(pa_collect_req *m, const uint8_t *p, size_t n)
 
 static void put_sealed(pa_mp_writer *w, const pa_sealed_agg *m, const pa_msg_sizes *s)
 {
-    pa_mp_put_array(w, 6);
+    pa_mp_put_array(w, 7);
     pa_mp_put_uint(w, m->nAgency);
     pa_mp_put_uint(w, m->nReport);
     pa_mp_put_uint(w, m->nRejected);
     pa_mp_put_bin(w, m->aEnc, 32);
     pa_mp_put_bin(w, m->pCt, s->nAggCt);
     pa_mp_put_bin(w, m->aLedgerHash, 32);
+    pa_mp_put_bin(w, m->aAgencyHash, 32);
 }
 
 static int read_sealed(pa_mp_cursor *c, const char *zMsg, pa_sealed_agg *m, const pa_msg_sizes *s)
 {
     size_t nElem;
     PA_GUARD(pa_mp_read_array(c, zMsg, &nElem));
-    if (nElem != 6)
-        return pa_fail(PA_EDECODE, "%s: %zu elements, expected 6", zMsg, nElem);
+    if (nElem != 7)
+        return pa_fail(PA_EDECODE, "%s: %zu elements, expected 7", zMsg, nElem);
     PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nAgency));
     PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nReport));
     PA_GUARD(pa_mp_read_uint(c, zMsg, &m->nRejected));
     PA_GUARD(pa_mp_read_fixed(c, zMsg, m->aEnc, 32));
     PA_GUARD(read_exact(c, zMsg, s->nAggCt, &m->pCt));
-    return pa_mp_read_fixed(c, zMsg, m->aLedgerHash, 32);
+    PA_GUARD(pa_mp_read_fixed(c, zMsg, m->aLedgerHash, 32));
+    return pa_mp_read_fixed(c, zMsg, m->aAgencyHash, 32);
 }
 
 int pa_sealed_agg_encode(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
@@ -320,7 +323,7 @@ int pa_collect_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_resp
     pa_mp_writer w;
 
     pa_mp_writer_init(&w);
-    pa_mp_put_array(&w, 7);
+    pa_mp_put_array(&w, 8);
     pa_mp_put_uint(&w, PA_MSG_VERSION);
     pa_mp_put_bin(&w, m->aTaskId, 32);
     pa_mp_put_bin(&w, m->aCollectionId, 16);
@@ -328,19 +331,30 @@ int pa_collect_resp_encode(uint8_t **ppOut, size_t *pnOut, const pa_collect_resp
     pa_mp_put_str(&w, m->zPartition);
     put_sealed(&w, &m->leader, s);
     put_sealed(&w, &m->helper, s);
+    pa_mp_put_bin(&w, m->pAgencyIds, m->nAgencyIds);
     return pa_mp_writer_finish(&w, NULL, ppOut, pnOut);
 }
 
 int pa_collect_resp_decode(pa_collect_resp *m, const uint8_t *p, size_t n, const pa_msg_sizes *s)
 {
     pa_mp_cursor c = {p, n};
+    uint64_t nIds;
+    uint8_t aHash[32];
 
     memset(m, 0, sizeof *m);
-    PA_GUARD(read_header(&c, "collection", 7, m->aTaskId));
+    PA_GUARD(read_header(&c, "collection", 8, m->aTaskId));
     PA_GUARD(pa_mp_read_fixed(&c, "collection.collection_id", m->aCollectionId, 16));
     PA_GUARD(read_batch(&c, "collection", m->zPeriod, m->zPartition));
     PA_GUARD(read_sealed(&c, "collection.leader", &m->leader, s));
     PA_GUARD(read_sealed(&c, "collection.helper", &m->helper, s));
+    PA_GUARD(pa_mp_read_bin(&c, "collection.agency_ids", 0, PA_AGENCY_IDS_MAX, &m->pAgencyIds, &m->nAgencyIds));
+    PA_GUARD(pa_agency_ids_check(m->pAgencyIds, m->nAgencyIds, "collection.agency_ids", &nIds));
+    if (nIds != m->leader.nAgency)
+        return pa_fail(PA_EDECODE, "collection.agency_ids: %llu ids, the leader counted %llu agencies",
+                       (unsigned long long)nIds, (unsigned long long)m->leader.nAgency);
+    pa_agency_ids_hash(m->pAgencyIds, m->nAgencyIds, aHash);
+    if (sodium_memcmp(aHash, m->leader.aAgencyHash, 32) != 0)
+        return pa_fail(PA_EDECODE, "collection.agency_ids: not the list the leader's hash names");
     return pa_mp_read_end(&c, "collection");
 }
 
@@ -351,7 +365,7 @@ int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
     pa_mp_writer w;
 
     pa_mp_writer_init(&w);
-    pa_mp_put_array(&w, 9);
+    pa_mp_put_array(&w, 10);
     pa_mp_put_bin(&w, aTaskId, 32);
     pa_mp_put_bin(&w, aCollectionId, 16);
     pa_mp_put_str(&w, zPeriod);
@@ -360,8 +374,50 @@ int pa_agg_share_aad(uint8_t **ppOut, size_t *pnOut, const uint8_t aTaskId[32],
     pa_mp_put_uint(&w, m->nReport);
     pa_mp_put_uint(&w, m->nRejected);
     pa_mp_put_bin(&w, m->aLedgerHash, 32);
+    pa_mp_put_bin(&w, m->aAgencyHash, 32);
     pa_mp_put_uint(&w, iAggregator);
     return pa_mp_writer_finish(&w, PA_AGG_SHARE_LABEL, ppOut, pnOut);
+}
+
+int pa_agency_ids_check(const uint8_t *p, size_t n, const char *zWhat, uint64_t *pnCount)
+{
+    const uint8_t *pPrev = NULL;
+    size_t nPrev = 0, i = 0;
+    uint64_t nId = 0;
+
+    *pnCount = 0;
+    while (i < n) {
+        const uint8_t *pEnd = memchr(p + i, 0, n - i);
+        size_t nLen = pEnd == NULL ? n - i : (size_t)(pEnd - (p + i));
+        if (pEnd == NULL)
+            return pa_fail(PA_EDECODE, "%s[%llu]: not NUL-terminated", zWhat, (unsigned long long)nId);
+        if (nLen == 0 || nLen > 64)
+            return pa_fail(PA_EDECODE, "%s[%llu]: %zu bytes, an agency id has 1 to 64", zWhat,
+                           (unsigned long long)nId, nLen);
+        if (pPrev != NULL) {
+            int c = memcmp(pPrev, p + i, nPrev < nLen ? nPrev : nLen);
+            if (c > 0 || (c == 0 && nPrev >= nLen))
+                return pa_fail(PA_EDECODE, "%s[%llu]: not after the id before it (the list is sorted, "
+                                           "each id once)", zWhat, (unsigned long long)nId);
+        }
+        pPrev = p + i;
+        nPrev = nLen;
+        i += nLen + 1;
+        nId++;
+    }
+    *pnCount = nId;
+    return PA_OK;
+}
+
+void pa_agency_ids_hash(const uint8_t *p, size_t n, uint8_t aOut[32])
+{
+    static const char zLabel[] = "privagg/agencies/v1";
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const uint8_t *)zLabel, sizeof zLabel - 1);
+    if (n > 0)
+        crypto_hash_sha256_update(&st, p, n);
+    crypto_hash_sha256_final(&st, aOut);
 }
 
 void pa_agg_share_hpke_info(uint8_t aInfo[PA_AGG_SHARE_HPKE_INFO_SIZE], unsigned iAggregator)

@@ -49,9 +49,13 @@ void pa_fuzz_seeds(const char *zDir)
     memset(m.aCollectionId, 9, 16);
     strcpy(m.zPeriod, "2026-10");
     strcpy(m.zPartition, "state");
-    m.leader.nAgency = m.helper.nAgency = 12;
+    m.leader.nAgency = m.helper.nAgency = 3;
     m.leader.nReport = m.helper.nReport = 12;
     m.leader.pCt = m.helper.pCt = aCt;
+    m.pAgencyIds = (const uint8_t *)"MO0010000\0MO0010100\0MO0950000";
+    m.nAgencyIds = 30;
+    pa_agency_ids_hash(m.pAgencyIds, m.nAgencyIds, m.leader.aAgencyHash);
+    memcpy(m.helper.aAgencyHash, m.leader.aAgencyHash, 32);
     if (pa_collect_resp_encode(&p, &n, &m, &g_s) == PA_OK && n < sizeof buf) {
         buf[0] = 0;
         memcpy(buf + 1, p, n);

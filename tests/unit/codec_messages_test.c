@@ -127,19 +127,89 @@ static void test_collect_round_trip(void **state)
     memset(&c, 0, sizeof c);
     strcpy(c.zPeriod, "2026-10");
     strcpy(c.zPartition, "29001");
-    c.leader.nAgency = 646;
+    c.leader.nAgency = 3;
     c.leader.pCt = g_agg;
     c.helper.nRejected = 3;
     c.helper.pCt = g_agg;
+    c.pAgencyIds = (const uint8_t *)"MO0010000\0MO0010100\0MO0950000";
+    c.nAgencyIds = 30;
+    pa_agency_ids_hash(c.pAgencyIds, c.nAgencyIds, c.leader.aAgencyHash);
     assert_int_equal(pa_collect_resp_encode(&p, &n, &c, &g_s), PA_OK);
     assert_int_equal(pa_collect_resp_decode(&cd, p, n, &g_s), PA_OK);
-    assert_int_equal(cd.leader.nAgency, 646);
+    assert_int_equal(cd.leader.nAgency, 3);
+    assert_int_equal(cd.nAgencyIds, 30);
+    assert_memory_equal(cd.pAgencyIds, c.pAgencyIds, 30);
     assert_int_equal(cd.helper.nRejected, 3);
     for (size_t i = 0; i < n; i++)
         assert_int_not_equal(pa_collect_resp_decode(&cd, p, i, &g_s), PA_OK);
     free(p);
     strcpy(r.zPeriod, "2026-1");
     assert_int_equal(pa_collect_req_encode(&p, &n, &r), PA_EINVAL);
+}
+
+/* The list of agencies that reported: canonical form, count and hash checked. */
+static void test_agency_ids(void **state)
+{
+    static const struct {
+        const char *zList;
+        size_t n;
+        int rc;
+        uint64_t nCount;
+    } aCase[] = {{"", 0, PA_OK, 0},
+                 {"A", 2, PA_OK, 1},
+                 {"A\0B\0BA", 7, PA_OK, 3},
+                 {"A\0B", 3, PA_EDECODE, 0},          /* the last id not terminated */
+                 {"B\0A", 4, PA_EDECODE, 0},          /* descending */
+                 {"A\0A", 4, PA_EDECODE, 0},          /* twice */
+                 {"AB\0A", 5, PA_EDECODE, 0},         /* a prefix after the longer id */
+                 {"\0", 1, PA_EDECODE, 0},            /* an empty id */
+                 {"A\0\0", 3, PA_EDECODE, 0}};
+    char z65[66];
+    uint64_t n;
+    (void)state;
+    for (size_t i = 0; i < sizeof aCase / sizeof aCase[0]; i++) {
+        int rc = pa_agency_ids_check((const uint8_t *)aCase[i].zList, aCase[i].n, "ids", &n);
+        if (rc != aCase[i].rc)
+            fail_msg("case %zu: %d, expected %d", i, rc, aCase[i].rc);
+        if (rc == PA_OK)
+            assert_int_equal(n, aCase[i].nCount);
+    }
+    memset(z65, 'X', 65);
+    z65[65] = 0;
+    assert_int_equal(pa_agency_ids_check((const uint8_t *)z65, 66, "ids", &n), PA_EDECODE);
+    assert_int_equal(pa_agency_ids_check((const uint8_t *)z65 + 1, 65, "ids", &n), PA_OK);
+
+    /* in a collection answer: the leader's count and hash must describe the list */
+    pa_collect_resp c, cd;
+    uint8_t *p;
+    size_t np;
+    fill();
+    memset(&c, 0, sizeof c);
+    strcpy(c.zPeriod, "2026-10");
+    strcpy(c.zPartition, "state");
+    c.leader.pCt = c.helper.pCt = g_agg;
+    c.pAgencyIds = (const uint8_t *)"A\0B";
+    c.nAgencyIds = 4;
+    c.leader.nAgency = 2;
+    pa_agency_ids_hash(c.pAgencyIds, c.nAgencyIds, c.leader.aAgencyHash);
+    assert_int_equal(pa_collect_resp_encode(&p, &np, &c, &g_s), PA_OK);
+    assert_int_equal(pa_collect_resp_decode(&cd, p, np, &g_s), PA_OK);
+    free(p);
+    c.leader.nAgency = 3;
+    assert_int_equal(pa_collect_resp_encode(&p, &np, &c, &g_s), PA_OK);
+    assert_int_equal(pa_collect_resp_decode(&cd, p, np, &g_s), PA_EDECODE);
+    free(p);
+    c.leader.nAgency = 2;
+    c.leader.aAgencyHash[0] ^= 1;
+    assert_int_equal(pa_collect_resp_encode(&p, &np, &c, &g_s), PA_OK);
+    assert_int_equal(pa_collect_resp_decode(&cd, p, np, &g_s), PA_EDECODE);
+    free(p);
+    c.leader.aAgencyHash[0] ^= 1;
+    c.pAgencyIds = (const uint8_t *)"B\0A";
+    pa_agency_ids_hash(c.pAgencyIds, c.nAgencyIds, c.leader.aAgencyHash);
+    assert_int_equal(pa_collect_resp_encode(&p, &np, &c, &g_s), PA_OK);
+    assert_int_equal(pa_collect_resp_decode(&cd, p, np, &g_s), PA_EDECODE);
+    free(p);
 }
 
 static void test_hostile_counts(void **state)
@@ -169,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_job_round_trip_and_truncation),
         cmocka_unit_test(test_job_steps_round_trip),
         cmocka_unit_test(test_collect_round_trip),
+        cmocka_unit_test(test_agency_ids),
         cmocka_unit_test(test_hostile_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -174,9 +174,12 @@ static void test_collection_decoders(void **state)
     memset(&c, 0, sizeof c);
     strcpy(c.zPeriod, "2026-10");
     strcpy(c.zPartition, "29001");
-    c.leader.nAgency = 646;
+    c.leader.nAgency = 2;
     c.leader.pCt = g_ct;
     c.helper.pCt = g_ct;
+    c.pAgencyIds = (const uint8_t *)"MO0010000\0MO0010100";
+    c.nAgencyIds = 20;
+    pa_agency_ids_hash(c.pAgencyIds, c.nAgencyIds, c.leader.aAgencyHash);
     assert_int_equal(pa_collect_resp_encode(&p, &n, &c, &g_s), PA_OK);
     for (int i = 0; i < ROUNDS; i++) {
         size_t k = mutate(p, n, q);

@@ -4,7 +4,8 @@
  * helper's sealed share, so every field of the collection answer the collector
  * relies on must be bound by the HPKE AAD (or the HPKE info): task id,
  * collection id, period, partition, agency, report and rejected counts, the
- * ledger entry hash and which aggregator sealed it.  One test per field: a real
+ * hash of the agencies counted, the ledger entry hash and which aggregator
+ * sealed it.  One test per field: a real
  * collection answer, the field changed (and, where the collector compares it
  * with what it asked or across the two shares, changed consistently so that only
  * the AAD can notice), and the open fails.
@@ -14,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -25,6 +28,13 @@ static flow g_f;
 static uint8_t g_aId[16], *g_pResp;
 static size_t g_nResp;
 static pa_msg_sizes g_sizes;
+static uint8_t g_aIdsWant[6 * 66]; /* the 6 agencies' ids, NUL-terminated, ascending */
+static size_t g_nIdsWant;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 /* One real collection answer for (2026-10, state), shared by the tests (the
  * default task: noise, and a ledger entry on each side). */
@@ -44,6 +54,14 @@ static int setup(void **state)
             return -1;
     if (pa_leader_run_jobs(g_f.pLeader, flow_transport, &g_f, 100, &st) != PA_OK)
         return -1;
+    const char *azId[6];
+    for (size_t k = 0; k < 6; k++)
+        azId[k] = g_f.m.aAgency[k].zId;
+    qsort(azId, 6, sizeof *azId, cmp_str);
+    for (size_t k = 0; k < 6; k++) {
+        memcpy(g_aIdsWant + g_nIdsWant, azId[k], strlen(azId[k]) + 1);
+        g_nIdsWant += strlen(azId[k]) + 1;
+    }
     if (pa_collector_request(g_f.m.pTask, "2026-10", "state", g_aId, &pReq, &nReq) != PA_OK)
         return -1;
     int rc = pa_leader_collect(g_f.pLeader, pReq, nReq, flow_transport, &g_f, &g_pResp, &g_nResp);
@@ -148,19 +166,85 @@ static void test_partition_bound(void **state)
     expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "29001", &m), "leader");
 }
 
+/* m's agency list with one more id ("~", after every real one), the counts and
+ * both hashes changed alike: only the AAD can notice.  *ppList freed by the caller. */
+static void one_more_agency(pa_collect_resp *m, uint8_t **ppList)
+{
+    uint8_t *p = malloc(m->nAgencyIds + 2);
+    assert_non_null(p);
+    memcpy(p, m->pAgencyIds, m->nAgencyIds);
+    p[m->nAgencyIds] = '~';
+    p[m->nAgencyIds + 1] = 0;
+    m->pAgencyIds = p;
+    m->nAgencyIds += 2;
+    m->leader.nAgency++;
+    m->helper.nAgency++;
+    pa_agency_ids_hash(p, m->nAgencyIds, m->leader.aAgencyHash);
+    memcpy(m->helper.aAgencyHash, m->leader.aAgencyHash, 32);
+    *ppList = p;
+}
+
 /* Counts the collector compares across the two shares: both changed alike. */
 static void test_agency_count_bound(void **state)
 {
     pa_collect_resp m;
+    uint8_t *pList;
     (void)state;
+    decoded(&m);
+    assert_int_equal(m.leader.nAgency, 6);
+    one_more_agency(&m, &pList);
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+    free(pList);
+    /* the count no longer matching the list is refused by the decoder */
     decoded(&m);
     m.leader.nAgency++;
     m.helper.nAgency++;
-    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+    assert_int_equal(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), PA_EDECODE);
     decoded(&m);
     m.helper.nAgency--; /* the disagreement itself */
     assert_int_equal(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), PA_EVERIFY);
     assert_non_null(strstr(pa_error_detail(), "disagree"));
+}
+
+/* Which agencies reported (publish's coverage): the leader's list is checked
+ * against the helper's hash, which the helper's AAD binds. */
+static void test_agency_list_bound(void **state)
+{
+    pa_collect_resp m;
+    pa_collection coll;
+    uint8_t *pList;
+    (void)state;
+    /* the list arrives whole: 6 ids, ascending, as the collector writes them */
+    assert_int_equal(pa_collector_open(g_f.m.pTask, &g_f.m.collector, g_aId, "2026-10", "state", g_pResp,
+                                       g_nResp, &coll), PA_OK);
+    assert_int_equal(coll.nAgencyIds, g_nIdsWant);
+    assert_memory_equal(coll.pAgencyIds, g_aIdsWant, g_nIdsWant);
+    pa_collection_free(&coll);
+    /* the leader names another agency in place of one that reported, with its own
+     * hash to match: the helper's hash disagrees */
+    decoded(&m);
+    pList = malloc(m.nAgencyIds);
+    assert_non_null(pList);
+    memcpy(pList, m.pAgencyIds, m.nAgencyIds);
+    pList[m.nAgencyIds - 2] = '~';     /* the last id's last character */
+    m.pAgencyIds = pList;
+    pa_agency_ids_hash(pList, m.nAgencyIds, m.leader.aAgencyHash);
+    assert_int_equal(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), PA_EVERIFY);
+    assert_non_null(strstr(pa_error_detail(), "disagree on which"));
+    /* ... and the helper's hash changed to match: its share does not open */
+    memcpy(m.helper.aAgencyHash, m.leader.aAgencyHash, 32);
+    expect_refused(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), "leader");
+    free(pList);
+    /* one hash byte of either share */
+    decoded(&m);
+    m.helper.aAgencyHash[5] ^= 1;
+    assert_int_equal(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), PA_EVERIFY);
+    decoded(&m);
+    one_more_agency(&m, &pList);
+    m.leader.nAgency--;
+    m.helper.nAgency--;
+    assert_int_equal(open_as(g_f.m.pTask, g_aId, "2026-10", "state", &m), PA_EDECODE);
+    free(pList);
 }
 
 static void test_report_count_bound(void **state)
@@ -305,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_period_bound),
         cmocka_unit_test(test_partition_bound),
         cmocka_unit_test(test_agency_count_bound),
+        cmocka_unit_test(test_agency_list_bound),
         cmocka_unit_test(test_report_count_bound),
         cmocka_unit_test(test_rejected_count_bound),
         cmocka_unit_test(test_ledger_hash_bound),

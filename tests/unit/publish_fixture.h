@@ -63,12 +63,16 @@ static void write_file(const char *zName, const char *zText)
 /* the cell marked "structural_zero": true in the collections written (-1: none) */
 static int g_iStructuralCell = -1;
 
-/* a collection result as privagg collect writes it (the fields publish reads) */
-static void write_collection(const char *zPeriod, const char *zPart, double sigma2, int nAgency,
-                             const int64_t aTotal[4])
+/* a collection result as privagg collect writes it (the fields publish reads);
+ * zReported: the JSON list of the agencies that reported ("[\"MO001\"]"), or
+ * NULL for a result without it (written before it was carried) */
+static void write_collection_ids(const char *zPeriod, const char *zPart, double sigma2, int nAgency,
+                                 const char *zReported, const int64_t aTotal[4])
 {
-    char zTask[65], zText[2048], zCells[512], zName[96];
+    char zTask[65], zText[2048], zCells[512], zName[96], zIds[256] = "";
     size_t n = 0;
+    if (zReported != NULL)
+        snprintf(zIds, sizeof zIds, " \"agencies_reported\": %s,", zReported);
     sodium_bin2hex(zTask, sizeof zTask, g_pTask->aTaskId, 32);
     for (int i = 0; i < 4; i++)
         n += (size_t)snprintf(zCells + n, sizeof zCells - n, "%s{\"cell\": %d, \"total\": %lld%s}", i ? ", " : "", i,
@@ -77,11 +81,17 @@ static void write_collection(const char *zPeriod, const char *zPart, double sigm
              "{\"format\": \"privagg-collection-v1\", \"task_id\": \"%s\", \"period\": \"%s\","
              " \"partition\": \"%s\", \"collection_id\": \"0123456789abcdef0123456789abcdef\","
              " \"ledger_entries\": {\"leader\": \"%064d\", \"helper\": \"%064d\"},"
-             " \"agencies\": %d, \"reports\": %d, \"noise\": {\"sigma2_per_aggregator\": %g},"
+             " \"agencies\": %d, \"reports\": %d,%s \"noise\": {\"sigma2_per_aggregator\": %g},"
              " \"cells\": [%s]}\n",
-             zTask, zPeriod, zPart, 1, 2, nAgency, nAgency, sigma2, zCells);
+             zTask, zPeriod, zPart, 1, 2, nAgency, nAgency, zIds, sigma2, zCells);
     snprintf(zName, sizeof zName, "in/collection-%s-%s.json", zPeriod, zPart);
     write_file(zName, zText);
+}
+
+static void write_collection(const char *zPeriod, const char *zPart, double sigma2, int nAgency,
+                             const int64_t aTotal[4])
+{
+    write_collection_ids(zPeriod, zPart, sigma2, nAgency, NULL, aTotal);
 }
 
 /* g_dir/in, g_dir/data with three counties' populations (2023, 2024) and shapes;

@@ -142,42 +142,42 @@ static char *slurp(const char *zPath)
     "no rate: residents by immigration status are not counted (the denominator is unknown); see the share " \
     "of the total instead"
 static const char *const g_azWant[] = {
-    "2023-07,state,cell,A,citizen,12,11.400,11,8,15,exact,yes,2.530,,75000,2023,,,,,,," NOTE ",,,,4,5",
-    "2023-07,state,cell,A,unknown,4,3.800,4,0,8,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5",
-    "2023-07,state,cell,B,citizen,5,5.200,5,1,9,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5",
-    "2023-07,state,cell,B,unknown,-2,-2.200,0,0,2,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5",
-    "2023-07,state,margin,A,(all),16,15.200,15,10,21,exact,yes,3.578,,75000,2023,20.000,13.333,28.000,240.000,160.000,336.000,,,,,4,5",
-    "2023-07,state,margin,B,(all),3,3.000,3,0,8,exact,yes,3.578,low reliability,75000,2023,4.000,0.000,10.667,48.000,0.000,128.000,,,,,4,5",
-    "2023-07,state,margin,(all),citizen,17,16.600,17,11,22,exact,yes,3.578,,75000,2023,,,,,,," NOTE ",0.8947,0.5556,1.0000,4,5",
-    "2023-07,state,margin,(all),unknown,2,1.600,2,0,7,exact,yes,3.578,low reliability,75000,2023,,,,,,," NOTE ",0.1053,0.0000,0.4444,4,5",
-    "2023-07,state,total,(all),(all),19,18.200,18,10,26,exact,yes,5.060,,75000,2023,24.000,13.333,34.667,288.000,160.000,416.000,,,,,4,5",
-    "2023-07,north,cell,A,citizen,6,7.200,7,3,12,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3",
-    "2023-07,north,cell,A,unknown,1,1.400,1,0,6,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3",
-    "2023-07,north,cell,B,citizen,5,4.600,5,0,9,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3",
-    "2023-07,north,cell,B,unknown,-3,-2.600,0,0,2,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3",
-    "2023-07,north,margin,A,(all),7,8.600,9,2,15,exact,yes,4.382,low reliability,50000,2023,18.000,4.000,30.000,216.000,48.000,360.000,,,,,2,3",
-    "2023-07,north,margin,B,(all),2,2.000,2,0,9,exact,yes,4.382,low reliability,50000,2023,4.000,0.000,18.000,48.000,0.000,216.000,,,,,2,3",
-    "2023-07,north,margin,(all),citizen,11,11.800,12,5,19,exact,yes,4.382,low reliability,50000,2023,,,,,,," NOTE ",1.0000,0.3636,1.0000,2,3",
-    "2023-07,north,margin,(all),unknown,-2,-1.200,0,0,6,exact,yes,4.382,low reliability,50000,2023,,,,,,," NOTE ",0.0000,0.0000,0.6364,2,3",
-    "2023-07,north,total,(all),(all),9,10.600,11,1,20,exact,yes,6.197,low reliability,50000,2023,22.000,2.000,40.000,264.000,24.000,480.000,,,,,2,3",
-    "2023-07,south,cell,A,citizen,3,4.200,4,0,9,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2",
-    "2023-07,south,cell,A,unknown,2,2.400,2,0,7,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2",
-    "2023-07,south,cell,B,citizen,1,0.600,1,0,5,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2",
-    "2023-07,south,cell,B,unknown,0,0.400,0,0,5,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2",
-    "2023-07,south,margin,A,(all),5,6.600,7,0,13,exact,yes,4.382,low reliability,25000,2023,28.000,0.000,52.000,336.000,0.000,624.000,,,,,2,2",
-    "2023-07,south,margin,B,(all),1,1.000,1,0,8,exact,yes,4.382,low reliability,25000,2023,4.000,0.000,32.000,48.000,0.000,384.000,,,,,2,2",
-    "2023-07,south,margin,(all),citizen,4,4.800,5,0,12,exact,yes,4.382,low reliability,25000,2023,,,,,,," NOTE ",0.6250,0.0000,1.0000,2,2",
-    "2023-07,south,margin,(all),unknown,2,2.800,3,0,10,exact,yes,4.382,low reliability,25000,2023,,,,,,," NOTE ",0.3750,0.0000,1.0000,2,2",
-    "2023-07,south,total,(all),(all),6,7.600,8,0,17,exact,yes,6.197,low reliability,25000,2023,32.000,0.000,68.000,384.000,0.000,816.000,,,,,2,2",
-    "2024-01,state,cell,A,citizen,-1,-1.000,0,0,4,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5",
-    "2024-01,state,cell,A,unknown,0,0.000,0,0,5,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5",
-    "2024-01,state,cell,B,citizen,10,10.000,10,5,15,exact,no,2.828,,80000,2024,,,,,,," NOTE ",,,,5,5",
-    "2024-01,state,cell,B,unknown,2,2.000,2,0,7,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5",
-    "2024-01,state,margin,A,(all),-1,-1.000,0,0,6,exact,no,4.000,low reliability,80000,2024,0.000,0.000,7.500,0.000,0.000,90.000,,,,,5,5",
-    "2024-01,state,margin,B,(all),12,12.000,12,5,19,exact,no,4.000,low reliability,80000,2024,15.000,6.250,23.750,180.000,75.000,285.000,,,,,5,5",
-    "2024-01,state,margin,(all),citizen,9,9.000,9,2,16,exact,no,4.000,low reliability,80000,2024,,,,,,," NOTE ",0.8182,0.0909,1.0000,5,5",
-    "2024-01,state,margin,(all),unknown,2,2.000,2,0,9,exact,no,4.000,low reliability,80000,2024,,,,,,," NOTE ",0.1818,0.0000,0.9091,5,5",
-    "2024-01,state,total,(all),(all),11,11.000,11,2,20,exact,no,5.657,low reliability,80000,2024,13.750,2.500,25.000,165.000,30.000,300.000,,,,,5,5",
+    "2023-07,state,cell,A,citizen,12,11.400,11,8,15,exact,yes,2.530,,75000,2023,,,,,,," NOTE ",,,,4,5,0.3333,",
+    "2023-07,state,cell,A,unknown,4,3.800,4,0,8,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5,0.3333,",
+    "2023-07,state,cell,B,citizen,5,5.200,5,1,9,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5,0.3333,",
+    "2023-07,state,cell,B,unknown,-2,-2.200,0,0,2,exact,yes,2.530,low reliability,75000,2023,,,,,,," NOTE ",,,,4,5,0.3333,",
+    "2023-07,state,margin,A,(all),16,15.200,15,10,21,exact,yes,3.578,,75000,2023,20.000,13.333,28.000,240.000,160.000,336.000,,,,,4,5,0.3333,",
+    "2023-07,state,margin,B,(all),3,3.000,3,0,8,exact,yes,3.578,low reliability,75000,2023,4.000,0.000,10.667,48.000,0.000,128.000,,,,,4,5,0.3333,",
+    "2023-07,state,margin,(all),citizen,17,16.600,17,11,22,exact,yes,3.578,,75000,2023,,,,,,," NOTE ",0.8947,0.5556,1.0000,4,5,0.3333,",
+    "2023-07,state,margin,(all),unknown,2,1.600,2,0,7,exact,yes,3.578,low reliability,75000,2023,,,,,,," NOTE ",0.1053,0.0000,0.4444,4,5,0.3333,",
+    "2023-07,state,total,(all),(all),19,18.200,18,10,26,exact,yes,5.060,,75000,2023,24.000,13.333,34.667,288.000,160.000,416.000,,,,,4,5,0.3333,",
+    "2023-07,north,cell,A,citizen,6,7.200,7,3,12,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3,,",
+    "2023-07,north,cell,A,unknown,1,1.400,1,0,6,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3,,",
+    "2023-07,north,cell,B,citizen,5,4.600,5,0,9,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3,,",
+    "2023-07,north,cell,B,unknown,-3,-2.600,0,0,2,exact,yes,3.098,low reliability,50000,2023,,,,,,," NOTE ",,,,2,3,,",
+    "2023-07,north,margin,A,(all),7,8.600,9,2,15,exact,yes,4.382,low reliability,50000,2023,18.000,4.000,30.000,216.000,48.000,360.000,,,,,2,3,,",
+    "2023-07,north,margin,B,(all),2,2.000,2,0,9,exact,yes,4.382,low reliability,50000,2023,4.000,0.000,18.000,48.000,0.000,216.000,,,,,2,3,,",
+    "2023-07,north,margin,(all),citizen,11,11.800,12,5,19,exact,yes,4.382,low reliability,50000,2023,,,,,,," NOTE ",1.0000,0.3636,1.0000,2,3,,",
+    "2023-07,north,margin,(all),unknown,-2,-1.200,0,0,6,exact,yes,4.382,low reliability,50000,2023,,,,,,," NOTE ",0.0000,0.0000,0.6364,2,3,,",
+    "2023-07,north,total,(all),(all),9,10.600,11,1,20,exact,yes,6.197,low reliability,50000,2023,22.000,2.000,40.000,264.000,24.000,480.000,,,,,2,3,,",
+    "2023-07,south,cell,A,citizen,3,4.200,4,0,9,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2,1.0000,1.0000",
+    "2023-07,south,cell,A,unknown,2,2.400,2,0,7,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2,1.0000,1.0000",
+    "2023-07,south,cell,B,citizen,1,0.600,1,0,5,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2,1.0000,1.0000",
+    "2023-07,south,cell,B,unknown,0,0.400,0,0,5,exact,yes,3.098,low reliability,25000,2023,,,,,,," NOTE ",,,,2,2,1.0000,1.0000",
+    "2023-07,south,margin,A,(all),5,6.600,7,0,13,exact,yes,4.382,low reliability,25000,2023,28.000,0.000,52.000,336.000,0.000,624.000,,,,,2,2,1.0000,1.0000",
+    "2023-07,south,margin,B,(all),1,1.000,1,0,8,exact,yes,4.382,low reliability,25000,2023,4.000,0.000,32.000,48.000,0.000,384.000,,,,,2,2,1.0000,1.0000",
+    "2023-07,south,margin,(all),citizen,4,4.800,5,0,12,exact,yes,4.382,low reliability,25000,2023,,,,,,," NOTE ",0.6250,0.0000,1.0000,2,2,1.0000,1.0000",
+    "2023-07,south,margin,(all),unknown,2,2.800,3,0,10,exact,yes,4.382,low reliability,25000,2023,,,,,,," NOTE ",0.3750,0.0000,1.0000,2,2,1.0000,1.0000",
+    "2023-07,south,total,(all),(all),6,7.600,8,0,17,exact,yes,6.197,low reliability,25000,2023,32.000,0.000,68.000,384.000,0.000,816.000,,,,,2,2,1.0000,1.0000",
+    "2024-01,state,cell,A,citizen,-1,-1.000,0,0,4,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5,1.0000,1.0000",
+    "2024-01,state,cell,A,unknown,0,0.000,0,0,5,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5,1.0000,1.0000",
+    "2024-01,state,cell,B,citizen,10,10.000,10,5,15,exact,no,2.828,,80000,2024,,,,,,," NOTE ",,,,5,5,1.0000,1.0000",
+    "2024-01,state,cell,B,unknown,2,2.000,2,0,7,exact,no,2.828,low reliability,80000,2024,,,,,,," NOTE ",,,,5,5,1.0000,1.0000",
+    "2024-01,state,margin,A,(all),-1,-1.000,0,0,6,exact,no,4.000,low reliability,80000,2024,0.000,0.000,7.500,0.000,0.000,90.000,,,,,5,5,1.0000,1.0000",
+    "2024-01,state,margin,B,(all),12,12.000,12,5,19,exact,no,4.000,low reliability,80000,2024,15.000,6.250,23.750,180.000,75.000,285.000,,,,,5,5,1.0000,1.0000",
+    "2024-01,state,margin,(all),citizen,9,9.000,9,2,16,exact,no,4.000,low reliability,80000,2024,,,,,,," NOTE ",0.8182,0.0909,1.0000,5,5,1.0000,1.0000",
+    "2024-01,state,margin,(all),unknown,2,2.000,2,0,9,exact,no,4.000,low reliability,80000,2024,,,,,,," NOTE ",0.1818,0.0000,0.9091,5,5,1.0000,1.0000",
+    "2024-01,state,total,(all),(all),11,11.000,11,2,20,exact,no,5.657,low reliability,80000,2024,13.750,2.500,25.000,165.000,30.000,300.000,,,,,5,5,1.0000,1.0000",
 };
 
 static void run_publish(void)
@@ -219,7 +219,8 @@ static void test_table_csv(void **state)
                                "interval,reconciled,noise_sd,low_reliability,population,population_year,"
                                "rate_per_100k_month,rate_month_low,rate_month_high,rate_per_100k_year,"
                                "rate_year_low,rate_year_high,rate_note,share_of_total,share_low,share_high,"
-                               "agencies_reported,agencies_listed");
+                               "agencies_reported,agencies_listed,population_share_served_low,"
+                               "population_share_served_high");
     while ((zLine = strtok_r(NULL, "\n", &zSave)) != NULL) {
         if (i >= sizeof g_azWant / sizeof g_azWant[0])
             fail_msg("table.csv: more rows than the %zu expected: %s", i, zLine);
@@ -245,7 +246,7 @@ static void test_table_json(void **state)
         int nPop, iYear;
     } aWant[] = {{"2023-07", "state", 1, 25000.0 / 75000.0, 75000, 2023},
                  {"2023-07", "north", 1, -1, 50000, 2023},
-                 {"2023-07", "south", 1, 25000.0 / 75000.0, 25000, 2023},
+                 {"2023-07", "south", 1, 1.0, 25000, 2023}, /* its own residents, all reported */
                  {"2024-01", "state", 0, 1.0, 80000, 2024}};
     char zPath[160];
     json_t *pRoot, *pTables;
@@ -395,11 +396,87 @@ static void test_structural_zeros(void **state)
     free(zTask);
 }
 
+/* One coverage case: results naming the agencies that reported, with or without
+ * data/mo_le_agencies.csv placing them in counties. */
+static void coverage_case(int bCounties, const double aWantLo[4], const double aWantHi[4],
+                          const char *const azMissing[4])
+{
+    static const int64_t aT[4] = {5, 1, 2, 0};
+    char zSaveDir[sizeof g_dir], zPath[192], zWant[64], *z;
+    pa_task *pSave = g_pTask;
+    json_t *pRoot, *pTables;
+
+    memcpy(zSaveDir, g_dir, sizeof g_dir);
+    snprintf(g_dir, sizeof g_dir, "/tmp/pa_publish_cov_XXXXXX");
+    assert_non_null(mkdtemp(g_dir));
+    assert_int_equal(fixture_dirs(NULL), 0);
+    /* north: MO001 in Adair (29001), MO002 and MO005 in Andrew (29003); south:
+     * MO003 and MO004 in Atchison (29005).  MO009 is not the task's. */
+    if (bCounties)
+        write_file("data/mo_le_agencies.csv", "ori,name,county_fips\nMO001,A PD,29001\nMO002,B PD,29003\n"
+                                              "MO005,E PD,29003\nMO003,C PD,29005\nMO004,D PD,29005\n"
+                                              "MO009,X PD,29001\n");
+    /* 2023-07: MO005 did not report; 2024-01: all did */
+    write_collection_ids("2023-07", "state", 4, 4, "[\"MO001\", \"MO002\", \"MO003\", \"MO004\"]", aT);
+    write_collection_ids("2023-07", "north", 8, 2, "[\"MO001\", \"MO002\"]", aT);
+    write_collection_ids("2023-07", "south", 8, 2, "[\"MO003\", \"MO004\"]", aT);
+    write_collection_ids("2024-01", "state", 4, 5, "[\"MO001\", \"MO002\", \"MO003\", \"MO004\", \"MO005\"]", aT);
+    run_publish();
+    snprintf(zPath, sizeof zPath, "%s/out/table.json", g_dir);
+    pRoot = json_load_file(zPath, 0, NULL);
+    assert_non_null(pRoot);
+    pTables = json_object_get(pRoot, "tables");
+    for (size_t i = 0; i < 4; i++) {
+        json_t *c = json_object_get(json_array_get(pTables, i), "coverage");
+        double lo = json_number_value(json_object_get(c, "population_share_served"));
+        double hi = json_number_value(json_object_get(c, "population_share_served_upper"));
+        json_t *miss = json_object_get(c, "agencies_not_reported");
+        if (!(fabs(lo - aWantLo[i]) < 1e-9 && fabs(hi - aWantHi[i]) < 1e-9))
+            fail_msg("table %zu: residents served %g..%g, want %g..%g", i, lo, hi, aWantLo[i], aWantHi[i]);
+        if (azMissing[i] == NULL)
+            assert_int_equal(json_array_size(miss), 0);
+        else {
+            assert_int_equal(json_array_size(miss), 1);
+            assert_string_equal(json_string_value(json_array_get(miss, 0)), azMissing[i]);
+        }
+    }
+    json_decref(pRoot);
+    /* table.csv's last two columns: the range */
+    snprintf(zPath, sizeof zPath, "%s/out/table.csv", g_dir);
+    z = slurp(zPath);
+    snprintf(zWant, sizeof zWant, ",4,5,%.4f,%.4f\n", aWantLo[0], aWantHi[0]);
+    assert_non_null(strstr(z, zWant));
+    assert_non_null(strstr(z, ",5,5,1.0000,1.0000\n"));
+    free(z);
+    pa_task_free(g_pTask);
+    snprintf(zPath, sizeof zPath, "rm -rf %s", g_dir);
+    assert_int_equal(system(zPath), 0);
+    memcpy(g_dir, zSaveDir, sizeof g_dir);
+    g_pTask = pSave;
+}
+
+/* Coverage by county (2023 residents: Adair 20,000, Andrew 30,000, Atchison
+ * 25,000).  With counties known: north's Andrew has one agency missing (MO005),
+ * so the residents served are Adair's (lower, 20/50) up to Adair's and Andrew's
+ * (upper, 50/50); statewide 45/75 to 75/75.  Without the county file every north
+ * agency is attributed to both its counties: MO005 missing leaves no north county
+ * fully covered (0) while both have an agency that reported (1). */
+static void test_coverage_by_agency(void **state)
+{
+    static const char *const azMiss[4] = {"MO005", "MO005", NULL, NULL};
+    static const double aLo[4] = {45000.0 / 75000.0, 20000.0 / 50000.0, 1, 1}, aHi[4] = {1, 1, 1, 1},
+                        aLo0[4] = {25000.0 / 75000.0, 0, 1, 1};
+    (void)state;
+    coverage_case(1, aLo, aHi, azMiss);
+    coverage_case(0, aLo0, aHi, azMiss);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_csv),
         cmocka_unit_test(test_table_json),
+        cmocka_unit_test(test_coverage_by_agency),
         cmocka_unit_test(test_halfwidths),
         cmocka_unit_test(test_structural_zeros),
     };
