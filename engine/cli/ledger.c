@@ -1,5 +1,5 @@
 /*
- * privagg ledger — the privacy ledger of an aggregator's store (engine/dp/ledger.c):
+ * privagg ledger — the privacy ledger of an aggregator's store (engine/ledger/ledger.c):
  *   privagg ledger export --db STORE [--out FILE]       ledger as JSON
  *   privagg ledger verify (--db STORE | --file LEDGER.json) [--anchor INDEX:HASH] [--json]
  * verify exits 0 if the hash chain, sequence numbers, running totals and budgets

@@ -1,7 +1,7 @@
 /*
  * The privacy ledger's rows (table dp_ledger) in the SQLite store: create and
  * upgrade the table, read the head and a period's charges, append, walk.  The
- * rules (hash chain, lattice cells, budget) are engine/dp/ledger.c's; this file
+ * rules (hash chain, lattice cells, budget) are engine/ledger/ledger.c's; this file
  * only moves rows (include/privagg/store.h).
  */
 #include <string.h>

@@ -5,7 +5,7 @@
  *
  * Version 1: reports, aggregation jobs, batch aggregates and their noise,
  * collections.  (The privacy ledger creates its own table through
- * engine/dp/ledger.c on the same connection.)
+ * engine/ledger/ledger.c on the same connection.)
  * Version 2: the reports of a period indexed without their partition.
  * Version 3: reports get a stable integer id, and report_data is keyed by it.
  * Version 4: durable collection jobs, and the pool of noise vectors drawn ahead.

@@ -113,7 +113,7 @@ int pa_store_savepoint_rollback(pa_store *pStore);
 void pa_store_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFrames), void *pCtx);
 int pa_store_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied);
 
-/* ---- privacy ledger (table dp_ledger; the DP rules are engine/dp/ledger.c) ---- */
+/* ---- privacy ledger (table dp_ledger; the DP rules are engine/ledger/ledger.c) ---- */
 
 /* One ledger entry as stored.  zLevel, zPeriod and zPartition are NULL in an
  * entry of ledger format v1; pPrevHash/pHash have nPrevHash/nHash bytes (32

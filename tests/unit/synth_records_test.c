@@ -1,5 +1,5 @@
 /*
- * Tests of the synthetic incident exports (engine/synth/synth_records.c) against
+ * Tests of the synthetic incident exports (tools/synth/synth_records.c) against
  * the submitter's reader (engine/submit/records.c): for every one of the 646
  * Missouri agencies, the export of a month read with the default mapping gives
  * exactly the count vector the generator computed from its incidents (truth),

@@ -1,5 +1,5 @@
 /*
- * Privacy ledger (engine/dp/ledger.c): charging by lattice cell (period,
+ * Privacy ledger (engine/ledger/ledger.c): charging by lattice cell (period,
  * partition) with parallel composition across periods and partitions and
  * sequential composition of a period's statewide and partition releases, the
  * budget refusal (nothing written, the exact message), savepoints inside a

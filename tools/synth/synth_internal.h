@@ -1,5 +1,5 @@
 /*
- * Internal to engine/synth: the model both generators share (the counts of
+ * Internal to tools/synth: the model both generators share (the counts of
  * synth.c and the incident exports of synth_records.c): county populations, the
  * agencies' counties, the NIBRS code table and the annual rates per bucket.
  */

@@ -1,6 +1,6 @@
 /*
  * privagg conformance hpke FILE... — replays RFC 9180 vector files
- * (engine/conformance/hpke_vectors.c) and prints one line per file:
+ * (tools/conformance/hpke_vectors.c) and prints one line per file:
  *   PASS <file>
  *   FAIL <file>: <what>, entry <i>: expected <hex> got <hex>
  * Exit status 0 only if every file passes; 1 if any fails; 2 on bad usage.

@@ -1,7 +1,7 @@
 /*
  * privagg synth — write a month of realistic synthetic incident exports, one
  * CSV per agency, and the exact count vectors the submitter must compute from
- * them (thin over engine/synth).  For demos, tests and trying `privagg submit
+ * them (thin over tools/synth).  For demos, tests and trying `privagg submit
  * --records` without real records.  Without --task the default task of the state
  * is built in memory with throwaway keys: only its schema, its bounds and its
  * agency list are used.

@@ -1,5 +1,5 @@
 /*
- * privagg demo — the README's main command (thin over engine/demo).
+ * privagg demo — the README's main command (thin over tools/demo).
  */
 #include <limits.h>
 #include <stdio.h>

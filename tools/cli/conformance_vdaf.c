@@ -1,7 +1,7 @@
 /*
  * privagg conformance vdaf PATH... — replays the draft-irtf-cfrg-vdaf-20 Prio3 and
  * XOF test vectors (files or folders of *.json) through the real code; the work is
- * in engine/conformance/vdaf_*.c.  Exit 0 only if every file passes.
+ * in tools/conformance/vdaf_*.c.  Exit 0 only if every file passes.
  */
 #include <stdio.h>
 #include <string.h>

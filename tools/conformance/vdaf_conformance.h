@@ -1,5 +1,5 @@
 /*
- * VDAF conformance (internal to engine/conformance and engine/cli): replays the
+ * VDAF conformance (internal to tools/conformance and tools/cli): replays the
  * official draft-irtf-cfrg-vdaf-20 test vectors (tests/vectors/vdaf/README.md
  * describes the schema) through the real Prio3 code and compares every byte.
  *
