@@ -1,7 +1,7 @@
 /*
- * Option parsing shared by the subcommands: "--name value" and "--flag" forms,
- * unknown options and missing values are usage errors (exit 2) that name the
- * option.
+ * Option parsing shared by every subcommand: "--name value", "--name=value" and
+ * "--flag" forms; unknown options, missing values, a value given to a flag and
+ * an option given twice are usage errors (exit 2) that name the option.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,21 +12,38 @@
 int pa_cli_parse(int argc, char **argv, pa_cli_opt *aOpt, size_t nOpt)
 {
     for (int i = 1; i < argc; i++) {
+        /* "--name=value" is "--name value" (one-value options only) */
+        const char *zEq = strncmp(argv[i], "--", 2) == 0 ? strchr(argv[i], '=') : NULL;
+        size_t nName = zEq ? (size_t)(zEq - argv[i]) : strlen(argv[i]);
         size_t j;
         for (j = 0; j < nOpt; j++)
-            if (strcmp(argv[i], aOpt[j].zName) == 0)
+            if (strlen(aOpt[j].zName) == nName && strncmp(argv[i], aOpt[j].zName, nName) == 0)
                 break;
         if (j == nOpt) {
-            fprintf(stderr, "privagg %s: unknown option '%s' (see --help)\n", argv[0], argv[i]);
+            fprintf(stderr, "privagg %s: unknown option '%.*s' (see --help)\n", argv[0], (int)nName,
+                    argv[i]);
+            return 2;
+        }
+        if (aOpt[j].bSeen && aOpt[j].bFlag != 1) {
+            fprintf(stderr, "privagg %s: option %s given twice\n", argv[0], aOpt[j].zName);
             return 2;
         }
         aOpt[j].bSeen = 1;
-        if (aOpt[j].bFlag == 1)
+        if (aOpt[j].bFlag == 1) {
+            if (zEq != NULL) {
+                fprintf(stderr, "privagg %s: option %s takes no value\n", argv[0], aOpt[j].zName);
+                return 2;
+            }
             continue;
+        }
         int nValues = aOpt[j].bFlag == PA_CLI_TWO_VALUES ? 2 : 1;
-        if (i + nValues >= argc) {
-            fprintf(stderr, "privagg %s: option %s needs %s\n", argv[0], argv[i],
-                    nValues == 2 ? "two values" : "a value");
+        if (zEq != NULL && nValues == 1) {
+            aOpt[j].zValue = zEq + 1;
+            continue;
+        }
+        if (zEq != NULL || i + nValues >= argc) {
+            fprintf(stderr, "privagg %s: option %s needs %s\n", argv[0], aOpt[j].zName,
+                    nValues == 2 ? "two values (--name A B)" : "a value");
             return 2;
         }
         aOpt[j].zValue = argv[++i];

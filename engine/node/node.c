@@ -27,6 +27,7 @@
 #include "privagg/messages.h"
 #include "privagg/node.h"
 #include "privagg/retention.h"
+#include "privagg/status.h"
 
 #define JOB_SIZE 256
 #define NOISE_REFILL_MS 1000   /* the noise thread's tick when nothing wakes it */
@@ -425,6 +426,41 @@ static void retention_pass(pa_node *n, time_t *ptLast)
                 pa_strerror(rc), pa_error_detail(), RETENTION_EVERY_S);
 }
 
+/* What `privagg status` prints, as gauges (docs/http.md, "Metrics"): batches by
+ * level and state, the budget's lattice cells, the peer's /health.  The peer
+ * probe (2 s connect, 3 s in all) runs on this thread, which only refills the
+ * noise pool: a slow peer delays a refill, never a request. */
+static void status_gauges(pa_node *n)
+{
+    static const char *const azLevel[] = {"partition", "statewide"};
+    pa_status s;
+    char zLabel[64];
+    int64_t nMs = 0;
+
+    if (pa_status_read(n->pNoiseStore, n->pTask, n->cfg.zStore, &s) != PA_OK) {
+        fprintf(stderr, "privagg %s: status gauges: %s\n", pa_role_name(n->cfg.eRole), pa_error_detail());
+        return;
+    }
+    for (int iLevel = 0; iLevel < 2; iLevel++)
+        for (int e = PA_BATCH_OPEN; e <= PA_BATCH_RELEASED; e++) {
+            snprintf(zLabel, sizeof zLabel, "level=\"%s\",state=\"%s\"", azLevel[iLevel],
+                     pa_batch_state_name((pa_batch_state)e));
+            pa_metrics_set("privagg_batches", zLabel, (double)(iLevel ? s.anStatewide[e] : s.anPartition[e]));
+        }
+    pa_metrics_set("privagg_budget_per_cell", NULL, s.rBudget);
+    pa_metrics_set("privagg_budget_cells", NULL, (double)s.nCell);
+    pa_metrics_set("privagg_budget_cells_spent", NULL, (double)s.nSpent);
+    pa_metrics_set("privagg_budget_cells_exhausted", NULL, (double)s.nExhausted);
+    pa_metrics_set("privagg_budget_spent_max", NULL, s.rSpentMax);
+    pa_metrics_set("privagg_budget_left_min", NULL, s.rLeftMin);
+    pa_metrics_set("privagg_budget_spent_total", NULL, s.rSpentTotal);
+    pa_status_free(&s);
+    int rc = pa_status_probe(n->cfg.eRole == PA_ROLE_LEADER ? n->pTask->helper.zEndpoint : n->pTask->leader.zEndpoint,
+                             n->cfg.zPeerCa[0] ? n->cfg.zPeerCa : NULL, &nMs);
+    pa_metrics_set("privagg_peer_up", NULL, rc == PA_OK ? 1.0 : 0.0);
+    pa_metrics_set("privagg_peer_probe_seconds", NULL, (double)nMs / 1000.0);
+}
+
 /* The store's gauges (docs/operations.md, "Monitoring"): read with
  * pa_store_stats_read on the noise thread's connection, at most every
  * GAUGES_EVERY_S (the counts scan the reports table, which retention bounds). */
@@ -456,6 +492,7 @@ static void gauges_update(pa_node *n, time_t *ptLast)
     pa_metrics_set("privagg_store_bytes", NULL, (double)(st.nPages * st.nPageSize));
     pa_metrics_set("privagg_store_wal_bytes", NULL, (double)st.nWalBytes);
     pa_metrics_set("privagg_store_gauges_timestamp_seconds", NULL, (double)tNow);
+    status_gauges(n);
 }
 
 /* Keeps the release noise drawn ahead: after a job took vectors, and on a tick;

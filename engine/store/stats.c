@@ -125,3 +125,49 @@ int pa_store_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *st)
         st->nWalBytes = (int64_t)sb.st_size;
     return PA_OK;
 }
+
+/* Every batch of the task with its state (include/privagg/retention.h): the
+ * batches that have reports, an aggregate or a release, a statewide release
+ * included ("state").  Reports replaced by a correction do not count. */
+int pa_store_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx)
+{
+    sqlite3 *pDb = pa_store_sqlite(pStore);
+    sqlite3_stmt *s;
+    static const char zSql[] =
+        "WITH b(period, partition) AS ("
+        "  SELECT period, partition FROM batches WHERE task_id = ?1"
+        "  UNION SELECT period, partition FROM reports WHERE task_id = ?1 AND state != 'replaced'"
+        "  UNION SELECT period, partition FROM collections WHERE task_id = ?1)"
+        " SELECT b.period, b.partition,"
+        "  (SELECT count(*) FROM reports r WHERE r.task_id = ?1 AND r.period = b.period"
+        "     AND r.partition = b.partition AND r.state IN ('pending', 'aggregating')),"
+        "  EXISTS (SELECT 1 FROM collections c WHERE c.task_id = ?1 AND c.period = b.period"
+        "     AND c.partition = b.partition),"
+        "  coalesce((SELECT report_count FROM batches a WHERE a.task_id = ?1 AND a.period = b.period"
+        "     AND a.partition = b.partition), 0)"
+        " FROM b ORDER BY b.period, b.partition";
+    int rc;
+
+    if (sqlite3_prepare_v2(pDb, zSql, -1, &s, NULL) != SQLITE_OK)
+        return strstr(sqlite3_errmsg(pDb), "no such table") ? PA_OK
+                                                            : pa_fail(PA_ESTORE, "store batches: %s", sqlite3_errmsg(pDb));
+    sqlite3_bind_blob(s, 1, aTaskId, 32, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        pa_store_batch_info b;
+        memset(&b, 0, sizeof b);
+        snprintf(b.zPeriod, sizeof b.zPeriod, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(b.zPartition, sizeof b.zPartition, "%s", (const char *)sqlite3_column_text(s, 1));
+        b.nWaiting = sqlite3_column_int64(s, 2);
+        b.nAggregated = sqlite3_column_int64(s, 4);
+        b.eState = sqlite3_column_int(s, 3) ? PA_BATCH_RELEASED
+                   : b.nWaiting > 0         ? PA_BATCH_OPEN
+                                            : PA_BATCH_AGGREGATED;
+        int rcCb = xBatch(pCtx, &b);
+        if (rcCb != 0) {
+            sqlite3_finalize(s);
+            return rcCb;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? PA_OK : pa_fail(PA_ESTORE, "store batches: %s", sqlite3_errmsg(pDb));
+}

@@ -83,4 +83,30 @@ typedef struct {
  */
 int pa_store_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *pStats);
 
+/* A batch (period, partition) of a task and its state, for `privagg status` and
+ * the batch gauges of /metrics:
+ *   open        reports wait to be aggregated (pending or in a job)
+ *   aggregated  every report is aggregated, no release yet
+ *   released    released (a collection exists); its reports may since have been
+ *               deleted by retention
+ * A statewide batch (partition "state") has no reports of its own: it is
+ * listed only once released. */
+typedef enum { PA_BATCH_OPEN = 0, PA_BATCH_AGGREGATED = 1, PA_BATCH_RELEASED = 2 } pa_batch_state;
+typedef struct {
+    char zPeriod[16];
+    char zPartition[72];
+    pa_batch_state eState;
+    int64_t nWaiting;               /* reports pending or being aggregated */
+    int64_t nAggregated;            /* reports summed into the batch's aggregate */
+} pa_store_batch_info;
+typedef int (*pa_store_batch_fn)(void *pCtx, const pa_store_batch_info *pBatch);
+
+/*
+ * Call xBatch for every batch of the task aTaskId, in (period, partition)
+ * order; a non-zero return of xBatch stops the walk and is returned.  Read-only
+ * (any connection); a store without the tables walks nothing.  Errors:
+ * PA_ESTORE.
+ */
+int pa_store_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx);
+
 #endif
