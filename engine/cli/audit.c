@@ -28,7 +28,12 @@ static const char k_usage[] =
     "composition per lattice cell (month x partition) within the budget per record;\n"
     "the minimum agencies per batch; that no batch was released twice; that the policy\n"
     "is not none.  Prints what is guaranteed, to whom and under which assumptions.\n"
-    "Exit 0 pass, 1 fail (every reason), 2 could not run.\n"
+    "\n"
+    "exit status:\n"
+    "  0  pass: every check holds\n"
+    "  1  fail (every failing check is printed)\n"
+    "  2  bad usage, or an input that cannot be read (the audit could not run)\n"
+    "\n"
     "example:\n"
     "  privagg audit --task task.json --manifests report --ledgers leader-ledger.json helper-ledger.json\n";
 

@@ -2,7 +2,9 @@
  * privagg collect — the collector fetches one batch's noised totals (thin over
  * engine/client and engine/collector) and writes the collection result JSON.
  */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -15,7 +17,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: privagg collect --task FILE --key COLLECTOR.key --period YYYY-MM\n"
             "                       [--partition state|FIPS] [--out FILE.json] [--ca CERT.pem]\n"
-            "                       [--timeout SECONDS]\n"
+            "                       [--timeout SECONDS] [--json]\n"
             "\n"
             "Asks the leader to release a batch (both aggregators check the minimum\n"
             "number of agencies and their privacy budget, and each adds its own\n"
@@ -25,6 +27,11 @@ static void usage(FILE *out)
             "released batch (after a crash, or a lost file) returns the same answer.\n"
             "--partition is \"state\" (the statewide batch, the default) or one of the\n"
             "task's partitions (privagg task show lists them).\n"
+            "--json: standard output is one JSON object whatever happens, for scripts:\n"
+            "{\"status\": \"released\"|\"refused\"|\"pending\"|\"unreachable\"|\"error\",\n"
+            "\"period\", \"partition\", \"exit\": the exit status, \"error\": the message (not\n"
+            "released), \"agencies\", \"reports\", \"rejected\" and \"out\" (released), and\n"
+            "\"collection\": the result itself when there is no --out}.\n"
             "\n"
             "exit status:\n"
             "  0  released: the noised totals were written\n"
@@ -44,7 +51,7 @@ int pa_cli_collect(int argc, char **argv)
 {
     pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL}, {"--key", 0, NULL, 0, NULL},     {"--period", 0, NULL, 0, NULL},
                       {"--partition", 0, NULL, 0, NULL}, {"--out", 0, NULL, 0, NULL}, {"--ca", 0, NULL, 0, NULL},
-                      {"--timeout", 0, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
+                      {"--timeout", 0, NULL, 0, NULL}, {"--json", 1, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long nTimeout = 600;
     pa_task *t = NULL;
@@ -80,8 +87,14 @@ int pa_cli_collect(int argc, char **argv)
                 pa_cli_value(o, n, "--period"), zPartition);
         rc = pa_client_collect(c, t, &k, pa_cli_value(o, n, "--period"), zPartition, (unsigned)nTimeout, &coll);
     }
+    int bJson = pa_cli_seen(o, n, "--json");
+    char *zMem = NULL;
+    size_t nMem = 0;
     if (rc == PA_OK && pa_cli_value(o, n, "--out") && (f = fopen(pa_cli_value(o, n, "--out"), "w")) == NULL)
         rc = pa_fail(PA_EIO, "%s: cannot create", pa_cli_value(o, n, "--out"));
+    /* --json without --out: the result goes inside the JSON answer */
+    if (rc == PA_OK && bJson && f == stdout && (f = open_memstream(&zMem, &nMem)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "collect: out of memory");
     if (rc == PA_OK) {
         int bNoise;
         pa_dp_mechanism mech;
@@ -102,13 +115,32 @@ int pa_cli_collect(int argc, char **argv)
                 (unsigned long long)coll.nReport, (unsigned long long)coll.nRejected);
     else
         pa_cli_report("collect", rc);
+    int iExit = rc == PA_OK ? 0 : rc == PA_EBUSY ? 3 : pa_status_is_transient(rc) ? 4 : 1;
+    if (bJson) {
+        static const char *const azStatus[] = {"released", "refused", "error", "pending", "unreachable"};
+        json_t *pOut = json_pack("{s:s, s:s, s:s, s:i}", "status", azStatus[iExit], "period",
+                                 pa_cli_value(o, n, "--period"), "partition", zPartition, "exit", iExit);
+        if (rc == PA_OK) {
+            json_object_set_new(pOut, "agencies", json_integer((json_int_t)coll.nAgency));
+            json_object_set_new(pOut, "reports", json_integer((json_int_t)coll.nReport));
+            json_object_set_new(pOut, "rejected", json_integer((json_int_t)coll.nRejected));
+            json_object_set_new(pOut, "out", pa_cli_value(o, n, "--out") ? json_string(pa_cli_value(o, n, "--out"))
+                                                                          : json_null());
+            if (zMem != NULL)
+                json_object_set_new(pOut, "collection", json_loadb(zMem, nMem, 0, NULL));
+        } else {
+            json_object_set_new(pOut, "error", json_string(pa_error_detail()[0] ? pa_error_detail() : pa_strerror(rc)));
+        }
+        char *z = json_dumps(pOut, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        if (z != NULL)
+            printf("%s\n", z);
+        free(z);
+        json_decref(pOut);
+    }
+    free(zMem);
     pa_collection_free(&coll);
     pa_http_client_free(&c);
     pa_keys_wipe(&k);
     pa_task_free(t);
-    if (rc == PA_OK)
-        return 0;
-    if (rc == PA_EBUSY)
-        return 3;
-    return pa_status_is_transient(rc) ? 4 : 1;
+    return iExit;
 }

@@ -321,13 +321,22 @@ static const struct dp_sub g_subs[] = {
      "example:\n  privagg dp sample --mechanism gaussian --sigma2 25 --count 5 --seed 00ff\n"},
 };
 
+static const char g_zDpExit[] =
+    "\n"
+    "exit status:\n"
+    "  0  printed\n"
+    "  1  the computation failed (e.g. no sigma2 meets the target)\n"
+    "  2  bad usage: an unknown option, a missing one, a value out of range\n";
+
 static void dp_usage(FILE *out, int bFull)
 {
     fprintf(out, "usage: privagg dp <eps|rho|delta|calibrate|sample> [options]\n"
                  "Differential-privacy conversions, calibration and exact sampling.\n");
     for (size_t i = 0; bFull && i < sizeof g_subs / sizeof g_subs[0]; i++)
         fprintf(out, "\n%s", g_subs[i].zUsage);
-    if (!bFull)
+    if (bFull)
+        fputs(g_zDpExit, out);
+    else
         fprintf(out, "Run 'privagg dp --help' or 'privagg dp <subcommand> --help'.\n");
 }
 
@@ -353,55 +362,48 @@ int pa_cli_dp(int argc, char **argv)
         return 2;
     }
     memset(&o, 0, sizeof o);
-    for (int i = 2; i < argc; i++) {
-        static const struct {
-            const char *zFlag;
-            size_t off;
-        } aVal[] = {
-            {"--rho", offsetof(struct dp_opts, zRho)},       {"--eps", offsetof(struct dp_opts, zEps)},
-            {"--delta", offsetof(struct dp_opts, zDelta)},   {"--sigma2", offsetof(struct dp_opts, zSigma2)},
-            {"--scale", offsetof(struct dp_opts, zScale)},   {"--sensitivity", offsetof(struct dp_opts, zSens)},
-            {"--mechanism", offsetof(struct dp_opts, zMech)}, {"--count", offsetof(struct dp_opts, zCount)},
-            {"--seed", offsetof(struct dp_opts, zSeed)},
-        };
-        const char *zArg = argv[i];
-        int bFound = 0;
-        if (strcmp(zArg, "--json") == 0) {
-            o.bJson = 1;
-            continue;
-        }
-        if (strcmp(zArg, "--help") == 0 || strcmp(zArg, "-h") == 0) {
-            o.bHelp = 1;
-            continue;
-        }
-        if (strcmp(zArg, "--exact") == 0 && strcmp(pSub->zName, "calibrate") == 0) {
-            o.bExact = 1;
-            continue;
-        }
-        for (size_t j = 0; j < sizeof aVal / sizeof aVal[0]; j++) {
-            size_t n = strlen(aVal[j].zFlag);
-            const char **pz = (const char **)((char *)&o + aVal[j].off);
-            if (strncmp(zArg, aVal[j].zFlag, n) != 0 || (zArg[n] != '\0' && zArg[n] != '='))
-                continue;
-            if (strstr(pSub->zUsage, aVal[j].zFlag) == NULL)
-                return usage_error(pSub->zName, "option not accepted here", zArg);
-            if (*pz != NULL)
-                return usage_error(pSub->zName, "option given twice", aVal[j].zFlag);
-            if (zArg[n] == '=') {
-                *pz = zArg + n + 1;
-            } else {
-                if (i + 1 >= argc)
-                    return usage_error(pSub->zName, "option needs a value", zArg);
-                *pz = argv[++i];
-            }
-            bFound = 1;
-            break;
-        }
-        if (!bFound)
-            return usage_error(pSub->zName, "unknown argument", zArg);
+    /* the shared parser (engine/cli/opts.c) over the options this subcommand's
+     * usage names, so "--rho=0.05" and "--rho 0.05" both work */
+    static const struct {
+        const char *zFlag;
+        size_t off;
+    } aVal[] = {
+        {"--rho", offsetof(struct dp_opts, zRho)},       {"--eps", offsetof(struct dp_opts, zEps)},
+        {"--delta", offsetof(struct dp_opts, zDelta)},   {"--sigma2", offsetof(struct dp_opts, zSigma2)},
+        {"--scale", offsetof(struct dp_opts, zScale)},   {"--sensitivity", offsetof(struct dp_opts, zSens)},
+        {"--mechanism", offsetof(struct dp_opts, zMech)}, {"--count", offsetof(struct dp_opts, zCount)},
+        {"--seed", offsetof(struct dp_opts, zSeed)},
+    };
+    pa_cli_opt aOpt[sizeof aVal / sizeof aVal[0] + 4];
+    size_t nOpt = 0;
+    char zCmd[32];
+    int rc;
+    memset(aOpt, 0, sizeof aOpt);
+    for (size_t j = 0; j < sizeof aVal / sizeof aVal[0]; j++)
+        if (strstr(pSub->zUsage, aVal[j].zFlag) != NULL)
+            aOpt[nOpt++].zName = aVal[j].zFlag;
+    aOpt[nOpt].zName = "--json";
+    aOpt[nOpt++].bFlag = 1;
+    aOpt[nOpt].zName = "--help";
+    aOpt[nOpt++].bFlag = 1;
+    aOpt[nOpt].zName = "-h";
+    aOpt[nOpt++].bFlag = 1;
+    if (strcmp(pSub->zName, "calibrate") == 0) {
+        aOpt[nOpt].zName = "--exact";
+        aOpt[nOpt++].bFlag = 1;
     }
+    snprintf(zCmd, sizeof zCmd, "dp %s", pSub->zName);
+    argv[1] = zCmd;   /* the parser names the command by argv[0] */
+    if ((rc = pa_cli_parse(argc - 1, argv + 1, aOpt, nOpt)) != 0)
+        return rc;
+    for (size_t j = 0; j < sizeof aVal / sizeof aVal[0]; j++)
+        *(const char **)((char *)&o + aVal[j].off) = pa_cli_value(aOpt, nOpt, aVal[j].zFlag);
+    o.bJson = pa_cli_seen(aOpt, nOpt, "--json");
+    o.bHelp = pa_cli_seen(aOpt, nOpt, "--help") || pa_cli_seen(aOpt, nOpt, "-h");
+    o.bExact = pa_cli_seen(aOpt, nOpt, "--exact");
     if (o.bHelp) {
         fputs(pSub->zUsage, stdout);
+        fputs(g_zDpExit, stdout);
         return 0;
     }
     return pSub->xRun(&o);

@@ -29,6 +29,14 @@ static const char k_usage[] =
     "head): entry INDEX must still have HASH (catches removal of the last entries;\n"
     "entries appended since are fine).  --head HEX [--count N] is the older spelling\n"
     "(HASH of entry N, or of any entry).\n"
+    "\n"
+    "exit status:\n"
+    "  0  exported, or verified\n"
+    "  1  verify: the ledger does not verify (an entry modified, removed or\n"
+    "     reordered, a total over its budget, the anchor not found); export: the\n"
+    "     output could not be written\n"
+    "  2  bad usage, or an input that is not a store or an exported ledger\n"
+    "\n"
     "examples:\n"
     "  privagg ledger export --db leader.db --out leader-ledger.json\n"
     "  privagg ledger verify --file leader-ledger.json --anchor 24:3f0c...e1\n";
@@ -98,34 +106,31 @@ int pa_cli_ledger(int argc, char **argv)
     if (strcmp(argv[1], "export") != 0 && strcmp(argv[1], "verify") != 0)
         return bad("unknown subcommand", argv[1]);
     bExport = strcmp(argv[1], "export") == 0;
-    for (int i = 2; i < argc; i++) {
-        const char **pz = NULL;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    {
+        /* the shared parser (engine/cli/opts.c): "--db=X" and "--db X" */
+        pa_cli_opt aExport[] = {{"--db", 0, NULL, 0, NULL}, {"--out", 0, NULL, 0, NULL},
+                                {"--help", 1, NULL, 0, NULL}, {"-h", 1, NULL, 0, NULL}};
+        pa_cli_opt aVerify[] = {{"--db", 0, NULL, 0, NULL},    {"--file", 0, NULL, 0, NULL},
+                                {"--anchor", 0, NULL, 0, NULL}, {"--head", 0, NULL, 0, NULL},
+                                {"--count", 0, NULL, 0, NULL},  {"--json", 1, NULL, 0, NULL},
+                                {"--help", 1, NULL, 0, NULL},   {"-h", 1, NULL, 0, NULL}};
+        pa_cli_opt *o = bExport ? aExport : aVerify;
+        size_t nO = bExport ? sizeof aExport / sizeof aExport[0] : sizeof aVerify / sizeof aVerify[0];
+        char zCmd[] = "ledger export", zCmdV[] = "ledger verify";
+        argv[1] = bExport ? zCmd : zCmdV;
+        if ((rc = pa_cli_parse(argc - 1, argv + 1, o, nO)) != 0)
+            return rc;
+        if (pa_cli_seen(o, nO, "--help") || pa_cli_seen(o, nO, "-h")) {
             fputs(k_usage, stdout);
             return 0;
-        } else if (strcmp(argv[i], "--json") == 0 && !bExport) {
-            bJson = 1;
-            continue;
-        } else if (strcmp(argv[i], "--db") == 0) {
-            pz = &zDb;
-        } else if (strcmp(argv[i], "--file") == 0 && !bExport) {
-            pz = &zFile;
-        } else if (strcmp(argv[i], "--anchor") == 0 && !bExport) {
-            pz = &zAnchor;
-        } else if (strcmp(argv[i], "--out") == 0 && bExport) {
-            pz = &zOut;
-        } else if (strcmp(argv[i], "--head") == 0 && !bExport) {
-            pz = &zHead;
-        } else if (strcmp(argv[i], "--count") == 0 && !bExport) {
-            pz = &zCount;
-        } else {
-            return bad("unknown argument", argv[i]);
         }
-        if (i + 1 >= argc)
-            return bad("option needs a value", argv[i]);
-        if (*pz != NULL)
-            return bad("option given twice", argv[i]);
-        *pz = argv[++i];
+        zDb = pa_cli_value(o, nO, "--db");
+        zOut = pa_cli_value(o, nO, "--out");
+        zFile = pa_cli_value(o, nO, "--file");
+        zAnchor = pa_cli_value(o, nO, "--anchor");
+        zHead = pa_cli_value(o, nO, "--head");
+        zCount = pa_cli_value(o, nO, "--count");
+        bJson = pa_cli_seen(o, nO, "--json");
     }
     if ((zDb == NULL) == (zFile == NULL))
         return bad(bExport ? "missing required option" : "give one of --db and --file", "--db");

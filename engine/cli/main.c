@@ -44,7 +44,11 @@ static void usage(FILE *out)
         fprintf(out, "  %-12s %s\n", g_commands[i].zName, g_commands[i].zSummary);
     fprintf(out,
             "\n"
-            "Run 'privagg <command> --help' for a command's options.\n"
+            "Run 'privagg <command> --help' for a command's options and exit status.\n"
+            "\n"
+            "exit status:\n"
+            "  0  done; 2 an unknown command or bad usage; each command lists its own\n"
+            "\n"
             "example:\n"
             "  privagg conformance vdaf tests/vectors/vdaf\n");
 }

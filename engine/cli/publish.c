@@ -28,6 +28,13 @@ static const char k_usage[] =
     "private key, manifest.json signed with its Ed25519 key.  --ledgers: both aggregators'\n"
     "exported ledgers (privagg ledger export), verified, for the manifest's ledger heads.\n"
     "--data: the shipped data folder (populations, county shapes; default data).\n"
+    "\n"
+    "exit status:\n"
+    "  0  written\n"
+    "  1  a collection, ledger or key could not be read or does not verify, or the\n"
+    "     output could not be written (the message says which)\n"
+    "  2  bad usage\n"
+    "\n"
     "example:\n"
     "  privagg publish --task task.json --collections . --out report --collector-key keys/collector.key \\\n"
     "      --ledgers leader-ledger.json helper-ledger.json\n";

@@ -25,14 +25,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: privagg task init --state ST --keys DIR --out FILE [options]\n"
-            "       privagg task show --task FILE\n"
+            "       privagg task show --task FILE [--json]\n"
             "\n"
             "init builds the default task: offense buckets x 5 immigration statuses x 2\n"
             "roles (270 cells), Prio3SumVec, one agency list entry per agency of\n"
             "<st>_le_agencies.csv of the shipped data, partitions of at least --min-agencies agencies (a\n"
             "county, a region of neighbouring counties, or no-county), monthly batches,\n"
             "discrete Gaussian noise.  show prints the task in words: the noise and the\n"
-            "budget per release level, and the partitions.\n"
+            "budget per release level, and the partitions (--json: one object, with\n"
+            "every partition and its agency count).\n"
             "  --keys DIR              DIR/leader.pub, DIR/helper.pub, DIR/collector.pub and\n"
             "                          DIR/agencies/<ORI>.pub (see privagg keygen)\n"
             "  --leader-endpoint URL   default https://127.0.0.1:8441\n"
@@ -56,10 +57,17 @@ static void usage(FILE *out)
             "                          (bin/../share/privagg/data), else data/ of the source\n"
             "                          tree of a build-tree binary, else ./data\n"
             "\n"
+            "exit status:\n"
+            "  0  init: the task was written; show: printed\n"
+            "  1  a key, the data or the task cannot be read, or --out exists (init\n"
+            "     without --force)\n"
+            "  2  bad usage\n"
+            "\n"
             "examples:\n"
             "  privagg task init --state MO --keys keys --out task.json\n"
             "  privagg task init --state MO --keys keys --out task.json --allow-corrections\n"
-            "  privagg task show --task task.json\n");
+            "  privagg task show --task task.json\n"
+            "  privagg task show --task task.json --json\n");
 }
 
 static int load_pub(pa_keys *k, const char *zDir, const char *zName, pa_role eWant)
@@ -317,10 +325,82 @@ static int show_dp(const pa_task *t)
     return rc;
 }
 
+/* task show --json: what the text says, as one object for scripts. */
+static int show_json(const pa_task *t)
+{
+    char zId[65], zKey[65];
+    json_t *o = json_object(), *aDim = json_array(), *aPart = json_array(), *pDp, *pParties = json_object();
+    int rc = PA_OK;
+
+    sodium_bin2hex(zId, sizeof zId, t->aTaskId, 32);
+    json_object_set_new(o, "name", json_string(t->zName));
+    json_object_set_new(o, "task_id", json_string(zId));
+    for (size_t i = 0; i < t->nDimension; i++)
+        json_array_append_new(aDim, json_pack("{s:s, s:I}", "name", t->aDimension[i].zName, "categories",
+                                              (json_int_t)t->aDimension[i].nCategory));
+    json_object_set_new(o, "schema", json_pack("{s:I, s:o, s:I}", "cells", (json_int_t)t->nCell, "dimensions", aDim,
+                                               "structural_zeros", (json_int_t)t->nStructuralZero));
+    json_object_set_new(o, "vdaf", json_pack("{s:s, s:I, s:I}", "type", pa_vdaf_type_name(t->eVdaf), "max_measurement",
+                                             (json_int_t)t->nMaxMeasurement, "chunk_length",
+                                             (json_int_t)t->nChunkLength));
+    const struct {
+        const char *zRole;
+        const pa_task_party *p;
+    } aParty[] = {{"leader", &t->leader}, {"helper", &t->helper}, {"collector", &t->collector}};
+    for (size_t i = 0; i < 3; i++) {
+        sodium_bin2hex(zKey, sizeof zKey, aParty[i].p->aHpkePublicKey, 32);
+        json_t *pP = json_pack("{s:i, s:s}", "hpke_config_id", aParty[i].p->iHpkeConfigId, "hpke_public_key", zKey);
+        if (aParty[i].p->zEndpoint)
+            json_object_set_new(pP, "endpoint", json_string(aParty[i].p->zEndpoint));
+        json_object_set_new(pParties, aParty[i].zRole, pP);
+    }
+    json_object_set_new(o, "parties", pParties);
+    for (size_t i = 0; i < t->nPartition; i++) {
+        size_t nAg = 0;
+        for (size_t j = 0; j < t->nAgency; j++)
+            nAg += strcmp(t->aAgency[j].zPartition, t->aPartition[i].zName) == 0;
+        json_array_append_new(aPart, json_pack("{s:s, s:I, s:I}", "name", t->aPartition[i].zName, "counties",
+                                               (json_int_t)t->aPartition[i].nCounty, "agencies", (json_int_t)nAg));
+    }
+    json_object_set_new(o, "agencies", json_integer((json_int_t)t->nAgency));
+    json_object_set_new(o, "partitions", aPart);
+    json_object_set_new(o, "batching", json_pack("{s:I, s:b}", "min_agencies", (json_int_t)t->nMinAgencies,
+                                                 "allow_corrections", t->bAllowCorrections));
+    pDp = json_pack("{s:s}", "mechanism", pa_task_mechanism_name(t->eMechanism));
+    if (t->eMechanism != PA_TASK_DP_NONE) {
+        json_object_set_new(pDp, "unit", json_string(t->eMechanism == PA_TASK_DP_GAUSSIAN ? "rho" : "eps"));
+        json_object_set_new(pDp, "budget_per_record", json_real(t->rBudgetPerRecord));
+        json_object_set_new(pDp, "max_cells_per_record", json_integer((json_int_t)t->nMaxCellsPerRecord));
+        json_object_set_new(pDp, "max_per_cell", json_integer((json_int_t)t->nMaxPerCell));
+        for (int e = PA_TASK_LEVEL_STATE; rc == PA_OK && e <= PA_TASK_LEVEL_PARTITION; e++) {
+            int bNoise;
+            pa_dp_mechanism mech;
+            pa_dp_sensitivity sens;
+            double sigma2 = 0;
+            rc = pa_task_noise(t, (pa_task_level)e, &bNoise, &mech, &sens, &sigma2);
+            if (rc == PA_OK)
+                json_object_set_new(pDp, pa_task_level_name((pa_task_level)e),
+                                    json_pack("{s:f, s:f}", "per_release", t->aPerRelease[e],
+                                              t->eMechanism == PA_TASK_DP_GAUSSIAN ? "sigma2_per_aggregator"
+                                                                                  : "scale_per_aggregator",
+                                              sigma2));
+        }
+    }
+    json_object_set_new(o, "dp", pDp);
+    char *z = rc == PA_OK ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) : NULL;
+    json_decref(o);
+    if (rc == PA_OK && z == NULL)
+        rc = pa_fail(PA_ENOMEM, "task show: out of memory");
+    if (z != NULL)
+        printf("%s\n", z);
+    free(z);
+    return rc;
+}
+
 static int task_show(int argc, char **argv)
 {
-    pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
-    size_t n = 2;
+    pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL}, {"--json", 1, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
+    size_t n = sizeof o / sizeof o[0];
     pa_task *t;
     char zId[65];
     int rc;
@@ -335,6 +415,15 @@ static int task_show(int argc, char **argv)
     if (rc != PA_OK) {
         pa_cli_report("task show", rc);
         return 1;
+    }
+    if (pa_cli_seen(o, n, "--json")) {
+        rc = show_json(t);
+        pa_task_free(t);
+        if (rc != PA_OK) {
+            pa_cli_report("task show", rc);
+            return 1;
+        }
+        return 0;
     }
     sodium_bin2hex(zId, sizeof zId, t->aTaskId, 32);
     printf("task      %s\n", t->zName);

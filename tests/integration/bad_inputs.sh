@@ -41,7 +41,8 @@ expect "2026-13" "${SUBMIT[@]}" --period 2026-13 --counts "$T/ok.csv"
 expect "from 2020-01 on" "$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" \
   --period 2000-01 --partition state --ca "$D/tls/cert.pem" --out "$T/c.json" --timeout 5
 # a public key given where the private one is needed
-expect "not a private one" "${SUBMIT[@]}" --key "${KEY%.key}.pub" --period 2026-01 --counts "$T/ok.csv"
+expect "not a private one" "$PRIVAGG" submit --task "$D/task.json" --ca "$D/tls/cert.pem" --key "${KEY%.key}.pub" \
+  --period 2026-01 --counts "$T/ok.csv"
 # counts: a cell out of range, twice the same cell, a negative count
 printf 'cell,count\n99999,1\n' >"$T/range.csv"
 expect "99999" "${SUBMIT[@]}" --period 2026-01 --counts "$T/range.csv"

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "cli/dp.c"
+#include "cli/opts.c" /* the shared option parser */
 
 void pa_cli_report(const char *what, int code)
 {

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "cli/ledger.c"
+#include "cli/opts.c" /* the shared option parser */
 
 void pa_cli_report(const char *what, int code)
 {

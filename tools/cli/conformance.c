@@ -19,6 +19,11 @@ static void usage(FILE *out)
             "(Prio3Count_0.json -> Prio3Count).  Prints PASS, FAIL or SKIP per file;\n"
             "exits 0 only if every file passes.\n"
             "\n"
+            "exit status:\n"
+            "  0  every file passed (or was skipped)\n"
+            "  1  a file failed or could not be read\n"
+            "  2  bad usage\n"
+            "\n"
             "example:\n"
             "  privagg conformance vdaf tests/vectors/vdaf\n"
             "  privagg conformance hpke tests/vectors/hpke/x25519-hkdfsha256-chacha20poly1305.json\n");

@@ -25,10 +25,20 @@ int pa_cli_conformance_hpke(int argc, char **argv)
                 "checks every intermediate value, ciphertext and export byte for byte.\n"
                 "Prints PASS or FAIL per file; exits 0 only if every file passes.\n"
                 "\n"
+                "exit status:\n"
+                "  0  every file passed\n"
+                "  1  a file failed or could not be read\n"
+                "  2  bad usage\n"
+                "\n"
                 "example:\n"
                 "  privagg conformance hpke tests/vectors/hpke/x25519-hkdfsha256-chacha20poly1305.json\n");
         return argc < 2 ? 2 : 0;
     }
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "privagg conformance hpke: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
     for (int i = 1; i < argc; i++) {
         pa_error_clear();
         int rc = pa_conformance_hpke_file(argv[i], NULL);

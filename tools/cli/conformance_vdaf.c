@@ -19,9 +19,19 @@ int pa_cli_conformance_vdaf(int argc, char **argv)
                      "named by the file name's prefix before the first '_'.  Prints one line per\n"
                      "file: PASS, FAIL (with the step, report, aggregator and the bytes) or SKIP.\n"
                      "\n"
+                     "exit status:\n"
+                     "  0  every file passed (or was skipped)\n"
+                     "  1  a file failed or could not be read\n"
+                     "  2  bad usage\n"
+                     "\n"
                      "example:\n"
                      "  privagg conformance vdaf tests/vectors/vdaf\n");
         return argc < 2 ? 2 : 0;
     }
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "privagg conformance vdaf: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
     return pa_conformance_vdaf_main(argc - 1, argv + 1, stdout);
 }

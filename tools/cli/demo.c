@@ -41,6 +41,11 @@ static void usage(FILE *out)
             "  --setup-only   only write the deployment folder (keys, task, TLS, configs);\n"
             "                 with --leader-port/--helper-port for the servers' ports\n"
             "\n"
+            "exit status:\n"
+            "  0  the demo ran (or --setup-only wrote its folder) and its audit passed\n"
+            "  1  a step failed (the message names it)\n"
+            "  2  bad usage\n"
+            "\n"
             "example:\n"
             "  privagg demo --agencies 646 --months 1 --out demo-out\n"
             "  privagg demo --months 12 --release all\n");
