@@ -186,7 +186,7 @@ static void init_crypto_one(void *pCtx, size_t i)
         c->rc = PA_ENOMEM;
         return;
     }
-    if (pa_agg_open_share(a, &r, it->aHelperEnc, it->pHelperCt, a->sizes.nHelperCt, pShare) != PA_OK) {
+    if (pa_agg_open_share(a, &r, -1, it->aHelperEnc, it->pHelperCt, a->sizes.nHelperCt, pShare) != PA_OK) {
         o->eReject = PA_REJECT_DECRYPT;
     } else {
         uint8_t *pKept = c->pKept + i * kept_size(a);

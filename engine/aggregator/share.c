@@ -2,11 +2,14 @@
  * Opening this aggregator's HPKE-sealed input share of a report (base mode,
  * info = PA_REPORT_HPKE_INFO || aggregator byte, AAD = the report's metadata).
  *
- * Key rotation: the aggregator may hold several HPKE keys (the current one, which
- * the task names, and older ones not yet retired, include/privagg/keys.h).  The
- * report does not carry a config id (its wire form, signature and stored columns
- * stay as they are), so the share is opened with the current key first, then with
- * each older key, newest first.  The key is still bound: the HPKE key schedule
+ * Key rotation: the aggregator may hold several HPKE keys (the current one and
+ * older ones not yet retired, each with an optional expiry, include/privagg/keys.h).
+ * A version 3 report names the config id its share is sealed to: the share is
+ * opened with that key, and refused when it is not held or has expired.  A
+ * version 2 report names none, nor does the aggregation job tell the helper (its
+ * message and the leader's stored columns stay as they are): the share is then
+ * opened with the current key first, then with each older key, newest first, and
+ * the key that opened it is checked for expiry.  The key is bound: the HPKE key schedule
  * takes the recipient's public key into the KEM context (RFC 9180 §4.1,
  * kem_context = enc || pkR), so a share sealed to one key fails its AEAD tag under
  * every other; which key opens it is its config id.  A share that opens with none
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aggregator/share.h"
 #include "common/ct.h"
@@ -34,32 +38,90 @@ static int open_with(const uint8_t aSecret[32], const uint8_t aPublic[32], const
     return rc;
 }
 
-int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, const uint8_t aEnc[32],
+/* "2026-11-15 00:00:00 UTC" */
+static void utc(char *z, size_t n, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(z, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(z, n, "@%lld", (long long)t);
+}
+
+/* PA_EAUTH when the key (0 the current one, i > 0 aOld[i - 1]) has expired: the
+ * leader at upload from its expiry on, the helper PA_KEYS_HELPER_GRACE_S later. */
+static int check_expiry(const pa_aggregator *a, int iKey)
+{
+    const pa_keys *k = a->pKeys;
+    char zWhen[48];
+    if (iKey <= 0 || k->aOld[iKey - 1].tNotAfter == 0)
+        return PA_OK;
+    int64_t tEnd = k->aOld[iKey - 1].tNotAfter + (a->iAggId == 0 ? 0 : PA_KEYS_HELPER_GRACE_S);
+    if (pa_agg_now(a) < tEnd)
+        return PA_OK;
+    utc(zWhen, sizeof zWhen, k->aOld[iKey - 1].tNotAfter);
+    return pa_fail(PA_EAUTH, "sealed to the %s's HPKE key of config id %u, which expired at %s%s; "
+                   "seal to its current key (config id %u: the signed GET /hpke_config, or its PREFIX.pub)",
+                   a->iAggId == 0 ? "leader" : "helper", (unsigned)k->aOld[iKey - 1].iConfigId, zWhen,
+                   a->iAggId == 0 ? "" : " (and the helper's grace of 7 days after it)", (unsigned)k->iConfigId);
+}
+
+static void held_ids(const pa_keys *k, char *zIds, size_t nIds)
+{
+    int n = snprintf(zIds, nIds, "%u", (unsigned)k->iConfigId);
+    for (size_t i = 0; i < k->nOld && n > 0 && (size_t)n < nIds; i++)
+        n += snprintf(zIds + n, nIds - (size_t)n, ", %u", (unsigned)k->aOld[i].iConfigId);
+}
+
+int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, int iConfigId, const uint8_t aEnc[32],
                       const uint8_t *pCt, size_t nCt, uint8_t *pOut)
 {
     uint8_t aInfo[PA_REPORT_HPKE_INFO_SIZE], *pAad;
     size_t nAad;
     pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
     const pa_keys *k = a->pKeys;
-    int rc;
+    char zIds[8 * (PA_KEYS_MAX_OLD + 1)];
+    int rc, iKey = -1;
 
     if (nCt != a->nOwnInputShare + PA_HPKE_NT)
         return pa_fail(PA_EDECODE, "input share: %zu bytes sealed, expected %zu", nCt,
                        a->nOwnInputShare + PA_HPKE_NT);
+    held_ids(k, zIds, sizeof zIds);
+    if (iConfigId >= 0) {
+        /* the report names the key: that one or none */
+        iKey = pa_keys_find(k, (unsigned)iConfigId);
+        if (iKey < 0)
+            return pa_fail(PA_EAUTH, "sealed to HPKE config id %d, which this %s does not hold (it holds "
+                           "%s; the current one is %u): a retired or unknown key",
+                           iConfigId, a->iAggId == 0 ? "leader" : "helper", zIds, (unsigned)k->iConfigId);
+        PA_GUARD(check_expiry(a, iKey));
+    }
     pa_report_hpke_info(aInfo, a->iAggId);
     PA_GUARD(pa_report_aad(&pAad, &nAad, r));
+    if (iKey >= 0) {
+        rc = iKey == 0 ? open_with(k->aSecret, k->aPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut)
+                       : open_with(k->aOld[iKey - 1].aSecret, k->aOld[iKey - 1].aPublic, aEnc, &params, pAad,
+                                   nAad, pCt, nCt, pOut);
+        free(pAad);
+        if (rc != PA_OK)
+            return pa_fail(PA_EVERIFY, "the input share does not open with the %s's HPKE key of config id "
+                           "%d: altered, or sealed to another key", a->iAggId == 0 ? "leader" : "helper",
+                           iConfigId);
+        return PA_OK;
+    }
+    /* no config id (a version 2 report, or the helper, which is not sent it):
+     * try the current key, then each older one, newest first */
     rc = open_with(k->aSecret, k->aPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut);
-    for (size_t i = 0; rc != PA_OK && i < k->nOld; i++)
-        rc = open_with(k->aOld[i].aSecret, k->aOld[i].aPublic, aEnc, &params, pAad, nAad, pCt, nCt,
-                       pOut);
+    iKey = rc == PA_OK ? 0 : -1;
+    for (size_t i = 0; rc != PA_OK && i < k->nOld; i++) {
+        rc = open_with(k->aOld[i].aSecret, k->aOld[i].aPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut);
+        iKey = rc == PA_OK ? (int)i + 1 : -1;
+    }
     free(pAad);
-    if (rc != PA_OK) {
-        char zIds[8 * (PA_KEYS_MAX_OLD + 1)];
-        int n = snprintf(zIds, sizeof zIds, "%u", (unsigned)k->iConfigId);
-        for (size_t i = 0; i < k->nOld && n > 0 && (size_t)n < sizeof zIds; i++)
-            n += snprintf(zIds + n, sizeof zIds - (size_t)n, ", %u", (unsigned)k->aOld[i].iConfigId);
+    if (rc != PA_OK)
         return pa_fail(PA_EAUTH, "input share: opens with none of this aggregator's HPKE keys (config "
                        "ids %s): sealed to a retired or unknown key, or altered", zIds);
-    }
-    return PA_OK;
+    rc = check_expiry(a, iKey);
+    if (rc != PA_OK)
+        pa_wipe(pOut, a->nOwnInputShare);
+    return rc;
 }

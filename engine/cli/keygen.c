@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -44,6 +45,11 @@ static void usage(FILE *out)
             "                    Prints the new config id and public key for the task\n"
             "  --retire ID       roles leader, helper: drop the older key of config id ID from\n"
             "                    PREFIX.key; reports sealed to it are refused from then on\n"
+            "  --old-expires WHEN  with --rotate: the key that stops being current expires\n"
+            "                    at WHEN; from then on a report sealed to it is refused (the\n"
+            "                    leader at upload, the helper 7 days later, at aggregation)\n"
+            "  --expire ID --at WHEN  set the expiry of the older key ID (WHEN: YYYY-MM-DD,\n"
+            "                    00:00 UTC, or YYYY-MM-DDTHH:MM:SSZ, or @UNIX-SECONDS)\n"
             "\n"
             "exit status:\n"
             "  0  written\n"
@@ -56,6 +62,7 @@ static void usage(FILE *out)
             "  privagg keygen --role helper --out keys/helper --pairing pair.json && rm pair.json\n"
             "  privagg keygen --role agency --state MO --out keys/agencies\n"
             "  privagg keygen --role helper --out keys/helper --rotate\n"
+            "  privagg keygen --role helper --out keys/helper --rotate --old-expires 2026-12-01\n"
             "  privagg keygen --role helper --out keys/helper --retire 2\n");
 }
 
@@ -112,11 +119,58 @@ static int write_leader(const pa_keys *k, const char *zOut, const char *zPairing
     return rc;
 }
 
-/* --rotate / --retire ID: change an aggregator's existing key file in place
+/* WHEN of --at / --old-expires: "YYYY-MM-DD" (00:00 UTC), "YYYY-MM-DDTHH:MM:SSZ"
+ * or "@SECONDS" (unix time).  0, or 2 after the message. */
+static int parse_when(const char *zOpt, const char *z, int64_t *pt)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (z[0] == '@') {
+        unsigned long long v;
+        if (pa_cli_uint("keygen", zOpt, z + 1, 0, 253402300799ull, &v) != 0)
+            return 2;
+        *pt = (int64_t)v;
+        return 0;
+    }
+    int nUsed = 0, y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    size_t nZ = strlen(z);
+    int bOk = (nZ == 10 && sscanf(z, "%4d-%2d-%2d%n", &y, &mo, &d, &nUsed) == 3 && nUsed == 10) ||
+              (nZ == 20 && sscanf(z, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &nUsed) == 6 &&
+               nUsed == 20);
+    if (!bOk || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+        fprintf(stderr, "privagg keygen: %s: \"%s\" is not a time: YYYY-MM-DD (00:00 UTC), "
+                        "YYYY-MM-DDTHH:MM:SSZ or @UNIX-SECONDS\n", zOpt, z);
+        return 2;
+    }
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *pt = (int64_t)timegm(&tm);
+    return 0;
+}
+
+static void print_utc(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char z[40];
+    if (gmtime_r(&tt, &tm) != NULL && strftime(z, sizeof z, "%Y-%m-%d %H:%M:%S UTC", &tm) > 0)
+        printf("%s", z);
+    else
+        printf("@%lld", (long long)t);
+}
+
+/* --rotate / --retire ID / --expire ID: change an aggregator's existing key file in place
  * (pa_keys_replace: a temporary file renamed over it).  Reads only PREFIX.key. */
 static int rotate_or_retire(const pa_cli_opt *opts, size_t n, pa_role eRole, const char *zOut)
 {
-    const char *zRetire = pa_cli_value(opts, n, "--retire");
+    const char *zRetire = pa_cli_value(opts, n, "--retire"), *zExpire = pa_cli_value(opts, n, "--expire");
+    const char *zAt = pa_cli_value(opts, n, "--at"), *zOldExpires = pa_cli_value(opts, n, "--old-expires");
+    unsigned long long idExpire = 0;
+    int64_t tWhen = 0;
     static const char *const azOther[] = {"--id", "--state", "--config-id", "--pairing-out", "--pairing"};
     char zPath[4200];
     unsigned long long id = 0;
@@ -127,10 +181,24 @@ static int rotate_or_retire(const pa_cli_opt *opts, size_t n, pa_role eRole, con
         fprintf(stderr, "privagg keygen: --rotate and --retire are for roles leader and helper\n");
         return 2;
     }
-    if (pa_cli_seen(opts, n, "--rotate") && zRetire != NULL) {
-        fprintf(stderr, "privagg keygen: give --rotate or --retire ID, not both\n");
+    if (pa_cli_seen(opts, n, "--rotate") + (zRetire != NULL) + (zExpire != NULL) != 1) {
+        fprintf(stderr, "privagg keygen: give one of --rotate, --retire ID and --expire ID\n");
         return 2;
     }
+    if ((zExpire != NULL) != (zAt != NULL)) {
+        fprintf(stderr, "privagg keygen: --expire ID needs --at WHEN, and --at goes with --expire\n");
+        return 2;
+    }
+    if (zOldExpires != NULL && !pa_cli_seen(opts, n, "--rotate")) {
+        fprintf(stderr, "privagg keygen: --old-expires goes with --rotate (for a key already older: "
+                        "--expire ID --at WHEN)\n");
+        return 2;
+    }
+    if (zExpire != NULL && (pa_cli_uint("keygen", "--expire", zExpire, 0, 255, &idExpire) != 0 ||
+                            parse_when("--at", zAt, &tWhen) != 0))
+        return 2;
+    if (zOldExpires != NULL && parse_when("--old-expires", zOldExpires, &tWhen) != 0)
+        return 2;
     for (size_t i = 0; i < sizeof azOther / sizeof azOther[0]; i++) {
         if (pa_cli_value(opts, n, azOther[i]) != NULL) {
             fprintf(stderr, "privagg keygen: %s does not go with --rotate or --retire (the key file "
@@ -145,8 +213,15 @@ static int rotate_or_retire(const pa_cli_opt *opts, size_t n, pa_role eRole, con
     if (rc == PA_OK && k.eRole != eRole)
         rc = pa_fail(PA_EINVAL, "%s: a key file of role %s, not %s", zPath, pa_role_name(k.eRole),
                      pa_role_name(eRole));
-    if (rc == PA_OK)
-        rc = zRetire != NULL ? pa_keys_retire(&k, (unsigned)id) : pa_keys_rotate(&k);
+    if (rc == PA_OK && zRetire != NULL)
+        rc = pa_keys_retire(&k, (unsigned)id);
+    else if (rc == PA_OK && zExpire != NULL)
+        rc = pa_keys_expire(&k, (unsigned)idExpire, tWhen);
+    else if (rc == PA_OK) {
+        rc = pa_keys_rotate(&k);
+        if (rc == PA_OK && zOldExpires != NULL)
+            rc = pa_keys_expire(&k, k.aOld[0].iConfigId, tWhen);
+    }
     if (rc == PA_OK)
         rc = pa_keys_replace(&k, zOut);
     if (rc == PA_OK) {
@@ -157,6 +232,12 @@ static int rotate_or_retire(const pa_cli_opt *opts, size_t n, pa_role eRole, con
         for (size_t i = 0; i < k.nOld; i++)
             printf(" %u", (unsigned)k.aOld[i].iConfigId);
         printf("%s\n", k.nOld == 0 ? " none" : "");
+        for (size_t i = 0; i < k.nOld; i++)
+            if (k.aOld[i].tNotAfter > 0) {
+                printf("config id %u expires ", (unsigned)k.aOld[i].iConfigId);
+                print_utc(k.aOld[i].tNotAfter);
+                printf("\n");
+            }
     }
     pa_keys_wipe(&k);
     if (rc != PA_OK) {
@@ -173,6 +254,7 @@ int pa_cli_keygen(int argc, char **argv)
         {"--state", 0, NULL, 0, NULL},       {"--data", 0, NULL, 0, NULL},    {"--config-id", 0, NULL, 0, NULL},
         {"--pairing-out", 0, NULL, 0, NULL}, {"--pairing", 0, NULL, 0, NULL}, {"--pair-with", 0, NULL, 0, NULL},
         {"--rotate", 1, NULL, 0, NULL},      {"--retire", 0, NULL, 0, NULL},  {"--help", 1, NULL, 0, NULL},
+        {"--expire", 0, NULL, 0, NULL},      {"--at", 0, NULL, 0, NULL},      {"--old-expires", 0, NULL, 0, NULL},
     };
     size_t n = sizeof opts / sizeof opts[0];
     pa_role eRole;
@@ -200,7 +282,8 @@ int pa_cli_keygen(int argc, char **argv)
         pa_cli_report("keygen --role", PA_EINVAL);
         return 2;
     }
-    if (pa_cli_seen(opts, n, "--rotate") || pa_cli_value(opts, n, "--retire") != NULL)
+    if (pa_cli_seen(opts, n, "--rotate") || pa_cli_value(opts, n, "--retire") != NULL ||
+        pa_cli_value(opts, n, "--expire") != NULL || pa_cli_value(opts, n, "--old-expires") != NULL)
         return rotate_or_retire(opts, n, eRole, zOut);
     if (eRole == PA_ROLE_LEADER && (zPairOut == NULL || zPairIn != NULL)) {
         fprintf(stderr, "privagg keygen: role leader needs --pairing-out FILE (the bundle the "

@@ -164,6 +164,22 @@ int pa_keys_retire(pa_keys *pKeys, unsigned iId)
                    (unsigned)pKeys->iConfigId);
 }
 
+int pa_keys_expire(pa_keys *pKeys, unsigned iId, int64_t tNotAfter)
+{
+    if (tNotAfter < 0)
+        return pa_fail(PA_EINVAL, "expire: a time before 1970");
+    if (iId == pKeys->iConfigId)
+        return pa_fail(PA_EINVAL, "expire: config id %u is the current key; rotate first (keygen "
+                       "--rotate), then let the older key expire", iId);
+    for (size_t i = 0; i < pKeys->nOld; i++)
+        if (pKeys->aOld[i].iConfigId == iId) {
+            pKeys->aOld[i].tNotAfter = tNotAfter;
+            return PA_OK;
+        }
+    return pa_fail(PA_ENOTFOUND, "expire: no older key has config id %u (the current one is %u)", iId,
+                   (unsigned)pKeys->iConfigId);
+}
+
 static json_t *hex_value(const uint8_t *p, size_t n)
 {
     char z[2 * 64 + 1];
@@ -196,6 +212,8 @@ static json_t *to_json(const pa_keys *k, int bPrivate)
                     json_object_set_new(e, "hpke_config_id", json_integer(k->aOld[i].iConfigId));
                     json_object_set_new(e, "hpke_public_key", hex_value(k->aOld[i].aPublic, 32));
                     json_object_set_new(e, "hpke_secret_key", hex_value(k->aOld[i].aSecret, 32));
+                    if (k->aOld[i].tNotAfter > 0)
+                        json_object_set_new(e, "not_after", json_integer(k->aOld[i].tNotAfter));
                     json_array_append_new(a, e);
                 }
                 json_object_set_new(o, "previous_hpke_keys", a);
@@ -477,6 +495,10 @@ static int parse_old_keys(pa_keys *k, const json_t *o, const char *zPath)
         if (sodium_memcmp(aDerived, p->aPublic, 32) != 0)
             return pa_fail(PA_EDECODE, "%s: the secret key does not match the public key", zWhere);
         p->iConfigId = (uint8_t)json_integer_value(v);
+        v = json_object_get(e, "not_after");
+        if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
+            return pa_fail(PA_EDECODE, "%s: not_after: a time in unix seconds (0 or more)", zWhere);
+        p->tNotAfter = v != NULL ? (int64_t)json_integer_value(v) : 0;
         k->nOld = i + 1;
     }
     return PA_OK;

@@ -108,6 +108,8 @@ int pa_submit_report_id(const pa_task *t, const pa_keys *pAgency, const char *zP
     if (rc == PA_OK)
         rc = seal(t->helper.aHpkePublicKey, 1, pAad, nAad, apShare[1], anShare[1], r.helper.aEnc, pHct);
     if (rc == PA_OK) {
+        r.leader.iConfigId = t->leader.iHpkeConfigId;   /* version 3: the keys sealed to */
+        r.helper.iConfigId = t->helper.iHpkeConfigId;
         r.leader.pCt = pLct;
         r.leader.nCt = anShare[0] + PA_HPKE_NT;
         r.helper.pCt = pHct;

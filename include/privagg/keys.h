@@ -51,7 +51,16 @@ typedef struct {
     uint8_t iConfigId;
     uint8_t aPublic[32];             /* X25519 */
     uint8_t aSecret[32];
+    /* the key's expiry (unix seconds; 0: none): from then on a share sealed to
+     * it is refused (the leader at upload; the helper, which opens its share in
+     * the aggregation job, PA_KEYS_HELPER_GRACE_S later: docs/keys.md) */
+    int64_t tNotAfter;
 } pa_hpke_old_key;
+
+/* How long after an older key's expiry the helper still opens shares sealed to
+ * it: the leader accepted them at upload, before the expiry, and the helper
+ * sees them only when they are aggregated (minutes later, or after an outage). */
+#define PA_KEYS_HELPER_GRACE_S (7 * 86400)
 
 typedef struct {
     pa_role eRole;
@@ -133,6 +142,10 @@ int pa_keys_read_public(pa_keys *pKeys, const char *zPath);
  * key has it.  Its secret is wiped. */
 int pa_keys_rotate(pa_keys *pKeys);
 int pa_keys_retire(pa_keys *pKeys, unsigned iId);
+/* Set (tNotAfter > 0) or clear (0) the expiry of the older key of config id iId:
+ * PA_EINVAL for the current key (it does not expire: rotate first), PA_ENOTFOUND
+ * when no older key has it, PA_EINVAL for a negative time. */
+int pa_keys_expire(pa_keys *pKeys, unsigned iId, int64_t tNotAfter);
 /* Which held HPKE key has config id iId: 0 the current one, i > 0 aOld[i - 1],
  * -1 none. */
 int pa_keys_find(const pa_keys *pKeys, unsigned iId);

@@ -1,10 +1,22 @@
 /*
  * privagg report — the message an agency uploads, and the bytes it signs.
  *
- * Wire form (msgpack, canonical): a 12-element array
- *   [version=2, task_id bin32, report_id bin16, agency_id str, period str "YYYY-MM",
- *    partition str, public_share bin, leader_enc bin32, leader_ct bin,
- *    helper_enc bin32, helper_ct bin, signature bin64]
+ * Wire form (msgpack, canonical): version 3 is a 14-element array
+ *   [version=3, task_id bin32, report_id bin16, agency_id str, period str "YYYY-MM",
+ *    partition str, public_share bin, leader_config_id uint8, leader_enc bin32,
+ *    leader_ct bin, helper_config_id uint8, helper_enc bin32, helper_ct bin,
+ *    signature bin64]
+ * where each config id names the aggregator's HPKE key the share is sealed to
+ * (its HpkeConfig id, as DAP's HpkeCiphertext carries it): the aggregator opens
+ * the share with that key and no other, and refuses an unknown or expired one by
+ * name.  Version 2 (agencies of an older build) is the same array without the two
+ * config ids (12 elements); its shares are opened by trying the keys held.
+ * The config ids are neither in the signed bytes nor in the AAD, as in DAP: they
+ * only say which key to use, and the key itself is bound by HPKE (the recipient's
+ * public key is in the KEM context, RFC 9180 §4.1), so a changed id makes the
+ * share fail to open, nothing more.  The signed bytes are the same for both
+ * versions (they carry version 2), so the helper checks a signature without
+ * knowing the version.
  * Each input share is HPKE-sealed with AAD = PA_REPORT_AAD_LABEL || msgpack
  * [task_id, report_id, agency_id, period, partition, public_share], so a share
  * cannot be moved to another report, agency, period or task.
@@ -34,7 +46,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PA_REPORT_VERSION 2
+#define PA_REPORT_VERSION 3
+#define PA_REPORT_VERSION_MIN 2     /* the oldest version still read */
+#define PA_REPORT_SIGNED_VERSION 2  /* the version field of the signed bytes, both versions */
 #define PA_REPORT_ID_SIZE 16
 #define PA_REPORT_MAX_AGENCY_ID 64
 #define PA_REPORT_MAX_PARTITION 64
@@ -46,6 +60,7 @@
 #define PA_REPORT_HPKE_INFO_SIZE (sizeof PA_REPORT_HPKE_INFO - 1 + 1)
 
 typedef struct {
+    uint8_t iConfigId;         /* the recipient's HPKE config id (version 3) */
     uint8_t aEnc[32];          /* HPKE encapsulated key */
     const uint8_t *pCt;        /* ciphertext (borrowed) */
     size_t nCt;
@@ -61,6 +76,7 @@ typedef struct {
     size_t nPublicShare;
     pa_sealed_share leader, helper;
     uint8_t aSignature[64];
+    int iVersion;              /* 2 or 3 (decoded); encoding: 0 means PA_REPORT_VERSION */
 } pa_report;
 
 /* Exact sizes a decoder insists on (from the task's VDAF), 0 = any up to a bound. */

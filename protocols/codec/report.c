@@ -42,10 +42,10 @@ static int check_fields(const pa_report *r)
 }
 
 /* The first seven elements shared by the wire form and the signed bytes. */
-static void put_head(pa_mp_writer *w, const pa_report *r, size_t nElem)
+static void put_head(pa_mp_writer *w, const pa_report *r, size_t nElem, unsigned iVersion)
 {
     pa_mp_put_array(w, nElem);
-    pa_mp_put_uint(w, PA_REPORT_VERSION);
+    pa_mp_put_uint(w, iVersion);
     pa_mp_put_bin(w, r->aTaskId, sizeof r->aTaskId);
     pa_mp_put_bin(w, r->aReportId, sizeof r->aReportId);
     pa_mp_put_str(w, r->zAgencyId);
@@ -73,10 +73,18 @@ int pa_report_encode(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport)
 
     if (rc != PA_OK)
         return rc;
+    int iVersion = pReport->iVersion == 0 ? PA_REPORT_VERSION : pReport->iVersion;
+    if (iVersion < PA_REPORT_VERSION_MIN || iVersion > PA_REPORT_VERSION)
+        return pa_fail(PA_EINVAL, "report.version: %d, this build writes %d..%d", iVersion,
+                       PA_REPORT_VERSION_MIN, PA_REPORT_VERSION);
     pa_mp_writer_init(&w);
-    put_head(&w, pReport, 12);
+    put_head(&w, pReport, iVersion >= 3 ? 14 : 12, (unsigned)iVersion);
+    if (iVersion >= 3)
+        pa_mp_put_uint(&w, pReport->leader.iConfigId);
     pa_mp_put_bin(&w, pReport->leader.aEnc, sizeof pReport->leader.aEnc);
     pa_mp_put_bin(&w, pReport->leader.pCt, pReport->leader.nCt);
+    if (iVersion >= 3)
+        pa_mp_put_uint(&w, pReport->helper.iConfigId);
     pa_mp_put_bin(&w, pReport->helper.aEnc, sizeof pReport->helper.aEnc);
     pa_mp_put_bin(&w, pReport->helper.pCt, pReport->helper.nCt);
     pa_mp_put_bin(&w, pReport->aSignature, sizeof pReport->aSignature);
@@ -97,7 +105,7 @@ int pa_report_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_report *pRep
         pLeaderDigest = aDigest;
     }
     pa_mp_writer_init(&w);
-    put_head(&w, pReport, 10);
+    put_head(&w, pReport, 10, PA_REPORT_SIGNED_VERSION);
     pa_mp_put_bin(&w, pLeaderDigest, 32);
     pa_mp_put_bin(&w, pReport->helper.aEnc, sizeof pReport->helper.aEnc);
     pa_mp_put_bin(&w, pReport->helper.pCt, pReport->helper.nCt);
@@ -128,6 +136,16 @@ int pa_report_aad(uint8_t **ppOut, size_t *pnOut, const pa_report *pReport)
     return pa_mp_writer_finish(&w, PA_REPORT_AAD_LABEL, ppOut, pnOut);
 }
 
+static int read_config_id(pa_mp_cursor *c, const char *zField, uint8_t *pOut)
+{
+    uint64_t v;
+    PA_GUARD(pa_mp_read_uint(c, zField, &v));
+    if (v > 255)
+        return pa_fail(PA_EDECODE, "%s: %llu is above 255", zField, (unsigned long long)v);
+    *pOut = (uint8_t)v;
+    return PA_OK;
+}
+
 int pa_report_decode(pa_report *pReport, const uint8_t *pIn, size_t nIn,
                      const pa_report_sizes *pSizes)
 {
@@ -137,12 +155,13 @@ int pa_report_decode(pa_report *pReport, const uint8_t *pIn, size_t nIn,
 
     memset(pReport, 0, sizeof *pReport);
     PA_GUARD(pa_mp_read_array(&c, "report", &nElem));
-    if (nElem != 12)
-        return pa_fail(PA_EDECODE, "report: %zu elements, expected 12", nElem);
+    if (nElem != 12 && nElem != 14)
+        return pa_fail(PA_EDECODE, "report: %zu elements, expected 14 (version 3) or 12 (version 2)", nElem);
     PA_GUARD(pa_mp_read_uint(&c, "report.version", &version));
-    if (version != PA_REPORT_VERSION)
-        return pa_fail(PA_EDECODE, "report.version: %llu, this build reads version %d",
-                       (unsigned long long)version, PA_REPORT_VERSION);
+    if (version != (nElem == 14 ? 3u : 2u))
+        return pa_fail(PA_EDECODE, "report.version: %llu in an array of %zu elements; this build reads "
+                       "version 3 (14 elements) and version 2 (12)", (unsigned long long)version, nElem);
+    pReport->iVersion = (int)version;
     PA_GUARD(pa_mp_read_fixed(&c, "report.task_id", pReport->aTaskId, sizeof pReport->aTaskId));
     PA_GUARD(pa_mp_read_fixed(&c, "report.report_id", pReport->aReportId, sizeof pReport->aReportId));
     PA_GUARD(pa_mp_read_str(&c, "report.agency_id", PA_REPORT_MAX_AGENCY_ID, pReport->zAgencyId));
@@ -153,9 +172,13 @@ int pa_report_decode(pa_report *pReport, const uint8_t *pIn, size_t nIn,
     /* exact size: 0 means the VDAF's public share is empty */
     PA_GUARD(pa_mp_read_bin(&c, "report.public_share", pSizes->nPublicShare, 0, &pReport->pPublicShare,
                          &pReport->nPublicShare));
+    if (pReport->iVersion >= 3)
+        PA_GUARD(read_config_id(&c, "report.leader_config_id", &pReport->leader.iConfigId));
     PA_GUARD(pa_mp_read_fixed(&c, "report.leader_enc", pReport->leader.aEnc, 32));
     PA_GUARD(pa_mp_read_bin(&c, "report.leader_ct", pSizes->nLeaderCt, MAX_SHARE_BYTES,
                          &pReport->leader.pCt, &pReport->leader.nCt));
+    if (pReport->iVersion >= 3)
+        PA_GUARD(read_config_id(&c, "report.helper_config_id", &pReport->helper.iConfigId));
     PA_GUARD(pa_mp_read_fixed(&c, "report.helper_enc", pReport->helper.aEnc, 32));
     PA_GUARD(pa_mp_read_bin(&c, "report.helper_ct", pSizes->nHelperCt, MAX_SHARE_BYTES,
                          &pReport->helper.pCt, &pReport->helper.nCt));

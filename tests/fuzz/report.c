@@ -44,8 +44,16 @@ void pa_fuzz_seeds(const char *zDir)
     r.leader.nCt = 200;
     r.helper.pCt = aHct;
     r.helper.nCt = 96;
+    r.iVersion = 2; /* an older agency's report, still read */
     if (pa_report_encode(&p, &n, &r) == PA_OK) {
         pa_fuzz_put(zDir, "valid", p, n);
+        free(p);
+    }
+    r.iVersion = 3; /* names the HPKE config ids */
+    r.leader.iConfigId = 1;
+    r.helper.iConfigId = 200;
+    if (pa_report_encode(&p, &n, &r) == PA_OK) {
+        pa_fuzz_put(zDir, "valid-v3", p, n);
         free(p);
     }
     strcpy(r.zPeriod, "2020-01");

@@ -70,6 +70,67 @@ static void test_round_trip(void **state)
     free(p);
 }
 
+/* Version 3 names each share's HPKE config id; version 2 (an older agency) is
+ * still read, without them; the signed bytes are the same for both. */
+static void test_config_ids_and_version_2(void **state)
+{
+    pa_report r = sample(), d;
+    uint8_t *p, *p2, *s3, *s2;
+    size_t n, n2, ns3, ns2;
+    (void)state;
+    r.leader.iConfigId = 7;
+    r.helper.iConfigId = 200;
+    assert_int_equal(pa_report_encode(&p, &n, &r), PA_OK);
+    assert_int_equal(p[0], 0x9e); /* 14 elements */
+    assert_int_equal(p[1], 3);
+    assert_int_equal(pa_report_decode(&d, p, n, &g_sizes), PA_OK);
+    assert_int_equal(d.iVersion, 3);
+    assert_int_equal(d.leader.iConfigId, 7);
+    assert_int_equal(d.helper.iConfigId, 200);
+    r.iVersion = 2;
+    assert_int_equal(pa_report_encode(&p2, &n2, &r), PA_OK);
+    assert_int_equal(n2 + 1 + 2, n); /* no ids: 0x07 and 0xcc 0xc8 */
+    assert_int_equal(pa_report_decode(&d, p2, n2, &g_sizes), PA_OK);
+    assert_int_equal(d.iVersion, 2);
+    assert_int_equal(d.leader.iConfigId, 0);
+    /* the signature covers the same bytes whatever the version and the ids */
+    assert_int_equal(pa_report_signed_bytes(&s2, &ns2, &r, NULL), PA_OK);
+    r.iVersion = 3;
+    r.leader.iConfigId = 1;
+    assert_int_equal(pa_report_signed_bytes(&s3, &ns3, &r, NULL), PA_OK);
+    assert_int_equal(ns2, ns3);
+    assert_memory_equal(s2, s3, ns2);
+    /* a version that does not match the element count, a config id above 255 */
+    p[1] = 2;
+    assert_int_equal(pa_report_decode(&d, p, n, &g_sizes), PA_EDECODE);
+    p2[1] = 3;
+    assert_int_equal(pa_report_decode(&d, p2, n2, &g_sizes), PA_EDECODE);
+    free(p2);
+    r.iVersion = 4;
+    assert_int_equal(pa_report_encode(&p2, &n2, &r) == PA_OK, 0);
+    free(p);
+    free(s2);
+    free(s3);
+    uint8_t *q;
+    size_t nq;
+    r = sample();
+    r.leader.iConfigId = 0;
+    assert_int_equal(pa_report_encode(&q, &nq, &r), PA_OK);
+    /* find the leader's config id (0x00) before leader_enc (0xc4 0x20 0x55...) */
+    for (size_t i = 0; i + 3 < nq; i++)
+        if (q[i] == 0x00 && q[i + 1] == 0xc4 && q[i + 2] == 0x20 && q[i + 3] == 0x55) {
+            uint8_t *big = malloc(nq + 2);
+            memcpy(big, q, i);
+            big[i] = 0xcd; big[i + 1] = 0x01; big[i + 2] = 0x00; /* 256 as uint16 */
+            memcpy(big + i + 3, q + i + 1, nq - i - 1);
+            assert_int_equal(pa_report_decode(&d, big, nq + 2, &g_sizes), PA_EDECODE);
+            assert_non_null(strstr(pa_error_detail(), "leader_config_id"));
+            free(big);
+            break;
+        }
+    free(q);
+}
+
 static void test_every_truncation_and_trailing_byte_refused(void **state)
 {
     pa_report r = sample(), d;
@@ -139,7 +200,7 @@ static void test_non_canonical_and_wrong_types_refused(void **state)
     /* version as uint8 0x01: not canonical */
     uint8_t v8[] = {0x9c, 0xcc, 0x01};
     assert_int_equal(pa_report_decode(&d, v8, sizeof v8, &g_sizes), PA_EDECODE);
-    /* version 2 */
+    /* version 2, truncated */
     uint8_t v2[] = {0x9c, 0x02};
     assert_int_equal(pa_report_decode(&d, v2, sizeof v2, &g_sizes), PA_EDECODE);
     /* a map instead of an array */
@@ -321,6 +382,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_config_ids_and_version_2),
         cmocka_unit_test(test_period_bounds),
         cmocka_unit_test(test_every_truncation_and_trailing_byte_refused),
         cmocka_unit_test(test_wrong_sizes_and_fields_refused),

@@ -231,6 +231,8 @@ static void upload_tampered(flow *f, size_t k, const char *zPeriod)
                                               NULL, &params), PA_OK);
         assert_int_equal(pa_hpke_seal(&ctx, apShare[j], pAad, nAad, apShare[j], anShare[j]), PA_OK);
     }
+    r.leader.iConfigId = f->m.pTask->leader.iHpkeConfigId;
+    r.helper.iConfigId = f->m.pTask->helper.iHpkeConfigId;
     r.leader.pCt = apShare[0];
     r.leader.nCt = anShare[0] + PA_HPKE_NT;
     r.helper.pCt = apShare[1];

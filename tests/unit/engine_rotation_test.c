@@ -103,8 +103,9 @@ static void test_rotate_mid_month_loses_nothing(void **state)
     assert_int_equal(f.m.leader.nOld, 0);
     uint64_t a[270] = {0};
     rc = flow_submit(&f, 1, "2026-11", a);
-    assert_int_equal(rc, PA_EDECODE);
-    assert_non_null(strstr(pa_error_detail(), "none of the leader's HPKE keys"));
+    assert_int_equal(rc, PA_EAUTH);
+    /* the report names the key (version 3): refused by its config id */
+    assert_non_null(strstr(pa_error_detail(), "which this leader does not hold"));
     /* the helper retires its old key: a report sealed to it (and to the leader's
      * current key) passes the leader and is refused by the helper */
     assert_int_equal(pa_keys_retire(&f.m.helper, iHelperId), PA_OK);
@@ -124,6 +125,62 @@ static void test_rotate_mid_month_loses_nothing(void **state)
     assert_int_equal(flow_count(f.pHelperStore, "SELECT count(*) FROM reports WHERE state = 'rejected'"
                                                 " AND period = '2026-11'"), 2);
     pa_keys_wipe(&stranger);
+    pa_keys_wipe(&oldLeader);
+    pa_keys_wipe(&oldHelper);
+    flow_free(&f);
+}
+
+/* Expiry (docs/keys.md): the leader refuses at upload a share sealed to its
+ * older key from the key's expiry on, naming the config id; the helper opens its
+ * share at aggregation, so it still opens one sealed to its expired key for
+ * PA_KEYS_HELPER_GRACE_S and refuses it after that.  A version 2 report (no
+ * config id) is held to the same expiry through the key that opened it. */
+static void test_expired_keys_refused(void **state)
+{
+    flow f;
+    pa_keys oldLeader, oldHelper;
+    uint64_t aTrue[270] = {0}, a[270] = {0};
+    pa_job_stats st;
+    int rc;
+    (void)state;
+    assert_int_equal(flow_new(&f, N_AGENCY, 2, no_dp), PA_OK);
+    uint8_t iLeaderId = f.m.leader.iConfigId, iHelperId = f.m.helper.iConfigId;
+    oldLeader = f.m.leader;
+    oldHelper = f.m.helper;
+    assert_int_equal(pa_keys_rotate(&f.m.leader), PA_OK);
+    assert_int_equal(pa_keys_rotate(&f.m.helper), PA_OK);
+    /* the older keys expire in one hour */
+    assert_int_equal(pa_keys_expire(&f.m.leader, iLeaderId, f.now + 3600), PA_OK);
+    assert_int_equal(pa_keys_expire(&f.m.helper, iHelperId, f.now + 3600), PA_OK);
+    assert_int_equal(pa_keys_expire(&f.m.helper, f.m.helper.iConfigId, f.now), PA_EINVAL);
+    assert_int_equal(pa_keys_expire(&f.m.helper, 77, f.now), PA_ENOTFOUND);
+    /* before the expiry: sealed to the old keys, accepted by both */
+    seal_to(&f, &oldLeader, &oldHelper);
+    submit_range(&f, 0, 2, "2026-10", aTrue);
+    /* after it: the leader refuses its expired key by name */
+    f.now += 3600;
+    rc = flow_submit(&f, 2, "2026-10", a);
+    assert_int_equal(rc, PA_EAUTH);
+    assert_non_null(strstr(pa_error_detail(), "expired at"));
+    assert_non_null(strstr(pa_error_detail(), "config id"));
+    /* the helper's expired key: the leader does not know it; the helper still
+     * opens the share within its grace ... */
+    seal_to(&f, &f.m.leader, &oldHelper);
+    submit_range(&f, 3, 4, "2026-10", aTrue);
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st), PA_OK);
+    assert_int_equal(st.nAccepted, 3);
+    assert_int_equal(st.nRejected, 0);
+    /* ... and refuses it after */
+    f.now += PA_KEYS_HELPER_GRACE_S;
+    submit_range(&f, 4, 5, "2026-10", aTrue);
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st), PA_OK);
+    assert_int_equal(st.nAccepted, 0);
+    assert_int_equal(st.nRejected, 1);
+    /* the current keys never expire */
+    seal_to(&f, &f.m.leader, &f.m.helper);
+    submit_range(&f, 5, 6, "2026-10", aTrue);
+    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st), PA_OK);
+    assert_int_equal(st.nAccepted, 1);
     pa_keys_wipe(&oldLeader);
     pa_keys_wipe(&oldHelper);
     flow_free(&f);
@@ -163,6 +220,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotate_mid_month_loses_nothing),
+        cmocka_unit_test(test_expired_keys_refused),
         cmocka_unit_test(test_rotate_and_retire_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
