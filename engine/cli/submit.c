@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "                      [--mapping FILE.json] [--offenses FILE.csv | --data DIR]\n"
             "                      [--max-bad-share R] [--allow-empty] [--allow-open-period]\n"
             "                      [--summary FILE.json] [--spool FILE] [--attempts N] [--backoff-ms MS]\n"
-            "                      [--no-progress] [--leader-pub FILE] [--helper-pub FILE]\n"
+            "                      [--no-progress] [--leader-pub FILE] [--helper-pub FILE] [--offline-keys]\n"
             "       privagg submit --retry --task FILE (--key AGENCY.key | --spool FILE) [--ca CERT.pem] [--json]\n"
             "       privagg submit --status (--key AGENCY.key | --spool FILE) [--json]\n"
             "       privagg submit --print-mapping\n"
@@ -81,6 +81,13 @@ static void usage(FILE *out)
             "  --leader-pub FILE, --helper-pub FILE  seal to this aggregator's current HPKE\n"
             "                    key (its PREFIX.pub, handed out after keygen --rotate)\n"
             "                    instead of the task's; the task and its id stay\n"
+            "  --offline-keys    seal to the task's keys without asking the leader.  By\n"
+            "                    default submit GETs the leader's /hpke_config, verifies\n"
+            "                    each aggregator's document with its signing key from the\n"
+            "                    task and seals to its current key (after a key rotation\n"
+            "                    the task still names the old one); a document that does\n"
+            "                    not verify stops it (exit 78); a leader that cannot be\n"
+            "                    reached or serves none: the task's keys\n"
             "  --no-progress     no progress bar (there is none when stderr is not a terminal)\n"
             "\n"
             "exit status:\n"
@@ -697,6 +704,36 @@ static int do_submit(run *r)
         goto out;
     }
 
+    /* the keys to seal to: the aggregators' current keys from the leader's signed
+     * configuration, unless given (--leader-pub/--helper-pub) or --offline-keys */
+    const char *zKeysFrom = val(r, "--leader-pub") || val(r, "--helper-pub") ? "--leader-pub/--helper-pub" : "task";
+    if (!seen(r, "--offline-keys") && !val(r, "--leader-pub") && !val(r, "--helper-pub")) {
+        pa_http_client *c = NULL;
+        pa_http_client_opts co = {0};
+        int bLeader = 0, bHelper = 0;
+        co.ca_file = val(r, "--ca");
+        co.connect_timeout_ms = 3000;
+        co.timeout_ms = 10000;
+        rc = pa_http_client_new(&c, &co);
+        if (rc == PA_OK)
+            rc = pa_client_hpke_configs(c, t, (int64_t)time(NULL), &bLeader, &bHelper);
+        pa_http_client_free(&c);
+        if (rc == PA_EVERIFY || rc == PA_EAUTH || rc == PA_EDECODE) {
+            iExit = fail(r, EXIT_CONFIG, "submit", rc);
+            goto out;
+        }
+        if (rc != PA_OK)
+            fprintf(stderr, "submit: the leader's HPKE configuration: %s: %s; sealing to the task's keys\n",
+                    pa_strerror(rc), pa_error_detail());
+        else if ((t->leader.bSigningKey && !bLeader) || (t->helper.bSigningKey && !bHelper))
+            fprintf(stderr, "submit: the leader's HPKE configuration has no %s document yet; sealing to the "
+                            "task's key for it\n", !bLeader ? "leader" : "helper");
+        zKeysFrom = bLeader || bHelper ? "signed configuration" : "task";
+    }
+    json_object_set_new(r->pOut, "hpke_config_ids",
+                        json_pack("{s:i, s:i, s:s}", "leader", t->leader.iHpkeConfigId, "helper",
+                                  t->helper.iHpkeConfigId, "from", zKeysFrom));
+
     /* spool: the same counts give the same report; other counts need --correct */
     const char *zSpool = spool_path(r, zBuf, sizeof zBuf);
     rc = pa_spool_open(&pSpool, zSpool);
@@ -780,7 +817,8 @@ int pa_cli_submit(int argc, char **argv)
                       {"--status", 1, NULL, 0, NULL},       {"--attempts", 0, NULL, 0, NULL},
                       {"--backoff-ms", 0, NULL, 0, NULL},   {"--no-progress", 1, NULL, 0, NULL},
                       {"--ca", 0, NULL, 0, NULL},           {"--help", 1, NULL, 0, NULL},
-                      {"--leader-pub", 0, NULL, 0, NULL},   {"--helper-pub", 0, NULL, 0, NULL}};
+                      {"--leader-pub", 0, NULL, 0, NULL},   {"--helper-pub", 0, NULL, 0, NULL},
+                      {"--offline-keys", 1, NULL, 0, NULL}};
     run r;
     int iExit;
     unsigned long long v;

@@ -61,10 +61,9 @@ int pa_keys_generate(pa_keys *pKeys, pa_role eRole, const char *zId, uint8_t iCo
     if (is_aggregator(eRole))
         randombytes_buf(pKeys->aVerifyKey, sizeof pKeys->aVerifyKey);
     randombytes_buf(pKeys->aToken, sizeof pKeys->aToken);
-    if (eRole == PA_ROLE_COLLECTOR) {
-        crypto_sign_keypair(pKeys->aSignPublic, pKeys->aSignSecret);
-        pKeys->bSign = 1;
-    }
+    /* the collector signs release manifests, the aggregators their HPKE configuration */
+    crypto_sign_keypair(pKeys->aSignPublic, pKeys->aSignSecret);
+    pKeys->bSign = 1;
     return PA_OK;
 }
 
@@ -224,7 +223,7 @@ static json_t *to_json(const pa_keys *k, int bPrivate)
             json_object_set_new(o, "bearer_token", hex_value(k->aToken, PA_TOKEN_SIZE));
         }
     }
-    if (k->eRole == PA_ROLE_COLLECTOR && k->bSign) {
+    if (k->eRole != PA_ROLE_AGENCY && k->bSign) {
         json_object_set_new(o, "signing_public_key", hex_value(k->aSignPublic, 32));
         if (bPrivate)
             json_object_set_new(o, "signing_secret_key", hex_value(k->aSignSecret, 64));
@@ -545,7 +544,7 @@ static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPriva
     if (bPrivate && k->eRole == PA_ROLE_COLLECTOR)
         rc = read_hex(o, zPath, "bearer_token", k->aToken, PA_TOKEN_SIZE);
     /* the manifest signing key came later: optional, both halves or neither */
-    if (rc == PA_OK && k->eRole == PA_ROLE_COLLECTOR && json_object_get(o, "signing_public_key") != NULL) {
+    if (rc == PA_OK && k->eRole != PA_ROLE_AGENCY && json_object_get(o, "signing_public_key") != NULL) {
         PA_GUARD(read_hex(o, zPath, "signing_public_key", k->aSignPublic, 32));
         if (bPrivate) {
             uint8_t aDerived[32];

@@ -23,6 +23,7 @@
 #include "node/group_commit.h"
 #include "node/node_config.h"
 #include "privagg/aggregator.h"
+#include "privagg/hpke_config.h"
 #include "privagg/http.h"
 #include "privagg/messages.h"
 #include "privagg/node.h"
@@ -75,6 +76,11 @@ struct pa_node {
     pa_store *pReadyStore;      /* a connection of its own for /health/ready */
     double tPeerChecked;
     int rcPeer;
+    /* leader: the helper's signed HPKE configuration as last fetched and verified
+     * (JSON text; NULL until then), served inside GET /hpke_config */
+    pthread_mutex_t configLock;
+    char *zHelperConfig;
+    time_t tHelperConfig;
 };
 
 #define NO_PRIVACY_WARNING "no privacy protection: dp.mechanism is none; exact totals are released"
@@ -185,6 +191,84 @@ static int helper_call(pa_node *n, helper_fn fn, const pa_http_req *req, pa_http
     if (rc != PA_OK)
         return rc;
     return reply_bytes(resp, 200, pOut, nOut);
+}
+
+/* ------------------------------------------------------------ both: GET /hpke_config */
+
+/* This aggregator's signed HPKE configuration, made per request from its key
+ * file (keys not yet expired), and on the leader the helper's as the helper
+ * signed it (include/privagg/hpke_config.h). */
+static int on_hpke_config(void *pCtx, const pa_http_req *req, pa_http_response *resp)
+{
+    pa_node *n = pCtx;
+    pa_hpke_config_doc doc;
+    json_t *pOut, *pHelper = NULL;
+    (void)req;
+
+    if (pa_hpke_config_make(&doc, &n->keys, n->pTask->aTaskId, (int64_t)time(NULL)) != PA_OK)
+        return pa_http_problem(resp, 404, "not-found", "%s", pa_error_detail());
+    pOut = json_object();
+    json_object_set_new(pOut, pa_role_name(n->cfg.eRole), pa_hpke_config_to_json(&doc));
+    if (n->cfg.eRole == PA_ROLE_LEADER) {
+        pthread_mutex_lock(&n->configLock);
+        if (n->zHelperConfig != NULL)
+            pHelper = json_loads(n->zHelperConfig, 0, NULL);
+        pthread_mutex_unlock(&n->configLock);
+        json_object_set_new(pOut, "helper", pHelper != NULL ? pHelper : json_null());
+    }
+    char *z = json_dumps(pOut, JSON_COMPACT);
+    json_decref(pOut);
+    if (z == NULL)
+        return PA_ENOMEM;
+    int rc = pa_http_response_set(resp, 200, "application/json", z, strlen(z));
+    free(z);
+    return rc;
+}
+
+/* The leader fetches the helper's signed configuration (on the noise thread,
+ * with the status gauges) and keeps it if it verifies under the task's helper
+ * key: agencies verify it again themselves, this only keeps garbage out. */
+static void fetch_helper_config(pa_node *n)
+{
+    pa_http_client_opts o;
+    char zUrl[600];
+    long nStatus = 0;
+    uint8_t *pBody = NULL;
+    size_t nBody = 0;
+    char *zType = NULL;
+    json_t *pRoot = NULL;
+    pa_hpke_config_doc doc;
+
+    if (n->cfg.eRole != PA_ROLE_LEADER || !n->pTask->helper.bSigningKey)
+        return;
+    memset(&o, 0, sizeof o);
+    o.ca_file = n->cfg.zPeerCa[0] ? n->cfg.zPeerCa : NULL;
+    o.connect_timeout_ms = 2000;
+    o.timeout_ms = 3000;
+    o.max_response_bytes = 64 << 10;
+    snprintf(zUrl, sizeof zUrl, "%s/hpke_config", n->zHelperUrl);
+    int rc = pa_http_request(&o, "GET", zUrl, NULL, NULL, 0, &nStatus, &pBody, &nBody, &zType);
+    if (rc == PA_OK && nStatus == 200)
+        pRoot = json_loadb((const char *)pBody, nBody, 0, NULL);
+    const json_t *pDoc = pRoot ? json_object_get(pRoot, "helper") : NULL;
+    if (pDoc != NULL && pa_hpke_config_from_json(&doc, pDoc, "the helper's configuration") == PA_OK &&
+        pa_hpke_config_verify(&doc, n->pTask->helper.aSigningKey, n->pTask->aTaskId, PA_ROLE_HELPER,
+                              (int64_t)time(NULL), "the helper's configuration") == PA_OK) {
+        char *z = json_dumps(pDoc, JSON_COMPACT);
+        if (z != NULL) {
+            pthread_mutex_lock(&n->configLock);
+            free(n->zHelperConfig);
+            n->zHelperConfig = z;
+            n->tHelperConfig = time(NULL);
+            pthread_mutex_unlock(&n->configLock);
+        }
+    } else if (rc == PA_OK) {
+        fprintf(stderr, "privagg leader: the helper's HPKE configuration: %s\n",
+                nStatus != 200 ? "not served (HTTP status not 200)" : pa_error_detail());
+    }
+    json_decref(pRoot);
+    free(pBody);
+    free(zType);
 }
 
 static int on_job_init(void *pCtx, const pa_http_req *req, pa_http_response *resp)
@@ -455,6 +539,7 @@ static void status_gauges(pa_node *n)
     pa_metrics_set("privagg_budget_left_min", NULL, s.rLeftMin);
     pa_metrics_set("privagg_budget_spent_total", NULL, s.rSpentTotal);
     pa_status_free(&s);
+    fetch_helper_config(n);
     int rc = pa_status_probe(n->cfg.eRole == PA_ROLE_LEADER ? n->pTask->helper.zEndpoint : n->pTask->leader.zEndpoint,
                              n->cfg.zPeerCa[0] ? n->cfg.zPeerCa : NULL, &nMs);
     pa_metrics_set("privagg_peer_up", NULL, rc == PA_OK ? 1.0 : 0.0);
@@ -541,6 +626,7 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     pthread_mutex_init(&n->noiseLock, NULL);
     pthread_cond_init(&n->noiseWake, NULL);
     pthread_mutex_init(&n->readyLock, NULL);
+    pthread_mutex_init(&n->configLock, NULL);
     rc = pa_node_config_load(&n->cfg, zConfigPath);
     if (rc == PA_OK)
         rc = pa_task_load(&n->pTask, n->cfg.zTask);
@@ -679,6 +765,7 @@ int pa_node_start(pa_node *n)
     snprintf(n->zReportsPath, sizeof n->zReportsPath, "/tasks/%s/reports", zTask);
     snprintf(n->zCollectionsPath, sizeof n->zCollectionsPath, "/tasks/%s/collections", zTask);
     snprintf(n->zCollectionPrefix, sizeof n->zCollectionPrefix, "/tasks/%s/collections/", zTask);
+    add_route(n, "GET", "/hpke_config", on_hpke_config, NULL);
     if (n->cfg.eRole == PA_ROLE_LEADER) {
         add_route(n, "POST", n->zReportsPath, on_upload, NULL);
         add_route(n, "POST", n->zCollectionsPath, on_collection_create, n->cfg.aCollectorToken);
@@ -793,6 +880,8 @@ void pa_node_close(pa_node *n)
     sodium_memzero(n->cfg.aMetricsToken, sizeof n->cfg.aMetricsToken);
     pa_store_close(n->pReadyStore);
     pthread_mutex_destroy(&n->readyLock);
+    pthread_mutex_destroy(&n->configLock);
+    free(n->zHelperConfig);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);
     pthread_mutex_destroy(&n->collLock);

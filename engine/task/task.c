@@ -263,10 +263,8 @@ static int parse_party(pa_task_party *pParty, const json_t *pParties, const char
     PA_GUARD(pa_json_hex(pParty_, zPath, "hpke_public_key", pParty->aHpkePublicKey, 32));
     PA_GUARD(pa_json_uint(pParty_, zPath, "hpke_config_id", 0, 255, 1, 0, &id));
     pParty->iHpkeConfigId = (uint8_t)id;
+    /* collector: signs release manifests; leader, helper: their HPKE configuration */
     if (json_object_get(pParty_, "signing_public_key") != NULL) {
-        if (bEndpoint)
-            return pa_fail(PA_EINVAL, "%s.signing_public_key: only the collector signs (release manifests)",
-                           zPath);
         PA_GUARD(pa_json_hex(pParty_, zPath, "signing_public_key", pParty->aSigningKey, 32));
         pParty->bSigningKey = 1;
     }

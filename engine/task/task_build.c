@@ -120,7 +120,7 @@ static json_t *party(const char *zEndpoint, const pa_keys *k)
         json_object_set_new(o, "endpoint", json_string(zEndpoint));
     json_object_set_new(o, "hpke_public_key", hex(k->aPublic, 32));
     json_object_set_new(o, "hpke_config_id", json_integer(k->iConfigId));
-    if (k->eRole == PA_ROLE_COLLECTOR && k->bSign)
+    if (k->bSign) /* collector: manifests; leader, helper: the signed HPKE configuration */
         json_object_set_new(o, "signing_public_key", hex(k->aSignPublic, 32));
     return o;
 }

@@ -57,4 +57,18 @@ int pa_client_collect_many(const pa_http_client_opts *pOpts, const pa_task *pTas
  */
 int pa_counts_load_csv(const pa_task *pTask, const char *zPath, uint64_t *aCounts);
 
+/*
+ * The agency's step before sealing (docs/keys.md, "The signed configuration"):
+ * GET the leader's /hpke_config and, for each aggregator whose
+ * signing_public_key the task names, verify its document
+ * (pa_hpke_config_verify at tNow) and set pTask's party to its current key and
+ * config id.  *pbLeader / *pbHelper say which were set; an aggregator whose
+ * document is absent (the task names no signing key, or the leader has not
+ * fetched the helper's yet) keeps the task's key.  Errors: PA_ENOTFOUND (the
+ * leader serves no /hpke_config: an older leader), PA_EIO (transport),
+ * PA_EDECODE, PA_EVERIFY, PA_EAUTH (a document that does not verify: never
+ * sealed to).
+ */
+int pa_client_hpke_configs(pa_http_client *pClient, pa_task *pTask, int64_t tNow, int *pbLeader, int *pbHelper);
+
 #endif
