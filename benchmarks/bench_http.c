@@ -120,7 +120,7 @@ void pa_bench_http(pa_bench *b)
 {
     char zDir[64], zCert[96], zKey[96];
     pa_http_server *s = NULL;
-    static const pa_http_route routes[] = {{"POST", "/upload", h_accept, false, NULL, NULL, NULL}};
+    static const pa_http_route routes[] = {{"POST", "/upload", h_accept, false, NULL, NULL, NULL, NULL, 0}};
 
     signal(SIGPIPE, SIG_IGN);
     snprintf(zDir, sizeof zDir, "/tmp/pa_bench_http_XXXXXX");

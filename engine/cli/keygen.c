@@ -50,6 +50,13 @@ static void usage(FILE *out)
             "                    leader at upload, the helper 7 days later, at aggregation)\n"
             "  --expire ID --at WHEN  set the expiry of the older key ID (WHEN: YYYY-MM-DD,\n"
             "                    00:00 UTC, or YYYY-MM-DDTHH:MM:SSZ, or @UNIX-SECONDS)\n"
+            "  --rotate-token --token-out FILE  roles leader (its peer token) and collector\n"
+            "                    (its bearer token): a fresh token with the next id becomes\n"
+            "                    current in PREFIX.key; FILE (0600) carries it to the party\n"
+            "                    that checks it: the helper's keygen --add-token, or the\n"
+            "                    leader config's collector_tokens (docs/keys.md)\n"
+            "  --add-token FILE  role helper: accept the leader's new peer token (current)\n"
+            "                    and keep the old one, until --old-expires WHEN if given\n"
             "\n"
             "exit status:\n"
             "  0  written\n"
@@ -63,6 +70,8 @@ static void usage(FILE *out)
             "  privagg keygen --role agency --state MO --out keys/agencies\n"
             "  privagg keygen --role helper --out keys/helper --rotate\n"
             "  privagg keygen --role helper --out keys/helper --rotate --old-expires 2026-12-01\n"
+            "  privagg keygen --role leader --out keys/leader --rotate-token --token-out tok.json\n"
+            "  privagg keygen --role helper --out keys/helper --add-token tok.json --old-expires 2026-12-01\n"
             "  privagg keygen --role helper --out keys/helper --retire 2\n");
 }
 
@@ -163,6 +172,88 @@ static void print_utc(int64_t t)
         printf("@%lld", (long long)t);
 }
 
+/* --rotate-token (leader, collector) / --add-token BUNDLE (helper): the bearer
+ * tokens rotate (docs/keys.md, "Rotating the tokens"); PREFIX.key is replaced in
+ * place like --rotate does. */
+static int rotate_token(const pa_cli_opt *opts, size_t n, pa_role eRole, const char *zOut)
+{
+    const char *zTokenOut = pa_cli_value(opts, n, "--token-out"), *zAdd = pa_cli_value(opts, n, "--add-token");
+    const char *zOldExpires = pa_cli_value(opts, n, "--old-expires");
+    char zPath[4200];
+    int64_t tOld = 0;
+    pa_keys k;
+    int rc;
+
+    if (pa_cli_seen(opts, n, "--rotate-token") == (zAdd != NULL)) {
+        fprintf(stderr, "privagg keygen: give --rotate-token (leader, collector) or --add-token BUNDLE "
+                        "(helper), not both\n");
+        return 2;
+    }
+    if (zAdd == NULL && zOldExpires != NULL) {
+        fprintf(stderr, "privagg keygen: --old-expires goes with --add-token: the party that checks a "
+                        "token keeps the old one (the helper; for the collector's, the leader config's "
+                        "collector_tokens[].not_after)\n");
+        return 2;
+    }
+    if (zAdd == NULL && (eRole == PA_ROLE_HELPER || eRole == PA_ROLE_AGENCY || zTokenOut == NULL)) {
+        fprintf(stderr, "privagg keygen: --rotate-token is for roles leader and collector and needs "
+                        "--token-out FILE (the bundle for the party that checks the token)\n");
+        return 2;
+    }
+    if (zAdd != NULL && (eRole != PA_ROLE_HELPER || zTokenOut != NULL)) {
+        fprintf(stderr, "privagg keygen: --add-token is for role helper (the leader's new peer token)\n");
+        return 2;
+    }
+    if (zOldExpires != NULL && parse_when("--old-expires", zOldExpires, &tOld) != 0)
+        return 2;
+    snprintf(zPath, sizeof zPath, "%s.key", zOut);
+    rc = pa_keys_read_private(&k, zPath);
+    if (rc == PA_OK && k.eRole != eRole)
+        rc = pa_fail(PA_EINVAL, "%s: a key file of role %s, not %s", zPath, pa_role_name(k.eRole),
+                     pa_role_name(eRole));
+    if (rc == PA_OK && zAdd != NULL) {
+        pa_role eFrom;
+        unsigned iId;
+        uint8_t aTok[32];
+        rc = pa_token_bundle_read(zAdd, &eFrom, &iId, aTok);
+        if (rc == PA_OK && eFrom != PA_ROLE_LEADER)
+            rc = pa_fail(PA_EINVAL, "%s: the %s's token, not the leader's peer token", zAdd, pa_role_name(eFrom));
+        if (rc == PA_OK)
+            rc = pa_keys_add_token(&k, iId, aTok, tOld);
+        sodium_memzero(aTok, sizeof aTok);
+    } else if (rc == PA_OK) {
+        struct stat st;
+        if (stat(zTokenOut, &st) == 0)
+            rc = pa_fail(PA_EEXISTS, "%s exists; the bundle is written to a new file", zTokenOut);
+        if (rc == PA_OK)
+            rc = pa_keys_rotate_token(&k, tOld);
+        /* the bundle first: a key file that names a token nobody was given is worse */
+        if (rc == PA_OK)
+            rc = pa_token_bundle_write(zTokenOut, eRole, k.iTokenId, k.aToken);
+    }
+    if (rc == PA_OK)
+        rc = pa_keys_replace(&k, zOut);
+    if (rc == PA_OK) {
+        printf("%s token id %u\n", eRole == PA_ROLE_COLLECTOR ? "bearer" : "peer", k.iTokenId);
+        for (size_t i = 0; i < k.nOldToken; i++) {
+            printf("older token id %u accepted ", k.aOldToken[i].iId);
+            if (k.aOldToken[i].tNotAfter > 0) {
+                printf("until ");
+                print_utc(k.aOldToken[i].tNotAfter);
+                printf("\n");
+            } else {
+                printf("until dropped\n");
+            }
+        }
+    }
+    pa_keys_wipe(&k);
+    if (rc != PA_OK) {
+        pa_cli_report("keygen", rc);
+        return 1;
+    }
+    return 0;
+}
+
 /* --rotate / --retire ID / --expire ID: change an aggregator's existing key file in place
  * (pa_keys_replace: a temporary file renamed over it).  Reads only PREFIX.key. */
 static int rotate_or_retire(const pa_cli_opt *opts, size_t n, pa_role eRole, const char *zOut)
@@ -189,7 +280,7 @@ static int rotate_or_retire(const pa_cli_opt *opts, size_t n, pa_role eRole, con
         fprintf(stderr, "privagg keygen: --expire ID needs --at WHEN, and --at goes with --expire\n");
         return 2;
     }
-    if (zOldExpires != NULL && !pa_cli_seen(opts, n, "--rotate")) {
+    if (zOldExpires != NULL && !pa_cli_seen(opts, n, "--rotate")) { /* (tokens: rotate_token) */
         fprintf(stderr, "privagg keygen: --old-expires goes with --rotate (for a key already older: "
                         "--expire ID --at WHEN)\n");
         return 2;
@@ -255,6 +346,7 @@ int pa_cli_keygen(int argc, char **argv)
         {"--pairing-out", 0, NULL, 0, NULL}, {"--pairing", 0, NULL, 0, NULL}, {"--pair-with", 0, NULL, 0, NULL},
         {"--rotate", 1, NULL, 0, NULL},      {"--retire", 0, NULL, 0, NULL},  {"--help", 1, NULL, 0, NULL},
         {"--expire", 0, NULL, 0, NULL},      {"--at", 0, NULL, 0, NULL},      {"--old-expires", 0, NULL, 0, NULL},
+        {"--rotate-token", 1, NULL, 0, NULL}, {"--token-out", 0, NULL, 0, NULL}, {"--add-token", 0, NULL, 0, NULL},
     };
     size_t n = sizeof opts / sizeof opts[0];
     pa_role eRole;
@@ -282,6 +374,8 @@ int pa_cli_keygen(int argc, char **argv)
         pa_cli_report("keygen --role", PA_EINVAL);
         return 2;
     }
+    if (pa_cli_seen(opts, n, "--rotate-token") || pa_cli_value(opts, n, "--add-token") != NULL)
+        return rotate_token(opts, n, eRole, zOut);
     if (pa_cli_seen(opts, n, "--rotate") || pa_cli_value(opts, n, "--retire") != NULL ||
         pa_cli_value(opts, n, "--expire") != NULL || pa_cli_value(opts, n, "--old-expires") != NULL)
         return rotate_or_retire(opts, n, eRole, zOut);

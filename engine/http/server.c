@@ -58,7 +58,8 @@ typedef struct route_ent {
     pa_http_handler xHandler;
     void *pCtx;
     bool bAuth;
-    uint8_t aToken[PA_HTTP_TOKEN_BYTES];
+    pa_http_token aToken[PA_HTTP_MAX_TOKENS];
+    size_t nToken;
     char *zLabel; /* route="<path>" for metrics */
     char *zContentType; /* required media type of a body, or NULL */
 } route_ent;
@@ -186,8 +187,9 @@ static void allowed_methods(const pa_http_server *s, const char *zPath, char *z,
     }
 }
 
-/* Authorization: Bearer <64 hex>, compared in constant time with aToken. */
-static bool bearer_ok(const uint8_t *aToken, struct MHD_Connection *pConn)
+/* Authorization: Bearer <64 hex>, compared in constant time with every token of
+ * the route.  A match of an expired token fills zWhy. */
+static bool bearer_ok_any(const route_ent *e, struct MHD_Connection *pConn, char *zWhy, size_t nWhy)
 {
     const char *z = MHD_lookup_connection_value(pConn, MHD_HEADER_KIND, "Authorization");
     uint8_t aGot[PA_HTTP_TOKEN_BYTES];
@@ -204,9 +206,21 @@ static bool bearer_ok(const uint8_t *aToken, struct MHD_Connection *pConn)
         pa_wipe(aGot, sizeof aGot);
         return false;
     }
-    bool bOk = sodium_memcmp(aGot, aToken, sizeof aGot) == 0;
+    int iMatch = -1;
+    for (size_t i = 0; i < e->nToken; i++) {
+        int bEq = sodium_memcmp(aGot, e->aToken[i].aToken, sizeof aGot) == 0;
+        iMatch = bEq ? (int)i : iMatch;
+    }
     pa_wipe(aGot, sizeof aGot);
-    return bOk;
+    if (iMatch < 0)
+        return false;
+    /* which token matched is not secret; its expiry is the operator's schedule */
+    if (e->aToken[iMatch].tNotAfter != 0 && (int64_t)time(NULL) >= e->aToken[iMatch].tNotAfter) {
+        snprintf(zWhy, nWhy, "bearer token id %u expired at unix time %lld; use the current token",
+                 e->aToken[iMatch].iId, (long long)e->aToken[iMatch].tNotAfter);
+        return false;
+    }
+    return true;
 }
 
 /* One Content-Length value: a plain decimal number (RFC 9110 §8.6), else -1. */
@@ -434,8 +448,8 @@ static void first_call(pa_http_server *s, pa_http_req *q, struct MHD_Connection 
                  zAllow);
         set_early(q, 405, "method-not-allowed", zDetail);
         pa_http_response_header(&q->early, "Allow", zAllow);
-    } else if (q->pRoute->bAuth && !bearer_ok(q->pRoute->aToken, pConn)) {
-        set_early(q, 401, "unauthorized", "missing or wrong bearer token");
+    } else if (q->pRoute->bAuth && (zDetail[0] = '\0', !bearer_ok_any(q->pRoute, pConn, zDetail, sizeof zDetail))) {
+        set_early(q, 401, "unauthorized", zDetail[0] ? zDetail : "missing or wrong bearer token");
         pa_http_response_header(&q->early, "WWW-Authenticate", "Bearer");
     }
     if (nDeclared > (long long)s->nMaxBody && (!q->bEarly || q->early.status != 401)) {
@@ -701,9 +715,13 @@ static int add_route(pa_http_server *s, const pa_http_route *r)
     if (!pa_metrics_label_ok(r->path) || strlen(r->path) > 200)
         return pa_fail(PA_EINVAL, "route %s: path has '\"', '\\' or newline, or is long",
                        r->path);
-    if (r->requires_bearer_auth && r->bearer_token == NULL)
+    if (r->requires_bearer_auth && r->bearer_token == NULL &&
+        (r->bearer_tokens == NULL || r->n_bearer_tokens == 0))
         return pa_fail(PA_EINVAL, "route %s %s: requires_bearer_auth without a token", r->method,
                        r->path);
+    if (r->n_bearer_tokens > PA_HTTP_MAX_TOKENS)
+        return pa_fail(PA_EINVAL, "route %s %s: %zu bearer tokens, at most %d", r->method, r->path,
+                       r->n_bearer_tokens, PA_HTTP_MAX_TOKENS);
     size_t nLabel = strlen(r->path) + 16;
     e->zMethod = strdup(r->method);
     e->zPath = strdup(r->path);
@@ -719,8 +737,13 @@ static int add_route(pa_http_server *s, const pa_http_route *r)
     e->xHandler = r->handler;
     e->pCtx = r->ctx;
     e->bAuth = r->requires_bearer_auth;
-    if (e->bAuth)
-        memcpy(e->aToken, r->bearer_token, PA_HTTP_TOKEN_BYTES);
+    if (e->bAuth && r->bearer_tokens != NULL && r->n_bearer_tokens > 0) {
+        memcpy(e->aToken, r->bearer_tokens, r->n_bearer_tokens * sizeof e->aToken[0]);
+        e->nToken = r->n_bearer_tokens;
+    } else if (e->bAuth) {
+        memcpy(e->aToken[0].aToken, r->bearer_token, PA_HTTP_TOKEN_BYTES);
+        e->nToken = 1;
+    }
     return PA_OK;
 }
 
@@ -742,10 +765,10 @@ static int fill_routes(pa_http_server *s, const pa_http_config *cfg)
         if (rc != PA_OK)
             return rc;
     }
-    const pa_http_route health = {"GET", "/health", handle_health, false, NULL, s, NULL};
-    const pa_http_route ready = {"GET", "/health/ready", handle_ready, false, NULL, s, NULL};
+    const pa_http_route health = {"GET", "/health", handle_health, false, NULL, s, NULL, NULL, 0};
+    const pa_http_route ready = {"GET", "/health/ready", handle_ready, false, NULL, s, NULL, NULL, 0};
     const pa_http_route metrics = {"GET", "/metrics", handle_metrics, s->bMetricsToken,
-                                   s->bMetricsToken ? s->aMetricsToken : NULL, s, NULL};
+                                   s->bMetricsToken ? s->aMetricsToken : NULL, s, NULL, NULL, 0};
     if (!has_path(cfg, "/health") && add_route(s, &health) != PA_OK)
         return PA_ENOMEM;
     if (!has_path(cfg, "/health/ready") && add_route(s, &ready) != PA_OK)

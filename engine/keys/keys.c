@@ -61,6 +61,7 @@ int pa_keys_generate(pa_keys *pKeys, pa_role eRole, const char *zId, uint8_t iCo
     if (is_aggregator(eRole))
         randombytes_buf(pKeys->aVerifyKey, sizeof pKeys->aVerifyKey);
     randombytes_buf(pKeys->aToken, sizeof pKeys->aToken);
+    pKeys->iTokenId = 1;
     /* the collector signs release manifests, the aggregators their HPKE configuration */
     crypto_sign_keypair(pKeys->aSignPublic, pKeys->aSignSecret);
     pKeys->bSign = 1;
@@ -100,6 +101,7 @@ void pa_keys_wipe(pa_keys *pKeys)
     sodium_memzero(pKeys->aToken, sizeof pKeys->aToken);
     sodium_memzero(pKeys->aSignSecret, sizeof pKeys->aSignSecret);
     sodium_memzero(pKeys->aOld, sizeof pKeys->aOld);
+    sodium_memzero(pKeys->aOldToken, sizeof pKeys->aOldToken);
 }
 
 static int holds_config_id(const pa_keys *k, unsigned iId)
@@ -219,8 +221,21 @@ static json_t *to_json(const pa_keys *k, int bPrivate)
             }
             json_object_set_new(o, "verify_key", hex_value(k->aVerifyKey, PA_VERIFY_KEY_SIZE));
             json_object_set_new(o, "peer_token", hex_value(k->aToken, PA_TOKEN_SIZE));
+            json_object_set_new(o, "peer_token_id", json_integer(k->iTokenId ? k->iTokenId : 1));
+            if (k->nOldToken > 0) {
+                json_t *a = json_array();
+                for (size_t i = 0; i < k->nOldToken; i++) {
+                    json_t *e = json_pack("{s:i, s:o}", "id", (int)k->aOldToken[i].iId, "token",
+                                          hex_value(k->aOldToken[i].aToken, PA_TOKEN_SIZE));
+                    if (k->aOldToken[i].tNotAfter > 0)
+                        json_object_set_new(e, "not_after", json_integer(k->aOldToken[i].tNotAfter));
+                    json_array_append_new(a, e);
+                }
+                json_object_set_new(o, "previous_peer_tokens", a);
+            }
         } else {
             json_object_set_new(o, "bearer_token", hex_value(k->aToken, PA_TOKEN_SIZE));
+            json_object_set_new(o, "bearer_token_id", json_integer(k->iTokenId ? k->iTokenId : 1));
         }
     }
     if (k->eRole != PA_ROLE_AGENCY && k->bSign) {
@@ -453,6 +468,50 @@ static int read_hex(const json_t *o, const char *zFile, const char *zKey, uint8_
     return PA_OK;
 }
 
+/* A token id: optional (1 when absent: files written before ids), 1..65535. */
+static int read_token_id(const json_t *o, const char *zFile, const char *zKey, unsigned *piId)
+{
+    json_t *v = json_object_get(o, zKey);
+    if (v == NULL) {
+        *piId = 1;
+        return PA_OK;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+        return pa_fail(PA_EDECODE, "%s: %s: expected 1..65535", zFile, zKey);
+    *piId = (unsigned)json_integer_value(v);
+    return PA_OK;
+}
+
+/* "previous_peer_tokens": the older peer tokens the helper still accepts. */
+static int parse_old_tokens(pa_keys *k, const json_t *o, const char *zPath)
+{
+    json_t *a = json_object_get(o, "previous_peer_tokens"), *e, *v;
+    size_t i;
+    char zWhere[4200];
+
+    if (a == NULL)
+        return PA_OK;
+    if (!json_is_array(a) || json_array_size(a) > PA_KEYS_MAX_OLD)
+        return pa_fail(PA_EDECODE, "%s: previous_peer_tokens: expected an array of at most %d tokens", zPath,
+                       PA_KEYS_MAX_OLD);
+    json_array_foreach(a, i, e) {
+        pa_old_token *p = &k->aOldToken[i];
+        snprintf(zWhere, sizeof zWhere, "%s: previous_peer_tokens[%zu]", zPath, i);
+        if (!json_is_object(e))
+            return pa_fail(PA_EDECODE, "%s: not an object", zWhere);
+        PA_GUARD(read_token_id(e, zWhere, "id", &p->iId));
+        if (json_object_get(e, "id") == NULL || p->iId == k->iTokenId)
+            return pa_fail(PA_EDECODE, "%s: id: missing, or the current token's", zWhere);
+        PA_GUARD(read_hex(e, zWhere, "token", p->aToken, PA_TOKEN_SIZE));
+        v = json_object_get(e, "not_after");
+        if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
+            return pa_fail(PA_EDECODE, "%s: not_after: a time in unix seconds", zWhere);
+        p->tNotAfter = v != NULL ? (int64_t)json_integer_value(v) : 0;
+        k->nOldToken = i + 1;
+    }
+    return PA_OK;
+}
+
 /* zPath with ".pub" replaced by ".key", for the message naming the private file. */
 static void private_name(char *z, size_t n, const char *zPath)
 {
@@ -540,9 +599,14 @@ static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPriva
     if (bPrivate && is_aggregator(k->eRole)) {
         PA_GUARD(read_hex(o, zPath, "verify_key", k->aVerifyKey, PA_VERIFY_KEY_SIZE));
         PA_GUARD(read_hex(o, zPath, "peer_token", k->aToken, PA_TOKEN_SIZE));
+        PA_GUARD(read_token_id(o, zPath, "peer_token_id", &k->iTokenId));
+        PA_GUARD(parse_old_tokens(k, o, zPath));
     }
-    if (bPrivate && k->eRole == PA_ROLE_COLLECTOR)
+    if (bPrivate && k->eRole == PA_ROLE_COLLECTOR) {
         rc = read_hex(o, zPath, "bearer_token", k->aToken, PA_TOKEN_SIZE);
+        if (rc == PA_OK)
+            rc = read_token_id(o, zPath, "bearer_token_id", &k->iTokenId);
+    }
     /* the manifest signing key came later: optional, both halves or neither */
     if (rc == PA_OK && k->eRole != PA_ROLE_AGENCY && json_object_get(o, "signing_public_key") != NULL) {
         PA_GUARD(read_hex(o, zPath, "signing_public_key", k->aSignPublic, 32));

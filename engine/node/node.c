@@ -81,6 +81,10 @@ struct pa_node {
     pthread_mutex_t configLock;
     char *zHelperConfig;
     time_t tHelperConfig;
+    /* the bearer tokens accepted while they rotate: the collector's (leader),
+     * the leader's peer tokens (helper) */
+    pa_http_token aCollTokens[PA_HTTP_MAX_TOKENS], aPeerTokens[PA_HTTP_MAX_TOKENS];
+    size_t nCollTokens, nPeerTokens;
 };
 
 #define NO_PRIVACY_WARNING "no privacy protection: dp.mechanism is none; exact totals are released"
@@ -730,7 +734,7 @@ int pa_node_override(pa_node *n, const char *zRole, const char *zTlsCert, const 
 }
 
 static void add_route(pa_node *n, const char *zMethod, const char *zPath, pa_http_handler fn,
-                      const uint8_t *pToken)
+                      const pa_http_token *aToken, size_t nToken)
 {
     pa_http_route *r = &n->aRoute[n->nRoute++];
     /* every body is a msgpack message: anything else is 415 before it is read */
@@ -738,9 +742,40 @@ static void add_route(pa_node *n, const char *zMethod, const char *zPath, pa_htt
     r->method = zMethod;
     r->path = zPath;
     r->handler = fn;
-    r->requires_bearer_auth = pToken != NULL;
-    r->bearer_token = pToken;
+    r->requires_bearer_auth = nToken > 0;
+    r->bearer_token = NULL;
+    r->bearer_tokens = nToken > 0 ? aToken : NULL;
+    r->n_bearer_tokens = nToken;
     r->ctx = n;
+}
+
+/* The token lists of the routes: the collector's tokens from the config
+ * (leader), the current peer token and the older ones not dropped (helper). */
+static void token_lists(pa_node *n)
+{
+    n->nCollTokens = n->nPeerTokens = 0;
+    if (n->cfg.bCollectorToken) {
+        n->aCollTokens[0].iId = 1;
+        memcpy(n->aCollTokens[0].aToken, n->cfg.aCollectorToken, 32);
+        n->aCollTokens[0].tNotAfter = 0;
+        n->nCollTokens = 1;
+    }
+    for (size_t i = 0; i < n->cfg.nCollectorTokens && n->nCollTokens < PA_HTTP_MAX_TOKENS; i++) {
+        pa_http_token *t = &n->aCollTokens[n->nCollTokens++];
+        t->iId = n->cfg.aCollectorTokens[i].iId;
+        memcpy(t->aToken, n->cfg.aCollectorTokens[i].aToken, 32);
+        t->tNotAfter = n->cfg.aCollectorTokens[i].tNotAfter;
+    }
+    n->aPeerTokens[0].iId = n->keys.iTokenId;
+    memcpy(n->aPeerTokens[0].aToken, n->keys.aToken, 32);
+    n->aPeerTokens[0].tNotAfter = 0;
+    n->nPeerTokens = 1;
+    for (size_t i = 0; i < n->keys.nOldToken && n->nPeerTokens < PA_HTTP_MAX_TOKENS; i++) {
+        pa_http_token *t = &n->aPeerTokens[n->nPeerTokens++];
+        t->iId = n->keys.aOldToken[i].iId;
+        memcpy(t->aToken, n->keys.aOldToken[i].aToken, 32);
+        t->tNotAfter = n->keys.aOldToken[i].tNotAfter;
+    }
 }
 
 void pa_node_allow_no_privacy(pa_node *n)
@@ -765,15 +800,16 @@ int pa_node_start(pa_node *n)
     snprintf(n->zReportsPath, sizeof n->zReportsPath, "/tasks/%s/reports", zTask);
     snprintf(n->zCollectionsPath, sizeof n->zCollectionsPath, "/tasks/%s/collections", zTask);
     snprintf(n->zCollectionPrefix, sizeof n->zCollectionPrefix, "/tasks/%s/collections/", zTask);
-    add_route(n, "GET", "/hpke_config", on_hpke_config, NULL);
+    token_lists(n);
+    add_route(n, "GET", "/hpke_config", on_hpke_config, NULL, 0);
     if (n->cfg.eRole == PA_ROLE_LEADER) {
-        add_route(n, "POST", n->zReportsPath, on_upload, NULL);
-        add_route(n, "POST", n->zCollectionsPath, on_collection_create, n->cfg.aCollectorToken);
-        add_route(n, "GET", n->zCollectionPrefix, on_collection_poll, n->cfg.aCollectorToken);
+        add_route(n, "POST", n->zReportsPath, on_upload, NULL, 0);
+        add_route(n, "POST", n->zCollectionsPath, on_collection_create, n->aCollTokens, n->nCollTokens);
+        add_route(n, "GET", n->zCollectionPrefix, on_collection_poll, n->aCollTokens, n->nCollTokens);
     } else {
-        add_route(n, "POST", "/internal/job/init", on_job_init, n->keys.aToken);
-        add_route(n, "POST", "/internal/job/continue", on_job_continue, n->keys.aToken);
-        add_route(n, "POST", "/internal/collect", on_collect, n->keys.aToken);
+        add_route(n, "POST", "/internal/job/init", on_job_init, n->aPeerTokens, n->nPeerTokens);
+        add_route(n, "POST", "/internal/job/continue", on_job_continue, n->aPeerTokens, n->nPeerTokens);
+        add_route(n, "POST", "/internal/collect", on_collect, n->aPeerTokens, n->nPeerTokens);
     }
     memset(&hc, 0, sizeof hc);
     hc.bind_address = n->cfg.zAddress;
@@ -877,6 +913,9 @@ void pa_node_close(pa_node *n)
     pa_task_free(n->pTask);
     pa_keys_wipe(&n->keys);
     sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);
+    sodium_memzero(n->cfg.aCollectorTokens, sizeof n->cfg.aCollectorTokens);
+    sodium_memzero(n->aCollTokens, sizeof n->aCollTokens);
+    sodium_memzero(n->aPeerTokens, sizeof n->aPeerTokens);
     sodium_memzero(n->cfg.aMetricsToken, sizeof n->cfg.aMetricsToken);
     pa_store_close(n->pReadyStore);
     pthread_mutex_destroy(&n->readyLock);

@@ -36,10 +36,44 @@ static int read_path(const json_t *o, const char *zPath, const char *zKey, const
     return rc == PA_OK ? PA_OK : pa_fail(PA_ERANGE, "%s.%s: path longer than %zu", zPath, zKey, nOut);
 }
 
+/* "collector_tokens" (optional): the collector's tokens while they rotate, each
+ * with its id and, for an old one, its expiry. */
+static int collector_tokens(pa_node_config *c, const json_t *root, const char *zFile)
+{
+    static const char *const azKeys[] = {"id", "token", "not_after", NULL};
+    const json_t *a = json_object_get(root, "collector_tokens"), *e;
+    size_t i;
+    char zAt[64];
+    uint64_t v;
+
+    if (a == NULL)
+        return PA_OK;
+    if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > PA_KEYS_MAX_OLD)
+        return pa_fail(PA_EDECODE, "%s: collector_tokens: expected 1 to %d tokens", zFile, PA_KEYS_MAX_OLD);
+    json_array_foreach(a, i, e) {
+        pa_old_token *p = &c->aCollectorTokens[i];
+        const json_t *t;
+        snprintf(zAt, sizeof zAt, "collector_tokens[%zu]", i);
+        if (!json_is_object(e))
+            return pa_fail(PA_EDECODE, "%s: %s: not an object", zFile, zAt);
+        PA_GUARD(pa_json_only_keys(e, zAt, azKeys));
+        PA_GUARD(pa_json_uint(e, zAt, "id", 1, 65535, 0, 0, &v));
+        p->iId = (unsigned)v;
+        PA_GUARD(pa_json_uint(e, zAt, "not_after", 0, (uint64_t)1 << 40, 1, 0, &v));
+        p->tNotAfter = (int64_t)v;
+        t = json_object_get(e, "token");
+        if (!json_is_string(t) || json_string_length(t) != 64 ||
+            pa_http_token_from_hex(p->aToken, json_string_value(t)) != PA_OK)
+            return pa_fail(PA_EDECODE, "%s: %s.token: expected 64 hex digits", zFile, zAt);
+        c->nCollectorTokens = i + 1;
+    }
+    return PA_OK;
+}
+
 static int parse(pa_node_config *c, const json_t *root, const char *zFile, const char *zDir)
 {
     static const char *const azKeys[] = {"role", "task", "private_key", "store", "listen", "tls",
-                                         "insecure_http", "peer_ca", "collector_token", "log_file",
+                                         "insecure_http", "peer_ca", "collector_token", "collector_tokens", "log_file",
                                          "retention", "metrics_token", "limits", NULL};
     static const char *const azRetention[] = {"reports_days", NULL};
     static const char *const azLimits[] = {"max_connections", "max_per_address", "header_timeout_s", NULL};
@@ -110,12 +144,16 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
         c->bMetricsToken = true;
     }
     if (c->eRole == PA_ROLE_LEADER) {
+        PA_GUARD(collector_tokens(c, root, zFile));
+        if (json_object_get(root, "collector_token") == NULL && c->nCollectorTokens > 0)
+            return PA_OK;
         PA_GUARD(pa_json_string(root, "", "collector_token", 64, &z));
         rc = strlen(z) == 64 ? pa_http_token_from_hex(c->aCollectorToken, z) : PA_EDECODE;
         sodium_memzero(z, strlen(z));
         free(z);
         if (rc != PA_OK)
             return pa_fail(PA_EDECODE, "%s: collector_token: expected 64 hex digits", zFile);
+        c->bCollectorToken = true;
     }
     return PA_OK;
 }

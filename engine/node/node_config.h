@@ -18,7 +18,12 @@ typedef struct {
     char zTlsCert[4096], zTlsKey[4096];
     char zPeerCa[4096];            /* leader: CA file for the helper ("" = system) */
     char zLogFile[4096];           /* "" = standard error as inherited (the journal) */
-    uint8_t aCollectorToken[32];   /* leader */
+    uint8_t aCollectorToken[32];   /* leader: "collector_token" (id 1, no expiry) */
+    bool bCollectorToken;
+    /* leader: "collector_tokens": [{"id", "token", "not_after"}], the collector's
+     * tokens while they rotate (docs/keys.md, "Rotating the tokens") */
+    size_t nCollectorTokens;
+    pa_old_token aCollectorTokens[PA_KEYS_MAX_OLD];
     int64_t nRetentionDays;        /* retention.reports_days; -1 = keep reports for ever */
     bool bMetricsToken;            /* "metrics_token": GET /metrics needs it */
     uint8_t aMetricsToken[32];

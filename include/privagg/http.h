@@ -100,6 +100,16 @@ typedef int (*pa_http_handler)(void *ctx, const pa_http_req *req, pa_http_respon
  * MUST be set and requests need "Authorization: Bearer <64 hex>" (compared in
  * constant time); several routes sharing one token form a group.
  */
+/* One of several bearer tokens a route accepts while tokens rotate: an id (for
+ * messages and logs), the token, and when it stops being accepted (unix
+ * seconds; 0: never). */
+#define PA_HTTP_MAX_TOKENS 8
+typedef struct pa_http_token {
+    unsigned iId;
+    uint8_t aToken[PA_HTTP_TOKEN_BYTES];
+    int64_t tNotAfter;
+} pa_http_token;
+
 typedef struct pa_http_route {
     const char *method;
     const char *path;
@@ -109,6 +119,12 @@ typedef struct pa_http_route {
     void *ctx;
     const char *content_type;   /* non-NULL: a request with a body MUST have this media type
                                    (parameters ignored, case-insensitive), else 415 */
+    /* instead of bearer_token: n_bearer_tokens (1..PA_HTTP_MAX_TOKENS, copied at
+     * start) accepted tokens; a request whose token is one of them that has
+     * expired gets 401 naming its id and expiry.  Every token is compared (in
+     * constant time), whichever matches. */
+    const pa_http_token *bearer_tokens;
+    size_t n_bearer_tokens;
 } pa_http_route;
 
 /* ------------------------------------------------------------------------ */

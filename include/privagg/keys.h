@@ -57,6 +57,13 @@ typedef struct {
     int64_t tNotAfter;
 } pa_hpke_old_key;
 
+/* An older bearer token still accepted until tNotAfter (0: until it is dropped). */
+typedef struct {
+    unsigned iId;
+    uint8_t aToken[32];
+    int64_t tNotAfter;
+} pa_old_token;
+
 /* How long after an older key's expiry the helper still opens shares sealed to
  * it: the leader accepted them at upload, before the expiry, and the helper
  * sees them only when they are aggregated (minutes later, or after an outage). */
@@ -84,6 +91,14 @@ typedef struct {
      * "previous_hpke_keys"; the public file names only the current key. */
     size_t nOld;
     pa_hpke_old_key aOld[PA_KEYS_MAX_OLD];
+    /* bearer tokens rotate like keys (docs/keys.md, "Rotating the tokens"):
+     * aToken is the current one, with id iTokenId (1 in files written before
+     * ids); the helper also accepts the older peer tokens of aOldToken until each
+     * expires.  Private file: "peer_token_id" / "bearer_token_id",
+     * "previous_peer_tokens": [{"id", "token", "not_after"}]. */
+    unsigned iTokenId;
+    size_t nOldToken;
+    pa_old_token aOldToken[PA_KEYS_MAX_OLD];
 } pa_keys;
 
 const char *pa_role_name(pa_role e);
@@ -146,6 +161,28 @@ int pa_keys_retire(pa_keys *pKeys, unsigned iId);
  * PA_EINVAL for the current key (it does not expire: rotate first), PA_ENOTFOUND
  * when no older key has it, PA_EINVAL for a negative time. */
 int pa_keys_expire(pa_keys *pKeys, unsigned iId, int64_t tNotAfter);
+/*
+ * Token rotation.  pa_keys_rotate_token (leader: its peer token; collector: its
+ * bearer token) draws a fresh token with the next id (1..65535, skipping the
+ * ids held) and makes it current; tOldNotAfter is unused there (the party that
+ * presents a token keeps no old one).  pa_keys_add_token (helper, the party
+ * that checks the peer token) makes the token of a bundle its current one and
+ * keeps its previous one in aOldToken, accepted until tOldNotAfter (0: until
+ * it is dropped), after dropping the older tokens already expired; PA_ERANGE
+ * when PA_KEYS_MAX_OLD are held, PA_EEXISTS for an id held.  PA_EINVAL for a
+ * role that has no such token.
+ */
+int pa_keys_rotate_token(pa_keys *pKeys, int64_t tOldNotAfter);
+int pa_keys_add_token(pa_keys *pKeys, unsigned iId, const uint8_t aToken[32], int64_t tOldNotAfter);
+
+/* The token bundle the leader hands to the helper after rotating its peer
+ * token, or the collector to the leader's operator: {"format":
+ * "privagg-token-1", "role": "leader"|"collector", "token_id": N, "token": hex},
+ * 0600, O_EXCL; read as a private file (pa_keys_load_json).  Errors as
+ * pa_pairing_write / pa_pairing_read. */
+int pa_token_bundle_write(const char *zPath, pa_role eFrom, unsigned iId, const uint8_t aToken[32]);
+int pa_token_bundle_read(const char *zPath, pa_role *peFrom, unsigned *piId, uint8_t aToken[32]);
+
 /* Which held HPKE key has config id iId: 0 the current one, i > 0 aOld[i - 1],
  * -1 none. */
 int pa_keys_find(const pa_keys *pKeys, unsigned iId);

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Integration: complete HPKE key rotation over real `privagg serve` processes
-# (docs/keys.md, "The signed configuration" and "Expiry").  Agencies fetch the
+# Integration: complete key rotation over real `privagg serve` processes
+# (docs/keys.md, "The signed configuration", "Expiry", "Rotating the tokens").  Agencies fetch the
 # aggregators' signed configurations from the leader (GET /hpke_config) and seal
 # to each one's current key; both aggregators rotate mid-month (the old keys
 # expiring later), the leader picks up the helper's new configuration, agencies
 # follow without being handed any file, one agency still seals to the task's
-# (old) keys with --offline-keys: the month's release has every agency.  Then an
-# expired key is refused by name, and a configuration signed by another key is
-# refused by submit (exit 78) before anything is sealed.
+# (old) keys with --offline-keys; the leader's peer token and the collector's
+# token rotate mid-month too: the month's release has every agency.  An expired
+# key and an expired token are refused by name, and a configuration signed for
+# another task is refused by submit (exit 78) before anything is sealed.
 set -u
 PRIVAGG=$1
 DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
@@ -94,9 +95,51 @@ eleventh=$(echo "$agencies" | sed -n 11p)
 submit "$eleventh" --offline-keys && ok || { bad "submit --offline-keys"; tail -1 "$T/submit.err"; }
 [ "$(ids)" = "1/2 task" ] && ok || bad "--offline-keys sealed to $(ids)"
 
+# 3b. the leader's peer token rotates mid-month: the helper takes the new one and
+# keeps the old until it expires; the running leader still presents the old one
+"$PRIVAGG" keygen --role leader --out "$D/keys/leader" --rotate-token --token-out "$T/tok.json" >"$T/tok.out" 2>&1 \
+  && ok || { bad "leader --rotate-token"; cat "$T/tok.out"; }
+grep -q '^peer token id 2$' "$T/tok.out" && ok || { bad "peer token id"; cat "$T/tok.out"; }
+[ "$(stat -c %a "$T/tok.json")" = 600 ] && ok || bad "the token bundle is not 0600"
+stop helper
+"$PRIVAGG" keygen --role helper --out "$D/keys/helper" --add-token "$T/tok.json" \
+  --old-expires "@$(( $(date +%s) + 86400 ))" >"$T/add.out" 2>&1 && ok || { bad "helper --add-token"; cat "$T/add.out"; }
+grep -q '^older token id 1 accepted until ' "$T/add.out" && ok || { bad "the helper does not keep the old token"; cat "$T/add.out"; }
+start helper
+twelfth=$(echo "$agencies" | sed -n 12p)
+submit "$twelfth" && ok || bad "submit during the token rotation"
+# the old token still works (the leader has not restarted) ...
+"$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period 2026-09 --partition 29001 \
+  --ca "$D/tls/cert.pem" --timeout 5 >/dev/null 2>&1   # (any answer: it only makes the leader aggregate)
+sleep 1
+[ "$(sqlite3 "$D/leader.db" "SELECT count(*) FROM reports WHERE state IN ('pending','aggregating')")" = 0 ] && ok \
+  || bad "reports wait: the helper refused the leader's old token"
+# ... and so does the new one, once the leader restarts
+stop leader
+start leader
+# 3c. the collector's token rotates: the leader accepts the new one (id 2) and the old (id 1)
+# until its expiry, here already passed
+cp "$D/keys/collector.key" "$T/old-collector.key"
+"$PRIVAGG" keygen --role collector --out "$D/keys/collector" --rotate-token --token-out "$T/ctok.json" >/dev/null 2>&1 \
+  && ok || bad "collector --rotate-token"
+python3 - "$D/leader.json" "$T/ctok.json" "$(date +%s)" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
+old = c.pop("collector_token")
+c["collector_tokens"] = [{"id": 1, "token": old, "not_after": int(sys.argv[3]) - 1},
+                         {"id": t["token_id"], "token": t["token"]}]
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+stop leader
+start leader
+"$PRIVAGG" collect --task "$D/task.json" --key "$T/old-collector.key" --period 2026-09 --partition state \
+  --ca "$D/tls/cert.pem" --timeout 10 >/dev/null 2>"$T/oldtok.err"
+rc=$?
+[ $rc = 1 ] && grep -q "bearer token id 1 expired" "$T/oldtok.err" && ok || { bad "an expired collector token: exit $rc"; cat "$T/oldtok.err"; }
+
 "$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period 2026-09 --partition state \
   --ca "$D/tls/cert.pem" --json --timeout 120 >"$T/09.json" 2>>"$T/collect.err" && ok || { bad "collect"; cat "$T/collect.err"; }
-[ "$(jget "$T/09.json" 'd["agencies"]')" = 11 ] && ok || bad "released $(jget "$T/09.json" 'd.get("agencies")') agencies, expected 11: a report was lost"
+[ "$(jget "$T/09.json" 'd["agencies"]')" = 12 ] && ok || bad "released $(jget "$T/09.json" 'd.get("agencies")') agencies, expected 12: a report was lost"
 [ "$(sqlite3 "$D/helper.db" "SELECT count(*) FROM reports WHERE state = 'rejected'")" = 0 ] && ok || bad "the helper rejected reports"
 
 # 4. expired: the leader's old key (config id 1) expires now; a report sealed to it is refused by name
@@ -105,8 +148,8 @@ stop leader
 start leader
 config
 [ "$(jget "$T/config.json" 'len(d["leader"]["configs"])')" = 1 ] && ok || bad "an expired key is still published"
-twelfth=$(echo "$agencies" | sed -n 12p)
-"$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$twelfth.key" --period 2026-10 --counts "$T/counts.csv" \
+thirteenth=$(echo "$agencies" | sed -n 13p)
+"$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$thirteenth.key" --period 2026-10 --counts "$T/counts.csv" \
   --ca "$D/tls/cert.pem" --offline-keys --attempts 1 >/dev/null 2>"$T/expired.err"
 rc=$?
 [ $rc = 78 ] && ok || bad "a report sealed to an expired key: exit $rc, expected 78"
@@ -119,7 +162,7 @@ t = json.load(open(sys.argv[1]))
 t["parties"]["helper"]["signing_public_key"] = "11" * 32
 json.dump(t, open(sys.argv[2], "w"))
 PY
-"$PRIVAGG" submit --task "$T/forged-task.json" --key "$D/keys/agencies/$twelfth.key" --period 2026-10 \
+"$PRIVAGG" submit --task "$T/forged-task.json" --key "$D/keys/agencies/$thirteenth.key" --period 2026-10 \
   --counts "$T/counts.csv" --ca "$D/tls/cert.pem" --attempts 1 >/dev/null 2>"$T/forged.err"
 rc=$?
 # (any edit makes another task id, so the leader's document is refused first, as signed for

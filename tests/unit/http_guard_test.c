@@ -49,8 +49,8 @@ static int check_ready(void *ctx, char *zWhy, size_t nWhy)
 }
 
 static const pa_http_route g_routes[] = {
-    {"POST", "/echo", h_echo, false, NULL, NULL, NULL},
-    {"POST", "/typed", h_echo, false, NULL, NULL, "application/octet-stream"},
+    {"POST", "/echo", h_echo, false, NULL, NULL, NULL, NULL, 0},
+    {"POST", "/typed", h_echo, false, NULL, NULL, "application/octet-stream", NULL, 0},
 };
 
 static double now_s(void)

@@ -31,6 +31,11 @@
 #define MAX_BODY 4096
 
 static uint8_t g_token[PA_HTTP_TOKEN_BYTES];
+/* a route that accepts two tokens while they rotate: id 2 current, id 1 expired */
+static const pa_http_token g_rotating[2] = {
+    {2, {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}, 0},
+    {1, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1000},
+};
 static atomic_int g_slowEntered;
 
 static int h_echo(void *ctx, const pa_http_req *req, pa_http_response *resp)
@@ -104,17 +109,18 @@ static int h_count(void *ctx, const pa_http_req *req, pa_http_response *resp)
 }
 
 static const pa_http_route g_routes[] = {
-    {"POST", "/echo", h_echo, false, NULL, NULL, NULL},
-    {"PUT", "/echo", h_echo, false, NULL, NULL, NULL},
-    {"GET", "/items/", h_item, false, NULL, NULL, NULL},
-    {"GET", "/items/special", h_echo, false, NULL, NULL, NULL},
-    {"GET", "/fail", h_store_fails, false, NULL, NULL, NULL},
-    {"POST", "/decode", h_decode_fails, false, NULL, NULL, NULL},
-    {"GET", "/problem", h_problem, false, NULL, NULL, NULL},
-    {"GET", "/code/", h_code, false, NULL, NULL, NULL},
-    {"POST", "/secure", h_echo, true, g_token, NULL, NULL},
-    {"GET", "/slow", h_slow, false, NULL, NULL, NULL},
-    {"GET", "/count", h_count, false, NULL, NULL, NULL},
+    {"POST", "/echo", h_echo, false, NULL, NULL, NULL, NULL, 0},
+    {"PUT", "/echo", h_echo, false, NULL, NULL, NULL, NULL, 0},
+    {"GET", "/items/", h_item, false, NULL, NULL, NULL, NULL, 0},
+    {"GET", "/items/special", h_echo, false, NULL, NULL, NULL, NULL, 0},
+    {"GET", "/fail", h_store_fails, false, NULL, NULL, NULL, NULL, 0},
+    {"POST", "/decode", h_decode_fails, false, NULL, NULL, NULL, NULL, 0},
+    {"GET", "/problem", h_problem, false, NULL, NULL, NULL, NULL, 0},
+    {"GET", "/code/", h_code, false, NULL, NULL, NULL, NULL, 0},
+    {"POST", "/secure", h_echo, true, g_token, NULL, NULL, NULL, 0},
+    {"POST", "/rotating", h_echo, true, NULL, NULL, NULL, g_rotating, 2},
+    {"GET", "/slow", h_slow, false, NULL, NULL, NULL, NULL, 0},
+    {"GET", "/count", h_count, false, NULL, NULL, NULL, NULL, 0},
 };
 
 typedef struct fixture {
@@ -492,6 +498,19 @@ static void test_bearer(void **state)
     assert_int_equal(call(f, "POST", "/secure", g_token, "x", 1, &r), 200);
     pa_http_reply_free(&r);
 
+    /* several tokens while they rotate: the current one passes, an expired one is
+     * refused naming its id, any other as before */
+    assert_int_equal(call(f, "POST", "/rotating", g_rotating[0].aToken, "x", 1, &r), 200);
+    pa_http_reply_free(&r);
+    call(f, "POST", "/rotating", g_rotating[1].aToken, "x", 1, &r);
+    expect_problem(&r, 401, "urn:privagg:error:unauthorized");
+    assert_non_null(strstr((const char *)r.body, "bearer token id 1 expired"));
+    pa_http_reply_free(&r);
+    call(f, "POST", "/rotating", g_token, "x", 1, &r);
+    expect_problem(&r, 401, "urn:privagg:error:unauthorized");
+    assert_null(strstr((const char *)r.body, "expired"));
+    pa_http_reply_free(&r);
+
     /* An unauthenticated oversized body is refused without reading it (401 or 413). */
     uint8_t *a = calloc(1, 100000);
     call(f, "POST", "/secure", NULL, a, 100000, &r);
@@ -659,7 +678,7 @@ static void test_config_refused(void **state)
     cfg.tls_cert_path = NULL;
     cfg.bind_address = "localhost"; /* not a literal */
     assert_int_equal(pa_http_server_start(&s, &cfg), PA_EINVAL);
-    pa_http_route bad = {"POST", "/x", h_echo, true, NULL, NULL, NULL};
+    pa_http_route bad = {"POST", "/x", h_echo, true, NULL, NULL, NULL, NULL, 0};
     cfg.bind_address = NULL;
     cfg.routes = &bad;
     cfg.n_routes = 1;

@@ -32,7 +32,7 @@ static int h_echo(void *ctx, const pa_http_req *req, pa_http_response *resp)
     return pa_http_response_set(resp, 200, "application/octet-stream", p, n);
 }
 
-static const pa_http_route g_routes[] = {{"POST", "/echo", h_echo, false, NULL, NULL, NULL}};
+static const pa_http_route g_routes[] = {{"POST", "/echo", h_echo, false, NULL, NULL, NULL, NULL, 0}};
 
 static int group_setup(void **state)
 {
