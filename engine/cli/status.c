@@ -114,11 +114,15 @@ static void print_text(const pa_status_target *g, const pa_task *t, const pa_sta
            s->rSpentTotal);
     if (nWorst > sizeof aiWorst / sizeof aiWorst[0])
         nWorst = sizeof aiWorst / sizeof aiWorst[0];
-    size_t nW = pa_status_worst(s, aiWorst, nWorst);
-    for (size_t i = 0; i < nW && s->aCell[aiWorst[i]].rSpent > 0; i++)
+    size_t nW = pa_status_worst(s, aiWorst, nWorst), nAtMax = 0, nShown = 0;
+    for (size_t i = 0; i < nW && s->aCell[aiWorst[i]].rSpent > 0; i++, nShown++)
         printf("               %s %s %-12s spent %-8g left %g\n", i == 0 ? "most charged:" : "             ",
                s->aCell[aiWorst[i]].zPeriod, s->aCell[aiWorst[i]].zPartition, s->aCell[aiWorst[i]].rSpent,
                s->aCell[aiWorst[i]].rLeft);
+    for (size_t i = 0; i < s->nCell; i++)
+        nAtMax += s->rSpentMax > 0 && s->aCell[i].rSpent == s->rSpentMax;
+    if (nAtMax > nShown && nShown > 0)
+        printf("               (%zu cells at the most; --json lists every cell)\n", nAtMax);
 }
 
 static json_t *states_json(const int64_t an[3])

@@ -80,8 +80,9 @@ typedef struct {
     char *zEndpoint;           /* "https://host:port" (NULL for the collector) */
     uint8_t aHpkePublicKey[32];/* X25519 */
     uint8_t iHpkeConfigId;
-    /* collector only, optional: the Ed25519 key that signs release manifests
-     * ("signing_public_key"; the auditor checks manifests against it) */
+    /* optional Ed25519 key ("signing_public_key"): the collector's signs release
+     * manifests (the auditor checks them against it), the leader's and the
+     * helper's sign their HPKE configuration (privagg/hpke_config.h) */
     int bSigningKey;
     uint8_t aSigningKey[32];
 } pa_task_party;

@@ -299,6 +299,21 @@ static void test_every_status_of_every_route(void **state)
     uint8_t *pBig = calloc(1, 9u << 20);
     EXPECT(413, "payload-too-large", "POST", zUp, NULL, pBig, 9u << 20);
     free(pBig);
+    /* sealed to a config id the leader does not hold (retired, or never its) */
+    uint8_t iLeaderId = f->pTask->leader.iHpkeConfigId;
+    f->pTask->leader.iHpkeConfigId = 77;
+    make_report(f, 0, P1, &p, &n);
+    f->pTask->leader.iHpkeConfigId = iLeaderId;
+    EXPECT(403, "forbidden", "POST", zUp, NULL, p, n);
+    free(p);
+
+    /* ---------------------------------------------------------- GET /hpke_config (both) */
+    char zCfg[128];
+    url(zCfg, sizeof zCfg, f->zL, "/hpke_config", "");
+    EXPECT(200, "", "GET", zCfg, NULL, NULL, 0);
+    EXPECT(405, "method-not-allowed", "POST", zCfg, NULL, "x", 1);
+    url(zCfg, sizeof zCfg, f->zH, "/hpke_config", "");
+    EXPECT(200, "", "GET", zCfg, NULL, NULL, 0);
     /* every agency reports but for all but 2 of one partition (below the minimum of 3) */
     const char *zBig = NULL, *zSmall = NULL;
     for (size_t i = 0; i < N_AGENCY; i++)
