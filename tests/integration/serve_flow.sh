@@ -165,8 +165,9 @@ problem 404 not-found -X POST "${OCT[@]}" --data-binary @"$T/garbage" "$L/tasks/
 { echo "cell,count"; echo "0,1"; } >"$T/one.csv"
 id=$(ls "$T/other/keys/agencies" | grep '\.key$' | head -1 | sed 's/\.key$//')
 sed "s#https://127.0.0.1:[0-9]*\"#$L\"#" "$T/other/task.json" >"$T/other-task.json"
+# (--offline-keys: the other task's signed configuration would be refused before sealing)
 "$PRIVAGG" submit --task "$T/other-task.json" --key "$T/other/keys/agencies/$id.key" --period 2026-08 \
-   --counts "$T/one.csv" --ca "$D/tls/cert.pem" >/dev/null 2>"$T/other.err" && bad "another task's report accepted"
+   --counts "$T/one.csv" --ca "$D/tls/cert.pem" --offline-keys >/dev/null 2>"$T/other.err" && bad "another task's report accepted"
 grep -q "not-found" "$T/other.err" && ok || bad "wrong task id: $(cat "$T/other.err")"
 problem 401 unauthorized -X POST --data-binary @"$T/garbage" "$H/internal/job/init"
 problem 401 unauthorized -X POST -H "Authorization: Bearer $(printf '%064d' 7)" --data-binary @"$T/garbage" \
