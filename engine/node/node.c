@@ -81,6 +81,7 @@ struct pa_node {
     pthread_mutex_t configLock;
     char *zHelperConfig;
     time_t tHelperConfig;
+    int bHelperConfigWarned;    /* the failure was logged (noise thread only) */
     /* the bearer tokens accepted while they rotate: the collector's (leader),
      * the leader's peer tokens (helper) */
     pa_http_token aCollTokens[PA_HTTP_MAX_TOKENS], aPeerTokens[PA_HTTP_MAX_TOKENS];
@@ -215,7 +216,9 @@ static int on_hpke_config(void *pCtx, const pa_http_req *req, pa_http_response *
     json_object_set_new(pOut, pa_role_name(n->cfg.eRole), pa_hpke_config_to_json(&doc));
     if (n->cfg.eRole == PA_ROLE_LEADER) {
         pthread_mutex_lock(&n->configLock);
-        if (n->zHelperConfig != NULL)
+        /* a document agencies would refuse as stale is not served: without one they
+         * seal to the task's helper key (the helper unreachable for days) */
+        if (n->zHelperConfig != NULL && time(NULL) - n->tHelperConfig < PA_HPKE_CONFIG_MAX_AGE_S / 2)
             pHelper = json_loads(n->zHelperConfig, 0, NULL);
         pthread_mutex_unlock(&n->configLock);
         json_object_set_new(pOut, "helper", pHelper != NULL ? pHelper : json_null());
@@ -266,9 +269,14 @@ static void fetch_helper_config(pa_node *n)
             n->tHelperConfig = time(NULL);
             pthread_mutex_unlock(&n->configLock);
         }
-    } else if (rc == PA_OK) {
-        fprintf(stderr, "privagg leader: the helper's HPKE configuration: %s\n",
-                nStatus != 200 ? "not served (HTTP status not 200)" : pa_error_detail());
+        n->bHelperConfigWarned = 0;
+    } else if (rc == PA_OK && !n->bHelperConfigWarned) {
+        /* said once until it works again: the fetch repeats every 15 s */
+        fprintf(stderr, "privagg leader: the helper's HPKE configuration: %s (the last one that verified "
+                        "is served meanwhile, for 3.5 days)\n",
+                nStatus != 200 ? "not served (an older helper, or its key file has no signing key)"
+                               : pa_error_detail());
+        n->bHelperConfigWarned = 1;
     }
     json_decref(pRoot);
     free(pBody);
