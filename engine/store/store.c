@@ -200,13 +200,16 @@ int pa_store_check_writable(const char *zPath)
                                         "turns read-only after errors)"
                                       : "give this user write permission (chmod u+w, chown)");
     }
-    if (write_denied(zDir, &e))
-        return pa_fail(PA_ESTORE, "store %s: its folder %s is not writable (%s)%s; SQLite creates "
-                       "and removes the store's -wal and -shm files there: %s, or set \"store\" in "
-                       "the config to a writable path", zPath, zDir, strerror(e),
-                       e == EROFS ? ": the file system is mounted read-only" : "",
-                       e == EROFS ? "remount it read-write" : "give this user write permission to the folder");
-    return PA_OK;
+    if (!write_denied(zDir, &e))
+        return PA_OK;
+    if (e == ENOENT)
+        return pa_fail(PA_ESTORE, "store %s: its folder %s does not exist: create it (mkdir -m 700, "
+                       "owned by this user) or set \"store\" in the config to another path", zPath, zDir);
+    return pa_fail(PA_ESTORE, "store %s: its folder %s is not writable (%s)%s; SQLite creates "
+                   "and removes the store's -wal and -shm files there: %s, or set \"store\" in "
+                   "the config to a writable path", zPath, zDir, strerror(e),
+                   e == EROFS ? ": the file system is mounted read-only" : "",
+                   e == EROFS ? "remount it read-write" : "give this user write permission to the folder");
 }
 
 void pa_store_close(pa_store *pStore)
