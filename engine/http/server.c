@@ -396,7 +396,10 @@ static void handler_failed(pa_http_req *q, pa_http_response *resp, int rc)
         for (char *z = q->zLogDetail; *z; z++)
             if (*z == '\n' || *z == '\r')
                 *z = ' ';
-        zDetail = "internal error";
+        /* a store that cannot write (disk full, read-only, I/O error) is
+         * retried by the client: it says so, without the store's message */
+        zDetail = rc == PA_ESTORE ? "the aggregator cannot store data now; try again later"
+                                  : "internal error";
     }
     if (pa_http_problem(resp, status, m->zType, "%s", zDetail) != PA_OK)
         resp->status = status;

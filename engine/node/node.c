@@ -664,6 +664,9 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     /* the store holds shares: refused when others can read it, as key files are */
     if (rc == PA_OK)
         rc = pa_store_check_private(n->cfg.zStore);
+    /* a read-only file, folder or mount: refused with the path and the fix */
+    if (rc == PA_OK)
+        rc = pa_store_check_writable(n->cfg.zStore);
     if (rc == PA_OK)
         rc = pa_store_open(&n->pStore, n->cfg.zStore);
     memset(&ac, 0, sizeof ac);

@@ -3,6 +3,7 @@
  * the transaction helpers every stateful module uses (see include/privagg/store.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,25 @@ int pa_store_schema_version(void)
     return (int)pa_store_migration_count();
 }
 
+/* A full disk is said as such, with the store's file: the operator's fix is
+ * to free space there, and the aggregator resumes by itself (docs/operations.md). */
+static int fail_full(pa_store *pStore, const char *zWhat)
+{
+    const char *zFile = sqlite3_db_filename(pStore->pDb, "main");
+    return pa_fail(PA_ESTORE, "disk full, nothing of this write kept (%.24s): free space for the "
+                   "store %s, the aggregator resumes by itself", zWhat,
+                   zFile && zFile[0] ? zFile : "(in memory)");
+}
+
 int pa_store_exec(pa_store *pStore, const char *zSql)
 {
     char *zErr = NULL;
+    int src = sqlite3_exec(pStore->pDb, zSql, NULL, NULL, &zErr);
 
-    if (sqlite3_exec(pStore->pDb, zSql, NULL, NULL, &zErr) != SQLITE_OK) {
-        int rc = pa_fail(PA_ESTORE, "sql: %s", zErr ? zErr : sqlite3_errmsg(pStore->pDb));
+    if (src != SQLITE_OK) {
+        int rc = (src & 0xff) == SQLITE_FULL
+                     ? fail_full(pStore, zSql)
+                     : pa_fail(PA_ESTORE, "sql: %s", zErr ? zErr : sqlite3_errmsg(pStore->pDb));
         sqlite3_free(zErr);
         return rc;
     }
@@ -145,6 +159,57 @@ int pa_store_check_private(const char *zPath)
                            "0600 (chmod 600 %s)", zFile, (unsigned)(st.st_mode & 0777), zFile);
     }
     return PA_OK;
+}
+
+/* Why this process cannot write zFile (a file or folder): 0 if it can. */
+static int write_denied(const char *zFile, int *pErrno)
+{
+    if (faccessat(AT_FDCWD, zFile, W_OK, AT_EACCESS) == 0)
+        return 0;
+    *pErrno = errno;
+    return 1;
+}
+
+int pa_store_check_writable(const char *zPath)
+{
+    static const char *const azSuffix[] = {"", "-wal", "-shm"};
+    char zFile[4200], zDir[4200];
+    const char *zSlash = strrchr(zPath, '/');
+    int e = 0;
+
+    if (zSlash == NULL)
+        snprintf(zDir, sizeof zDir, ".");
+    else if (zSlash == zPath)
+        snprintf(zDir, sizeof zDir, "/");
+    else if ((size_t)(zSlash - zPath) < sizeof zDir)
+        snprintf(zDir, sizeof zDir, "%.*s", (int)(zSlash - zPath), zPath);
+    else
+        return pa_fail(PA_ESTORE, "store %s: path too long", zPath);
+    for (size_t i = 0; i < sizeof azSuffix / sizeof azSuffix[0]; i++) {
+        struct stat st;
+        if (snprintf(zFile, sizeof zFile, "%s%s", zPath, azSuffix[i]) >= (int)sizeof zFile)
+            return pa_fail(PA_ESTORE, "store %s: path too long", zPath);
+        if (stat(zFile, &st) != 0)
+            continue; /* created by SQLite: the folder's check below */
+        if (write_denied(zFile, &e))
+            return pa_fail(PA_ESTORE, "store %s: not writable (%s)%s; the aggregator writes every "
+                           "report it acknowledges there: %s, or set \"store\" in the config to a "
+                           "writable path", zFile, strerror(e),
+                           e == EROFS ? ": its file system is mounted read-only" : "",
+                           e == EROFS ? "remount it read-write (and check the disk: a file system "
+                                        "turns read-only after errors)"
+                                      : "give this user write permission (chmod u+w, chown)");
+    }
+    if (!write_denied(zDir, &e))
+        return PA_OK;
+    if (e == ENOENT)
+        return pa_fail(PA_ESTORE, "store %s: its folder %s does not exist: create it (mkdir -m 700, "
+                       "owned by this user) or set \"store\" in the config to another path", zPath, zDir);
+    return pa_fail(PA_ESTORE, "store %s: its folder %s is not writable (%s)%s; SQLite creates "
+                   "and removes the store's -wal and -shm files there: %s, or set \"store\" in "
+                   "the config to a writable path", zPath, zDir, strerror(e),
+                   e == EROFS ? ": the file system is mounted read-only" : "",
+                   e == EROFS ? "remount it read-write" : "give this user write permission to the folder");
 }
 
 void pa_store_close(pa_store *pStore)
@@ -410,6 +475,8 @@ int pa_store_stmt_done(pa_store *pStore, sqlite3_stmt *pStmt, const char *zWhat)
 
 int pa_store_fail(pa_store *pStore, const char *zWhat)
 {
+    if ((sqlite3_errcode(pStore->pDb) & 0xff) == SQLITE_FULL)
+        return fail_full(pStore, zWhat);
     return pa_fail(PA_ESTORE, "store: %s: %s", zWhat, sqlite3_errmsg(pStore->pDb));
 }
 

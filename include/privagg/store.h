@@ -52,6 +52,17 @@ int pa_store_open(pa_store **ppStore, const char *zPath);
 int pa_store_check_private(const char *zPath);
 
 /*
+ * Check that a server can write the store at zPath before it opens it: the
+ * file, its "-wal" and "-shm" where they exist, and its folder (SQLite creates
+ * and removes the -wal and -shm files there) MUST be writable by this process.
+ * A read-only file, a folder without write permission or a read-only mount is
+ * refused here with its path and the fix, instead of SQLite's "unable to open
+ * database file" after the start.  Errors: PA_ESTORE naming the path, the
+ * reason (read-only file system, permission) and what to do.
+ */
+int pa_store_check_writable(const char *zPath);
+
+/*
  * Open an existing store to read it (privagg ledger verify/export): no
  * migration, nothing written.  Errors: PA_ESTORE (missing or not a store),
  * PA_ERANGE (a newer schema).

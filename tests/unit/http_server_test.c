@@ -249,6 +249,8 @@ static void test_handler_errors(void **state)
     call(f, "GET", "/fail", NULL, NULL, 0, &r);
     expect_problem(&r, 503, "urn:privagg:error:store-unavailable");
     assert_null(strstr((const char *)r.body, "secret internal detail"));
+    /* a store failure is retried: the client is told so, not "internal error" */
+    assert_non_null(strstr((const char *)r.body, "try again later"));
     pa_http_reply_free(&r);
 
     call(f, "POST", "/decode", NULL, "abc", 3, &r);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -533,6 +534,58 @@ static void test_unopenable_path(void **state)
     assert_null(pStore);
 }
 
+/* A full disk (SQLite's SQLITE_FULL, here from max_page_count) is said as such,
+ * with the store's path, through pa_store_exec and through a statement; the
+ * transaction keeps nothing of the failed write. */
+static void test_full_disk_says_so(void **state)
+{
+    static const char *const zInsert = "INSERT INTO t VALUES (zeroblob(60000))";
+    pa_store *pStore;
+    sqlite3_stmt *s;
+    char zSql[64];
+    (void)state;
+
+    assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
+    assert_int_equal(pa_store_exec(pStore, "CREATE TABLE t(x BLOB)"), PA_OK);
+    snprintf(zSql, sizeof zSql, "PRAGMA max_page_count = %d", count_rows(pStore, "PRAGMA page_count") + 2);
+    assert_int_equal(pa_store_exec(pStore, zSql), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_exec(pStore, "INSERT INTO t VALUES (zeroblob(100000))"), PA_ESTORE);
+    assert_non_null(strstr(pa_error_detail(), "disk full, nothing of this write kept"));
+    assert_non_null(strstr(pa_error_detail(), g_path));
+    pa_store_rollback(pStore);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_stmt(pStore, &s, zInsert), PA_OK);
+    assert_int_equal(pa_store_stmt_done(pStore, s, "t (insert)"), PA_ESTORE);
+    assert_non_null(strstr(pa_error_detail(), "disk full, nothing of this write kept (t (insert))"));
+    pa_store_rollback(pStore);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM t"), 0);
+    pa_store_close(pStore);
+}
+
+/* serve's start check: a store it cannot write is refused with the path. */
+static void test_check_writable(void **state)
+{
+    char zFile[96];
+    FILE *f;
+    (void)state;
+
+    assert_int_equal(pa_store_check_writable(g_path), PA_OK); /* new, in a writable folder */
+    assert_int_equal(pa_store_check_writable("/nonexistent-pa-dir/leader.db"), PA_ESTORE);
+    assert_non_null(strstr(pa_error_detail(), "its folder /nonexistent-pa-dir does not exist"));
+    if (geteuid() == 0)
+        return; /* root writes whatever the modes say (disk_faults.sh mounts read-only) */
+    snprintf(zFile, sizeof zFile, "%s-ro", g_path);
+    f = fopen(zFile, "w");
+    assert_non_null(f);
+    fclose(f);
+    chmod(zFile, 0400);
+    assert_int_equal(pa_store_check_writable(zFile), PA_ESTORE);
+    assert_non_null(strstr(pa_error_detail(), "not writable"));
+    assert_non_null(strstr(pa_error_detail(), "chmod u+w"));
+    unlink(zFile);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +595,8 @@ int main(void)
         cmocka_unit_test(test_rollback_writes_nothing),
         cmocka_unit_test(test_bad_sql_names_the_error),
         cmocka_unit_test(test_unopenable_path),
+        cmocka_unit_test_setup_teardown(test_full_disk_says_so, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_writable, setup, teardown),
         cmocka_unit_test(test_savepoints),
         cmocka_unit_test(test_collections_and_jobs),
         cmocka_unit_test(test_batches_and_noise),
