@@ -47,7 +47,7 @@ static int batch_blob_get(pa_store *pStore, const char *zSql, const char *zTable
     return rc;
 }
 
-int pa_store_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                        const char *zPartition, uint8_t *pAgg, size_t nAgg, int *pbFound)
 {
     return batch_blob_get(pStore, "SELECT aggregate FROM batches WHERE task_id = ?1 AND period = ?2"
@@ -55,7 +55,7 @@ int pa_store_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *
                           pbFound);
 }
 
-int pa_store_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                        const char *zPartition, const uint8_t *pAgg, size_t nAgg, uint64_t nReport,
                        uint64_t nRejected)
 {
@@ -76,7 +76,7 @@ int pa_store_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *
     return pa_store_stmt_done(pStore, s, "batches");
 }
 
-int pa_store_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                         const char *zPartition, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow),
                         void *pCtx)
 {
@@ -104,7 +104,7 @@ int pa_store_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char 
     return rc;
 }
 
-int pa_store_batch_forget(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_batch_forget(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                           const char *zPartition)
 {
     sqlite3_stmt *s;
@@ -134,7 +134,7 @@ int pa_store_batch_forget(pa_store *pStore, const uint8_t aTaskId[32], const cha
 
 /* ---- noise ---------------------------------------------------------------- */
 
-int pa_store_noise_pool_count(pa_store *pStore, const uint8_t aTaskId[32], int iLevel, int64_t *pn)
+int pa_sqlite_noise_pool_count(pa_store *pStore, const uint8_t aTaskId[32], int iLevel, int64_t *pn)
 {
     sqlite3_stmt *s;
     int src;
@@ -148,7 +148,7 @@ int pa_store_noise_pool_count(pa_store *pStore, const uint8_t aTaskId[32], int i
     return src;
 }
 
-int pa_store_noise_pool_add(pa_store *pStore, const uint8_t aTaskId[32], int iLevel,
+int pa_sqlite_noise_pool_add(pa_store *pStore, const uint8_t aTaskId[32], int iLevel,
                             const uint8_t *pNoise, size_t nNoise)
 {
     sqlite3_stmt *s;
@@ -159,7 +159,7 @@ int pa_store_noise_pool_add(pa_store *pStore, const uint8_t aTaskId[32], int iLe
     return pa_store_stmt_done(pStore, s, "noise_pool");
 }
 
-int pa_store_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                               const char *zPartition, int iLevel, int *pbEmpty)
 {
     sqlite3_stmt *s;
@@ -200,7 +200,7 @@ int pa_store_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const
     return pa_store_stmt_done(pStore, s, "noise_pool");
 }
 
-int pa_store_batch_noise_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_batch_noise_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                              const char *zPartition, uint8_t *pNoise, size_t nNoise, int *pbFound)
 {
     return batch_blob_get(pStore, "SELECT noise FROM batch_noise WHERE task_id = ?1 AND period = ?2"

@@ -23,7 +23,7 @@ static int copy_blob(sqlite3_stmt *s, int iCol, uint8_t **pp, size_t *pn)
     return PA_OK;
 }
 
-int pa_store_collection_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_collection_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                             const char *zPartition, pa_store_collection *pOut, int *pbFound)
 {
     sqlite3_stmt *s;
@@ -49,7 +49,7 @@ int pa_store_collection_get(pa_store *pStore, const uint8_t aTaskId[32], const c
     return rc;
 }
 
-int pa_store_collection_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_collection_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                             const char *zPartition, const uint8_t aCollectionId[16],
                             const uint8_t *pResponse, size_t nResponse, int64_t tNow)
 {
@@ -65,7 +65,7 @@ int pa_store_collection_put(pa_store *pStore, const uint8_t aTaskId[32], const c
     return pa_store_stmt_done(pStore, s, "collections");
 }
 
-int pa_store_collected(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_collected(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                        const char *zPartition, int *pbCollected)
 {
     sqlite3_stmt *s;
@@ -94,7 +94,7 @@ static pa_store_cjob_state state_of(const char *z)
                                         : PA_STORE_CJOB_FAILED;
 }
 
-int pa_store_cjob_create(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+int pa_sqlite_cjob_create(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                          const char *zPeriod, const char *zPartition, const uint8_t *pRequest,
                          size_t nRequest, int64_t tNow)
 {
@@ -115,7 +115,7 @@ int pa_store_cjob_create(pa_store *pStore, const uint8_t aTaskId[32], const uint
     return pa_store_stmt_done(pStore, s, "collection_jobs");
 }
 
-int pa_store_cjob_get(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+int pa_sqlite_cjob_get(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                       pa_store_cjob *pJob, int *pbFound)
 {
     sqlite3_stmt *s;
@@ -142,7 +142,7 @@ int pa_store_cjob_get(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t
     return src;
 }
 
-int pa_store_cjob_due(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, pa_store_cjob *pJob,
+int pa_sqlite_cjob_due(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, pa_store_cjob *pJob,
                       int *pbFound)
 {
     sqlite3_stmt *s;
@@ -171,7 +171,7 @@ int pa_store_cjob_due(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow,
     return rc;
 }
 
-int pa_store_cjob_update(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+int pa_sqlite_cjob_update(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                          pa_store_cjob_state eState, int iCode, const char *zDetail, int bAttempt,
                          int64_t tNext, int64_t tNow)
 {

@@ -1,6 +1,7 @@
 /*
- * Internals of the SQLite backend of the store (engine/store/ only, and tests
- * that reach under the interface to tamper with rows).
+ * Internals of the store (engine/store/ only, and tests that reach under the
+ * interface to tamper with rows): the handle both backends share, and the
+ * SQLite backend's statement cache.
  *
  * Every table file (ledger_store.c, collection_store.c, ...) runs its SQL on
  * statements compiled once per connection: pa_store_stmt returns the cached
@@ -16,12 +17,16 @@
 #include <sqlite3.h>
 
 #include "privagg/store.h"
+#include "store/backend.h"
 
 #define PA_STORE_STMT_CACHE 96
 #define PA_STORE_SAVEPOINT_MAX 4
 
+struct pa_pg;
+
 struct pa_store {
-    sqlite3 *pDb;
+    struct pa_pg *pPg;          /* the PostgreSQL backend's connection; NULL: SQLite */
+    sqlite3 *pDb;               /* NULL on a PostgreSQL store */
     int bInTxn;
     int nSavepoint;             /* open savepoints inside the transaction */
     int bReadOnly;
@@ -49,8 +54,12 @@ int pa_store_fail(pa_store *pStore, const char *zWhat);
 /* A column's text, "" when NULL. */
 const char *pa_store_col_text(sqlite3_stmt *pStmt, int iCol);
 
-/* Run SQL with no result rows (DDL, tests).  Errors: PA_ESTORE. */
+/* Run SQL with no result rows (DDL, tests), on either backend.  Errors: PA_ESTORE. */
 int pa_store_exec(pa_store *pStore, const char *zSql);
+
+/* The first column of the first row of zSql as an integer, on either
+ * backend (tests that look under the interface).  Errors: PA_ESTORE. */
+int pa_store_query_int(pa_store *pStore, const char *zSql, int64_t *pn);
 
 /* The connection, for tests that tamper with rows under the interface. */
 sqlite3 *pa_store_sqlite(pa_store *pStore);

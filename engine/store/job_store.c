@@ -11,7 +11,7 @@
 #include "common/guard.h"
 #include "store/internal.h"
 
-int pa_store_job_answer_get(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_answer_get(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             pa_store_job_step eStep, const uint8_t aReqHash[32], int *pbFound, int *pbSame,
                             uint8_t **ppResp, size_t *pnResp)
 {
@@ -48,7 +48,7 @@ int pa_store_job_answer_get(pa_store *pStore, const uint8_t aTaskId[32], const u
     return rc;
 }
 
-int pa_store_job_answer_put(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_answer_put(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             const char *zPeriod, pa_store_job_step eStep, const uint8_t aReqHash[32],
                             const uint8_t *pResp, size_t nResp, int64_t tNow)
 {
@@ -97,14 +97,14 @@ static int job_row(pa_store *pStore, const char *zSql, const uint8_t aTaskId[32]
     return src;
 }
 
-int pa_store_job_period(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_period(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                         char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
 {
     return job_row(pStore, "SELECT period FROM jobs WHERE task_id = ?1 AND job_id = ?2", aTaskId, aJobId,
                    NULL, zPeriod, pbFound);
 }
 
-int pa_store_job_open(pa_store *pStore, const uint8_t aTaskId[32], uint8_t aJobId[16],
+int pa_sqlite_job_open(pa_store *pStore, const uint8_t aTaskId[32], uint8_t aJobId[16],
                       char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
 {
     return job_row(pStore, "SELECT period, job_id FROM jobs WHERE task_id = ?1"
@@ -112,7 +112,7 @@ int pa_store_job_open(pa_store *pStore, const uint8_t aTaskId[32], uint8_t aJobI
                    aTaskId, NULL, aJobId, zPeriod, pbFound);
 }
 
-int pa_store_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                      const char *zPeriod, int64_t tNow)
 {
     sqlite3_stmt *s;
@@ -125,7 +125,7 @@ int pa_store_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t 
     return pa_store_stmt_done(pStore, s, "jobs (new)");
 }
 
-int pa_store_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], int64_t tNow)
+int pa_sqlite_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], int64_t tNow)
 {
     sqlite3_stmt *s;
     PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE jobs SET state = 'finished', updated_at = ?3"

@@ -41,7 +41,7 @@ static int has_cell_columns(pa_store *pStore)
     return bHave;
 }
 
-int pa_store_ledger_present(pa_store *pStore, int *pbPresent)
+int pa_sqlite_ledger_present(pa_store *pStore, int *pbPresent)
 {
     sqlite3_stmt *s;
     int src;
@@ -54,7 +54,7 @@ int pa_store_ledger_present(pa_store *pStore, int *pbPresent)
     return src;
 }
 
-int pa_store_ledger_init(pa_store *pStore)
+int pa_sqlite_ledger_init(pa_store *pStore)
 {
     if (pStore == NULL)
         return pa_fail(PA_EINVAL, "ledger: no store");
@@ -69,7 +69,7 @@ int pa_store_ledger_init(pa_store *pStore)
     return PA_OK;
 }
 
-int pa_store_ledger_head(pa_store *pStore, int64_t *piSeq, uint8_t aHash[32])
+int pa_sqlite_ledger_head(pa_store *pStore, int64_t *piSeq, uint8_t aHash[32])
 {
     sqlite3_stmt *s;
     int rc;
@@ -90,7 +90,7 @@ int pa_store_ledger_head(pa_store *pStore, int64_t *piSeq, uint8_t aHash[32])
     return rc;
 }
 
-int pa_store_ledger_period(pa_store *pStore, const char *zTaskId, const char *zPeriod,
+int pa_sqlite_ledger_period(pa_store *pStore, const char *zTaskId, const char *zPeriod,
                            int (*xRow)(void *pCtx, const char *zPartition, double rCharge), void *pCtx)
 {
     sqlite3_stmt *s;
@@ -108,7 +108,7 @@ int pa_store_ledger_period(pa_store *pStore, const char *zTaskId, const char *zP
     return rc;
 }
 
-int pa_store_ledger_append(pa_store *pStore, const pa_store_ledger_row *e)
+int pa_sqlite_ledger_append(pa_store *pStore, const pa_store_ledger_row *e)
 {
     sqlite3_stmt *s;
 
@@ -134,7 +134,7 @@ int pa_store_ledger_append(pa_store *pStore, const pa_store_ledger_row *e)
     return pa_store_stmt_done(pStore, s, "ledger: insert");
 }
 
-int pa_store_ledger_each(pa_store *pStore, int (*xRow)(void *pCtx, const pa_store_ledger_row *pRow),
+int pa_sqlite_ledger_each(pa_store *pStore, int (*xRow)(void *pCtx, const pa_store_ledger_row *pRow),
                          void *pCtx)
 {
     sqlite3_stmt *s;
@@ -176,7 +176,7 @@ int pa_store_ledger_each(pa_store *pStore, int (*xRow)(void *pCtx, const pa_stor
     return rc;
 }
 
-int pa_store_ledger_v1_max(pa_store *pStore, const char *zTaskId, double *pMax, int *pbAny)
+int pa_sqlite_ledger_v1_max(pa_store *pStore, const char *zTaskId, double *pMax, int *pbAny)
 {
     sqlite3_stmt *s;
 

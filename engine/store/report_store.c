@@ -30,7 +30,7 @@ static int count_of(pa_store *pStore, const char *zSql, const uint8_t aTaskId[32
     return src;
 }
 
-int pa_store_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                               const char *zPartition, uint64_t *pn)
 {
     return count_of(pStore,
@@ -93,7 +93,7 @@ int pa_store_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], con
     return PA_OK;
 }
 
-int pa_store_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+int pa_sqlite_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                                 const char *zPartition, uint64_t *pn)
 {
     return count_of(pStore,
@@ -102,7 +102,7 @@ int pa_store_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], con
                     aTaskId, zPeriod, zPartition, pn);
 }
 
-int pa_store_report_exists(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
+int pa_sqlite_report_exists(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
                            int *pbExists)
 {
     sqlite3_stmt *s;
@@ -127,7 +127,7 @@ static void bind_agency_batch(sqlite3_stmt *s, const uint8_t aTaskId[32], const 
     PA_BIND_TEXT(s, 4, zPartition);
 }
 
-int pa_store_reports_of_agency(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId,
+int pa_sqlite_reports_of_agency(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId,
                                const char *zPeriod, const char *zPartition, uint64_t *pnCounting,
                                uint64_t *pnPending)
 {
@@ -146,7 +146,7 @@ int pa_store_reports_of_agency(pa_store *pStore, const uint8_t aTaskId[32], cons
     return src;
 }
 
-int pa_store_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId,
+int pa_sqlite_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId,
                                      const char *zPeriod, const char *zPartition)
 {
     sqlite3_stmt *s;
@@ -163,7 +163,7 @@ int pa_store_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32]
     return pa_store_stmt_done(pStore, s, "reports (replace)");
 }
 
-int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *r)
+int pa_sqlite_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *r)
 {
     sqlite3_stmt *s;
     sqlite3_int64 iReport;
@@ -193,7 +193,7 @@ int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa
     return pa_store_stmt_done(pStore, s, "report_data (insert)");
 }
 
-int pa_store_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked,
+int pa_sqlite_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked,
                                     char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
 {
     sqlite3_stmt *s;
@@ -214,7 +214,7 @@ int pa_store_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32],
     return src;
 }
 
-int pa_store_reports_assign(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_reports_assign(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             const char *zPeriod, uint64_t nMax)
 {
     sqlite3_stmt *s;
@@ -228,7 +228,7 @@ int pa_store_reports_assign(pa_store *pStore, const uint8_t aTaskId[32], const u
     return pa_store_stmt_done(pStore, s, "reports (to job)");
 }
 
-int pa_store_job_partitions(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_partitions(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             int (*xPartition)(void *pCtx, const char *zPartition), void *pCtx)
 {
     sqlite3_stmt *s;
@@ -249,7 +249,7 @@ int pa_store_job_partitions(pa_store *pStore, const uint8_t aTaskId[32], const u
     return rc;
 }
 
-int pa_store_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                          int (*xRow)(void *pCtx, const pa_store_job_report_row *pRow), void *pCtx)
 {
     sqlite3_stmt *s;
@@ -286,7 +286,7 @@ int pa_store_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint
     return rc;
 }
 
-int pa_store_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
+int pa_sqlite_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
                            const char *zRejectReason)
 {
     sqlite3_stmt *s;
@@ -308,7 +308,7 @@ int pa_store_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const ui
     return pa_store_stmt_done(pStore, s, "reports (settle)");
 }
 
-int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
+int pa_sqlite_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
                                   const pa_store_helper_report_row *r)
 {
     sqlite3_stmt *s;
@@ -334,7 +334,7 @@ int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
     return pa_store_stmt_done(pStore, s, "reports (helper)");
 }
 
-int pa_store_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                          const uint8_t aReportId[16], uint8_t *pKept, size_t nKept,
                          char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound)
 {
@@ -356,7 +356,7 @@ int pa_store_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint
     return src;
 }
 
-int pa_store_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                                       const char *zRejectReason)
 {
     sqlite3_stmt *s;

@@ -119,7 +119,7 @@ static int retire_jobs(pa_store *pStore, const uint8_t aTaskId[32], int64_t tCut
     return PA_OK;
 }
 
-int pa_store_retire(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, int64_t nAgeSeconds,
+int pa_sqlite_retire(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, int64_t nAgeSeconds,
                     size_t nChunk, pa_retention_result *pOut)
 {
     pa_retention_result res;

@@ -79,7 +79,7 @@ static int ledger_head(sqlite3 *pDb, pa_store_stats *st)
     return PA_OK;
 }
 
-int pa_store_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *st)
+int pa_sqlite_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *st)
 {
     sqlite3 *pDb = pa_store_sqlite(pStore);
     static const struct {

@@ -12,6 +12,7 @@
 
 #include "privagg/common.h"
 #include "common/guard.h"
+#include "store/backend.h"
 #include "store/internal.h"
 #include "store/migrations.h"
 
@@ -33,8 +34,11 @@ static int fail_full(pa_store *pStore, const char *zWhat)
 int pa_store_exec(pa_store *pStore, const char *zSql)
 {
     char *zErr = NULL;
-    int src = sqlite3_exec(pStore->pDb, zSql, NULL, NULL, &zErr);
+    int src;
 
+    if (pStore->pPg)
+        return pa_pg_exec(pStore, zSql);
+    src = sqlite3_exec(pStore->pDb, zSql, NULL, NULL, &zErr);
     if (src != SQLITE_OK) {
         int rc = (src & 0xff) == SQLITE_FULL
                      ? fail_full(pStore, zSql)
@@ -85,7 +89,7 @@ static int migrate(pa_store *pStore)
     return pa_store_commit(pStore);
 }
 
-int pa_store_open(pa_store **ppStore, const char *zPath)
+int pa_sqlite_open(pa_store **ppStore, const char *zPath)
 {
     pa_store *pStore;
     int rc;
@@ -133,7 +137,7 @@ int pa_store_open(pa_store **ppStore, const char *zPath)
     return PA_OK;
 }
 
-int pa_store_check_private(const char *zPath)
+int pa_sqlite_check_private(const char *zPath)
 {
     static const char *const azSuffix[] = {"", "-wal", "-shm"};
     char zFile[4200];
@@ -212,7 +216,7 @@ int pa_store_check_writable(const char *zPath)
                    e == EROFS ? "remount it read-write" : "give this user write permission to the folder");
 }
 
-void pa_store_close(pa_store *pStore)
+void pa_sqlite_close(pa_store *pStore)
 {
     if (pStore == NULL)
         return;
@@ -229,7 +233,7 @@ sqlite3 *pa_store_sqlite(pa_store *pStore)
     return pStore->pDb;
 }
 
-int pa_store_open_readonly(pa_store **ppStore, const char *zPath)
+int pa_sqlite_open_readonly(pa_store **ppStore, const char *zPath)
 {
     pa_store *pStore;
     int rc, iVersion = 0;
@@ -259,7 +263,7 @@ int pa_store_open_readonly(pa_store **ppStore, const char *zPath)
     return PA_OK;
 }
 
-int pa_store_open_probe(pa_store **ppStore, const char *zPath)
+int pa_sqlite_open_probe(pa_store **ppStore, const char *zPath)
 {
     pa_store *pStore;
     int rc;
@@ -278,7 +282,7 @@ int pa_store_open_probe(pa_store **ppStore, const char *zPath)
     return PA_OK;
 }
 
-int pa_store_probe_writable(pa_store *pStore)
+int pa_sqlite_probe_writable(pa_store *pStore)
 {
     int e = sqlite3_exec(pStore->pDb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     int rc = e == SQLITE_OK || e == SQLITE_BUSY ? PA_OK : pa_fail(PA_ESTORE, "%s", sqlite3_errstr(e));
@@ -291,7 +295,7 @@ int pa_store_in_txn(const pa_store *pStore)
     return pStore->bInTxn;
 }
 
-int pa_store_begin(pa_store *pStore)
+int pa_sqlite_begin(pa_store *pStore)
 {
     int rc;
 
@@ -303,7 +307,7 @@ int pa_store_begin(pa_store *pStore)
     return rc;
 }
 
-int pa_store_commit(pa_store *pStore)
+int pa_sqlite_commit(pa_store *pStore)
 {
     int rc;
 
@@ -320,7 +324,7 @@ int pa_store_commit(pa_store *pStore)
     return PA_OK;
 }
 
-void pa_store_rollback(pa_store *pStore)
+void pa_sqlite_rollback(pa_store *pStore)
 {
     if (!pStore->bInTxn && sqlite3_get_autocommit(pStore->pDb))
         return;
@@ -338,7 +342,7 @@ static int on_wal_commit(void *p, sqlite3 *pDb, const char *zDb, int nFrames)
     return SQLITE_OK;
 }
 
-void pa_store_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFrames), void *pCtx)
+void pa_sqlite_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFrames), void *pCtx)
 {
     pStore->xOnWal = xOnWal;
     pStore->pOnWalCtx = pCtx;
@@ -348,7 +352,7 @@ void pa_store_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFr
         sqlite3_wal_autocheckpoint(pStore->pDb, PA_STORE_CHECKPOINT_PAGES);
 }
 
-int pa_store_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied)
+int pa_sqlite_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied)
 {
     int nLog = 0, nCopied = 0;
     int rc = sqlite3_wal_checkpoint_v2(pStore->pDb, NULL, SQLITE_CHECKPOINT_PASSIVE, &nLog, &nCopied);
@@ -378,7 +382,7 @@ static int run_cached(pa_store *pStore, const char *zSql)
     return rc == PA_OK ? pa_store_stmt_done(pStore, s, zSql) : rc;
 }
 
-int pa_store_savepoint(pa_store *pStore)
+int pa_sqlite_savepoint(pa_store *pStore)
 {
     if (!pStore->bInTxn)
         return pa_fail(PA_ESTATE, "store: a savepoint needs an open transaction (pa_store_begin)");
@@ -389,7 +393,7 @@ int pa_store_savepoint(pa_store *pStore)
     return PA_OK;
 }
 
-int pa_store_savepoint_release(pa_store *pStore)
+int pa_sqlite_savepoint_release(pa_store *pStore)
 {
     if (pStore->nSavepoint == 0)
         return pa_fail(PA_ESTATE, "store: no savepoint to release");
@@ -398,7 +402,7 @@ int pa_store_savepoint_release(pa_store *pStore)
     return PA_OK;
 }
 
-int pa_store_savepoint_rollback(pa_store *pStore)
+int pa_sqlite_savepoint_rollback(pa_store *pStore)
 {
     const char *azSql[2];
     if (pStore->nSavepoint == 0)
@@ -427,6 +431,9 @@ int pa_store_savepoint_rollback(pa_store *pStore)
 int pa_store_stmt(pa_store *pStore, sqlite3_stmt **ppStmt, const char *zSql)
 {
     size_t i;
+
+    if (pStore->pDb == NULL) /* a PostgreSQL store: a function with no pa_pg_ version */
+        return pa_fail(PA_ESTORE, "store: not implemented on PostgreSQL (in: %.60s)", zSql);
 
     for (i = 0; i < pStore->nStmt; i++) {
         if (pStore->aStmt[i].zSql == zSql && !pStore->aStmt[i].bBusy) {
@@ -478,6 +485,21 @@ int pa_store_fail(pa_store *pStore, const char *zWhat)
     if ((sqlite3_errcode(pStore->pDb) & 0xff) == SQLITE_FULL)
         return fail_full(pStore, zWhat);
     return pa_fail(PA_ESTORE, "store: %s: %s", zWhat, sqlite3_errmsg(pStore->pDb));
+}
+
+int pa_sqlite_query_int(pa_store *pStore, const char *zSql, int64_t *pn)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    *pn = 0;
+    if (sqlite3_prepare_v2(pStore->pDb, zSql, -1, &s, NULL) != SQLITE_OK)
+        return pa_store_fail(pStore, zSql);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *pn = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? PA_OK : pa_store_fail(pStore, zSql);
 }
 
 const char *pa_store_col_text(sqlite3_stmt *pStmt, int iCol)

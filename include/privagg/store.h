@@ -6,9 +6,11 @@
  * version.  Every table is reached through the functions below, one group per
  * table (the privacy ledger, collections and collection jobs, batches and their
  * noise, aggregation jobs, reports); no SQL and no database handle leave
- * engine/store/.  The backend today is SQLite (one file per aggregator, WAL
- * mode, statements compiled once per connection); nothing in this header is
- * SQLite's, so that another backend (PostgreSQL) can implement it.
+ * engine/store/.  Two backends implement it, chosen by the path given to
+ * pa_store_open: a file is SQLite (the default: one file per aggregator, WAL
+ * mode, statements compiled once per connection), a "postgresql://" URL is
+ * PostgreSQL (libpq, one connection per pa_store, statements prepared once
+ * per connection; engine/store/backend.c).
  *
  * Common contract.  A pa_store is used by one thread at a time.  Functions that
  * write MUST be called inside pa_store_begin()/pa_store_commit() unless they say
@@ -20,7 +22,10 @@
  * point into the store's buffers: valid only during the call.  A callback's
  * non-zero return stops the walk and is returned.  Errors: PA_ESTORE (the
  * database failed: the message names the table), PA_ENOMEM, and what each
- * function lists.
+ * function lists.  After a function fails inside a transaction the caller
+ * MUST roll back (the transaction, or the innermost savepoint) before it
+ * uses the store again: PostgreSQL refuses every statement of a transaction
+ * after a failed one until then.
  */
 #ifndef PRIVAGG_STORE_H
 #define PRIVAGG_STORE_H
@@ -35,19 +40,30 @@ int pa_store_schema_version(void);
 
 /*
  * Open (creating if needed) the store at zPath and migrate it.  zPath is a
- * file (the SQLite backend; ":memory:" for tests).  On success *ppStore MUST be closed with pa_store_close().
- * Errors: PA_ESTORE (cannot open, migration failed: nothing is changed),
- * PA_ERANGE (the file's schema is newer than this build understands).
+ * file (the SQLite backend; ":memory:" for tests) or a libpq URL
+ * "postgresql://user@host:port/db" (the database MUST exist; the tables are
+ * created in the user's first schema of its search_path; the password, if
+ * any, comes from ~/.pgpass or PGPASSWORD, never from a message).  Each
+ * pa_store is one connection.  On success *ppStore MUST be closed with
+ * pa_store_close().  Errors: PA_ESTORE (cannot open or connect, migration
+ * failed: nothing is changed), PA_ERANGE (the schema is newer than this build
+ * understands).
  */
 int pa_store_open(pa_store **ppStore, const char *zPath);
+
+/* 1 if zPath names a PostgreSQL store ("postgresql://" or "postgres://"),
+ * 0 for a file. */
+int pa_store_is_postgres(const char *zPath);
 
 /*
  * Check a store that holds shares before a server opens it: zPath and its
  * "-wal" and "-shm" files, where they exist, MUST be regular files (not
  * symbolic links), owned by this user and readable by nobody else (mode
  * 0600 or stricter), as key files are.  A missing file is fine (it will be
- * created under the server's umask 077).  Errors: PA_EAUTH naming the file,
- * its mode or owner and the fix; PA_ESTORE when a file cannot be examined.
+ * created under the server's umask 077).  A PostgreSQL URL has no file:
+ * PA_OK (the server's roles and pg_hba.conf guard it).  Errors: PA_EAUTH
+ * naming the file, its mode or owner and the fix; PA_ESTORE when a file cannot
+ * be examined.
  */
 int pa_store_check_private(const char *zPath);
 
@@ -84,8 +100,10 @@ int pa_store_open_probe(pa_store **ppStore, const char *zPath);
 int pa_store_probe_writable(pa_store *pStore);
 
 /*
- * Transactions.  pa_store_begin() takes the write lock at once (BEGIN IMMEDIATE)
- * so that a read-check-write sequence cannot race another writer.  Transactions
+ * Transactions.  pa_store_begin() takes the write lock at once (SQLite: BEGIN
+ * IMMEDIATE; PostgreSQL: BEGIN and a transaction-scoped advisory lock of the
+ * store's schema) so that a read-check-write sequence cannot race another
+ * writer; readers outside a transaction never wait.  Transactions
  * do not nest: beginning twice is PA_ESTATE.  pa_store_rollback() is safe to call
  * when no transaction is open.
  */
