@@ -1,6 +1,9 @@
 /*
  * Tests of engine/store: migrations, reopening, version checks, transactions,
- * savepoints, read-only opening, and the functions of each table.
+ * savepoints, read-only opening, and the functions of each table.  On SQLite,
+ * or on PostgreSQL when PA_TEST_PG_URL is set (each test on a fresh schema:
+ * tests/support/test_store.h); the few checks of one backend's own files or
+ * dialect say so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,21 +20,40 @@
 #include "privagg/store.h"
 #include "store/internal.h"
 #include "store/migrations.h"
+#include "store/pg_migrations.h"
+#include "support/test_store.h"
 
-static char g_path[64];
+static char g_path[640];
 
 static int setup(void **state)
 {
     (void)state;
     snprintf(g_path, sizeof g_path, "/tmp/pa_store_test_%ld.db", (long)getpid());
     unlink(g_path);
+    if (test_store_pg()) {
+        const char *z = test_store_path(NULL);
+        assert_non_null(z);
+        snprintf(g_path, sizeof g_path, "%s", z);
+    }
     return 0;
 }
 
+/* A new empty store's path: ":memory:" or a fresh PostgreSQL schema. */
+static const char *fresh(void)
+{
+    const char *z = test_store_path(":memory:");
+    assert_non_null(z);
+    return z;
+}
+
+#define VERSION_SQL (test_store_pg() ? "SELECT max(version) FROM pa_schema_version" : "PRAGMA user_version")
+
 static int teardown(void **state)
 {
-    char z[80];
+    char z[700];
     (void)state;
+    if (test_store_pg())
+        return 0; /* the schema is dropped at exit */
     unlink(g_path);
     snprintf(z, sizeof z, "%s-wal", g_path);
     unlink(z);
@@ -42,13 +64,9 @@ static int teardown(void **state)
 
 static int count_rows(pa_store *pStore, const char *zSql)
 {
-    sqlite3_stmt *pStmt;
-    int n = -1;
-    assert_int_equal(sqlite3_prepare_v2(pa_store_sqlite(pStore), zSql, -1, &pStmt, NULL), SQLITE_OK);
-    if (sqlite3_step(pStmt) == SQLITE_ROW)
-        n = sqlite3_column_int(pStmt, 0);
-    sqlite3_finalize(pStmt);
-    return n;
+    int64_t n = -1;
+    assert_int_equal(pa_store_query_int(pStore, zSql, &n), PA_OK);
+    return (int)n;
 }
 
 static void test_open_migrates_to_newest(void **state)
@@ -56,14 +74,63 @@ static void test_open_migrates_to_newest(void **state)
     pa_store *pStore;
     (void)state;
     assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
-    assert_int_equal(count_rows(pStore, "PRAGMA user_version"), pa_store_schema_version());
-    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                        "('reports','jobs','batches','collections')"),
+    assert_int_equal(count_rows(pStore, VERSION_SQL), pa_store_schema_version());
+    assert_int_equal(count_rows(pStore, test_store_pg()
+                                            ? "SELECT count(*) FROM information_schema.tables WHERE table_schema ="
+                                              " current_schema() AND table_name IN"
+                                              " ('reports','jobs','batches','collections')"
+                                            : "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                              "('reports','jobs','batches','collections')"),
                      4);
     pa_store_close(pStore);
     /* reopening an up-to-date store changes nothing */
     assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
-    assert_int_equal(count_rows(pStore, "PRAGMA user_version"), pa_store_schema_version());
+    assert_int_equal(count_rows(pStore, VERSION_SQL), pa_store_schema_version());
+    pa_store_close(pStore);
+}
+
+/* The same on PostgreSQL: its migrations 1 and 2 by hand, then the store's 3
+ * and 4 (the physical order of the rows numbers them). */
+static void migration_3_pg(void)
+{
+    PGconn *c = PQconnectdb(g_path);
+    pa_store *pStore;
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    for (size_t v = 1; v <= 2; v++) {
+        PGresult *r = PQexec(c, pa_pg_migration(v));
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        PQclear(r);
+    }
+    PGresult *r = PQexec(c, "CREATE TABLE pa_schema_version (version INTEGER NOT NULL);"
+                            "INSERT INTO pa_schema_version VALUES (2);"
+                            "INSERT INTO reports(task_id, report_id, agency_id, period, partition, received_at)"
+                            " VALUES ('\\x01', '\\x0a', 'MO0010000', '2026-10', '29001', 1),"
+                            " ('\\x01', '\\x0b', 'MO0020000', '2026-10', '29003', 2);"
+                            "INSERT INTO report_data(task_id, report_id, public_share, helper_enc, helper_ct,"
+                            " signature, verify_state, verifier_share) VALUES ('\\x01', '\\x0b', '', '\\xe1',"
+                            " '\\xc1', '\\x51', '\\x5e', '\\xf1');");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+    assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
+    assert_int_equal(count_rows(pStore, VERSION_SQL), pa_store_schema_version());
+    assert_int_equal(count_rows(pStore, "SELECT r.id FROM reports r JOIN report_data d ON d.report = r.id"
+                                        " WHERE d.verify_state = '\\x5e' AND d.helper_ct = '\\xc1'"),
+                     2);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_data"), 1);
+    /* the uniqueness of a report id and the indexes survive */
+    assert_int_equal(pa_store_exec(pStore, "INSERT INTO reports(task_id, report_id, agency_id, period,"
+                                           " partition, received_at) VALUES ('\\x01', '\\x0a', 'x', 'y', 'z', 3)"),
+                     PA_ESTORE);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"
+                                        " AND indexname IN ('reports_by_period','reports_by_agency','reports_by_job')"),
+                     3);
+    /* a new report gets an id after the old ones (the refused insert above
+     * used one: sequences do not roll back) */
+    assert_int_equal(pa_store_exec(pStore, "INSERT INTO reports(task_id, report_id, agency_id, period,"
+                                           " partition, received_at) VALUES ('\\x01', '\\x0c', 'x', 'y', 'z', 3)"),
+                     PA_OK);
+    assert_true(count_rows(pStore, "SELECT id FROM reports WHERE report_id = '\\x0c'") > 2);
     pa_store_close(pStore);
 }
 
@@ -74,6 +141,10 @@ static void test_migration_3_keeps_reports(void **state)
     sqlite3 *pDb;
     pa_store *pStore;
     (void)state;
+    if (test_store_pg()) {
+        migration_3_pg();
+        return;
+    }
     assert_int_equal(sqlite3_open(g_path, &pDb), SQLITE_OK);
     for (size_t v = 1; v <= 2; v++)
         assert_int_equal(sqlite3_exec(pDb, pa_store_migration(v), NULL, NULL, NULL), SQLITE_OK);
@@ -112,7 +183,9 @@ static void test_newer_schema_refused(void **state)
     pa_store *pStore;
     (void)state;
     assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
-    assert_int_equal(pa_store_exec(pStore, "PRAGMA user_version = 999"), PA_OK);
+    assert_int_equal(pa_store_exec(pStore, test_store_pg() ? "UPDATE pa_schema_version SET version = 999"
+                                                           : "PRAGMA user_version = 999"),
+                     PA_OK);
     pa_store_close(pStore);
     assert_int_equal(pa_store_open(&pStore, g_path), PA_ERANGE);
     assert_null(pStore);
@@ -122,12 +195,11 @@ static void test_rollback_writes_nothing(void **state)
 {
     pa_store *pStore;
     (void)state;
-    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    static const uint8_t aTask[32] = {1}, aId[16] = {2};
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
     assert_int_equal(pa_store_begin(pStore), PA_OK);
     assert_int_equal(pa_store_begin(pStore), PA_ESTATE);
-    assert_int_equal(pa_store_exec(pStore,
-                                   "INSERT INTO collections(task_id, collection_id, period, partition,"
-                                   " response, created_at) VALUES (x'01', x'02', '2026-10', 'state', x'', 0)"),
+    assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-10", "state", aId, (const uint8_t *)"r", 1, 0),
                      PA_OK);
     pa_store_rollback(pStore);
     assert_int_equal(count_rows(pStore, "SELECT count(*) FROM collections"), 0);
@@ -139,7 +211,7 @@ static void test_bad_sql_names_the_error(void **state)
 {
     pa_store *pStore;
     (void)state;
-    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
     assert_int_equal(pa_store_exec(pStore, "SELECT * FROM no_such_table"), PA_ESTORE);
     assert_non_null(strstr(pa_error_detail(), "no_such_table"));
     pa_store_close(pStore);
@@ -182,7 +254,7 @@ static void test_savepoints(void **state)
     int64_t iSeq;
     int n = 0;
     (void)state;
-    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
     assert_int_equal(pa_store_ledger_init(pStore), PA_OK);
     assert_int_equal(pa_store_savepoint(pStore), PA_ESTATE);
     assert_int_equal(pa_store_begin(pStore), PA_OK);
@@ -230,7 +302,7 @@ static void test_readonly(void **state)
     ledger_row(&r, 2, aHash);
     assert_int_equal(pa_store_ledger_append(pStore, &r), PA_ESTORE);
     pa_store_close(pStore);
-    assert_int_equal(pa_store_open_readonly(&pStore, "/nonexistent-dir/y.db"), PA_ESTORE);
+    assert_int_equal(pa_store_open_readonly(&pStore, test_store_path("/nonexistent-dir/y.db")), PA_ESTORE);
     assert_null(pStore);
 }
 
@@ -244,14 +316,18 @@ static void test_collections_and_jobs(void **state)
     pa_store_cjob j;
     int bFound, bColl;
     (void)state;
-    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
     assert_int_equal(pa_store_begin(pStore), PA_OK);
     assert_int_equal(pa_store_collected(pStore, aTask, "2026-01", "29001", &bColl), PA_OK);
     assert_false(bColl);
     assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-01", "state", aId, (const uint8_t *)"abc", 3, 5),
                      PA_OK);
+    /* a failure inside a transaction: undone by its savepoint (PostgreSQL
+     * refuses every statement after a failed one until then) */
+    assert_int_equal(pa_store_savepoint(pStore), PA_OK);
     assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-01", "state", aId, (const uint8_t *)"x", 1, 6),
                      PA_ESTORE);
+    assert_int_equal(pa_store_savepoint_rollback(pStore), PA_OK);
     assert_int_equal(pa_store_collected(pStore, aTask, "2026-01", "29001", &bColl), PA_OK);
     assert_true(bColl);
     assert_int_equal(pa_store_collected(pStore, aTask, "2026-02", "29001", &bColl), PA_OK);
@@ -329,7 +405,7 @@ static void test_batches_and_noise(void **state)
     int64_t n;
     int bFound, bEmpty;
     (void)state;
-    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
     assert_int_equal(pa_store_begin(pStore), PA_OK);
     assert_int_equal(pa_store_batch_get(pStore, aTask, "2026-01", "a", aOut, 4, &bFound), PA_OK);
     assert_false(bFound);
@@ -429,11 +505,13 @@ static void test_reports_and_jobs(void **state)
     size_t nResp;
     int bFound, bSame, nRows = 0, nParts = 0;
     (void)state;
-    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
     assert_int_equal(pa_store_begin(pStore), PA_OK);
     upload_row(&r, 1, "ag1", aBytes);
     assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_OK);
+    assert_int_equal(pa_store_savepoint(pStore), PA_OK);
     assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_ESTORE); /* same id */
+    assert_int_equal(pa_store_savepoint_rollback(pStore), PA_OK);
     assert_int_equal(pa_store_report_exists(pStore, aTask, r.aReportId, &bFound), PA_OK);
     assert_true(bFound);
     assert_int_equal(pa_store_reports_of_agency(pStore, aTask, "ag1", "2026-01", "a", &nCounting, &nPending),
@@ -544,6 +622,8 @@ static void test_full_disk_says_so(void **state)
     sqlite3_stmt *s;
     char zSql[64];
     (void)state;
+    if (test_store_pg())
+        skip(); /* SQLite's own full-disk path (max_page_count) */
 
     assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
     assert_int_equal(pa_store_exec(pStore, "CREATE TABLE t(x BLOB)"), PA_OK);
@@ -566,9 +646,11 @@ static void test_full_disk_says_so(void **state)
 /* serve's start check: a store it cannot write is refused with the path. */
 static void test_check_writable(void **state)
 {
-    char zFile[96];
+    char zFile[700];
     FILE *f;
     (void)state;
+    if (test_store_pg())
+        skip(); /* files only; a URL: see test_pg_unreachable_hides_password */
 
     assert_int_equal(pa_store_check_writable(g_path), PA_OK); /* new, in a writable folder */
     assert_int_equal(pa_store_check_writable("/nonexistent-pa-dir/leader.db"), PA_ESTORE);
@@ -586,6 +668,61 @@ static void test_check_writable(void **state)
     unlink(zFile);
 }
 
+/* A PostgreSQL server that does not answer: PA_ESTORE naming the store, and
+ * never the password of the URL (needs no server: port 1 refuses). */
+static void test_pg_unreachable_hides_password(void **state)
+{
+    pa_store *pStore;
+    (void)state;
+    assert_true(pa_store_is_postgres("postgresql://u@h/db"));
+    assert_true(pa_store_is_postgres("postgres://u@h/db"));
+    assert_false(pa_store_is_postgres("/var/lib/privagg/leader.db"));
+    assert_int_equal(pa_store_open(&pStore, "postgresql://agg:s3cr3t-pw@127.0.0.1:1/privagg?connect_timeout=2"),
+                     PA_ESTORE);
+    assert_null(pStore);
+    assert_non_null(strstr(pa_error_detail(), "agg@127.0.0.1:1/privagg"));
+    assert_null(strstr(pa_error_detail(), "s3cr3t-pw"));
+    /* a server-side failure, too: a database that does not exist */
+    if (test_store_pg()) {
+        char zUrl[700];
+        const char *zBase = getenv("PA_TEST_PG_URL");
+        const char *zSlash = strrchr(zBase, '/');
+        snprintf(zUrl, sizeof zUrl, "%.*s/no_such_db_pa", (int)(zSlash - zBase), zBase);
+        assert_int_equal(pa_store_open(&pStore, zUrl), PA_ESTORE);
+        assert_non_null(strstr(pa_error_detail(), "no_such_db_pa"));
+    }
+}
+
+/* PostgreSQL: a commit is acknowledged only if the server committed; a
+ * transaction with a failed statement commits nothing and says so. */
+static void test_pg_failed_txn_not_acknowledged(void **state)
+{
+    static const uint8_t aTask[32] = {1}, aId[16] = {2};
+    pa_store *pStore;
+    (void)state;
+    if (!test_store_pg())
+        skip();
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-10", "a", aId, NULL, 0, 0), PA_OK);
+    assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-10", "a", aId, NULL, 0, 0), PA_ESTORE);
+    assert_int_equal(pa_store_commit(pStore), PA_ESTORE);
+    assert_false(pa_store_in_txn(pStore));
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM collections"), 0);
+    /* two connections: the second writer waits for the first's commit */
+    pa_store *pOther;
+    assert_int_equal(pa_store_open(&pOther, g_azTestUrl[g_nTestSchema - 1]), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_exec(pOther, "SET lock_timeout = '200ms'"), PA_OK);
+    assert_int_equal(pa_store_begin(pOther), PA_ESTORE); /* the writers' lock is held */
+    assert_false(pa_store_in_txn(pOther));
+    pa_store_rollback(pStore);
+    assert_int_equal(pa_store_begin(pOther), PA_OK);
+    assert_int_equal(pa_store_commit(pOther), PA_OK);
+    pa_store_close(pOther);
+    pa_store_close(pStore);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -597,6 +734,8 @@ int main(void)
         cmocka_unit_test(test_unopenable_path),
         cmocka_unit_test_setup_teardown(test_full_disk_says_so, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_writable, setup, teardown),
+        cmocka_unit_test(test_pg_unreachable_hides_password),
+        cmocka_unit_test(test_pg_failed_txn_not_acknowledged),
         cmocka_unit_test(test_savepoints),
         cmocka_unit_test(test_collections_and_jobs),
         cmocka_unit_test(test_batches_and_noise),

@@ -1,0 +1,76 @@
+/*
+ * Internals of the PostgreSQL backend of the store (engine/store/pg_*.c).
+ *
+ * One pa_store is one libpq connection, used by one thread at a time (the
+ * server opens one store per thread, as with SQLite).  Every statement runs
+ * through pa_pg_run: prepared once per connection (PQprepare; the cache is
+ * keyed by the SQL literal's address, like the SQLite backend's) and executed
+ * with out-of-line parameters (PQexecPrepared): values never enter SQL text.
+ * Parameters: byte strings in binary format, text as text, integers and
+ * doubles as decimal text (exact: %.17g).  Results come back in binary format
+ * (bytea without hex decoding): read them with the pa_pg_col_* helpers.  A
+ * result is wholly in memory, so a callback may call back into the store.
+ */
+#ifndef PA_STORE_PG_INTERNAL_H
+#define PA_STORE_PG_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/internal.h"
+
+#define PA_PG_STMT_MAX 128
+#define PA_PG_PARAM_MAX 16
+
+struct pa_pg {
+    PGconn *pConn;
+    char zWhere[200];           /* user@host:port/db, for messages (never the password) */
+    struct {
+        const char *zSql;
+        char zName[16];
+    } aStmt[PA_PG_STMT_MAX];
+    int nStmt;
+};
+
+typedef struct {
+    int n;
+    const char *ap[PA_PG_PARAM_MAX];
+    int an[PA_PG_PARAM_MAX];
+    int af[PA_PG_PARAM_MAX];
+    char az[PA_PG_PARAM_MAX][32];  /* numbers as decimal text */
+} pa_pg_params;
+
+/* Parameters in order ($1, $2, ...).  A NULL byte string of length 0 is the
+ * empty byte string; a NULL text is SQL NULL. */
+void pa_pg_p_blob(pa_pg_params *p, const void *pData, size_t n);
+void pa_pg_p_text(pa_pg_params *p, const char *z);
+void pa_pg_p_int(pa_pg_params *p, int64_t v);
+void pa_pg_p_double(pa_pg_params *p, double r);
+void pa_pg_p_null(pa_pg_params *p);
+
+/* Run zSql (a string literal) with the parameters (NULL: none).  On success
+ * *ppRes (if not NULL) holds the result, which the caller frees with PQclear;
+ * on failure PA_ESTORE naming zWhat and PostgreSQL's message, nothing to
+ * free. */
+int pa_pg_run(pa_store *pStore, const char *zSql, const pa_pg_params *p, PGresult **ppRes, const char *zWhat);
+
+/* pa_pg_run for a statement with no result rows; *pnChanged (may be NULL)
+ * the rows it changed. */
+int pa_pg_do(pa_store *pStore, const char *zSql, const pa_pg_params *p, const char *zWhat, uint64_t *pnChanged);
+
+/* PA_ESTORE naming the store, zWhat and the result's (or connection's) message. */
+int pa_pg_fail(pa_store *pStore, const PGresult *pRes, const char *zWhat);
+
+/* Columns of a binary-format result. */
+int pa_pg_col_null(const PGresult *r, int iRow, int iCol);
+const uint8_t *pa_pg_col_blob(const PGresult *r, int iRow, int iCol, size_t *pn);
+const char *pa_pg_col_text(const PGresult *r, int iRow, int iCol);  /* "" when NULL */
+const char *pa_pg_col_text_or_null(const PGresult *r, int iRow, int iCol);
+int64_t pa_pg_col_int(const PGresult *r, int iRow, int iCol);        /* int2/4/8, bool; 0 when NULL */
+double pa_pg_col_double(const PGresult *r, int iRow, int iCol);      /* float8 */
+
+/* A malloc'ed copy of a byte-string column (at least one byte allocated). */
+int pa_pg_col_copy(const PGresult *r, int iRow, int iCol, uint8_t **pp, size_t *pn);
+
+#endif
