@@ -10,6 +10,7 @@ PACKAGES=(
   libsystemd-dev  # privagg serve: sd_notify for the Type=notify units (cmake -DPA_SYSTEMD=OFF drops it)
   libgmp-dev   # tests only: field arithmetic cross-checked against GMP
   valgrind     # tests only: valgrind/memcheck.h and the ctgrind (constant-time) re-runs
+  postgresql   # tests only: a private cluster for the tests labelled pg (scripts/pg-cluster.sh)
   chromium python3  # tests only: report.html rendered headless (tests/integration/report_browser.sh);
                     # python3 edits files in the audit tampering test
 )

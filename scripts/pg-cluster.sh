@@ -9,6 +9,9 @@
 # as anyone else they run as that user.  The cluster trusts connections from
 # 127.0.0.1 only (a test cluster in a temporary folder: no password to leak) and
 # listens on no other address; its socket lives in DIR.
+# The tests' cluster runs with fsync=off (a throw-away cluster: commits still wait
+# for the server, nothing waits for the disk); PA_PG_FSYNC=on keeps fsync for
+# measurements (docs/benchmarks.md).
 # PostgreSQL missing: with PA_REQUIRE_PG=1 (scripts/test.sh, hence CI) this fails;
 # otherwise it prints SKIP, writes no URL, and the pg tests report skipped.
 set -euo pipefail
@@ -58,7 +61,7 @@ start)
       (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue # taken
     fi
     if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200" start >/dev/null; then
+         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=${PA_PG_FSYNC:-off} -c full_page_writes=${PA_PG_FSYNC:-off}" start >/dev/null; then
       break
     fi
     [ -n "${3:-}" ] && { cat "$dir/server.log" >&2; exit 1; }

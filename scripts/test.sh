@@ -4,9 +4,20 @@
 # after the plain run, `privagg_bench --quick` as a smoke test (every benchmark
 # with small counts, a few seconds; it fails when any operation fails).  Tests
 # that cannot run here (valgrind re-runs under ASan) are reported as skipped.
+# The tests labelled pg run on a private PostgreSQL cluster that CTest starts and
+# stops (scripts/pg-cluster.sh); here PostgreSQL is required (PA_REQUIRE_PG=1): a
+# cluster that cannot start fails them instead of skipping them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+export PA_REQUIRE_PG=1
+# a run cut short (a timeout, ^C) still stops the clusters it started
+stop_clusters() {
+  for d in build build-asan; do
+    [ -f "$d/CTestTestfile.cmake" ] && ctest --test-dir "$d" -R '^pg_cluster_stop$' >/dev/null 2>&1 || true
+  done
+}
+trap stop_clusters EXIT
 jobs=$(nproc 2>/dev/null || echo 2)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

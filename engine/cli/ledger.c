@@ -21,7 +21,8 @@
 static const char k_usage[] =
     "usage: privagg ledger export --db STORE [--out FILE]\n"
     "       privagg ledger verify (--db STORE | --file LEDGER.json) [--anchor INDEX:HASH] [--json]\n"
-    "export writes the privacy ledger of an aggregator's SQLite store as JSON (stdout\n"
+    "export writes the privacy ledger of an aggregator's store (a SQLite file or a\n"
+    "postgresql:// URL, the node config's \"store\") as JSON (stdout\n"
     "by default).  verify recomputes its hash chain, totals and budgets and exits 1 if\n"
     "an entry was modified, removed or reordered; it reads the store (--db) or an\n"
     "exported ledger (--file, e.g. from a release manifest's auditor: no store needed).\n"
@@ -58,6 +59,21 @@ static int open_ledger_store(const char *zDb, pa_store **ppStore)
     int bHas = 0;
 
     *ppStore = NULL;
+    if (pa_store_is_postgres(zDb)) {
+        char zName[600];
+        int rc = pa_store_open_readonly(ppStore, zDb);
+        if (rc == PA_OK)
+            rc = pa_store_ledger_present(*ppStore, &bHas);
+        if (rc != PA_OK || !bHas) {
+            pa_store_display_name(zDb, zName, sizeof zName); /* a URL's password never printed */
+            fprintf(stderr, "privagg ledger: %s: %s\n", zName,
+                    rc != PA_OK ? pa_error_detail() : "a store without a privacy ledger");
+            pa_store_close(*ppStore);
+            *ppStore = NULL;
+            return 2;
+        }
+        return 0;
+    }
     if (stat(zDb, &st) != 0) {
         fprintf(stderr, "privagg ledger: %s: %s\n", zDb, strerror(errno));
         return 2;

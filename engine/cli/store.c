@@ -31,7 +31,8 @@ static void usage(FILE *out)
             "released longer ago than the node config's retention.reports_days are\n"
             "deleted by the server (docs/operations.md, \"Retention\").  The store is\n"
             "opened read-only: it may be read while the server runs.\n"
-            "  --db STORE   the SQLite store (the node config's \"store\")\n"
+            "  --db STORE   the store: a SQLite file or a postgresql:// URL (the node\n"
+            "               config's \"store\")\n"
             "  --json       one JSON object instead of text\n"
             "\n"
             "exit status:\n"
@@ -153,13 +154,15 @@ int pa_cli_store(int argc, char **argv)
         fprintf(stderr, "privagg store stats: --db is required\n");
         return 2;
     }
+    char zShown[600];
+    pa_store_display_name(zDb, zShown, sizeof zShown); /* a URL's password never printed */
     /* read-only: never create a store where there was none */
-    if (stat(zDb, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (!pa_store_is_postgres(zDb) && (stat(zDb, &sb) != 0 || !S_ISREG(sb.st_mode))) {
         fprintf(stderr, "privagg store stats: %s: no such store file\n", zDb);
         return 1;
     }
     if (pa_store_open_readonly(&pStore, zDb) != PA_OK) {
-        fprintf(stderr, "privagg store stats: cannot open %s: %s\n", zDb, pa_error_detail());
+        fprintf(stderr, "privagg store stats: cannot open %s: %s\n", zShown, pa_error_detail());
         return 1;
     }
     rc = pa_store_stats_read(pStore, zDb, &st);
@@ -172,6 +175,6 @@ int pa_cli_store(int argc, char **argv)
     if (pa_cli_seen(o, n, "--json"))
         print_json(&st, zHead, (int64_t)time(NULL));
     else
-        print_text(zDb, &st, zHead, (int64_t)time(NULL));
+        print_text(zShown, &st, zHead, (int64_t)time(NULL));
     return 0;
 }

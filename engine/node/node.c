@@ -695,9 +695,11 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     /* the pool full before the first request can arrive */
     if (rc == PA_OK)
         rc = pa_aggregator_fill_noise_pool(n->pNoiseAgg, NULL);
-    if (rc == PA_OK)
+    /* SQLite's WAL is checkpointed on a thread of its own; a PostgreSQL
+     * server checkpoints by itself */
+    if (rc == PA_OK && !pa_store_is_postgres(n->cfg.zStore))
         rc = pa_checkpointer_start(&n->pCkpt, n->cfg.zStore);
-    if (rc == PA_OK) {
+    if (rc == PA_OK && n->pCkpt) {
         pa_checkpointer_attach(n->pCkpt, n->pStore);
         if (n->pWorkerStore)
             pa_checkpointer_attach(n->pCkpt, n->pWorkerStore);

@@ -13,6 +13,7 @@
 #include "common/guard.h"
 #include "node/node_config.h"
 #include "privagg/http.h"
+#include "privagg/store.h"
 #include "task/loopback.h"
 #include "task/task_json.h"
 
@@ -28,7 +29,8 @@ static int read_path(const json_t *o, const char *zPath, const char *zKey, const
         return PA_OK;
     }
     PA_GUARD(pa_json_string(o, zPath, zKey, 4000, &z));
-    if (z[0] == '/')
+    /* "store": a PostgreSQL URL is taken as it is, never as a file name */
+    if (z[0] == '/' || (strcmp(zKey, "store") == 0 && pa_store_is_postgres(z)))
         rc = snprintf(zOut, nOut, "%s", z) < (int)nOut ? PA_OK : PA_ERANGE;
     else
         rc = snprintf(zOut, nOut, "%s/%s", zDir, z) < (int)nOut ? PA_OK : PA_ERANGE;

@@ -13,6 +13,7 @@
  * grepping its name.  The choice is made once, at open (the path names the
  * backend); every later call follows pStore->pPg.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "privagg/common.h"
@@ -28,6 +29,25 @@ int pa_store_path_is_pg(const char *zPath)
 int pa_store_is_postgres(const char *zPath)
 {
     return pa_store_path_is_pg(zPath);
+}
+
+void pa_store_display_name(const char *zPath, char *zOut, size_t nOut)
+{
+    const char *zAuth = pa_store_path_is_pg(zPath) ? strstr(zPath, "://") : NULL;
+    const char *zAt, *zColon;
+
+    if (nOut == 0)
+        return;
+    if (zAuth != NULL) {
+        zAuth += 3;
+        zAt = strchr(zAuth, '@');
+        zColon = zAt ? memchr(zAuth, ':', (size_t)(zAt - zAuth)) : NULL;
+        if (zColon != NULL) { /* user:password@host... */
+            snprintf(zOut, nOut, "%.*s:***%s", (int)(zColon - zPath), zPath, zAt);
+            return;
+        }
+    }
+    snprintf(zOut, nOut, "%s", zPath);
 }
 
 int pa_store_open(pa_store **ppStore, const char *zPath)

@@ -275,11 +275,14 @@ int pa_pg_query_int(pa_store *pStore, const char *zSql, int64_t *pn)
     int rc = PA_OK;
 
     *pn = 0;
-    r = PQexecParams(pStore->pPg->pConn, zSql, 0, NULL, NULL, NULL, NULL, 1);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+    /* text results: any integer type (a sum() is numeric), or a boolean */
+    r = PQexecParams(pStore->pPg->pConn, zSql, 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = pa_pg_fail(pStore, r, "query");
-    else if (PQntuples(r) > 0)
-        *pn = pa_pg_col_int(r, 0, 0);
+    } else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+        const char *z = PQgetvalue(r, 0, 0);
+        *pn = strcmp(z, "t") == 0 ? 1 : strcmp(z, "f") == 0 ? 0 : strtoll(z, NULL, 10);
+    }
     PQclear(r);
     return rc;
 }

@@ -55,6 +55,10 @@ int pa_store_open(pa_store **ppStore, const char *zPath);
  * 0 for a file. */
 int pa_store_is_postgres(const char *zPath);
 
+/* zPath as it may be printed: a URL's password (user:PASSWORD@) becomes
+ * "***"; a file path is copied.  Truncated to nOut (NUL-terminated). */
+void pa_store_display_name(const char *zPath, char *zOut, size_t nOut);
+
 /*
  * Check a store that holds shares before a server opens it: zPath and its
  * "-wal" and "-shm" files, where they exist, MUST be regular files (not

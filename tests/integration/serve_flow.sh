@@ -4,16 +4,19 @@
 # during aggregation and back later (nothing lost or counted twice); the leader
 # restarted between upload and collection; and the refusals: malformed msgpack,
 # an oversized body, wrong or missing auth, a wrong task id — each with the right
-# HTTP status and problem type, and nothing stored.
+# HTTP status and problem type, and nothing stored.  With PA_TEST_PG_URL
+# (ctest -L pg) both stores are PostgreSQL schemas (tests/support/pg_stores.sh).
 set -u
 PRIVAGG=$1
 DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
 T=$(mktemp -d)
+. "$(dirname "$0")/../support/pg_stores.sh"
 LEADER_PID= HELPER_PID=
 cleanup() {
   [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
   [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
   wait 2>/dev/null
+  pg_drop_stores
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -23,6 +26,7 @@ bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
 "$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
+pg_use_stores "$D" leader helper || { echo "FAIL: PostgreSQL stores"; exit 1; }
 LPORT=$(grep -o '"port": [0-9]*' "$D/leader.json" | grep -o '[0-9]*$')
 HPORT=$(grep -o '"port": [0-9]*' "$D/helper.json" | grep -o '[0-9]*$')
 TASK_ID=$("$PRIVAGG" task show --task "$D/task.json" | awk '/^task id/ {print $3}')
@@ -43,7 +47,7 @@ stop() { # role: SIGTERM and wait (graceful)
   kill -TERM "$pid"; wait "$pid" 2>/dev/null
   [ "$1" = leader ] && LEADER_PID= || HELPER_PID=
 }
-reports_in() { sqlite3 "$D/$1.db" "SELECT count(*) FROM reports"; }
+reports_in() { store_sql "$D" "$1" "SELECT count(*) FROM reports"; }
 
 # counts of agency number a: cell i gets (i + a) % 3, except the task's structural
 # zeros (victims of buckets 21..27: odd cells from 200 on), which stay 0; truth per
@@ -118,7 +122,7 @@ grep -q "retrying" "$T/leader.log" && ok || bad "the leader did not report a fai
 start helper
 collect 2026-09 && ok || { bad "collect 2026-09"; cat "$T/collect.err"; }
 check_collection 2026-09 14
-[ "$(sqlite3 "$D/helper.db" "SELECT count(*) FROM reports WHERE period = '2026-09' AND state = 'accepted'")" = 14 ] \
+[ "$(store_sql "$D" helper "SELECT count(*) FROM reports WHERE period = '2026-09' AND state = 'accepted'")" = 14 ] \
   && ok || bad "helper: 2026-09 reports not counted exactly once"
 
 # 3. the leader restarted between upload and collection
@@ -181,6 +185,11 @@ sleep 2.2 # the leader probes the helper at most every 2 s
 out=$($CURL -w ' %{http_code}' "$L/health/ready"); case "$out" in *helper*unreachable*503) ok ;; *) bad "leader ready without helper: $out" ;; esac
 out=$($CURL "$L/health"); case "$out" in *ok*) ok ;; *) bad "health without helper: $out" ;; esac
 start helper
+
+# the store as the operator's commands see it (a URL on PostgreSQL)
+"$PRIVAGG" store stats --db "$(store_arg "$D" leader)" >"$T/stats.txt" 2>&1 \
+  && grep -q "ledger           [1-9]" "$T/stats.txt" && ok || bad "store stats: $(head -3 "$T/stats.txt")"
+"$PRIVAGG" ledger verify --db "$(store_arg "$D" helper)" >/dev/null 2>&1 && ok || bad "helper ledger does not verify"
 
 # 5. graceful stop
 stop leader

@@ -1,6 +1,7 @@
 /*
  * Test fixture for in-process flows: a leader and a helper aggregator on their
- * own in-memory stores, an in-process transport (that can be made to fail, as if
+ * own in-memory stores (or fresh PostgreSQL schemas when PA_TEST_PG_URL is
+ * set: tests/support/test_store.h), an in-process transport (that can be made to fail, as if
  * the helper were down), a fixed clock, and helpers to submit, aggregate and
  * collect.  Header-only, tests only.
  */
@@ -16,6 +17,7 @@
 #include "privagg/submit.h"
 #include "privagg/synth.h"
 #include "support/mo_task.h"
+#include "support/test_store.h"
 
 typedef struct {
     mo_task m;
@@ -61,9 +63,9 @@ static inline int flow_new(flow *f, size_t nAgencies, size_t nMin, void (*xEdit)
     f->now = 1795000000; /* 2026-11-18 */
     rc = mo_task_new(&f->m, nAgencies, nMin, xEdit);
     if (rc == PA_OK)
-        rc = pa_store_open(&f->pLeaderStore, ":memory:");
+        rc = pa_store_open(&f->pLeaderStore, test_store_path(":memory:"));
     if (rc == PA_OK)
-        rc = pa_store_open(&f->pHelperStore, ":memory:");
+        rc = pa_store_open(&f->pHelperStore, test_store_path(":memory:"));
     if (rc == PA_OK)
         rc = pa_dp_rng_new_seeded_for_tests(&f->pRng, (const uint8_t *)"flow", 4);
     memset(&c, 0, sizeof c);
@@ -126,14 +128,10 @@ static inline int flow_collect(flow *f, const char *zPeriod, const char *zPartit
 
 static inline int flow_count(pa_store *pStore, const char *zSql)
 {
-    sqlite3_stmt *s;
-    int n = -1;
-    if (sqlite3_prepare_v2(pa_store_sqlite(pStore), zSql, -1, &s, NULL) != SQLITE_OK)
+    int64_t n = -1;
+    if (pa_store_query_int(pStore, zSql, &n) != PA_OK)
         return -2;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    return n;
+    return (int)n;
 }
 
 #endif

@@ -77,7 +77,7 @@ static void test_empty_pool_refuses(void **state)
     assert_int_equal(flow_new(&f, 6, 2, NULL), PA_OK);
     for (size_t k = 0; k < 6; k++)
         assert_int_equal(flow_submit(&f, k, "2026-10", g_counts), PA_OK);
-    sqlite3_exec(pa_store_sqlite(f.pHelperStore), "DELETE FROM noise_pool", NULL, NULL, NULL);
+    pa_store_exec(f.pHelperStore, "DELETE FROM noise_pool");
     uint64_t nWords = pa_dp_rng_words_drawn(f.pRng);
     memset(&st, 0, sizeof st);
     int rc = pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st);

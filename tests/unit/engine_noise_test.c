@@ -173,31 +173,32 @@ typedef struct {
 } samples;
 
 /* Exact aggregate share of (period, partition) of one aggregator, from its store. */
+typedef struct {
+    const pa_prio3 *v;
+    uint8_t *pOut, *pTmp;
+    size_t nAgg;
+    int nRow;
+} share_sum;
+
+static int add_batch(void *pCtx, const pa_store_batch_row *r)
+{
+    share_sum *a = pCtx;
+    const uint8_t *apIn[2] = {a->pOut, r->pAggregate};
+    size_t anLen[2] = {a->nAgg, r->nAggregate};
+    assert_int_equal(pa_prio3_merge(a->v, apIn, anLen, 2, a->pTmp), PA_OK);
+    memcpy(a->pOut, a->pTmp, a->nAgg);
+    a->nRow++;
+    return 0;
+}
+
 static void exact_share(flow *f, pa_store *pStore, const pa_prio3 *v, const char *zPeriod,
                         const char *zPartition, uint8_t *pOut, size_t nAgg)
 {
-    sqlite3_stmt *s;
-    uint8_t *pTmp = malloc(nAgg);
-    int bState = strcmp(zPartition, "state") == 0;
-    (void)f;
+    share_sum a = {v, pOut, malloc(nAgg), nAgg, 0};
     pa_prio3_agg_init(v, pOut);
-    assert_int_equal(sqlite3_prepare_v2(pa_store_sqlite(pStore), "SELECT aggregate FROM batches WHERE"
-                                        " period = ?1 AND (?2 OR partition = ?3)", -1, &s, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(s, 1, zPeriod, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, bState);
-    sqlite3_bind_text(s, 3, zPartition, -1, SQLITE_STATIC);
-    int nRow = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const uint8_t *apIn[2] = {pOut, sqlite3_column_blob(s, 0)};
-        size_t anLen[2] = {nAgg, (size_t)sqlite3_column_bytes(s, 0)};
-        assert_int_equal(pa_prio3_merge(v, apIn, anLen, 2, pTmp), PA_OK);
-        memcpy(pOut, pTmp, nAgg);
-        nRow++;
-    }
-    sqlite3_finalize(s);
-    assert_true(nRow > 0);
-    free(pTmp);
+    assert_int_equal(pa_store_batch_each(pStore, f->m.pTask->aTaskId, zPeriod, zPartition, add_batch, &a), PA_OK);
+    assert_true(a.nRow > 0);
+    free(a.pTmp);
 }
 
 /* The collector's key opens one aggregator's sealed share on its own. */

@@ -1,0 +1,46 @@
+# Sourced by integration tests (tests/integration/*.sh): the aggregators'
+# stores on PostgreSQL when PA_TEST_PG_URL is set (tests/support/with-pg.sh),
+# SQLite files otherwise.
+#   pg_use_stores DIR ROLE...   point DIR/ROLE.json's "store" at a fresh schema
+#                               (no-op without PA_TEST_PG_URL); the schemas are
+#                               dropped by pg_drop_stores (call it on exit)
+#   store_sql DIR ROLE SQL      one query's result on ROLE's store (psql or sqlite3)
+#   store_arg DIR ROLE          what --db takes for ROLE's store (the URL or the file)
+PG_SCHEMAS=()
+
+pg_url_of() { # schema -> URL with that search_path
+  local sep='?'; case "$PA_TEST_PG_URL" in *'?'*) sep='&' ;; esac
+  printf '%s%soptions=-csearch_path%%3D%s' "$PA_TEST_PG_URL" "$sep" "$1"
+}
+
+pg_use_stores() {
+  local dir=$1; shift
+  [ -n "${PA_TEST_PG_URL:-}" ] || return 0
+  for role in "$@"; do
+    local schema="it_$$_${role}_${RANDOM}"
+    psql "$PA_TEST_PG_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE SCHEMA $schema" >/dev/null || return 1
+    PG_SCHEMAS+=("$schema")
+    local url; url=$(pg_url_of "$schema")
+    # '&' and '|' in a sed replacement: escaped
+    local esc; esc=$(printf '%s' "$url" | sed 's/[&|\\]/\\&/g')
+    sed -i "s|\"store\": \"[^\"]*\"|\"store\": \"$esc\"|" "$dir/$role.json" || return 1
+    echo "$url" >"$dir/$role.store-url"
+  done
+}
+
+pg_drop_stores() {
+  [ -n "${PA_TEST_PG_URL:-}" ] || return 0
+  for s in "${PG_SCHEMAS[@]}"; do
+    psql "$PA_TEST_PG_URL" -qAt -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1
+  done
+  PG_SCHEMAS=()
+}
+
+store_arg() {
+  if [ -s "$1/$2.store-url" ]; then cat "$1/$2.store-url"; else echo "$1/$2.db"; fi
+}
+
+store_sql() {
+  if [ -s "$1/$2.store-url" ]; then psql "$(cat "$1/$2.store-url")" -qAt -c "$3"
+  else sqlite3 "$1/$2.db" "$3"; fi
+}
