@@ -18,11 +18,13 @@ set -euo pipefail
 cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [PORT]" >&2; exit 2; }
 
+# PA_PG_BINDIR: the folder of initdb, pg_ctl and psql (default: the newest
+# /usr/lib/postgresql/*/bin, else PATH)
 bindir=
-for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+for d in ${PA_PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r)}; do
   [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { bindir=$d; break; }
 done
-if [ -z "$bindir" ] && command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
+if [ -z "$bindir" ] && [ -z "${PA_PG_BINDIR:-}" ] && command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
   bindir=$(dirname "$(command -v initdb)")
 fi
 

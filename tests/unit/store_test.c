@@ -677,11 +677,18 @@ static void test_pg_unreachable_hides_password(void **state)
     assert_true(pa_store_is_postgres("postgresql://u@h/db"));
     assert_true(pa_store_is_postgres("postgres://u@h/db"));
     assert_false(pa_store_is_postgres("/var/lib/privagg/leader.db"));
+    char zShown[200];
+    pa_store_display_name("postgresql://agg:s3cr3t-pw@db.example:5432/privagg", zShown, sizeof zShown);
+    assert_string_equal(zShown, "postgresql://agg:***@db.example:5432/privagg");
+    pa_store_display_name("postgresql://agg@db.example/privagg", zShown, sizeof zShown);
+    assert_string_equal(zShown, "postgresql://agg@db.example/privagg");
+    pa_store_display_name("/var/lib/a:b@c.db", zShown, sizeof zShown);
+    assert_string_equal(zShown, "/var/lib/a:b@c.db");
     assert_int_equal(pa_store_open(&pStore, "postgresql://agg:s3cr3t-pw@127.0.0.1:1/privagg?connect_timeout=2"),
                      PA_ESTORE);
     assert_null(pStore);
-    assert_non_null(strstr(pa_error_detail(), "agg@127.0.0.1:1/privagg"));
     assert_null(strstr(pa_error_detail(), "s3cr3t-pw"));
+    assert_non_null(strstr(pa_error_detail(), "agg@127.0.0.1:1/privagg"));
     /* a server-side failure, too: a database that does not exist */
     if (test_store_pg()) {
         char zUrl[700];
