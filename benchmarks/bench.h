@@ -34,6 +34,8 @@ int pa_bench_wanted(const pa_bench *b, const char *group);
 /* 1 under --quick: a smoke run (small counts, a few seconds in all) that checks
  * every benchmark still works; its figures are not measurements. */
 int pa_bench_quick(const pa_bench *b);
+/* --store-url: a PostgreSQL URL for the engine group's stores, or NULL (SQLite). */
+const char *pa_bench_store_url(const pa_bench *b);
 
 /* A set-up or an operation failed: print why (group, then printf-style) and make
  * the run exit 1.  A figure counts only successful operations: a benchmark whose

@@ -2,7 +2,8 @@
  * Benchmarks of the engine in one process (issue: aggregation engine): the
  * Missouri schema (270 cells, Prio3SumVec 16 bits, chunk 66) with all 646
  * agencies and one month, the leader and the helper each on its own SQLite store
- * (files in /tmp, WAL) sharing this machine:
+ * (files in /tmp, WAL) sharing this machine, or each in a fresh schema of a
+ * PostgreSQL database (--store-url):
  *   submit       the agencies' side: shard, seal, sign (not the servers' cost)
  *   upload       the leader's checks and commit, per report
  *   aggregate    both aggregators' verification and summing, reports/s
@@ -17,9 +18,9 @@
 #include "privagg/synth.h"
 #include "support/flow.h"
 
-static int open_file_stores(flow *f, char *zDir)
+static int open_file_stores(flow *f, char *zDir, int bPg)
 {
-    char zPath[256];
+    char zPath[1024];
     pa_aggregator_config c;
     pa_aggregator_free(f->pLeader);
     pa_aggregator_free(f->pHelper);
@@ -27,10 +28,10 @@ static int open_file_stores(flow *f, char *zDir)
     pa_store_close(f->pHelperStore);
     f->pLeader = f->pHelper = NULL;
     snprintf(zPath, sizeof zPath, "%s/leader.db", zDir);
-    if (pa_store_open(&f->pLeaderStore, zPath) != PA_OK)
+    if (pa_store_open(&f->pLeaderStore, bPg ? test_store_path(NULL) : zPath) != PA_OK)
         return -1;
     snprintf(zPath, sizeof zPath, "%s/helper.db", zDir);
-    if (pa_store_open(&f->pHelperStore, zPath) != PA_OK)
+    if (pa_store_open(&f->pHelperStore, bPg ? test_store_path(NULL) : zPath) != PA_OK)
         return -1;
     memset(&c, 0, sizeof c);
     c.pTask = f->m.pTask;
@@ -61,8 +62,14 @@ void pa_bench_engine(pa_bench *b)
     uint8_t **apMsg;
     size_t *anMsg;
 
+    const char *zUrl = pa_bench_store_url(b);
+    /* the flow's in-memory stores are replaced by files, or by fresh schemas */
+    if (zUrl != NULL && setenv("PA_TEST_PG_URL", zUrl, 1) != 0)
+        zUrl = NULL;
+    if (zUrl == NULL)
+        unsetenv("PA_TEST_PG_URL");
     if (mkdtemp(zDir) == NULL || flow_new(&f, pa_bench_quick(b) ? 40 : 0, 10, NULL) != PA_OK ||
-        (getenv("PA_BENCH_MEMORY_STORES") == NULL && open_file_stores(&f, zDir) != 0) ||
+        ((getenv("PA_BENCH_MEMORY_STORES") == NULL || zUrl != NULL) && open_file_stores(&f, zDir, zUrl != NULL) != 0) ||
         pa_synth_new(&s, f.m.pTask, PA_SOURCE_DIR "/data", 1) != PA_OK) {
         pa_bench_fail(b, "engine", "set-up failed: %s", pa_error_detail());
         return;
@@ -120,7 +127,7 @@ void pa_bench_engine(pa_bench *b)
         goto done; /* no figure over failed operations */
 
     char zParams[64];
-    snprintf(zParams, sizeof zParams, "%zu agencies, 270 cells, SQLite files", n);
+    snprintf(zParams, sizeof zParams, "%zu agencies, 270 cells, %s", n, zUrl ? "PostgreSQL" : "SQLite files");
     pa_bench_add(b, "engine", "submit (agency side), per report", zParams, tSubmit / (double)n * 1e3, "ms", NULL);
     pa_bench_add(b, "engine", "upload, per report", zParams, tUpload / (double)n * 1e3, "ms", NULL);
     pa_bench_add(b, "engine", "upload checks alone, per report", "decode, signature, HPKE open, verify_init",

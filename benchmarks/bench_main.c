@@ -1,7 +1,8 @@
 /*
  * privagg_bench — runs every benchmark group, prints a table and writes JSON.
- *   privagg_bench [--json FILE] [--filter GROUP] [--quick]
- * Exits 1 when any set-up or operation failed (pa_bench_fail), so that a figure
+ *   privagg_bench [--json FILE] [--filter GROUP] [--quick] [--store-url URL]
+ * --store-url puts the engine group's stores in PostgreSQL (fresh schemas of
+ * that database, dropped at exit) instead of SQLite files.  Exits 1 when any set-up or operation failed (pa_bench_fail), so that a figure
  * is never printed over failures; --quick is the smoke run scripts/test.sh makes.
  */
 #include <jansson.h>
@@ -18,7 +19,13 @@ struct pa_bench {
     const char *zFilter;
     int bQuick;
     int nFail;
+    const char *zStoreUrl;
 };
+
+const char *pa_bench_store_url(const pa_bench *b)
+{
+    return b->zStoreUrl;
+}
 
 static double now_ns(void)
 {
@@ -95,7 +102,7 @@ void pa_bench_fail(pa_bench *b, const char *group, const char *fmt, ...)
 int main(int argc, char **argv)
 {
     const char *zJson = "bench-results.json";
-    pa_bench b = {json_array(), NULL, 0, 0};
+    pa_bench b = {json_array(), NULL, 0, 0, NULL};
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
@@ -104,9 +111,13 @@ int main(int argc, char **argv)
             b.zFilter = argv[++i];
         } else if (strcmp(argv[i], "--quick") == 0) {
             b.bQuick = 1;
+        } else if (strcmp(argv[i], "--store-url") == 0 && i + 1 < argc) {
+            b.zStoreUrl = argv[++i];
         } else {
             fprintf(stderr,
-                    "usage: privagg_bench [--json FILE] [--filter GROUP] [--quick]\n"
+                    "usage: privagg_bench [--json FILE] [--filter GROUP] [--quick] [--store-url URL]\n"
+                    "  --store-url postgresql://user@host:port/db  the engine group's stores in fresh\n"
+                    "               schemas of that PostgreSQL database (default: SQLite files)\n"
                     "example: privagg_bench --filter prio3 --json prio3.json\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }

@@ -22,7 +22,13 @@ typedef struct {
     uint16_t nLeaderPort, nHelperPort;
     double rBudgetRho;         /* rho per record (per lattice cell), e.g. 1 */
     double rRhoState, rRhoPartition; /* rho per statewide / partition release, e.g. 0.5 */
+    /* the servers' stores: NULL for leader.db and helper.db in zDir, else a
+     * path or a postgresql:// URL (the node config's "store") */
+    const char *zLeaderStore, *zHelperStore;
 } pa_demo_setup_opts;
+
+/* The store of zRole ("leader" or "helper") in a deployment, into zOut. */
+void pa_demo_store_of(const pa_demo_setup_opts *pOpts, const char *zRole, char *zOut, size_t nOut);
 
 /* Keys, task.json, tls/, leader.json, helper.json in zDir.  Errors name the file. */
 int pa_demo_setup(const pa_demo_setup_opts *pOpts);

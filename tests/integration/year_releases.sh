@@ -13,14 +13,18 @@
 #     the state are refused at once;
 #   - a task with dp.mechanism none is refused by `privagg serve` unless
 #     --insecure-no-privacy, and then every answer says "no privacy protection".
+# With PA_TEST_PG_URL (ctest -L pg) the stores are PostgreSQL schemas
+# (tests/support/pg_stores.sh).
 set -u
 PRIVAGG=$1
 DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
 T=$(mktemp -d)
+. "$(dirname "$0")/../support/pg_stores.sh"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
+  pg_drop_stores
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -30,7 +34,8 @@ bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
 # 1. the year, from the demo (its own servers, left running with --keep)
 D=$T/year
-"$PRIVAGG" demo --agencies 120 --min-agencies 3 --months 12 --release all --keep --out "$D" \
+demo_store_args "$D" || { bad "PostgreSQL stores"; exit 1; }
+"$PRIVAGG" demo "${DEMO_STORES[@]}" --agencies 120 --min-agencies 3 --months 12 --release all --keep --out "$D" \
   --data "$DATA" >"$T/demo.out" 2>"$T/demo.err" && ok || { bad "demo year: $(tail -3 "$T/demo.err")"; exit 1; }
 read -r LPID HPID < <(sed -n 's/.*leader pid \([0-9]*\), helper pid \([0-9]*\).*/\1 \2/p' "$T/demo.err")
 PIDS+=("$LPID" "$HPID")
@@ -42,8 +47,8 @@ nrel=$(grep -c ": released$" "$D/leader.log")
 
 # every cell within the budget, in both ledgers; the ledgers agree
 for role in leader helper; do
-  "$PRIVAGG" ledger verify --db "$D/$role.db" >/dev/null && ok || bad "$role ledger does not verify"
-  "$PRIVAGG" ledger export --db "$D/$role.db" --out "$T/$role-ledger.json" && ok || bad "$role ledger export"
+  "$PRIVAGG" ledger verify --db "$(store_arg "$D" "$role")" >/dev/null && ok || bad "$role ledger does not verify"
+  "$PRIVAGG" ledger export --db "$(store_arg "$D" "$role")" --out "$T/$role-ledger.json" && ok || bad "$role ledger export"
   sed -n '/"cells"/,$p' "$T/$role-ledger.json" | grep -o '"spent": [0-9.e+-]*' | grep -o '[0-9.e+-]*$' >"$T/$role.spent"
   ncell=$(wc -l <"$T/$role.spent")
   [ "$ncell" -gt 300 ] && ok || bad "$role: $ncell lattice cells, expected > 300"
@@ -78,7 +83,7 @@ for p in state "$PART"; do
        <(grep -o '"total": -\?[0-9]*' "$T/again-$p.json") >/dev/null \
     && ok || bad "$PERIOD/$p: the answer after the restart differs from the first"
 done
-n0=$(sqlite3 "$D/leader.db" "SELECT count(*) FROM dp_ledger")
+n0=$(store_sql "$D" leader "SELECT count(*) FROM dp_ledger")
 "$PRIVAGG" collect --task "$TASK" --key "$KEY" --period "$PERIOD" --partition 99999 --ca "$CA" \
   --timeout 20 >/dev/null 2>"$T/unknown.err"
 rc=$?
@@ -87,10 +92,10 @@ rc=$?
 "$PRIVAGG" collect --task "$TASK" --key "$KEY" --period "$PERIOD" --partition statewide --ca "$CA" \
   --timeout 20 >/dev/null 2>"$T/statewide.err"
 [ $? = 1 ] && ok || bad "a partition named statewide was not refused: $(cat "$T/statewide.err")"
-[ "$(sqlite3 "$D/leader.db" "SELECT count(*) FROM dp_ledger")" = "$n0" ] && ok || bad "a refusal was charged"
+[ "$(store_sql "$D" leader "SELECT count(*) FROM dp_ledger")" = "$n0" ] && ok || bad "a refusal was charged"
 # no noise and no exact sum of a released batch stays on disk
 for role in leader helper; do
-  left=$(sqlite3 "$D/$role.db" "SELECT (SELECT count(*) FROM batch_noise) + (SELECT count(*) FROM batches)")
+  left=$(store_sql "$D" "$role" "SELECT (SELECT count(*) FROM batch_noise) + (SELECT count(*) FROM batches)")
   [ "$left" = 0 ] && ok || bad "$role: $left noise or exact-sum rows left after every batch was released"
 done
 kill -TERM "$LPID" "$HPID"; wait 2>/dev/null; PIDS=()
@@ -98,7 +103,8 @@ kill -TERM "$LPID" "$HPID"; wait 2>/dev/null; PIDS=()
 # 3. the budget refusal: after the statewide release a partition's cell has
 #    0.5 of 0.75 spent and cannot take another 0.5
 B=$T/budget
-"$PRIVAGG" demo --agencies 20 --min-agencies 3 --budget-rho 0.75 --months 1 --keep --out "$B" \
+demo_store_args "$B" || { bad "PostgreSQL stores"; exit 1; }
+"$PRIVAGG" demo "${DEMO_STORES[@]}" --agencies 20 --min-agencies 3 --budget-rho 0.75 --months 1 --keep --out "$B" \
   --data "$DATA" >"$T/b.out" 2>"$T/b.err" && ok || { bad "demo budget: $(tail -3 "$T/b.err")"; exit 1; }
 read -r LPID HPID < <(sed -n 's/.*leader pid \([0-9]*\), helper pid \([0-9]*\).*/\1 \2/p' "$T/b.err")
 PIDS+=("$LPID" "$HPID")
@@ -115,7 +121,7 @@ grep -q "privacy budget: partition $BPART, period $BPERIOD has spent 0.5 of 0.75
   "$T/budget.err" && ok || bad "budget message: $(cat "$T/budget.err")"
 [ "$ms" -lt 5000 ] && ok || bad "the budget refusal took $ms ms, expected < 5000"
 grep -q "collection $BPERIOD/$BPART: refused" "$B/leader.log" && ok || bad "the leader did not log the refusal"
-[ "$(sqlite3 "$B/helper.db" "SELECT count(*) FROM collections")" = 1 ] && ok || bad "the helper released the refused batch"
+[ "$(store_sql "$B" helper "SELECT count(*) FROM collections")" = 1 ] && ok || bad "the helper released the refused batch"
 kill -TERM "$LPID" "$HPID"; wait 2>/dev/null; PIDS=()
 
 # 4. dp.mechanism none: refused by serve unless --insecure-no-privacy

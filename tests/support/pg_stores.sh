@@ -4,6 +4,10 @@
 #   pg_use_stores DIR ROLE...   point DIR/ROLE.json's "store" at a fresh schema
 #                               (no-op without PA_TEST_PG_URL); the schemas are
 #                               dropped by pg_drop_stores (call it on exit)
+#   pg_new_store DIR ROLE       a fresh schema for ROLE's store: its URL in
+#                               DIR/ROLE.store-url (and printed)
+#   demo_store_args DIR         DEMO_STORES=(--leader-store URL --helper-store URL)
+#                               for `privagg demo --out DIR` (empty on SQLite)
 #   store_sql DIR ROLE SQL      one query's result on ROLE's store (psql or sqlite3)
 #   store_arg DIR ROLE          what --db takes for ROLE's store (the URL or the file)
 PG_SCHEMAS=()
@@ -13,19 +17,31 @@ pg_url_of() { # schema -> URL with that search_path
   printf '%s%soptions=-csearch_path%%3D%s' "$PA_TEST_PG_URL" "$sep" "$1"
 }
 
+pg_new_store() {
+  local dir=$1 role=$2 schema="it_$$_${2}_${RANDOM}"
+  psql "$PA_TEST_PG_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE SCHEMA $schema" >/dev/null || return 1
+  PG_SCHEMAS+=("$schema")
+  mkdir -p "$dir"
+  pg_url_of "$schema" >"$dir/$role.store-url"
+  cat "$dir/$role.store-url"
+}
+
 pg_use_stores() {
   local dir=$1; shift
   [ -n "${PA_TEST_PG_URL:-}" ] || return 0
   for role in "$@"; do
-    local schema="it_$$_${role}_${RANDOM}"
-    psql "$PA_TEST_PG_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE SCHEMA $schema" >/dev/null || return 1
-    PG_SCHEMAS+=("$schema")
-    local url; url=$(pg_url_of "$schema")
+    pg_new_store "$dir" "$role" >/dev/null || return 1
     # '&' and '|' in a sed replacement: escaped
-    local esc; esc=$(printf '%s' "$url" | sed 's/[&|\\]/\\&/g')
+    local esc; esc=$(sed 's/[&|\\]/\\&/g' "$dir/$role.store-url")
     sed -i "s|\"store\": \"[^\"]*\"|\"store\": \"$esc\"|" "$dir/$role.json" || return 1
-    echo "$url" >"$dir/$role.store-url"
   done
+}
+
+demo_store_args() {
+  DEMO_STORES=()
+  [ -n "${PA_TEST_PG_URL:-}" ] || return 0
+  pg_new_store "$1" leader >/dev/null && pg_new_store "$1" helper >/dev/null || return 1
+  DEMO_STORES=(--leader-store "$(cat "$1/leader.store-url")" --helper-store "$(cat "$1/helper.store-url")")
 }
 
 pg_drop_stores() {

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "privagg/common.h"
+#include "privagg/store.h"
 #include "privagg/demo.h"
 
 static void usage(FILE *out)
@@ -17,7 +18,7 @@ static void usage(FILE *out)
             "usage: privagg demo [--agencies N] [--months M] [--out DIR] [--keep] [--setup-only]\n"
             "                    [--data DIR] [--clients N] [--release state|all]\n"
             "                    [--min-agencies N] [--budget-rho B] [--rho-state R1]\n"
-            "                    [--rho-partition R2]\n"
+            "                    [--rho-partition R2] [--leader-store STORE --helper-store STORE]\n"
             "\n"
             "Runs the whole system on this machine: keys for every party, the Missouri\n"
             "task (27 offense buckets x 5 statuses x 2 roles), a leader and a helper as\n"
@@ -38,6 +39,10 @@ static void usage(FILE *out)
             "  --data DIR     the shipped data (default: the installed share/privagg/data,\n"
             "                 found from the executable; see privagg task --help)\n"
             "  --keep         leave the servers running at the end\n"
+            "  --leader-store STORE, --helper-store STORE\n"
+            "                 the servers' stores (an absolute path, or a postgresql:// URL\n"
+            "                 of an existing database: docs/operations.md); default\n"
+            "                 leader.db and helper.db in the deployment folder\n"
             "  --setup-only   only write the deployment folder (keys, task, TLS, configs);\n"
             "                 with --leader-port/--helper-port for the servers' ports\n"
             "\n"
@@ -58,7 +63,8 @@ int pa_cli_demo(int argc, char **argv)
                       {"--clients", 0, NULL, 0, NULL},   {"--leader-port", 0, NULL, 0, NULL}, {"--helper-port", 0, NULL, 0, NULL},
                       {"--release", 0, NULL, 0, NULL},  {"--min-agencies", 0, NULL, 0, NULL},
                       {"--budget-rho", 0, NULL, 0, NULL}, {"--rho-state", 0, NULL, 0, NULL},
-                      {"--rho-partition", 0, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
+                      {"--rho-partition", 0, NULL, 0, NULL}, {"--leader-store", 0, NULL, 0, NULL},
+                      {"--helper-store", 0, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long v;
     char zDir[] = "/tmp/privagg-demo-XXXXXX", zData[PATH_MAX + 16], zExe[PATH_MAX];
@@ -126,6 +132,21 @@ int pa_cli_demo(int argc, char **argv)
     d.setup.nHelperPort = v ? (uint16_t)v : pa_demo_free_port();
     if (d.setup.nLeaderPort == d.setup.nHelperPort)
         d.setup.nHelperPort = pa_demo_free_port();
+    d.setup.zLeaderStore = pa_cli_value(o, n, "--leader-store");
+    d.setup.zHelperStore = pa_cli_value(o, n, "--helper-store");
+    if ((d.setup.zLeaderStore != NULL) != (d.setup.zHelperStore != NULL) ||
+        (d.setup.zLeaderStore != NULL && strcmp(d.setup.zLeaderStore, d.setup.zHelperStore) == 0)) {
+        fprintf(stderr, "privagg demo: --leader-store and --helper-store go together, and differ\n");
+        return 2;
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *z = i ? d.setup.zHelperStore : d.setup.zLeaderStore;
+        if (z != NULL && z[0] != '/' && !pa_store_is_postgres(z)) {
+            fprintf(stderr, "privagg demo: --%s-store %s: give an absolute path or a postgresql:// URL\n",
+                    i ? "helper" : "leader", z);
+            return 2;
+        }
+    }
     d.setup.zDataDir = pa_cli_data_dir(pa_cli_value(o, n, "--data"), zData, sizeof zData);
     if (pa_cli_value(o, n, "--out"))
         d.setup.zDir = pa_cli_value(o, n, "--out");

@@ -453,7 +453,7 @@ static int read_ledger(const pa_demo_opts *o, const pa_task *t, const char *zRol
     int rc;
 
     memset(v, 0, sizeof *v);
-    snprintf(zPath, sizeof zPath, "%s/%s.db", o->setup.zDir, zRole);
+    pa_demo_store_of(&o->setup, zRole, zPath, sizeof zPath);
     sodium_bin2hex(zTask, sizeof zTask, t->aTaskId, 32);
     rc = pa_store_open(&pStore, zPath);
     if (rc == PA_OK)
@@ -533,7 +533,7 @@ static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_k
         pa_store *pStore = NULL;
         char *zJson = NULL;
         FILE *f;
-        snprintf(zPath, sizeof zPath, "%s/%s.db", o->setup.zDir, azRole[i]);
+        pa_demo_store_of(&o->setup, azRole[i], zPath, sizeof zPath);
         snprintf(azLedger[i], sizeof azLedger[i], "%s/%s-ledger.json", o->setup.zDir, azRole[i]);
         rc = pa_store_open(&pStore, zPath);
         if (rc == PA_OK)

@@ -45,15 +45,27 @@ static int mkdir_p(const char *z)
     return PA_OK;
 }
 
+void pa_demo_store_of(const pa_demo_setup_opts *o, const char *zRole, char *zOut, size_t nOut)
+{
+    const char *z = strcmp(zRole, "leader") == 0 ? o->zLeaderStore : o->zHelperStore;
+    if (z != NULL)
+        snprintf(zOut, nOut, "%s", z);
+    else
+        snprintf(zOut, nOut, "%s/%s.db", o->zDir, zRole);
+}
+
 static int write_config(const pa_demo_setup_opts *o, const char *zRole, uint16_t port, const pa_keys *pCollector)
 {
-    char zPath[4096], zKey[64], zStore[64], zTok[65];
+    char zPath[4096], zKey[64], zStore[4096], zTok[65];
     json_t *c = json_object();
     int rc;
 
     snprintf(zPath, sizeof zPath, "%s/%s.json", o->zDir, zRole);
     snprintf(zKey, sizeof zKey, "keys/%s.key", zRole);
-    snprintf(zStore, sizeof zStore, "%s.db", zRole);
+    if ((strcmp(zRole, "leader") == 0 ? o->zLeaderStore : o->zHelperStore) != NULL)
+        pa_demo_store_of(o, zRole, zStore, sizeof zStore);
+    else
+        snprintf(zStore, sizeof zStore, "%s.db", zRole); /* beside the config */
     json_object_set_new(c, "role", json_string(zRole));
     json_object_set_new(c, "task", json_string("task.json"));
     json_object_set_new(c, "private_key", json_string(zKey));
