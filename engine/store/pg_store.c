@@ -154,9 +154,15 @@ int pa_pg_fail(pa_store *pStore, const PGresult *pRes, const char *zWhat)
     snprintf(zMsg, sizeof zMsg, "%s", z ? z : PQerrorMessage(pStore->pPg->pConn));
     for (n = strlen(zMsg); n > 0 && (zMsg[n - 1] == '\n' || zMsg[n - 1] == ' '); n--)
         zMsg[n - 1] = '\0';
-    for (char *c = zMsg; *c; c++)
-        if (*c == '\n' || *c == '\t')
-            *c = ' ';
+    /* one line: libpq's "...refused\n\tIs the server running..." */
+    char *pOut = zMsg;
+    for (const char *c = zMsg; *c; c++) {
+        char ch = *c == '\n' || *c == '\t' ? ' ' : *c;
+        if (ch == ' ' && (pOut == zMsg || pOut[-1] == ' '))
+            continue;
+        *pOut++ = ch;
+    }
+    *pOut = '\0';
     return pa_fail(PA_ESTORE, "store %s: %s: %s", pStore->pPg->zWhere, zWhat, zMsg[0] ? zMsg : "failed");
 }
 
