@@ -70,7 +70,12 @@ start)
     port=
   done
   [ -n "$port" ] || { echo "pg-cluster: could not start on a free port" >&2; cat "$dir/server.log" >&2; exit 1; }
-  as_owner "$bindir/psql" -h 127.0.0.1 -p "$port" -U privagg -d postgres -qAt -c "CREATE DATABASE privagg_test" >/dev/null
+  # a linguistic default collation (ICU's root locale: "a" < "B" < "b"), as a
+  # production database may have: the store must not depend on the collation
+  # (agency lists are in byte order); plain C if this server has no ICU
+  as_owner "$bindir/psql" -h 127.0.0.1 -p "$port" -U privagg -d postgres -qAt -c \
+    "CREATE DATABASE privagg_test TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C'" >/dev/null 2>&1 \
+    || as_owner "$bindir/psql" -h 127.0.0.1 -p "$port" -U privagg -d postgres -qAt -c "CREATE DATABASE privagg_test" >/dev/null
   echo "postgresql://privagg@127.0.0.1:$port/privagg_test" >"$dir/url"
   echo "pg-cluster: started $(cat "$dir/url") in $dir"
   ;;

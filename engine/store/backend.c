@@ -254,6 +254,13 @@ int pa_store_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const
     return pStore->pPg ? pa_pg_reports_agencies(pStore, aTaskId, zPeriod, zPartition, pn) : pa_sqlite_reports_agencies(pStore, aTaskId, zPeriod, zPartition, pn);
 }
 
+int pa_store_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                                const char *zPartition, uint8_t **ppIds, size_t *pnIds)
+{
+    return pStore->pPg ? pa_pg_reports_agency_ids(pStore, aTaskId, zPeriod, zPartition, ppIds, pnIds)
+                       : pa_sqlite_reports_agency_ids(pStore, aTaskId, zPeriod, zPartition, ppIds, pnIds);
+}
+
 int pa_store_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint64_t *pn)
 {
     return pStore->pPg ? pa_pg_reports_unfinished(pStore, aTaskId, zPeriod, zPartition, pn) : pa_sqlite_reports_unfinished(pStore, aTaskId, zPeriod, zPartition, pn);

@@ -61,6 +61,7 @@ int pa_sqlite_noise_pool_add(pa_store *pStore, const uint8_t aTaskId[32], int iL
 int pa_sqlite_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, int iLevel, int *pbEmpty);
 int pa_sqlite_batch_noise_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint8_t *pNoise, size_t nNoise, int *pbFound);
 int pa_sqlite_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint64_t *pn);
+int pa_sqlite_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint8_t **ppIds, size_t *pnIds);
 int pa_sqlite_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint64_t *pn);
 int pa_sqlite_report_exists(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16], int *pbExists);
 int pa_sqlite_reports_of_agency(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId, const char *zPeriod, const char *zPartition, uint64_t *pnCounting, uint64_t *pnPending);
@@ -120,6 +121,7 @@ int pa_pg_noise_pool_add(pa_store *pStore, const uint8_t aTaskId[32], int iLevel
 int pa_pg_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, int iLevel, int *pbEmpty);
 int pa_pg_batch_noise_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint8_t *pNoise, size_t nNoise, int *pbFound);
 int pa_pg_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint64_t *pn);
+int pa_pg_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint8_t **ppIds, size_t *pnIds);
 int pa_pg_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint64_t *pn);
 int pa_pg_report_exists(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16], int *pbExists);
 int pa_pg_reports_of_agency(pa_store *pStore, const uint8_t aTaskId[32], const char *zAgencyId, const char *zPeriod, const char *zPartition, uint64_t *pnCounting, uint64_t *pnPending);

@@ -42,6 +42,46 @@ int pa_pg_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], const ch
                     aTaskId, zPeriod, zPartition, pn);
 }
 
+int pa_pg_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                             const char *zPartition, uint8_t **ppIds, size_t *pnIds)
+{
+    pa_pg_params p = {0};
+    PGresult *r;
+    size_t nIds = 0;
+    uint8_t *pIds = NULL;
+
+    *ppIds = NULL;
+    *pnIds = 0;
+    pa_pg_p_blob(&p, aTaskId, 32);
+    pa_pg_p_text(&p, zPeriod);
+    pa_pg_p_int(&p, is_state(zPartition));
+    pa_pg_p_text(&p, zPartition);
+    /* COLLATE "C" orders as memcmp: the canonical order of the list, whatever
+     * the database's default collation */
+    PA_GUARD(pa_pg_run(pStore,
+                       "SELECT DISTINCT agency_id COLLATE \"C\" AS a FROM reports WHERE task_id = $1"
+                       " AND period = $2 AND ($3::boolean OR partition = $4) AND state = 'accepted'"
+                       " ORDER BY a",
+                       &p, &r, "reports (agency ids)"));
+    for (int i = 0; i < PQntuples(r); i++)
+        nIds += (size_t)PQgetlength(r, i, 0) + 1;
+    if (nIds > 0 && (pIds = malloc(nIds)) == NULL) {
+        PQclear(r);
+        return pa_fail(PA_ENOMEM, "reports: agency ids (%zu bytes)", nIds);
+    }
+    nIds = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t nLen = (size_t)PQgetlength(r, i, 0);
+        memcpy(pIds + nIds, PQgetvalue(r, i, 0), nLen);
+        pIds[nIds + nLen] = 0;
+        nIds += nLen + 1;
+    }
+    PQclear(r);
+    *ppIds = pIds;
+    *pnIds = nIds;
+    return PA_OK;
+}
+
 int pa_pg_reports_unfinished(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                              const char *zPartition, uint64_t *pn)
 {
@@ -142,7 +182,7 @@ int pa_pg_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], in
                        "SELECT period FROM reports r WHERE task_id = $1 AND state = 'pending'"
                        " AND (NOT $2::boolean OR EXISTS (SELECT 1 FROM collection_jobs c"
                        "   WHERE c.task_id = r.task_id AND c.period = r.period AND c.state = 'pending'))"
-                       " ORDER BY period LIMIT 1",
+                       " ORDER BY period COLLATE \"C\" LIMIT 1",
                        &p, &r, "reports"));
     *pbFound = PQntuples(r) == 1;
     if (*pbFound)

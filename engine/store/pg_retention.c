@@ -146,7 +146,8 @@ static int oldest_unreleased(pa_store *pStore, pa_store_stats *st)
                        "SELECT r.period, r.partition, count(*), min(r.received_at) FROM reports r"
                        " WHERE r.state != 'replaced' AND NOT EXISTS (SELECT 1 FROM collections c"
                        "   WHERE c.task_id = r.task_id AND c.period = r.period AND c.partition = r.partition)"
-                       " GROUP BY r.task_id, r.period, r.partition ORDER BY r.period, r.partition",
+                       " GROUP BY r.task_id, r.period, r.partition"
+                       " ORDER BY r.period COLLATE \"C\", r.partition COLLATE \"C\"",
                        NULL, &r, "store stats"));
     st->nUnreleasedBatches = PQntuples(r);
     if (PQntuples(r) > 0) {

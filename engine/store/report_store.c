@@ -39,8 +39,8 @@ int pa_sqlite_reports_agencies(pa_store *pStore, const uint8_t aTaskId[32], cons
                     aTaskId, zPeriod, zPartition, pn);
 }
 
-int pa_store_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
-                                const char *zPartition, uint8_t **ppIds, size_t *pnIds)
+int pa_sqlite_reports_agency_ids(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                                 const char *zPartition, uint8_t **ppIds, size_t *pnIds)
 {
     sqlite3_stmt *s;
     uint8_t *pIds = NULL;

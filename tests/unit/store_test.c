@@ -604,6 +604,35 @@ static void test_reports_and_jobs(void **state)
     pa_store_close(pStore);
 }
 
+/* The accepted agencies' ids of a batch: distinct, NUL-terminated, in byte
+ * order (memcmp: "B" before "a"), whatever the database's collation. */
+static void test_agency_ids_in_byte_order(void **state)
+{
+    static const uint8_t aTask[32] = {7};
+    static const char *const azAgency[] = {"b", "a", "B", "a"};
+    uint8_t aBytes[64] = {5}, *pIds;
+    size_t nIds;
+    pa_store *pStore;
+    pa_store_upload_row r;
+    (void)state;
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    for (uint8_t i = 0; i < 4; i++) {
+        upload_row(&r, (uint8_t)(i + 1), azAgency[i], aBytes);
+        assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_OK);
+        assert_int_equal(pa_store_report_settle(pStore, aTask, r.aReportId, NULL), PA_OK);
+    }
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    assert_int_equal(pa_store_reports_agency_ids(pStore, aTask, "2026-01", "state", &pIds, &nIds), PA_OK);
+    assert_int_equal(nIds, 6);
+    assert_memory_equal(pIds, "B\0a\0b\0", 6);
+    free(pIds);
+    assert_int_equal(pa_store_reports_agency_ids(pStore, aTask, "2026-02", "a", &pIds, &nIds), PA_OK);
+    assert_null(pIds);
+    assert_int_equal(nIds, 0);
+    pa_store_close(pStore);
+}
+
 static void test_unopenable_path(void **state)
 {
     pa_store *pStore;
@@ -738,6 +767,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test(test_rollback_writes_nothing),
         cmocka_unit_test(test_bad_sql_names_the_error),
+        cmocka_unit_test(test_agency_ids_in_byte_order),
         cmocka_unit_test(test_unopenable_path),
         cmocka_unit_test_setup_teardown(test_full_disk_says_so, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_writable, setup, teardown),
