@@ -16,7 +16,6 @@
  * statement (its prepared statements with it).  Messages name the store as
  * user@host:port/db: the password never appears in one.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
