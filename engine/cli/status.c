@@ -221,7 +221,7 @@ int pa_cli_status(int argc, char **argv)
     if (rc == PA_OK)
         rc = pa_task_load(&t, g.zTask);
     /* read-only: never create a store where there was none */
-    if (rc == PA_OK && (stat(g.zStore, &sb) != 0 || !S_ISREG(sb.st_mode)))
+    if (rc == PA_OK && !pa_store_is_postgres(g.zStore) && (stat(g.zStore, &sb) != 0 || !S_ISREG(sb.st_mode)))
         rc = pa_fail(PA_ENOTFOUND, "store %s: no such file (has the node run yet?)", g.zStore);
     if (rc == PA_OK)
         rc = pa_store_open_readonly(&pStore, g.zStore);
@@ -229,6 +229,11 @@ int pa_cli_status(int argc, char **argv)
         rc = pa_status_read(pStore, t, g.zStore, &s);
     if (pStore != NULL)
         pa_store_close(pStore);
+    if (rc == PA_OK) { /* printed without a URL's password */
+        char zShown[sizeof g.zStore];
+        pa_store_display_name(g.zStore, zShown, sizeof zShown);
+        memcpy(g.zStore, zShown, sizeof zShown);
+    }
     if (rc != PA_OK) {
         pa_cli_report("status", rc);
         pa_task_free(t);

@@ -73,6 +73,13 @@ int pa_store_check_private(const char *zPath)
     return pa_store_path_is_pg(zPath) ? PA_OK : pa_sqlite_check_private(zPath);
 }
 
+/* Writable is the server's to say: pa_store_open fails on a read-only
+ * server, and /health/ready probes it (pa_store_probe_writable). */
+int pa_store_check_writable(const char *zPath)
+{
+    return pa_store_path_is_pg(zPath) ? PA_OK : pa_sqlite_check_writable(zPath);
+}
+
 void pa_store_close(pa_store *pStore)
 {
     if (pStore == NULL)
@@ -364,4 +371,10 @@ int pa_store_retire(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, i
 int pa_store_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *pStats)
 {
     return pStore->pPg ? pa_pg_stats_read(pStore, zPath, pStats) : pa_sqlite_stats_read(pStore, zPath, pStats);
+}
+
+int pa_store_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx)
+{
+    return pStore->pPg ? pa_pg_batches_walk(pStore, aTaskId, xBatch, pCtx)
+                       : pa_sqlite_batches_walk(pStore, aTaskId, xBatch, pCtx);
 }

@@ -28,6 +28,7 @@ int pa_sqlite_open(pa_store **ppStore, const char *zPath);
 int pa_sqlite_open_readonly(pa_store **ppStore, const char *zPath);
 int pa_sqlite_open_probe(pa_store **ppStore, const char *zPath);
 int pa_sqlite_check_private(const char *zPath);
+int pa_sqlite_check_writable(const char *zPath);
 void pa_sqlite_close(pa_store *pStore);
 int pa_sqlite_probe_writable(pa_store *pStore);
 int pa_sqlite_begin(pa_store *pStore);
@@ -82,6 +83,7 @@ int pa_sqlite_job_open(pa_store *pStore, const uint8_t aTaskId[32], uint8_t aJob
 int pa_sqlite_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zPeriod, int64_t tNow);
 int pa_sqlite_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], int64_t tNow);
 int pa_sqlite_retire(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, int64_t nAgeSeconds, size_t nChunk, pa_retention_result *pOut);
+int pa_sqlite_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx);
 int pa_sqlite_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *pStats);
 
 /* ---- PostgreSQL (pg_store.c and the pg_*.c table files) ---- */
@@ -142,6 +144,7 @@ int pa_pg_job_open(pa_store *pStore, const uint8_t aTaskId[32], uint8_t aJobId[1
 int pa_pg_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zPeriod, int64_t tNow);
 int pa_pg_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], int64_t tNow);
 int pa_pg_retire(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, int64_t nAgeSeconds, size_t nChunk, pa_retention_result *pOut);
+int pa_pg_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx);
 int pa_pg_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *pStats);
 
 /* Run SQL with no result rows and no parameters (DDL, tests). */

@@ -212,3 +212,47 @@ int pa_pg_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *st)
     }
     return PA_OK;
 }
+
+/* Every batch of the task with its state (the SQLite backend's stats.c: the
+ * same query; byte order of period and partition whatever the collation). */
+int pa_pg_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx)
+{
+    pa_pg_params p = {0};
+    PGresult *r;
+    int64_t bHave;
+    int rc = 0;
+
+    PA_GUARD(scalar(pStore, NULL,
+                    "SELECT to_regclass('reports') IS NOT NULL AND to_regclass('batches') IS NOT NULL"
+                    " AND to_regclass('collections') IS NOT NULL",
+                    &bHave));
+    if (!bHave)
+        return PA_OK;
+    pa_pg_p_blob(&p, aTaskId, 32);
+    PA_GUARD(pa_pg_run(pStore,
+                       "WITH b(period, partition) AS ("
+                       "  SELECT period, partition FROM batches WHERE task_id = $1"
+                       "  UNION SELECT period, partition FROM reports WHERE task_id = $1 AND state != 'replaced'"
+                       "  UNION SELECT period, partition FROM collections WHERE task_id = $1)"
+                       " SELECT b.period, b.partition,"
+                       "  (SELECT count(*) FROM reports r WHERE r.task_id = $1 AND r.period = b.period"
+                       "     AND r.partition = b.partition AND r.state IN ('pending', 'aggregating')),"
+                       "  EXISTS (SELECT 1 FROM collections c WHERE c.task_id = $1 AND c.period = b.period"
+                       "     AND c.partition = b.partition),"
+                       "  coalesce((SELECT report_count FROM batches a WHERE a.task_id = $1 AND a.period = b.period"
+                       "     AND a.partition = b.partition), 0)"
+                       " FROM b ORDER BY b.period COLLATE \"C\", b.partition COLLATE \"C\"",
+                       &p, &r, "store batches"));
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        pa_store_batch_info b;
+        memset(&b, 0, sizeof b);
+        snprintf(b.zPeriod, sizeof b.zPeriod, "%s", pa_pg_col_text(r, i, 0));
+        snprintf(b.zPartition, sizeof b.zPartition, "%s", pa_pg_col_text(r, i, 1));
+        b.nWaiting = pa_pg_col_int(r, i, 2);
+        b.nAggregated = pa_pg_col_int(r, i, 4);
+        b.eState = pa_pg_col_int(r, i, 3) ? PA_BATCH_RELEASED : b.nWaiting > 0 ? PA_BATCH_OPEN : PA_BATCH_AGGREGATED;
+        rc = xBatch(pCtx, &b);
+    }
+    PQclear(r);
+    return rc;
+}

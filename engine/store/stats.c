@@ -129,7 +129,7 @@ int pa_sqlite_stats_read(pa_store *pStore, const char *zPath, pa_store_stats *st
 /* Every batch of the task with its state (include/privagg/retention.h): the
  * batches that have reports, an aggregate or a release, a statewide release
  * included ("state").  Reports replaced by a correction do not count. */
-int pa_store_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx)
+int pa_sqlite_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx)
 {
     sqlite3 *pDb = pa_store_sqlite(pStore);
     sqlite3_stmt *s;

@@ -174,7 +174,7 @@ static int write_denied(const char *zFile, int *pErrno)
     return 1;
 }
 
-int pa_store_check_writable(const char *zPath)
+int pa_sqlite_check_writable(const char *zPath)
 {
     static const char *const azSuffix[] = {"", "-wal", "-shm"};
     char zFile[4200], zDir[4200];

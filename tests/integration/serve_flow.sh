@@ -190,6 +190,8 @@ start helper
 "$PRIVAGG" store stats --db "$(store_arg "$D" leader)" >"$T/stats.txt" 2>&1 \
   && grep -q "ledger           [1-9]" "$T/stats.txt" && ok || bad "store stats: $(head -3 "$T/stats.txt")"
 "$PRIVAGG" ledger verify --db "$(store_arg "$D" helper)" >/dev/null 2>&1 && ok || bad "helper ledger does not verify"
+"$PRIVAGG" status --config "$D/leader.json" --no-peer >"$T/status.txt" 2>&1 \
+  && grep -q "store " "$T/status.txt" && ok || bad "status: $(head -3 "$T/status.txt")"
 
 # 5. graceful stop
 stop leader

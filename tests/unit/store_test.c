@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "privagg/common.h"
+#include "privagg/retention.h"
 #include "privagg/store.h"
 #include "store/internal.h"
 #include "store/migrations.h"
@@ -393,6 +394,14 @@ static int batch_sum(void *pCtx, const pa_store_batch_row *r)
     return 0;
 }
 
+static int walk_batch(void *pCtx, const pa_store_batch_info *b)
+{
+    char *z = pCtx;
+    size_t n = strlen(z);
+    snprintf(z + n, 200 - n, "%s/%s:%d;", b->zPeriod, b->zPartition, (int)b->eState);
+    return 0;
+}
+
 /* Batches: a put replaces the share and adds the counts, "state" reads the
  * whole period, forget keeps a partition's sum until both releases exist;
  * noise: the pool's oldest vector moves to a batch once, an empty pool says so. */
@@ -459,6 +468,10 @@ static void test_batches_and_noise(void **state)
     assert_int_equal(pa_store_batch_noise_get(pStore, aTask, "2026-03", "a", aOut, 4, &bFound), PA_OK);
     assert_false(bFound);
     assert_int_equal(pa_store_commit(pStore), PA_OK);
+    /* every batch with its state, in (period, partition) byte order */
+    char zWalk[200] = "";
+    assert_int_equal(pa_store_batches_walk(pStore, aTask, walk_batch, zWalk), PA_OK);
+    assert_string_equal(zWalk, "2026-01/a:2;2026-01/b:1;2026-01/state:2;2026-02/a:1;");
     pa_store_close(pStore);
 }
 
