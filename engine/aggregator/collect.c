@@ -39,6 +39,22 @@ static int stored_collection(const pa_aggregator *a, const pa_collect_req *m, in
     return PA_OK;
 }
 
+/* A registry task counts only the agencies enrolled, not revoked, for the period:
+ * a revocation entered after an agency's report was aggregated still takes the
+ * agency out of the minimum-agencies count. */
+static int count_active(const pa_aggregator *a, const pa_collect_req *m, uint64_t *pn)
+{
+    uint8_t *pIds = NULL;
+    size_t nIds = 0;
+    *pn = 0;
+    PA_GUARD(pa_store_reports_agency_ids(a->pStore, a->pTask->aTaskId, m->zPeriod, m->zPartition, &pIds, &nIds));
+    /* ids, each followed by one NUL byte */
+    for (size_t i = 0; i < nIds; i += strlen((const char *)pIds + i) + 1)
+        *pn += pa_registry_ref_active(a->pRegistry, a->pTask, (const char *)pIds + i, m->zPeriod) != 0;
+    free(pIds);
+    return PA_OK;
+}
+
 /* The checks both aggregators make before releasing anything. */
 static int check_batch(const pa_aggregator *a, const pa_collect_req *m, uint64_t *pnAgency)
 {
@@ -48,8 +64,10 @@ static int check_batch(const pa_aggregator *a, const pa_collect_req *m, uint64_t
         rc = pa_fail(PA_ESTATE, "collection: batch %s/%s has %llu reports not yet aggregated",
                      m->zPeriod, m->zPartition, (unsigned long long)nUnfinished);
     /* the agencies only: the batch's share itself is read once, by the release */
-    if (rc == PA_OK)
+    if (rc == PA_OK && !a->pTask->bRegistry)
         rc = pa_store_reports_agencies(a->pStore, a->pTask->aTaskId, m->zPeriod, m->zPartition, pnAgency);
+    if (rc == PA_OK && a->pTask->bRegistry)
+        rc = count_active(a, m, pnAgency);
     if (rc == PA_OK && *pnAgency < a->pTask->nMinAgencies)
         rc = pa_fail(PA_ERANGE, "collection: batch %s/%s has %llu agencies, the task requires at "
                                 "least %zu (batching.min_agencies)", m->zPeriod, m->zPartition,
@@ -172,10 +190,7 @@ int pa_agg_decode_collect_req(const pa_aggregator *a, const uint8_t *pReq, size_
     if (!pa_agg_period_valid(m->zPeriod))
         return pa_fail(PA_EINVAL, "collect.period: \"%s\" is not a month YYYY-MM", m->zPeriod);
     if (strcmp(m->zPartition, "state") != 0) {
-        int bKnown = 0;
-        for (size_t i = 0; i < a->pTask->nAgency && !bKnown; i++)
-            bKnown = strcmp(a->pTask->aAgency[i].zPartition, m->zPartition) == 0;
-        if (!bKnown)
+        if (pa_task_find_partition(a->pTask, m->zPartition) == NULL)
             return pa_fail(PA_ENOTFOUND, "collect.partition: \"%s\" is no partition of this task "
                                          "(\"state\" is the statewide batch; `privagg task show` "
                                          "lists the partitions)", m->zPartition);

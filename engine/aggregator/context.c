@@ -28,6 +28,12 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
         return pa_fail(PA_ENOMEM, "aggregator: out of memory");
     a->pTask = c->pTask;
     a->pKeys = c->pKeys;
+    a->pRegistry = c->pRegistry;
+    if (c->pTask->bRegistry && c->pRegistry == NULL) {
+        free(a);
+        return pa_fail(PA_EINVAL, "aggregator: the task names an agency registry (parties.registry); "
+                                  "give its file (config key \"registry\")");
+    }
     a->pStore = c->pStore;
     a->iAggId = c->pKeys->eRole == PA_ROLE_LEADER ? 0 : 1;
     a->xNow = c->xNow;

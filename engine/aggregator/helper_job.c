@@ -1,8 +1,10 @@
 /*
  * Helper: the two steps of an aggregation job.
  *
- * init      for each report of the leader's request: the agency and its partition,
- *           the agency's signature (over the leader's share digest), replay, one
+ * init      for each report of the leader's request: the agency, its partition and
+ *           its key for the period (from the task or the helper's own copy of the
+ *           agency registry: a key revoked or not yet enrolled is refused whatever
+ *           the leader accepted), the agency's signature (over the leader's share digest), replay, one
  *           report per agency and batch, the batch not collected, the sealed share
  *           opens, verify_init; then the helper decides itself: it combines the
  *           leader's verifier share (in the request) with its own into the
@@ -116,16 +118,18 @@ static int partition_collected(pa_aggregator *a, partition_cache *pc, const char
 }
 
 static int init_checks(pa_aggregator *a, partition_cache *pc, const pa_job_req *m, const pa_job_item *it,
-                       pa_reject_reason *peReject)
+                       uint8_t aKey[32], pa_reject_reason *peReject)
 {
-    const pa_task_agency *pAgency = pa_task_find_agency(a->pTask, it->zAgencyId);
+    char zPartition[65];
+    int bKnown = pa_registry_ref_key(a->pRegistry, a->pTask, it->zAgencyId, m->zPeriod, aKey,
+                                     zPartition) == PA_OK;
     int bReplay, bDuplicate, bCollected;
 
     PA_GUARD(seen_report(a, m, it, &bReplay, &bDuplicate));
     PA_GUARD(partition_collected(a, pc, m->zPeriod, it->zPartition, &bCollected));
     if (bReplay)
         *peReject = PA_REJECT_REPLAY;
-    else if (pAgency == NULL || strcmp(pAgency->zPartition, it->zPartition) != 0)
+    else if (!bKnown || strcmp(zPartition, it->zPartition) != 0)
         *peReject = PA_REJECT_AGENCY;
     else if (bCollected)
         *peReject = PA_REJECT_COLLECTED;
@@ -143,6 +147,7 @@ typedef struct {
     pa_job_step_item *aOut;    /* eReject in/out */
     uint8_t *pKept;            /* nItem kept states (kept_size bytes each) */
     uint8_t *pShares;          /* nItem verifier shares (the payloads) */
+    uint8_t *pAgencyKeys;      /* nItem agency keys (32 bytes each) from phase 1 */
     int rc;
 } init_ctx;
 
@@ -162,7 +167,7 @@ static void init_crypto_one(void *pCtx, size_t i)
     const pa_aggregator *a = c->a;
     const pa_job_item *it = &c->m->aItem[i];
     pa_job_step_item *o = &c->aOut[i];
-    const pa_task_agency *pAgency = pa_task_find_agency(a->pTask, it->zAgencyId);
+    const uint8_t *pAgencyKey = c->pAgencyKeys + 32 * i;
     uint8_t *pSigned = NULL, *pShare;
     size_t nSigned;
     pa_report r;
@@ -175,7 +180,7 @@ static void init_crypto_one(void *pCtx, size_t i)
         c->rc = PA_ENOMEM;
         return;
     }
-    rc = crypto_sign_verify_detached(it->aSignature, pSigned, nSigned, pAgency->aPublicKey);
+    rc = crypto_sign_verify_detached(it->aSignature, pSigned, nSigned, pAgencyKey);
     free(pSigned);
     if (rc != 0) {
         o->eReject = PA_REJECT_SIGNATURE;
@@ -224,13 +229,14 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     c.m = m;
     c.pShares = malloc(m->nItem * nVs + 1);
     c.pKept = malloc(m->nItem * kept_size(a) + 1);
+    c.pAgencyKeys = calloc(m->nItem + 1, 32);
     resp.aItem = c.aOut = calloc(m->nItem + 1, sizeof *resp.aItem);
-    if (c.pShares == NULL || c.pKept == NULL || resp.aItem == NULL || pc == NULL)
+    if (c.pShares == NULL || c.pKept == NULL || c.pAgencyKeys == NULL || resp.aItem == NULL || pc == NULL)
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
         memcpy(resp.aItem[i].aReportId, m->aItem[i].aReportId, 16);
         resp.aItem[i].pPayload = c.pShares + i * nVs;
-        rc = init_checks(a, pc, m, &m->aItem[i], &resp.aItem[i].eReject);
+        rc = init_checks(a, pc, m, &m->aItem[i], c.pAgencyKeys + 32 * i, &resp.aItem[i].eReject);
         /* a report id twice in one job: the second is a replay */
         for (size_t k = 0; rc == PA_OK && k < i && resp.aItem[i].eReject == PA_REJECT_NONE; k++)
             if (memcmp(m->aItem[k].aReportId, m->aItem[i].aReportId, 16) == 0)
@@ -277,6 +283,7 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     free(pc);
     free(c.pKept);
     free(c.pShares);
+    free(c.pAgencyKeys);
     free(resp.aItem);
     return rc;
 }

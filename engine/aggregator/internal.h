@@ -13,6 +13,7 @@
 #define PA_AGGREGATOR_INTERNAL_H
 
 #include "privagg/aggregator.h"
+#include "privagg/registry.h"
 #include "privagg/prio3.h"
 #include "privagg/vdaf.h"
 
@@ -20,6 +21,7 @@ struct pa_aggregator {
     const pa_task *pTask;
     const pa_keys *pKeys;
     pa_store *pStore;
+    pa_registry_ref *pRegistry; /* NULL: the task lists its agencies */
     unsigned iAggId;            /* 0 leader, 1 helper */
     pa_prio3 *pVdaf;
     uint8_t aCtx[PA_VDAF_CTX_SIZE];  /* Prio3 application context */

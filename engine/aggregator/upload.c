@@ -1,7 +1,8 @@
 /*
  * Leader: accept one report from an agency.  Checks (each a named error, and
  * nothing stored on failure): strict decoding with the task's exact sizes, the
- * task id, the agency and its partition, the agency's Ed25519 signature, the
+ * task id, the agency, its partition and its key for the report's period (the
+ * task's list or the agency registry), the agency's Ed25519 signature, the
  * period (not in the future, not collected), replay, and one report per agency
  * and batch (or replacement of a not-yet-aggregated one when the task allows
  * corrections).  The report is acknowledged only after its transaction commits.
@@ -16,14 +17,14 @@
 #include "common/guard.h"
 #include "privagg/report.h"
 
-static int check_signature(const pa_task_agency *pAgency, const pa_report *r, const uint8_t aDigest[32])
+static int check_signature(const uint8_t aKey[32], const pa_report *r, const uint8_t aDigest[32])
 {
     uint8_t *pSigned;
     size_t nSigned;
     int ok;
 
     PA_GUARD(pa_report_signed_bytes(&pSigned, &nSigned, r, aDigest));
-    ok = crypto_sign_verify_detached(r->aSignature, pSigned, nSigned, pAgency->aPublicKey) == 0;
+    ok = crypto_sign_verify_detached(r->aSignature, pSigned, nSigned, aKey) == 0;
     free(pSigned);
     return ok ? PA_OK
               : pa_fail(PA_EAUTH, "report.signature: does not verify with agency %s's key",
@@ -118,8 +119,8 @@ int pa_leader_check_report(const pa_aggregator *a, const uint8_t *pMsg, size_t n
 {
     pa_report r;
     pa_report_sizes sizes = {a->sizes.nPublicShare, a->nLeaderCt, a->sizes.nHelperCt};
-    const pa_task_agency *pAgency;
-    char zNow[8];
+    uint8_t aKey[32];
+    char zNow[8], zPartition[65];
 
     memset(pUp, 0, sizeof *pUp);
     if (a->iAggId != 0)
@@ -127,14 +128,14 @@ int pa_leader_check_report(const pa_aggregator *a, const uint8_t *pMsg, size_t n
     PA_GUARD(pa_report_decode(&r, pMsg, nMsg, &sizes));
     if (sodium_memcmp(r.aTaskId, a->pTask->aTaskId, 32) != 0)
         return pa_fail(PA_ENOTFOUND, "report.task_id: not this task's id");
-    pAgency = pa_task_find_agency(a->pTask, r.zAgencyId);
-    if (pAgency == NULL)
-        return pa_fail(PA_EAUTH, "report.agency_id: \"%s\" is not an agency of the task", r.zAgencyId);
-    if (strcmp(pAgency->zPartition, r.zPartition) != 0)
+    /* the key valid for the report's period: the task's, or the registry's (an
+     * agency not enrolled for the period, or revoked from it, is refused) */
+    PA_GUARD(pa_registry_ref_key(a->pRegistry, a->pTask, r.zAgencyId, r.zPeriod, aKey, zPartition));
+    if (strcmp(zPartition, r.zPartition) != 0)
         return pa_fail(PA_EAUTH, "report.partition: \"%s\", but agency %s reports for \"%s\"",
-                       r.zPartition, r.zAgencyId, pAgency->zPartition);
+                       r.zPartition, r.zAgencyId, zPartition);
     pa_report_leader_digest(pUp->aDigest, &r);
-    PA_GUARD(check_signature(pAgency, &r, pUp->aDigest));
+    PA_GUARD(check_signature(aKey, &r, pUp->aDigest));
     pa_agg_current_period(a, zNow);
     if (strcmp(r.zPeriod, zNow) > 0)
         return pa_fail(PA_ESTATE, "report.period: %s is in the future (now %s)", r.zPeriod, zNow);

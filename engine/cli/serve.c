@@ -61,12 +61,20 @@ static void open_log(const char *zPath)
     }
 }
 
-/* SIGHUP: a new log file (after logrotate moved the old one), a new certificate. */
+/* SIGHUP: a new log file (after logrotate moved the old one), a new certificate,
+ * a longer agency registry. */
 static void reload(pa_node *pNode)
 {
+    size_t nEntries;
     int rc;
     sd_notify(0, "RELOADING=1");
     open_log(pa_node_log_file(pNode));
+    rc = pa_node_reload_registry(pNode, &nEntries);
+    if (rc == PA_OK)
+        fprintf(stderr, "privagg serve: SIGHUP: agency registry reloaded, %zu entries verified\n", nEntries);
+    else if (rc != PA_ENOTFOUND)
+        fprintf(stderr, "privagg serve: SIGHUP: agency registry kept: %s: %s\n", pa_strerror(rc),
+                pa_error_detail());
     rc = pa_node_reload_tls(pNode);
     if (rc == PA_OK)
         fprintf(stderr, "privagg serve: SIGHUP: log reopened, TLS certificate reloaded\n");
@@ -85,13 +93,16 @@ static void usage(FILE *out)
             "\n"
             "Runs an aggregator over HTTPS until SIGTERM or SIGINT, then stops\n"
             "gracefully: no new requests, in-flight ones finish, nothing is lost.\n"
-            "SIGHUP reopens the log_file and reloads the TLS certificate and key\n"
+            "SIGHUP reopens the log_file, re-reads the agency registry (config key\n"
+            "registry; kept when the new file does not verify or does not extend it)\n"
+            "and reloads the TLS certificate and key\n"
             "(new connections get the new pair; a pair that does not load, or whose\n"
             "key is not the certificate's, is refused and the old one kept).\n"
             "FILE is the aggregator's private config (JSON, mode 0600): role, task,\n"
             "private_key, store, listen {address, port}, tls {cert, key} (or\n"
             "\"insecure_http\": true for loopback tests only), peer_ca and\n"
-            "collector_token (leader), log_file.  Every key: docs/operations.md.\n"
+            "collector_token (leader), log_file, registry (the agency registry\n"
+            "a task with parties.registry names).  Every key: docs/operations.md.\n"
             "--tls-cert/--tls-key override the config's certificate; --insecure-http\n"
             "serves plain HTTP (refused unless the listen address is loopback).\n"
             "A task with dp.mechanism \"none\" releases exact totals: it is refused\n"

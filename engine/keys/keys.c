@@ -18,22 +18,22 @@
 #include "privagg/common.h"
 #include "privagg/keys.h"
 
-static const char *const g_roles[] = {NULL, "agency", "leader", "helper", "collector"};
+static const char *const g_roles[] = {NULL, "agency", "leader", "helper", "collector", "registry"};
 
 const char *pa_role_name(pa_role e)
 {
-    return (e >= PA_ROLE_AGENCY && e <= PA_ROLE_COLLECTOR) ? g_roles[e] : "unknown";
+    return (e >= PA_ROLE_AGENCY && e <= PA_ROLE_REGISTRY) ? g_roles[e] : "unknown";
 }
 
 int pa_role_parse(pa_role *pRole, const char *zName)
 {
-    for (int i = PA_ROLE_AGENCY; i <= PA_ROLE_COLLECTOR; i++) {
+    for (int i = PA_ROLE_AGENCY; i <= PA_ROLE_REGISTRY; i++) {
         if (strcmp(zName, g_roles[i]) == 0) {
             *pRole = (pa_role)i;
             return PA_OK;
         }
     }
-    return pa_fail(PA_EINVAL, "role: \"%s\" is not one of agency, leader, helper, collector", zName);
+    return pa_fail(PA_EINVAL, "role: \"%s\" is not one of agency, leader, helper, collector, registry", zName);
 }
 
 static int is_aggregator(pa_role e)
@@ -44,9 +44,13 @@ static int is_aggregator(pa_role e)
 int pa_keys_generate(pa_keys *pKeys, pa_role eRole, const char *zId, uint8_t iConfigId)
 {
     memset(pKeys, 0, sizeof *pKeys);
-    if (eRole < PA_ROLE_AGENCY || eRole > PA_ROLE_COLLECTOR)
+    if (eRole < PA_ROLE_AGENCY || eRole > PA_ROLE_REGISTRY)
         return pa_fail(PA_EINVAL, "role: %d is not a role", (int)eRole);
     pKeys->eRole = eRole;
+    if (eRole == PA_ROLE_REGISTRY) { /* Ed25519, no id */
+        crypto_sign_keypair(pKeys->aPublic, pKeys->aSecret);
+        return PA_OK;
+    }
     if (eRole == PA_ROLE_AGENCY) {
         size_t n = zId ? strlen(zId) : 0;
         if (n == 0 || n >= sizeof pKeys->zId)
@@ -194,8 +198,9 @@ static json_t *to_json(const pa_keys *k, int bPrivate)
 {
     json_t *o = json_object();
     json_object_set_new(o, "role", json_string(pa_role_name(k->eRole)));
-    if (k->eRole == PA_ROLE_AGENCY) {
-        json_object_set_new(o, "id", json_string(k->zId));
+    if (k->eRole == PA_ROLE_AGENCY || k->eRole == PA_ROLE_REGISTRY) {
+        if (k->eRole == PA_ROLE_AGENCY)
+            json_object_set_new(o, "id", json_string(k->zId));
         json_object_set_new(o, "public_key", hex_value(k->aPublic, 32));
         if (bPrivate)
             json_object_set_new(o, "secret_key", hex_value(k->aSecret, 64));
@@ -570,12 +575,18 @@ static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPriva
 
     if (!json_is_string(v) || pa_role_parse(&k->eRole, json_string_value(v)) != PA_OK)
         return pa_fail(PA_EDECODE, "%s: role: missing or not a role", zPath);
-    zSecret = k->eRole == PA_ROLE_AGENCY ? "secret_key" : "hpke_secret_key";
+    zSecret = k->eRole == PA_ROLE_AGENCY || k->eRole == PA_ROLE_REGISTRY ? "secret_key" : "hpke_secret_key";
     if (bPrivate && json_object_get(o, zSecret) == NULL) {
         char zKey[4200];
         private_name(zKey, sizeof zKey, zPath);
         return pa_fail(PA_EDECODE, "%s: a public key file (no %s), not a private one; give the "
                        "private key file, %s", zPath, zSecret, zKey);
+    }
+    if (k->eRole == PA_ROLE_REGISTRY) {
+        PA_GUARD(read_hex(o, zPath, "public_key", k->aPublic, 32));
+        if (bPrivate)
+            PA_GUARD(read_hex(o, zPath, "secret_key", k->aSecret, 64));
+        return PA_OK;
     }
     if (k->eRole == PA_ROLE_AGENCY) {
         v = json_object_get(o, "id");
@@ -641,7 +652,7 @@ static int read_file(pa_keys *k, const char *zPath, int bPrivate)
     json_decref(o);
     if (rc == PA_OK && bPrivate) {
         uint8_t aDerived[32];
-        if (k->eRole == PA_ROLE_AGENCY)
+        if (k->eRole == PA_ROLE_AGENCY || k->eRole == PA_ROLE_REGISTRY)
             crypto_sign_ed25519_sk_to_pk(aDerived, k->aSecret);
         else
             crypto_scalarmult_base(aDerived, k->aSecret);

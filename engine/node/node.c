@@ -27,6 +27,7 @@
 #include "privagg/http.h"
 #include "privagg/messages.h"
 #include "privagg/node.h"
+#include "privagg/registry.h"
 #include "privagg/retention.h"
 #include "privagg/status.h"
 
@@ -38,6 +39,7 @@
 struct pa_node {
     pa_node_config cfg;
     pa_task *pTask;
+    pa_registry_ref *pRegistry; /* the agency registry the task names (NULL: inline agencies) */
     pa_keys keys;
     pa_store *pStore;          /* handlers' connection */
     pa_aggregator *pAgg;       /* handlers' aggregator: uploads (group commit) or helper steps */
@@ -661,6 +663,17 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
                     pa_role_name(n->cfg.eRole), (unsigned)pMe->iHpkeConfigId, n->cfg.zKey,
                     (unsigned)n->keys.iConfigId, pa_role_name(n->cfg.eRole));
     }
+    /* the agency registry: its whole chain verified, and the task's */
+    if (rc == PA_OK && n->pTask->bRegistry != (n->cfg.zRegistry[0] != '\0'))
+        rc = pa_fail(PA_EINVAL, "%s: %s", zConfigPath, n->pTask->bRegistry
+                     ? "registry: required, the task names an agency registry (parties.registry)"
+                     : "registry: the task lists its agencies (parties.agencies) and names no registry");
+    if (rc == PA_OK && n->pTask->bRegistry) {
+        rc = pa_registry_ref_open(&n->pRegistry, n->cfg.zRegistry, n->pTask);
+        if (rc == PA_OK)
+            fprintf(stderr, "privagg %s: agency registry %s: %zu entries verified\n",
+                    pa_role_name(n->cfg.eRole), n->cfg.zRegistry, pa_registry_ref_count(n->pRegistry));
+    }
     /* the store holds shares: refused when others can read it, as key files are */
     if (rc == PA_OK)
         rc = pa_store_check_private(n->cfg.zStore);
@@ -673,6 +686,7 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     ac.pTask = n->pTask;
     ac.pKeys = &n->keys;
     ac.pStore = n->pStore;
+    ac.pRegistry = n->pRegistry;
     if (rc == PA_OK)
         rc = pa_aggregator_new(&n->pAgg, &ac);
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
@@ -884,6 +898,16 @@ int pa_node_reload_tls(pa_node *n)
     return pa_http_server_reload_tls(n->pServer, n->cfg.zTlsCert, n->cfg.zTlsKey);
 }
 
+int pa_node_reload_registry(pa_node *n, size_t *pnEntries)
+{
+    *pnEntries = 0;
+    if (n->pRegistry == NULL)
+        return pa_fail(PA_ENOTFOUND, "node: the task lists its agencies, no registry to reload");
+    PA_GUARD(pa_registry_ref_reload(n->pRegistry));
+    *pnEntries = pa_registry_ref_count(n->pRegistry);
+    return PA_OK;
+}
+
 void pa_node_close(pa_node *n)
 {
     if (n == NULL)
@@ -923,6 +947,7 @@ void pa_node_close(pa_node *n)
     pa_store_close(n->pNoiseStore);
     pa_aggregator_free(n->pAgg);
     pa_store_close(n->pStore);
+    pa_registry_ref_close(n->pRegistry);
     pa_task_free(n->pTask);
     pa_keys_wipe(&n->keys);
     sodium_memzero(n->cfg.aCollectorToken, sizeof n->cfg.aCollectorToken);

@@ -76,7 +76,7 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
 {
     static const char *const azKeys[] = {"role", "task", "private_key", "store", "listen", "tls",
                                          "insecure_http", "peer_ca", "collector_token", "collector_tokens", "log_file",
-                                         "retention", "metrics_token", "limits", NULL};
+                                         "retention", "metrics_token", "limits", "registry", NULL};
     static const char *const azRetention[] = {"reports_days", NULL};
     static const char *const azLimits[] = {"max_connections", "max_per_address", "header_timeout_s", NULL};
     static const char *const azListen[] = {"address", "port", NULL};
@@ -117,6 +117,7 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
     PA_GUARD(pa_node_config_check_transport(c, zFile));
     PA_GUARD(read_path(root, "", "peer_ca", zDir, c->zPeerCa, sizeof c->zPeerCa, 1));
     PA_GUARD(read_path(root, "", "log_file", zDir, c->zLogFile, sizeof c->zLogFile, 1));
+    PA_GUARD(read_path(root, "", "registry", zDir, c->zRegistry, sizeof c->zRegistry, 1));
     c->nRetentionDays = -1;
     if (json_object_get(root, "retention") != NULL) {
         uint64_t nDays;

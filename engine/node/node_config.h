@@ -18,6 +18,7 @@ typedef struct {
     char zTlsCert[4096], zTlsKey[4096];
     char zPeerCa[4096];            /* leader: CA file for the helper ("" = system) */
     char zLogFile[4096];           /* "" = standard error as inherited (the journal) */
+    char zRegistry[4096];          /* the agency registry ("": the task lists its agencies) */
     uint8_t aCollectorToken[32];   /* leader: "collector_token" (id 1, no expiry) */
     bool bCollectorToken;
     /* leader: "collector_tokens": [{"id", "token", "not_after"}], the collector's

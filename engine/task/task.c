@@ -278,7 +278,8 @@ static int cmp_agency(const void *a, const void *b)
 
 static int parse_parties(pa_task *pTask, const json_t *pRoot)
 {
-    static const char *const azKeys[] = {"leader", "helper", "collector", "agencies", NULL};
+    static const char *const azKeys[] = {"leader", "helper", "collector", "agencies", "registry", NULL};
+    static const char *const azRegistryKeys[] = {"genesis", "signing_public_key", NULL};
     static const char *const azAgencyKeys[] = {"id", "name", "partition", "public_key", NULL};
     json_t *pParties, *pAgencies, *pAgency;
     size_t i;
@@ -292,6 +293,18 @@ static int parse_parties(pa_task *pTask, const json_t *pRoot)
     if (sodium_memcmp(pTask->leader.aHpkePublicKey, pTask->helper.aHpkePublicKey, 32) == 0)
         return pa_fail(PA_EINVAL, "parties.helper.hpke_public_key: equals the leader's; the two "
                                   "aggregators must hold independent keys");
+    if (json_object_get(pParties, "registry") != NULL) {
+        /* the agencies live in the registry (include/privagg/registry.h) */
+        json_t *pReg;
+        if (json_object_get(pParties, "agencies") != NULL)
+            return pa_fail(PA_EINVAL, "parties: give agencies or registry, not both");
+        PA_GUARD(pa_json_object(pParties, "parties", "registry", &pReg));
+        PA_GUARD(pa_json_only_keys(pReg, "parties.registry", azRegistryKeys));
+        PA_GUARD(pa_json_hex(pReg, "parties.registry", "genesis", pTask->aRegistryGenesis, 32));
+        PA_GUARD(pa_json_hex(pReg, "parties.registry", "signing_public_key", pTask->aRegistrySigner, 32));
+        pTask->bRegistry = 1;
+        return PA_OK;
+    }
     PA_GUARD(pa_json_array(pParties, "parties", "agencies", &pAgencies));
     if (json_array_size(pAgencies) < 1 || json_array_size(pAgencies) > PA_TASK_MAX_AGENCIES)
         return pa_fail(PA_EINVAL, "parties.agencies: %zu agencies, expected 1..%d",
@@ -339,7 +352,8 @@ static int parse_batching(pa_task *pTask, const json_t *pRoot)
              : pa_fail(PA_EINVAL, "batching.period: \"%s\" is not supported (only \"month\")", zPeriod);
     free(zPeriod);
     PA_GUARD(rc);
-    PA_GUARD(pa_json_uint(pBatching, "batching", "min_agencies", 1, pTask->nAgency, 0, 0, &n));
+    PA_GUARD(pa_json_uint(pBatching, "batching", "min_agencies", 1,
+                          pTask->bRegistry ? PA_TASK_MAX_AGENCIES : pTask->nAgency, 0, 0, &n));
     pTask->nMinAgencies = (size_t)n;
     PA_GUARD(pa_json_bool(pBatching, "batching", "allow_corrections", 0, &pTask->bAllowCorrections));
     return PA_OK;
@@ -533,7 +547,8 @@ static int parse_partitions(pa_task *pTask, const json_t *pRoot)
         else
             anAgency[pHit->i]++;
     }
-    for (i = 0; i < pTask->nPartition && rc == PA_OK; i++)
+    /* a registry's agencies are placed by county when a report arrives */
+    for (i = 0; i < pTask->nPartition && rc == PA_OK && !pTask->bRegistry; i++)
         if (anAgency[i] < pTask->nMinAgencies || anAgency[i] == 0)
             rc = pa_fail(PA_EINVAL, "partitions[%zu] \"%s\": %zu agencies, below "
                                     "batching.min_agencies %zu; such a partition can never be "
@@ -691,6 +706,8 @@ const pa_task_agency *pa_task_find_agency(const pa_task *pTask, const char *zId)
 
     memset(&key, 0, sizeof key);
     key.zId = (char *)zId;
+    if (pTask->nAgency == 0)
+        return NULL;
     return bsearch(&key, pTask->aAgency, pTask->nAgency, sizeof key, cmp_agency);
 }
 
@@ -699,6 +716,18 @@ const pa_task_partition *pa_task_find_partition(const pa_task *pTask, const char
     for (size_t i = 0; i < pTask->nPartition; i++)
         if (strcmp(pTask->aPartition[i].zName, zName) == 0)
             return &pTask->aPartition[i];
+    return NULL;
+}
+
+const pa_task_partition *pa_task_partition_of_county(const pa_task *pTask, const char *zCounty)
+{
+    const char *zKey = zCounty[0] ? zCounty : "no-county";
+    if (zCounty[0] == '\0' && pa_task_find_partition(pTask, zKey) != NULL)
+        return pa_task_find_partition(pTask, zKey);
+    for (size_t i = 0; i < pTask->nPartition; i++)
+        for (size_t j = 0; j < pTask->aPartition[i].nCounty; j++)
+            if (strcmp(pTask->aPartition[i].azCounty[j], zKey) == 0)
+                return &pTask->aPartition[i];
     return NULL;
 }
 

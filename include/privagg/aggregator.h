@@ -47,6 +47,9 @@ typedef struct {
     pa_clock_fn xNow;          /* NULL: the wall clock */
     void *pClockCtx;
     pa_dp_rng *pRng;           /* NULL: the production RNG (tests inject a seeded one) */
+    /* the agency registry the task names (borrowed, outlives the aggregator);
+     * NULL when the task lists its agencies (parties.agencies) */
+    struct pa_registry_ref *pRegistry;
 } pa_aggregator_config;
 
 int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *pConfig);

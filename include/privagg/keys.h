@@ -39,7 +39,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-typedef enum { PA_ROLE_AGENCY = 1, PA_ROLE_LEADER, PA_ROLE_HELPER, PA_ROLE_COLLECTOR } pa_role;
+/* PA_ROLE_REGISTRY: the state's Ed25519 key that signs the agency registry's
+ * entries (include/privagg/registry.h); its files look like an agency's, no id. */
+typedef enum { PA_ROLE_AGENCY = 1, PA_ROLE_LEADER, PA_ROLE_HELPER, PA_ROLE_COLLECTOR, PA_ROLE_REGISTRY } pa_role;
 
 #define PA_VERIFY_KEY_SIZE 32
 #define PA_TOKEN_SIZE 32
@@ -102,7 +104,7 @@ typedef struct {
 } pa_keys;
 
 const char *pa_role_name(pa_role e);
-/* PA_EINVAL naming the value if zName is not agency|leader|helper|collector. */
+/* PA_EINVAL naming the value if zName is not agency|leader|helper|collector|registry. */
 int pa_role_parse(pa_role *pRole, const char *zName);
 
 /* Fresh keys for a role (randomness from libsodium).  For leader/helper the

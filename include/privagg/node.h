@@ -80,6 +80,12 @@ const char *pa_node_log_file(const pa_node *pNode);
  * (pa_http_server_reload_tls).  PA_EINVAL when the node serves plain HTTP. */
 int pa_node_reload_tls(pa_node *pNode);
 
+/* Re-read the agency registry (config key "registry"): the new file's chain is
+ * verified, it must be the task's and extend the one held, else it is refused
+ * and the old one stays.  *pnEntries: entries now held.  PA_ENOTFOUND when the task
+ * lists its agencies. */
+int pa_node_reload_registry(pa_node *pNode, size_t *pnEntries);
+
 /* Graceful stop: no new requests, in-flight ones finish, the worker finishes its
  * current step; then everything is closed and freed. */
 void pa_node_close(pa_node *pNode);

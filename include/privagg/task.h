@@ -111,7 +111,13 @@ typedef struct pa_task {
     /* parties */
     pa_task_party leader, helper, collector;
     size_t nAgency;
-    pa_task_agency *aAgency;   /* sorted by zId */
+    pa_task_agency *aAgency;   /* sorted by zId; none when the task names a registry */
+    /* parties.registry (instead of parties.agencies): the agency registry the task
+     * names by its genesis entry's hash and its signer's Ed25519 key; the agencies,
+     * their keys and counties come from it (include/privagg/registry.h) */
+    int bRegistry;
+    uint8_t aRegistryGenesis[32];
+    uint8_t aRegistrySigner[32];
 
     /* partitions, in file order; every agency lies in exactly one */
     size_t nPartition;
@@ -154,6 +160,11 @@ const pa_task_agency *pa_task_find_agency(const pa_task *pTask, const char *zId)
 
 /* The partition of this name, or NULL (linear search; "state" is never found). */
 const pa_task_partition *pa_task_find_partition(const pa_task *pTask, const char *zName);
+
+/* The partition of a county (FIPS; "" for an agency without a county: the
+ * partition named "no-county", else the one listing "no-county" among its
+ * counties), or NULL when no partition covers it. */
+const pa_task_partition *pa_task_partition_of_county(const pa_task *pTask, const char *zCounty);
 
 /* PA_TASK_LEVEL_STATE for "state", PA_TASK_LEVEL_PARTITION for any other name. */
 pa_task_level pa_task_level_of(const char *zPartition);
