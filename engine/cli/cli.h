@@ -28,6 +28,7 @@ int pa_cli_audit(int argc, char **argv);
 int pa_cli_synth(int argc, char **argv);
 int pa_cli_store(int argc, char **argv);
 int pa_cli_status(int argc, char **argv);
+int pa_cli_registry(int argc, char **argv);
 
 /* Options: fill zName and bFlag; pa_cli_parse() sets bSeen and zValue. */
 typedef struct {

@@ -17,6 +17,7 @@
 #include "privagg/common.h"
 #include "privagg/dp.h"
 #include "privagg/keys.h"
+#include "privagg/registry.h"
 #include "privagg/task.h"
 #include "privagg/task_build.h"
 #include "privagg/vdaf.h"
@@ -36,6 +37,12 @@ static void usage(FILE *out)
             "every partition and its agency count).\n"
             "  --keys DIR              DIR/leader.pub, DIR/helper.pub, DIR/collector.pub and\n"
             "                          DIR/agencies/<ORI>.pub (see privagg keygen)\n"
+            "  --registry FILE         name the agency registry (privagg registry) instead of\n"
+            "                          listing agencies: the task holds its genesis hash and\n"
+            "                          signer; partitions are made from the agencies enrolled\n"
+            "                          (not revoked) in FILE and cover every county of the\n"
+            "                          state, so agencies enrolled later keep the task id;\n"
+            "                          no DIR/agencies is read (docs/registry.md)\n"
             "  --leader-endpoint URL   default https://127.0.0.1:8441\n"
             "  --helper-endpoint URL   default https://127.0.0.1:8442\n"
             "  --agencies N            only the first N agencies of the file\n"
@@ -66,6 +73,7 @@ static void usage(FILE *out)
             "examples:\n"
             "  privagg task init --state MO --keys keys --out task.json\n"
             "  privagg task init --state MO --keys keys --out task.json --allow-corrections\n"
+            "  privagg task init --state MO --keys keys --registry registry.json --out task.json\n"
             "  privagg task show --task task.json\n"
             "  privagg task show --task task.json --json\n");
 }
@@ -132,7 +140,10 @@ static int task_init(int argc, char **argv)
         {"--rho-partition", 0, NULL, 0, NULL},
         {"--data", 0, NULL, 0, NULL},          {"--force", 1, NULL, 0, NULL},
         {"--help", 1, NULL, 0, NULL},          {"--allow-corrections", 1, NULL, 0, NULL},
+        {"--registry", 0, NULL, 0, NULL},
     };
+    pa_registry *pReg = NULL;
+    const char **azRegId = NULL, **azRegCounty = NULL;
     size_t n = sizeof o / sizeof o[0], nId = 0, nAll = 0;
     pa_keys leader, helper, collector, *aAgency = NULL;
     pa_task_build_opts b;
@@ -200,8 +211,33 @@ static int task_init(int argc, char **argv)
         rc = load_pub(&helper, zKeys, "helper", PA_ROLE_HELPER);
     if (rc == PA_OK)
         rc = load_pub(&collector, zKeys, "collector", PA_ROLE_COLLECTOR);
-    if (rc == PA_OK)
+    if (rc == PA_OK && pa_cli_value(o, n, "--registry") != NULL) {
+        /* the registry form: the enrolled agencies, not revoked, place the partitions */
+        rc = pa_registry_load(&pReg, pa_cli_value(o, n, "--registry"));
+        size_t nReg = pReg ? pa_registry_agency_count(pReg) : 0;
+        if (rc == PA_OK && ((azRegId = calloc(nReg + 1, sizeof *azRegId)) == NULL ||
+                            (azRegCounty = calloc(nReg + 1, sizeof *azRegCounty)) == NULL))
+            rc = pa_fail(PA_ENOMEM, "registry: out of memory");
+        for (size_t i = 0; rc == PA_OK && i < nReg; i++) {
+            pa_reg_agency x;
+            const char *zA = pa_registry_agency_id(pReg, i);
+            pa_registry_lookup(pReg, zA, "9999-12", &x);
+            if (x.eStatus == PA_REG_REVOKED)
+                continue;
+            for (size_t e = 0; e < pa_registry_count(pReg); e++) {
+                const pa_reg_entry *pE = pa_registry_entry(pReg, e);
+                if (pE->eOp == PA_REG_ENROLL && strcmp(pE->zAgency, zA) == 0)
+                    azRegCounty[b.nReg] = pE->zCounty;
+            }
+            azRegId[b.nReg++] = zA;
+        }
+        b.pRegistryGenesis = pReg ? pa_registry_genesis(pReg) : NULL;
+        b.pRegistrySigner = pReg ? pa_registry_signer(pReg) : NULL;
+        b.azRegId = azRegId;
+        b.azRegCounty = azRegCounty;
+    } else if (rc == PA_OK) {
         rc = pa_task_list_agencies(&azId, &nId, b.zDataDir, b.zState);
+    }
     nAll = nId;
     if (rc == PA_OK && b.nMaxAgencies != 0 && b.nMaxAgencies < nId)
         nId = b.nMaxAgencies;
@@ -231,8 +267,11 @@ static int task_init(int argc, char **argv)
         sodium_bin2hex(zId, sizeof zId, pTask->aTaskId, 32);
         printf("%s\n", zOut);
         fprintf(stderr, "task id %s: %zu cells, %zu agencies in %zu partitions\n", zId, pTask->nCell,
-                pTask->nAgency, pTask->nPartition);
+                pTask->bRegistry ? b.nReg : pTask->nAgency, pTask->nPartition);
     }
+    pa_registry_free(pReg);
+    free(azRegId);
+    free(azRegCounty);
     pa_task_free(pTask);
     json_decref(pJson);
     free(aAgency);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/csv.h"
 #include "privagg/task.h"
@@ -143,6 +144,113 @@ static int coord(const char *z, double *pr)
     return *zEnd == '\0' && isfinite(*pr);
 }
 
+static int cmp_json_str(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* Registry form: every county of the state (the centroid file) gets a partition,
+ * and so does "no-county" (see pa_task_build_opts). */
+static int cover_counties(const char *zCentroids, json_t *pParts, const pa_partition_agency *aGeo,
+                          const char **azOf, size_t nAgency)
+{
+    pa_csv *c;
+    int iFips, iLat, iLon, rc = PA_OK;
+    size_t nRow, nPart = json_array_size(pParts);
+    double rLat0 = 0, rLonMean = 0;
+
+    PA_GUARD(pa_csv_load(&c, zCentroids));
+    iFips = pa_csv_column(c, "fips");
+    iLat = pa_csv_column(c, "latitude");
+    iLon = pa_csv_column(c, "longitude");
+    nRow = pa_csv_row_count(c);
+    if (iFips < 0 || iLat < 0 || iLon < 0 || nRow == 0) {
+        pa_csv_free(c);
+        return pa_fail(PA_EDECODE, "%s: columns fips, latitude and longitude are required", zCentroids);
+    }
+    int *aiOwner = calloc(nRow, sizeof *aiOwner);
+    double *aLat = calloc(nRow, sizeof *aLat), *aLon = calloc(nRow, sizeof *aLon);
+    if (aiOwner == NULL || aLat == NULL || aLon == NULL)
+        rc = pa_fail(PA_ENOMEM, "partitions: out of memory");
+    for (size_t r = 0; rc == PA_OK && r < nRow; r++) {
+        if (!coord(pa_csv_get(c, r, iLat), &aLat[r]) || !coord(pa_csv_get(c, r, iLon), &aLon[r]))
+            rc = pa_fail(PA_EDECODE, "%s: row %zu: latitude/longitude are not numbers", zCentroids, r + 2);
+        rLat0 += aLat[r] / (double)nRow;
+        rLonMean += aLon[r] / (double)nRow;
+        aiOwner[r] = -1;
+        for (size_t p = 0; rc == PA_OK && p < nPart && aiOwner[r] < 0; p++) {
+            json_t *pCounties = json_object_get(json_array_get(pParts, p), "counties"), *v;
+            size_t k;
+            json_array_foreach(pCounties, k, v)
+                if (strcmp(json_string_value(v), pa_csv_get(c, r, iFips)) == 0)
+                    aiOwner[r] = (int)p;
+        }
+    }
+    double rCos = cos(rLat0 * M_PI / 180.0);
+    /* the nearest county with a partition at init (ties: the first in the file) */
+#define NEAREST(lat, lon, pBest)                                                             \
+    do {                                                                                     \
+        double rBest = INFINITY;                                                             \
+        for (size_t q = 0; q < nRow; q++) {                                                  \
+            if (aiOwner[q] < 0)                                                              \
+                continue;                                                                    \
+            double dx = (aLon[q] - (lon)) * rCos, dy = aLat[q] - (lat), d = dx * dx + dy * dy; \
+            if (d < rBest) {                                                                 \
+                rBest = d;                                                                   \
+                *(pBest) = aiOwner[q];                                                       \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+    for (size_t r = 0; rc == PA_OK && r < nRow; r++) {
+        int iBest = -1;
+        if (aiOwner[r] >= 0)
+            continue;
+        NEAREST(aLat[r], aLon[r], &iBest);
+        if (iBest >= 0)
+            json_array_append_new(json_object_get(json_array_get(pParts, (size_t)iBest), "counties"),
+                                  json_string(pa_csv_get(c, r, iFips)));
+    }
+    /* "no-county": its own partition, or the one its agencies joined, or the one of
+     * the county nearest the state's mean centroid */
+    int bNamed = 0, iNo = -1;
+    for (size_t p = 0; p < nPart; p++)
+        bNamed |= strcmp(json_string_value(json_object_get(json_array_get(pParts, p), "name")),
+                         PA_PARTITION_NO_COUNTY) == 0;
+    for (size_t a = 0; !bNamed && a < nAgency && iNo < 0; a++)
+        for (size_t p = 0; aGeo[a].zFips[0] == '\0' && p < nPart; p++)
+            if (strcmp(json_string_value(json_object_get(json_array_get(pParts, p), "name")), azOf[a]) == 0)
+                iNo = (int)p;
+    if (rc == PA_OK && !bNamed && iNo < 0)
+        NEAREST(rLat0, rLonMean, &iNo);
+#undef NEAREST
+    if (rc == PA_OK && !bNamed && iNo >= 0)
+        json_array_append_new(json_object_get(json_array_get(pParts, (size_t)iNo), "counties"),
+                              json_string(PA_PARTITION_NO_COUNTY));
+    /* each county list sorted again (FIPS, then "no-county") */
+    for (size_t p = 0; rc == PA_OK && p < nPart; p++) {
+        json_t *pCounties = json_object_get(json_array_get(pParts, p), "counties");
+        size_t k, nC = json_array_size(pCounties);
+        json_t **a = calloc(nC + 1, sizeof *a), *pSorted = json_array(), *v;
+        if (a == NULL) {
+            json_decref(pSorted);
+            rc = pa_fail(PA_ENOMEM, "partitions: out of memory");
+            break;
+        }
+        json_array_foreach(pCounties, k, v)
+            a[k] = v;
+        qsort(a, nC, sizeof *a, cmp_json_str);
+        for (k = 0; k < nC; k++)
+            json_array_append(pSorted, a[k]);
+        free(a);
+        json_object_set_new(json_array_get(pParts, p), "counties", pSorted);
+    }
+    free(aiOwner);
+    free(aLat);
+    free(aLon);
+    pa_csv_free(c);
+    return rc;
+}
+
 /* The agencies (first N of the file) and the partitions that group them. */
 static int agencies(json_t **ppArr, json_t **ppPartitions, const pa_task_build_opts *o)
 {
@@ -175,17 +283,34 @@ static int agencies(json_t **ppArr, json_t **ppPartitions, const pa_task_build_o
     n = pa_csv_row_count(c);
     if (o->nMaxAgencies != 0 && o->nMaxAgencies < n)
         n = o->nMaxAgencies;
+    if (o->pRegistryGenesis != NULL)
+        n = o->nReg;
     if ((aGeo = calloc(n ? n : 1, sizeof *aGeo)) == NULL) {
         pa_csv_free(c);
         return pa_fail(PA_ENOMEM, "agencies: out of memory");
     }
-    for (size_t r = 0; r < n; r++) {
+    for (size_t r = 0; r < n && o->pRegistryGenesis != NULL; r++) {
+        aGeo[r].zId = o->azRegId[r];
+        aGeo[r].zFips = o->azRegCounty[r];
+        for (size_t k = 0; k < pa_csv_row_count(c); k++) {
+            if (strcmp(pa_csv_get(c, k, iOri), o->azRegId[r]) == 0) {
+                aGeo[r].bCoord = coord(pa_csv_get(c, k, iLat), &aGeo[r].rLat) &&
+                                 coord(pa_csv_get(c, k, iLon), &aGeo[r].rLon);
+                break;
+            }
+        }
+    }
+    for (size_t r = 0; r < n && o->pRegistryGenesis == NULL; r++) {
         aGeo[r].zId = pa_csv_get(c, r, iOri);
         aGeo[r].zFips = pa_csv_get(c, r, iFips);
         aGeo[r].bCoord = coord(pa_csv_get(c, r, iLat), &aGeo[r].rLat) &&
                          coord(pa_csv_get(c, r, iLon), &aGeo[r].rLon);
     }
     rc = pa_task_group_partitions(zCentroids, aGeo, n, o->nMinAgencies, ppPartitions, &azOf);
+    if (rc == PA_OK && o->pRegistryGenesis != NULL) {
+        rc = cover_counties(zCentroids, *ppPartitions, aGeo, azOf, n);
+        n = 0; /* the registry holds the agencies */
+    }
     if (rc == PA_OK)
         *ppArr = json_array();
     for (size_t r = 0; rc == PA_OK && r < n; r++) {
@@ -265,7 +390,13 @@ int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *o)
     json_object_set_new(parties, "leader", party(o->zLeaderEndpoint, o->pLeader));
     json_object_set_new(parties, "helper", party(o->zHelperEndpoint, o->pHelper));
     json_object_set_new(parties, "collector", party(NULL, o->pCollector));
-    json_object_set_new(parties, "agencies", pAgencies);
+    if (o->pRegistryGenesis != NULL) {
+        json_decref(pAgencies);
+        json_object_set_new(parties, "registry", json_pack("{s:o, s:o}", "genesis", hex(o->pRegistryGenesis, 32),
+                                                           "signing_public_key", hex(o->pRegistrySigner, 32)));
+    } else {
+        json_object_set_new(parties, "agencies", pAgencies);
+    }
     json_object_set_new(root, "parties", parties);
     json_object_set_new(root, "partitions", pPartitions);
 

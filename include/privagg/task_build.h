@@ -34,6 +34,17 @@ typedef struct {
     double rRhoPartition;          /* rho per partition release, e.g. 0.5 */
     uint64_t nMaxCellsPerRecord;   /* e.g. 4 */
     int bAllowCorrections;         /* batching.allow_corrections (default 0) */
+    /* The registry form (docs/registry.md): when pRegistryGenesis is set the task
+     * names the agency registry (parties.registry) instead of listing agencies;
+     * the partitions are made from the nReg agencies enrolled at init (ids and
+     * counties, "" for none; coordinates from the agency file when it has the id),
+     * then every county of the state without one joins the partition of its
+     * nearest county that has one, and "no-county" (when no partition holds it)
+     * joins the partition of the county nearest the state's mean centroid, so
+     * that an agency enrolled later always has a partition. */
+    const uint8_t *pRegistryGenesis, *pRegistrySigner;
+    const char *const *azRegId, *const *azRegCounty;
+    size_t nReg;
 } pa_task_build_opts;
 
 /* The five status categories and two roles of the default schema. */
