@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "privagg/client.h"
 #include "privagg/common.h"
+#include "privagg/registry.h"
 #include "privagg/submit.h"
 
 /* Exit codes (sysexits.h values where one fits; docs/submit.md). */
@@ -40,6 +41,7 @@ static void usage(FILE *out)
             "                      [--max-bad-share R] [--allow-empty] [--allow-open-period]\n"
             "                      [--summary FILE.json] [--spool FILE] [--attempts N] [--backoff-ms MS]\n"
             "                      [--no-progress] [--leader-pub FILE] [--helper-pub FILE] [--offline-keys]\n"
+            "                      [--registry FILE]\n"
             "       privagg submit --retry --task FILE (--key AGENCY.key | --spool FILE) [--ca CERT.pem] [--json]\n"
             "       privagg submit --status (--key AGENCY.key | --spool FILE) [--json]\n"
             "       privagg submit --print-mapping\n"
@@ -88,6 +90,9 @@ static void usage(FILE *out)
             "                    the task still names the old one); a document that does\n"
             "                    not verify stops it (exit 78); a leader that cannot be\n"
             "                    reached or serves none: the task's keys\n"
+            "  --registry FILE   the agency registry, for a task that names one (task show\n"
+            "                    says so): the key must be the one it holds for the period,\n"
+            "                    the partition is the one of the agency's county\n"
             "  --no-progress     no progress bar (there is none when stderr is not a terminal)\n"
             "\n"
             "exit status:\n"
@@ -573,7 +578,9 @@ static int do_submit(run *r)
     pa_spool_entry cur, e;
     int rc, iExit = EXIT_DONE, bRecords, bHave = 0;
     double rMaxBad = 0.02;
-    const pa_task_agency *pEntry;
+    pa_registry *pReg = NULL;
+    uint8_t aKey[32];
+    char zPart[65];
 
     memset(&k, 0, sizeof k);
     memset(&cur, 0, sizeof cur);
@@ -603,10 +610,20 @@ static int do_submit(run *r)
         rc = pa_keys_read_private(&k, val(r, "--key"));
     if (rc == PA_OK && k.eRole != PA_ROLE_AGENCY)
         rc = pa_fail(PA_EINVAL, "--key: role %s, expected agency", pa_role_name(k.eRole));
-    if (rc == PA_OK && (pEntry = pa_task_find_agency(t, k.zId)) == NULL)
+    if (rc == PA_OK && t->bRegistry != (val(r, "--registry") != NULL))
+        rc = pa_fail(PA_EINVAL, "--registry: %s", t->bRegistry ? "required: the task names an agency registry"
+                                                                : "the task lists its agencies, it names no registry");
+    if (rc == PA_OK && val(r, "--registry") != NULL)
+        rc = pa_registry_load(&pReg, val(r, "--registry"));
+    if (rc == PA_OK && pReg != NULL)
+        rc = pa_registry_check_task(pReg, t);
+    if (rc == PA_OK && !t->bRegistry && pa_task_find_agency(t, k.zId) == NULL)
         rc = pa_fail(PA_EAUTH, "--key: agency \"%s\" is not in the task", k.zId);
-    if (rc == PA_OK && sodium_memcmp(pEntry->aPublicKey, k.aPublic, 32) != 0)
-        rc = pa_fail(PA_EAUTH, "--key: agency %s's key is not the one in the task", k.zId);
+    if (rc == PA_OK && pa_agency_key(t, pReg, k.zId, zPeriod, aKey, zPart) != PA_OK)
+        rc = pa_fail(PA_EAUTH, "--key: %s", pa_error_detail());
+    if (rc == PA_OK && sodium_memcmp(aKey, k.aPublic, 32) != 0)
+        rc = pa_fail(PA_EAUTH, "--key: agency %s's key is not the one in the %s", k.zId,
+                     t->bRegistry ? "agency registry for the period" : "task");
     if (rc == PA_OK && val(r, "--leader-pub"))
         rc = seal_to_pub(&t->leader, PA_ROLE_LEADER, val(r, "--leader-pub"));
     if (rc == PA_OK && val(r, "--helper-pub"))
@@ -668,7 +685,7 @@ static int do_submit(run *r)
 
     if (seen(r, "--dry-run")) {
         uint8_t aId[16];
-        rc = pa_submit_report_id(t, &k, zPeriod, aCounts, nCounts, &pMsg, &nMsg, aId);
+        rc = pa_submit_report_reg(t, pReg, &k, zPeriod, aCounts, nCounts, &pMsg, &nMsg, aId);
         if (rc != PA_OK) {
             iExit = fail(r, EXIT_REFUSED, "submit", rc);
             goto out;
@@ -781,7 +798,7 @@ static int do_submit(run *r)
         e.bCorrection = 1;
         memcpy(e.aCorrects, cur.aReportId, PA_REPORT_ID_SIZE);
     }
-    rc = pa_submit_report_id(t, &k, zPeriod, aCounts, nCounts, &e.pReport, &e.nReport, e.aReportId);
+    rc = pa_submit_report_reg(t, pReg, &k, zPeriod, aCounts, nCounts, &e.pReport, &e.nReport, e.aReportId);
     if (rc == PA_OK)
         rc = pa_spool_add(pSpool, &e);
     if (rc != PA_OK) {
@@ -800,6 +817,7 @@ out:
         free(aCounts);
     }
     pa_task_free(t);
+    pa_registry_free(pReg);
     return iExit;
 }
 
@@ -818,7 +836,8 @@ int pa_cli_submit(int argc, char **argv)
                       {"--backoff-ms", 0, NULL, 0, NULL},   {"--no-progress", 1, NULL, 0, NULL},
                       {"--ca", 0, NULL, 0, NULL},           {"--help", 1, NULL, 0, NULL},
                       {"--leader-pub", 0, NULL, 0, NULL},   {"--helper-pub", 0, NULL, 0, NULL},
-                      {"--offline-keys", 1, NULL, 0, NULL}};
+                      {"--offline-keys", 1, NULL, 0, NULL},
+                      {"--registry", 0, NULL, 0, NULL}};
     run r;
     int iExit;
     unsigned long long v;

@@ -10,6 +10,7 @@
 #include "common/ct.h"
 #include "common/guard.h"
 #include "privagg/hpke.h"
+#include "privagg/registry.h"
 #include "privagg/report.h"
 #include "privagg/submit.h"
 #include "privagg/vdaf.h"
@@ -56,7 +57,15 @@ int pa_submit_report_id(const pa_task *t, const pa_keys *pAgency, const char *zP
                         const uint64_t *aCounts, size_t nCounts, uint8_t **ppMsg, size_t *pnMsg,
                         uint8_t aReportId[PA_REPORT_ID_SIZE])
 {
-    const pa_task_agency *pEntry;
+    return pa_submit_report_reg(t, NULL, pAgency, zPeriod, aCounts, nCounts, ppMsg, pnMsg, aReportId);
+}
+
+int pa_submit_report_reg(const pa_task *t, const pa_registry *pReg, const pa_keys *pAgency,
+                         const char *zPeriod, const uint64_t *aCounts, size_t nCounts, uint8_t **ppMsg,
+                         size_t *pnMsg, uint8_t aReportId[PA_REPORT_ID_SIZE])
+{
+    uint8_t aKey[32];
+    char zPartition[65];
     pa_prio3 *v = NULL;
     pa_report r;
     uint8_t aCtx[PA_VDAF_CTX_SIZE], *apShare[2] = {NULL, NULL}, *pPub = NULL, *pLct = NULL,
@@ -67,13 +76,14 @@ int pa_submit_report_id(const pa_task *t, const pa_keys *pAgency, const char *zP
     *ppMsg = NULL;
     if (pAgency->eRole != PA_ROLE_AGENCY)
         return pa_fail(PA_EAUTH, "submit: keys of role %s, expected agency", pa_role_name(pAgency->eRole));
-    pEntry = pa_task_find_agency(t, pAgency->zId);
-    if (pEntry == NULL)
-        return pa_fail(PA_EAUTH, "submit: agency \"%s\" is not in the task", pAgency->zId);
-    if (sodium_memcmp(pEntry->aPublicKey, pAgency->aPublic, 32) != 0)
-        return pa_fail(PA_EAUTH, "submit: agency %s's key is not the one in the task", pAgency->zId);
     if (!pa_period_valid(zPeriod))
         return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", zPeriod);
+    if (!t->bRegistry && pa_task_find_agency(t, pAgency->zId) == NULL)
+        return pa_fail(PA_EAUTH, "submit: agency \"%s\" is not in the task", pAgency->zId);
+    PA_GUARD(pa_agency_key(t, pReg, pAgency->zId, zPeriod, aKey, zPartition));
+    if (sodium_memcmp(aKey, pAgency->aPublic, 32) != 0)
+        return pa_fail(PA_EAUTH, "submit: agency %s's key is not the one in the %s for %s", pAgency->zId,
+                       t->bRegistry ? "agency registry" : "task", zPeriod);
     PA_GUARD(pa_vdaf_from_task(&v, t, &bField128));
     rc = check_counts(t, v, aCounts, nCounts);
 
@@ -94,7 +104,7 @@ int pa_submit_report_id(const pa_task *t, const pa_keys *pAgency, const char *zP
         randombytes_buf(r.aReportId, sizeof r.aReportId);
         memcpy(r.zAgencyId, pAgency->zId, strlen(pAgency->zId) + 1);
         memcpy(r.zPeriod, zPeriod, 8);
-        memcpy(r.zPartition, pEntry->zPartition, strlen(pEntry->zPartition) + 1);
+        memcpy(r.zPartition, zPartition, strlen(zPartition) + 1);
         pa_vdaf_ctx(aCtx, t);
         rc = pa_prio3_shard_random(v, aCtx, sizeof aCtx, aCounts, nCounts, r.aReportId, pPub, apShare);
     }

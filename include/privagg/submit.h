@@ -37,6 +37,15 @@ int pa_submit_report_id(const pa_task *pTask, const pa_keys *pAgency, const char
                         const uint64_t *aCounts, size_t nCounts, uint8_t **ppMsg, size_t *pnMsg,
                         uint8_t aReportId[PA_REPORT_ID_SIZE]);
 
+/* The same for a task that names an agency registry (pReg: the registry, verified
+ * against the task; NULL for a task listing its agencies): the agency's key must be
+ * the one the registry holds for zPeriod, and the report's partition is its
+ * county's (PA_EAUTH otherwise, naming why: revoked, not yet enrolled, ...). */
+struct pa_registry;
+int pa_submit_report_reg(const pa_task *pTask, const struct pa_registry *pReg, const pa_keys *pAgency,
+                         const char *zPeriod, const uint64_t *aCounts, size_t nCounts, uint8_t **ppMsg,
+                         size_t *pnMsg, uint8_t aReportId[PA_REPORT_ID_SIZE]);
+
 /* ------------------------------------------------------------------------ */
 /* Mapping: record columns and values to the task's cells.                  */
 
