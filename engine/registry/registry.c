@@ -263,8 +263,8 @@ static int apply(pa_registry *r, size_t iEntry)
     if (strcmp(e->zFrom, pLast->zFrom) < 0)
         return pa_fail(PA_EINVAL, "%s: from %s is before %s, the period of the agency's previous "
                                   "entry; an agency's periods never go back", zWhere, e->zFrom, pLast->zFrom);
-    if (e->eOp == PA_REG_REVOKE)
-        return add_change(a, e->zFrom, 1, e->aKey);
+    if (e->eOp == PA_REG_REVOKE) /* the key stays with the change: only bRevoked refuses it */
+        return add_change(a, e->zFrom, 1, pLast->aKey);
     if (e->eOp != PA_REG_REKEY)
         return pa_fail(PA_EINVAL, "%s: op %d is not an operation", zWhere, (int)e->eOp);
     for (size_t i = 0; i < a->nChange; i++)
