@@ -47,7 +47,8 @@ typedef enum {
     PA_REJECT_PROOF = 3,          /* the validity proof failed */
     PA_REJECT_REPLAY = 4,         /* report id seen before */
     PA_REJECT_SIGNATURE = 5,      /* agency signature invalid */
-    PA_REJECT_AGENCY = 6,         /* unknown agency or wrong partition */
+    PA_REJECT_AGENCY = 6,         /* unknown agency, wrong partition, or no key for the period
+                                     (not enrolled, revoked: agency registry) */
     PA_REJECT_COLLECTED = 7,      /* its batch was collected already */
     PA_REJECT_DUPLICATE = 8,      /* a second report of the agency for the batch */
     PA_REJECT_MAX = 8
