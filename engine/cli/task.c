@@ -309,9 +309,11 @@ static void show_partitions(const pa_task *t)
         }
     }
     printf("partitions %zu: %zu counties of their own, %zu regions of neighbouring counties, %zu "
-           "without a county;\n"
-           "          %zu (%s) to %zu (%s) agencies per partition\n",
-           t->nPartition, nCounty, nRegion, nNone, nMin, zMin, nMax, zMax);
+           "without a county;\n", t->nPartition, nCounty, nRegion, nNone);
+    if (t->bRegistry)
+        printf("          agencies per partition: see privagg registry show --task\n");
+    else
+        printf("          %zu (%s) to %zu (%s) agencies per partition\n", nMin, zMin, nMax, zMax);
 }
 
 /* Noise and budget per release level. */
@@ -484,9 +486,19 @@ static int task_show(int argc, char **argv)
     printf("vdaf      %s, max %llu per cell, chunk %zu\n", pa_vdaf_type_name(t->eVdaf),
            (unsigned long long)t->nMaxMeasurement, t->nChunkLength);
     printf("leader    %s\nhelper    %s\n", t->leader.zEndpoint, t->helper.zEndpoint);
-    printf("agencies  %zu in %zu partitions; a batch is one month of one partition or of the\n"
-           "          whole state (\"state\"), collected once, with at least %zu agencies\n",
-           t->nAgency, t->nPartition, t->nMinAgencies);
+    if (t->bRegistry) {
+        char zGen[65], zSig[65];
+        sodium_bin2hex(zGen, sizeof zGen, t->aRegistryGenesis, 32);
+        sodium_bin2hex(zSig, sizeof zSig, t->aRegistrySigner, 32);
+        printf("agencies  from the agency registry of genesis %s\n          signed by %s "
+               "(docs/registry.md), in %zu partitions;\n          a batch is one month of one partition "
+               "or of the whole state (\"state\"),\n          collected once, with at least %zu agencies "
+               "enrolled for the month\n", zGen, zSig, t->nPartition, t->nMinAgencies);
+    } else {
+        printf("agencies  %zu in %zu partitions; a batch is one month of one partition or of the\n"
+               "          whole state (\"state\"), collected once, with at least %zu agencies\n",
+               t->nAgency, t->nPartition, t->nMinAgencies);
+    }
     printf("          corrections %s\n", t->bAllowCorrections ? "allowed: a newer report of an agency replaces "
                                                              "the older one until the release is asked for"
                                                            : "not allowed");
