@@ -401,6 +401,9 @@ int pa_cli_registry(int argc, char **argv)
         return 2;
     }
     const char *zSub = argv[1];
+    char zName[48];
+    snprintf(zName, sizeof zName, "registry %s", zSub); /* "privagg registry enroll: ..." */
+    argv[1] = zName;
     if ((rc = pa_cli_begin(argc - 1, argv + 1, o, n, usage)) >= 0)
         return rc;
     if (strcmp(zSub, "init") == 0)
