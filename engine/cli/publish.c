@@ -15,11 +15,13 @@
 #include "privagg/common.h"
 #include "privagg/keys.h"
 #include "privagg/publish.h"
+#include "privagg/registry.h"
 #include "privagg/task.h"
 
 static const char k_usage[] =
     "usage: privagg publish --task task.json --collections DIR --out DIR\n"
     "                       [--collector-key collector.key] [--ledgers leader.json helper.json] [--data DIR]\n"
+    "                       [--registry FILE]\n"
     "Reads every collection-*.json of the task in DIR (months, statewide and partitions) and\n"
     "writes into --out: table.csv and table.json (every cell and margin: noised count,\n"
     "estimate after consistency across levels, 90 % interval exact or conservative, rates\n"
@@ -28,6 +30,8 @@ static const char k_usage[] =
     "private key, manifest.json signed with its Ed25519 key.  --ledgers: both aggregators'\n"
     "exported ledgers (privagg ledger export), verified, for the manifest's ledger heads.\n"
     "--data: the shipped data folder (populations, county shapes; default data).\n"
+    "--registry: the agency registry, required for a task that names one: the agencies\n"
+    "enrolled for each month are the \"listed\" of the coverage figures.\n"
     "\n"
     "exit status:\n"
     "  0  written\n"
@@ -49,12 +53,13 @@ int pa_cli_publish(int argc, char **argv)
     pa_cli_opt o[] = {{"--task", 0, NULL, 0, NULL},          {"--collections", 0, NULL, 0, NULL},
                       {"--out", 0, NULL, 0, NULL},           {"--collector-key", 0, NULL, 0, NULL},
                       {"--data", 0, NULL, 0, NULL},          {"--ledgers", PA_CLI_TWO_VALUES, NULL, 0, NULL},
-                      {"--help", 1, NULL, 0, NULL}};
+                      {"--help", 1, NULL, 0, NULL},          {"--registry", 0, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     char zDataBuf[4096];
     pa_task *t = NULL;
     pa_keys k;
     pa_release *aRel = NULL;
+    pa_registry *pReg = NULL;
     size_t nRel = 0;
     pa_publish_summary sum;
     int rc;
@@ -77,14 +82,20 @@ int pa_cli_publish(int argc, char **argv)
         if (rc == PA_OK && k.eRole != PA_ROLE_COLLECTOR)
             rc = pa_fail(PA_EINVAL, "%s: a %s key; give the collector's private key", zKey, pa_role_name(k.eRole));
     }
+    if (rc == PA_OK && pa_cli_value(o, n, "--registry") != NULL) {
+        rc = pa_registry_load(&pReg, pa_cli_value(o, n, "--registry"));
+        if (rc == PA_OK)
+            rc = pa_registry_check_task(pReg, t);
+    }
     if (rc == PA_OK)
         rc = pa_release_load_dir(t, zColl, &aRel, &nRel);
     if (rc == PA_OK) {
-        pa_publish_opts po = {zData, zOut, zKey ? &k : NULL, {azLedger[0], azLedger[1]}, "privagg 0.1.0"};
+        pa_publish_opts po = {zData, zOut, zKey ? &k : NULL, {azLedger[0], azLedger[1]}, "privagg 0.1.0", pReg};
         rc = pa_publish(t, aRel, nRel, &po, &sum);
     }
     pa_keys_wipe(&k);
     pa_release_free_all(aRel, nRel);
+    pa_registry_free(pReg);
     pa_task_free(t);
     if (rc != PA_OK) {
         pa_cli_report("publish", rc);

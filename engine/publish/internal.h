@@ -60,6 +60,7 @@ typedef struct {
 
 typedef struct {
     const pa_task *pTask;
+    const struct pa_registry *pReg; /* a task naming an agency registry (publish --registry) */
     const pa_release *aRel;
     size_t nRel;
     pa_pub_table *aTable;          /* one per release, same order */

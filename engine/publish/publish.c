@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "common/guard.h"
+#include "privagg/registry.h"
 #include "publish/internal.h"
 
 int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState);
@@ -404,7 +405,9 @@ static void served(pa_pub *p, pa_pub_table *tb)
     tb->rServedLo = tb->rServedHi = -1;
     if (!(rDenom > 0))
         return;
-    if (tb->pRel->bReported) {
+    /* a registry task: the counties served by agency are not computed (only what
+     * the counts show: a batch whose enrolled agencies all reported) */
+    if (tb->pRel->bReported && !t->bRegistry) {
         for (size_t x = 0; x < t->nPartition; x++)
             if (tb->bState || &t->aPartition[x] == tb->pPart)
                 served_partition(p, tb->pRel, x, iYear, &lo, &hi);
@@ -428,9 +431,29 @@ static void served(pa_pub *p, pa_pub_table *tb)
         tb->rServedLo = lo / rDenom;
 }
 
-static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRel, const char *zDataDir)
+/* Registry task: the agencies enrolled for the month (in the partition, or any). */
+static size_t registry_listed(const pa_task *t, const pa_registry *r, const char *zPeriod,
+                              const pa_task_partition *pPart)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < pa_registry_agency_count(r); i++) {
+        pa_reg_agency x;
+        pa_registry_lookup(r, pa_registry_agency_id(r, i), zPeriod, &x);
+        if (x.eStatus == PA_REG_ACTIVE &&
+            (pPart == NULL || pa_task_partition_of_county(t, x.zCounty) == pPart))
+            n++;
+    }
+    return n;
+}
+
+static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRel, const char *zDataDir,
+                 const pa_registry *pReg)
 {
     memset(p, 0, sizeof *p);
+    p->pReg = pReg;
+    if (t->bRegistry && pReg == NULL)
+        return pa_fail(PA_EINVAL, "publish: the task names an agency registry; give it (--registry FILE): "
+                                  "it lists the agencies of each month for the coverage figures");
     p->pTask = t;
     p->aRel = aRel;
     p->nRel = nRel;
@@ -456,7 +479,10 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
         if (tb->bState) {
             for (size_t x = 0; x < t->nPartition; x++)
                 tb->rPop += partition_pop(p, &t->aPartition[x], iYear, &tb->iPopYear);
-            tb->nListed = t->nAgency;
+            tb->nListed = t->bRegistry ? registry_listed(t, pReg, aRel[i].zPeriod, NULL) : t->nAgency;
+        } else if (t->bRegistry) {
+            tb->rPop = partition_pop(p, tb->pPart, iYear, &tb->iPopYear);
+            tb->nListed = registry_listed(t, pReg, aRel[i].zPeriod, tb->pPart);
         } else {
             tb->rPop = partition_pop(p, tb->pPart, iYear, &tb->iPopYear);
             for (size_t a = 0; a < t->nAgency; a++)
@@ -601,7 +627,19 @@ static json_t *coverage_json(const pa_pub *p, const pa_pub_table *tb)
     const pa_task *t = p->pTask;
     json_t *o = json_pack("{s:I, s:I}", "agencies_reported", (json_int_t)tb->pRel->nAgency, "agencies_listed",
                           (json_int_t)tb->nListed);
-    if (tb->pRel->bReported) {
+    if (tb->pRel->bReported && t->bRegistry) {
+        /* the agencies enrolled for the month (in the partition) that did not report */
+        json_t *miss = json_array();
+        for (size_t i = 0; i < pa_registry_agency_count(p->pReg); i++) {
+            const char *zId = pa_registry_agency_id(p->pReg, i);
+            pa_reg_agency x;
+            pa_registry_lookup(p->pReg, zId, tb->pRel->zPeriod, &x);
+            if (x.eStatus == PA_REG_ACTIVE &&
+                (tb->bState || pa_task_partition_of_county(t, x.zCounty) == tb->pPart) && !has_reported(tb->pRel, zId))
+                json_array_append_new(miss, json_string(zId));
+        }
+        json_object_set_new(o, "agencies_not_reported", miss);
+    } else if (tb->pRel->bReported) {
         json_t *miss = json_array();
         for (size_t a = 0; a < t->nAgency; a++)
             if ((tb->bState || &t->aPartition[p->aiAgencyPart[a]] == tb->pPart) &&
@@ -674,7 +712,7 @@ int pa_publish(const pa_task *t, const pa_release *aRel, size_t nRel, const pa_p
         return pa_fail(PA_EINVAL, "publish: no releases or no output folder");
     if (mkdir(o->zOutDir, 0755) != 0 && errno != EEXIST)
         return pa_fail(PA_EIO, "publish: cannot create %s: %s", o->zOutDir, strerror(errno));
-    rc = build(&p, t, aRel, nRel, o->zDataDir);
+    rc = build(&p, t, aRel, nRel, o->zDataDir, o->pRegistry);
     if (rc == PA_OK) {
         snprintf(zPath, sizeof zPath, "%s/table.csv", o->zOutDir);
         rc = write_csv(&p, zPath);

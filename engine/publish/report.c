@@ -117,8 +117,9 @@ static void summary(const pa_pub *p, FILE *f, const pa_pub_table *tb)
               "aggregators together; the noise of either honest aggregator alone gives the guarantee above, "
               "even against the collector working with the other aggregator.</p>\n", f);
     }
-    fprintf(f, "<p><b>Agencies and coverage.</b> The task lists %zu agencies; in %s, %llu reported",
-            t->nAgency, tb->pRel->zPeriod, (unsigned long long)tb->pRel->nAgency);
+    fprintf(f, "<p><b>Agencies and coverage.</b> The %s lists %zu agencies; in %s, %llu reported",
+            t->bRegistry ? "agency registry" : "task", t->bRegistry ? tb->nListed : t->nAgency,
+            tb->pRel->zPeriod, (unsigned long long)tb->pRel->nAgency);
     if (tb->rServedLo >= 0 && tb->rServedHi > tb->rServedLo)
         fprintf(f, ", serving between %.1f %% and %.1f %% of Missouri's %.0f residents (%d estimate; by county: "
                    "a county counts fully where all its listed agencies reported, partly where some did)",

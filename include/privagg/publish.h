@@ -59,6 +59,10 @@ typedef struct {
                                     * manifest's ledger heads; NULL: the heads are the
                                     * last release's entries, without index */
     const char *zVersion;          /* software version in the manifest */
+    /* a task that names an agency registry (docs/registry.md): the agencies
+     * listed for a batch are those enrolled, not revoked, for its month whose
+     * county lies in its partition; required for such a task */
+    const struct pa_registry *pRegistry;
 } pa_publish_opts;
 
 typedef struct {

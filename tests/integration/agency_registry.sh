@@ -11,7 +11,7 @@
 # 2026-05 report, aggregated before the revocation, is not counted towards the
 # minimum agencies; agency 2's old key is refused from 2026-04
 # and its new key accepted; 2026-02 (before every change) is released with
-# agency 1.  A registry file that does not verify is refused on SIGHUP (the old
+# agency 1; publish counts the agencies enrolled for each month as "listed".  A registry file that does not verify is refused on SIGHUP (the old
 # one kept) and at start (with the entry and the check named).
 set -u
 PRIVAGG=$1
@@ -93,10 +93,11 @@ submit() { # period, key file, registry file, extra options; exit status
 }
 collect() { # period -> agencies released (or "failed")
   "$PRIVAGG" collect --task "$D/task.json" --key "$K/collector.key" --period "$1" --partition state \
-    --ca "$D/tls/cert.pem" --out "$T/$1.json" --timeout 120 2>>"$T/collect.err" || { echo failed; return; }
-  grep -o '"agencies": [0-9]*' "$T/$1.json" | grep -o '[0-9]*$'
+    --ca "$D/tls/cert.pem" --out "$T/coll/collection-$1.json" --timeout 120 2>>"$T/collect.err" || { echo failed; return; }
+  grep -o '"agencies": [0-9]*' "$T/coll/collection-$1.json" | grep -o '[0-9]*$'
 }
 
+mkdir -p "$T/coll"
 start helper
 grep -q "agency registry.*13 entries verified" "$T/helper.log" && ok || bad "no 'entries verified' at start"
 start leader
@@ -158,6 +159,14 @@ for i in $(seq 2 10); do submit 2026-05 "$K/agencies/${A[$i]}.key" "$D/registry.
 # the minimum-agencies check counts only agencies enrolled for the period: 9, too few
 [ "$(collect 2026-05)" = failed ] && grep -q "has 9 agencies" "$T/collect.err" && ok \
   || bad "2026-05 was released or failed otherwise: $(tail -n2 "$T/collect.err")"
+
+# publishing: the agencies "listed" of a month are those enrolled for it
+"$PRIVAGG" publish --task "$D/task.json" --collections "$T/coll" --out "$T/pub" --data "$DATA" >/dev/null 2>"$T/pub.err"
+[ $? = 1 ] && grep -q "give it (--registry FILE)" "$T/pub.err" && ok || bad "publish without the registry: $(cat "$T/pub.err")"
+"$PRIVAGG" publish --task "$D/task.json" --collections "$T/coll" --out "$T/pub" --data "$DATA" \
+  --registry "$D/registry.json" >/dev/null 2>"$T/pub.err" && ok || bad "publish --registry: $(cat "$T/pub.err")"
+grep -q "The agency registry lists 12 agencies; in 2026-04, 12 reported" "$T/pub/report.html" && ok \
+  || bad "report.html coverage: $(grep -o 'The [a-z ]* lists [^<]*' "$T/pub/report.html" | head -3)"
 
 # a registry that does not verify: kept on SIGHUP, refused at start
 sed -i "0,/\"from\": \"2026-04\"/s//\"from\": \"2026-07\"/" "$D/helper-side/registry.json"

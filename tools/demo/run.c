@@ -547,7 +547,7 @@ static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_k
     if (rc == PA_OK)
         rc = pa_release_load_dir(t, o->setup.zDir, &aRel, &nRel);
     if (rc == PA_OK) {
-        pa_publish_opts po = {o->setup.zDataDir, zOut, pCollector, {azLedger[0], azLedger[1]}, "privagg 0.1.0"};
+        pa_publish_opts po = {o->setup.zDataDir, zOut, pCollector, {azLedger[0], azLedger[1]}, "privagg 0.1.0", NULL};
         rc = pa_publish(t, aRel, nRel, &po, NULL);
     }
     pa_release_free_all(aRel, nRel);
