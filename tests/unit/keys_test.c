@@ -70,9 +70,10 @@ static void path(char *z, size_t n, const char *zName)
 
 static void test_round_trip_every_role(void **state)
 {
-    static const pa_role roles[] = {PA_ROLE_AGENCY, PA_ROLE_LEADER, PA_ROLE_HELPER, PA_ROLE_COLLECTOR};
+    static const pa_role roles[] = {PA_ROLE_AGENCY, PA_ROLE_LEADER, PA_ROLE_HELPER, PA_ROLE_COLLECTOR,
+                                    PA_ROLE_REGISTRY};
     (void)state;
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 5; i++) {
         pa_keys k, r, p;
         char zPrefix[128], zFile[160];
         struct stat st;
@@ -156,6 +157,16 @@ static void test_roles(void **state)
     assert_int_equal(pa_role_parse(&e, "helper"), PA_OK);
     assert_int_equal(e, PA_ROLE_HELPER);
     assert_int_equal(pa_role_parse(&e, "admin"), PA_EINVAL);
+    /* the registry's signing key: Ed25519, no id, a secret that signs */
+    assert_int_equal(pa_role_parse(&e, "registry"), PA_OK);
+    assert_int_equal(e, PA_ROLE_REGISTRY);
+    assert_int_equal(pa_keys_generate(&l, PA_ROLE_REGISTRY, NULL, 0), PA_OK);
+    uint8_t aSig[64], aDerived[32];
+    crypto_sign_detached(aSig, NULL, (const uint8_t *)"x", 1, l.aSecret);
+    assert_int_equal(crypto_sign_verify_detached(aSig, (const uint8_t *)"x", 1, l.aPublic), 0);
+    crypto_sign_ed25519_sk_to_pk(aDerived, l.aSecret);
+    assert_memory_equal(aDerived, l.aPublic, 32);
+    pa_keys_wipe(&l);
     assert_int_equal(pa_keys_generate(&l, PA_ROLE_AGENCY, "", 0), PA_EINVAL);
 }
 
