@@ -165,6 +165,10 @@ for i in $(seq 2 10); do submit 2026-05 "$K/agencies/${A[$i]}.key" "$D/registry.
 [ $? = 1 ] && grep -q "give it (--registry FILE)" "$T/pub.err" && ok || bad "publish without the registry: $(cat "$T/pub.err")"
 "$PRIVAGG" publish --task "$D/task.json" --collections "$T/coll" --out "$T/pub" --data "$DATA" \
   --registry "$D/registry.json" >/dev/null 2>"$T/pub.err" && ok || bad "publish --registry: $(cat "$T/pub.err")"
+# 2026-02: the 12th agency (enrolled from 2026-01) did not report; 2026-04: all 12 did
+[ "$(grep -o '"agencies_not_reported":\[[^]]*\]' "$T/pub/table.json" | tr '\n' ' ')" = \
+  "\"agencies_not_reported\":[\"${A[11]}\"] \"agencies_not_reported\":[] " ] && ok \
+  || bad "agencies_not_reported: $(grep -o '"agencies_not_reported":\[[^]]*\]' "$T/pub/table.json")"
 grep -q "The agency registry lists 12 agencies; in 2026-04, 12 reported" "$T/pub/report.html" && ok \
   || bad "report.html coverage: $(grep -o 'The [a-z ]* lists [^<]*' "$T/pub/report.html" | head -3)"
 
