@@ -41,7 +41,7 @@ static int setup(void **state)
     pa_keys_generate(&g_signer, PA_ROLE_REGISTRY, NULL, 0);
     pa_keys_generate(&g_other, PA_ROLE_REGISTRY, NULL, 0);
     for (int i = 0; i < 4; i++) {
-        char zId[16];
+        char zId[32];
         snprintf(zId, sizeof zId, "MO00%d0000", i + 1);
         pa_keys_generate(&g_ag[i], PA_ROLE_AGENCY, zId, 0);
     }
