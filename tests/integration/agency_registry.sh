@@ -32,7 +32,7 @@ bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 "$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 K=$D/keys
-mapfile -t A < <(ls "$K/agencies" | grep '\.pub$' | sed 's/\.pub$//' | head -13)
+mapfile -t A < <(ls "$K/agencies" | grep '\.pub$' | sed 's/\.pub$//' | head -14)
 
 # the registry: its own key, a genesis, 12 agencies from 2026-01
 "$PRIVAGG" keygen --role registry --out "$K/registry" >/dev/null || bad "keygen --role registry"
@@ -113,6 +113,10 @@ mkdir -p "$T/at-agency"
 "$PRIVAGG" keygen --role agency --id "${A[1]}" --out "$T/at-agency/${A[1]}-new" >/dev/null || bad "keygen new key"
 "$PRIVAGG" registry enroll --registry "$D/registry.json" --key "$K/registry.key" --agency-pub "$T/at-agency/${A[12]}.pub" \
   --state MO --data "$DATA" --from 2026-04 --task "$D/task.json" >/dev/null 2>"$T/reg.err" && ok || { bad "enroll mid-year"; cat "$T/reg.err"; }
+"$PRIVAGG" registry enroll --registry "$D/registry.json" --key "$K/registry.key" --agency-pub "$K/agencies/${A[13]}.pub" \
+  --name "Out of state" --county 20001 --from 2026-04 --task "$D/task.json" >/dev/null 2>"$T/reg.err"
+[ $? = 1 ] && grep -q 'county "20001" of agency .* lies in no partition' "$T/reg.err" && ok \
+  || bad "an agency of a county in no partition was enrolled: $(cat "$T/reg.err")"
 "$PRIVAGG" registry revoke --registry "$D/registry.json" --key "$K/registry.key" --agency "${A[0]}" --from 2026-04 \
   >/dev/null && ok || bad "revoke"
 "$PRIVAGG" registry rekey --registry "$D/registry.json" --key "$K/registry.key" \
