@@ -9,6 +9,7 @@
  * same for a collection job with noise: B releases, A's late release writes
  * nothing, and each ledger holds one entry for the release.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +322,57 @@ static void test_collection_job_taken_over_releases_once(void **state)
     workers_free(&w);
 }
 
+typedef struct {
+    pa_aggregator *a;
+    const uint8_t *p;
+    size_t n;
+    pthread_barrier_t *pBarrier;
+    int rc;
+} racer;
+
+static void *race_upload(void *pArg)
+{
+    racer *r = pArg;
+    pthread_barrier_wait(r->pBarrier);
+    r->rc = pa_leader_upload(r->a, r->p, r->n);
+    return NULL;
+}
+
+static void test_upload_race_stores_once(void **state)
+{
+    workers w;
+    uint64_t a[270] = {0};
+    uint8_t *p;
+    size_t n;
+    (void)state;
+
+    workers_new(&w, 4, no_dp);
+    for (int iRound = 0; iRound < 20; iRound++) {
+        pthread_barrier_t barrier;
+        pthread_t t[2];
+        racer r[2];
+        char zPeriod[8];
+        /* one report (one id) uploaded through both processes at once */
+        snprintf(zPeriod, sizeof zPeriod, "20%02d-%02d", 25 + iRound / 12, iRound % 12 + 1);
+        assert_int_equal(pa_submit_report(w.f.m.pTask, &w.f.m.aAgency[0], zPeriod, a, w.f.m.pTask->nCell, &p, &n),
+                         PA_OK);
+        pthread_barrier_init(&barrier, NULL, 2);
+        r[0] = (racer){w.pA, p, n, &barrier, -1};
+        r[1] = (racer){w.pB, p, n, &barrier, -1};
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, race_upload, &r[i]), 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&barrier);
+        free(p);
+        /* one stored, the other told it is a replay (409: acknowledged) */
+        assert_true((r[0].rc == PA_OK && r[1].rc == PA_EEXISTS) || (r[0].rc == PA_EEXISTS && r[1].rc == PA_OK));
+    }
+    assert_int_equal(count(w.pStoreA, "SELECT count(*) FROM reports"), 20);
+    assert_int_equal(count(w.pStoreA, "SELECT count(*) FROM report_data"), 20);
+    workers_free(&w);
+}
+
 static void test_lease_store(void **state)
 {
     pa_store *pStore;
@@ -374,6 +426,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lease_store),
+        cmocka_unit_test(test_upload_race_stores_once),
         cmocka_unit_test(test_aggregation_job_taken_over_counts_once),
         cmocka_unit_test(test_late_commit_while_new_owner_works),
         cmocka_unit_test(test_failed_job_given_back_at_once),
