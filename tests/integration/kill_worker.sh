@@ -16,15 +16,25 @@
 #      job is killed while it waits for the helper; the survivor releases the
 #      batch: each aggregator's ledger has exactly one entry per release, and
 #      both ledgers verify.
-# The store backend is SQLite (WAL, busy timeouts across processes).
+# The stores are SQLite files (WAL, busy timeouts across processes), or
+# PostgreSQL schemas when PA_TEST_PG_URL is set (tests/support/with-pg.sh).
 set -u
 PRIVAGG=$1
+HERE="$(cd "$(dirname "$0")" && pwd)"
+if [ -f "$HERE/../support/pg_stores.sh" ]; then
+  . "$HERE/../support/pg_stores.sh"   # PostgreSQL stores when PA_TEST_PG_URL is set
+else
+  pg_use_stores() { :; }; pg_drop_stores() { :; }
+  store_sql() { sqlite3 "$1/$2.db" "$3"; }
+  store_arg() { echo "$1/$2.db"; }
+fi
 DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
 T=$(mktemp -d)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
   wait 2>/dev/null
+  pg_drop_stores
   [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -32,7 +42,12 @@ stop_all() { for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "
 pass=0 fail=0
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the command-line shell) is not installed"; exit 77; }
+if [ -z "${PA_TEST_PG_URL:-}" ]; then
+  command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the command-line shell) is not installed"; exit 77; }
+  JOBHEX="hex(job_id)"
+else
+  JOBHEX="upper(encode(job_id, 'hex'))"
+fi
 PERIOD=2026-11
 
 # deploy DIR MECHANISM AGENCIES: the folder, both configs sharing their port
@@ -47,6 +62,7 @@ deploy() {
     sed -i 's/^{/{\n  "lease_seconds": 3,/' "$d/$role.json"
     chmod 600 "$d/$role.json"
   done
+  pg_use_stores "$d" leader helper || { bad "PostgreSQL stores"; exit 1; }
 }
 
 # start DIR ROLE N -> pid in STARTED (waits for "listening")
@@ -80,9 +96,9 @@ submit_wave() {
 }
 
 # the first unfinished job or collection job leased to a live worker: its pid
-leased_pid() { # DB TABLE
-  sqlite3 "$1" "SELECT lease_owner FROM $2 WHERE lease_owner IS NOT NULL AND state = '${3:-started}' LIMIT 1" \
-    2>>"$T/sqlite.err" | awk -F: '{print $2}'
+leased_pid() { # DIR TABLE [STATE]
+  store_sql "$1" leader "SELECT lease_owner FROM $2 WHERE lease_owner IS NOT NULL AND state = '${3:-started}' LIMIT 1" \
+    2>>"$T/sql.err" | awk -F: '{print $2}'
 }
 
 has_lease() { [ -n "$(leased_pid "$@")" ]; }
@@ -112,10 +128,10 @@ submit_wave "$D" "$T/wave1"
 kill -STOP "$H1" "$H2"
 submit_wave "$D" "$T/wave2"
 victim=
-wait_for 20 has_lease "$D/leader.db" jobs && victim=$(leased_pid "$D/leader.db" jobs)
+wait_for 20 has_lease "$D" jobs && victim=$(leased_pid "$D" jobs)
 if [ "$victim" = "$L1" ] || [ "$victim" = "$L2" ]; then ok; else bad "no leader worker holds a job (got '$victim')"; stop_all; exit 1; fi
-JOB=$(sqlite3 "$D/leader.db" "SELECT hex(job_id) FROM jobs WHERE lease_owner LIKE '%:$victim:%' AND state = 'started' LIMIT 1")
-njob=$(sqlite3 "$D/leader.db" "SELECT count(*) FROM reports WHERE hex(job_id) = '$JOB'")
+JOB=$(store_sql "$D" leader "SELECT $JOBHEX FROM jobs WHERE lease_owner LIKE '%:$victim:%' AND state = 'started' LIMIT 1")
+njob=$(store_sql "$D" leader "SELECT count(*) FROM reports WHERE $JOBHEX = '$JOB'")
 [ -n "$JOB" ] && [ "$njob" -gt 0 ] && ok || bad "the victim's job has no reports ($JOB: $njob)"
 # agencies keep uploading while the worker dies
 submit_wave "$D" "$T/wave3" &
@@ -124,7 +140,7 @@ sleep 0.3
 kill -KILL "$victim"; wait "$victim" 2>/dev/null
 [ "$victim" = "$L1" ] && SURVIVOR=$L2 || SURVIVOR=$L1
 # it died holding the lease: only its expiry lets the survivor take the job
-sqlite3 "$D/leader.db" "SELECT lease_owner FROM jobs WHERE hex(job_id) = '$JOB'" | grep -q ":$victim:" \
+store_sql "$D" leader "SELECT lease_owner FROM jobs WHERE $JOBHEX = '$JOB'" | grep -q ":$victim:" \
   && ok || bad "the victim no longer held its job's lease when it was killed"
 kill -CONT "$H1" "$H2"
 wait "$WAVE"
@@ -142,15 +158,15 @@ for id in $(cut -d' ' -f2 "$T/all"); do
 done
 
 # the survivor finishes every job, the dead worker's one too
-settled() { [ "$(sqlite3 "$D/leader.db" "SELECT count(*) FROM reports WHERE state IN ('pending','aggregating')")" = 0 ]; }
-wait_for 60 settled && ok || bad "reports still unsettled: $(sqlite3 "$D/leader.db" "SELECT state, count(*) FROM reports GROUP BY state")"
-[ "$(sqlite3 "$D/leader.db" "SELECT state || ' ' || ifnull(lease_owner, '-') FROM jobs WHERE hex(job_id) = '$JOB'")" = "finished -" ] \
-  && ok || bad "the killed worker's job: $(sqlite3 "$D/leader.db" "SELECT state, lease_owner FROM jobs WHERE hex(job_id) = '$JOB'")"
-[ "$(sqlite3 "$D/leader.db" "SELECT count(*) FROM jobs WHERE state != 'finished'")" = 0 ] && ok || bad "jobs left open"
+settled() { [ "$(store_sql "$D" leader "SELECT count(*) FROM reports WHERE state IN ('pending','aggregating')")" = 0 ]; }
+wait_for 60 settled && ok || bad "reports still unsettled: $(store_sql "$D" leader "SELECT state, count(*) FROM reports GROUP BY state")"
+[ "$(store_sql "$D" leader "SELECT state || ' ' || coalesce(lease_owner, '-') FROM jobs WHERE $JOBHEX = '$JOB'")" = "finished -" ] \
+  && ok || bad "the killed worker's job: $(store_sql "$D" leader "SELECT state, lease_owner FROM jobs WHERE $JOBHEX = '$JOB'")"
+[ "$(store_sql "$D" leader "SELECT count(*) FROM jobs WHERE state != 'finished'")" = 0 ] && ok || bad "jobs left open"
 for role in leader helper; do
-  got=$(sqlite3 "$D/$role.db" "SELECT count(*) || ' ' || count(DISTINCT report_id) || ' ' || sum(state = 'accepted') FROM reports")
+  got=$(store_sql "$D" "$role" "SELECT count(*) || ' ' || count(DISTINCT report_id) || ' ' || sum(CASE WHEN state = 'accepted' THEN 1 ELSE 0 END) FROM reports")
   [ "$got" = "90 90 90" ] && ok || bad "$role reports (count, distinct, accepted): $got, expected 90 90 90"
-  got=$(sqlite3 "$D/$role.db" "SELECT sum(report_count) FROM batches WHERE period = '$PERIOD'")
+  got=$(store_sql "$D" "$role" "SELECT sum(report_count) FROM batches WHERE period = '$PERIOD'")
   [ "$got" = 90 ] && ok || bad "$role: the batches count $got reports, expected 90"
 done
 grep -q "another worker took over" "$D"/leader-*.log && echo "(a late worker's job was dropped)"
@@ -184,15 +200,15 @@ ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//' | awk -v p=$PERIOD '{pr
 rm -rf "$T/st"
 submit_wave "$D" "$T/all2"
 for id in $(cut -d' ' -f2 "$T/all2"); do [ "$(cat "$T/st/$id")" = 0 ] || bad "upload $id"; done
-settled2() { [ "$(sqlite3 "$D/leader.db" "SELECT count(*) FROM reports WHERE state IN ('pending','aggregating')")" = 0 ]; }
+settled2() { [ "$(store_sql "$D" leader "SELECT count(*) FROM reports WHERE state IN ('pending','aggregating')")" = 0 ]; }
 wait_for 60 settled2 && ok || bad "ledger deployment: reports unsettled"
 kill -STOP "$H1" "$H2"
 "$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period $PERIOD --partition state \
   --ca "$D/tls/cert.pem" --out "$T/noised.json" --timeout 90 2>"$T/collect2.err" &
 COLL=$!
 victim=
-wait_for 20 has_lease "$D/leader.db" collection_jobs pending \
-  && victim=$(leased_pid "$D/leader.db" collection_jobs pending)
+wait_for 20 has_lease "$D" collection_jobs pending \
+  && victim=$(leased_pid "$D" collection_jobs pending)
 if [ "$victim" = "$L1" ] || [ "$victim" = "$L2" ]; then ok; else bad "no leader worker holds the collection job (got '$victim')"; stop_all; exit 1; fi
 kill -KILL "$victim"; wait "$victim" 2>/dev/null
 [ "$victim" = "$L1" ] && SURVIVOR=$L2 || SURVIVOR=$L1
@@ -201,12 +217,12 @@ wait "$COLL" && ok || bad "collect after the kill: $(cat "$T/collect2.err")"
 n=$(grep -o '"reports": [0-9]*' "$T/noised.json" | head -1 | grep -o '[0-9]*$')
 [ "$n" = 12 ] && ok || bad "released reports: $n, expected 12"
 for role in leader helper; do
-  got=$(sqlite3 "$D/$role.db" "SELECT (SELECT count(*) FROM collections) || ' ' || (SELECT count(*) FROM dp_ledger)")
+  got=$(store_sql "$D" "$role" "SELECT (SELECT count(*) FROM collections) || ' ' || (SELECT count(*) FROM dp_ledger)")
   [ "$got" = "1 1" ] && ok || bad "$role (releases, ledger entries): $got, expected 1 1"
-  "$PRIVAGG" ledger verify --db "$D/$role.db" >/dev/null && ok || bad "$role ledger does not verify"
+  "$PRIVAGG" ledger verify --db "$(store_arg "$D" "$role")" >/dev/null && ok || bad "$role ledger does not verify"
 done
-[ "$(sqlite3 "$D/leader.db" "SELECT state || ' ' || ifnull(lease_owner, '-') FROM collection_jobs")" = "released -" ] \
-  && ok || bad "collection job: $(sqlite3 "$D/leader.db" "SELECT state, lease_owner FROM collection_jobs")"
+[ "$(store_sql "$D" leader "SELECT state || ' ' || coalesce(lease_owner, '-') FROM collection_jobs")" = "released -" ] \
+  && ok || bad "collection job: $(store_sql "$D" leader "SELECT state, lease_owner FROM collection_jobs")"
 stop_all
 
 if grep -l "Sanitizer" "$T"/*/*.log 2>/dev/null; then bad "a sanitizer reported an error"; fi
