@@ -344,9 +344,7 @@ static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pC
     uint8_t *pInitResp = NULL, *pFinishResp = NULL;
     size_t nInitResp = 0, nFinishResp = 0;
     pa_job_step init, finish;
-    int rc;
-
-    int bHeld = 1, bLost = 0;
+    int rc, bHeld = 1, bLost = 0;
 
     memset(&init, 0, sizeof init);
     memset(&finish, 0, sizeof finish);
