@@ -351,7 +351,7 @@ static void test_upload_race_stores_once(void **state)
         pthread_barrier_t barrier;
         pthread_t t[2];
         racer r[2];
-        char zPeriod[16];
+        char zPeriod[32];
         /* one report (one id) uploaded through both processes at once */
         snprintf(zPeriod, sizeof zPeriod, "20%02d-%02d", 25 + iRound / 12, iRound % 12 + 1);
         assert_int_equal(pa_submit_report(w.f.m.pTask, &w.f.m.aAgency[0], zPeriod, a, w.f.m.pTask->nCell, &p, &n),
