@@ -6,8 +6,8 @@
  * takes a row whose lease is free (no owner, or lease_expiry reached) and
  * writes the worker's id and expiry; it runs inside the caller's transaction,
  * which on SQLite holds the write lock (BEGIN IMMEDIATE), so two claimers are
- * serialised and never take the same row.  (A PostgreSQL backend takes the
- * row with SELECT ... FOR UPDATE SKIP LOCKED instead.)
+ * serialised and never take the same row.  (The PostgreSQL twin,
+ * pg_lease_store.c, takes the row with SELECT ... FOR UPDATE SKIP LOCKED.)
  *
  * Holding is decided by the owner column alone, not by the clock: a worker
  * whose lease expired still holds it until another worker has claimed the
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/guard.h"
+#include "store/backend.h"
 #include "store/internal.h"
 
 /* A worker id fits the column and the logs. */
@@ -46,7 +47,7 @@ static int update_one(pa_store *pStore, sqlite3_stmt *s, const char *zWhat, int 
 
 /* ---- aggregation jobs -------------------------------------------------- */
 
-int pa_store_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow,
+int pa_sqlite_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow,
                        int64_t tExpiry, uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
 {
     sqlite3_stmt *s;
@@ -73,10 +74,10 @@ int pa_store_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *
     pa_store_stmt_put(pStore, s);
     if (rc != PA_OK || !*pbFound)
         return rc;
-    return pa_store_job_lease_take(pStore, aTaskId, aJobId, zOwner, tExpiry);
+    return pa_sqlite_job_lease_take(pStore, aTaskId, aJobId, zOwner, tExpiry);
 }
 
-int pa_store_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             const char *zOwner, int64_t tExpiry)
 {
     sqlite3_stmt *s;
@@ -93,7 +94,7 @@ int pa_store_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const u
     return bChanged ? PA_OK : pa_fail(PA_ENOTFOUND, "lease: no open job to lease");
 }
 
-int pa_store_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                              const char *zOwner, int64_t tExpiry, int *pbHeld)
 {
     sqlite3_stmt *s;
@@ -109,7 +110,7 @@ int pa_store_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const 
     return update_one(pStore, s, "jobs (lease renewal)", pbHeld);
 }
 
-int pa_store_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+int pa_sqlite_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                                const char *zOwner)
 {
     sqlite3_stmt *s;
@@ -125,7 +126,7 @@ int pa_store_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], cons
 
 /* ---- collection jobs --------------------------------------------------- */
 
-int pa_store_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow,
+int pa_sqlite_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow,
                         int64_t tExpiry, pa_store_cjob *pJob, int *pbFound)
 {
     sqlite3_stmt *s;
@@ -184,7 +185,7 @@ int pa_store_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char 
     return rc;
 }
 
-int pa_store_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+int pa_sqlite_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                               const char *zOwner, int64_t tExpiry, int *pbHeld)
 {
     sqlite3_stmt *s;
@@ -200,7 +201,7 @@ int pa_store_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const
     return update_one(pStore, s, "collection_jobs (lease renewal)", pbHeld);
 }
 
-int pa_store_cjob_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+int pa_sqlite_cjob_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                                 const char *zOwner)
 {
     sqlite3_stmt *s;

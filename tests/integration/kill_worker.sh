@@ -20,14 +20,8 @@
 # PostgreSQL schemas when PA_TEST_PG_URL is set (tests/support/with-pg.sh).
 set -u
 PRIVAGG=$1
-HERE="$(cd "$(dirname "$0")" && pwd)"
-if [ -f "$HERE/../support/pg_stores.sh" ]; then
-  . "$HERE/../support/pg_stores.sh"   # PostgreSQL stores when PA_TEST_PG_URL is set
-else
-  pg_use_stores() { :; }; pg_drop_stores() { :; }
-  store_sql() { sqlite3 "$1/$2.db" "$3"; }
-  store_arg() { echo "$1/$2.db"; }
-fi
+# PostgreSQL stores when PA_TEST_PG_URL is set (ctest -L pg)
+. "$(dirname "$0")/../support/pg_stores.sh"
 DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
 T=$(mktemp -d)
 PIDS=()

@@ -7,7 +7,8 @@
  * has passed the expiry, and finishes it; A's late commit then has no effect:
  * every report is summed once and the exact totals come out (DP none).  The
  * same for a collection job with noise: B releases, A's late release writes
- * nothing, and each ledger holds one entry for the release.
+ * nothing, and each ledger holds one entry for the release.  With
+ * PA_TEST_PG_URL the stores are PostgreSQL schemas (ctest -L pg).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,12 +21,13 @@
 #include <cmocka.h>
 
 #include "support/flow.h"
+#include "support/test_store.h"
 
 #define LEASE_S 30
 
 typedef struct {
     flow f;                     /* the task, the helper, the clock */
-    char zPath[64];
+    char zPath[600];            /* the shared store: a file, or a PostgreSQL schema's URL */
     pa_store *pStoreA, *pStoreB;
     pa_aggregator *pA, *pB;
     const char *zStallRoute;    /* A's call to this route runs the takeover first */
@@ -65,8 +67,12 @@ static void workers_new(workers *w, size_t nAgencies, void (*xEdit)(json_t *))
 {
     memset(w, 0, sizeof *w);
     assert_int_equal(flow_new(&w->f, nAgencies, 3, xEdit), PA_OK);
-    snprintf(w->zPath, sizeof w->zPath, "/tmp/pa_workers_%ld.db", (long)getpid());
-    unlink(w->zPath);
+    char zFile[64];
+    snprintf(zFile, sizeof zFile, "/tmp/pa_workers_%ld.db", (long)getpid());
+    unlink(zFile);
+    const char *zStore = test_store_path(zFile);
+    assert_non_null(zStore);
+    snprintf(w->zPath, sizeof w->zPath, "%s", zStore);
     worker_new(w, "A", &w->pStoreA, &w->pA);
     worker_new(w, "B", &w->pStoreB, &w->pB);
     assert_int_equal(pa_aggregator_fill_noise_pool(w->pA, NULL), PA_OK);
@@ -74,12 +80,14 @@ static void workers_new(workers *w, size_t nAgencies, void (*xEdit)(json_t *))
 
 static void workers_free(workers *w)
 {
-    char z[96];
+    char z[sizeof w->zPath + 8];
     pa_aggregator_free(w->pA);
     pa_aggregator_free(w->pB);
     pa_store_close(w->pStoreA);
     pa_store_close(w->pStoreB);
     flow_free(&w->f);
+    if (test_store_pg())
+        return;
     unlink(w->zPath);
     snprintf(z, sizeof z, "%s-wal", w->zPath);
     unlink(z);
@@ -381,7 +389,7 @@ static void test_lease_store(void **state)
     int bFound, bHeld;
     (void)state;
 
-    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_open(&pStore, test_store_path(":memory:")), PA_OK);
     assert_int_equal(pa_store_begin(pStore), PA_OK);
     assert_int_equal(pa_store_job_new(pStore, aTask, aJob, "2026-10", 100), PA_OK);
     assert_int_equal(pa_store_job_lease_take(pStore, aTask, aJob, "A", 130), PA_OK);
