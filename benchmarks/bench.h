@@ -50,6 +50,7 @@ void pa_bench_http(pa_bench *b);
 void pa_bench_field(pa_bench *b);
 void pa_bench_engine(pa_bench *b);
 void pa_bench_network(pa_bench *b);
+void pa_bench_workers(pa_bench *b);
 void pa_bench_submit(pa_bench *b);
 
 /* bench_collect.c: the period of month iMonth of the benchmark year (2025-11 ..

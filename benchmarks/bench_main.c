@@ -140,6 +140,8 @@ int main(int argc, char **argv)
         pa_bench_engine(&b);
     if (pa_bench_wanted(&b, "network"))
         pa_bench_network(&b);
+    if (pa_bench_wanted(&b, "workers"))
+        pa_bench_workers(&b);
     if (pa_bench_wanted(&b, "submit"))
         pa_bench_submit(&b);
 

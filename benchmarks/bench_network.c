@@ -10,18 +10,22 @@
  * and, for the upload, the CPU time per report of the leader process and of the
  * clients (this process), which is what bounds the rate on two shared cores.
  */
+#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "privagg/client.h"
 #include "privagg/common.h"
 #include "privagg/demo.h"
+#include "privagg/retention.h"
+#include "privagg/store.h"
 #include "privagg/submit.h"
 #include "privagg/synth.h"
 
@@ -287,4 +291,240 @@ done:
     snprintf(zPath, sizeof zPath, "rm -rf %s", zDir);
     if (system(zPath) != 0)
         fprintf(stderr, "bench network: could not remove %s\n", zDir);
+}
+
+/* ---------------------------------------------------------------- workers */
+/*
+ * Several workers on one store (issue 16): the same pending reports (uploaded
+ * once with the helper down, the leader's store copied) aggregated by 1 leader
+ * + 1 helper process, 2 leaders + 1 helper and 2 leaders + 2 helpers, each pair
+ * of processes sharing its role's SQLite store and port (listen.reuse_port).
+ * Timed from the first report accepted to the last (read from the store); the
+ * CPU time of every process over that window, per report, and how busy the
+ * machine's two cores were.
+ */
+#define WORKER_MONTHS 6
+
+/* listen.reuse_port in a node config (kept private). */
+static int config_reuse_port(const char *zDir, const char *zRole)
+{
+    char zPath[PATH_MAX + 64];
+    json_error_t e;
+    snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zRole);
+    json_t *pRoot = json_load_file(zPath, 0, &e), *pListen = pRoot ? json_object_get(pRoot, "listen") : NULL;
+    int rc = pListen != NULL && json_object_set_new(pListen, "reuse_port", json_true()) == 0 &&
+                     json_dump_file(pRoot, zPath, JSON_INDENT(2)) == 0 && chmod(zPath, 0600) == 0
+                 ? PA_OK
+                 : pa_fail(PA_EIO, "%s: cannot set listen.reuse_port", zPath);
+    json_decref(pRoot);
+    return rc;
+}
+
+static int copy_file(const char *zFrom, const char *zTo)
+{
+    char zBuf[1 << 16];
+    size_t n;
+    int rc = PA_OK;
+    FILE *a = fopen(zFrom, "rb"), *o = a ? fopen(zTo, "wb") : NULL;
+    while (o && (n = fread(zBuf, 1, sizeof zBuf, a)) > 0)
+        if (fwrite(zBuf, 1, n, o) != n)
+            rc = PA_EIO;
+    if (a == NULL || o == NULL || ferror(a))
+        rc = PA_EIO;
+    if (a)
+        fclose(a);
+    if (o && fclose(o) != 0)
+        rc = PA_EIO;
+    if (rc == PA_OK)
+        chmod(zTo, 0600);
+    return rc == PA_OK ? PA_OK : pa_fail(PA_EIO, "copy %s to %s failed", zFrom, zTo);
+}
+
+static void remove_store(const char *zDir, const char *zName)
+{
+    char zPath[PATH_MAX + 64];
+    static const char *const azSuffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(zPath, sizeof zPath, "%s/%s%s", zDir, zName, azSuffix[i]);
+        unlink(zPath);
+    }
+}
+
+/* Reports accepted in the leader's store (-1 on error). */
+static int64_t accepted_in(const char *zDb)
+{
+    pa_store *p;
+    pa_store_stats st;
+    int64_t n = -1;
+    if (pa_store_open_readonly(&p, zDb) != PA_OK)
+        return -1;
+    if (pa_store_stats_read(p, NULL, &st) == PA_OK)
+        n = st.nAccepted + st.nRejected;
+    pa_store_close(p);
+    return n;
+}
+
+/* One run: nLeader leader and nHelper helper processes aggregate the snapshot. */
+static void workers_run(pa_bench *b, const char *zExe, const char *zDir, int nLeader, int nHelper, int64_t nWant,
+                        double *pRate)
+{
+    pa_demo_servers aSrv[4];
+    char zDb[PATH_MAX + 64], zSnap[PATH_MAX + 64], zParams[96], zName[96];
+    int n = 0, rc = PA_OK;
+    double aCpu0[4] = {0}, aCpu[4] = {0}, tFirst = 0, tLast = 0;
+    unsigned long long nBusy0 = 0, nWait0 = 0, nTotal0 = 0, nBusy1, nWait1, nTotal1;
+    int64_t nFirst = 0, nDone = 0;
+
+    *pRate = 0;
+    memset(aSrv, 0, sizeof aSrv);
+    snprintf(zDb, sizeof zDb, "%s/leader.db", zDir);
+    snprintf(zSnap, sizeof zSnap, "%s/leader.snapshot", zDir);
+    remove_store(zDir, "leader.db");
+    remove_store(zDir, "helper.db");
+    if (copy_file(zSnap, zDb) != PA_OK) {
+        pa_bench_fail(b, "workers", "%s", pa_error_detail());
+        return;
+    }
+    for (int i = 0; i < nHelper && rc == PA_OK; i++, n++)
+        rc = pa_demo_start_role(&aSrv[n], zExe, zDir, "helper");
+    for (int i = 0; i < nLeader && rc == PA_OK; i++, n++)
+        rc = pa_demo_start_role(&aSrv[n], zExe, zDir, "leader");
+    if (rc != PA_OK) {
+        pa_bench_fail(b, "workers", "servers: %s", pa_error_detail());
+        nWant = -1;
+    }
+    double tEnd = pa_bench_now_s() + 180;
+    while (nWant > 0 && pa_bench_now_s() < tEnd) {
+        int64_t v = accepted_in(zDb);
+        if (v > 0 && tFirst == 0) {
+            tFirst = pa_bench_now_s();
+            nFirst = v;
+            for (int i = 0; i < n; i++)
+                aCpu0[i] = process_cpu_s(aSrv[i].iLeaderPid ? aSrv[i].iLeaderPid : aSrv[i].iHelperPid);
+            machine_jiffies(&nBusy0, &nWait0, &nTotal0);
+        }
+        if (v >= nWant) {
+            tLast = pa_bench_now_s();
+            nDone = v;
+            for (int i = 0; i < n; i++)
+                aCpu[i] = process_cpu_s(aSrv[i].iLeaderPid ? aSrv[i].iLeaderPid : aSrv[i].iHelperPid) - aCpu0[i];
+            break;
+        }
+        usleep(20000);
+    }
+    machine_jiffies(&nBusy1, &nWait1, &nTotal1);
+    for (int i = 0; i < n; i++)
+        pa_demo_stop(&aSrv[i]);
+    if (nWant < 0)
+        return;
+    if (nDone < nWant || tLast <= tFirst) {
+        pa_bench_fail(b, "workers", "%d leader(s), %d helper(s): aggregation did not finish (%lld of %lld)",
+                      nLeader, nHelper, (long long)nDone, (long long)nWant);
+        return;
+    }
+    int64_t nTimed = nDone - nFirst;
+    double cpuLeader = 0, cpuHelper = 0;
+    for (int i = 0; i < n; i++)
+        *(aSrv[i].iLeaderPid || i >= nHelper ? &cpuLeader : &cpuHelper) += aCpu[i];
+    *pRate = (double)nTimed / (tLast - tFirst);
+    snprintf(zName, sizeof zName, "aggregation, %d leader + %d helper processes", nLeader, nHelper);
+    snprintf(zParams, sizeof zParams, "%lld reports, shared SQLite stores", (long long)nTimed);
+    pa_bench_add(b, "workers", zName, zParams, *pRate, "reports/s", NULL);
+    snprintf(zName, sizeof zName, "  leader CPU per report (%d process%s)", nLeader, nLeader > 1 ? "es" : "");
+    pa_bench_add(b, "workers", zName, "all leader processes", cpuLeader / (double)nTimed * 1e3, "ms", NULL);
+    for (int i = nHelper; nLeader > 1 && i < n; i++) {
+        snprintf(zName, sizeof zName, "  leader %d CPU per report", i - nHelper + 1);
+        pa_bench_add(b, "workers", zName, "its share of every report", aCpu[i] / (double)nTimed * 1e3, "ms", NULL);
+    }
+    snprintf(zName, sizeof zName, "  helper CPU per report (%d process%s)", nHelper, nHelper > 1 ? "es" : "");
+    pa_bench_add(b, "workers", zName, "all helper processes", cpuHelper / (double)nTimed * 1e3, "ms", NULL);
+    if (nTotal1 > nTotal0)
+        pa_bench_add(b, "workers", "  machine CPU busy", "both cores, all processes",
+                     100.0 * (double)(nBusy1 - nBusy0) / (double)(nTotal1 - nTotal0), "%", NULL);
+}
+
+void pa_bench_workers(pa_bench *b)
+{
+    char zDir[] = "/tmp/privagg_workbench_XXXXXX", zExe[PATH_MAX], zPath[PATH_MAX + 64], zCa[PATH_MAX + 64];
+    char zSnap[PATH_MAX + 64];
+    pa_demo_setup_opts so;
+    pa_demo_servers srv = {0, 0};
+    pa_task *t = NULL;
+    pa_synth *s = NULL;
+    upload_work w;
+    pthread_t aThread[CLIENTS];
+    ssize_t k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
+    double aRate[3] = {0};
+
+    memset(&w, 0, sizeof w);
+    if (k <= 0 || mkdtemp(zDir) == NULL) {
+        pa_bench_fail(b, "workers", "set-up: no executable path or temporary folder");
+        return;
+    }
+    zExe[k] = '\0';
+    snprintf(strrchr(zExe, '/') + 1, sizeof zExe - (size_t)(strrchr(zExe, '/') + 1 - zExe), "privagg");
+    memset(&so, 0, sizeof so);
+    so.zDir = zDir;
+    so.zDataDir = PA_SOURCE_DIR "/data";
+    so.nMinAgencies = 10;
+    so.rBudgetRho = 1.0;
+    so.rRhoState = 0.5;
+    so.rRhoPartition = 0.5;
+    so.nLeaderPort = pa_demo_free_port();
+    so.nHelperPort = pa_demo_free_port();
+    snprintf(zPath, sizeof zPath, "%s/task.json", zDir);
+    snprintf(zCa, sizeof zCa, "%s/tls/cert.pem", zDir);
+    if (pa_demo_setup(&so) != PA_OK || pa_task_load(&t, zPath) != PA_OK ||
+        pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK || config_reuse_port(zDir, "leader") != PA_OK ||
+        config_reuse_port(zDir, "helper") != PA_OK) {
+        pa_bench_fail(b, "workers", "set-up failed: %s", pa_error_detail());
+        goto done;
+    }
+    w.t = t;
+    w.zCa = zCa;
+    w.n = t->nAgency * WORKER_MONTHS;
+    if (pa_bench_quick(b) && w.n > QUICK_REPORTS)
+        w.n = QUICK_REPORTS;
+    w.apMsg = calloc(w.n, sizeof *w.apMsg);
+    w.anMsg = calloc(w.n, sizeof *w.anMsg);
+    make_work aMake[2] = {{t, s, zDir, &w, 0, 2}, {t, s, zDir, &w, 1, 2}};
+    for (int i = 0; i < 2; i++)
+        pthread_create(&aThread[i], NULL, make_reports, &aMake[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(aThread[i], NULL);
+    /* the uploads, once, with the helper down: every report stays pending */
+    if (atomic_load(&w.missing) || pa_demo_start_role(&srv, zExe, zDir, "leader") != PA_OK) {
+        pa_bench_fail(b, "workers", "reports or leader: %s", pa_error_detail());
+        goto done;
+    }
+    for (int i = 0; i < CLIENTS; i++)
+        pthread_create(&aThread[i], NULL, uploader, &w);
+    for (int i = 0; i < CLIENTS; i++)
+        pthread_join(aThread[i], NULL);
+    pa_demo_stop(&srv);
+    snprintf(zSnap, sizeof zSnap, "%s/leader.snapshot", zDir);
+    snprintf(zPath, sizeof zPath, "%s/leader.db", zDir);
+    if (atomic_load(&w.failed) || copy_file(zPath, zSnap) != PA_OK) {
+        pa_bench_fail(b, "workers", "%zu uploads failed, or the snapshot: %s", atomic_load(&w.failed),
+                      pa_error_detail());
+        goto done;
+    }
+    workers_run(b, zExe, zDir, 1, 1, (int64_t)w.n, &aRate[0]);
+    if (!pa_bench_quick(b))
+        workers_run(b, zExe, zDir, 2, 1, (int64_t)w.n, &aRate[1]);
+    workers_run(b, zExe, zDir, 2, 2, (int64_t)w.n, &aRate[2]);
+    if (aRate[0] > 0 && aRate[2] > 0)
+        pa_bench_add(b, "workers", "2 workers per role / 1", "aggregation reports/s", aRate[2] / aRate[0], "x",
+                     NULL);
+done:
+    pa_demo_stop(&srv);
+    for (size_t i = 0; w.apMsg && i < w.n; i++)
+        free(w.apMsg[i]);
+    free(w.apMsg);
+    free(w.anMsg);
+    pa_synth_free(s);
+    pa_task_free(t);
+    snprintf(zPath, sizeof zPath, "rm -rf %s", zDir);
+    if (system(zPath) != 0)
+        fprintf(stderr, "bench workers: could not remove %s\n", zDir);
 }

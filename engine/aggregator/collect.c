@@ -6,7 +6,10 @@
  * its ledger in the same transaction that adds its noise (drawn earlier, off the
  * request path), seals the noised aggregate share to the collector and records
  * the collection.  The leader asks the helper first and answers the collector
- * with both sealed shares.
+ * with both sealed shares.  A collection job's worker checks its lease in the
+ * release's transaction (pa_agg_leader_collect_leased); the collections row,
+ * read in that same transaction, already makes a second release of a batch
+ * return the first one's bytes without charging again.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -259,14 +262,23 @@ int pa_helper_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8_
 int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_helper_transport xCall,
                       void *pCtx, uint8_t **ppResp, size_t *pnResp)
 {
+    return pa_agg_leader_collect_leased(a, pReq, nReq, xCall, pCtx, NULL, NULL, ppResp, pnResp);
+}
+
+int pa_agg_leader_collect_leased(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_helper_transport xCall,
+                                 void *pCtx, const uint8_t *pLeaseJob, int *pbLost, uint8_t **ppResp,
+                                 size_t *pnResp)
+{
     pa_collect_req m;
     pa_collect_resp resp;
     uint8_t *pHelper = NULL, *pCt = NULL, *pIds = NULL, aTask[32], aColl[16];
     size_t nHelper = 0;
     uint64_t nAgency;
-    int bFound, rc;
+    int bFound, rc, bHeld = 1;
 
     *ppResp = NULL;
+    if (pbLost)
+        *pbLost = 0;
     if (a->iAggId != 0)
         return pa_fail(PA_ESTATE, "collect: this is the leader's route");
     PA_GUARD(decode_request(a, pReq, nReq, &m));
@@ -297,6 +309,18 @@ int pa_leader_collect(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_hel
         return rc;
     }
     rc = pa_store_begin(a->pStore);
+    /* the lease check of a collection job, in the release's transaction: a
+     * worker whose job another worker took over releases nothing */
+    if (rc == PA_OK && pLeaseJob != NULL)
+        rc = pa_store_cjob_lease_renew(a->pStore, a->pTask->aTaskId, pLeaseJob, a->zWorker,
+                                       pa_agg_now(a) + a->nLease, &bHeld);
+    if (rc == PA_OK && !bHeld) {
+        pa_store_rollback(a->pStore);
+        *pbLost = 1;
+        free(pCt);
+        free(pHelper);
+        return PA_OK;
+    }
     if (rc == PA_OK) {
         rc = stored_collection(a, &m, &bFound, ppResp, pnResp);
         if (rc == PA_OK && !bFound)

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aggregator/internal.h"
 #include "common/guard.h"
@@ -38,6 +40,31 @@ int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *c)
     a->iAggId = c->pKeys->eRole == PA_ROLE_LEADER ? 0 : 1;
     a->xNow = c->xNow;
     a->pClockCtx = c->pClockCtx;
+    a->nLease = c->nLeaseSeconds ? c->nLeaseSeconds : PA_LEASE_SECONDS_DEFAULT;
+    if (a->nLease < 1 || a->nLease > PA_LEASE_SECONDS_MAX) {
+        free(a);
+        return pa_fail(PA_EINVAL, "lease_seconds: %lld, expected 1..%d", (long long)c->nLeaseSeconds,
+                       PA_LEASE_SECONDS_MAX);
+    }
+    if (c->zWorkerId != NULL) {
+        size_t n = strlen(c->zWorkerId);
+        if (n == 0 || n >= sizeof a->zWorker) {
+            free(a);
+            return pa_fail(PA_EINVAL, "worker id: %zu characters, expected 1..%zu", n, sizeof a->zWorker - 1);
+        }
+        memcpy(a->zWorker, c->zWorkerId, n + 1);
+    } else {
+        /* host:pid:random — unique across the processes sharing a store, and
+         * across the aggregators of one process */
+        char zHost[64] = "host", zRand[17];
+        uint8_t aRand[8];
+        if (gethostname(zHost, sizeof zHost) != 0)
+            snprintf(zHost, sizeof zHost, "host");
+        zHost[sizeof zHost - 1] = '\0';
+        randombytes_buf(aRand, sizeof aRand);
+        sodium_bin2hex(zRand, sizeof zRand, aRand, sizeof aRand);
+        snprintf(a->zWorker, sizeof a->zWorker, "%s:%ld:%s", zHost, (long)getpid(), zRand);
+    }
     pa_vdaf_ctx(a->aCtx, c->pTask);
     a->nPartition = c->pTask->nPartition;
     a->nCtx = sizeof a->aCtx;
@@ -83,6 +110,16 @@ void pa_aggregator_free(pa_aggregator *a)
     if (a->bOwnRng)
         pa_dp_rng_free(a->pRng);
     free(a);
+}
+
+const char *pa_aggregator_worker_id(const pa_aggregator *a)
+{
+    return a->zWorker;
+}
+
+int64_t pa_aggregator_lease_seconds(const pa_aggregator *a)
+{
+    return a->nLease;
 }
 
 const pa_msg_sizes *pa_aggregator_sizes(const pa_aggregator *a)

@@ -40,9 +40,19 @@ struct pa_aggregator {
     int bOwnRng;
     pa_clock_fn xNow;
     void *pClockCtx;
+    char zWorker[PA_STORE_WORKER_ID_SIZE]; /* lease owner id */
+    int64_t nLease;             /* seconds */
 };
 
 int64_t pa_agg_now(const pa_aggregator *a);
+
+/* pa_leader_collect for a collection job's worker: with pLeaseJob (a
+ * collection id) the release's transaction first checks that this worker
+ * holds that job's lease, and if another worker claimed it, writes nothing and
+ * sets *pbLost (PA_OK, *ppResp NULL).  pLeaseJob NULL: pa_leader_collect. */
+int pa_agg_leader_collect_leased(pa_aggregator *a, const uint8_t *pReq, size_t nReq, pa_helper_transport xCall,
+                                 void *pCtx, const uint8_t *pLeaseJob, int *pbLost, uint8_t **ppResp,
+                                 size_t *pnResp);
 
 /* 1 if (period, partition) or (period, "state") has been collected. */
 int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const char *zPartition,

@@ -18,6 +18,15 @@
  * failed half-way (helper down, leader restarted) is resumed by sending the same
  * bytes again; the helper answers from its stored answers and nothing is summed
  * twice.
+ *
+ * Several leader processes may share the store.  A worker works on a job only
+ * while it holds the job's lease (engine/store/lease_store.c): a new job is
+ * leased to its creator in the transaction that creates it, an open job is
+ * claimed once its lease is free (its worker died or gave it back), the lease
+ * is renewed before each call to the helper, and step 3 checks it in its own
+ * transaction: a worker whose job was taken over (it was too slow or its clock
+ * ran behind) commits nothing, so every report is summed once
+ * (docs/operations.md, "Running several workers").
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -263,13 +272,39 @@ static int continue_exchange(const pa_aggregator *a, job *j, const pa_job_step *
     return rc;
 }
 
-/* Step 3: settle every report in one transaction. */
-static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_stats *pStats)
+/* The lease check, in the caller's transaction: *pbHeld = 1 if this worker
+ * still holds the job (its lease then runs nLease seconds from now). */
+static int lease_held(pa_aggregator *a, const job *j, int *pbHeld)
+{
+    return pa_store_job_lease_renew(a->pStore, a->pTask->aTaskId, j->aJobId, a->zWorker,
+                                     pa_agg_now(a) + a->nLease, pbHeld);
+}
+
+/* Renew the lease before a call to the helper, in a transaction of its own. */
+static int lease_renew(pa_aggregator *a, const job *j, int *pbHeld)
+{
+    PA_GUARD(pa_store_begin(a->pStore));
+    return pa_agg_end_txn(a, lease_held(a, j, pbHeld), NULL);
+}
+
+/* Step 3: settle every report in one transaction, with the lease check: a
+ * worker that lost the job's lease writes nothing (*pbLost = 1). */
+static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_stats *pStats, int *pbLost)
 {
     pa_job_sums sums;
-    int rc = pa_store_begin(a->pStore);
+    pa_job_stats st;
+    int bHeld = 0, rc = pa_store_begin(a->pStore);
 
     memset(&sums, 0, sizeof sums);
+    memset(&st, 0, sizeof st);
+    *pbLost = 0;
+    if (rc == PA_OK)
+        rc = lease_held(a, j, &bHeld);
+    if (rc == PA_OK && !bHeld) {
+        pa_store_rollback(a->pStore);
+        *pbLost = 1;
+        return PA_OK;
+    }
     for (size_t i = 0; rc == PA_OK && i < j->n; i++) {
         job_report *p = &j->aRep[i];
         /* summed only if both accepted: the helper's answer decides the rest */
@@ -277,10 +312,10 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
             p->eReject = pFinish->aItem[p->iCont - 1].eReject;
         rc = pa_job_settle_report(a, &sums, p->aReportId, p->zPartition, p->eReject, p->pOutShare);
         if (p->eReject == PA_REJECT_NONE)
-            pStats->nAccepted++;
+            st.nAccepted++;
         else {
-            pStats->nRejected++;
-            pStats->aRejected[p->eReject]++;
+            st.nRejected++;
+            st.aRejected[p->eReject]++;
         }
     }
     if (rc == PA_OK)
@@ -288,11 +323,20 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
     pa_job_sums_free(a, &sums);
     if (rc == PA_OK)
         rc = pa_store_job_finish(a->pStore, a->pTask->aTaskId, j->aJobId, pa_agg_now(a));
+    if (rc == PA_OK)
+        rc = pa_store_job_lease_release(a->pStore, a->pTask->aTaskId, j->aJobId, a->zWorker);
+    if (rc == PA_OK)
+        rc = pa_store_commit(a->pStore);
     if (rc != PA_OK) {
         pa_store_rollback(a->pStore);
         return rc;
     }
-    return pa_store_commit(a->pStore);
+    /* counted once committed */
+    pStats->nAccepted += st.nAccepted;
+    pStats->nRejected += st.nRejected;
+    for (size_t r = 0; r <= PA_REJECT_MAX; r++)
+        pStats->aRejected[r] += st.aRejected[r];
+    return PA_OK;
 }
 
 static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pCtx, pa_job_stats *pStats)
@@ -300,19 +344,29 @@ static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pC
     uint8_t *pInitResp = NULL, *pFinishResp = NULL;
     size_t nInitResp = 0, nFinishResp = 0;
     pa_job_step init, finish;
-    int rc;
+    int rc, bHeld = 1, bLost = 0;
 
     memset(&init, 0, sizeof init);
     memset(&finish, 0, sizeof finish);
     rc = job_load(a, j);
     if (rc == PA_OK)
+        rc = lease_renew(a, j, &bHeld);
+    if (rc == PA_OK && bHeld)
         rc = init_exchange(a, j, xCall, pCtx, &pInitResp, &nInitResp, &init);
-    if (rc == PA_OK)
+    if (rc == PA_OK && bHeld)
+        rc = lease_renew(a, j, &bHeld);
+    if (rc == PA_OK && bHeld)
         rc = continue_exchange(a, j, &init, xCall, pCtx, &pFinishResp, &nFinishResp, &finish);
-    if (rc == PA_OK)
-        rc = settle(a, j, &finish, pStats);
-    if (rc == PA_OK)
+    if (rc == PA_OK && bHeld)
+        rc = settle(a, j, &finish, pStats, &bLost);
+    if (rc == PA_OK && (!bHeld || bLost))
+        pStats->nLeaseLost++;
+    else if (rc == PA_OK)
         pStats->nJobs++;
+    /* a failed attempt gives the job back: any worker may resume it at once */
+    if (rc != PA_OK && pa_store_begin(a->pStore) == PA_OK)
+        pa_agg_end_txn(a, pa_store_job_lease_release(a->pStore, a->pTask->aTaskId, j->aJobId, a->zWorker),
+                       NULL);
     pa_job_step_free(&init);
     pa_job_step_free(&finish);
     free(pInitResp);
@@ -321,10 +375,14 @@ static int run_job(pa_aggregator *a, job *j, pa_helper_transport xCall, void *pC
     return rc;
 }
 
-/* The oldest job a previous call left open, if any. */
-static int open_job(const pa_aggregator *a, job *j, int *pbFound)
+/* Claim the oldest open job whose lease is free (a failed attempt or a dead
+ * worker left it), if any. */
+static int open_job(pa_aggregator *a, job *j, int *pbFound)
 {
-    return pa_store_job_open(a->pStore, a->pTask->aTaskId, j->aJobId, j->zPeriod, pbFound);
+    int64_t tNow = pa_agg_now(a);
+    PA_GUARD(pa_store_begin(a->pStore));
+    return pa_agg_end_txn(a, pa_store_job_claim(a->pStore, a->pTask->aTaskId, a->zWorker, tNow, tNow + a->nLease,
+                                                j->aJobId, j->zPeriod, pbFound), NULL);
 }
 
 typedef struct {
@@ -359,6 +417,9 @@ static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
     if (rc == PA_OK && *pbFound) {
         randombytes_buf(j->aJobId, sizeof j->aJobId);
         rc = pa_store_job_new(a->pStore, a->pTask->aTaskId, j->aJobId, j->zPeriod, pa_agg_now(a));
+        if (rc == PA_OK)
+            rc = pa_store_job_lease_take(a->pStore, a->pTask->aTaskId, j->aJobId, a->zWorker,
+                                         pa_agg_now(a) + a->nLease);
     }
     if (rc == PA_OK && *pbFound)
         rc = pa_store_reports_assign(a->pStore, a->pTask->aTaskId, j->aJobId, j->zPeriod, nJobSize);

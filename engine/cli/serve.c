@@ -183,7 +183,7 @@ int pa_cli_serve(int argc, char **argv)
         snprintf(zUrl, sizeof zUrl, "port %u", (unsigned)pa_node_port(pNode));
     printf("listening %s\n", zUrl);
     fflush(stdout);
-    fprintf(stderr, "privagg serve: listening %s\n", zUrl);
+    fprintf(stderr, "privagg serve: listening %s (worker %s)\n", zUrl, pa_node_worker_id(pNode));
     snprintf(zStatus, sizeof zStatus, "READY=1\nSTATUS=listening %s", zUrl);
     sd_notify(0, zStatus);
     while (!g_stop) {

@@ -343,6 +343,11 @@ static int run_collections(pa_node *n)
             fprintf(stderr, "privagg leader: collection %s/%s: %s: %s (retrying)\n", out.zPeriod,
                     out.zPartition, pa_strerror(out.rc), out.zDetail);
             break;
+        case PA_COLLECTION_LEASE_LOST:
+            pa_metrics_inc("privagg_leases_lost_total", "work=\"collection\"", 1);
+            fprintf(stderr, "privagg leader: collection %s/%s: another worker took it over (this "
+                    "worker's lease expired); nothing written\n", out.zPeriod, out.zPartition);
+            break;
         case PA_COLLECTION_REFUSED:
             pa_metrics_inc("privagg_collections_total", "outcome=\"refused\"", 1);
             fprintf(stderr, "privagg leader: collection %s/%s: refused: %s: %s\n", out.zPeriod,
@@ -365,6 +370,11 @@ static void count_jobs(const pa_job_stats *st)
         pa_metrics_inc("privagg_reports_total", zLabel, st->aRejected[r]);
     }
     pa_metrics_inc("privagg_jobs_total", "outcome=\"finished\"", st->nJobs);
+    if (st->nLeaseLost > 0) {
+        pa_metrics_inc("privagg_leases_lost_total", "work=\"aggregation\"", st->nLeaseLost);
+        fprintf(stderr, "privagg leader: aggregation: another worker took over %zu job(s) (this "
+                "worker's lease expired); their work was dropped\n", st->nLeaseLost);
+    }
 }
 
 static int helper_alive(pa_node *n)
@@ -625,6 +635,12 @@ static void *noiser(void *p)
 
 /* ------------------------------------------------------------ lifecycle */
 
+const char *pa_node_worker_id(const pa_node *n)
+{
+    const pa_aggregator *a = n->pWorkerAgg ? n->pWorkerAgg : n->pAgg;
+    return a ? pa_aggregator_worker_id(a) : "";
+}
+
 int pa_node_open(pa_node **ppNode, const char *zConfigPath)
 {
     pa_node *n = calloc(1, sizeof *n);
@@ -687,6 +703,10 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     ac.pKeys = &n->keys;
     ac.pStore = n->pStore;
     ac.pRegistry = n->pRegistry;
+    /* each aggregator makes up its worker id (host:pid:random): the lease
+     * owner of the jobs the worker claims in a store shared with other
+     * processes */
+    ac.nLeaseSeconds = n->cfg.nLeaseSeconds;
     if (rc == PA_OK)
         rc = pa_aggregator_new(&n->pAgg, &ac);
     if (rc == PA_OK && n->cfg.eRole == PA_ROLE_LEADER)
@@ -844,6 +864,7 @@ int pa_node_start(pa_node *n)
     hc.tls_cert_path = n->cfg.zTlsCert[0] ? n->cfg.zTlsCert : NULL;
     hc.tls_key_path = n->cfg.zTlsKey[0] ? n->cfg.zTlsKey : NULL;
     hc.insecure_http = n->cfg.bInsecureHttp;
+    hc.reuse_port = n->cfg.bReusePort;
     hc.max_body_bytes = (size_t)8 << 20;
     /* an upload waits for its group commit: with a thread per connection a
      * waiting upload never holds up another connection (in a pool, the

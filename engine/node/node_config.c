@@ -12,6 +12,7 @@
 
 #include "common/guard.h"
 #include "node/node_config.h"
+#include "privagg/aggregator.h"
 #include "privagg/http.h"
 #include "privagg/store.h"
 #include "task/loopback.h"
@@ -76,15 +77,15 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
 {
     static const char *const azKeys[] = {"role", "task", "private_key", "store", "listen", "tls",
                                          "insecure_http", "peer_ca", "collector_token", "collector_tokens", "log_file",
-                                         "retention", "metrics_token", "limits", "registry", NULL};
+                                         "retention", "metrics_token", "limits", "registry", "lease_seconds", NULL};
     static const char *const azRetention[] = {"reports_days", NULL};
     static const char *const azLimits[] = {"max_connections", "max_per_address", "header_timeout_s", NULL};
-    static const char *const azListen[] = {"address", "port", NULL};
+    static const char *const azListen[] = {"address", "port", "reuse_port", NULL};
     static const char *const azTls[] = {"cert", "key", NULL};
     json_t *pListen, *pTls, *pRetention, *pLimits;
     char *z = NULL;
     uint64_t port;
-    int bInsecure, rc;
+    int bInsecure, bReuse, rc;
 
     if (!json_is_object(root))
         return pa_fail(PA_EDECODE, "%s: must be a JSON object", zFile);
@@ -104,6 +105,12 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
     free(z);
     PA_GUARD(pa_json_uint(pListen, "listen", "port", 0, 65535, 0, 0, &port));
     c->nPort = (uint16_t)port;
+    /* several `privagg serve` processes of one role on one machine share the port */
+    PA_GUARD(pa_json_bool(pListen, "listen", "reuse_port", 0, &bReuse));
+    c->bReusePort = bReuse;
+    if (c->bReusePort && c->nPort == 0)
+        return pa_fail(PA_EINVAL, "%s: listen.reuse_port: needs a fixed listen.port (0 picks a "
+                       "different free port for each process)", zFile);
     PA_GUARD(pa_json_bool(root, "", "insecure_http", 0, &bInsecure));
     c->bInsecureHttp = bInsecure;
     if (json_object_get(root, "tls") != NULL) {
@@ -136,6 +143,14 @@ static int parse(pa_node_config *c, const json_t *root, const char *zFile, const
         c->nMaxPerAddress = (unsigned)v;
         PA_GUARD(pa_json_uint(pLimits, "limits", "header_timeout_s", 1, 600, 1, 0, &v));
         c->nHeaderTimeoutS = (unsigned)v;
+    }
+    {
+        /* a worker's lease on a job; another process takes the job over this
+         * long after the worker stopped renewing it (it died) */
+        uint64_t nLease;
+        PA_GUARD(pa_json_uint(root, "", "lease_seconds", 1, PA_LEASE_SECONDS_MAX, 1, PA_LEASE_SECONDS_DEFAULT,
+                              &nLease));
+        c->nLeaseSeconds = (int64_t)nLease;
     }
     if (json_object_get(root, "metrics_token") != NULL) {
         PA_GUARD(pa_json_string(root, "", "metrics_token", 64, &z));

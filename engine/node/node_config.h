@@ -29,6 +29,8 @@ typedef struct {
     bool bMetricsToken;            /* "metrics_token": GET /metrics needs it */
     uint8_t aMetricsToken[32];
     unsigned nMaxConnections, nMaxPerAddress, nHeaderTimeoutS; /* "limits"; 0 = defaults */
+    int64_t nLeaseSeconds;         /* "lease_seconds"; 0 = PA_LEASE_SECONDS_DEFAULT */
+    bool bReusePort;               /* "listen.reuse_port": several processes on one port */
 } pa_node_config;
 
 /* Parse and check: a private file (O_NOFOLLOW, regular, ours, mode 0600 — it

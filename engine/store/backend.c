@@ -363,6 +363,41 @@ int pa_store_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8
     return pStore->pPg ? pa_pg_job_finish(pStore, aTaskId, aJobId, tNow) : pa_sqlite_job_finish(pStore, aTaskId, aJobId, tNow);
 }
 
+int pa_store_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow, int64_t tExpiry, uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
+{
+    return pStore->pPg ? pa_pg_job_claim(pStore, aTaskId, zOwner, tNow, tExpiry, aJobId, zPeriod, pbFound) : pa_sqlite_job_claim(pStore, aTaskId, zOwner, tNow, tExpiry, aJobId, zPeriod, pbFound);
+}
+
+int pa_store_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner, int64_t tExpiry)
+{
+    return pStore->pPg ? pa_pg_job_lease_take(pStore, aTaskId, aJobId, zOwner, tExpiry) : pa_sqlite_job_lease_take(pStore, aTaskId, aJobId, zOwner, tExpiry);
+}
+
+int pa_store_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner, int64_t tExpiry, int *pbHeld)
+{
+    return pStore->pPg ? pa_pg_job_lease_renew(pStore, aTaskId, aJobId, zOwner, tExpiry, pbHeld) : pa_sqlite_job_lease_renew(pStore, aTaskId, aJobId, zOwner, tExpiry, pbHeld);
+}
+
+int pa_store_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner)
+{
+    return pStore->pPg ? pa_pg_job_lease_release(pStore, aTaskId, aJobId, zOwner) : pa_sqlite_job_lease_release(pStore, aTaskId, aJobId, zOwner);
+}
+
+int pa_store_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow, int64_t tExpiry, pa_store_cjob *pJob, int *pbFound)
+{
+    return pStore->pPg ? pa_pg_cjob_claim(pStore, aTaskId, zOwner, tNow, tExpiry, pJob, pbFound) : pa_sqlite_cjob_claim(pStore, aTaskId, zOwner, tNow, tExpiry, pJob, pbFound);
+}
+
+int pa_store_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16], const char *zOwner, int64_t tExpiry, int *pbHeld)
+{
+    return pStore->pPg ? pa_pg_cjob_lease_renew(pStore, aTaskId, aCollectionId, zOwner, tExpiry, pbHeld) : pa_sqlite_cjob_lease_renew(pStore, aTaskId, aCollectionId, zOwner, tExpiry, pbHeld);
+}
+
+int pa_store_cjob_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16], const char *zOwner)
+{
+    return pStore->pPg ? pa_pg_cjob_lease_release(pStore, aTaskId, aCollectionId, zOwner) : pa_sqlite_cjob_lease_release(pStore, aTaskId, aCollectionId, zOwner);
+}
+
 int pa_store_retire(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, int64_t nAgeSeconds, size_t nChunk, pa_retention_result *pOut)
 {
     return pStore->pPg ? pa_pg_retire(pStore, aTaskId, tNow, nAgeSeconds, nChunk, pOut) : pa_sqlite_retire(pStore, aTaskId, tNow, nAgeSeconds, nChunk, pOut);

@@ -81,6 +81,13 @@ int pa_sqlite_job_answer_put(pa_store *pStore, const uint8_t aTaskId[32], const 
 int pa_sqlite_job_period(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
 int pa_sqlite_job_open(pa_store *pStore, const uint8_t aTaskId[32], uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
 int pa_sqlite_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zPeriod, int64_t tNow);
+int pa_sqlite_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow, int64_t tExpiry, uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
+int pa_sqlite_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner, int64_t tExpiry);
+int pa_sqlite_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner, int64_t tExpiry, int *pbHeld);
+int pa_sqlite_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner);
+int pa_sqlite_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow, int64_t tExpiry, pa_store_cjob *pJob, int *pbFound);
+int pa_sqlite_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16], const char *zOwner, int64_t tExpiry, int *pbHeld);
+int pa_sqlite_cjob_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16], const char *zOwner);
 int pa_sqlite_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], int64_t tNow);
 int pa_sqlite_retire(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, int64_t nAgeSeconds, size_t nChunk, pa_retention_result *pOut);
 int pa_sqlite_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx);
@@ -142,6 +149,13 @@ int pa_pg_job_answer_put(pa_store *pStore, const uint8_t aTaskId[32], const uint
 int pa_pg_job_period(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
 int pa_pg_job_open(pa_store *pStore, const uint8_t aTaskId[32], uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
 int pa_pg_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zPeriod, int64_t tNow);
+int pa_pg_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow, int64_t tExpiry, uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
+int pa_pg_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner, int64_t tExpiry);
+int pa_pg_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner, int64_t tExpiry, int *pbHeld);
+int pa_pg_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner);
+int pa_pg_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow, int64_t tExpiry, pa_store_cjob *pJob, int *pbFound);
+int pa_pg_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16], const char *zOwner, int64_t tExpiry, int *pbHeld);
+int pa_pg_cjob_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16], const char *zOwner);
 int pa_pg_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], int64_t tNow);
 int pa_pg_retire(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, int64_t nAgeSeconds, size_t nChunk, pa_retention_result *pOut);
 int pa_pg_batches_walk(pa_store *pStore, const uint8_t aTaskId[32], pa_store_batch_fn xBatch, void *pCtx);

@@ -9,6 +9,7 @@
  * Version 2: the reports of a period indexed without their partition.
  * Version 3: reports get a stable integer id, and report_data is keyed by it.
  * Version 4: durable collection jobs, and the pool of noise vectors drawn ahead.
+ * Version 5: leases on aggregation and collection jobs (several workers).
  */
 #include "store/migrations.h"
 
@@ -184,6 +185,17 @@ static const char *const g_migrations[] = {
     "  noise     BLOB NOT NULL"
     ");"
     "CREATE INDEX noise_pool_by_level ON noise_pool(task_id, level);",
+    /* 5 */
+    /* Several `privagg serve` processes of one role share the store: a worker
+     * works on a job only while the row names it (lease_owner, its worker id)
+     * and another may claim the row once lease_expiry (seconds) has passed
+     * (engine/store/lease_store.c).  Rows of older versions are unowned.  The
+     * index finds the open jobs to claim without reading the finished ones. */
+    "ALTER TABLE jobs ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE jobs ADD COLUMN lease_expiry INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE collection_jobs ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE collection_jobs ADD COLUMN lease_expiry INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX jobs_by_state ON jobs(task_id, state, created_at);",
 };
 
 size_t pa_store_migration_count(void)

@@ -133,6 +133,12 @@ static const char *const g_migrations[] = {
     "  noise     BYTEA NOT NULL"
     ");"
     "CREATE INDEX noise_pool_by_level ON noise_pool(task_id, level);",
+    /* 5: leases on aggregation and collection jobs (several workers share the store) */
+    "ALTER TABLE jobs ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE jobs ADD COLUMN lease_expiry BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE collection_jobs ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE collection_jobs ADD COLUMN lease_expiry BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX jobs_by_state ON jobs(task_id, state, created_at);",
 };
 
 size_t pa_pg_migration_count(void)

@@ -50,10 +50,23 @@ typedef struct {
     /* the agency registry the task names (borrowed, outlives the aggregator);
      * NULL when the task lists its agencies (parties.agencies) */
     struct pa_registry_ref *pRegistry;
+    /* Several workers (server processes) may share one store: a worker claims
+     * an aggregation or collection job with a lease of nLeaseSeconds, renewed
+     * while it works, and another worker takes the job over once the lease has
+     * expired (docs/operations.md, "Running several workers"). */
+    const char *zWorkerId;     /* NULL: "host:pid:random", made up here */
+    int64_t nLeaseSeconds;     /* 0: PA_LEASE_SECONDS_DEFAULT */
 } pa_aggregator_config;
+
+#define PA_LEASE_SECONDS_DEFAULT 30
+#define PA_LEASE_SECONDS_MAX 3600
 
 int pa_aggregator_new(pa_aggregator **ppAgg, const pa_aggregator_config *pConfig);
 void pa_aggregator_free(pa_aggregator *pAgg);
+
+/* This aggregator's worker id (the lease owner it writes) and lease length. */
+const char *pa_aggregator_worker_id(const pa_aggregator *pAgg);
+int64_t pa_aggregator_lease_seconds(const pa_aggregator *pAgg);
 
 /* Exact message sizes for this task (for codecs and transports). */
 const pa_msg_sizes *pa_aggregator_sizes(const pa_aggregator *pAgg);
@@ -125,6 +138,7 @@ typedef struct {
     size_t nAccepted;
     size_t nRejected;
     size_t aRejected[PA_REJECT_MAX + 1];   /* by reason */
+    size_t nLeaseLost;         /* jobs another worker took over: their work was dropped */
 } pa_job_stats;
 
 /*
@@ -135,8 +149,10 @@ typedef struct {
 int pa_leader_run_jobs(pa_aggregator *pAgg, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
                        pa_job_stats *pStats);
 
-/* One job only (an open one first); *pbDone = 1 when there was nothing to do.
- * pStats is added to. */
+/* One job only (an open one whose lease is free first, else a new one, leased
+ * to this worker); *pbDone = 1 when there was nothing to do.  pStats is added
+ * to.  A job whose lease another worker claimed meanwhile (this worker was too
+ * slow, its lease expired) writes nothing and counts in pStats->nLeaseLost. */
 int pa_leader_run_one_job(pa_aggregator *pAgg, pa_helper_transport xCall, void *pCtx, size_t nJobSize,
                           pa_job_stats *pStats, int *pbDone);
 
@@ -170,6 +186,7 @@ typedef enum {
     PA_COLLECTION_RELEASED,
     PA_COLLECTION_RETRYING,     /* a transient failure: retried with backoff */
     PA_COLLECTION_REFUSED,      /* a permanent failure: the job failed */
+    PA_COLLECTION_LEASE_LOST,   /* another worker took the job over: nothing written */
 } pa_collection_outcome_kind;
 
 typedef struct {

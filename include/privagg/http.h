@@ -136,6 +136,8 @@ typedef struct pa_http_config {
     const char *tls_cert_path;  /* PEM; with tls_key_path, or ... */
     const char *tls_key_path;
     bool insecure_http;         /* ... explicitly plain HTTP (loopback tests only) */
+    bool reuse_port;            /* SO_REUSEPORT: several processes listen on one port and
+                                   the kernel spreads the connections over them */
     unsigned threads;           /* pool size; 0 = PA_HTTP_DEFAULT_THREADS; max 64 */
     bool thread_per_connection; /* instead of the pool: for handlers that block (a group
                                    commit), so a waiting request never holds up another

@@ -73,6 +73,10 @@ int pa_node_url(const pa_node *pNode, char *zOut, size_t n);
 /* The config's log_file, "" when standard error is kept as inherited. */
 const char *pa_node_log_file(const pa_node *pNode);
 
+/* The worker id ("host:pid:random") this node's worker writes as the owner of
+ * the jobs it leases (several processes may share one store). */
+const char *pa_node_worker_id(const pa_node *pNode);
+
 /* Re-read the TLS certificate and key from the paths of the config (or of
  * --tls-cert/--tls-key) while serving: new handshakes get the new pair; in-flight
  * requests and open connections are untouched.  A pair that cannot be read or

@@ -474,4 +474,48 @@ int pa_store_job_new(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t 
 /* A leader job is finished (every report settled). */
 int pa_store_job_finish(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], int64_t tNow);
 
+/* ---- leases (jobs and collection_jobs: several workers share one store) ---- */
+/* Any number of server processes of one role may share a store.  A worker
+ * works on an aggregation job or a collection job only while it holds the
+ * row's lease: its worker id (zOwner, 1..PA_STORE_WORKER_ID_SIZE-1 bytes,
+ * e.g. "host:pid:random") in the row, with an expiry (seconds, the caller's
+ * clock) after which another worker may claim the row.  A row is held by the
+ * worker whose id it names, whatever the clock says: a worker checks that
+ * (pa_store_*_lease_renew) in the same transaction as every effect of its
+ * work, so a worker whose lease was claimed by another writes nothing.  All
+ * of these run inside a transaction (pa_store_begin). */
+#define PA_STORE_WORKER_ID_SIZE 128
+
+/* Claim the oldest unfinished aggregation job whose lease is free (no owner,
+ * expiry at or before tNow) or already zOwner's: it is zOwner's until
+ * tExpiry.  *pbFound 0 if none. */
+int pa_store_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow,
+                       int64_t tExpiry, uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
+
+/* Lease a job created in this transaction to zOwner until tExpiry (no check:
+ * nobody else can have seen it).  PA_ENOTFOUND if no such unfinished job. */
+int pa_store_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                            const char *zOwner, int64_t tExpiry);
+
+/* The lease check: *pbHeld = 1 if the unfinished job's lease names zOwner, and
+ * then its expiry moves to tExpiry; 0 (nothing written) if another worker
+ * claimed it or it is finished. */
+int pa_store_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                             const char *zOwner, int64_t tExpiry, int *pbHeld);
+
+/* Give the lease back (another worker may claim the job at once); nothing if
+ * zOwner does not hold it. */
+int pa_store_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
+                               const char *zOwner);
+
+/* The same for collection jobs: claim the pending job due first (next time at
+ * or before tNow) whose lease is free or zOwner's, with its request (the
+ * caller frees pJob->pRequest); renew (held only while pending); release. */
+int pa_store_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow,
+                        int64_t tExpiry, pa_store_cjob *pJob, int *pbFound);
+int pa_store_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+                              const char *zOwner, int64_t tExpiry, int *pbHeld);
+int pa_store_cjob_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
+                                const char *zOwner);
+
 #endif
