@@ -60,4 +60,42 @@ void pa_bench_period(char zOut[8], size_t iMonth);
 void pa_bench_collect_year(pa_bench *b, const pa_task *t, const char *zDir, const char *zCa, size_t nMonths,
                            int bStateOnly);
 
+/* bench_loader.c: many concurrent agencies posting sealed reports over HTTPS
+ * (pa_client_upload, keep-alive, one connection per agency thread).  Report i is
+ * apMsg[i] (made beforehand) or, with xMake, sealed by the posting thread just
+ * before it is sent (its sealing is not in the latency).  Out: aLatency[i] (s) and
+ * abAcked[i] = 1 for each upload the leader acknowledged (2xx). */
+#include <stdatomic.h>
+#include <stdint.h>
+#include "privagg/http.h"
+typedef struct {
+    const pa_task *t;
+    const char *zCa;
+    size_t n;
+    uint8_t **apMsg;
+    size_t *anMsg;
+    int (*xMake)(void *pCtx, size_t i, uint8_t **ppMsg, size_t *pnMsg);
+    void *pMakeCtx;
+    unsigned nClients;
+    double *aLatency;
+    unsigned char *abAcked;
+    atomic_size_t iNext, nAcked, nFailed, nLogged;
+} pa_bench_loader;
+int pa_bench_loader_run(pa_bench_loader *l);
+void pa_bench_loader_free(pa_bench_loader *l);
+/* The rQuantile (0.5, 0.99) upload latency of the acknowledged uploads, seconds. */
+double pa_bench_loader_latency(const pa_bench_loader *l, double rQuantile);
+/* A process's CPU seconds (user + system), peak and current resident memory (MB,
+ * VmHWM / VmRSS), from /proc; 0 when it cannot be read. */
+double pa_bench_process_cpu_s(int iPid);
+double pa_bench_peak_rss_mb(int iPid);
+double pa_bench_rss_mb(int iPid);
+/* 1 while child iPid runs (a child that exited is reaped). */
+int pa_bench_child_alive(int iPid);
+/* A counter of the leader's /metrics (zSeries with its labels), 0 if absent, -1 on error. */
+long pa_bench_leader_counter(pa_http_client *c, const char *zLeader, const char *zSeries);
+
+void pa_bench_load(pa_bench *b);
+void pa_bench_national(pa_bench *b);
+
 #endif

@@ -1,0 +1,188 @@
+/*
+ * The benchmarks' agency side at scale (bench_load.c, bench_national.c): many
+ * concurrent agencies, each a thread with its own HTTPS connection (keep-alive),
+ * posting sealed reports to the leader the way `privagg submit` does
+ * (pa_client_upload: the real upload path), with the latency of every upload;
+ * and the figures of a server process read from /proc (CPU time, peak resident
+ * memory) and from the leader's /metrics.  Spawning one `privagg submit` per
+ * report would measure process start-up, not the service.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "privagg/client.h"
+#include "privagg/common.h"
+
+static void *loader_thread(void *p)
+{
+    pa_bench_loader *l = p;
+    pa_http_client *c = NULL;
+    pa_http_client_opts o = {0};
+    o.ca_file = l->zCa;
+    if (pa_http_client_new(&c, &o) != PA_OK)
+        c = NULL; /* every upload this agency would have made fails */
+    for (;;) {
+        size_t i = atomic_fetch_add(&l->iNext, 1);
+        uint8_t *pMade = NULL;
+        const uint8_t *pMsg;
+        size_t nMsg = 0;
+        if (i >= l->n)
+            break;
+        if (l->xMake != NULL) {
+            if (l->xMake(l->pMakeCtx, i, &pMade, &nMsg) != PA_OK)
+                pMade = NULL;
+            pMsg = pMade;
+        } else {
+            pMsg = l->apMsg[i];
+            nMsg = l->anMsg[i];
+        }
+        double t0 = pa_bench_now_s();
+        int rc = (c == NULL || pMsg == NULL) ? PA_EIO : pa_client_upload(c, l->t, pMsg, nMsg);
+        double dt = pa_bench_now_s() - t0;
+        free(pMade);
+        if (rc == PA_OK) {
+            l->aLatency[i] = dt;
+            l->abAcked[i] = 1;
+            atomic_fetch_add(&l->nAcked, 1);
+        } else {
+            l->aLatency[i] = -1;
+            atomic_fetch_add(&l->nFailed, 1);
+            if (atomic_fetch_add(&l->nLogged, 1) < 5)
+                fprintf(stderr, "bench: upload %zu failed: %s\n", i, pa_error_detail());
+        }
+    }
+    pa_http_client_free(&c);
+    return NULL;
+}
+
+int pa_bench_loader_run(pa_bench_loader *l)
+{
+    pthread_t *aThread = calloc(l->nClients ? l->nClients : 1, sizeof *aThread);
+    unsigned nStarted = 0;
+
+    atomic_store(&l->iNext, 0);
+    atomic_store(&l->nAcked, 0);
+    atomic_store(&l->nFailed, 0);
+    atomic_store(&l->nLogged, 0);
+    l->aLatency = calloc(l->n ? l->n : 1, sizeof *l->aLatency);
+    l->abAcked = calloc(l->n ? l->n : 1, 1);
+    if (aThread == NULL || l->aLatency == NULL || l->abAcked == NULL) {
+        free(aThread);
+        return PA_ENOMEM;
+    }
+    for (unsigned i = 0; i < l->nClients; i++)
+        if (pthread_create(&aThread[i], NULL, loader_thread, l) == 0)
+            nStarted++;
+    for (unsigned i = 0; i < nStarted; i++)
+        pthread_join(aThread[i], NULL);
+    free(aThread);
+    return nStarted ? PA_OK : PA_EIO;
+}
+
+void pa_bench_loader_free(pa_bench_loader *l)
+{
+    free(l->aLatency);
+    free(l->abAcked);
+    l->aLatency = NULL;
+    l->abAcked = NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double pa_bench_loader_latency(const pa_bench_loader *l, double rQuantile)
+{
+    double *a = malloc((l->n ? l->n : 1) * sizeof *a), r = 0;
+    size_t n = 0;
+    if (a == NULL)
+        return 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->abAcked[i])
+            a[n++] = l->aLatency[i];
+    if (n > 0) {
+        qsort(a, n, sizeof *a, cmp_double);
+        size_t k = (size_t)(rQuantile * (double)n);
+        r = a[k < n ? k : n - 1];
+    }
+    free(a);
+    return r;
+}
+
+double pa_bench_process_cpu_s(int iPid)
+{
+    char zPath[64], zBuf[1024];
+    unsigned long long utime = 0, stime = 0;
+    snprintf(zPath, sizeof zPath, "/proc/%d/stat", iPid);
+    FILE *f = fopen(zPath, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(zBuf, 1, sizeof zBuf - 1, f);
+    fclose(f);
+    zBuf[n] = '\0';
+    const char *z = strrchr(zBuf, ')'); /* fields 14 and 15 follow the command name */
+    if (z == NULL || sscanf(z + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                            &stime) != 2)
+        return 0;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* A "Name:  <n> kB" line of /proc/<pid>/status, in MB; 0 if absent. */
+static double status_mb(int iPid, const char *zName)
+{
+    char zPath[64], zLine[256];
+    double r = 0;
+    size_t nName = strlen(zName);
+    snprintf(zPath, sizeof zPath, "/proc/%d/status", iPid);
+    FILE *f = fopen(zPath, "r");
+    if (f == NULL)
+        return 0;
+    while (fgets(zLine, sizeof zLine, f) != NULL)
+        if (strncmp(zLine, zName, nName) == 0 && zLine[nName] == ':') {
+            r = strtod(zLine + nName + 1, NULL) / 1024.0;
+            break;
+        }
+    fclose(f);
+    return r;
+}
+
+double pa_bench_peak_rss_mb(int iPid)
+{
+    return status_mb(iPid, "VmHWM");
+}
+
+double pa_bench_rss_mb(int iPid)
+{
+    return status_mb(iPid, "VmRSS");
+}
+
+int pa_bench_child_alive(int iPid)
+{
+    int status;
+    return iPid > 0 && waitpid(iPid, &status, WNOHANG) == 0;
+}
+
+long pa_bench_leader_counter(pa_http_client *c, const char *zLeader, const char *zSeries)
+{
+    char zUrl[600];
+    pa_http_reply r;
+    long n = 0;
+    snprintf(zUrl, sizeof zUrl, "%s/metrics", zLeader);
+    if (pa_http_client_request(c, "GET", zUrl, NULL, NULL, NULL, 0, &r) != PA_OK)
+        return -1;
+    for (const char *z = r.body ? (const char *)r.body : ""; (z = strstr(z, zSeries)) != NULL; z++)
+        if ((z == (const char *)r.body || z[-1] == '\n') && z[strlen(zSeries)] == ' ') {
+            n = strtol(z + strlen(zSeries), NULL, 10);
+            break;
+        }
+    pa_http_reply_free(&r);
+    return n;
+}
