@@ -62,8 +62,7 @@ void pa_bench_collect_year(pa_bench *b, const pa_task *t, const char *zDir, cons
 
 /* bench_loader.c: many concurrent agencies posting sealed reports over HTTPS
  * (pa_client_upload, keep-alive, one connection per agency thread).  Report i is
- * apMsg[i] (made beforehand) or, with xMake, sealed by the posting thread just
- * before it is sent (its sealing is not in the latency).  Out: aLatency[i] (s) and
+ * apMsg[i], anMsg[i] bytes, sealed beforehand.  Out: aLatency[i] (s) and
  * abAcked[i] = 1 for each upload the leader acknowledged (2xx). */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -74,8 +73,6 @@ typedef struct {
     size_t n;
     uint8_t **apMsg;
     size_t *anMsg;
-    int (*xMake)(void *pCtx, size_t i, uint8_t **ppMsg, size_t *pnMsg);
-    void *pMakeCtx;
     unsigned nClients;
     double *aLatency;
     unsigned char *abAcked;
@@ -89,7 +86,20 @@ double pa_bench_loader_latency(const pa_bench_loader *l, double rQuantile);
  * VmHWM / VmRSS), from /proc; 0 when it cannot be read. */
 double pa_bench_process_cpu_s(int iPid);
 double pa_bench_peak_rss_mb(int iPid);
-double pa_bench_rss_mb(int iPid);
+/* RssAnon: the process's own memory (heap, SQLite page caches, stacks), without
+ * the file pages of the memory-mapped store, which the kernel may drop. */
+double pa_bench_anon_mb(int iPid);
+/* A thread sampling the RssAnon of two processes every 100 ms: the peaks. */
+#include <pthread.h>
+typedef struct {
+    int aiPid[2];
+    double arPeakAnon[2];
+    atomic_int bStop;
+    int bRunning;
+    pthread_t thread;
+} pa_bench_rss_watch;
+int pa_bench_rss_watch_start(pa_bench_rss_watch *w, int iPid0, int iPid1);
+void pa_bench_rss_watch_stop(pa_bench_rss_watch *w);
 /* 1 while child iPid runs (a child that exited is reaped). */
 int pa_bench_child_alive(int iPid);
 /* A counter of the leader's /metrics (zSeries with its labels), 0 if absent, -1 on error. */

@@ -29,23 +29,13 @@ static void *loader_thread(void *p)
         c = NULL; /* every upload this agency would have made fails */
     for (;;) {
         size_t i = atomic_fetch_add(&l->iNext, 1);
-        uint8_t *pMade = NULL;
-        const uint8_t *pMsg;
-        size_t nMsg = 0;
         if (i >= l->n)
             break;
-        if (l->xMake != NULL) {
-            if (l->xMake(l->pMakeCtx, i, &pMade, &nMsg) != PA_OK)
-                pMade = NULL;
-            pMsg = pMade;
-        } else {
-            pMsg = l->apMsg[i];
-            nMsg = l->anMsg[i];
-        }
+        const uint8_t *pMsg = l->apMsg[i];
+        size_t nMsg = l->anMsg[i];
         double t0 = pa_bench_now_s();
         int rc = (c == NULL || pMsg == NULL) ? PA_EIO : pa_client_upload(c, l->t, pMsg, nMsg);
         double dt = pa_bench_now_s() - t0;
-        free(pMade);
         if (rc == PA_OK) {
             l->aLatency[i] = dt;
             l->abAcked[i] = 1;
@@ -159,9 +149,41 @@ double pa_bench_peak_rss_mb(int iPid)
     return status_mb(iPid, "VmHWM");
 }
 
-double pa_bench_rss_mb(int iPid)
+double pa_bench_anon_mb(int iPid)
 {
-    return status_mb(iPid, "VmRSS");
+    return status_mb(iPid, "RssAnon");
+}
+
+static void *rss_watch_thread(void *p)
+{
+    pa_bench_rss_watch *w = p;
+    while (!atomic_load(&w->bStop)) {
+        for (int i = 0; i < 2; i++) {
+            double r = w->aiPid[i] > 0 ? pa_bench_anon_mb(w->aiPid[i]) : 0;
+            if (r > w->arPeakAnon[i])
+                w->arPeakAnon[i] = r;
+        }
+        usleep(100000);
+    }
+    return NULL;
+}
+
+int pa_bench_rss_watch_start(pa_bench_rss_watch *w, int iPid0, int iPid1)
+{
+    memset(w->arPeakAnon, 0, sizeof w->arPeakAnon);
+    w->aiPid[0] = iPid0;
+    w->aiPid[1] = iPid1;
+    atomic_store(&w->bStop, 0);
+    w->bRunning = pthread_create(&w->thread, NULL, rss_watch_thread, w) == 0;
+    return w->bRunning ? PA_OK : PA_EIO;
+}
+
+void pa_bench_rss_watch_stop(pa_bench_rss_watch *w)
+{
+    atomic_store(&w->bStop, 1);
+    if (w->bRunning)
+        pthread_join(w->thread, NULL);
+    w->bRunning = 0;
 }
 
 int pa_bench_child_alive(int iPid)

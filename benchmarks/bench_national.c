@@ -312,6 +312,7 @@ void pa_bench_national(pa_bench *b)
     pa_http_client *c = NULL;
     pa_http_client_opts co = {0};
     pa_bench_loader l;
+    pa_bench_rss_watch rw;
     pa_client_batch *aBatch = NULL;
     size_t nKeys = 0, nCounty = 0, nState = 0, *anWant = NULL;
     double *aCollLatency = NULL;
@@ -323,6 +324,7 @@ void pa_bench_national(pa_bench *b)
     ssize_t k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
 
     memset(&l, 0, sizeof l);
+    memset(&rw, 0, sizeof rw);
     if (getenv("PA_BENCH_AGENCIES"))
         nAgency = (size_t)strtoull(getenv("PA_BENCH_AGENCIES"), NULL, 10);
     if (k <= 0 || mkdtemp(zDir) == NULL) {
@@ -385,6 +387,7 @@ void pa_bench_national(pa_bench *b)
     double t0 = pa_bench_now_s();
     double cpuL0 = pa_bench_process_cpu_s(srv.iLeaderPid), cpuH0 = pa_bench_process_cpu_s(srv.iHelperPid);
     w.tDeadline = t0 + 300;
+    pa_bench_rss_watch_start(&rw, srv.iLeaderPid, srv.iHelperPid);
     bWatcher = pthread_create(&watcher, NULL, watch_aggregation, &w) == 0;
     pa_bench_loader_run(&l);
     double tUpload = pa_bench_now_s() - t0;
@@ -435,6 +438,7 @@ void pa_bench_national(pa_bench *b)
     }
     double cpuL = pa_bench_process_cpu_s(srv.iLeaderPid) - cpuL0, cpuH = pa_bench_process_cpu_s(srv.iHelperPid) - cpuH0;
     double rssL = pa_bench_peak_rss_mb(srv.iLeaderPid), rssH = pa_bench_peak_rss_mb(srv.iHelperPid);
+    pa_bench_rss_watch_stop(&rw);
     int bAlive = pa_bench_child_alive(srv.iLeaderPid) && pa_bench_child_alive(srv.iHelperPid);
     pa_demo_stop(&srv); /* a graceful stop checkpoints the WAL: the files hold everything */
     if (!bAlive)
@@ -461,11 +465,16 @@ void pa_bench_national(pa_bench *b)
                  "us", NULL);
     pa_bench_add(b, "national", "leader peak RSS", "VmHWM", rssL, "MB", NULL);
     pa_bench_add(b, "national", "helper peak RSS", "VmHWM", rssH, "MB", NULL);
+    pa_bench_add(b, "national", "leader peak anonymous memory", "RssAnon (no mapped store pages), every 0.1 s",
+                 rw.arPeakAnon[0], "MB", NULL);
+    pa_bench_add(b, "national", "helper peak anonymous memory", "RssAnon (no mapped store pages), every 0.1 s",
+                 rw.arPeakAnon[1], "MB", NULL);
     pa_bench_add(b, "national", "leader store per 1,000 reports", "leader.db + WAL after stop",
                  1e3 * mbL / (double)nAcked, "MB", NULL);
     pa_bench_add(b, "national", "helper store per 1,000 reports", "helper.db + WAL after stop",
                  1e3 * mbH / (double)nAcked, "MB", NULL);
 done:
+    pa_bench_rss_watch_stop(&rw);
     if (bCollector)
         pa_keys_wipe(&collector);
     pa_demo_stop(&srv);
