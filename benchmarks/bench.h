@@ -89,19 +89,24 @@ double pa_bench_peak_rss_mb(int iPid);
 /* RssAnon: the process's own memory (heap, SQLite page caches, stacks), without
  * the file pages of the memory-mapped store, which the kernel may drop. */
 double pa_bench_anon_mb(int iPid);
-/* A thread sampling the RssAnon of two processes every 100 ms: the peaks. */
+/* A thread sampling the RssAnon of up to 8 processes every 100 ms: the peaks. */
 #include <pthread.h>
+#define PA_BENCH_WATCH_MAX 8
 typedef struct {
-    int aiPid[2];
-    double arPeakAnon[2];
+    int aiPid[PA_BENCH_WATCH_MAX];
+    double arPeakAnon[PA_BENCH_WATCH_MAX];
     atomic_int bStop;
     int bRunning;
     pthread_t thread;
 } pa_bench_rss_watch;
-int pa_bench_rss_watch_start(pa_bench_rss_watch *w, int iPid0, int iPid1);
+int pa_bench_rss_watch_start(pa_bench_rss_watch *w, const int *aiPid, int nPid);
 void pa_bench_rss_watch_stop(pa_bench_rss_watch *w);
 /* 1 while child iPid runs (a child that exited is reaped). */
 int pa_bench_child_alive(int iPid);
+/* Edit zDir/<zRole>.json (a deployment of pa_demo_setup): the store (NULL: kept),
+ * listen.reuse_port (several workers on one port), limits.max_per_address (0: kept). */
+int pa_bench_node_config(const char *zDir, const char *zRole, const char *zStore, int bReusePort,
+                         unsigned nMaxPerAddress);
 /* A counter of the leader's /metrics (zSeries with its labels), 0 if absent, -1 on error. */
 long pa_bench_leader_counter(pa_http_client *c, const char *zLeader, const char *zSeries);
 

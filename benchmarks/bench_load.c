@@ -149,21 +149,6 @@ static void *abuse(void *p)
     return NULL;
 }
 
-/* The leader's config with "limits": {"max_per_address": 256} (see the top). */
-static int leader_limits(const char *zDir)
-{
-    char zPath[PATH_MAX + 64];
-    json_t *pCfg = NULL;
-    struct stat st;
-    snprintf(zPath, sizeof zPath, "%s/leader.json", zDir);
-    PA_GUARD(pa_keys_load_json(&pCfg, &st, zPath));
-    json_object_set_new(pCfg, "limits", json_pack("{s:i}", "max_per_address", 256));
-    int rc = unlink(zPath) == 0 ? pa_keys_write_json(zPath, pCfg, 0600) : pa_fail(PA_EIO, "%s: cannot replace", zPath);
-    pa_keys_json_wipe(pCfg);
-    json_decref(pCfg);
-    return rc;
-}
-
 /* Start pa_slow_clients against the leader; its pid, or -1. */
 static int start_attacker(const char *zExeDir, uint16_t port, int nSeconds, const char *zOut)
 {
@@ -269,7 +254,7 @@ void pa_bench_load(pa_bench *b)
     snprintf(zPath, sizeof zPath, "%s/task.json", zDir);
     snprintf(zCa, sizeof zCa, "%s/tls/cert.pem", zDir);
     snprintf(zSlowOut, sizeof zSlowOut, "%s/slow.out", zDir);
-    if (pa_demo_setup(&so) != PA_OK || leader_limits(zDir) != PA_OK || pa_task_load(&t, zPath) != PA_OK ||
+    if (pa_demo_setup(&so) != PA_OK || pa_bench_node_config(zDir, "leader", NULL, 0, 256) != PA_OK || pa_task_load(&t, zPath) != PA_OK ||
         pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK) {
         pa_bench_fail(b, "load", "set-up failed: %s", pa_error_detail());
         goto done;
@@ -317,7 +302,8 @@ void pa_bench_load(pa_bench *b)
         goto done;
     }
 
-    pa_bench_rss_watch_start(&rw, srv.iLeaderPid, srv.iHelperPid);
+    int aiPid[2] = {srv.iLeaderPid, srv.iHelperPid};
+    pa_bench_rss_watch_start(&rw, aiPid, 2);
     /* the attack first: the agencies start against 600 slow sockets already open */
     int bAttack = getenv("PA_BENCH_LOAD_ATTACK") == NULL || strcmp(getenv("PA_BENCH_LOAD_ATTACK"), "0") != 0;
     int nOpenAtStart = 0, nOpenAtEnd = 0, nOpened0 = 0, nOpened1 = 0;

@@ -7,17 +7,21 @@
  * memory) and from the leader's /metrics.  Spawning one `privagg submit` per
  * report would measure process start-up, not the service.
  */
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "privagg/client.h"
+#include "common/guard.h"
 #include "privagg/common.h"
+#include "privagg/keys.h"
 
 static void *loader_thread(void *p)
 {
@@ -158,7 +162,7 @@ static void *rss_watch_thread(void *p)
 {
     pa_bench_rss_watch *w = p;
     while (!atomic_load(&w->bStop)) {
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < PA_BENCH_WATCH_MAX; i++) {
             double r = w->aiPid[i] > 0 ? pa_bench_anon_mb(w->aiPid[i]) : 0;
             if (r > w->arPeakAnon[i])
                 w->arPeakAnon[i] = r;
@@ -168,11 +172,12 @@ static void *rss_watch_thread(void *p)
     return NULL;
 }
 
-int pa_bench_rss_watch_start(pa_bench_rss_watch *w, int iPid0, int iPid1)
+int pa_bench_rss_watch_start(pa_bench_rss_watch *w, const int *aiPid, int nPid)
 {
     memset(w->arPeakAnon, 0, sizeof w->arPeakAnon);
-    w->aiPid[0] = iPid0;
-    w->aiPid[1] = iPid1;
+    memset(w->aiPid, 0, sizeof w->aiPid);
+    for (int i = 0; i < nPid && i < PA_BENCH_WATCH_MAX; i++)
+        w->aiPid[i] = aiPid[i];
     atomic_store(&w->bStop, 0);
     w->bRunning = pthread_create(&w->thread, NULL, rss_watch_thread, w) == 0;
     return w->bRunning ? PA_OK : PA_EIO;
@@ -190,6 +195,26 @@ int pa_bench_child_alive(int iPid)
 {
     int status;
     return iPid > 0 && waitpid(iPid, &status, WNOHANG) == 0;
+}
+
+int pa_bench_node_config(const char *zDir, const char *zRole, const char *zStore, int bReusePort,
+                         unsigned nMaxPerAddress)
+{
+    char zPath[4096];
+    json_t *pCfg = NULL;
+    struct stat st;
+    snprintf(zPath, sizeof zPath, "%s/%s.json", zDir, zRole);
+    PA_GUARD(pa_keys_load_json(&pCfg, &st, zPath));
+    if (zStore != NULL)
+        json_object_set_new(pCfg, "store", json_string(zStore));
+    if (bReusePort)
+        json_object_set_new(json_object_get(pCfg, "listen"), "reuse_port", json_true());
+    if (nMaxPerAddress)
+        json_object_set_new(pCfg, "limits", json_pack("{s:i}", "max_per_address", (int)nMaxPerAddress));
+    int rc = unlink(zPath) == 0 ? pa_keys_write_json(zPath, pCfg, 0600) : pa_fail(PA_EIO, "%s: cannot replace", zPath);
+    pa_keys_json_wipe(pCfg);
+    json_decref(pCfg);
+    return rc;
 }
 
 long pa_bench_leader_counter(pa_http_client *c, const char *zLeader, const char *zSeries)

@@ -300,12 +300,70 @@ static double file_mb(const char *zDir, const char *zName)
     return stat(zPath, &st) == 0 ? (double)st.st_size / 1e6 : 0;
 }
 
+/* The server processes: nWorkers per role sharing one port (reuse_port) and one store. */
+#define MAX_WORKERS 4
+typedef struct {
+    int nWorkers;
+    int aiPid[2][MAX_WORKERS]; /* [0] leaders, [1] helpers */
+} fleet;
+
+static int fleet_start(fleet *f, const char *zExe, const char *zDir)
+{
+    static const char *const azRole[2] = {"helper", "leader"};
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < f->nWorkers; i++) {
+            pa_demo_servers one = {0, 0};
+            int rc = pa_demo_start_role(&one, zExe, zDir, azRole[r]);
+            f->aiPid[r == 0 ? 1 : 0][i] = r == 0 ? one.iHelperPid : one.iLeaderPid;
+            if (rc != PA_OK)
+                return rc;
+        }
+    return PA_OK;
+}
+
+static void fleet_stop(fleet *f)
+{
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < f->nWorkers; i++) {
+            pa_demo_servers one = {r == 0 ? f->aiPid[0][i] : 0, r == 1 ? f->aiPid[1][i] : 0};
+            pa_demo_stop(&one);
+            f->aiPid[r][i] = 0;
+        }
+}
+
+static double fleet_cpu_s(const fleet *f, int iRole)
+{
+    double r = 0;
+    for (int i = 0; i < f->nWorkers; i++)
+        r += pa_bench_process_cpu_s(f->aiPid[iRole][i]);
+    return r;
+}
+
+static double fleet_peak_rss_mb(const fleet *f, int iRole)
+{
+    double r = 0;
+    for (int i = 0; i < f->nWorkers; i++) {
+        double v = pa_bench_peak_rss_mb(f->aiPid[iRole][i]);
+        r = v > r ? v : r;
+    }
+    return r;
+}
+
+static int fleet_alive(const fleet *f)
+{
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < f->nWorkers; i++)
+            if (!pa_bench_child_alive(f->aiPid[r][i]))
+                return 0;
+    return 1;
+}
+
 void pa_bench_national(pa_bench *b)
 {
     char zDir[] = "/tmp/privagg_national_XXXXXX", zExe[PATH_MAX], zPath[PATH_MAX + 64], zCa[PATH_MAX + 64];
     char zParams[160], zWhat[64], zPeriod[8];
     pa_demo_setup_opts so;
-    pa_demo_servers srv = {0, 0};
+    fleet srv;
     pa_task *t = NULL;
     pa_synth *s = NULL;
     pa_keys *aKeys = NULL, collector;
@@ -320,11 +378,19 @@ void pa_bench_national(pa_bench *b)
     pthread_t aThread[2], watcher;
     int bWatcher = 0, bCollector = 0;
     size_t nAgency = pa_bench_quick(b) ? QUICK_AGENCIES : NATIONAL_AGENCIES;
-    const char *zBackend = "SQLite, 1 worker per role";
+    const char *zLeaderStore = getenv("PA_BENCH_LEADER_STORE"), *zHelperStore = getenv("PA_BENCH_HELPER_STORE");
+    char zBackend[64];
     ssize_t k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
 
     memset(&l, 0, sizeof l);
     memset(&rw, 0, sizeof rw);
+    memset(&srv, 0, sizeof srv);
+    srv.nWorkers = getenv("PA_BENCH_WORKERS") ? (int)strtol(getenv("PA_BENCH_WORKERS"), NULL, 10) : 1;
+    if (srv.nWorkers < 1 || srv.nWorkers > MAX_WORKERS)
+        srv.nWorkers = 1;
+    snprintf(zBackend, sizeof zBackend, "%s, %d worker%s per role",
+             zLeaderStore && strncmp(zLeaderStore, "postgresql://", 13) == 0 ? "PostgreSQL" : "SQLite", srv.nWorkers,
+             srv.nWorkers > 1 ? "s" : "");
     if (getenv("PA_BENCH_AGENCIES"))
         nAgency = (size_t)strtoull(getenv("PA_BENCH_AGENCIES"), NULL, 10);
     if (k <= 0 || mkdtemp(zDir) == NULL) {
@@ -338,6 +404,8 @@ void pa_bench_national(pa_bench *b)
     pa_bench_period(zPeriod, PERIOD_MONTH);
     double tSetup = pa_bench_now_s();
     if (national_setup(zDir, nAgency, &so, &aKeys, &nKeys, &nCounty, &nState) != PA_OK ||
+        pa_bench_node_config(zDir, "leader", zLeaderStore, srv.nWorkers > 1, 0) != PA_OK ||
+        pa_bench_node_config(zDir, "helper", zHelperStore, srv.nWorkers > 1, 0) != PA_OK ||
         pa_task_load(&t, zPath) != PA_OK || pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK) {
         pa_bench_fail(b, "national", "set-up failed: %s", pa_error_detail());
         goto done;
@@ -372,7 +440,7 @@ void pa_bench_national(pa_bench *b)
     }
     fprintf(stderr, "bench national: %zu agencies in %zu counties, %zu states; task %.1f s, reports sealed in %.1f s "
                     "(2 threads, not timed below)\n", nKeys, nCounty, nState, tTask, tSeal);
-    if (pa_demo_start(&srv, zExe, zDir) != PA_OK) {
+    if (fleet_start(&srv, zExe, zDir) != PA_OK) {
         pa_bench_fail(b, "national", "servers: %s", pa_error_detail());
         goto done;
     }
@@ -385,9 +453,9 @@ void pa_bench_national(pa_bench *b)
     /* end to end: upload (aggregation running meanwhile), the rest of the aggregation, collection */
     agg_watch w = {c, t->leader.zEndpoint, 0, 0, 0, 0, 0, 0};
     double t0 = pa_bench_now_s();
-    double cpuL0 = pa_bench_process_cpu_s(srv.iLeaderPid), cpuH0 = pa_bench_process_cpu_s(srv.iHelperPid);
+    double cpuL0 = fleet_cpu_s(&srv, 0), cpuH0 = fleet_cpu_s(&srv, 1);
     w.tDeadline = t0 + 300;
-    pa_bench_rss_watch_start(&rw, srv.iLeaderPid, srv.iHelperPid);
+    pa_bench_rss_watch_start(&rw, &srv.aiPid[0][0], 2 * MAX_WORKERS);
     bWatcher = pthread_create(&watcher, NULL, watch_aggregation, &w) == 0;
     pa_bench_loader_run(&l);
     double tUpload = pa_bench_now_s() - t0;
@@ -436,11 +504,11 @@ void pa_bench_national(pa_bench *b)
                       rc.nWrong);
         goto done;
     }
-    double cpuL = pa_bench_process_cpu_s(srv.iLeaderPid) - cpuL0, cpuH = pa_bench_process_cpu_s(srv.iHelperPid) - cpuH0;
-    double rssL = pa_bench_peak_rss_mb(srv.iLeaderPid), rssH = pa_bench_peak_rss_mb(srv.iHelperPid);
+    double cpuL = fleet_cpu_s(&srv, 0) - cpuL0, cpuH = fleet_cpu_s(&srv, 1) - cpuH0;
+    double rssL = fleet_peak_rss_mb(&srv, 0), rssH = fleet_peak_rss_mb(&srv, 1);
     pa_bench_rss_watch_stop(&rw);
-    int bAlive = pa_bench_child_alive(srv.iLeaderPid) && pa_bench_child_alive(srv.iHelperPid);
-    pa_demo_stop(&srv); /* a graceful stop checkpoints the WAL: the files hold everything */
+    int bAlive = fleet_alive(&srv);
+    fleet_stop(&srv); /* a graceful stop checkpoints the WAL: the files hold everything */
     if (!bAlive)
         pa_bench_fail(b, "national", "a server died during the run");
     double mbL = file_mb(zDir, "leader.db") + file_mb(zDir, "leader.db-wal");
@@ -458,26 +526,34 @@ void pa_bench_national(pa_bench *b)
     pa_bench_add(b, "national", "aggregation done after", "the upload's start", tAggDone, "s", NULL);
     snprintf(zWhat, sizeof zWhat, "national + %zu states, %d collectors", t->nPartition, COLLECTORS);
     pa_bench_add(b, "national", "collection", zWhat, tEnd - tColl0, "s", NULL);
-    pa_bench_add(b, "national", "end to end", zParams, tEnd - t0, "s", "<= 30");
-    pa_bench_add(b, "national", "leader CPU per report", "upload, aggregation, collection", 1e6 * cpuL / (double)nAcked,
-                 "us", NULL);
-    pa_bench_add(b, "national", "helper CPU per report", "aggregation, collection", 1e6 * cpuH / (double)nAcked,
-                 "us", NULL);
-    pa_bench_add(b, "national", "leader peak RSS", "VmHWM", rssL, "MB", NULL);
-    pa_bench_add(b, "national", "helper peak RSS", "VmHWM", rssH, "MB", NULL);
-    pa_bench_add(b, "national", "leader peak anonymous memory", "RssAnon (no mapped store pages), every 0.1 s",
-                 rw.arPeakAnon[0], "MB", NULL);
-    pa_bench_add(b, "national", "helper peak anonymous memory", "RssAnon (no mapped store pages), every 0.1 s",
-                 rw.arPeakAnon[1], "MB", NULL);
-    pa_bench_add(b, "national", "leader store per 1,000 reports", "leader.db + WAL after stop",
-                 1e3 * mbL / (double)nAcked, "MB", NULL);
-    pa_bench_add(b, "national", "helper store per 1,000 reports", "helper.db + WAL after stop",
-                 1e3 * mbH / (double)nAcked, "MB", NULL);
+    pa_bench_add(b, "national", "end to end", zParams, tEnd - t0, "s", zLeaderStore ? "<= 45" : "<= 30");
+    double anonL = 0, anonH = 0;
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        anonL = rw.arPeakAnon[i] > anonL ? rw.arPeakAnon[i] : anonL;
+        anonH = rw.arPeakAnon[MAX_WORKERS + i] > anonH ? rw.arPeakAnon[MAX_WORKERS + i] : anonH;
+    }
+    snprintf(zWhat, sizeof zWhat, "upload, aggregation, collection; %d process%s", srv.nWorkers,
+             srv.nWorkers > 1 ? "es" : "");
+    pa_bench_add(b, "national", "leader CPU per report", zWhat, 1e6 * cpuL / (double)nAcked, "us", NULL);
+    snprintf(zWhat, sizeof zWhat, "aggregation, collection; %d process%s", srv.nWorkers, srv.nWorkers > 1 ? "es" : "");
+    pa_bench_add(b, "national", "helper CPU per report", zWhat, 1e6 * cpuH / (double)nAcked, "us", NULL);
+    snprintf(zWhat, sizeof zWhat, "VmHWM%s", srv.nWorkers > 1 ? ", the largest worker" : "");
+    pa_bench_add(b, "national", "leader peak RSS", zWhat, rssL, "MB", NULL);
+    pa_bench_add(b, "national", "helper peak RSS", zWhat, rssH, "MB", NULL);
+    snprintf(zWhat, sizeof zWhat, "RssAnon (no mapped store pages)%s", srv.nWorkers > 1 ? ", the largest worker" : "");
+    pa_bench_add(b, "national", "leader peak anonymous memory", zWhat, anonL, "MB", NULL);
+    pa_bench_add(b, "national", "helper peak anonymous memory", zWhat, anonH, "MB", NULL);
+    if (zLeaderStore == NULL) { /* SQLite files; a PostgreSQL database is sized by benchmarks/national-pg.sh */
+        pa_bench_add(b, "national", "leader store per 1,000 reports", "leader.db + WAL after stop",
+                     1e3 * mbL / (double)nAcked, "MB", NULL);
+        pa_bench_add(b, "national", "helper store per 1,000 reports", "helper.db + WAL after stop",
+                     1e3 * mbH / (double)nAcked, "MB", NULL);
+    }
 done:
     pa_bench_rss_watch_stop(&rw);
     if (bCollector)
         pa_keys_wipe(&collector);
-    pa_demo_stop(&srv);
+    fleet_stop(&srv);
     pa_http_client_free(&c);
     for (size_t i = 0; l.apMsg && i < l.n; i++)
         free(l.apMsg[i]);
@@ -493,6 +569,8 @@ done:
     pa_synth_free(s);
     pa_task_free(t);
     snprintf(zPath, sizeof zPath, "rm -rf %s", zDir);
-    if (system(zPath) != 0)
+    if (getenv("PA_BENCH_KEEP") != NULL)
+        fprintf(stderr, "bench national: PA_BENCH_KEEP: the deployment stays in %s\n", zDir);
+    else if (system(zPath) != 0)
         fprintf(stderr, "bench national: could not remove %s\n", zDir);
 }
