@@ -254,8 +254,8 @@ void pa_bench_load(pa_bench *b)
     snprintf(zPath, sizeof zPath, "%s/task.json", zDir);
     snprintf(zCa, sizeof zCa, "%s/tls/cert.pem", zDir);
     snprintf(zSlowOut, sizeof zSlowOut, "%s/slow.out", zDir);
-    if (pa_demo_setup(&so) != PA_OK || pa_bench_node_config(zDir, "leader", NULL, 0, 256) != PA_OK || pa_task_load(&t, zPath) != PA_OK ||
-        pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK) {
+    if (pa_demo_setup(&so) != PA_OK || pa_bench_node_config(zDir, "leader", NULL, 0, 256) != PA_OK ||
+        pa_task_load(&t, zPath) != PA_OK || pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK) {
         pa_bench_fail(b, "load", "set-up failed: %s", pa_error_detail());
         goto done;
     }
@@ -406,14 +406,14 @@ void pa_bench_load(pa_bench *b)
                  nAcked, AGENCIES_AT_ONCE);
     pa_bench_add(b, "load", bAttack ? "upload under attack" : "upload, no attack", zParams,
                  (double)nAcked / tUpload, "reports/s", NULL);
-    pa_bench_add(b, "load", "upload latency p50", "POST to acknowledgement", 1e3 * pa_bench_loader_latency(&l, 0.50), "ms",
-                 NULL);
-    pa_bench_add(b, "load", "upload latency p99", "POST to acknowledgement", 1e3 * pa_bench_loader_latency(&l, 0.99), "ms",
-                 NULL);
+    pa_bench_add(b, "load", "upload latency p50", "POST to acknowledgement",
+                 1e3 * pa_bench_loader_latency(&l, 0.50), "ms", NULL);
+    pa_bench_add(b, "load", "upload latency p99", "POST to acknowledgement",
+                 1e3 * pa_bench_loader_latency(&l, 0.99), "ms", NULL);
     pa_bench_add(b, "load", "upload + aggregation", "aggregation during the upload", (double)nAcked / tAgg,
                  "reports/s", NULL);
-    pa_bench_add(b, "load", "leader CPU per report", "upload, aggregation; attack included", 1e6 * cpuL / (double)nAcked,
-                 "us", NULL);
+    pa_bench_add(b, "load", "leader CPU per report", "upload, aggregation; attack included",
+                 1e6 * cpuL / (double)nAcked, "us", NULL);
     pa_bench_add(b, "load", "helper CPU per report", "aggregation", 1e6 * cpuH / (double)nAcked, "us", NULL);
     snprintf(zParams, sizeof zParams, "VmHWM; bound %.0f MB", rBound);
     pa_bench_add(b, "load", "leader peak RSS", zParams, rssL, "MB", NULL);
