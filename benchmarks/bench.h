@@ -62,8 +62,12 @@ void pa_bench_collect_year(pa_bench *b, const pa_task *t, const char *zDir, cons
 
 /* bench_loader.c: many concurrent agencies posting sealed reports over HTTPS
  * (pa_client_upload, keep-alive, one connection per agency thread).  Report i is
- * apMsg[i], anMsg[i] bytes, sealed beforehand.  Out: aLatency[i] (s) and
- * abAcked[i] = 1 for each upload the leader acknowledged (2xx). */
+ * apMsg[i], anMsg[i] bytes, sealed beforehand.  A transport failure is tried
+ * again (PA_BENCH_UPLOAD_TRIES in all, nRetried counts the extra tries), as an
+ * agency's spool does; a retry refused as a replay was stored by an earlier try
+ * whose answer was lost (nStoredEarlier) and counts as acknowledged.  Out: aLatency[i] (s, first try to acknowledgement) and
+ * abAcked[i] = 1 for each upload the leader acknowledged (2xx); nFailed the others. */
+#define PA_BENCH_UPLOAD_TRIES 3
 #include <stdatomic.h>
 #include <stdint.h>
 #include "privagg/http.h"
@@ -76,7 +80,7 @@ typedef struct {
     unsigned nClients;
     double *aLatency;
     unsigned char *abAcked;
-    atomic_size_t iNext, nAcked, nFailed, nLogged;
+    atomic_size_t iNext, nAcked, nFailed, nLogged, nRetried, nStoredEarlier;
 } pa_bench_loader;
 int pa_bench_loader_run(pa_bench_loader *l);
 void pa_bench_loader_free(pa_bench_loader *l);

@@ -29,16 +29,34 @@ static void *loader_thread(void *p)
     pa_http_client *c = NULL;
     pa_http_client_opts o = {0};
     o.ca_file = l->zCa;
-    if (pa_http_client_new(&c, &o) != PA_OK)
-        c = NULL; /* every upload this agency would have made fails */
     for (;;) {
         size_t i = atomic_fetch_add(&l->iNext, 1);
         if (i >= l->n)
             break;
         const uint8_t *pMsg = l->apMsg[i];
         size_t nMsg = l->anMsg[i];
+        /* a transport failure (timeout, connection dropped) is tried again with the
+         * same sealed report, as `privagg submit` does from its spool; the latency is
+         * what the agency waited, from the first try to the acknowledgement */
         double t0 = pa_bench_now_s();
-        int rc = (c == NULL || pMsg == NULL) ? PA_EIO : pa_client_upload(c, l->t, pMsg, nMsg);
+        int rc = PA_EIO;
+        for (unsigned iTry = 0; iTry < PA_BENCH_UPLOAD_TRIES && rc == PA_EIO; iTry++) {
+            if (iTry > 0) {
+                atomic_fetch_add(&l->nRetried, 1);
+                pa_http_client_free(&c);
+                usleep(200000);
+            }
+            if (c == NULL && pa_http_client_new(&c, &o) != PA_OK)
+                c = NULL;
+            rc = (c == NULL || pMsg == NULL) ? PA_EIO : pa_client_upload(c, l->t, pMsg, nMsg);
+            if (rc == PA_EEXISTS && iTry > 0 && strstr(pa_error_detail(), "(replay)") != NULL) {
+                /* an earlier try was stored and only its answer was lost: acknowledged now */
+                atomic_fetch_add(&l->nStoredEarlier, 1);
+                rc = PA_OK;
+            }
+            if (rc == PA_EIO && atomic_fetch_add(&l->nLogged, 1) < 5)
+                fprintf(stderr, "bench: upload %zu, try %u: %s\n", i, iTry + 1, pa_error_detail());
+        }
         double dt = pa_bench_now_s() - t0;
         if (rc == PA_OK) {
             l->aLatency[i] = dt;
@@ -47,8 +65,8 @@ static void *loader_thread(void *p)
         } else {
             l->aLatency[i] = -1;
             atomic_fetch_add(&l->nFailed, 1);
-            if (atomic_fetch_add(&l->nLogged, 1) < 5)
-                fprintf(stderr, "bench: upload %zu failed: %s\n", i, pa_error_detail());
+            if (rc != PA_EIO)
+                fprintf(stderr, "bench: upload %zu refused: %s\n", i, pa_error_detail());
         }
     }
     pa_http_client_free(&c);
@@ -64,6 +82,8 @@ int pa_bench_loader_run(pa_bench_loader *l)
     atomic_store(&l->nAcked, 0);
     atomic_store(&l->nFailed, 0);
     atomic_store(&l->nLogged, 0);
+    atomic_store(&l->nRetried, 0);
+    atomic_store(&l->nStoredEarlier, 0);
     l->aLatency = calloc(l->n ? l->n : 1, sizeof *l->aLatency);
     l->abAcked = calloc(l->n ? l->n : 1, 1);
     if (aThread == NULL || l->aLatency == NULL || l->abAcked == NULL) {

@@ -6,7 +6,7 @@
 # aggregation meanwhile, then every month's statewide release.  The bench exits 1
 # (and so does this test) if the leader or the helper died, a report was lost or
 # counted twice, a legitimate upload failed, an oversized body was accepted, or
-# the leader's peak RSS passed the bound it states (256 MB; x4 under ASan).
+# the leader's peak RSS passed the bound it states (256 MB; x8 under ASan).
 # The full run (20,000 reports) is `privagg_bench --filter load`.
 set -u
 PRIVAGG=$1
