@@ -61,4 +61,61 @@ void pa_bench_period(char zOut[8], size_t iMonth);
 void pa_bench_collect_year(pa_bench *b, const pa_task *t, const char *zDir, const char *zCa, size_t nMonths,
                            int bStateOnly);
 
+/* bench_loader.c: many concurrent agencies posting sealed reports over HTTPS
+ * (pa_client_upload, keep-alive, one connection per agency thread).  Report i is
+ * apMsg[i], anMsg[i] bytes, sealed beforehand.  A transport failure is tried
+ * again (PA_BENCH_UPLOAD_TRIES in all, nRetried counts the extra tries), as an
+ * agency's spool does; a retry refused as a replay was stored by an earlier try
+ * whose answer was lost (nStoredEarlier) and counts as acknowledged.  Out: aLatency[i] (s, first try to acknowledgement) and
+ * abAcked[i] = 1 for each upload the leader acknowledged (2xx); nFailed the others. */
+#define PA_BENCH_UPLOAD_TRIES 3
+#include <stdatomic.h>
+#include <stdint.h>
+#include "privagg/http.h"
+typedef struct {
+    const pa_task *t;
+    const char *zCa;
+    size_t n;
+    uint8_t **apMsg;
+    size_t *anMsg;
+    unsigned nClients;
+    double *aLatency;
+    unsigned char *abAcked;
+    atomic_size_t iNext, nAcked, nFailed, nLogged, nRetried, nStoredEarlier;
+} pa_bench_loader;
+int pa_bench_loader_run(pa_bench_loader *l);
+void pa_bench_loader_free(pa_bench_loader *l);
+/* The rQuantile (0.5, 0.99) upload latency of the acknowledged uploads, seconds. */
+double pa_bench_loader_latency(const pa_bench_loader *l, double rQuantile);
+/* A process's CPU seconds (user + system), peak and current resident memory (MB,
+ * VmHWM / VmRSS), from /proc; 0 when it cannot be read. */
+double pa_bench_process_cpu_s(int iPid);
+double pa_bench_peak_rss_mb(int iPid);
+/* RssAnon: the process's own memory (heap, SQLite page caches, stacks), without
+ * the file pages of the memory-mapped store, which the kernel may drop. */
+double pa_bench_anon_mb(int iPid);
+/* A thread sampling the RssAnon of up to 8 processes every 100 ms: the peaks. */
+#include <pthread.h>
+#define PA_BENCH_WATCH_MAX 8
+typedef struct {
+    int aiPid[PA_BENCH_WATCH_MAX];
+    double arPeakAnon[PA_BENCH_WATCH_MAX];
+    atomic_int bStop;
+    int bRunning;
+    pthread_t thread;
+} pa_bench_rss_watch;
+int pa_bench_rss_watch_start(pa_bench_rss_watch *w, const int *aiPid, int nPid);
+void pa_bench_rss_watch_stop(pa_bench_rss_watch *w);
+/* 1 while child iPid runs (a child that exited is reaped). */
+int pa_bench_child_alive(int iPid);
+/* Edit zDir/<zRole>.json (a deployment of pa_demo_setup): the store (NULL: kept),
+ * listen.reuse_port (several workers on one port), limits.max_per_address (0: kept). */
+int pa_bench_node_config(const char *zDir, const char *zRole, const char *zStore, int bReusePort,
+                         unsigned nMaxPerAddress);
+/* A counter of the leader's /metrics (zSeries with its labels), 0 if absent, -1 on error. */
+long pa_bench_leader_counter(pa_http_client *c, const char *zLeader, const char *zSeries);
+
+void pa_bench_load(pa_bench *b);
+void pa_bench_national(pa_bench *b);
+
 #endif

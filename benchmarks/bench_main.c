@@ -144,6 +144,10 @@ int main(int argc, char **argv)
         pa_bench_workers(&b);
     if (pa_bench_wanted(&b, "submit"))
         pa_bench_submit(&b);
+    if (pa_bench_wanted(&b, "load"))
+        pa_bench_load(&b);
+    if (pa_bench_wanted(&b, "national"))
+        pa_bench_national(&b);
 
     if (json_dump_file(b.pRows, zJson, JSON_INDENT(2)) != 0) {
         fprintf(stderr, "privagg_bench: cannot write %s\n", zJson);

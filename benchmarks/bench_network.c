@@ -93,25 +93,6 @@ static void *make_reports(void *p)
     return NULL;
 }
 
-/* CPU seconds (user + system) used so far by process iPid, from /proc. */
-static double process_cpu_s(int iPid)
-{
-    char zPath[64], zBuf[1024];
-    unsigned long long utime = 0, stime = 0;
-    snprintf(zPath, sizeof zPath, "/proc/%d/stat", iPid);
-    FILE *f = fopen(zPath, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(zBuf, 1, sizeof zBuf - 1, f);
-    fclose(f);
-    zBuf[n] = '\0';
-    const char *z = strrchr(zBuf, ')'); /* fields 14 and 15 follow the command name */
-    if (z == NULL || sscanf(z + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                            &stime) != 2)
-        return 0;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* Busy, I/O-wait and total jiffies of the whole machine, from /proc/stat. */
 static void machine_jiffies(unsigned long long *pBusy, unsigned long long *pIoWait, unsigned long long *pTotal)
 {
@@ -130,28 +111,10 @@ static void machine_jiffies(unsigned long long *pBusy, unsigned long long *pIoWa
     fclose(f);
 }
 
-/* A counter of the leader's /metrics (zSeries with its labels), 0 if absent, -1 on error. */
-static long leader_counter(pa_http_client *c, const char *zLeader, const char *zSeries)
-{
-    char zUrl[600];
-    pa_http_reply r;
-    long n = 0;
-    snprintf(zUrl, sizeof zUrl, "%s/metrics", zLeader);
-    if (pa_http_client_request(c, "GET", zUrl, NULL, NULL, NULL, 0, &r) != PA_OK)
-        return -1;
-    for (const char *z = r.body ? (const char *)r.body : ""; (z = strstr(z, zSeries)) != NULL; z++)
-        if ((z == (const char *)r.body || z[-1] == '\n') && z[strlen(zSeries)] == ' ') {
-            n = strtol(z + strlen(zSeries), NULL, 10);
-            break;
-        }
-    pa_http_reply_free(&r);
-    return n;
-}
-
 /* The leader's count of aggregated reports. */
 static long aggregated(pa_http_client *c, const char *zLeader)
 {
-    return leader_counter(c, zLeader, "privagg_reports_total{outcome=\"accepted\"}");
+    return pa_bench_leader_counter(c, zLeader, "privagg_reports_total{outcome=\"accepted\"}");
 }
 
 void pa_bench_network(pa_bench *b)
@@ -213,7 +176,7 @@ void pa_bench_network(pa_bench *b)
     pa_http_client_new(&c, &co);
 
     double t0 = pa_bench_now_s(), tFirst = 0, tLast = 0;
-    double cpuLeader0 = process_cpu_s(srv.iLeaderPid), cpuSelf0 = pa_bench_cpu_s();
+    double cpuLeader0 = pa_bench_process_cpu_s(srv.iLeaderPid), cpuSelf0 = pa_bench_cpu_s();
     unsigned long long nBusy0, nWait0, nTotal0, nBusy1, nWait1, nTotal1;
     machine_jiffies(&nBusy0, &nWait0, &nTotal0);
     if (nClients < 1 || nClients > MAX_CLIENTS)
@@ -223,7 +186,7 @@ void pa_bench_network(pa_bench *b)
     for (int i = 0; i < nClients; i++)
         pthread_join(aThread[i], NULL);
     double tUpload = pa_bench_now_s() - t0;
-    double cpuLeader = process_cpu_s(srv.iLeaderPid) - cpuLeader0, cpuSelf = pa_bench_cpu_s() - cpuSelf0;
+    double cpuLeader = pa_bench_process_cpu_s(srv.iLeaderPid) - cpuLeader0, cpuSelf = pa_bench_cpu_s() - cpuSelf0;
     machine_jiffies(&nBusy1, &nWait1, &nTotal1);
     /* aggregation: the helper comes up; from the first report verified to the last */
     /* only what succeeded counts; any failure fails the run */
@@ -267,7 +230,7 @@ void pa_bench_network(pa_bench *b)
         pa_bench_add(b, "network", "upload: machine CPU idle waiting for I/O", "both cores",
                      100.0 * (double)(nWait1 - nWait0) / (double)(nTotal1 - nTotal0), "%", NULL);
     }
-    long nCommits = leader_counter(c, t->leader.zEndpoint, "privagg_upload_commits_total");
+    long nCommits = pa_bench_leader_counter(c, t->leader.zEndpoint, "privagg_upload_commits_total");
     if (nCommits > 0)
         pa_bench_add(b, "network", "upload: reports per group commit", "one transaction, one fsync",
                      (double)nOk / (double)nCommits, "reports", NULL);
