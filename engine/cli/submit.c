@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "privagg/client.h"
 #include "privagg/common.h"
+#include "privagg/report.h"
 #include "privagg/submit.h"
 
 /* Exit codes (sysexits.h values where one fits; docs/submit.md). */
@@ -587,7 +588,7 @@ static int do_submit(run *r)
         return EXIT_USAGE;
     if (val(r, "--period")) {
         if (!pa_period_valid(val(r, "--period"))) {
-            fprintf(stderr, "privagg submit: --period: \"%s\" is not YYYY-MM\n", val(r, "--period"));
+            fprintf(stderr, "privagg submit: --period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on (e.g. 2026-01)\n", val(r, "--period"));
             return EXIT_USAGE;
         }
         snprintf(zPeriod, sizeof zPeriod, "%s", val(r, "--period"));

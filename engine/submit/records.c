@@ -22,6 +22,7 @@
 
 #include "common/guard.h"
 #include "privagg/common.h"
+#include "privagg/report.h"
 #include "submit/records_internal.h"
 
 #define READ_BUF ((size_t)1 << 20)
@@ -658,7 +659,7 @@ int pa_records_tally(const pa_records_mapping *m, const pa_task *t, FILE *f, con
     memset(aCounts, 0, t->nCell * sizeof *aCounts);
     if (zPeriod == NULL || strlen(zPeriod) != 7 || zPeriod[4] != '-' || digits(zPeriod, 4, &y) ||
         digits(zPeriod + 5, 2, &mo) || mo < 1 || mo > 12)
-        return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", zPeriod ? zPeriod : "");
+        return pa_fail(PA_EINVAL, "period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", zPeriod ? zPeriod : "");
     memset(&c, 0, sizeof c);
     memset(&T, 0, sizeof T);
     c.f = f;

@@ -73,7 +73,7 @@ int pa_submit_report_id(const pa_task *t, const pa_keys *pAgency, const char *zP
     if (sodium_memcmp(pEntry->aPublicKey, pAgency->aPublic, 32) != 0)
         return pa_fail(PA_EAUTH, "submit: agency %s's key is not the one in the task", pAgency->zId);
     if (!pa_period_valid(zPeriod))
-        return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", zPeriod);
+        return pa_fail(PA_EINVAL, "period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", zPeriod);
     PA_GUARD(pa_vdaf_from_task(&v, t, &bField128));
     rc = check_counts(t, v, aCounts, nCounts);
 
