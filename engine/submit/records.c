@@ -78,10 +78,23 @@ static int put(csv_in *c, unsigned char ch)
 
 static int end_field(csv_in *c)
 {
-    if (c->nField == MAX_FIELDS)
+    if (c->nField >= MAX_FIELDS)
         return pa_fail(PA_EDECODE, "%s: line %llu: more than %d fields", c->zName,
                        (unsigned long long)c->iRecLine, MAX_FIELDS);
     PA_GUARD(put(c, '\0'));
+    return PA_OK;
+}
+
+/* A comma: the field ends and the next one starts, which must still have a slot
+ * in aField (a 257th field used to be written past its end: found by the
+ * records fuzz target, tests/fuzz/corpus/records/fields-257). */
+static int next_field(csv_in *c)
+{
+    PA_GUARD(end_field(c));
+    if (c->nField + 1 >= MAX_FIELDS)
+        return pa_fail(PA_EDECODE, "%s: line %llu: more than %d fields; is this an incident export?", c->zName,
+                       (unsigned long long)c->iRecLine, MAX_FIELDS);
+    c->aField[++c->nField] = c->nRec;
     return PA_OK;
 }
 
@@ -172,8 +185,7 @@ static int next_record(csv_in *c)
         case START:
         case PLAIN:
             if (ch == ',') {
-                PA_GUARD(end_field(c));
-                c->aField[++c->nField] = c->nRec;
+                PA_GUARD(next_field(c));
                 st = START;
                 bAny = 1;
             } else if (ch == '\n' || ch == '\r') {
@@ -216,8 +228,7 @@ static int next_record(csv_in *c)
                 PA_GUARD(put(c, '"'));
                 st = QUOTED;
             } else if (ch == ',') {
-                PA_GUARD(end_field(c));
-                c->aField[++c->nField] = c->nRec;
+                PA_GUARD(next_field(c));
                 st = START;
             } else if (ch == '\n' || ch == '\r') {
                 if (ch == '\r') {
