@@ -2,8 +2,10 @@
 # The README's test command: installs dependencies, then builds and runs every
 # test twice — a plain Release build, and a Debug build under ASan + UBSan — and,
 # after the plain run, `privagg_bench --quick` as a smoke test (every benchmark
-# with small counts, a few seconds; it fails when any operation fails).  Tests
-# that cannot run here (valgrind re-runs under ASan) are reported as skipped.
+# with small counts, a few seconds; it fails when any operation fails) — and
+# last, libFuzzer on every fuzz target for 30 s, two at a time (scripts/fuzz,
+# a clang build in build-fuzz/).  Tests that cannot run here (valgrind re-runs
+# under ASan) are reported as skipped.
 # The tests labelled pg run on a private PostgreSQL cluster that CTest starts and
 # stops (scripts/pg-cluster.sh); here PostgreSQL is required (PA_REQUIRE_PG=1): a
 # cluster that cannot start fails them instead of skipping them.
