@@ -37,10 +37,10 @@ static int h_echo(void *ctx, const pa_http_req *req, pa_http_response *resp)
 }
 
 static const pa_http_route g_routes[] = {
-    {"POST", "/tasks/t/reports", h_echo, false, NULL, NULL, "application/octet-stream"},
-    {"POST", "/tasks/t/collections", h_echo, true, g_token, NULL, "application/octet-stream"},
-    {"GET", "/tasks/t/collections/", h_echo, true, g_token, NULL, NULL},
-    {"POST", "/echo", h_echo, false, NULL, NULL, NULL},
+    {"POST", "/tasks/t/reports", h_echo, false, NULL, NULL, "application/octet-stream", NULL, 0},
+    {"POST", "/tasks/t/collections", h_echo, true, g_token, NULL, "application/octet-stream", NULL, 0},
+    {"GET", "/tasks/t/collections/", h_echo, true, g_token, NULL, NULL, NULL, 0},
+    {"POST", "/echo", h_echo, false, NULL, NULL, NULL, NULL, 0},
 };
 
 static void start(void)

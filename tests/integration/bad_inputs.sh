@@ -24,6 +24,7 @@ D=$T/d
 KEY=$D/keys/agencies/$(ls "$D/keys/agencies" | grep '\.key$' | head -1)
 { echo "cell,count"; echo "0,1"; } >"$T/ok.csv"
 SUBMIT=("$PRIVAGG" submit --task "$D/task.json" --key "$KEY" --ca "$D/tls/cert.pem")
+SUBMIT_NOKEY=("$PRIVAGG" submit --task "$D/task.json" --ca "$D/tls/cert.pem")
 
 # conformance: an empty folder (was UBSan: qsort(NULL, 0))
 mkdir "$T/empty"
@@ -72,6 +73,9 @@ expect "open.db-wal: mode 640" "$PRIVAGG" serve --config "$C"
 # ---- rows C23.. of tests/README.md --------------------------------------------
 P=$PRIVAGG
 DRY=("$PRIVAGG" submit --task "$D/task.json" --key "$KEY" --ca "$D/tls/cert.pem" --period 2026-01 --dry-run)
+# the same without --task, or without --key (an option given twice is refused)
+DRYK=("$PRIVAGG" submit --key "$KEY" --ca "$D/tls/cert.pem" --period 2026-01 --dry-run)
+DRYT=("$PRIVAGG" submit --task "$D/task.json" --ca "$D/tls/cert.pem" --period 2026-01 --dry-run)
 # commands and their flags
 expect "unknown command 'nosuch'" "$P" nosuch
 expect "unknown option '--bogus'" "$P" submit --bogus
@@ -79,7 +83,7 @@ expect "'abc' is not a finite number" "$P" dp eps --rho abc --delta 1e-6
 expect "rho: -1 must be finite and >= 0" "$P" dp eps --rho -1 --delta 1e-6
 expect "delta: 2 outside (0, 1)" "$P" dp eps --rho 0.1 --delta 2
 expect "missing required option: --delta" "$P" dp eps --rho 0.1
-expect "unknown argument: --n" "$P" dp sample --sigma2 1 --n 3
+expect "unknown option .--n." "$P" dp sample --sigma2 1 --n 3
 expect 'role: "king" is not one of' "$P" keygen --role king --out "$T/king"
 expect "needs --id ORI or --state ST" "$P" keygen --role agency --out "$T/a1"
 expect "--role and --out are required" "$P" keygen --role leader
@@ -93,7 +97,7 @@ expect '"0" is not a whole number in 1..100' "${DRY[@]}" --counts "$T/ok.csv" --
 expect '"abc" is not a whole number in 1..100' "${DRY[@]}" --counts "$T/ok.csv" --attempts abc
 expect '"-5" is not a whole number in 1..600000' "${DRY[@]}" --counts "$T/ok.csv" --backoff-ms -5
 expect '"2" is not a number in \[0, 1\]' "${DRY[@]}" --records "$T/ok.csv" --max-bad-share 2
-expect "role leader, expected agency" "${DRY[@]}" --counts "$T/ok.csv" --key "$D/keys/leader.key"
+expect "role leader, expected agency" "${DRYT[@]}" --counts "$T/ok.csv" --key "$D/keys/leader.key"
 COLLECT=("$P" collect --task "$D/task.json" --key "$D/keys/collector.key" --period 2026-01 --ca "$D/tls/cert.pem")
 expect '"99999" is not one of the task' "${COLLECT[@]}" --partition 99999 --timeout 2
 expect '"-1" is not a whole number in 1..86400' "${COLLECT[@]}" --timeout -1
@@ -134,29 +138,29 @@ j = json.loads(t); j["parties"]["agencies"] = []; put("noag", json.dumps(j))
 put("array", "[]")
 put("deep", "[" * 100000 + "]" * 100000)
 EOF
-expect "duplicate object key" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-dup.json"
-expect "name: length 2000000 is outside 1..256" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-huge.json"
-expect "vdaf.length: must be an integer" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-type.json"
-expect "batching.min_agencies: -1 is below 1" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-neg.json"
-expect "too big integer" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-big.json"
-expect "invalid token near 'NaN'" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-nan.json"
-expect "near end of file" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-trunc.json"
-expect "line 1 column 1: '\[' or '{' expected" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-bom.json"
-expect "parties.agencies: 0 agencies" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-noag.json"
-expect "must be a JSON object" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-array.json"
-expect "maximum parsing depth" "${DRY[@]}" --counts "$T/ok.csv" --task "$T/task-deep.json"
+expect "duplicate object key" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-dup.json"
+expect "name: length 2000000 is outside 1..256" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-huge.json"
+expect "vdaf.length: must be an integer" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-type.json"
+expect "batching.min_agencies: -1 is below 1" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-neg.json"
+expect "too big integer" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-big.json"
+expect "invalid token near 'NaN'" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-nan.json"
+expect "task: line [0-9]* column [0-9]*: .*end of" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-trunc.json"
+expect "line 1 column 1: '\[' or '{' expected" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-bom.json"
+expect "parties.agencies: 0 agencies" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-noag.json"
+expect "must be a JSON object" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-array.json"
+expect "maximum parsing depth" "${DRYK[@]}" --counts "$T/ok.csv" --task "$T/task-deep.json"
 
 # private key files
 cp "$KEY" "$T/k644.key"; chmod 644 "$T/k644.key"
-expect "mode 644 lets others read a private key" "${DRY[@]}" --counts "$T/ok.csv" --key "$T/k644.key"
+expect "mode 644 lets others read a private key" "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/k644.key"
 cp "$KEY" "$T/k.key"; chmod 600 "$T/k.key"; ln -s "$T/k.key" "$T/ksym.key"
-expect "is a symbolic link" "${DRY[@]}" --counts "$T/ok.csv" --key "$T/ksym.key"
+expect "is a symbolic link" "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/ksym.key"
 head -c 100 "$KEY" >"$T/kt.key"; chmod 600 "$T/kt.key"
-expect "premature end of input" "${DRY[@]}" --counts "$T/ok.csv" --key "$T/kt.key"
+expect "premature end of input" "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/kt.key"
 : >"$T/ke.key"; chmod 600 "$T/ke.key"
-expect "expected near end of file" "${DRY[@]}" --counts "$T/ok.csv" --key "$T/ke.key"
+expect "expected near end of file" "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/ke.key"
 mkdir "$T/kdir.key"
-expect "not a regular file" "${DRY[@]}" --counts "$T/ok.csv" --key "$T/kdir.key"
+expect "not a regular file" "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/kdir.key"
 python3 - "$KEY" "$T" <<'EOF'
 import json, os, sys
 j, out = json.load(open(sys.argv[1])), sys.argv[2] + "/k-"
@@ -167,12 +171,12 @@ k = dict(j); k["role"] = "emperor"; put("role", k)
 k = dict(j); k["secret_kye"] = k["secret_key"]; put("extra", k)
 k = dict(j); k["secret_key"] = "zz" * 64; put("hex", k)
 EOF
-expect "secret_key: expected 128 hex digits" "${DRY[@]}" --counts "$T/ok.csv" --key "$T/k-short.key"
-expect "role: missing or not a role" "${DRY[@]}" --counts "$T/ok.csv" --key "$T/k-role.key"
-expect '"secret_kye": unknown field' "${DRY[@]}" --counts "$T/ok.csv" --key "$T/k-extra.key"
-expect "secret_key: expected 128 hex digits" "${DRY[@]}" --counts "$T/ok.csv" --key "$T/k-hex.key"
+expect "secret_key: expected 128 hex digits" "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/k-short.key"
+expect "role: missing or not a role" "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/k-role.key"
+expect '"secret_kye": unknown field' "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/k-extra.key"
+expect "secret_key: expected 128 hex digits" "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/k-hex.key"
 "$P" keygen --role agency --id MOXXXX --out "$T/stranger" >/dev/null 2>&1
-expect 'agency "MOXXXX" is not in the task' "${DRY[@]}" --counts "$T/ok.csv" --key "$T/stranger.key"
+expect 'agency "MOXXXX" is not in the task' "${DRYT[@]}" --counts "$T/ok.csv" --key "$T/stranger.key"
 expect "the public key of the helper, not of the leader" "${DRY[@]}" --counts "$T/ok.csv" --leader-pub "$D/keys/helper.pub"
 
 # the records mapping file and the NIBRS table

@@ -81,7 +81,7 @@ CAP_PID=$!
 for _ in $(seq 50); do grep -q ready "$T/catch.out" 2>/dev/null && break; sleep 0.1; done
 id=$(ls "$D/keys/agencies" | grep '\.key$' | head -1 | sed 's/\.key$//')
 { echo "cell,count"; echo "0,1"; } >"$T/one.csv"
-"$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$id.key" --period 2026-08 --attempts 1 \
+"$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$id.key" --period 2026-08 --attempts 1 --offline-keys \
   --counts "$T/one.csv" --ca "$D/tls/cert.pem" --spool "$T/spool.db" >/dev/null 2>"$T/catch.err"
 wait "$CAP_PID" 2>/dev/null; CAP_PID=
 [ -s "$T/report.bin" ] || { echo "FAIL: no report captured: $(cat "$T/catch.err" "$T/catch.out")"; exit 1; }
