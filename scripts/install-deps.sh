@@ -12,7 +12,11 @@ PACKAGES=(
   valgrind     # tests only: valgrind/memcheck.h and the ctgrind (constant-time) re-runs
   postgresql   # tests only: a private cluster for the tests labelled pg (scripts/pg-cluster.sh)
   chromium python3  # tests only: report.html rendered headless (tests/integration/report_browser.sh);
-                    # python3 edits files in the audit tampering test
+                    # python3 edits files in the audit tampering test and captures a report
+                    # in tests/integration/bad_requests.sh
+  clang libclang-rt-14-dev  # tests only: libFuzzer (clang -fsanitize=fuzzer; libclang_rt.fuzzer is in
+                            # libclang-rt-14-dev, only recommended by clang-14) for scripts/fuzz in CI
+  time              # tests only: /usr/bin/time, the CPU seconds per fuzz target (scripts/fuzz)
 )
 
 missing=()

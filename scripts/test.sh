@@ -2,8 +2,10 @@
 # The README's test command: installs dependencies, then builds and runs every
 # test twice — a plain Release build, and a Debug build under ASan + UBSan — and,
 # after the plain run, `privagg_bench --quick` as a smoke test (every benchmark
-# with small counts, a few seconds; it fails when any operation fails).  Tests
-# that cannot run here (valgrind re-runs under ASan) are reported as skipped.
+# with small counts, a few seconds; it fails when any operation fails) — and
+# last, libFuzzer on every fuzz target for 30 s, two at a time (scripts/fuzz,
+# a clang build in build-fuzz/).  Tests that cannot run here (valgrind re-runs
+# under ASan) are reported as skipped.
 # The tests labelled pg run on a private PostgreSQL cluster that CTest starts and
 # stops (scripts/pg-cluster.sh); here PostgreSQL is required (PA_REQUIRE_PG=1): a
 # cluster that cannot start fails them instead of skipping them.
@@ -38,14 +40,15 @@ for kind in plain asan; do
     fi
   fi
 done
-# libFuzzer on every decoder, 30 s each (PA_FUZZ_SECONDS), where clang and its
-# fuzzer runtime are installed (not a default dependency: the regular builds
-# above already replay each target's committed corpus as the "fuzz" tests)
+# libFuzzer on every decoder (tests/fuzz, 19 targets), 30 s each (PA_FUZZ_SECONDS),
+# two at a time (one per core: about 5 minutes), with clang's libFuzzer from
+# Debian (scripts/install-deps.sh installs clang and libclang-rt-14-dev)
 if command -v clang >/dev/null && [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ]; then
-  echo "=== fuzz: every target for ${PA_FUZZ_SECONDS:-10} s"
-  bash scripts/fuzz --seconds "${PA_FUZZ_SECONDS:-10}" || status=1
+  echo "=== fuzz: every target for ${PA_FUZZ_SECONDS:-30} s, ${PA_FUZZ_JOBS:-2} at a time"
+  bash scripts/fuzz --seconds "${PA_FUZZ_SECONDS:-30}" --jobs "${PA_FUZZ_JOBS:-2}" || status=1
 else
-  echo "=== fuzz: SKIP (no clang with libFuzzer; the corpus replays ran above)"
+  echo "=== fuzz: FAILED: no clang with libFuzzer (scripts/install-deps.sh installs it)"
+  status=1
 fi
-[ $status -eq 0 ] && echo "all test runs passed (plain and ASan+UBSan, benchmark smoke test)"
+[ $status -eq 0 ] && echo "all test runs passed (plain and ASan+UBSan, benchmark smoke test, fuzz)"
 exit $status

@@ -79,6 +79,10 @@ int pa_cli_collect(int argc, char **argv)
         rc = pa_keys_read_private(&k, pa_cli_value(o, n, "--key"));
     if (rc == PA_OK && k.eRole != PA_ROLE_COLLECTOR)
         rc = pa_fail(PA_EINVAL, "--key: role %s, expected collector", pa_role_name(k.eRole));
+    /* a partition the task does not have is refused here, before the leader is asked */
+    if (rc == PA_OK && strcmp(zPartition, "state") != 0 && pa_task_find_partition(t, zPartition) == NULL)
+        rc = pa_fail(PA_EINVAL, "--partition: \"%s\" is not one of the task's %zu partitions; give \"state\" "
+                                "or one that `privagg task show` lists", zPartition, t->nPartition);
     co.ca_file = pa_cli_value(o, n, "--ca");
     if (rc == PA_OK)
         rc = pa_http_client_new(&c, &co);

@@ -75,6 +75,13 @@ int pa_cli_publish(int argc, char **argv)
         fprintf(stderr, "privagg publish: --task, --collections and --out are required (see --help)\n");
         return 2;
     }
+    if (azLedger[0] != NULL && zKey == NULL) {
+        /* they are read only for the signed manifest's ledger heads: without it
+         * they would be ignored, whatever they hold */
+        fprintf(stderr, "privagg publish: --ledgers needs --collector-key (the ledgers' heads go into the "
+                        "signed manifest; without a key none is written)\n");
+        return 2;
+    }
     memset(&k, 0, sizeof k);
     rc = pa_task_load(&t, zTask);
     if (rc == PA_OK && zKey != NULL) {

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "privagg/client.h"
 #include "privagg/common.h"
 #include "privagg/registry.h"
+#include "privagg/report.h"
 #include "privagg/submit.h"
 
 /* Exit codes (sysexits.h values where one fits; docs/submit.md). */
@@ -64,7 +66,7 @@ static void usage(FILE *out)
             "  --mapping FILE    columns and value names of the export (default: see\n"
             "                    --print-mapping); values match case-insensitively\n"
             "  --offenses FILE   NIBRS code table (default DIR/nibrs_offense_buckets.csv)\n"
-            "  --data DIR        shipped data folder (default data)\n"
+            "  --data DIR        shipped data folder (default: the installed one, see privagg task --help)\n"
             "  --dry-run         print the count vector and the report size; send and store\n"
             "                    nothing\n"
             "  --json            one JSON object on standard output (dry run: with \"counts\")\n"
@@ -533,16 +535,26 @@ static int tally(run *r, const pa_task *t, const char *zPeriod, uint64_t *aCount
     }
     if (val(r, "--offenses"))
         snprintf(zOffenses, sizeof zOffenses, "%s", val(r, "--offenses"));
-    else
+    else {
+        /* the shipped table, found as every other command finds data/ (an
+         * installed submit run from any folder used to look in ./data) */
+        char zData[4096];
         snprintf(zOffenses, sizeof zOffenses, "%s/nibrs_offense_buckets.csv",
-                 val(r, "--data") ? val(r, "--data") : "data");
+                 pa_cli_data_dir(val(r, "--data"), zData, sizeof zData));
+    }
     rc = pa_records_mapping_load(&m, t, val(r, "--mapping"), zOffenses);
     if (rc != PA_OK)
         return fail(r, EXIT_CONFIG, "submit", rc);
     const char *zFile = val(r, "--records");
     if (strcmp(zFile, "-") != 0 && access(zFile, R_OK) != 0) {
         pa_records_mapping_free(m);
-        return fail(r, EXIT_CONFIG, "submit", pa_fail(PA_EIO, "--records: cannot open %s", zFile));
+        return fail(r, EXIT_CONFIG, "submit", pa_fail(PA_EIO, "--records: cannot open %s: %s", zFile, strerror(errno)));
+    }
+    struct stat stRec;
+    if (strcmp(zFile, "-") != 0 && stat(zFile, &stRec) == 0 && S_ISDIR(stRec.st_mode)) {
+        pa_records_mapping_free(m);
+        return fail(r, EXIT_CONFIG, "submit",
+                    pa_fail(PA_EIO, "--records: %s is a folder; give the export file (CSV) in it", zFile));
     }
     progress pr = {0, zFile, {0, 0}, 0};
     struct stat st;
@@ -594,7 +606,7 @@ static int do_submit(run *r)
         return EXIT_USAGE;
     if (val(r, "--period")) {
         if (!pa_period_valid(val(r, "--period"))) {
-            fprintf(stderr, "privagg submit: --period: \"%s\" is not YYYY-MM\n", val(r, "--period"));
+            fprintf(stderr, "privagg submit: --period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on (e.g. 2026-01)\n", val(r, "--period"));
             return EXIT_USAGE;
         }
         snprintf(zPeriod, sizeof zPeriod, "%s", val(r, "--period"));

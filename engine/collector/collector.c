@@ -14,6 +14,7 @@
 #include "privagg/dp.h"
 #include "privagg/hpke.h"
 #include "privagg/messages.h"
+#include "privagg/report.h"
 #include "privagg/vdaf.h"
 
 int pa_collector_request(const pa_task *t, const char *zPeriod, const char *zPartition,
@@ -27,7 +28,7 @@ int pa_collector_request(const pa_task *t, const char *zPeriod, const char *zPar
     memset(&m, 0, sizeof m);
     memcpy(m.aTaskId, t->aTaskId, 32);
     if (strlen(zPeriod) != 7)
-        return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", zPeriod);
+        return pa_fail(PA_EINVAL, "period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", zPeriod);
     pa_task_collection_id(t, zPeriod, zPartition, aCollectionId);
     memcpy(m.aCollectionId, aCollectionId, 16);
     snprintf(m.zPeriod, sizeof m.zPeriod, "%.7s", zPeriod);

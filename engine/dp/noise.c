@@ -153,7 +153,7 @@ int pa_dp_noise_decode(pa_dp_noise **ppNoise, const uint8_t *pIn, size_t nIn, si
         bad |= pa_ct_lt((uint64_t)PA_DP_NOISE_MAX_ABS, mag);
         (*ppNoise)->aVal[i] = (int64_t)v;
     }
-    if (bad) {
+    if (pa_ct_public(bad)) { /* a damaged store, not a noise value, is what this reveals */
         pa_dp_noise_free(*ppNoise);
         *ppNoise = NULL;
         return pa_fail(PA_EDECODE, "noise: a stored value is beyond +-2^61");
@@ -190,7 +190,8 @@ int pa_dp_noise_add_f64(const pa_dp_noise *pNoise, uint8_t *pShare, size_t nCell
         pa_f64 x;
         bad |= pa_f64_decode(&x, pShare + i * PA_F64_ENCODED_SIZE);
     }
-    if (bad)
+    /* the share's canonicity is public (a bad share is refused), not its values */
+    if (pa_ct_public((uint64_t)bad))
         return pa_fail(PA_EDECODE, "noise add: share holds a non-canonical Field64 element");
     for (size_t i = 0; i < nCells; i++) {
         pa_f64 x;
@@ -211,7 +212,7 @@ int pa_dp_noise_add_f128(const pa_dp_noise *pNoise, uint8_t *pShare, size_t nCel
         pa_f128 x;
         bad |= pa_f128_decode(&x, pShare + i * PA_F128_ENCODED_SIZE);
     }
-    if (bad)
+    if (pa_ct_public((uint64_t)bad))
         return pa_fail(PA_EDECODE, "noise add: share holds a non-canonical Field128 element");
     for (size_t i = 0; i < nCells; i++) {
         pa_f128 x;

@@ -135,15 +135,20 @@ int pa_dp_rational_format(pa_dp_rational r, char *zOut, size_t nOut)
         d /= 5;
         fives++;
     }
-    if (d != 1 || twos > 19 || fives > 19) {
-        n = snprintf(zOut, nOut, "%llu/%llu", (unsigned long long)r.num, (unsigned long long)r.den);
-    } else {
-        /* den = 2^a 5^b: scale to 10^max(a,b) */
-        uint64_t k = twos > fives ? twos : fives;
-        unsigned __int128 scaled = r.num, pow10 = 1;
+    /* den = 2^a 5^b: the decimal num * 10^max(a,b) / den, when its digits fit a
+     * uint64_t (else pa_dp_rational_parse could not read it back:
+     * 9555151715737095516/5 was written 1911030343147419103.2, found by the
+     * dp_rational fuzz target), else num/den */
+    uint64_t k = twos > fives ? twos : fives;
+    unsigned __int128 scaled = r.num, pow10 = 1;
+    if (d == 1 && twos <= 19 && fives <= 19) {
         for (uint64_t i = 0; i < k; i++)
             pow10 *= 10;
         scaled = scaled * (pow10 / r.den);
+    }
+    if (d != 1 || twos > 19 || fives > 19 || scaled > UINT64_MAX) {
+        n = snprintf(zOut, nOut, "%llu/%llu", (unsigned long long)r.num, (unsigned long long)r.den);
+    } else {
         if (k == 0) {
             n = snprintf(zOut, nOut, "%llu", (unsigned long long)r.num);
         } else {

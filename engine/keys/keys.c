@@ -567,12 +567,36 @@ static int parse_old_keys(pa_keys *k, const json_t *o, const char *zPath)
     return PA_OK;
 }
 
+/* Every member a key file may hold (what pa_keys_write writes): any other is a
+ * typo or another kind of file, refused with its name. */
+static const char *const KEY_FIELDS[] = {
+    "role", "id", "public_key", "secret_key", "hpke_config_id", "hpke_public_key", "hpke_secret_key",
+    "previous_hpke_keys", "verify_key", "peer_token", "peer_token_id", "previous_peer_tokens", "bearer_token",
+    "bearer_token_id", "signing_public_key", "signing_secret_key", NULL};
+
+static int only_key_fields(const json_t *o, const char *zPath)
+{
+    const char *zKey;
+    json_t *v;
+    json_object_foreach((json_t *)o, zKey, v) {
+        size_t i = 0;
+        while (KEY_FIELDS[i] != NULL && strcmp(KEY_FIELDS[i], zKey) != 0)
+            i++;
+        if (KEY_FIELDS[i] == NULL)
+            return pa_fail(PA_EDECODE, "%s: \"%.64s\": unknown field (a key file holds role, id or hpke_*, "
+                           "keys and tokens as privagg keygen writes them); remove it or use the file keygen wrote",
+                           zPath, zKey);
+    }
+    return PA_OK;
+}
+
 static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPrivate)
 {
     json_t *v = json_object_get(o, "role");
     const char *zSecret;
     int rc = PA_OK;
 
+    PA_GUARD(only_key_fields(o, zPath));
     if (!json_is_string(v) || pa_role_parse(&k->eRole, json_string_value(v)) != PA_OK)
         return pa_fail(PA_EDECODE, "%s: role: missing or not a role", zPath);
     zSecret = k->eRole == PA_ROLE_AGENCY || k->eRole == PA_ROLE_REGISTRY ? "secret_key" : "hpke_secret_key";

@@ -13,6 +13,7 @@
 
 #include "common/guard.h"
 #include "privagg/csv.h"
+#include "privagg/report.h"
 #include "publish/internal.h"
 #include <sodium.h>
 
@@ -67,6 +68,12 @@ static int read_release(const pa_task *t, const char *zFile, pa_release *r)
         rc = copy_str(r->zPartition, sizeof r->zPartition, o, "partition", zFile);
     if (rc == PA_OK)
         rc = copy_str(r->zCollectionId, sizeof r->zCollectionId, o, "collection_id", zFile);
+    if (rc == PA_OK && !pa_period_valid(r->zPeriod))
+        rc = pa_fail(PA_EDECODE, "%s: period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", zFile,
+                     r->zPeriod);
+    if (rc == PA_OK && (strlen(r->zCollectionId) != 32 || strspn(r->zCollectionId, "0123456789abcdef") != 32))
+        rc = pa_fail(PA_EDECODE, "%s: collection_id: \"%s\" is not 32 lowercase hex digits", zFile,
+                     r->zCollectionId);
     if (rc == PA_OK && strcmp(r->zPartition, "state") != 0 && pa_task_find_partition(t, r->zPartition) == NULL)
         rc = pa_fail(PA_EINVAL, "%s: partition \"%s\" is not one of the task's", zFile, r->zPartition);
     if (rc == PA_OK) {
@@ -78,6 +85,11 @@ static int read_release(const pa_task *t, const char *zFile, pa_release *r)
     if (rc == PA_OK && (!json_is_integer(json_object_get(o, "agencies")) ||
                         !json_is_integer(json_object_get(o, "reports"))))
         rc = pa_fail(PA_EDECODE, "%s: agencies, reports: missing or not integers", zFile);
+    if (rc == PA_OK && (json_integer_value(json_object_get(o, "agencies")) < 0 ||
+                        json_integer_value(json_object_get(o, "reports")) < 0))
+        rc = pa_fail(PA_EDECODE, "%s: agencies %lld, reports %lld: a count below 0 (a damaged file: collect again)",
+                     zFile, (long long)json_integer_value(json_object_get(o, "agencies")),
+                     (long long)json_integer_value(json_object_get(o, "reports")));
     if (rc == PA_OK) {
         r->nAgency = (uint64_t)json_integer_value(json_object_get(o, "agencies"));
         r->nReport = (uint64_t)json_integer_value(json_object_get(o, "reports"));

@@ -113,6 +113,24 @@ static json_t *ledger_head(const pa_pub *p, const char *zLedger, int iAgg, int *
         if (rc == PA_OK)
             rc = pa_dp_ledger_open_json(&pStore, zText, nText, NULL, -1, aHead, &n);
         pa_store_close(pStore);
+        /* every release's entry of this aggregator is in its ledger: else the two
+         * files are swapped, or older than the collections */
+        json_t *pDoc = rc == PA_OK ? json_loadb(zText, nText, 0, NULL) : NULL;
+        for (size_t i = 0; rc == PA_OK && i < p->nRel; i++) {
+            json_t *e;
+            size_t k;
+            int bFound = 0;
+            json_array_foreach(json_object_get(pDoc, "entries"), k, e) {
+                const char *zHash = json_string_value(json_object_get(e, "hash"));
+                bFound |= zHash != NULL && strcmp(zHash, p->aRel[i].azLedger[iAgg]) == 0;
+            }
+            if (!bFound)
+                rc = pa_fail(PA_EINVAL, "--ledgers: %s (the %s's) holds no entry %.16s... of release %s/%s; "
+                             "give the leader's ledger first, then the helper's, exported after the collections",
+                             zLedger, iAgg == 0 ? "leader" : "helper", p->aRel[i].azLedger[iAgg], p->aRel[i].zPeriod,
+                             p->aRel[i].zPartition);
+        }
+        json_decref(pDoc);
         free(zText);
         if (rc != PA_OK) {
             *pRc = rc;

@@ -22,6 +22,7 @@
 
 #include "common/guard.h"
 #include "privagg/common.h"
+#include "privagg/report.h"
 #include "submit/records_internal.h"
 
 #define READ_BUF ((size_t)1 << 20)
@@ -77,10 +78,23 @@ static int put(csv_in *c, unsigned char ch)
 
 static int end_field(csv_in *c)
 {
-    if (c->nField == MAX_FIELDS)
+    if (c->nField >= MAX_FIELDS)
         return pa_fail(PA_EDECODE, "%s: line %llu: more than %d fields", c->zName,
                        (unsigned long long)c->iRecLine, MAX_FIELDS);
     PA_GUARD(put(c, '\0'));
+    return PA_OK;
+}
+
+/* A comma: the field ends and the next one starts, which must still have a slot
+ * in aField (a 257th field used to be written past its end: found by the
+ * records fuzz target, tests/fuzz/corpus/records/fields-257). */
+static int next_field(csv_in *c)
+{
+    PA_GUARD(end_field(c));
+    if (c->nField + 1 >= MAX_FIELDS)
+        return pa_fail(PA_EDECODE, "%s: line %llu: more than %d fields; is this an incident export?", c->zName,
+                       (unsigned long long)c->iRecLine, MAX_FIELDS);
+    c->aField[++c->nField] = c->nRec;
     return PA_OK;
 }
 
@@ -171,8 +185,7 @@ static int next_record(csv_in *c)
         case START:
         case PLAIN:
             if (ch == ',') {
-                PA_GUARD(end_field(c));
-                c->aField[++c->nField] = c->nRec;
+                PA_GUARD(next_field(c));
                 st = START;
                 bAny = 1;
             } else if (ch == '\n' || ch == '\r') {
@@ -215,8 +228,7 @@ static int next_record(csv_in *c)
                 PA_GUARD(put(c, '"'));
                 st = QUOTED;
             } else if (ch == ',') {
-                PA_GUARD(end_field(c));
-                c->aField[++c->nField] = c->nRec;
+                PA_GUARD(next_field(c));
                 st = START;
             } else if (ch == '\n' || ch == '\r') {
                 if (ch == '\r') {
@@ -658,7 +670,7 @@ int pa_records_tally(const pa_records_mapping *m, const pa_task *t, FILE *f, con
     memset(aCounts, 0, t->nCell * sizeof *aCounts);
     if (zPeriod == NULL || strlen(zPeriod) != 7 || zPeriod[4] != '-' || digits(zPeriod, 4, &y) ||
         digits(zPeriod + 5, 2, &mo) || mo < 1 || mo > 12)
-        return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", zPeriod ? zPeriod : "");
+        return pa_fail(PA_EINVAL, "period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", zPeriod ? zPeriod : "");
     memset(&c, 0, sizeof c);
     memset(&T, 0, sizeof T);
     c.f = f;

@@ -77,7 +77,7 @@ int pa_submit_report_reg(const pa_task *t, const pa_registry *pReg, const pa_key
     if (pAgency->eRole != PA_ROLE_AGENCY)
         return pa_fail(PA_EAUTH, "submit: keys of role %s, expected agency", pa_role_name(pAgency->eRole));
     if (!pa_period_valid(zPeriod))
-        return pa_fail(PA_EINVAL, "period: \"%s\" is not YYYY-MM", zPeriod);
+        return pa_fail(PA_EINVAL, "period: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", zPeriod);
     if (!t->bRegistry && pa_task_find_agency(t, pAgency->zId) == NULL)
         return pa_fail(PA_EAUTH, "submit: agency \"%s\" is not in the task", pAgency->zId);
     PA_GUARD(pa_agency_key(t, pReg, pAgency->zId, zPeriod, aKey, zPartition));

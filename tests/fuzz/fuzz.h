@@ -21,5 +21,11 @@ void pa_fuzz_seeds(const char *zDir);
 void pa_fuzz_put(const char *zDir, const char *zName, const void *p, size_t n);
 /* Abort with a message when bOk is false: a finding, not an input error. */
 void pa_fuzz_check(int bOk, const char *zWhat);
+/* The bytes as the file zName (mode 0600, replaced on every call) in a folder
+ * of this process's own (mode 0700, removed at exit), for the decoders that read
+ * a path as the CLI does; returns the file's path (static storage). */
+const char *pa_fuzz_file(const char *zName, const uint8_t *p, size_t n);
+/* That folder (created on first use). */
+const char *pa_fuzz_dir(void);
 
 #endif

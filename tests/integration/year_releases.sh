@@ -87,7 +87,7 @@ n0=$(store_sql "$D" leader "SELECT count(*) FROM dp_ledger")
 "$PRIVAGG" collect --task "$TASK" --key "$KEY" --period "$PERIOD" --partition 99999 --ca "$CA" \
   --timeout 20 >/dev/null 2>"$T/unknown.err"
 rc=$?
-[ "$rc" = 1 ] && grep -q 'no partition of this task' "$T/unknown.err" && ok \
+[ "$rc" = 1 ] && grep -q 'is not one of the task.s [0-9]* partitions' "$T/unknown.err" && ok \
   || bad "unknown partition: exit $rc: $(cat "$T/unknown.err")"
 "$PRIVAGG" collect --task "$TASK" --key "$KEY" --period "$PERIOD" --partition statewide --ca "$CA" \
   --timeout 20 >/dev/null 2>"$T/statewide.err"

@@ -132,7 +132,7 @@ int pa_cli_synth(int argc, char **argv)
         return 2;
     }
     if (!pa_period_valid(zMonth)) {
-        fprintf(stderr, "privagg synth: --month: \"%s\" is not YYYY-MM\n", zMonth);
+        fprintf(stderr, "privagg synth: --month: \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on\n", zMonth);
         return 2;
     }
     if (strcmp(zState, "MO") != 0 && strcmp(zState, "mo") != 0) {

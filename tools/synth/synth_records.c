@@ -32,6 +32,7 @@
 
 #include "common/guard.h"
 #include "privagg/common.h"
+#include "privagg/report.h"
 #include "privagg/synth.h"
 #include "synth/synth_internal.h"
 
@@ -312,7 +313,7 @@ int pa_synth_records(const pa_synth *s, const pa_task_agency *a, const char *zPe
         return pa_fail(PA_EINVAL, "synth: incident exports need the default schema (offense buckets of "
                                   "data/nibrs_offense_buckets.csv x 5 statuses x 2 roles)");
     if (zPeriod == NULL || sscanf(zPeriod, "%4d-%2d", &iY, &iM) != 2 || strlen(zPeriod) != 7 || iM < 1 || iM > 12)
-        return pa_fail(PA_EINVAL, "synth: period \"%s\" is not YYYY-MM", zPeriod ? zPeriod : "");
+        return pa_fail(PA_EINVAL, "synth: period \"%s\" is not a month YYYY-MM from " PA_PERIOD_FIRST " on", zPeriod ? zPeriod : "");
     memset(&g, 0, sizeof g);
     g.s = s;
     g.k = s->pTask->nMaxCellsPerRecord; /* as the reader applies it */
