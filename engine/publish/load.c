@@ -14,6 +14,7 @@
 #include "common/guard.h"
 #include "privagg/csv.h"
 #include "publish/internal.h"
+#include "json/json_load.h"
 #include <sodium.h>
 
 static int cmp_release(const void *a, const void *b)
@@ -46,13 +47,14 @@ static void free_release(pa_release *r)
 static int read_release(const pa_task *t, const char *zFile, pa_release *r)
 {
     json_error_t err;
-    json_t *o = json_load_file(zFile, JSON_REJECT_DUPLICATES, &err), *v, *cells, *noise;
+    json_t *o = pa_json_load_file(zFile, JSON_REJECT_DUPLICATES, &err), *v, *cells, *noise;
     char zTask[65], zWant[65];
     int rc = PA_OK;
 
     memset(r, 0, sizeof *r);
     if (o == NULL)
-        return pa_fail(PA_EDECODE, "%s: line %d: %s", zFile, err.line, err.text);
+        return pa_fail(pa_json_load_status(&err),
+                       "%s: line %d: %s", zFile, err.line, err.text);
     v = json_object_get(o, "format");
     if (!json_is_string(v) || strcmp(json_string_value(v), "privagg-collection-v1") != 0)
         rc = pa_fail(PA_EDECODE, "%s: format is not privagg-collection-v1", zFile);
