@@ -640,8 +640,11 @@ static int op_upload_run(void)
     return pa_leader_upload(g_f.pLeader, g_apReport[FLOW_AGENCIES - 1], g_anReport[FLOW_AGENCIES - 1]);
 }
 
+static void no_open_transaction(void);
+
 static void op_upload_check(int rc)
 {
+    no_open_transaction();
     nothing_changed(rc);
     if (rc != PA_OK)
         assert_int_equal(op_upload_run(), PA_OK);
@@ -671,6 +674,7 @@ static int op_aggregate_run(void)
 static void op_aggregate_check(int rc)
 {
     (void)rc;
+    no_open_transaction();
     flow_finish_exact();
 }
 
@@ -693,9 +697,18 @@ static int op_collect_run(void)
     return rc;
 }
 
+static void no_open_transaction(void)
+{
+    if (!sqlite3_get_autocommit(pa_store_sqlite(g_f.pLeaderStore)))
+        fail_msg("%s, k = %ld: the leader's store is left inside a transaction", g_zFailing, g_kFailing);
+    if (!sqlite3_get_autocommit(pa_store_sqlite(g_f.pHelperStore)))
+        fail_msg("%s, k = %ld: the helper's store is left inside a transaction", g_zFailing, g_kFailing);
+}
+
 static void op_collect_check(int rc)
 {
     (void)rc;
+    no_open_transaction();
     flow_finish_exact(); /* collects again: the same released totals */
 }
 
