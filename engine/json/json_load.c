@@ -72,6 +72,17 @@ char *pa_json_dumps(const json_t *pJson, size_t flags)
     return z;
 }
 
+void pa_json_watch_begin(void)
+{
+    pthread_once(&g_once, install);
+    tl_bNoMem = 0;
+}
+
+int pa_json_watch_nomem(void)
+{
+    return tl_bNoMem;
+}
+
 int pa_json_load_status(const json_error_t *pErr)
 {
     /* jansson's lexer that cannot start leaves no error text (line -1) */

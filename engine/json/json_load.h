@@ -22,6 +22,12 @@ json_t *pa_json_load_file(const char *zPath, size_t flags, json_error_t *pErr);
  * (the text could be cut short; it feeds hashes and signatures). */
 char *pa_json_dumps(const json_t *pJson, size_t flags);
 
+/* Watch every allocation jansson makes on this thread from now on (building a
+ * tree with json_object_set_new and friends drops a member silently when its
+ * value could not be allocated); pa_json_watch_nomem says whether one failed. */
+void pa_json_watch_begin(void);
+int pa_json_watch_nomem(void);
+
 /* The status of a failed load: PA_ENOMEM (out of memory) or PA_EDECODE. */
 int pa_json_load_status(const json_error_t *pErr);
 

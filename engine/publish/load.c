@@ -257,8 +257,16 @@ int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState)
     p->azFips = calloc(p->nCounty + 1, sizeof *p->azFips);
     p->azCountyName = calloc(p->nCounty + 1, sizeof *p->azCountyName);
     p->azPath = calloc(p->nCounty + 1, sizeof *p->azPath);
-    if (rc == PA_OK && (!p->azFips || !p->azCountyName || !p->azPath))
-        rc = pa_fail(PA_ENOMEM, "%s", zPath);
+    if (!p->azFips || !p->azCountyName || !p->azPath) {
+        /* none kept: pub_free walks nCounty entries of all three */
+        free(p->azFips);
+        free(p->azCountyName);
+        free(p->azPath);
+        p->azFips = p->azCountyName = p->azPath = NULL;
+        p->nCounty = 0;
+        if (rc == PA_OK)
+            rc = pa_fail(PA_ENOMEM, "%s", zPath);
+    }
     for (i = 0; rc == PA_OK && i < p->nCounty; i++) {
         p->azFips[i] = dup_or_fail(pa_csv_get(c, i, iF), &rc);
         p->azCountyName[i] = dup_or_fail(pa_csv_get(c, i, iN), &rc);
