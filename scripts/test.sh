@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, then builds and runs every
 # test twice — a plain Release build, and a Debug build under ASan + UBSan — and,
-# after the plain run, `privagg_bench --quick` as a smoke test (every benchmark
+# after the plain run, valgrind memcheck of a subset of the unit tests
+# (scripts/memcheck --ci) and `privagg_bench --quick` as a smoke test (every benchmark
 # with small counts, a few seconds; it fails when any operation fails).  Tests
 # that cannot run here (valgrind re-runs under ASan) are reported as skipped.
 # The tests labelled pg run on a private PostgreSQL cluster that CTest starts and
@@ -30,6 +31,12 @@ for kind in plain asan; do
     status=1
   fi
   if [ "$kind" = plain ]; then
+    # valgrind memcheck of a subset of the unit tests (the whole suite under
+    # valgrind takes too long for CI: scripts/memcheck runs all of it)
+    echo "=== valgrind memcheck: scripts/memcheck --ci"
+    if ! bash scripts/memcheck --ci -j "$jobs"; then
+      status=1
+    fi
     echo "=== benchmark smoke test: privagg_bench --quick"
     if ! (cd build && ./privagg_bench --quick --json bench-quick.json >bench-quick.txt); then
       cat build/bench-quick.txt
