@@ -60,6 +60,24 @@ static int warm_rollback(pa_store *pStore)
     return PA_OK;
 }
 
+/* Compile the ROLLBACK again before each transaction: a change of schema since
+ * (a table created) expires it, and stepping an expired statement compiles it
+ * anew, which needs memory a rollback may not have. */
+static int fresh_rollback(pa_store *pStore)
+{
+    for (size_t i = 0; i < pStore->nStmt; i++) {
+        if (pStore->aStmt[i].zSql == k_zRollback && !pStore->aStmt[i].bBusy) {
+            sqlite3_stmt *s;
+            if (sqlite3_prepare_v2(pStore->pDb, k_zRollback, -1, &s, NULL) != SQLITE_OK)
+                return pa_store_fail(pStore, "begin");
+            sqlite3_finalize(pStore->aStmt[i].pStmt);
+            pStore->aStmt[i].pStmt = s;
+            return PA_OK;
+        }
+    }
+    return PA_OK;
+}
+
 static int read_user_version(pa_store *pStore, int *pVersion)
 {
     sqlite3_stmt *pStmt = NULL;
@@ -314,6 +332,11 @@ int pa_sqlite_begin(pa_store *pStore)
 
     if (pStore->bInTxn)
         return pa_fail(PA_ESTATE, "store: a transaction is already open");
+    /* a rollback that could not run (memory ran out while every allocation
+     * failed) left SQLite's transaction open: end it now */
+    if (!sqlite3_get_autocommit(pStore->pDb))
+        sqlite3_exec(pStore->pDb, "ROLLBACK", NULL, NULL, NULL);
+    PA_GUARD(fresh_rollback(pStore));
     rc = pa_store_exec(pStore, "BEGIN IMMEDIATE");
     if (rc == PA_OK)
         pStore->bInTxn = 1;
