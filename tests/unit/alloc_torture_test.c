@@ -1011,17 +1011,17 @@ static const struct {
     long k;
     int bPersist;       /* every allocation from the k-th on failed */
 } g_aRegression[] = {
-    {"upload", 1},      /* msgpack writer lost bytes after a failed realloc: signature "did not verify" (EAUTH) */
-    {"upload", 6},      /* the leader's share not opened for lack of memory was reported as EDECODE */
-    {"task_load", 5},   /* jansson reported its lexer's failed allocation as a syntax error (EDECODE) */
-    {"task_load", 58},  /* jansson cut a key short ("max_measuremen"): EINVAL for a valid task */
-    {"task_load", 331}, /* jansson's dump for the task id lost bytes: PA_OK with another task id */
-    {"publish", 11},    /* a collection's task_id read cut short: EINVAL */
-    {"publish", 302},   /* table.json: a dump out of memory reported as EIO, a cut file left */
-    {"publish", 1701},  /* report.html written without its map: PA_OK with a cut report */
-    {"aggregate", 1008},/* the helper rejected a report as "decrypt" for lack of memory: lost for good */
-    {"collect", 185},   /* ROLLBACK compiled under OOM failed: the transaction stayed open */
-    {"submit", 1},      /* the mapping's JSON out of memory reported as EDECODE */
+    {"upload", 1, 0},   /* msgpack writer lost bytes after a failed realloc: signature "did not verify" (EAUTH) */
+    {"upload", 6, 0},   /* the leader's share not opened for lack of memory was reported as EDECODE */
+    {"task_load", 5, 0}, /* jansson reported its lexer's failed allocation as a syntax error (EDECODE) */
+    {"task_load", 58, 0}, /* jansson cut a key short ("max_measuremen"): EINVAL for a valid task */
+    {"task_load", 331, 0}, /* jansson's dump for the task id lost bytes: PA_OK with another task id */
+    {"publish", 11, 0}, /* a collection's task_id read cut short: EINVAL */
+    {"publish", 302, 0}, /* table.json: a dump out of memory reported as EIO, a cut file left */
+    {"publish", 1701, 0}, /* report.html written without its map: PA_OK with a cut report */
+    {"aggregate", 1008, 0}, /* the helper rejected a report as "decrypt" for lack of memory: lost for good */
+    {"collect", 185, 0}, /* ROLLBACK compiled under OOM failed: the transaction stayed open */
+    {"submit", 1, 0},   /* the mapping's JSON out of memory reported as EDECODE */
     {"ledger", 123, 1}, /* persistent: an expired ROLLBACK could not be compiled again: transaction left open */
     {"upload", 127, 1}, /* the same on the leader's store */
     {NULL, 0, 0},
