@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, then builds and runs every
 # test twice — a plain Release build, and a Debug build under ASan + UBSan — and,
-# after the plain run, `privagg_bench --quick` as a smoke test (every benchmark
-# with small counts, a few seconds; it fails when any operation fails) — and
-# last, libFuzzer on every fuzz target for 30 s, two at a time (scripts/fuzz,
-# a clang build in build-fuzz/).  Tests that cannot run here (valgrind re-runs
-# under ASan) are reported as skipped.
+# after the plain run, valgrind memcheck of a subset of the unit tests
+# (scripts/memcheck --ci) and `privagg_bench --quick` as a smoke test (every
+# benchmark with small counts, a few seconds; it fails when any operation fails)
+# — and last, libFuzzer on every fuzz target for 30 s, two at a time
+# (scripts/fuzz, a clang build in build-fuzz/).  Tests that cannot run here
+# (valgrind re-runs under ASan) are reported as skipped.
 # The tests labelled pg run on a private PostgreSQL cluster that CTest starts and
 # stops (scripts/pg-cluster.sh); here PostgreSQL is required (PA_REQUIRE_PG=1): a
 # cluster that cannot start fails them instead of skipping them.
@@ -32,6 +33,12 @@ for kind in plain asan; do
     status=1
   fi
   if [ "$kind" = plain ]; then
+    # valgrind memcheck of a subset of the unit tests (the whole suite under
+    # valgrind takes too long for CI: scripts/memcheck runs all of it)
+    echo "=== valgrind memcheck: scripts/memcheck --ci"
+    if ! bash scripts/memcheck --ci -j "$jobs"; then
+      status=1
+    fi
     echo "=== benchmark smoke test: privagg_bench --quick"
     if ! (cd build && ./privagg_bench --quick --json bench-quick.json >bench-quick.txt); then
       cat build/bench-quick.txt

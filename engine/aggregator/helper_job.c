@@ -191,7 +191,10 @@ static void init_crypto_one(void *pCtx, size_t i)
         c->rc = PA_ENOMEM;
         return;
     }
-    if (pa_agg_open_share(a, &r, -1, it->aHelperEnc, it->pHelperCt, a->sizes.nHelperCt, pShare) != PA_OK) {
+    rc = pa_agg_open_share(a, &r, -1, it->aHelperEnc, it->pHelperCt, a->sizes.nHelperCt, pShare);
+    if (rc == PA_ENOMEM) {
+        c->rc = rc; /* memory, not the report: rejecting it would lose it for good */
+    } else if (rc != PA_OK) {
         o->eReject = PA_REJECT_DECRYPT;
     } else {
         uint8_t *pKept = c->pKept + i * kept_size(a);

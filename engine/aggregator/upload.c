@@ -100,10 +100,11 @@ static int leader_verify_init(const pa_aggregator *a, const pa_report *r, pa_upl
     pUp->pVerifierShare = malloc(a->sizes.nVerifierShare + 1);
     if (pShare == NULL || pUp->pVerifyState == NULL || pUp->pVerifierShare == NULL)
         rc = pa_fail(PA_ENOMEM, "upload: out of memory");
+    /* PA_ENOMEM opening the share is memory, not the report: passed on (retryable) */
     else if ((rc = pa_agg_open_share(a, r, r->iVersion >= 3 ? r->leader.iConfigId : -1, r->leader.aEnc,
-                                     r->leader.pCt, r->leader.nCt, pShare)) != PA_OK)
+                                     r->leader.pCt, r->leader.nCt, pShare)) != PA_OK && rc != PA_ENOMEM)
         rc = pa_fail(rc == PA_EAUTH ? PA_EAUTH : PA_EDECODE, "report.leader_ct: %s", pa_error_detail());
-    else
+    else if (rc == PA_OK)
         rc = pa_prio3_verify_init(a->pVdaf, a->pKeys->aVerifyKey, a->aCtx, a->nCtx, 0, r->aReportId,
                                   r->pPublicShare, r->nPublicShare, pShare, a->nOwnInputShare,
                                   pUp->pVerifyState, pUp->pVerifierShare);

@@ -23,6 +23,7 @@
 #include "privagg/ledger.h"
 #include "privagg/publish.h"
 #include "privagg/vdaf.h"
+#include "json/json_load.h"
 
 typedef struct {
     json_t *pChecks, *pFail;
@@ -73,7 +74,7 @@ static void load_ledger(audit_log *l, const char *zWho, const pa_audit_input *in
         return;
     }
     sodium_bin2hex(zHead, sizeof zHead, aHead, 32);
-    v->pDoc = json_loadb(in->zText, in->nText, 0, NULL);
+    v->pDoc = pa_json_loadb(in->zText, in->nText, 0, NULL);
     json_t *e;
     size_t i;
     json_array_foreach(json_object_get(v->pDoc, "entries"), i, e)
@@ -294,7 +295,7 @@ int pa_audit_run(const pa_task *t, const pa_audit_input *aMan, size_t nMan, cons
         check(&l, 0, "manifests", "no manifest given: nothing published can be checked against the ledgers");
     for (size_t m = 0; m < nMan; m++) {
         const pa_audit_input *in = &aMan[m];
-        json_t *o = json_loadb(in->zText, in->nText, 0, NULL), *r;
+        json_t *o = pa_json_loadb(in->zText, in->nText, 0, NULL), *r;
         size_t i, nRel = 0, nMissing = 0, nLow = 0;
         char zMissing[400] = "", zLow[300] = "";
         if (o == NULL || strcmp(str(o, "format"), "privagg-release-manifest-v1") != 0) {

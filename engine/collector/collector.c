@@ -8,8 +8,6 @@
 
 #include "common/ct.h"
 #include "common/guard.h"
-#include "field/field128.h"
-#include "field/field64.h"
 #include "privagg/collector.h"
 #include "privagg/dp.h"
 #include "privagg/hpke.h"
@@ -60,32 +58,6 @@ static int open_share(const pa_task *t, const pa_keys *k, const pa_collect_resp 
     return PA_OK;
 }
 
-/* Field elements to signed totals: v > p/2 is read as v - p. */
-static int to_signed(int bField128, const uint8_t *pAgg, size_t nCell, int64_t *aTotal)
-{
-    for (size_t i = 0; i < nCell; i++) {
-        uint64_t lo, hi, nlo, nhi;
-        if (bField128) {
-            pa_f128 v;
-            PA_GUARD(pa_f128_decode(&v, pAgg + i * PA_F128_ENCODED_SIZE));
-            pa_f128_to_u64_pair(v, &lo, &hi);
-            pa_f128_to_u64_pair(pa_f128_neg(v), &nlo, &nhi);
-        } else {
-            pa_f64 v;
-            PA_GUARD(pa_f64_decode(&v, pAgg + i * PA_F64_ENCODED_SIZE));
-            lo = pa_f64_to_u64(v);
-            nlo = pa_f64_to_u64(pa_f64_neg(v));
-            hi = nhi = 0;
-        }
-        int bNeg = nhi < hi || (nhi == hi && nlo < lo);
-        uint64_t mhi = bNeg ? nhi : hi, mlo = bNeg ? nlo : lo;
-        if (mhi != 0 || mlo > (uint64_t)INT64_MAX)
-            return pa_fail(PA_ERANGE, "total[%zu]: magnitude above 2^63", i);
-        aTotal[i] = bNeg ? -(int64_t)mlo : (int64_t)mlo;
-    }
-    return PA_OK;
-}
-
 int pa_collector_open(const pa_task *t, const pa_keys *k, const uint8_t aCollectionId[16],
                       const char *zPeriod, const char *zPartition, const uint8_t *pResp, size_t nResp,
                       pa_collection *pOut)
@@ -93,7 +65,7 @@ int pa_collector_open(const pa_task *t, const pa_keys *k, const uint8_t aCollect
     pa_prio3 *v = NULL;
     pa_collect_resp m;
     pa_msg_sizes sizes;
-    uint8_t *apAgg[2] = {NULL, NULL}, *pSum = NULL;
+    uint8_t *apAgg[2] = {NULL, NULL};
     size_t nAgg, anLen[2];
     int bField128, rc;
 
@@ -121,11 +93,10 @@ int pa_collector_open(const pa_task *t, const pa_keys *k, const uint8_t aCollect
     if (rc == PA_OK) {
         apAgg[0] = malloc(nAgg);
         apAgg[1] = malloc(nAgg);
-        pSum = malloc(nAgg);
         pOut->nCell = pa_prio3_output_len(v);
         pOut->aTotal = calloc(pOut->nCell, sizeof *pOut->aTotal);
         pOut->pAgencyIds = malloc(m.nAgencyIds + 1);
-        if (!apAgg[0] || !apAgg[1] || !pSum || !pOut->aTotal || !pOut->pAgencyIds)
+        if (!apAgg[0] || !apAgg[1] || !pOut->aTotal || !pOut->pAgencyIds)
             rc = pa_fail(PA_ENOMEM, "collection: out of memory");
     }
     if (rc == PA_OK)
@@ -133,10 +104,8 @@ int pa_collector_open(const pa_task *t, const pa_keys *k, const uint8_t aCollect
     if (rc == PA_OK)
         rc = open_share(t, k, &m, &m.helper, 1, apAgg[1], nAgg);
     anLen[0] = anLen[1] = nAgg;
-    if (rc == PA_OK)
-        rc = pa_prio3_merge(v, (const uint8_t *const *)apAgg, anLen, 2, pSum);
-    if (rc == PA_OK)
-        rc = to_signed(bField128, pSum, pOut->nCell, pOut->aTotal);
+    if (rc == PA_OK) /* totals above p/2 are negative (noise added modulo p) */
+        rc = pa_prio3_unshard_signed(v, (const uint8_t *const *)apAgg, anLen, 2, pOut->aTotal);
     if (rc == PA_OK) {
         memcpy(pOut->zPeriod, m.zPeriod, sizeof pOut->zPeriod);
         memcpy(pOut->zPartition, m.zPartition, sizeof pOut->zPartition);
@@ -155,7 +124,6 @@ int pa_collector_open(const pa_task *t, const pa_keys *k, const uint8_t aCollect
             pa_wipe(apAgg[j], nAgg);
         free(apAgg[j]);
     }
-    free(pSum);
     pa_prio3_free(v);
     if (rc != PA_OK)
         pa_collection_free(pOut);

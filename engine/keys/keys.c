@@ -17,6 +17,7 @@
 #include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/keys.h"
+#include "json/json_load.h"
 
 static const char *const g_roles[] = {NULL, "agency", "leader", "helper", "collector", "registry"};
 
@@ -444,10 +445,11 @@ int pa_keys_load_json(json_t **ppRoot, struct stat *pSt, const char *zPath)
         sodium_free(zText);
         return pa_fail(PA_EIO, "%s: changed while being read; try again", zPath);
     }
-    *ppRoot = json_loadb(zText, nText, JSON_REJECT_DUPLICATES, &err);
+    *ppRoot = pa_json_loadb(zText, nText, JSON_REJECT_DUPLICATES, &err);
     sodium_free(zText);
     if (*ppRoot == NULL)
-        return pa_fail(PA_EDECODE, "%s: line %d: %s", zPath, err.line, err.text);
+        return pa_fail(pa_json_load_status(&err),
+                       "%s: line %d: %s", zPath, err.line, err.text);
     return PA_OK;
 }
 

@@ -33,6 +33,7 @@
 #include "privagg/dp.h"
 #include "privagg/ledger.h"
 #include "privagg/store.h"
+#include "json/json_load.h"
 
 #define LEDGER_TAG_V1 "privagg-dp-ledger-v1"
 #define LEDGER_TAG "privagg-dp-ledger-v2"
@@ -729,7 +730,7 @@ int pa_dp_ledger_export_json(pa_store *pStore, char **pzJson)
                      "head", hex_json(aHead), "entries", pArr, "cells", pCells);
     if (pDoc == NULL)
         return pa_fail(PA_ENOMEM, "ledger export");
-    *pzJson = json_dumps(pDoc, JSON_REAL_PRECISION(17) | JSON_INDENT(2));
+    *pzJson = pa_json_dumps(pDoc, JSON_REAL_PRECISION(17) | JSON_INDENT(2));
     json_decref(pDoc);
     return *pzJson ? PA_OK : pa_fail(PA_ENOMEM, "ledger export: dump");
 }
@@ -850,9 +851,10 @@ int pa_dp_ledger_open_json(pa_store **ppStore, const char *zJson, size_t nJson, 
     if (ppStore == NULL || zJson == NULL)
         return pa_fail(PA_EINVAL, "ledger: NULL argument");
     *ppStore = NULL;
-    pDoc = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
+    pDoc = pa_json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
     if (pDoc == NULL)
-        return pa_fail(PA_EDECODE, "ledger file: line %d: %s", err.line, err.text);
+        return pa_fail(pa_json_load_status(&err),
+                       "ledger file: line %d: %s", err.line, err.text);
     if (!json_is_string(json_object_get(pDoc, "format")) ||
         strcmp(json_string_value(json_object_get(pDoc, "format")), LEDGER_TAG) != 0)
         rc = pa_fail(PA_EDECODE, "ledger file: format is not \"%s\" (write it with privagg ledger export)",

@@ -15,6 +15,7 @@
 #include "privagg/csv.h"
 #include "privagg/report.h"
 #include "publish/internal.h"
+#include "json/json_load.h"
 #include <sodium.h>
 
 static int cmp_release(const void *a, const void *b)
@@ -47,13 +48,14 @@ static void free_release(pa_release *r)
 static int read_release(const pa_task *t, const char *zFile, pa_release *r)
 {
     json_error_t err;
-    json_t *o = json_load_file(zFile, JSON_REJECT_DUPLICATES, &err), *v, *cells, *noise;
+    json_t *o = pa_json_load_file(zFile, JSON_REJECT_DUPLICATES, &err), *v, *cells, *noise;
     char zTask[65], zWant[65];
     int rc = PA_OK;
 
     memset(r, 0, sizeof *r);
     if (o == NULL)
-        return pa_fail(PA_EDECODE, "%s: line %d: %s", zFile, err.line, err.text);
+        return pa_fail(pa_json_load_status(&err),
+                       "%s: line %d: %s", zFile, err.line, err.text);
     v = json_object_get(o, "format");
     if (!json_is_string(v) || strcmp(json_string_value(v), "privagg-collection-v1") != 0)
         rc = pa_fail(PA_EDECODE, "%s: format is not privagg-collection-v1", zFile);
@@ -267,8 +269,16 @@ int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState)
     p->azFips = calloc(p->nCounty + 1, sizeof *p->azFips);
     p->azCountyName = calloc(p->nCounty + 1, sizeof *p->azCountyName);
     p->azPath = calloc(p->nCounty + 1, sizeof *p->azPath);
-    if (rc == PA_OK && (!p->azFips || !p->azCountyName || !p->azPath))
-        rc = pa_fail(PA_ENOMEM, "%s", zPath);
+    if (!p->azFips || !p->azCountyName || !p->azPath) {
+        /* none kept: pub_free walks nCounty entries of all three */
+        free(p->azFips);
+        free(p->azCountyName);
+        free(p->azPath);
+        p->azFips = p->azCountyName = p->azPath = NULL;
+        p->nCounty = 0;
+        if (rc == PA_OK)
+            rc = pa_fail(PA_ENOMEM, "%s", zPath);
+    }
     for (i = 0; rc == PA_OK && i < p->nCounty; i++) {
         p->azFips[i] = dup_or_fail(pa_csv_get(c, i, iF), &rc);
         p->azCountyName[i] = dup_or_fail(pa_csv_get(c, i, iN), &rc);

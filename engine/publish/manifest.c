@@ -18,22 +18,24 @@
 #include "privagg/ledger.h"
 #include "privagg/vdaf.h"
 #include "publish/internal.h"
+#include "json/json_load.h"
 
 #define MANIFEST_TAG "privagg-release-manifest-v1"
 
 int pa_manifest_signed_bytes(const char *zJson, size_t nJson, char **pzOut, size_t *pnOut)
 {
     json_error_t err;
-    json_t *o = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
+    json_t *o = pa_json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
     char *zBody, *zOut;
     size_t nBody, nTag = strlen(MANIFEST_TAG) + 1;
 
     if (o == NULL || !json_is_object(o)) {
         json_decref(o);
-        return pa_fail(PA_EDECODE, "manifest: line %d: %s", err.line, o ? "not an object" : err.text);
+        return pa_fail(o == NULL && pa_json_load_status(&err),
+                       "manifest: line %d: %s", err.line, o ? "not an object" : err.text);
     }
     json_object_del(o, "signature");
-    zBody = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+    zBody = pa_json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
     json_decref(o);
     if (zBody == NULL)
         return pa_fail(PA_ENOMEM, "manifest: canonical encoding");
@@ -52,7 +54,7 @@ int pa_manifest_signed_bytes(const char *zJson, size_t nJson, char **pzOut, size
 
 int pa_manifest_verify(const char *zJson, size_t nJson, const uint8_t aPublic[32])
 {
-    json_t *o = json_loadb(zJson, nJson, 0, NULL), *s;
+    json_t *o = pa_json_loadb(zJson, nJson, 0, NULL), *s;
     const char *zAlg, *zSig;
     uint8_t aSig[64];
     char *zBytes = NULL;
@@ -236,7 +238,7 @@ int pa_pub_write_manifest(const pa_pub *p, const pa_publish_opts *o, const char 
     json_object_set_new(root, "ledger_heads",
                         json_pack("{s:o, s:o}", "leader", ledger_head(p, o->azLedgerJson[0], 0, &rc), "helper",
                                   ledger_head(p, o->azLedgerJson[1], 1, &rc)));
-    if (rc == PA_OK && (zText = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))) == NULL)
+    if (rc == PA_OK && (zText = pa_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))) == NULL)
         rc = pa_fail(PA_ENOMEM, "manifest");
     if (rc == PA_OK)
         rc = pa_manifest_signed_bytes(zText, strlen(zText), &zBytes, &nBytes);

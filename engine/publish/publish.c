@@ -23,11 +23,13 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "common/guard.h"
 #include "privagg/registry.h"
 #include "publish/internal.h"
+#include "json/json_load.h"
 
 int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState);
 
@@ -656,9 +658,12 @@ static json_t *coverage_json(const pa_pub *p, const pa_pub_table *tb)
 
 static int write_json(const pa_pub *p, const char *zPath)
 {
-    json_t *root = json_object(), *tables = json_array();
+    json_t *root, *tables;
     char zTask[65];
     int rc;
+    pa_json_watch_begin(); /* a value that could not be allocated drops its member silently */
+    root = json_object();
+    tables = json_array();
     sodium_bin2hex(zTask, sizeof zTask, p->pTask->aTaskId, 32);
     json_object_set_new(root, "format", json_string("privagg-table-v1"));
     json_object_set_new(root, "task_id", json_string(zTask));
@@ -693,12 +698,18 @@ static int write_json(const pa_pub *p, const char *zPath)
         json_array_append_new(tables, o);
     }
     json_object_set_new(root, "tables", tables);
-    rc = json_dump_file(root, zPath, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0
-             ? PA_OK
-             : pa_fail(PA_EIO, "publish: writing %s", zPath);
+    if (root == NULL || tables == NULL || pa_json_watch_nomem())
+        rc = pa_fail(PA_ENOMEM, "publish: %s: out of memory", zPath);
+    else
+        rc = json_dump_file(root, zPath, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0
+                 ? PA_OK
+                 : pa_fail(pa_json_watch_nomem() ? PA_ENOMEM : PA_EIO, "publish: writing %s", zPath);
     json_decref(root);
     return rc;
 }
+
+/* the files pa_publish writes (manifest.json only with a signing key) */
+static const char *const k_azOut[] = {"table.csv", "table.json", "report.html", "manifest.json"};
 
 int pa_publish(const pa_task *t, const pa_release *aRel, size_t nRel, const pa_publish_opts *o,
                pa_publish_summary *pSum)
@@ -712,17 +723,19 @@ int pa_publish(const pa_task *t, const pa_release *aRel, size_t nRel, const pa_p
         return pa_fail(PA_EINVAL, "publish: no releases or no output folder");
     if (mkdir(o->zOutDir, 0755) != 0 && errno != EEXIST)
         return pa_fail(PA_EIO, "publish: cannot create %s: %s", o->zOutDir, strerror(errno));
+    /* every file is written as NAME.tmp and renamed once all are written: a
+     * failure (memory, disk) leaves the folder as it was, never a cut file */
     rc = build(&p, t, aRel, nRel, o->zDataDir, o->pRegistry);
     if (rc == PA_OK) {
-        snprintf(zPath, sizeof zPath, "%s/table.csv", o->zOutDir);
+        snprintf(zPath, sizeof zPath, "%s/table.csv.tmp", o->zOutDir);
         rc = write_csv(&p, zPath);
     }
     if (rc == PA_OK) {
-        snprintf(zPath, sizeof zPath, "%s/table.json", o->zOutDir);
+        snprintf(zPath, sizeof zPath, "%s/table.json.tmp", o->zOutDir);
         rc = write_json(&p, zPath);
     }
     if (rc == PA_OK) {
-        snprintf(zPath, sizeof zPath, "%s/report.html", o->zOutDir);
+        snprintf(zPath, sizeof zPath, "%s/report.html.tmp", o->zOutDir);
         if ((f = fopen(zPath, "w")) == NULL)
             rc = pa_fail(PA_EIO, "publish: cannot write %s", zPath);
         else {
@@ -732,8 +745,17 @@ int pa_publish(const pa_task *t, const pa_release *aRel, size_t nRel, const pa_p
         }
     }
     if (rc == PA_OK && o->pCollector != NULL) {
-        snprintf(zPath, sizeof zPath, "%s/manifest.json", o->zOutDir);
+        snprintf(zPath, sizeof zPath, "%s/manifest.json.tmp", o->zOutDir);
         rc = pa_pub_write_manifest(&p, o, zPath);
+    }
+    for (size_t i = 0; i < sizeof k_azOut / sizeof k_azOut[0]; i++) {
+        char zFinal[4096];
+        snprintf(zPath, sizeof zPath, "%s/%s.tmp", o->zOutDir, k_azOut[i]);
+        snprintf(zFinal, sizeof zFinal, "%s/%s", o->zOutDir, k_azOut[i]);
+        if (rc != PA_OK || (i == 3 && o->pCollector == NULL))
+            unlink(zPath);
+        else if (rename(zPath, zFinal) != 0)
+            rc = pa_fail(PA_EIO, "publish: cannot rename %s to %s: %s", zPath, zFinal, strerror(errno));
     }
     if (rc == PA_OK && pSum != NULL) {
         memset(pSum, 0, sizeof *pSum);

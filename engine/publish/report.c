@@ -303,13 +303,13 @@ static const pa_pub_row *total_row(const pa_pub_table *tb)
 }
 
 /* county map of the latest period: each county shaded by its partition's rate */
-static void map(const pa_pub *p, FILE *f, const char *zPeriod)
+static int map(const pa_pub *p, FILE *f, const char *zPeriod)
 {
     const pa_task *t = p->pTask;
     double aBreak[4] = {0}, *aRate = calloc(t->nPartition + 1, sizeof *aRate);
     size_t nRate = 0;
-    if (aRate == NULL)
-        return;
+    if (aRate == NULL) /* the report without its map would look complete */
+        return pa_fail(PA_ENOMEM, "report: map");
     for (size_t x = 0; x < t->nPartition; x++) {
         const pa_pub_table *tb = pa_pub_find(p, zPeriod, t->aPartition[x].zName);
         if (tb && total_row(tb)->bRate)
@@ -365,6 +365,7 @@ static void map(const pa_pub *p, FILE *f, const char *zPeriod)
     }
     fputs("<span style=\"background:#d9d9d9\"></span>none</p>\n", f);
     free(aRate);
+    return PA_OK;
 }
 
 static void state_table(const pa_pub *p, FILE *f, const pa_pub_table *tb)
@@ -480,7 +481,7 @@ int pa_pub_write_report(const pa_pub *p, FILE *f)
     summary(p, f, tb);
     PA_GUARD(chart_offense(p, f, tb));
     chart_months(p, f);
-    map(p, f, tb->pRel->zPeriod);
+    PA_GUARD(map(p, f, tb->pRel->zPeriod));
     state_table(p, f, tb);
     partition_table(p, f, tb->pRel->zPeriod);
     fputs("<p class=\"note\">Sources: counts from the agencies' reports through privagg (Prio3 secret sharing, "

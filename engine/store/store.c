@@ -49,6 +49,35 @@ int pa_store_exec(pa_store *pStore, const char *zSql)
     return PA_OK;
 }
 
+/* The one ROLLBACK statement, compiled when the store opens (pa_store_rollback). */
+static const char k_zRollback[] = "ROLLBACK";
+
+static int warm_rollback(pa_store *pStore)
+{
+    sqlite3_stmt *s;
+    PA_GUARD(pa_store_stmt(pStore, &s, k_zRollback));
+    pa_store_stmt_put(pStore, s);
+    return PA_OK;
+}
+
+/* Compile the ROLLBACK again before each transaction: a change of schema since
+ * (a table created) expires it, and stepping an expired statement compiles it
+ * anew, which needs memory a rollback may not have. */
+static int fresh_rollback(pa_store *pStore)
+{
+    for (size_t i = 0; i < pStore->nStmt; i++) {
+        if (pStore->aStmt[i].zSql == k_zRollback && !pStore->aStmt[i].bBusy) {
+            sqlite3_stmt *s;
+            if (sqlite3_prepare_v2(pStore->pDb, k_zRollback, -1, &s, NULL) != SQLITE_OK)
+                return pa_store_fail(pStore, "begin");
+            sqlite3_finalize(pStore->aStmt[i].pStmt);
+            pStore->aStmt[i].pStmt = s;
+            return PA_OK;
+        }
+    }
+    return PA_OK;
+}
+
 static int read_user_version(pa_store *pStore, int *pVersion)
 {
     sqlite3_stmt *pStmt = NULL;
@@ -129,6 +158,8 @@ int pa_sqlite_open(pa_store **ppStore, const char *zPath)
                                "PRAGMA temp_store = MEMORY;");
     if (rc == PA_OK)
         rc = migrate(pStore);
+    if (rc == PA_OK)
+        rc = warm_rollback(pStore);
     if (rc != PA_OK) {
         pa_store_close(pStore);
         return rc;
@@ -301,6 +332,11 @@ int pa_sqlite_begin(pa_store *pStore)
 
     if (pStore->bInTxn)
         return pa_fail(PA_ESTATE, "store: a transaction is already open");
+    /* a rollback that could not run (memory ran out while every allocation
+     * failed) left SQLite's transaction open: end it now */
+    if (!sqlite3_get_autocommit(pStore->pDb))
+        sqlite3_exec(pStore->pDb, "ROLLBACK", NULL, NULL, NULL);
+    PA_GUARD(fresh_rollback(pStore));
     rc = pa_store_exec(pStore, "BEGIN IMMEDIATE");
     if (rc == PA_OK)
         pStore->bInTxn = 1;
@@ -328,7 +364,18 @@ void pa_sqlite_rollback(pa_store *pStore)
 {
     if (!pStore->bInTxn && sqlite3_get_autocommit(pStore->pDb))
         return;
-    sqlite3_exec(pStore->pDb, "ROLLBACK", NULL, NULL, NULL);
+    /* the statement compiled at open: a rollback needs no memory (a ROLLBACK
+     * compiled here could fail when memory is short and leave the transaction
+     * open under the next begin: found by tests/unit/alloc_torture_test.c) */
+    for (size_t i = 0; i < pStore->nStmt; i++) {
+        if (pStore->aStmt[i].zSql == k_zRollback && !pStore->aStmt[i].bBusy) {
+            sqlite3_step(pStore->aStmt[i].pStmt);
+            sqlite3_reset(pStore->aStmt[i].pStmt);
+            break;
+        }
+    }
+    if (!sqlite3_get_autocommit(pStore->pDb))
+        sqlite3_exec(pStore->pDb, "ROLLBACK", NULL, NULL, NULL);
     pStore->bInTxn = 0;
     pStore->nSavepoint = 0;
 }

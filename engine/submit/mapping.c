@@ -18,6 +18,7 @@
 #include "privagg/common.h"
 #include "privagg/csv.h"
 #include "submit/records_internal.h"
+#include "json/json_load.h"
 
 static const char g_zDefault[] =
     "{\n"
@@ -301,10 +302,11 @@ int pa_records_mapping_parse(pa_records_mapping **ppMap, const pa_task *t, const
     if (t->eVdaf != PA_VDAF_SUMVEC)
         return pa_fail(PA_EINVAL, "task: vdaf %s; --records needs Prio3SumVec (one count per cell)",
                        pa_vdaf_type_name(t->eVdaf));
-    pRoot = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
+    pRoot = pa_json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
     if (pRoot == NULL || !json_is_object(pRoot)) {
         json_decref(pRoot);
-        return pa_fail(PA_EDECODE, "mapping: not a JSON object (line %d: %s)", err.line, err.text);
+        return pa_fail(pRoot == NULL ? pa_json_load_status(&err) : PA_EDECODE,
+                       "mapping: not a JSON object (line %d: %s)", err.line, err.text);
     }
     m = calloc(1, sizeof *m);
     if (m == NULL) {

@@ -16,6 +16,7 @@
 #include "privagg/task.h"
 #include "task/loopback.h"
 #include "task/task_json.h"
+#include "json/json_load.h"
 
 
 static const struct {
@@ -563,7 +564,7 @@ done:
 
 static int task_id(pa_task *pTask, const json_t *pRoot)
 {
-    char *zCanon = json_dumps(pRoot, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+    char *zCanon = pa_json_dumps(pRoot, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
                                          JSON_REAL_PRECISION(17));
     if (zCanon == NULL)
         return pa_fail(PA_ENOMEM, "task: canonical encoding failed");
@@ -610,9 +611,10 @@ int pa_task_parse(pa_task **ppTask, const char *zJson, size_t nJson)
     int rc;
 
     *ppTask = NULL;
-    pRoot = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
+    pRoot = pa_json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, &err);
     if (pRoot == NULL)
-        return pa_fail(PA_EDECODE, "task: line %d column %d: %s", err.line, err.column, err.text);
+        return pa_fail(pa_json_load_status(&err),
+                       "task: line %d column %d: %s", err.line, err.column, err.text);
     pTask = calloc(1, sizeof *pTask);
     if (pTask == NULL) {
         json_decref(pRoot);

@@ -172,6 +172,18 @@ int pa_prio3_unshard(const pa_prio3 *v, const uint8_t *const *agg_shares, const 
                      size_t n, uint64_t num_measurements, uint64_t *result);
 
 /*
+ * unshard_signed: merges n aggregate shares and reads each element x of the
+ * aggregate result as a signed integer, x - p when x > (p - 1) / 2 (a total made
+ * negative by noise added modulo p, docs/ARCHITECTURE.md), into
+ * result[0..output_len-1].  For the vector VDAFs (SumVec, Histogram, Multihot)
+ * whose aggregate result is the summed vector itself, with no num_measurements
+ * scaling.  PA_ERANGE if a magnitude is above 2^63 - 1.  PA_EDECODE (a share not
+ * canonical or of the wrong length), PA_ENOMEM.
+ */
+int pa_prio3_unshard_signed(const pa_prio3 *v, const uint8_t *const *agg_shares, const size_t *lens,
+                            size_t n, int64_t *result);
+
+/*
  * Stand-alone strict decoders: 0 if the bytes are a valid encoding of the message
  * for these parameters, else PA_EDECODE naming the field.
  */

@@ -8,10 +8,21 @@
 #include "codec/mp_write.h"
 #include "privagg/common.h"
 
+/* msgpack-c's packers ignore a failed write, and a later write may fit again:
+ * the message would lose bytes silently.  A failure is remembered instead. */
+static int sbuffer_write(void *pData, const char *p, size_t n)
+{
+    pa_mp_writer *w = pData;
+    if (msgpack_sbuffer_write(&w->sb, p, n) != 0)
+        w->bNoMem = 1;
+    return 0;
+}
+
 void pa_mp_writer_init(pa_mp_writer *w)
 {
     msgpack_sbuffer_init(&w->sb);
-    msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
+    w->bNoMem = 0;
+    msgpack_packer_init(&w->pk, w, sbuffer_write);
 }
 
 void pa_mp_put_bin(pa_mp_writer *w, const uint8_t *p, size_t n)
@@ -43,7 +54,7 @@ int pa_mp_writer_finish(pa_mp_writer *w, const char *zLabel, uint8_t **ppOut, si
     size_t nLabel = zLabel ? strlen(zLabel) : 0;
     uint8_t *p = malloc(nLabel + w->sb.size + 1);
 
-    if (p == NULL || (w->sb.size > 0 && w->sb.data == NULL)) {
+    if (p == NULL || w->bNoMem || (w->sb.size > 0 && w->sb.data == NULL)) {
         free(p);
         msgpack_sbuffer_destroy(&w->sb);
         return pa_fail(PA_ENOMEM, "message: out of memory");

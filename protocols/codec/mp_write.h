@@ -12,6 +12,7 @@
 typedef struct {
     msgpack_sbuffer sb;
     msgpack_packer pk;
+    int bNoMem;           /* a write did not fit (realloc failed): finish says PA_ENOMEM */
 } pa_mp_writer;
 
 void pa_mp_writer_init(pa_mp_writer *w);

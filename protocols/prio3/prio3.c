@@ -450,6 +450,30 @@ int pa_prio3_unshard(const pa_prio3 *v, const uint8_t *const *agg_shares, const 
     return rc;
 }
 
+int pa_prio3_unshard_signed(const pa_prio3 *v, const uint8_t *const *agg_shares, const size_t *lens,
+                            size_t n, int64_t *result)
+{
+    int rc;
+    size_t sz = pa_prio3_agg_share_size(v);
+    u128 p = modulus(v->es), half = p >> 1;
+    uint8_t *agg = malloc(sz);
+    if (agg == NULL)
+        return pa_fail(PA_ENOMEM, "unshard: %zu bytes", sz);
+    rc = pa_prio3_merge(v, agg_shares, lens, n, agg);
+    pa_ct_declassify(agg, sz); /* the aggregate result: the collector's output */
+    for (size_t i = 0; rc == 0 && i < v->flp.output_len; i++) {
+        u128 x = load_le(agg + i * v->es, v->es);
+        int bNeg = x > half;               /* above p/2: x - p, a negative total */
+        u128 mag = bNeg ? p - x : x;
+        if (mag > (u128)INT64_MAX)
+            rc = pa_fail(PA_ERANGE, "aggregate result[%zu]: magnitude above 2^63 - 1", i);
+        else
+            result[i] = bNeg ? -(int64_t)mag : (int64_t)mag;
+    }
+    free(agg);
+    return rc;
+}
+
 /* ---- stand-alone decoders ---- */
 
 int pa_prio3_check_public_share(const pa_prio3 *v, const uint8_t *in, size_t len)

@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <sodium.h>
+#include <valgrind/memcheck.h>
 
 #include "privagg/common.h"
 #include "privagg/keys.h"
@@ -39,6 +40,9 @@ static void hook_free(void *p)
 {
     if (p != NULL && g_zNeedle[0] != '\0') {
         size_t n = malloc_usable_size(p), nNeedle = strlen(g_zNeedle);
+        /* the slack past the requested size was never written: under valgrind
+         * (scripts/memcheck) it would read as uninitialised; scanned all the same */
+        VALGRIND_MAKE_MEM_DEFINED(p, n);
         for (size_t i = 0; i + nNeedle <= n; i++)
             if (memcmp((char *)p + i, g_zNeedle, nNeedle) == 0) {
                 g_nLeft++;
