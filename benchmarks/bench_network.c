@@ -363,14 +363,14 @@ static void workers_run(pa_bench *b, const char *zExe, const char *zDir, int nLe
             tFirst = pa_bench_now_s();
             nFirst = v;
             for (int i = 0; i < n; i++)
-                aCpu0[i] = process_cpu_s(aSrv[i].iLeaderPid ? aSrv[i].iLeaderPid : aSrv[i].iHelperPid);
+                aCpu0[i] = pa_bench_process_cpu_s(aSrv[i].iLeaderPid ? aSrv[i].iLeaderPid : aSrv[i].iHelperPid);
             machine_jiffies(&nBusy0, &nWait0, &nTotal0);
         }
         if (v >= nWant) {
             tLast = pa_bench_now_s();
             nDone = v;
             for (int i = 0; i < n; i++)
-                aCpu[i] = process_cpu_s(aSrv[i].iLeaderPid ? aSrv[i].iLeaderPid : aSrv[i].iHelperPid) - aCpu0[i];
+                aCpu[i] = pa_bench_process_cpu_s(aSrv[i].iLeaderPid ? aSrv[i].iLeaderPid : aSrv[i].iHelperPid) - aCpu0[i];
             break;
         }
         usleep(20000);
