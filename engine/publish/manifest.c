@@ -31,7 +31,7 @@ int pa_manifest_signed_bytes(const char *zJson, size_t nJson, char **pzOut, size
 
     if (o == NULL || !json_is_object(o)) {
         json_decref(o);
-        return pa_fail(o == NULL && pa_json_load_status(&err),
+        return pa_fail(o == NULL ? pa_json_load_status(&err) : PA_EDECODE,
                        "manifest: line %d: %s", err.line, o ? "not an object" : err.text);
     }
     json_object_del(o, "signature");
