@@ -45,6 +45,26 @@ static int update_one(pa_store *pStore, sqlite3_stmt *s, const char *zWhat, int 
     return rc;
 }
 
+/* Take, renew or release the lease of one row (?1 task, ?2 the row's id, ?3 the
+ * worker, ?4 the new expiry when zSql names it): *pbChanged (may be NULL) says
+ * whether the row was changed, which for a renewal is whether it is still held. */
+static int lease_update(pa_store *pStore, const char *zSql, const char *zWhat, const uint8_t aTaskId[32],
+                        const uint8_t aId[16], const char *zOwner, int64_t tExpiry, int *pbChanged)
+{
+    sqlite3_stmt *s;
+
+    if (pbChanged)
+        *pbChanged = 0;
+    PA_GUARD(check_owner(zOwner));
+    PA_GUARD(pa_store_stmt(pStore, &s, zSql));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aId, 16);
+    PA_BIND_TEXT(s, 3, zOwner);
+    if (sqlite3_bind_parameter_count(s) >= 4)
+        sqlite3_bind_int64(s, 4, tExpiry);
+    return update_one(pStore, s, zWhat, pbChanged);
+}
+
 /* ---- aggregation jobs -------------------------------------------------- */
 
 int pa_sqlite_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow,
@@ -80,48 +100,27 @@ int pa_sqlite_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char 
 int pa_sqlite_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             const char *zOwner, int64_t tExpiry)
 {
-    sqlite3_stmt *s;
     int bChanged;
-
-    PA_GUARD(check_owner(zOwner));
-    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE jobs SET lease_owner = ?3, lease_expiry = ?4"
-                                       " WHERE task_id = ?1 AND job_id = ?2 AND state != 'finished'"));
-    PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_BLOB(s, 2, aJobId, 16);
-    PA_BIND_TEXT(s, 3, zOwner);
-    sqlite3_bind_int64(s, 4, tExpiry);
-    PA_GUARD(update_one(pStore, s, "jobs (lease)", &bChanged));
+    PA_GUARD(lease_update(pStore, "UPDATE jobs SET lease_owner = ?3, lease_expiry = ?4"
+                                  " WHERE task_id = ?1 AND job_id = ?2 AND state != 'finished'",
+                          "jobs (lease)", aTaskId, aJobId, zOwner, tExpiry, &bChanged));
     return bChanged ? PA_OK : pa_fail(PA_ENOTFOUND, "lease: no open job to lease");
 }
 
 int pa_sqlite_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                              const char *zOwner, int64_t tExpiry, int *pbHeld)
 {
-    sqlite3_stmt *s;
-
-    *pbHeld = 0;
-    PA_GUARD(check_owner(zOwner));
-    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE jobs SET lease_expiry = ?4 WHERE task_id = ?1"
-                                       " AND job_id = ?2 AND lease_owner = ?3 AND state != 'finished'"));
-    PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_BLOB(s, 2, aJobId, 16);
-    PA_BIND_TEXT(s, 3, zOwner);
-    sqlite3_bind_int64(s, 4, tExpiry);
-    return update_one(pStore, s, "jobs (lease renewal)", pbHeld);
+    return lease_update(pStore, "UPDATE jobs SET lease_expiry = ?4 WHERE task_id = ?1"
+                                " AND job_id = ?2 AND lease_owner = ?3 AND state != 'finished'",
+                        "jobs (lease renewal)", aTaskId, aJobId, zOwner, tExpiry, pbHeld);
 }
 
 int pa_sqlite_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                                const char *zOwner)
 {
-    sqlite3_stmt *s;
-
-    PA_GUARD(check_owner(zOwner));
-    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE jobs SET lease_owner = NULL, lease_expiry = 0"
-                                       " WHERE task_id = ?1 AND job_id = ?2 AND lease_owner = ?3"));
-    PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_BLOB(s, 2, aJobId, 16);
-    PA_BIND_TEXT(s, 3, zOwner);
-    return update_one(pStore, s, "jobs (lease release)", NULL);
+    return lease_update(pStore, "UPDATE jobs SET lease_owner = NULL, lease_expiry = 0"
+                                " WHERE task_id = ?1 AND job_id = ?2 AND lease_owner = ?3",
+                        "jobs (lease release)", aTaskId, aJobId, zOwner, 0, NULL);
 }
 
 /* ---- collection jobs --------------------------------------------------- */
@@ -165,15 +164,9 @@ int pa_sqlite_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char
     }
     pa_store_stmt_put(pStore, s);
     if (rc == PA_OK && *pbFound) {
-        rc = pa_store_stmt(pStore, &s, "UPDATE collection_jobs SET lease_owner = ?3, lease_expiry = ?4"
-                                       " WHERE task_id = ?1 AND collection_id = ?2");
-        if (rc == PA_OK) {
-            PA_BIND_BLOB(s, 1, aTaskId, 32);
-            PA_BIND_BLOB(s, 2, pJob->aCollectionId, 16);
-            PA_BIND_TEXT(s, 3, zOwner);
-            sqlite3_bind_int64(s, 4, tExpiry);
-            rc = update_one(pStore, s, "collection_jobs (lease)", &bChanged);
-        }
+        rc = lease_update(pStore, "UPDATE collection_jobs SET lease_owner = ?3, lease_expiry = ?4"
+                                  " WHERE task_id = ?1 AND collection_id = ?2",
+                          "collection_jobs (lease)", aTaskId, pJob->aCollectionId, zOwner, tExpiry, &bChanged);
         if (rc == PA_OK && !bChanged)
             rc = pa_fail(PA_ESTORE, "collection_jobs (lease): the claimed row is gone");
     }
@@ -188,29 +181,15 @@ int pa_sqlite_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char
 int pa_sqlite_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                               const char *zOwner, int64_t tExpiry, int *pbHeld)
 {
-    sqlite3_stmt *s;
-
-    *pbHeld = 0;
-    PA_GUARD(check_owner(zOwner));
-    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE collection_jobs SET lease_expiry = ?4 WHERE task_id = ?1"
-                                       " AND collection_id = ?2 AND lease_owner = ?3 AND state = 'pending'"));
-    PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_BLOB(s, 2, aCollectionId, 16);
-    PA_BIND_TEXT(s, 3, zOwner);
-    sqlite3_bind_int64(s, 4, tExpiry);
-    return update_one(pStore, s, "collection_jobs (lease renewal)", pbHeld);
+    return lease_update(pStore, "UPDATE collection_jobs SET lease_expiry = ?4 WHERE task_id = ?1"
+                                " AND collection_id = ?2 AND lease_owner = ?3 AND state = 'pending'",
+                        "collection_jobs (lease renewal)", aTaskId, aCollectionId, zOwner, tExpiry, pbHeld);
 }
 
 int pa_sqlite_cjob_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                                 const char *zOwner)
 {
-    sqlite3_stmt *s;
-
-    PA_GUARD(check_owner(zOwner));
-    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE collection_jobs SET lease_owner = NULL, lease_expiry = 0"
-                                       " WHERE task_id = ?1 AND collection_id = ?2 AND lease_owner = ?3"));
-    PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_BLOB(s, 2, aCollectionId, 16);
-    PA_BIND_TEXT(s, 3, zOwner);
-    return update_one(pStore, s, "collection_jobs (lease release)", NULL);
+    return lease_update(pStore, "UPDATE collection_jobs SET lease_owner = NULL, lease_expiry = 0"
+                                " WHERE task_id = ?1 AND collection_id = ?2 AND lease_owner = ?3",
+                        "collection_jobs (lease release)", aTaskId, aCollectionId, zOwner, 0, NULL);
 }

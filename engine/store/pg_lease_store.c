@@ -24,6 +24,29 @@ static int check_owner(const char *zOwner)
     return PA_OK;
 }
 
+/* Take, renew or release the lease of one row ($1 task, $2 the row's id, $3 the
+ * worker, $4 the new expiry when bExpiry): *pbChanged (may be NULL) says whether
+ * the row was changed, which for a renewal is whether it is still held. */
+static int lease_update(pa_store *pStore, const char *zSql, const char *zWhat, const uint8_t aTaskId[32],
+                        const uint8_t aId[16], const char *zOwner, int bExpiry, int64_t tExpiry, int *pbChanged)
+{
+    pa_pg_params p = {0};
+    uint64_t nChanged = 0;
+
+    if (pbChanged)
+        *pbChanged = 0;
+    PA_GUARD(check_owner(zOwner));
+    pa_pg_p_blob(&p, aTaskId, 32);
+    pa_pg_p_blob(&p, aId, 16);
+    pa_pg_p_text(&p, zOwner);
+    if (bExpiry)
+        pa_pg_p_int(&p, tExpiry);
+    PA_GUARD(pa_pg_do(pStore, zSql, &p, zWhat, &nChanged));
+    if (pbChanged)
+        *pbChanged = nChanged == 1;
+    return PA_OK;
+}
+
 int pa_pg_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow, int64_t tExpiry,
                     uint8_t aJobId[16], char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
 {
@@ -59,54 +82,30 @@ int pa_pg_job_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOw
 int pa_pg_job_lease_take(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner,
                          int64_t tExpiry)
 {
-    pa_pg_params p = {0};
-    uint64_t nChanged = 0;
-
-    PA_GUARD(check_owner(zOwner));
-    pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, aJobId, 16);
-    pa_pg_p_text(&p, zOwner);
-    pa_pg_p_int(&p, tExpiry);
-    PA_GUARD(pa_pg_do(pStore,
-                      "UPDATE jobs SET lease_owner = $3, lease_expiry = $4"
-                      " WHERE task_id = $1 AND job_id = $2 AND state != 'finished'",
-                      &p, "jobs (lease)", &nChanged));
-    return nChanged == 1 ? PA_OK : pa_fail(PA_ENOTFOUND, "lease: no open job to lease");
+    int bChanged;
+    PA_GUARD(lease_update(pStore,
+                          "UPDATE jobs SET lease_owner = $3, lease_expiry = $4"
+                          " WHERE task_id = $1 AND job_id = $2 AND state != 'finished'",
+                          "jobs (lease)", aTaskId, aJobId, zOwner, 1, tExpiry, &bChanged));
+    return bChanged ? PA_OK : pa_fail(PA_ENOTFOUND, "lease: no open job to lease");
 }
 
 int pa_pg_job_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zOwner,
                           int64_t tExpiry, int *pbHeld)
 {
-    pa_pg_params p = {0};
-    uint64_t nChanged = 0;
-
-    *pbHeld = 0;
-    PA_GUARD(check_owner(zOwner));
-    pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, aJobId, 16);
-    pa_pg_p_text(&p, zOwner);
-    pa_pg_p_int(&p, tExpiry);
-    PA_GUARD(pa_pg_do(pStore,
-                      "UPDATE jobs SET lease_expiry = $4 WHERE task_id = $1 AND job_id = $2"
-                      " AND lease_owner = $3 AND state != 'finished'",
-                      &p, "jobs (lease renewal)", &nChanged));
-    *pbHeld = nChanged == 1;
-    return PA_OK;
+    return lease_update(pStore,
+                        "UPDATE jobs SET lease_expiry = $4 WHERE task_id = $1 AND job_id = $2"
+                        " AND lease_owner = $3 AND state != 'finished'",
+                        "jobs (lease renewal)", aTaskId, aJobId, zOwner, 1, tExpiry, pbHeld);
 }
 
 int pa_pg_job_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             const char *zOwner)
 {
-    pa_pg_params p = {0};
-
-    PA_GUARD(check_owner(zOwner));
-    pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, aJobId, 16);
-    pa_pg_p_text(&p, zOwner);
-    return pa_pg_do(pStore,
-                    "UPDATE jobs SET lease_owner = NULL, lease_expiry = 0"
-                    " WHERE task_id = $1 AND job_id = $2 AND lease_owner = $3",
-                    &p, "jobs (lease release)", NULL);
+    return lease_update(pStore,
+                        "UPDATE jobs SET lease_owner = NULL, lease_expiry = 0"
+                        " WHERE task_id = $1 AND job_id = $2 AND lease_owner = $3",
+                        "jobs (lease release)", aTaskId, aJobId, zOwner, 0, 0, NULL);
 }
 
 int pa_pg_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zOwner, int64_t tNow, int64_t tExpiry,
@@ -153,34 +152,17 @@ int pa_pg_cjob_claim(pa_store *pStore, const uint8_t aTaskId[32], const char *zO
 int pa_pg_cjob_lease_renew(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                            const char *zOwner, int64_t tExpiry, int *pbHeld)
 {
-    pa_pg_params p = {0};
-    uint64_t nChanged = 0;
-
-    *pbHeld = 0;
-    PA_GUARD(check_owner(zOwner));
-    pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, aCollectionId, 16);
-    pa_pg_p_text(&p, zOwner);
-    pa_pg_p_int(&p, tExpiry);
-    PA_GUARD(pa_pg_do(pStore,
-                      "UPDATE collection_jobs SET lease_expiry = $4 WHERE task_id = $1 AND collection_id = $2"
-                      " AND lease_owner = $3 AND state = 'pending'",
-                      &p, "collection_jobs (lease renewal)", &nChanged));
-    *pbHeld = nChanged == 1;
-    return PA_OK;
+    return lease_update(pStore,
+                        "UPDATE collection_jobs SET lease_expiry = $4 WHERE task_id = $1 AND collection_id = $2"
+                        " AND lease_owner = $3 AND state = 'pending'",
+                        "collection_jobs (lease renewal)", aTaskId, aCollectionId, zOwner, 1, tExpiry, pbHeld);
 }
 
 int pa_pg_cjob_lease_release(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16],
                              const char *zOwner)
 {
-    pa_pg_params p = {0};
-
-    PA_GUARD(check_owner(zOwner));
-    pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, aCollectionId, 16);
-    pa_pg_p_text(&p, zOwner);
-    return pa_pg_do(pStore,
-                    "UPDATE collection_jobs SET lease_owner = NULL, lease_expiry = 0"
-                    " WHERE task_id = $1 AND collection_id = $2 AND lease_owner = $3",
-                    &p, "collection_jobs (lease release)", NULL);
+    return lease_update(pStore,
+                        "UPDATE collection_jobs SET lease_owner = NULL, lease_expiry = 0"
+                        " WHERE task_id = $1 AND collection_id = $2 AND lease_owner = $3",
+                        "collection_jobs (lease release)", aTaskId, aCollectionId, zOwner, 0, 0, NULL);
 }
