@@ -2,14 +2,15 @@
  * Opening this aggregator's HPKE-sealed input share of a report (base mode,
  * info = PA_REPORT_HPKE_INFO || aggregator byte, AAD = the report's metadata).
  *
- * Key rotation: the aggregator may hold several HPKE keys (the current one and
- * older ones not yet retired, each with an optional expiry, include/privagg/keys.h).
- * A version 3 report names the config id its share is sealed to: the share is
- * opened with that key, and refused when it is not held or has expired.  A
- * version 2 report names none, nor does the aggregation job tell the helper (its
- * message and the leader's stored columns stay as they are): the share is then
- * opened with the current key first, then with each older key, newest first, and
- * the key that opened it is checked for expiry.  The key is bound: the HPKE key schedule
+ * Key rotation: the aggregator may hold several HPKE keys (the current one, a
+ * new one staged ahead, and older ones not yet retired, each with an optional
+ * expiry; include/privagg/keys.h, "key states").  A version 3 report names the
+ * config id its share is sealed to: the share is opened with that key, and
+ * refused when it is not held or has expired.  A version 2 report names none,
+ * nor does the aggregation job tell the helper (its message and the leader's
+ * stored columns stay as they are): the share is then opened with the current
+ * key first, then the new one, then each older key, newest first, and the key
+ * that opened it is checked for expiry.  The key is bound: the HPKE key schedule
  * takes the recipient's public key into the KEM context (RFC 9180 §4.1,
  * kem_context = enc || pkR), so a share sealed to one key fails its AEAD tag under
  * every other; which key opens it is its config id.  A share that opens with none
@@ -47,29 +48,31 @@ static void utc(char *z, size_t n, int64_t t)
         snprintf(z, n, "@%lld", (long long)t);
 }
 
-/* PA_EAUTH when the key (0 the current one, i > 0 aOld[i - 1]) has expired: the
- * leader at upload from its expiry on, the helper PA_KEYS_HELPER_GRACE_S later. */
-static int check_expiry(const pa_aggregator *a, int iKey)
+/* PA_EAUTH when the key is a retiring one that has expired: the leader at
+ * upload from its expiry on, the helper PA_KEYS_HELPER_GRACE_S later.  The
+ * current and the new key never expire. */
+static int check_expiry(const pa_aggregator *a, const pa_hpke_key_ref *pKey)
 {
-    const pa_keys *k = a->pKeys;
     char zWhen[48];
-    if (iKey <= 0 || k->aOld[iKey - 1].tNotAfter == 0)
+    if (pKey->eState != PA_HPKE_KEY_RETIRING || pKey->tNotAfter == 0)
         return PA_OK;
-    int64_t tEnd = k->aOld[iKey - 1].tNotAfter + (a->iAggId == 0 ? 0 : PA_KEYS_HELPER_GRACE_S);
+    int64_t tEnd = pKey->tNotAfter + (a->iAggId == 0 ? 0 : PA_KEYS_HELPER_GRACE_S);
     if (pa_agg_now(a) < tEnd)
         return PA_OK;
-    utc(zWhen, sizeof zWhen, k->aOld[iKey - 1].tNotAfter);
+    utc(zWhen, sizeof zWhen, pKey->tNotAfter);
     return pa_fail(PA_EAUTH, "sealed to the %s's HPKE key of config id %u, which expired at %s%s; "
                    "seal to its current key (config id %u: the signed GET /hpke_config, or its PREFIX.pub)",
-                   a->iAggId == 0 ? "leader" : "helper", (unsigned)k->aOld[iKey - 1].iConfigId, zWhen,
-                   a->iAggId == 0 ? "" : " (and the helper's grace of 7 days after it)", (unsigned)k->iConfigId);
+                   a->iAggId == 0 ? "leader" : "helper", (unsigned)pKey->iConfigId, zWhen,
+                   a->iAggId == 0 ? "" : " (and the helper's grace of 7 days after it)",
+                   (unsigned)a->pKeys->iConfigId);
 }
 
-static void held_ids(const pa_keys *k, char *zIds, size_t nIds)
+static void held_ids(const pa_hpke_key_ref *aKey, size_t nKey, char *zIds, size_t nIds)
 {
-    int n = snprintf(zIds, nIds, "%u", (unsigned)k->iConfigId);
-    for (size_t i = 0; i < k->nOld && n > 0 && (size_t)n < nIds; i++)
-        n += snprintf(zIds + n, nIds - (size_t)n, ", %u", (unsigned)k->aOld[i].iConfigId);
+    int n = 0;
+    zIds[0] = '\0';
+    for (size_t i = 0; i < nKey && n >= 0 && (size_t)n < nIds; i++)
+        n += snprintf(zIds + n, nIds - (size_t)n, "%s%u", i ? ", " : "", (unsigned)aKey[i].iConfigId);
 }
 
 int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, int iConfigId, const uint8_t aEnc[32],
@@ -78,29 +81,29 @@ int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, int iConfigId,
     uint8_t aInfo[PA_REPORT_HPKE_INFO_SIZE], *pAad;
     size_t nAad;
     pa_hpke_params params = {PA_HPKE_MODE_BASE, aInfo, sizeof aInfo, NULL, 0, NULL, 0};
-    const pa_keys *k = a->pKeys;
-    char zIds[8 * (PA_KEYS_MAX_OLD + 1)];
-    int rc, iKey = -1;
+    pa_hpke_key_ref aKey[PA_KEYS_MAX_HPKE];
+    size_t nKey = pa_keys_hpke_list(a->pKeys, aKey), iKey;
+    char zIds[8 * PA_KEYS_MAX_HPKE];
+    int rc = PA_EVERIFY;
 
     if (nCt != a->nOwnInputShare + PA_HPKE_NT)
         return pa_fail(PA_EDECODE, "input share: %zu bytes sealed, expected %zu", nCt,
                        a->nOwnInputShare + PA_HPKE_NT);
-    held_ids(k, zIds, sizeof zIds);
+    held_ids(aKey, nKey, zIds, sizeof zIds);
     if (iConfigId >= 0) {
-        /* the report names the key: that one or none */
-        iKey = pa_keys_find(k, (unsigned)iConfigId);
-        if (iKey < 0)
+        /* the report names the key: that one or none, whatever its state (a new
+         * key opens too: another process of this role may already have it as
+         * its current one, docs/keys.md) */
+        for (iKey = 0; iKey < nKey && aKey[iKey].iConfigId != (unsigned)iConfigId; iKey++)
+            ;
+        if (iKey == nKey)
             return pa_fail(PA_EAUTH, "sealed to HPKE config id %d, which this %s does not hold (it holds "
                            "%s; the current one is %u): a retired or unknown key",
-                           iConfigId, a->iAggId == 0 ? "leader" : "helper", zIds, (unsigned)k->iConfigId);
-        PA_GUARD(check_expiry(a, iKey));
-    }
-    pa_report_hpke_info(aInfo, a->iAggId);
-    PA_GUARD(pa_report_aad(&pAad, &nAad, r));
-    if (iKey >= 0) {
-        rc = iKey == 0 ? open_with(k->aSecret, k->aPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut)
-                       : open_with(k->aOld[iKey - 1].aSecret, k->aOld[iKey - 1].aPublic, aEnc, &params, pAad,
-                                   nAad, pCt, nCt, pOut);
+                           iConfigId, a->iAggId == 0 ? "leader" : "helper", zIds, (unsigned)a->pKeys->iConfigId);
+        PA_GUARD(check_expiry(a, &aKey[iKey]));
+        pa_report_hpke_info(aInfo, a->iAggId);
+        PA_GUARD(pa_report_aad(&pAad, &nAad, r));
+        rc = open_with(aKey[iKey].pSecret, aKey[iKey].pPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut);
         free(pAad);
         if (rc != PA_OK)
             return pa_fail(PA_EVERIFY, "the input share does not open with the %s's HPKE key of config id "
@@ -109,18 +112,17 @@ int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, int iConfigId,
         return PA_OK;
     }
     /* no config id (a version 2 report, or the helper, which is not sent it):
-     * try the current key, then each older one, newest first */
-    rc = open_with(k->aSecret, k->aPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut);
-    iKey = rc == PA_OK ? 0 : -1;
-    for (size_t i = 0; rc != PA_OK && i < k->nOld; i++) {
-        rc = open_with(k->aOld[i].aSecret, k->aOld[i].aPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut);
-        iKey = rc == PA_OK ? (int)i + 1 : -1;
-    }
+     * try every key held, the current one first, then the new one, then the
+     * retiring ones newest first */
+    pa_report_hpke_info(aInfo, a->iAggId);
+    PA_GUARD(pa_report_aad(&pAad, &nAad, r));
+    for (iKey = 0; rc != PA_OK && iKey < nKey; iKey++)
+        rc = open_with(aKey[iKey].pSecret, aKey[iKey].pPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut);
     free(pAad);
     if (rc != PA_OK)
         return pa_fail(PA_EAUTH, "input share: opens with none of this aggregator's HPKE keys (config "
                        "ids %s): sealed to a retired or unknown key, or altered", zIds);
-    rc = check_expiry(a, iKey);
+    rc = check_expiry(a, &aKey[iKey - 1]);
     if (rc != PA_OK)
         pa_wipe(pOut, a->nOwnInputShare);
     return rc;

@@ -23,6 +23,12 @@ static void put_u64(uint8_t *p, int64_t v)
     }
 }
 
+/* The signed state byte; the names in the JSON form. */
+static uint8_t state_byte(pa_hpke_key_state e)
+{
+    return e == PA_HPKE_KEY_CURRENT ? 1 : e == PA_HPKE_KEY_NEW ? 2 : 0;
+}
+
 int pa_hpke_config_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_hpke_config_doc *d)
 {
     size_t nLabel = sizeof PA_HPKE_CONFIG_SIGN_LABEL; /* with its NUL: a separator */
@@ -45,7 +51,7 @@ int pa_hpke_config_signed_bytes(uint8_t **ppOut, size_t *pnOut, const pa_hpke_co
         q += 32;
         put_u64(q, d->a[i].tNotAfter);
         q += 8;
-        *q++ = (uint8_t)(d->a[i].bCurrent != 0);
+        *q++ = state_byte(d->a[i].eState);
     }
     *ppOut = p;
     *pnOut = n;
@@ -65,16 +71,15 @@ int pa_hpke_config_make(pa_hpke_config_doc *d, const pa_keys *k, const uint8_t a
     memcpy(d->aTaskId, aTaskId, 32);
     d->eRole = k->eRole;
     d->tIssued = tNow;
-    d->a[0].iId = k->iConfigId;
-    memcpy(d->a[0].aPublic, k->aPublic, 32);
-    d->a[0].bCurrent = 1;
-    d->n = 1;
-    for (size_t i = 0; i < k->nOld; i++) {
-        if (k->aOld[i].tNotAfter != 0 && k->aOld[i].tNotAfter <= tNow)
+    pa_hpke_key_ref aKey[PA_KEYS_MAX_HPKE];
+    size_t nKey = pa_keys_hpke_list(k, aKey);
+    for (size_t i = 0; i < nKey; i++) {
+        if (aKey[i].tNotAfter != 0 && aKey[i].tNotAfter <= tNow)
             continue; /* expired: no longer offered */
-        d->a[d->n].iId = k->aOld[i].iConfigId;
-        memcpy(d->a[d->n].aPublic, k->aOld[i].aPublic, 32);
-        d->a[d->n].tNotAfter = k->aOld[i].tNotAfter;
+        d->a[d->n].iId = aKey[i].iConfigId;
+        memcpy(d->a[d->n].aPublic, aKey[i].pPublic, 32);
+        d->a[d->n].tNotAfter = aKey[i].tNotAfter;
+        d->a[d->n].eState = aKey[i].eState;
         d->n++;
     }
     PA_GUARD(pa_hpke_config_signed_bytes(&pMsg, &nMsg, d));
@@ -94,9 +99,9 @@ json_t *pa_hpke_config_to_json(const pa_hpke_config_doc *d)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < d->n; i++) {
-        json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:o, s:b}", "id", d->a[i].iId, "kem", g_azKem[0], "kdf",
-                              g_azKem[1], "aead", g_azKem[2], "public_key", hex(d->a[i].aPublic, 32), "current",
-                              d->a[i].bCurrent);
+        json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:o, s:s}", "id", d->a[i].iId, "kem", g_azKem[0], "kdf",
+                              g_azKem[1], "aead", g_azKem[2], "public_key", hex(d->a[i].aPublic, 32), "state",
+                              pa_hpke_key_state_name(d->a[i].eState));
         if (d->a[i].tNotAfter != 0)
             json_object_set_new(e, "not_after", json_integer(d->a[i].tNotAfter));
         json_array_append_new(a, e);
@@ -132,9 +137,9 @@ static int only_keys(const json_t *o, const char *zWhere, const char *const *az)
 int pa_hpke_config_from_json(pa_hpke_config_doc *d, const json_t *o, const char *zWhere)
 {
     static const char *const azTop[] = {"format", "task_id", "role", "issued_at", "configs", "signature", NULL};
-    static const char *const azEntry[] = {"id", "kem", "kdf", "aead", "public_key", "current", "not_after", NULL};
+    static const char *const azEntry[] = {"id", "kem", "kdf", "aead", "public_key", "state", "not_after", NULL};
     const json_t *v, *a, *e;
-    size_t i, nCurrent = 0;
+    size_t i, nCurrent = 0, nNew = 0;
     char zAt[256];
 
     memset(d, 0, sizeof *d);
@@ -142,8 +147,14 @@ int pa_hpke_config_from_json(pa_hpke_config_doc *d, const json_t *o, const char 
         return pa_fail(PA_EDECODE, "%s: not a JSON object", zWhere);
     PA_GUARD(only_keys(o, zWhere, azTop));
     v = json_object_get(o, "format");
+    if (json_is_string(v) && strcmp(json_string_value(v), "privagg-hpke-config-v1") == 0)
+        return pa_fail(PA_EDECODE, "%s: format: \"privagg-hpke-config-v1\" is an older aggregator's (no key "
+                       "states); this build reads \"%s\" only: upgrade that aggregator, or seal to the task's "
+                       "keys meanwhile (submit --offline-keys)", zWhere, PA_HPKE_CONFIG_FORMAT);
     if (!json_is_string(v) || strcmp(json_string_value(v), PA_HPKE_CONFIG_FORMAT) != 0)
-        return pa_fail(PA_EDECODE, "%s: format: expected \"%s\"", zWhere, PA_HPKE_CONFIG_FORMAT);
+        return pa_fail(PA_EDECODE, "%s: format: expected \"%s\" (a newer format is not read: a field this "
+                       "build does not know could change which key to seal to; upgrade privagg)", zWhere,
+                       PA_HPKE_CONFIG_FORMAT);
     PA_GUARD(get_hex(o, zWhere, "task_id", d->aTaskId, 32));
     v = json_object_get(o, "role");
     if (!json_is_string(v) || (strcmp(json_string_value(v), "leader") != 0 && strcmp(json_string_value(v), "helper") != 0))
@@ -155,8 +166,8 @@ int pa_hpke_config_from_json(pa_hpke_config_doc *d, const json_t *o, const char 
     d->tIssued = (int64_t)json_integer_value(v);
     PA_GUARD(get_hex(o, zWhere, "signature", d->aSignature, 64));
     a = json_object_get(o, "configs");
-    if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > PA_KEYS_MAX_OLD + 1)
-        return pa_fail(PA_EDECODE, "%s: configs: expected 1 to %d entries", zWhere, PA_KEYS_MAX_OLD + 1);
+    if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > PA_KEYS_MAX_HPKE)
+        return pa_fail(PA_EDECODE, "%s: configs: expected 1 to %d entries", zWhere, PA_KEYS_MAX_HPKE);
     json_array_foreach(a, i, e) {
         pa_hpke_config_entry *p = &d->a[i];
         snprintf(zAt, sizeof zAt, "%s: configs[%zu]", zWhere, i);
@@ -177,19 +188,28 @@ int pa_hpke_config_from_json(pa_hpke_config_doc *d, const json_t *o, const char 
                 return pa_fail(PA_EDECODE, "%s: %s: this build seals with %s only", zAt, azName[j], g_azKem[j]);
         }
         PA_GUARD(get_hex(e, zAt, "public_key", p->aPublic, 32));
-        v = json_object_get(e, "current");
-        if (!json_is_boolean(v))
-            return pa_fail(PA_EDECODE, "%s: current: expected true or false", zAt);
-        p->bCurrent = json_is_true(v);
-        nCurrent += (size_t)p->bCurrent;
+        v = json_object_get(e, "state");
+        p->eState = 0;
+        for (pa_hpke_key_state s = PA_HPKE_KEY_CURRENT; s <= PA_HPKE_KEY_RETIRING; s++)
+            if (json_is_string(v) && strcmp(json_string_value(v), pa_hpke_key_state_name(s)) == 0)
+                p->eState = s;
+        if (p->eState == 0)
+            return pa_fail(PA_EDECODE, "%s: state: expected \"current\", \"new\" or \"retiring\"", zAt);
+        nCurrent += p->eState == PA_HPKE_KEY_CURRENT;
+        nNew += p->eState == PA_HPKE_KEY_NEW;
         v = json_object_get(e, "not_after");
         if (v != NULL && (!json_is_integer(v) || json_integer_value(v) <= 0))
             return pa_fail(PA_EDECODE, "%s: not_after: expected unix seconds", zAt);
+        if (v != NULL && p->eState != PA_HPKE_KEY_RETIRING)
+            return pa_fail(PA_EDECODE, "%s: not_after: only a retiring key expires, this one is %s", zAt,
+                           pa_hpke_key_state_name(p->eState));
         p->tNotAfter = v != NULL ? (int64_t)json_integer_value(v) : 0;
         d->n = i + 1;
     }
     if (nCurrent != 1)
-        return pa_fail(PA_EDECODE, "%s: configs: %zu marked current, expected exactly one", zWhere, nCurrent);
+        return pa_fail(PA_EDECODE, "%s: configs: %zu in state current, expected exactly one", zWhere, nCurrent);
+    if (nNew > 1)
+        return pa_fail(PA_EDECODE, "%s: configs: %zu in state new, expected at most one", zWhere, nNew);
     return PA_OK;
 }
 
@@ -223,7 +243,7 @@ int pa_hpke_config_verify(const pa_hpke_config_doc *d, const uint8_t aSigningKey
 const pa_hpke_config_entry *pa_hpke_config_current(const pa_hpke_config_doc *d)
 {
     for (size_t i = 0; i < d->n; i++)
-        if (d->a[i].bCurrent)
+        if (d->a[i].eState == PA_HPKE_KEY_CURRENT)
             return &d->a[i];
     return NULL;
 }

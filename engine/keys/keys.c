@@ -106,57 +106,140 @@ void pa_keys_wipe(pa_keys *pKeys)
     sodium_memzero(pKeys->aToken, sizeof pKeys->aToken);
     sodium_memzero(pKeys->aSignSecret, sizeof pKeys->aSignSecret);
     sodium_memzero(pKeys->aOld, sizeof pKeys->aOld);
+    sodium_memzero(&pKeys->sNew, sizeof pKeys->sNew);
     sodium_memzero(pKeys->aOldToken, sizeof pKeys->aOldToken);
+}
+
+const char *pa_hpke_key_state_name(pa_hpke_key_state e)
+{
+    switch (e) {
+    case PA_HPKE_KEY_CURRENT: return "current";
+    case PA_HPKE_KEY_NEW: return "new";
+    case PA_HPKE_KEY_RETIRING: return "retiring";
+    }
+    return "unknown";
+}
+
+size_t pa_keys_hpke_list(const pa_keys *pKeys, pa_hpke_key_ref aOut[PA_KEYS_MAX_HPKE])
+{
+    size_t n = 0;
+    aOut[n++] = (pa_hpke_key_ref){pKeys->iConfigId, PA_HPKE_KEY_CURRENT, 0, pKeys->aPublic, pKeys->aSecret};
+    if (pKeys->bNew)
+        aOut[n++] = (pa_hpke_key_ref){pKeys->sNew.iConfigId, PA_HPKE_KEY_NEW, 0, pKeys->sNew.aPublic,
+                                      pKeys->sNew.aSecret};
+    for (size_t i = 0; i < pKeys->nOld && i < PA_KEYS_MAX_OLD; i++)
+        aOut[n++] = (pa_hpke_key_ref){pKeys->aOld[i].iConfigId, PA_HPKE_KEY_RETIRING, pKeys->aOld[i].tNotAfter,
+                                      pKeys->aOld[i].aPublic, pKeys->aOld[i].aSecret};
+    return n;
+}
+
+int pa_keys_hpke_find(const pa_keys *pKeys, unsigned iId, pa_hpke_key_ref *pOut)
+{
+    pa_hpke_key_ref a[PA_KEYS_MAX_HPKE];
+    size_t n = pa_keys_hpke_list(pKeys, a);
+    for (size_t i = 0; i < n; i++)
+        if (a[i].iConfigId == iId) {
+            *pOut = a[i];
+            return 1;
+        }
+    return 0;
 }
 
 static int holds_config_id(const pa_keys *k, unsigned iId)
 {
-    if (k->iConfigId == iId)
-        return 1;
-    for (size_t i = 0; i < k->nOld; i++)
-        if (k->aOld[i].iConfigId == iId)
-            return 1;
-    return 0;
+    pa_hpke_key_ref r;
+    return pa_keys_hpke_find(k, iId, &r);
 }
 
-int pa_keys_find(const pa_keys *pKeys, unsigned iId)
+/* "held: current 2, new 3, retiring 1" */
+static void held_list(const pa_keys *k, char *z, size_t nZ)
 {
-    if (pKeys->iConfigId == iId)
-        return 0;
-    for (size_t i = 0; i < pKeys->nOld; i++)
-        if (pKeys->aOld[i].iConfigId == iId)
-            return (int)i + 1;
-    return -1;
+    pa_hpke_key_ref a[PA_KEYS_MAX_HPKE];
+    size_t n = pa_keys_hpke_list(k, a);
+    int m = snprintf(z, nZ, "held:");
+    for (size_t i = 0; i < n && m > 0 && (size_t)m < nZ; i++)
+        m += snprintf(z + m, nZ - (size_t)m, "%s %s %u", i ? "," : "", pa_hpke_key_state_name(a[i].eState),
+                      (unsigned)a[i].iConfigId);
 }
 
-int pa_keys_rotate(pa_keys *pKeys)
+int pa_keys_stage(pa_keys *pKeys)
 {
     unsigned iId = pKeys->iConfigId;
 
     if (!is_aggregator(pKeys->eRole))
-        return pa_fail(PA_EINVAL, "rotate: keys of role %s; only the leader's and the helper's HPKE "
+        return pa_fail(PA_EINVAL, "stage: keys of role %s; only the leader's and the helper's HPKE "
                        "keys rotate", pa_role_name(pKeys->eRole));
+    if (pKeys->bNew)
+        return pa_fail(PA_EEXISTS, "stage: config id %u is staged already (state new); promote it (keygen "
+                       "--promote %u) or drop it (keygen --retire %u)", (unsigned)pKeys->sNew.iConfigId,
+                       (unsigned)pKeys->sNew.iConfigId, (unsigned)pKeys->sNew.iConfigId);
     if (pKeys->nOld >= PA_KEYS_MAX_OLD)
-        return pa_fail(PA_ERANGE, "rotate: %zu older keys held already, the most a key file keeps; "
-                       "retire one first (keygen --retire ID)", pKeys->nOld);
+        return pa_fail(PA_ERANGE, "stage: %zu older keys held already, the most a key file keeps (promoting "
+                       "a new key adds one); retire one first (keygen --retire ID)", pKeys->nOld);
     do
         iId = (iId + 1) & 0xff;
     while (holds_config_id(pKeys, iId));
+    memset(&pKeys->sNew, 0, sizeof pKeys->sNew);
+    pKeys->sNew.iConfigId = (uint8_t)iId;
+    crypto_box_keypair(pKeys->sNew.aPublic, pKeys->sNew.aSecret); /* X25519 */
+    pKeys->bNew = 1;
+    return PA_OK;
+}
+
+int pa_keys_promote(pa_keys *pKeys, unsigned iId, int64_t tOldNotAfter)
+{
+    pa_hpke_key_ref r;
+    char zHeld[160];
+
+    if (!is_aggregator(pKeys->eRole))
+        return pa_fail(PA_EINVAL, "promote: keys of role %s; only the leader's and the helper's HPKE "
+                       "keys rotate", pa_role_name(pKeys->eRole));
+    if (tOldNotAfter < 0)
+        return pa_fail(PA_EINVAL, "promote: an expiry before 1970");
+    held_list(pKeys, zHeld, sizeof zHeld);
+    if (!pa_keys_hpke_find(pKeys, iId, &r))
+        return pa_fail(PA_ENOTFOUND, "promote: no key has config id %u (%s); stage one first (keygen "
+                       "--stage)", iId, zHeld);
+    if (r.eState != PA_HPKE_KEY_NEW)
+        return pa_fail(PA_EINVAL, "promote: config id %u is the %s key, not a new one (%s); only a key "
+                       "staged with keygen --stage is promoted", iId, pa_hpke_key_state_name(r.eState), zHeld);
+    if (pKeys->nOld >= PA_KEYS_MAX_OLD)
+        return pa_fail(PA_ERANGE, "promote: %zu older keys held already, the most a key file keeps; "
+                       "retire one first (keygen --retire ID)", pKeys->nOld);
     memmove(&pKeys->aOld[1], &pKeys->aOld[0], pKeys->nOld * sizeof pKeys->aOld[0]);
     pKeys->aOld[0].iConfigId = pKeys->iConfigId;
     memcpy(pKeys->aOld[0].aPublic, pKeys->aPublic, 32);
     memcpy(pKeys->aOld[0].aSecret, pKeys->aSecret, 32);
+    pKeys->aOld[0].tNotAfter = tOldNotAfter;
     pKeys->nOld++;
-    pKeys->iConfigId = (uint8_t)iId;
-    crypto_box_keypair(pKeys->aPublic, pKeys->aSecret); /* X25519 */
+    pKeys->iConfigId = pKeys->sNew.iConfigId;
+    memcpy(pKeys->aPublic, pKeys->sNew.aPublic, 32);
+    memcpy(pKeys->aSecret, pKeys->sNew.aSecret, 32);
+    sodium_memzero(&pKeys->sNew, sizeof pKeys->sNew);
+    pKeys->bNew = 0;
     return PA_OK;
+}
+
+int pa_keys_rotate(pa_keys *pKeys)
+{
+    if (pKeys->bNew && is_aggregator(pKeys->eRole))
+        return pa_fail(PA_EEXISTS, "rotate: config id %u is staged (state new); promote it (keygen --promote "
+                       "%u) or drop it (keygen --retire %u)", (unsigned)pKeys->sNew.iConfigId,
+                       (unsigned)pKeys->sNew.iConfigId, (unsigned)pKeys->sNew.iConfigId);
+    PA_GUARD(pa_keys_stage(pKeys));
+    return pa_keys_promote(pKeys, pKeys->sNew.iConfigId, 0);
 }
 
 int pa_keys_retire(pa_keys *pKeys, unsigned iId)
 {
     if (iId == pKeys->iConfigId)
-        return pa_fail(PA_EINVAL, "retire: config id %u is the current key (the one the task names); "
-                       "rotate first (keygen --rotate)", iId);
+        return pa_fail(PA_EINVAL, "retire: config id %u is the current key (the one agencies seal to); "
+                       "rotate first (keygen --stage, then --promote)", iId);
+    if (pKeys->bNew && pKeys->sNew.iConfigId == iId) {
+        sodium_memzero(&pKeys->sNew, sizeof pKeys->sNew);
+        pKeys->bNew = 0;
+        return PA_OK;
+    }
     for (size_t i = 0; i < pKeys->nOld; i++) {
         if (pKeys->aOld[i].iConfigId != iId)
             continue;
@@ -166,8 +249,9 @@ int pa_keys_retire(pa_keys *pKeys, unsigned iId)
         sodium_memzero(&pKeys->aOld[pKeys->nOld], sizeof pKeys->aOld[0]);
         return PA_OK;
     }
-    return pa_fail(PA_ENOTFOUND, "retire: no older key has config id %u (the current one is %u)", iId,
-                   (unsigned)pKeys->iConfigId);
+    char zHeld[160];
+    held_list(pKeys, zHeld, sizeof zHeld);
+    return pa_fail(PA_ENOTFOUND, "retire: no key has config id %u (%s)", iId, zHeld);
 }
 
 int pa_keys_expire(pa_keys *pKeys, unsigned iId, int64_t tNotAfter)
@@ -175,15 +259,19 @@ int pa_keys_expire(pa_keys *pKeys, unsigned iId, int64_t tNotAfter)
     if (tNotAfter < 0)
         return pa_fail(PA_EINVAL, "expire: a time before 1970");
     if (iId == pKeys->iConfigId)
-        return pa_fail(PA_EINVAL, "expire: config id %u is the current key; rotate first (keygen "
-                       "--rotate), then let the older key expire", iId);
+        return pa_fail(PA_EINVAL, "expire: config id %u is the current key; rotate first (keygen --stage, "
+                       "then --promote ID --old-expires WHEN)", iId);
+    if (pKeys->bNew && pKeys->sNew.iConfigId == iId)
+        return pa_fail(PA_EINVAL, "expire: config id %u is the new (staged) key, which does not expire; "
+                       "promote it (keygen --promote %u) or drop it (keygen --retire %u)", iId, iId, iId);
     for (size_t i = 0; i < pKeys->nOld; i++)
         if (pKeys->aOld[i].iConfigId == iId) {
             pKeys->aOld[i].tNotAfter = tNotAfter;
             return PA_OK;
         }
-    return pa_fail(PA_ENOTFOUND, "expire: no older key has config id %u (the current one is %u)", iId,
-                   (unsigned)pKeys->iConfigId);
+    char zHeld[160];
+    held_list(pKeys, zHeld, sizeof zHeld);
+    return pa_fail(PA_ENOTFOUND, "expire: no key has config id %u (%s)", iId, zHeld);
 }
 
 static json_t *hex_value(const uint8_t *p, size_t n)
@@ -225,6 +313,11 @@ static json_t *to_json(const pa_keys *k, int bPrivate)
                 }
                 json_object_set_new(o, "previous_hpke_keys", a);
             }
+            if (k->bNew)
+                json_object_set_new(o, "new_hpke_key",
+                                    json_pack("{s:i, s:o, s:o}", "hpke_config_id", (int)k->sNew.iConfigId,
+                                              "hpke_public_key", hex_value(k->sNew.aPublic, 32),
+                                              "hpke_secret_key", hex_value(k->sNew.aSecret, 32)));
             json_object_set_new(o, "verify_key", hex_value(k->aVerifyKey, PA_VERIFY_KEY_SIZE));
             json_object_set_new(o, "peer_token", hex_value(k->aToken, PA_TOKEN_SIZE));
             json_object_set_new(o, "peer_token_id", json_integer(k->iTokenId ? k->iTokenId : 1));
@@ -324,13 +417,30 @@ int pa_keys_write(const pa_keys *pKeys, const char *zPrefix)
     return rc;
 }
 
-/* Write o to a temporary file beside zPath and rename it over zPath. */
-static int replace_json(const char *zPath, const json_t *o, unsigned mode)
+/* Flush the folder of zPath, so that a rename into it survives a crash. */
+static int sync_folder(const char *zPath)
+{
+    char zDir[4200];
+    const char *zSlash = strrchr(zPath, '/');
+    int fd, rc = 0;
+
+    if (zSlash == NULL)
+        snprintf(zDir, sizeof zDir, ".");
+    else
+        snprintf(zDir, sizeof zDir, "%.*s", zSlash == zPath ? 1 : (int)(zSlash - zPath), zPath);
+    fd = open(zDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0)
+        rc = -1;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int pa_keys_replace_json(const char *zPath, const json_t *o, unsigned mode)
 {
     char zTmp[4200];
     unsigned char aRand[6];
     char zRand[13];
-    int rc;
 
     randombytes_buf(aRand, sizeof aRand);
     sodium_bin2hex(zRand, sizeof zRand, aRand, sizeof aRand);
@@ -338,10 +448,13 @@ static int replace_json(const char *zPath, const json_t *o, unsigned mode)
         return pa_fail(PA_ERANGE, "key path: longer than %zu bytes", sizeof zTmp - 20);
     PA_GUARD(pa_keys_write_json(zTmp, o, mode));
     if (rename(zTmp, zPath) != 0) {
-        rc = pa_fail(PA_EIO, "%s: cannot replace it: %s (the new file stays as %s)", zPath,
-                     strerror(errno), zTmp);
-        return rc;
+        int e = errno;
+        unlink(zTmp);
+        return pa_fail(PA_EIO, "%s: cannot replace it: %s (the old file is unchanged)", zPath, strerror(e));
     }
+    if (sync_folder(zPath) != 0)
+        return pa_fail(PA_EIO, "%s: replaced, but its folder could not be flushed: %s (a crash now may bring "
+                       "back the old file; run the command again if it does)", zPath, strerror(errno));
     return PA_OK;
 }
 
@@ -357,14 +470,14 @@ int pa_keys_replace(const pa_keys *pKeys, const char *zPrefix)
     if (lstat(zPath, &st) != 0 || !S_ISREG(st.st_mode))
         return pa_fail(PA_ENOTFOUND, "%s: no such key file to replace", zPath);
     o = to_json(pKeys, 1);
-    rc = replace_json(zPath, o, 0600);
+    rc = pa_keys_replace_json(zPath, o, 0600);
     pa_keys_json_wipe(o);
     json_decref(o);
     if (rc != PA_OK)
         return rc;
     snprintf(zPath, sizeof zPath, "%s.pub", zPrefix);
     o = to_json(pKeys, 0);
-    rc = replace_json(zPath, o, 0644);
+    rc = pa_keys_replace_json(zPath, o, 0644);
     json_decref(o);
     return rc;
 }
@@ -543,7 +656,7 @@ static int parse_old_keys(pa_keys *k, const json_t *o, const char *zPath)
         return pa_fail(PA_EDECODE, "%s: previous_hpke_keys: expected an array of at most %d keys", zPath,
                        PA_KEYS_MAX_OLD);
     json_array_foreach(a, i, e) {
-        pa_hpke_old_key *p = &k->aOld[i];
+        pa_hpke_held_key *p = &k->aOld[i];
         uint8_t aDerived[32];
         char zWhere[4200];
         snprintf(zWhere, sizeof zWhere, "%s: previous_hpke_keys[%zu]", zPath, i);
@@ -569,11 +682,50 @@ static int parse_old_keys(pa_keys *k, const json_t *o, const char *zPath)
     return PA_OK;
 }
 
+/* "new_hpke_key" of an aggregator's private file (optional): the key staged
+ * ahead of a rotation (keygen --stage), its config id not held otherwise, its
+ * secret matching its public key, and no expiry (a new key does not expire). */
+static int parse_new_key(pa_keys *k, const json_t *o, const char *zPath)
+{
+    static const char *const azKeys[] = {"hpke_config_id", "hpke_public_key", "hpke_secret_key", NULL};
+    const json_t *e = json_object_get(o, "new_hpke_key"), *v;
+    const char *zKey;
+    uint8_t aDerived[32];
+    char zWhere[4200];
+
+    if (e == NULL)
+        return PA_OK;
+    snprintf(zWhere, sizeof zWhere, "%s: new_hpke_key", zPath);
+    if (!json_is_object(e))
+        return pa_fail(PA_EDECODE, "%s: not an object", zWhere);
+    json_object_foreach((json_t *)e, zKey, v) {
+        size_t i = 0;
+        while (azKeys[i] != NULL && strcmp(azKeys[i], zKey) != 0)
+            i++;
+        if (azKeys[i] == NULL)
+            return pa_fail(PA_EDECODE, "%s: \"%.64s\": unknown field (a new key has hpke_config_id, "
+                           "hpke_public_key and hpke_secret_key only; it does not expire)", zWhere, zKey);
+    }
+    v = json_object_get(e, "hpke_config_id");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 255)
+        return pa_fail(PA_EDECODE, "%s: hpke_config_id: missing or outside 0..255", zWhere);
+    if (holds_config_id(k, (unsigned)json_integer_value(v)))
+        return pa_fail(PA_EDECODE, "%s: hpke_config_id %d is held twice", zWhere, (int)json_integer_value(v));
+    PA_GUARD(read_hex(e, zWhere, "hpke_public_key", k->sNew.aPublic, 32));
+    PA_GUARD(read_hex(e, zWhere, "hpke_secret_key", k->sNew.aSecret, 32));
+    crypto_scalarmult_base(aDerived, k->sNew.aSecret);
+    if (sodium_memcmp(aDerived, k->sNew.aPublic, 32) != 0)
+        return pa_fail(PA_EDECODE, "%s: the secret key does not match the public key", zWhere);
+    k->sNew.iConfigId = (uint8_t)json_integer_value(v);
+    k->bNew = 1;
+    return PA_OK;
+}
+
 /* Every member a key file may hold (what pa_keys_write writes): any other is a
  * typo or another kind of file, refused with its name. */
 static const char *const KEY_FIELDS[] = {
     "role", "id", "public_key", "secret_key", "hpke_config_id", "hpke_public_key", "hpke_secret_key",
-    "previous_hpke_keys", "verify_key", "peer_token", "peer_token_id", "previous_peer_tokens", "bearer_token",
+    "previous_hpke_keys", "new_hpke_key", "verify_key", "peer_token", "peer_token_id", "previous_peer_tokens", "bearer_token",
     "bearer_token_id", "signing_public_key", "signing_secret_key", NULL};
 
 static int only_key_fields(const json_t *o, const char *zPath)
@@ -631,8 +783,10 @@ static int parse_keys(pa_keys *k, const json_t *o, const char *zPath, int bPriva
     PA_GUARD(read_hex(o, zPath, "hpke_public_key", k->aPublic, 32));
     if (bPrivate)
         PA_GUARD(read_hex(o, zPath, "hpke_secret_key", k->aSecret, 32));
-    if (bPrivate && is_aggregator(k->eRole))
+    if (bPrivate && is_aggregator(k->eRole)) {
         PA_GUARD(parse_old_keys(k, o, zPath));
+        PA_GUARD(parse_new_key(k, o, zPath));
+    }
     if (bPrivate && is_aggregator(k->eRole)) {
         PA_GUARD(read_hex(o, zPath, "verify_key", k->aVerifyKey, PA_VERIFY_KEY_SIZE));
         PA_GUARD(read_hex(o, zPath, "peer_token", k->aToken, PA_TOKEN_SIZE));

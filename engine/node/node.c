@@ -668,8 +668,8 @@ int pa_node_open(pa_node **ppNode, const char *zConfigPath)
     if (rc == PA_OK) {
         const pa_task_party *pMe = n->cfg.eRole == PA_ROLE_LEADER ? &n->pTask->leader : &n->pTask->helper;
         /* after a rotation the task's key is an older one, or retired (keys.md) */
-        int iHeld = pa_keys_find(&n->keys, pMe->iHpkeConfigId);
-        const uint8_t *pHeld = iHeld < 0 ? NULL : iHeld == 0 ? n->keys.aPublic : n->keys.aOld[iHeld - 1].aPublic;
+        pa_hpke_key_ref held;
+        const uint8_t *pHeld = pa_keys_hpke_find(&n->keys, pMe->iHpkeConfigId, &held) ? held.pPublic : NULL;
         if (pHeld != NULL && sodium_memcmp(pMe->aHpkePublicKey, pHeld, 32) != 0)
             rc = pa_fail(PA_EINVAL, "%s: this %s key is not the one in the task", n->cfg.zKey,
                          pa_role_name(n->cfg.eRole));

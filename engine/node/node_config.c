@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "common/guard.h"
+#include "privagg/node.h"
 #include "node/node_config.h"
 #include "privagg/aggregator.h"
 #include "privagg/http.h"
@@ -204,5 +205,142 @@ int pa_node_config_load(pa_node_config *c, const char *zPath)
         sodium_memzero(c->aCollectorToken, sizeof c->aCollectorToken);
         sodium_memzero(c->aMetricsToken, sizeof c->aMetricsToken);
     }
+    return rc;
+}
+
+/* ------------------------------------------- installing a collector token */
+
+/* Drop the token at i of a (shifting the rest down), wiping it. */
+static void drop_token(pa_old_token *a, size_t *pn, size_t i)
+{
+    sodium_memzero(&a[i], sizeof a[i]);
+    memmove(&a[i], &a[i + 1], (*pn - i - 1) * sizeof a[0]);
+    (*pn)--;
+    sodium_memzero(&a[*pn], sizeof a[0]);
+}
+
+/* The collector's tokens a parsed leader config accepts: "collector_token"
+ * (id 1, no expiry) and "collector_tokens"; the same id twice is refused. */
+static int accepted_tokens(const pa_node_config *c, const char *zPath, pa_old_token *a, size_t *pn)
+{
+    *pn = 0;
+    if (c->bCollectorToken) {
+        a[0].iId = 1;
+        memcpy(a[0].aToken, c->aCollectorToken, 32);
+        a[0].tNotAfter = 0;
+        *pn = 1;
+    }
+    for (size_t i = 0; i < c->nCollectorTokens; i++) {
+        for (size_t j = 0; j < *pn; j++) {
+            if (a[j].iId != c->aCollectorTokens[i].iId)
+                continue;
+            if (j == 0 && c->bCollectorToken && sodium_memcmp(a[0].aToken, c->aCollectorTokens[i].aToken, 32) == 0) {
+                /* collector_token repeated as collector_tokens' id 1: one token */
+                drop_token(a, pn, 0);
+                break;
+            }
+            return pa_fail(PA_EINVAL, "%s: collector token id %u is listed twice (collector_token counts as id "
+                           "1); remove one of them by hand first", zPath, a[j].iId);
+        }
+        a[(*pn)++] = c->aCollectorTokens[i];
+    }
+    return PA_OK;
+}
+
+int pa_node_config_add_collector_token(const char *zPath, unsigned iId, const uint8_t aToken[32],
+                                       int64_t tOldNotAfter, int64_t tNow, pa_collector_token_list *pOut)
+{
+    pa_node_config c, check;
+    pa_old_token a[PA_KEYS_MAX_OLD + 2];
+    size_t n = 0;
+    struct stat st;
+    char zCopy[4096];
+    json_t *root = NULL, *pList;
+    int rc;
+
+    memset(pOut, 0, sizeof *pOut);
+    memset(&c, 0, sizeof c);
+    memset(&check, 0, sizeof check);
+    if (iId == 0 || iId > 65535 || tOldNotAfter < 0)
+        return pa_fail(PA_EINVAL, "collector token: id %u outside 1..65535, or an expiry before 1970", iId);
+    PA_GUARD(pa_keys_load_json(&root, &st, zPath));
+    snprintf(zCopy, sizeof zCopy, "%s", zPath);
+    rc = pa_keys_check_private(&st, zPath, "a private config (bearer tokens, key paths)");
+    /* the config as the node reads it: a file it would refuse is not rewritten */
+    if (rc == PA_OK)
+        rc = parse(&c, root, zPath, dirname(zCopy));
+    if (rc == PA_OK && c.eRole != PA_ROLE_LEADER)
+        rc = pa_fail(PA_EINVAL, "%s: a %s's config; the collector's token goes into the leader's config "
+                     "(the helper takes the leader's peer token: keygen --role helper --out PREFIX --add-token)",
+                     zPath, pa_role_name(c.eRole));
+    if (rc == PA_OK)
+        rc = accepted_tokens(&c, zPath, a, &n);
+    for (size_t i = 0; rc == PA_OK && i < n; i++) {
+        if (a[i].iId == iId)
+            rc = pa_fail(PA_EEXISTS, "%s: collector token id %u is held already; was this bundle installed "
+                         "before? (the collector's keygen --rotate-token makes a new one)", zPath, iId);
+        else if (sodium_memcmp(a[i].aToken, aToken, 32) == 0)
+            rc = pa_fail(PA_EEXISTS, "%s: this token is held already, as id %u", zPath, a[i].iId);
+    }
+    if (rc == PA_OK) {
+        /* every older token stops at tOldNotAfter at the latest; expired ones go */
+        for (size_t i = 0; i < n; i++)
+            if (tOldNotAfter > 0 && (a[i].tNotAfter == 0 || a[i].tNotAfter > tOldNotAfter))
+                a[i].tNotAfter = tOldNotAfter;
+        for (size_t i = 0; i < n;) {
+            if (a[i].tNotAfter != 0 && a[i].tNotAfter <= tNow) {
+                pOut->nDropped++;
+                drop_token(a, &n, i);
+            } else {
+                i++;
+            }
+        }
+        if (n + 1 > PA_KEYS_MAX_OLD)
+            rc = pa_fail(PA_ERANGE, "%s: %zu older collector tokens are still accepted, and collector_tokens "
+                         "holds at most %d with the new one; give --old-expires WHEN (all older tokens stop "
+                         "then; a time past drops them now) or let some expire first", zPath, n,
+                         PA_KEYS_MAX_OLD);
+    }
+    if (rc == PA_OK) {
+        /* the new one first, then the older ones as they were */
+        memmove(&a[1], &a[0], n * sizeof a[0]);
+        a[0].iId = iId;
+        memcpy(a[0].aToken, aToken, 32);
+        a[0].tNotAfter = 0;
+        n++;
+        pList = json_array();
+        for (size_t i = 0; i < n; i++) {
+            char zHex[65];
+            sodium_bin2hex(zHex, sizeof zHex, a[i].aToken, 32);
+            json_t *e = json_pack("{s:i, s:s}", "id", (int)a[i].iId, "token", zHex);
+            sodium_memzero(zHex, sizeof zHex);
+            if (a[i].tNotAfter != 0)
+                json_object_set_new(e, "not_after", json_integer(a[i].tNotAfter));
+            json_array_append_new(pList, e);
+        }
+        /* the replaced values held tokens: wiped before jansson frees them */
+        pa_keys_json_wipe(json_object_get(root, "collector_token"));
+        pa_keys_json_wipe(json_object_get(root, "collector_tokens"));
+        json_object_del(root, "collector_token");
+        json_object_set_new(root, "collector_tokens", pList);
+        snprintf(zCopy, sizeof zCopy, "%s", zPath);
+        rc = parse(&check, root, zPath, dirname(zCopy));
+        if (rc == PA_OK && check.nCollectorTokens != n)
+            rc = pa_fail(PA_EINTERNAL, "%s: the new collector_tokens did not read back", zPath);
+    }
+    if (rc == PA_OK)
+        rc = pa_keys_replace_json(zPath, root, 0600);
+    if (rc == PA_OK) {
+        pOut->n = n;
+        for (size_t i = 0; i < n; i++) {
+            pOut->aId[i] = a[i].iId;
+            pOut->aNotAfter[i] = a[i].tNotAfter;
+        }
+    }
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(&c, sizeof c);
+    sodium_memzero(&check, sizeof check);
+    pa_keys_json_wipe(root);
+    json_decref(root);
     return rc;
 }

@@ -49,15 +49,33 @@ typedef enum { PA_ROLE_AGENCY = 1, PA_ROLE_LEADER, PA_ROLE_HELPER, PA_ROLE_COLLE
 /* How many older HPKE keys an aggregator's key file may hold besides the current one. */
 #define PA_KEYS_MAX_OLD 7
 
+/* An HPKE key held besides the current one: an older key (state "retiring"),
+ * or the key staged ahead of a rotation (state "new"; keygen --stage). */
 typedef struct {
     uint8_t iConfigId;
     uint8_t aPublic[32];             /* X25519 */
     uint8_t aSecret[32];
-    /* the key's expiry (unix seconds; 0: none): from then on a share sealed to
-     * it is refused (the leader at upload; the helper, which opens its share in
-     * the aggregation job, PA_KEYS_HELPER_GRACE_S later: docs/keys.md) */
+    /* a retiring key's expiry (unix seconds; 0: none): from then on a share
+     * sealed to it is refused (the leader at upload; the helper, which opens its
+     * share in the aggregation job, PA_KEYS_HELPER_GRACE_S later: docs/keys.md).
+     * Always 0 for the new key: it does not expire */
     int64_t tNotAfter;
-} pa_hpke_old_key;
+} pa_hpke_held_key;
+
+/*
+ * The states of an aggregator's HPKE keys (docs/keys.md, "Key states"):
+ *   new       staged ahead (keygen --stage): published in the signed
+ *             configuration as "new", opens reports, never sealed to by
+ *             privagg submit; keygen --promote makes it current
+ *   current   the one agencies seal to; never expires
+ *   retiring  an older key: still opens reports until its expiry, if any
+ * An aggregator opens a share sealed to any key it holds in any state, a
+ * retiring one only before its expiry.
+ */
+typedef enum { PA_HPKE_KEY_CURRENT = 1, PA_HPKE_KEY_NEW, PA_HPKE_KEY_RETIRING } pa_hpke_key_state;
+
+/* "current", "new", "retiring" ("unknown" otherwise). */
+const char *pa_hpke_key_state_name(pa_hpke_key_state e);
 
 /* An older bearer token still accepted until tNotAfter (0: until it is dropped). */
 typedef struct {
@@ -92,7 +110,12 @@ typedef struct {
      * one, the one the task names.  The private file lists them as
      * "previous_hpke_keys"; the public file names only the current key. */
     size_t nOld;
-    pa_hpke_old_key aOld[PA_KEYS_MAX_OLD];
+    pa_hpke_held_key aOld[PA_KEYS_MAX_OLD];
+    /* leader/helper: the key staged ahead (state "new", keygen --stage), at most
+     * one; the private file lists it as "new_hpke_key" ({"hpke_config_id",
+     * "hpke_public_key", "hpke_secret_key"}), the public file does not name it */
+    int bNew;
+    pa_hpke_held_key sNew;
     /* bearer tokens rotate like keys (docs/keys.md, "Rotating the tokens"):
      * aToken is the current one, with id iTokenId (1 in files written before
      * ids); the helper also accepts the older peer tokens of aOldToken until each
@@ -150,18 +173,35 @@ int pa_keys_write_json(const char *zPath, const json_t *pJson, unsigned mode);
 int pa_keys_read_private(pa_keys *pKeys, const char *zPath);
 int pa_keys_read_public(pa_keys *pKeys, const char *zPath);
 
-/* Key rotation (leader and helper).  pa_keys_rotate makes a fresh HPKE key the
- * current one, with the next config id not held (current + 1, mod 256), and keeps
- * the old current key first in aOld; PA_EINVAL for another role, PA_ERANGE when
- * PA_KEYS_MAX_OLD older keys are held already (retire one first).  The verify key
- * and the peer token stay.  pa_keys_retire drops the older key of config id iId:
- * PA_EINVAL when it is the current key (rotate first), PA_ENOTFOUND when no older
- * key has it.  Its secret is wiped. */
+/*
+ * Key rotation (leader and helper; docs/keys.md).  In two steps, so that a key
+ * is published before agencies are sent to it:
+ *   pa_keys_stage    a fresh HPKE key with the next config id not held
+ *                    (current + 1, mod 256) becomes the new key (sNew, bNew).
+ *                    PA_EEXISTS when one is staged already (promote or retire
+ *                    it first); PA_ERANGE when PA_KEYS_MAX_OLD older keys are
+ *                    held (promoting would need room: retire one first).
+ *   pa_keys_promote  the new key of config id iId becomes the current one; the
+ *                    current one becomes the newest retiring key (aOld[0]),
+ *                    expiring at tOldNotAfter (0: none).  PA_ENOTFOUND when no
+ *                    key has id iId, PA_EINVAL when the key of that id is not
+ *                    the new one (the current key, or a retiring one: stage a
+ *                    fresh key instead of bringing an old one back), PA_ERANGE
+ *                    as above.
+ *   pa_keys_rotate   both at once (PA_EEXISTS when a key is staged: promote it).
+ * The verify key and the peer token stay.  PA_EINVAL for another role.
+ * pa_keys_retire drops the retiring or new key of config id iId and wipes its
+ * secret: PA_EINVAL when it is the current key (rotate first), PA_ENOTFOUND
+ * when no key has it.
+ */
+int pa_keys_stage(pa_keys *pKeys);
+int pa_keys_promote(pa_keys *pKeys, unsigned iId, int64_t tOldNotAfter);
 int pa_keys_rotate(pa_keys *pKeys);
 int pa_keys_retire(pa_keys *pKeys, unsigned iId);
-/* Set (tNotAfter > 0) or clear (0) the expiry of the older key of config id iId:
- * PA_EINVAL for the current key (it does not expire: rotate first), PA_ENOTFOUND
- * when no older key has it, PA_EINVAL for a negative time. */
+/* Set (tNotAfter > 0) or clear (0) the expiry of the retiring key of config id
+ * iId: PA_EINVAL for the current key (it does not expire: rotate first) and for
+ * the new one (promote it first), PA_ENOTFOUND when no key has it, PA_EINVAL for
+ * a negative time. */
 int pa_keys_expire(pa_keys *pKeys, unsigned iId, int64_t tNotAfter);
 /*
  * Token rotation.  pa_keys_rotate_token (leader: its peer token; collector: its
@@ -185,9 +225,32 @@ int pa_keys_add_token(pa_keys *pKeys, unsigned iId, const uint8_t aToken[32], in
 int pa_token_bundle_write(const char *zPath, pa_role eFrom, unsigned iId, const uint8_t aToken[32]);
 int pa_token_bundle_read(const char *zPath, pa_role *peFrom, unsigned *piId, uint8_t aToken[32]);
 
-/* Which held HPKE key has config id iId: 0 the current one, i > 0 aOld[i - 1],
- * -1 none. */
-int pa_keys_find(const pa_keys *pKeys, unsigned iId);
+/* One held HPKE key as the aggregator uses it; the pointers are into the
+ * pa_keys and valid while it is. */
+typedef struct {
+    uint8_t iConfigId;
+    pa_hpke_key_state eState;
+    int64_t tNotAfter;               /* retiring keys only; 0: none */
+    const uint8_t *pPublic, *pSecret;
+} pa_hpke_key_ref;
+
+/* The most HPKE keys a key file holds: current, new, PA_KEYS_MAX_OLD retiring. */
+#define PA_KEYS_MAX_HPKE (PA_KEYS_MAX_OLD + 2)
+
+/* Every HPKE key held, expired or not, in the order they are published and
+ * tried: the current one, the new one, then the retiring ones newest first.
+ * Returns how many (at least 1 for an aggregator's keys). */
+size_t pa_keys_hpke_list(const pa_keys *pKeys, pa_hpke_key_ref aOut[PA_KEYS_MAX_HPKE]);
+/* The held HPKE key of config id iId into *pOut: 1, or 0 when none has it. */
+int pa_keys_hpke_find(const pa_keys *pKeys, unsigned iId, pa_hpke_key_ref *pOut);
+
+/* Replace the file zPath with the JSON document o, mode `mode` (0600 for
+ * anything secret): written to a new temporary file beside it (O_EXCL,
+ * flushed, the text wiped from memory), renamed over zPath, and the folder
+ * flushed, so that a reader or a crash sees the old file or the new one, never
+ * a part.  A failed rename removes the temporary file.  Errors: PA_EIO,
+ * PA_ENOMEM, PA_ERANGE (a path too long). */
+int pa_keys_replace_json(const char *zPath, const json_t *o, unsigned mode);
 
 /* Replace PREFIX.key (0600) and PREFIX.pub (0644) of existing keys: each written
  * to a new temporary file beside it (O_EXCL, flushed) and renamed over it, so a

@@ -90,6 +90,33 @@ int pa_node_reload_tls(pa_node *pNode);
  * lists its agencies. */
 int pa_node_reload_registry(pa_node *pNode, size_t *pnEntries);
 
+/* What a leader config's collector_tokens hold after
+ * pa_node_config_add_collector_token: the ids, the current one first, each
+ * with its expiry (0: none), and how many expired tokens were dropped. */
+typedef struct {
+    size_t n, nDropped;
+    unsigned aId[8];
+    int64_t aNotAfter[8];
+} pa_collector_token_list;
+
+/*
+ * Install the collector's new bearer token (from its token bundle) in a
+ * leader's config file (privagg keygen --role leader --config FILE --add-token
+ * BUNDLE; docs/keys.md, "Rotating the tokens").  The config is read as the node
+ * reads it (a private file: O_NOFOLLOW, ours, mode 0600; every field checked);
+ * then the token of id iId becomes the current one, listed first in
+ * "collector_tokens" with no expiry; "collector_token" (id 1) is folded into
+ * that list; every older token accepted past tOldNotAfter (> 0) is given that
+ * expiry (0: they keep theirs); tokens expired at tNow are dropped.  The file
+ * is replaced atomically, mode 0600 (pa_keys_replace_json), the other fields
+ * kept (members sorted, indented by 2).  Errors: PA_EINVAL a config of another
+ * role, PA_EEXISTS the id or the token held already, PA_ERANGE more than
+ * PA_KEYS_MAX_OLD tokens would be accepted (give tOldNotAfter or let some
+ * expire), PA_EAUTH/PA_EIO/PA_EDECODE the file as pa_node_open, PA_EIO the write.
+ */
+int pa_node_config_add_collector_token(const char *zPath, unsigned iId, const uint8_t aToken[32],
+                                       int64_t tOldNotAfter, int64_t tNow, pa_collector_token_list *pOut);
+
 /* Graceful stop: no new requests, in-flight ones finish, the worker finishes its
  * current step; then everything is closed and freed. */
 void pa_node_close(pa_node *pNode);

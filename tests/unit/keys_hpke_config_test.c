@@ -1,6 +1,7 @@
 /*
  * The signed HPKE configuration (include/privagg/hpke_config.h): made from a key
- * file with the current key and the older keys not yet expired, signed, written
+ * file with the current key, the new one and the retiring keys not yet expired,
+ * each with its state, signed, written
  * as JSON and read back; an agency's verification refuses a changed key, id or
  * expiry, another signer, another task or role, a stale or future document, and
  * a parser refuses what is not the format.
@@ -64,11 +65,11 @@ static void test_make_verify_and_tamper(void **state)
     e.a[1].tNotAfter++;
     assert_int_equal(pa_hpke_config_verify(&e, k.aSignPublic, aTask, PA_ROLE_HELPER, NOW, "doc"), PA_EVERIFY);
     e.a[1].tNotAfter--;
-    e.a[0].bCurrent = 0;
-    e.a[1].bCurrent = 1;
+    e.a[0].eState = PA_HPKE_KEY_RETIRING;
+    e.a[1].eState = PA_HPKE_KEY_CURRENT;
     assert_int_equal(pa_hpke_config_verify(&e, k.aSignPublic, aTask, PA_ROLE_HELPER, NOW, "doc"), PA_EVERIFY);
-    e.a[0].bCurrent = 1;
-    e.a[1].bCurrent = 0;
+    e.a[0].eState = PA_HPKE_KEY_CURRENT;
+    e.a[1].eState = PA_HPKE_KEY_RETIRING;
     e.tIssued++;
     assert_int_equal(pa_hpke_config_verify(&e, k.aSignPublic, aTask, PA_ROLE_HELPER, NOW, "doc"), PA_EVERIFY);
     e.tIssued--;
@@ -107,9 +108,9 @@ static void test_parser_refuses(void **state)
     }
     /* no current entry, two current entries, another AEAD, an id twice */
     json_t *j = pa_hpke_config_to_json(&d);
-    json_object_set_new(json_array_get(json_object_get(j, "configs"), 0), "current", json_false());
+    json_object_set_new(json_array_get(json_object_get(j, "configs"), 0), "state", json_string("retiring"));
     assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
-    json_object_set_new(json_array_get(json_object_get(j, "configs"), 0), "current", json_true());
+    json_object_set_new(json_array_get(json_object_get(j, "configs"), 0), "state", json_string("current"));
     json_object_set_new(json_array_get(json_object_get(j, "configs"), 0), "aead", json_string("AES-128-GCM"));
     assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
     json_object_set_new(json_array_get(json_object_get(j, "configs"), 0), "aead", json_string("ChaCha20Poly1305"));
@@ -119,11 +120,110 @@ static void test_parser_refuses(void **state)
     pa_keys_wipe(&k);
 }
 
+/* Key states (docs/keys.md, "Key states"): a staged key is published as
+ * "new", after the current one; an agency seals to the current key and never
+ * to the new one; the state is signed (a leader or a network cannot present
+ * the new key as current); the parser refuses what the format does not allow. */
+static void test_new_key_is_published_not_sealed_to(void **state)
+{
+    pa_keys k;
+    pa_hpke_config_doc d, e;
+    uint8_t aTask[32];
+    (void)state;
+    memset(aTask, 5, 32);
+    assert_int_equal(pa_keys_generate(&k, PA_ROLE_LEADER, NULL, 1), PA_OK);
+    assert_int_equal(pa_keys_rotate(&k), PA_OK);                 /* 2 current, 1 retiring */
+    assert_int_equal(pa_keys_expire(&k, 1, NOW + 86400), PA_OK);
+    assert_int_equal(pa_keys_stage(&k), PA_OK);                  /* 3 new */
+    assert_int_equal(pa_hpke_config_make(&d, &k, aTask, NOW), PA_OK);
+    assert_int_equal(d.n, 3);
+    assert_int_equal(d.a[0].iId, 2);
+    assert_int_equal(d.a[0].eState, PA_HPKE_KEY_CURRENT);
+    assert_int_equal(d.a[1].iId, 3);
+    assert_int_equal(d.a[1].eState, PA_HPKE_KEY_NEW);
+    assert_memory_equal(d.a[1].aPublic, k.sNew.aPublic, 32);
+    assert_int_equal(d.a[1].tNotAfter, 0);
+    assert_int_equal(d.a[2].iId, 1);
+    assert_int_equal(d.a[2].eState, PA_HPKE_KEY_RETIRING);
+    roundtrip(&d, &e);
+    assert_int_equal(pa_hpke_config_verify(&e, k.aSignPublic, aTask, PA_ROLE_LEADER, NOW, "doc"), PA_OK);
+    /* what an agency seals to: the current key, never the new one */
+    assert_int_equal(pa_hpke_config_current(&e)->iId, 2);
+    assert_memory_equal(pa_hpke_config_current(&e)->aPublic, k.aPublic, 32);
+    /* the state is signed: the new key passed off as current does not verify */
+    e.a[0].eState = PA_HPKE_KEY_NEW;
+    e.a[1].eState = PA_HPKE_KEY_CURRENT;
+    assert_int_equal(pa_hpke_config_verify(&e, k.aSignPublic, aTask, PA_ROLE_LEADER, NOW, "doc"), PA_EVERIFY);
+    e.a[0].eState = PA_HPKE_KEY_CURRENT;
+    e.a[1].eState = PA_HPKE_KEY_RETIRING;
+    assert_int_equal(pa_hpke_config_verify(&e, k.aSignPublic, aTask, PA_ROLE_LEADER, NOW, "doc"), PA_EVERIFY);
+    /* a document listing the new key first, signed as the aggregator would:
+     * the agency still takes the current one, whatever the order */
+    pa_hpke_config_entry tmp = d.a[0];
+    d.a[0] = d.a[1];
+    d.a[1] = tmp;
+    uint8_t *pMsg;
+    size_t nMsg;
+    assert_int_equal(pa_hpke_config_signed_bytes(&pMsg, &nMsg, &d), PA_OK);
+    crypto_sign_detached(d.aSignature, NULL, pMsg, nMsg, k.aSignSecret);
+    free(pMsg);
+    roundtrip(&d, &e);
+    assert_int_equal(pa_hpke_config_verify(&e, k.aSignPublic, aTask, PA_ROLE_LEADER, NOW, "doc"), PA_OK);
+    assert_int_equal(e.a[0].eState, PA_HPKE_KEY_NEW);
+    assert_int_equal(pa_hpke_config_current(&e)->iId, 2);
+    /* promoted: the document names it current, the old one retiring */
+    assert_int_equal(pa_keys_promote(&k, 3, NOW + 3600), PA_OK);
+    assert_int_equal(pa_hpke_config_make(&d, &k, aTask, NOW), PA_OK);
+    assert_int_equal(pa_hpke_config_current(&d)->iId, 3);
+    assert_int_equal(d.n, 3);
+    assert_int_equal(d.a[1].iId, 2);
+    assert_int_equal(d.a[1].eState, PA_HPKE_KEY_RETIRING);
+    assert_int_equal(d.a[1].tNotAfter, NOW + 3600);
+
+    /* the parser: a state it does not know, two new keys, an expiry on a new or
+     * the current key, the v1 field "current", the v1 format by name */
+    assert_int_equal(pa_keys_stage(&k), PA_OK);
+    assert_int_equal(pa_hpke_config_make(&d, &k, aTask, NOW), PA_OK);
+    json_t *j = pa_hpke_config_to_json(&d), *c = json_object_get(j, "configs");
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_OK);
+    size_t iNew = 1;
+    assert_string_equal(json_string_value(json_object_get(json_array_get(c, iNew), "state")), "new");
+    json_object_set_new(json_array_get(c, iNew), "state", json_string("next"));
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "state: expected"));
+    json_object_set_new(json_array_get(c, iNew), "state", json_string("new"));
+    json_object_set_new(json_array_get(c, 2), "state", json_string("new"));
+    json_object_del(json_array_get(c, 2), "not_after");
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "2 in state new"));
+    json_object_set_new(json_array_get(c, 2), "state", json_string("retiring"));
+    json_object_set_new(json_array_get(c, iNew), "not_after", json_integer(NOW + 10));
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "only a retiring key expires"));
+    json_object_del(json_array_get(c, iNew), "not_after");
+    json_object_set_new(json_array_get(c, 0), "not_after", json_integer(NOW + 10));
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
+    json_object_del(json_array_get(c, 0), "not_after");
+    json_object_set_new(json_array_get(c, 0), "current", json_true());
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
+    json_object_del(json_array_get(c, 0), "current");
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_OK);
+    json_object_set_new(j, "format", json_string("privagg-hpke-config-v1"));
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "an older aggregator's"));
+    json_object_set_new(j, "format", json_string("privagg-hpke-config-v3"));
+    assert_int_equal(pa_hpke_config_from_json(&e, j, "doc"), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), "upgrade privagg"));
+    json_decref(j);
+    pa_keys_wipe(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_make_verify_and_tamper),
         cmocka_unit_test(test_parser_refuses),
+        cmocka_unit_test(test_new_key_is_published_not_sealed_to),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -561,6 +561,65 @@ static void test_rotation_file(void **state)
     pa_keys_wipe(&r);
 }
 
+/* The staged key in the file (docs/keys.md, "Key states"): new_hpke_key is
+ * written and read back with its secret, the public file does not name it; a
+ * new key whose secret does not match, whose id is held, or that carries an
+ * expiry or another field is refused. */
+static void test_staged_key_file(void **state)
+{
+    pa_keys k, r, p;
+    char zPrefix[128], zFile[160];
+    (void)state;
+    path(zPrefix, sizeof zPrefix, "leader");
+    assert_int_equal(pa_keys_generate(&k, PA_ROLE_LEADER, NULL, 1), PA_OK);
+    assert_int_equal(pa_keys_write(&k, zPrefix), PA_OK);
+    assert_int_equal(pa_keys_rotate(&k), PA_OK);
+    assert_int_equal(pa_keys_stage(&k), PA_OK);
+    assert_int_equal(pa_keys_replace(&k, zPrefix), PA_OK);
+    snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+    assert_int_equal(pa_keys_read_private(&r, zFile), PA_OK);
+    assert_true(r.bNew);
+    assert_int_equal(r.sNew.iConfigId, 3);
+    assert_memory_equal(r.sNew.aPublic, k.sNew.aPublic, 32);
+    assert_memory_equal(r.sNew.aSecret, k.sNew.aSecret, 32);
+    assert_int_equal(r.iConfigId, 2);
+    assert_int_equal(r.nOld, 1);
+    snprintf(zFile, sizeof zFile, "%s.pub", zPrefix);
+    assert_int_equal(pa_keys_read_public(&p, zFile), PA_OK);
+    assert_false(p.bNew);
+    assert_int_equal(p.iConfigId, 2);
+
+    snprintf(zFile, sizeof zFile, "%s.key", zPrefix);
+    static const char *const azWant[] = {"does not match", "held twice", "unknown field", "not an object"};
+    for (int iCase = 0; iCase < 4; iCase++) {
+        json_error_t err;
+        json_t *o = json_load_file(zFile, 0, &err), *e;
+        assert_non_null(o);
+        e = json_object_get(o, "new_hpke_key");
+        assert_non_null(e);
+        if (iCase == 0)
+            json_object_set_new(e, "hpke_secret_key", json_string(
+                "0000000000000000000000000000000000000000000000000000000000000001"));
+        else if (iCase == 1)
+            json_object_set_new(e, "hpke_config_id", json_integer(1));
+        else if (iCase == 2)
+            json_object_set_new(e, "not_after", json_integer(1795000000));
+        else
+            json_object_set_new(o, "new_hpke_key", json_array());
+        char zBad[160];
+        path(zBad, sizeof zBad, "bad.key");
+        unlink(zBad);
+        assert_int_equal(json_dump_file(o, zBad, 0), 0);
+        assert_int_equal(chmod(zBad, 0600), 0);
+        pa_keys_json_wipe(o);
+        json_decref(o);
+        assert_int_equal(pa_keys_read_private(&r, zBad), PA_EDECODE);
+        assert_non_null(strstr(pa_error_detail(), azWant[iCase]));
+    }
+    pa_keys_wipe(&k);
+    pa_keys_wipe(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +632,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secret_strings_wiped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collector_signing_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staged_key_file, setup, teardown),
     };
     json_set_alloc_funcs(hook_malloc, hook_free); /* before any jansson allocation */
     return cmocka_run_group_tests(tests, NULL, NULL);
