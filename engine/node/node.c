@@ -563,6 +563,19 @@ static void status_gauges(pa_node *n)
     pa_metrics_set("privagg_budget_left_min", NULL, s.rLeftMin);
     pa_metrics_set("privagg_budget_spent_total", NULL, s.rSpentTotal);
     pa_status_free(&s);
+    /* the HPKE keys held, by state (docs/keys.md, "Key states"), and each
+     * retiring key's expiry: what the signed configuration publishes */
+    pa_hpke_key_ref aKey[PA_KEYS_MAX_HPKE];
+    size_t nKey = pa_keys_hpke_list(&n->keys, aKey);
+    for (size_t i = 0; i < nKey; i++) {
+        snprintf(zLabel, sizeof zLabel, "config_id=\"%u\",state=\"%s\"", (unsigned)aKey[i].iConfigId,
+                 pa_hpke_key_state_name(aKey[i].eState));
+        pa_metrics_set("privagg_hpke_key", zLabel, 1.0);
+        if (aKey[i].tNotAfter != 0) {
+            snprintf(zLabel, sizeof zLabel, "config_id=\"%u\"", (unsigned)aKey[i].iConfigId);
+            pa_metrics_set("privagg_hpke_key_expires_seconds", zLabel, (double)aKey[i].tNotAfter);
+        }
+    }
     fetch_helper_config(n);
     int rc = pa_status_probe(n->cfg.eRole == PA_ROLE_LEADER ? n->pTask->helper.zEndpoint : n->pTask->leader.zEndpoint,
                              n->cfg.zPeerCa[0] ? n->cfg.zPeerCa : NULL, &nMs);
