@@ -82,4 +82,15 @@ void pa_fuzz_seeds(const char *zDir)
         }
         pa_keys_wipe(&k);
     }
+    /* an aggregator's key file during a rotation: a retiring key with an expiry
+     * and a staged (new) one */
+    pa_keys k;
+    snprintf(zPrefix, sizeof zPrefix, "%s/staged", pa_fuzz_dir());
+    pa_fuzz_check(pa_keys_generate(&k, PA_ROLE_HELPER, NULL, 2) == PA_OK && pa_keys_rotate(&k) == PA_OK &&
+                      pa_keys_expire(&k, 2, 1797292800) == PA_OK && pa_keys_stage(&k) == PA_OK &&
+                      pa_keys_write(&k, zPrefix) == PA_OK,
+                  "key_files: a staged key");
+    snprintf(zPath, sizeof zPath, "%s.key", zPrefix);
+    put_file(zDir, "helper-staged-key", 0, zPath);
+    pa_keys_wipe(&k);
 }
