@@ -79,7 +79,7 @@ stop leader
   && ok || bad "leader rotate"
 start leader
 config
-[ "$(jget "$T/config.json" '[c["id"] for c in d["leader"]["configs"] if c["current"]][0], [c["id"] for c in d["helper"]["configs"] if c["current"]][0]')" = "(2, 3)" ] \
+[ "$(jget "$T/config.json" '[c["id"] for c in d["leader"]["configs"] if c["state"] == "current"][0], [c["id"] for c in d["helper"]["configs"] if c["state"] == "current"][0]')" = "(2, 3)" ] \
   && ok || { bad "the configuration does not name the new keys"; cat "$T/config.json"; }
 [ "$(jget "$T/config.json" 'len(d["leader"]["configs"]), "not_after" in d["helper"]["configs"][1]')" = "(2, True)" ] \
   && ok || bad "the retiring keys are not listed with their expiry"
