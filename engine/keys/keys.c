@@ -725,8 +725,8 @@ static int parse_new_key(pa_keys *k, const json_t *o, const char *zPath)
  * typo or another kind of file, refused with its name. */
 static const char *const KEY_FIELDS[] = {
     "role", "id", "public_key", "secret_key", "hpke_config_id", "hpke_public_key", "hpke_secret_key",
-    "previous_hpke_keys", "new_hpke_key", "verify_key", "peer_token", "peer_token_id", "previous_peer_tokens", "bearer_token",
-    "bearer_token_id", "signing_public_key", "signing_secret_key", NULL};
+    "previous_hpke_keys", "new_hpke_key", "verify_key", "peer_token", "peer_token_id", "previous_peer_tokens",
+    "bearer_token", "bearer_token_id", "signing_public_key", "signing_secret_key", NULL};
 
 static int only_key_fields(const json_t *o, const char *zPath)
 {

@@ -325,8 +325,16 @@ int pa_node_config_add_collector_token(const char *zPath, unsigned iId, const ui
         json_object_set_new(root, "collector_tokens", pList);
         snprintf(zCopy, sizeof zCopy, "%s", zPath);
         rc = parse(&check, root, zPath, dirname(zCopy));
-        if (rc == PA_OK && check.nCollectorTokens != n)
-            rc = pa_fail(PA_EINTERNAL, "%s: the new collector_tokens did not read back", zPath);
+        /* what will be written is what was meant (a jansson allocation that
+         * failed would drop an entry or an expiry, not fail the encoding) */
+        int bSame = rc == PA_OK && check.nCollectorTokens == n && !check.bCollectorToken;
+        for (size_t i = 0; bSame && i < n; i++)
+            bSame = check.aCollectorTokens[i].iId == a[i].iId &&
+                    check.aCollectorTokens[i].tNotAfter == a[i].tNotAfter &&
+                    sodium_memcmp(check.aCollectorTokens[i].aToken, a[i].aToken, 32) == 0;
+        if (rc == PA_OK && !bSame)
+            rc = pa_fail(PA_ENOMEM, "%s: the new collector_tokens did not read back (out of memory?); the file "
+                         "is unchanged", zPath);
     }
     if (rc == PA_OK)
         rc = pa_keys_replace_json(zPath, root, 0600);
