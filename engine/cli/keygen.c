@@ -2,7 +2,11 @@
  * privagg keygen — create a party's key files (thin over engine/keys).  The two
  * aggregators pair through a bundle: the leader's keygen writes it (the verify
  * key and the peer token, nothing else), the helper's reads it; no keygen reads
- * another party's key file (see include/privagg/keys.h, docs/keys.md).
+ * another party's key file (see include/privagg/keys.h, docs/keys.md).  It also
+ * changes an existing key file in place: HPKE keys staged (state new), promoted,
+ * rotated, given an expiry or retired; tokens rotated and installed at the party
+ * that checks them — the helper's key file, or for the collector's token the
+ * leader's node config (--config, pa_node_config_add_collector_token).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -19,7 +19,7 @@ static const struct subcommand g_commands[] = {
     {"ledger", pa_cli_ledger, "export or verify an aggregator's privacy ledger"},
     {"store", pa_cli_store, "an aggregator's store: sizes, rows by state, oldest unreleased batch"},
     {"status", pa_cli_status, "an aggregator's batches, collections, budget per cell, peer and store"},
-    {"keygen", pa_cli_keygen, "create a party's key files (agency, leader, helper, collector, registry)"},
+    {"keygen", pa_cli_keygen, "create a party's key files; stage, promote and retire HPKE keys; rotate and install tokens"},
     {"registry", pa_cli_registry, "the agency registry: enroll, revoke or re-key agencies from a month"},
     {"task", pa_cli_task, "create the default task of a state, or show a task"},
     {"serve", pa_cli_serve, "run the leader or the helper aggregator over HTTPS"},
