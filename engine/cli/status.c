@@ -4,8 +4,8 @@
  *   privagg status --config NODE.json [--json] [--worst N] [--ca CERT.pem] [--no-peer]
  * the task, batches by state, pending collections, the privacy budget spent and
  * left per lattice cell (the worst cells and totals; every cell with --json),
- * the peer's reachability and the store's size.  The store is opened read-only,
- * so status may run beside the server.
+ * the peer's reachability, the store's size and the HPKE keys held by state.
+ * The store is opened read-only, so status may run beside the server.
  */
 #include <jansson.h>
 #include <sodium.h>
@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "privagg/common.h"
+#include "privagg/keys.h"
 #include "privagg/status.h"
 #include "privagg/task.h"
 
@@ -33,7 +34,9 @@ static void usage(FILE *out)
             "the cells counted, those with spending, those where another partition\n"
             "release no longer fits, the total spent and the N most-charged cells; the\n"
             "peer's reachability (the leader asks the helper's GET /health, the helper\n"
-            "the leader's); the store's size.  The store is opened read-only: status\n"
+            "the leader's); the store's size; the HPKE keys of its key file by state\n"
+            "(current, new: staged ahead, retiring: with its expiry; docs/keys.md), as\n"
+            "the node reads them at its next start.  The store is opened read-only: status\n"
             "may run while the server does (as the server's user: the config is a\n"
             "private file).\n"
             "  --config FILE  the node config\n"
@@ -65,7 +68,42 @@ typedef struct {
     int bProbed, rcPeer;
     int64_t nPeerMs;
     char zPeerError[512];
+    /* the HPKE keys of the key file (ids and states only: the secrets are wiped
+     * as soon as it is read), or why it could not be read */
+    size_t nKey;
+    struct {
+        unsigned iId;
+        pa_hpke_key_state eState;
+        int64_t tNotAfter;
+    } aKey[PA_KEYS_MAX_HPKE];
+    char zKeyError[512];
 } peer_result;
+
+static void read_keys(peer_result *pr, const char *zKey)
+{
+    pa_keys k;
+    pa_hpke_key_ref a[PA_KEYS_MAX_HPKE];
+    int rc = pa_keys_read_private(&k, zKey);
+    if (rc != PA_OK) {
+        snprintf(pr->zKeyError, sizeof pr->zKeyError, "%s", pa_error_detail());
+        return;
+    }
+    pr->nKey = pa_keys_hpke_list(&k, a);
+    for (size_t i = 0; i < pr->nKey; i++) {
+        pr->aKey[i].iId = a[i].iConfigId;
+        pr->aKey[i].eState = a[i].eState;
+        pr->aKey[i].tNotAfter = a[i].tNotAfter;
+    }
+    pa_keys_wipe(&k);
+}
+
+static void utc(char *z, size_t n, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(z, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(z, n, "@%lld", (long long)t);
+}
 
 static void print_text(const pa_status_target *g, const pa_task *t, const pa_status *s, const peer_result *pr,
                        size_t nWorst)
@@ -86,6 +124,20 @@ static void print_text(const pa_status_target *g, const pa_task *t, const pa_sta
                (long long)pr->nPeerMs);
     else
         printf("  peer         %s %s: UNREACHABLE: %s\n", pr->zPeerRole, pr->zPeerUrl, pr->zPeerError);
+    if (pr->nKey == 0) {
+        printf("  hpke keys    not read: %s\n", pr->zKeyError);
+    } else {
+        printf("  hpke keys   ");
+        for (size_t i = 0; i < pr->nKey; i++) {
+            char zWhen[48];
+            printf("%s %s %u", i ? "," : "", pa_hpke_key_state_name(pr->aKey[i].eState), pr->aKey[i].iId);
+            if (pr->aKey[i].tNotAfter != 0) {
+                utc(zWhen, sizeof zWhen, pr->aKey[i].tNotAfter);
+                printf(" (%s %s)", pr->aKey[i].tNotAfter <= (int64_t)time(NULL) ? "expired" : "expires", zWhen);
+            }
+        }
+        printf("\n");
+    }
     printf("  reports      pending %lld, aggregating %lld, accepted %lld, rejected %lld\n", (long long)st->nPending,
            (long long)st->nAggregating, (long long)st->nAccepted, (long long)st->nRejected);
     printf("  batches      partitions: open %lld, aggregated %lld, released %lld\n",
@@ -153,6 +205,20 @@ static int print_json(const pa_status_target *g, const pa_task *t, const pa_stat
             json_object_set_new(pPeer, "error", json_string(pr->zPeerError));
     }
     json_object_set_new(o, "peer", pPeer);
+    if (pr->nKey == 0) {
+        json_object_set_new(o, "hpke_keys", json_null());
+        json_object_set_new(o, "hpke_keys_error", json_string(pr->zKeyError));
+    } else {
+        json_t *aK = json_array();
+        for (size_t i = 0; i < pr->nKey; i++) {
+            json_t *e = json_pack("{s:i, s:s}", "config_id", (int)pr->aKey[i].iId, "state",
+                                  pa_hpke_key_state_name(pr->aKey[i].eState));
+            if (pr->aKey[i].tNotAfter != 0)
+                json_object_set_new(e, "not_after", json_integer(pr->aKey[i].tNotAfter));
+            json_array_append_new(aK, e);
+        }
+        json_object_set_new(o, "hpke_keys", aK);
+    }
     json_object_set_new(o, "reports", json_pack("{s:I, s:I, s:I, s:I, s:I}", "pending", (json_int_t)st->nPending,
                                                 "aggregating", (json_int_t)st->nAggregating, "accepted",
                                                 (json_int_t)st->nAccepted, "rejected", (json_int_t)st->nRejected,
@@ -245,6 +311,7 @@ int pa_cli_status(int argc, char **argv)
     pr.zPeerUrl = g.bLeader ? t->helper.zEndpoint : t->leader.zEndpoint;
     if (pr.zPeerUrl == NULL)
         pr.zPeerUrl = "";
+    read_keys(&pr, g.zKey); /* not a failure of status: said in its place */
     if (!pa_cli_seen(o, n, "--no-peer")) {
         const char *zCa = pa_cli_value(o, n, "--ca") ? pa_cli_value(o, n, "--ca") : g.zPeerCa[0] ? g.zPeerCa : NULL;
         pr.bProbed = 1;

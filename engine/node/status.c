@@ -278,6 +278,7 @@ int pa_status_target_load(pa_status_target *pOut, const char *zConfigPath)
         pOut->bLeader = c->eRole == PA_ROLE_LEADER;
         memcpy(pOut->zTask, c->zTask, sizeof pOut->zTask);
         memcpy(pOut->zStore, c->zStore, sizeof pOut->zStore);
+        memcpy(pOut->zKey, c->zKey, sizeof pOut->zKey);
         memcpy(pOut->zPeerCa, c->zPeerCa, sizeof pOut->zPeerCa);
     }
     sodium_memzero(c, sizeof *c);

@@ -63,13 +63,13 @@ size_t pa_status_worst(const pa_status *p, size_t *aiOut, size_t n);
 const char *pa_batch_state_name(pa_batch_state e);
 
 /* What status reads from a node's config file (`privagg serve --config`):
- * its role, task, store and the trust anchor for its peer (the config's
- * peer_ca, "" for the system's).  The file is read as the node reads it (a
+ * its role, task, store, key file and the trust anchor for its peer (the
+ * config's peer_ca, "" for the system's).  The file is read as the node reads it (a
  * private file: owned by this user, mode 0600; its tokens are wiped at once).
  * Errors as pa_node_open's, naming the file and the field. */
 typedef struct {
     int bLeader;
-    char zTask[4096], zStore[4096], zPeerCa[4096];
+    char zTask[4096], zStore[4096], zKey[4096], zPeerCa[4096];
 } pa_status_target;
 int pa_status_target_load(pa_status_target *pOut, const char *zConfigPath);
 

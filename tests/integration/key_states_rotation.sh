@@ -128,6 +128,11 @@ config
   || bad "configuration staged: $(states leader) | $(states helper)"
 curl -sf --cacert "$D/tls/cert.pem" "https://127.0.0.1:$(port leader)/metrics" >"$T/metrics.txt"
 grep -q '^privagg_hpke_key{config_id="2",state="new"} 1' "$T/metrics.txt" && ok || bad "no privagg_hpke_key gauge for the new key"
+"$PRIVAGG" status --config "$D/leader.json" --no-peer >"$T/status.txt" 2>&1
+grep -q '^  hpke keys    current 1, new 2$' "$T/status.txt" && ok || { bad "status: the keys by state"; cat "$T/status.txt"; }
+"$PRIVAGG" status --config "$D/helper.json" --no-peer --json >"$T/status.json" 2>&1
+[ "$(jget "$T/status.json" '[(k["config_id"], k["state"]) for k in d["hpke_keys"]]')" = "[(2, 'current'), (3, 'new')]" ] \
+  && ok || { bad "status --json: the keys by state"; cat "$T/status.json"; }
 submit_range 2026-09 5 10 1/2     # never the new keys
 
 # 3. the collector's token rotates: the leader installs the new one from the
@@ -188,6 +193,8 @@ done
 [ "$(states leader) | $(states helper)" = "2:current 1:retiring | 3:current 2:retiring" ] && ok \
   || bad "configuration promoted: $(states leader) | $(states helper)"
 [ "$(jget "$T/config.json" '"not_after" in d["helper"]["configs"][1]')" = True ] && ok || bad "the retiring key has no expiry"
+"$PRIVAGG" status --config "$D/leader.json" --no-peer >"$T/status.txt" 2>&1
+grep -q '^  hpke keys    current 2, retiring 1 (expires 20' "$T/status.txt" && ok || { bad "status after the promotion"; cat "$T/status.txt"; }
 submit_range 2026-09 10 $NAG 2/3
 
 # 5. after the old collector token's expiry: refused by name; the new one collects the month
