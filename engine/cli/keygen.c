@@ -284,8 +284,8 @@ static int rotate_token(const pa_cli_opt *opts, size_t n, pa_role eRole, const c
     }
     if (zAdd == NULL && zOldExpires != NULL) {
         fprintf(stderr, "privagg keygen: --old-expires goes with --add-token: the party that checks a "
-                        "token keeps the old one (the helper; for the collector's, the leader config's "
-                        "collector_tokens[].not_after)\n");
+                        "token keeps the old one (the helper's keygen --add-token; for the collector's token, "
+                        "the leader's keygen --config LEADER.json --add-token)\n");
         return 2;
     }
     if (zAdd == NULL && (eRole == PA_ROLE_HELPER || eRole == PA_ROLE_AGENCY || zTokenOut == NULL)) {
