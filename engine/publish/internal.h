@@ -34,8 +34,26 @@ typedef struct {
     int bLow;                      /* "low reliability": interval wider than the estimate */
 } pa_pub_row;
 
+/* An agency listed for a batch, placed for the residents it serves. */
+typedef struct {
+    const char *zId;
+    size_t iPart;                  /* its partition's index in the task */
+    int bCounty;                   /* zCounty is one of its partition's counties; else it is
+                                    * attributed to every county of its partition */
+    char zCounty[8];
+} pa_pub_agency;
+
+/* The agencies listed in a month: a task's own list (every month alike), or those
+ * an agency registry has enrolled, not revoked, for the month (pa_pub_load_listed). */
+typedef struct {
+    char zPeriod[8];               /* "" for a task that lists its agencies */
+    size_t n;
+    pa_pub_agency *a;
+} pa_pub_listed;
+
 typedef struct {
     const pa_release *pRel;
+    const pa_pub_listed *pListed;  /* the agencies listed in its month */
     int bState;                    /* the statewide batch */
     const pa_task_partition *pPart;/* NULL for the statewide batch */
     double *aEst;                  /* per cell, after consistency */
@@ -46,7 +64,7 @@ typedef struct {
     int bReconciled;
     double rPop;                   /* residents (0: unknown, e.g. no-county) */
     int iPopYear;                  /* the population's year */
-    size_t nListed;                /* agencies the task lists for the batch */
+    size_t nListed;                /* agencies listed for the batch (its partition's; statewide: all) */
     int bFullCoverage;             /* every listed agency reported */
     /* residents served, as a share of the batch's own residents (statewide: the
      * state's): lower bound, the counties all of whose agencies reported; upper,
@@ -78,17 +96,21 @@ typedef struct {
     size_t nPop;
     struct pa_pub_pop { char zFips[8]; int iYear; double rPop; } *aPop;
     int iPopMin, iPopMax;
-    /* per task agency: its county's FIPS from data/<st>_le_agencies.csv when that
-     * county is one of its partition's, else NULL (attributed to every county of
-     * its partition); aiAgencyPart: the index of its partition */
-    char **azAgencyCounty;
-    size_t *aiAgencyPart;
+    /* the agencies listed, per month of aRel (one view for a task's own list) */
+    pa_pub_listed *aListed;
+    size_t nListed;
 } pa_pub;
 
-/* Each task agency's county and partition (pa_pub.azAgencyCounty, aiAgencyPart),
+/* pa_pub.aListed.  A task's own agencies: each one's partition, and its county
  * from data/<st>_le_agencies.csv (columns ori, county_fips) where it lists the
- * agency; a missing file leaves every county unknown. */
-int pa_pub_load_agency_counties(pa_pub *p, const char *zDataDir, const char *zState);
+ * agency (a missing file leaves every county unknown).  A registry task
+ * (p->pReg): for each month of aRel, the agencies enrolled and not revoked then,
+ * each with the county of its enrollment, which places it in its partition (an
+ * agency whose county lies in no partition is left out: its reports are refused).
+ * Either way a county that is not one of the agency's partition's is unknown. */
+int pa_pub_load_listed(pa_pub *p, const char *zDataDir, const char *zState);
+/* The view of zPeriod (a task's own list: the one view). */
+const pa_pub_listed *pa_pub_listed_of(const pa_pub *p, const char *zPeriod);
 
 /* population of a county (FIPS) for a year, clamped to the years in data/; 0 if unknown */
 /* The year of a "YYYY-MM" period or "YYYY-MM-DD" date: its four leading digits,

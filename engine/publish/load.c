@@ -7,12 +7,14 @@
  */
 #include <dirent.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/guard.h"
 #include "privagg/csv.h"
+#include "privagg/registry.h"
 #include "privagg/report.h"
 #include "publish/internal.h"
 #include "json/json_load.h"
@@ -297,21 +299,37 @@ int pa_pub_load_data(pa_pub *p, const char *zDataDir, const char *zState)
     return rc;
 }
 
-int pa_pub_load_agency_counties(pa_pub *p, const char *zDataDir, const char *zState)
+/* The agency's county, kept when it is one of its partition's. */
+static void place(pa_pub_agency *a, const pa_task *t, const char *zFips)
+{
+    const pa_task_partition *pP = &t->aPartition[a->iPart];
+    for (size_t k = 0; k < pP->nCounty && !a->bCounty; k++)
+        if (strcmp(pP->azCounty[k], zFips) == 0 && strlen(zFips) < sizeof a->zCounty) {
+            a->bCounty = 1;
+            memcpy(a->zCounty, zFips, strlen(zFips) + 1);
+        }
+}
+
+/* A task's own agencies: their partitions, and their counties from the data file. */
+static int listed_of_task(pa_pub *p, const char *zDataDir, const char *zState)
 {
     const pa_task *t = p->pTask;
+    pa_pub_listed *L = &p->aListed[0];
     char zPath[4096], zLower[8];
     pa_csv *c = NULL;
     int rc = PA_OK, iOri, iFips;
     size_t i;
 
-    if ((p->azAgencyCounty = calloc(t->nAgency + 1, sizeof *p->azAgencyCounty)) == NULL ||
-        (p->aiAgencyPart = calloc(t->nAgency + 1, sizeof *p->aiAgencyPart)) == NULL)
+    p->nListed = 1;
+    if ((L->a = calloc(t->nAgency + 1, sizeof *L->a)) == NULL)
         return pa_fail(PA_ENOMEM, "publish: agencies");
-    for (size_t a = 0; a < t->nAgency; a++)
+    L->n = t->nAgency;
+    for (size_t a = 0; a < t->nAgency; a++) {
+        L->a[a].zId = t->aAgency[a].zId;
         for (size_t x = 0; x < t->nPartition; x++)
             if (strcmp(t->aAgency[a].zPartition, t->aPartition[x].zName) == 0)
-                p->aiAgencyPart[a] = x;
+                L->a[a].iPart = x;
+    }
     for (i = 0; zState[i] && i < sizeof zLower - 1; i++)
         zLower[i] = (char)(zState[i] >= 'A' && zState[i] <= 'Z' ? zState[i] + 32 : zState[i]);
     zLower[i] = '\0';
@@ -325,18 +343,59 @@ int pa_pub_load_agency_counties(pa_pub *p, const char *zDataDir, const char *zSt
         rc = pa_fail(PA_EDECODE, "%s: needs the columns ori and county_fips", zPath);
     for (i = 0; rc == PA_OK && i < pa_csv_row_count(c); i++) {
         const pa_task_agency *pA = pa_task_find_agency(t, pa_csv_get(c, i, iOri));
-        if (pA == NULL)
-            continue;
-        size_t a = (size_t)(pA - t->aAgency);
-        const pa_task_partition *pP = &t->aPartition[p->aiAgencyPart[a]];
-        const char *zFips = pa_csv_get(c, i, iFips);
         /* a county outside the agency's partition would count it twice: unknown */
-        for (size_t k = 0; k < pP->nCounty && p->azAgencyCounty[a] == NULL; k++)
-            if (strcmp(pP->azCounty[k], zFips) == 0 && (p->azAgencyCounty[a] = strdup(zFips)) == NULL)
-                rc = pa_fail(PA_ENOMEM, "%s", zPath);
+        if (pA != NULL)
+            place(&L->a[pA - t->aAgency], t, pa_csv_get(c, i, iFips));
     }
     pa_csv_free(c);
     return rc;
+}
+
+/* A registry task: the agencies enrolled for each month of the releases. */
+static int listed_of_registry(pa_pub *p)
+{
+    const pa_task *t = p->pTask;
+    const pa_registry *r = p->pReg;
+    size_t nAll = pa_registry_agency_count(r);
+
+    for (size_t i = 0; i < p->nRel; i++) {
+        const char *zPeriod = p->aRel[i].zPeriod;
+        if (pa_pub_listed_of(p, zPeriod) != NULL)
+            continue;
+        pa_pub_listed *L = &p->aListed[p->nListed++];
+        snprintf(L->zPeriod, sizeof L->zPeriod, "%s", zPeriod);
+        if ((L->a = calloc(nAll + 1, sizeof *L->a)) == NULL)
+            return pa_fail(PA_ENOMEM, "publish: agencies");
+        for (size_t k = 0; k < nAll; k++) {
+            pa_reg_agency x;
+            const pa_task_partition *pP;
+            pa_registry_lookup(r, pa_registry_agency_id(r, k), zPeriod, &x);
+            if (x.eStatus != PA_REG_ACTIVE || (pP = pa_task_partition_of_county(t, x.zCounty)) == NULL)
+                continue;
+            pa_pub_agency *a = &L->a[L->n++];
+            a->zId = pa_registry_agency_id(r, k);
+            a->iPart = (size_t)(pP - t->aPartition);
+            place(a, t, x.zCounty);
+        }
+    }
+    return PA_OK;
+}
+
+int pa_pub_load_listed(pa_pub *p, const char *zDataDir, const char *zState)
+{
+    if ((p->aListed = calloc(p->nRel + 1, sizeof *p->aListed)) == NULL)
+        return pa_fail(PA_ENOMEM, "publish: agencies");
+    return p->pTask->bRegistry ? listed_of_registry(p) : listed_of_task(p, zDataDir, zState);
+}
+
+const pa_pub_listed *pa_pub_listed_of(const pa_pub *p, const char *zPeriod)
+{
+    if (!p->pTask->bRegistry)
+        return p->nListed ? &p->aListed[0] : NULL;
+    for (size_t i = 0; i < p->nListed; i++)
+        if (strcmp(p->aListed[i].zPeriod, zPeriod) == 0)
+            return &p->aListed[i];
+    return NULL;
 }
 
 double pa_pub_county_pop(const pa_pub *p, const char *zFips, int iYear, int *piYearUsed)

@@ -331,10 +331,9 @@ static void pub_free(pa_pub *p)
     free(p->azCountyName);
     free(p->azPath);
     free(p->aPop);
-    for (size_t a = 0; p->azAgencyCounty && a < p->pTask->nAgency; a++)
-        free(p->azAgencyCounty[a]);
-    free(p->azAgencyCounty);
-    free(p->aiAgencyPart);
+    for (size_t i = 0; i < p->nListed; i++)
+        free(p->aListed[i].a);
+    free(p->aListed);
 }
 
 static int has_reported(const pa_release *r, const char *zId)
@@ -358,16 +357,17 @@ static int has_reported(const pa_release *r, const char *zId)
  * towards the lower bound when every agency attributed to it reported (an agency
  * whose county is unknown is attributed to every county of its partition) and
  * towards the upper bound when one did. */
-static void served_partition(const pa_pub *p, const pa_release *r, size_t x, int iYear, double *pLo, double *pHi)
+static void served_partition(const pa_pub *p, const pa_pub_listed *L, const pa_release *r, size_t x, int iYear,
+                             double *pLo, double *pHi)
 {
     const pa_task *t = p->pTask;
     const pa_task_partition *pp = &t->aPartition[x];
     size_t nListed = 0, nRep = 0;
 
-    for (size_t a = 0; a < t->nAgency; a++)
-        if (p->aiAgencyPart[a] == x) {
+    for (size_t a = 0; a < L->n; a++)
+        if (L->a[a].iPart == x) {
             nListed++;
-            nRep += (size_t)has_reported(r, t->aAgency[a].zId);
+            nRep += (size_t)has_reported(r, L->a[a].zId);
         }
     if (nRep == nListed) {
         double rPop = partition_pop(p, pp, iYear, NULL);
@@ -377,11 +377,11 @@ static void served_partition(const pa_pub *p, const pa_release *r, size_t x, int
     }
     for (size_t k = 0; k < pp->nCounty; k++) {
         int bAny = 0, bAll = 1, bHas = 0;
-        for (size_t a = 0; a < t->nAgency; a++) {
-            if (p->aiAgencyPart[a] != x ||
-                (p->azAgencyCounty[a] != NULL && strcmp(p->azAgencyCounty[a], pp->azCounty[k]) != 0))
+        for (size_t a = 0; a < L->n; a++) {
+            const pa_pub_agency *pA = &L->a[a];
+            if (pA->iPart != x || (pA->bCounty && strcmp(pA->zCounty, pp->azCounty[k]) != 0))
                 continue;
-            int bRep = has_reported(r, t->aAgency[a].zId);
+            int bRep = has_reported(r, pA->zId);
             bHas = 1;
             bAny |= bRep;
             bAll &= bRep;
@@ -407,12 +407,12 @@ static void served(pa_pub *p, pa_pub_table *tb)
     tb->rServedLo = tb->rServedHi = -1;
     if (!(rDenom > 0))
         return;
-    /* a registry task: the counties served by agency are not computed (only what
-     * the counts show: a batch whose enrolled agencies all reported) */
-    if (tb->pRel->bReported && !t->bRegistry) {
+    /* who reported, against who was listed in the month (a task's agencies, or a
+     * registry's enrolled for the month), county by county */
+    if (tb->pRel->bReported && tb->pListed != NULL) {
         for (size_t x = 0; x < t->nPartition; x++)
             if (tb->bState || &t->aPartition[x] == tb->pPart)
-                served_partition(p, tb->pRel, x, iYear, &lo, &hi);
+                served_partition(p, tb->pListed, tb->pRel, x, iYear, &lo, &hi);
         tb->rServedLo = lo / rDenom;
         tb->rServedHi = hi / rDenom;
         return;
@@ -433,18 +433,12 @@ static void served(pa_pub *p, pa_pub_table *tb)
         tb->rServedLo = lo / rDenom;
 }
 
-/* Registry task: the agencies enrolled for the month (in the partition, or any). */
-static size_t registry_listed(const pa_task *t, const pa_registry *r, const char *zPeriod,
-                              const pa_task_partition *pPart)
+/* Agencies of L in the batch's partition (statewide: all of them). */
+static size_t listed_in(const pa_task *t, const pa_pub_listed *L, const pa_pub_table *tb)
 {
     size_t n = 0;
-    for (size_t i = 0; i < pa_registry_agency_count(r); i++) {
-        pa_reg_agency x;
-        pa_registry_lookup(r, pa_registry_agency_id(r, i), zPeriod, &x);
-        if (x.eStatus == PA_REG_ACTIVE &&
-            (pPart == NULL || pa_task_partition_of_county(t, x.zCounty) == pPart))
-            n++;
-    }
+    for (size_t a = 0; L != NULL && a < L->n; a++)
+        n += tb->bState || &t->aPartition[L->a[a].iPart] == tb->pPart;
     return n;
 }
 
@@ -464,7 +458,7 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
         if (strcmp(t->aDimension[d].zName, "status") == 0)
             p->iStatusDim = (int)d;
     PA_GUARD(pa_pub_load_data(p, zDataDir, "MO"));
-    PA_GUARD(pa_pub_load_agency_counties(p, zDataDir, "MO"));
+    PA_GUARD(pa_pub_load_listed(p, zDataDir, "MO"));
     if ((p->aTable = calloc(nRel, sizeof *p->aTable)) == NULL ||
         (p->azPeriod = calloc(nRel, sizeof *p->azPeriod)) == NULL)
         return pa_fail(PA_ENOMEM, "publish");
@@ -481,15 +475,11 @@ static int build(pa_pub *p, const pa_task *t, const pa_release *aRel, size_t nRe
         if (tb->bState) {
             for (size_t x = 0; x < t->nPartition; x++)
                 tb->rPop += partition_pop(p, &t->aPartition[x], iYear, &tb->iPopYear);
-            tb->nListed = t->bRegistry ? registry_listed(t, pReg, aRel[i].zPeriod, NULL) : t->nAgency;
-        } else if (t->bRegistry) {
-            tb->rPop = partition_pop(p, tb->pPart, iYear, &tb->iPopYear);
-            tb->nListed = registry_listed(t, pReg, aRel[i].zPeriod, tb->pPart);
         } else {
             tb->rPop = partition_pop(p, tb->pPart, iYear, &tb->iPopYear);
-            for (size_t a = 0; a < t->nAgency; a++)
-                tb->nListed += strcmp(t->aAgency[a].zPartition, tb->pPart->zName) == 0;
         }
+        tb->pListed = pa_pub_listed_of(p, aRel[i].zPeriod);
+        tb->nListed = listed_in(t, tb->pListed, tb);
         if (tb->pPart && tb->pPart->nCounty == 0)
             pa_pub_county_pop(p, "", iYear, &tb->iPopYear);
         tb->bFullCoverage = tb->pRel->nAgency >= tb->nListed;
@@ -629,24 +619,13 @@ static json_t *coverage_json(const pa_pub *p, const pa_pub_table *tb)
     const pa_task *t = p->pTask;
     json_t *o = json_pack("{s:I, s:I}", "agencies_reported", (json_int_t)tb->pRel->nAgency, "agencies_listed",
                           (json_int_t)tb->nListed);
-    if (tb->pRel->bReported && t->bRegistry) {
-        /* the agencies enrolled for the month (in the partition) that did not report */
+    if (tb->pRel->bReported && tb->pListed != NULL) {
+        /* the agencies listed for the month (in the partition) that did not report */
+        const pa_pub_listed *L = tb->pListed;
         json_t *miss = json_array();
-        for (size_t i = 0; i < pa_registry_agency_count(p->pReg); i++) {
-            const char *zId = pa_registry_agency_id(p->pReg, i);
-            pa_reg_agency x;
-            pa_registry_lookup(p->pReg, zId, tb->pRel->zPeriod, &x);
-            if (x.eStatus == PA_REG_ACTIVE &&
-                (tb->bState || pa_task_partition_of_county(t, x.zCounty) == tb->pPart) && !has_reported(tb->pRel, zId))
-                json_array_append_new(miss, json_string(zId));
-        }
-        json_object_set_new(o, "agencies_not_reported", miss);
-    } else if (tb->pRel->bReported) {
-        json_t *miss = json_array();
-        for (size_t a = 0; a < t->nAgency; a++)
-            if ((tb->bState || &t->aPartition[p->aiAgencyPart[a]] == tb->pPart) &&
-                !has_reported(tb->pRel, t->aAgency[a].zId))
-                json_array_append_new(miss, json_string(t->aAgency[a].zId));
+        for (size_t a = 0; a < L->n; a++)
+            if ((tb->bState || &t->aPartition[L->a[a].iPart] == tb->pPart) && !has_reported(tb->pRel, L->a[a].zId))
+                json_array_append_new(miss, json_string(L->a[a].zId));
         json_object_set_new(o, "agencies_not_reported", miss);
     }
     json_object_set_new(o, "population_share_served", share_or_null(tb->rServedLo));

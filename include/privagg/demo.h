@@ -1,10 +1,12 @@
 /*
  * privagg demo — the whole system on one machine, as `privagg demo` runs it:
- * a deployment folder (keys of every party, the Missouri task, a self-signed
- * certificate, the aggregators' private configs), a leader and a helper as
+ * a deployment folder (the aggregators' and the collector's keys, each agency's
+ * own key pair and the agency registry that enrolls their public keys, the
+ * Missouri task naming that registry, a self-signed certificate, the
+ * aggregators' private configs), a leader and a helper as
  * separate `privagg serve` processes on 127.0.0.1 over HTTPS, every agency
  * submitting synthetic counts, and the collector releasing the statewide
- * batches.  The folder layout is in docs/demo.md.
+ * batches.  The folder layout is in docs/registry.md ("The demo").
  */
 #ifndef PRIVAGG_DEMO_H
 #define PRIVAGG_DEMO_H
@@ -25,12 +27,21 @@ typedef struct {
     /* the servers' stores: NULL for leader.db and helper.db in zDir, else a
      * path or a postgresql:// URL (the node config's "store") */
     const char *zLeaderStore, *zHelperStore;
+    /* 0: the flow of docs/registry.md: agencies/<ORI>/<ORI>.key and .pub made "at
+     * each agency", registry.json enrolling the public keys (keys/registry.key
+     * signs it), a task naming the registry, both configs naming registry.json.
+     * 1: the older form: keys/agencies/<ORI>.key made here, listed in the task. */
+    int bAgenciesInTask;
 } pa_demo_setup_opts;
+
+/* The private key file of agency zId in a deployment, into zOut. */
+void pa_demo_agency_key_path(const pa_demo_setup_opts *pOpts, const char *zId, char *zOut, size_t nOut);
 
 /* The store of zRole ("leader" or "helper") in a deployment, into zOut. */
 void pa_demo_store_of(const pa_demo_setup_opts *pOpts, const char *zRole, char *zOut, size_t nOut);
 
-/* Keys, task.json, tls/, leader.json, helper.json in zDir.  Errors name the file. */
+/* Keys, the registry (or agency keys in the task), task.json, tls/, leader.json,
+ * helper.json in zDir.  Errors name the file. */
 int pa_demo_setup(const pa_demo_setup_opts *pOpts);
 
 typedef struct {

@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
+#include "privagg/keys.h"
 #include "privagg/task.h"
 
 typedef struct pa_synth pa_synth;
@@ -29,7 +32,16 @@ typedef struct pa_synth pa_synth;
  * (schema not of that shape).
  */
 int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir, uint64_t iSeed);
+/* The same for the agencies azId[nId] instead of the task's list: for a task that
+ * names an agency registry (its agencies are the registry's) or lists none.  The
+ * ids are copied; a repeated id is PA_EINVAL. */
+int pa_synth_new_agencies(pa_synth **ppSynth, const pa_task *pTask, const char *const *azId, size_t nId,
+                          const char *zDataDir, uint64_t iSeed);
 void pa_synth_free(pa_synth *pSynth);
+
+/* The model's agencies, sorted by id (the task's, or those given): i < count. */
+size_t pa_synth_agency_count(const pa_synth *pSynth);
+const pa_task_agency *pa_synth_agency_at(const pa_synth *pSynth, size_t i);
 
 /* Counts of one agency for one period into aCount[pTask->nCell], each clamped to
  * the task's max_measurement. */
@@ -65,12 +77,51 @@ int pa_synth_records(const pa_synth *pSynth, const pa_task_agency *pAgency, cons
                      uint64_t *aTruth, pa_synth_records_info *pInfo);
 
 /*
- * Every agency of the task: zDir/<id>.csv (pa_synth_records) and zDir/truth.json,
+ * Every agency of the model (pa_synth_agency_at): zDir/<id>.csv (pa_synth_records) and zDir/truth.json,
  * one JSON object mapping each agency id to its exact count vector (the task's
  * cell order).  zDir is created (mode 0700) if missing.  *pTotal (may be NULL)
  * sums the agencies' figures.
  */
 int pa_synth_write_month(const pa_synth *pSynth, const char *zPeriod, const char *zDir,
                          pa_synth_records_info *pTotal);
+
+/* ---- the demo's agencies and task (tools/synth/synth_task.c) ------------- */
+
+/* An agency of the state's shipped list, as the registry enrolls it. */
+typedef struct {
+    char zId[65];                       /* ORI */
+    char zName[PA_TASK_MAX_NAME + 1];
+    char zCounty[8];                    /* 5-digit FIPS; "" for none (a statewide agency) */
+} pa_synth_agency;
+
+/* The first nMax (0: all) agencies of zDataDir/<st>_le_agencies.csv, in file
+ * order (*paAgency malloc'd, free()).  Errors: PA_EIO, PA_EDECODE (a column or
+ * field named), PA_ENOMEM. */
+int pa_synth_state_agencies(pa_synth_agency **paAgency, size_t *pnAgency, const char *zDataDir,
+                            const char *zState, size_t nMax);
+
+/* The default task of the state (privagg/task_build.h: 27 offense buckets x 5
+ * statuses x 2 roles, monthly batches, the discrete-Gaussian policy given) whose
+ * partitions the agencies aAgency[nAgency] place. */
+typedef struct {
+    const char *zState, *zDataDir;
+    const char *zLeaderEndpoint, *zHelperEndpoint;
+    /* public parts used; NULL: all-zero keys, for a task wanted for its schema,
+     * bounds and partitions only (privagg synth), never to be served */
+    const pa_keys *pLeader, *pHelper, *pCollector;
+    const pa_synth_agency *aAgency;
+    size_t nAgency;
+    /* the form: with aAgencyKeys (one per agency, looked up by id) the task lists
+     * the agencies and their keys, and aAgency must be the first nAgency of the
+     * state's list; else it names the agency registry (pGenesis, pSigner: its
+     * genesis hash and signer; NULL: zeros) */
+    const pa_keys *aAgencyKeys;
+    const uint8_t *pGenesis, *pSigner;
+    size_t nMinAgencies;
+    double rBudgetRho, rRhoState, rRhoPartition;
+} pa_synth_task_opts;
+
+/* *ppJson: the task (json_decref).  Errors as pa_task_build_default. */
+int pa_synth_task(json_t **ppJson, const pa_synth_task_opts *pOpts);
 
 #endif

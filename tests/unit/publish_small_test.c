@@ -28,6 +28,7 @@
 #include "privagg/common.h"
 #include "privagg/dp.h"
 #include "privagg/publish.h"
+#include "privagg/registry.h"
 #include "privagg/task.h"
 
 static char g_dir[64];
@@ -180,6 +181,8 @@ static const char *const g_azWant[] = {
     "2024-01,state,total,(all),(all),11,11.000,11,2,20,exact,no,5.657,low reliability,80000,2024,13.750,2.500,25.000,165.000,30.000,300.000,,,,,5,5,1.0000,1.0000",
 };
 
+static const struct pa_registry *g_pReg; /* publish --registry (NULL: none) */
+
 static void run_publish(void)
 {
     pa_release *aRel = NULL;
@@ -196,6 +199,7 @@ static void run_publish(void)
     o.zDataDir = zData;
     o.zOutDir = zOut;
     o.zVersion = "test";
+    o.pRegistry = g_pReg;
     if (pa_publish(g_pTask, aRel, nRel, &o, &sum) != PA_OK)
         fail_msg("publish: %s", pa_error_detail());
     assert_int_equal(sum.nRelease, 4);
@@ -397,8 +401,9 @@ static void test_structural_zeros(void **state)
 }
 
 /* One coverage case: results naming the agencies that reported, with or without
- * data/mo_le_agencies.csv placing them in counties. */
-static void coverage_case(int bCounties, const double aWantLo[4], const double aWantHi[4],
+ * data/mo_le_agencies.csv placing them in counties; zTask NULL: the fixture's
+ * task (listing its agencies), else a task naming the registry g_pReg. */
+static void coverage_case(const char *zTask, int bCounties, const double aWantLo[4], const double aWantHi[4],
                           const char *const azMissing[4])
 {
     static const int64_t aT[4] = {5, 1, 2, 0};
@@ -409,7 +414,7 @@ static void coverage_case(int bCounties, const double aWantLo[4], const double a
     memcpy(zSaveDir, g_dir, sizeof g_dir);
     snprintf(g_dir, sizeof g_dir, "/tmp/pa_publish_cov_XXXXXX");
     assert_non_null(mkdtemp(g_dir));
-    assert_int_equal(fixture_dirs(NULL), 0);
+    assert_int_equal(fixture_dirs(zTask), 0);
     /* north: MO001 in Adair (29001), MO002 and MO005 in Andrew (29003); south:
      * MO003 and MO004 in Atchison (29005).  MO009 is not the task's. */
     if (bCounties)
@@ -446,7 +451,9 @@ static void coverage_case(int bCounties, const double aWantLo[4], const double a
     z = slurp(zPath);
     snprintf(zWant, sizeof zWant, ",4,5,%.4f,%.4f\n", aWantLo[0], aWantHi[0]);
     assert_non_null(strstr(z, zWant));
-    assert_non_null(strstr(z, ",5,5,1.0000,1.0000\n"));
+    /* 2024-01: 5 reported of 5 listed (of 6 when the registry enrolled MO006 then) */
+    snprintf(zWant, sizeof zWant, ",5,%d,%.4f,%.4f\n", azMissing[3] ? 6 : 5, aWantLo[3], aWantHi[3]);
+    assert_non_null(strstr(z, zWant));
     free(z);
     pa_task_free(g_pTask);
     snprintf(zPath, sizeof zPath, "rm -rf %s", g_dir);
@@ -467,8 +474,63 @@ static void test_coverage_by_agency(void **state)
     static const double aLo[4] = {45000.0 / 75000.0, 20000.0 / 50000.0, 1, 1}, aHi[4] = {1, 1, 1, 1},
                         aLo0[4] = {25000.0 / 75000.0, 0, 1, 1};
     (void)state;
-    coverage_case(1, aLo, aHi, azMiss);
-    coverage_case(0, aLo0, aHi, azMiss);
+    coverage_case(NULL, 1, aLo, aHi, azMiss);
+    coverage_case(NULL, 0, aLo0, aHi, azMiss);
+}
+
+/* The same agencies in an agency registry (docs/registry.md), which places each
+ * one by the county of its enrollment: the residents served are computed county
+ * by county as for a task's own list, from the registry's counties even without
+ * data/mo_le_agencies.csv; and "listed" follows the month: MO006, enrolled in
+ * Atchison (south) from 2024-01, is not listed in 2023-07 and did not report in
+ * 2024-01, so Atchison (29,000 of 80,000 in 2024) leaves the lower figure then. */
+static void test_coverage_registry(void **state)
+{
+    static const char *const azMiss[4] = {"MO005", "MO005", NULL, "MO006"};
+    static const double aLo[4] = {45000.0 / 75000.0, 20000.0 / 50000.0, 1, 51000.0 / 80000.0},
+                        aHi[4] = {1, 1, 1, 1};
+    static const struct {
+        const char *zId, *zCounty, *zFrom;
+        char c;
+    } aEnroll[] = {{"MO001", "29001", "2023-01", 'a'}, {"MO002", "29003", "2023-01", 'b'},
+                   {"MO005", "29003", "2023-01", 'e'}, {"MO003", "29005", "2023-01", 'c'},
+                   {"MO004", "29005", "2023-01", 'd'}, {"MO006", "29005", "2024-01", 'f'}};
+    uint8_t aPk[32], aSk[64];
+    char zGenesis[65], zSigner[65], *zTask, *zAt;
+    size_t nTask;
+    pa_registry *r = NULL;
+    (void)state;
+
+    crypto_sign_keypair(aPk, aSk);
+    assert_int_equal(pa_registry_new(&r, "test agencies", "2023-01", aSk), PA_OK);
+    for (size_t i = 0; i < sizeof aEnroll / sizeof aEnroll[0]; i++) {
+        pa_reg_entry e;
+        memset(&e, 0, sizeof e);
+        e.eOp = PA_REG_ENROLL;
+        memcpy(e.zFrom, aEnroll[i].zFrom, 8);
+        snprintf(e.zAgency, sizeof e.zAgency, "%s", aEnroll[i].zId);
+        snprintf(e.zName, sizeof e.zName, "%s PD", aEnroll[i].zId);
+        snprintf(e.zCounty, sizeof e.zCounty, "%s", aEnroll[i].zCounty);
+        memset(e.aKey, aEnroll[i].c, sizeof e.aKey);
+        assert_int_equal(pa_registry_append(r, &e, aSk), PA_OK);
+    }
+    sodium_memzero(aSk, sizeof aSk);
+    /* the fixture's task with parties.registry instead of parties.agencies */
+    sodium_bin2hex(zGenesis, sizeof zGenesis, pa_registry_genesis(r), 32);
+    sodium_bin2hex(zSigner, sizeof zSigner, aPk, 32);
+    nTask = strlen(g_task) + 256;
+    zTask = malloc(nTask);
+    assert_non_null(zTask);
+    zAt = strstr(g_task, "\"agencies\": [");
+    assert_non_null(zAt);
+    snprintf(zTask, nTask, "%.*s\"registry\": {\"genesis\": \"%s\", \"signing_public_key\": \"%s\"}}, %s",
+             (int)(zAt - g_task), g_task, zGenesis, zSigner, strstr(zAt, "\"partitions\""));
+    g_pReg = r;
+    coverage_case(zTask, 0, aLo, aHi, azMiss);
+    coverage_case(zTask, 1, aLo, aHi, azMiss);
+    g_pReg = NULL;
+    free(zTask);
+    pa_registry_free(r);
 }
 
 int main(void)
@@ -477,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_table_csv),
         cmocka_unit_test(test_table_json),
         cmocka_unit_test(test_coverage_by_agency),
+        cmocka_unit_test(test_coverage_registry),
         cmocka_unit_test(test_halfwidths),
         cmocka_unit_test(test_structural_zeros),
     };

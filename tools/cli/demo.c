@@ -19,11 +19,16 @@ static void usage(FILE *out)
             "                    [--data DIR] [--clients N] [--release state|all]\n"
             "                    [--min-agencies N] [--budget-rho B] [--rho-state R1]\n"
             "                    [--rho-partition R2] [--leader-store STORE --helper-store STORE]\n"
+            "                    [--agencies-in-task]\n"
             "\n"
-            "Runs the whole system on this machine: keys for every party, the Missouri\n"
-            "task (27 offense buckets x 5 statuses x 2 roles), a leader and a helper as\n"
-            "separate processes over HTTPS on 127.0.0.1, every agency submitting one\n"
-            "month of synthetic counts, aggregation, and the statewide release; prints\n"
+            "Runs the whole system on this machine: keys of the aggregators and the\n"
+            "collector; each agency's own key pair in its folder agencies/<ORI>/ (as\n"
+            "keygen --role agency does at the agency), the state's agency registry\n"
+            "enrolling their public keys (registry.json, docs/registry.md); the Missouri\n"
+            "task naming the registry (27 offense buckets x 5 statuses x 2 roles); a\n"
+            "leader and a helper, each holding the registry, as separate processes\n"
+            "over HTTPS on 127.0.0.1; every agency submitting one month of synthetic\n"
+            "counts signed with its own key; aggregation and the statewide release; prints\n"
             "the noised table next to the true synthetic totals with each cell's error.\n"
             "  --agencies N   the first N agencies of mo_le_agencies.csv (default 646)\n"
             "  --months M     M months ending with the last full month (default 1)\n"
@@ -43,8 +48,12 @@ static void usage(FILE *out)
             "                 the servers' stores (an absolute path, or a postgresql:// URL\n"
             "                 of an existing database: docs/operations.md); default\n"
             "                 leader.db and helper.db in the deployment folder\n"
-            "  --setup-only   only write the deployment folder (keys, task, TLS, configs);\n"
-            "                 with --leader-port/--helper-port for the servers' ports\n"
+            "  --setup-only   only write the deployment folder (keys, registry, task, TLS,\n"
+            "                 configs); with --leader-port/--helper-port for the servers' ports\n"
+            "  --agencies-in-task\n"
+            "                 the older task form instead of the registry: every agency's\n"
+            "                 key pair made here (keys/agencies/<ORI>.key) and listed in the\n"
+            "                 task, whose id changes with every enrollment (docs/task-file.md)\n"
             "\n"
             "exit status:\n"
             "  0  the demo ran (or --setup-only wrote its folder) and its audit passed\n"
@@ -64,7 +73,8 @@ int pa_cli_demo(int argc, char **argv)
                       {"--release", 0, NULL, 0, NULL},  {"--min-agencies", 0, NULL, 0, NULL},
                       {"--budget-rho", 0, NULL, 0, NULL}, {"--rho-state", 0, NULL, 0, NULL},
                       {"--rho-partition", 0, NULL, 0, NULL}, {"--leader-store", 0, NULL, 0, NULL},
-                      {"--helper-store", 0, NULL, 0, NULL}, {"--help", 1, NULL, 0, NULL}};
+                      {"--helper-store", 0, NULL, 0, NULL}, {"--agencies-in-task", 1, NULL, 0, NULL},
+                      {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long v;
     char zDir[] = "/tmp/privagg-demo-XXXXXX", zData[PATH_MAX + 16], zExe[PATH_MAX];
@@ -82,6 +92,7 @@ int pa_cli_demo(int argc, char **argv)
     d.nMonths = 1;
     d.nClients = 16;
     d.bKeep = pa_cli_seen(o, n, "--keep");
+    d.setup.bAgenciesInTask = pa_cli_seen(o, n, "--agencies-in-task");
     if (pa_cli_value(o, n, "--agencies")) {
         if (pa_cli_uint("demo", "--agencies", pa_cli_value(o, n, "--agencies"), 2, 100000, &v))
             return 2;

@@ -3,8 +3,10 @@
  * CSV per agency, and the exact count vectors the submitter must compute from
  * them (thin over tools/synth).  For demos, tests and trying `privagg submit
  * --records` without real records.  Without --task the default task of the state
- * is built in memory with throwaway keys: only its schema, its bounds and its
- * agency list are used.
+ * is built in memory without keys (tools/synth/synth_task.c): only its schema and
+ * bounds are used, for the first --agencies agencies of the state's list; with a
+ * --task that names an agency registry, the agencies are those --registry enrolls
+ * for the month.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -13,7 +15,7 @@
 
 #include "cli/cli.h"
 #include "privagg/common.h"
-#include "privagg/keys.h"
+#include "privagg/registry.h"
 #include "privagg/report.h"
 #include "privagg/synth.h"
 #include "privagg/task.h"
@@ -22,8 +24,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: privagg synth --month YYYY-MM --out DIR [--state MO] [--seed N] [--task FILE]\n"
-            "                     [--agencies N] [--data DIR]\n"
+            "usage: privagg synth --month YYYY-MM --out DIR [--state MO] [--seed N]\n"
+            "                     [--task FILE [--registry FILE]] [--agencies N] [--data DIR]\n"
             "\n"
             "Writes DIR/<ORI>.csv for every agency: one month of synthetic incidents as a\n"
             "records management system would export them (the columns of `privagg submit\n"
@@ -38,7 +40,9 @@ static void usage(FILE *out)
             "  --state ST       the state's shipped data (default MO, the only one shipped)\n"
             "  --seed N         the same seed gives the same files (default 1)\n"
             "  --task FILE      the task whose schema, bounds and agencies to use (default:\n"
-            "                   the default task of the state)\n"
+            "                   the default task of the state, made in memory: no key)\n"
+            "  --registry FILE  the agency registry of a --task that names one: the agencies\n"
+            "                   enrolled for --month\n"
             "  --agencies N     only the first N agencies of the data file (without --task)\n"
             "  --data DIR       the shipped data folder (default: as privagg task init)\n"
             "\n"
@@ -49,61 +53,72 @@ static void usage(FILE *out)
             "\n"
             "examples:\n"
             "  privagg synth --state MO --month 2026-10 --out exports --seed 7\n"
-            "  privagg submit --task task.json --key keys/agencies/MO0010000.key \\\n"
-            "                 --records exports/MO0010000.csv --period 2026-10 --dry-run --json\n");
+            "  privagg demo --setup-only --agencies 20 --out d\n"
+            "  privagg synth --task d/task.json --registry d/registry.json --month 2026-10 --out x\n"
+            "  privagg submit --task d/task.json --registry d/registry.json \\\n"
+            "                 --key d/agencies/MO0010000/MO0010000.key \\\n"
+            "                 --records x/MO0010000.csv --period 2026-10 --dry-run --json\n");
 }
 
-/* The default task of the state, with throwaway keys (only schema, bounds and agencies are used). */
-static int default_task(pa_task **ppTask, const char *zState, const char *zData, size_t nMax)
+/* Without --task: the default task of the state for the first nMax agencies, in
+ * the registry form and without any key (only its schema, bounds and partitions
+ * are used), and those agencies. */
+static int default_task(pa_task **ppTask, char ***pazId, size_t *pnId, const char *zState, const char *zData,
+                        size_t nMax)
 {
-    pa_keys leader, helper, collector, *aAgency = NULL;
-    pa_task_build_opts b;
-    char **azId = NULL;
-    size_t nId = 0;
+    pa_synth_task_opts b;
+    pa_synth_agency *aAgency = NULL;
+    size_t nAgency = 0;
     json_t *pJson = NULL;
     int rc;
 
     memset(&b, 0, sizeof b);
-    pa_keys_generate(&leader, PA_ROLE_LEADER, NULL, 1);
-    pa_keys_generate(&helper, PA_ROLE_HELPER, NULL, 2);
-    pa_keys_generate(&collector, PA_ROLE_COLLECTOR, NULL, 3);
-    rc = pa_task_list_agencies(&azId, &nId, zData, zState);
-    if (rc == PA_OK && nMax != 0 && nMax < nId)
-        b.nMaxAgencies = nMax;
-    size_t nUse = b.nMaxAgencies ? b.nMaxAgencies : nId;
-    if (rc == PA_OK && (aAgency = calloc(nUse ? nUse : 1, sizeof *aAgency)) == NULL)
-        rc = pa_fail(PA_ENOMEM, "synth: out of memory");
-    for (size_t i = 0; rc == PA_OK && i < nUse; i++)
-        rc = pa_keys_generate(&aAgency[i], PA_ROLE_AGENCY, azId[i], 0);
+    rc = pa_synth_state_agencies(&aAgency, &nAgency, zData, zState, nMax);
     b.zState = zState;
     b.zDataDir = zData;
     b.zLeaderEndpoint = "https://127.0.0.1:8441";
     b.zHelperEndpoint = "https://127.0.0.1:8442";
-    b.pLeader = &leader;
-    b.pHelper = &helper;
-    b.pCollector = &collector;
-    b.aAgencyKeys = aAgency;
-    b.nAgencyKeys = nUse;
-    b.nMinAgencies = nUse < 10 ? nUse : 10;
+    b.aAgency = aAgency;
+    b.nAgency = nAgency;
+    b.nMinAgencies = nAgency < 10 ? nAgency : 10;
     b.rBudgetRho = 1.0;
     b.rRhoState = 0.5;
     b.rRhoPartition = 0.5;
-    b.nMaxCellsPerRecord = 4;
     if (rc == PA_OK)
-        rc = pa_task_build_default(&pJson, &b);
+        rc = pa_synth_task(&pJson, &b);
     if (rc == PA_OK) {
         char *z = json_dumps(pJson, 0);
         rc = z ? pa_task_parse(ppTask, z, strlen(z)) : pa_fail(PA_ENOMEM, "synth: out of memory");
         free(z);
     }
+    if (rc == PA_OK && (*pazId = calloc(nAgency + 1, sizeof **pazId)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "synth: out of memory");
+    for (size_t i = 0; rc == PA_OK && i < nAgency; i++, (*pnId)++)
+        if (((*pazId)[i] = strdup(aAgency[i].zId)) == NULL)
+            rc = pa_fail(PA_ENOMEM, "synth: out of memory");
     json_decref(pJson);
-    for (size_t i = 0; aAgency && i < nUse; i++)
-        pa_keys_wipe(&aAgency[i]);
     free(aAgency);
-    pa_task_free_list(azId, nId);
-    pa_keys_wipe(&leader);
-    pa_keys_wipe(&helper);
-    pa_keys_wipe(&collector);
+    return rc;
+}
+
+/* With --task naming a registry: the agencies of --registry enrolled for the month. */
+static int registry_agencies(char ***pazId, size_t *pnId, const pa_task *t, const char *zRegistry,
+                             const char *zMonth)
+{
+    pa_registry *r = NULL;
+    int rc = pa_registry_load(&r, zRegistry);
+
+    if (rc == PA_OK)
+        rc = pa_registry_check_task(r, t);
+    if (rc == PA_OK && (*pazId = calloc(pa_registry_agency_count(r) + 1, sizeof **pazId)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "synth: out of memory");
+    for (size_t i = 0; rc == PA_OK && i < pa_registry_agency_count(r); i++) {
+        pa_reg_agency x;
+        pa_registry_lookup(r, pa_registry_agency_id(r, i), zMonth, &x);
+        if (x.eStatus == PA_REG_ACTIVE && ((*pazId)[(*pnId)++] = strdup(pa_registry_agency_id(r, i))) == NULL)
+            rc = pa_fail(PA_ENOMEM, "synth: out of memory");
+    }
+    pa_registry_free(r);
     return rc;
 }
 
@@ -117,8 +132,9 @@ int pa_cli_synth(int argc, char **argv)
     pa_task *t = NULL;
     pa_synth *s = NULL;
     pa_synth_records_info info;
-    const char *zState, *zData, *zMonth, *zOut;
-    char zDataBuf[4200];
+    const char *zState, *zData, *zMonth, *zOut, *zTask, *zRegistry;
+    char zDataBuf[4200], **azId = NULL;
+    size_t nId = 0;
     int rc;
 
     if ((rc = pa_cli_begin(argc, argv, o, n, usage)) >= 0)
@@ -145,22 +161,37 @@ int pa_cli_synth(int argc, char **argv)
     if (pa_cli_value(o, n, "--agencies") &&
         pa_cli_uint("synth", "--agencies", pa_cli_value(o, n, "--agencies"), 1, 100000, &nMax))
         return 2;
-    if (pa_cli_value(o, n, "--task"))
-        rc = pa_task_load(&t, pa_cli_value(o, n, "--task"));
-    else
-        rc = default_task(&t, "MO", zData, (size_t)nMax);
-    if (rc == PA_OK)
+    zTask = pa_cli_value(o, n, "--task");
+    zRegistry = pa_cli_value(o, n, "--registry");
+    if (zRegistry != NULL && zTask == NULL) {
+        fprintf(stderr, "privagg synth: --registry goes with --task (the task that names it)\n");
+        return 2;
+    }
+    if (zTask != NULL) {
+        rc = pa_task_load(&t, zTask);
+        if (rc == PA_OK && t->bRegistry != (zRegistry != NULL))
+            rc = pa_fail(PA_EINVAL, "--registry: %s", t->bRegistry ? "required: the task names an agency registry"
+                                                                   : "the task lists its agencies, it names no registry");
+        if (rc == PA_OK && zRegistry != NULL)
+            rc = registry_agencies(&azId, &nId, t, zRegistry, zMonth);
+    } else {
+        rc = default_task(&t, &azId, &nId, "MO", zData, (size_t)nMax);
+    }
+    if (rc == PA_OK && azId == NULL)
         rc = pa_synth_new(&s, t, zData, iSeed);
+    else if (rc == PA_OK)
+        rc = pa_synth_new_agencies(&s, t, (const char *const *)azId, nId, zData, iSeed);
     if (rc == PA_OK)
         rc = pa_synth_write_month(s, zMonth, zOut, &info);
     if (rc == PA_OK)
         fprintf(stderr, "%zu agencies: %llu rows, %llu incidents of %s (and %llu of the month before), %llu "
                         "broken rows; the exact counts after the bounds in %s/truth.json\n",
-                t->nAgency, (unsigned long long)info.nRow, (unsigned long long)info.nIncidentInPeriod, zMonth,
+                pa_synth_agency_count(s), (unsigned long long)info.nRow, (unsigned long long)info.nIncidentInPeriod, zMonth,
                 (unsigned long long)(info.nIncident - info.nIncidentInPeriod),
                 (unsigned long long)info.nBrokenRow, zOut);
     pa_synth_free(s);
     pa_task_free(t);
+    pa_task_free_list(azId, nId);
     if (rc != PA_OK) {
         pa_cli_report("synth", rc);
         return 1;

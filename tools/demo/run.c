@@ -3,7 +3,8 @@
  * every agency's synthetic incident export and the true counts (`privagg synth`:
  * DIR/exports-<period>/<ORI>.csv and truth.json), have every agency submit its
  * export as `privagg submit --records` does (the same mapping, reader, bounds and
- * bad-row check, in-process) over HTTPS from concurrent clients, release the
+ * bad-row check, in-process), signed with the agency's own key from its folder
+ * and checked against the registry, over HTTPS from concurrent clients, release the
  * statewide batches, and print the noised table next to the true totals of
  * truth.json.
  */
@@ -29,6 +30,7 @@
 #include "privagg/ledger.h"
 #include "privagg/audit.h"
 #include "privagg/publish.h"
+#include "privagg/registry.h"
 #include "privagg/store.h"
 #include "privagg/demo.h"
 #include "privagg/submit.h"
@@ -140,7 +142,10 @@ static void stop_server(server *s)
 
 typedef struct {
     const pa_task *t;
-    const char *zDir, *zCa, *zPeriod, *zExports;
+    const pa_registry *pReg;   /* the task's agency registry (NULL: the task lists its agencies) */
+    const pa_synth *s;         /* its agencies are the ones that submit */
+    const pa_demo_setup_opts *pSetup;
+    const char *zCa, *zPeriod, *zExports;
     const pa_records_mapping *pMap;
     uint64_t *aCounted;        /* nCell sums of what the agencies tallied, under lock */
     pa_records_summary sum;    /* summed over the agencies, under lock */
@@ -184,12 +189,14 @@ static void *submit_worker(void *p)
         size_t i = atomic_fetch_add(&w->next, 1);
         if (i >= w->n)
             break;
-        const pa_task_agency *e = &w->t->aAgency[i];
+        const pa_task_agency *e = pa_synth_agency_at(w->s, i);
         char zKey[4096], zCsv[4200];
+        uint8_t aReportId[PA_REPORT_ID_SIZE];
         pa_keys k;
         uint8_t *pMsg = NULL;
         size_t nMsg = 0;
-        snprintf(zKey, sizeof zKey, "%s/keys/agencies/%s.key", w->zDir, e->zId);
+        /* the agency's own key, from its own folder */
+        pa_demo_agency_key_path(w->pSetup, e->zId, zKey, sizeof zKey);
         snprintf(zCsv, sizeof zCsv, "%s/%s.csv", w->zExports, e->zId);
         int rc = pa_keys_read_private(&k, zKey);
         if (rc == PA_OK)
@@ -197,7 +204,7 @@ static void *submit_worker(void *p)
         if (rc == PA_OK)
             rc = pa_records_check_bad_share(pSum, 0.02);
         if (rc == PA_OK)
-            rc = pa_submit_report(w->t, &k, w->zPeriod, a, w->t->nCell, &pMsg, &nMsg);
+            rc = pa_submit_report_reg(w->t, w->pReg, &k, w->zPeriod, a, w->t->nCell, &pMsg, &nMsg, aReportId);
         if (rc == PA_OK)
             rc = pa_client_upload(c, w->t, pMsg, nMsg);
         pa_keys_wipe(&k);
@@ -221,7 +228,7 @@ static void *submit_worker(void *p)
 }
 
 /* The sum over the agencies of truth.json's vectors into aTrue[nCell]. */
-static int read_truth(const pa_task *t, const char *zExports, uint64_t *aTrue)
+static int read_truth(const pa_task *t, const pa_synth *s, const char *zExports, uint64_t *aTrue)
 {
     char zPath[4200];
     json_error_t err;
@@ -232,10 +239,11 @@ static int read_truth(const pa_task *t, const char *zExports, uint64_t *aTrue)
     if ((p = json_load_file(zPath, 0, &err)) == NULL)
         return pa_fail(PA_EDECODE, "%s: line %d: %s", zPath, err.line, err.text);
     memset(aTrue, 0, t->nCell * sizeof *aTrue);
-    for (size_t i = 0; rc == PA_OK && i < t->nAgency; i++) {
-        json_t *v = json_object_get(p, t->aAgency[i].zId);
+    for (size_t i = 0; rc == PA_OK && i < pa_synth_agency_count(s); i++) {
+        const char *zId = pa_synth_agency_at(s, i)->zId;
+        json_t *v = json_object_get(p, zId);
         if (!json_is_array(v) || json_array_size(v) != t->nCell) {
-            rc = pa_fail(PA_EDECODE, "%s: no vector of %zu counts for %s", zPath, t->nCell, t->aAgency[i].zId);
+            rc = pa_fail(PA_EDECODE, "%s: no vector of %zu counts for %s", zPath, t->nCell, zId);
             break;
         }
         for (size_t j = 0; j < t->nCell; j++)
@@ -246,7 +254,8 @@ static int read_truth(const pa_task *t, const char *zExports, uint64_t *aTrue)
 }
 
 /* Submit one month from every agency; *pSeconds the wall time of the uploads. */
-static int submit_month(const pa_demo_opts *o, const pa_task *t, const pa_synth *s, const pa_records_mapping *pMap,
+static int submit_month(const pa_demo_opts *o, const pa_demo_setup_opts *pSetup, const pa_task *t,
+                        const pa_registry *pReg, const pa_synth *s, const pa_records_mapping *pMap,
                         const char *zCa, const char *zPeriod, uint64_t *aTrue, double *pSeconds)
 {
     submit_work w;
@@ -262,21 +271,23 @@ static int submit_month(const pa_demo_opts *o, const pa_task *t, const pa_synth 
     snprintf(zExports, sizeof zExports, "%s/exports-%s", o->setup.zDir, zPeriod);
     rc = pa_synth_write_month(s, zPeriod, zExports, &info);
     if (rc == PA_OK)
-        rc = read_truth(t, zExports, aTrue);
+        rc = read_truth(t, s, zExports, aTrue);
     if (rc != PA_OK)
         return rc;
     fprintf(stderr, "  synth: %zu exports, %llu rows, %llu incidents, %llu broken rows in %.2f s (%s)\n",
-            t->nAgency, (unsigned long long)info.nRow, (unsigned long long)info.nIncident,
+            pa_synth_agency_count(s), (unsigned long long)info.nRow, (unsigned long long)info.nIncident,
             (unsigned long long)info.nBrokenRow, now_s() - t0, zExports);
     t0 = now_s();
     memset(&w, 0, sizeof w);
     w.t = t;
-    w.zDir = o->setup.zDir;
+    w.pReg = pReg;
+    w.s = s;
+    w.pSetup = pSetup;
     w.zCa = zCa;
     w.zPeriod = zPeriod;
     w.zExports = zExports;
     w.pMap = pMap;
-    w.n = t->nAgency;
+    w.n = pa_synth_agency_count(s);
     if ((w.aCounted = calloc(t->nCell, sizeof *w.aCounted)) == NULL)
         return pa_fail(PA_ENOMEM, "demo: out of memory");
     pthread_mutex_init(&w.lock, NULL);
@@ -517,7 +528,8 @@ int pa_demo_year_summary(const pa_demo_opts *o, const pa_task *t, size_t nReleas
 
 /* The end of the year: both ledgers exported, the tables, report and signed
  * manifest published, and the audit of it all (docs/publish.md, docs/audit.md). */
-static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_keys *pCollector)
+static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_registry *pReg,
+                             const pa_keys *pCollector)
 {
     char azLedger[2][4096], zOut[4000], zPath[4096];
     const char *azRole[2] = {"leader", "helper"};
@@ -547,7 +559,7 @@ static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_k
     if (rc == PA_OK)
         rc = pa_release_load_dir(t, o->setup.zDir, &aRel, &nRel);
     if (rc == PA_OK) {
-        pa_publish_opts po = {o->setup.zDataDir, zOut, pCollector, {azLedger[0], azLedger[1]}, "privagg 0.1.0", NULL};
+        pa_publish_opts po = {o->setup.zDataDir, zOut, pCollector, {azLedger[0], azLedger[1]}, "privagg 0.1.0", pReg};
         rc = pa_publish(t, aRel, nRel, &po, NULL);
     }
     pa_release_free_all(aRel, nRel);
@@ -580,10 +592,31 @@ static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_k
     return rc;
 }
 
+/* The agencies that submit: the registry's (all enrolled from PA_PERIOD_FIRST in
+ * a deployment of pa_demo_setup), or the task's when it lists them. */
+static int demo_synth(pa_synth **ppSynth, const pa_task *t, const pa_registry *pReg, const char *zDataDir)
+{
+    const char **azId;
+    size_t n = pReg ? pa_registry_agency_count(pReg) : 0;
+    int rc;
+
+    if (pReg == NULL)
+        return pa_synth_new(ppSynth, t, zDataDir, 2026);
+    if ((azId = calloc(n + 1, sizeof *azId)) == NULL)
+        return pa_fail(PA_ENOMEM, "demo: out of memory");
+    for (size_t i = 0; i < n; i++)
+        azId[i] = pa_registry_agency_id(pReg, i);
+    rc = pa_synth_new_agencies(ppSynth, t, azId, n, zDataDir, 2026);
+    free(azId);
+    return rc;
+}
+
 int pa_demo_run(const pa_demo_opts *o)
 {
     char zPath[4096], zCa[4096];
     server leader = {0, ""}, helper = {0, ""};
+    pa_demo_setup_opts setup = o->setup;
+    pa_registry *pReg = NULL;
     pa_task *t = NULL;
     pa_keys collector;
     pa_synth *s = NULL;
@@ -598,8 +631,14 @@ int pa_demo_run(const pa_demo_opts *o)
     memset(&collector, 0, sizeof collector);
     snprintf(zPath, sizeof zPath, "%s/task.json", o->setup.zDir);
     if (access(zPath, F_OK) != 0) {
-        fprintf(stderr, "[1/5] keys for %s agencies, the leader, the helper and the collector; the task; TLS\n",
-                o->setup.nAgencies ? "the first" : "all");
+        if (o->setup.bAgenciesInTask)
+            fprintf(stderr, "[1/5] keys for %s agencies, the leader, the helper and the collector; the task "
+                            "listing the agencies; TLS\n", o->setup.nAgencies ? "the first" : "all");
+        else
+            fprintf(stderr, "[1/5] keys of the leader, the helper and the collector; each of %s agencies makes its "
+                            "own key pair (agencies/<ORI>/), the state enrolls the public keys in its agency "
+                            "registry (registry.json); the task naming the registry; TLS\n",
+                    o->setup.nAgencies ? "the first" : "all");
         PA_GUARD(pa_demo_setup(&o->setup));
     } else {
         fprintf(stderr, "[1/5] using the deployment in %s\n", o->setup.zDir);
@@ -614,8 +653,14 @@ int pa_demo_run(const pa_demo_opts *o)
     snprintf(zPath, sizeof zPath, "%s/keys/collector.key", o->setup.zDir);
     if (rc == PA_OK)
         rc = pa_keys_read_private(&collector, zPath);
+    snprintf(zPath, sizeof zPath, "%s/registry.json", o->setup.zDir);
+    if (rc == PA_OK && t->bRegistry)
+        rc = pa_registry_load(&pReg, zPath);
+    if (rc == PA_OK && pReg != NULL)
+        rc = pa_registry_check_task(pReg, t);
+    setup.bAgenciesInTask = t != NULL && !t->bRegistry; /* a deployment made before may be of either form */
     if (rc == PA_OK)
-        rc = pa_synth_new(&s, t, o->setup.zDataDir, 2026);
+        rc = demo_synth(&s, t, pReg, o->setup.zDataDir);
     if (rc == PA_OK) {
         char zOffenses[4096];
         snprintf(zOffenses, sizeof zOffenses, "%s/nibrs_offense_buckets.csv", o->setup.zDataDir);
@@ -642,7 +687,7 @@ int pa_demo_run(const pa_demo_opts *o)
         memset(aTrue, 0, t->nCell * sizeof *aTrue);
         fprintf(stderr, "[3/5] %s: synthetic incident exports; every agency reads its export (privagg submit "
                         "--records), shards its counts, seals the shares, signs, uploads\n", zPeriod);
-        rc = submit_month(o, t, s, pMap, zCa, zPeriod, aTrue, &tSubmit);
+        rc = submit_month(o, &setup, t, pReg, s, pMap, zCa, zPeriod, aTrue, &tSubmit);
         if (rc != PA_OK)
             break;
         fprintf(stderr, "[4/5] %s: aggregating (leader and helper verify every proof) and releasing "
@@ -672,7 +717,7 @@ int pa_demo_run(const pa_demo_opts *o)
     if (rc == PA_OK && o->bReleaseAll)
         rc = pa_demo_year_summary(o, t, nReleases, tRelease, aLatency);
     if (rc == PA_OK && collector.bSign)
-        rc = publish_and_audit(o, t, &collector);
+        rc = publish_and_audit(o, t, pReg, &collector);
     if (!o->bKeep) {
         fprintf(stderr, "[5/5] stopping the servers\n");
         stop_server(&leader);
@@ -684,14 +729,21 @@ int pa_demo_run(const pa_demo_opts *o)
     if (rc == PA_OK) {
         printf("\nDone in %.1f s.  Written in %s:\n"
                "  task.json               the task every party shares (privagg task show --task ...)\n"
-               "  keys/                   every party's keys (private *.key files are mode 0600)\n"
+               "%s"
+               "  keys/                   the aggregators' and the collector's keys%s\n"
+               "                          (private *.key files are mode 0600)\n"
                "  tls/                    the self-signed certificate of both servers\n"
                "  leader.json helper.json the aggregators' private configs\n"
                "  leader.db helper.db     their stores (reports, jobs, batches, privacy ledger)\n"
                "  leader.log helper.log   their logs\n"
                "  exports-*/              each month's synthetic incident exports and truth.json\n"
                "  collection-*.json       the released noised tables\n",
-               now_s() - t0, o->setup.zDir);
+               now_s() - t0, o->setup.zDir,
+               pReg ? "  registry.json           the agency registry: every agency's public key, enrolled\n"
+                      "                          (privagg registry show --registry ...)\n"
+                      "  agencies/<ORI>/         each agency's own key pair (only the .pub reached the state)\n"
+                    : "",
+               pReg ? ", the registry's signing key" : ", every agency's");
         if (collector.bSign)
             printf("  leader-ledger.json helper-ledger.json  both privacy ledgers, exported (privagg ledger export)\n"
                    "  report/report.html      the report: summary, charts, county map, tables (open in a browser)\n"
@@ -709,6 +761,7 @@ int pa_demo_run(const pa_demo_opts *o)
     pa_synth_free(s);
     pa_records_mapping_free(pMap);
     pa_keys_wipe(&collector);
+    pa_registry_free(pReg);
     pa_task_free(t);
     return rc;
 }

@@ -1,6 +1,9 @@
 /*
- * The demo's deployment folder: keys of every party, the default Missouri task
- * pointing at the two loopback servers, one self-signed certificate for both
+ * The demo's deployment folder: the keys of the aggregators and the collector,
+ * each agency's own key pair in a folder of its own and the state's agency
+ * registry enrolling their public keys (or, with --agencies-in-task, the older
+ * form: every agency key made here and listed in the task), the default Missouri
+ * task pointing at the two loopback servers, one self-signed certificate for both
  * servers (the clients trust exactly it), and the aggregators' private configs.
  */
 #include <errno.h>
@@ -17,8 +20,10 @@
 #include "privagg/demo.h"
 #include "privagg/http.h"
 #include "privagg/keys.h"
+#include "privagg/registry.h"
+#include "privagg/report.h"
+#include "privagg/synth.h"
 #include "privagg/task.h"
-#include "privagg/task_build.h"
 
 uint16_t pa_demo_free_port(void)
 {
@@ -70,6 +75,8 @@ static int write_config(const pa_demo_setup_opts *o, const char *zRole, uint16_t
     json_object_set_new(c, "task", json_string("task.json"));
     json_object_set_new(c, "private_key", json_string(zKey));
     json_object_set_new(c, "store", json_string(zStore));
+    if (!o->bAgenciesInTask) /* each aggregator holds its own copy of the registry */
+        json_object_set_new(c, "registry", json_string("registry.json"));
     json_object_set_new(c, "listen", json_pack("{s:s, s:i}", "address", "127.0.0.1", "port", (int)port));
     json_object_set_new(c, "tls", json_pack("{s:s, s:s}", "cert", "tls/cert.pem", "key", "tls/key.pem"));
     if (strcmp(zRole, "leader") == 0) {
@@ -82,20 +89,106 @@ static int write_config(const pa_demo_setup_opts *o, const char *zRole, uint16_t
     return rc;
 }
 
+void pa_demo_agency_key_path(const pa_demo_setup_opts *o, const char *zId, char *zOut, size_t nOut)
+{
+    if (o->bAgenciesInTask)
+        snprintf(zOut, nOut, "%s/keys/agencies/%s.key", o->zDir, zId);
+    else
+        snprintf(zOut, nOut, "%s/agencies/%s/%s.key", o->zDir, zId, zId);
+}
+
+/*
+ * The flow of docs/registry.md.  The state makes its registry key and the
+ * registry's genesis; each agency makes its own key pair in a folder of its own
+ * (agencies/<ORI>/<ORI>.key and .pub, as `privagg keygen --role agency --id ORI
+ * --out ORI` does at the agency), and only the public key file reaches the state,
+ * which enrolls it, with the name and county of the shipped list, from the first
+ * month there can be (PA_PERIOD_FIRST).  No private key of an agency is held by
+ * the state, and the task made afterwards names the registry, not the agencies.
+ */
+static int enroll_agencies(const pa_demo_setup_opts *o, const pa_synth_agency *aAg, size_t nAg, pa_registry **ppReg)
+{
+    char zPath[4096];
+    pa_keys reg, a;
+    pa_reg_entry e;
+    int rc;
+
+    memset(&reg, 0, sizeof reg);
+    snprintf(zPath, sizeof zPath, "%s/keys/registry", o->zDir);
+    rc = pa_keys_generate(&reg, PA_ROLE_REGISTRY, NULL, 0);
+    if (rc == PA_OK)
+        rc = pa_keys_write(&reg, zPath);
+    if (rc == PA_OK)
+        rc = pa_registry_new(ppReg, "Missouri law enforcement agencies (demo)", PA_PERIOD_FIRST, reg.aSecret);
+    snprintf(zPath, sizeof zPath, "%s/agencies", o->zDir);
+    if (rc == PA_OK)
+        rc = mkdir_p(zPath);
+    for (size_t i = 0; rc == PA_OK && i < nAg; i++) {
+        /* at the agency */
+        memset(&a, 0, sizeof a);
+        snprintf(zPath, sizeof zPath, "%s/agencies/%s", o->zDir, aAg[i].zId);
+        rc = mkdir_p(zPath);
+        snprintf(zPath, sizeof zPath, "%s/agencies/%s/%s", o->zDir, aAg[i].zId, aAg[i].zId);
+        if (rc == PA_OK)
+            rc = pa_keys_generate(&a, PA_ROLE_AGENCY, aAg[i].zId, 0);
+        if (rc == PA_OK)
+            rc = pa_keys_write(&a, zPath);
+        pa_keys_wipe(&a);
+        /* at the state: the public key file only */
+        snprintf(zPath, sizeof zPath, "%s/agencies/%s/%s.pub", o->zDir, aAg[i].zId, aAg[i].zId);
+        if (rc == PA_OK)
+            rc = pa_keys_read_public(&a, zPath);
+        memset(&e, 0, sizeof e);
+        e.eOp = PA_REG_ENROLL;
+        memcpy(e.zFrom, PA_PERIOD_FIRST, sizeof e.zFrom);
+        snprintf(e.zAgency, sizeof e.zAgency, "%s", a.zId);
+        snprintf(e.zName, sizeof e.zName, "%s", aAg[i].zName);
+        snprintf(e.zCounty, sizeof e.zCounty, "%s", aAg[i].zCounty);
+        memcpy(e.aKey, a.aPublic, sizeof e.aKey);
+        if (rc == PA_OK)
+            rc = pa_registry_append(*ppReg, &e, reg.aSecret);
+    }
+    pa_keys_wipe(&reg);
+    snprintf(zPath, sizeof zPath, "%s/registry.json", o->zDir);
+    if (rc == PA_OK)
+        rc = pa_registry_write(*ppReg, zPath, 1);
+    return rc;
+}
+
+/* The older form (--agencies-in-task): every agency's key pair made here, in
+ * keys/agencies/, and listed in the task. */
+static int agency_keys_here(const pa_demo_setup_opts *o, const pa_synth_agency *aAg, size_t nAg, pa_keys **paKeys)
+{
+    char zPath[4096];
+    int rc;
+
+    snprintf(zPath, sizeof zPath, "%s/keys/agencies", o->zDir);
+    rc = mkdir_p(zPath);
+    if (rc == PA_OK && (*paKeys = calloc(nAg + 1, sizeof **paKeys)) == NULL)
+        rc = pa_fail(PA_ENOMEM, "demo: out of memory");
+    for (size_t i = 0; rc == PA_OK && i < nAg; i++) {
+        snprintf(zPath, sizeof zPath, "%s/keys/agencies/%s", o->zDir, aAg[i].zId);
+        rc = pa_keys_generate(&(*paKeys)[i], PA_ROLE_AGENCY, aAg[i].zId, 0);
+        if (rc == PA_OK)
+            rc = pa_keys_write(&(*paKeys)[i], zPath);
+    }
+    return rc;
+}
+
 int pa_demo_setup(const pa_demo_setup_opts *o)
 {
-    char zPath[4096], zLeader[64], zHelper[64], **azId = NULL;
-    pa_keys leader, helper, collector, *aAgency = NULL;
+    char zPath[4096], zLeader[64], zHelper[64];
+    pa_keys leader, helper, collector, *aAgencyKeys = NULL;
+    pa_synth_agency *aAg = NULL;
+    pa_registry *pReg = NULL;
     pa_pairing pair;
-    size_t nId = 0, nUse;
-    pa_task_build_opts b;
+    size_t nAg = 0;
+    pa_synth_task_opts b;
     json_t *pTask = NULL;
     int rc;
 
     PA_GUARD(mkdir_p(o->zDir));
     snprintf(zPath, sizeof zPath, "%s/keys", o->zDir);
-    PA_GUARD(mkdir_p(zPath));
-    snprintf(zPath, sizeof zPath, "%s/keys/agencies", o->zDir);
     PA_GUARD(mkdir_p(zPath));
     snprintf(zPath, sizeof zPath, "%s/tls", o->zDir);
     PA_GUARD(mkdir_p(zPath));
@@ -122,16 +215,9 @@ int pa_demo_setup(const pa_demo_setup_opts *o)
     if (rc == PA_OK)
         rc = pa_keys_write(&collector, zPath);
     if (rc == PA_OK)
-        rc = pa_task_list_agencies(&azId, &nId, o->zDataDir, "MO");
-    nUse = (o->nAgencies && o->nAgencies < nId) ? o->nAgencies : nId;
-    if (rc == PA_OK && (aAgency = calloc(nUse + 1, sizeof *aAgency)) == NULL)
-        rc = pa_fail(PA_ENOMEM, "demo: out of memory");
-    for (size_t i = 0; rc == PA_OK && i < nUse; i++) {
-        snprintf(zPath, sizeof zPath, "%s/keys/agencies/%s", o->zDir, azId[i]);
-        rc = pa_keys_generate(&aAgency[i], PA_ROLE_AGENCY, azId[i], 0);
-        if (rc == PA_OK)
-            rc = pa_keys_write(&aAgency[i], zPath);
-    }
+        rc = pa_synth_state_agencies(&aAg, &nAg, o->zDataDir, "MO", o->nAgencies);
+    if (rc == PA_OK)
+        rc = o->bAgenciesInTask ? agency_keys_here(o, aAg, nAg, &aAgencyKeys) : enroll_agencies(o, aAg, nAg, &pReg);
     snprintf(zLeader, sizeof zLeader, "https://127.0.0.1:%u", (unsigned)o->nLeaderPort);
     snprintf(zHelper, sizeof zHelper, "https://127.0.0.1:%u", (unsigned)o->nHelperPort);
     memset(&b, 0, sizeof b);
@@ -142,16 +228,17 @@ int pa_demo_setup(const pa_demo_setup_opts *o)
     b.pLeader = &leader;
     b.pHelper = &helper;
     b.pCollector = &collector;
-    b.aAgencyKeys = aAgency;
-    b.nAgencyKeys = nUse;
-    b.nMaxAgencies = nUse;
+    b.aAgency = aAg;
+    b.nAgency = nAg;
+    b.aAgencyKeys = aAgencyKeys;
+    b.pGenesis = pReg ? pa_registry_genesis(pReg) : NULL;
+    b.pSigner = pReg ? pa_registry_signer(pReg) : NULL;
     b.nMinAgencies = o->nMinAgencies;
     b.rBudgetRho = o->rBudgetRho;
     b.rRhoState = o->rRhoState;
     b.rRhoPartition = o->rRhoPartition;
-    b.nMaxCellsPerRecord = 4;
     if (rc == PA_OK)
-        rc = pa_task_build_default(&pTask, &b);
+        rc = pa_synth_task(&pTask, &b);
     snprintf(zPath, sizeof zPath, "%s/task.json", o->zDir);
     if (rc == PA_OK && json_dump_file(pTask, zPath, JSON_INDENT(2)) != 0)
         rc = pa_fail(PA_EIO, "%s: cannot write", zPath);
@@ -166,10 +253,11 @@ int pa_demo_setup(const pa_demo_setup_opts *o)
     if (rc == PA_OK)
         rc = write_config(o, "helper", o->nHelperPort, &collector);
     json_decref(pTask);
-    for (size_t i = 0; aAgency && i < nUse; i++)
-        pa_keys_wipe(&aAgency[i]);
-    free(aAgency);
-    pa_task_free_list(azId, nId);
+    for (size_t i = 0; aAgencyKeys && i < nAg; i++)
+        pa_keys_wipe(&aAgencyKeys[i]);
+    free(aAgencyKeys);
+    free(aAg);
+    pa_registry_free(pReg);
     pa_keys_wipe(&leader);
     pa_keys_wipe(&helper);
     pa_keys_wipe(&collector);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/guard.h"
 #include "privagg/common.h"
 #include "privagg/csv.h"
 #include "privagg/synth.h"
@@ -94,21 +95,29 @@ static int load_codes(pa_synth *s, const char *zDataDir)
     return PA_OK;
 }
 
-int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir, uint64_t iSeed)
+static int cmp_agency(const void *a, const void *b)
+{
+    return strcmp(((const pa_task_agency *)a)->zId, ((const pa_task_agency *)b)->zId);
+}
+
+/* The model's agency of this id, or NULL (aAgency is sorted by id). */
+static const pa_task_agency *find_agency(const pa_synth *s, const char *zId)
+{
+    pa_task_agency key;
+    key.zId = (char *)zId;
+    return s->nAgency ? bsearch(&key, s->aAgency, s->nAgency, sizeof key, cmp_agency) : NULL;
+}
+
+/* County populations, each agency's county (from the agency file: a partition may
+ * be a region), and the code table, for the agencies already in s->aAgency. */
+static int load_model(pa_synth *s, const char *zDataDir)
 {
     char zPath[4096];
     pa_csv *c;
-    pa_synth *s;
-    int rc, iFips, iPop;
+    int rc, iFips, iPop, iOri;
 
-    *ppSynth = NULL;
-    if (pTask->nDimension != 3 || pTask->aDimension[0].nCategory > 27 ||
-        pTask->aDimension[1].nCategory != 5 || pTask->aDimension[2].nCategory != 2)
-        return pa_fail(PA_EINVAL, "synth: the schema must be offense (<= 27) x status (5) x role (2)");
     snprintf(zPath, sizeof zPath, "%s/mo_county_population.csv", zDataDir);
-    rc = pa_csv_load(&c, zPath);
-    if (rc != PA_OK)
-        return rc;
+    PA_GUARD(pa_csv_load(&c, zPath));
     iFips = pa_csv_column(c, "fips");
     iPop = pa_csv_column(c, "population");
     if (iFips < 0 || iPop < 0 || pa_csv_row_count(c) > PA_SYNTH_MAX_COUNTIES) {
@@ -116,50 +125,69 @@ int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir,
         return pa_fail(PA_EDECODE, "%s: needs columns fips and population, at most %d rows", zPath,
                        PA_SYNTH_MAX_COUNTIES);
     }
-    s = calloc(1, sizeof *s);
-    if (s == NULL) {
-        pa_csv_free(c);
-        return pa_fail(PA_ENOMEM, "synth: out of memory");
-    }
-    s->pTask = pTask;
-    s->iSeed = iSeed;
-    s->nOffense = pTask->aDimension[0].nCategory;
     for (size_t r = 0; r < pa_csv_row_count(c); r++) {
         snprintf(s->azFips[r], sizeof s->azFips[r], "%s", pa_csv_get(c, r, iFips));
         s->aPopulation[r] = strtod(pa_csv_get(c, r, iPop), NULL);
     }
     s->nCounty = pa_csv_row_count(c);
     pa_csv_free(c);
-    s->aiCounty = malloc((pTask->nAgency ? pTask->nAgency : 1) * sizeof *s->aiCounty);
-    if (s->aiCounty == NULL) {
-        free(s);
+    if ((s->aiCounty = malloc((s->nAgency ? s->nAgency : 1) * sizeof *s->aiCounty)) == NULL)
         return pa_fail(PA_ENOMEM, "synth: out of memory");
-    }
-    for (size_t i = 0; i < pTask->nAgency; i++)
+    for (size_t i = 0; i < s->nAgency; i++)
         s->aiCounty[i] = -1;
     snprintf(zPath, sizeof zPath, "%s/mo_le_agencies.csv", zDataDir);
-    rc = pa_csv_load(&c, zPath);
-    if (rc != PA_OK) {
-        pa_synth_free(s);
-        return rc;
-    }
-    int iOri = pa_csv_column(c, "ori");
+    PA_GUARD(pa_csv_load(&c, zPath));
+    iOri = pa_csv_column(c, "ori");
     iFips = pa_csv_column(c, "county_fips");
     if (iOri < 0 || iFips < 0) {
         pa_csv_free(c);
-        pa_synth_free(s);
         return pa_fail(PA_EDECODE, "%s: needs columns ori and county_fips", zPath);
     }
     for (size_t r = 0; r < pa_csv_row_count(c); r++) {
-        const pa_task_agency *a = pa_task_find_agency(pTask, pa_csv_get(c, r, iOri));
+        const pa_task_agency *a = find_agency(s, pa_csv_get(c, r, iOri));
         if (a != NULL)
-            s->aiCounty[a - pTask->aAgency] = county_index(s, pa_csv_get(c, r, iFips));
+            s->aiCounty[a - s->aAgency] = county_index(s, pa_csv_get(c, r, iFips));
     }
     pa_csv_free(c);
-    for (size_t i = 0; i < pTask->nAgency; i++)
+    for (size_t i = 0; i < s->nAgency; i++)
         if (s->aiCounty[i] >= 0)
             s->aAgencies[s->aiCounty[i]]++;
     rc = load_codes(s, zDataDir);
+    return rc;
+}
+
+static int synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *const *azId, size_t nId,
+                     const char *zDataDir, uint64_t iSeed)
+{
+    pa_synth *s;
+    int rc = PA_OK;
+
+    *ppSynth = NULL;
+    if (pTask->nDimension != 3 || pTask->aDimension[0].nCategory > 27 ||
+        pTask->aDimension[1].nCategory != 5 || pTask->aDimension[2].nCategory != 2)
+        return pa_fail(PA_EINVAL, "synth: the schema must be offense (<= 27) x status (5) x role (2)");
+    if ((s = calloc(1, sizeof *s)) == NULL)
+        return pa_fail(PA_ENOMEM, "synth: out of memory");
+    s->pTask = pTask;
+    s->iSeed = iSeed;
+    s->nOffense = pTask->aDimension[0].nCategory;
+    if (azId == NULL) {
+        s->aAgency = pTask->aAgency; /* sorted by id (task.h) */
+        s->nAgency = pTask->nAgency;
+    } else if ((s->aAgency = calloc(nId ? nId : 1, sizeof *s->aAgency)) == NULL) {
+        rc = pa_fail(PA_ENOMEM, "synth: out of memory");
+    } else {
+        s->bOwn = 1;
+        for (; s->nAgency < nId && rc == PA_OK; s->nAgency++)
+            if ((s->aAgency[s->nAgency].zId = strdup(azId[s->nAgency])) == NULL)
+                rc = pa_fail(PA_ENOMEM, "synth: out of memory");
+        qsort(s->aAgency, s->nAgency, sizeof *s->aAgency, cmp_agency);
+        for (size_t i = 1; rc == PA_OK && i < s->nAgency; i++)
+            if (strcmp(s->aAgency[i - 1].zId, s->aAgency[i].zId) == 0)
+                rc = pa_fail(PA_EINVAL, "synth: agency %s is listed twice", s->aAgency[i].zId);
+    }
+    if (rc == PA_OK)
+        rc = load_model(s, zDataDir);
     if (rc != PA_OK) {
         pa_synth_free(s);
         return rc;
@@ -168,17 +196,43 @@ int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir,
     return PA_OK;
 }
 
+int pa_synth_new(pa_synth **ppSynth, const pa_task *pTask, const char *zDataDir, uint64_t iSeed)
+{
+    return synth_new(ppSynth, pTask, NULL, 0, zDataDir, iSeed);
+}
+
+int pa_synth_new_agencies(pa_synth **ppSynth, const pa_task *pTask, const char *const *azId, size_t nId,
+                          const char *zDataDir, uint64_t iSeed)
+{
+    return synth_new(ppSynth, pTask, azId, nId, zDataDir, iSeed);
+}
+
+size_t pa_synth_agency_count(const pa_synth *s)
+{
+    return s->nAgency;
+}
+
+const pa_task_agency *pa_synth_agency_at(const pa_synth *s, size_t i)
+{
+    return i < s->nAgency ? &s->aAgency[i] : NULL;
+}
+
 void pa_synth_free(pa_synth *pSynth)
 {
-    if (pSynth != NULL)
-        free(pSynth->aiCounty);
+    if (pSynth == NULL)
+        return;
+    free(pSynth->aiCounty);
+    for (size_t i = 0; pSynth->bOwn && i < pSynth->nAgency; i++)
+        free(pSynth->aAgency[i].zId);
+    if (pSynth->bOwn)
+        free(pSynth->aAgency);
     free(pSynth);
 }
 
 double pa_synth_population(const pa_synth *s, const pa_task_agency *a)
 {
-    const pa_task_agency *pIn = pa_task_find_agency(s->pTask, a->zId);
-    int k = pIn ? s->aiCounty[pIn - s->pTask->aAgency] : -1;
+    const pa_task_agency *pIn = find_agency(s, a->zId);
+    int k = pIn ? s->aiCounty[pIn - s->aAgency] : -1;
     if (k < 0 || s->aAgencies[k] == 0)
         return OTHER_AGENCY_POPULATION;
     return s->aPopulation[k] / (double)s->aAgencies[k];

@@ -24,12 +24,17 @@ typedef struct {
 struct pa_synth {
     const pa_task *pTask;
     uint64_t iSeed;
+    /* the agencies the model serves, sorted by id: the task's (borrowed) or, for a
+     * task that names an agency registry, a list of the synth's own (bOwn) */
+    size_t nAgency;
+    pa_task_agency *aAgency;
+    int bOwn;
     size_t nOffense;
     size_t nCounty;
     char azFips[PA_SYNTH_MAX_COUNTIES][8];
     double aPopulation[PA_SYNTH_MAX_COUNTIES];
-    size_t aAgencies[PA_SYNTH_MAX_COUNTIES]; /* agencies of the task in each county */
-    int *aiCounty;                  /* county of each task agency (-1: none), from the
+    size_t aAgencies[PA_SYNTH_MAX_COUNTIES]; /* agencies of the model in each county */
+    int *aiCounty;                  /* county of each of aAgency (-1: none), from the
                                      * agency file: a partition may be a region */
     size_t nCode;
     pa_synth_code aCode[PA_SYNTH_MAX_CODES];

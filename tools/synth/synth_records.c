@@ -420,15 +420,16 @@ int pa_synth_write_month(const pa_synth *s, const char *zPeriod, const char *zDi
     }
     if (mkdir(zDir, 0700) != 0 && errno != EEXIST)
         rc = pa_fail(PA_EIO, "synth: %s: %s", zDir, strerror(errno));
-    for (size_t i = 0; rc == PA_OK && i < t->nAgency; i++) {
+    for (size_t i = 0; rc == PA_OK && i < s->nAgency; i++) {
+        const pa_task_agency *pA = &s->aAgency[i];
         pa_synth_records_info info;
-        snprintf(zPath, sizeof zPath, "%s/%s.csv", zDir, t->aAgency[i].zId);
+        snprintf(zPath, sizeof zPath, "%s/%s.csv", zDir, pA->zId);
         FILE *f = fopen(zPath, "wb");
         if (f == NULL) {
             rc = pa_fail(PA_EIO, "synth: %s: %s", zPath, strerror(errno));
             break;
         }
-        rc = pa_synth_records(s, &t->aAgency[i], zPeriod, f, a, &info);
+        rc = pa_synth_records(s, pA, zPeriod, f, a, &info);
         if (fclose(f) != 0 && rc == PA_OK)
             rc = pa_fail(PA_EIO, "synth: %s: cannot write", zPath);
         if (rc != PA_OK)
@@ -436,7 +437,7 @@ int pa_synth_write_month(const pa_synth *s, const char *zPeriod, const char *zDi
         json_t *pVec = json_array();
         for (size_t j = 0; j < t->nCell; j++)
             json_array_append_new(pVec, json_integer((json_int_t)a[j]));
-        json_object_set_new(pTruth, t->aAgency[i].zId, pVec);
+        json_object_set_new(pTruth, pA->zId, pVec);
         if (pTotal != NULL) {
             pTotal->nRow += info.nRow;
             pTotal->nIncident += info.nIncident;
