@@ -188,6 +188,7 @@ static int national_setup(const char *zDir, size_t nAgency, pa_demo_setup_opts *
     json_error_t e;
 
     memset(so, 0, sizeof *so);
+    so->bAgenciesInTask = 1; /* t->aAgency, keys/agencies/ */
     so->zDir = zDir;
     so->zDataDir = PA_SOURCE_DIR "/data";
     so->nAgencies = 10;

@@ -138,6 +138,7 @@ void pa_bench_network(pa_bench *b)
     zExe[k] = '\0';
     snprintf(strrchr(zExe, '/') + 1, sizeof zExe - (size_t)(strrchr(zExe, '/') + 1 - zExe), "privagg");
     memset(&so, 0, sizeof so);
+    so.bAgenciesInTask = 1; /* t->aAgency, keys/agencies/ */
     so.zDir = zDir;
     so.zDataDir = PA_SOURCE_DIR "/data";
     so.nMinAgencies = 10;
@@ -427,6 +428,7 @@ void pa_bench_workers(pa_bench *b)
     zExe[k] = '\0';
     snprintf(strrchr(zExe, '/') + 1, sizeof zExe - (size_t)(strrchr(zExe, '/') + 1 - zExe), "privagg");
     memset(&so, 0, sizeof so);
+    so.bAgenciesInTask = 1; /* t->aAgency, keys/agencies/ */
     so.zDir = zDir;
     so.zDataDir = PA_SOURCE_DIR "/data";
     so.nMinAgencies = 10;

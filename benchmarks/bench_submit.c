@@ -140,6 +140,7 @@ void pa_bench_submit(pa_bench *b)
         nSizes = 1;
     }
     memset(&so, 0, sizeof so);
+    so.bAgenciesInTask = 1; /* t->aAgency, keys/agencies/ */
     so.zDir = zDir;
     so.zDataDir = PA_SOURCE_DIR "/data";
     so.nMinAgencies = 10;

@@ -352,29 +352,20 @@ static int has_reported(const pa_release *r, const char *zId)
     return 0;
 }
 
-/* Residents of partition x served by the agencies that reported in r: all of
- * them when every listed agency reported; else, county by county, a county counts
- * towards the lower bound when every agency attributed to it reported (an agency
- * whose county is unknown is attributed to every county of its partition) and
- * towards the upper bound when one did. */
+/* Residents of partition x served by the agencies that reported in r, county by
+ * county: a county counts towards the lower bound when every agency attributed to
+ * it reported (an agency whose county is unknown is attributed to every county of
+ * its partition) and towards the upper bound when one did.  A county no listed
+ * agency is attributed to counts towards neither: a registry task's partitions
+ * also hold the counties where no agency is enrolled (yet), which no agency
+ * serves.  For a task's own list every county of a partition has an agency, and
+ * when all of them reported this is the partition's whole population. */
 static void served_partition(const pa_pub *p, const pa_pub_listed *L, const pa_release *r, size_t x, int iYear,
                              double *pLo, double *pHi)
 {
     const pa_task *t = p->pTask;
     const pa_task_partition *pp = &t->aPartition[x];
-    size_t nListed = 0, nRep = 0;
 
-    for (size_t a = 0; a < L->n; a++)
-        if (L->a[a].iPart == x) {
-            nListed++;
-            nRep += (size_t)has_reported(r, L->a[a].zId);
-        }
-    if (nRep == nListed) {
-        double rPop = partition_pop(p, pp, iYear, NULL);
-        *pLo += rPop;
-        *pHi += rPop;
-        return;
-    }
     for (size_t k = 0; k < pp->nCounty; k++) {
         int bAny = 0, bAll = 1, bHas = 0;
         for (size_t a = 0; a < L->n; a++) {

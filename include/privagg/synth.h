@@ -106,8 +106,9 @@ int pa_synth_state_agencies(pa_synth_agency **paAgency, size_t *pnAgency, const 
 typedef struct {
     const char *zState, *zDataDir;
     const char *zLeaderEndpoint, *zHelperEndpoint;
-    /* public parts used; NULL: all-zero keys, for a task wanted for its schema,
-     * bounds and partitions only (privagg synth), never to be served */
+    /* public parts used; NULL: placeholders (bytes 01.., 02.., 03..) of which
+     * nobody holds a secret, for a task wanted for its schema, bounds and
+     * partitions only (privagg synth), never to be served */
     const pa_keys *pLeader, *pHelper, *pCollector;
     const pa_synth_agency *aAgency;
     size_t nAgency;

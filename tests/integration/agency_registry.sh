@@ -29,7 +29,7 @@ pass=0 fail=0
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
-"$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 K=$D/keys
 mapfile -t A < <(ls "$K/agencies" | grep '\.pub$' | sed 's/\.pub$//' | head -14)
@@ -173,6 +173,16 @@ for i in $(seq 2 10); do submit 2026-05 "$K/agencies/${A[$i]}.key" "$D/registry.
 [ "$(grep -o '"agencies_not_reported":\[[^]]*\]' "$T/pub/table.json" | tr '\n' ' ')" = \
   "\"agencies_not_reported\":[\"${A[11]}\"] \"agencies_not_reported\":[] " ] && ok \
   || bad "agencies_not_reported: $(grep -o '"agencies_not_reported":\[[^]]*\]' "$T/pub/table.json")"
+# residents served, county by county from the counties of the enrollments (as for a
+# task's own list): 2026-02 a range (the 12th agency did not report), 2026-04 one
+# figure, both short of the whole state (12 agencies serve a few counties)
+python3 - "$T/pub/table.json" <<'PY' && ok || bad "residents served: $(grep -o '"population_share_served[a-z_]*": *[^,]*' "$T/pub/table.json")"
+import json, sys
+c = [t['coverage'] for t in json.load(open(sys.argv[1]))['tables'] if t['partition'] == 'state']
+lo = [x['population_share_served'] for x in c]; hi = [x['population_share_served_upper'] for x in c]
+assert len(c) == 2 and None not in lo and None not in hi, (lo, hi)
+assert 0 < lo[0] <= hi[0] < 1 and 0 < lo[1] == hi[1] < 1, (lo, hi)
+PY
 grep -q "The agency registry lists 12 agencies; in 2026-04, 12 reported" "$T/pub/report.html" && ok \
   || bad "report.html coverage: $(grep -o 'The [a-z ]* lists [^<]*' "$T/pub/report.html" | head -3)"
 

@@ -19,7 +19,7 @@ expect() {
   grep -q -- "$pat" "$T/out" && ok || bad "$*: exit $rc, message: $(head -2 "$T/out")"
 }
 
-"$PRIVAGG" demo --setup-only --agencies 12 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 12 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 KEY=$D/keys/agencies/$(ls "$D/keys/agencies" | grep '\.key$' | head -1)
 { echo "cell,count"; echo "0,1"; } >"$T/ok.csv"
@@ -275,7 +275,7 @@ import json, sys
 j = json.load(open(sys.argv[1])); exec(sys.argv[3])
 open(sys.argv[2], "w").write(json.dumps(j))
 EOF
-  expect "$3" "$P" publish --task "$F/task.json" --collections "$T/cd" --out "$T/pub" --data "$DATA"
+  expect "$3" "$P" publish --task "$F/task.json" --registry "$F/registry.json" --collections "$T/cd" --out "$T/pub" --data "$DATA"
 }
 coll "j['task_id'] = '00' * 32" other "is not the task's"
 coll "j['period'] = '1999-01'" period '"1999-01" is not a month YYYY-MM from 2020-01 on'
@@ -290,11 +290,11 @@ coll "del j['ledger_entries']" ledger "leader: missing"
 coll "j['noise']['sigma2_per_aggregator'] = -1" sigma "sigma2_per_aggregator: missing or not positive"
 coll "j['cells'][201]['structural_zero'] = False" szero "cells\[201\]: not marked a structural zero"
 rm -rf "$T/cd"; mkdir "$T/cd"; cp "$COLL" "$T/cd/collection-a.json"; cp "$COLL" "$T/cd/collection-b.json"
-expect "is there twice" "$P" publish --task "$F/task.json" --collections "$T/cd" --out "$T/pub" --data "$DATA"
+expect "is there twice" "$P" publish --task "$F/task.json" --registry "$F/registry.json" --collections "$T/cd" --out "$T/pub" --data "$DATA"
 rm -f "$T/cd/collection-b.json"; head -c 1000 "$COLL" >"$T/cd/collection-a.json"
-expect "near end of file" "$P" publish --task "$F/task.json" --collections "$T/cd" --out "$T/pub" --data "$DATA"
+expect "near end of file" "$P" publish --task "$F/task.json" --registry "$F/registry.json" --collections "$T/cd" --out "$T/pub" --data "$DATA"
 cp "$COLL" "$T/cd/collection-a.json"
-PUB=("$P" publish --task "$F/task.json" --collections "$T/cd" --out "$T/pub" --data "$DATA")
+PUB=("$P" publish --task "$F/task.json" --registry "$F/registry.json" --collections "$T/cd" --out "$T/pub" --data "$DATA")
 expect "a public key file (no hpke_secret_key)" "${PUB[@]}" --collector-key "$F/keys/collector.pub"
 expect "a leader key; give the collector's private key" "${PUB[@]}" --collector-key "$F/keys/leader.key"
 echo '{}' >"$T/empty-ledger.json"
@@ -304,7 +304,7 @@ expect 'format is not "privagg-dp-ledger-v2"' "${PUB[@]}" --collector-key "$F/ke
 "$P" demo --agencies 12 --months 1 --out "$T/full2" --data "$DATA" >/dev/null 2>&1 || bad "second demo run"
 expect "holds no entry" "${PUB[@]}" --collector-key "$F/keys/collector.key" \
   --ledgers "$T/full2/leader-ledger.json" "$F/helper-ledger.json"
-expect "cannot write .*Not a directory" "$P" publish --task "$F/task.json" --collections "$T/cd" --out "$T/ok.csv" --data "$DATA"
+expect "cannot write .*Not a directory" "$P" publish --task "$F/task.json" --registry "$F/registry.json" --collections "$T/cd" --out "$T/ok.csv" --data "$DATA"
 # audit: a manifest altered after signing, a ledger entry edited
 mkdir "$T/man"
 python3 - "$F/report/manifest.json" "$T/man/manifest.json" "$F/leader-ledger.json" "$T/edited-ledger.json" <<'EOF'

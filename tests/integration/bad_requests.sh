@@ -26,7 +26,7 @@ pass=0 fail=0
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
-"$PRIVAGG" demo --setup-only --agencies 12 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 12 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 LPORT=$(grep -o '"port": [0-9]*' "$D/leader.json" | grep -o '[0-9]*$')
 HPORT=$(grep -o '"port": [0-9]*' "$D/helper.json" | grep -o '[0-9]*$')

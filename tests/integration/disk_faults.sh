@@ -36,7 +36,7 @@ ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 can_mount() { mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" 2>/dev/null && MOUNTS+=("$1"); }
 
-"$PRIVAGG" demo --setup-only --agencies 12 --min-agencies 3 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 12 --min-agencies 3 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 sed -i 's/"mechanism": "discrete_gaussian"/"mechanism": "none"/' "$D/task.json"
 PERIOD=$(date -u -d "$(date -u +%Y-%m-15) -1 month" +%Y-%m)

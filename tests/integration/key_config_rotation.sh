@@ -26,7 +26,7 @@ ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
-"$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 start() {
   local role=$1 fifo=$T/$1.out

@@ -48,7 +48,7 @@ PERIOD=2026-11
 # and store between two processes, 3-second leases
 deploy() {
   local d=$1 mech=$2 n=$3
-  "$PRIVAGG" demo --setup-only --agencies "$n" --min-agencies 3 --out "$d" --data "$DATA" >/dev/null \
+  "$PRIVAGG" demo --setup-only --agencies-in-task --agencies "$n" --min-agencies 3 --out "$d" --data "$DATA" >/dev/null \
     || { bad "setup $d"; exit 1; }
   [ "$mech" = none ] && sed -i 's/"mechanism": "discrete_gaussian"/"mechanism": "none"/' "$d/task.json"
   for role in leader helper; do

@@ -30,7 +30,7 @@ grep -rhoE 'pa_metrics_(inc|set|observe)\("privagg_[a-z_]+"' "$SRC/engine" | gre
 [ -s "$T/code.names" ] && ok || bad "no metric name found in engine/"
 if diff "$T/doc.names" "$T/code.names" >"$T/names.diff"; then ok; else bad "docs/http.md and engine/ name different metrics (< docs, > code)"; cat "$T/names.diff"; fi
 
-"$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 start() { # role -> pid in LEADER_PID/HELPER_PID, waits for "listening"
   local role=$1 fifo=$T/$1.out

@@ -24,7 +24,7 @@ pass=0 fail=0
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
-"$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 pg_use_stores "$D" leader helper || { echo "FAIL: PostgreSQL stores"; exit 1; }
 LPORT=$(grep -o '"port": [0-9]*' "$D/leader.json" | grep -o '[0-9]*$')
@@ -165,7 +165,7 @@ out=$($CURL -o /dev/null -w '%{http_code}' -X POST --data-binary @"$T/big" "$L/t
 [ "$out" = 413 ] && ok || bad "oversized body: HTTP $out, expected 413"
 problem 404 not-found -X POST "${OCT[@]}" --data-binary @"$T/garbage" "$L/tasks/$(printf '%064d' 0)/reports"
 # a report of another task posted to this task's route
-"$PRIVAGG" demo --setup-only --agencies 10 --out "$T/other" --data "$DATA" >/dev/null
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 10 --out "$T/other" --data "$DATA" >/dev/null
 { echo "cell,count"; echo "0,1"; } >"$T/one.csv"
 id=$(ls "$T/other/keys/agencies" | grep '\.key$' | head -1 | sed 's/\.key$//')
 sed "s#https://127.0.0.1:[0-9]*\"#$L\"#" "$T/other/task.json" >"$T/other-task.json"

@@ -26,7 +26,7 @@ ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 ulimit -n 8192 2>/dev/null
 
-"$PRIVAGG" demo --setup-only --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 LPORT=$(grep -o '"port": [0-9]*' "$D/leader.json" | grep -o '[0-9]*$')
 L=https://127.0.0.1:$LPORT

@@ -28,7 +28,7 @@ pass=0 fail=0
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
-"$PRIVAGG" demo --setup-only --agencies 10 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 10 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 start() { # role -> pid, waits for "listening"
   local role=$1 fifo=$T/$1.out
@@ -176,12 +176,28 @@ for id in $ids; do
         | sed 's/^[^[]*//')
   [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "synth $id: dry run $got, truth $want"
 done
+# the same with the demo's registry form: each agency's own key in agencies/<ORI>/,
+# the task naming registry.json, synth taking the registry's agencies
+"$PRIVAGG" demo --setup-only --agencies 5 --min-agencies 3 --out "$T/r" --data "$DATA" >/dev/null && ok || bad "setup (registry)"
+[ -f "$T/r/registry.json" ] && [ ! -e "$T/r/keys/agencies" ] && ok || bad "the demo's registry form: $(ls "$T/r" "$T/r/keys")"
+grep -q '"registry"' "$T/r/task.json" && ! grep -q '"agencies"' "$T/r/task.json" && ok || bad "the task lists agencies"
+"$PRIVAGG" synth --task "$T/r/task.json" --month 2026-10 --out "$T/rsyn" --data "$DATA" >/dev/null 2>"$T/synth.err"
+[ $? = 1 ] && grep -q -- "--registry: required" "$T/synth.err" && ok || bad "synth of a registry task without it: $(cat "$T/synth.err")"
+"$PRIVAGG" synth --task "$T/r/task.json" --registry "$T/r/registry.json" --month 2026-10 --seed 3 --out "$T/rsyn" \
+  --data "$DATA" >/dev/null 2>"$T/synth.err" && ok || bad "synth --registry: $(cat "$T/synth.err")"
+for id in $(ls "$T/r/agencies"); do
+  want=$(grep -o "\"$id\":\[[0-9,]*\]" "$T/rsyn/truth.json" | sed 's/^[^[]*//')
+  got=$("$PRIVAGG" submit --task "$T/r/task.json" --registry "$T/r/registry.json" --key "$T/r/agencies/$id/$id.key" \
+          --records "$T/rsyn/$id.csv" --period 2026-10 --dry-run --json --allow-empty | tr -d ' \n' \
+        | grep -o '"counts":\[[0-9,]*\]' | sed 's/^[^[]*//')
+  [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "synth (registry) $id: dry run $got, truth $want"
+done
 
 stop leader
 stop helper
 
 # 6. corrections through real servers: a task made by task init --allow-corrections
-"$PRIVAGG" demo --setup-only --agencies 10 --out "$T/c" --data "$DATA" >/dev/null || { echo "FAIL: setup 2"; exit 1; }
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 10 --out "$T/c" --data "$DATA" >/dev/null || { echo "FAIL: setup 2"; exit 1; }
 D=$T/c
 lep=$(grep -o '"endpoint": *"[^"]*"' "$D/task.json" | sed -n 1p | grep -o 'https://[^"]*')
 hep=$(grep -o '"endpoint": *"[^"]*"' "$D/task.json" | sed -n 2p | grep -o 'https://[^"]*')

@@ -109,8 +109,9 @@ demo_store_args "$B" || { bad "PostgreSQL stores"; exit 1; }
 read -r LPID HPID < <(sed -n 's/.*leader pid \([0-9]*\), helper pid \([0-9]*\).*/\1 \2/p' "$T/b.err")
 PIDS+=("$LPID" "$HPID")
 BPERIOD=$(ls "$B" | sed -n 's/^collection-\([0-9-]*\)-state\.json$/\1/p')
-BPART=$(ls "$B/keys/agencies" | head -1 | sed 's/\.key$//')
-BPART=$(grep -A3 "\"id\": \"$BPART\"" "$B/task.json" | grep -o '"partition": "[^"]*"' | sed 's/.*: "//; s/"$//')
+# the partition of the registry's first agency
+BPART=$("$PRIVAGG" registry show --registry "$B/registry.json" --task "$B/task.json" --json |
+  grep -o '"partition": "[^"]*"' | head -1 | sed 's/.*: "//; s/"$//')
 t0=$(date +%s%N)
 "$PRIVAGG" collect --task "$B/task.json" --key "$B/keys/collector.key" --period "$BPERIOD" \
   --partition "$BPART" --ca "$B/tls/cert.pem" --timeout 60 >/dev/null 2>"$T/budget.err"

@@ -400,13 +400,25 @@ static void test_structural_zeros(void **state)
     free(zTask);
 }
 
+/* 2023-07: MO005 did not report; 2024-01: all did */
+static void write_coverage_default(void)
+{
+    static const int64_t aT[4] = {5, 1, 2, 0};
+    write_collection_ids("2023-07", "state", 4, 4, "[\"MO001\", \"MO002\", \"MO003\", \"MO004\"]", aT);
+    write_collection_ids("2023-07", "north", 8, 2, "[\"MO001\", \"MO002\"]", aT);
+    write_collection_ids("2023-07", "south", 8, 2, "[\"MO003\", \"MO004\"]", aT);
+    write_collection_ids("2024-01", "state", 4, 5, "[\"MO001\", \"MO002\", \"MO003\", \"MO004\", \"MO005\"]", aT);
+}
+
+static void (*g_pWriteCoverage)(void) = write_coverage_default;
+
 /* One coverage case: results naming the agencies that reported, with or without
  * data/mo_le_agencies.csv placing them in counties; zTask NULL: the fixture's
- * task (listing its agencies), else a task naming the registry g_pReg. */
+ * task (listing its agencies), else a task naming the registry g_pReg; the
+ * results g_pWriteCoverage writes. */
 static void coverage_case(const char *zTask, int bCounties, const double aWantLo[4], const double aWantHi[4],
                           const char *const azMissing[4])
 {
-    static const int64_t aT[4] = {5, 1, 2, 0};
     char zSaveDir[sizeof g_dir], zPath[192], zWant[64], *z;
     pa_task *pSave = g_pTask;
     json_t *pRoot, *pTables;
@@ -421,11 +433,7 @@ static void coverage_case(const char *zTask, int bCounties, const double aWantLo
         write_file("data/mo_le_agencies.csv", "ori,name,county_fips\nMO001,A PD,29001\nMO002,B PD,29003\n"
                                               "MO005,E PD,29003\nMO003,C PD,29005\nMO004,D PD,29005\n"
                                               "MO009,X PD,29001\n");
-    /* 2023-07: MO005 did not report; 2024-01: all did */
-    write_collection_ids("2023-07", "state", 4, 4, "[\"MO001\", \"MO002\", \"MO003\", \"MO004\"]", aT);
-    write_collection_ids("2023-07", "north", 8, 2, "[\"MO001\", \"MO002\"]", aT);
-    write_collection_ids("2023-07", "south", 8, 2, "[\"MO003\", \"MO004\"]", aT);
-    write_collection_ids("2024-01", "state", 4, 5, "[\"MO001\", \"MO002\", \"MO003\", \"MO004\", \"MO005\"]", aT);
+    g_pWriteCoverage();
     run_publish();
     snprintf(zPath, sizeof zPath, "%s/out/table.json", g_dir);
     pRoot = json_load_file(zPath, 0, NULL);
@@ -446,14 +454,16 @@ static void coverage_case(const char *zTask, int bCounties, const double aWantLo
         }
     }
     json_decref(pRoot);
-    /* table.csv's last two columns: the range */
+    /* table.csv's last two columns: the range (of the default results' counts) */
     snprintf(zPath, sizeof zPath, "%s/out/table.csv", g_dir);
     z = slurp(zPath);
-    snprintf(zWant, sizeof zWant, ",4,5,%.4f,%.4f\n", aWantLo[0], aWantHi[0]);
-    assert_non_null(strstr(z, zWant));
-    /* 2024-01: 5 reported of 5 listed (of 6 when the registry enrolled MO006 then) */
-    snprintf(zWant, sizeof zWant, ",5,%d,%.4f,%.4f\n", azMissing[3] ? 6 : 5, aWantLo[3], aWantHi[3]);
-    assert_non_null(strstr(z, zWant));
+    if (g_pWriteCoverage == write_coverage_default) {
+        snprintf(zWant, sizeof zWant, ",4,5,%.4f,%.4f\n", aWantLo[0], aWantHi[0]);
+        assert_non_null(strstr(z, zWant));
+        /* 2024-01: 5 reported of 5 listed (of 6 when the registry enrolled MO006 then) */
+        snprintf(zWant, sizeof zWant, ",5,%d,%.4f,%.4f\n", azMissing[3] ? 6 : 5, aWantLo[3], aWantHi[3]);
+        assert_non_null(strstr(z, zWant));
+    }
     free(z);
     pa_task_free(g_pTask);
     snprintf(zPath, sizeof zPath, "rm -rf %s", g_dir);
@@ -484,50 +494,94 @@ static void test_coverage_by_agency(void **state)
  * data/mo_le_agencies.csv; and "listed" follows the month: MO006, enrolled in
  * Atchison (south) from 2024-01, is not listed in 2023-07 and did not report in
  * 2024-01, so Atchison (29,000 of 80,000 in 2024) leaves the lower figure then. */
+typedef struct {
+    const char *zId, *zCounty, *zFrom;
+    char c;
+} enroll_row;
+
+/* A registry enrolling aRow[nRow] (keys: 32 bytes of c) and the fixture's task
+ * naming it instead of listing agencies (*pzTask: free()). */
+static pa_registry *make_registry(const enroll_row *aRow, size_t nRow, char **pzTask)
+{
+    uint8_t aPk[32], aSk[64];
+    char zGenesis[65], zSigner[65];
+    const char *zAt;
+    size_t nTask = strlen(g_task) + 256;
+    pa_registry *r = NULL;
+
+    crypto_sign_keypair(aPk, aSk);
+    assert_int_equal(pa_registry_new(&r, "test agencies", "2023-01", aSk), PA_OK);
+    for (size_t i = 0; i < nRow; i++) {
+        pa_reg_entry e;
+        memset(&e, 0, sizeof e);
+        e.eOp = PA_REG_ENROLL;
+        memcpy(e.zFrom, aRow[i].zFrom, 8);
+        snprintf(e.zAgency, sizeof e.zAgency, "%s", aRow[i].zId);
+        snprintf(e.zName, sizeof e.zName, "%s PD", aRow[i].zId);
+        snprintf(e.zCounty, sizeof e.zCounty, "%s", aRow[i].zCounty);
+        memset(e.aKey, aRow[i].c, sizeof e.aKey);
+        assert_int_equal(pa_registry_append(r, &e, aSk), PA_OK);
+    }
+    sodium_memzero(aSk, sizeof aSk);
+    sodium_bin2hex(zGenesis, sizeof zGenesis, pa_registry_genesis(r), 32);
+    sodium_bin2hex(zSigner, sizeof zSigner, aPk, 32);
+    *pzTask = malloc(nTask);
+    assert_non_null(*pzTask);
+    zAt = strstr(g_task, "\"agencies\": [");
+    assert_non_null(zAt);
+    snprintf(*pzTask, nTask, "%.*s\"registry\": {\"genesis\": \"%s\", \"signing_public_key\": \"%s\"}}, %s",
+             (int)(zAt - g_task), g_task, zGenesis, zSigner, strstr(zAt, "\"partitions\""));
+    return r;
+}
+
 static void test_coverage_registry(void **state)
 {
     static const char *const azMiss[4] = {"MO005", "MO005", NULL, "MO006"};
     static const double aLo[4] = {45000.0 / 75000.0, 20000.0 / 50000.0, 1, 51000.0 / 80000.0},
                         aHi[4] = {1, 1, 1, 1};
-    static const struct {
-        const char *zId, *zCounty, *zFrom;
-        char c;
-    } aEnroll[] = {{"MO001", "29001", "2023-01", 'a'}, {"MO002", "29003", "2023-01", 'b'},
-                   {"MO005", "29003", "2023-01", 'e'}, {"MO003", "29005", "2023-01", 'c'},
-                   {"MO004", "29005", "2023-01", 'd'}, {"MO006", "29005", "2024-01", 'f'}};
-    uint8_t aPk[32], aSk[64];
-    char zGenesis[65], zSigner[65], *zTask, *zAt;
-    size_t nTask;
-    pa_registry *r = NULL;
+    static const enroll_row aEnroll[] = {{"MO001", "29001", "2023-01", 'a'}, {"MO002", "29003", "2023-01", 'b'},
+                                         {"MO005", "29003", "2023-01", 'e'}, {"MO003", "29005", "2023-01", 'c'},
+                                         {"MO004", "29005", "2023-01", 'd'}, {"MO006", "29005", "2024-01", 'f'}};
+    char *zTask;
+    pa_registry *r = make_registry(aEnroll, sizeof aEnroll / sizeof aEnroll[0], &zTask);
     (void)state;
 
-    crypto_sign_keypair(aPk, aSk);
-    assert_int_equal(pa_registry_new(&r, "test agencies", "2023-01", aSk), PA_OK);
-    for (size_t i = 0; i < sizeof aEnroll / sizeof aEnroll[0]; i++) {
-        pa_reg_entry e;
-        memset(&e, 0, sizeof e);
-        e.eOp = PA_REG_ENROLL;
-        memcpy(e.zFrom, aEnroll[i].zFrom, 8);
-        snprintf(e.zAgency, sizeof e.zAgency, "%s", aEnroll[i].zId);
-        snprintf(e.zName, sizeof e.zName, "%s PD", aEnroll[i].zId);
-        snprintf(e.zCounty, sizeof e.zCounty, "%s", aEnroll[i].zCounty);
-        memset(e.aKey, aEnroll[i].c, sizeof e.aKey);
-        assert_int_equal(pa_registry_append(r, &e, aSk), PA_OK);
-    }
-    sodium_memzero(aSk, sizeof aSk);
-    /* the fixture's task with parties.registry instead of parties.agencies */
-    sodium_bin2hex(zGenesis, sizeof zGenesis, pa_registry_genesis(r), 32);
-    sodium_bin2hex(zSigner, sizeof zSigner, aPk, 32);
-    nTask = strlen(g_task) + 256;
-    zTask = malloc(nTask);
-    assert_non_null(zTask);
-    zAt = strstr(g_task, "\"agencies\": [");
-    assert_non_null(zAt);
-    snprintf(zTask, nTask, "%.*s\"registry\": {\"genesis\": \"%s\", \"signing_public_key\": \"%s\"}}, %s",
-             (int)(zAt - g_task), g_task, zGenesis, zSigner, strstr(zAt, "\"partitions\""));
     g_pReg = r;
     coverage_case(zTask, 0, aLo, aHi, azMiss);
     coverage_case(zTask, 1, aLo, aHi, azMiss);
+    g_pReg = NULL;
+    free(zTask);
+    pa_registry_free(r);
+}
+
+/* every enrolled agency reports: MO001 (north), MO003 and MO004 (south) */
+static void write_coverage_all(void)
+{
+    static const int64_t aT[4] = {5, 1, 2, 0};
+    write_collection_ids("2023-07", "state", 4, 3, "[\"MO001\", \"MO003\", \"MO004\"]", aT);
+    write_collection_ids("2023-07", "north", 8, 1, "[\"MO001\"]", aT);
+    write_collection_ids("2023-07", "south", 8, 2, "[\"MO003\", \"MO004\"]", aT);
+    write_collection_ids("2024-01", "state", 4, 3, "[\"MO001\", \"MO003\", \"MO004\"]", aT);
+}
+
+/* A registry task's partition also holds counties where no agency is enrolled:
+ * north is Adair and Andrew, and only MO001 (Adair) is enrolled.  Every agency
+ * reports, yet Andrew's residents are served by none: north 20/50, statewide
+ * (20 + 25)/75 in 2023 and (21 + 29)/80 in 2024, not the whole population. */
+static void test_coverage_registry_county_without_agency(void **state)
+{
+    static const char *const azMiss[4] = {NULL, NULL, NULL, NULL};
+    static const double aShare[4] = {45000.0 / 75000.0, 20000.0 / 50000.0, 1, 50000.0 / 80000.0};
+    static const enroll_row aEnroll[] = {{"MO001", "29001", "2023-01", 'a'}, {"MO003", "29005", "2023-01", 'c'},
+                                         {"MO004", "29005", "2023-01", 'd'}};
+    char *zTask;
+    pa_registry *r = make_registry(aEnroll, sizeof aEnroll / sizeof aEnroll[0], &zTask);
+    (void)state;
+
+    g_pReg = r;
+    g_pWriteCoverage = write_coverage_all;
+    coverage_case(zTask, 0, aShare, aShare, azMiss);
+    g_pWriteCoverage = write_coverage_default;
     g_pReg = NULL;
     free(zTask);
     pa_registry_free(r);
@@ -540,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_table_json),
         cmocka_unit_test(test_coverage_by_agency),
         cmocka_unit_test(test_coverage_registry),
+        cmocka_unit_test(test_coverage_registry_county_without_agency),
         cmocka_unit_test(test_halfwidths),
         cmocka_unit_test(test_structural_zeros),
     };

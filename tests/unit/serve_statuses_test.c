@@ -138,6 +138,7 @@ static int setup(void **state)
     snprintf(f->zDir, sizeof f->zDir, "/tmp/pa_serve_statuses_XXXXXX");
     assert_non_null(mkdtemp(f->zDir));
     memset(&o, 0, sizeof o);
+    o.bAgenciesInTask = 1; /* the agency list of the task, keys/agencies/ */
     o.zDir = f->zDir;
     o.zDataDir = PA_SOURCE_DIR "/data";
     o.nAgencies = N_AGENCY;

@@ -126,7 +126,8 @@ int pa_cli_synth(int argc, char **argv)
 {
     pa_cli_opt o[] = {{"--state", 0, NULL, 0, NULL}, {"--month", 0, NULL, 0, NULL},    {"--out", 0, NULL, 0, NULL},
                       {"--seed", 0, NULL, 0, NULL},  {"--task", 0, NULL, 0, NULL},     {"--agencies", 0, NULL, 0, NULL},
-                      {"--data", 0, NULL, 0, NULL},  {"--help", 1, NULL, 0, NULL}};
+                      {"--data", 0, NULL, 0, NULL},  {"--registry", 0, NULL, 0, NULL},
+                      {"--help", 1, NULL, 0, NULL}};
     size_t n = sizeof o / sizeof o[0];
     unsigned long long iSeed = 1, nMax = 0;
     pa_task *t = NULL;

@@ -64,21 +64,25 @@ int pa_synth_state_agencies(pa_synth_agency **paAgency, size_t *pnAgency, const 
 int pa_synth_task(json_t **ppJson, const pa_synth_task_opts *o)
 {
     static const uint8_t aZero[32];
-    pa_keys zero;
+    pa_keys aNone[3];
     pa_task_build_opts b;
     const char **azId = NULL, **azCounty = NULL;
     int rc = PA_OK;
 
     *ppJson = NULL;
-    memset(&zero, 0, sizeof zero);
+    /* no keys: placeholders, distinct as the task's checks require (the aggregators
+     * must hold independent keys), that nobody holds the secret of */
+    memset(aNone, 0, sizeof aNone);
+    for (int i = 0; i < 3; i++)
+        memset(aNone[i].aPublic, i + 1, sizeof aNone[i].aPublic);
     memset(&b, 0, sizeof b);
     b.zState = o->zState;
     b.zDataDir = o->zDataDir;
     b.zLeaderEndpoint = o->zLeaderEndpoint;
     b.zHelperEndpoint = o->zHelperEndpoint;
-    b.pLeader = o->pLeader ? o->pLeader : &zero;
-    b.pHelper = o->pHelper ? o->pHelper : &zero;
-    b.pCollector = o->pCollector ? o->pCollector : &zero;
+    b.pLeader = o->pLeader ? o->pLeader : &aNone[0];
+    b.pHelper = o->pHelper ? o->pHelper : &aNone[1];
+    b.pCollector = o->pCollector ? o->pCollector : &aNone[2];
     b.nMinAgencies = o->nMinAgencies;
     b.rBudgetRho = o->rBudgetRho;
     b.rRhoState = o->rRhoState;
