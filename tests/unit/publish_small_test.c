@@ -400,22 +400,33 @@ static void test_structural_zeros(void **state)
     free(zTask);
 }
 
+/* The four results of a coverage case (2023-07 state, north, south; 2024-01
+ * state): how many agencies each summed, and which. */
+typedef struct {
+    int anAgency[4];
+    const char *azReported[4];
+} coverage_results;
+
 /* 2023-07: MO005 did not report; 2024-01: all did */
-static void write_coverage_default(void)
+static const coverage_results g_covDefault = {
+    {4, 2, 2, 5},
+    {"[\"MO001\", \"MO002\", \"MO003\", \"MO004\"]", "[\"MO001\", \"MO002\"]", "[\"MO003\", \"MO004\"]",
+     "[\"MO001\", \"MO002\", \"MO003\", \"MO004\", \"MO005\"]"}};
+static const coverage_results *g_pCov = &g_covDefault;
+
+static void write_coverage(const coverage_results *c)
 {
     static const int64_t aT[4] = {5, 1, 2, 0};
-    write_collection_ids("2023-07", "state", 4, 4, "[\"MO001\", \"MO002\", \"MO003\", \"MO004\"]", aT);
-    write_collection_ids("2023-07", "north", 8, 2, "[\"MO001\", \"MO002\"]", aT);
-    write_collection_ids("2023-07", "south", 8, 2, "[\"MO003\", \"MO004\"]", aT);
-    write_collection_ids("2024-01", "state", 4, 5, "[\"MO001\", \"MO002\", \"MO003\", \"MO004\", \"MO005\"]", aT);
+    static const char *const azPeriod[4] = {"2023-07", "2023-07", "2023-07", "2024-01"},
+                             *const azPart[4] = {"state", "north", "south", "state"};
+    for (int i = 0; i < 4; i++)
+        write_collection_ids(azPeriod[i], azPart[i], i == 1 || i == 2 ? 8 : 4, c->anAgency[i], c->azReported[i], aT);
 }
-
-static void (*g_pWriteCoverage)(void) = write_coverage_default;
 
 /* One coverage case: results naming the agencies that reported, with or without
  * data/mo_le_agencies.csv placing them in counties; zTask NULL: the fixture's
  * task (listing its agencies), else a task naming the registry g_pReg; the
- * results g_pWriteCoverage writes. */
+ * results g_pCov. */
 static void coverage_case(const char *zTask, int bCounties, const double aWantLo[4], const double aWantHi[4],
                           const char *const azMissing[4])
 {
@@ -433,7 +444,7 @@ static void coverage_case(const char *zTask, int bCounties, const double aWantLo
         write_file("data/mo_le_agencies.csv", "ori,name,county_fips\nMO001,A PD,29001\nMO002,B PD,29003\n"
                                               "MO005,E PD,29003\nMO003,C PD,29005\nMO004,D PD,29005\n"
                                               "MO009,X PD,29001\n");
-    g_pWriteCoverage();
+    write_coverage(g_pCov);
     run_publish();
     snprintf(zPath, sizeof zPath, "%s/out/table.json", g_dir);
     pRoot = json_load_file(zPath, 0, NULL);
@@ -457,7 +468,7 @@ static void coverage_case(const char *zTask, int bCounties, const double aWantLo
     /* table.csv's last two columns: the range (of the default results' counts) */
     snprintf(zPath, sizeof zPath, "%s/out/table.csv", g_dir);
     z = slurp(zPath);
-    if (g_pWriteCoverage == write_coverage_default) {
+    if (g_pCov == &g_covDefault) {
         snprintf(zWant, sizeof zWant, ",4,5,%.4f,%.4f\n", aWantLo[0], aWantHi[0]);
         assert_non_null(strstr(z, zWant));
         /* 2024-01: 5 reported of 5 listed (of 6 when the registry enrolled MO006 then) */
@@ -555,14 +566,10 @@ static void test_coverage_registry(void **state)
 }
 
 /* every enrolled agency reports: MO001 (north), MO003 and MO004 (south) */
-static void write_coverage_all(void)
-{
-    static const int64_t aT[4] = {5, 1, 2, 0};
-    write_collection_ids("2023-07", "state", 4, 3, "[\"MO001\", \"MO003\", \"MO004\"]", aT);
-    write_collection_ids("2023-07", "north", 8, 1, "[\"MO001\"]", aT);
-    write_collection_ids("2023-07", "south", 8, 2, "[\"MO003\", \"MO004\"]", aT);
-    write_collection_ids("2024-01", "state", 4, 3, "[\"MO001\", \"MO003\", \"MO004\"]", aT);
-}
+static const coverage_results g_covAll = {
+    {3, 1, 2, 3},
+    {"[\"MO001\", \"MO003\", \"MO004\"]", "[\"MO001\"]", "[\"MO003\", \"MO004\"]",
+     "[\"MO001\", \"MO003\", \"MO004\"]"}};
 
 /* A registry task's partition also holds counties where no agency is enrolled:
  * north is Adair and Andrew, and only MO001 (Adair) is enrolled.  Every agency
@@ -579,9 +586,9 @@ static void test_coverage_registry_county_without_agency(void **state)
     (void)state;
 
     g_pReg = r;
-    g_pWriteCoverage = write_coverage_all;
+    g_pCov = &g_covAll;
     coverage_case(zTask, 0, aShare, aShare, azMiss);
-    g_pWriteCoverage = write_coverage_default;
+    g_pCov = &g_covDefault;
     g_pReg = NULL;
     free(zTask);
     pa_registry_free(r);
