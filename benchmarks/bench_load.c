@@ -248,6 +248,7 @@ void pa_bench_load(pa_bench *b)
     snprintf(zExeDir, sizeof zExeDir, "%s", zExe);
     snprintf(zExe + strlen(zExe), sizeof zExe - strlen(zExe), "/privagg");
     memset(&so, 0, sizeof so);
+    so.bAgenciesInTask = 1; /* t->aAgency, keys/agencies/ */
     so.zDir = zDir;
     so.zDataDir = PA_SOURCE_DIR "/data";
     so.nMinAgencies = 10;

@@ -592,20 +592,29 @@ static int publish_and_audit(const pa_demo_opts *o, const pa_task *t, const pa_r
     return rc;
 }
 
-/* The agencies that submit: the registry's (all enrolled from PA_PERIOD_FIRST in
- * a deployment of pa_demo_setup), or the task's when it lists them. */
-static int demo_synth(pa_synth **ppSynth, const pa_task *t, const pa_registry *pReg, const char *zDataDir)
+/* The agencies that submit in zPeriod: those the registry holds (enrolled, not
+ * revoked) for it — all of them, from PA_PERIOD_FIRST, in a deployment of
+ * pa_demo_setup, but a reused deployment may have enrolled or revoked agencies
+ * since — or the task's when it lists them.  *ppSynth is replaced. */
+static int demo_synth(pa_synth **ppSynth, const pa_task *t, const pa_registry *pReg, const char *zDataDir,
+                      const char *zPeriod)
 {
     const char **azId;
-    size_t n = pReg ? pa_registry_agency_count(pReg) : 0;
+    size_t n = 0;
     int rc;
 
+    pa_synth_free(*ppSynth);
+    *ppSynth = NULL;
     if (pReg == NULL)
         return pa_synth_new(ppSynth, t, zDataDir, 2026);
-    if ((azId = calloc(n + 1, sizeof *azId)) == NULL)
+    if ((azId = calloc(pa_registry_agency_count(pReg) + 1, sizeof *azId)) == NULL)
         return pa_fail(PA_ENOMEM, "demo: out of memory");
-    for (size_t i = 0; i < n; i++)
-        azId[i] = pa_registry_agency_id(pReg, i);
+    for (size_t i = 0; i < pa_registry_agency_count(pReg); i++) {
+        pa_reg_agency x;
+        pa_registry_lookup(pReg, pa_registry_agency_id(pReg, i), zPeriod, &x);
+        if (x.eStatus == PA_REG_ACTIVE)
+            azId[n++] = pa_registry_agency_id(pReg, i);
+    }
     rc = pa_synth_new_agencies(ppSynth, t, azId, n, zDataDir, 2026);
     free(azId);
     return rc;
@@ -659,8 +668,8 @@ int pa_demo_run(const pa_demo_opts *o)
     if (rc == PA_OK && pReg != NULL)
         rc = pa_registry_check_task(pReg, t);
     setup.bAgenciesInTask = t != NULL && !t->bRegistry; /* a deployment made before may be of either form */
-    if (rc == PA_OK)
-        rc = demo_synth(&s, t, pReg, o->setup.zDataDir);
+    if (rc == PA_OK && pReg == NULL)
+        rc = demo_synth(&s, t, NULL, o->setup.zDataDir, NULL);
     if (rc == PA_OK) {
         char zOffenses[4096];
         snprintf(zOffenses, sizeof zOffenses, "%s/nibrs_offense_buckets.csv", o->setup.zDataDir);
@@ -687,7 +696,10 @@ int pa_demo_run(const pa_demo_opts *o)
         memset(aTrue, 0, t->nCell * sizeof *aTrue);
         fprintf(stderr, "[3/5] %s: synthetic incident exports; every agency reads its export (privagg submit "
                         "--records), shards its counts, seals the shares, signs, uploads\n", zPeriod);
-        rc = submit_month(o, &setup, t, pReg, s, pMap, zCa, zPeriod, aTrue, &tSubmit);
+        if (pReg != NULL)
+            rc = demo_synth(&s, t, pReg, o->setup.zDataDir, zPeriod);
+        if (rc == PA_OK)
+            rc = submit_month(o, &setup, t, pReg, s, pMap, zCa, zPeriod, aTrue, &tSubmit);
         if (rc != PA_OK)
             break;
         fprintf(stderr, "[4/5] %s: aggregating (leader and helper verify every proof) and releasing "
