@@ -31,7 +31,7 @@ bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 NAG=16   # cell 30 holds 2^i: at most 65535 per cell
-"$PRIVAGG" demo --setup-only --agencies $NAG --min-agencies 3 --out "$T/d" --data "$DATA" >/dev/null \
+"$PRIVAGG" demo --setup-only --agencies-in-task --agencies $NAG --min-agencies 3 --out "$T/d" --data "$DATA" >/dev/null \
   || { echo "FAIL: setup"; exit 1; }
 D=$T/d
 sed -i 's/"mechanism": "discrete_gaussian"/"mechanism": "none"/' "$D/task.json"
