@@ -30,18 +30,17 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void pa_bench_collect_year(pa_bench *b, const pa_task *t, const char *zDir, const char *zCa, size_t nMonths,
-                           int bStateOnly)
+void pa_bench_collect_year(pa_bench *b, pa_bench_nodes *pNodes, size_t nMonths, int bStateOnly)
 {
-    char zKey[4096], zParams[128], (*azPeriod)[8] = calloc(nMonths ? nMonths : 1, sizeof *azPeriod);
+    const pa_task *t = pNodes->t;
+    char zParams[128], (*azPeriod)[8] = calloc(nMonths ? nMonths : 1, sizeof *azPeriod);
     size_t nPerMonth = bStateOnly ? 1 : 1 + t->nPartition, n = nMonths * nPerMonth;
     pa_client_batch *aBatch = calloc(n ? n : 1, sizeof *aBatch);
     double *aLatency = calloc(n ? n : 1, sizeof *aLatency);
     pa_http_client_opts co = {0};
     pa_keys k;
 
-    snprintf(zKey, sizeof zKey, "%s/keys/collector.key", zDir);
-    if (azPeriod == NULL || aBatch == NULL || aLatency == NULL || pa_keys_read_private(&k, zKey) != PA_OK) {
+    if (azPeriod == NULL || aBatch == NULL || aLatency == NULL || pa_bench_nodes_collector(pNodes, &k) != PA_OK) {
         pa_bench_fail(b, "network", "collection set-up: %s", pa_error_detail());
         goto done;
     }
@@ -51,7 +50,7 @@ void pa_bench_collect_year(pa_bench *b, const pa_task *t, const char *zDir, cons
         aBatch[i].zPeriod = azPeriod[i / nPerMonth];
         aBatch[i].zPartition = j == 0 ? "state" : t->aPartition[j - 1].zName;
     }
-    co.ca_file = zCa;
+    co.ca_file = pNodes->zCa;
     double t0 = pa_bench_now_s();
     int rc = pa_client_collect_many(&co, t, &k, aBatch, n, COLLECTORS, 120, NULL, NULL, aLatency);
     double tYear = pa_bench_now_s() - t0;

@@ -76,37 +76,6 @@ static void load_period(char zOut[8], size_t iMonth)
     snprintf(zOut, 8, "%04u-%02u", (unsigned)(2024 + iMonth / 12) % 10000, (unsigned)(iMonth % 12 + 1));
 }
 
-typedef struct {
-    const pa_task *t;
-    const pa_synth *s;
-    pa_keys *aKeys; /* by task agency index */
-} load_make;
-
-/* Report i: agency i mod 646 for month i / 646, sealed beforehand on two threads
- * (sharding is each agency's work on its own machine, not the leader's). */
-typedef struct {
-    load_make *m;
-    uint8_t **apMsg;
-    size_t *anMsg, n, iFirst;
-    atomic_size_t *pMissing;
-} seal_work;
-
-static void *seal_reports(void *p)
-{
-    seal_work *w = p;
-    const pa_task *t = w->m->t;
-    uint64_t a[270];
-    char zPeriod[8];
-    for (size_t i = w->iFirst; i < w->n; i += 2) {
-        size_t iAgency = i % t->nAgency;
-        load_period(zPeriod, i / t->nAgency);
-        if (t->nCell != 270 || pa_synth_counts(w->m->s, &t->aAgency[iAgency], zPeriod, a) != PA_OK ||
-            pa_submit_report(t, &w->m->aKeys[iAgency], zPeriod, a, 270, &w->apMsg[i], &w->anMsg[i]) != PA_OK)
-            atomic_fetch_add(w->pMissing, 1);
-    }
-    return NULL;
-}
-
 /* Oversized and garbage bodies posted in turn until told to stop. */
 typedef struct {
     const char *zUrl, *zCa;
@@ -214,14 +183,10 @@ static int check_month(void *pCtx, size_t i, const pa_collection *pColl)
 
 void pa_bench_load(pa_bench *b)
 {
-    char zDir[] = "/tmp/privagg_load_XXXXXX", zExe[PATH_MAX], zExeDir[PATH_MAX], zPath[PATH_MAX + 64];
-    char zCa[PATH_MAX + 64], zUrl[700], zHex[65], zSlowOut[PATH_MAX + 64], zParams[160];
+    char zUrl[700], zHex[65], zSlowOut[PATH_MAX + 64], zParams[160];
     char (*azPeriod)[8] = NULL;
-    pa_demo_setup_opts so;
-    pa_demo_servers srv = {0, 0};
-    pa_task *t = NULL;
-    pa_synth *s = NULL;
-    pa_keys *aKeys = NULL, collector;
+    pa_bench_nodes n;
+    pa_keys collector;
     pa_http_client *c = NULL;
     pa_http_client_opts co = {0};
     pa_bench_loader l;
@@ -234,109 +199,56 @@ void pa_bench_load(pa_bench *b)
     size_t nReports = pa_bench_quick(b) ? QUICK_REPORTS : LOAD_REPORTS;
     double rBound = (pa_bench_quick(b) ? QUICK_LEADER_RSS_BOUND_MB : LEADER_RSS_BOUND_MB) * RSS_FACTOR;
     pa_bench_rss_watch rw;
-    ssize_t k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
 
     memset(&l, 0, sizeof l);
     memset(&aw, 0, sizeof aw);
     memset(&rw, 0, sizeof rw);
-    if (k <= 0 || mkdtemp(zDir) == NULL) {
-        pa_bench_fail(b, "load", "set-up: no executable path or temporary folder");
-        return;
-    }
-    zExe[k] = '\0';
-    *strrchr(zExe, '/') = '\0';
-    snprintf(zExeDir, sizeof zExeDir, "%s", zExe);
-    snprintf(zExe + strlen(zExe), sizeof zExe - strlen(zExe), "/privagg");
-    memset(&so, 0, sizeof so);
-    so.bAgenciesInTask = 1; /* t->aAgency, keys/agencies/ */
-    so.zDir = zDir;
-    so.zDataDir = PA_SOURCE_DIR "/data";
-    so.nMinAgencies = 10;
-    so.rBudgetRho = 1.0;
-    so.rRhoState = 0.5;
-    so.rRhoPartition = 0.5;
-    so.nLeaderPort = pa_demo_free_port();
-    so.nHelperPort = pa_demo_free_port();
-    snprintf(zPath, sizeof zPath, "%s/task.json", zDir);
-    snprintf(zCa, sizeof zCa, "%s/tls/cert.pem", zDir);
-    snprintf(zSlowOut, sizeof zSlowOut, "%s/slow.out", zDir);
-    if (pa_demo_setup(&so) != PA_OK || pa_bench_node_config(zDir, "leader", NULL, 0, 256) != PA_OK ||
-        pa_task_load(&t, zPath) != PA_OK || pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK) {
+    if (pa_bench_nodes_init(&n, b, "load", "load") != PA_OK || pa_bench_nodes_deploy(&n) != PA_OK)
+        goto done;
+    if (pa_bench_node_config(n.zDir, "leader", NULL, 0, 256) != PA_OK) {
         pa_bench_fail(b, "load", "set-up failed: %s", pa_error_detail());
         goto done;
     }
-    if ((aKeys = calloc(t->nAgency, sizeof *aKeys)) == NULL) {
-        pa_bench_fail(b, "load", "out of memory");
+    if (pa_bench_nodes_load(&n) != PA_OK || pa_bench_nodes_keys(&n) != PA_OK ||
+        pa_bench_nodes_seal(&n, nReports, load_period) != PA_OK)
         goto done;
-    }
-    for (size_t i = 0; i < t->nAgency; i++) {
-        snprintf(zPath, sizeof zPath, "%s/keys/agencies/%s.key", zDir, t->aAgency[i].zId);
-        if (pa_keys_read_private(&aKeys[i], zPath) != PA_OK) {
-            pa_bench_fail(b, "load", "agency key: %s", pa_error_detail());
-            goto done;
-        }
-    }
-    nMonth = (nReports + t->nAgency - 1) / t->nAgency;
-    l.n = nReports;
-    l.apMsg = calloc(l.n, sizeof *l.apMsg);
-    l.anMsg = calloc(l.n, sizeof *l.anMsg);
-    if (l.apMsg == NULL || l.anMsg == NULL) {
-        pa_bench_fail(b, "load", "out of memory");
+    snprintf(zSlowOut, sizeof zSlowOut, "%s/slow.out", n.zDir);
+    nMonth = (nReports + n.t->nAgency - 1) / n.t->nAgency;
+    pa_bench_nodes_loader(&n, &l, AGENCIES_AT_ONCE);
+    if (pa_bench_nodes_start(&n, "helper", 1) != PA_OK || pa_bench_nodes_start(&n, "leader", 1) != PA_OK)
         goto done;
-    }
-    {
-        load_make m = {t, s, aKeys};
-        atomic_size_t nMissing = 0;
-        pthread_t aSeal[2];
-        seal_work aWork[2] = {{&m, l.apMsg, l.anMsg, l.n, 0, &nMissing}, {&m, l.apMsg, l.anMsg, l.n, 1, &nMissing}};
-        for (int i = 0; i < 2; i++)
-            pthread_create(&aSeal[i], NULL, seal_reports, &aWork[i]);
-        for (int i = 0; i < 2; i++)
-            pthread_join(aSeal[i], NULL);
-        if (atomic_load(&nMissing)) {
-            pa_bench_fail(b, "load", "%zu reports could not be made: %s", atomic_load(&nMissing), pa_error_detail());
-            goto done;
-        }
-    }
-    if (pa_demo_start(&srv, zExe, zDir) != PA_OK) {
-        pa_bench_fail(b, "load", "servers: %s", pa_error_detail());
-        goto done;
-    }
-    co.ca_file = zCa;
+    co.ca_file = n.zCa;
     if (pa_http_client_new(&c, &co) != PA_OK) {
         pa_bench_fail(b, "load", "client: %s", pa_error_detail());
         goto done;
     }
 
-    int aiPid[2] = {srv.iLeaderPid, srv.iHelperPid};
+    int aiPid[2] = {n.aiPid[0][0], n.aiPid[1][0]};
     pa_bench_rss_watch_start(&rw, aiPid, 2);
     /* the attack first: the agencies start against 600 slow sockets already open */
     int bAttack = getenv("PA_BENCH_LOAD_ATTACK") == NULL || strcmp(getenv("PA_BENCH_LOAD_ATTACK"), "0") != 0;
     int nOpenAtStart = 0, nOpenAtEnd = 0, nOpened0 = 0, nOpened1 = 0;
     if (bAttack) {
-        iAttacker = start_attacker(zExeDir, so.nLeaderPort, 3600, zSlowOut);
+        iAttacker = start_attacker(n.zExeDir, n.so.nLeaderPort, 3600, zSlowOut);
         if (iAttacker < 0) {
-            pa_bench_fail(b, "load", "%s/pa_slow_clients is not built", zExeDir);
+            pa_bench_fail(b, "load", "%s/pa_slow_clients is not built", n.zExeDir);
             goto done;
         }
         for (int i = 0; i < 300 && attacker_open(zSlowOut, NULL) < SLOW_SOCKETS * 9 / 10; i++)
             usleep(100000);
         nOpenAtStart = attacker_open(zSlowOut, &nOpened0);
     }
-    sodium_bin2hex(zHex, sizeof zHex, t->aTaskId, 32);
-    snprintf(zUrl, sizeof zUrl, "%s/tasks/%s/reports", t->leader.zEndpoint, zHex);
+    sodium_bin2hex(zHex, sizeof zHex, n.t->aTaskId, 32);
+    snprintf(zUrl, sizeof zUrl, "%s/tasks/%s/reports", n.t->leader.zEndpoint, zHex);
     aw.zUrl = zUrl;
-    aw.zCa = zCa;
+    aw.zCa = n.zCa;
     aw.pbStop = &bStop;
     for (int i = 0; bAttack && i < ABUSERS; i++)
         if (pthread_create(&aAbuser[nAbuser], NULL, abuse, &aw) == 0)
             nAbuser++;
 
-    l.t = t;
-    l.zCa = zCa;
-    l.nClients = AGENCIES_AT_ONCE;
     double t0 = pa_bench_now_s();
-    double cpuL0 = pa_bench_process_cpu_s(srv.iLeaderPid), cpuH0 = pa_bench_process_cpu_s(srv.iHelperPid);
+    double cpuL0 = pa_bench_nodes_cpu_s(&n, 0), cpuH0 = pa_bench_nodes_cpu_s(&n, 1);
     pa_bench_loader_run(&l);
     double tUpload = pa_bench_now_s() - t0;
     if (bAttack)
@@ -348,18 +260,15 @@ void pa_bench_load(pa_bench *b)
     size_t nAcked = atomic_load(&l.nAcked);
 
     /* the aggregation finishes (the attack goes on) */
-    long nAggregated = 0;
-    double tEnd = pa_bench_now_s() + 300;
-    while (pa_bench_now_s() < tEnd && pa_bench_child_alive(srv.iLeaderPid)) {
-        nAggregated = pa_bench_leader_counter(c, t->leader.zEndpoint, "privagg_reports_total{outcome=\"accepted\"}");
-        if (nAggregated >= (long)nAcked)
-            break;
-        usleep(50000);
-    }
-    double tAgg = pa_bench_now_s() - t0;
-    double cpuL = pa_bench_process_cpu_s(srv.iLeaderPid) - cpuL0, cpuH = pa_bench_process_cpu_s(srv.iHelperPid) - cpuH0;
-    int bLeader = pa_bench_child_alive(srv.iLeaderPid), bHelper = pa_bench_child_alive(srv.iHelperPid);
-    double rssL = pa_bench_peak_rss_mb(srv.iLeaderPid), rssH = pa_bench_peak_rss_mb(srv.iHelperPid);
+    pa_bench_agg_watch w = {c, n.t->leader.zEndpoint, (long)nAcked, pa_bench_now_s() + 300, n.aiPid[0][0], 50,
+                            0, 0, 0, 0};
+    if (nAcked > 0)
+        pa_bench_agg_watch_run(&w);
+    long nAggregated = w.nDone;
+    double tAgg = (w.tLast > 0 ? w.tLast : pa_bench_now_s()) - t0;
+    double cpuL = pa_bench_nodes_cpu_s(&n, 0) - cpuL0, cpuH = pa_bench_nodes_cpu_s(&n, 1) - cpuH0;
+    int bLeader = pa_bench_nodes_alive(&n, 0), bHelper = pa_bench_nodes_alive(&n, 1);
+    double rssL = pa_bench_nodes_peak_rss_mb(&n, 0), rssH = pa_bench_nodes_peak_rss_mb(&n, 1);
     pa_bench_rss_watch_stop(&rw);
     if (iAttacker > 0) {
         kill(iAttacker, SIGTERM);
@@ -379,8 +288,8 @@ void pa_bench_load(pa_bench *b)
     aBatch = calloc(nMonth, sizeof *aBatch);
     anWant = calloc(nMonth, sizeof *anWant);
     anSent = calloc(nMonth, sizeof *anSent);
-    snprintf(zPath, sizeof zPath, "%s/keys/collector.key", zDir);
-    if (azPeriod == NULL || aBatch == NULL || anWant == NULL || anSent == NULL || pa_keys_read_private(&collector, zPath) != PA_OK) {
+    if (azPeriod == NULL || aBatch == NULL || anWant == NULL || anSent == NULL ||
+        pa_bench_nodes_collector(&n, &collector) != PA_OK) {
         pa_bench_fail(b, "load", "collection set-up: %s", pa_error_detail());
         goto done;
     }
@@ -391,11 +300,11 @@ void pa_bench_load(pa_bench *b)
         aBatch[i].zPartition = "state";
     }
     for (size_t i = 0; i < l.n; i++) {
-        anWant[i / t->nAgency] += l.abAcked[i];
-        anSent[i / t->nAgency]++;
+        anWant[i / n.t->nAgency] += l.abAcked[i];
+        anSent[i / n.t->nAgency]++;
     }
     month_check mc = {anWant, anSent, 0};
-    int rcColl = pa_client_collect_many(&co, t, &collector, aBatch, nMonth, 4, 120, check_month, &mc, NULL);
+    int rcColl = pa_client_collect_many(&co, n.t, &collector, aBatch, nMonth, 4, 120, check_month, &mc, NULL);
     if (rcColl != PA_OK || mc.nWrong)
         pa_bench_fail(b, "load", "collection: %s (%zu months with wrong counts)", pa_error_detail(), mc.nWrong);
     if (atomic_load(&l.nFailed))
@@ -456,23 +365,12 @@ done:
     }
     if (bCollector)
         pa_keys_wipe(&collector);
-    pa_demo_stop(&srv);
+    pa_bench_nodes_stop(&n);
     pa_http_client_free(&c);
-    for (size_t i = 0; l.apMsg && i < l.n; i++)
-        free(l.apMsg[i]);
-    free(l.apMsg);
-    free(l.anMsg);
     pa_bench_loader_free(&l);
-    for (size_t i = 0; aKeys && t && i < t->nAgency; i++)
-        pa_keys_wipe(&aKeys[i]);
-    free(aKeys);
     free(azPeriod);
     free(aBatch);
     free(anWant);
     free(anSent);
-    pa_synth_free(s);
-    pa_task_free(t);
-    snprintf(zPath, sizeof zPath, "rm -rf %s", zDir);
-    if (system(zPath) != 0)
-        fprintf(stderr, "bench load: could not remove %s\n", zDir);
+    pa_bench_nodes_free(&n);
 }

@@ -179,34 +179,20 @@ done:
     return rc;
 }
 
-/* The demo's deployment folder, its task replaced by the national one. */
-static int national_setup(const char *zDir, size_t nAgency, pa_demo_setup_opts *so, pa_keys **paKeys,
-                          size_t *pnKeys, size_t *pnCounty, size_t *pnState)
+/* The demo's deployment folder, its task replaced by the national one; the
+ * agency keys go to n->aKeys. */
+static int national_task(pa_bench_nodes *n, size_t nAgency, size_t *pnCounty, size_t *pnState)
 {
-    char zPath[PATH_MAX + 64];
     json_t *pTask = NULL, *pAgencies = NULL, *pPartitions = NULL;
     json_error_t e;
 
-    memset(so, 0, sizeof *so);
-    so->bAgenciesInTask = 1; /* t->aAgency, keys/agencies/ */
-    so->zDir = zDir;
-    so->zDataDir = PA_SOURCE_DIR "/data";
-    so->nAgencies = 10;
-    so->nMinAgencies = 10;
-    so->rBudgetRho = 1.0;
-    so->rRhoState = 0.5;
-    so->rRhoPartition = 0.5;
-    so->nLeaderPort = pa_demo_free_port();
-    so->nHelperPort = pa_demo_free_port();
-    PA_GUARD(pa_demo_setup(so));
     size_t nMinState = SIZE_MAX;
-    PA_GUARD(national_parties(so->zDataDir, nAgency, &pAgencies, &pPartitions, paKeys, pnKeys, pnCounty,
+    PA_GUARD(national_parties(n->so.zDataDir, nAgency, &pAgencies, &pPartitions, &n->aKeys, &n->nKeys, pnCounty,
                               pnState, &nMinState));
-    snprintf(zPath, sizeof zPath, "%s/task.json", zDir);
-    if ((pTask = json_load_file(zPath, 0, &e)) == NULL) {
+    if ((pTask = json_load_file(n->zTask, 0, &e)) == NULL) {
         json_decref(pAgencies);
         json_decref(pPartitions);
-        return pa_fail(PA_EDECODE, "%s: %s", zPath, e.text);
+        return pa_fail(PA_EDECODE, "%s: %s", n->zTask, e.text);
     }
     json_object_set_new(pTask, "name", json_string("United States monthly incidents by offense, immigration "
                                                    "status and role (synthetic agencies)"));
@@ -215,62 +201,16 @@ static int national_setup(const char *zDir, size_t nAgency, pa_demo_setup_opts *
     /* 10 as in the default task; fewer only when a state has fewer agencies (--quick: Delaware) */
     json_object_set_new(json_object_get(pTask, "batching"), "min_agencies",
                         json_integer((json_int_t)(nMinState < 10 ? nMinState : 10)));
-    int rc = json_dump_file(pTask, zPath, JSON_INDENT(1)) == 0 ? PA_OK : pa_fail(PA_EIO, "%s: cannot write", zPath);
+    int rc = json_dump_file(pTask, n->zTask, JSON_INDENT(1)) == 0 ? PA_OK
+                                                                  : pa_fail(PA_EIO, "%s: cannot write", n->zTask);
     json_decref(pTask);
     return rc;
 }
 
-typedef struct {
-    const pa_task *t;
-    const pa_synth *s;
-    const pa_keys *aKeys;
-    uint8_t **apMsg;
-    size_t *anMsg, n, iFirst, nStep;
-    atomic_size_t *pMissing;
-} seal_work;
-
-static void *seal_reports(void *p)
+/* One month for every agency: pa_bench_period month PERIOD_MONTH. */
+static void national_period(char zOut[8], size_t iMonth)
 {
-    seal_work *m = p;
-    uint64_t a[270];
-    char zPeriod[8];
-    pa_bench_period(zPeriod, PERIOD_MONTH);
-    for (size_t k = m->iFirst; k < m->n; k += m->nStep) {
-        const pa_task_agency *pA = pa_task_find_agency(m->t, m->aKeys[k].zId);
-        if (pA == NULL || m->t->nCell != 270 || pa_synth_counts(m->s, pA, zPeriod, a) != PA_OK ||
-            pa_submit_report(m->t, &m->aKeys[k], zPeriod, a, 270, &m->apMsg[k], &m->anMsg[k]) != PA_OK)
-            atomic_fetch_add(m->pMissing, 1);
-    }
-    return NULL;
-}
-
-/* Polls the leader's count of aggregated reports: the time of the first and of reaching nTarget. */
-typedef struct {
-    pa_http_client *c;
-    const char *zLeader;
-    atomic_long nTarget; /* 0 until the upload is over */
-    double tFirst, tLast, tDeadline;
-    long nFirst, nDone;
-} agg_watch;
-
-static void *watch_aggregation(void *p)
-{
-    agg_watch *w = p;
-    while (pa_bench_now_s() < w->tDeadline) {
-        long v = pa_bench_leader_counter(w->c, w->zLeader, "privagg_reports_total{outcome=\"accepted\"}");
-        long nTarget = atomic_load(&w->nTarget);
-        if (v > 0 && w->tFirst == 0) {
-            w->tFirst = pa_bench_now_s();
-            w->nFirst = v;
-        }
-        w->nDone = v;
-        if (nTarget > 0 && v >= nTarget) {
-            w->tLast = pa_bench_now_s();
-            break;
-        }
-        usleep(20000);
-    }
-    return NULL;
+    pa_bench_period(zOut, PERIOD_MONTH + iMonth);
 }
 
 /* Each release must count exactly the acknowledged agencies and reports of its batch. */
@@ -301,163 +241,72 @@ static double file_mb(const char *zDir, const char *zName)
     return stat(zPath, &st) == 0 ? (double)st.st_size / 1e6 : 0;
 }
 
-/* The server processes: nWorkers per role sharing one port (reuse_port) and one store. */
-#define MAX_WORKERS 4
-typedef struct {
-    int nWorkers;
-    int aiPid[2][MAX_WORKERS]; /* [0] leaders, [1] helpers */
-} fleet;
-
-static int fleet_start(fleet *f, const char *zExe, const char *zDir)
-{
-    static const char *const azRole[2] = {"helper", "leader"};
-    for (int r = 0; r < 2; r++)
-        for (int i = 0; i < f->nWorkers; i++) {
-            pa_demo_servers one = {0, 0};
-            int rc = pa_demo_start_role(&one, zExe, zDir, azRole[r]);
-            f->aiPid[r == 0 ? 1 : 0][i] = r == 0 ? one.iHelperPid : one.iLeaderPid;
-            if (rc != PA_OK)
-                return rc;
-        }
-    return PA_OK;
-}
-
-static void fleet_stop(fleet *f)
-{
-    for (int r = 0; r < 2; r++)
-        for (int i = 0; i < f->nWorkers; i++) {
-            pa_demo_servers one = {r == 0 ? f->aiPid[0][i] : 0, r == 1 ? f->aiPid[1][i] : 0};
-            pa_demo_stop(&one);
-            f->aiPid[r][i] = 0;
-        }
-}
-
-static double fleet_cpu_s(const fleet *f, int iRole)
-{
-    double r = 0;
-    for (int i = 0; i < f->nWorkers; i++)
-        r += pa_bench_process_cpu_s(f->aiPid[iRole][i]);
-    return r;
-}
-
-static double fleet_peak_rss_mb(const fleet *f, int iRole)
-{
-    double r = 0;
-    for (int i = 0; i < f->nWorkers; i++) {
-        double v = pa_bench_peak_rss_mb(f->aiPid[iRole][i]);
-        r = v > r ? v : r;
-    }
-    return r;
-}
-
-static int fleet_alive(const fleet *f)
-{
-    for (int r = 0; r < 2; r++)
-        for (int i = 0; i < f->nWorkers; i++)
-            if (!pa_bench_child_alive(f->aiPid[r][i]))
-                return 0;
-    return 1;
-}
-
 void pa_bench_national(pa_bench *b)
 {
-    char zDir[] = "/tmp/privagg_national_XXXXXX", zExe[PATH_MAX], zPath[PATH_MAX + 64], zCa[PATH_MAX + 64];
     char zParams[160], zWhat[64], zPeriod[8];
-    pa_demo_setup_opts so;
-    fleet srv;
-    pa_task *t = NULL;
-    pa_synth *s = NULL;
-    pa_keys *aKeys = NULL, collector;
+    pa_bench_nodes n;
+    pa_keys collector;
     pa_http_client *c = NULL;
     pa_http_client_opts co = {0};
     pa_bench_loader l;
     pa_bench_rss_watch rw;
     pa_client_batch *aBatch = NULL;
-    size_t nKeys = 0, nCounty = 0, nState = 0, *anWant = NULL;
+    size_t nCounty = 0, nState = 0, *anWant = NULL;
     double *aCollLatency = NULL;
-    atomic_size_t nMissing = 0;
-    pthread_t aThread[2], watcher;
+    pthread_t watcher;
     int bWatcher = 0, bCollector = 0;
     size_t nAgency = pa_bench_quick(b) ? QUICK_AGENCIES : NATIONAL_AGENCIES;
     const char *zLeaderStore = getenv("PA_BENCH_LEADER_STORE"), *zHelperStore = getenv("PA_BENCH_HELPER_STORE");
     char zBackend[64];
-    ssize_t k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
+    int nWorkers = getenv("PA_BENCH_WORKERS") ? (int)strtol(getenv("PA_BENCH_WORKERS"), NULL, 10) : 1;
 
     memset(&l, 0, sizeof l);
     memset(&rw, 0, sizeof rw);
-    memset(&srv, 0, sizeof srv);
-    srv.nWorkers = getenv("PA_BENCH_WORKERS") ? (int)strtol(getenv("PA_BENCH_WORKERS"), NULL, 10) : 1;
-    if (srv.nWorkers < 1 || srv.nWorkers > MAX_WORKERS)
-        srv.nWorkers = 1;
+    if (nWorkers < 1 || nWorkers > PA_BENCH_MAX_WORKERS)
+        nWorkers = 1;
     snprintf(zBackend, sizeof zBackend, "%s, %d worker%s per role",
-             zLeaderStore && strncmp(zLeaderStore, "postgresql://", 13) == 0 ? "PostgreSQL" : "SQLite", srv.nWorkers,
-             srv.nWorkers > 1 ? "s" : "");
+             zLeaderStore && strncmp(zLeaderStore, "postgresql://", 13) == 0 ? "PostgreSQL" : "SQLite", nWorkers,
+             nWorkers > 1 ? "s" : "");
     if (getenv("PA_BENCH_AGENCIES"))
         nAgency = (size_t)strtoull(getenv("PA_BENCH_AGENCIES"), NULL, 10);
-    if (k <= 0 || mkdtemp(zDir) == NULL) {
-        pa_bench_fail(b, "national", "set-up: no executable path or temporary folder");
-        return;
-    }
-    zExe[k] = '\0';
-    snprintf(strrchr(zExe, '/') + 1, sizeof zExe - (size_t)(strrchr(zExe, '/') + 1 - zExe), "privagg");
-    snprintf(zPath, sizeof zPath, "%s/task.json", zDir);
-    snprintf(zCa, sizeof zCa, "%s/tls/cert.pem", zDir);
+    if (pa_bench_nodes_init(&n, b, "national", "national") != PA_OK)
+        goto done;
+    n.so.nAgencies = 10;
     pa_bench_period(zPeriod, PERIOD_MONTH);
     double tSetup = pa_bench_now_s();
-    if (national_setup(zDir, nAgency, &so, &aKeys, &nKeys, &nCounty, &nState) != PA_OK ||
-        pa_bench_node_config(zDir, "leader", zLeaderStore, srv.nWorkers > 1, 0) != PA_OK ||
-        pa_bench_node_config(zDir, "helper", zHelperStore, srv.nWorkers > 1, 0) != PA_OK ||
-        pa_task_load(&t, zPath) != PA_OK || pa_synth_new(&s, t, PA_SOURCE_DIR "/data", 9) != PA_OK) {
+    if (pa_bench_nodes_deploy(&n) != PA_OK)
+        goto done;
+    if (national_task(&n, nAgency, &nCounty, &nState) != PA_OK ||
+        pa_bench_node_config(n.zDir, "leader", zLeaderStore, nWorkers > 1, 0) != PA_OK ||
+        pa_bench_node_config(n.zDir, "helper", zHelperStore, nWorkers > 1, 0) != PA_OK) {
         pa_bench_fail(b, "national", "set-up failed: %s", pa_error_detail());
         goto done;
     }
+    if (pa_bench_nodes_load(&n) != PA_OK)
+        goto done;
     double tTask = pa_bench_now_s() - tSetup;
-    l.t = t;
-    l.zCa = zCa;
-    l.n = nKeys;
-    l.nClients = CLIENTS;
-    if (getenv("PA_BENCH_CLIENTS"))
-        l.nClients = (unsigned)strtoul(getenv("PA_BENCH_CLIENTS"), NULL, 10);
-    if (l.nClients < 1 || l.nClients > 256)
-        l.nClients = CLIENTS;
-    l.apMsg = calloc(l.n, sizeof *l.apMsg);
-    l.anMsg = calloc(l.n, sizeof *l.anMsg);
-    if (l.apMsg == NULL || l.anMsg == NULL) {
-        pa_bench_fail(b, "national", "out of memory");
-        goto done;
-    }
     double tSeal = pa_bench_now_s();
-    seal_work aSeal[2] = {{t, s, aKeys, l.apMsg, l.anMsg, l.n, 0, 2, &nMissing},
-                          {t, s, aKeys, l.apMsg, l.anMsg, l.n, 1, 2, &nMissing}};
-    for (int i = 0; i < 2; i++)
-        pthread_create(&aThread[i], NULL, seal_reports, &aSeal[i]);
-    for (int i = 0; i < 2; i++)
-        pthread_join(aThread[i], NULL);
+    if (pa_bench_nodes_seal(&n, n.nKeys, national_period) != PA_OK)
+        goto done;
     tSeal = pa_bench_now_s() - tSeal;
-    if (atomic_load(&nMissing)) {
-        pa_bench_fail(b, "national", "%zu of %zu reports could not be made: %s", atomic_load(&nMissing), l.n,
-                      pa_error_detail());
-        goto done;
-    }
+    unsigned nClients = getenv("PA_BENCH_CLIENTS") ? (unsigned)strtoul(getenv("PA_BENCH_CLIENTS"), NULL, 10) : CLIENTS;
+    pa_bench_nodes_loader(&n, &l, nClients < 1 || nClients > 256 ? CLIENTS : nClients);
     fprintf(stderr, "bench national: %zu agencies in %zu counties, %zu states; task %.1f s, reports sealed in %.1f s "
-                    "(2 threads, not timed below)\n", nKeys, nCounty, nState, tTask, tSeal);
-    if (fleet_start(&srv, zExe, zDir) != PA_OK) {
-        pa_bench_fail(b, "national", "servers: %s", pa_error_detail());
+                    "(2 threads, not timed below)\n", n.nKeys, nCounty, nState, tTask, tSeal);
+    if (pa_bench_nodes_start(&n, "helper", nWorkers) != PA_OK || pa_bench_nodes_start(&n, "leader", nWorkers) != PA_OK)
         goto done;
-    }
-    co.ca_file = zCa;
+    co.ca_file = n.zCa;
     if (pa_http_client_new(&c, &co) != PA_OK) {
         pa_bench_fail(b, "national", "client: %s", pa_error_detail());
         goto done;
     }
 
     /* end to end: upload (aggregation running meanwhile), the rest of the aggregation, collection */
-    agg_watch w = {c, t->leader.zEndpoint, 0, 0, 0, 0, 0, 0};
     double t0 = pa_bench_now_s();
-    double cpuL0 = fleet_cpu_s(&srv, 0), cpuH0 = fleet_cpu_s(&srv, 1);
-    w.tDeadline = t0 + 300;
-    pa_bench_rss_watch_start(&rw, &srv.aiPid[0][0], 2 * MAX_WORKERS);
-    bWatcher = pthread_create(&watcher, NULL, watch_aggregation, &w) == 0;
+    pa_bench_agg_watch w = {c, n.t->leader.zEndpoint, 0, t0 + 300, 0, 20, 0, 0, 0, 0};
+    double cpuL0 = pa_bench_nodes_cpu_s(&n, 0), cpuH0 = pa_bench_nodes_cpu_s(&n, 1);
+    pa_bench_rss_watch_start(&rw, &n.aiPid[0][0], 2 * PA_BENCH_MAX_WORKERS);
+    bWatcher = pthread_create(&watcher, NULL, pa_bench_agg_watch_run, &w) == 0;
     pa_bench_loader_run(&l);
     double tUpload = pa_bench_now_s() - t0;
     size_t nAcked = atomic_load(&l.nAcked);
@@ -474,30 +323,29 @@ void pa_bench_national(pa_bench *b)
     double tAggDone = w.tLast - t0;
 
     /* collection: the national batch and every state, counted against what was acknowledged */
-    aBatch = calloc(1 + t->nPartition, sizeof *aBatch);
-    anWant = calloc(1 + t->nPartition, sizeof *anWant);
-    aCollLatency = calloc(1 + t->nPartition, sizeof *aCollLatency);
-    snprintf(zWhat, sizeof zWhat, "%s/keys/collector.key", zDir);
-    if (aBatch == NULL || anWant == NULL || aCollLatency == NULL || pa_keys_read_private(&collector, zWhat) != PA_OK) {
+    aBatch = calloc(1 + n.t->nPartition, sizeof *aBatch);
+    anWant = calloc(1 + n.t->nPartition, sizeof *anWant);
+    aCollLatency = calloc(1 + n.t->nPartition, sizeof *aCollLatency);
+    if (aBatch == NULL || anWant == NULL || aCollLatency == NULL || pa_bench_nodes_collector(&n, &collector) != PA_OK) {
         pa_bench_fail(b, "national", "collection set-up: %s", pa_error_detail());
         goto done;
     }
     bCollector = 1;
-    for (size_t i = 0; i <= t->nPartition; i++) {
+    for (size_t i = 0; i <= n.t->nPartition; i++) {
         aBatch[i].zPeriod = zPeriod;
-        aBatch[i].zPartition = i == 0 ? "state" : t->aPartition[i - 1].zName;
+        aBatch[i].zPartition = i == 0 ? "state" : n.t->aPartition[i - 1].zName;
     }
     for (size_t i = 0; i < l.n; i++)
         if (l.abAcked[i]) {
-            const pa_task_agency *pA = pa_task_find_agency(t, aKeys[i].zId);
+            const pa_task_agency *pA = pa_task_find_agency(n.t, n.aKeys[i].zId);
             anWant[0]++;
-            for (size_t j = 0; pA && j < t->nPartition; j++)
-                if (strcmp(t->aPartition[j].zName, pA->zPartition) == 0)
+            for (size_t j = 0; pA && j < n.t->nPartition; j++)
+                if (strcmp(n.t->aPartition[j].zName, pA->zPartition) == 0)
                     anWant[1 + j]++;
         }
     release_check rc = {aBatch, anWant, 0};
     double tColl0 = pa_bench_now_s();
-    int rcColl = pa_client_collect_many(&co, t, &collector, aBatch, 1 + t->nPartition, COLLECTORS, 120,
+    int rcColl = pa_client_collect_many(&co, n.t, &collector, aBatch, 1 + n.t->nPartition, COLLECTORS, 120,
                                         check_release, &rc, aCollLatency);
     double tEnd = pa_bench_now_s();
     if (rcColl != PA_OK || rc.nWrong) {
@@ -505,15 +353,15 @@ void pa_bench_national(pa_bench *b)
                       rc.nWrong);
         goto done;
     }
-    double cpuL = fleet_cpu_s(&srv, 0) - cpuL0, cpuH = fleet_cpu_s(&srv, 1) - cpuH0;
-    double rssL = fleet_peak_rss_mb(&srv, 0), rssH = fleet_peak_rss_mb(&srv, 1);
+    double cpuL = pa_bench_nodes_cpu_s(&n, 0) - cpuL0, cpuH = pa_bench_nodes_cpu_s(&n, 1) - cpuH0;
+    double rssL = pa_bench_nodes_peak_rss_mb(&n, 0), rssH = pa_bench_nodes_peak_rss_mb(&n, 1);
     pa_bench_rss_watch_stop(&rw);
-    int bAlive = fleet_alive(&srv);
-    fleet_stop(&srv); /* a graceful stop checkpoints the WAL: the files hold everything */
+    int bAlive = pa_bench_nodes_alive(&n, -1);
+    pa_bench_nodes_stop(&n); /* a graceful stop checkpoints the WAL: the files hold everything */
     if (!bAlive)
         pa_bench_fail(b, "national", "a server died during the run");
-    double mbL = file_mb(zDir, "leader.db") + file_mb(zDir, "leader.db-wal");
-    double mbH = file_mb(zDir, "helper.db") + file_mb(zDir, "helper.db-wal");
+    double mbL = file_mb(n.zDir, "leader.db") + file_mb(n.zDir, "leader.db-wal");
+    double mbH = file_mb(n.zDir, "helper.db") + file_mb(n.zDir, "helper.db-wal");
 
     snprintf(zParams, sizeof zParams, "%zu agencies, %zu counties, %s", nAcked, nCounty, zBackend);
     pa_bench_add(b, "national", "upload", zParams, (double)nAcked / tUpload, "reports/s", NULL);
@@ -525,23 +373,23 @@ void pa_bench_national(pa_bench *b)
         pa_bench_add(b, "national", "aggregation", "first report aggregated to last, during the upload",
                      (double)(w.nDone - w.nFirst) / (w.tLast - w.tFirst), "reports/s", NULL);
     pa_bench_add(b, "national", "aggregation done after", "the upload's start", tAggDone, "s", NULL);
-    snprintf(zWhat, sizeof zWhat, "national + %zu states, %d collectors", t->nPartition, COLLECTORS);
+    snprintf(zWhat, sizeof zWhat, "national + %zu states, %d collectors", n.t->nPartition, COLLECTORS);
     pa_bench_add(b, "national", "collection", zWhat, tEnd - tColl0, "s", NULL);
     pa_bench_add(b, "national", "end to end", zParams, tEnd - t0, "s", zLeaderStore ? "<= 45" : "<= 30");
     double anonL = 0, anonH = 0;
-    for (int i = 0; i < MAX_WORKERS; i++) {
+    for (int i = 0; i < PA_BENCH_MAX_WORKERS; i++) {
         anonL = rw.arPeakAnon[i] > anonL ? rw.arPeakAnon[i] : anonL;
-        anonH = rw.arPeakAnon[MAX_WORKERS + i] > anonH ? rw.arPeakAnon[MAX_WORKERS + i] : anonH;
+        anonH = rw.arPeakAnon[PA_BENCH_MAX_WORKERS + i] > anonH ? rw.arPeakAnon[PA_BENCH_MAX_WORKERS + i] : anonH;
     }
-    snprintf(zWhat, sizeof zWhat, "upload, aggregation, collection; %d process%s", srv.nWorkers,
-             srv.nWorkers > 1 ? "es" : "");
+    snprintf(zWhat, sizeof zWhat, "upload, aggregation, collection; %d process%s", nWorkers,
+             nWorkers > 1 ? "es" : "");
     pa_bench_add(b, "national", "leader CPU per report", zWhat, 1e6 * cpuL / (double)nAcked, "us", NULL);
-    snprintf(zWhat, sizeof zWhat, "aggregation, collection; %d process%s", srv.nWorkers, srv.nWorkers > 1 ? "es" : "");
+    snprintf(zWhat, sizeof zWhat, "aggregation, collection; %d process%s", nWorkers, nWorkers > 1 ? "es" : "");
     pa_bench_add(b, "national", "helper CPU per report", zWhat, 1e6 * cpuH / (double)nAcked, "us", NULL);
-    snprintf(zWhat, sizeof zWhat, "VmHWM%s", srv.nWorkers > 1 ? ", the largest worker" : "");
+    snprintf(zWhat, sizeof zWhat, "VmHWM%s", nWorkers > 1 ? ", the largest worker" : "");
     pa_bench_add(b, "national", "leader peak RSS", zWhat, rssL, "MB", NULL);
     pa_bench_add(b, "national", "helper peak RSS", zWhat, rssH, "MB", NULL);
-    snprintf(zWhat, sizeof zWhat, "RssAnon (no mapped store pages)%s", srv.nWorkers > 1 ? ", the largest worker" : "");
+    snprintf(zWhat, sizeof zWhat, "RssAnon (no mapped store pages)%s", nWorkers > 1 ? ", the largest worker" : "");
     pa_bench_add(b, "national", "leader peak anonymous memory", zWhat, anonL, "MB", NULL);
     pa_bench_add(b, "national", "helper peak anonymous memory", zWhat, anonH, "MB", NULL);
     if (zLeaderStore == NULL) { /* SQLite files; a PostgreSQL database is sized by benchmarks/national-pg.sh */
@@ -554,24 +402,11 @@ done:
     pa_bench_rss_watch_stop(&rw);
     if (bCollector)
         pa_keys_wipe(&collector);
-    fleet_stop(&srv);
+    pa_bench_nodes_stop(&n);
     pa_http_client_free(&c);
-    for (size_t i = 0; l.apMsg && i < l.n; i++)
-        free(l.apMsg[i]);
-    free(l.apMsg);
-    free(l.anMsg);
     pa_bench_loader_free(&l);
-    for (size_t i = 0; aKeys && i < nKeys; i++)
-        pa_keys_wipe(&aKeys[i]);
-    free(aKeys);
     free(aBatch);
     free(anWant);
     free(aCollLatency);
-    pa_synth_free(s);
-    pa_task_free(t);
-    snprintf(zPath, sizeof zPath, "rm -rf %s", zDir);
-    if (getenv("PA_BENCH_KEEP") != NULL)
-        fprintf(stderr, "bench national: PA_BENCH_KEEP: the deployment stays in %s\n", zDir);
-    else if (system(zPath) != 0)
-        fprintf(stderr, "bench national: could not remove %s\n", zDir);
+    pa_bench_nodes_free(&n);
 }

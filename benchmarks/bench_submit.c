@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "privagg/common.h"
 #include "privagg/demo.h"
 #include "privagg/synth.h"
 #include "privagg/task.h"
@@ -119,43 +120,28 @@ static int run_child(const char *zExe, const char *zDir, const char *zId, const 
 
 void pa_bench_submit(pa_bench *b)
 {
-    char zDir[] = "/tmp/privagg_submitbench_XXXXXX", zExe[PATH_MAX], zPath[PATH_MAX + 64], zCsv[PATH_MAX + 64];
-    pa_demo_setup_opts so;
-    pa_task *t = NULL;
+    char zCsv[PATH_MAX + 64];
+    pa_bench_nodes n;
     char *zRows = NULL;
     size_t nRows = 0;
     uint64_t nMonthRows = 0;
-    ssize_t k = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
     uint64_t aWant[2] = {1000000, 10000000};
     size_t nSizes = 2;
 
-    if (k <= 0 || mkdtemp(zDir) == NULL) {
-        pa_bench_fail(b, "submit", "no temporary folder or executable path");
-        return;
-    }
-    zExe[k] = '\0';
-    snprintf(strrchr(zExe, '/') + 1, sizeof zExe - (size_t)(strrchr(zExe, '/') + 1 - zExe), "privagg");
     if (pa_bench_quick(b)) {
         aWant[0] = 100000;
         nSizes = 1;
     }
-    memset(&so, 0, sizeof so);
-    so.bAgenciesInTask = 1; /* t->aAgency, keys/agencies/ */
-    so.zDir = zDir;
-    so.zDataDir = PA_SOURCE_DIR "/data";
-    so.nMinAgencies = 10;
-    so.nLeaderPort = 1;
-    so.nHelperPort = 2;
-    so.rBudgetRho = 1;
-    so.rRhoState = 0.5;
-    so.rRhoPartition = 0.5;
-    so.nAgencies = 0; /* all 646: the month's rows come from every agency */
-    snprintf(zPath, sizeof zPath, "%s/task.json", zDir);
-    if (pa_demo_setup(&so) != 0 || pa_task_load(&t, zPath) != 0 || month_rows(t, &zRows, &nRows, &nMonthRows) != 0) {
+    if (pa_bench_nodes_init(&n, b, "submit", "submitbench") != PA_OK)
+        goto out;
+    n.so.nAgencies = 0; /* all 646: the month's rows come from every agency */
+    if (pa_bench_nodes_deploy(&n) != PA_OK || pa_bench_nodes_load(&n) != PA_OK)
+        goto out;
+    if (month_rows(n.t, &zRows, &nRows, &nMonthRows) != 0) {
         pa_bench_fail(b, "submit", "set-up failed");
         goto out;
     }
-    snprintf(zCsv, sizeof zCsv, "%s/export.csv", zDir);
+    snprintf(zCsv, sizeof zCsv, "%s/export.csv", n.zDir);
     for (size_t i = 0; i < nSizes; i++) {
         uint64_t nBytes = 0;
         double cpu = 0, wall = 0, mb = 0;
@@ -164,7 +150,7 @@ void pa_bench_submit(pa_bench *b)
             pa_bench_fail(b, "submit", "cannot write %s: %s", zCsv, strerror(errno));
             break;
         }
-        if (run_child(zExe, zDir, t->aAgency[0].zId, zCsv, &cpu, &wall, &mb) != 0) {
+        if (run_child(n.zExe, n.zDir, n.t->aAgency[0].zId, zCsv, &cpu, &wall, &mb) != 0) {
             pa_bench_fail(b, "submit", "privagg submit --records --dry-run on %llu rows failed",
                           (unsigned long long)aWant[i]);
             break;
@@ -181,8 +167,5 @@ void pa_bench_submit(pa_bench *b)
     }
 out:
     free(zRows);
-    pa_task_free(t);
-    snprintf(zPath, sizeof zPath, "rm -rf '%s'", zDir);
-    if (system(zPath) != 0)
-        fprintf(stderr, "bench submit: could not remove %s\n", zDir);
+    pa_bench_nodes_free(&n);
 }
