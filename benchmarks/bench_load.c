@@ -18,7 +18,10 @@
  * one report each; the leader's count of aggregated reports must equal the
  * acknowledged uploads), if a legitimate upload failed, if an oversized body was
  * accepted, or if the leader's peak resident memory passed LEADER_RSS_BOUND_MB.
- * Figures: reports/s, p50/p99 upload latency, peak RSS of leader and helper.
+ * Figures: reports/s, p50/p99 upload latency, peak RSS of leader and helper,
+ * and the attacker's slow sockets reopened (a TLS handshake each on the leader)
+ * and refused at accept (the reconnect penalty of engine/http/conn_guard.c) per
+ * second of the upload.
  * --quick: 2,000 reports (the CTest `load`, tests/integration; same mix).
  *
  * The leader's config gets "limits": {"max_per_address": 256}: the 64 agencies
@@ -142,21 +145,24 @@ static int start_attacker(const char *zExeDir, uint16_t port, int nSeconds, cons
     return (int)pid;
 }
 
-/* The attacker's last line: how many sockets it held open (and had opened in all). */
-static int attacker_open(const char *zOut, int *pnOpened)
+/* The attacker's last line: how many sockets it held open (and had opened in all,
+ * and had refused before or in its TLS handshake, e.g. by the reconnect penalty). */
+static int attacker_open(const char *zOut, int *pnOpened, int *pnFailed)
 {
     char zLine[256], zLast[256] = "";
-    int nOpen = 0, nOpened = 0;
+    int nOpen = 0, nOpened = 0, nFailed = 0;
     FILE *f = fopen(zOut, "r");
     if (f == NULL)
         return 0;
     while (fgets(zLine, sizeof zLine, f) != NULL)
         memcpy(zLast, zLine, sizeof zLast);
     fclose(f);
-    if (sscanf(zLast, "t %*d open %d opened %d", &nOpen, &nOpened) != 2)
-        nOpen = nOpened = 0;
+    if (sscanf(zLast, "t %*d open %d opened %d dropped %*d failed %d", &nOpen, &nOpened, &nFailed) != 3)
+        nOpen = nOpened = nFailed = 0;
     if (pnOpened)
         *pnOpened = nOpened;
+    if (pnFailed)
+        *pnFailed = nFailed;
     return nOpen;
 }
 
@@ -227,16 +233,23 @@ void pa_bench_load(pa_bench *b)
     pa_bench_rss_watch_start(&rw, aiPid, 2);
     /* the attack first: the agencies start against 600 slow sockets already open */
     int bAttack = getenv("PA_BENCH_LOAD_ATTACK") == NULL || strcmp(getenv("PA_BENCH_LOAD_ATTACK"), "0") != 0;
-    int nOpenAtStart = 0, nOpenAtEnd = 0, nOpened0 = 0, nOpened1 = 0;
+    int nOpenAtStart = 0, nOpenAtEnd = 0, nOpened0 = 0, nOpened1 = 0, nFailed0 = 0, nFailed1 = 0, nPeak = 0;
     if (bAttack) {
         iAttacker = start_attacker(n.zExeDir, n.so.nLeaderPort, 3600, zSlowOut);
         if (iAttacker < 0) {
             pa_bench_fail(b, "load", "%s/pa_slow_clients is not built", n.zExeDir);
             goto done;
         }
-        for (int i = 0; i < 300 && attacker_open(zSlowOut, NULL) < SLOW_SOCKETS * 9 / 10; i++)
+        /* until 9 in 10 are open, or half with the leader refusing the rest (its
+         * reconnect penalty: the attack is on, the defence too) */
+        for (int i = 0; i < 300; i++) {
+            int nOpen = attacker_open(zSlowOut, NULL, &nFailed0);
+            nPeak = nOpen > nPeak ? nOpen : nPeak;
+            if (nOpen >= SLOW_SOCKETS * 9 / 10 || (nOpen >= SLOW_SOCKETS / 2 && nFailed0 > 0))
+                break;
             usleep(100000);
-        nOpenAtStart = attacker_open(zSlowOut, &nOpened0);
+        }
+        nOpenAtStart = attacker_open(zSlowOut, &nOpened0, &nFailed0);
     }
     sodium_bin2hex(zHex, sizeof zHex, n.t->aTaskId, 32);
     snprintf(zUrl, sizeof zUrl, "%s/tasks/%s/reports", n.t->leader.zEndpoint, zHex);
@@ -252,7 +265,7 @@ void pa_bench_load(pa_bench *b)
     pa_bench_loader_run(&l);
     double tUpload = pa_bench_now_s() - t0;
     if (bAttack)
-        nOpenAtEnd = attacker_open(zSlowOut, &nOpened1);
+        nOpenAtEnd = attacker_open(zSlowOut, &nOpened1, &nFailed1);
     atomic_store(&bStop, 1);
     for (int i = 0; i < nAbuser; i++)
         pthread_join(aAbuser[i], NULL);
@@ -314,9 +327,11 @@ void pa_bench_load(pa_bench *b)
     if (rssL > rBound)
         pa_bench_fail(b, "load", "leader peak RSS %.0f MB, bound %.0f MB", rssL, rBound);
     /* (a slow leader, e.g. under ASan on a busy machine, lets the attacker finish
-     * fewer handshakes in its 30 s; below half, the run is not the attack it claims) */
-    if (bAttack && nOpenAtStart < SLOW_SOCKETS / 2 && nOpenAtEnd < SLOW_SOCKETS / 2)
-        pa_bench_fail(b, "load", "the attacker held only %d of %d sockets", nOpenAtStart, SLOW_SOCKETS);
+     * fewer handshakes in its 30 s; below half, the run is not the attack it claims.
+     * Once the reconnect penalty refuses its addresses it holds fewer during the
+     * upload: that is the defence, so the peak before the upload counts too) */
+    if (bAttack && nPeak < SLOW_SOCKETS / 2 && nOpenAtStart < SLOW_SOCKETS / 2 && nOpenAtEnd < SLOW_SOCKETS / 2)
+        pa_bench_fail(b, "load", "the attacker held only %d of %d sockets", nPeak, SLOW_SOCKETS);
 
     if (bAttack)
         snprintf(zParams, sizeof zParams, "%zu reports, %d agencies at once, %d slow sockets, oversized bodies",
@@ -349,6 +364,8 @@ void pa_bench_load(pa_bench *b)
              nOpenAtStart, nOpenAtEnd);
     pa_bench_add(b, "load", "slow sockets reopened per second", zParams,
                  (double)(nOpened1 - nOpened0) / tUpload, "1/s", NULL);
+    pa_bench_add(b, "load", "slow sockets refused per second", "at accept, before TLS (reconnect penalty)",
+                 (double)(nFailed1 - nFailed0) / tUpload, "1/s", NULL);
     snprintf(zParams, sizeof zParams, "9 MiB and 1 MiB garbage: %zu refused, %zu cut off, %zu accepted",
              atomic_load(&aw.nRefused), atomic_load(&aw.nTransport), atomic_load(&aw.nAccepted));
     pa_bench_add(b, "load", "oversized bodies sent", zParams, (double)atomic_load(&aw.nSent), "requests", NULL);

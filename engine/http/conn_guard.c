@@ -17,7 +17,15 @@
  *     each tick) drops the connection that has waited longest for its headers
  *     or sat idle longest, so a new client always finds room while the slow
  *     ones are the ones that pay.  A connection whose request is being handled
- *     or answered is never dropped by the budget.
+ *     or answered is never dropped by the budget;
+ *   - a reconnect penalty (http_internal.h, PA_HTTP_PENALTY_*): each eviction of
+ *     a connection that never completed its request is a strike against its
+ *     address; a burst of strikes has the address's new connections refused at
+ *     accept, before the TLS handshake that is the costly part of a reconnect
+ *     storm, for 1 s, then 2, 4, ... up to 30 s while it goes on.  The burst
+ *     (8 evictions, draining 8 per 10 s) is what one slow client with its few
+ *     connections cannot reach, so the agencies that share its address (a NAT)
+ *     are not locked out by it; connections already open are never touched.
  *
  * A connection is dropped by shutdown(2) on its socket under the table's lock;
  * libmicrohttpd reports the close (and removes the entry) before it closes the
@@ -48,6 +56,16 @@ struct pa_conn {
     unsigned char aAddr[16];
 };
 
+/* An address with strikes (the reconnect penalty). */
+typedef struct {
+    unsigned char aAddr[16];
+    int nAddr;
+    double rStrikes;    /* the leaky bucket: drains PA_HTTP_PENALTY_STRIKES per PA_HTTP_PENALTY_DRAIN_S */
+    double tStrike;     /* the last strike (the bucket is up to date then) */
+    double tUntil;      /* new connections refused until then (monotonic s) */
+    unsigned nLevel;    /* penalties in this episode: the next lasts BASE << nLevel */
+} pa_penalty;
+
 struct pa_conn_guard {
     pa_conn_limits lim;
     unsigned nSoft;    /* the budget: above it the oldest waiting connection goes */
@@ -59,8 +77,10 @@ struct pa_conn_guard {
     pa_conn *pHead;
     unsigned nOpen, nShut;
     /* since the last log line */
-    unsigned long nDropHeader, nDropBody, nDropIdle, nDropBudget, nRefusedAddr;
+    unsigned long nDropHeader, nDropBody, nDropIdle, nDropBudget, nRefusedAddr, nRefusedPenalty;
     double tLastLog;
+    pa_penalty aPenalty[PA_HTTP_PENALTY_TABLE];
+    unsigned nPenalty;
 };
 
 static double mono_s(void)
@@ -117,6 +137,76 @@ static void drop(pa_conn_guard *g, pa_conn *c, unsigned long *pnCount)
     (*pnCount)++;
 }
 
+/* The penalty record of an address (NULL: none). */
+static pa_penalty *penalty_find(pa_conn_guard *g, const unsigned char *a, int nAddr)
+{
+    for (unsigned i = 0; i < g->nPenalty; i++)
+        if (g->aPenalty[i].nAddr == nAddr && memcmp(g->aPenalty[i].aAddr, a, (size_t)nAddr) == 0)
+            return &g->aPenalty[i];
+    return NULL;
+}
+
+/* Forget the addresses quiet for PA_HTTP_PENALTY_FORGET_S (their episode is over). */
+static void penalty_forget(pa_conn_guard *g, double tNow)
+{
+    for (unsigned i = 0; i < g->nPenalty;)
+        if (tNow >= g->aPenalty[i].tUntil && tNow - g->aPenalty[i].tStrike > PA_HTTP_PENALTY_FORGET_S)
+            g->aPenalty[i] = g->aPenalty[--g->nPenalty];
+        else
+            i++;
+}
+
+/* A connection of c's address was evicted before it completed a request (lock
+ * held): a strike, and a penalty when the strikes come in a burst. */
+static void strike(pa_conn_guard *g, const pa_conn *c, double tNow)
+{
+    if (c->nAddr == 0)
+        return;
+    pa_penalty *p = penalty_find(g, c->aAddr, c->nAddr);
+    if (p == NULL) {
+        if (g->nPenalty == PA_HTTP_PENALTY_TABLE) {
+            /* full: the address struck longest ago makes room (never one under a penalty) */
+            pa_penalty *pOld = NULL;
+            for (unsigned i = 0; i < g->nPenalty; i++)
+                if (tNow >= g->aPenalty[i].tUntil && (pOld == NULL || g->aPenalty[i].tStrike < pOld->tStrike))
+                    pOld = &g->aPenalty[i];
+            if (pOld == NULL)
+                return;
+            *pOld = g->aPenalty[--g->nPenalty];
+        }
+        p = &g->aPenalty[g->nPenalty++];
+        memset(p, 0, sizeof *p);
+        memcpy(p->aAddr, c->aAddr, (size_t)c->nAddr);
+        p->nAddr = c->nAddr;
+        p->tStrike = tNow;
+    }
+    p->rStrikes -= (tNow - p->tStrike) * (PA_HTTP_PENALTY_STRIKES / PA_HTTP_PENALTY_DRAIN_S);
+    if (p->rStrikes < 0)
+        p->rStrikes = 0;
+    p->rStrikes += 1;
+    p->tStrike = tNow;
+    if (p->rStrikes < PA_HTTP_PENALTY_STRIKES || tNow < p->tUntil)
+        return;
+    double rDelay = PA_HTTP_PENALTY_BASE_S * (double)(1u << (p->nLevel < 16 ? p->nLevel : 16));
+    p->tUntil = tNow + (rDelay < PA_HTTP_PENALTY_MAX_S ? rDelay : PA_HTTP_PENALTY_MAX_S);
+    p->rStrikes = 0;
+    if (p->nLevel++ == 0) {
+        /* one line per episode, never per connection */
+        char zAddr[INET6_ADDRSTRLEN];
+        if (inet_ntop(c->nAddr == 4 ? AF_INET : AF_INET6, c->aAddr, zAddr, sizeof zAddr) == NULL)
+            snprintf(zAddr, sizeof zAddr, "?");
+        if (g->bLog)
+            fprintf(stderr,
+                    "privagg: http: connection guard: %s had %.0f connections evicted before completing a "
+                    "request; its new connections are refused for %.0f s, doubling while it goes on (at most "
+                    "%.0f s; forgotten after %.0f s quiet); its open connections and other addresses are not "
+                    "affected\n",
+                    zAddr, PA_HTTP_PENALTY_STRIKES, PA_HTTP_PENALTY_BASE_S, PA_HTTP_PENALTY_MAX_S,
+                    PA_HTTP_PENALTY_FORGET_S);
+        pa_metrics_inc("privagg_http_reconnect_penalties_total", NULL, 1);
+    }
+}
+
 /* The connection that has waited longest for a request (headers or idle). */
 static pa_conn *oldest_waiting(pa_conn_guard *g)
 {
@@ -132,14 +222,15 @@ static void log_summary(pa_conn_guard *g, double tNow)
 {
     if (tNow - g->tLastLog < 10.0)
         return;
-    if (g->bLog && (g->nDropHeader || g->nDropBody || g->nDropIdle || g->nDropBudget || g->nRefusedAddr))
+    if (g->bLog &&
+        (g->nDropHeader || g->nDropBody || g->nDropIdle || g->nDropBudget || g->nRefusedAddr || g->nRefusedPenalty))
         fprintf(stderr,
                 "privagg: http: connection guard: dropped %lu past the header deadline, %lu past "
                 "the body deadline, %lu idle, %lu over the budget of %u; refused %lu over %u per "
-                "address (last %.0f s, %u open)\n",
+                "address, %lu under a reconnect penalty (last %.0f s, %u open, %u addresses with strikes)\n",
                 g->nDropHeader, g->nDropBody, g->nDropIdle, g->nDropBudget, g->nSoft, g->nRefusedAddr,
-                g->lim.max_per_address, tNow - g->tLastLog, g->nOpen - g->nShut);
-    g->nDropHeader = g->nDropBody = g->nDropIdle = g->nDropBudget = g->nRefusedAddr = 0;
+                g->lim.max_per_address, g->nRefusedPenalty, tNow - g->tLastLog, g->nOpen - g->nShut, g->nPenalty);
+    g->nDropHeader = g->nDropBody = g->nDropIdle = g->nDropBudget = g->nRefusedAddr = g->nRefusedPenalty = 0;
     g->tLastLog = tNow;
 }
 
@@ -149,14 +240,19 @@ static void enforce(pa_conn_guard *g, double tNow)
     for (pa_conn *c = g->pHead; c; c = c->pNext) {
         if (c->bShut || c->tDeadline == 0 || tNow < c->tDeadline)
             continue;
+        if (c->ePhase != PA_CONN_IDLE)
+            strike(g, c, tNow);
         drop(g, c, c->ePhase == PA_CONN_HEADERS ? &nHeader : c->ePhase == PA_CONN_BODY ? &nBody : &nIdle);
     }
     while (g->nOpen - g->nShut > g->nSoft) {
         pa_conn *c = oldest_waiting(g);
         if (c == NULL)
             break;
+        if (c->ePhase == PA_CONN_HEADERS)
+            strike(g, c, tNow);
         drop(g, c, &nBudget);
     }
+    penalty_forget(g, tNow);
     g->nDropHeader += nHeader;
     g->nDropBody += nBody;
     g->nDropIdle += nIdle;
@@ -244,10 +340,19 @@ bool pa_conn_guard_admit(pa_conn_guard *g, const struct sockaddr *pAddr)
     unsigned char a[16];
     int nAddr = addr_key(pAddr, a);
     unsigned nSame = 0;
-    bool bOk = true;
+    bool bOk = true, bPenalty = false;
+    double tNow = mono_s();
 
     pthread_mutex_lock(&g->lock);
-    if (nAddr != 0 && g->lim.max_per_address != 0) {
+    if (nAddr != 0) {
+        const pa_penalty *p = penalty_find(g, a, nAddr);
+        if (p != NULL && tNow < p->tUntil) {
+            g->nRefusedPenalty++;
+            bOk = false;
+            bPenalty = true;
+        }
+    }
+    if (bOk && nAddr != 0 && g->lim.max_per_address != 0) {
         for (pa_conn *c = g->pHead; c; c = c->pNext)
             if (!c->bShut && c->nAddr == nAddr && memcmp(c->aAddr, a, (size_t)nAddr) == 0)
                 nSame++;
@@ -260,6 +365,8 @@ bool pa_conn_guard_admit(pa_conn_guard *g, const struct sockaddr *pAddr)
         /* room for the newcomer: the longest-waiting connection goes */
         unsigned long n = 0;
         pa_conn *c = oldest_waiting(g);
+        if (c != NULL && c->ePhase == PA_CONN_HEADERS)
+            strike(g, c, tNow);
         if (c != NULL)
             drop(g, c, &n);
         g->nDropBudget += n;
@@ -268,7 +375,8 @@ bool pa_conn_guard_admit(pa_conn_guard *g, const struct sockaddr *pAddr)
     }
     pthread_mutex_unlock(&g->lock);
     if (!bOk)
-        pa_metrics_inc("privagg_http_connections_refused_total", "reason=\"per-address\"", 1);
+        pa_metrics_inc("privagg_http_connections_refused_total",
+                       bPenalty ? "reason=\"reconnect-penalty\"" : "reason=\"per-address\"", 1);
     return bOk;
 }
 

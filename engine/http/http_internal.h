@@ -58,6 +58,26 @@ typedef struct {
     unsigned idle_timeout_s;   /* between requests on a kept-alive connection */
 } pa_conn_limits;
 
+/*
+ * The reconnect penalty: an address whose connections keep being evicted before
+ * they complete a request (header or body deadline, or dropped by the budget
+ * while still waiting for its headers) has its new connections refused at
+ * accept, before any TLS handshake, for a delay that starts at
+ * PA_HTTP_PENALTY_BASE_S and doubles each time it goes on being evicted after a
+ * penalty, up to PA_HTTP_PENALTY_MAX_S.  It takes PA_HTTP_PENALTY_STRIKES
+ * evictions in a burst (a leaky bucket draining that many per
+ * PA_HTTP_PENALTY_DRAIN_S) to start one, so that one slow client, with the few
+ * connections it holds, never locks out the other clients of its address (many
+ * agencies behind one NAT); an address quiet for PA_HTTP_PENALTY_FORGET_S is
+ * forgotten.  At most PA_HTTP_PENALTY_TABLE addresses are remembered.
+ */
+#define PA_HTTP_PENALTY_STRIKES 8.0
+#define PA_HTTP_PENALTY_DRAIN_S 10.0
+#define PA_HTTP_PENALTY_BASE_S 1.0
+#define PA_HTTP_PENALTY_MAX_S 30.0
+#define PA_HTTP_PENALTY_FORGET_S 60.0
+#define PA_HTTP_PENALTY_TABLE 1024
+
 typedef struct pa_conn_guard pa_conn_guard;
 typedef struct pa_conn pa_conn;
 
@@ -65,8 +85,9 @@ typedef struct pa_conn pa_conn;
 int pa_conn_guard_new(pa_conn_guard **ppGuard, const pa_conn_limits *pLim, bool bLog);
 /* Stop the thread and free; MUST be called after the daemon stopped. */
 void pa_conn_guard_free(pa_conn_guard *g);
-/* Accept policy: false when the address has max_per_address connections open;
- * past the budget, drops the longest-waiting connection to make room. */
+/* Accept policy: false when the address is under a reconnect penalty or has
+ * max_per_address connections open; past the budget, drops the longest-waiting
+ * connection to make room. */
 bool pa_conn_guard_admit(pa_conn_guard *g, const struct sockaddr *pAddr);
 /* A connection was accepted (fd, peer): its entry (NULL if out of memory), which
  * is the connection's socket context and also carries the server's TLS pair

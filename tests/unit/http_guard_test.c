@@ -4,8 +4,10 @@
  * unsupported Transfer-Encoding 501, never a hang), a route's media type (415),
  * /health (up) against /health/ready (the owner's check, 503), /metrics behind a
  * token or the loopback, and the connection guard: the header deadline, the
- * body deadline, the per-address limit and the budget that keeps room for a
- * newcomer while the slots are held by silent sockets.
+ * body deadline, the per-address limit, the budget that keeps room for a
+ * newcomer while the slots are held by silent sockets, and the reconnect
+ * penalty (a burst of evictions of one address refuses its new connections for
+ * a growing delay; one slow client alone does not lock its address out).
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -395,6 +397,84 @@ static void test_budget(void **state)
     pa_http_server_stop(&s);
 }
 
+/* Open n silent connections from zFrom and wait until the header deadline
+ * (1 s) drops every one of them. */
+static void evicted(uint16_t port, const char *zFrom, int n)
+{
+    int aFd[16];
+    char z[64];
+    assert_true(n <= 16);
+    for (int i = 0; i < n; i++)
+        aFd[i] = dial("127.0.0.1", port, zFrom);
+    for (int i = 0; i < n; i++) {
+        assert_true(read_reply(aFd[i], z, sizeof z, 4000) >= 0); /* closed by the server */
+        close(aFd[i]);
+    }
+}
+
+static void sleep_until(double t)
+{
+    double dt = t - now_s();
+    if (dt > 0)
+        usleep((useconds_t)(dt * 1e6));
+}
+
+/* 1 if a GET /health from zFrom is answered 200 (0: closed without an answer). */
+static int answered(uint16_t port, const char *zFrom)
+{
+    char z[4096];
+    int fd = dial("127.0.0.1", port, zFrom);
+    const char *zGet = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    send(fd, zGet, strlen(zGet), MSG_NOSIGNAL);
+    int n = read_reply(fd, z, sizeof z, 2000);
+    close(fd);
+    return n > 0 && strncmp(z, "HTTP/1.1 200", 12) == 0;
+}
+
+/* The reconnect penalty: 10 connections of one address dropped at the header
+ * deadline refuse its next connection (1 s), not another address's; after the
+ * delay it gets in; evicted again, it is refused for longer (2 s).  3 evictions
+ * of one slow client do not lock its address (a NAT's other agencies) out. */
+static void test_reconnect_penalty(void **state)
+{
+    pa_http_config cfg;
+    uint16_t port;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.header_timeout_s = 1;
+    pa_http_server *s = start(&cfg, NULL, &port);
+    uint64_t nRefused0 = pa_metrics_counter_value("privagg_http_connections_refused_total",
+                                                  "reason=\"reconnect-penalty\"");
+    uint64_t nEpisodes0 = pa_metrics_counter_value("privagg_http_reconnect_penalties_total", "");
+
+    /* one slow client behind a NAT: its address stays open */
+    evicted(port, "127.0.2.1", 3);
+    assert_true(answered(port, "127.0.2.1"));
+    assert_int_equal(pa_metrics_counter_value("privagg_http_reconnect_penalties_total", ""), nEpisodes0);
+
+    /* a storm of evictions: the address is refused at accept, others are not */
+    evicted(port, "127.0.2.2", 10);
+    double tEvicted = now_s();
+    assert_false(answered(port, "127.0.2.2"));
+    assert_true(answered(port, "127.0.2.3"));
+    assert_true(pa_metrics_counter_value("privagg_http_connections_refused_total",
+                                         "reason=\"reconnect-penalty\"") > nRefused0);
+    assert_int_equal(pa_metrics_counter_value("privagg_http_reconnect_penalties_total", ""), nEpisodes0 + 1);
+    /* bounded: in again after the first delay (1 s) */
+    sleep_until(tEvicted + 1.3);
+    assert_true(answered(port, "127.0.2.2"));
+
+    /* evicted again: the delay has doubled (still refused after 1.3 s), one episode */
+    evicted(port, "127.0.2.2", 10);
+    tEvicted = now_s();
+    sleep_until(tEvicted + 1.3);
+    assert_false(answered(port, "127.0.2.2"));
+    sleep_until(tEvicted + 2.4);
+    assert_true(answered(port, "127.0.2.2"));
+    assert_int_equal(pa_metrics_counter_value("privagg_http_reconnect_penalties_total", ""), nEpisodes0 + 1);
+    pa_http_server_stop(&s);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -405,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_health_ready),   cmocka_unit_test(test_metrics_access),
         cmocka_unit_test(test_header_deadline), cmocka_unit_test(test_body_deadline),
         cmocka_unit_test(test_per_address),    cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_reconnect_penalty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
