@@ -122,12 +122,15 @@ static int noise_one(pa_aggregator *a, const char *zPeriod, const char *zPartiti
     return PA_OK;
 }
 
+/* The statewide batch first, then the partition: with the partitions of a job
+ * in sorted order, every worker takes the batches' noise rows in one order
+ * (engine/store/pg_store.c, lock order). */
 int pa_agg_ensure_noise(pa_aggregator *a, const char *zPeriod, const char *zPartition)
 {
     if (!a->bNoise)
         return PA_OK;
-    PA_GUARD(noise_one(a, zPeriod, zPartition));
-    return noise_one(a, zPeriod, STATE_PARTITION);
+    PA_GUARD(noise_one(a, zPeriod, STATE_PARTITION));
+    return noise_one(a, zPeriod, zPartition);
 }
 
 int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *zPartition,

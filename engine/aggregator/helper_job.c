@@ -117,6 +117,30 @@ static int partition_collected(pa_aggregator *a, partition_cache *pc, const char
     return PA_OK;
 }
 
+static int by_name(const void *pA, const void *pB)
+{
+    return strcmp(*(const char *const *)pA, *(const char *const *)pB);
+}
+
+/* partition_collected for each distinct partition of the job, in byte order. */
+static int partitions_in_order(pa_aggregator *a, partition_cache *pc, const pa_job_req *m)
+{
+    const char **az = malloc((m->nItem + 1) * sizeof *az);
+    size_t n = 0;
+    int rc = PA_OK, bCollected;
+
+    if (az == NULL)
+        return pa_fail(PA_ENOMEM, "job: out of memory");
+    for (size_t i = 0; i < m->nItem; i++)
+        az[n++] = m->aItem[i].zPartition;
+    qsort(az, n, sizeof *az, by_name);
+    for (size_t i = 0; rc == PA_OK && i < n; i++)
+        if (i == 0 || strcmp(az[i], az[i - 1]) != 0)
+            rc = partition_collected(a, pc, m->zPeriod, az[i], &bCollected);
+    free(az);
+    return rc;
+}
+
 static int init_checks(pa_aggregator *a, partition_cache *pc, const pa_job_req *m, const pa_job_item *it,
                        uint8_t aKey[32], pa_reject_reason *peReject)
 {
@@ -236,6 +260,10 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     resp.aItem = c.aOut = calloc(m->nItem + 1, sizeof *resp.aItem);
     if (c.pShares == NULL || c.pKept == NULL || c.pAgencyKeys == NULL || resp.aItem == NULL || pc == NULL)
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
+    /* each partition's "collected" answer and noise first, in sorted order:
+     * every job takes the batches' noise rows in one order (pg_store.c) */
+    if (rc == PA_OK)
+        rc = partitions_in_order(a, pc, m);
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
         memcpy(resp.aItem[i].aReportId, m->aItem[i].aReportId, 16);
         resp.aItem[i].pPayload = c.pShares + i * nVs;

@@ -68,8 +68,18 @@ int pa_job_sums_add(const pa_aggregator *a, pa_job_sums *pSums, const char *zPar
     return pa_prio3_agg_update(a->pVdaf, s->pAgg, pOutShare, a->nOutShare);
 }
 
-int pa_job_sums_commit(const pa_aggregator *a, const pa_job_sums *pSums, const char *zPeriod)
+static int by_partition(const void *pA, const void *pB)
 {
+    return strcmp(((const pa_job_sum *)pA)->zPartition, ((const pa_job_sum *)pB)->zPartition);
+}
+
+/* In partition order (byte order): every worker locks the batch rows it adds
+ * to in one order, so two jobs settling at once never wait for each other in
+ * a circle (engine/store/pg_store.c, lock order). */
+int pa_job_sums_commit(const pa_aggregator *a, pa_job_sums *pSums, const char *zPeriod)
+{
+    if (pSums->n > 1)
+        qsort(pSums->a, pSums->n, sizeof *pSums->a, by_partition);
     for (size_t i = 0; i < pSums->n; i++) {
         const pa_job_sum *s = &pSums->a[i];
         PA_GUARD(pa_agg_batch_merge(a, zPeriod, s->zPartition, s->pAgg, s->nAccepted, s->nRejected));

@@ -388,24 +388,31 @@ static int open_job(pa_aggregator *a, job *j, int *pbFound)
 typedef struct {
     pa_aggregator *a;
     const job *j;
+    size_t nPartition;
 } job_noise_ctx;
 
 static int partition_noise(void *pCtx, const char *zPartition)
 {
     job_noise_ctx *c = pCtx;
+    c->nPartition++;
     return pa_agg_ensure_noise(c->a, c->j->zPeriod, zPartition);
 }
 
-/* Draw the release noise of every batch the job touches (off the request path). */
-static int job_noise(pa_aggregator *a, const job *j)
+/* Draw the release noise of every batch the job touches (off the request
+ * path); *pnPartition: how many partitions its reports are of (0: it got no
+ * report). */
+static int job_noise(pa_aggregator *a, const job *j, size_t *pnPartition)
 {
-    job_noise_ctx c = {a, j};
-    return pa_store_job_partitions(a->pStore, a->pTask->aTaskId, j->aJobId, partition_noise, &c);
+    job_noise_ctx c = {a, j, 0};
+    int rc = pa_store_job_partitions(a->pStore, a->pTask->aTaskId, j->aJobId, partition_noise, &c);
+    *pnPartition = c.nPartition;
+    return rc;
 }
 
 /* Start a job over up to nJobSize pending reports of the oldest pending period. */
 static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
 {
+    size_t nPartition = 0;
     int rc;
 
     PA_GUARD(pa_store_begin(a->pStore));
@@ -424,8 +431,12 @@ static int new_job(pa_aggregator *a, job *j, size_t nJobSize, int *pbFound)
     if (rc == PA_OK && *pbFound)
         rc = pa_store_reports_assign(a->pStore, a->pTask->aTaskId, j->aJobId, j->zPeriod, nJobSize);
     if (rc == PA_OK && *pbFound)
-        rc = job_noise(a, j);
-    if (rc != PA_OK) {
+        rc = job_noise(a, j, &nPartition);
+    /* another worker's job took the period's pending reports meanwhile (a
+     * store whose writers do not take turns): no job; nothing is due here */
+    if (rc == PA_OK && *pbFound && nPartition == 0)
+        *pbFound = 0;
+    if (rc != PA_OK || !*pbFound) {
         pa_store_rollback(a->pStore);
         return rc;
     }

@@ -10,6 +10,7 @@
  * Version 3: reports get a stable integer id, and report_data is keyed by it.
  * Version 4: durable collection jobs, and the pool of noise vectors drawn ahead.
  * Version 5: leases on aggregation and collection jobs (several workers).
+ * Version 6: one counting report per agency and batch, as a unique index.
  */
 #include "store/migrations.h"
 
@@ -196,6 +197,15 @@ static const char *const g_migrations[] = {
     "ALTER TABLE collection_jobs ADD COLUMN lease_owner TEXT;"
     "ALTER TABLE collection_jobs ADD COLUMN lease_expiry INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX jobs_by_state ON jobs(task_id, state, created_at);",
+    /* 6 */
+    /* An agency has at most one report that counts (pending, aggregating or
+     * accepted) per batch: upload.c and the helper's job init check it before
+     * they insert.  Here writers take turns, so the check suffices; the index
+     * states the rule in the schema, as on PostgreSQL, where writers do not
+     * take turns and the index is what stops a second report stored at the
+     * same moment (engine/store/pg_store.c). */
+    "CREATE UNIQUE INDEX reports_one_per_agency ON reports(task_id, agency_id, period, partition)"
+    " WHERE state IN ('pending','aggregating','accepted');",
 };
 
 size_t pa_store_migration_count(void)

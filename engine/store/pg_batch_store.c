@@ -2,7 +2,10 @@
  * Batches, release noise, collections and collection jobs in the PostgreSQL
  * store (the SQLite backend's batch_store.c and collection_store.c, statement
  * for statement; see include/privagg/store.h).  Only bytes move here: the
- * arithmetic on shares and noise is the aggregator's.
+ * arithmetic on shares and noise is the aggregator's.  Writers do not take
+ * turns on this backend (pg_store.c): a batch's aggregate is read FOR UPDATE
+ * before it is added to, a batch takes its noise once by batch_noise's
+ * primary key, and a release locks its period against the batch's writers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +50,25 @@ static int batch_blob_get(pa_store *pStore, const char *zSql, const char *zTable
     return rc;
 }
 
+/* In a transaction the aggregate is read to be added to and written back
+ * (pa_agg_batch_merge): the row is locked until the transaction ends, so two
+ * jobs settling into one batch add one after the other.  A row that does not
+ * exist yet cannot be locked: the batch's named lock stands for it until the
+ * first writer's row is committed, and the row is then read again. */
 int pa_pg_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition,
                     uint8_t *pAgg, size_t nAgg, int *pbFound)
 {
-    return batch_blob_get(pStore,
-                          "SELECT aggregate FROM batches WHERE task_id = $1 AND period = $2 AND partition = $3",
-                          "batches", aTaskId, zPeriod, zPartition, pAgg, nAgg, pbFound);
+    static const char k_zRead[] = "SELECT aggregate FROM batches WHERE task_id = $1 AND period = $2"
+                                  " AND partition = $3";
+    static const char k_zLock[] = "SELECT aggregate FROM batches WHERE task_id = $1 AND period = $2"
+                                  " AND partition = $3 FOR UPDATE";
+    if (!pStore->bInTxn || pStore->bReadOnly)
+        return batch_blob_get(pStore, k_zRead, "batches", aTaskId, zPeriod, zPartition, pAgg, nAgg, pbFound);
+    PA_GUARD(batch_blob_get(pStore, k_zLock, "batches", aTaskId, zPeriod, zPartition, pAgg, nAgg, pbFound));
+    if (*pbFound)
+        return PA_OK;
+    PA_GUARD(pa_pg_lock_key(pStore, "privagg-batch", aTaskId, zPeriod, zPartition));
+    return batch_blob_get(pStore, k_zLock, "batches", aTaskId, zPeriod, zPartition, pAgg, nAgg, pbFound);
 }
 
 int pa_pg_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition,
@@ -150,7 +166,10 @@ int pa_pg_noise_pool_add(pa_store *pStore, const uint8_t aTaskId[32], int iLevel
 
 /* One statement whatever the noise holds: the batch without noise takes the
  * oldest vector of the level (moved, never copied); *pbEmpty when it needed
- * one and the pool had none. */
+ * one and the pool had none.  Two transactions taking at once pick different
+ * vectors (SKIP LOCKED); two for one batch: the second waits for the first's
+ * batch_noise row, and once that is committed inserts nothing (the vector it
+ * picked is discarded unused: the batch has one noise). */
 int pa_pg_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition,
                            int iLevel, int *pbEmpty)
 {
@@ -164,11 +183,11 @@ int pa_pg_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const ch
                        "WITH need AS (SELECT NOT EXISTS (SELECT 1 FROM batch_noise WHERE task_id = $1"
                        "   AND period = $2 AND partition = $3) AS yes),"
                        " pick AS (SELECT id FROM noise_pool WHERE task_id = $1 AND level = $4"
-                       "   AND (SELECT yes FROM need) ORDER BY id LIMIT 1),"
+                       "   AND (SELECT yes FROM need) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED),"
                        " moved AS (DELETE FROM noise_pool WHERE id IN (SELECT id FROM pick) RETURNING noise),"
                        " ins AS (INSERT INTO batch_noise(task_id, period, partition, noise)"
-                       "   SELECT $1, $2, $3, noise FROM moved RETURNING 1)"
-                       " SELECT (SELECT yes FROM need), (SELECT count(*) FROM ins)",
+                       "   SELECT $1, $2, $3, noise FROM moved ON CONFLICT DO NOTHING RETURNING 1)"
+                       " SELECT (SELECT yes FROM need), (SELECT count(*) FROM moved)",
                        &p, &r, "batch_noise"));
     *pbEmpty = PQntuples(r) == 1 && pa_pg_col_int(r, 0, 0) != 0 && pa_pg_col_int(r, 0, 1) == 0;
     PQclear(r);
@@ -194,6 +213,9 @@ int pa_pg_collection_get(pa_store *pStore, const uint8_t aTaskId[32], const char
 
     memset(pOut, 0, sizeof *pOut);
     *pbFound = 0;
+    /* in a transaction: a release's first read (collect.c), which holds the
+     * period against its late reports and another release until it ends */
+    PA_GUARD(pa_pg_lock_period(pStore, aTaskId, zPeriod, 1));
     batch_key(&p, aTaskId, zPeriod, zPartition);
     PA_GUARD(pa_pg_run(pStore,
                        "SELECT collection_id, response FROM collections WHERE task_id = $1 AND period = $2"
@@ -230,8 +252,11 @@ int pa_pg_collected(pa_store *pStore, const uint8_t aTaskId[32], const char *zPe
 {
     pa_pg_params p = {0};
     PGresult *r;
-    batch_key(&p, aTaskId, zPeriod, zPartition);
     *pbCollected = 0;
+    /* in a transaction: a writer of the period's reports (an upload, the
+     * helper's job init), whose answer holds until it commits */
+    PA_GUARD(pa_pg_lock_period(pStore, aTaskId, zPeriod, 0));
+    batch_key(&p, aTaskId, zPeriod, zPartition);
     PA_GUARD(pa_pg_run(pStore,
                        "SELECT count(*) FROM collections WHERE task_id = $1 AND period = $2"
                        " AND partition IN ($3, 'state')",

@@ -31,6 +31,12 @@ struct pa_pg {
         char zName[16];
     } aStmt[PA_PG_STMT_MAX];
     int nStmt;
+    int bLedgerKnown;           /* dp_ledger was seen to exist (it is never dropped) */
+    /* the period lock this transaction holds (pa_pg_lock_period), so that a
+     * group of uploads of one period asks for it once */
+    int iPeriodLock;            /* 0 none, 1 shared, 2 exclusive */
+    uint8_t aPeriodLockTask[32];
+    char zPeriodLock[8];
 };
 
 typedef struct {
@@ -61,6 +67,27 @@ int pa_pg_do(pa_store *pStore, const char *zSql, const pa_pg_params *p, const ch
 
 /* PA_ESTORE naming the store, zWhat and the result's (or connection's) message. */
 int pa_pg_fail(pa_store *pStore, const PGresult *pRes, const char *zWhat);
+
+/*
+ * Locks of the transaction (PostgreSQL READ COMMITTED; there is no store-wide
+ * writers' lock: engine/store/pg_store.c has the list of what each decision
+ * relies on).  Each is a transaction-scoped advisory lock, released at commit
+ * or rollback, taken in a statement of its own so that the statements after
+ * it see what the previous holder committed.
+ *
+ * pa_pg_lock_period: the releases of a period's batches (exclusive) against
+ * the writers of its reports (shared: an upload, the helper's job init), so
+ * that a batch's "collected?" and "nothing unfinished?" checks cannot both
+ * pass for a report and a release at once.  Taken once per transaction and
+ * period (the shared lock is not taken again under the exclusive one).
+ * pa_pg_lock_key: one named lock (the ledger's chain head, a batch row not
+ * created yet, the schema's creation), exclusive.
+ */
+int pa_pg_lock_period(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, int bExclusive);
+int pa_pg_lock_key(pa_store *pStore, const char *zKind, const uint8_t *pTaskId, const char *zPeriod,
+                   const char *zPartition);
+/* The schema's lock (migrations, tables created on first use). */
+#define PA_PG_SCHEMA_LOCK "SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')))"
 
 /* Columns of a binary-format result. */
 int pa_pg_col_null(const PGresult *r, int iRow, int iCol);

@@ -4,6 +4,15 @@
  * PostgreSQL ledger never was of format v1, so the table is created with the
  * v2 columns; charges are DOUBLE PRECISION, sent as %.17g and read in binary,
  * so the hash chain sees exactly the doubles that were appended.
+ *
+ * The chain has one head for the whole store: an append reads it, checks the
+ * budget against the period's earlier charges and writes head + 1.  Writers
+ * do not take turns on this backend, so the head is read under the ledger's
+ * lock (pa_pg_lock_key "privagg-ledger", held until the transaction ends):
+ * appends take turns, a budget check reads every charge committed before it,
+ * and two releases cannot both pass a check that only one of them fits.  (The
+ * primary key on seq would refuse a second append of the same number anyway.)
+ * Appends are one per release, rare next to reports.
  */
 #include <string.h>
 
@@ -22,9 +31,20 @@ int pa_pg_ledger_present(pa_store *pStore, int *pbPresent)
 
 int pa_pg_ledger_init(pa_store *pStore)
 {
-    if (pStore->bReadOnly)
+    int bPresent = 0;
+
+    if (pStore->bReadOnly || pStore->pPg->bLedgerKnown)
         return PA_OK; /* ledger verify/export: read what is there */
+    PA_GUARD(pa_pg_ledger_present(pStore, &bPresent));
+    if (bPresent) {
+        pStore->pPg->bLedgerKnown = 1;
+        return PA_OK;
+    }
+    /* the first use: two workers creating the table at once would collide in
+     * the catalog, so the creation takes the schema's lock (one transaction
+     * when outside one: a multi-statement string is) */
     return pa_pg_exec(pStore,
+                      PA_PG_SCHEMA_LOCK ";"
                       "CREATE TABLE IF NOT EXISTS dp_ledger ("
                       " seq BIGINT PRIMARY KEY,"
                       " task_id TEXT NOT NULL, batch TEXT NOT NULL, mechanism TEXT NOT NULL,"
@@ -42,6 +62,8 @@ int pa_pg_ledger_head(pa_store *pStore, int64_t *piSeq, uint8_t aHash[32])
     PGresult *r;
     *piSeq = 0;
     memset(aHash, 0, 32);
+    /* in a transaction, an append follows: see the top of the file */
+    PA_GUARD(pa_pg_lock_key(pStore, "privagg-ledger", NULL, NULL, NULL));
     PA_GUARD(pa_pg_run(pStore, "SELECT seq, hash FROM dp_ledger ORDER BY seq DESC LIMIT 1", NULL, &r,
                        "ledger: read head"));
     if (PQntuples(r) == 1) {

@@ -1,5 +1,5 @@
 /*
- * The PostgreSQL store's schema: migrations 1..4 of engine/store/migrations.c
+ * The PostgreSQL store's schema: migrations 1..6 of engine/store/migrations.c
  * in PostgreSQL's dialect, step for step, so that a version number means the
  * same tables and semantics on both backends (BYTEA for BLOB, BIGINT for
  * INTEGER, an identity column for SQLite's INTEGER PRIMARY KEY, DOUBLE
@@ -139,6 +139,10 @@ static const char *const g_migrations[] = {
     "ALTER TABLE collection_jobs ADD COLUMN lease_owner TEXT;"
     "ALTER TABLE collection_jobs ADD COLUMN lease_expiry BIGINT NOT NULL DEFAULT 0;"
     "CREATE INDEX jobs_by_state ON jobs(task_id, state, created_at);",
+    /* 6: one counting report per agency and batch: the upload's check, backed
+     * here because writers do not take turns (pg_store.c) */
+    "CREATE UNIQUE INDEX reports_one_per_agency ON reports(task_id, agency_id, period, partition)"
+    " WHERE state IN ('pending','aggregating','accepted');",
 };
 
 size_t pa_pg_migration_count(void)

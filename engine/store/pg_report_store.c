@@ -3,6 +3,9 @@
  * report_store.c and job_store.c, statement for statement; see
  * include/privagg/store.h).  A leader's upload is one statement (the reports
  * row and its report_data row through a data-modifying WITH), one round trip.
+ * Writers do not take turns on this backend (pg_store.c): the upload's checks
+ * (replay, one report per agency and batch) are backed by unique indexes the
+ * insert meets, and a job takes its pending reports FOR UPDATE SKIP LOCKED.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,9 +148,16 @@ int pa_pg_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32], c
                     &p, "reports (replace)", NULL);
 }
 
+/* The caller checked the report id and the agency's batch (upload.c); a
+ * transaction that stored the same report, or another report of the same
+ * agency and batch, after those checks read is met here by the unique
+ * indexes: the insert does nothing (ON CONFLICT, waiting for that transaction
+ * to end) and says which it was. */
 int pa_pg_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *u)
 {
     pa_pg_params p = {0};
+    uint64_t nInserted = 0;
+    int bReplay = 0;
     pa_pg_p_blob(&p, aTaskId, 32);
     pa_pg_p_blob(&p, u->aReportId, 16);
     pa_pg_p_text(&p, u->zAgencyId);
@@ -161,13 +171,24 @@ int pa_pg_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_st
     pa_pg_p_blob(&p, u->pSignature, 64);
     pa_pg_p_blob(&p, u->pVerifyState, u->nVerifyState);
     pa_pg_p_blob(&p, u->pVerifierShare, u->nVerifierShare);
-    return pa_pg_do(pStore,
-                    "WITH r AS (INSERT INTO reports(task_id, report_id, agency_id, period, partition,"
-                    "   received_at, leader_digest) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)"
-                    " INSERT INTO report_data(report, public_share, helper_enc, helper_ct, signature,"
-                    "   verify_state, verifier_share)"
-                    " SELECT id, $8::bytea, $9::bytea, $10::bytea, $11::bytea, $12::bytea, $13::bytea FROM r",
-                    &p, "reports (insert)", NULL);
+    PA_GUARD(pa_pg_do(pStore,
+                      "WITH r AS (INSERT INTO reports(task_id, report_id, agency_id, period, partition,"
+                      "   received_at, leader_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                      "   ON CONFLICT DO NOTHING RETURNING id)"
+                      " INSERT INTO report_data(report, public_share, helper_enc, helper_ct, signature,"
+                      "   verify_state, verifier_share)"
+                      " SELECT id, $8::bytea, $9::bytea, $10::bytea, $11::bytea, $12::bytea, $13::bytea FROM r",
+                      &p, "reports (insert)", &nInserted));
+    if (nInserted == 1)
+        return PA_OK;
+    PA_GUARD(pa_pg_report_exists(pStore, aTaskId, u->aReportId, &bReplay));
+    if (bReplay)
+        return pa_fail(PA_EEXISTS, "report.report_id: uploaded before (replay; another upload of it was "
+                                   "stored at the same moment)");
+    return pa_fail(PA_EBUSY, "report: agency %s's report for %s/%s: another report of the agency for this "
+                             "batch was stored at the same moment; retry (it is then refused, or corrects "
+                             "the other if the task allows corrections)",
+                   u->zAgencyId, u->zPeriod, u->zPartition);
 }
 
 int pa_pg_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked,
@@ -199,10 +220,16 @@ int pa_pg_reports_assign(pa_store *pStore, const uint8_t aTaskId[32], const uint
     pa_pg_p_blob(&p, aJobId, 16);
     pa_pg_p_text(&p, zPeriod);
     pa_pg_p_int(&p, (int64_t)nMax);
+    /* another worker's job being made at the same moment holds its reports:
+     * skipped, and a report taken (or replaced) since the snapshot is
+     * re-checked, so a report is in one job */
+    /* (MATERIALIZED: picked once; a subquery the plan scanned again would
+     * skip the rows this statement has just taken and pick more) */
     return pa_pg_do(pStore,
-                    "UPDATE reports SET state = 'aggregating', job_id = $2 WHERE id IN"
-                    " (SELECT id FROM reports WHERE task_id = $1 AND state = 'pending'"
-                    " AND period = $3 ORDER BY report_id LIMIT $4)",
+                    "WITH pick AS MATERIALIZED (SELECT id FROM reports WHERE task_id = $1 AND state = 'pending'"
+                    "   AND period = $3 ORDER BY report_id LIMIT $4 FOR UPDATE SKIP LOCKED)"
+                    " UPDATE reports SET state = 'aggregating', job_id = $2 FROM pick"
+                    " WHERE reports.id = pick.id AND reports.state = 'pending'",
                     &p, "reports (to job)", NULL);
 }
 
@@ -214,8 +241,12 @@ int pa_pg_job_partitions(pa_store *pStore, const uint8_t aTaskId[32], const uint
     int rc = PA_OK;
     pa_pg_p_blob(&p, aTaskId, 32);
     pa_pg_p_blob(&p, aJobId, 16);
-    PA_GUARD(pa_pg_run(pStore, "SELECT DISTINCT partition FROM reports WHERE task_id = $1 AND job_id = $2", &p, &r,
-                       "reports"));
+    /* in one order for every worker: the noise rows of the batches are taken
+     * in it (pg_store.c, lock order) */
+    PA_GUARD(pa_pg_run(pStore,
+                       "SELECT DISTINCT partition COLLATE \"C\" AS p FROM reports WHERE task_id = $1"
+                       " AND job_id = $2 ORDER BY p",
+                       &p, &r, "reports"));
     for (int i = 0; rc == PA_OK && i < PQntuples(r); i++)
         rc = xPartition(pCtx, pa_pg_col_text(r, i, 0));
     PQclear(r);
@@ -396,7 +427,15 @@ int pa_pg_job_period(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t 
     pa_pg_p_blob(&p, aTaskId, 32);
     pa_pg_p_blob(&p, aJobId, 16);
     *pbFound = 0;
-    PA_GUARD(pa_pg_run(pStore, "SELECT period FROM jobs WHERE task_id = $1 AND job_id = $2", &p, &r, "jobs"));
+    /* in a transaction: the helper's continue step, which holds the job's row
+     * until it has stored its answer, so a second continue of the job sent at
+     * the same moment (a worker that took the job over) waits and then finds
+     * that answer instead of settling the reports again */
+    PA_GUARD(pa_pg_run(pStore,
+                       pStore->bInTxn && !pStore->bReadOnly
+                           ? "SELECT period FROM jobs WHERE task_id = $1 AND job_id = $2 FOR UPDATE"
+                           : "SELECT period FROM jobs WHERE task_id = $1 AND job_id = $2",
+                       &p, &r, "jobs"));
     *pbFound = PQntuples(r) == 1;
     if (*pbFound)
         snprintf(zPeriod, PA_STORE_PERIOD_SIZE, "%.7s", pa_pg_col_text(r, 0, 0));

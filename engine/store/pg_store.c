@@ -1,17 +1,55 @@
 /*
  * PostgreSQL store: connect, set the session up, migrate, transactions and
- * savepoints, the prepared-statement runner and the binary column readers
- * (see include/privagg/store.h and store/pg_internal.h).
+ * savepoints, the transaction's locks, the prepared-statement runner and the
+ * binary column readers (see include/privagg/store.h and store/pg_internal.h).
  *
  * The same contract as the SQLite backend, in PostgreSQL's terms.  A commit
  * is acknowledged only when the server answered COMMIT (synchronous_commit
  * is forced on for the session: the commit is on the server's disk; a
  * transaction that failed earlier answers ROLLBACK to COMMIT, which is an
- * error here, never a success).  pa_store_begin takes a transaction-scoped
- * advisory lock keyed by the store's schema, so writers take turns exactly as
- * with SQLite's BEGIN IMMEDIATE (a read-check-write never races another
- * writer, on any connection of any process) while readers outside a
- * transaction never wait; lock_timeout 5 s plays SQLite's busy timeout.  A
+ * error here, never a success).  Transactions are READ COMMITTED (forced for
+ * the session) and writers do not take turns: SQLite's BEGIN IMMEDIATE makes
+ * every read-check-write of the store safe by running one writer at a time;
+ * here each such decision has its own protection, so that the workers of a
+ * role (several `privagg serve` processes on one database) write at once:
+ *
+ *   a report stored twice (replay)    UNIQUE (task_id, report_id): the insert
+ *                                     is ON CONFLICT DO NOTHING and a conflict
+ *                                     is the replay (pg_report_store.c)
+ *   two counting reports of one       a partial unique index (migration 6):
+ *     agency and batch                the second insert conflicts and is
+ *                                     refused as busy (retry)
+ *   a late report against a release   the period lock: shared by an upload and
+ *                                     the helper's job init (pa_store_collected
+ *                                     in a transaction), exclusive by a release
+ *                                     (pa_store_collection_get in one)
+ *   a pending report in two jobs      reports_assign picks FOR UPDATE SKIP
+ *                                     LOCKED and re-checks 'pending'
+ *   a job or collection job claimed   FOR UPDATE SKIP LOCKED (pg_lease_store.c);
+ *     twice; a job's effects          the lease check's UPDATE locks the job's
+ *                                     row until the effect commits
+ *   a batch's aggregate (read, add,   SELECT ... FOR UPDATE on the batches row,
+ *     write back)                     or the batch's named lock while the row
+ *                                     does not exist yet
+ *   a helper's job step run twice     the jobs row: INSERT (primary key) at
+ *                                     init, SELECT ... FOR UPDATE at continue
+ *   a batch's noise                   batch_noise's primary key with ON
+ *                                     CONFLICT DO NOTHING; the pool vector is
+ *                                     picked FOR UPDATE SKIP LOCKED
+ *   a batch released twice            the period lock, then the collections
+ *                                     row (primary key)
+ *   the ledger: chain and budget      the ledger's lock, taken by
+ *                                     pa_store_ledger_head in a transaction:
+ *                                     appends (one per release) take turns,
+ *                                     so every budget check reads every
+ *                                     earlier charge; seq is the primary key
+ *
+ * Locks are taken in one order (period, then noise rows with the statewide
+ * batch first and partitions sorted, then batch rows sorted by partition,
+ * then the ledger), so workers do not deadlock; PostgreSQL would break a
+ * deadlock by failing one transaction, which the callers retry.  The
+ * schema's advisory lock is only for migrations and the ledger's table,
+ * created on first use.  lock_timeout 5 s plays SQLite's busy timeout.  A
  * connection lost between transactions is re-opened once by the next
  * statement (its prepared statements with it).  Messages name the store as
  * user@host:port/db: the password never appears in one.
@@ -173,6 +211,7 @@ static void quiet_notice(void *pArg, const char *zMessage)
 
 /* The session's settings: see the file's top paragraph. */
 static const char k_zSession[] = "SET synchronous_commit = on;"
+                                 "SET default_transaction_isolation = 'read committed';"
                                  "SET client_min_messages = warning;"
                                  "SET lock_timeout = '5s';";
 
@@ -355,7 +394,7 @@ static int read_version(pa_store *pStore, int *piVersion)
 }
 
 /* Every migration above the store's version, in one transaction under the
- * writers' lock (two processes opening a new store at once: one migrates,
+ * schema's lock (two processes opening a new store at once: one migrates,
  * the other then finds it done). */
 static int migrate(pa_store *pStore)
 {
@@ -363,6 +402,8 @@ static int migrate(pa_store *pStore)
     pa_pg_params p = {0};
 
     rc = pa_pg_begin(pStore);
+    if (rc == PA_OK)
+        rc = pa_pg_exec(pStore, PA_PG_SCHEMA_LOCK);
     if (rc == PA_OK)
         rc = pa_pg_exec(pStore, "CREATE TABLE IF NOT EXISTS pa_schema_version (version INTEGER NOT NULL)");
     if (rc == PA_OK)
@@ -460,7 +501,8 @@ int pa_pg_begin(pa_store *pStore)
     int rc;
     if (pStore->bInTxn)
         return pa_fail(PA_ESTATE, "store: a transaction is already open");
-    rc = pa_pg_exec(pStore, "BEGIN; SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')))");
+    pStore->pPg->iPeriodLock = 0;
+    rc = pa_pg_exec(pStore, "BEGIN");
     if (rc != PA_OK) {
         PGresult *r = PQexec(pStore->pPg->pConn, "ROLLBACK");
         PQclear(r);
@@ -490,6 +532,7 @@ int pa_pg_commit(pa_store *pStore)
         pa_pg_rollback(pStore);
     pStore->bInTxn = 0;
     pStore->nSavepoint = 0;
+    pStore->pPg->iPeriodLock = 0;
     return rc;
 }
 
@@ -500,6 +543,7 @@ void pa_pg_rollback(pa_store *pStore)
     PQclear(PQexec(pStore->pPg->pConn, "ROLLBACK"));
     pStore->bInTxn = 0;
     pStore->nSavepoint = 0;
+    pStore->pPg->iPeriodLock = 0;
 }
 
 static const char *const k_aSpBegin[PA_STORE_SAVEPOINT_MAX] = {"SAVEPOINT pa_sp0", "SAVEPOINT pa_sp1",
@@ -538,12 +582,63 @@ int pa_pg_savepoint_rollback(pa_store *pStore)
     if (pStore->nSavepoint == 0)
         return PA_OK;
     pStore->nSavepoint--;
+    /* locks taken since the savepoint are given back with it: ask again */
+    pStore->pPg->iPeriodLock = 0;
     /* no pa_fail on success: the caller's failure message stays */
     r = PQexec(pStore->pPg->pConn, k_aSpUndo[pStore->nSavepoint]);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         rc = pa_pg_fail(pStore, r, "savepoint rollback");
     PQclear(r);
     return rc;
+}
+
+/* ---- the transaction's locks ---------------------------------------------- */
+
+/* The keys are 64-bit hashes of a name that says what is locked, in the
+ * store's schema (two stores in one database do not wait for each other). */
+int pa_pg_lock_period(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, int bExclusive)
+{
+    struct pa_pg *g = pStore->pPg;
+    pa_pg_params p = {0};
+    int iWant = bExclusive ? 2 : 1;
+
+    if (!pStore->bInTxn || pStore->bReadOnly)
+        return PA_OK; /* a reader outside a transaction never waits */
+    if (g->iPeriodLock >= iWant && memcmp(g->aPeriodLockTask, aTaskId, 32) == 0 &&
+        strcmp(g->zPeriodLock, zPeriod) == 0)
+        return PA_OK;
+    pa_pg_p_blob(&p, aTaskId, 32);
+    pa_pg_p_text(&p, zPeriod);
+    PA_GUARD(pa_pg_do(pStore,
+                      bExclusive ? "SELECT pg_advisory_xact_lock(hashtextextended(concat_ws('/', 'privagg-period',"
+                                   " current_schema(), encode($1::bytea, 'hex'), $2::text), 0))"
+                                 : "SELECT pg_advisory_xact_lock_shared(hashtextextended(concat_ws('/',"
+                                   " 'privagg-period', current_schema(), encode($1::bytea, 'hex'), $2::text), 0))",
+                      &p, "lock (period)", NULL));
+    g->iPeriodLock = iWant;
+    memcpy(g->aPeriodLockTask, aTaskId, 32);
+    snprintf(g->zPeriodLock, sizeof g->zPeriodLock, "%s", zPeriod);
+    return PA_OK;
+}
+
+int pa_pg_lock_key(pa_store *pStore, const char *zKind, const uint8_t *pTaskId, const char *zPeriod,
+                   const char *zPartition)
+{
+    pa_pg_params p = {0};
+
+    if (!pStore->bInTxn || pStore->bReadOnly)
+        return PA_OK;
+    pa_pg_p_text(&p, zKind);
+    if (pTaskId)
+        pa_pg_p_blob(&p, pTaskId, 32);
+    else
+        pa_pg_p_null(&p);
+    pa_pg_p_text(&p, zPeriod);
+    pa_pg_p_text(&p, zPartition);
+    return pa_pg_do(pStore,
+                    "SELECT pg_advisory_xact_lock(hashtextextended(concat_ws('/', $1::text, current_schema(),"
+                    " encode($2::bytea, 'hex'), $3::text, $4::text), 0))",
+                    &p, zKind, NULL);
 }
 
 /* No write-ahead log of our own to checkpoint: the server checkpoints. */

@@ -104,12 +104,16 @@ int pa_store_open_probe(pa_store **ppStore, const char *zPath);
 int pa_store_probe_writable(pa_store *pStore);
 
 /*
- * Transactions.  pa_store_begin() takes the write lock at once (SQLite: BEGIN
- * IMMEDIATE; PostgreSQL: BEGIN and a transaction-scoped advisory lock of the
- * store's schema) so that a read-check-write sequence cannot race another
- * writer; readers outside a transaction never wait.  Transactions
- * do not nest: beginning twice is PA_ESTATE.  pa_store_rollback() is safe to call
- * when no transaction is open.
+ * Transactions.  A read-check-write inside one transaction cannot race another
+ * writer: SQLite's pa_store_begin() takes the write lock at once (BEGIN
+ * IMMEDIATE: writers take turns); PostgreSQL's is a plain READ COMMITTED
+ * BEGIN, writers do not take turns, and each decision has its own lock or
+ * constraint (engine/store/pg_store.c lists them): some reads below lock what
+ * they read when called inside a transaction (they say so), and an insert a
+ * concurrent writer made impossible is refused with a named error.  Readers
+ * outside a transaction never wait.  Transactions do not nest: beginning
+ * twice is PA_ESTATE.  pa_store_rollback() is safe to call when no
+ * transaction is open.
  */
 int pa_store_begin(pa_store *pStore);
 int pa_store_commit(pa_store *pStore);
@@ -170,7 +174,9 @@ int pa_store_ledger_present(pa_store *pStore, int *pbPresent);
  * transaction. */
 int pa_store_ledger_init(pa_store *pStore);
 
-/* The last entry's sequence number and hash (0 and zeros when empty). */
+/* The last entry's sequence number and hash (0 and zeros when empty).  Inside
+ * a transaction on PostgreSQL, the ledger's lock is held from here to the end
+ * of the transaction: appends (and the budget checks before them) take turns. */
 int pa_store_ledger_head(pa_store *pStore, int64_t *piSeq, uint8_t aHash[32]);
 
 /* The charges of one task and period in sequence order: xRow(pCtx, partition
@@ -205,7 +211,9 @@ typedef struct {
 } pa_store_collection;
 
 /* The release of (period, partition), if any (*pbFound 0 otherwise, nothing
- * allocated). */
+ * allocated).  Inside a transaction (a release's first read) on PostgreSQL,
+ * the period is locked against its reports' writers and other releases until
+ * the transaction ends (see pa_store_collected). */
 int pa_store_collection_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                             const char *zPartition, pa_store_collection *pOut, int *pbFound);
 
@@ -216,7 +224,10 @@ int pa_store_collection_put(pa_store *pStore, const uint8_t aTaskId[32], const c
                             const uint8_t *pResponse, size_t nResponse, int64_t tNow);
 
 /* *pbCollected = 1 if (period, partition) or the period's statewide batch has
- * been released (a late report of it is refused). */
+ * been released (a late report of it is refused).  Inside a transaction (an
+ * upload, the helper's job init) on PostgreSQL, the period is locked shared
+ * until the transaction ends, so the answer holds until the report is stored:
+ * a release of the period waits, then sees the report unfinished. */
 int pa_store_collected(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                        const char *zPartition, int *pbCollected);
 
@@ -276,7 +287,8 @@ typedef struct {
 
 /* The aggregate share of one partition's batch into pAgg (nAgg bytes);
  * *pbFound 0 if the batch has no row yet.  A stored share of another size is
- * PA_ESTORE. */
+ * PA_ESTORE.  Inside a transaction on PostgreSQL the batch is locked until the
+ * transaction ends (it is read to be added to: pa_store_batch_put follows). */
 int pa_store_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                        const char *zPartition, uint8_t *pAgg, size_t nAgg, int *pbFound);
 
@@ -312,7 +324,9 @@ int pa_store_noise_pool_add(pa_store *pStore, const uint8_t aTaskId[32], int iLe
 /* Give (period, partition) its noise if it has none: the oldest pool vector at
  * iLevel moves to the batch.  The same sequence of operations whatever the
  * noise holds.  *pbEmpty = 1 (nothing written) if the batch needed one and the
- * pool at iLevel is empty. */
+ * pool at iLevel is empty.  A batch has one noise: on PostgreSQL, a batch given
+ * noise by another writer at the same moment keeps that one (the vector this
+ * call picked is discarded). */
 int pa_store_batch_noise_take(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                               const char *zPartition, int iLevel, int *pbEmpty);
 
@@ -374,8 +388,13 @@ typedef struct {
     const uint8_t *pVerifierShare; size_t nVerifierShare;
 } pa_store_upload_row;
 
-/* Insert a pending report with its parts.  A report id stored before is
- * PA_ESTORE (callers check pa_store_report_exists first). */
+/* Insert a pending report with its parts.  Callers check the report id
+ * (pa_store_report_exists) and the agency's batch (pa_store_reports_of_agency)
+ * first.  On PostgreSQL another writer may store one of them after those
+ * checks: the report id is then PA_EEXISTS (a replay), another counting report
+ * of the agency and batch PA_EBUSY (retry: the checks then decide), nothing
+ * written.  On SQLite the checks cannot race; a report id stored before is
+ * PA_ESTORE. */
 int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *pRow);
 
 /* The oldest period with pending reports; with bOnlyAsked, only a period with
@@ -385,11 +404,13 @@ int pa_store_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32],
                                     char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
 
 /* Up to nMax pending reports of the period (in report id order) become
- * 'aggregating' in job aJobId. */
+ * 'aggregating' in job aJobId.  On PostgreSQL the reports another writer's
+ * transaction is assigning (or replacing) at the same moment are skipped: a
+ * report is in one job, and the job may get none. */
 int pa_store_reports_assign(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             const char *zPeriod, uint64_t nMax);
 
-/* The distinct partitions of a job's reports. */
+/* The distinct partitions of a job's reports (PostgreSQL: in byte order). */
 int pa_store_job_partitions(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                             int (*xPartition)(void *pCtx, const char *zPartition), void *pCtx);
 
@@ -459,7 +480,10 @@ int pa_store_job_answer_put(pa_store *pStore, const uint8_t aTaskId[32], const u
                             const char *zPeriod, pa_store_job_step eStep, const uint8_t aReqHash[32],
                             const uint8_t *pResp, size_t nResp, int64_t tNow);
 
-/* The period of a job; *pbFound 0 if there is no such job. */
+/* The period of a job; *pbFound 0 if there is no such job.  Inside a
+ * transaction on PostgreSQL the job's row is locked until it ends (the
+ * helper's continue step: a second one of the job waits, then finds the
+ * stored answer). */
 int pa_store_job_period(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                         char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound);
 
