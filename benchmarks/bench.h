@@ -176,6 +176,10 @@ void pa_bench_nodes_free(pa_bench_nodes *n);
  * it reaches nTarget (0: not known yet; set it from another thread), tDeadline
  * passes or child iAlivePid (0: none) exits.  tFirst/nFirst: the first non-zero
  * count; nDone: the last count read; tLast: when nTarget was reached (0: never).
+ * The count is the leader's privagg_reports_total{outcome="accepted"}, or, when
+ * pStore is not NULL (several leader processes: each counts only its own reports
+ * and the shared port answers from any one), the accepted reports in that store
+ * (a read-only connection to the leader's store; polled every 100 ms at least).
  * pa_bench_agg_watch_run is a thread function and may be called directly. */
 typedef struct {
     pa_http_client *c;
@@ -186,6 +190,7 @@ typedef struct {
     unsigned nPollMs;
     double tFirst, tLast;
     long nFirst, nDone;
+    struct pa_store *pStore;
 } pa_bench_agg_watch;
 void *pa_bench_agg_watch_run(void *pWatch);
 

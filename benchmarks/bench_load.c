@@ -274,7 +274,7 @@ void pa_bench_load(pa_bench *b)
 
     /* the aggregation finishes (the attack goes on) */
     pa_bench_agg_watch w = {c, n.t->leader.zEndpoint, (long)nAcked, pa_bench_now_s() + 300, n.aiPid[0][0], 50,
-                            0, 0, 0, 0};
+                            0, 0, 0, 0, NULL};
     if (nAcked > 0)
         pa_bench_agg_watch_run(&w);
     long nAggregated = w.nDone;

@@ -41,6 +41,7 @@
 #include "privagg/csv.h"
 #include "privagg/demo.h"
 #include "privagg/keys.h"
+#include "privagg/store.h"
 #include "privagg/submit.h"
 #include "privagg/synth.h"
 
@@ -255,6 +256,7 @@ void pa_bench_national(pa_bench *b)
     double *aCollLatency = NULL;
     pthread_t watcher;
     int bWatcher = 0, bCollector = 0;
+    pa_store *pCountStore = NULL;
     size_t nAgency = pa_bench_quick(b) ? QUICK_AGENCIES : NATIONAL_AGENCIES;
     const char *zLeaderStore = getenv("PA_BENCH_LEADER_STORE"), *zHelperStore = getenv("PA_BENCH_HELPER_STORE");
     char zBackend[64];
@@ -302,8 +304,16 @@ void pa_bench_national(pa_bench *b)
     }
 
     /* end to end: upload (aggregation running meanwhile), the rest of the aggregation, collection */
+    if (nWorkers > 1) { /* several leader processes: the aggregated reports are counted in their store */
+        char zStore[sizeof n.zDir + 16];
+        snprintf(zStore, sizeof zStore, "%s/leader.db", n.zDir);
+        if (pa_store_open_readonly(&pCountStore, zLeaderStore ? zLeaderStore : zStore) != PA_OK) {
+            pa_bench_fail(b, "national", "the leader's store, to count aggregated reports: %s", pa_error_detail());
+            goto done;
+        }
+    }
     double t0 = pa_bench_now_s();
-    pa_bench_agg_watch w = {c, n.t->leader.zEndpoint, 0, t0 + 300, 0, 20, 0, 0, 0, 0};
+    pa_bench_agg_watch w = {c, n.t->leader.zEndpoint, 0, t0 + 300, 0, 20, 0, 0, 0, 0, pCountStore};
     double cpuL0 = pa_bench_nodes_cpu_s(&n, 0), cpuH0 = pa_bench_nodes_cpu_s(&n, 1);
     pa_bench_rss_watch_start(&rw, &n.aiPid[0][0], 2 * PA_BENCH_MAX_WORKERS);
     bWatcher = pthread_create(&watcher, NULL, pa_bench_agg_watch_run, &w) == 0;
@@ -400,6 +410,7 @@ void pa_bench_national(pa_bench *b)
     }
 done:
     pa_bench_rss_watch_stop(&rw);
+    pa_store_close(pCountStore);
     if (bCollector)
         pa_keys_wipe(&collector);
     pa_bench_nodes_stop(&n);

@@ -108,7 +108,7 @@ void pa_bench_network(pa_bench *b)
     /* aggregation: the helper comes up; from the first report verified to the last */
     if (pa_bench_nodes_start(&n, "helper", 1) != PA_OK)
         goto done;
-    pa_bench_agg_watch w = {c, n.t->leader.zEndpoint, (long)nOk, pa_bench_now_s() + 120, 0, 20, 0, 0, 0, 0};
+    pa_bench_agg_watch w = {c, n.t->leader.zEndpoint, (long)nOk, pa_bench_now_s() + 120, 0, 20, 0, 0, 0, 0, NULL};
     pa_bench_agg_watch_run(&w);
     char zParams[96];
     snprintf(zParams, sizeof zParams, "%zu reports of 75 KB, %d clients, HTTPS", nOk, nClients);

@@ -30,7 +30,9 @@
 
 #include "bench.h"
 #include "privagg/common.h"
+#include "privagg/store.h"
 #include "privagg/submit.h"
+#include "store/internal.h" /* pa_store_query_int */
 
 int pa_bench_nodes_init(pa_bench_nodes *n, pa_bench *b, const char *zGroup, const char *zName)
 {
@@ -247,11 +249,19 @@ void pa_bench_nodes_free(pa_bench_nodes *n)
     memset(n, 0, sizeof *n);
 }
 
+static long accepted_in_store(pa_store *pStore)
+{
+    int64_t n = -1;
+    return pa_store_query_int(pStore, "SELECT count(*) FROM reports WHERE state = 'accepted'", &n) == PA_OK ? (long)n
+                                                                                                       : -1;
+}
+
 void *pa_bench_agg_watch_run(void *p)
 {
     pa_bench_agg_watch *w = p;
     while (pa_bench_now_s() < w->tDeadline && (w->iAlivePid == 0 || pa_bench_child_alive(w->iAlivePid))) {
-        long v = pa_bench_leader_counter(w->c, w->zLeader, "privagg_reports_total{outcome=\"accepted\"}");
+        long v = w->pStore ? accepted_in_store(w->pStore)
+                           : pa_bench_leader_counter(w->c, w->zLeader, "privagg_reports_total{outcome=\"accepted\"}");
         long nTarget = atomic_load(&w->nTarget);
         if (v > 0 && w->tFirst == 0) {
             w->tFirst = pa_bench_now_s();
@@ -262,7 +272,8 @@ void *pa_bench_agg_watch_run(void *p)
             w->tLast = pa_bench_now_s();
             break;
         }
-        usleep(w->nPollMs ? w->nPollMs * 1000u : 20000u);
+        unsigned nMs = w->nPollMs ? w->nPollMs : 20u;
+        usleep((w->pStore && nMs < 100u ? 100u : nMs) * 1000u);
     }
     return NULL;
 }
