@@ -29,6 +29,11 @@
  * attacker's 30 addresses stay under the default of 64 each, so the connection
  * budget (512, newcomers past 7/8 drop the longest-waiting header) is what
  * holds it off.
+ *
+ * The stores are SQLite files in the run's folder, or the PostgreSQL stores
+ * named by PA_BENCH_LEADER_STORE and PA_BENCH_HELPER_STORE (URLs, as for the
+ * national benchmark; tests/integration/load.sh sets them on fresh schemas
+ * when PA_TEST_PG_URL is set).
  */
 #include <jansson.h>
 #include <limits.h>
@@ -205,13 +210,15 @@ void pa_bench_load(pa_bench *b)
     size_t nReports = pa_bench_quick(b) ? QUICK_REPORTS : LOAD_REPORTS;
     double rBound = (pa_bench_quick(b) ? QUICK_LEADER_RSS_BOUND_MB : LEADER_RSS_BOUND_MB) * RSS_FACTOR;
     pa_bench_rss_watch rw;
+    const char *zLeaderStore = getenv("PA_BENCH_LEADER_STORE"), *zHelperStore = getenv("PA_BENCH_HELPER_STORE");
 
     memset(&l, 0, sizeof l);
     memset(&aw, 0, sizeof aw);
     memset(&rw, 0, sizeof rw);
     if (pa_bench_nodes_init(&n, b, "load", "load") != PA_OK || pa_bench_nodes_deploy(&n) != PA_OK)
         goto done;
-    if (pa_bench_node_config(n.zDir, "leader", NULL, 0, 256) != PA_OK) {
+    if (pa_bench_node_config(n.zDir, "leader", zLeaderStore, 0, 256) != PA_OK ||
+        (zHelperStore != NULL && pa_bench_node_config(n.zDir, "helper", zHelperStore, 0, 0) != PA_OK)) {
         pa_bench_fail(b, "load", "set-up failed: %s", pa_error_detail());
         goto done;
     }

@@ -12,25 +12,14 @@
 # minimum agencies; agency 2's old key is refused from 2026-04
 # and its new key accepted; 2026-02 (before every change) is released with
 # agency 1; publish counts the agencies enrolled for each month as "listed".  A registry file that does not verify is refused on SIGHUP (the old
-# one kept) and at start (with the entry and the check named).
+# one kept) and at start (with the entry and the check named).  With
+# PA_TEST_PG_URL (ctest -L pg) both stores are PostgreSQL schemas
+# (tests/support/nodes.sh).
 set -u
-PRIVAGG=$1
-DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
-T=$(mktemp -d)
-LEADER_PID= HELPER_PID=
-cleanup() {
-  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
-  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
-  wait 2>/dev/null
-  [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 
-"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
-D=$T/d
+setup_demo "$T/d" --agencies-in-task --agencies 20
 K=$D/keys
 mapfile -t A < <(ls "$K/agencies" | grep '\.pub$' | sed 's/\.pub$//' | head -14)
 
@@ -68,14 +57,6 @@ sed -i 's|^{|{\n  "registry": "helper-side/registry.json",|' "$D/helper.json"
   && grep -q '"ok": true' "$T/verify.json" && grep -q '"agencies_without_partition": \[\]' "$T/verify.json" \
   && ok || { bad "registry verify --task"; cat "$T/verify.json"; }
 
-start() { # role -> pid, waits for "listening"
-  local role=$1 fifo=$T/$1.out
-  rm -f "$fifo"; mkfifo "$fifo"
-  (cd "$D" && exec "$PRIVAGG" serve --config "$D/$role.json") >"$fifo" 2>>"$T/$role.log" &
-  local pid=$!
-  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
-  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
-}
 hup() { # role, log line expected
   local pid n; [ "$1" = leader ] && pid=$LEADER_PID || pid=$HELPER_PID
   n=$(grep -c "SIGHUP" "$T/$1.log")
@@ -84,7 +65,7 @@ hup() { # role, log line expected
   sleep 0.2
   tail -n 3 "$T/$1.log" | grep -q "$2" && ok || { bad "$1 SIGHUP: expected '$2'"; tail -n 3 "$T/$1.log"; }
 }
-{ echo "cell,count"; for i in $(seq 0 269); do echo "$i,$(( i >= 200 && i % 2 ? 0 : i % 2 ))"; done; } >"$T/counts.csv"
+counts_csv "$T/counts.csv" "i % 2"
 submit() { # period, key file, registry file, extra options; exit status
   local period=$1 key=$2 reg=$3; shift 3
   "$PRIVAGG" submit --task "$D/task.json" --key "$key" --registry "$reg" --period "$period" \
@@ -134,7 +115,7 @@ hup helper "agency registry reloaded, 16 entries verified"
 # agency 1's 2026-06 report; the helper rejects it when it is aggregated
 submit 2026-06 "$K/agencies/${A[0]}.key" "$T/stale.json" && ok || bad "the stale leader refused 2026-06: $(tail -n1 "$T/submit.err")"
 for _ in $(seq 100); do
-  rej=$(sqlite3 "$D/helper.db" "SELECT count(*) FROM reports WHERE state = 'rejected' AND period = '2026-06' AND agency_id = '${A[0]}'")
+  rej=$(store_sql "$D" helper "SELECT count(*) FROM reports WHERE state = 'rejected' AND period = '2026-06' AND agency_id = '${A[0]}'")
   [ "$rej" = 1 ] && break; sleep 0.1
 done
 [ "$rej" = 1 ] && ok || bad "the helper did not reject the revoked agency's 2026-06 report"
@@ -189,11 +170,9 @@ grep -q "The agency registry lists 12 agencies; in 2026-04, 12 reported" "$T/pub
 # a registry that does not verify: kept on SIGHUP, refused at start
 sed -i "0,/\"from\": \"2026-04\"/s//\"from\": \"2026-07\"/" "$D/helper-side/registry.json"
 hup helper "agency registry kept: tampering detected"
-kill -TERM "$HELPER_PID"; wait "$HELPER_PID" 2>/dev/null; HELPER_PID=
+stop helper
 (cd "$D" && timeout 20 "$PRIVAGG" serve --config "$D/helper.json") >/dev/null 2>"$T/broken.err"
 [ $? = 1 ] && grep -q "registry entry 13 (enroll ${A[12]}): the signature does not verify" "$T/broken.err" && ok \
   || bad "a broken registry was not refused at start: $(cat "$T/broken.err")"
-kill -TERM "$LEADER_PID"; wait "$LEADER_PID" 2>/dev/null; LEADER_PID=
-
-echo "agency_registry: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+stop leader
+finish agency_registry

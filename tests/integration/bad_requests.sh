@@ -7,46 +7,24 @@
 # of range, for a partition the task lacks or under another collection id, and
 # polls of malformed or unknown collection ids.  Each case: the HTTP status and
 # the problem type of the answer, and at the end nothing was stored by a refused
-# request and both servers still answer.
+# request and both servers still answer.  With PA_TEST_PG_URL (ctest -L pg)
+# both stores are PostgreSQL schemas (tests/support/nodes.sh).
 set -u
-PRIVAGG=$1
-DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
-T=$(mktemp -d)
-LEADER_PID= HELPER_PID= CAP_PID=
-cleanup() {
-  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
-  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
-  [ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 command -v python3 >/dev/null || { echo "SKIP: python3 (scripts/install-deps.sh) captures a report"; exit 77; }
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
-"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 12 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
-D=$T/d
-LPORT=$(grep -o '"port": [0-9]*' "$D/leader.json" | grep -o '[0-9]*$')
-HPORT=$(grep -o '"port": [0-9]*' "$D/helper.json" | grep -o '[0-9]*$')
-TASK_ID=$("$PRIVAGG" task show --task "$D/task.json" | awk '/^task id/ {print $3}')
+setup_demo "$T/d" --agencies-in-task --agencies 12
+LPORT=$(port leader)
+TASK_ID=$(task_id)
 L=https://127.0.0.1:$LPORT
-H=https://127.0.0.1:$HPORT
+H=https://127.0.0.1:$(port helper)
 CURL=(curl -s --max-time 20 --cacert "$D/tls/cert.pem")
 CTOKEN=$(grep -o '"collector_token": "[0-9a-f]*"' "$D/leader.json" | grep -o '[0-9a-f]\{64\}')
 PTOKEN=$(grep -o '"peer_token": "[0-9a-f]*"' "$D/keys/leader.key" | grep -o '[0-9a-f]\{64\}')
 OCT=(-H "Content-Type: application/octet-stream")
 CAUTH=(-H "Authorization: Bearer $CTOKEN")
 
-start() { # role: waits for "listening"
-  local role=$1 fifo=$T/$1.out
-  rm -f "$fifo"; mkfifo "$fifo"
-  "$PRIVAGG" serve --config "$D/$role.json" >"$fifo" 2>>"$T/$role.log" &
-  local pid=$!
-  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then echo "FAIL: $role did not start"; cat "$T/$role.log"; exit 1; fi
-  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
-}
 # problem STATUS TYPE curl-args...: the answer is STATUS with a problem document
 # of TYPE (TYPE "-": any body)
 problem() {
@@ -56,7 +34,7 @@ problem() {
   [ "$type" = - ] && { ok; return; }
   grep -q "\"urn:privagg:error:$type\"" "$T/body" && ok || bad "$*: type not $type: $(head -c 200 "$T/body")"
 }
-reports_in() { sqlite3 "$D/leader.db" "SELECT count(*) FROM reports"; }
+reports_in() { store_sql "$D" leader "SELECT count(*) FROM reports"; }
 
 # 1. capture one genuine report: `privagg submit` to a catcher on the leader's
 # port, with the leader's certificate, that answers 201 (the real leader starts
@@ -83,7 +61,7 @@ id=$(ls "$D/keys/agencies" | grep '\.key$' | head -1 | sed 's/\.key$//')
 { echo "cell,count"; echo "0,1"; } >"$T/one.csv"
 "$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$id.key" --period 2026-08 --attempts 1 --offline-keys \
   --counts "$T/one.csv" --ca "$D/tls/cert.pem" --spool "$T/spool.db" >/dev/null 2>"$T/catch.err"
-wait "$CAP_PID" 2>/dev/null; CAP_PID=
+wait "$CAP_PID" 2>/dev/null
 [ -s "$T/report.bin" ] || { echo "FAIL: no report captured: $(cat "$T/catch.err" "$T/catch.out")"; exit 1; }
 OTHER=$(printf '%064d' 0)
 
@@ -162,5 +140,4 @@ problem 400 - "${CAUTH[@]}" "$L/tasks/$TASK_ID/collections/$(printf '%064d' 0)" 
 for u in "$L/health" "$H/health"; do
   out=$("${CURL[@]}" "$u"); case "$out" in *ok*) ok ;; *) bad "$u after the refusals: $out" ;; esac
 done
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish bad_requests

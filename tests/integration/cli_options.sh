@@ -11,12 +11,8 @@
 #     --status, status (their JSON is checked where a server is needed by
 #     operator_status.sh and submit_records.sh; here that --json parses).
 set -u
-PRIVAGG=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 
 # 1. --help of every command
 cmds=$("$PRIVAGG" --help | awk '/^commands:$/ {on = 1; next} on && /^$/ {exit} on {print $1}')
@@ -94,5 +90,4 @@ rc=$?
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['status'] == 'unreachable' and d['exit'] == 4 and d['error']" "$T/c.json" \
   && [ $rc = 4 ] && ok || { bad "collect --json without a leader (exit $rc)"; cat "$T/c.json"; }
 
-echo "cli_options: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish cli_options

@@ -6,13 +6,9 @@
 # configs and the service units (ExecStart naming the install prefix, Type=notify,
 # the sandboxing), checked by systemd-analyze verify where it exists.
 set -u
-PRIVAGG=$1
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 BUILD=$(cd "$(dirname "$PRIVAGG")" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 
 P="$T/prefix with space"
 cmake --install "$BUILD" --prefix "$P" >"$T/install.log" 2>&1 || { bad "cmake --install: $(tail -5 "$T/install.log")"; exit 1; }
@@ -76,5 +72,4 @@ grep -q "646 agencies in 47 partitions" "$T/err" && ok || bad "task init: $(cat 
 grep -qi "statewide" "$T/demo.out" && ok || bad "demo printed no table: $(head -20 "$T/demo.out")"
 grep -q "listening https://127.0.0.1:" "$T/demo/leader.log" && ok || bad "the demo's leader log lacks its URL"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish install_tree

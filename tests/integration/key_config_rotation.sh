@@ -8,43 +8,27 @@
 # (old) keys with --offline-keys; the leader's peer token and the collector's
 # token rotate mid-month too: the month's release has every agency.  An expired
 # key and an expired token are refused by name, and a configuration signed for
-# another task is refused by submit (exit 78) before anything is sealed.
+# another task is refused by submit (exit 78) before anything is sealed.  With
+# PA_TEST_PG_URL (ctest -L pg) both stores are PostgreSQL schemas
+# (tests/support/nodes.sh).
 set -u
-PRIVAGG=$1
-DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
-T=$(mktemp -d)
-LEADER_PID= HELPER_PID=
-cleanup() {
-  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
-  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 
-"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
-D=$T/d
-start() {
-  local role=$1 fifo=$T/$1.out
-  rm -f "$fifo"; mkfifo "$fifo"
-  (cd "$D" && exec "$PRIVAGG" serve --config "$D/$role.json") >"$fifo" 2>>"$T/$role.log" &
-  local pid=$!
-  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
-  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
+setup_demo "$T/d" --agencies-in-task --agencies 20
+# GET /hpke_config -> $T/config.json, once the leader serves the helper's part
+# too (its noise thread fetches it after the first refill of the noise pool,
+# later on a slower store)
+config() {
+  for _ in $(seq 1 100); do
+    curl -sf --cacert "$D/tls/cert.pem" "https://127.0.0.1:$(port leader)/hpke_config" >"$T/config.json" &&
+      ! grep -q '"helper":null' "$T/config.json" && return 0
+    sleep 0.1
+  done
+  return 1
 }
-stop() {
-  local pid; [ "$1" = leader ] && pid=$LEADER_PID || pid=$HELPER_PID
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null
-  [ "$1" = leader ] && LEADER_PID= || HELPER_PID=
-}
-port() { jget "$D/$1.json" 'd["listen"]["port"]'; }
-config() { curl -sf --cacert "$D/tls/cert.pem" "https://127.0.0.1:$(port leader)/hpke_config" >"$T/config.json"; }
 agencies=$(ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//')
-{ echo "cell,count"; for i in $(seq 0 269); do echo "$i,$(( i >= 200 && i % 2 ? 0 : i % 2 ))"; done; } >"$T/counts.csv"
+counts_csv "$T/counts.csv" "i % 2"
 submit() { # agency id, extra options; the JSON answer in $T/submit.json
   "$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$1.key" --period 2026-09 \
     --counts "$T/counts.csv" --ca "$D/tls/cert.pem" --json "${@:2}" >"$T/submit.json" 2>>"$T/submit.err"
@@ -112,7 +96,7 @@ submit "$twelfth" && ok || bad "submit during the token rotation"
 "$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period 2026-09 --partition 29001 \
   --ca "$D/tls/cert.pem" --timeout 5 >/dev/null 2>&1   # (any answer: it only makes the leader aggregate)
 sleep 1
-[ "$(sqlite3 "$D/leader.db" "SELECT count(*) FROM reports WHERE state IN ('pending','aggregating')")" = 0 ] && ok \
+[ "$(store_sql "$D" leader "SELECT count(*) FROM reports WHERE state IN ('pending','aggregating')")" = 0 ] && ok \
   || bad "reports wait: the helper refused the leader's old token"
 # ... and so does the new one, once the leader restarts
 stop leader
@@ -140,7 +124,7 @@ rc=$?
 "$PRIVAGG" collect --task "$D/task.json" --key "$D/keys/collector.key" --period 2026-09 --partition state \
   --ca "$D/tls/cert.pem" --json --timeout 120 >"$T/09.json" 2>>"$T/collect.err" && ok || { bad "collect"; cat "$T/collect.err"; }
 [ "$(jget "$T/09.json" 'd["agencies"]')" = 12 ] && ok || bad "released $(jget "$T/09.json" 'd.get("agencies")') agencies, expected 12: a report was lost"
-[ "$(sqlite3 "$D/helper.db" "SELECT count(*) FROM reports WHERE state = 'rejected'")" = 0 ] && ok || bad "the helper rejected reports"
+[ "$(store_sql "$D" helper "SELECT count(*) FROM reports WHERE state = 'rejected'")" = 0 ] && ok || bad "the helper rejected reports"
 
 # 4. expired: the leader's old key (config id 1) expires now; a report sealed to it is refused by name
 stop leader
@@ -171,5 +155,4 @@ rc=$?
   || { bad "a helper configuration that does not verify: exit $rc"; cat "$T/forged.err"; }
 stop leader
 stop helper
-echo "key_config_rotation: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish key_config_rotation

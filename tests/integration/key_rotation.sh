@@ -5,43 +5,18 @@
 # its own key file and restarts; the other half seal to the new keys (`submit
 # --leader-pub/--helper-pub`); the month's collection has every agency.  The key
 # file stays 0600 with no temporary file left, the other party's file is not
-# touched, the current key cannot be retired and an older one can.
+# touched, the current key cannot be retired and an older one can.  With
+# PA_TEST_PG_URL (ctest -L pg) both stores are PostgreSQL schemas
+# (tests/support/nodes.sh).
 set -u
-PRIVAGG=$1
-DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
-T=$(mktemp -d)
-LEADER_PID= HELPER_PID=
-cleanup() {
-  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
-  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 
-"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
-D=$T/d
-
-start() { # role -> pid in LEADER_PID/HELPER_PID, waits for "listening"
-  local role=$1 fifo=$T/$1.out
-  rm -f "$fifo"; mkfifo "$fifo"
-  (cd "$D" && exec "$PRIVAGG" serve --config "$D/$role.json") >"$fifo" 2>>"$T/$role.log" &
-  local pid=$!
-  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
-  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
-}
-stop() { # role: SIGTERM and wait (graceful)
-  local pid; [ "$1" = leader ] && pid=$LEADER_PID || pid=$HELPER_PID
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null
-  [ "$1" = leader ] && LEADER_PID= || HELPER_PID=
-}
+setup_demo "$T/d" --agencies-in-task --agencies 20
+counts_csv "$T/counts.csv" "i % 2"
 agencies=$(ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//' | head -10)
 submit() { # period, agency id, extra options
   local period=$1 id=$2; shift 2
-  { echo "cell,count"; for i in $(seq 0 269); do echo "$i,$(( i >= 200 && i % 2 ? 0 : i % 2 ))"; done; } >"$T/counts.csv"
   "$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$id.key" --period "$period" \
     --counts "$T/counts.csv" --ca "$D/tls/cert.pem" "$@" >/dev/null 2>>"$T/submit.err"
 }
@@ -97,7 +72,7 @@ done
   || { bad "collect 2026-09"; cat "$T/collect.err"; }
 got=$(grep -o '"agencies": [0-9]*' "$T/09.json" | grep -o '[0-9]*$')
 [ "$got" = 10 ] && ok || bad "2026-09: $got agencies released, expected 10"
-rej=$(sqlite3 "$D/helper.db" "SELECT count(*) FROM reports WHERE state = 'rejected'")
+rej=$(store_sql "$D" helper "SELECT count(*) FROM reports WHERE state = 'rejected'")
 [ "$rej" = 0 ] && ok || bad "$rej reports rejected by the helper"
 
 # 3. retiring: not the current key; the older one, once its reports are aggregated
@@ -116,5 +91,4 @@ grep -q "the task's key (config id 2) is retired from" "$T/helper.log" && ok || 
 stop leader
 stop helper
 
-echo "key_rotation: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish key_rotation

@@ -17,25 +17,12 @@
 #      batch: each aggregator's ledger has exactly one entry per release, and
 #      both ledgers verify.
 # The stores are SQLite files (WAL, busy timeouts across processes), or
-# PostgreSQL schemas when PA_TEST_PG_URL is set (tests/support/with-pg.sh).
+# PostgreSQL schemas when PA_TEST_PG_URL is set (tests/support/nodes.sh).
 set -u
-PRIVAGG=$1
-# PostgreSQL stores when PA_TEST_PG_URL is set (ctest -L pg)
-. "$(dirname "$0")/../support/pg_stores.sh"
-DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
-T=$(mktemp -d)
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  pg_drop_stores
-  [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
 stop_all() { for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; PIDS=(); }
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 if [ -z "${PA_TEST_PG_URL:-}" ]; then
   command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the command-line shell) is not installed"; exit 77; }
   JOBHEX="hex(job_id)"
@@ -44,23 +31,29 @@ else
 fi
 PERIOD=2026-11
 
-# deploy DIR MECHANISM AGENCIES: the folder, both configs sharing their port
-# and store between two processes, 3-second leases
+# deploy DIR MECHANISM AGENCIES LIST: the folder (D), both configs sharing their
+# port and store between two processes, 3-second leases; two helper and two
+# leader processes started (H1 H2 L1 L2); the agencies listed in LIST, a line
+# "index id period scratch-folder" each (xargs passes them as $2..$5)
 deploy() {
-  local d=$1 mech=$2 n=$3
-  "$PRIVAGG" demo --setup-only --agencies-in-task --agencies "$n" --min-agencies 3 --out "$d" --data "$DATA" >/dev/null \
-    || { bad "setup $d"; exit 1; }
-  [ "$mech" = none ] && sed -i 's/"mechanism": "discrete_gaussian"/"mechanism": "none"/' "$d/task.json"
+  local mech=$2 n=$3
+  setup_demo "$1" --agencies-in-task --agencies "$n" --min-agencies 3
+  [ "$mech" = none ] && sed -i 's/"mechanism": "discrete_gaussian"/"mechanism": "none"/' "$D/task.json"
   for role in leader helper; do
-    sed -i 's/"port": \([0-9]*\)/"port": \1, "reuse_port": true/' "$d/$role.json"
-    sed -i 's/^{/{\n  "lease_seconds": 3,/' "$d/$role.json"
-    chmod 600 "$d/$role.json"
+    sed -i 's/"port": \([0-9]*\)/"port": \1, "reuse_port": true/' "$D/$role.json"
+    sed -i 's/^{/{\n  "lease_seconds": 3,/' "$D/$role.json"
+    chmod 600 "$D/$role.json"
   done
-  pg_use_stores "$d" leader helper || { bad "PostgreSQL stores"; exit 1; }
+  start_worker "$D" helper 1; H1=$STARTED
+  start_worker "$D" helper 2; H2=$STARTED
+  start_worker "$D" leader 1; L1=$STARTED
+  start_worker "$D" leader 2; L2=$STARTED
+  ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//' | awk -v p=$PERIOD '{print NR, $1, p}' | \
+    sed "s|\$| $T|" >"$4"
 }
 
-# start DIR ROLE N -> pid in STARTED (waits for "listening")
-start() {
+# start_worker DIR ROLE N -> pid in STARTED (waits for "listening")
+start_worker() {
   local d=$1 role=$2 n=$3
   local fifo=$T/$role-$n.fifo
   rm -f "$fifo"; mkfifo "$fifo"
@@ -74,10 +67,7 @@ start() {
 
 # counts of agency number a: cell i gets (i + a) % 3, the task's structural
 # zeros (odd cells from 200 on) 0
-counts() {
-  { echo "cell,count"; for i in $(seq 0 269); do echo "$i,$(( i >= 200 && i % 2 ? 0 : (i + $1) % 3 ))"; done; } >"$T/counts-$1.csv"
-}
-counts 0; counts 1; counts 2
+for a in 0 1 2; do counts_csv "$T/counts-$a.csv" "(i + a) % 3"; done
 
 # submit DIR FILE-OF-"index id"-LINES: in parallel (4 at a time), exit status
 # per agency in $T/st/<id>
@@ -105,17 +95,9 @@ wait_for() { # SECONDS CONDITION...
 
 # ------------------------------------------------------------------------------
 # 1. a leader worker killed in the middle of an aggregation job
-D=$T/exact
 NOPRIV=--insecure-no-privacy
-deploy "$D" none 90
-start "$D" helper 1; H1=$STARTED
-start "$D" helper 2; H2=$STARTED
-start "$D" leader 1; L1=$STARTED
-start "$D" leader 2; L2=$STARTED
-ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//' | awk -v p=$PERIOD '{print NR, $1, p}' | \
-  sed "s|\$| $T|" >"$T/all"
+deploy "$T/exact" none 90 "$T/all"
 sed -n '1,30p' "$T/all" >"$T/wave1"; sed -n '31,60p' "$T/all" >"$T/wave2"; sed -n '61,90p' "$T/all" >"$T/wave3"
-# (the list's fields: index id period scratch folder; xargs passes them as $2..$5)
 
 submit_wave "$D" "$T/wave1"
 # the helpers stop answering: the next jobs' workers wait in their calls to them
@@ -182,15 +164,8 @@ stop_all
 # ------------------------------------------------------------------------------
 # 2. a leader worker killed while it steps a collection job: one ledger entry
 #    per release on each side
-D=$T/ledger
 NOPRIV=
-deploy "$D" discrete_gaussian 12
-start "$D" helper 1; H1=$STARTED
-start "$D" helper 2; H2=$STARTED
-start "$D" leader 1; L1=$STARTED
-start "$D" leader 2; L2=$STARTED
-ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//' | awk -v p=$PERIOD '{print NR, $1, p}' | \
-  sed "s|\$| $T|" >"$T/all2"
+deploy "$T/ledger" discrete_gaussian 12 "$T/all2"
 rm -rf "$T/st"
 submit_wave "$D" "$T/all2"
 for id in $(cut -d' ' -f2 "$T/all2"); do [ "$(cat "$T/st/$id")" = 0 ] || bad "upload $id"; done
@@ -219,6 +194,4 @@ done
   && ok || bad "collection job: $(store_sql "$D" leader "SELECT state, lease_owner FROM collection_jobs")"
 stop_all
 
-if grep -l "Sanitizer" "$T"/*/*.log 2>/dev/null; then bad "a sanitizer reported an error"; fi
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish kill_worker "$T"/*/*.log

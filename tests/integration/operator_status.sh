@@ -5,24 +5,11 @@
 # statewide batch is released: status follows, in text and --json, with the
 # budget of every lattice cell; a stopped peer is reported (exit 3).  Every
 # metric name in engine/ and on both servers' /metrics is one docs/http.md lists,
-# and every name listed there is one the code records.
+# and every name listed there is one the code records.  With PA_TEST_PG_URL
+# (ctest -L pg) both stores are PostgreSQL schemas (tests/support/nodes.sh).
 set -u
-PRIVAGG=$1
-SRC="$(cd "$(dirname "$0")/../.." && pwd)"
-DATA=$SRC/data
-T=$(mktemp -d)
-LEADER_PID= HELPER_PID=
-cleanup() {
-  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
-  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 
 # 1. the names of docs/http.md's table against the code's pa_metrics_* calls
 grep -oE '^\| `privagg_[a-z_]+`' "$SRC/docs/http.md" | grep -oE 'privagg_[a-z_]+' | sort -u >"$T/doc.names"
@@ -30,22 +17,8 @@ grep -rhoE 'pa_metrics_(inc|set|observe)\("privagg_[a-z_]+"' "$SRC/engine" | gre
 [ -s "$T/code.names" ] && ok || bad "no metric name found in engine/"
 if diff "$T/doc.names" "$T/code.names" >"$T/names.diff"; then ok; else bad "docs/http.md and engine/ name different metrics (< docs, > code)"; cat "$T/names.diff"; fi
 
-"$PRIVAGG" demo --setup-only --agencies-in-task --agencies 20 --out "$T/d" --data "$DATA" >/dev/null || { echo "FAIL: setup"; exit 1; }
-D=$T/d
-start() { # role -> pid in LEADER_PID/HELPER_PID, waits for "listening"
-  local role=$1 fifo=$T/$1.out
-  rm -f "$fifo"; mkfifo "$fifo"
-  (cd "$D" && exec "$PRIVAGG" serve --config "$D/$role.json") >"$fifo" 2>>"$T/$role.log" &
-  local pid=$!
-  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
-  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
-}
-stop() {
-  local pid; [ "$1" = leader ] && pid=$LEADER_PID || pid=$HELPER_PID
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null
-  [ "$1" = leader ] && LEADER_PID= || HELPER_PID=
-}
-{ echo "cell,count"; for i in $(seq 0 269); do echo "$i,$(( i >= 200 && i % 2 ? 0 : i % 2 ))"; done; } >"$T/counts.csv"
+setup_demo "$T/d" --agencies-in-task --agencies 20
+counts_csv "$T/counts.csv" "i % 2"
 submit() {
   "$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$1.key" --period 2026-09 \
     --counts "$T/counts.csv" --ca "$D/tls/cert.pem" >/dev/null 2>>"$T/submit.err"
@@ -93,7 +66,6 @@ grep -q "$nPart cells (1 periods x $nPart partitions): $nPart with spending, 0 w
 [ "$(jget "$T/h.json" 'd["batches"]["statewide"]["released"]')" = 1 ] && ok || bad "helper: statewide not released"
 
 # 5. the gauges: the status gauges are on both servers' /metrics, every name documented
-port() { jget "$D/$1.json" 'd["listen"]["port"]'; }
 for role in leader helper; do
   curl -sf --cacert "$D/tls/cert.pem" "https://127.0.0.1:$(port $role)/metrics" >"$T/$role.metrics" && ok || bad "$role /metrics"
   for g in privagg_batches privagg_budget_cells privagg_budget_spent_max privagg_budget_left_min privagg_peer_up privagg_store_bytes; do
@@ -113,5 +85,4 @@ done
 [ $up = 1 ] && ok || bad "leader's privagg_peer_up did not become 1"
 stop leader
 stop helper
-echo "operator_status: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish operator_status

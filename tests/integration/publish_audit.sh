@@ -6,16 +6,21 @@
 # ledgers lack, a lattice cell over budget, a batch below the minimum agencies, a
 # wrong signature, policy none.  `ledger verify --file` with an earlier anchor
 # passes.  Tampered manifests are re-signed with the collector's key (a dishonest
-# collector), except for the wrong-signature case.
+# collector), except for the wrong-signature case.  With PA_TEST_PG_URL (ctest
+# -L pg) the demo's stores are PostgreSQL schemas (tests/support/pg_stores.sh)
+# and its output goes to test-output/publish_audit_pg.
 set -euo pipefail
 PRIVAGG=$(readlink -f "$1")
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${PA_TEST_OUT:-$(dirname "$PRIVAGG")/test-output/publish_audit}
+OUT=${PA_TEST_OUT:-$(dirname "$PRIVAGG")/test-output/publish_audit${PA_TEST_PG_URL:+_pg}}
 rm -rf "$OUT"; mkdir -p "$OUT"
 D="$OUT/year"
 cd "$SRC"
+. tests/support/pg_stores.sh
+trap pg_drop_stores EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-"$PRIVAGG" demo --agencies 120 --min-agencies 3 --months 12 --release all --out "$D" >"$OUT/demo.txt" 2>"$OUT/demo.err" \
+demo_store_args "$D" || fail "PostgreSQL stores"
+"$PRIVAGG" demo "${DEMO_STORES[@]}" --agencies 120 --min-agencies 3 --months 12 --release all --out "$D" >"$OUT/demo.txt" 2>"$OUT/demo.err" \
   || { tail -20 "$OUT/demo.err"; fail "demo"; }
 grep -q "privagg audit: PASS" "$OUT/demo.txt" || fail "demo did not print a passing audit"
 for f in report/report.html report/table.csv report/table.json report/manifest.json leader-ledger.json helper-ledger.json audit.txt audit.json; do

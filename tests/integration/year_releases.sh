@@ -14,23 +14,10 @@
 #   - a task with dp.mechanism none is refused by `privagg serve` unless
 #     --insecure-no-privacy, and then every answer says "no privacy protection".
 # With PA_TEST_PG_URL (ctest -L pg) the stores are PostgreSQL schemas
-# (tests/support/pg_stores.sh).
+# (tests/support/nodes.sh).
 set -u
-PRIVAGG=$1
-DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
-T=$(mktemp -d)
-. "$(dirname "$0")/../support/pg_stores.sh"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  pg_drop_stores
-  rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 
 # 1. the year, from the demo (its own servers, left running with --keep)
 D=$T/year
@@ -38,7 +25,7 @@ demo_store_args "$D" || { bad "PostgreSQL stores"; exit 1; }
 "$PRIVAGG" demo "${DEMO_STORES[@]}" --agencies 120 --min-agencies 3 --months 12 --release all --keep --out "$D" \
   --data "$DATA" >"$T/demo.out" 2>"$T/demo.err" && ok || { bad "demo year: $(tail -3 "$T/demo.err")"; exit 1; }
 read -r LPID HPID < <(sed -n 's/.*leader pid \([0-9]*\), helper pid \([0-9]*\).*/\1 \2/p' "$T/demo.err")
-PIDS+=("$LPID" "$HPID")
+track "$LPID" "$HPID"   # the demo's servers: not this shell's jobs
 grep -q "Year summary: 3[0-9][0-9] releases (12 months x (statewide + 2[0-9] partitions))" "$T/demo.out" \
   && ok || bad "year summary: $(grep -A1 'Year summary' "$T/demo.out")"
 grep -q "the two ledgers agree cell by cell" "$T/demo.out" && ok || bad "ledgers: $(grep -A2 'Privacy spent' "$T/demo.out")"
@@ -70,7 +57,7 @@ kill -KILL "$LPID"
 # the demo started it (not this shell's child): wait until it is gone
 for _ in $(seq 1 200); do kill -0 "$LPID" 2>/dev/null || break; sleep 0.05; done
 "$PRIVAGG" serve --config "$D/leader.json" >"$T/leader.out" 2>>"$T/leader2.log" &
-LPID=$!; PIDS+=("$LPID")
+LPID=$!
 for _ in $(seq 1 100); do grep -q listening "$T/leader.out" && break; sleep 0.1; done
 grep -q listening "$T/leader.out" && ok || { bad "the leader did not restart: $(cat "$T/leader2.log")"; exit 1; }
 for p in state "$PART"; do
@@ -98,7 +85,7 @@ for role in leader helper; do
   left=$(store_sql "$D" "$role" "SELECT (SELECT count(*) FROM batch_noise) + (SELECT count(*) FROM batches)")
   [ "$left" = 0 ] && ok || bad "$role: $left noise or exact-sum rows left after every batch was released"
 done
-kill -TERM "$LPID" "$HPID"; wait 2>/dev/null; PIDS=()
+kill -TERM "$LPID" "$HPID"; wait 2>/dev/null; NODES_PIDS=()
 
 # 3. the budget refusal: after the statewide release a partition's cell has
 #    0.5 of 0.75 spent and cannot take another 0.5
@@ -107,7 +94,7 @@ demo_store_args "$B" || { bad "PostgreSQL stores"; exit 1; }
 "$PRIVAGG" demo "${DEMO_STORES[@]}" --agencies 20 --min-agencies 3 --budget-rho 0.75 --months 1 --keep --out "$B" \
   --data "$DATA" >"$T/b.out" 2>"$T/b.err" && ok || { bad "demo budget: $(tail -3 "$T/b.err")"; exit 1; }
 read -r LPID HPID < <(sed -n 's/.*leader pid \([0-9]*\), helper pid \([0-9]*\).*/\1 \2/p' "$T/b.err")
-PIDS+=("$LPID" "$HPID")
+track "$LPID" "$HPID"
 BPERIOD=$(ls "$B" | sed -n 's/^collection-\([0-9-]*\)-state\.json$/\1/p')
 # the partition of the registry's first agency
 BPART=$("$PRIVAGG" registry show --registry "$B/registry.json" --task "$B/task.json" --json |
@@ -123,26 +110,24 @@ grep -q "privacy budget: partition $BPART, period $BPERIOD has spent 0.5 of 0.75
 [ "$ms" -lt 5000 ] && ok || bad "the budget refusal took $ms ms, expected < 5000"
 grep -q "collection $BPERIOD/$BPART: refused" "$B/leader.log" && ok || bad "the leader did not log the refusal"
 [ "$(store_sql "$B" helper "SELECT count(*) FROM collections")" = 1 ] && ok || bad "the helper released the refused batch"
-kill -TERM "$LPID" "$HPID"; wait 2>/dev/null; PIDS=()
+kill -TERM "$LPID" "$HPID"; wait 2>/dev/null; NODES_PIDS=()
 
 # 4. dp.mechanism none: refused by serve unless --insecure-no-privacy
-N=$T/none
-"$PRIVAGG" demo --setup-only --agencies 10 --min-agencies 3 --out "$N" --data "$DATA" >/dev/null || bad "setup none"
+setup_demo "$T/none" --agencies 10 --min-agencies 3
+N=$D
 sed -i 's/"mechanism": "discrete_gaussian"/"mechanism": "none"/' "$N/task.json"
 "$PRIVAGG" serve --config "$N/helper.json" >/dev/null 2>"$T/none.err" && bad "a task without noise was served"
 grep -q 'no privacy protection' "$T/none.err" && grep -q -- '--insecure-no-privacy' "$T/none.err" && ok \
   || bad "mechanism none: $(cat "$T/none.err")"
 "$PRIVAGG" serve --config "$N/helper.json" --insecure-no-privacy >"$T/none.out" 2>"$T/none2.err" &
-NPID=$!; PIDS+=("$NPID")
+NPID=$!
 for _ in $(seq 1 100); do grep -q listening "$T/none.out" && break; sleep 0.1; done
 grep -q listening "$T/none.out" && ok || bad "serve --insecure-no-privacy did not start: $(cat "$T/none2.err")"
 grep -q 'WARNING: no privacy protection' "$T/none2.err" && ok || bad "no start-up warning without noise"
-HPORT=$(grep -o '"port": [0-9]*' "$N/helper.json" | grep -o '[0-9]*$')
+HPORT=$(port helper)
 curl -s -D "$T/none.hdr" -o /dev/null --max-time 10 --cacert "$N/tls/cert.pem" -X POST \
   --data-binary x "https://127.0.0.1:$HPORT/internal/collect" >/dev/null
 grep -qi '^Privagg-Warning: no privacy protection' "$T/none.hdr" && ok || bad "no warning header: $(cat "$T/none.hdr")"
-kill -TERM "$NPID"; wait 2>/dev/null; PIDS=()
+kill -TERM "$NPID"; wait 2>/dev/null
 
-if grep -l "Sanitizer" "$T"/*.err "$D"/*.log "$B"/*.log 2>/dev/null; then bad "a sanitizer reported an error"; fi
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish year_releases "$T"/*.err "$T/year"/*.log "$B"/*.log
