@@ -398,8 +398,9 @@ static void reg_flow_new(reg_flow *g, int bLeaderNew, int bHelperNew)
     assert_memory_equal(pa_registry_genesis(g->pOld), g_aGenesis, 32);
     assert_int_equal(pa_registry_ref_open(&g->pLeaderRef, bLeaderNew ? g->zNew : g->zOld, f->m.pTask), PA_OK);
     assert_int_equal(pa_registry_ref_open(&g->pHelperRef, bHelperNew ? g->zNew : g->zOld, f->m.pTask), PA_OK);
-    assert_int_equal(pa_store_open(&f->pLeaderStore, ":memory:"), PA_OK);
-    assert_int_equal(pa_store_open(&f->pHelperStore, ":memory:"), PA_OK);
+    /* in memory, or fresh PostgreSQL schemas (PA_TEST_PG_URL: tests/support/test_store.h) */
+    assert_int_equal(pa_store_open(&f->pLeaderStore, test_store_path(":memory:")), PA_OK);
+    assert_int_equal(pa_store_open(&f->pHelperStore, test_store_path(":memory:")), PA_OK);
     assert_int_equal(pa_dp_rng_new_seeded_for_tests(&f->pRng, (const uint8_t *)"flow", 4), PA_OK);
     memset(&c, 0, sizeof c);
     c.pTask = f->m.pTask;

@@ -2,7 +2,9 @@
  * privagg ledger (engine/cli/ledger.c), run in-process on a temporary store:
  * verify passes on an intact ledger and exits 1 after a raw-SQL edit or when the
  * anchor (head, count) no longer matches; export prints the JSON document; bad
- * usage exits 2.
+ * usage exits 2.  The store is a SQLite file, or a fresh PostgreSQL schema (its
+ * URL given to --db) when PA_TEST_PG_URL is set (ctest -L pg;
+ * tests/support/test_store.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,17 +15,19 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "cli/ledger.c"
 #include "cli/opts.c" /* the shared option parser */
+#include "store/internal.h"
+#include "support/test_store.h"
 
 void pa_cli_report(const char *what, int code)
 {
     fprintf(stderr, "privagg: %s: %s: %s\n", what, pa_strerror(code), pa_error_detail());
 }
 
-static char g_path[64], g_out[1 << 14];
+static char g_file[64], g_out[1 << 14];
+static const char *g_path; /* g_file, or a PostgreSQL URL */
 
 static int run(const char *zFirst, ...)
 {
@@ -57,8 +61,9 @@ static int setup(void **state)
 {
     pa_store *pStore;
     (void)state;
-    snprintf(g_path, sizeof g_path, "/tmp/pa_dp_ledger_cli_%ld.db", (long)getpid());
-    unlink(g_path);
+    snprintf(g_file, sizeof g_file, "/tmp/pa_dp_ledger_cli_%ld.db", (long)getpid());
+    unlink(g_file);
+    assert_non_null(g_path = test_store_path(g_file));
     assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
     for (int i = 0; i < 3; i++) {
         pa_dp_ledger_release r = {"task-a", i == 0 ? "2026-01" : i == 1 ? "2026-02" : "2026-03",
@@ -73,16 +78,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    unlink(g_path);
+    unlink(g_file);
     return 0;
 }
 
+/* raw SQL under the interface (a tamperer with access to the database) */
 static void raw_sql(const char *zSql)
 {
-    sqlite3 *pDb;
-    assert_int_equal(sqlite3_open(g_path, &pDb), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(pDb, zSql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(pDb);
+    pa_store *pStore;
+    assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
+    assert_int_equal(pa_store_exec(pStore, zSql), PA_OK);
+    pa_store_close(pStore);
 }
 
 static void test_verify_and_export(void **state)

@@ -5,7 +5,11 @@
  * budget refusal (nothing written, the exact message), savepoints inside a
  * caller's transaction (pa_store_begin), JSON export, detection of entries modified, removed or
  * reordered by raw SQL and of a per-cell total rewritten together with its hash,
- * and v1 entries (before the upgrade) still verifying.
+ * and v1 entries (before the upgrade) still verifying.  On SQLite in memory, or
+ * on a fresh PostgreSQL schema per test when PA_TEST_PG_URL is set (ctest -L
+ * pg; tests/support/test_store.h): the rows are tampered with by SQL both
+ * backends take.  The v1 upgrade is SQLite's only (a PostgreSQL ledger never
+ * was v1).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,13 +26,12 @@
 #include "privagg/dp.h"
 #include "privagg/ledger.h"
 #include "store/internal.h"
-
-#define DB(p) pa_store_sqlite(p)
+#include "support/test_store.h"
 
 static int setup(void **state)
 {
     pa_store *pStore;
-    assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
+    assert_int_equal(pa_store_open(&pStore, test_store_path(":memory:")), PA_OK);
     assert_int_equal(pa_dp_ledger_init(pStore), PA_OK);
     *state = pStore;
     return 0;
@@ -42,13 +45,24 @@ static int teardown(void **state)
 
 static int count_rows(pa_store *pStore)
 {
-    sqlite3_stmt *p;
-    int n = -1;
-    assert_int_equal(sqlite3_prepare_v2(DB(pStore), "SELECT count(*) FROM dp_ledger", -1, &p, NULL), SQLITE_OK);
-    if (sqlite3_step(p) == SQLITE_ROW)
-        n = sqlite3_column_int(p, 0);
-    sqlite3_finalize(p);
-    return n;
+    int64_t n = -1;
+    assert_int_equal(pa_store_query_int(pStore, "SELECT count(*) FROM dp_ledger", &n), PA_OK);
+    return (int)n;
+}
+
+/* raw SQL under the interface (a tamperer with access to the database) */
+static void sql(pa_store *pStore, const char *zSql)
+{
+    assert_int_equal(pa_store_exec(pStore, zSql), PA_OK);
+}
+
+/* a byte-string literal: X'..' on SQLite, '\x..'::bytea on PostgreSQL */
+static void blob_literal(char *zOut, size_t nOut, const uint8_t *p, size_t n)
+{
+    char zHex[2 * 64 + 1];
+    assert_true(n <= 64);
+    sodium_bin2hex(zHex, sizeof zHex, p, n);
+    snprintf(zOut, nOut, test_store_pg() ? "'\\x%s'::bytea" : "X'%s'", zHex);
 }
 
 /* rho = l2sq / (2 sigma2) per release of (zPeriod, zPartition) */
@@ -181,10 +195,10 @@ static void test_export(void **state)
 static void expect_tamper(pa_store *pStore, const char *zSql)
 {
     fill(pStore);
-    assert_int_equal(sqlite3_exec(DB(pStore), zSql, NULL, NULL, NULL), SQLITE_OK);
+    sql(pStore, zSql);
     assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_ETAMPER);
     printf("  %s\n    -> %s\n", zSql, pa_error_detail());
-    assert_int_equal(sqlite3_exec(DB(pStore), "DELETE FROM dp_ledger", NULL, NULL, NULL), SQLITE_OK);
+    sql(pStore, "DELETE FROM dp_ledger");
 }
 
 static void test_tamper_detected(void **state)
@@ -217,7 +231,7 @@ static void test_tail_removal_needs_anchor(void **state)
     fill(pStore);
     assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, head, &n), PA_OK);
     assert_int_equal(pa_dp_ledger_verify(pStore, head, n, NULL, NULL), PA_OK);
-    assert_int_equal(sqlite3_exec(DB(pStore), "DELETE FROM dp_ledger WHERE seq = 4", NULL, NULL, NULL), SQLITE_OK);
+    sql(pStore, "DELETE FROM dp_ledger WHERE seq = 4");
     /* a shorter chain is internally consistent; the anchor catches it */
     assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
     assert_int_equal(pa_dp_ledger_verify(pStore, head, n, NULL, NULL), PA_ETAMPER);
@@ -351,40 +365,54 @@ static void h_f64(crypto_hash_sha256_state *st, double d)
     h_u64(st, bits);
 }
 
-/* Rewrite row seq's hash from its columns (v2 if it has a period, else v1). */
-static void rehash(pa_store *pStore, int64_t seq)
+typedef struct {
+    int64_t iSeq;
+    uint8_t aHash[32];
+    int bFound;
+} rehash_ctx;
+
+/* the documented hash of the row (v2 if it has a period, else v1) */
+static int rehash_row(void *pCtx, const pa_store_ledger_row *r)
 {
-    sqlite3_stmt *p;
+    rehash_ctx *x = pCtx;
     crypto_hash_sha256_state st;
-    uint8_t h[32];
-    char zSql[128];
-    assert_int_equal(sqlite3_prepare_v2(DB(pStore), "SELECT task_id, batch, level, period, partition, mechanism,"
-                                             " param, unit, charge, total, budget, created_at, prev_hash"
-                                             " FROM dp_ledger WHERE seq = ?1", -1, &p, NULL), SQLITE_OK);
-    sqlite3_bind_int64(p, 1, seq);
-    assert_int_equal(sqlite3_step(p), SQLITE_ROW);
-    int bV2 = sqlite3_column_type(p, 3) != SQLITE_NULL;
+    int bV2 = r->zPeriod != NULL;
+    if (r->iSeq != x->iSeq)
+        return 0;
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, (const uint8_t *)(bV2 ? "privagg-dp-ledger-v2" : "privagg-dp-ledger-v1"), 20);
-    h_u64(&st, (uint64_t)seq);
-    h_str4(&st, (const char *)sqlite3_column_text(p, 0));
-    h_str4(&st, (const char *)sqlite3_column_text(p, 1));
-    if (bV2)
-        for (int i = 2; i <= 4; i++)
-            h_str4(&st, (const char *)sqlite3_column_text(p, i));
-    for (int i = 5; i <= 7; i++)
-        h_str4(&st, (const char *)sqlite3_column_text(p, i));
-    for (int i = 8; i <= 10; i++)
-        h_f64(&st, sqlite3_column_double(p, i));
-    h_u64(&st, (uint64_t)sqlite3_column_int64(p, 11));
-    crypto_hash_sha256_update(&st, sqlite3_column_blob(p, 12), 32);
-    crypto_hash_sha256_final(&st, h);
-    sqlite3_finalize(p);
-    snprintf(zSql, sizeof zSql, "UPDATE dp_ledger SET hash = ?1 WHERE seq = %lld", (long long)seq);
-    assert_int_equal(sqlite3_prepare_v2(DB(pStore), zSql, -1, &p, NULL), SQLITE_OK);
-    sqlite3_bind_blob(p, 1, h, 32, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(p), SQLITE_DONE);
-    sqlite3_finalize(p);
+    h_u64(&st, (uint64_t)r->iSeq);
+    h_str4(&st, r->zTaskId);
+    h_str4(&st, r->zBatch);
+    if (bV2) {
+        h_str4(&st, r->zLevel);
+        h_str4(&st, r->zPeriod);
+        h_str4(&st, r->zPartition);
+    }
+    h_str4(&st, r->zMechanism);
+    h_str4(&st, r->zParam);
+    h_str4(&st, r->zUnit);
+    h_f64(&st, r->rCharge);
+    h_f64(&st, r->rTotal);
+    h_f64(&st, r->rBudget);
+    h_u64(&st, (uint64_t)r->tCreated);
+    assert_int_equal(r->nPrevHash, 32);
+    crypto_hash_sha256_update(&st, r->pPrevHash, 32);
+    crypto_hash_sha256_final(&st, x->aHash);
+    x->bFound = 1;
+    return 0;
+}
+
+/* Rewrite row seq's hash from its columns, read through the store interface. */
+static void rehash(pa_store *pStore, int64_t seq)
+{
+    rehash_ctx x = {seq, {0}, 0};
+    char zLit[160], zSql[256];
+    assert_int_equal(pa_store_ledger_each(pStore, rehash_row, &x), PA_OK);
+    assert_true(x.bFound);
+    blob_literal(zLit, sizeof zLit, x.aHash, 32);
+    snprintf(zSql, sizeof zSql, "UPDATE dp_ledger SET hash = %s WHERE seq = %lld", zLit, (long long)seq);
+    sql(pStore, zSql);
 }
 
 /* Someone who rewrites the last entry's cell total and recomputes its hash (the
@@ -400,57 +428,47 @@ static void test_tampered_cell_total(void **state)
     rehash(pStore, 2);
     assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
     /* the cell total as if the statewide release had not been charged */
-    assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET total = 0.5 WHERE seq = 2", NULL, NULL, NULL),
-                     SQLITE_OK);
+    sql(pStore, "UPDATE dp_ledger SET total = 0.5 WHERE seq = 2");
     rehash(pStore, 2);
     assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_ETAMPER);
     assert_non_null(strstr(pa_error_detail(), "ledger entry 2: cell total 0.5"));
     /* the level must match the partition */
-    assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET level = 'state' WHERE seq = 2", NULL, NULL,
-                                  NULL), SQLITE_OK);
+    sql(pStore, "UPDATE dp_ledger SET level = 'state' WHERE seq = 2");
     rehash(pStore, 2);
     assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_ETAMPER);
     assert_non_null(strstr(pa_error_detail(), "level \"state\" does not match partition \"29001\""));
 }
 
-/* A store written before the upgrade: v1 rows keep verifying, v2 rows follow. */
+/* A store written before the upgrade: v1 rows keep verifying, v2 rows follow.
+ * SQLite only: the PostgreSQL backend came after v2, its ledger never was v1. */
 static void test_v1_rows_still_verify(void **state)
 {
     pa_store *pStore;
     double rMax;
     uint8_t zero[32] = {0};
-    sqlite3_stmt *p;
+    char zZero[160], zSql[512];
     (void)state;
+    if (test_store_pg())
+        skip();
     assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
-    assert_int_equal(sqlite3_exec(DB(pStore),
-                                  "CREATE TABLE dp_ledger (seq INTEGER PRIMARY KEY,"
-                                  " task_id TEXT NOT NULL, batch TEXT NOT NULL, mechanism TEXT NOT NULL,"
-                                  " param TEXT NOT NULL, unit TEXT NOT NULL,"
-                                  " charge REAL NOT NULL, total REAL NOT NULL, budget REAL NOT NULL,"
-                                  " created_at INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    sql(pStore, "CREATE TABLE dp_ledger (seq INTEGER PRIMARY KEY,"
+                " task_id TEXT NOT NULL, batch TEXT NOT NULL, mechanism TEXT NOT NULL,"
+                " param TEXT NOT NULL, unit TEXT NOT NULL,"
+                " charge REAL NOT NULL, total REAL NOT NULL, budget REAL NOT NULL,"
+                " created_at INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)");
+    blob_literal(zZero, sizeof zZero, zero, 32);
     for (int i = 1; i <= 2; i++) {
-        assert_int_equal(sqlite3_prepare_v2(DB(pStore), "INSERT INTO dp_ledger VALUES (?1, 'old/2025', ?2,"
-                                                 " 'discrete_gaussian', '10', 'rho', 0.05, ?3, 1.0,"
-                                                 " 1700000000, ?4, ?4)", -1, &p, NULL), SQLITE_OK);
-        sqlite3_bind_int(p, 1, i);
-        sqlite3_bind_text(p, 2, i == 1 ? "2025-01/state" : "2025-02/state", -1, SQLITE_STATIC);
-        sqlite3_bind_double(p, 3, 0.05 * i);
-        sqlite3_bind_blob(p, 4, zero, 32, SQLITE_STATIC);
-        assert_int_equal(sqlite3_step(p), SQLITE_DONE);
-        sqlite3_finalize(p);
-        if (i == 2) {
-            /* prev_hash of row 2 = hash of row 1 */
-            assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM"
-                                                " dp_ledger WHERE seq = 1) WHERE seq = 2", NULL, NULL, NULL),
-                             SQLITE_OK);
-        }
+        snprintf(zSql, sizeof zSql, "INSERT INTO dp_ledger VALUES (%d, 'old/2025', '%s', 'discrete_gaussian', '10',"
+                 " 'rho', 0.05, %.17g, 1.0, 1700000000, %s, %s)", i, i == 1 ? "2025-01/state" : "2025-02/state",
+                 0.05 * i, zZero, zZero);
+        sql(pStore, zSql);
     }
+    /* prev_hash of row 2 = hash of row 1 */
+    sql(pStore, "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM dp_ledger WHERE seq = 1) WHERE seq = 2");
     /* upgrade, then hash the v1 rows by the v1 encoding (NULL period) */
     assert_int_equal(pa_dp_ledger_init(pStore), PA_OK);
     rehash(pStore, 1);
-    assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM dp_ledger"
-                                       " WHERE seq = 1) WHERE seq = 2", NULL, NULL, NULL), SQLITE_OK);
+    sql(pStore, "UPDATE dp_ledger SET prev_hash = (SELECT hash FROM dp_ledger WHERE seq = 1) WHERE seq = 2");
     rehash(pStore, 2);
     assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_OK);
     assert_int_equal(pa_dp_ledger_init(pStore), PA_OK); /* idempotent */
@@ -460,8 +478,7 @@ static void test_v1_rows_still_verify(void **state)
     assert_int_equal(pa_dp_ledger_max_spent(pStore, "old/2025", &rMax), PA_OK);
     assert_true(fabs(rMax - 0.1) < 1e-15);
     /* a v1 running total is still checked */
-    assert_int_equal(sqlite3_exec(DB(pStore), "UPDATE dp_ledger SET total = 0.07 WHERE seq = 2", NULL, NULL, NULL),
-                     SQLITE_OK);
+    sql(pStore, "UPDATE dp_ledger SET total = 0.07 WHERE seq = 2");
     rehash(pStore, 2);
     assert_int_equal(pa_dp_ledger_verify(pStore, NULL, -1, NULL, NULL), PA_ETAMPER);
     pa_store_close(pStore);
