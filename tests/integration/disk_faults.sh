@@ -93,8 +93,9 @@ retry() { # agency index
   "$PRIVAGG" submit --retry --task "$D/task.json" --key "$D/keys/agencies/${AG[$1]}.key" \
     --ca "$D/tls/cert.pem" --attempts 3 --backoff-ms 200 >>"$T/s$1.out" 2>&1 && acked[$1]=1
 }
-start helper --insecure-no-privacy
-start leader --insecure-no-privacy
+SERVE_OPTS=(--insecure-no-privacy)
+start helper
+start leader
 for i in 0 1 2; do submit $i 3 && ok || bad "agency $i before the disk filled: $(tail -1 "$T/s$i.out")"; done
 
 # the leader's disk full: uploads refused with "try again later", exit 75

@@ -16,17 +16,6 @@ set -u
 nodes_init "$1"
 
 setup_demo "$T/d" --agencies-in-task --agencies 20
-# GET /hpke_config -> $T/config.json, once the leader serves the helper's part
-# too (its noise thread fetches it after the first refill of the noise pool,
-# later on a slower store)
-config() {
-  for _ in $(seq 1 100); do
-    curl -sf --cacert "$D/tls/cert.pem" "https://127.0.0.1:$(port leader)/hpke_config" >"$T/config.json" &&
-      ! grep -q '"helper":null' "$T/config.json" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 agencies=$(ls "$D/keys/agencies" | grep '\.key$' | sed 's/\.key$//')
 counts_csv "$T/counts.csv" "i % 2"
 submit() { # agency id, extra options; the JSON answer in $T/submit.json
@@ -40,7 +29,7 @@ ids() { jget "$T/submit.json" 'str(d["hpke_config_ids"]["leader"]) + "/" + str(d
   && ok || bad "the task has no signing_public_key for the aggregators"
 start helper
 start leader
-config && ok || bad "GET /hpke_config"
+hpke_config && ok || bad "GET /hpke_config"
 [ "$(jget "$T/config.json" 'd["leader"]["configs"][0]["id"], d["helper"]["configs"][0]["id"]')" = "(1, 2)" ] && ok \
   || { bad "the leader does not serve both configurations"; cat "$T/config.json"; }
 
@@ -62,7 +51,7 @@ stop leader
 "$PRIVAGG" keygen --role leader --out "$D/keys/leader" --rotate --old-expires "@$(( $(date +%s) + 86400 ))" >/dev/null 2>&1 \
   && ok || bad "leader rotate"
 start leader
-config
+hpke_config
 [ "$(jget "$T/config.json" '[c["id"] for c in d["leader"]["configs"] if c["state"] == "current"][0], [c["id"] for c in d["helper"]["configs"] if c["state"] == "current"][0]')" = "(2, 3)" ] \
   && ok || { bad "the configuration does not name the new keys"; cat "$T/config.json"; }
 [ "$(jget "$T/config.json" 'len(d["leader"]["configs"]), "not_after" in d["helper"]["configs"][1]')" = "(2, True)" ] \
@@ -130,7 +119,7 @@ rc=$?
 stop leader
 "$PRIVAGG" keygen --role leader --out "$D/keys/leader" --expire 1 --at "@$(( $(date +%s) - 1 ))" >/dev/null 2>&1 && ok || bad "keygen --expire"
 start leader
-config
+hpke_config
 [ "$(jget "$T/config.json" 'len(d["leader"]["configs"])')" = 1 ] && ok || bad "an expired key is still published"
 thirteenth=$(echo "$agencies" | sed -n 13p)
 "$PRIVAGG" submit --task "$D/task.json" --key "$D/keys/agencies/$thirteenth.key" --period 2026-10 --counts "$T/counts.csv" \

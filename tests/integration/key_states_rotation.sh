@@ -13,44 +13,17 @@
 # in cell 30, so the totals say which reports were counted, and how often.  The
 # command's refusals: a key id not held, a bundle of the wrong role (both ways),
 # the leader's --add-token without --config; a refused command leaves the file.
+# With PA_TEST_PG_URL (ctest -L pg) both stores are PostgreSQL schemas
+# (tests/support/nodes.sh).
 set -u
-PRIVAGG=$1
-DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
-T=$(mktemp -d)
-LEADER_PID= HELPER_PID=
-cleanup() {
-  [ -n "$LEADER_PID" ] && kill "$LEADER_PID" 2>/dev/null
-  [ -n "$HELPER_PID" ] && kill "$HELPER_PID" 2>/dev/null
-  wait 2>/dev/null
-  [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+. "$(dirname "$0")/../support/nodes.sh"
+nodes_init "$1"
 
 NAG=16   # cell 30 holds 2^i: at most 65535 per cell
-"$PRIVAGG" demo --setup-only --agencies-in-task --agencies $NAG --min-agencies 3 --out "$T/d" --data "$DATA" >/dev/null \
-  || { echo "FAIL: setup"; exit 1; }
-D=$T/d
+setup_demo "$T/d" --agencies-in-task --agencies $NAG --min-agencies 3
 sed -i 's/"mechanism": "discrete_gaussian"/"mechanism": "none"/' "$D/task.json"
 grep -q '"mechanism": "none"' "$D/task.json" || { echo "FAIL: the task's dp.mechanism"; exit 1; }
-start() { # role -> pid in LEADER_PID/HELPER_PID, waits for "listening"
-  local role=$1 fifo=$T/$1.out
-  rm -f "$fifo"; mkfifo "$fifo"
-  (cd "$D" && exec "$PRIVAGG" serve --config "$D/$role.json" --insecure-no-privacy) >"$fifo" 2>>"$T/$role.log" &
-  local pid=$!
-  if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
-  [ "$role" = leader ] && LEADER_PID=$pid || HELPER_PID=$pid
-}
-stop() { # role: SIGTERM and wait (graceful)
-  local pid; [ "$1" = leader ] && pid=$LEADER_PID || pid=$HELPER_PID
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null
-  [ "$1" = leader ] && LEADER_PID= || HELPER_PID=
-}
-port() { jget "$D/$1.json" 'd["listen"]["port"]'; }
-config() { curl -sf --cacert "$D/tls/cert.pem" "https://127.0.0.1:$(port leader)/hpke_config" >"$T/config.json"; }
+SERVE_OPTS=(--insecure-no-privacy)
 states() { # role -> "id:state ..." of its document as the leader serves it
   jget "$T/config.json" "' '.join('%d:%s' % (c['id'], c['state']) for c in d['$1']['configs']) if d['$1'] else 'none'"
 }
@@ -96,7 +69,7 @@ PY
 
 start helper
 start leader
-config && ok || bad "GET /hpke_config"
+hpke_config && ok || bad "GET /hpke_config"
 [ "$(jget "$T/config.json" 'd["leader"]["format"]')" = privagg-hpke-config-v2 ] && ok || bad "not format v2"
 [ "$(states leader) | $(states helper)" = "1:current | 2:current" ] && ok || bad "configuration at start: $(states leader) | $(states helper)"
 
@@ -123,7 +96,7 @@ keygen leader --promote 9; rc=$?
 [ $rc = 1 ] && grep -q "promote: no key has config id 9 (held: current 1, new 2)" "$T/keygen.out" && ok \
   || { bad "--promote of an id not held: exit $rc"; cat "$T/keygen.out"; }
 start leader
-config
+hpke_config
 [ "$(states leader) | $(states helper)" = "1:current 2:new | 2:current 3:new" ] && ok \
   || bad "configuration staged: $(states leader) | $(states helper)"
 curl -sf --cacert "$D/tls/cert.pem" "https://127.0.0.1:$(port leader)/metrics" >"$T/metrics.txt"
@@ -187,7 +160,7 @@ keygen leader --promote 2 --old-expires "@$(( $(date +%s) + 86400 ))" && ok || {
 start leader
 # the leader serves the new signed configurations (the helper's as it fetched it)
 for _ in $(seq 1 40); do
-  config && [ "$(states leader) | $(states helper)" = "2:current 1:retiring | 3:current 2:retiring" ] && break
+  hpke_config && [ "$(states leader) | $(states helper)" = "2:current 1:retiring | 3:current 2:retiring" ] && break
   sleep 1
 done
 [ "$(states leader) | $(states helper)" = "2:current 1:retiring | 3:current 2:retiring" ] && ok \
@@ -203,7 +176,7 @@ collect "$T/old-collector.key" 2026-09; rc=$?
 [ $rc = 1 ] && grep -q "bearer token id 1 expired" "$T/collect.err" && ok || { bad "the expired collector token: exit $rc"; cat "$T/collect.err"; }
 collect "$D/keys/collector.key" 2026-09 && ok || { bad "collect with the new token"; cat "$T/collect.err"; }
 check_totals 2026-09 $(seq 0 $((NAG-1)))
-[ "$(sqlite3 "$D/helper.db" "SELECT count(*) FROM reports WHERE state = 'rejected'")" = 0 ] && ok || bad "the helper rejected reports"
+[ "$(store_sql "$D" helper "SELECT count(*) FROM reports WHERE state = 'rejected'")" = 0 ] && ok || bad "the helper rejected reports"
 
 # 6. aggregated: the old keys are retired, their secrets gone from the files
 stop helper
@@ -214,11 +187,10 @@ keygen leader --retire 1 && ok || { bad "leader --retire"; cat "$T/keygen.out"; 
 [ "$(jget "$D/keys/leader.key" '"previous_hpke_keys" in d, "new_hpke_key" in d')" = "(False, False)" ] && ok || bad "the leader's file still holds an old key"
 start leader
 for _ in $(seq 1 40); do
-  config && [ "$(states leader) | $(states helper)" = "2:current | 3:current" ] && break
+  hpke_config && [ "$(states leader) | $(states helper)" = "2:current | 3:current" ] && break
   sleep 1
 done
 [ "$(states leader) | $(states helper)" = "2:current | 3:current" ] && ok || bad "configuration retired: $(states leader) | $(states helper)"
 stop leader
 stop helper
-echo "key_states_rotation: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish key_states_rotation

@@ -21,13 +21,20 @@
 #   setup_demo DIR [OPT...]  `privagg demo --setup-only --out DIR` (OPT: its
 #                            options, e.g. --agencies 20), the stores on the
 #                            backend under test; D=DIR
-#   start ROLE [OPT...]      `privagg serve --config D/ROLE.json OPT...` run in
+#   start ROLE [OPT...]      `privagg serve --config D/ROLE.json SERVE_OPTS...
+#                            OPT...` (SERVE_OPTS: an array, e.g.
+#                            (--insecure-no-privacy), empty by default) run in
 #                            D (relative paths of the config resolve there),
 #                            stderr appended to T/ROLE.log; waits up to 20 s
 #                            for "listening" (or fails the test); its pid in
 #                            LEADER_PID or HELPER_PID
 #   stop ROLE                SIGTERM and wait (a graceful stop)
 #   port ROLE                the port of D/ROLE.json
+#   hpke_config              the leader's GET /hpke_config in T/config.json,
+#                            once it serves the helper's part too (its noise
+#                            thread fetches that after its first refill of the
+#                            noise pool, seconds after "listening" on a slow
+#                            store); status 1 if not within 10 s
 #   task_id                  the task id of D/task.json
 #   counts_csv FILE EXPR     a counts file: cell i holds the shell arithmetic
 #                            EXPR of i, the task's structural zeros (odd cells
@@ -44,7 +51,7 @@
 #                            script's last command)
 . "$(dirname "${BASH_SOURCE[0]}")/pg_stores.sh"
 
-LEADER_PID= HELPER_PID= NODES_PIDS=()
+LEADER_PID= HELPER_PID= NODES_PIDS=() SERVE_OPTS=()
 pass=0 fail=0
 
 nodes_init() {
@@ -80,7 +87,7 @@ setup_demo() {
 start() {
   local role=$1 fifo=$T/$1.out pid; shift
   rm -f "$fifo"; mkfifo "$fifo"
-  (cd "$D" && exec "$PRIVAGG" serve --config "$D/$role.json" "$@") >"$fifo" 2>>"$T/$role.log" &
+  (cd "$D" && exec "$PRIVAGG" serve --config "$D/$role.json" "${SERVE_OPTS[@]}" "$@") >"$fifo" 2>>"$T/$role.log" &
   pid=$!
   if ! timeout 20 head -n1 "$fifo" | grep -q listening; then bad "$role did not start"; cat "$T/$role.log"; exit 1; fi
   if [ "$role" = leader ]; then LEADER_PID=$pid; else HELPER_PID=$pid; fi
@@ -93,6 +100,15 @@ stop() {
 }
 
 port() { grep -o '"port": [0-9]*' "$D/$1.json" | grep -o '[0-9]*$'; }
+hpke_config() {
+  local _
+  for _ in $(seq 1 100); do
+    curl -sf --cacert "$D/tls/cert.pem" "https://127.0.0.1:$(port leader)/hpke_config" >"$T/config.json" &&
+      ! grep -q '"helper":null' "$T/config.json" && return 0
+    sleep 0.1
+  done
+  return 1
+}
 task_id() { "$PRIVAGG" task show --task "$D/task.json" | awk '/^task id/ {print $3}'; }
 
 counts_csv() {
