@@ -35,6 +35,7 @@
 #define NOISE_REFILL_MS 1000   /* the noise thread's tick when nothing wakes it */
 #define RETENTION_EVERY_S 600  /* retention passes, on the noise thread (at start, then) */
 #define GAUGES_EVERY_S 15      /* the store's gauges in /metrics, on the noise thread */
+#define ANALYZE_EVERY_S 5      /* the planner's statistics looked at (pa_store_analyze), same thread */
 
 struct pa_node {
     pa_node_config cfg;
@@ -617,12 +618,24 @@ static void gauges_update(pa_node *n, time_t *ptLast)
     status_gauges(n);
 }
 
+/* The planner's statistics of a store that fills faster than autovacuum looks
+ * (pa_store_analyze; nothing on SQLite), at most every ANALYZE_EVERY_S. */
+static void analyze_pass(pa_node *n, time_t *ptLast)
+{
+    time_t tNow = time(NULL);
+    if (*ptLast != 0 && tNow - *ptLast < ANALYZE_EVERY_S)
+        return;
+    *ptLast = tNow;
+    if (pa_store_analyze(n->pNoiseStore, NULL) != PA_OK)
+        fprintf(stderr, "privagg %s: store statistics: %s\n", pa_role_name(n->cfg.eRole), pa_error_detail());
+}
+
 /* Keeps the release noise drawn ahead: after a job took vectors, and on a tick;
- * runs retention and updates the store's gauges. */
+ * runs retention, updates the store's gauges and the planner's statistics. */
 static void *noiser(void *p)
 {
     pa_node *n = p;
-    time_t tRetention = 0, tGauges = 0;
+    time_t tRetention = 0, tGauges = 0, tAnalyze = 0;
 
     pthread_mutex_lock(&n->noiseLock);
     while (!atomic_load(&n->bStop)) {
@@ -634,6 +647,7 @@ static void *noiser(void *p)
                     pa_strerror(rc), pa_error_detail());
         retention_pass(n, &tRetention);
         gauges_update(n, &tGauges);
+        analyze_pass(n, &tAnalyze);
         pthread_mutex_lock(&n->noiseLock);
         if (atomic_load(&n->bStop))
             break;

@@ -146,6 +146,11 @@ int pa_store_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied)
     return pStore->pPg ? pa_pg_checkpoint(pStore, pnLog, pnCopied) : pa_sqlite_checkpoint(pStore, pnLog, pnCopied);
 }
 
+int pa_store_analyze(pa_store *pStore, int *pnAnalyzed)
+{
+    return pStore->pPg ? pa_pg_analyze(pStore, pnAnalyzed) : pa_sqlite_analyze(pStore, pnAnalyzed);
+}
+
 int pa_store_ledger_present(pa_store *pStore, int *pbPresent)
 {
     return pStore->pPg ? pa_pg_ledger_present(pStore, pbPresent) : pa_sqlite_ledger_present(pStore, pbPresent);

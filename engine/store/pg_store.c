@@ -658,3 +658,33 @@ int pa_pg_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied)
         *pnCopied = 0;
     return PA_OK;
 }
+
+/* The tables whose statistics are off by more than their own row count
+ * (reltuples is -1 until a table is first analyzed), each as the ANALYZE
+ * statement that refreshes it; then each is run, outside a transaction. */
+int pa_pg_analyze(pa_store *pStore, int *pnAnalyzed)
+{
+    pa_pg_params p = {0};
+    PGresult *r;
+    int rc = PA_OK, i, n;
+
+    if (pnAnalyzed)
+        *pnAnalyzed = 0;
+    if (pStore->bInTxn)
+        return pa_fail(PA_ESTATE, "store: analyze: inside a transaction; call it between transactions");
+    pa_pg_p_int(&p, PA_STORE_ANALYZE_ROWS);
+    PA_GUARD(pa_pg_run(pStore,
+                       "SELECT format('ANALYZE (SKIP_LOCKED) %I.%I', s.schemaname, s.relname)"
+                       " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+                       " WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze >= $1"
+                       " AND s.n_mod_since_analyze > c.reltuples ORDER BY s.relname",
+                       &p, &r, "analyze: stale statistics"));
+    n = PQntuples(r);
+    for (i = 0; i < n && rc == PA_OK; i++) {
+        rc = pa_pg_exec(pStore, PQgetvalue(r, i, 0));
+        if (rc == PA_OK && pnAnalyzed)
+            (*pnAnalyzed)++;
+    }
+    PQclear(r);
+    return rc;
+}

@@ -150,6 +150,25 @@ int pa_store_savepoint_rollback(pa_store *pStore);
 void pa_store_on_wal_commit(pa_store *pStore, void (*xOnWal)(void *pCtx, int nFrames), void *pCtx);
 int pa_store_checkpoint(pa_store *pStore, int *pnLog, int *pnCopied);
 
+/*
+ * Planner statistics.  A store that fills fast (a month's first uploads into a
+ * new store) outruns PostgreSQL's autovacuum, which looks once a minute and
+ * analyzes a table once a tenth of it has changed: until then the planner
+ * reads the statistics of the empty tables the migrations made, and a lookup
+ * by report id may scan every report of the task through another index (each
+ * of them leads with task_id).  pa_store_analyze (a server's housekeeping
+ * thread, every few seconds, between transactions) runs ANALYZE (SKIP_LOCKED:
+ * a table another worker is analyzing is left to it) on each table of the
+ * store whose rows changed since its statistics were taken more than the row
+ * count those statistics describe, and at least PA_STORE_ANALYZE_ROWS times:
+ * the planner never works from statistics off by more than about 2x.
+ * *pnAnalyzed (may be NULL): the tables analyzed.  SQLite: nothing to do (its
+ * planner, without sqlite_stat1, prefers an index whose every column is
+ * matched by an equality, the unique key here).
+ */
+#define PA_STORE_ANALYZE_ROWS 500
+int pa_store_analyze(pa_store *pStore, int *pnAnalyzed);
+
 /* ---- privacy ledger (table dp_ledger; the DP rules are engine/ledger/ledger.c) ---- */
 
 /* One ledger entry as stored.  zLevel, zPeriod and zPartition are NULL in an

@@ -782,6 +782,54 @@ static void test_pg_failed_txn_not_acknowledged(void **state)
     pa_store_close(pStore);
 }
 
+/* The planner's statistics follow a store that fills fast (pa_store_analyze):
+ * on PostgreSQL a table with at least PA_STORE_ANALYZE_ROWS changes past the
+ * row count its statistics describe is analyzed, once; fewer changes, or a
+ * table just analyzed, are left to autovacuum; SQLite has nothing to do. */
+static void test_planner_statistics(void **state)
+{
+    static const uint8_t aTask[32] = {6};
+    uint8_t aBytes[64] = {5};
+    char zAgency[16];
+    pa_store *pStore;
+    pa_store_upload_row r;
+    int nAnalyzed = -1;
+    (void)state;
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
+    assert_int_equal(pa_store_analyze(pStore, &nAnalyzed), PA_OK);
+    assert_int_equal(nAnalyzed, 0);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_analyze(pStore, &nAnalyzed), test_store_pg() ? PA_ESTATE : PA_OK);
+    for (int i = 0; i < PA_STORE_ANALYZE_ROWS + 100; i++) {
+        snprintf(zAgency, sizeof zAgency, "ag%d", i);
+        upload_row(&r, 0, zAgency, aBytes);
+        r.aReportId[0] = (uint8_t)i;
+        r.aReportId[1] = (uint8_t)(i >> 8);
+        assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_OK);
+    }
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    if (!test_store_pg()) {
+        assert_int_equal(pa_store_analyze(pStore, &nAnalyzed), PA_OK);
+        assert_int_equal(nAnalyzed, 0);
+        pa_store_close(pStore);
+        return;
+    }
+    /* this session's counts reach the server's statistics when it is next idle */
+    assert_int_equal(pa_store_exec(pStore, "SELECT pg_stat_force_next_flush()"), PA_OK);
+    assert_int_equal(count_rows(pStore, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'reports'::regclass"),
+                     -1); /* never analyzed: the migrations' empty table */
+    assert_int_equal(pa_store_analyze(pStore, &nAnalyzed), PA_OK);
+    assert_true(nAnalyzed >= 2); /* reports and report_data; a table with a few rows is not */
+    assert_int_equal(count_rows(pStore, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'reports'::regclass"),
+                     PA_STORE_ANALYZE_ROWS + 100);
+    assert_int_equal(count_rows(pStore, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'pa_schema_version'::regclass"),
+                     -1);
+    assert_int_equal(pa_store_exec(pStore, "SELECT pg_stat_force_next_flush()"), PA_OK);
+    assert_int_equal(pa_store_analyze(pStore, &nAnalyzed), PA_OK);
+    assert_int_equal(nAnalyzed, 0);
+    pa_store_close(pStore);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_collections_and_jobs),
         cmocka_unit_test(test_batches_and_noise),
         cmocka_unit_test(test_reports_and_jobs),
+        cmocka_unit_test(test_planner_statistics),
         cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
