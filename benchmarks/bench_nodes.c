@@ -15,7 +15,8 @@
  *   - `privagg serve` processes, any number per role (pa_bench_nodes_start),
  *     their CPU time, peak memory and liveness, and a graceful stop;
  *   - the wait for the leader to aggregate a number of reports, read from its
- *     /metrics (pa_bench_agg_watch, a thread or a plain call);
+ *     /metrics, or with several leader processes from its store (each process
+ *     counts only its own) (pa_bench_agg_watch, a thread or a plain call);
  *   - the tear-down (pa_bench_nodes_free): servers stopped, secrets wiped, the
  *     folder removed (kept with PA_BENCH_KEEP=1).
  * Each step that fails says so with pa_bench_fail under the benchmark's group,

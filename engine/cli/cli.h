@@ -8,6 +8,7 @@
 #define PA_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 int pa_cli_conformance(int argc, char **argv);
@@ -58,6 +59,10 @@ int pa_cli_real(const char *zCmd, const char *zOpt, const char *zValue, double r
  * of a build-tree binary, the configured prefix's data folder, or "data"
  * (engine/cli/datadir.c).  The result is zOverride, zBuf or a constant. */
 const char *pa_cli_data_dir(const char *zOverride, char *zBuf, size_t nBuf);
+
+/* Unix seconds t as "YYYY-MM-DD HH:MM:SS UTC" into z (n bytes; 24 suffice), or
+ * "@t" when the time cannot be shown so. */
+void pa_cli_utc(char *z, size_t n, int64_t t);
 
 /* Print "privagg: <what>: <pa_strerror(code)>: <detail>" to stderr. */
 void pa_cli_report(const char *what, int code);

@@ -196,13 +196,9 @@ static int parse_when(const char *zOpt, const char *z, int64_t *pt)
 
 static void print_utc(int64_t t)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
     char z[40];
-    if (gmtime_r(&tt, &tm) != NULL && strftime(z, sizeof z, "%Y-%m-%d %H:%M:%S UTC", &tm) > 0)
-        printf("%s", z);
-    else
-        printf("@%lld", (long long)t);
+    pa_cli_utc(z, sizeof z, t);
+    printf("%s", z);
 }
 
 /* --role leader --config LEADER.json --add-token BUNDLE: the collector's new

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 
@@ -119,4 +120,12 @@ int pa_cli_real(const char *zCmd, const char *zOpt, const char *zValue, double r
     }
     *pOut = v;
     return 0;
+}
+
+void pa_cli_utc(char *z, size_t n, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(z, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(z, n, "@%lld", (long long)t);
 }

@@ -97,14 +97,6 @@ static void read_keys(peer_result *pr, const char *zKey)
     pa_keys_wipe(&k);
 }
 
-static void utc(char *z, size_t n, int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm) == NULL || strftime(z, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-        snprintf(z, n, "@%lld", (long long)t);
-}
-
 static void print_text(const pa_status_target *g, const pa_task *t, const pa_status *s, const peer_result *pr,
                        size_t nWorst)
 {
@@ -132,7 +124,7 @@ static void print_text(const pa_status_target *g, const pa_task *t, const pa_sta
             char zWhen[48];
             printf("%s %s %u", i ? "," : "", pa_hpke_key_state_name(pr->aKey[i].eState), pr->aKey[i].iId);
             if (pr->aKey[i].tNotAfter != 0) {
-                utc(zWhen, sizeof zWhen, pr->aKey[i].tNotAfter);
+                pa_cli_utc(zWhen, sizeof zWhen, pr->aKey[i].tNotAfter);
                 printf(" (%s %s)", pr->aKey[i].tNotAfter <= (int64_t)time(NULL) ? "expired" : "expires", zWhen);
             }
         }

@@ -642,6 +642,28 @@ static void private_name(char *z, size_t n, const char *zPath)
         snprintf(z, n, "the PREFIX.key that keygen wrote beside it");
 }
 
+/* One HPKE key of an aggregator's private file (an entry of previous_hpke_keys,
+ * or new_hpke_key) into p: its config id in 0..255 and held by no key read
+ * before it, its public and secret keys, the secret matching the public key.
+ * (json_object_get of a non-object is NULL: refused as a missing config id.) */
+static int read_held_key(const pa_keys *k, const json_t *e, const char *zWhere, pa_hpke_held_key *p)
+{
+    const json_t *v = json_object_get(e, "hpke_config_id");
+    uint8_t aDerived[32];
+
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 255)
+        return pa_fail(PA_EDECODE, "%s: hpke_config_id: missing or outside 0..255", zWhere);
+    if (holds_config_id(k, (unsigned)json_integer_value(v)))
+        return pa_fail(PA_EDECODE, "%s: hpke_config_id %d is held twice", zWhere, (int)json_integer_value(v));
+    PA_GUARD(read_hex(e, zWhere, "hpke_public_key", p->aPublic, 32));
+    PA_GUARD(read_hex(e, zWhere, "hpke_secret_key", p->aSecret, 32));
+    crypto_scalarmult_base(aDerived, p->aSecret);
+    if (sodium_memcmp(aDerived, p->aPublic, 32) != 0)
+        return pa_fail(PA_EDECODE, "%s: the secret key does not match the public key", zWhere);
+    p->iConfigId = (uint8_t)json_integer_value(v);
+    return PA_OK;
+}
+
 /* "previous_hpke_keys" of an aggregator's private file (optional: files written
  * before rotation existed have none): at most PA_KEYS_MAX_OLD entries, distinct
  * config ids, each secret matching its public key. */
@@ -657,22 +679,9 @@ static int parse_old_keys(pa_keys *k, const json_t *o, const char *zPath)
                        PA_KEYS_MAX_OLD);
     json_array_foreach(a, i, e) {
         pa_hpke_held_key *p = &k->aOld[i];
-        uint8_t aDerived[32];
         char zWhere[4200];
         snprintf(zWhere, sizeof zWhere, "%s: previous_hpke_keys[%zu]", zPath, i);
-        v = json_object_get(e, "hpke_config_id");
-        if (!json_is_object(e) || !json_is_integer(v) || json_integer_value(v) < 0 ||
-            json_integer_value(v) > 255)
-            return pa_fail(PA_EDECODE, "%s: hpke_config_id: missing or outside 0..255", zWhere);
-        if (holds_config_id(k, (unsigned)json_integer_value(v)))
-            return pa_fail(PA_EDECODE, "%s: hpke_config_id %d is held twice", zWhere,
-                           (int)json_integer_value(v));
-        PA_GUARD(read_hex(e, zWhere, "hpke_public_key", p->aPublic, 32));
-        PA_GUARD(read_hex(e, zWhere, "hpke_secret_key", p->aSecret, 32));
-        crypto_scalarmult_base(aDerived, p->aSecret);
-        if (sodium_memcmp(aDerived, p->aPublic, 32) != 0)
-            return pa_fail(PA_EDECODE, "%s: the secret key does not match the public key", zWhere);
-        p->iConfigId = (uint8_t)json_integer_value(v);
+        PA_GUARD(read_held_key(k, e, zWhere, p));
         v = json_object_get(e, "not_after");
         if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
             return pa_fail(PA_EDECODE, "%s: not_after: a time in unix seconds (0 or more)", zWhere);
@@ -690,7 +699,6 @@ static int parse_new_key(pa_keys *k, const json_t *o, const char *zPath)
     static const char *const azKeys[] = {"hpke_config_id", "hpke_public_key", "hpke_secret_key", NULL};
     const json_t *e = json_object_get(o, "new_hpke_key"), *v;
     const char *zKey;
-    uint8_t aDerived[32];
     char zWhere[4200];
 
     if (e == NULL)
@@ -706,17 +714,7 @@ static int parse_new_key(pa_keys *k, const json_t *o, const char *zPath)
             return pa_fail(PA_EDECODE, "%s: \"%.64s\": unknown field (a new key has hpke_config_id, "
                            "hpke_public_key and hpke_secret_key only; it does not expire)", zWhere, zKey);
     }
-    v = json_object_get(e, "hpke_config_id");
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 255)
-        return pa_fail(PA_EDECODE, "%s: hpke_config_id: missing or outside 0..255", zWhere);
-    if (holds_config_id(k, (unsigned)json_integer_value(v)))
-        return pa_fail(PA_EDECODE, "%s: hpke_config_id %d is held twice", zWhere, (int)json_integer_value(v));
-    PA_GUARD(read_hex(e, zWhere, "hpke_public_key", k->sNew.aPublic, 32));
-    PA_GUARD(read_hex(e, zWhere, "hpke_secret_key", k->sNew.aSecret, 32));
-    crypto_scalarmult_base(aDerived, k->sNew.aSecret);
-    if (sodium_memcmp(aDerived, k->sNew.aPublic, 32) != 0)
-        return pa_fail(PA_EDECODE, "%s: the secret key does not match the public key", zWhere);
-    k->sNew.iConfigId = (uint8_t)json_integer_value(v);
+    PA_GUARD(read_held_key(k, e, zWhere, &k->sNew));
     k->bNew = 1;
     return PA_OK;
 }

@@ -30,8 +30,8 @@ static json_t *hex(const uint8_t *p, size_t n)
     return json_string(z);
 }
 
-/* data/<st>_<zWhat>.csv */
-static int state_file(char *zPath, size_t n, const char *zDataDir, const char *zState, const char *zWhat)
+/* data/<st>_<zWhat>.csv (task_build.h) */
+int pa_task_state_file(char *zPath, size_t n, const char *zDataDir, const char *zState, const char *zWhat)
 {
     char zLower[3];
     if (strlen(zState) != 2 || !isalpha((unsigned char)zState[0]) || !isalpha((unsigned char)zState[1]))
@@ -262,9 +262,9 @@ static int agencies(json_t **ppArr, json_t **ppPartitions, const pa_task_build_o
     size_t n;
 
     *ppArr = *ppPartitions = NULL;
-    rc = state_file(zPath, sizeof zPath, o->zDataDir, o->zState, "le_agencies");
+    rc = pa_task_state_file(zPath, sizeof zPath, o->zDataDir, o->zState, "le_agencies");
     if (rc == PA_OK)
-        rc = state_file(zCentroids, sizeof zCentroids, o->zDataDir, o->zState, "county_centroids");
+        rc = pa_task_state_file(zCentroids, sizeof zCentroids, o->zDataDir, o->zState, "county_centroids");
     if (rc != PA_OK)
         return rc;
     rc = pa_csv_load(&c, zPath);
@@ -421,7 +421,7 @@ int pa_task_list_agencies(char ***pazId, size_t *pnId, const char *zDataDir, con
 {
     char zPath[4096];
     pa_csv *c;
-    int rc = state_file(zPath, sizeof zPath, zDataDir, zState, "le_agencies"), iOri;
+    int rc = pa_task_state_file(zPath, sizeof zPath, zDataDir, zState, "le_agencies"), iOri;
 
     *pazId = NULL;
     *pnId = 0;

@@ -58,6 +58,12 @@ extern const char *const pa_default_roles[2];
  */
 int pa_task_build_default(json_t **ppJson, const pa_task_build_opts *pOpts);
 
+/* The path of one of the state's shipped data files into zPath (n bytes):
+ * zDataDir/<st>_<zWhat>.csv, <st> the two-letter code zState in lower case
+ * (e.g. "le_agencies": mo_le_agencies.csv).  PA_EINVAL when zState is not two
+ * letters. */
+int pa_task_state_file(char *zPath, size_t n, const char *zDataDir, const char *zState, const char *zWhat);
+
 /* The agency ids of the state's agency file, in file order (for key generation). */
 int pa_task_list_agencies(char ***pazId, size_t *pnId, const char *zDataDir, const char *zState);
 void pa_task_free_list(char **azId, size_t nId);

@@ -49,13 +49,30 @@ static void submit_range(flow *f, size_t iFrom, size_t iTo, const char *zPeriod,
     }
 }
 
+/* Every agency's report of zPeriod aggregated (none refused) and the statewide
+ * collection: each total is the truth. */
+static void aggregate_all_and_collect(flow *f, const char *zPeriod, const uint64_t *aTrue)
+{
+    pa_job_stats st;
+    pa_collection coll;
+    assert_int_equal(pa_leader_run_jobs(f->pLeader, flow_transport, f, 256, &st), PA_OK);
+    assert_int_equal(st.nAccepted, N_AGENCY);
+    assert_int_equal(st.nRejected, 0);
+    int rc = flow_collect(f, zPeriod, "state", &coll);
+    if (rc != PA_OK)
+        fail_msg("collect: %s: %s", pa_strerror(rc), pa_error_detail());
+    assert_int_equal(coll.nReport, N_AGENCY);
+    for (size_t c = 0; c < 270; c++)
+        assert_int_equal(coll.aTotal[c], (int64_t)aTrue[c]);
+    pa_collection_free(&coll);
+}
+
 static void test_rotate_mid_month_loses_nothing(void **state)
 {
     flow f;
     pa_keys oldLeader, oldHelper;
     uint64_t aTrue[270] = {0};
     pa_job_stats st;
-    pa_collection coll;
     (void)state;
     assert_int_equal(flow_new(&f, N_AGENCY, 2, no_dp), PA_OK);
     uint8_t iLeaderId = f.m.leader.iConfigId, iHelperId = f.m.helper.iConfigId;
@@ -78,16 +95,8 @@ static void test_rotate_mid_month_loses_nothing(void **state)
     submit_range(&f, N_AGENCY / 2, N_AGENCY, "2026-10", aTrue);
     assert_int_equal(flow_count(f.pLeaderStore, "SELECT count(*) FROM reports"), N_AGENCY);
 
-    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st), PA_OK);
-    assert_int_equal(st.nAccepted, N_AGENCY);
-    assert_int_equal(st.nRejected, 0);
-    int rc = flow_collect(&f, "2026-10", "state", &coll);
-    if (rc != PA_OK)
-        fail_msg("collect: %s: %s", pa_strerror(rc), pa_error_detail());
-    assert_int_equal(coll.nReport, N_AGENCY);
-    for (size_t c = 0; c < 270; c++)
-        assert_int_equal(coll.aTotal[c], (int64_t)aTrue[c]);
-    pa_collection_free(&coll);
+    aggregate_all_and_collect(&f, "2026-10", aTrue);
+    int rc;
 
     /* the next month: an agency still sealing to the old keys is served until
      * they are retired */
@@ -237,8 +246,6 @@ static void test_stage_promote_loses_nothing(void **state)
 {
     flow f;
     uint64_t aTrue[270] = {0};
-    pa_job_stats st;
-    pa_collection coll;
     pa_keys oldLeader;
     (void)state;
     assert_int_equal(flow_new(&f, N_AGENCY, 2, no_dp), PA_OK);
@@ -271,16 +278,8 @@ static void test_stage_promote_loses_nothing(void **state)
     seal_to(&f, &f.m.leader, &f.m.helper);
     submit_range(&f, 10, N_AGENCY, "2026-10", aTrue);
 
-    assert_int_equal(pa_leader_run_jobs(f.pLeader, flow_transport, &f, 256, &st), PA_OK);
-    assert_int_equal(st.nAccepted, N_AGENCY);
-    assert_int_equal(st.nRejected, 0);
-    int rc = flow_collect(&f, "2026-10", "state", &coll);
-    if (rc != PA_OK)
-        fail_msg("collect: %s: %s", pa_strerror(rc), pa_error_detail());
-    assert_int_equal(coll.nReport, N_AGENCY);
-    for (size_t c = 0; c < 270; c++)
-        assert_int_equal(coll.aTotal[c], (int64_t)aTrue[c]);
-    pa_collection_free(&coll);
+    aggregate_all_and_collect(&f, "2026-10", aTrue);
+    int rc;
 
     /* after the expiry the leader refuses its old key by name */
     f.now += 86400;

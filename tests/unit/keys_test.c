@@ -72,6 +72,23 @@ static void path(char *z, size_t n, const char *zName)
     snprintf(z, n, "%s/%s", g_dir, zName);
 }
 
+/* A private key file altered by a test (o, consumed: wiped and freed) is
+ * written as bad.key (0600) and refused on reading, its detail naming zWant. */
+static void expect_refused_key_file(json_t *o, const char *zWant)
+{
+    pa_keys r;
+    char zBad[160];
+    path(zBad, sizeof zBad, "bad.key");
+    unlink(zBad);
+    assert_int_equal(json_dump_file(o, zBad, 0), 0);
+    assert_int_equal(chmod(zBad, 0600), 0);
+    pa_keys_json_wipe(o);
+    json_decref(o);
+    assert_int_equal(pa_keys_read_private(&r, zBad), PA_EDECODE);
+    assert_non_null(strstr(pa_error_detail(), zWant));
+    pa_keys_wipe(&r);
+}
+
 static void test_round_trip_every_role(void **state)
 {
     static const pa_role roles[] = {PA_ROLE_AGENCY, PA_ROLE_LEADER, PA_ROLE_HELPER, PA_ROLE_COLLECTOR,
@@ -547,15 +564,7 @@ static void test_rotation_file(void **state)
                 "0000000000000000000000000000000000000000000000000000000000000001"));
         else
             json_object_set_new(e, "hpke_config_id", json_integer(3));
-        char zBad[160];
-        path(zBad, sizeof zBad, "bad.key");
-        unlink(zBad);
-        assert_int_equal(json_dump_file(o, zBad, 0), 0);
-        assert_int_equal(chmod(zBad, 0600), 0);
-        pa_keys_json_wipe(o);
-        json_decref(o);
-        assert_int_equal(pa_keys_read_private(&r, zBad), PA_EDECODE);
-        assert_non_null(strstr(pa_error_detail(), iCase == 0 ? "does not match" : "held twice"));
+        expect_refused_key_file(o, iCase == 0 ? "does not match" : "held twice");
     }
     pa_keys_wipe(&k);
     pa_keys_wipe(&r);
@@ -606,15 +615,7 @@ static void test_staged_key_file(void **state)
             json_object_set_new(e, "not_after", json_integer(1795000000));
         else
             json_object_set_new(o, "new_hpke_key", json_array());
-        char zBad[160];
-        path(zBad, sizeof zBad, "bad.key");
-        unlink(zBad);
-        assert_int_equal(json_dump_file(o, zBad, 0), 0);
-        assert_int_equal(chmod(zBad, 0600), 0);
-        pa_keys_json_wipe(o);
-        json_decref(o);
-        assert_int_equal(pa_keys_read_private(&r, zBad), PA_EDECODE);
-        assert_non_null(strstr(pa_error_detail(), azWant[iCase]));
+        expect_refused_key_file(o, azWant[iCase]);
     }
     pa_keys_wipe(&k);
     pa_keys_wipe(&r);

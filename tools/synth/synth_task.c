@@ -20,7 +20,7 @@
 int pa_synth_state_agencies(pa_synth_agency **paAgency, size_t *pnAgency, const char *zDataDir,
                             const char *zState, size_t nMax)
 {
-    char zPath[4096], zSt[3] = {0};
+    char zPath[4096];
     pa_csv *c;
     pa_synth_agency *a = NULL;
     size_t n;
@@ -28,9 +28,7 @@ int pa_synth_state_agencies(pa_synth_agency **paAgency, size_t *pnAgency, const 
 
     *paAgency = NULL;
     *pnAgency = 0;
-    zSt[0] = (char)(zState[0] | 0x20);
-    zSt[1] = zState[0] ? (char)(zState[1] | 0x20) : 0;
-    snprintf(zPath, sizeof zPath, "%s/%s_le_agencies.csv", zDataDir, zSt);
+    PA_GUARD(pa_task_state_file(zPath, sizeof zPath, zDataDir, zState, "le_agencies"));
     PA_GUARD(pa_csv_load(&c, zPath));
     iOri = pa_csv_column(c, "ori");
     iName = pa_csv_column(c, "name");
