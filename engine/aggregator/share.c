@@ -89,17 +89,18 @@ int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, int iConfigId,
     if (nCt != a->nOwnInputShare + PA_HPKE_NT)
         return pa_fail(PA_EDECODE, "input share: %zu bytes sealed, expected %zu", nCt,
                        a->nOwnInputShare + PA_HPKE_NT);
-    held_ids(aKey, nKey, zIds, sizeof zIds);
     if (iConfigId >= 0) {
         /* the report names the key: that one or none, whatever its state (a new
          * key opens too: another process of this role may already have it as
          * its current one, docs/keys.md) */
         for (iKey = 0; iKey < nKey && aKey[iKey].iConfigId != (unsigned)iConfigId; iKey++)
             ;
-        if (iKey == nKey)
+        if (iKey == nKey) {
+            held_ids(aKey, nKey, zIds, sizeof zIds); /* for the message only: not on every share */
             return pa_fail(PA_EAUTH, "sealed to HPKE config id %d, which this %s does not hold (it holds "
                            "%s; the current one is %u): a retired or unknown key",
                            iConfigId, a->iAggId == 0 ? "leader" : "helper", zIds, (unsigned)a->pKeys->iConfigId);
+        }
         PA_GUARD(check_expiry(a, &aKey[iKey]));
         pa_report_hpke_info(aInfo, a->iAggId);
         PA_GUARD(pa_report_aad(&pAad, &nAad, r));
@@ -119,9 +120,11 @@ int pa_agg_open_share(const pa_aggregator *a, const pa_report *r, int iConfigId,
     for (iKey = 0; rc != PA_OK && iKey < nKey; iKey++)
         rc = open_with(aKey[iKey].pSecret, aKey[iKey].pPublic, aEnc, &params, pAad, nAad, pCt, nCt, pOut);
     free(pAad);
-    if (rc != PA_OK)
+    if (rc != PA_OK) {
+        held_ids(aKey, nKey, zIds, sizeof zIds);
         return pa_fail(PA_EAUTH, "input share: opens with none of this aggregator's HPKE keys (config "
                        "ids %s): sealed to a retired or unknown key, or altered", zIds);
+    }
     rc = check_expiry(a, &aKey[iKey - 1]);
     if (rc != PA_OK)
         pa_wipe(pOut, a->nOwnInputShare);
