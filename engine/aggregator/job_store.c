@@ -87,11 +87,3 @@ void pa_job_sums_free(const pa_aggregator *a, pa_job_sums *pSums)
     free(pSums->a);
     memset(pSums, 0, sizeof *pSums);
 }
-
-int pa_job_settle_report(const pa_aggregator *a, pa_job_sums *pSums, const uint8_t aReportId[16],
-                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare)
-{
-    PA_GUARD(pa_job_sums_add(a, pSums, zPartition, eReject, pOutShare));
-    return pa_store_report_settle(a->pStore, a->pTask->aTaskId, aReportId,
-                                  eReject == PA_REJECT_NONE ? NULL : pa_reject_reason_name(eReject));
-}

@@ -43,8 +43,4 @@ int pa_job_sums_add(const pa_aggregator *a, pa_job_sums *pSums, const char *zPar
 int pa_job_sums_commit(const pa_aggregator *a, const pa_job_sums *pSums, const char *zPeriod);
 void pa_job_sums_free(const pa_aggregator *a, pa_job_sums *pSums);
 
-/* Mark one report accepted or rejected (reason) and count it in pSums. */
-int pa_job_settle_report(const pa_aggregator *a, pa_job_sums *pSums, const uint8_t aReportId[16],
-                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare);
-
 #endif

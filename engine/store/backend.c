@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/guard.h"
 #include "privagg/common.h"
 #include "store/backend.h"
 #include "store/internal.h"
@@ -288,9 +289,22 @@ int pa_store_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32]
     return pStore->pPg ? pa_pg_reports_replace_pending(pStore, aTaskId, zAgencyId, zPeriod, zPartition) : pa_sqlite_reports_replace_pending(pStore, aTaskId, zAgencyId, zPeriod, zPartition);
 }
 
+int pa_store_report_insert_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *aRow, size_t n, uint8_t *abStored)
+{
+    return pStore->pPg ? pa_pg_report_insert_many(pStore, aTaskId, aRow, n, abStored) : pa_sqlite_report_insert_many(pStore, aTaskId, aRow, n, abStored);
+}
+
+/* One row of the batch call: a report id stored before is refused as it always was. */
 int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *pRow)
 {
-    return pStore->pPg ? pa_pg_report_insert(pStore, aTaskId, pRow) : pa_sqlite_report_insert(pStore, aTaskId, pRow);
+    uint8_t bStored = 0;
+    PA_GUARD(pa_store_report_insert_many(pStore, aTaskId, pRow, 1, &bStored));
+    return bStored ? PA_OK : pa_fail(PA_ESTORE, "reports (insert): this report id is stored already");
+}
+
+int pa_store_reports_seen(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_report_key *aKey, size_t n, pa_store_report_seen *aSeen)
+{
+    return pStore->pPg ? pa_pg_reports_seen(pStore, aTaskId, aKey, n, aSeen) : pa_sqlite_reports_seen(pStore, aTaskId, aKey, n, aSeen);
 }
 
 int pa_store_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked, char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
@@ -313,19 +327,30 @@ int pa_store_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint
     return pStore->pPg ? pa_pg_job_reports(pStore, aTaskId, aJobId, xRow, pCtx) : pa_sqlite_job_reports(pStore, aTaskId, aJobId, xRow, pCtx);
 }
 
+int pa_store_reports_settle(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_settle_row *aRow, size_t n)
+{
+    return pStore->pPg ? pa_pg_reports_settle(pStore, aTaskId, aRow, n) : pa_sqlite_reports_settle(pStore, aTaskId, aRow, n);
+}
+
 int pa_store_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16], const char *zRejectReason)
 {
-    return pStore->pPg ? pa_pg_report_settle(pStore, aTaskId, aReportId, zRejectReason) : pa_sqlite_report_settle(pStore, aTaskId, aReportId, zRejectReason);
+    pa_store_settle_row r = {aReportId, zRejectReason};
+    return pa_store_reports_settle(pStore, aTaskId, &r, 1);
+}
+
+int pa_store_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_helper_report_row *aRow, size_t n)
+{
+    return pStore->pPg ? pa_pg_report_insert_helper_many(pStore, aTaskId, aRow, n) : pa_sqlite_report_insert_helper_many(pStore, aTaskId, aRow, n);
 }
 
 int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_helper_report_row *pRow)
 {
-    return pStore->pPg ? pa_pg_report_insert_helper(pStore, aTaskId, pRow) : pa_sqlite_report_insert_helper(pStore, aTaskId, pRow);
+    return pa_store_report_insert_helper_many(pStore, aTaskId, pRow, 1);
 }
 
-int pa_store_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const uint8_t aReportId[16], uint8_t *pKept, size_t nKept, char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound)
+int pa_store_job_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], size_t nKept, int (*xRow)(void *pCtx, const uint8_t *pReportId, const char *zPartition, const uint8_t *pKept), void *pCtx)
 {
-    return pStore->pPg ? pa_pg_report_kept(pStore, aTaskId, aJobId, aReportId, pKept, nKept, zPartition, pbFound) : pa_sqlite_report_kept(pStore, aTaskId, aJobId, aReportId, pKept, nKept, zPartition, pbFound);
+    return pStore->pPg ? pa_pg_job_kept(pStore, aTaskId, aJobId, nKept, xRow, pCtx) : pa_sqlite_job_kept(pStore, aTaskId, aJobId, nKept, xRow, pCtx);
 }
 
 int pa_store_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zRejectReason)

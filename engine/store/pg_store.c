@@ -16,10 +16,12 @@
  * statement (its prepared statements with it).  Messages name the store as
  * user@host:port/db: the password never appears in one.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ct.h"
 #include "common/guard.h"
 #include "privagg/common.h"
 #include "store/pg_internal.h"
@@ -68,6 +70,107 @@ void pa_pg_p_double(pa_pg_params *p, double r)
 void pa_pg_p_null(pa_pg_params *p)
 {
     pa_pg_p_text(p, NULL);
+}
+
+/* ---- array parameters (binary format: ndim, has-null flag, element type,
+ * then per dimension its length and lower bound, then each element as a
+ * length, -1 for NULL, and its bytes; all integers big-endian) ---------- */
+
+#define ARRAY_HEADER 20
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+void pa_pg_array_init(pa_pg_array *a, uint32_t iOid)
+{
+    memset(a, 0, sizeof *a);
+    a->iOid = iOid;
+    a->n = ARRAY_HEADER; /* written by pa_pg_p_array */
+}
+
+/* Room for n more bytes (the old buffer wiped: it may hold secrets). */
+static int array_room(pa_pg_array *a, size_t n)
+{
+    size_t nCap = a->nCap ? a->nCap : 4096;
+    uint8_t *q;
+    if (a->bNoMem)
+        return 0;
+    if (a->n + n <= a->nCap)
+        return 1;
+    while (nCap < a->n + n)
+        nCap *= 2;
+    if ((q = malloc(nCap)) == NULL) {
+        a->bNoMem = 1;
+        return 0;
+    }
+    if (a->p) {
+        memcpy(q, a->p, a->n);
+        pa_wipe(a->p, a->nCap);
+        free(a->p);
+    }
+    a->p = q;
+    a->nCap = nCap;
+    return 1;
+}
+
+static void array_elem(pa_pg_array *a, const void *pData, size_t n, int bNull)
+{
+    if (n > INT32_MAX || !array_room(a, 4 + (bNull ? 0 : n))) {
+        a->bNoMem = 1;
+        return;
+    }
+    put_be32(a->p + a->n, bNull ? UINT32_MAX : (uint32_t)n);
+    a->n += 4;
+    if (!bNull && n > 0)
+        memcpy(a->p + a->n, pData, n);
+    if (!bNull)
+        a->n += n;
+    a->nElem++;
+}
+
+void pa_pg_array_add(pa_pg_array *a, const void *pData, size_t n)
+{
+    array_elem(a, pData, n, 0);
+}
+
+void pa_pg_array_add_text(pa_pg_array *a, const char *z)
+{
+    array_elem(a, z, z ? strlen(z) : 0, z == NULL);
+}
+
+void pa_pg_array_add_int(pa_pg_array *a, int64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    array_elem(a, b, 8, 0);
+}
+
+int pa_pg_p_array(pa_pg_params *p, pa_pg_array *a)
+{
+    if (!array_room(a, 0)) /* allocates the header's room when no element came */
+        return pa_fail(PA_ENOMEM, "store: out of memory (an array of %u rows)", a->nElem);
+    put_be32(a->p, 1);           /* one dimension */
+    put_be32(a->p + 4, 1);       /* may hold NULLs (the server checks each element) */
+    put_be32(a->p + 8, a->iOid);
+    put_be32(a->p + 12, a->nElem);
+    put_be32(a->p + 16, 1);      /* lower bound */
+    pa_pg_p_blob(p, a->p, a->n);
+    return PA_OK;
+}
+
+void pa_pg_array_free(pa_pg_array *a)
+{
+    if (a->p) {
+        pa_wipe(a->p, a->nCap);
+        free(a->p);
+    }
+    memset(a, 0, sizeof *a);
 }
 
 int pa_pg_col_null(const PGresult *r, int iRow, int iCol)

@@ -378,6 +378,32 @@ typedef struct {
  * PA_ESTORE (callers check pa_store_report_exists first). */
 int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *pRow);
 
+/* Insert n pending reports with their parts, in one statement on PostgreSQL
+ * (a group commit's reports).  A report whose id the task already has (stored
+ * before, by another writer, or earlier in aRow) is skipped: abStored[i] = 0
+ * and nothing is written for it; 1 when it was stored.  n may be 0. */
+int pa_store_report_insert_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *aRow,
+                                size_t n, uint8_t *abStored);
+
+/* A report about to be stored (a leader's upload, a helper's init step). */
+typedef struct {
+    const uint8_t *pReportId;                             /* 16 bytes */
+    const char *zAgencyId, *zPeriod, *zPartition;
+} pa_store_report_key;
+
+/* What the store holds about such a report. */
+typedef struct {
+    int bExists;                  /* its id is stored (pa_store_report_exists) */
+    uint64_t nCounting, nPending; /* its agency's reports of the batch (pa_store_reports_of_agency) */
+    int bCollected;               /* its batch or the statewide batch was released (pa_store_collected) */
+} pa_store_report_seen;
+
+/* pa_store_report_exists, pa_store_reports_of_agency and pa_store_collected
+ * for n reports at once (one statement on PostgreSQL): aSeen[i] answers
+ * aKey[i] from the rows stored before the call.  n may be 0. */
+int pa_store_reports_seen(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_report_key *aKey, size_t n,
+                          pa_store_report_seen *aSeen);
+
 /* The oldest period with pending reports; with bOnlyAsked, only a period with
  * a pending collection job (corrections allowed: reports wait until a release
  * is asked for).  *pbFound 0 if none. */
@@ -416,6 +442,15 @@ int pa_store_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint
 int pa_store_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
                            const char *zRejectReason);
 
+/* pa_store_report_settle for n reports (a job's), in one statement on
+ * PostgreSQL.  Each report id MUST appear once.  n may be 0. */
+typedef struct {
+    const uint8_t *pReportId;     /* 16 bytes */
+    const char *zRejectReason;    /* NULL: accepted */
+} pa_store_settle_row;
+int pa_store_reports_settle(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_settle_row *aRow,
+                            size_t n);
+
 /* What the helper stores at a job's init step: the report's metadata and, for
  * one it did not refuse, the state it keeps until continue (secret; pKept NULL
  * otherwise).  zRejectReason NULL: 'aggregating', else 'rejected'. */
@@ -428,14 +463,26 @@ typedef struct {
     uint8_t aJobId[16];
 } pa_store_helper_report_row;
 
+/* The kept state lives in a table of its own (report_kept, store version 6),
+ * deleted when the report is settled: the reports row stays small.  A report
+ * id stored before is PA_ESTORE (callers check pa_store_reports_seen first). */
 int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
                                   const pa_store_helper_report_row *pRow);
 
-/* The state the helper kept for a report of job aJobId still aggregating, into
- * pKept (nKept bytes), and its partition; *pbFound 0 if none or of another size. */
-int pa_store_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
-                         const uint8_t aReportId[16], uint8_t *pKept, size_t nKept,
-                         char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound);
+/* The same for n reports (a job's), in one statement on PostgreSQL; any
+ * report id stored before, or twice in aRow, is PA_ESTORE and nothing is
+ * written.  n may be 0. */
+int pa_store_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32],
+                                       const pa_store_helper_report_row *aRow, size_t n);
+
+/* The state the helper kept for each report of job aJobId still aggregating
+ * whose state has nKept bytes (another size is skipped), in report id order:
+ * xRow(pCtx, report id (16 bytes), partition, kept state (secret, nKept
+ * bytes)).  The callback MUST NOT call into the store. */
+int pa_store_job_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], size_t nKept,
+                      int (*xRow)(void *pCtx, const uint8_t *pReportId, const char *zPartition,
+                                  const uint8_t *pKept),
+                      void *pCtx);
 
 /* Every report of the job still aggregating becomes rejected with the reason
  * (and loses its kept state). */

@@ -503,14 +503,33 @@ static int part_count(void *pCtx, const char *zPartition)
     return 0;
 }
 
+/* pa_store_job_kept's rows, copied. */
+typedef struct {
+    size_t nKept;
+    int n;
+    uint8_t aKept[8];
+    char zPartition[PA_STORE_PARTITION_SIZE];
+} kept_walk;
+
+static int kept_row(void *pCtx, const uint8_t *pReportId, const char *zPartition, const uint8_t *pKept)
+{
+    kept_walk *k = pCtx;
+    (void)pReportId;
+    assert_true(k->nKept <= sizeof k->aKept);
+    memcpy(k->aKept, pKept, k->nKept);
+    snprintf(k->zPartition, sizeof k->zPartition, "%s", zPartition);
+    k->n++;
+    return 0;
+}
+
 /* Reports and jobs: replay, an agency's counting and pending reports, a
  * correction, a job takes pending reports in id order, settling, the helper's
  * kept state, and stored step answers matched by request hash. */
 static void test_reports_and_jobs(void **state)
 {
     static const uint8_t aTask[32] = {7}, aJob[16] = {9}, aHash[32] = {3}, aOther[32] = {4};
-    uint8_t aBytes[64] = {5}, aKept[8], *pResp, aOpen[16];
-    char zPeriod[PA_STORE_PERIOD_SIZE], zPart[PA_STORE_PARTITION_SIZE];
+    uint8_t aBytes[64] = {5}, *pResp, aOpen[16];
+    char zPeriod[PA_STORE_PERIOD_SIZE];
     pa_store *pStore;
     pa_store_upload_row r;
     pa_store_helper_report_row h;
@@ -581,14 +600,21 @@ static void test_reports_and_jobs(void **state)
     h.nKept = 8;
     memcpy(h.aJobId, aJob, 16);
     assert_int_equal(pa_store_report_insert_helper(pStore, aTask2, &h), PA_OK);
-    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 8, zPart, &bFound), PA_OK);
-    assert_true(bFound);
-    assert_string_equal(zPart, "a");
-    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 7, zPart, &bFound), PA_OK);
-    assert_false(bFound); /* another size */
+    kept_walk k = {8, 0, {0}, {0}};
+    assert_int_equal(pa_store_job_kept(pStore, aTask2, aJob, 8, kept_row, &k), PA_OK);
+    assert_int_equal(k.n, 1);
+    assert_string_equal(k.zPartition, "a");
+    assert_memory_equal(k.aKept, aBytes, 8);
+    k.n = 0;
+    k.nKept = 7;
+    assert_int_equal(pa_store_job_kept(pStore, aTask2, aJob, 7, kept_row, &k), PA_OK);
+    assert_int_equal(k.n, 0); /* another size */
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 1);
     assert_int_equal(pa_store_reports_reject_unsettled(pStore, aTask2, aJob, "decode"), PA_OK);
-    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 8, zPart, &bFound), PA_OK);
-    assert_false(bFound);
+    k.nKept = 8;
+    assert_int_equal(pa_store_job_kept(pStore, aTask2, aJob, 8, kept_row, &k), PA_OK);
+    assert_int_equal(k.n, 0);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 0); /* deleted with the state */
 
     /* step answers */
     assert_int_equal(pa_store_job_answer_get(pStore, aTask2, aJob, PA_STORE_JOB_INIT, aHash, &bFound, &bSame,
