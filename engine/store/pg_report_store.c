@@ -256,22 +256,26 @@ int pa_pg_reports_seen(pa_store *pStore, const uint8_t aTaskId[32], const pa_sto
     }
     pa_pg_p_blob(&p, aTaskId, 32);
     rc = many_params(&p, &m);
-    /* the agency's reports are read whatever their state and counted by it:
-     * with no condition on the state, reports_by_agency is the only index
-     * that narrows the lookup past the task (migration 6) */
+    /* Each lookup is a LATERAL subquery that aggregates, which the planner
+     * cannot flatten: an index lookup per row, never a hash of the task's
+     * reports (an EXISTS became one: the whole month read per call).  The
+     * agency's reports are read whatever their state and counted by it: with
+     * no condition on the state, reports_by_agency is the only index that
+     * narrows the lookup past the task (migration 6). */
     if (rc == PA_OK)
         rc = pa_pg_run(pStore,
-                       "SELECT q.i, EXISTS (SELECT 1 FROM reports x WHERE x.task_id = $1 AND x.report_id = q.rid),"
-                       " a.counting, a.pending,"
-                       " EXISTS (SELECT 1 FROM collections c WHERE c.task_id = $1 AND c.period = q.period"
-                       "   AND c.partition IN (q.part, 'state'))"
+                       "SELECT q.i, x.n, a.counting, a.pending, c.n"
                        " FROM unnest($2::bytea[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY"
                        "   AS q(rid, agency, period, part, i)"
+                       " CROSS JOIN LATERAL (SELECT count(*) AS n FROM reports x"
+                       "   WHERE x.task_id = $1 AND x.report_id = q.rid) x"
                        " CROSS JOIN LATERAL (SELECT"
                        "   count(*) FILTER (WHERE y.state IN ('pending','aggregating','accepted')) AS counting,"
                        "   count(*) FILTER (WHERE y.state = 'pending') AS pending"
                        "   FROM reports y WHERE y.task_id = $1 AND y.agency_id = q.agency AND y.period = q.period"
-                       "   AND y.partition = q.part) a",
+                       "   AND y.partition = q.part) a"
+                       " CROSS JOIN LATERAL (SELECT count(*) AS n FROM collections c WHERE c.task_id = $1"
+                       "   AND c.period = q.period AND c.partition IN (q.part, 'state')) c",
                        &p, &r, "reports (seen)");
     many_free(&m);
     if (rc != PA_OK)
@@ -384,21 +388,28 @@ int pa_pg_reports_settle(pa_store *pStore, const uint8_t aTaskId[32], const pa_s
 
     if (n == 0)
         return PA_OK;
-    m.n = 2;
+    m.n = 3; /* every report; the rejected ones; their reasons */
     pa_pg_array_init(&m.a[0], PA_PG_OID_BYTEA);
-    pa_pg_array_init(&m.a[1], PA_PG_OID_TEXT);
+    pa_pg_array_init(&m.a[1], PA_PG_OID_BYTEA);
+    pa_pg_array_init(&m.a[2], PA_PG_OID_TEXT);
     for (size_t i = 0; i < n; i++) {
         pa_pg_array_add(&m.a[0], aRow[i].pReportId, 16);
-        pa_pg_array_add_text(&m.a[1], aRow[i].zRejectReason);
+        if (aRow[i].zRejectReason != NULL) {
+            pa_pg_array_add(&m.a[1], aRow[i].pReportId, 16);
+            pa_pg_array_add_text(&m.a[2], aRow[i].zRejectReason);
+        }
     }
     pa_pg_p_blob(&p, aTaskId, 32);
     rc = many_params(&p, &m);
+    /* The rows by the unique index (report_id = ANY: one lookup per id, never a
+     * scan of the task's reports), each rejected one's reason by its position
+     * among the rejected (few: no join of the job with itself). */
     if (rc == PA_OK)
         rc = pa_pg_do(pStore,
-                      "WITH q AS (SELECT * FROM unnest($2::bytea[], $3::text[]) AS q(rid, reason)),"
-                      " s AS (UPDATE reports r SET reject_reason = q.reason,"
-                      "   state = CASE WHEN q.reason IS NULL THEN 'accepted' ELSE 'rejected' END"
-                      "   FROM q WHERE r.task_id = $1 AND r.report_id = q.rid RETURNING r.id),"
+                      "WITH s AS (UPDATE reports r"
+                      "   SET state = CASE WHEN r.report_id = ANY ($3::bytea[]) THEN 'rejected' ELSE 'accepted' END,"
+                      "   reject_reason = ($4::text[])[array_position($3::bytea[], r.report_id)]"
+                      "   WHERE r.task_id = $1 AND r.report_id = ANY ($2::bytea[]) RETURNING r.id),"
                       " k AS (DELETE FROM report_kept WHERE report IN (SELECT id FROM s))"
                       " DELETE FROM report_data WHERE report IN (SELECT id FROM s)",
                       &p, "reports (settle)", NULL);

@@ -155,12 +155,12 @@ int pa_pg_p_array(pa_pg_params *p, pa_pg_array *a)
 {
     if (!array_room(a, 0)) /* allocates the header's room when no element came */
         return pa_fail(PA_ENOMEM, "store: out of memory (an array of %u rows)", a->nElem);
-    put_be32(a->p, 1);           /* one dimension */
-    put_be32(a->p + 4, 1);       /* may hold NULLs (the server checks each element) */
+    put_be32(a->p, a->nElem ? 1 : 0); /* one dimension; none when empty */
+    put_be32(a->p + 4, 1);             /* may hold NULLs (the server checks each element) */
     put_be32(a->p + 8, a->iOid);
     put_be32(a->p + 12, a->nElem);
-    put_be32(a->p + 16, 1);      /* lower bound */
-    pa_pg_p_blob(p, a->p, a->n);
+    put_be32(a->p + 16, 1);            /* lower bound */
+    pa_pg_p_blob(p, a->p, a->nElem ? a->n : 12);
     return PA_OK;
 }
 
