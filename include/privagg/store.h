@@ -470,8 +470,8 @@ int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
                                   const pa_store_helper_report_row *pRow);
 
 /* The same for n reports (a job's), in one statement on PostgreSQL; any
- * report id stored before, or twice in aRow, is PA_ESTORE and nothing is
- * written.  n may be 0. */
+ * report id stored before, or twice in aRow, is PA_ESTORE (the caller rolls
+ * back).  n may be 0. */
 int pa_store_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32],
                                        const pa_store_helper_report_row *aRow, size_t n);
 
