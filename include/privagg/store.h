@@ -118,8 +118,8 @@ void pa_store_rollback(pa_store *pStore);
 int pa_store_in_txn(const pa_store *pStore);
 
 /*
- * Savepoints: a unit inside the open transaction that can be undone alone (one
- * report of a group commit, a ledger charge inside a collection).  They nest up
+ * Savepoints: a unit inside the open transaction that can be undone alone (a
+ * ledger charge inside a collection).  They nest up
  * to 4 deep; release and rollback act on the innermost.  pa_store_savepoint
  * without an open transaction, or a commit with a savepoint open, is PA_ESTATE.
  * pa_store_savepoint_rollback undoes what was written since the savepoint and
