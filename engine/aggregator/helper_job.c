@@ -79,6 +79,7 @@ static void helper_row(const pa_aggregator *a, const pa_job_req *m, const pa_job
 /* Per job: each partition's "collected" answer, and its noise drawn, once. */
 typedef struct {
     size_t n;
+    int bStateNoise;           /* the statewide batch's noise taken */
     struct {
         char zPartition[65];
         int bCollected;
@@ -96,9 +97,13 @@ static int partition_collected(pa_aggregator *a, partition_cache *pc, const char
         }
     }
     *pbCollected = bCollected;
-    /* the release noise of this batch is drawn now, off the request path */
+    /* the release noise of this batch (and once of the statewide batch) is
+     * taken now, off the request path */
     if (!*pbCollected)
         PA_GUARD(pa_agg_ensure_noise(a, zPeriod, zPartition));
+    if (!*pbCollected && !pc->bStateNoise)
+        PA_GUARD(pa_agg_ensure_noise(a, zPeriod, "state"));
+    pc->bStateNoise |= !*pbCollected;
     if (pc->n < PA_MAX_JOB_REPORTS) {
         snprintf(pc->a[pc->n].zPartition, sizeof pc->a[pc->n].zPartition, "%s", zPartition);
         pc->a[pc->n++].bCollected = *pbCollected;

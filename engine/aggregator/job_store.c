@@ -68,13 +68,71 @@ int pa_job_sums_add(const pa_aggregator *a, pa_job_sums *pSums, const char *zPar
     return pa_prio3_agg_update(a->pVdaf, s->pAgg, pOutShare, a->nOutShare);
 }
 
-int pa_job_sums_commit(const pa_aggregator *a, const pa_job_sums *pSums, const char *zPeriod)
+/* The stored aggregate of each partition of a job's sums, from one read of the
+ * period's batches. */
+typedef struct {
+    const pa_aggregator *a;
+    const pa_job_sums *pSums;
+    uint8_t *pStored;          /* pSums->n aggregate shares (secret) */
+    uint8_t *abHave;
+} stored_sums;
+
+static int stored_row(void *pCtx, const pa_store_batch_row *r)
 {
-    for (size_t i = 0; i < pSums->n; i++) {
-        const pa_job_sum *s = &pSums->a[i];
-        PA_GUARD(pa_agg_batch_merge(a, zPeriod, s->zPartition, s->pAgg, s->nAccepted, s->nRejected));
+    stored_sums *c = pCtx;
+    size_t nAgg = c->a->nAggShare;
+    for (size_t i = 0; i < c->pSums->n; i++) {
+        if (strcmp(c->pSums->a[i].zPartition, r->zPartition) != 0)
+            continue;
+        if (r->nAggregate != nAgg)
+            return pa_fail(PA_ESTORE, "batches: the aggregate of %s has %zu bytes, not %zu", r->zPartition,
+                           r->nAggregate, nAgg);
+        memcpy(c->pStored + i * nAgg, r->pAggregate, nAgg);
+        c->abHave[i] = 1;
     }
     return PA_OK;
+}
+
+/* Each batch the job touches += its sum: one read of the period's batches and
+ * one write of the job's, not two statements per partition. */
+int pa_job_sums_commit(const pa_aggregator *a, const pa_job_sums *pSums, const char *zPeriod)
+{
+    size_t n = pSums->n, nAgg = a->nAggShare;
+    if (n == 0)
+        return PA_OK;
+    stored_sums c = {a, pSums, malloc(n * nAgg), calloc(n, 1)};
+    uint8_t *pSum = malloc(n * nAgg);
+    pa_store_batch_row *aRow = calloc(n, sizeof *aRow);
+    int rc = PA_OK;
+
+    if (c.pStored == NULL || c.abHave == NULL || pSum == NULL || aRow == NULL)
+        rc = pa_fail(PA_ENOMEM, "batch: out of memory");
+    else
+        rc = pa_store_batch_each(a->pStore, a->pTask->aTaskId, zPeriod, "state", stored_row, &c);
+    for (size_t i = 0; rc == PA_OK && i < n; i++) {
+        const pa_job_sum *s = &pSums->a[i];
+        if (!c.abHave[i])
+            pa_prio3_agg_init(a->pVdaf, c.pStored + i * nAgg);
+        const uint8_t *apIn[2] = {c.pStored + i * nAgg, s->pAgg};
+        size_t anLen[2] = {nAgg, nAgg};
+        rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum + i * nAgg);
+        aRow[i].zPartition = s->zPartition;
+        aRow[i].pAggregate = pSum + i * nAgg;
+        aRow[i].nAggregate = nAgg;
+        aRow[i].nReport = s->nAccepted;
+        aRow[i].nRejected = s->nRejected;
+    }
+    if (rc == PA_OK)
+        rc = pa_store_batch_put_many(a->pStore, a->pTask->aTaskId, zPeriod, aRow, n);
+    if (c.pStored)
+        pa_wipe(c.pStored, n * nAgg);
+    if (pSum)
+        pa_wipe(pSum, n * nAgg);
+    free(c.pStored);
+    free(c.abHave);
+    free(pSum);
+    free(aRow);
+    return rc;
 }
 
 void pa_job_sums_free(const pa_aggregator *a, pa_job_sums *pSums)

@@ -39,7 +39,8 @@ typedef struct {
  * rejected (replays are not counted). */
 int pa_job_sums_add(const pa_aggregator *a, pa_job_sums *pSums, const char *zPartition,
                     pa_reject_reason eReject, const uint8_t *pOutShare);
-/* Write every sum into its batch (pa_agg_batch_merge). */
+/* Add every sum into its batch, creating it: one read of the period's batches,
+ * one write of the job's. */
 int pa_job_sums_commit(const pa_aggregator *a, const pa_job_sums *pSums, const char *zPeriod);
 void pa_job_sums_free(const pa_aggregator *a, pa_job_sums *pSums);
 

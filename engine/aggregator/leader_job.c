@@ -407,7 +407,8 @@ static int partition_noise(void *pCtx, const char *zPartition)
 static int job_noise(pa_aggregator *a, const job *j)
 {
     job_noise_ctx c = {a, j};
-    return pa_store_job_partitions(a->pStore, a->pTask->aTaskId, j->aJobId, partition_noise, &c);
+    PA_GUARD(pa_store_job_partitions(a->pStore, a->pTask->aTaskId, j->aJobId, partition_noise, &c));
+    return pa_agg_ensure_noise(a, j->zPeriod, "state");
 }
 
 /* Start a job over up to nJobSize pending reports of the oldest pending period. */

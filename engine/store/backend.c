@@ -227,6 +227,11 @@ int pa_store_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *
     return pStore->pPg ? pa_pg_batch_put(pStore, aTaskId, zPeriod, zPartition, pAgg, nAgg, nReport, nRejected) : pa_sqlite_batch_put(pStore, aTaskId, zPeriod, zPartition, pAgg, nAgg, nReport, nRejected);
 }
 
+int pa_store_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const pa_store_batch_row *aRow, size_t n)
+{
+    return pStore->pPg ? pa_pg_batch_put_many(pStore, aTaskId, zPeriod, aRow, n) : pa_sqlite_batch_put_many(pStore, aTaskId, zPeriod, aRow, n);
+}
+
 int pa_store_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx)
 {
     return pStore->pPg ? pa_pg_batch_each(pStore, aTaskId, zPeriod, zPartition, xRow, pCtx) : pa_sqlite_batch_each(pStore, aTaskId, zPeriod, zPartition, xRow, pCtx);

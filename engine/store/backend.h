@@ -55,6 +55,7 @@ int pa_sqlite_cjob_due(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow
 int pa_sqlite_cjob_update(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16], pa_store_cjob_state eState, int iCode, const char *zDetail, int bAttempt, int64_t tNext, int64_t tNow);
 int pa_sqlite_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint8_t *pAgg, size_t nAgg, int *pbFound);
 int pa_sqlite_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, const uint8_t *pAgg, size_t nAgg, uint64_t nReport, uint64_t nRejected);
+int pa_sqlite_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const pa_store_batch_row *aRow, size_t n);
 int pa_sqlite_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx);
 int pa_sqlite_batch_forget(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition);
 int pa_sqlite_noise_pool_count(pa_store *pStore, const uint8_t aTaskId[32], int iLevel, int64_t *pn);
@@ -124,6 +125,7 @@ int pa_pg_cjob_due(pa_store *pStore, const uint8_t aTaskId[32], int64_t tNow, pa
 int pa_pg_cjob_update(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aCollectionId[16], pa_store_cjob_state eState, int iCode, const char *zDetail, int bAttempt, int64_t tNext, int64_t tNow);
 int pa_pg_batch_get(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, uint8_t *pAgg, size_t nAgg, int *pbFound);
 int pa_pg_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, const uint8_t *pAgg, size_t nAgg, uint64_t nReport, uint64_t nRejected);
+int pa_pg_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const pa_store_batch_row *aRow, size_t n);
 int pa_pg_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx);
 int pa_pg_batch_forget(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition);
 int pa_pg_noise_pool_count(pa_store *pStore, const uint8_t aTaskId[32], int iLevel, int64_t *pn);

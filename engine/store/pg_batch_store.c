@@ -72,6 +72,44 @@ int pa_pg_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPe
                     &p, "batches", NULL);
 }
 
+int pa_pg_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                         const pa_store_batch_row *aRow, size_t n)
+{
+    pa_pg_params p = {0};
+    pa_pg_array a[4];
+    int rc = PA_OK;
+
+    if (n == 0)
+        return PA_OK;
+    pa_pg_array_init(&a[0], PA_PG_OID_TEXT);
+    pa_pg_array_init(&a[1], PA_PG_OID_BYTEA);
+    pa_pg_array_init(&a[2], PA_PG_OID_INT8);
+    pa_pg_array_init(&a[3], PA_PG_OID_INT8);
+    for (size_t i = 0; i < n; i++) {
+        pa_pg_array_add_text(&a[0], aRow[i].zPartition);
+        pa_pg_array_add(&a[1], aRow[i].pAggregate, aRow[i].nAggregate);
+        pa_pg_array_add_int(&a[2], (int64_t)aRow[i].nReport);
+        pa_pg_array_add_int(&a[3], (int64_t)aRow[i].nRejected);
+    }
+    pa_pg_p_blob(&p, aTaskId, 32);
+    pa_pg_p_text(&p, zPeriod);
+    for (int i = 0; rc == PA_OK && i < 4; i++)
+        rc = pa_pg_p_array(&p, &a[i]);
+    if (rc == PA_OK)
+        rc = pa_pg_do(pStore,
+                      "INSERT INTO batches(task_id, period, partition, aggregate, report_count, rejected_count)"
+                      " SELECT $1, $2, q.part, q.agg, q.nrep, q.nrej"
+                      " FROM unnest($3::text[], $4::bytea[], $5::int8[], $6::int8[]) AS q(part, agg, nrep, nrej)"
+                      " ON CONFLICT (task_id, period, partition) DO UPDATE SET"
+                      " aggregate = excluded.aggregate,"
+                      " report_count = batches.report_count + excluded.report_count,"
+                      " rejected_count = batches.rejected_count + excluded.rejected_count",
+                      &p, "batches", NULL);
+    for (int i = 0; i < 4; i++)
+        pa_pg_array_free(&a[i]); /* aggregate shares: wiped */
+    return rc;
+}
+
 int pa_pg_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition,
                      int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx)
 {

@@ -286,6 +286,12 @@ int pa_store_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *
                        const char *zPartition, const uint8_t *pAgg, size_t nAgg, uint64_t nReport,
                        uint64_t nRejected);
 
+/* pa_store_batch_put for n partitions of one period (a job's sums: aRow's
+ * zPartition, pAggregate, nAggregate, nReport, nRejected), in one statement
+ * on PostgreSQL.  Each partition MUST appear once.  n may be 0. */
+int pa_store_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                            const pa_store_batch_row *aRow, size_t n);
+
 /* Each stored partition batch of (period, partition), or of the whole period
  * when zPartition is "state". */
 int pa_store_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
