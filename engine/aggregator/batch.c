@@ -122,14 +122,13 @@ static int noise_one(pa_aggregator *a, const char *zPeriod, const char *zPartiti
     return PA_OK;
 }
 
-/* The statewide batch first, then the partition: with the partitions of a job
- * in sorted order, every worker takes the batches' noise rows in one order
+/* A job takes the statewide batch's noise first, then its partitions' in
+ * sorted order: every worker takes the batches' noise rows in one order
  * (engine/store/pg_store.c, lock order). */
 int pa_agg_ensure_noise(pa_aggregator *a, const char *zPeriod, const char *zPartition)
 {
     if (!a->bNoise)
         return PA_OK;
-    PA_GUARD(noise_one(a, zPeriod, STATE_PARTITION));
     return noise_one(a, zPeriod, zPartition);
 }
 
@@ -163,35 +162,6 @@ int pa_agg_apply_noise(const pa_aggregator *a, const char *zPeriod, const char *
     pa_wipe(pNoise, a->nAggShare);
     pa_wipe(pSum, a->nAggShare);
     free(pNoise);
-    free(pSum);
-    return rc;
-}
-
-int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
-                       const uint8_t *pDelta, uint64_t nReport, uint64_t nRejected)
-{
-    uint8_t *pAgg = malloc(a->nAggShare), *pSum = malloc(a->nAggShare);
-    int rc, bHave;
-
-    if (pAgg == NULL || pSum == NULL) {
-        free(pAgg);
-        free(pSum);
-        return pa_fail(PA_ENOMEM, "batch: out of memory");
-    }
-    rc = pa_store_batch_get(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, pAgg, a->nAggShare, &bHave);
-    if (rc == PA_OK && !bHave)
-        pa_prio3_agg_init(a->pVdaf, pAgg);
-    if (rc == PA_OK) {
-        const uint8_t *apIn[2] = {pAgg, pDelta};
-        size_t anLen[2] = {a->nAggShare, a->nAggShare};
-        rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum);
-    }
-    if (rc == PA_OK)
-        rc = pa_store_batch_put(a->pStore, a->pTask->aTaskId, zPeriod, zPartition, pSum, a->nAggShare,
-                                nReport, nRejected);
-    pa_wipe(pAgg, a->nAggShare);
-    pa_wipe(pSum, a->nAggShare);
-    free(pAgg);
     free(pSum);
     return rc;
 }

@@ -58,47 +58,37 @@ static void item_report(const pa_aggregator *a, const pa_job_req *m, const pa_jo
     r->helper.nCt = a->sizes.nHelperCt;
 }
 
-static int seen_report(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
-                       int *pbReplay, int *pbDuplicate)
+/* The helper's row of a report of the job: its kept state if it decided it
+ * valid, else its reason (a replay is not stored: its id is taken). */
+static void helper_row(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it, const uint8_t *pState,
+                       pa_reject_reason eReject, pa_store_helper_report_row *r)
 {
-    uint64_t nCounting, nPending;
-    PA_GUARD(pa_store_report_exists(a->pStore, a->pTask->aTaskId, it->aReportId, pbReplay));
-    /* the helper has no pending reports: what counts is aggregating or accepted */
-    PA_GUARD(pa_store_reports_of_agency(a->pStore, a->pTask->aTaskId, it->zAgencyId, m->zPeriod,
-                                        it->zPartition, &nCounting, &nPending));
-    *pbDuplicate = nCounting > nPending;
-    return PA_OK;
-}
-
-static int insert_report(const pa_aggregator *a, const pa_job_req *m, const pa_job_item *it,
-                         const uint8_t *pState, pa_reject_reason eReject)
-{
-    pa_store_helper_report_row r;
-    memset(&r, 0, sizeof r);
-    memcpy(r.aReportId, it->aReportId, 16);
-    r.zAgencyId = it->zAgencyId;
-    r.zPeriod = m->zPeriod;
-    r.zPartition = it->zPartition;
-    r.tReceived = pa_agg_now(a);
-    r.pKept = pState;
-    r.nKept = pState ? kept_size(a) : 0;
-    r.zRejectReason = eReject == PA_REJECT_NONE ? NULL : pa_reject_reason_name(eReject);
-    memcpy(r.aJobId, m->aJobId, 16);
-    return pa_store_report_insert_helper(a->pStore, a->pTask->aTaskId, &r);
+    memset(r, 0, sizeof *r);
+    memcpy(r->aReportId, it->aReportId, 16);
+    r->zAgencyId = it->zAgencyId;
+    r->zPeriod = m->zPeriod;
+    r->zPartition = it->zPartition;
+    r->tReceived = pa_agg_now(a);
+    r->pKept = pState;
+    r->nKept = pState ? kept_size(a) : 0;
+    r->zRejectReason = eReject == PA_REJECT_NONE ? NULL : pa_reject_reason_name(eReject);
+    memcpy(r->aJobId, m->aJobId, 16);
 }
 
 /* Phase 1 (store): the reason a report is refused before any cryptography. */
 /* Per job: each partition's "collected" answer, and its noise drawn, once. */
 typedef struct {
     size_t n;
+    int bStateNoise;           /* the statewide batch's noise taken */
     struct {
         char zPartition[65];
         int bCollected;
     } a[PA_MAX_JOB_REPORTS];
 } partition_cache;
 
+/* bCollected: the store's answer (pa_store_reports_seen) for this partition. */
 static int partition_collected(pa_aggregator *a, partition_cache *pc, const char *zPeriod,
-                               const char *zPartition, int *pbCollected)
+                               const char *zPartition, int bCollected, int *pbCollected)
 {
     for (size_t i = 0; i < pc->n; i++) {
         if (strcmp(pc->a[i].zPartition, zPartition) == 0) {
@@ -106,8 +96,12 @@ static int partition_collected(pa_aggregator *a, partition_cache *pc, const char
             return PA_OK;
         }
     }
-    PA_GUARD(pa_agg_batch_collected(a, zPeriod, zPartition, pbCollected));
-    /* the release noise of this batch is drawn now, off the request path */
+    *pbCollected = bCollected;
+    /* the release noise of this batch (and once, before it, of the statewide
+     * batch: lock order) is taken now, off the request path */
+    if (!*pbCollected && !pc->bStateNoise)
+        PA_GUARD(pa_agg_ensure_noise(a, zPeriod, "state"));
+    pc->bStateNoise |= !*pbCollected;
     if (!*pbCollected)
         PA_GUARD(pa_agg_ensure_noise(a, zPeriod, zPartition));
     if (pc->n < PA_MAX_JOB_REPORTS) {
@@ -117,40 +111,52 @@ static int partition_collected(pa_aggregator *a, partition_cache *pc, const char
     return PA_OK;
 }
 
-static int by_name(const void *pA, const void *pB)
+typedef struct {
+    const char *zPartition;
+    size_t iItem;
+} item_partition;
+
+static int by_partition(const void *pA, const void *pB)
 {
-    return strcmp(*(const char *const *)pA, *(const char *const *)pB);
+    return strcmp(((const item_partition *)pA)->zPartition, ((const item_partition *)pB)->zPartition);
 }
 
-/* partition_collected for each distinct partition of the job, in byte order. */
-static int partitions_in_order(pa_aggregator *a, partition_cache *pc, const pa_job_req *m)
+/* partition_collected for each distinct partition of the job, in byte order
+ * (aSeen: the store's answers, one per item): every job takes the batches'
+ * noise rows in one order (pg_store.c, lock order). */
+static int partitions_in_order(pa_aggregator *a, partition_cache *pc, const pa_job_req *m,
+                               const pa_store_report_seen *aSeen)
 {
-    const char **az = malloc((m->nItem + 1) * sizeof *az);
-    size_t n = 0;
+    item_partition *ap = malloc((m->nItem + 1) * sizeof *ap);
     int rc = PA_OK, bCollected;
 
-    if (az == NULL)
+    if (ap == NULL)
         return pa_fail(PA_ENOMEM, "job: out of memory");
-    for (size_t i = 0; i < m->nItem; i++)
-        az[n++] = m->aItem[i].zPartition;
-    qsort(az, n, sizeof *az, by_name);
-    for (size_t i = 0; rc == PA_OK && i < n; i++)
-        if (i == 0 || strcmp(az[i], az[i - 1]) != 0)
-            rc = partition_collected(a, pc, m->zPeriod, az[i], &bCollected);
-    free(az);
+    for (size_t i = 0; i < m->nItem; i++) {
+        ap[i].zPartition = m->aItem[i].zPartition;
+        ap[i].iItem = i;
+    }
+    qsort(ap, m->nItem, sizeof *ap, by_partition);
+    for (size_t i = 0; rc == PA_OK && i < m->nItem; i++)
+        if (i == 0 || strcmp(ap[i].zPartition, ap[i - 1].zPartition) != 0)
+            rc = partition_collected(a, pc, m->zPeriod, ap[i].zPartition, aSeen[ap[i].iItem].bCollected,
+                                     &bCollected);
+    free(ap);
     return rc;
 }
 
+/* pSeen: what the store held before the job (replay; the helper has no
+ * pending reports, so an agency's report that counts is aggregating or
+ * accepted: a duplicate). */
 static int init_checks(pa_aggregator *a, partition_cache *pc, const pa_job_req *m, const pa_job_item *it,
-                       uint8_t aKey[32], pa_reject_reason *peReject)
+                       const pa_store_report_seen *pSeen, uint8_t aKey[32], pa_reject_reason *peReject)
 {
     char zPartition[65];
     int bKnown = pa_registry_ref_key(a->pRegistry, a->pTask, it->zAgencyId, m->zPeriod, aKey,
                                      zPartition) == PA_OK;
-    int bReplay, bDuplicate, bCollected;
+    int bReplay = pSeen->bExists, bDuplicate = pSeen->nCounting > pSeen->nPending, bCollected;
 
-    PA_GUARD(seen_report(a, m, it, &bReplay, &bDuplicate));
-    PA_GUARD(partition_collected(a, pc, m->zPeriod, it->zPartition, &bCollected));
+    PA_GUARD(partition_collected(a, pc, m->zPeriod, it->zPartition, pSeen->bCollected, &bCollected));
     if (bReplay)
         *peReject = PA_REJECT_REPLAY;
     else if (!bKnown || strcmp(zPartition, it->zPartition) != 0)
@@ -249,6 +255,10 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     init_ctx c;
 
     partition_cache *pc = calloc(1, sizeof *pc);
+    pa_store_report_key *aKey = calloc(m->nItem + 1, sizeof *aKey);
+    pa_store_report_seen *aSeen = calloc(m->nItem + 1, sizeof *aSeen);
+    pa_store_helper_report_row *aRow = calloc(m->nItem + 1, sizeof *aRow);
+    size_t nRow = 0;
     memset(&resp, 0, sizeof resp);
     memset(&sums, 0, sizeof sums);
     memset(&c, 0, sizeof c);
@@ -258,16 +268,26 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     c.pKept = malloc(m->nItem * kept_size(a) + 1);
     c.pAgencyKeys = calloc(m->nItem + 1, 32);
     resp.aItem = c.aOut = calloc(m->nItem + 1, sizeof *resp.aItem);
-    if (c.pShares == NULL || c.pKept == NULL || c.pAgencyKeys == NULL || resp.aItem == NULL || pc == NULL)
+    if (c.pShares == NULL || c.pKept == NULL || c.pAgencyKeys == NULL || resp.aItem == NULL || pc == NULL ||
+        aKey == NULL || aSeen == NULL || aRow == NULL)
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
-    /* each partition's "collected" answer and noise first, in sorted order:
-     * every job takes the batches' noise rows in one order (pg_store.c) */
+    /* what the store holds about every report of the job: one query (the
+     * period locked shared first, pg_store.c) */
+    for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
+        aKey[i].pReportId = m->aItem[i].aReportId;
+        aKey[i].zAgencyId = m->aItem[i].zAgencyId;
+        aKey[i].zPeriod = m->zPeriod;
+        aKey[i].zPartition = m->aItem[i].zPartition;
+    }
     if (rc == PA_OK)
-        rc = partitions_in_order(a, pc, m);
+        rc = pa_store_reports_seen(a->pStore, a->pTask->aTaskId, aKey, m->nItem, aSeen);
+    /* then each partition's noise, in sorted order */
+    if (rc == PA_OK)
+        rc = partitions_in_order(a, pc, m, aSeen);
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
         memcpy(resp.aItem[i].aReportId, m->aItem[i].aReportId, 16);
         resp.aItem[i].pPayload = c.pShares + i * nVs;
-        rc = init_checks(a, pc, m, &m->aItem[i], c.pAgencyKeys + 32 * i, &resp.aItem[i].eReject);
+        rc = init_checks(a, pc, m, &m->aItem[i], &aSeen[i], c.pAgencyKeys + 32 * i, &resp.aItem[i].eReject);
         /* a report id twice in one job: the second is a replay */
         for (size_t k = 0; rc == PA_OK && k < i && resp.aItem[i].eReject == PA_REJECT_NONE; k++)
             if (memcmp(m->aItem[k].aReportId, m->aItem[i].aReportId, 16) == 0)
@@ -280,18 +300,19 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     }
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
         pa_reject_reason e = resp.aItem[i].eReject;
-        if (e == PA_REJECT_NONE) {
-            /* two reports of one agency in this job: the later one is a duplicate */
-            int bDup;
-            rc = seen_report(a, m, &m->aItem[i], &(int){0}, &bDup);
-            if (rc == PA_OK && bDup)
+        /* two reports of one agency in this job: the later one is a duplicate
+         * (the earlier one, decided valid, counts from now on) */
+        for (size_t k = 0; e == PA_REJECT_NONE && k < i; k++)
+            if (resp.aItem[k].eReject == PA_REJECT_NONE && strcmp(m->aItem[k].zAgencyId, m->aItem[i].zAgencyId) == 0 &&
+                strcmp(m->aItem[k].zPartition, m->aItem[i].zPartition) == 0)
                 e = resp.aItem[i].eReject = PA_REJECT_DUPLICATE;
-        }
-        if (rc == PA_OK && e != PA_REJECT_REPLAY)
-            rc = insert_report(a, m, &m->aItem[i], e == PA_REJECT_NONE ? c.pKept + i * kept_size(a) : NULL, e);
-        if (rc == PA_OK && e != PA_REJECT_NONE) /* count the refusals in their batches */
+        if (e != PA_REJECT_REPLAY)
+            helper_row(a, m, &m->aItem[i], e == PA_REJECT_NONE ? c.pKept + i * kept_size(a) : NULL, e, &aRow[nRow++]);
+        if (e != PA_REJECT_NONE) /* count the refusals in their batches */
             rc = pa_job_sums_add(a, &sums, m->aItem[i].zPartition, e, NULL);
     }
+    if (rc == PA_OK) /* the job's reports: one insert */
+        rc = pa_store_report_insert_helper_many(a->pStore, a->pTask->aTaskId, aRow, nRow);
     if (rc == PA_OK)
         rc = pa_job_sums_commit(a, &sums, m->zPeriod);
     pa_job_sums_free(a, &sums);
@@ -312,6 +333,9 @@ static int init_step(pa_aggregator *a, const pa_job_req *m, const uint8_t aHash[
     if (c.pKept)
         pa_wipe(c.pKept, m->nItem * kept_size(a));
     free(pc);
+    free(aKey);
+    free(aSeen);
+    free(aRow);
     free(c.pKept);
     free(c.pShares);
     free(c.pAgencyKeys);
@@ -344,13 +368,70 @@ int pa_helper_job_init(pa_aggregator *a, const uint8_t *pReq, size_t nReq, uint8
     return pa_agg_end_txn(a, rc, ppResp);
 }
 
-/* What the init step kept for a report of this job (verify state and verifier
- * message); *pbFound = 0 if nothing (a report it refused, or not of this job). */
-static int load_state(const pa_aggregator *a, const uint8_t aJobId[16], const uint8_t aReportId[16],
-                      uint8_t *pKept, char zPartition[65], int *pbFound)
+/* The continue step's items by report id (then position), to find the item
+ * of each kept state the store returns. */
+typedef struct {
+    const uint8_t *pId;
+    size_t i;
+} item_ref;
+
+static int cmp_ref(const void *x, const void *y)
 {
-    return pa_store_report_kept(a->pStore, a->pTask->aTaskId, aJobId, aReportId, pKept, kept_size(a),
-                                zPartition, pbFound);
+    const item_ref *a = x, *b = y;
+    int c = memcmp(a->pId, b->pId, 16);
+    return c != 0 ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+typedef struct {
+    const pa_aggregator *a;
+    const pa_job_step *m;
+    pa_job_step_item *aOut;
+    item_ref *aRef;            /* sorted */
+    uint8_t *abFound;          /* item i got its report's kept state */
+    pa_store_settle_row *aSettle;
+    size_t nSettle;
+    pa_job_sums *pSums;
+    uint8_t *pOut;             /* an output share (secret) */
+} cont_ctx;
+
+/* One report the init step kept (its verify state and the verifier message it
+ * computed): the first item that names it decides it; an item naming it again
+ * finds nothing, as does one naming a report the job does not hold. */
+static int cont_row(void *pCtx, const uint8_t *pReportId, const char *zPartition, const uint8_t *pKept)
+{
+    cont_ctx *c = pCtx;
+    const pa_aggregator *a = c->a;
+    size_t lo = 0, hi = c->m->nItem;
+
+    while (lo < hi) { /* the first item with this id */
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(c->aRef[mid].pId, pReportId, 16) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == c->m->nItem || memcmp(c->aRef[lo].pId, pReportId, 16) != 0)
+        return PA_OK; /* not continued: rejected with the job's others below */
+    size_t i = c->aRef[lo].i;
+    const pa_job_step_item *it = &c->m->aItem[i];
+    pa_job_step_item *o = &c->aOut[i];
+    c->abFound[i] = 1;
+    o->eReject = it->eReject;
+    if (o->eReject == PA_REJECT_NONE) {
+        /* the helper's own message, computed at init; the leader's must be the same */
+        const uint8_t *pMessage = pKept + a->nVerifyState;
+        size_t nMessage = a->sizes.nVerifierMessage;
+        int v = nMessage == 0 || sodium_memcmp(it->pPayload, pMessage, nMessage) == 0 ? PA_OK : PA_EVERIFY;
+        if (v == PA_OK)
+            v = pa_prio3_verify_next(a->pVdaf, pKept, a->nVerifyState, pMessage, nMessage, c->pOut);
+        if (v == PA_EVERIFY || v == PA_EDECODE)
+            o->eReject = PA_REJECT_PROOF;
+        else if (v != PA_OK)
+            return v;
+    }
+    c->aSettle[c->nSettle].pReportId = it->aReportId;
+    c->aSettle[c->nSettle++].zRejectReason = o->eReject == PA_REJECT_NONE ? NULL : pa_reject_reason_name(o->eReject);
+    return pa_job_sums_add(a, c->pSums, zPartition, o->eReject, c->pOut);
 }
 
 static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPeriod,
@@ -358,42 +439,38 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
 {
     pa_job_step resp;
     pa_job_sums sums;
-    uint8_t *pState = malloc(kept_size(a) + 1), *pOut = malloc(a->nOutShare + 1);
-    char zPartition[65];
-    int rc = PA_OK, bFound;
+    cont_ctx c;
+    int rc = PA_OK;
 
     memset(&sums, 0, sizeof sums);
     memset(&resp, 0, sizeof resp);
+    memset(&c, 0, sizeof c);
     resp.aItem = calloc(m->nItem + 1, sizeof *resp.aItem);
-    if (rc == PA_OK && (pState == NULL || pOut == NULL || resp.aItem == NULL))
+    c.a = a;
+    c.m = m;
+    c.aOut = resp.aItem;
+    c.aRef = calloc(m->nItem + 1, sizeof *c.aRef);
+    c.abFound = calloc(m->nItem + 1, 1);
+    c.aSettle = calloc(m->nItem + 1, sizeof *c.aSettle);
+    c.pSums = &sums;
+    c.pOut = malloc(a->nOutShare + 1);
+    if (resp.aItem == NULL || c.aRef == NULL || c.abFound == NULL || c.aSettle == NULL || c.pOut == NULL)
         rc = pa_fail(PA_ENOMEM, "job: out of memory");
     for (size_t i = 0; rc == PA_OK && i < m->nItem; i++) {
-        const pa_job_step_item *it = &m->aItem[i];
-        pa_job_step_item *o = &resp.aItem[i];
-        memcpy(o->aReportId, it->aReportId, 16);
-        rc = load_state(a, m->aJobId, it->aReportId, pState, zPartition, &bFound);
-        if (rc != PA_OK)
-            break;
-        if (!bFound) {
-            o->eReject = PA_REJECT_DECODE; /* the leader named a report this job does not hold */
-            continue;
-        }
-        o->eReject = it->eReject;
-        if (o->eReject == PA_REJECT_NONE) {
-            /* the helper's own message, computed at init; the leader's must be the same */
-            const uint8_t *pMessage = pState + a->nVerifyState;
-            size_t nMessage = a->sizes.nVerifierMessage;
-            int v = nMessage == 0 || sodium_memcmp(it->pPayload, pMessage, nMessage) == 0 ? PA_OK : PA_EVERIFY;
-            if (v == PA_OK)
-                v = pa_prio3_verify_next(a->pVdaf, pState, a->nVerifyState, pMessage, nMessage, pOut);
-            if (v == PA_EVERIFY || v == PA_EDECODE)
-                o->eReject = PA_REJECT_PROOF;
-            else if (v != PA_OK)
-                rc = v;
-        }
-        if (rc == PA_OK)
-            rc = pa_job_settle_report(a, &sums, it->aReportId, zPartition, o->eReject, pOut);
+        memcpy(resp.aItem[i].aReportId, m->aItem[i].aReportId, 16);
+        c.aRef[i].pId = m->aItem[i].aReportId;
+        c.aRef[i].i = i;
     }
+    if (rc == PA_OK) {
+        qsort(c.aRef, m->nItem, sizeof *c.aRef, cmp_ref);
+        /* every kept state of the job at once; then every report settled at once */
+        rc = pa_store_job_kept(a->pStore, a->pTask->aTaskId, m->aJobId, kept_size(a), cont_row, &c);
+    }
+    for (size_t i = 0; rc == PA_OK && i < m->nItem; i++)
+        if (!c.abFound[i])
+            resp.aItem[i].eReject = PA_REJECT_DECODE; /* the leader named a report this job does not hold */
+    if (rc == PA_OK)
+        rc = pa_store_reports_settle(a->pStore, a->pTask->aTaskId, c.aSettle, c.nSettle);
     if (rc == PA_OK)
         rc = pa_job_sums_commit(a, &sums, zPeriod);
     pa_job_sums_free(a, &sums);
@@ -415,12 +492,12 @@ static int continue_step(pa_aggregator *a, const pa_job_step *m, const char *zPe
             *ppResp = NULL;
         }
     }
-    if (pState)
-        pa_wipe(pState, kept_size(a));
-    if (pOut)
-        pa_wipe(pOut, a->nOutShare);
-    free(pState);
-    free(pOut);
+    if (c.pOut)
+        pa_wipe(c.pOut, a->nOutShare);
+    free(c.pOut);
+    free(c.aRef);
+    free(c.abFound);
+    free(c.aSettle);
     free(resp.aItem);
     return rc;
 }

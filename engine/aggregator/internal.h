@@ -58,14 +58,11 @@ int pa_agg_leader_collect_leased(pa_aggregator *a, const uint8_t *pReq, size_t n
 int pa_agg_batch_collected(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
                            int *pbCollected);
 
-/* Draw and store the release noise of (period, partition) and of (period, "state")
- * if not drawn yet (off the request path: called when a job starts). */
+/* Give (period, partition) its release noise ("state": the statewide batch's)
+ * if it has none, from the pool drawn ahead (off the request path: called
+ * when a job starts; a job takes its partitions' and then the statewide
+ * batch's once). */
 int pa_agg_ensure_noise(pa_aggregator *a, const char *zPeriod, const char *zPartition);
-
-/* Add a job's summed output shares (pDelta, an aggregate share) and its counts
- * into the batch, creating it.  One read and one write per job, not per report. */
-int pa_agg_batch_merge(const pa_aggregator *a, const char *zPeriod, const char *zPartition,
-                       const uint8_t *pDelta, uint64_t nReport, uint64_t nRejected);
 
 /* The aggregate share of a batch ("state": every partition of the period) into
  * pOut (nAggShare bytes), with its report/rejected counts and distinct agencies. */

@@ -73,18 +73,79 @@ static int by_partition(const void *pA, const void *pB)
     return strcmp(((const pa_job_sum *)pA)->zPartition, ((const pa_job_sum *)pB)->zPartition);
 }
 
-/* In partition order (byte order): every worker locks the batch rows it adds
- * to in one order, so two jobs settling at once never wait for each other in
- * a circle (engine/store/pg_store.c, lock order). */
-int pa_job_sums_commit(const pa_aggregator *a, pa_job_sums *pSums, const char *zPeriod)
+/* The stored aggregate of each partition of a job's sums, from one locking
+ * read of their batches. */
+typedef struct {
+    const pa_aggregator *a;
+    const pa_job_sums *pSums;
+    uint8_t *pStored;          /* pSums->n aggregate shares (secret) */
+    uint8_t *abHave;
+} stored_sums;
+
+static int stored_row(void *pCtx, const pa_store_batch_row *r)
 {
-    if (pSums->n > 1)
-        qsort(pSums->a, pSums->n, sizeof *pSums->a, by_partition);
-    for (size_t i = 0; i < pSums->n; i++) {
-        const pa_job_sum *s = &pSums->a[i];
-        PA_GUARD(pa_agg_batch_merge(a, zPeriod, s->zPartition, s->pAgg, s->nAccepted, s->nRejected));
+    stored_sums *c = pCtx;
+    size_t nAgg = c->a->nAggShare;
+    for (size_t i = 0; i < c->pSums->n; i++) {
+        if (strcmp(c->pSums->a[i].zPartition, r->zPartition) != 0)
+            continue;
+        if (r->nAggregate != nAgg)
+            return pa_fail(PA_ESTORE, "batches: the aggregate of %s has %zu bytes, not %zu", r->zPartition,
+                           r->nAggregate, nAgg);
+        memcpy(c->pStored + i * nAgg, r->pAggregate, nAgg);
+        c->abHave[i] = 1;
     }
     return PA_OK;
+}
+
+/* Each batch the job touches += its sum: one read of the job's batches (which
+ * locks them, in partition order: pa_store_batch_get_many) and one write, not
+ * two statements per partition.  The sums are sorted by partition (byte
+ * order) for that read. */
+int pa_job_sums_commit(const pa_aggregator *a, pa_job_sums *pSums, const char *zPeriod)
+{
+    size_t n = pSums->n, nAgg = a->nAggShare;
+    if (n == 0)
+        return PA_OK;
+    if (n > 1)
+        qsort(pSums->a, n, sizeof *pSums->a, by_partition);
+    const char **azPartition = calloc(n, sizeof *azPartition);
+    stored_sums c = {a, pSums, malloc(n * nAgg), calloc(n, 1)};
+    uint8_t *pSum = malloc(n * nAgg);
+    pa_store_batch_row *aRow = calloc(n, sizeof *aRow);
+    int rc = PA_OK;
+
+    if (c.pStored == NULL || c.abHave == NULL || pSum == NULL || aRow == NULL || azPartition == NULL)
+        rc = pa_fail(PA_ENOMEM, "batch: out of memory");
+    for (size_t i = 0; rc == PA_OK && i < n; i++)
+        azPartition[i] = pSums->a[i].zPartition;
+    if (rc == PA_OK)
+        rc = pa_store_batch_get_many(a->pStore, a->pTask->aTaskId, zPeriod, azPartition, n, stored_row, &c);
+    for (size_t i = 0; rc == PA_OK && i < n; i++) {
+        const pa_job_sum *s = &pSums->a[i];
+        if (!c.abHave[i])
+            pa_prio3_agg_init(a->pVdaf, c.pStored + i * nAgg);
+        const uint8_t *apIn[2] = {c.pStored + i * nAgg, s->pAgg};
+        size_t anLen[2] = {nAgg, nAgg};
+        rc = pa_prio3_merge(a->pVdaf, apIn, anLen, 2, pSum + i * nAgg);
+        aRow[i].zPartition = s->zPartition;
+        aRow[i].pAggregate = pSum + i * nAgg;
+        aRow[i].nAggregate = nAgg;
+        aRow[i].nReport = s->nAccepted;
+        aRow[i].nRejected = s->nRejected;
+    }
+    if (rc == PA_OK)
+        rc = pa_store_batch_put_many(a->pStore, a->pTask->aTaskId, zPeriod, aRow, n);
+    if (c.pStored)
+        pa_wipe(c.pStored, n * nAgg);
+    if (pSum)
+        pa_wipe(pSum, n * nAgg);
+    free(c.pStored);
+    free(c.abHave);
+    free(pSum);
+    free(aRow);
+    free(azPartition);
+    return rc;
 }
 
 void pa_job_sums_free(const pa_aggregator *a, pa_job_sums *pSums)
@@ -96,12 +157,4 @@ void pa_job_sums_free(const pa_aggregator *a, pa_job_sums *pSums)
     }
     free(pSums->a);
     memset(pSums, 0, sizeof *pSums);
-}
-
-int pa_job_settle_report(const pa_aggregator *a, pa_job_sums *pSums, const uint8_t aReportId[16],
-                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare)
-{
-    PA_GUARD(pa_job_sums_add(a, pSums, zPartition, eReject, pOutShare));
-    return pa_store_report_settle(a->pStore, a->pTask->aTaskId, aReportId,
-                                  eReject == PA_REJECT_NONE ? NULL : pa_reject_reason_name(eReject));
 }

@@ -39,13 +39,9 @@ typedef struct {
  * rejected (replays are not counted). */
 int pa_job_sums_add(const pa_aggregator *a, pa_job_sums *pSums, const char *zPartition,
                     pa_reject_reason eReject, const uint8_t *pOutShare);
-/* Write every sum into its batch (pa_agg_batch_merge), in partition order
- * (the sums are sorted). */
+/* Add every sum into its batch, creating it: one read of the job's batches,
+ * which locks them in partition order (the sums are sorted), and one write. */
 int pa_job_sums_commit(const pa_aggregator *a, pa_job_sums *pSums, const char *zPeriod);
 void pa_job_sums_free(const pa_aggregator *a, pa_job_sums *pSums);
-
-/* Mark one report accepted or rejected (reason) and count it in pSums. */
-int pa_job_settle_report(const pa_aggregator *a, pa_job_sums *pSums, const uint8_t aReportId[16],
-                         const char *zPartition, pa_reject_reason eReject, const uint8_t *pOutShare);
 
 #endif

@@ -293,7 +293,8 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
 {
     pa_job_sums sums;
     pa_job_stats st;
-    int bHeld = 0, rc = pa_store_begin(a->pStore);
+    pa_store_settle_row *aSettle = calloc(j->n + 1, sizeof *aSettle);
+    int bHeld = 0, rc = aSettle ? pa_store_begin(a->pStore) : pa_fail(PA_ENOMEM, "job: out of memory");
 
     memset(&sums, 0, sizeof sums);
     memset(&st, 0, sizeof st);
@@ -302,6 +303,7 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
         rc = lease_held(a, j, &bHeld);
     if (rc == PA_OK && !bHeld) {
         pa_store_rollback(a->pStore);
+        free(aSettle);
         *pbLost = 1;
         return PA_OK;
     }
@@ -310,7 +312,9 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
         /* summed only if both accepted: the helper's answer decides the rest */
         if (p->iCont && p->eReject == PA_REJECT_NONE)
             p->eReject = pFinish->aItem[p->iCont - 1].eReject;
-        rc = pa_job_settle_report(a, &sums, p->aReportId, p->zPartition, p->eReject, p->pOutShare);
+        rc = pa_job_sums_add(a, &sums, p->zPartition, p->eReject, p->pOutShare);
+        aSettle[i].pReportId = p->aReportId;
+        aSettle[i].zRejectReason = p->eReject == PA_REJECT_NONE ? NULL : pa_reject_reason_name(p->eReject);
         if (p->eReject == PA_REJECT_NONE)
             st.nAccepted++;
         else {
@@ -318,6 +322,9 @@ static int settle(pa_aggregator *a, job *j, const pa_job_step *pFinish, pa_job_s
             st.aRejected[p->eReject]++;
         }
     }
+    if (rc == PA_OK) /* every report of the job: one statement */
+        rc = pa_store_reports_settle(a->pStore, a->pTask->aTaskId, aSettle, j->n);
+    free(aSettle);
     if (rc == PA_OK)
         rc = pa_job_sums_commit(a, &sums, j->zPeriod);
     pa_job_sums_free(a, &sums);
@@ -391,10 +398,14 @@ typedef struct {
     size_t nPartition;
 } job_noise_ctx;
 
+/* The statewide batch's noise once, before the first partition's (lock
+ * order: the statewide batch first, then the partitions in byte order, as
+ * pa_store_job_partitions gives them). */
 static int partition_noise(void *pCtx, const char *zPartition)
 {
     job_noise_ctx *c = pCtx;
-    c->nPartition++;
+    if (c->nPartition++ == 0)
+        PA_GUARD(pa_agg_ensure_noise(c->a, c->j->zPeriod, "state"));
     return pa_agg_ensure_noise(c->a, c->j->zPeriod, zPartition);
 }
 

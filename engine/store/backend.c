@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/guard.h"
 #include "privagg/common.h"
 #include "store/backend.h"
 #include "store/internal.h"
@@ -231,6 +232,16 @@ int pa_store_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *
     return pStore->pPg ? pa_pg_batch_put(pStore, aTaskId, zPeriod, zPartition, pAgg, nAgg, nReport, nRejected) : pa_sqlite_batch_put(pStore, aTaskId, zPeriod, zPartition, pAgg, nAgg, nReport, nRejected);
 }
 
+int pa_store_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const pa_store_batch_row *aRow, size_t n)
+{
+    return pStore->pPg ? pa_pg_batch_put_many(pStore, aTaskId, zPeriod, aRow, n) : pa_sqlite_batch_put_many(pStore, aTaskId, zPeriod, aRow, n);
+}
+
+int pa_store_batch_get_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *const *azPartition, size_t n, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx)
+{
+    return pStore->pPg ? pa_pg_batch_get_many(pStore, aTaskId, zPeriod, azPartition, n, xRow, pCtx) : pa_sqlite_batch_get_many(pStore, aTaskId, zPeriod, azPartition, n, xRow, pCtx);
+}
+
 int pa_store_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx)
 {
     return pStore->pPg ? pa_pg_batch_each(pStore, aTaskId, zPeriod, zPartition, xRow, pCtx) : pa_sqlite_batch_each(pStore, aTaskId, zPeriod, zPartition, xRow, pCtx);
@@ -293,9 +304,33 @@ int pa_store_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32]
     return pStore->pPg ? pa_pg_reports_replace_pending(pStore, aTaskId, zAgencyId, zPeriod, zPartition) : pa_sqlite_reports_replace_pending(pStore, aTaskId, zAgencyId, zPeriod, zPartition);
 }
 
+int pa_store_report_insert_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *aRow, size_t n, uint8_t *aiOutcome)
+{
+    return pStore->pPg ? pa_pg_report_insert_many(pStore, aTaskId, aRow, n, aiOutcome) : pa_sqlite_report_insert_many(pStore, aTaskId, aRow, n, aiOutcome);
+}
+
+/* One row of the batch call: a replay is refused as it always was (PostgreSQL:
+ * PA_EEXISTS, another writer may have stored it after the caller's check). */
 int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *pRow)
 {
-    return pStore->pPg ? pa_pg_report_insert(pStore, aTaskId, pRow) : pa_sqlite_report_insert(pStore, aTaskId, pRow);
+    uint8_t iOutcome = PA_STORE_ROW_REPLAY;
+    PA_GUARD(pa_store_report_insert_many(pStore, aTaskId, pRow, 1, &iOutcome));
+    if (iOutcome == PA_STORE_ROW_STORED)
+        return PA_OK;
+    if (iOutcome == PA_STORE_ROW_BUSY)
+        return pa_fail(PA_EBUSY, "report: agency %s's report for %s/%s: another report of the agency for this "
+                                 "batch was stored at the same moment; retry (it is then refused, or corrects "
+                                 "the other if the task allows corrections)",
+                       pRow->zAgencyId, pRow->zPeriod, pRow->zPartition);
+    if (pStore->pPg)
+        return pa_fail(PA_EEXISTS, "report.report_id: uploaded before (replay; another upload of it was "
+                                   "stored at the same moment)");
+    return pa_fail(PA_ESTORE, "reports (insert): this report id is stored already");
+}
+
+int pa_store_reports_seen(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_report_key *aKey, size_t n, pa_store_report_seen *aSeen)
+{
+    return pStore->pPg ? pa_pg_reports_seen(pStore, aTaskId, aKey, n, aSeen) : pa_sqlite_reports_seen(pStore, aTaskId, aKey, n, aSeen);
 }
 
 int pa_store_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked, char zPeriod[PA_STORE_PERIOD_SIZE], int *pbFound)
@@ -318,19 +353,30 @@ int pa_store_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint
     return pStore->pPg ? pa_pg_job_reports(pStore, aTaskId, aJobId, xRow, pCtx) : pa_sqlite_job_reports(pStore, aTaskId, aJobId, xRow, pCtx);
 }
 
+int pa_store_reports_settle(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_settle_row *aRow, size_t n)
+{
+    return pStore->pPg ? pa_pg_reports_settle(pStore, aTaskId, aRow, n) : pa_sqlite_reports_settle(pStore, aTaskId, aRow, n);
+}
+
 int pa_store_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16], const char *zRejectReason)
 {
-    return pStore->pPg ? pa_pg_report_settle(pStore, aTaskId, aReportId, zRejectReason) : pa_sqlite_report_settle(pStore, aTaskId, aReportId, zRejectReason);
+    pa_store_settle_row r = {aReportId, zRejectReason};
+    return pa_store_reports_settle(pStore, aTaskId, &r, 1);
+}
+
+int pa_store_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_helper_report_row *aRow, size_t n)
+{
+    return pStore->pPg ? pa_pg_report_insert_helper_many(pStore, aTaskId, aRow, n) : pa_sqlite_report_insert_helper_many(pStore, aTaskId, aRow, n);
 }
 
 int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_helper_report_row *pRow)
 {
-    return pStore->pPg ? pa_pg_report_insert_helper(pStore, aTaskId, pRow) : pa_sqlite_report_insert_helper(pStore, aTaskId, pRow);
+    return pa_store_report_insert_helper_many(pStore, aTaskId, pRow, 1);
 }
 
-int pa_store_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const uint8_t aReportId[16], uint8_t *pKept, size_t nKept, char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound)
+int pa_store_job_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], size_t nKept, int (*xRow)(void *pCtx, const uint8_t *pReportId, const char *zPartition, const uint8_t *pKept), void *pCtx)
 {
-    return pStore->pPg ? pa_pg_report_kept(pStore, aTaskId, aJobId, aReportId, pKept, nKept, zPartition, pbFound) : pa_sqlite_report_kept(pStore, aTaskId, aJobId, aReportId, pKept, nKept, zPartition, pbFound);
+    return pStore->pPg ? pa_pg_job_kept(pStore, aTaskId, aJobId, nKept, xRow, pCtx) : pa_sqlite_job_kept(pStore, aTaskId, aJobId, nKept, xRow, pCtx);
 }
 
 int pa_store_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], const char *zRejectReason)

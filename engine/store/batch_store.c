@@ -76,6 +76,15 @@ int pa_sqlite_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char 
     return pa_store_stmt_done(pStore, s, "batches");
 }
 
+int pa_sqlite_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                             const pa_store_batch_row *aRow, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        PA_GUARD(pa_sqlite_batch_put(pStore, aTaskId, zPeriod, aRow[i].zPartition, aRow[i].pAggregate,
+                                     aRow[i].nAggregate, aRow[i].nReport, aRow[i].nRejected));
+    return PA_OK;
+}
+
 int pa_sqlite_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
                         const char *zPartition, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow),
                         void *pCtx)
@@ -102,6 +111,16 @@ int pa_sqlite_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char
         rc = pa_store_fail(pStore, "batches");
     pa_store_stmt_put(pStore, s);
     return rc;
+}
+
+/* Writers take turns (BEGIN IMMEDIATE): a plain read of each partition. */
+int pa_sqlite_batch_get_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                             const char *const *azPartition, size_t n,
+                             int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx)
+{
+    for (size_t i = 0; i < n; i++)
+        PA_GUARD(pa_sqlite_batch_each(pStore, aTaskId, zPeriod, azPartition[i], xRow, pCtx));
+    return PA_OK;
 }
 
 int pa_sqlite_batch_forget(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,

@@ -11,6 +11,8 @@
  * Version 4: durable collection jobs, and the pool of noise vectors drawn ahead.
  * Version 5: leases on aggregation and collection jobs (several workers).
  * Version 6: one counting report per agency and batch, as a unique index.
+ * Version 7: the helper's kept verify state in a table of its own; the
+ * reports of a batch indexed by state first.
  */
 #include "store/migrations.h"
 
@@ -206,6 +208,26 @@ static const char *const g_migrations[] = {
      * same moment (engine/store/pg_store.c). */
     "CREATE UNIQUE INDEX reports_one_per_agency ON reports(task_id, agency_id, period, partition)"
     " WHERE state IN ('pending','aggregating','accepted');",
+    /* 7 */
+    /* The helper kept its verify state (and verifier message, ~7 KB) in the
+     * reports row between the two steps of a job: SQLite gave each report an
+     * 8 KiB page, and clearing the state at settling left it nearly empty
+     * (UPDATE never merges pages): ~8 KB wasted per report, for good.  The
+     * state moves to report_kept, keyed by the report's id like report_data
+     * and deleted when the report is settled, so its pages are reused.
+     * reports_by_period leads with the state: a lookup of one agency's
+     * reports (which names the period but not the state) then has
+     * reports_by_agency as its only good index, on PostgreSQL too before
+     * the table has statistics (store/pg_migrations.c, migration 7). */
+    "CREATE TABLE report_kept ("
+    "  report  INTEGER PRIMARY KEY,"     /* reports.id */
+    "  kept    BLOB NOT NULL"            /* the helper's verify state and message (secret) */
+    ");"
+    "INSERT INTO report_kept(report, kept) SELECT id, verify_state FROM reports"
+    "  WHERE verify_state IS NOT NULL AND state = 'aggregating';"
+    "ALTER TABLE reports DROP COLUMN verify_state;"
+    "DROP INDEX reports_by_period;"
+    "CREATE INDEX reports_by_period ON reports(task_id, state, period);",
 };
 
 size_t pa_store_migration_count(void)

@@ -51,7 +51,7 @@ static int batch_blob_get(pa_store *pStore, const char *zSql, const char *zTable
 }
 
 /* In a transaction the aggregate is read to be added to and written back
- * (pa_agg_batch_merge): the row is locked until the transaction ends, so two
+ * (pa_store_batch_put follows): the row is locked until the transaction ends, so two
  * jobs settling into one batch add one after the other.  A row that does not
  * exist yet cannot be locked: the batch's named lock stands for it until the
  * first writer's row is committed, and the row is then read again. */
@@ -86,6 +86,101 @@ int pa_pg_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *zPe
                     " report_count = batches.report_count + excluded.report_count,"
                     " rejected_count = batches.rejected_count + excluded.rejected_count",
                     &p, "batches", NULL);
+}
+
+int pa_pg_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                         const pa_store_batch_row *aRow, size_t n)
+{
+    pa_pg_params p = {0};
+    pa_pg_array a[4];
+    int rc = PA_OK;
+
+    if (n == 0)
+        return PA_OK;
+    pa_pg_array_init(&a[0], PA_PG_OID_TEXT);
+    pa_pg_array_init(&a[1], PA_PG_OID_BYTEA);
+    pa_pg_array_init(&a[2], PA_PG_OID_INT8);
+    pa_pg_array_init(&a[3], PA_PG_OID_INT8);
+    for (size_t i = 0; i < n; i++) {
+        pa_pg_array_add_text(&a[0], aRow[i].zPartition);
+        pa_pg_array_add(&a[1], aRow[i].pAggregate, aRow[i].nAggregate);
+        pa_pg_array_add_int(&a[2], (int64_t)aRow[i].nReport);
+        pa_pg_array_add_int(&a[3], (int64_t)aRow[i].nRejected);
+    }
+    pa_pg_p_blob(&p, aTaskId, 32);
+    pa_pg_p_text(&p, zPeriod);
+    for (int i = 0; rc == PA_OK && i < 4; i++)
+        rc = pa_pg_p_array(&p, &a[i]);
+    if (rc == PA_OK)
+        rc = pa_pg_do(pStore,
+                      "INSERT INTO batches(task_id, period, partition, aggregate, report_count, rejected_count)"
+                      " SELECT $1, $2, q.part, q.agg, q.nrep, q.nrej"
+                      " FROM unnest($3::text[], $4::bytea[], $5::int8[], $6::int8[]) AS q(part, agg, nrep, nrej)"
+                      " ON CONFLICT (task_id, period, partition) DO UPDATE SET"
+                      " aggregate = excluded.aggregate,"
+                      " report_count = batches.report_count + excluded.report_count,"
+                      " rejected_count = batches.rejected_count + excluded.rejected_count",
+                      &p, "batches", NULL);
+    for (int i = 0; i < 4; i++)
+        pa_pg_array_free(&a[i]); /* aggregate shares: wiped */
+    return rc;
+}
+
+/* The rows come back in the array's order (byte order, the caller's), and
+ * each is locked in that order: first every partition's named lock (the one
+ * pa_pg_batch_get takes for a row not created yet; held, it keeps any other
+ * job of these batches out, row or no row), one statement; then the rows FOR
+ * UPDATE, a statement of its own so that it reads what the previous holders
+ * committed, rows created since included.  A job that locks only the rows it
+ * found and the named locks of the others could wait in a circle with one
+ * that found a row the first did not (created in between). */
+int pa_pg_batch_get_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                         const char *const *azPartition, size_t n,
+                         int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx)
+{
+    int bLock = pStore->bInTxn && !pStore->bReadOnly;
+    pa_pg_params p = {0};
+    pa_pg_array a;
+    PGresult *r = NULL;
+    int rc;
+
+    if (n == 0)
+        return PA_OK;
+    pa_pg_array_init(&a, PA_PG_OID_TEXT);
+    for (size_t i = 0; i < n; i++)
+        pa_pg_array_add_text(&a, azPartition[i]);
+    pa_pg_p_blob(&p, aTaskId, 32);
+    pa_pg_p_text(&p, zPeriod);
+    rc = pa_pg_p_array(&p, &a);
+    /* (a function scan yields the array's elements in order, and the
+     * aggregate takes each lock as its row comes) */
+    if (rc == PA_OK && bLock)
+        rc = pa_pg_do(pStore,
+                      "SELECT count(pg_advisory_xact_lock(hashtextextended(concat_ws('/', 'privagg-batch',"
+                      " current_schema(), encode($1::bytea, 'hex'), $2::text, q.part), 0)))"
+                      " FROM unnest($3::text[]) WITH ORDINALITY AS q(part, i)",
+                      &p, "lock (batches)", NULL);
+    if (rc == PA_OK)
+        rc = pa_pg_run(pStore,
+                       bLock ? "SELECT b.aggregate, b.report_count, b.rejected_count, b.partition FROM batches b"
+                               " JOIN unnest($3::text[]) WITH ORDINALITY AS q(part, i) ON b.partition = q.part"
+                               " WHERE b.task_id = $1 AND b.period = $2 ORDER BY q.i FOR UPDATE OF b"
+                             : "SELECT b.aggregate, b.report_count, b.rejected_count, b.partition FROM batches b"
+                               " JOIN unnest($3::text[]) WITH ORDINALITY AS q(part, i) ON b.partition = q.part"
+                               " WHERE b.task_id = $1 AND b.period = $2 ORDER BY q.i",
+                       &p, &r, "batches");
+    pa_pg_array_free(&a);
+    for (int i = 0; rc == PA_OK && i < PQntuples(r); i++) {
+        pa_store_batch_row b;
+        b.pAggregate = pa_pg_col_blob(r, i, 0, &b.nAggregate);
+        b.nReport = (uint64_t)pa_pg_col_int(r, i, 1);
+        b.nRejected = (uint64_t)pa_pg_col_int(r, i, 2);
+        b.zPartition = pa_pg_col_text(r, i, 3);
+        rc = xRow(pCtx, &b);
+    }
+    if (r)
+        PQclear(r); /* held aggregate shares: libpq frees the result's memory */
+    return rc;
 }
 
 int pa_pg_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod, const char *zPartition,

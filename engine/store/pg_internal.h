@@ -10,6 +10,9 @@
  * doubles as decimal text (exact: %.17g).  Results come back in binary format
  * (bytea without hex decoding): read them with the pa_pg_col_* helpers.  A
  * result is wholly in memory, so a callback may call back into the store.
+ * Many rows go in one statement as arrays (pa_pg_array: one parameter per
+ * column, unnest($n::bytea[], ...) in the SQL), so that a group of uploads or
+ * the reports of a job cost one round trip, not one per row.
  */
 #ifndef PA_STORE_PG_INTERNAL_H
 #define PA_STORE_PG_INTERNAL_H
@@ -54,6 +57,28 @@ void pa_pg_p_text(pa_pg_params *p, const char *z);
 void pa_pg_p_int(pa_pg_params *p, int64_t v);
 void pa_pg_p_double(pa_pg_params *p, double r);
 void pa_pg_p_null(pa_pg_params *p);
+
+/* A one-dimensional array parameter in PostgreSQL's binary array format,
+ * built element by element (oid: the element type, PA_PG_OID_*).  A failed
+ * allocation is remembered and reported by pa_pg_p_array (PA_ENOMEM).  The
+ * buffer may hold secrets (verify states): pa_pg_array_free wipes it. */
+#define PA_PG_OID_BYTEA 17u
+#define PA_PG_OID_INT8 20u
+#define PA_PG_OID_TEXT 25u
+typedef struct {
+    uint8_t *p;
+    size_t n, nCap;
+    uint32_t nElem, iOid;
+    int bNoMem;
+} pa_pg_array;
+void pa_pg_array_init(pa_pg_array *a, uint32_t iOid);
+void pa_pg_array_add(pa_pg_array *a, const void *pData, size_t n); /* bytea; text without its NUL */
+void pa_pg_array_add_text(pa_pg_array *a, const char *z);          /* NULL: SQL NULL */
+void pa_pg_array_add_int(pa_pg_array *a, int64_t v);               /* int8 */
+/* Finish the array and add it as the next parameter (it MUST outlive the
+ * statement).  PA_ENOMEM if an element could not be added. */
+int pa_pg_p_array(pa_pg_params *p, pa_pg_array *a);
+void pa_pg_array_free(pa_pg_array *a);
 
 /* Run zSql (a string literal) with the parameters (NULL: none).  On success
  * *ppRes (if not NULL) holds the result, which the caller frees with PQclear;

@@ -1,5 +1,5 @@
 /*
- * The PostgreSQL store's schema: migrations 1..6 of engine/store/migrations.c
+ * The PostgreSQL store's schema: the migrations of engine/store/migrations.c
  * in PostgreSQL's dialect, step for step, so that a version number means the
  * same tables and semantics on both backends (BYTEA for BLOB, BIGINT for
  * INTEGER, an identity column for SQLite's INTEGER PRIMARY KEY, DOUBLE
@@ -143,6 +143,22 @@ static const char *const g_migrations[] = {
      * here because writers do not take turns (pg_store.c) */
     "CREATE UNIQUE INDEX reports_one_per_agency ON reports(task_id, agency_id, period, partition)"
     " WHERE state IN ('pending','aggregating','accepted');",
+    /* 7: the helper's kept verify state in report_kept (deleted at settling),
+     * and reports_by_period led by the state.  Without statistics (a new
+     * table, the first minute of a month) the planner costs (task_id,
+     * period) as selective as (task_id, agency_id, period, partition) and
+     * took reports_by_period for an agency's reports: every upload scanned
+     * the month so far.  Led by the state, that index offers a lookup that
+     * names no state only its task_id. */
+    "CREATE TABLE report_kept ("
+    "  report  BIGINT PRIMARY KEY,"
+    "  kept    BYTEA NOT NULL"
+    ");"
+    "INSERT INTO report_kept(report, kept) SELECT id, verify_state FROM reports"
+    "  WHERE verify_state IS NOT NULL AND state = 'aggregating';"
+    "ALTER TABLE reports DROP COLUMN verify_state;"
+    "DROP INDEX reports_by_period;"
+    "CREATE INDEX reports_by_period ON reports(task_id, state, period);",
 };
 
 size_t pa_pg_migration_count(void)

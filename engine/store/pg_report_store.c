@@ -1,11 +1,13 @@
 /*
  * Reports and aggregation jobs in the PostgreSQL store (the SQLite backend's
- * report_store.c and job_store.c, statement for statement; see
- * include/privagg/store.h).  A leader's upload is one statement (the reports
- * row and its report_data row through a data-modifying WITH), one round trip.
- * Writers do not take turns on this backend (pg_store.c): the upload's checks
- * (replay, one report per agency and batch) are backed by unique indexes the
- * insert meets, and a job takes its pending reports FOR UPDATE SKIP LOCKED.
+ * report_store.c and job_store.c; see include/privagg/store.h).  Every call
+ * is one statement, one round trip: the calls for many rows (a group commit's
+ * uploads, a job's reports) pass each column as an array and unnest it, and
+ * write the reports rows and their report_data or report_kept rows through
+ * data-modifying WITHs.  Writers do not take turns on this backend
+ * (pg_store.c): the upload's checks (replay, one report per agency and batch)
+ * are backed by unique indexes the insert meets, row by row, and a job takes
+ * its pending reports FOR UPDATE SKIP LOCKED.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,47 +150,219 @@ int pa_pg_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32], c
                     &p, "reports (replace)", NULL);
 }
 
-/* The caller checked the report id and the agency's batch (upload.c); a
- * transaction that stored the same report, or another report of the same
- * agency and batch, after those checks read is met here by the unique
- * indexes: the insert does nothing (ON CONFLICT, waiting for that transaction
- * to end) and says which it was. */
-int pa_pg_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *u)
+/* The arrays of a call, freed (and wiped: verify states are secret) together. */
+#define MANY_COLS 13
+typedef struct {
+    pa_pg_array a[MANY_COLS];
+    size_t n;
+} many_cols;
+
+static void many_free(many_cols *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        pa_pg_array_free(&m->a[i]);
+}
+
+/* The arrays as parameters $2, $3, ... (after the task id, $1). */
+static int many_params(pa_pg_params *p, many_cols *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        PA_GUARD(pa_pg_p_array(p, &m->a[i]));
+    return PA_OK;
+}
+
+/* The reports of aRow not stored (aiOutcome[i] still 0) whose report id the
+ * task has now: replays; the others met another counting report of their
+ * agency and batch (busy).  A statement of its own: its snapshot sees what
+ * the writers the insert waited for committed. */
+static int classify_unstored(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *aRow, size_t n,
+                             uint8_t *aiOutcome)
 {
     pa_pg_params p = {0};
-    uint64_t nInserted = 0;
-    int bReplay = 0;
+    pa_pg_array a;
+    PGresult *r = NULL;
+    int rc;
+
+    pa_pg_array_init(&a, PA_PG_OID_BYTEA);
+    for (size_t i = 0; i < n; i++)
+        if (aiOutcome[i] != PA_STORE_ROW_STORED)
+            pa_pg_array_add(&a, aRow[i].aReportId, 16);
     pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, u->aReportId, 16);
-    pa_pg_p_text(&p, u->zAgencyId);
-    pa_pg_p_text(&p, u->zPeriod);
-    pa_pg_p_text(&p, u->zPartition);
-    pa_pg_p_int(&p, u->tReceived);
-    pa_pg_p_blob(&p, u->pLeaderDigest, 32);
-    pa_pg_p_blob(&p, u->pPublicShare, u->nPublicShare);
-    pa_pg_p_blob(&p, u->pHelperEnc, 32);
-    pa_pg_p_blob(&p, u->pHelperCt, u->nHelperCt);
-    pa_pg_p_blob(&p, u->pSignature, 64);
-    pa_pg_p_blob(&p, u->pVerifyState, u->nVerifyState);
-    pa_pg_p_blob(&p, u->pVerifierShare, u->nVerifierShare);
-    PA_GUARD(pa_pg_do(pStore,
-                      "WITH r AS (INSERT INTO reports(task_id, report_id, agency_id, period, partition,"
-                      "   received_at, leader_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                      "   ON CONFLICT DO NOTHING RETURNING id)"
-                      " INSERT INTO report_data(report, public_share, helper_enc, helper_ct, signature,"
-                      "   verify_state, verifier_share)"
-                      " SELECT id, $8::bytea, $9::bytea, $10::bytea, $11::bytea, $12::bytea, $13::bytea FROM r",
-                      &p, "reports (insert)", &nInserted));
-    if (nInserted == 1)
+    rc = pa_pg_p_array(&p, &a);
+    if (rc == PA_OK)
+        rc = pa_pg_run(pStore,
+                       "SELECT q.rid FROM unnest($2::bytea[]) AS q(rid)"
+                       " WHERE EXISTS (SELECT 1 FROM reports x WHERE x.task_id = $1 AND x.report_id = q.rid)",
+                       &p, &r, "reports (insert)");
+    pa_pg_array_free(&a);
+    if (rc != PA_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (aiOutcome[i] != PA_STORE_ROW_STORED)
+            aiOutcome[i] = PA_STORE_ROW_BUSY;
+    for (int k = 0; k < PQntuples(r); k++) {
+        size_t nId;
+        const uint8_t *pId = pa_pg_col_blob(r, k, 0, &nId);
+        for (size_t i = 0; nId == 16 && i < n; i++)
+            if (aiOutcome[i] == PA_STORE_ROW_BUSY && memcmp(aRow[i].aReportId, pId, 16) == 0)
+                aiOutcome[i] = PA_STORE_ROW_REPLAY;
+    }
+    PQclear(r);
+    return PA_OK;
+}
+
+/* The caller decided each report from pa_store_reports_seen (upload.c); a
+ * transaction that stored the same report, or another counting report of the
+ * same agency and batch, after that read is met here by the unique indexes,
+ * row by row: ON CONFLICT DO NOTHING with no target covers both (the
+ * reports_one_per_agency index of migration 6 too), so the row is skipped,
+ * after waiting for that transaction to end, and the other rows are stored. */
+int pa_pg_report_insert_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *aRow, size_t n,
+                             uint8_t *aiOutcome)
+{
+    static const uint32_t aiOid[] = {PA_PG_OID_BYTEA, PA_PG_OID_TEXT,  PA_PG_OID_TEXT,  PA_PG_OID_TEXT,
+                                     PA_PG_OID_INT8,  PA_PG_OID_BYTEA, PA_PG_OID_BYTEA, PA_PG_OID_BYTEA,
+                                     PA_PG_OID_BYTEA, PA_PG_OID_BYTEA, PA_PG_OID_BYTEA, PA_PG_OID_BYTEA};
+    pa_pg_params p = {0};
+    many_cols m;
+    PGresult *r = NULL;
+    int rc;
+
+    if (n == 0)
         return PA_OK;
-    PA_GUARD(pa_pg_report_exists(pStore, aTaskId, u->aReportId, &bReplay));
-    if (bReplay)
-        return pa_fail(PA_EEXISTS, "report.report_id: uploaded before (replay; another upload of it was "
-                                   "stored at the same moment)");
-    return pa_fail(PA_EBUSY, "report: agency %s's report for %s/%s: another report of the agency for this "
-                             "batch was stored at the same moment; retry (it is then refused, or corrects "
-                             "the other if the task allows corrections)",
-                   u->zAgencyId, u->zPeriod, u->zPartition);
+    memset(aiOutcome, 0, n);
+    m.n = sizeof aiOid / sizeof aiOid[0];
+    for (size_t c = 0; c < m.n; c++)
+        pa_pg_array_init(&m.a[c], aiOid[c]);
+    for (size_t i = 0; i < n; i++) {
+        const pa_store_upload_row *u = &aRow[i];
+        pa_pg_array_add(&m.a[0], u->aReportId, 16);
+        pa_pg_array_add_text(&m.a[1], u->zAgencyId);
+        pa_pg_array_add_text(&m.a[2], u->zPeriod);
+        pa_pg_array_add_text(&m.a[3], u->zPartition);
+        pa_pg_array_add_int(&m.a[4], u->tReceived);
+        pa_pg_array_add(&m.a[5], u->pLeaderDigest, 32);
+        pa_pg_array_add(&m.a[6], u->pPublicShare, u->nPublicShare);
+        pa_pg_array_add(&m.a[7], u->pHelperEnc, 32);
+        pa_pg_array_add(&m.a[8], u->pHelperCt, u->nHelperCt);
+        pa_pg_array_add(&m.a[9], u->pSignature, 64);
+        pa_pg_array_add(&m.a[10], u->pVerifyState, u->nVerifyState);
+        pa_pg_array_add(&m.a[11], u->pVerifierShare, u->nVerifierShare);
+    }
+    pa_pg_p_blob(&p, aTaskId, 32);
+    rc = many_params(&p, &m);
+    /* q: the rows, the first of each report id (a later one is skipped as the
+     * single-row path refuses it); r: the reports rows, in the order given,
+     * none for an id stored before or an agency's batch that has a counting
+     * report; d: their parts.  The answer: the ordinal (1-based) of each row
+     * stored. */
+    if (rc == PA_OK)
+        rc = pa_pg_run(pStore,
+                       "WITH q AS (SELECT DISTINCT ON (rid) * FROM unnest($2::bytea[], $3::text[], $4::text[],"
+                       "   $5::text[], $6::int8[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[],"
+                       "   $11::bytea[], $12::bytea[], $13::bytea[]) WITH ORDINALITY"
+                       "   AS q(rid, agency, period, part, received, digest, pub, henc, hct, sig, vstate, vshare, i)"
+                       "   ORDER BY rid, i),"
+                       " r AS (INSERT INTO reports(task_id, report_id, agency_id, period, partition, received_at,"
+                       "   leader_digest) SELECT $1, rid, agency, period, part, received, digest FROM q ORDER BY i"
+                       "   ON CONFLICT DO NOTHING RETURNING id, report_id),"
+                       " d AS (INSERT INTO report_data(report, public_share, helper_enc, helper_ct, signature,"
+                       "   verify_state, verifier_share) SELECT r.id, q.pub, q.henc, q.hct, q.sig, q.vstate, q.vshare"
+                       "   FROM r JOIN q ON q.rid = r.report_id)"
+                       " SELECT q.i FROM r JOIN q ON q.rid = r.report_id",
+                       &p, &r, "reports (insert)");
+    many_free(&m);
+    if (rc != PA_OK)
+        return rc;
+    size_t nStored = 0;
+    for (int k = 0; k < PQntuples(r); k++) {
+        int64_t i = pa_pg_col_int(r, k, 0);
+        if (i >= 1 && (uint64_t)i <= n && aiOutcome[i - 1] != PA_STORE_ROW_STORED) {
+            aiOutcome[i - 1] = PA_STORE_ROW_STORED;
+            nStored++;
+        }
+    }
+    PQclear(r);
+    /* only when a row was skipped: one more statement says why */
+    return nStored == n ? PA_OK : classify_unstored(pStore, aTaskId, aRow, n, aiOutcome);
+}
+
+int pa_pg_reports_seen(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_report_key *aKey, size_t n,
+                       pa_store_report_seen *aSeen)
+{
+    pa_pg_params p = {0};
+    many_cols m;
+    PGresult *r = NULL;
+    int rc;
+
+    if (n == 0)
+        return PA_OK;
+    /* in a transaction (a group of uploads, the helper's job init): each
+     * period of the reports locked shared first, as pa_pg_collected does, so
+     * that the "collected?" answers hold until the reports are stored (a
+     * release of the period waits, then sees them unfinished); statements of
+     * their own, before the lookup reads, the periods in sorted order (lock
+     * order) */
+    for (const char *zLast = NULL;;) {
+        const char *zNext = NULL;
+        for (size_t i = 0; i < n; i++)
+            if ((zLast == NULL || strcmp(aKey[i].zPeriod, zLast) > 0) &&
+                (zNext == NULL || strcmp(aKey[i].zPeriod, zNext) < 0))
+                zNext = aKey[i].zPeriod;
+        if (zNext == NULL)
+            break;
+        PA_GUARD(pa_pg_lock_period(pStore, aTaskId, zNext, 0));
+        zLast = zNext;
+    }
+    memset(aSeen, 0, n * sizeof *aSeen);
+    m.n = 4;
+    pa_pg_array_init(&m.a[0], PA_PG_OID_BYTEA);
+    for (size_t c = 1; c < m.n; c++)
+        pa_pg_array_init(&m.a[c], PA_PG_OID_TEXT);
+    for (size_t i = 0; i < n; i++) {
+        pa_pg_array_add(&m.a[0], aKey[i].pReportId, 16);
+        pa_pg_array_add_text(&m.a[1], aKey[i].zAgencyId);
+        pa_pg_array_add_text(&m.a[2], aKey[i].zPeriod);
+        pa_pg_array_add_text(&m.a[3], aKey[i].zPartition);
+    }
+    pa_pg_p_blob(&p, aTaskId, 32);
+    rc = many_params(&p, &m);
+    /* Each lookup is a LATERAL subquery that aggregates, which the planner
+     * cannot flatten: an index lookup per row, never a hash of the task's
+     * reports (an EXISTS became one: the whole month read per call).  The
+     * agency's reports are read whatever their state and counted by it: with
+     * no condition on the state, reports_by_agency is the only index that
+     * narrows the lookup past the task (migration 7). */
+    if (rc == PA_OK)
+        rc = pa_pg_run(pStore,
+                       "SELECT q.i, x.n, a.counting, a.pending, c.n"
+                       " FROM unnest($2::bytea[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY"
+                       "   AS q(rid, agency, period, part, i)"
+                       " CROSS JOIN LATERAL (SELECT count(*) AS n FROM reports x"
+                       "   WHERE x.task_id = $1 AND x.report_id = q.rid) x"
+                       " CROSS JOIN LATERAL (SELECT"
+                       "   count(*) FILTER (WHERE y.state IN ('pending','aggregating','accepted')) AS counting,"
+                       "   count(*) FILTER (WHERE y.state = 'pending') AS pending"
+                       "   FROM reports y WHERE y.task_id = $1 AND y.agency_id = q.agency AND y.period = q.period"
+                       "   AND y.partition = q.part) a"
+                       " CROSS JOIN LATERAL (SELECT count(*) AS n FROM collections c WHERE c.task_id = $1"
+                       "   AND c.period = q.period AND c.partition IN (q.part, 'state')) c",
+                       &p, &r, "reports (seen)");
+    many_free(&m);
+    if (rc != PA_OK)
+        return rc;
+    for (int k = 0; k < PQntuples(r); k++) {
+        int64_t i = pa_pg_col_int(r, k, 0);
+        if (i < 1 || (uint64_t)i > n)
+            continue;
+        pa_store_report_seen *o = &aSeen[i - 1];
+        o->bExists = pa_pg_col_int(r, k, 1) != 0;
+        o->nCounting = (uint64_t)pa_pg_col_int(r, k, 2);
+        o->nPending = (uint64_t)pa_pg_col_int(r, k, 3);
+        o->bCollected = pa_pg_col_int(r, k, 4) != 0;
+    }
+    PQclear(r);
+    return PA_OK;
 }
 
 int pa_pg_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked,
@@ -287,68 +461,110 @@ int pa_pg_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t
     return rc;
 }
 
-int pa_pg_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
-                        const char *zRejectReason)
+int pa_pg_reports_settle(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_settle_row *aRow, size_t n)
 {
     pa_pg_params p = {0};
+    many_cols m;
+    int rc;
+
+    if (n == 0)
+        return PA_OK;
+    m.n = 3; /* every report; the rejected ones; their reasons */
+    pa_pg_array_init(&m.a[0], PA_PG_OID_BYTEA);
+    pa_pg_array_init(&m.a[1], PA_PG_OID_BYTEA);
+    pa_pg_array_init(&m.a[2], PA_PG_OID_TEXT);
+    for (size_t i = 0; i < n; i++) {
+        pa_pg_array_add(&m.a[0], aRow[i].pReportId, 16);
+        if (aRow[i].zRejectReason != NULL) {
+            pa_pg_array_add(&m.a[1], aRow[i].pReportId, 16);
+            pa_pg_array_add_text(&m.a[2], aRow[i].zRejectReason);
+        }
+    }
     pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, aReportId, 16);
-    pa_pg_p_text(&p, zRejectReason == NULL ? "accepted" : "rejected");
-    pa_pg_p_text(&p, zRejectReason);
-    return pa_pg_do(pStore,
-                    "WITH s AS (UPDATE reports SET state = $3, reject_reason = $4, verify_state = NULL"
-                    "   WHERE task_id = $1 AND report_id = $2 RETURNING id)"
-                    " DELETE FROM report_data WHERE report IN (SELECT id FROM s)",
-                    &p, "reports (settle)", NULL);
+    rc = many_params(&p, &m);
+    /* The rows by the unique index (report_id = ANY: one lookup per id, never a
+     * scan of the task's reports), each rejected one's reason by its position
+     * among the rejected (few: no join of the job with itself). */
+    if (rc == PA_OK)
+        rc = pa_pg_do(pStore,
+                      "WITH s AS (UPDATE reports r"
+                      "   SET state = CASE WHEN r.report_id = ANY ($3::bytea[]) THEN 'rejected' ELSE 'accepted' END,"
+                      "   reject_reason = ($4::text[])[array_position($3::bytea[], r.report_id)]"
+                      "   WHERE r.task_id = $1 AND r.report_id = ANY ($2::bytea[]) RETURNING r.id),"
+                      " k AS (DELETE FROM report_kept WHERE report IN (SELECT id FROM s))"
+                      " DELETE FROM report_data WHERE report IN (SELECT id FROM s)",
+                      &p, "reports (settle)", NULL);
+    many_free(&m);
+    return rc;
 }
 
-int pa_pg_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_helper_report_row *h)
+int pa_pg_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_helper_report_row *aRow,
+                                    size_t n)
 {
+    static const uint32_t aiOid[] = {PA_PG_OID_BYTEA, PA_PG_OID_TEXT, PA_PG_OID_TEXT,  PA_PG_OID_TEXT,
+                                     PA_PG_OID_INT8,  PA_PG_OID_TEXT, PA_PG_OID_BYTEA, PA_PG_OID_BYTEA};
     pa_pg_params p = {0};
+    many_cols m;
+    int rc;
+
+    if (n == 0)
+        return PA_OK;
+    m.n = sizeof aiOid / sizeof aiOid[0];
+    for (size_t c = 0; c < m.n; c++)
+        pa_pg_array_init(&m.a[c], aiOid[c]);
+    for (size_t i = 0; i < n; i++) {
+        const pa_store_helper_report_row *h = &aRow[i];
+        pa_pg_array_add(&m.a[0], h->aReportId, 16);
+        pa_pg_array_add_text(&m.a[1], h->zAgencyId);
+        pa_pg_array_add_text(&m.a[2], h->zPeriod);
+        pa_pg_array_add_text(&m.a[3], h->zPartition);
+        pa_pg_array_add_int(&m.a[4], h->tReceived);
+        pa_pg_array_add_text(&m.a[5], h->zRejectReason);
+        pa_pg_array_add(&m.a[6], h->aJobId, 16);
+        if (h->pKept)
+            pa_pg_array_add(&m.a[7], h->pKept, h->nKept);
+        else
+            pa_pg_array_add_text(&m.a[7], NULL); /* SQL NULL: no kept state */
+    }
     pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, h->aReportId, 16);
-    pa_pg_p_text(&p, h->zAgencyId);
-    pa_pg_p_text(&p, h->zPeriod);
-    pa_pg_p_text(&p, h->zPartition);
-    pa_pg_p_int(&p, h->tReceived);
-    if (h->pKept)
-        pa_pg_p_blob(&p, h->pKept, h->nKept);
-    else
-        pa_pg_p_null(&p);
-    pa_pg_p_text(&p, h->zRejectReason == NULL ? "aggregating" : "rejected");
-    pa_pg_p_text(&p, h->zRejectReason);
-    pa_pg_p_blob(&p, h->aJobId, 16);
-    return pa_pg_do(pStore,
-                    "INSERT INTO reports(task_id, report_id, agency_id, period, partition, received_at,"
-                    " verify_state, state, reject_reason, job_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    &p, "reports (helper)", NULL);
+    rc = many_params(&p, &m);
+    if (rc == PA_OK)
+        rc = pa_pg_do(pStore,
+                      "WITH q AS (SELECT * FROM unnest($2::bytea[], $3::text[], $4::text[], $5::text[],"
+                      "   $6::int8[], $7::text[], $8::bytea[], $9::bytea[]) WITH ORDINALITY"
+                      "   AS q(rid, agency, period, part, received, reason, job, kept, i)),"
+                      " r AS (INSERT INTO reports(task_id, report_id, agency_id, period, partition, received_at,"
+                      "   state, reject_reason, job_id) SELECT $1, rid, agency, period, part, received,"
+                      "   CASE WHEN reason IS NULL THEN 'aggregating' ELSE 'rejected' END, reason, job"
+                      "   FROM q ORDER BY i RETURNING id, report_id)"
+                      " INSERT INTO report_kept(report, kept)"
+                      " SELECT r.id, q.kept FROM r JOIN q ON q.rid = r.report_id WHERE q.kept IS NOT NULL",
+                      &p, "reports (helper)", NULL);
+    many_free(&m);
+    return rc;
 }
 
-int pa_pg_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
-                      const uint8_t aReportId[16], uint8_t *pKept, size_t nKept,
-                      char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound)
+int pa_pg_job_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], size_t nKept,
+                   int (*xRow)(void *pCtx, const uint8_t *pReportId, const char *zPartition, const uint8_t *pKept),
+                   void *pCtx)
 {
     pa_pg_params p = {0};
     PGresult *r;
-    size_t n = 0;
-    const uint8_t *pData = NULL;
+    int rc = PA_OK;
     pa_pg_p_blob(&p, aTaskId, 32);
-    pa_pg_p_blob(&p, aReportId, 16);
     pa_pg_p_blob(&p, aJobId, 16);
-    *pbFound = 0;
     PA_GUARD(pa_pg_run(pStore,
-                       "SELECT verify_state, partition FROM reports WHERE task_id = $1 AND report_id = $2"
-                       " AND job_id = $3 AND state = 'aggregating'",
-                       &p, &r, "reports"));
-    if (PQntuples(r) == 1)
-        pData = pa_pg_col_blob(r, 0, 0, &n);
-    *pbFound = pData != NULL && !pa_pg_col_null(r, 0, 0) && n == nKept;
-    if (*pbFound) {
-        memcpy(pKept, pData, nKept);
-        snprintf(zPartition, PA_STORE_PARTITION_SIZE, "%s", pa_pg_col_text(r, 0, 1));
+                       "SELECT r.report_id, r.partition, k.kept FROM reports r JOIN report_kept k ON k.report = r.id"
+                       " WHERE r.task_id = $1 AND r.job_id = $2 AND r.state = 'aggregating' ORDER BY r.report_id",
+                       &p, &r, "report_kept"));
+    for (int i = 0; rc == PA_OK && i < PQntuples(r); i++) {
+        size_t nId, n;
+        const uint8_t *pId = pa_pg_col_blob(r, i, 0, &nId), *pKept = pa_pg_col_blob(r, i, 2, &n);
+        if (nId == 16 && n == nKept)
+            rc = xRow(pCtx, pId, pa_pg_col_text(r, i, 1), pKept);
     }
-    PQclear(r);
-    return PA_OK;
+    PQclear(r); /* held the kept states (secret): libpq frees the result's memory */
+    return rc;
 }
 
 int pa_pg_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
@@ -359,8 +575,9 @@ int pa_pg_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], 
     pa_pg_p_blob(&p, aJobId, 16);
     pa_pg_p_text(&p, zRejectReason);
     return pa_pg_do(pStore,
-                    "UPDATE reports SET state = 'rejected', reject_reason = $3, verify_state = NULL"
-                    " WHERE task_id = $1 AND job_id = $2 AND state = 'aggregating'",
+                    "WITH s AS (UPDATE reports SET state = 'rejected', reject_reason = $3"
+                    "   WHERE task_id = $1 AND job_id = $2 AND state = 'aggregating' RETURNING id)"
+                    " DELETE FROM report_kept WHERE report IN (SELECT id FROM s)",
                     &p, "reports (not continued)", NULL);
 }
 

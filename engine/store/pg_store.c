@@ -15,13 +15,27 @@
  *
  *   a report stored twice (replay)    UNIQUE (task_id, report_id): the insert
  *                                     is ON CONFLICT DO NOTHING and a conflict
- *                                     is the replay (pg_report_store.c)
+ *                                     is the replay (pg_report_store.c); the
+ *                                     group's insert (report_insert_many) does
+ *                                     it row by row: a row skipped whose id
+ *                                     the task now has is a replay, the
+ *                                     others are stored
  *   two counting reports of one       a partial unique index (migration 6):
  *     agency and batch                the second insert conflicts and is
- *                                     refused as busy (retry)
+ *                                     refused as busy (retry); in the group's
+ *                                     insert the same ON CONFLICT DO NOTHING
+ *                                     (no target: both indexes) skips that row
+ *                                     only, refused as busy
+ *   the helper's job init (a job's    report_insert_helper_many is a plain
+ *     reports)                        INSERT: a row that meets either index
+ *                                     fails the step, which the leader sends
+ *                                     again; its lookup then decides the row
  *   a late report against a release   the period lock: shared by an upload and
  *                                     the helper's job init (pa_store_collected
- *                                     in a transaction), exclusive by a release
+ *                                     or pa_store_reports_seen in a
+ *                                     transaction, which locks the group's or
+ *                                     job's periods, sorted, before its
+ *                                     lookup), exclusive by a release
  *                                     (pa_store_collection_get in one)
  *   a pending report in two jobs      reports_assign picks FOR UPDATE SKIP
  *                                     LOCKED and re-checks 'pending'
@@ -30,9 +44,18 @@
  *                                     row until the effect commits
  *   a batch's aggregate (read, add,   SELECT ... FOR UPDATE on the batches row,
  *     write back)                     or the batch's named lock while the row
- *                                     does not exist yet
+ *                                     does not exist yet (batch_get); a job's
+ *                                     sums (batch_get_many, then put_many):
+ *                                     the named lock of every batch it adds
+ *                                     to, then their rows FOR UPDATE, both in
+ *                                     partition order, before the one read
  *   a helper's job step run twice     the jobs row: INSERT (primary key) at
- *                                     init, SELECT ... FOR UPDATE at continue
+ *                                     init, SELECT ... FOR UPDATE at continue,
+ *                                     before it reads its kept states
+ *                                     (job_kept) and settles its reports
+ *   a job's reports settled           the job's own rows: the leader's lease
+ *     (reports_settle)                check locks the jobs row first, the
+ *                                     helper's continue reads it FOR UPDATE
  *   a batch's noise                   batch_noise's primary key with ON
  *                                     CONFLICT DO NOTHING; the pool vector is
  *                                     picked FOR UPDATE SKIP LOCKED
@@ -45,19 +68,22 @@
  *                                     earlier charge; seq is the primary key
  *
  * Locks are taken in one order (period, then noise rows with the statewide
- * batch first and partitions sorted, then batch rows sorted by partition,
- * then the ledger), so workers do not deadlock; PostgreSQL would break a
- * deadlock by failing one transaction, which the callers retry.  The
+ * batch first and partitions sorted, then batches sorted by partition, their
+ * named locks before their rows, then the ledger), so workers do not
+ * deadlock; PostgreSQL would break a deadlock by failing one transaction,
+ * which the callers retry.  The
  * schema's advisory lock is only for migrations and the ledger's table,
  * created on first use.  lock_timeout 5 s plays SQLite's busy timeout.  A
  * connection lost between transactions is re-opened once by the next
  * statement (its prepared statements with it).  Messages name the store as
  * user@host:port/db: the password never appears in one.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ct.h"
 #include "common/guard.h"
 #include "privagg/common.h"
 #include "store/pg_internal.h"
@@ -106,6 +132,107 @@ void pa_pg_p_double(pa_pg_params *p, double r)
 void pa_pg_p_null(pa_pg_params *p)
 {
     pa_pg_p_text(p, NULL);
+}
+
+/* ---- array parameters (binary format: ndim, has-null flag, element type,
+ * then per dimension its length and lower bound, then each element as a
+ * length, -1 for NULL, and its bytes; all integers big-endian) ---------- */
+
+#define ARRAY_HEADER 20
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+void pa_pg_array_init(pa_pg_array *a, uint32_t iOid)
+{
+    memset(a, 0, sizeof *a);
+    a->iOid = iOid;
+    a->n = ARRAY_HEADER; /* written by pa_pg_p_array */
+}
+
+/* Room for n more bytes (the old buffer wiped: it may hold secrets). */
+static int array_room(pa_pg_array *a, size_t n)
+{
+    size_t nCap = a->nCap ? a->nCap : 4096;
+    uint8_t *q;
+    if (a->bNoMem)
+        return 0;
+    if (a->n + n <= a->nCap)
+        return 1;
+    while (nCap < a->n + n)
+        nCap *= 2;
+    if ((q = malloc(nCap)) == NULL) {
+        a->bNoMem = 1;
+        return 0;
+    }
+    if (a->p) {
+        memcpy(q, a->p, a->n);
+        pa_wipe(a->p, a->nCap);
+        free(a->p);
+    }
+    a->p = q;
+    a->nCap = nCap;
+    return 1;
+}
+
+static void array_elem(pa_pg_array *a, const void *pData, size_t n, int bNull)
+{
+    if (n > INT32_MAX || !array_room(a, 4 + (bNull ? 0 : n))) {
+        a->bNoMem = 1;
+        return;
+    }
+    put_be32(a->p + a->n, bNull ? UINT32_MAX : (uint32_t)n);
+    a->n += 4;
+    if (!bNull && n > 0)
+        memcpy(a->p + a->n, pData, n);
+    if (!bNull)
+        a->n += n;
+    a->nElem++;
+}
+
+void pa_pg_array_add(pa_pg_array *a, const void *pData, size_t n)
+{
+    array_elem(a, pData, n, 0);
+}
+
+void pa_pg_array_add_text(pa_pg_array *a, const char *z)
+{
+    array_elem(a, z, z ? strlen(z) : 0, z == NULL);
+}
+
+void pa_pg_array_add_int(pa_pg_array *a, int64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    array_elem(a, b, 8, 0);
+}
+
+int pa_pg_p_array(pa_pg_params *p, pa_pg_array *a)
+{
+    if (!array_room(a, 0)) /* allocates the header's room when no element came */
+        return pa_fail(PA_ENOMEM, "store: out of memory (an array of %u rows)", a->nElem);
+    put_be32(a->p, a->nElem ? 1 : 0); /* one dimension; none when empty */
+    put_be32(a->p + 4, 1);             /* may hold NULLs (the server checks each element) */
+    put_be32(a->p + 8, a->iOid);
+    put_be32(a->p + 12, a->nElem);
+    put_be32(a->p + 16, 1);            /* lower bound */
+    pa_pg_p_blob(p, a->p, a->nElem ? a->n : 12);
+    return PA_OK;
+}
+
+void pa_pg_array_free(pa_pg_array *a)
+{
+    if (a->p) {
+        pa_wipe(a->p, a->nCap);
+        free(a->p);
+    }
+    memset(a, 0, sizeof *a);
 }
 
 int pa_pg_col_null(const PGresult *r, int iRow, int iCol)

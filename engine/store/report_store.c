@@ -3,8 +3,11 @@
  * (replay, one report per agency and batch, corrections), the reports a job
  * takes and their stored parts, settling, the helper's kept verify states, and
  * the counts over a batch that collection checks.  report_data holds the
- * leader's parts of a report until it is settled, in a table of its own keyed
- * by the report's integer id so that state changes never rewrite them.
+ * leader's parts of a report until it is settled, and report_kept the helper's
+ * kept state between the two steps of a job, each in a table of its own keyed
+ * by the report's integer id, so that state changes never rewrite them and a
+ * settled report's row stays small (an 8 KiB page per report otherwise).  The
+ * calls for many rows loop here: an in-process statement costs no round trip.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,13 +166,17 @@ int pa_sqlite_reports_replace_pending(pa_store *pStore, const uint8_t aTaskId[32
     return pa_store_stmt_done(pStore, s, "reports (replace)");
 }
 
-int pa_sqlite_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *r)
+/* One report: its reports row (none if its id is stored: *pbStored = 0), then
+ * its report_data row. */
+static int insert_one(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *r, uint8_t *pbStored)
 {
     sqlite3_stmt *s;
     sqlite3_int64 iReport;
 
+    *pbStored = 0;
     PA_GUARD(pa_store_stmt(pStore, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
-                                       " partition, received_at, leader_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                                       " partition, received_at, leader_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                                       " ON CONFLICT (task_id, report_id) DO NOTHING"));
     PA_BIND_BLOB(s, 1, aTaskId, 32);
     PA_BIND_BLOB(s, 2, r->aReportId, 16);
     PA_BIND_TEXT(s, 3, r->zAgencyId);
@@ -178,6 +185,8 @@ int pa_sqlite_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const p
     sqlite3_bind_int64(s, 6, r->tReceived);
     PA_BIND_BLOB(s, 7, r->pLeaderDigest, 32);
     PA_GUARD(pa_store_stmt_done(pStore, s, "reports (insert)"));
+    if (sqlite3_changes(pStore->pDb) == 0)
+        return PA_OK; /* the id is stored already */
     iReport = sqlite3_last_insert_rowid(pStore->pDb);
     PA_GUARD(pa_store_stmt(pStore, &s, "INSERT INTO report_data(report, public_share, helper_enc,"
                                        " helper_ct, signature, verify_state, verifier_share)"
@@ -190,7 +199,32 @@ int pa_sqlite_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const p
     PA_BIND_BLOB(s, 5, r->pSignature, 64);
     PA_BIND_BLOB(s, 6, r->pVerifyState, r->nVerifyState);
     PA_BIND_BLOB(s, 7, r->pVerifierShare, r->nVerifierShare);
-    return pa_store_stmt_done(pStore, s, "report_data (insert)");
+    PA_GUARD(pa_store_stmt_done(pStore, s, "report_data (insert)"));
+    *pbStored = 1;
+    return PA_OK;
+}
+
+/* In-process statements cost no round trip: one row at a time. */
+int pa_sqlite_report_insert_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *aRow,
+                                 size_t n, uint8_t *aiOutcome)
+{
+    for (size_t i = 0; i < n; i++)
+        PA_GUARD(insert_one(pStore, aTaskId, &aRow[i], &aiOutcome[i]));
+    return PA_OK;
+}
+
+int pa_sqlite_reports_seen(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_report_key *aKey, size_t n,
+                           pa_store_report_seen *aSeen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const pa_store_report_key *k = &aKey[i];
+        memset(&aSeen[i], 0, sizeof aSeen[i]);
+        PA_GUARD(pa_sqlite_report_exists(pStore, aTaskId, k->pReportId, &aSeen[i].bExists));
+        PA_GUARD(pa_sqlite_reports_of_agency(pStore, aTaskId, k->zAgencyId, k->zPeriod, k->zPartition,
+                                             &aSeen[i].nCounting, &aSeen[i].nPending));
+        PA_GUARD(pa_sqlite_collected(pStore, aTaskId, k->zPeriod, k->zPartition, &aSeen[i].bCollected));
+    }
+    return PA_OK;
 }
 
 int pa_sqlite_reports_pending_period(pa_store *pStore, const uint8_t aTaskId[32], int bOnlyAsked,
@@ -286,83 +320,114 @@ int pa_sqlite_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uin
     return rc;
 }
 
-int pa_sqlite_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
-                           const char *zRejectReason)
+static int settle_one(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_settle_row *r)
 {
     sqlite3_stmt *s;
 
     PA_GUARD(pa_store_stmt(pStore, &s, "DELETE FROM report_data WHERE report ="
                                        " (SELECT id FROM reports WHERE task_id = ?1 AND report_id = ?2)"));
     PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_BLOB(s, 2, aReportId, 16);
+    PA_BIND_BLOB(s, 2, r->pReportId, 16);
     PA_GUARD(pa_store_stmt_done(pStore, s, "report_data (settle)"));
-    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE reports SET state = ?3, reject_reason = ?4,"
-                                       " verify_state = NULL WHERE task_id = ?1 AND report_id = ?2"));
+    PA_GUARD(pa_store_stmt(pStore, &s, "DELETE FROM report_kept WHERE report ="
+                                       " (SELECT id FROM reports WHERE task_id = ?1 AND report_id = ?2)"));
     PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_BLOB(s, 2, aReportId, 16);
-    PA_BIND_TEXT(s, 3, zRejectReason == NULL ? "accepted" : "rejected");
-    if (zRejectReason == NULL)
+    PA_BIND_BLOB(s, 2, r->pReportId, 16);
+    PA_GUARD(pa_store_stmt_done(pStore, s, "report_kept (settle)"));
+    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE reports SET state = ?3, reject_reason = ?4"
+                                       " WHERE task_id = ?1 AND report_id = ?2"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, r->pReportId, 16);
+    PA_BIND_TEXT(s, 3, r->zRejectReason == NULL ? "accepted" : "rejected");
+    if (r->zRejectReason == NULL)
         sqlite3_bind_null(s, 4);
     else
-        PA_BIND_TEXT(s, 4, zRejectReason);
+        PA_BIND_TEXT(s, 4, r->zRejectReason);
     return pa_store_stmt_done(pStore, s, "reports (settle)");
 }
 
-int pa_sqlite_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
-                                  const pa_store_helper_report_row *r)
+int pa_sqlite_reports_settle(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_settle_row *aRow, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        PA_GUARD(settle_one(pStore, aTaskId, &aRow[i]));
+    return PA_OK;
+}
+
+static int insert_helper_one(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_helper_report_row *r)
 {
     sqlite3_stmt *s;
+    sqlite3_int64 iReport;
+
     PA_GUARD(pa_store_stmt(pStore, &s, "INSERT INTO reports(task_id, report_id, agency_id, period,"
-                                       " partition, received_at, verify_state, state, reject_reason, job_id)"
-                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                                       " partition, received_at, state, reject_reason, job_id)"
+                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     PA_BIND_BLOB(s, 1, aTaskId, 32);
     PA_BIND_BLOB(s, 2, r->aReportId, 16);
     PA_BIND_TEXT(s, 3, r->zAgencyId);
     PA_BIND_TEXT(s, 4, r->zPeriod);
     PA_BIND_TEXT(s, 5, r->zPartition);
     sqlite3_bind_int64(s, 6, r->tReceived);
-    if (r->pKept)
-        PA_BIND_BLOB(s, 7, r->pKept, r->nKept);
-    else
-        sqlite3_bind_null(s, 7);
-    PA_BIND_TEXT(s, 8, r->zRejectReason == NULL ? "aggregating" : "rejected");
+    PA_BIND_TEXT(s, 7, r->zRejectReason == NULL ? "aggregating" : "rejected");
     if (r->zRejectReason == NULL)
-        sqlite3_bind_null(s, 9);
+        sqlite3_bind_null(s, 8);
     else
-        PA_BIND_TEXT(s, 9, r->zRejectReason);
-    PA_BIND_BLOB(s, 10, r->aJobId, 16);
-    return pa_store_stmt_done(pStore, s, "reports (helper)");
+        PA_BIND_TEXT(s, 8, r->zRejectReason);
+    PA_BIND_BLOB(s, 9, r->aJobId, 16);
+    PA_GUARD(pa_store_stmt_done(pStore, s, "reports (helper)"));
+    if (r->pKept == NULL)
+        return PA_OK;
+    iReport = sqlite3_last_insert_rowid(pStore->pDb);
+    PA_GUARD(pa_store_stmt(pStore, &s, "INSERT INTO report_kept(report, kept) VALUES (?1, ?2)"));
+    sqlite3_bind_int64(s, 1, iReport);
+    PA_BIND_BLOB(s, 2, r->pKept, r->nKept);
+    return pa_store_stmt_done(pStore, s, "report_kept (helper)");
 }
 
-int pa_sqlite_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
-                         const uint8_t aReportId[16], uint8_t *pKept, size_t nKept,
-                         char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound)
+int pa_sqlite_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32],
+                                        const pa_store_helper_report_row *aRow, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        PA_GUARD(insert_helper_one(pStore, aTaskId, &aRow[i]));
+    return PA_OK;
+}
+
+int pa_sqlite_job_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], size_t nKept,
+                       int (*xRow)(void *pCtx, const uint8_t *pReportId, const char *zPartition,
+                                   const uint8_t *pKept),
+                       void *pCtx)
 {
     sqlite3_stmt *s;
-    int src;
-    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT verify_state, partition FROM reports WHERE task_id = ?1 AND"
-                                       " report_id = ?2 AND job_id = ?3 AND state = 'aggregating'"));
+    int rc = PA_OK, src = SQLITE_DONE;
+
+    PA_GUARD(pa_store_stmt(pStore, &s, "SELECT r.report_id, r.partition, k.kept FROM reports r"
+                                       " JOIN report_kept k ON k.report = r.id"
+                                       " WHERE r.task_id = ?1 AND r.job_id = ?2 AND r.state = 'aggregating'"
+                                       " ORDER BY r.report_id"));
     PA_BIND_BLOB(s, 1, aTaskId, 32);
-    PA_BIND_BLOB(s, 2, aReportId, 16);
-    PA_BIND_BLOB(s, 3, aJobId, 16);
-    src = sqlite3_step(s);
-    *pbFound = src == SQLITE_ROW && (size_t)sqlite3_column_bytes(s, 0) == nKept;
-    if (*pbFound) {
-        memcpy(pKept, sqlite3_column_blob(s, 0), nKept);
-        snprintf(zPartition, PA_STORE_PARTITION_SIZE, "%s", pa_store_col_text(s, 1));
+    PA_BIND_BLOB(s, 2, aJobId, 16);
+    while (rc == PA_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+        const uint8_t *pId = sqlite3_column_blob(s, 0), *pKept = sqlite3_column_blob(s, 2);
+        if (sqlite3_column_bytes(s, 0) == 16 && (size_t)sqlite3_column_bytes(s, 2) == nKept && pId != NULL &&
+            (pKept != NULL || nKept == 0))
+            rc = xRow(pCtx, pId, pa_store_col_text(s, 1), pKept);
     }
-    src = src == SQLITE_ROW || src == SQLITE_DONE ? PA_OK : pa_store_fail(pStore, "reports");
+    if (rc == PA_OK && src != SQLITE_DONE)
+        rc = pa_store_fail(pStore, "report_kept");
     pa_store_stmt_put(pStore, s);
-    return src;
+    return rc;
 }
 
 int pa_sqlite_reports_reject_unsettled(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
                                       const char *zRejectReason)
 {
     sqlite3_stmt *s;
-    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE reports SET state = 'rejected', reject_reason = ?3,"
-                                       " verify_state = NULL WHERE task_id = ?1 AND job_id = ?2"
-                                       " AND state = 'aggregating'"));
+    PA_GUARD(pa_store_stmt(pStore, &s, "DELETE FROM report_kept WHERE report IN (SELECT id FROM reports"
+                                       " WHERE task_id = ?1 AND job_id = ?2 AND state = 'aggregating')"));
+    PA_BIND_BLOB(s, 1, aTaskId, 32);
+    PA_BIND_BLOB(s, 2, aJobId, 16);
+    PA_GUARD(pa_store_stmt_done(pStore, s, "report_kept (not continued)"));
+    PA_GUARD(pa_store_stmt(pStore, &s, "UPDATE reports SET state = 'rejected', reject_reason = ?3"
+                                       " WHERE task_id = ?1 AND job_id = ?2 AND state = 'aggregating'"));
     PA_BIND_BLOB(s, 1, aTaskId, 32);
     PA_BIND_BLOB(s, 2, aJobId, 16);
     PA_BIND_TEXT(s, 3, zRejectReason);

@@ -122,8 +122,8 @@ void pa_store_rollback(pa_store *pStore);
 int pa_store_in_txn(const pa_store *pStore);
 
 /*
- * Savepoints: a unit inside the open transaction that can be undone alone (one
- * report of a group commit, a ledger charge inside a collection).  They nest up
+ * Savepoints: a unit inside the open transaction that can be undone alone (a
+ * ledger charge inside a collection).  They nest up
  * to 4 deep; release and rollback act on the innermost.  pa_store_savepoint
  * without an open transaction, or a commit with a savepoint open, is PA_ESTATE.
  * pa_store_savepoint_rollback undoes what was written since the savepoint and
@@ -317,6 +317,25 @@ int pa_store_batch_put(pa_store *pStore, const uint8_t aTaskId[32], const char *
                        const char *zPartition, const uint8_t *pAgg, size_t nAgg, uint64_t nReport,
                        uint64_t nRejected);
 
+/* pa_store_batch_put for n partitions of one period (a job's sums: aRow's
+ * zPartition, pAggregate, nAggregate, nReport, nRejected), in one statement
+ * on PostgreSQL.  Each partition MUST appear once.  n may be 0. */
+int pa_store_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                            const pa_store_batch_row *aRow, size_t n);
+
+/* The stored batches of n partitions of a period, to be added to and written
+ * back with pa_store_batch_put_many (a job's sums): xRow for each partition
+ * that has a row.  azPartition MUST be in byte order (strcmp), each partition
+ * once, and none "state".  Inside a transaction on PostgreSQL each batch is
+ * locked until the transaction ends, in that order: the batch's named lock
+ * for every partition (it stands for a row not created yet, as in
+ * pa_store_batch_get), then the rows read FOR UPDATE (pg_store.c, lock order).
+ * Three statements on PostgreSQL whatever n (two outside a transaction: no
+ * lock).  n may be 0. */
+int pa_store_batch_get_many(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
+                            const char *const *azPartition, size_t n,
+                            int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx);
+
 /* Each stored partition batch of (period, partition), or of the whole period
  * when zPartition is "state". */
 int pa_store_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zPeriod,
@@ -416,6 +435,43 @@ typedef struct {
  * PA_ESTORE. */
 int pa_store_report_insert(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *pRow);
 
+/* What pa_store_report_insert_many did with each row. */
+enum {
+    PA_STORE_ROW_REPLAY = 0, /* not stored: the task has its report id (before, another writer's, earlier in aRow) */
+    PA_STORE_ROW_STORED = 1,
+    PA_STORE_ROW_BUSY = 2    /* not stored (PostgreSQL): another writer stored a counting report of its
+                              * agency and batch after the caller's checks; retry */
+};
+
+/* Insert n pending reports with their parts, in one statement on PostgreSQL
+ * (a group commit's reports, decided from pa_store_reports_seen), row by row:
+ * aiOutcome[i] says what became of aRow[i], and a row not stored writes
+ * nothing and leaves the others' outcomes alone (PostgreSQL: one more
+ * statement when a row was not stored, to say why).  Each agency and batch
+ * MUST appear once among the rows that count (a correction is stored by a
+ * later call, after pa_store_reports_replace_pending).  n may be 0. */
+int pa_store_report_insert_many(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_upload_row *aRow,
+                                size_t n, uint8_t *aiOutcome);
+
+/* A report about to be stored (a leader's upload, a helper's init step). */
+typedef struct {
+    const uint8_t *pReportId;                             /* 16 bytes */
+    const char *zAgencyId, *zPeriod, *zPartition;
+} pa_store_report_key;
+
+/* What the store holds about such a report. */
+typedef struct {
+    int bExists;                  /* its id is stored (pa_store_report_exists) */
+    uint64_t nCounting, nPending; /* its agency's reports of the batch (pa_store_reports_of_agency) */
+    int bCollected;               /* its batch or the statewide batch was released (pa_store_collected) */
+} pa_store_report_seen;
+
+/* pa_store_report_exists, pa_store_reports_of_agency and pa_store_collected
+ * for n reports at once (one statement on PostgreSQL): aSeen[i] answers
+ * aKey[i] from the rows stored before the call.  n may be 0. */
+int pa_store_reports_seen(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_report_key *aKey, size_t n,
+                          pa_store_report_seen *aSeen);
+
 /* The oldest period with pending reports; with bOnlyAsked, only a period with
  * a pending collection job (corrections allowed: reports wait until a release
  * is asked for).  *pbFound 0 if none. */
@@ -456,6 +512,15 @@ int pa_store_job_reports(pa_store *pStore, const uint8_t aTaskId[32], const uint
 int pa_store_report_settle(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aReportId[16],
                            const char *zRejectReason);
 
+/* pa_store_report_settle for n reports (a job's), in one statement on
+ * PostgreSQL.  Each report id MUST appear once.  n may be 0. */
+typedef struct {
+    const uint8_t *pReportId;     /* 16 bytes */
+    const char *zRejectReason;    /* NULL: accepted */
+} pa_store_settle_row;
+int pa_store_reports_settle(pa_store *pStore, const uint8_t aTaskId[32], const pa_store_settle_row *aRow,
+                            size_t n);
+
 /* What the helper stores at a job's init step: the report's metadata and, for
  * one it did not refuse, the state it keeps until continue (secret; pKept NULL
  * otherwise).  zRejectReason NULL: 'aggregating', else 'rejected'. */
@@ -468,14 +533,26 @@ typedef struct {
     uint8_t aJobId[16];
 } pa_store_helper_report_row;
 
+/* The kept state lives in a table of its own (report_kept, store version 6),
+ * deleted when the report is settled: the reports row stays small.  A report
+ * id stored before is PA_ESTORE (callers check pa_store_reports_seen first). */
 int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
                                   const pa_store_helper_report_row *pRow);
 
-/* The state the helper kept for a report of job aJobId still aggregating, into
- * pKept (nKept bytes), and its partition; *pbFound 0 if none or of another size. */
-int pa_store_report_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16],
-                         const uint8_t aReportId[16], uint8_t *pKept, size_t nKept,
-                         char zPartition[PA_STORE_PARTITION_SIZE], int *pbFound);
+/* The same for n reports (a job's), in one statement on PostgreSQL; any
+ * report id stored before, or twice in aRow, is PA_ESTORE (the caller rolls
+ * back).  n may be 0. */
+int pa_store_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32],
+                                       const pa_store_helper_report_row *aRow, size_t n);
+
+/* The state the helper kept for each report of job aJobId still aggregating
+ * whose state has nKept bytes (another size is skipped), in report id order:
+ * xRow(pCtx, report id (16 bytes), partition, kept state (secret, nKept
+ * bytes)).  The callback MUST NOT call into the store. */
+int pa_store_job_kept(pa_store *pStore, const uint8_t aTaskId[32], const uint8_t aJobId[16], size_t nKept,
+                      int (*xRow)(void *pCtx, const uint8_t *pReportId, const char *zPartition,
+                                  const uint8_t *pKept),
+                      void *pCtx);
 
 /* Every report of the job still aggregating becomes rejected with the reason
  * (and loses its kept state). */

@@ -26,6 +26,13 @@
  *   a report of a batch being released: refused as collected
  *   two batches taking noise at once: each gets a vector; one batch twice:
  *     one noise
+ *   a group's insert (pa_store_report_insert_many) racing a single insert of
+ *     one of its agencies' batches and of one of its ids: that row busy, that
+ *     one a replay, the group's others stored
+ *   a group's lookup (pa_store_reports_seen) while its batch is being
+ *     released: sees it collected
+ *   two jobs' sums written in bulk into the same batches (rows there or not
+ *     yet; one job adding with the single-row calls): every sum counted
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -224,6 +231,73 @@ static void test_agency_counts_once(void **ppState)
                      1);
 }
 
+/* A group commit (upload.c): one lookup for the group, then one insert of the
+ * reports it let through: a report of another agency, one of the agency the
+ * first connection is storing a report of, one with the id of that report,
+ * one more of another agency.  A report the lookup refused is not sent
+ * (GROUP_REFUSED). */
+#define GROUP_REFUSED 7
+typedef struct {
+    uint8_t aiOutcome[4];
+} group_ctx;
+
+static int upload_group(pa_store *s, void *pCtx)
+{
+    group_ctx *g = pCtx;
+    static const report_ctx ac[4] = {{{3}, "a2", "p1"}, {{2}, "a1", "p1"}, {{1}, "a9", "p1"}, {{4}, "a3", "p1"}};
+    pa_store_report_key ak[4];
+    pa_store_report_seen as[4];
+    pa_store_upload_row au[4];
+    uint8_t aiSent[4];
+    size_t aiRow[4], n = 0;
+
+    for (size_t i = 0; i < 4; i++) {
+        ak[i].pReportId = ac[i].aReportId;
+        ak[i].zAgencyId = ac[i].zAgency;
+        ak[i].zPeriod = PERIOD;
+        ak[i].zPartition = ac[i].zPartition;
+    }
+    PA_GUARD(pa_store_reports_seen(s, g_aTask, ak, 4, as));
+    for (size_t i = 0; i < 4; i++) {
+        g->aiOutcome[i] = GROUP_REFUSED;
+        if (as[i].bExists || as[i].nCounting > 0)
+            continue;
+        upload_row(&au[n], &ac[i]);
+        aiRow[n++] = i;
+    }
+    PA_GUARD(pa_store_report_insert_many(s, g_aTask, au, n, aiSent));
+    for (size_t k = 0; k < n; k++)
+        g->aiOutcome[aiRow[k]] = aiSent[k];
+    return PA_OK;
+}
+
+static void test_group_insert_row_by_row(void **ppState)
+{
+    race *r = *ppState;
+    report_ctx c1 = {{1}, "a1", "p1"};
+    group_ctx g;
+    int rc;
+
+    run_race(r, insert_report, NULL, &c1, upload_group, &g, &rc);
+    assert_int_equal(rc, PA_OK); /* one row's conflict fails nothing else */
+    assert_int_equal(g.aiOutcome[0], PA_STORE_ROW_STORED);
+    assert_int_equal(g.aiOutcome[3], PA_STORE_ROW_STORED);
+    if (test_store_pg()) {
+        /* the lookup did not see the first's report; the insert met it at
+         * those two rows (after waiting for its commit) and said why */
+        assert_int_equal(g.aiOutcome[1], PA_STORE_ROW_BUSY);
+        assert_int_equal(g.aiOutcome[2], PA_STORE_ROW_REPLAY);
+    } else {
+        /* the group waited at BEGIN: its lookup refused them */
+        assert_int_equal(g.aiOutcome[1], GROUP_REFUSED);
+        assert_int_equal(g.aiOutcome[2], GROUP_REFUSED);
+    }
+    assert_int_equal(rows(r->s3, "SELECT count(*) FROM reports"), 3);
+    assert_int_equal(rows(r->s3, "SELECT count(*) FROM reports WHERE agency_id = 'a1'"), 1);
+    assert_int_equal(rows(r->s3, "SELECT count(*) FROM reports WHERE agency_id = 'a9'"), 0);
+    assert_int_equal(rows(r->s3, "SELECT count(*) FROM report_data"), 3);
+}
+
 /* ---- jobs: new jobs, claims ----------------------------------------------- */
 
 typedef struct {
@@ -415,6 +489,30 @@ static int upload_late(pa_store *s, void *pCtx)
     return pa_store_collected(s, g_aTask, PERIOD, "p1", pbCollected);
 }
 
+/* A group commit's lookup (upload.c) of one report of the batch. */
+static int upload_group_late(pa_store *s, void *pCtx)
+{
+    int *pbCollected = pCtx;
+    static const uint8_t aId[16] = {8};
+    pa_store_report_key k = {aId, "a1", PERIOD, "p1"};
+    pa_store_report_seen seen;
+    PA_GUARD(pa_store_reports_seen(s, g_aTask, &k, 1, &seen));
+    *pbCollected = seen.bCollected;
+    return PA_OK;
+}
+
+static void test_late_group_refused(void **ppState)
+{
+    race *r = *ppState;
+    release_ctx a = {"p1", 0};
+    int rc, bCollected = -1;
+
+    assert_int_equal(pa_dp_ledger_init(r->s3), PA_OK);
+    run_race(r, release_begin, release_end, &a, upload_group_late, &bCollected, &rc);
+    assert_int_equal(rc, PA_OK);
+    assert_int_equal(bCollected, 1);
+}
+
 static void test_late_report_refused(void **ppState)
 {
     race *r = *ppState;
@@ -429,7 +527,7 @@ static void test_late_report_refused(void **ppState)
 
 /* ---- batches: aggregates and noise ----------------------------------------- */
 
-/* A job's settle (pa_agg_batch_merge): read the aggregate (an 8-byte counter
+/* One batch added to with the single-row calls: read the aggregate (an 8-byte counter
  * here), add one, write it back. */
 static int merge_one(pa_store *s, void *pCtx)
 {
@@ -471,6 +569,73 @@ static void test_merge_existing_batch(void **ppState)
     run_race(r, merge_one, NULL, NULL, merge_one, NULL, &rc);
     assert_int_equal(rc, PA_OK);
     expect_merged(r, 3);
+}
+
+/* A job's sums (job_store.c, pa_job_sums_commit): one locking read of its
+ * batches in partition order, one add each, one write. */
+static int sums_row(void *pCtx, const pa_store_batch_row *pRow)
+{
+    uint8_t (*aAgg)[8] = pCtx;
+    int i = strcmp(pRow->zPartition, "p1") == 0 ? 0 : 1;
+    if (pRow->nAggregate != 8)
+        return PA_ESTORE;
+    memcpy(aAgg[i], pRow->pAggregate, 8);
+    return PA_OK;
+}
+
+static int sums_commit(pa_store *s, void *pCtx)
+{
+    static const char *const azPartition[2] = {"p1", "p2"};
+    uint8_t aAgg[2][8] = {{0}};
+    pa_store_batch_row ab[2];
+    (void)pCtx;
+    PA_GUARD(pa_store_batch_get_many(s, g_aTask, PERIOD, azPartition, 2, sums_row, aAgg));
+    for (int i = 0; i < 2; i++) {
+        aAgg[i][0]++;
+        ab[i].zPartition = azPartition[i];
+        ab[i].pAggregate = aAgg[i];
+        ab[i].nAggregate = 8;
+        ab[i].nReport = 1;
+        ab[i].nRejected = 0;
+    }
+    return pa_store_batch_put_many(s, g_aTask, PERIOD, ab, 2);
+}
+
+static void expect_sums(race *r, int n)
+{
+    assert_int_equal(rows(r->s3, "SELECT count(*) FROM batches"), 2);
+    expect_merged(r, n);
+    assert_int_equal(rows(r->s3, "SELECT report_count FROM batches WHERE partition = 'p1'"), n);
+    assert_int_equal(rows(r->s3, "SELECT report_count FROM batches WHERE partition = 'p2'"), n);
+}
+
+static void test_sums_new_batches(void **ppState)
+{
+    race *r = *ppState;
+    int rc;
+    run_race(r, sums_commit, NULL, NULL, sums_commit, NULL, &rc);
+    assert_int_equal(rc, PA_OK);
+    expect_sums(r, 2);
+}
+
+/* The rows exist; the first job adds to p1 with the single-row calls
+ * (pa_store_batch_get locks the row only), the second in bulk. */
+static void test_sums_existing_batches(void **ppState)
+{
+    race *r = *ppState;
+    int rc;
+    assert_int_equal(pa_store_begin(r->s3), PA_OK);
+    assert_int_equal(sums_commit(r->s3, NULL), PA_OK);
+    assert_int_equal(pa_store_commit(r->s3), PA_OK);
+    run_race(r, merge_one, NULL, NULL, sums_commit, NULL, &rc);
+    assert_int_equal(rc, PA_OK);
+    expect_merged(r, 3);
+    assert_int_equal(rows(r->s3, "SELECT report_count FROM batches WHERE partition = 'p2'"), 2);
+    /* and two bulk writers on existing rows */
+    run_race(r, sums_commit, NULL, NULL, sums_commit, NULL, &rc);
+    assert_int_equal(rc, PA_OK);
+    expect_merged(r, 5);
+    assert_int_equal(rows(r->s3, "SELECT report_count FROM batches WHERE partition = 'p2'"), 4);
 }
 
 typedef struct {
@@ -569,6 +734,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge_existing_batch, race_setup, race_teardown),
         cmocka_unit_test_setup_teardown(test_noise_takes, race_setup, race_teardown),
         cmocka_unit_test_setup_teardown(test_continue_once, race_setup, race_teardown),
+        cmocka_unit_test_setup_teardown(test_group_insert_row_by_row, race_setup, race_teardown),
+        cmocka_unit_test_setup_teardown(test_late_group_refused, race_setup, race_teardown),
+        cmocka_unit_test_setup_teardown(test_sums_new_batches, race_setup, race_teardown),
+        cmocka_unit_test_setup_teardown(test_sums_existing_batches, race_setup, race_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,25 @@ static int count_rows(pa_store *pStore, const char *zSql)
     return (int)n;
 }
 
+/* pa_store_job_kept's rows, copied. */
+typedef struct {
+    size_t nKept;
+    int n;
+    uint8_t aKept[8];
+    char zPartition[PA_STORE_PARTITION_SIZE];
+} kept_walk;
+
+static int kept_row(void *pCtx, const uint8_t *pReportId, const char *zPartition, const uint8_t *pKept)
+{
+    kept_walk *k = pCtx;
+    (void)pReportId;
+    assert_true(k->nKept <= sizeof k->aKept);
+    memcpy(k->aKept, pKept, k->nKept);
+    snprintf(k->zPartition, sizeof k->zPartition, "%s", zPartition);
+    k->n++;
+    return 0;
+}
+
 static void test_open_migrates_to_newest(void **state)
 {
     pa_store *pStore;
@@ -176,6 +195,96 @@ static void test_migration_3_keeps_reports(void **state)
     assert_int_equal(count_rows(pStore, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
                                         " ('reports_by_period','reports_by_agency','reports_by_job')"),
                      3);
+    pa_store_close(pStore);
+}
+
+/* A version-6 store in the middle of a helper's job, with a settled report and
+ * a leader's pending one, keeps all of them through migration 7: the
+ * aggregating report's kept state moves to report_kept (the continue step
+ * finds it), reports loses verify_state, reports_by_period leads with the state. */
+#define TASK7 "0700000000000000000000000000000000000000000000000000000000000000"
+static void test_migration_7_moves_kept_states(void **state)
+{
+    static const uint8_t aTask[32] = {7}, aJob[16] = {9};
+    int bPg = test_store_pg();
+    char zSql[2000];
+    pa_store *pStore;
+    (void)state;
+    /* task 07.., job 09..: report 0a aggregating (kept ab), 0b accepted, 0c the leader's pending */
+    snprintf(zSql, sizeof zSql,
+             "INSERT INTO reports(id, task_id, report_id, agency_id, period, partition, received_at, verify_state,"
+             " state, job_id) VALUES (1, %s, %s, 'ag1', '2026-10', 'a', 1, %s, 'aggregating', %s),"
+             " (2, %s, %s, 'ag2', '2026-10', 'a', 1, NULL, 'accepted', %s),"
+             " (3, %s, %s, 'ag3', '2026-10', 'a', 1, NULL, 'pending', NULL);"
+             "INSERT INTO report_data(report, public_share, helper_enc, helper_ct, signature, verify_state,"
+             " verifier_share) VALUES (3, %s, %s, %s, %s, %s, %s);",
+             bPg ? "'\\x" TASK7 "'" : "x'" TASK7 "'", bPg ? "'\\x0a000000000000000000000000000000'" : "x'0a000000000000000000000000000000'", bPg ? "'\\xabab'" : "x'abab'",
+             bPg ? "'\\x09000000000000000000000000000000'" : "x'09000000000000000000000000000000'",
+             bPg ? "'\\x" TASK7 "'" : "x'" TASK7 "'", bPg ? "'\\x0b000000000000000000000000000000'" : "x'0b000000000000000000000000000000'",
+             bPg ? "'\\x09000000000000000000000000000000'" : "x'09000000000000000000000000000000'",
+             bPg ? "'\\x" TASK7 "'" : "x'" TASK7 "'", bPg ? "'\\x0c000000000000000000000000000000'" : "x'0c000000000000000000000000000000'", bPg ? "''" : "x''",
+             bPg ? "'\\xe1'" : "x'e1'", bPg ? "'\\xc1'" : "x'c1'", bPg ? "'\\x51'" : "x'51'",
+             bPg ? "'\\x5e'" : "x'5e'", bPg ? "'\\xf1'" : "x'f1'");
+    if (bPg) {
+        PGconn *c = PQconnectdb(g_path);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        for (size_t v = 1; v <= 6; v++) {
+            PGresult *r = PQexec(c, pa_pg_migration(v));
+            assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+            PQclear(r);
+        }
+        PGresult *r = PQexec(c, "CREATE TABLE pa_schema_version (version INTEGER NOT NULL);"
+                                "INSERT INTO pa_schema_version VALUES (6);");
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        PQclear(r);
+        r = PQexec(c, zSql);
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        PQclear(r);
+        PQfinish(c);
+    } else {
+        sqlite3 *pDb;
+        assert_int_equal(sqlite3_open(g_path, &pDb), SQLITE_OK);
+        for (size_t v = 1; v <= 6; v++)
+            assert_int_equal(sqlite3_exec(pDb, pa_store_migration(v), NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(pDb, "PRAGMA user_version = 6", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(pDb, zSql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(pDb);
+    }
+
+    assert_int_equal(pa_store_open(&pStore, g_path), PA_OK);
+    assert_int_equal(count_rows(pStore, VERSION_SQL), pa_store_schema_version());
+    assert_int_equal(pa_store_schema_version(), 7);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM reports"), 3);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 1);
+    assert_int_equal(count_rows(pStore, "SELECT report FROM report_kept"), 1);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_data WHERE report = 3"), 1);
+    /* (PostgreSQL: the catalog rows of this schema's own relations only; the
+     * information_schema views read every relation, which other tests' schemas
+     * may be dropping at that moment) */
+    assert_int_equal(count_rows(pStore, bPg ? "SELECT count(*) FROM pg_attribute WHERE attrelid = 'reports'::regclass"
+                                              " AND attname = 'verify_state' AND NOT attisdropped"
+                                            : "SELECT count(*) FROM pragma_table_info('reports') WHERE name = 'verify_state'"),
+                     0);
+    assert_int_equal(count_rows(pStore, bPg ? "SELECT count(*) FROM pg_index WHERE indexrelid = 'reports_by_period'::regclass"
+                                              " AND pg_get_indexdef(indexrelid) LIKE '%(task_id, state, period)'"
+                                            : "SELECT count(*) FROM pragma_index_info('reports_by_period')"
+                                              " WHERE seqno = 1 AND name = 'state'"),
+                     1);
+    /* migration 6's index (one counting report per agency and batch) stays */
+    assert_int_equal(count_rows(pStore, bPg ? "SELECT count(*) FROM pg_class WHERE relname = 'reports_one_per_agency'"
+                                              " AND relnamespace = current_schema()::regnamespace"
+                                            : "SELECT count(*) FROM sqlite_master WHERE name = 'reports_one_per_agency'"),
+                     1);
+    /* the continue step finds the kept state; settling deletes it */
+    kept_walk k = {2, 0, {0}, {0}};
+    assert_int_equal(pa_store_job_kept(pStore, aTask, aJob, 2, kept_row, &k), PA_OK);
+    assert_int_equal(k.n, 1);
+    assert_memory_equal(k.aKept, "\xab\xab", 2);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_reports_reject_unsettled(pStore, aTask, aJob, "decode"), PA_OK);
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 0);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM reports WHERE state = 'rejected'"), 1);
     pa_store_close(pStore);
 }
 
@@ -509,8 +618,8 @@ static int part_count(void *pCtx, const char *zPartition)
 static void test_reports_and_jobs(void **state)
 {
     static const uint8_t aTask[32] = {7}, aJob[16] = {9}, aHash[32] = {3}, aOther[32] = {4};
-    uint8_t aBytes[64] = {5}, aKept[8], *pResp, aOpen[16];
-    char zPeriod[PA_STORE_PERIOD_SIZE], zPart[PA_STORE_PARTITION_SIZE];
+    uint8_t aBytes[64] = {5}, *pResp, aOpen[16];
+    char zPeriod[PA_STORE_PERIOD_SIZE];
     pa_store *pStore;
     pa_store_upload_row r;
     pa_store_helper_report_row h;
@@ -583,14 +692,21 @@ static void test_reports_and_jobs(void **state)
     h.nKept = 8;
     memcpy(h.aJobId, aJob, 16);
     assert_int_equal(pa_store_report_insert_helper(pStore, aTask2, &h), PA_OK);
-    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 8, zPart, &bFound), PA_OK);
-    assert_true(bFound);
-    assert_string_equal(zPart, "a");
-    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 7, zPart, &bFound), PA_OK);
-    assert_false(bFound); /* another size */
+    kept_walk k = {8, 0, {0}, {0}};
+    assert_int_equal(pa_store_job_kept(pStore, aTask2, aJob, 8, kept_row, &k), PA_OK);
+    assert_int_equal(k.n, 1);
+    assert_string_equal(k.zPartition, "a");
+    assert_memory_equal(k.aKept, aBytes, 8);
+    k.n = 0;
+    k.nKept = 7;
+    assert_int_equal(pa_store_job_kept(pStore, aTask2, aJob, 7, kept_row, &k), PA_OK);
+    assert_int_equal(k.n, 0); /* another size */
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 1);
     assert_int_equal(pa_store_reports_reject_unsettled(pStore, aTask2, aJob, "decode"), PA_OK);
-    assert_int_equal(pa_store_report_kept(pStore, aTask2, aJob, h.aReportId, aKept, 8, zPart, &bFound), PA_OK);
-    assert_false(bFound);
+    k.nKept = 8;
+    assert_int_equal(pa_store_job_kept(pStore, aTask2, aJob, 8, kept_row, &k), PA_OK);
+    assert_int_equal(k.n, 0);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 0); /* deleted with the state */
 
     /* step answers */
     assert_int_equal(pa_store_job_answer_get(pStore, aTask2, aJob, PA_STORE_JOB_INIT, aHash, &bFound, &bSame,
@@ -616,6 +732,115 @@ static void test_reports_and_jobs(void **state)
     assert_true(bFound);
     assert_string_equal(zPeriod, "2026-01");
     assert_int_equal(pa_store_commit(pStore), PA_OK);
+    pa_store_close(pStore);
+}
+
+/* The calls for many rows answer and write as the single-row calls do: a
+ * batch insert with a stored id and an id twice inside stores the others and
+ * skips exactly those (the single-row insert refuses them), the bulk lookup
+ * answers each report as the three single lookups, settling many sets each
+ * report's state and reason and deletes its parts and kept state, and a
+ * helper's batch with an id twice is refused. */
+static void test_reports_in_bulk(void **state)
+{
+    static const uint8_t aTask[32] = {7}, aJob[16] = {9};
+    uint8_t aBytes[64] = {5}, abStored[5];
+    pa_store *pStore;
+    pa_store_upload_row aRow[5], r;
+    pa_store_report_key aKey[4];
+    pa_store_report_seen aSeen[4];
+    pa_store_helper_report_row aHelper[3];
+    (void)state;
+    assert_int_equal(pa_store_open(&pStore, fresh()), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    upload_row(&r, 1, "ag1", aBytes);
+    assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_OK);
+    assert_int_equal(pa_store_report_insert_many(pStore, aTask, aRow, 0, abStored), PA_OK);
+    /* 2, 1 (stored before), 3, 2 again, 4 */
+    static const uint8_t aId[5] = {2, 1, 3, 2, 4};
+    static const char *const azAgency[5] = {"ag2", "ag1", "ag3", "agX", "ag4"};
+    for (size_t i = 0; i < 5; i++)
+        upload_row(&aRow[i], aId[i], azAgency[i], aBytes);
+    memset(abStored, 7, sizeof abStored);
+    assert_int_equal(pa_store_report_insert_many(pStore, aTask, aRow, 5, abStored), PA_OK);
+    assert_memory_equal(abStored, "\1\0\1\0\1", 5);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM reports"), 4);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_data"), 4);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM reports WHERE agency_id = 'agX'"), 0);
+    /* as the single row (PostgreSQL: a replay, as in test_reports_and_jobs) */
+    assert_int_equal(pa_store_report_insert(pStore, aTask, &aRow[3]), test_store_pg() ? PA_EEXISTS : PA_ESTORE);
+    pa_store_rollback(pStore);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    assert_int_equal(pa_store_report_insert(pStore, aTask, &r), PA_OK);
+    assert_int_equal(pa_store_report_insert_many(pStore, aTask, aRow, 5, abStored), PA_OK);
+    assert_int_equal(pa_store_collection_put(pStore, aTask, "2026-02", "state", aJob, aBytes, 4, 1), PA_OK);
+
+    /* the bulk lookup: stored id of ag1, a new id of ag2 (one pending), ag9, a collected batch */
+    static const uint8_t aKeyId[4][16] = {{1}, {9}, {10}, {11}};
+    static const char *const azKeyAgency[4] = {"ag1", "ag2", "ag9", "ag3"};
+    static const char *const azKeyPeriod[4] = {"2026-01", "2026-01", "2026-01", "2026-02"};
+    for (size_t i = 0; i < 4; i++) {
+        aKey[i].pReportId = aKeyId[i];
+        aKey[i].zAgencyId = azKeyAgency[i];
+        aKey[i].zPeriod = azKeyPeriod[i];
+        aKey[i].zPartition = "a";
+    }
+    assert_int_equal(pa_store_reports_settle(pStore, aTask, NULL, 0), PA_OK);
+    pa_store_settle_row aSettle[2] = {{aRow[0].aReportId, NULL}, {aRow[2].aReportId, "proof"}};
+    assert_int_equal(pa_store_reports_settle(pStore, aTask, aSettle, 2), PA_OK); /* 2 accepted, 3 rejected */
+    assert_int_equal(pa_store_reports_seen(pStore, aTask, aKey, 4, aSeen), PA_OK);
+    for (size_t i = 0; i < 4; i++) {
+        int bExists, bCollected;
+        uint64_t nCounting, nPending;
+        assert_int_equal(pa_store_report_exists(pStore, aTask, aKey[i].pReportId, &bExists), PA_OK);
+        assert_int_equal(pa_store_reports_of_agency(pStore, aTask, aKey[i].zAgencyId, aKey[i].zPeriod, "a",
+                                                    &nCounting, &nPending),
+                         PA_OK);
+        assert_int_equal(pa_store_collected(pStore, aTask, aKey[i].zPeriod, "a", &bCollected), PA_OK);
+        assert_int_equal(aSeen[i].bExists, bExists);
+        assert_int_equal(aSeen[i].nCounting, nCounting);
+        assert_int_equal(aSeen[i].nPending, nPending);
+        assert_int_equal(aSeen[i].bCollected, bCollected);
+    }
+    assert_true(aSeen[0].bExists && aSeen[0].nCounting == 1 && aSeen[0].nPending == 1);
+    assert_true(!aSeen[1].bExists && aSeen[1].nCounting == 1 && aSeen[1].nPending == 0); /* ag2's was accepted */
+    assert_true(!aSeen[2].bExists && aSeen[2].nCounting == 0 && !aSeen[2].bCollected);
+    assert_true(aSeen[3].bCollected);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM reports WHERE state = 'accepted'"
+                                        " AND reject_reason IS NULL"), 1);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM reports WHERE state = 'rejected'"
+                                        " AND reject_reason = 'proof'"), 1);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_data"), 2); /* 1 and 4 still pending */
+
+    /* the helper: a job's rows in one call, kept states in report_kept; an id twice is refused */
+    static const uint8_t aTask2[32] = {8};
+    memset(aHelper, 0, sizeof aHelper);
+    for (size_t i = 0; i < 3; i++) {
+        aHelper[i].aReportId[0] = (uint8_t)(i + 1);
+        aHelper[i].zAgencyId = azAgency[i];
+        aHelper[i].zPeriod = "2026-01";
+        aHelper[i].zPartition = "a";
+        aHelper[i].pKept = i == 1 ? NULL : aBytes;
+        aHelper[i].nKept = i == 1 ? 0 : 8;
+        aHelper[i].zRejectReason = i == 1 ? "signature" : NULL;
+        memcpy(aHelper[i].aJobId, aJob, 16);
+    }
+    assert_int_equal(pa_store_report_insert_helper_many(pStore, aTask2, aHelper, 3), PA_OK);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 2);
+    kept_walk k = {8, 0, {0}, {0}};
+    assert_int_equal(pa_store_job_kept(pStore, aTask2, aJob, 8, kept_row, &k), PA_OK);
+    assert_int_equal(k.n, 2);
+    pa_store_settle_row aHelperSettle[2] = {{aHelper[0].aReportId, NULL}, {aHelper[2].aReportId, "proof"}};
+    assert_int_equal(pa_store_reports_settle(pStore, aTask2, aHelperSettle, 2), PA_OK);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 0);
+    assert_int_equal(pa_store_commit(pStore), PA_OK);
+    assert_int_equal(pa_store_begin(pStore), PA_OK);
+    aHelper[1].aReportId[0] = 9;
+    aHelper[2].aReportId[0] = 9;
+    assert_int_equal(pa_store_report_insert_helper_many(pStore, aTask2, aHelper + 1, 2), PA_ESTORE);
+    pa_store_rollback(pStore);
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM reports"), 4 + 3); /* nothing of id 9 */
+    assert_int_equal(count_rows(pStore, "SELECT count(*) FROM report_kept"), 0);
     pa_store_close(pStore);
 }
 
@@ -835,6 +1060,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_migrates_to_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_3_keeps_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_7_moves_kept_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test(test_rollback_writes_nothing),
         cmocka_unit_test(test_bad_sql_names_the_error),
@@ -848,6 +1074,7 @@ int main(void)
         cmocka_unit_test(test_collections_and_jobs),
         cmocka_unit_test(test_batches_and_noise),
         cmocka_unit_test(test_reports_and_jobs),
+        cmocka_unit_test(test_reports_in_bulk),
         cmocka_unit_test(test_planner_statistics),
         cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
     };
