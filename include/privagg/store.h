@@ -533,7 +533,7 @@ typedef struct {
     uint8_t aJobId[16];
 } pa_store_helper_report_row;
 
-/* The kept state lives in a table of its own (report_kept, store version 6),
+/* The kept state lives in a table of its own (report_kept, store version 7),
  * deleted when the report is settled: the reports row stays small.  A report
  * id stored before is PA_ESTORE (callers check pa_store_reports_seen first). */
 int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
@@ -541,7 +541,9 @@ int pa_store_report_insert_helper(pa_store *pStore, const uint8_t aTaskId[32],
 
 /* The same for n reports (a job's), in one statement on PostgreSQL; any
  * report id stored before, or twice in aRow, is PA_ESTORE (the caller rolls
- * back).  n may be 0. */
+ * back), and so is, on PostgreSQL, a second counting report of an agency and
+ * batch that another writer stored after the caller's lookup (the leader
+ * sends the step again; the lookup then decides).  n may be 0. */
 int pa_store_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32],
                                        const pa_store_helper_report_row *aRow, size_t n);
 
