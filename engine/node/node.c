@@ -514,6 +514,16 @@ static void *worker(void *p)
 
 /* ------------------------------------------------------------ noise pool */
 
+/* 1 (and *ptLast = tNow) if a pass of the noise thread that runs at most every
+ * nEvery seconds is due: at the first tick, then every nEvery. */
+static int due(time_t *ptLast, time_t tNow, time_t nEvery)
+{
+    if (*ptLast != 0 && tNow - *ptLast < nEvery)
+        return 0;
+    *ptLast = tNow;
+    return 1;
+}
+
 /* Retention (retention.reports_days): the per-report rows of batches released
  * that many days ago, in transactions of PA_RETENTION_CHUNK reports on the
  * noise thread's own connection, so uploads and jobs wait one chunk at most. */
@@ -522,9 +532,8 @@ static void retention_pass(pa_node *n, time_t *ptLast)
     pa_retention_result r;
     time_t tNow = time(NULL);
 
-    if (n->cfg.nRetentionDays < 0 || (*ptLast != 0 && tNow - *ptLast < RETENTION_EVERY_S))
+    if (n->cfg.nRetentionDays < 0 || !due(ptLast, tNow, RETENTION_EVERY_S))
         return;
-    *ptLast = tNow;
     int rc = pa_store_retire(n->pNoiseStore, n->pTask->aTaskId, (int64_t)tNow, n->cfg.nRetentionDays * 86400,
                              0, &r);
     pa_metrics_inc("privagg_retention_deleted_total", "table=\"reports\"", r.nReports);
@@ -597,9 +606,8 @@ static void gauges_update(pa_node *n, time_t *ptLast)
     char zLabel[48];
     time_t tNow = time(NULL);
 
-    if (*ptLast != 0 && tNow - *ptLast < GAUGES_EVERY_S)
+    if (!due(ptLast, tNow, GAUGES_EVERY_S))
         return;
-    *ptLast = tNow;
     if (pa_store_stats_read(n->pNoiseStore, n->cfg.zStore, &st) != PA_OK) {
         fprintf(stderr, "privagg %s: store gauges: %s\n", pa_role_name(n->cfg.eRole), pa_error_detail());
         return;
@@ -625,10 +633,8 @@ static void gauges_update(pa_node *n, time_t *ptLast)
  * (pa_store_analyze; nothing on SQLite), at most every ANALYZE_EVERY_S. */
 static void analyze_pass(pa_node *n, time_t *ptLast)
 {
-    time_t tNow = time(NULL);
-    if (*ptLast != 0 && tNow - *ptLast < ANALYZE_EVERY_S)
+    if (!due(ptLast, time(NULL), ANALYZE_EVERY_S))
         return;
-    *ptLast = tNow;
     if (pa_store_analyze(n->pNoiseStore, NULL) != PA_OK)
         fprintf(stderr, "privagg %s: store statistics: %s\n", pa_role_name(n->cfg.eRole), pa_error_detail());
 }
