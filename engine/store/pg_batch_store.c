@@ -126,6 +126,22 @@ int pa_pg_batch_put_many(pa_store *pStore, const uint8_t aTaskId[32], const char
     return rc;
 }
 
+/* Each row of a result of (aggregate, report_count, rejected_count,
+ * partition) to xRow, until it fails. */
+static int batch_rows(PGresult *r, int (*xRow)(void *pCtx, const pa_store_batch_row *pRow), void *pCtx)
+{
+    int rc = PA_OK;
+    for (int i = 0; rc == PA_OK && i < PQntuples(r); i++) {
+        pa_store_batch_row b;
+        b.pAggregate = pa_pg_col_blob(r, i, 0, &b.nAggregate);
+        b.nReport = (uint64_t)pa_pg_col_int(r, i, 1);
+        b.nRejected = (uint64_t)pa_pg_col_int(r, i, 2);
+        b.zPartition = pa_pg_col_text(r, i, 3);
+        rc = xRow(pCtx, &b);
+    }
+    return rc;
+}
+
 /* The rows come back in the array's order (byte order, the caller's), and
  * each is locked in that order: first every partition's named lock (the one
  * pa_pg_batch_get takes for a row not created yet; held, it keeps any other
@@ -170,14 +186,8 @@ int pa_pg_batch_get_many(pa_store *pStore, const uint8_t aTaskId[32], const char
                                " WHERE b.task_id = $1 AND b.period = $2 ORDER BY q.i",
                        &p, &r, "batches");
     pa_pg_array_free(&a);
-    for (int i = 0; rc == PA_OK && i < PQntuples(r); i++) {
-        pa_store_batch_row b;
-        b.pAggregate = pa_pg_col_blob(r, i, 0, &b.nAggregate);
-        b.nReport = (uint64_t)pa_pg_col_int(r, i, 1);
-        b.nRejected = (uint64_t)pa_pg_col_int(r, i, 2);
-        b.zPartition = pa_pg_col_text(r, i, 3);
-        rc = xRow(pCtx, &b);
-    }
+    if (rc == PA_OK)
+        rc = batch_rows(r, xRow, pCtx);
     if (r)
         PQclear(r); /* held aggregate shares: libpq frees the result's memory */
     return rc;
@@ -188,7 +198,7 @@ int pa_pg_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zP
 {
     pa_pg_params p = {0};
     PGresult *r;
-    int rc = PA_OK;
+    int rc;
 
     pa_pg_p_blob(&p, aTaskId, 32);
     pa_pg_p_text(&p, zPeriod);
@@ -198,14 +208,7 @@ int pa_pg_batch_each(pa_store *pStore, const uint8_t aTaskId[32], const char *zP
                        "SELECT aggregate, report_count, rejected_count, partition FROM batches"
                        " WHERE task_id = $1 AND period = $2 AND ($3::boolean OR partition = $4)",
                        &p, &r, "batches"));
-    for (int i = 0; rc == PA_OK && i < PQntuples(r); i++) {
-        pa_store_batch_row b;
-        b.pAggregate = pa_pg_col_blob(r, i, 0, &b.nAggregate);
-        b.nReport = (uint64_t)pa_pg_col_int(r, i, 1);
-        b.nRejected = (uint64_t)pa_pg_col_int(r, i, 2);
-        b.zPartition = pa_pg_col_text(r, i, 3);
-        rc = xRow(pCtx, &b);
-    }
+    rc = batch_rows(r, xRow, pCtx);
     PQclear(r);
     return rc;
 }
