@@ -157,6 +157,14 @@ typedef struct {
     size_t n;
 } many_cols;
 
+/* nCols empty arrays, of the types aiOid names ($2, $3, ... in that order). */
+static void many_init(many_cols *m, const uint32_t *aiOid, size_t nCols)
+{
+    m->n = nCols;
+    for (size_t c = 0; c < nCols; c++)
+        pa_pg_array_init(&m->a[c], aiOid[c]);
+}
+
 static void many_free(many_cols *m)
 {
     for (size_t i = 0; i < m->n; i++)
@@ -231,9 +239,7 @@ int pa_pg_report_insert_many(pa_store *pStore, const uint8_t aTaskId[32], const 
     if (n == 0)
         return PA_OK;
     memset(aiOutcome, 0, n);
-    m.n = sizeof aiOid / sizeof aiOid[0];
-    for (size_t c = 0; c < m.n; c++)
-        pa_pg_array_init(&m.a[c], aiOid[c]);
+    many_init(&m, aiOid, sizeof aiOid / sizeof aiOid[0]);
     for (size_t i = 0; i < n; i++) {
         const pa_store_upload_row *u = &aRow[i];
         pa_pg_array_add(&m.a[0], u->aReportId, 16);
@@ -315,10 +321,8 @@ int pa_pg_reports_seen(pa_store *pStore, const uint8_t aTaskId[32], const pa_sto
         zLast = zNext;
     }
     memset(aSeen, 0, n * sizeof *aSeen);
-    m.n = 4;
-    pa_pg_array_init(&m.a[0], PA_PG_OID_BYTEA);
-    for (size_t c = 1; c < m.n; c++)
-        pa_pg_array_init(&m.a[c], PA_PG_OID_TEXT);
+    static const uint32_t aiOid[] = {PA_PG_OID_BYTEA, PA_PG_OID_TEXT, PA_PG_OID_TEXT, PA_PG_OID_TEXT};
+    many_init(&m, aiOid, sizeof aiOid / sizeof aiOid[0]);
     for (size_t i = 0; i < n; i++) {
         pa_pg_array_add(&m.a[0], aKey[i].pReportId, 16);
         pa_pg_array_add_text(&m.a[1], aKey[i].zAgencyId);
@@ -469,10 +473,9 @@ int pa_pg_reports_settle(pa_store *pStore, const uint8_t aTaskId[32], const pa_s
 
     if (n == 0)
         return PA_OK;
-    m.n = 3; /* every report; the rejected ones; their reasons */
-    pa_pg_array_init(&m.a[0], PA_PG_OID_BYTEA);
-    pa_pg_array_init(&m.a[1], PA_PG_OID_BYTEA);
-    pa_pg_array_init(&m.a[2], PA_PG_OID_TEXT);
+    /* every report; the rejected ones; their reasons */
+    static const uint32_t aiOid[] = {PA_PG_OID_BYTEA, PA_PG_OID_BYTEA, PA_PG_OID_TEXT};
+    many_init(&m, aiOid, sizeof aiOid / sizeof aiOid[0]);
     for (size_t i = 0; i < n; i++) {
         pa_pg_array_add(&m.a[0], aRow[i].pReportId, 16);
         if (aRow[i].zRejectReason != NULL) {
@@ -509,9 +512,7 @@ int pa_pg_report_insert_helper_many(pa_store *pStore, const uint8_t aTaskId[32],
 
     if (n == 0)
         return PA_OK;
-    m.n = sizeof aiOid / sizeof aiOid[0];
-    for (size_t c = 0; c < m.n; c++)
-        pa_pg_array_init(&m.a[c], aiOid[c]);
+    many_init(&m, aiOid, sizeof aiOid / sizeof aiOid[0]);
     for (size_t i = 0; i < n; i++) {
         const pa_store_helper_report_row *h = &aRow[i];
         pa_pg_array_add(&m.a[0], h->aReportId, 16);
