@@ -53,6 +53,19 @@ static inline int flow_transport(void *pCtx, const char *zRoute, const uint8_t *
     return pa_fail(PA_ENOTFOUND, "route %s", zRoute);
 }
 
+/* The config of an aggregator of the flow's task, clock and RNG, with these
+ * keys and this store. */
+static inline void flow_config(flow *f, const pa_keys *pKeys, pa_store *pStore, pa_aggregator_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->pTask = f->m.pTask;
+    c->xNow = flow_clock;
+    c->pClockCtx = f;
+    c->pRng = f->pRng;
+    c->pKeys = pKeys;
+    c->pStore = pStore;
+}
+
 /* nAgencies (0 = 646), the minimum per batch, and an optional task edit. */
 static inline int flow_new(flow *f, size_t nAgencies, size_t nMin, void (*xEdit)(json_t *))
 {
@@ -68,17 +81,10 @@ static inline int flow_new(flow *f, size_t nAgencies, size_t nMin, void (*xEdit)
         rc = pa_store_open(&f->pHelperStore, test_store_path(":memory:"));
     if (rc == PA_OK)
         rc = pa_dp_rng_new_seeded_for_tests(&f->pRng, (const uint8_t *)"flow", 4);
-    memset(&c, 0, sizeof c);
-    c.pTask = f->m.pTask;
-    c.xNow = flow_clock;
-    c.pClockCtx = f;
-    c.pRng = f->pRng;
-    c.pKeys = &f->m.leader;
-    c.pStore = f->pLeaderStore;
+    flow_config(f, &f->m.leader, f->pLeaderStore, &c);
     if (rc == PA_OK)
         rc = pa_aggregator_new(&f->pLeader, &c);
-    c.pKeys = &f->m.helper;
-    c.pStore = f->pHelperStore;
+    flow_config(f, &f->m.helper, f->pHelperStore, &c);
     if (rc == PA_OK)
         rc = pa_aggregator_new(&f->pHelper, &c);
     /* release noise drawn ahead, as the servers' noise threads do */

@@ -126,14 +126,8 @@ static void test_collection_job_lifecycle(void **state)
     pa_aggregator_free(f.pLeader);
     pa_store_close(f.pLeaderStore);
     pa_aggregator_config c;
-    memset(&c, 0, sizeof c);
-    c.pTask = f.m.pTask;
-    c.pKeys = &f.m.leader;
-    c.xNow = flow_clock;
-    c.pClockCtx = &f;
-    c.pRng = f.pRng;
     assert_int_equal(pa_store_open(&f.pLeaderStore, zPath), PA_OK);
-    c.pStore = f.pLeaderStore;
+    flow_config(&f, &f.m.leader, f.pLeaderStore, &c);
     assert_int_equal(pa_aggregator_new(&f.pLeader, &c), PA_OK);
     assert_int_equal(pa_aggregator_fill_noise_pool(f.pLeader, NULL), PA_OK);
 

@@ -132,14 +132,8 @@ static void test_start_and_stop_without_uploads(void **state)
 static void second_leader(flow *f, pa_store **ppStore, pa_aggregator **ppLeader)
 {
     pa_aggregator_config c;
-    memset(&c, 0, sizeof c);
-    c.pTask = f->m.pTask;
-    c.xNow = flow_clock;
-    c.pClockCtx = f;
-    c.pRng = f->pRng;
-    c.pKeys = &f->m.leader;
     assert_int_equal(pa_store_open(ppStore, test_store_path(":memory:")), PA_OK);
-    c.pStore = *ppStore;
+    flow_config(f, &f->m.leader, *ppStore, &c);
     assert_int_equal(pa_aggregator_new(ppLeader, &c), PA_OK);
 }
 

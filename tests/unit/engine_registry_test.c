@@ -402,19 +402,12 @@ static void reg_flow_new(reg_flow *g, int bLeaderNew, int bHelperNew)
     assert_int_equal(pa_store_open(&f->pLeaderStore, test_store_path(":memory:")), PA_OK);
     assert_int_equal(pa_store_open(&f->pHelperStore, test_store_path(":memory:")), PA_OK);
     assert_int_equal(pa_dp_rng_new_seeded_for_tests(&f->pRng, (const uint8_t *)"flow", 4), PA_OK);
-    memset(&c, 0, sizeof c);
-    c.pTask = f->m.pTask;
-    c.xNow = flow_clock;
-    c.pClockCtx = f;
-    c.pRng = f->pRng;
-    c.pKeys = &f->m.leader;
-    c.pStore = f->pLeaderStore;
+    flow_config(f, &f->m.leader, f->pLeaderStore, &c);
     /* without its registry an aggregator of a registry task does not start */
     assert_int_equal(pa_aggregator_new(&f->pLeader, &c), PA_EINVAL);
     c.pRegistry = g->pLeaderRef;
     assert_int_equal(pa_aggregator_new(&f->pLeader, &c), PA_OK);
-    c.pKeys = &f->m.helper;
-    c.pStore = f->pHelperStore;
+    flow_config(f, &f->m.helper, f->pHelperStore, &c);
     c.pRegistry = g->pHelperRef;
     assert_int_equal(pa_aggregator_new(&f->pHelper, &c), PA_OK);
     assert_int_equal(pa_aggregator_fill_noise_pool(f->pLeader, NULL), PA_OK);

@@ -66,13 +66,7 @@ static void via_fresh_leader(flow *f, const uint8_t *pReport, size_t nReport, pa
     pa_aggregator_config c;
 
     assert_int_equal(pa_store_open(&pStore, ":memory:"), PA_OK);
-    memset(&c, 0, sizeof c);
-    c.pTask = f->m.pTask;
-    c.pKeys = &f->m.leader;
-    c.pStore = pStore;
-    c.xNow = flow_clock;
-    c.pClockCtx = f;
-    c.pRng = f->pRng;
+    flow_config(f, &f->m.leader, pStore, &c);
     assert_int_equal(pa_aggregator_new(&pLeader, &c), PA_OK);
     assert_int_equal(pa_aggregator_fill_noise_pool(pLeader, NULL), PA_OK);
     assert_int_equal(pa_leader_upload(pLeader, pReport, nReport), PA_OK);

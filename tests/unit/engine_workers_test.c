@@ -48,13 +48,7 @@ static void worker_new(workers *w, const char *zId, pa_store **ppStore, pa_aggre
 {
     pa_aggregator_config c;
     assert_int_equal(pa_store_open(ppStore, w->zPath), PA_OK);
-    memset(&c, 0, sizeof c);
-    c.pTask = w->f.m.pTask;
-    c.pKeys = &w->f.m.leader;
-    c.pStore = *ppStore;
-    c.xNow = flow_clock;
-    c.pClockCtx = &w->f;
-    c.pRng = w->f.pRng;
+    flow_config(&w->f, &w->f.m.leader, *ppStore, &c);
     c.zWorkerId = zId;
     c.nLeaseSeconds = LEASE_S;
     assert_int_equal(pa_aggregator_new(ppAgg, &c), PA_OK);
